@@ -1,0 +1,51 @@
+package dev.ddpm.core.events;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The Kafka topics of the design (shared/design.md), with the settings they are created with.
+ * The models topic is compacted: its latest ModelPublished per model name is the registry.
+ */
+public enum Topic {
+    TRAINING_REQUESTS("ddpm.training-requests", 3, false),
+    TRAINING_EVENTS("ddpm.training-events", 3, false),
+    MODELS("ddpm.models", 1, true),
+    DATASETS("ddpm.datasets", 1, false),
+    SAMPLE_JOBS("ddpm.sample-jobs", 6, false),
+    SAMPLE_RESULTS("ddpm.sample-results", 3, false);
+
+    private final String topicName;
+    private final int partitions;
+    private final boolean compacted;
+
+    Topic(String topicName, int partitions, boolean compacted) {
+        this.topicName = topicName;
+        this.partitions = partitions;
+        this.compacted = compacted;
+    }
+
+    public String topicName() {
+        return topicName;
+    }
+
+    public int partitions() {
+        return partitions;
+    }
+
+    public boolean compacted() {
+        return compacted;
+    }
+
+    /** Topic-level configuration used when the topic is created. */
+    public Map<String, String> topicConfig() {
+        return compacted
+                ? Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "60000")
+                : Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(7L * 24 * 3600 * 1000));
+    }
+
+    public static Optional<Topic> byName(String name) {
+        return Arrays.stream(values()).filter(t -> t.topicName.equals(name)).findFirst();
+    }
+}

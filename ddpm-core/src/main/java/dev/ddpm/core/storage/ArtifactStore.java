@@ -1,0 +1,354 @@
+package dev.ddpm.core.storage;
+
+import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.json.Json;
+import io.minio.BucketExistsArgs;
+import io.minio.GetObjectArgs;
+import io.minio.ListObjectsArgs;
+import io.minio.MakeBucketArgs;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
+import io.minio.Result;
+import io.minio.StatObjectArgs;
+import io.minio.StatObjectResponse;
+import io.minio.errors.ErrorResponseException;
+import io.minio.errors.MinioException;
+import io.minio.messages.Item;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The platform's object store over the MinIO client: every object is written with its sha256 in
+ * user metadata, every read verifies a sha256 before returning bytes, and multi-object artifacts
+ * become visible through a pointer written last ({@link #writeThenPoint}).
+ *
+ * <p>Works against MinIO and any S3 server that keeps user metadata (S3Proxy locally).
+ */
+public final class ArtifactStore implements AutoCloseable {
+
+    /** User-metadata name under which the sha256 of the object's bytes is stored. */
+    public static final String SHA256_METADATA = "sha256";
+
+    private static final System.Logger LOG = System.getLogger(ArtifactStore.class.getName());
+    private static final Set<String> NOT_FOUND_CODES = Set.of("NoSuchKey", "NoSuchBucket", "NoSuchObject");
+
+    private final MinioClient client;
+    private final String endpoint;
+
+    public ArtifactStore(S3Settings settings) {
+        this.endpoint = settings.endpoint();
+        this.client = MinioClient.builder()
+                .endpoint(settings.endpoint())
+                .region(settings.region())
+                .credentials(settings.accessKey(), settings.secretKey())
+                .build();
+        long timeoutMs = settings.timeout().toMillis();
+        client.setTimeout(Math.min(timeoutMs, 5_000), timeoutMs, timeoutMs);
+    }
+
+    public String endpoint() {
+        return endpoint;
+    }
+
+    /** Bucket names visible with these credentials; the cheapest call that proves the server answers and the keys are valid. */
+    public List<String> listBuckets() {
+        try {
+            return client.listBuckets().stream().map(b -> b.name()).sorted().toList();
+        } catch (MinioException e) {
+            throw failure("list buckets", "", e);
+        }
+    }
+
+    /** Creates the buckets that do not exist yet; returns the ones it created. */
+    public List<String> ensureBuckets(Collection<String> buckets) {
+        List<String> created = new ArrayList<>();
+        for (String bucket : buckets) {
+            try {
+                if (!client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build())) {
+                    client.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
+                    created.add(bucket);
+                }
+            } catch (ErrorResponseException e) {
+                String code = e.errorResponse() == null ? "" : e.errorResponse().code();
+                if (!"BucketAlreadyOwnedByYou".equals(code) && !"BucketAlreadyExists".equals(code)) {
+                    throw failure("create bucket", bucket, e);
+                }
+            } catch (MinioException e) {
+                throw failure("create bucket", bucket, e);
+            }
+        }
+        return created;
+    }
+
+    public ObjectRef put(String bucket, String key, byte[] data, String contentType) {
+        String sha256 = Sha256.of(data);
+        try {
+            client.putObject(PutObjectArgs.builder()
+                    .bucket(bucket).object(key)
+                    .data(data, data.length)
+                    .contentType(contentType)
+                    .userMetadata(Map.of(SHA256_METADATA, sha256))
+                    .build());
+        } catch (MinioException e) {
+            throw failure("put", bucket + "/" + key, e);
+        }
+        return new ObjectRef(bucket, key, data.length, sha256);
+    }
+
+    public ObjectRef put(String bucket, String key, Path file, String contentType) {
+        try {
+            String sha256 = Sha256.of(file);
+            long size = Files.size(file);
+            try (InputStream in = Files.newInputStream(file)) {
+                client.putObject(PutObjectArgs.builder()
+                        .bucket(bucket).object(key)
+                        .stream(in, size, null)
+                        .contentType(contentType)
+                        .userMetadata(Map.of(SHA256_METADATA, sha256))
+                        .build());
+            }
+            return new ObjectRef(bucket, key, size, sha256);
+        } catch (IOException e) {
+            throw new StorageException("put " + bucket + "/" + key + ": cannot read " + file + ": " + e.getMessage(), e);
+        } catch (MinioException e) {
+            throw failure("put", bucket + "/" + key, e);
+        }
+    }
+
+    public ObjectRef put(String bucket, Upload upload) {
+        if (upload instanceof Upload.Bytes b) {
+            return put(bucket, b.key(), b.data(), b.contentType());
+        }
+        Upload.File f = (Upload.File) upload;
+        return put(bucket, f.key(), f.path(), f.contentType());
+    }
+
+    /** Writes a contract record as JSON (pointers, manifests). */
+    public ObjectRef putJson(String bucket, String key, Object value) {
+        return put(bucket, key, Json.write(value), "application/json");
+    }
+
+    /** The object's bytes, verified against the sha256 the reference names. */
+    public byte[] get(ObjectRef ref) {
+        return read(ref.bucket(), ref.key(), ref.sha256());
+    }
+
+    /**
+     * The object's bytes, verified against the sha256 stored with it at write time. An object that
+     * carries no sha256 (written by another tool, e.g. a dataset uploaded straight to MinIO) is
+     * returned as is: there is nothing to verify it against.
+     */
+    public byte[] get(String bucket, String key) {
+        return read(bucket, key, storedSha256(bucket, key).orElse(null));
+    }
+
+    /** Reads and binds a JSON contract document (verified like {@link #get(ObjectRef)}). */
+    public <T> T getJson(ObjectRef ref, Class<T> type) {
+        return Json.read(get(ref), type);
+    }
+
+    public <T> T getJson(String bucket, String key, Class<T> type) {
+        return Json.read(get(bucket, key), type);
+    }
+
+    /**
+     * Streams the object to {@code target}, verifying the sha256 on the way. The file appears at
+     * {@code target} only once verified (written to a temporary sibling, then moved), so a crash
+     * or a corrupt object never leaves a half-written or unverified file behind.
+     */
+    public Path download(ObjectRef ref, Path target) {
+        Path dir = target.toAbsolutePath().getParent();
+        Path temp = null;
+        try {
+            Files.createDirectories(dir);
+            temp = Files.createTempFile(dir, "." + target.getFileName(), ".part");
+            MessageDigest digest = Sha256.digest();
+            try (InputStream in = open(ref.bucket(), ref.key()); OutputStream out = Files.newOutputStream(temp)) {
+                byte[] buffer = new byte[1 << 16];
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    digest.update(buffer, 0, n);
+                    out.write(buffer, 0, n);
+                }
+            }
+            verify(ref.bucket() + "/" + ref.key(), ref.sha256(), Sha256.hex(digest));
+            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            temp = null;
+            return target;
+        } catch (IOException e) {
+            throw new StorageException(location(ref.bucket() + "/" + ref.key()) + ": download to " + target
+                    + " failed: " + e.getMessage(), e);
+        } finally {
+            if (temp != null) {
+                try {
+                    Files.deleteIfExists(temp);
+                } catch (IOException ignored) {
+                    // best effort: the .part file is invisible to readers of target anyway
+                }
+            }
+        }
+    }
+
+    /** The sha256 recorded in the object's metadata, if it has one. */
+    public Optional<String> storedSha256(String bucket, String key) {
+        StatObjectResponse stat = stat(bucket, key);
+        return Optional.ofNullable(stat.userMetadata().getFirst(SHA256_METADATA));
+    }
+
+    public boolean exists(String bucket, String key) {
+        try {
+            stat(bucket, key);
+            return true;
+        } catch (ObjectNotFoundException e) {
+            return false;
+        }
+    }
+
+    /** Every object under the prefix (recursive), in key order; paging is handled here. */
+    public List<StoredObject> list(String bucket, String prefix) {
+        List<StoredObject> objects = new ArrayList<>();
+        Iterable<Result<Item>> results = client.listObjects(
+                ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build());
+        try {
+            for (Result<Item> result : results) {
+                Item item = result.get();
+                if (!item.isDir()) {
+                    objects.add(new StoredObject(bucket, item.objectName(), item.size(),
+                            item.lastModified() == null ? null : item.lastModified().toInstant()));
+                }
+            }
+        } catch (MinioException e) {
+            throw failure("list", bucket + "/" + prefix, e);
+        }
+        return objects;
+    }
+
+    public void delete(String bucket, String key) {
+        try {
+            client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build());
+        } catch (MinioException e) {
+            throw failure("delete", bucket + "/" + key, e);
+        }
+    }
+
+    /**
+     * Publishes a multi-object artifact so that readers see all of it or nothing: the data objects
+     * first, then the pointer (a JSON document built from their references) last. If any write
+     * fails, the data objects already written are removed and nothing points at them.
+     *
+     * @return the reference of the pointer object
+     */
+    public ObjectRef writeThenPoint(String bucket, List<Upload> data, String pointerKey,
+                                    Function<List<ObjectRef>, ?> pointer) {
+        List<ObjectRef> written = new ArrayList<>();
+        try {
+            for (Upload upload : data) {
+                written.add(put(bucket, upload));
+            }
+            return putJson(bucket, pointerKey, pointer.apply(List.copyOf(written)));
+        } catch (RuntimeException e) {
+            for (ObjectRef ref : written) {
+                try {
+                    delete(ref.bucket(), ref.key());
+                } catch (RuntimeException cleanup) {
+                    LOG.log(System.Logger.Level.WARNING, "could not remove unreferenced " + ref.key()
+                            + " after a failed publish: " + cleanup.getMessage());
+                }
+            }
+            throw e;
+        }
+    }
+
+    private byte[] read(String bucket, String key, String expectedSha256) {
+        MessageDigest digest = Sha256.digest();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (InputStream in = open(bucket, key)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+                out.write(buffer, 0, n);
+            }
+        } catch (IOException e) {
+            throw new StorageException(location(bucket + "/" + key) + ": read failed: " + e.getMessage(), e);
+        }
+        if (expectedSha256 != null) {
+            verify(bucket + "/" + key, expectedSha256, Sha256.hex(digest));
+        }
+        return out.toByteArray();
+    }
+
+    private void verify(String object, String expected, String actual) {
+        if (!expected.equalsIgnoreCase(actual)) {
+            throw new ObjectIntegrityException(location(object), expected, actual);
+        }
+    }
+
+    private InputStream open(String bucket, String key) {
+        try {
+            return client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build());
+        } catch (MinioException e) {
+            throw failure("get", bucket + "/" + key, e);
+        }
+    }
+
+    private StatObjectResponse stat(String bucket, String key) {
+        try {
+            return client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build());
+        } catch (MinioException e) {
+            throw failure("stat", bucket + "/" + key, e);
+        }
+    }
+
+    private StorageException failure(String operation, String object, MinioException e) {
+        if (e instanceof ErrorResponseException response && response.errorResponse() != null) {
+            String code = response.errorResponse().code();
+            if (NOT_FOUND_CODES.contains(code)) {
+                return new ObjectNotFoundException(location(object));
+            }
+            return new StorageException(location(object) + ": " + operation + " refused by the server: " + code
+                    + " (" + response.errorResponse().message() + ")", e);
+        }
+        if (e instanceof ErrorResponseException response && response.response() != null
+                && response.response().code() == 404) {
+            return new ObjectNotFoundException(location(object));
+        }
+        return new StorageException(location(object) + ": " + operation + " failed: " + rootCause(e), e);
+    }
+
+    private String location(String object) {
+        return "S3 " + endpoint + (object.isEmpty() ? "" : " " + object);
+    }
+
+    static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String message = t.getMessage();
+        return t.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } catch (Exception e) {
+            throw new StorageException("closing the S3 client failed", e);
+        }
+    }
+}

@@ -1,0 +1,361 @@
+#!/usr/bin/env bash
+# The local stack without Docker: a real single-node Kafka broker (KRaft), a real S3 server
+# (S3Proxy, filesystem backend) and the three services, all on 127.0.0.1.
+#
+#   deploy/local/stack.sh up                 build if needed, start everything, wait until all are ready
+#   deploy/local/stack.sh down               stop everything this stack started
+#   deploy/local/stack.sh status             what runs where
+#   deploy/local/stack.sh start COMPONENT..  kafka | s3 | infra | trainer | sampler | gateway | services
+#   deploy/local/stack.sh stop COMPONENT..
+#   deploy/local/stack.sh logs COMPONENT     tail of the component's log
+#   deploy/local/stack.sh env                the variables that point a client at this stack
+#
+# Settings (environment; defaults in brackets) are documented in docs/configuration.md:
+#   DDPM_RUN_DIR [<repo>/.run]  data, logs and pids     DDPM_LIBS_DIR [<repo>/.run/libs]  broker/S3 jars
+#   KAFKA_PORT [9092]  KAFKA_CONTROLLER_PORT [9093]  S3_PORT [9000]
+#   S3_ACCESS_KEY [ddpm-local]  S3_SECRET_KEY [ddpm-local-secret]
+#   GATEWAY_PORT [8080]  SAMPLER_PORT [8081]  TRAINER_PORT [8082]  DDPM_WAIT_SECONDS [120]
+#
+# A process is only ever stopped when its pid file is ours AND its command line carries this run
+# folder's marker, so the script never kills a process it did not start (pid reuse included).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+RUN_DIR="${DDPM_RUN_DIR:-$REPO/.run}"
+mkdir -p "$RUN_DIR"
+RUN_DIR="$(cd "$RUN_DIR" && pwd)"
+LIBS_DIR="${DDPM_LIBS_DIR:-$REPO/.run/libs}"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+S3_PORT="${S3_PORT:-9000}"
+S3_ACCESS_KEY="${S3_ACCESS_KEY:-ddpm-local}"
+S3_SECRET_KEY="${S3_SECRET_KEY:-ddpm-local-secret}"
+GATEWAY_PORT="${GATEWAY_PORT:-8080}"
+SAMPLER_PORT="${SAMPLER_PORT:-8081}"
+TRAINER_PORT="${TRAINER_PORT:-8082}"
+WAIT_SECONDS="${DDPM_WAIT_SECONDS:-120}"
+BUCKETS=(ddpm-datasets ddpm-checkpoints ddpm-models ddpm-samples)
+SERVICES=(trainer sampler gateway)
+
+log() { printf '[stack] %s\n' "$*"; }
+die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- processes we own -------------------------------------------------------------------------
+
+pid_file() { echo "$RUN_DIR/$1/$1.pid"; }
+
+# Prints the pid of a running component that this run folder started, or nothing.
+owned_pid() {
+  local file pid
+  file="$(pid_file "$1")"
+  [[ -f "$file" ]] || return 0
+  pid="$(cat "$file" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  [[ -r "/proc/$pid/cmdline" ]] || return 0
+  if tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "-Dddpm.component=$1 -Dddpm.run=$RUN_DIR "; then
+    echo "$pid"
+  fi
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+log_tail() {
+  local file="$1"
+  printf '[stack] ---- last lines of %s ----\n' "$file" >&2
+  tail -n 40 "$file" >&2 2>/dev/null || echo "(no log written)" >&2
+  printf '[stack] ----\n' >&2
+}
+
+# wait_until NAME PID LOGFILE CHECK... : polls CHECK until it succeeds, the process dies, or time runs out.
+wait_until() {
+  local name="$1" pid="$2" logfile="$3"; shift 3
+  local deadline=$((SECONDS + WAIT_SECONDS))
+  until "$@"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log_tail "$logfile"
+      die "$name exited during start-up (see $logfile)"
+    fi
+    if ((SECONDS >= deadline)); then
+      log_tail "$logfile"
+      die "$name did not come up within ${WAIT_SECONDS}s (see $logfile)"
+    fi
+    sleep 1
+  done
+}
+
+stop_component() {
+  local name="$1" pid
+  pid="$(owned_pid "$name")"
+  if [[ -z "$pid" ]]; then
+    rm -f "$(pid_file "$name")"
+    log "$name is not running"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 30); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name (pid $pid) ignored SIGTERM for 30s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$(pid_file "$name")"
+  log "$name stopped (pid $pid)"
+}
+
+# Refuses to start on a port some other process holds: that process is not ours to stop.
+claim_port() {
+  local name="$1" port="$2" var="$3"
+  if port_busy "$port"; then
+    die "$name cannot start: 127.0.0.1:$port is already in use by a process this stack did not start; set $var to another port"
+  fi
+}
+
+# --- jars from Maven Central ------------------------------------------------------------------
+
+fetch_libs() {
+  local name="$1" target="$LIBS_DIR/$1"
+  if [[ -f "$target/.complete" && "$target/.complete" -nt "$HERE/$name/pom.xml" ]]; then
+    return 0
+  fi
+  log "fetching $name jars from Maven Central into $target"
+  rm -rf "$target"
+  mkdir -p "$target"
+  "$REPO/mvnw" -q -B -f "$HERE/$name/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$target" -DincludeScope=runtime >"$RUN_DIR/fetch-$name.log" 2>&1 \
+    || { log_tail "$RUN_DIR/fetch-$name.log"; die "could not fetch the $name jars"; }
+  touch "$target/.complete"
+}
+
+# --- Kafka ------------------------------------------------------------------------------------
+
+kafka_ready() { grep -q "Kafka Server started" "$RUN_DIR/kafka/logs/server.log" 2>/dev/null && port_busy "$KAFKA_PORT"; }
+
+start_kafka() {
+  local pid dir="$RUN_DIR/kafka"
+  pid="$(owned_pid kafka)"
+  if [[ -n "$pid" ]]; then
+    log "kafka already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
+    return 0
+  fi
+  claim_port kafka "$KAFKA_PORT" KAFKA_PORT
+  claim_port "kafka controller" "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT
+  fetch_libs kafka
+  mkdir -p "$dir/data" "$dir/logs"
+  cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+  local java_opts=(-Xms128m -Xmx512m -Dkafka.logs.dir="$dir/logs" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.yaml")
+  if [[ ! -f "$dir/data/meta.properties" ]]; then
+    local cluster_id
+    cluster_id="$(java "${java_opts[@]}" -cp "$LIBS_DIR/kafka/*" kafka.tools.StorageTool random-uuid 2>"$dir/logs/format.log")"
+    java "${java_opts[@]}" -cp "$LIBS_DIR/kafka/*" kafka.tools.StorageTool format -t "$cluster_id" \
+      -c "$dir/server.properties" >>"$dir/logs/format.log" 2>&1 \
+      || { log_tail "$dir/logs/format.log"; die "formatting the Kafka storage failed"; }
+  fi
+  rm -f "$dir/logs/server.log"
+  nohup java -Dddpm.component=kafka -Dddpm.run="$RUN_DIR" "${java_opts[@]}" -cp "$LIBS_DIR/kafka/*" \
+    kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$(pid_file kafka)"
+  wait_until kafka "$pid" "$dir/logs/server.log" kafka_ready
+  log "kafka up (pid $pid) on 127.0.0.1:$KAFKA_PORT, data in $dir/data"
+}
+
+# --- S3 (S3Proxy) -----------------------------------------------------------------------------
+
+s3_ready() {
+  local code
+  code="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$S3_PORT/" 2>/dev/null || true)"
+  [[ "$code" =~ ^(200|403)$ ]]
+}
+
+start_s3() {
+  local pid dir="$RUN_DIR/s3"
+  pid="$(owned_pid s3)"
+  if [[ -n "$pid" ]]; then
+    log "s3 already running (pid $pid) on http://127.0.0.1:$S3_PORT"
+    return 0
+  fi
+  claim_port s3 "$S3_PORT" S3_PORT
+  fetch_libs s3proxy
+  mkdir -p "$dir/data"
+  # The filesystem backend maps each top-level folder to a bucket: creating the folders creates
+  # the design's buckets before the first client connects.
+  for bucket in "${BUCKETS[@]}"; do mkdir -p "$dir/data/$bucket"; done
+  umask 077
+  cat >"$dir/s3proxy.properties" <<EOF
+s3proxy.endpoint=http://127.0.0.1:$S3_PORT
+s3proxy.authorization=aws-v2-or-v4
+s3proxy.identity=$S3_ACCESS_KEY
+s3proxy.credential=$S3_SECRET_KEY
+jclouds.provider=filesystem-nio2
+jclouds.filesystem.basedir=$dir/data
+EOF
+  umask 022
+  nohup java -Dddpm.component=s3 -Dddpm.run="$RUN_DIR" -Xms64m -Xmx256m \
+    -Dlogback.configurationFile="$HERE/s3proxy/logback.xml" -Ds3proxy.log.file="$dir/s3proxy.log" \
+    -cp "$LIBS_DIR/s3proxy/*" org.gaul.s3proxy.Main --properties "$dir/s3proxy.properties" \
+    >"$dir/stdout.log" 2>&1 </dev/null &
+  pid=$!
+  echo "$pid" >"$(pid_file s3)"
+  wait_until s3 "$pid" "$dir/stdout.log" s3_ready
+  log "s3 up (pid $pid) on http://127.0.0.1:$S3_PORT, buckets ${BUCKETS[*]} in $dir/data"
+}
+
+# --- services ---------------------------------------------------------------------------------
+
+module_of() { case "$1" in trainer) echo trainer-service ;; sampler) echo sampler-service ;; gateway) echo gateway ;; esac; }
+port_of() { case "$1" in trainer) echo "$TRAINER_PORT" ;; sampler) echo "$SAMPLER_PORT" ;; gateway) echo "$GATEWAY_PORT" ;; esac; }
+jar_of() { echo "$REPO/$(module_of "$1")/target/quarkus-app/quarkus-run.jar"; }
+
+http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" 2>/dev/null || true; }
+service_live() { [[ "$(http_code "http://127.0.0.1:$(port_of "$1")/q/health/live")" == 200 ]]; }
+service_ready() { [[ "$(http_code "http://127.0.0.1:$(port_of "$1")/q/health/ready")" == 200 ]]; }
+
+build_services() {
+  local missing=0
+  for svc in "${SERVICES[@]}"; do [[ -f "$(jar_of "$svc")" ]] || missing=1; done
+  if ((missing)); then
+    log "building the services (./mvnw package -DskipTests; the first build downloads dependencies)"
+    (cd "$REPO" && ./mvnw -B -q -DskipTests package >"$RUN_DIR/build.log" 2>&1) \
+      || { log_tail "$RUN_DIR/build.log"; die "the build failed (see $RUN_DIR/build.log)"; }
+  fi
+}
+
+# start_service NAME [ready]: waits for liveness, and for readiness when asked.
+start_service() {
+  local svc="$1" want_ready="${2:-}" pid port dir jar
+  port="$(port_of "$svc")"
+  dir="$RUN_DIR/$svc"
+  jar="$(jar_of "$svc")"
+  pid="$(owned_pid "$svc")"
+  if [[ -z "$pid" ]]; then
+    [[ -f "$jar" ]] || die "$jar is missing: run ./mvnw package -DskipTests (or stack.sh up)"
+    claim_port "$svc" "$port" "$(echo "$svc" | tr a-z A-Z)_PORT"
+    mkdir -p "$dir"
+    nohup env KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
+      S3_ACCESS_KEY="$S3_ACCESS_KEY" S3_SECRET_KEY="$S3_SECRET_KEY" \
+      java -Dddpm.component="$svc" -Dddpm.run="$RUN_DIR" -Xmx512m -Dquarkus.http.port="$port" \
+      -jar "$jar" >"$dir/service.log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"$(pid_file "$svc")"
+    wait_until "$svc" "$pid" "$dir/service.log" service_live "$svc"
+    log "$svc up (pid $pid) on http://127.0.0.1:$port"
+  else
+    log "$svc already running (pid $pid) on http://127.0.0.1:$port"
+  fi
+  if [[ "$want_ready" == ready ]]; then
+    wait_until "$svc" "$pid" "$dir/service.log" service_ready "$svc"
+    log "$svc ready: http://127.0.0.1:$port/q/health/ready"
+  fi
+}
+
+# --- commands ---------------------------------------------------------------------------------
+
+expand() {
+  for c in "$@"; do
+    case "$c" in
+      infra) echo kafka s3 ;;
+      services) echo "${SERVICES[@]}" ;;
+      all) echo kafka s3 "${SERVICES[@]}" ;;
+      kafka|s3|trainer|sampler|gateway) echo "$c" ;;
+      *) die "unknown component '$c' (kafka, s3, infra, trainer, sampler, gateway, services)" ;;
+    esac
+  done
+}
+
+start() {
+  for c in $(expand "$@"); do
+    case "$c" in
+      kafka) start_kafka ;;
+      s3) start_s3 ;;
+      *) start_service "$c" ;;
+    esac
+  done
+}
+
+stop() {
+  local order=() c
+  for c in $(expand "$@"); do order=("$c" "${order[@]}"); done
+  for c in "${order[@]}"; do stop_component "$c"; done
+}
+
+status() {
+  printf '%-8s %-8s %-8s %-28s %s\n' COMPONENT STATE PID ADDRESS HEALTH
+  local c pid addr health
+  for c in kafka s3 "${SERVICES[@]}"; do
+    pid="$(owned_pid "$c")"
+    case "$c" in
+      kafka) addr="127.0.0.1:$KAFKA_PORT" ;;
+      s3) addr="http://127.0.0.1:$S3_PORT" ;;
+      *) addr="http://127.0.0.1:$(port_of "$c")" ;;
+    esac
+    health="-"
+    if [[ -n "$pid" ]]; then
+      case "$c" in
+        kafka) kafka_ready && health=answering || health=starting ;;
+        s3) s3_ready && health=answering || health=starting ;;
+        *) health="ready=$(http_code "$addr/q/health/ready")" ;;
+      esac
+      printf '%-8s %-8s %-8s %-28s %s\n' "$c" running "$pid" "$addr" "$health"
+    else
+      printf '%-8s %-8s %-8s %-28s %s\n' "$c" stopped - "$addr" -
+    fi
+  done
+  echo "run folder: $RUN_DIR"
+}
+
+print_env() {
+  cat <<EOF
+export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT
+export S3_ENDPOINT=http://127.0.0.1:$S3_PORT
+export S3_ACCESS_KEY=$S3_ACCESS_KEY
+export S3_SECRET_KEY=$S3_SECRET_KEY
+EOF
+}
+
+cmd="${1:-}"
+[[ $# -gt 0 ]] && shift
+case "$cmd" in
+  up)
+    start_kafka
+    start_s3
+    build_services
+    for svc in "${SERVICES[@]}"; do start_service "$svc"; done
+    for svc in "${SERVICES[@]}"; do start_service "$svc" ready; done
+    status
+    ;;
+  down) stop all ;;
+  start) [[ $# -gt 0 ]] || die "start what? (kafka, s3, infra, trainer, sampler, gateway, services)"; start "$@" ;;
+  stop) [[ $# -gt 0 ]] || die "stop what? (kafka, s3, infra, trainer, sampler, gateway, services, all)"; stop "$@" ;;
+  status) status ;;
+  logs)
+    case "${1:-}" in
+      kafka) tail -n "${LINES:-60}" "$RUN_DIR/kafka/logs/server.log" ;;
+      s3) tail -n "${LINES:-60}" "$RUN_DIR/s3/s3proxy.log" ;;
+      trainer|sampler|gateway) tail -n "${LINES:-60}" "$RUN_DIR/$1/service.log" ;;
+      *) die "logs of what? (kafka, s3, trainer, sampler, gateway)" ;;
+    esac
+    ;;
+  env) print_env ;;
+  *) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [[ -z "$cmd" ]] || exit 2 ;;
+esac
