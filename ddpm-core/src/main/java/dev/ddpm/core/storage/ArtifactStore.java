@@ -68,29 +68,30 @@ public final class ArtifactStore implements AutoCloseable {
 
     /** Bucket names visible with these credentials; the cheapest call that proves the server answers and the keys are valid. */
     public List<String> listBuckets() {
-        try {
-            return client.listBuckets().stream().map(b -> b.name()).sorted().toList();
-        } catch (MinioException e) {
-            throw failure("list buckets", "", e);
-        }
+        return call("list buckets", "", () -> client.listBuckets().stream().map(b -> b.name()).sorted().toList());
     }
 
     /** Creates the buckets that do not exist yet; returns the ones it created. */
     public List<String> ensureBuckets(Collection<String> buckets) {
         List<String> created = new ArrayList<>();
         for (String bucket : buckets) {
-            try {
-                if (!client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build())) {
+            boolean made = call("create bucket", bucket, () -> {
+                if (client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build())) {
+                    return false;
+                }
+                try {
                     client.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
-                    created.add(bucket);
+                    return true;
+                } catch (ErrorResponseException e) {
+                    String code = e.errorResponse() == null ? "" : e.errorResponse().code();
+                    if ("BucketAlreadyOwnedByYou".equals(code) || "BucketAlreadyExists".equals(code)) {
+                        return false; // another replica created it a moment ago
+                    }
+                    throw e;
                 }
-            } catch (ErrorResponseException e) {
-                String code = e.errorResponse() == null ? "" : e.errorResponse().code();
-                if (!"BucketAlreadyOwnedByYou".equals(code) && !"BucketAlreadyExists".equals(code)) {
-                    throw failure("create bucket", bucket, e);
-                }
-            } catch (MinioException e) {
-                throw failure("create bucket", bucket, e);
+            });
+            if (made) {
+                created.add(bucket);
             }
         }
         return created;
@@ -98,16 +99,12 @@ public final class ArtifactStore implements AutoCloseable {
 
     public ObjectRef put(String bucket, String key, byte[] data, String contentType) {
         String sha256 = Sha256.of(data);
-        try {
-            client.putObject(PutObjectArgs.builder()
-                    .bucket(bucket).object(key)
-                    .data(data, data.length)
-                    .contentType(contentType)
-                    .userMetadata(Map.of(SHA256_METADATA, sha256))
-                    .build());
-        } catch (MinioException e) {
-            throw failure("put", bucket + "/" + key, e);
-        }
+        call("put", bucket + "/" + key, () -> client.putObject(PutObjectArgs.builder()
+                .bucket(bucket).object(key)
+                .data(data, data.length)
+                .contentType(contentType)
+                .userMetadata(Map.of(SHA256_METADATA, sha256))
+                .build()));
         return new ObjectRef(bucket, key, data.length, sha256);
     }
 
@@ -116,18 +113,16 @@ public final class ArtifactStore implements AutoCloseable {
             String sha256 = Sha256.of(file);
             long size = Files.size(file);
             try (InputStream in = Files.newInputStream(file)) {
-                client.putObject(PutObjectArgs.builder()
+                call("put", bucket + "/" + key, () -> client.putObject(PutObjectArgs.builder()
                         .bucket(bucket).object(key)
                         .stream(in, size, null)
                         .contentType(contentType)
                         .userMetadata(Map.of(SHA256_METADATA, sha256))
-                        .build());
+                        .build()));
             }
             return new ObjectRef(bucket, key, size, sha256);
         } catch (IOException e) {
             throw new StorageException("put " + bucket + "/" + key + ": cannot read " + file + ": " + e.getMessage(), e);
-        } catch (MinioException e) {
-            throw failure("put", bucket + "/" + key, e);
         }
     }
 
@@ -222,9 +217,9 @@ public final class ArtifactStore implements AutoCloseable {
     /** Every object under the prefix (recursive), in key order; paging is handled here. */
     public List<StoredObject> list(String bucket, String prefix) {
         List<StoredObject> objects = new ArrayList<>();
-        Iterable<Result<Item>> results = client.listObjects(
-                ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build());
-        try {
+        return call("list", bucket + "/" + prefix, () -> {
+            Iterable<Result<Item>> results = client.listObjects(
+                    ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build());
             for (Result<Item> result : results) {
                 Item item = result.get();
                 if (!item.isDir()) {
@@ -232,18 +227,15 @@ public final class ArtifactStore implements AutoCloseable {
                             item.lastModified() == null ? null : item.lastModified().toInstant()));
                 }
             }
-        } catch (MinioException e) {
-            throw failure("list", bucket + "/" + prefix, e);
-        }
-        return objects;
+            return objects;
+        });
     }
 
     public void delete(String bucket, String key) {
-        try {
+        call("delete", bucket + "/" + key, () -> {
             client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build());
-        } catch (MinioException e) {
-            throw failure("delete", bucket + "/" + key, e);
-        }
+            return null;
+        });
     }
 
     /**
@@ -299,18 +291,30 @@ public final class ArtifactStore implements AutoCloseable {
     }
 
     private InputStream open(String bucket, String key) {
-        try {
-            return client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build());
-        } catch (MinioException e) {
-            throw failure("get", bucket + "/" + key, e);
-        }
+        return call("get", bucket + "/" + key,
+                () -> client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build()));
     }
 
     private StatObjectResponse stat(String bucket, String key) {
+        return call("stat", bucket + "/" + key,
+                () -> client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build()));
+    }
+
+    /** A MinIO client call; the client reports I/O failures as unchecked exceptions too. */
+    @FunctionalInterface
+    private interface S3Call<T> {
+        T run() throws MinioException;
+    }
+
+    private <T> T call(String operation, String object, S3Call<T> call) {
         try {
-            return client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build());
+            return call.run();
         } catch (MinioException e) {
-            throw failure("stat", bucket + "/" + key, e);
+            throw failure(operation, object, e);
+        } catch (StorageException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new StorageException(location(object) + ": " + operation + " failed: " + rootCause(e), e);
         }
     }
 

@@ -1,0 +1,44 @@
+package dev.ddpm.core.events;
+
+import dev.ddpm.core.model.BetaSchedule;
+import dev.ddpm.core.model.DiffusionConfig;
+import dev.ddpm.core.model.PredictionType;
+import dev.ddpm.core.model.UNetConfig;
+
+import java.util.List;
+
+/** One realistic payload per event type, fields filled with non-default values. */
+public final class SamplePayloads {
+
+    public static final String SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    private SamplePayloads() {
+    }
+
+    public static TrainingConfig trainingConfig() {
+        return new TrainingConfig("emoji", "tiny",
+                new UNetConfig(3, 32, 32, List.of(1, 2, 2), List.of(16), 2, 8, 0.1),
+                new DiffusionConfig(1000, BetaSchedule.COSINE, null, null, 0.008, 0.999, PredictionType.V),
+                20_000, 64, 2e-4, 500, 0.999, 42, 1000);
+    }
+
+    public static EventData of(EventType type) {
+        return switch (type) {
+            case TRAINING_REQUESTED -> new TrainingRequested("run-0001", "emoji", trainingConfig(), "run-0000", "key-ops");
+            case TRAINING_STARTED -> new TrainingStarted("run-0001", "emoji", "emoji", "cpu", 831_000, 0, 20_000);
+            case TRAINING_PROGRESS -> new TrainingProgress("run-0001", 1200, 20_000, 0.0412, 51.5, 3650.0);
+            case CHECKPOINT_SAVED -> new CheckpointSaved("run-0001", 2000, "run-0001/step-2000/checkpoint.json", SHA);
+            case TRAINING_COMPLETED -> new TrainingCompleted("run-0001", "emoji", 20_000, 0.0301,
+                    "run-0001/step-20000/checkpoint.json", "20261128-0001");
+            case TRAINING_FAILED -> new TrainingFailed("run-0001", 1999L, "dataset emoji is empty");
+            case MODEL_PUBLISHED -> new ModelPublished("emoji", "20261128-0001", "emoji/20261128-0001/manifest.json", SHA);
+            case MODEL_REJECTED -> new ModelRejected("emoji", "20261128-0002", "ONNX parity 3e-2 above 1e-4");
+            case DATASET_UPDATED -> new DatasetUpdated("emoji", "emoji/sheet.png", 1911L, "gateway-upload");
+            case SAMPLE_JOB_REQUESTED -> new SampleJobRequested("job-77", "emoji", "20261128-0001", 16,
+                    SamplerKind.DDIM, 50, 0.5, 1234, OutputFormat.GRID);
+            case SAMPLE_JOB_COMPLETED -> new SampleJobCompleted("job-77", "emoji", "20261128-0001",
+                    List.of(new ObjectRef("ddpm-samples", "job-77/grid.png", 20_480, SHA)));
+            case SAMPLE_JOB_FAILED -> new SampleJobFailed("job-77", "model emoji has no version 9");
+        };
+    }
+}
