@@ -1,0 +1,69 @@
+package dev.ddpm.service.client;
+
+import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.messaging.KafkaSettings;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.service.config.ConnectionsConfig;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import org.apache.kafka.clients.admin.Admin;
+
+/**
+ * The platform clients as beans, built once from {@link ConnectionsConfig}. None of them connects
+ * when created: a service starts (and stays alive) while Kafka or S3 is still down.
+ */
+@Singleton
+public class InfrastructureClients {
+
+    private final ConnectionsConfig config;
+
+    public InfrastructureClients(ConnectionsConfig config) {
+        this.config = config;
+    }
+
+    @Produces
+    @Singleton
+    KafkaSettings kafkaSettings() {
+        return new KafkaSettings(config.kafka().bootstrapServers(), config.serviceName());
+    }
+
+    @Produces
+    @Singleton
+    S3Settings s3Settings() {
+        ConnectionsConfig.S3 s3 = config.s3();
+        return new S3Settings(s3.endpoint(), s3.accessKey(), s3.secretKey(), s3.region(), s3.timeout());
+    }
+
+    @Produces
+    @Singleton
+    ArtifactStore artifactStore(S3Settings settings) {
+        return new ArtifactStore(settings);
+    }
+
+    void closeArtifactStore(@Disposes ArtifactStore store) {
+        store.close();
+    }
+
+    @Produces
+    @Singleton
+    Admin kafkaAdmin(KafkaSettings settings) {
+        return Admin.create(settings.admin());
+    }
+
+    void closeKafkaAdmin(@Disposes Admin admin) {
+        admin.close(java.time.Duration.ofSeconds(2));
+    }
+
+    /** One producer per service: the Kafka producer is thread-safe and batches across callers. */
+    @Produces
+    @Singleton
+    EventPublisher eventPublisher(KafkaSettings settings) {
+        return new EventPublisher(settings, "/ddpm/" + config.serviceName());
+    }
+
+    void closeEventPublisher(@Disposes EventPublisher publisher) {
+        publisher.close();
+    }
+}

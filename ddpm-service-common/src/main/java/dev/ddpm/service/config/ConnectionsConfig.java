@@ -1,0 +1,70 @@
+package dev.ddpm.service.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+
+/**
+ * Where a service finds the platform's infrastructure. Every property also reads from the
+ * environment variable the deployment sets ({@code KAFKA_BOOTSTRAP_SERVERS}, {@code S3_ENDPOINT},
+ * {@code S3_ACCESS_KEY}, {@code S3_SECRET_KEY}); see docs/configuration.md.
+ */
+@ConfigMapping(prefix = "ddpm")
+public interface ConnectionsConfig {
+
+    /** The service's name: client ids, consumer group {@code ddpm-<name>}, CloudEvents source. */
+    String serviceName();
+
+    Kafka kafka();
+
+    S3 s3();
+
+    Provisioning provisioning();
+
+    Probe probe();
+
+    interface Kafka {
+        String bootstrapServers();
+    }
+
+    interface S3 {
+        String endpoint();
+
+        String accessKey();
+
+        String secretKey();
+
+        @WithDefault("us-east-1")
+        String region();
+
+        /** Read/write timeout of one S3 request. */
+        @WithDefault("30s")
+        Duration timeout();
+    }
+
+    /** What a service creates when it finds it missing. */
+    interface Provisioning {
+        /** Create the design's buckets on first contact with S3. */
+        @WithDefault("true")
+        boolean createBuckets();
+
+        /** Create the design's topics (with their partitions and compaction) on first contact with Kafka. */
+        @WithDefault("true")
+        boolean createTopics();
+
+        /** Replication factor of created topics: 1 on a single broker, 3 in a cluster. */
+        @WithDefault("1")
+        short topicReplicationFactor();
+    }
+
+    interface Probe {
+        /** How often Kafka and S3 are probed for readiness. */
+        @WithDefault("5s")
+        Duration interval();
+
+        /** How long one probe may take before the dependency counts as down. */
+        @WithDefault("3s")
+        Duration timeout();
+    }
+}

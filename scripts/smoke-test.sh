@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End-to-end check of the local stack as an operator meets it, run by scripts/test.sh after the
+# build (it needs the packaged services and the stack variables that scripts/test.sh exports):
+#   1. the services start while Kafka and S3 are down: alive, not ready, with the reason, and quiet;
+#   2. Kafka and S3 come up: every service becomes ready on its own and says what it connected to;
+#   3. `stack.sh up` on a running stack is a no-op, `status` shows it, `down` stops it;
+#   4. the script never stops a process it did not start, even when a pid file names one.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+STACK=deploy/local/stack.sh
+: "${DDPM_RUN_DIR:?run through scripts/test.sh}"
+SERVICES=(trainer:"$TRAINER_PORT" sampler:"$SAMPLER_PORT" gateway:"$GATEWAY_PORT")
+
+fail() { echo "[smoke] FAILED: $*" >&2; exit 1; }
+step() { echo "[smoke] $*"; }
+code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true; }
+
+step "1. services start while Kafka and S3 are down"
+$STACK stop infra
+$STACK start services
+for entry in "${SERVICES[@]}"; do
+  name=${entry%%:*}; port=${entry##*:}
+  [[ "$(code "http://127.0.0.1:$port/q/health/live")" == 200 ]] || fail "$name is not alive without its dependencies"
+  body=""
+  for _ in $(seq 1 30); do
+    body="$(curl -s "http://127.0.0.1:$port/q/health/ready" || true)"
+    [[ "$body" == *'"reason"'*S3*'"reason"'* || "$body" == *'"reason"'*'"reason"'* ]] && break
+    sleep 1
+  done
+  [[ "$(code "http://127.0.0.1:$port/q/health/ready")" == 503 ]] || fail "$name claims to be ready without Kafka and S3"
+  grep -q "list buckets failed" <<<"$body" || fail "$name's readiness does not say why S3 is down: $body"
+  grep -q '"name" *: *"kafka"' <<<"$body" || fail "$name's readiness does not report Kafka: $body"
+done
+sleep 8 # several probe rounds with both dependencies down
+for entry in "${SERVICES[@]}"; do
+  name=${entry%%:*}
+  logfile="$DDPM_RUN_DIR/$name/service.log"
+  lines=$(wc -l <"$logfile")
+  traces=$(grep -c $'^\tat ' "$logfile" || true)
+  ((traces == 0)) || fail "$name logged $traces stack-trace lines while its dependencies were down"
+  ((lines < 40)) || fail "$name wrote $lines log lines in ~10 s of outage (flooding): $(tail -5 "$logfile")"
+done
+
+step "2. Kafka and S3 come up; the services become ready by themselves"
+$STACK start infra
+for entry in "${SERVICES[@]}"; do
+  name=${entry%%:*}; port=${entry##*:}
+  for _ in $(seq 1 90); do
+    [[ "$(code "http://127.0.0.1:$port/q/health/ready")" == 200 ]] && break
+    sleep 1
+  done
+  [[ "$(code "http://127.0.0.1:$port/q/health/ready")" == 200 ]] \
+    || fail "$name did not become ready after Kafka and S3 came back: $(curl -s "http://127.0.0.1:$port/q/health/ready")"
+  grep -q "connected: Kafka 127.0.0.1:$KAFKA_PORT (cluster" "$DDPM_RUN_DIR/$name/service.log" \
+    || fail "$name did not log what it connected to"
+  grep -q "reachable again" "$DDPM_RUN_DIR/$name/service.log" || fail "$name did not log the recovery"
+  [[ "$(code "http://127.0.0.1:$port/q/metrics")" == 200 ]] || fail "$name serves no metrics"
+  [[ "$(code "http://127.0.0.1:$port/q/openapi")" == 200 ]] || fail "$name serves no OpenAPI document"
+done
+
+step "3. up is idempotent, status tells, down stops"
+out="$($STACK up)"
+grep -q "kafka already running" <<<"$out" || fail "up started a second broker: $out"
+grep -q "gateway already running" <<<"$out" || fail "up started a second gateway: $out"
+status="$($STACK status)"
+echo "$status"
+for c in kafka s3 trainer sampler gateway; do
+  grep -qE "^$c +running" <<<"$status" || fail "status does not show $c running"
+done
+
+step "4. a pid file naming a foreign process is not obeyed"
+sleep 300 &
+foreign=$!
+gateway_pid="$(cat "$DDPM_RUN_DIR/gateway/gateway.pid")"
+echo "$foreign" >"$DDPM_RUN_DIR/gateway/gateway.pid"
+$STACK stop gateway >/dev/null
+kill -0 "$foreign" 2>/dev/null || fail "stack.sh stopped a process it did not start"
+kill "$foreign"
+echo "$gateway_pid" >"$DDPM_RUN_DIR/gateway/gateway.pid"
+
+$STACK down
+for c in kafka s3 trainer sampler gateway; do
+  [[ ! -f "$DDPM_RUN_DIR/$c/$c.pid" ]] || fail "$c still has a pid file after down"
+done
+kill -0 "$gateway_pid" 2>/dev/null && fail "gateway (pid $gateway_pid) still runs after down"
+step "passed"
