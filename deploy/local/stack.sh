@@ -53,7 +53,7 @@ owned_pid() {
   pid="$(cat "$file" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 0
   [[ -r "/proc/$pid/cmdline" ]] || return 0
-  if tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "-Dddpm.component=$1 -Dddpm.run=$RUN_DIR "; then
+  if tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "-Dddpmstack.component=$1 -Dddpmstack.run=$RUN_DIR "; then
     echo "$pid"
   fi
 }
@@ -172,7 +172,7 @@ EOF
       || { log_tail "$dir/logs/format.log"; die "formatting the Kafka storage failed"; }
   fi
   rm -f "$dir/logs/server.log"
-  nohup java -Dddpm.component=kafka -Dddpm.run="$RUN_DIR" "${java_opts[@]}" -cp "$LIBS_DIR/kafka/*" \
+  nohup java -Dddpmstack.component=kafka -Dddpmstack.run="$RUN_DIR" "${java_opts[@]}" -cp "$LIBS_DIR/kafka/*" \
     kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$(pid_file kafka)"
@@ -211,7 +211,7 @@ jclouds.provider=filesystem-nio2
 jclouds.filesystem.basedir=$dir/data
 EOF
   umask 022
-  nohup java -Dddpm.component=s3 -Dddpm.run="$RUN_DIR" -Xms64m -Xmx256m \
+  nohup java -Dddpmstack.component=s3 -Dddpmstack.run="$RUN_DIR" -Xms64m -Xmx256m \
     -Dlogback.configurationFile="$HERE/s3proxy/logback.xml" -Ds3proxy.log.file="$dir/s3proxy.log" \
     -cp "$LIBS_DIR/s3proxy/*" org.gaul.s3proxy.Main --properties "$dir/s3proxy.properties" \
     >"$dir/stdout.log" 2>&1 </dev/null &
@@ -254,7 +254,7 @@ start_service() {
     mkdir -p "$dir"
     nohup env KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
       S3_ACCESS_KEY="$S3_ACCESS_KEY" S3_SECRET_KEY="$S3_SECRET_KEY" \
-      java -Dddpm.component="$svc" -Dddpm.run="$RUN_DIR" -Xmx512m -Dquarkus.http.port="$port" \
+      java -Dddpmstack.component="$svc" -Dddpmstack.run="$RUN_DIR" -Xmx512m -Dquarkus.http.port="$port" \
       -jar "$jar" >"$dir/service.log" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$(pid_file "$svc")"

@@ -72,7 +72,7 @@ public class DependencyMonitor {
 
     void onStart(@Observes StartupEvent event) {
         LOG.infof("%s starting; Kafka %s, S3 %s; readiness follows them (probe every %s)", config.serviceName(),
-                kafkaSettings.bootstrapServers(), store.endpoint(), config.probe().interval());
+                kafkaSettings.bootstrapServers(), store.endpoint(), config.probe().interval().toMillis() / 1000.0 + " s");
         scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "ddpm-dependency-monitor");
             thread.setDaemon(true);
