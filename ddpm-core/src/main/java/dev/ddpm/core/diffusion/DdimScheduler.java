@@ -1,0 +1,74 @@
+package dev.ddpm.core.diffusion;
+
+import dev.ddpm.core.model.PredictionType;
+
+/**
+ * DDIM, Song et al. 2021, eq. 12: any subsequence of timesteps, stochasticity eta in [0, 1]
+ * (0: deterministic; 1 over all T steps: the DDPM posterior with fixed_small variance).
+ *
+ * <p>x_prev = sqrt(abar_prev) x0 + sqrt(1 - abar_prev - sigma^2) eps + sigma z, with
+ * sigma = eta sqrt((1 - abar_prev) / (1 - abar_t)) sqrt(1 - abar_t / abar_prev) (eq. 16).
+ * When x_0 is clipped, eps is recomputed from the clipped x_0 so that the step stays the exact
+ * posterior for eta = 1.
+ */
+public final class DdimScheduler implements Scheduler {
+
+    private final ForwardProcess forward;
+    private final PredictionType predictionType;
+    private final double eta;
+    private final boolean clipX0;
+    private TimestepSequence sequence;
+
+    public DdimScheduler(NoiseSchedule schedule, PredictionType predictionType, double eta, boolean clipX0) {
+        if (!(eta >= 0 && eta <= 1)) {
+            throw new IllegalArgumentException("eta must be in [0, 1], was " + eta);
+        }
+        this.forward = new ForwardProcess(schedule);
+        this.predictionType = predictionType;
+        this.eta = eta;
+        this.clipX0 = clipX0;
+        setTimesteps(schedule.timesteps());
+    }
+
+    @Override
+    public int[] setTimesteps(int steps) {
+        sequence = new TimestepSequence(forward.schedule().timesteps(), steps);
+        return sequence.timesteps();
+    }
+
+    @Override
+    public int[] timesteps() {
+        return sequence.timesteps();
+    }
+
+    @Override
+    public StepResult step(float[] modelOutput, int t, float[] sample, GaussianNoise noise) {
+        NoiseSchedule s = forward.schedule();
+        int prev = sequence.previousOf(t);
+        double abarT = s.alphaBar(t);
+        double abarPrev = prev < 0 ? 1.0 : s.alphaBar(prev);
+
+        float[] x0 = forward.predictX0(modelOutput, sample, t, predictionType);
+        float[] eps;
+        if (clipX0) {
+            ForwardProcess.clip(x0);
+            eps = forward.epsFromX0(x0, sample, t);
+        } else {
+            eps = predictionType == PredictionType.EPSILON ? modelOutput : forward.epsFromX0(x0, sample, t);
+        }
+        double sigma = eta * Math.sqrt((1.0 - abarPrev) / (1.0 - abarT)) * Math.sqrt(1.0 - abarT / abarPrev);
+        double dirCoef = Math.sqrt(Math.max(0.0, 1.0 - abarPrev - sigma * sigma)); // "direction pointing to x_t"
+        double x0Coef = Math.sqrt(abarPrev);
+        float[] out = new float[sample.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) (x0Coef * x0[i] + dirCoef * eps[i]);
+        }
+        if (sigma > 0 && prev >= 0) {
+            float[] z = noise.draw(t, sample.length);
+            for (int i = 0; i < out.length; i++) {
+                out[i] += (float) (sigma * z[i]);
+            }
+        }
+        return new StepResult(out, x0);
+    }
+}

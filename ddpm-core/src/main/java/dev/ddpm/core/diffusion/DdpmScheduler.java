@@ -1,0 +1,70 @@
+package dev.ddpm.core.diffusion;
+
+import dev.ddpm.core.model.PredictionType;
+
+/**
+ * Ancestral sampling, Ho et al. 2020 Algorithm 2, over all T timesteps or a respaced subset
+ * (Nichol and Dhariwal 2021, section 4: the betas of a subsequence S follow from abar:
+ * beta_{S_i} = 1 - abar_{S_i} / abar_{S_{i-1}}).
+ *
+ * <p>Each step predicts x_0 from the model output, optionally clips it to [-1, 1], and samples the
+ * posterior q(x_prev | x_t, x_0) (eq. 6-7) with the chosen variance.
+ */
+public final class DdpmScheduler implements Scheduler {
+
+    private final ForwardProcess forward;
+    private final PredictionType predictionType;
+    private final DdpmVariance variance;
+    private final boolean clipX0;
+    private TimestepSequence sequence;
+
+    public DdpmScheduler(NoiseSchedule schedule, PredictionType predictionType, DdpmVariance variance, boolean clipX0) {
+        this.forward = new ForwardProcess(schedule);
+        this.predictionType = predictionType;
+        this.variance = variance;
+        this.clipX0 = clipX0;
+        setTimesteps(schedule.timesteps());
+    }
+
+    @Override
+    public int[] setTimesteps(int steps) {
+        sequence = new TimestepSequence(forward.schedule().timesteps(), steps);
+        return sequence.timesteps();
+    }
+
+    @Override
+    public int[] timesteps() {
+        return sequence.timesteps();
+    }
+
+    @Override
+    public StepResult step(float[] modelOutput, int t, float[] sample, GaussianNoise noise) {
+        NoiseSchedule s = forward.schedule();
+        int prev = sequence.previousOf(t);
+        double abarT = s.alphaBar(t);
+        double abarPrev = prev < 0 ? 1.0 : s.alphaBar(prev);
+        double betaT = 1.0 - abarT / abarPrev;              // = beta_t when no step is skipped
+        double alphaT = 1.0 - betaT;
+
+        float[] x0 = forward.predictX0(modelOutput, sample, t, predictionType);
+        if (clipX0) {
+            ForwardProcess.clip(x0);
+        }
+        // Posterior mean mu~_t(x_t, x_0), eq. 7.
+        double coefX0 = Math.sqrt(abarPrev) * betaT / (1.0 - abarT);
+        double coefXt = Math.sqrt(alphaT) * (1.0 - abarPrev) / (1.0 - abarT);
+        float[] out = new float[sample.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) (coefX0 * x0[i] + coefXt * sample[i]);
+        }
+        if (prev >= 0) { // Algorithm 2: z = 0 at the last step
+            double var = variance == DdpmVariance.FIXED_SMALL ? (1.0 - abarPrev) / (1.0 - abarT) * betaT : betaT;
+            double sigma = Math.sqrt(var);
+            float[] z = noise.draw(t, sample.length);
+            for (int i = 0; i < out.length; i++) {
+                out[i] += (float) (sigma * z[i]);
+            }
+        }
+        return new StepResult(out, x0);
+    }
+}
