@@ -11,34 +11,16 @@ import dev.ddpm.core.model.PredictionType;
  * When x_0 is clipped, eps is recomputed from the clipped x_0 so that the step stays the exact
  * posterior for eta = 1.
  */
-public final class DdimScheduler implements Scheduler {
+public final class DdimScheduler extends SequencedScheduler {
 
-    private final ForwardProcess forward;
-    private final PredictionType predictionType;
     private final double eta;
-    private final boolean clipX0;
-    private TimestepSequence sequence;
 
     public DdimScheduler(NoiseSchedule schedule, PredictionType predictionType, double eta, boolean clipX0) {
+        super(schedule, predictionType, clipX0);
         if (!(eta >= 0 && eta <= 1)) {
             throw new IllegalArgumentException("eta must be in [0, 1], was " + eta);
         }
-        this.forward = new ForwardProcess(schedule);
-        this.predictionType = predictionType;
         this.eta = eta;
-        this.clipX0 = clipX0;
-        setTimesteps(schedule.timesteps());
-    }
-
-    @Override
-    public int[] setTimesteps(int steps) {
-        sequence = new TimestepSequence(forward.schedule().timesteps(), steps);
-        return sequence.timesteps();
-    }
-
-    @Override
-    public int[] timesteps() {
-        return sequence.timesteps();
     }
 
     @Override
@@ -48,14 +30,10 @@ public final class DdimScheduler implements Scheduler {
         double abarT = s.alphaBar(t);
         double abarPrev = prev < 0 ? 1.0 : s.alphaBar(prev);
 
-        float[] x0 = forward.predictX0(modelOutput, sample, t, predictionType);
-        float[] eps;
-        if (clipX0) {
-            ForwardProcess.clip(x0);
-            eps = forward.epsFromX0(x0, sample, t);
-        } else {
-            eps = predictionType == PredictionType.EPSILON ? modelOutput : forward.epsFromX0(x0, sample, t);
-        }
+        float[] x0 = predictedX0(modelOutput, sample, t);
+        float[] eps = clipX0 || predictionType != PredictionType.EPSILON
+                ? forward.epsFromX0(x0, sample, t)
+                : modelOutput;
         double sigma = eta * Math.sqrt((1.0 - abarPrev) / (1.0 - abarT)) * Math.sqrt(1.0 - abarT / abarPrev);
         double dirCoef = Math.sqrt(Math.max(0.0, 1.0 - abarPrev - sigma * sigma)); // "direction pointing to x_t"
         double x0Coef = Math.sqrt(abarPrev);

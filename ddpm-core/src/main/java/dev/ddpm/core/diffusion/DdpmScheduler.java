@@ -10,31 +10,13 @@ import dev.ddpm.core.model.PredictionType;
  * <p>Each step predicts x_0 from the model output, optionally clips it to [-1, 1], and samples the
  * posterior q(x_prev | x_t, x_0) (eq. 6-7) with the chosen variance.
  */
-public final class DdpmScheduler implements Scheduler {
+public final class DdpmScheduler extends SequencedScheduler {
 
-    private final ForwardProcess forward;
-    private final PredictionType predictionType;
     private final DdpmVariance variance;
-    private final boolean clipX0;
-    private TimestepSequence sequence;
 
     public DdpmScheduler(NoiseSchedule schedule, PredictionType predictionType, DdpmVariance variance, boolean clipX0) {
-        this.forward = new ForwardProcess(schedule);
-        this.predictionType = predictionType;
+        super(schedule, predictionType, clipX0);
         this.variance = variance;
-        this.clipX0 = clipX0;
-        setTimesteps(schedule.timesteps());
-    }
-
-    @Override
-    public int[] setTimesteps(int steps) {
-        sequence = new TimestepSequence(forward.schedule().timesteps(), steps);
-        return sequence.timesteps();
-    }
-
-    @Override
-    public int[] timesteps() {
-        return sequence.timesteps();
     }
 
     @Override
@@ -46,10 +28,7 @@ public final class DdpmScheduler implements Scheduler {
         double betaT = 1.0 - abarT / abarPrev;              // = beta_t when no step is skipped
         double alphaT = 1.0 - betaT;
 
-        float[] x0 = forward.predictX0(modelOutput, sample, t, predictionType);
-        if (clipX0) {
-            ForwardProcess.clip(x0);
-        }
+        float[] x0 = predictedX0(modelOutput, sample, t);
         // Posterior mean mu~_t(x_t, x_0), eq. 7.
         double coefX0 = Math.sqrt(abarPrev) * betaT / (1.0 - abarT);
         double coefXt = Math.sqrt(alphaT) * (1.0 - abarPrev) / (1.0 - abarT);

@@ -1,0 +1,42 @@
+package dev.ddpm.core.diffusion;
+
+import dev.ddpm.core.model.PredictionType;
+
+/**
+ * What DDPM and DDIM share: the forward process they invert, the model's prediction type, optional
+ * clipping of x_0, and the timestep sequence of the request.
+ */
+abstract class SequencedScheduler implements Scheduler {
+
+    protected final ForwardProcess forward;
+    protected final PredictionType predictionType;
+    protected final boolean clipX0;
+    protected TimestepSequence sequence;
+
+    SequencedScheduler(NoiseSchedule schedule, PredictionType predictionType, boolean clipX0) {
+        this.forward = new ForwardProcess(schedule);
+        this.predictionType = predictionType;
+        this.clipX0 = clipX0;
+        setTimesteps(schedule.timesteps());
+    }
+
+    @Override
+    public final int[] setTimesteps(int steps) {
+        sequence = new TimestepSequence(forward.schedule().timesteps(), steps);
+        return sequence.timesteps();
+    }
+
+    @Override
+    public final int[] timesteps() {
+        return sequence.timesteps();
+    }
+
+    /** The model's x_0 estimate at (x_t, t), clipped to [-1, 1] when asked. */
+    protected float[] predictedX0(float[] modelOutput, float[] sample, int t) {
+        float[] x0 = forward.predictX0(modelOutput, sample, t, predictionType);
+        if (clipX0) {
+            ForwardProcess.clip(x0);
+        }
+        return x0;
+    }
+}
