@@ -1,0 +1,17 @@
+package dev.ddpm.trainer.data;
+
+/**
+ * Training images in model space: each image flattened channel-major (C, H, W), values in
+ * [-1, 1] (pixel / 127.5 - 1, as in Ho et al.).
+ */
+public interface ImageSet {
+
+    int size();
+
+    int channels();
+
+    /** Height = width of every image. */
+    int imageSize();
+
+    float[] image(int index);
+}

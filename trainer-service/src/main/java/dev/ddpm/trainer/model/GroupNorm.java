@@ -1,0 +1,77 @@
+package dev.ddpm.trainer.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.ConstantInitializer;
+import ai.djl.util.PairList;
+
+/**
+ * Group normalisation (Wu and He 2018), which DJL lacks: statistics over each group of
+ * channels x height x width, then a per-channel affine transform (gamma starts at 1, beta at 0).
+ */
+public final class GroupNorm extends AbstractBlock {
+
+    static final float EPSILON = 1e-5f;
+
+    private final int channels;
+    private final int groups;
+    private final Parameter gamma;
+    private final Parameter beta;
+
+    public GroupNorm(int channels, int groups) {
+        if (channels % groups != 0) {
+            throw new IllegalArgumentException("GroupNorm: " + groups + " groups do not divide " + channels + " channels");
+        }
+        this.channels = channels;
+        this.groups = groups;
+        this.gamma = addParameter(Parameter.builder().setName("gamma").setType(Parameter.Type.GAMMA)
+                .optShape(new Shape(channels)).optInitializer(new ConstantInitializer(1f)).build());
+        this.beta = addParameter(Parameter.builder().setName("beta").setType(Parameter.Type.BETA)
+                .optShape(new Shape(channels)).optInitializer(new ConstantInitializer(0f)).build());
+    }
+
+    public int channels() {
+        return channels;
+    }
+
+    public int groups() {
+        return groups;
+    }
+
+    public Parameter gamma() {
+        return gamma;
+    }
+
+    public Parameter beta() {
+        return beta;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        Shape shape = x.getShape();
+        NDArray grouped = x.reshape(shape.get(0), groups, -1);
+        NDArray mean = grouped.mean(new int[]{2}, true);
+        NDArray centered = grouped.sub(mean);
+        NDArray variance = centered.square().mean(new int[]{2}, true);
+        NDArray normalised = centered.div(variance.add(EPSILON).sqrt()).reshape(shape);
+        NDArray g = store.getValue(gamma, x.getDevice(), training).reshape(1, channels, 1, 1);
+        NDArray b = store.getValue(beta, x.getDevice(), training).reshape(1, channels, 1, 1);
+        return new NDList(normalised.mul(g).add(b));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return inputShapes;
+    }
+
+    @Override
+    protected void initializeChildBlocks(ai.djl.ndarray.NDManager manager, DataType dataType, Shape... inputShapes) {
+        // no children
+    }
+}

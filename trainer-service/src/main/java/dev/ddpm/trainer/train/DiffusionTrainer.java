@@ -1,0 +1,265 @@
+package dev.ddpm.trainer.train;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import dev.ddpm.core.diffusion.Denoiser;
+import dev.ddpm.core.diffusion.NoiseSchedule;
+import dev.ddpm.core.diffusion.SeededNoise;
+import dev.ddpm.core.model.PredictionType;
+import dev.ddpm.trainer.data.ImageSet;
+import dev.ddpm.trainer.model.UNet;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Algorithm 1 of Ho et al. 2020 on DJL: for a batch of x_0, draw t ~ U{0..T-1} and eps ~ N(0, I),
+ * form x_t in closed form, and take an AdamW step on the mean squared error between the network's
+ * output and eps (or v). Gradient-norm clipping, learning-rate warm-up and an EMA of the weights
+ * as in the paper's setup.
+ *
+ * <p>Every random choice of step k (which images, which timesteps, which flips, which noise) is a
+ * pure function of (seed, k), so a run resumed from a checkpoint at step k continues exactly as
+ * the uninterrupted run would have.
+ */
+public final class DiffusionTrainer implements AutoCloseable {
+
+    private final TrainingSettings settings;
+    private final NDManager manager;
+    private final UNet unet;
+    private final ParameterStore parameterStore;
+    private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+    private final AdamW optimizer;
+    private final Ema ema;
+    private final float[] sqrtAlphaBar;
+    private final float[] sqrtOneMinusAlphaBar;
+    private final int imageLength;
+    private static final int MAX_SKIPPED_IN_A_ROW = 10;
+    private long step;
+    private long skippedSteps;
+    private int skippedInARow;
+
+    public DiffusionTrainer(TrainingSettings settings, Device device) {
+        this.settings = settings;
+        this.manager = NDManager.newBaseManager(device);
+        Engine.getEngine("PyTorch").setRandomSeed((int) settings.seed());
+        this.unet = new UNet(settings.architecture());
+        int c = settings.architecture().imageChannels();
+        int size = settings.architecture().imageSize();
+        this.imageLength = c * size * size;
+        unet.initialize(manager, DataType.FLOAT32, new Shape(1, c, size, size), new Shape(1));
+        for (Pair<String, Parameter> p : unet.getParameters()) {
+            parameters.put(p.getKey(), p.getValue());
+        }
+        this.parameterStore = new ParameterStore(manager, false);
+        this.optimizer = new AdamW(manager, 0.9f, 0.999f, 1e-8f, settings.weightDecay());
+        this.ema = new Ema(manager, parameters, settings.emaDecay());
+        NoiseSchedule schedule = NoiseSchedule.from(settings.diffusion());
+        this.sqrtAlphaBar = new float[schedule.timesteps()];
+        this.sqrtOneMinusAlphaBar = new float[schedule.timesteps()];
+        for (int t = 0; t < schedule.timesteps(); t++) {
+            sqrtAlphaBar[t] = (float) Math.sqrt(schedule.alphaBar(t));
+            sqrtOneMinusAlphaBar[t] = (float) Math.sqrt(1 - schedule.alphaBar(t));
+        }
+    }
+
+    public UNet unet() {
+        return unet;
+    }
+
+    public Map<String, Parameter> parameters() {
+        return parameters;
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    public Ema ema() {
+        return ema;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** Optimizer steps taken so far. */
+    public long step() {
+        return step;
+    }
+
+    public void restoreStep(long step) {
+        this.step = step;
+    }
+
+    public TrainingSettings settings() {
+        return settings;
+    }
+
+    /** One optimisation step on a batch drawn from {@code data}; returns the batch loss. */
+    public float trainStep(ImageSet data) {
+        long k = step + 1;
+        int batch = settings.batchSize();
+        int timesteps = sqrtAlphaBar.length;
+        // SplittableRandom scrambles its seed, so nearby (seed, k) pairs give unrelated streams.
+        SplittableRandom random = new SplittableRandom(settings.seed() * 0x9E3779B97F4A7C15L + k);
+        float[] x0 = new float[batch * imageLength];
+        float[] a = new float[batch];
+        float[] s = new float[batch];
+        float[] tValues = new float[batch];
+        for (int i = 0; i < batch; i++) {
+            float[] image = data.image(random.nextInt(data.size()));
+            boolean flip = settings.horizontalFlip() && random.nextBoolean();
+            copyImage(image, x0, i * imageLength, flip);
+            int t = random.nextInt(timesteps);
+            tValues[i] = t;
+            a[i] = sqrtAlphaBar[t];
+            s[i] = sqrtOneMinusAlphaBar[t];
+        }
+        float[] eps = SeededNoise.forSample(settings.seed() ^ 0x6E6F697365L, k).draw(0, batch * imageLength);
+
+        float lossValue;
+        Shape shape = new Shape(batch, settings.architecture().imageChannels(),
+                settings.architecture().imageSize(), settings.architecture().imageSize());
+        try (NDScope scope = new NDScope()) {
+            NDArray x0Array = manager.create(x0, shape);
+            NDArray epsArray = manager.create(eps, shape);
+            NDArray aArray = manager.create(a, new Shape(batch, 1, 1, 1));
+            NDArray sArray = manager.create(s, new Shape(batch, 1, 1, 1));
+            NDArray xt = x0Array.mul(aArray).add(epsArray.mul(sArray));           // eq. 4
+            NDArray target = settings.diffusion().predictionType() == PredictionType.EPSILON
+                    ? epsArray
+                    : epsArray.mul(aArray).sub(x0Array.mul(sArray));             // v
+            NDArray tArray = manager.create(tValues);
+            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                NDArray prediction = unet.forward(parameterStore, new NDList(xt, tArray), true).singletonOrThrow();
+                NDArray loss = prediction.sub(target).square().mean();             // Algorithm 1, line 5
+                collector.backward(loss);
+                lossValue = loss.getFloat();
+            }
+            double gradientNorm = clipGradients(settings.gradientClip());
+            if (Float.isFinite(lossValue) && Double.isFinite(gradientNorm)) {
+                optimizer.update(parameters, settings.learningRateAt(k));
+                zeroGradients();
+                skippedInARow = 0;
+            } else {
+                // A non-finite loss or gradient would poison the weights and the optimizer's moments:
+                // drop this update, as mixed-precision trainers do, and give up if it keeps happening.
+                resetGradients();
+                skippedSteps++;
+                if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+                    throw new TrainingDivergedException("loss or gradient not finite for " + skippedInARow
+                            + " steps in a row at step " + k + " (loss " + lossValue + ", gradient norm "
+                            + gradientNorm + "); lower the learning rate (" + settings.learningRate() + ")");
+                }
+            }
+        }
+        step = k;
+        if (skippedInARow == 0) {
+            ema.update(parameters, k);
+        }
+        return lossValue;
+    }
+
+    /** Updates dropped because the loss or the gradient was not finite. */
+    public long skippedSteps() {
+        return skippedSteps;
+    }
+
+    private void copyImage(float[] image, float[] target, int offset, boolean flip) {
+        if (!flip) {
+            System.arraycopy(image, 0, target, offset, imageLength);
+            return;
+        }
+        int size = settings.architecture().imageSize();
+        for (int c = 0; c < settings.architecture().imageChannels(); c++) {
+            for (int y = 0; y < size; y++) {
+                int row = c * size * size + y * size;
+                for (int x = 0; x < size; x++) {
+                    target[offset + row + x] = image[row + size - 1 - x];
+                }
+            }
+        }
+    }
+
+    /**
+     * Scales all gradients together so that their global L2 norm is at most {@code maxNorm};
+     * returns the norm before clipping (one device-to-host transfer for all parameters).
+     */
+    private double clipGradients(float maxNorm) {
+        NDList squares = new NDList(parameters.size());
+        for (Parameter p : parameters.values()) {
+            squares.add(p.getArray().getGradient().square().sum());
+        }
+        double norm = Math.sqrt(NDArrays.stack(squares).sum().getFloat());
+        if (maxNorm > 0 && Double.isFinite(norm) && norm > maxNorm) {
+            float scale = (float) (maxNorm / (norm + 1e-6));
+            for (Parameter p : parameters.values()) {
+                p.getArray().getGradient().muli(scale);
+            }
+        }
+        return norm;
+    }
+
+    private void zeroGradients() {
+        for (Parameter p : parameters.values()) {
+            NDArray grad = p.getArray().getGradient();
+            grad.subi(grad);
+        }
+    }
+
+    /** Zeroes gradients that may hold NaN or infinity (where g - g would stay NaN). */
+    private void resetGradients() {
+        for (Parameter p : parameters.values()) {
+            NDArray grad = p.getArray().getGradient();
+            grad.zerosLike().copyTo(grad);
+        }
+    }
+
+    /** The network as the reverse process sees it, with the current (not averaged) weights. */
+    public Denoiser denoiser() {
+        int c = settings.architecture().imageChannels();
+        int size = settings.architecture().imageSize();
+        return (x, t) -> {
+            try (NDScope scope = new NDScope()) {
+                float[] flat = new float[x.length * imageLength];
+                float[] times = new float[x.length];
+                for (int i = 0; i < x.length; i++) {
+                    System.arraycopy(x[i], 0, flat, i * imageLength, imageLength);
+                    times[i] = t[i];
+                }
+                NDArray input = manager.create(flat, new Shape(x.length, c, size, size));
+                NDArray output = unet.forward(parameterStore, new NDList(input, manager.create(times)), false)
+                        .singletonOrThrow();
+                float[] out = output.toFloatArray();
+                float[][] result = new float[x.length][imageLength];
+                for (int i = 0; i < x.length; i++) {
+                    System.arraycopy(out, i * imageLength, result[i], 0, imageLength);
+                }
+                return result;
+            }
+        };
+    }
+
+    /** Runs {@code action} with the EMA weights loaded (sampling, export), then restores the trained ones. */
+    public <T> T withEmaWeights(java.util.function.Supplier<T> action) {
+        return ema.withAveragedWeights(parameters, action);
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

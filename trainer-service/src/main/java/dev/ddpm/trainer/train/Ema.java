@@ -1,0 +1,62 @@
+package dev.ddpm.trainer.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Parameter;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Exponential moving average of the weights, the copy DDPM samples and exports from (Ho et al. use
+ * decay 0.9999). The decay warms up as min(decay, (1 + k) / (10 + k)) so that a short run's average
+ * is not dominated by the random initialisation.
+ */
+public final class Ema {
+
+    private final float decay;
+    private final Map<String, NDArray> shadow = new LinkedHashMap<>();
+
+    public Ema(NDManager manager, Map<String, Parameter> parameters, float decay) {
+        this.decay = decay;
+        parameters.forEach((name, p) -> {
+            NDArray copy = p.getArray().duplicate();
+            copy.attach(manager);
+            NDScope.unregister(copy);
+            shadow.put(name, copy);
+        });
+    }
+
+    public float decayAt(long step) {
+        return Math.min(decay, (1f + step) / (10f + step));
+    }
+
+    /** shadow = d shadow + (1 - d) weights, after optimizer update number {@code step}. */
+    public void update(Map<String, Parameter> parameters, long step) {
+        float d = decayAt(step);
+        try (NDScope scope = new NDScope()) { // the products are temporaries of the model's manager
+            parameters.forEach((name, p) -> shadow.get(name).muli(d).addi(p.getArray().mul(1 - d)));
+        }
+    }
+
+    public Map<String, NDArray> shadow() {
+        return shadow;
+    }
+
+    /** Runs {@code action} with the averaged weights in the model, then puts the trained weights back. */
+    public <T> T withAveragedWeights(Map<String, Parameter> parameters, java.util.function.Supplier<T> action) {
+        Map<String, NDArray> trained = new LinkedHashMap<>();
+        try (NDScope scope = new NDScope()) {
+            parameters.forEach((name, p) -> {
+                trained.put(name, p.getArray().duplicate());
+                p.getArray().set(shadow.get(name).toByteBuffer());
+            });
+            try {
+                return action.get();
+            } finally {
+                parameters.forEach((name, p) -> p.getArray().set(trained.get(name).toByteBuffer()));
+            }
+        }
+    }
+}
