@@ -100,8 +100,11 @@ public final class DiffusionTrainer implements AutoCloseable {
         return step;
     }
 
-    public void restoreStep(long step) {
+    /** After a checkpoint restore: continue counting from there. */
+    public void restoreStep(long step, long skippedSteps) {
         this.step = step;
+        this.skippedSteps = skippedSteps;
+        this.skippedInARow = 0;
     }
 
     public TrainingSettings settings() {

@@ -7,7 +7,6 @@ import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.trainer.data.SyntheticPatterns;
-import dev.ddpm.trainer.model.UNetPresets;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -21,22 +20,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 class LearningTest {
 
     private static final int STEPS = Integer.getInteger("steps", 800);
-    private static final int[] COPIES = {4, 3, 2, 1}; // mode weights 0.4, 0.3, 0.2, 0.1
-    private static final SyntheticPatterns DATA = new SyntheticPatterns(8, COPIES);
+    private static final SyntheticPatterns DATA = TinyRun.DATA;
 
     @BeforeAll
     static void engine() {
         DjlEngine.configureOffline(2);
     }
 
-    static TrainingSettings settings() {
-        return new TrainingSettings(UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 8), DiffusionConfig.ho2020(), 32, 2e-3f, 50, 0.99f,
-                0f, 1f, false, 7);
-    }
-
     @Test
     void trainedModelSamplesEveryModeInProportion() {
-        try (DiffusionTrainer trainer = new DiffusionTrainer(settings(), Device.cpu())) {
+        try (DiffusionTrainer trainer = new DiffusionTrainer(TinyRun.settings(), Device.cpu())) {
             long start = System.nanoTime();
             float first = trainer.trainStep(DATA);
             float last = 0;
@@ -57,7 +50,7 @@ class LearningTest {
 
     @Test
     void untrainedModelFailsTheSameCheck() {
-        try (DiffusionTrainer trainer = new DiffusionTrainer(settings(), Device.cpu())) {
+        try (DiffusionTrainer trainer = new DiffusionTrainer(TinyRun.settings(), Device.cpu())) {
             ModeReport report = ModeReport.of(DATA, sample(trainer));
             System.out.println("untrained: " + report);
             assertThat(report.onPatternShare()).isLessThan(0.1);

@@ -1,0 +1,40 @@
+package dev.ddpm.trainer.checkpoint;
+
+import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.json.Require;
+import dev.ddpm.core.model.DiffusionConfig;
+import dev.ddpm.core.model.UNetConfig;
+
+import java.time.Instant;
+
+/**
+ * {@code ddpm-checkpoints/{run}/step-{n}/checkpoint.json}: one complete checkpoint, written after the
+ * objects it names (each with its sha256). {@code {run}/latest.json} points at the newest one.
+ *
+ * @param optimizerUpdates AdamW's update count (bias correction)
+ * @param skippedSteps     updates dropped for non-finite loss so far
+ */
+public record CheckpointManifest(
+        String runId,
+        long step,
+        Instant createdAt,
+        UNetConfig architecture,
+        DiffusionConfig diffusion,
+        long seed,
+        long optimizerUpdates,
+        long skippedSteps,
+        ObjectRef weights,
+        ObjectRef emaWeights,
+        ObjectRef optimizerState) {
+
+    public CheckpointManifest {
+        Require.safeName(runId, "runId");
+        Require.atLeast(step, 0, "step");
+        Require.nonNull(createdAt, "createdAt");
+        Require.nonNull(architecture, "architecture");
+        Require.nonNull(diffusion, "diffusion");
+        Require.nonNull(weights, "weights");
+        Require.nonNull(emaWeights, "emaWeights");
+        Require.nonNull(optimizerState, "optimizerState");
+    }
+}

@@ -1,0 +1,164 @@
+package dev.ddpm.trainer.checkpoint;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
+import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.core.storage.StoredObject;
+import dev.ddpm.core.storage.Upload;
+import dev.ddpm.trainer.train.DiffusionTrainer;
+import org.jboss.logging.Logger;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Checkpoints of a run in {@code ddpm-checkpoints}: weights, EMA weights and optimizer state under
+ * {@code {run}/step-{n}/}, then that step's {@code checkpoint.json}, then {@code {run}/latest.json}
+ * pointing at it. Resuming verifies every object's sha256 and falls back to the previous checkpoint
+ * when the newest one is damaged.
+ */
+public final class CheckpointStore {
+
+    private static final Logger LOG = Logger.getLogger(CheckpointStore.class);
+    private static final Pattern STEP_MANIFEST = Pattern.compile(".*/step-(\\d+)/checkpoint\\.json");
+
+    private final ArtifactStore store;
+
+    public CheckpointStore(ArtifactStore store) {
+        this.store = store;
+    }
+
+    public static String latestKey(String runId) {
+        return runId + "/latest.json";
+    }
+
+    /** Saves the trainer's complete state; returns the reference of the step's checkpoint.json. */
+    public ObjectRef save(String runId, DiffusionTrainer trainer) {
+        long step = trainer.step();
+        String prefix = runId + "/step-" + step + "/";
+        Map<String, NDArray> weights = new LinkedHashMap<>();
+        trainer.parameters().forEach((name, p) -> weights.put(name, p.getArray()));
+        Map<String, NDArray> optimizer = new LinkedHashMap<>();
+        trainer.optimizer().firstMoments().forEach((name, m) -> optimizer.put("m/" + name, m));
+        trainer.optimizer().secondMoments().forEach((name, v) -> optimizer.put("v/" + name, v));
+        List<Upload> data = List.of(
+                Upload.bytes(prefix + "weights.bin", TensorArchive.write(tensors(weights)), "application/octet-stream"),
+                Upload.bytes(prefix + "ema.bin", TensorArchive.write(tensors(trainer.ema().shadow())), "application/octet-stream"),
+                Upload.bytes(prefix + "optimizer.bin", TensorArchive.write(tensors(optimizer)), "application/octet-stream"));
+        ObjectRef manifest = store.writeThenPoint(Buckets.CHECKPOINTS, data, prefix + "checkpoint.json",
+                refs -> new CheckpointManifest(runId, step, Instant.now(), trainer.settings().architecture(),
+                        trainer.settings().diffusion(), trainer.settings().seed(), trainer.optimizer().updates(),
+                        trainer.skippedSteps(), refs.get(0), refs.get(1), refs.get(2)));
+        store.putJson(Buckets.CHECKPOINTS, latestKey(runId), manifest);
+        return manifest;
+    }
+
+    /**
+     * Restores the newest usable checkpoint of the run into the trainer. A checkpoint whose objects
+     * fail their sha256, are missing or unreadable is skipped with a warning, and the one before it
+     * is tried. Returns the checkpoint used, or empty when the run has none usable.
+     */
+    public Optional<CheckpointManifest> resume(String runId, DiffusionTrainer trainer) {
+        for (ObjectRef candidate : candidates(runId)) {
+            try {
+                CheckpointManifest manifest = store.getJson(candidate, CheckpointManifest.class);
+                LoadedState state = load(manifest);
+                apply(state, trainer);
+                LOG.infof("resumed run %s from step %d (%s)", runId, manifest.step(), candidate.key());
+                return Optional.of(manifest);
+            } catch (StorageException | InvalidPayloadException | CorruptCheckpointException e) {
+                LOG.warnf("checkpoint %s of run %s is unusable, trying the previous one: %s", candidate.key(), runId,
+                        e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** latest.json's target first, then every step's checkpoint.json, newest first. */
+    private List<ObjectRef> candidates(String runId) {
+        LinkedHashSet<ObjectRef> candidates = new LinkedHashSet<>();
+        try {
+            candidates.add(store.getJson(Buckets.CHECKPOINTS, latestKey(runId), ObjectRef.class));
+        } catch (StorageException | InvalidPayloadException e) {
+            LOG.debugf("no usable latest.json for run %s: %s", runId, e.getMessage());
+        }
+        List<StoredObject> listed = new ArrayList<>(store.list(Buckets.CHECKPOINTS, runId + "/step-"));
+        listed.removeIf(o -> !STEP_MANIFEST.matcher(o.key()).matches());
+        listed.sort(Comparator.comparingLong(CheckpointStore::stepOf).reversed());
+        for (StoredObject object : listed) {
+            if (candidates.stream().noneMatch(c -> c.key().equals(object.key()))) {
+                store.storedSha256(object.bucket(), object.key()).ifPresent(sha ->
+                        candidates.add(new ObjectRef(object.bucket(), object.key(), object.sizeBytes(), sha)));
+            }
+        }
+        return List.copyOf(candidates);
+    }
+
+    private static long stepOf(StoredObject object) {
+        Matcher m = STEP_MANIFEST.matcher(object.key());
+        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    private record LoadedState(CheckpointManifest manifest, Map<String, TensorArchive.Tensor> weights,
+                               Map<String, TensorArchive.Tensor> ema, Map<String, TensorArchive.Tensor> optimizer) {
+    }
+
+    /** Reads and verifies everything before touching the trainer, so a bad object changes nothing. */
+    private LoadedState load(CheckpointManifest manifest) {
+        return new LoadedState(manifest,
+                TensorArchive.read(store.get(manifest.weights()), manifest.weights().key()),
+                TensorArchive.read(store.get(manifest.emaWeights()), manifest.emaWeights().key()),
+                TensorArchive.read(store.get(manifest.optimizerState()), manifest.optimizerState().key()));
+    }
+
+    private static void apply(LoadedState state, DiffusionTrainer trainer) {
+        if (!state.manifest().architecture().equals(trainer.settings().architecture())) {
+            throw new CorruptCheckpointException("checkpoint architecture " + state.manifest().architecture()
+                    + " differs from the run's " + trainer.settings().architecture());
+        }
+        Map<String, Parameter> parameters = trainer.parameters();
+        for (Map.Entry<String, Parameter> entry : parameters.entrySet()) {
+            check(state.weights(), entry.getKey(), entry.getValue().getArray(), "weights");
+            check(state.ema(), entry.getKey(), entry.getValue().getArray(), "EMA weights");
+        }
+        parameters.forEach((name, p) -> p.getArray().set(state.weights().get(name).values()));
+        trainer.ema().shadow().forEach((name, shadow) -> shadow.set(state.ema().get(name).values()));
+        Map<String, float[]> first = new LinkedHashMap<>();
+        Map<String, float[]> second = new LinkedHashMap<>();
+        state.optimizer().forEach((key, tensor) -> {
+            if (key.startsWith("m/")) {
+                first.put(key.substring(2), tensor.values());
+            } else if (key.startsWith("v/")) {
+                second.put(key.substring(2), tensor.values());
+            }
+        });
+        trainer.optimizer().restore(state.manifest().optimizerUpdates(), first, second, parameters);
+        trainer.restoreStep(state.manifest().step(), state.manifest().skippedSteps());
+    }
+
+    private static void check(Map<String, TensorArchive.Tensor> tensors, String name, NDArray array, String what) {
+        TensorArchive.Tensor tensor = tensors.get(name);
+        if (tensor == null || tensor.values().length != array.size()) {
+            throw new CorruptCheckpointException(what + " lack parameter " + name + " of shape " + array.getShape());
+        }
+    }
+
+    private static Map<String, TensorArchive.Tensor> tensors(Map<String, NDArray> arrays) {
+        Map<String, TensorArchive.Tensor> tensors = new LinkedHashMap<>();
+        arrays.forEach((name, array) -> tensors.put(name, new TensorArchive.Tensor(array.getShape().getShape(),
+                array.toFloatArray())));
+        return tensors;
+    }
+}
