@@ -1,0 +1,201 @@
+package dev.ddpm.trainer.data;
+
+import org.apache.commons.compress.archivers.ArchiveEntry;
+import org.apache.commons.compress.archivers.ArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.zip.ZipArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * Reads a training data set into model space from a folder of images (PNG/JPEG, any size), a zip or
+ * tar(.gz) of such a folder, MNIST-format IDX files (plain or gzip), or the CIFAR-10 binary format.
+ * An image that cannot be decoded is skipped and counted; a data set with no usable image, or a file
+ * in none of these formats, fails with a message naming the file.
+ */
+public final class DatasetReader {
+
+    private static final int IDX_IMAGES_MAGIC = 0x00000803;
+    private static final int CIFAR_RECORD = 1 + 3 * 32 * 32;
+
+    private final int channels;
+    private final int size;
+
+    /** @param channels 1 or 3; @param size height = width of the model's images */
+    public DatasetReader(int channels, int size) {
+        if (channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("images have 1 or 3 channels, not " + channels);
+        }
+        this.channels = channels;
+        this.size = size;
+    }
+
+    /** A folder, an archive, an IDX file or a CIFAR batch, by its name and content. */
+    public InMemoryImageSet read(Path path) {
+        if (Files.isDirectory(path)) {
+            return readFolder(path);
+        }
+        if (!Files.isRegularFile(path)) {
+            throw new DatasetException("data set " + path + " does not exist");
+        }
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(path))) {
+            return read(path.getFileName().toString(), in);
+        } catch (IOException e) {
+            throw new DatasetException("cannot read data set " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The same from a stream (an object of the datasets bucket); {@code name} decides the format. */
+    public InMemoryImageSet read(String name, InputStream in) throws IOException {
+        String lower = name.toLowerCase(Locale.ROOT);
+        Collector collector = new Collector(name);
+        if (lower.endsWith(".zip")) {
+            readArchive(new ZipArchiveInputStream(in), collector);
+        } else if (lower.endsWith(".tar")) {
+            readArchive(new TarArchiveInputStream(in), collector);
+        } else if (lower.endsWith(".tar.gz") || lower.endsWith(".tgz")) {
+            readArchive(new TarArchiveInputStream(new GzipCompressorInputStream(in)), collector);
+        } else if (lower.endsWith(".bin")) {
+            readCifar(name, in.readAllBytes(), collector);
+        } else if (isImage(lower)) {
+            collector.image(name, in.readAllBytes());
+        } else {
+            readIdx(name, in.readAllBytes(), collector);
+        }
+        return collector.result();
+    }
+
+    private InMemoryImageSet readFolder(Path folder) {
+        Collector collector = new Collector(folder.toString());
+        try (Stream<Path> files = Files.walk(folder)) {
+            for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+                String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
+                if (isImage(lower)) {
+                    collector.image(folder.relativize(file).toString(), Files.readAllBytes(file));
+                }
+            }
+        } catch (IOException e) {
+            throw new DatasetException("cannot read data set folder " + folder + ": " + e.getMessage(), e);
+        }
+        return collector.result();
+    }
+
+    private void readArchive(ArchiveInputStream<? extends ArchiveEntry> archive, Collector collector) throws IOException {
+        try (archive) {
+            for (ArchiveEntry entry; (entry = archive.getNextEntry()) != null; ) {
+                String lower = entry.getName().toLowerCase(Locale.ROOT);
+                if (!entry.isDirectory() && isImage(lower) && !lower.contains("__macosx/")) {
+                    collector.image(entry.getName(), archive.readAllBytes());
+                }
+            }
+        } catch (IOException e) {
+            throw new DatasetException(collector.source + " is not a readable archive: " + e.getMessage(), e);
+        }
+    }
+
+    private void readIdx(String name, byte[] bytes, Collector collector) throws IOException {
+        if (bytes.length >= 2 && (bytes[0] & 0xFF) == 0x1F && (bytes[1] & 0xFF) == 0x8B) {
+            try (InputStream gz = new GzipCompressorInputStream(new ByteArrayInputStream(bytes))) {
+                bytes = gz.readAllBytes();
+            }
+        }
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+        if (bytes.length < 16 || in.readInt() != IDX_IMAGES_MAGIC) {
+            throw new DatasetException(name + " is neither an image, an archive (.zip, .tar, .tar.gz), a CIFAR batch (.bin)"
+                    + " nor an IDX image file (magic 0x00000803)");
+        }
+        int count = in.readInt();
+        int rows = in.readInt();
+        int cols = in.readInt();
+        long expected = 16L + (long) count * rows * cols;
+        if (count < 0 || rows <= 0 || cols <= 0 || bytes.length < expected) {
+            throw new DatasetException(name + ": IDX header promises " + count + " images of " + rows + "x" + cols
+                    + " (" + expected + " bytes) but the file has " + bytes.length);
+        }
+        for (int i = 0; i < count; i++) {
+            float[] gray = Pixels.fromGray(bytes, 16 + i * rows * cols, rows, cols, size);
+            collector.add(channels == 1 ? gray : toRgb(gray));
+        }
+    }
+
+    private void readCifar(String name, byte[] bytes, Collector collector) {
+        if (bytes.length == 0 || bytes.length % CIFAR_RECORD != 0) {
+            throw new DatasetException(name + " is not a CIFAR-10 binary batch: " + bytes.length
+                    + " bytes is not a multiple of the " + CIFAR_RECORD + "-byte record");
+        }
+        int plane = 32 * 32;
+        for (int offset = 0; offset < bytes.length; offset += CIFAR_RECORD) {
+            BufferedImage image = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
+            int base = offset + 1; // skip the label byte
+            for (int i = 0; i < plane; i++) {
+                int r = bytes[base + i] & 0xFF;
+                int g = bytes[base + plane + i] & 0xFF;
+                int b = bytes[base + 2 * plane + i] & 0xFF;
+                image.setRGB(i % 32, i / 32, (r << 16) | (g << 8) | b);
+            }
+            collector.add(Pixels.fromImage(image, channels, size));
+        }
+    }
+
+    private static float[] toRgb(float[] gray) {
+        float[] rgb = new float[gray.length * 3];
+        for (int c = 0; c < 3; c++) {
+            System.arraycopy(gray, 0, rgb, c * gray.length, gray.length);
+        }
+        return rgb;
+    }
+
+    private static boolean isImage(String lowerName) {
+        return lowerName.endsWith(".png") || lowerName.endsWith(".jpg") || lowerName.endsWith(".jpeg");
+    }
+
+    /** Gathers decoded images and the names of those that could not be decoded. */
+    private final class Collector {
+        private final String source;
+        private final List<float[]> images = new ArrayList<>();
+        private final List<String> skipped = new ArrayList<>();
+
+        Collector(String source) {
+            this.source = source;
+        }
+
+        void add(float[] image) {
+            images.add(image);
+        }
+
+        void image(String name, byte[] bytes) {
+            try {
+                BufferedImage image = ImageIO.read(new ByteArrayInputStream(bytes));
+                if (image == null) {
+                    skipped.add(name + " (not a decodable PNG or JPEG)");
+                    return;
+                }
+                images.add(Pixels.fromImage(image, channels, size));
+            } catch (IOException | RuntimeException e) {
+                skipped.add(name + " (" + e.getMessage() + ")");
+            }
+        }
+
+        InMemoryImageSet result() {
+            if (images.isEmpty()) {
+                throw new DatasetException("data set " + source + " has no usable image"
+                        + (skipped.isEmpty() ? "" : "; skipped " + skipped.size() + ": "
+                        + String.join(", ", skipped.subList(0, Math.min(5, skipped.size())))));
+            }
+            return new InMemoryImageSet(channels, size, images, skipped);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package dev.ddpm.trainer.data;
+
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPOutputStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+/** Every supported format, written by the test itself, plus the bad cases. */
+class DatasetReaderTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void folderOfImagesIsResizedAndCorruptOnesAreSkippedAndCounted() throws IOException {
+        Files.createDirectories(dir.resolve("sub"));
+        Files.write(dir.resolve("red.png"), png(64, 48, 0xFF0000));
+        Files.write(dir.resolve("sub/blue.jpg"), jpeg(20, 20, 0x0000FF));
+        Files.write(dir.resolve("broken.png"), new byte[]{1, 2, 3, 4});
+        Files.writeString(dir.resolve("notes.txt"), "ignored");
+
+        InMemoryImageSet set = new DatasetReader(3, 16).read(dir);
+
+        assertThat(set.size()).isEqualTo(2);
+        assertThat(set.skipped()).singleElement().asString().startsWith("broken.png");
+        float[] red = set.image(0);
+        assertThat(red).hasSize(3 * 16 * 16);
+        assertThat(red[0]).isCloseTo(1f, within(0.01f));              // R plane
+        assertThat(red[16 * 16]).isCloseTo(-1f, within(0.01f));       // G plane
+        float[] blue = set.image(1);
+        assertThat(blue[2 * 16 * 16 + 100]).isCloseTo(1f, within(0.05f)); // JPEG is lossy
+    }
+
+    @Test
+    void grayscaleUsesLuminance() throws IOException {
+        Files.write(dir.resolve("white.png"), png(8, 8, 0xFFFFFF));
+        assertThat(new DatasetReader(1, 8).read(dir).image(0)[0]).isCloseTo(1f, within(0.01f));
+    }
+
+    @Test
+    void zipAndTarGzOfAFolderAreRead() throws IOException {
+        Path zip = dir.resolve("set.zip");
+        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip))) {
+            out.putNextEntry(new ZipEntry("images/a.png"));
+            out.write(png(10, 10, 0x00FF00));
+            out.putNextEntry(new ZipEntry("images/bad.png"));
+            out.write(new byte[]{9, 9});
+        }
+        InMemoryImageSet fromZip = new DatasetReader(3, 8).read(zip);
+        assertThat(fromZip.size()).isEqualTo(1);
+        assertThat(fromZip.skipped()).hasSize(1);
+
+        Path tar = dir.resolve("set.tar.gz");
+        try (TarArchiveOutputStream out = new TarArchiveOutputStream(
+                new GzipCompressorOutputStream(Files.newOutputStream(tar)))) {
+            for (String name : new String[]{"x/1.png", "x/2.png"}) {
+                byte[] data = png(10, 10, 0x123456);
+                TarArchiveEntry entry = new TarArchiveEntry(name);
+                entry.setSize(data.length);
+                out.putArchiveEntry(entry);
+                out.write(data);
+                out.closeArchiveEntry();
+            }
+        }
+        assertThat(new DatasetReader(3, 8).read(tar).size()).isEqualTo(2);
+    }
+
+    @Test
+    void idxImagesArePaddedIntoTheModelSizePlainOrGzipped() throws IOException {
+        byte[] idx = idx(3, 28, 28);
+        Files.write(dir.resolve("train-images-idx3-ubyte"), idx);
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(dir.resolve("train-images-idx3-ubyte.gz")))) {
+            out.write(idx);
+        }
+        for (String name : new String[]{"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"}) {
+            InMemoryImageSet set = new DatasetReader(1, 32).read(dir.resolve(name));
+            assertThat(set.size()).isEqualTo(3);
+            float[] first = set.image(0);
+            assertThat(first[0]).isEqualTo(-1f);                            // padding is black
+            assertThat(first[2 * 32 + 2]).isCloseTo(-1f, within(1e-6f));    // pixel (0,0) of image 0 = 0
+            assertThat(first[2 * 32 + 3]).isCloseTo(1 / 127.5f - 1, within(1e-6f)); // pixel (0,1) = 1
+        }
+    }
+
+    @Test
+    void cifarBinaryBatchIsRead() throws IOException {
+        byte[] batch = new byte[2 * 3073];
+        batch[0] = 3;                       // label
+        java.util.Arrays.fill(batch, 1, 1 + 1024, (byte) 255); // red plane of record 0
+        Files.write(dir.resolve("data_batch_1.bin"), batch);
+
+        InMemoryImageSet set = new DatasetReader(3, 32).read(dir.resolve("data_batch_1.bin"));
+
+        assertThat(set.size()).isEqualTo(2);
+        assertThat(set.image(0)[0]).isCloseTo(1f, within(1e-6f));
+        assertThat(set.image(0)[1024]).isCloseTo(-1f, within(1e-6f));
+    }
+
+    @Test
+    void emptyOrWrongFormatDataSetsFailNamingTheFile() throws IOException {
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        assertThatThrownBy(() -> new DatasetReader(1, 8).read(empty))
+                .isInstanceOf(DatasetException.class).hasMessageContaining(empty + " has no usable image");
+
+        Path onlyBroken = Files.createDirectories(dir.resolve("broken"));
+        Files.write(onlyBroken.resolve("x.png"), new byte[]{0});
+        assertThatThrownBy(() -> new DatasetReader(1, 8).read(onlyBroken))
+                .hasMessageContaining("skipped 1: x.png");
+
+        Path text = Files.writeString(dir.resolve("labels.csv"), "a,b,c\n1,2,3\n4,5,6\n7,8,9\n");
+        assertThatThrownBy(() -> new DatasetReader(1, 8).read(text))
+                .hasMessageContaining("labels.csv is neither an image");
+
+        Path truncated = Files.write(dir.resolve("t10k-images-idx3-ubyte"), java.util.Arrays.copyOf(idx(5, 28, 28), 500));
+        assertThatThrownBy(() -> new DatasetReader(1, 32).read(truncated))
+                .hasMessageContaining("t10k-images-idx3-ubyte: IDX header promises 5 images of 28x28");
+
+        Path badCifar = Files.write(dir.resolve("data_batch_2.bin"), new byte[100]);
+        assertThatThrownBy(() -> new DatasetReader(3, 32).read(badCifar))
+                .hasMessageContaining("data_batch_2.bin is not a CIFAR-10 binary batch");
+
+        assertThatThrownBy(() -> new DatasetReader(1, 8).read(dir.resolve("missing")))
+                .hasMessageContaining("does not exist");
+    }
+
+    private static byte[] idx(int count, int rows, int cols) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(0x00000803);
+            out.writeInt(count);
+            out.writeInt(rows);
+            out.writeInt(cols);
+            for (int i = 0; i < count * rows * cols; i++) {
+                out.writeByte(i % (rows * cols) % 256);
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    private static byte[] png(int w, int h, int rgb) throws IOException {
+        return encode(w, h, rgb, "png");
+    }
+
+    private static byte[] jpeg(int w, int h, int rgb) throws IOException {
+        return encode(w, h, rgb, "jpeg");
+    }
+
+    private static byte[] encode(int w, int h, int rgb, String format) throws IOException {
+        BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                image.setRGB(x, y, rgb);
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(image, format, out);
+        return out.toByteArray();
+    }
+}
