@@ -62,12 +62,8 @@ public final class DatasetReader {
     public InMemoryImageSet read(String name, InputStream in) throws IOException {
         String lower = name.toLowerCase(Locale.ROOT);
         Collector collector = new Collector(name);
-        if (lower.endsWith(".zip")) {
-            readArchive(new ZipArchiveInputStream(in), collector);
-        } else if (lower.endsWith(".tar")) {
-            readArchive(new TarArchiveInputStream(in), collector);
-        } else if (lower.endsWith(".tar.gz") || lower.endsWith(".tgz")) {
-            readArchive(new TarArchiveInputStream(new GzipCompressorInputStream(in)), collector);
+        if (isArchive(lower)) {
+            readArchive(archiveStream(lower, in), collector);
         } else if (lower.endsWith(".bin")) {
             readCifar(name, in.readAllBytes(), collector);
         } else if (isImage(lower)) {
@@ -83,9 +79,17 @@ public final class DatasetReader {
         try (Stream<Path> files = Files.walk(folder)) {
             for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
                 String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
+                String name = folder.relativize(file).toString();
                 if (isImage(lower)) {
-                    collector.image(folder.relativize(file).toString(), Files.readAllBytes(file));
+                    collector.image(name, Files.readAllBytes(file));
+                } else if (isArchive(lower)) {
+                    readArchive(archiveStream(lower, new BufferedInputStream(Files.newInputStream(file))), collector);
+                } else if (lower.endsWith(".bin")) {
+                    readCifar(name, Files.readAllBytes(file), collector);
+                } else if (isIdxImages(Files.readAllBytes(file))) {
+                    readIdx(name, Files.readAllBytes(file), collector);
                 }
+                // anything else (labels, README, checksums) is not image data and is left alone
             }
         } catch (IOException e) {
             throw new DatasetException("cannot read data set folder " + folder + ": " + e.getMessage(), e);
@@ -156,6 +160,32 @@ public final class DatasetReader {
             System.arraycopy(gray, 0, rgb, c * gray.length, gray.length);
         }
         return rgb;
+    }
+
+    private static boolean isArchive(String lowerName) {
+        return lowerName.endsWith(".zip") || lowerName.endsWith(".tar") || lowerName.endsWith(".tar.gz")
+                || lowerName.endsWith(".tgz");
+    }
+
+    private static ArchiveInputStream<? extends ArchiveEntry> archiveStream(String lowerName, InputStream in)
+            throws IOException {
+        if (lowerName.endsWith(".zip")) {
+            return new ZipArchiveInputStream(in);
+        }
+        if (lowerName.endsWith(".tar")) {
+            return new TarArchiveInputStream(in);
+        }
+        return new TarArchiveInputStream(new GzipCompressorInputStream(in));
+    }
+
+    /** IDX image files, plain or gzip, by their magic number (label files, 0x00000801, are not images). */
+    private static boolean isIdxImages(byte[] bytes) throws IOException {
+        if (bytes.length >= 2 && (bytes[0] & 0xFF) == 0x1F && (bytes[1] & 0xFF) == 0x8B) {
+            try (InputStream gz = new GzipCompressorInputStream(new ByteArrayInputStream(bytes))) {
+                bytes = gz.readNBytes(4);
+            }
+        }
+        return bytes.length >= 4 && new DataInputStream(new ByteArrayInputStream(bytes)).readInt() == IDX_IMAGES_MAGIC;
     }
 
     private static boolean isImage(String lowerName) {

@@ -100,6 +100,14 @@ class DatasetReaderTest {
     }
 
     @Test
+    void aFolderMayHoldIdxFilesBesideTheirLabels() throws IOException {
+        Files.write(dir.resolve("train-images-idx3-ubyte"), idx(2, 28, 28));
+        Files.write(dir.resolve("train-labels-idx1-ubyte"), new byte[]{0, 0, 8, 1, 0, 0, 0, 2, 7, 3});
+        Files.writeString(dir.resolve("README"), "MNIST");
+        assertThat(new DatasetReader(1, 32).read(dir).size()).isEqualTo(2);
+    }
+
+    @Test
     void cifarBinaryBatchIsRead() throws IOException {
         byte[] batch = new byte[2 * 3073];
         batch[0] = 3;                       // label

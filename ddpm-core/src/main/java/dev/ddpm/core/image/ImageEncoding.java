@@ -1,0 +1,75 @@
+package dev.ddpm.core.image;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * Model-space images ([-1, 1], channel-major C x H x W, 1 or 3 channels) to PNG: single images for
+ * results, and grids for training previews and sample sheets. Values outside [-1, 1] are clipped,
+ * then mapped with round((x + 1) * 127.5), the inverse of the training scaling.
+ */
+public final class ImageEncoding {
+
+    private ImageEncoding() {
+    }
+
+    public static int toByte(float value) {
+        float clipped = Math.max(-1f, Math.min(1f, value));
+        return Math.round((clipped + 1f) * 127.5f);
+    }
+
+    public static byte[] png(float[] image, int channels, int size) {
+        return png(grid(List.of(image), channels, size, 1, 0));
+    }
+
+    /** The images tiled row by row, {@code columns} per row, separated by {@code padding} black pixels. */
+    public static BufferedImage grid(List<float[]> images, int channels, int size, int columns, int padding) {
+        if (channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("images have 1 or 3 channels, not " + channels);
+        }
+        if (images.isEmpty()) {
+            throw new IllegalArgumentException("a grid needs at least one image");
+        }
+        int cols = Math.min(columns, images.size());
+        int rows = (images.size() + cols - 1) / cols;
+        int width = cols * size + (cols + 1) * padding;
+        int height = rows * size + (rows + 1) * padding;
+        BufferedImage grid = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        int plane = size * size;
+        for (int n = 0; n < images.size(); n++) {
+            float[] image = images.get(n);
+            if (image.length != channels * plane) {
+                throw new IllegalArgumentException("image " + n + " has " + image.length + " values, expected "
+                        + channels * plane);
+            }
+            int left = padding + (n % cols) * (size + padding);
+            int top = padding + (n / cols) * (size + padding);
+            for (int y = 0; y < size; y++) {
+                for (int x = 0; x < size; x++) {
+                    int i = y * size + x;
+                    int r = toByte(image[i]);
+                    int g = channels == 1 ? r : toByte(image[plane + i]);
+                    int b = channels == 1 ? r : toByte(image[2 * plane + i]);
+                    grid.setRGB(left + x, top + y, (r << 16) | (g << 8) | b);
+                }
+            }
+        }
+        return grid;
+    }
+
+    public static byte[] png(BufferedImage image) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            if (!ImageIO.write(image, "png", out)) {
+                throw new IllegalStateException("no PNG writer available");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+}

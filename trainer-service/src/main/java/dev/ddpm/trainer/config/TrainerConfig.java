@@ -1,0 +1,35 @@
+package dev.ddpm.trainer.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** The trainer's settings (prefix {@code trainer}); see docs/configuration.md. */
+@ConfigMapping(prefix = "trainer")
+public interface TrainerConfig {
+
+    /** auto (a GPU when PyTorch sees one), cpu, or gpu. */
+    @WithDefault("auto")
+    String device();
+
+    /** Intra-op threads of PyTorch on CPU; 0 = one per core. */
+    @WithDefault("0")
+    int threads();
+
+    /** Consume TrainingRequested events from Kafka. Off for a trainer that only serves its REST API. */
+    @WithDefault("true")
+    boolean consumeRequests();
+
+    /** Steps between progress reports (log line and TrainingProgress event). */
+    @WithDefault("50")
+    int progressEvery();
+
+    /** Steps between sample grids stored with the run. */
+    @WithDefault("1000")
+    int gridEvery();
+
+    /** Where data sets are downloaded to; a temporary folder when absent. */
+    Optional<Path> workDir();
+}

@@ -1,0 +1,40 @@
+package dev.ddpm.trainer.run;
+
+import dev.ddpm.core.events.ObjectRef;
+
+/** Where a run reports what happens to it (Kafka events in the service, the console in the CLI). */
+public interface RunListener {
+
+    void started(long parameterCount, String device, long startStep, long totalSteps);
+
+    void progress(RunProgress progress);
+
+    void checkpointSaved(long step, ObjectRef checkpoint);
+
+    void completed(long step, double loss, ObjectRef checkpoint);
+
+    void failed(long step, String reason);
+
+    /** Does nothing; for runs nobody watches. */
+    RunListener NONE = new RunListener() {
+        @Override
+        public void started(long parameterCount, String device, long startStep, long totalSteps) {
+        }
+
+        @Override
+        public void progress(RunProgress progress) {
+        }
+
+        @Override
+        public void checkpointSaved(long step, ObjectRef checkpoint) {
+        }
+
+        @Override
+        public void completed(long step, double loss, ObjectRef checkpoint) {
+        }
+
+        @Override
+        public void failed(long step, String reason) {
+        }
+    };
+}

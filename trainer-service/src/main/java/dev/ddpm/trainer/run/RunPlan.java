@@ -1,0 +1,22 @@
+package dev.ddpm.trainer.run;
+
+import dev.ddpm.core.json.Require;
+import dev.ddpm.trainer.train.TrainingSettings;
+
+/**
+ * One training run: what to train and how often to report, checkpoint and preview.
+ *
+ * @param resumeFrom run whose newest checkpoint to start from (the run itself when restarted)
+ */
+public record RunPlan(String runId, String modelName, String dataset, TrainingSettings settings, long totalSteps,
+                      int checkpointEvery, int progressEvery, int gridEvery, String resumeFrom) {
+
+    public RunPlan {
+        Require.safeName(runId, "runId");
+        Require.safeName(modelName, "modelName");
+        Require.atLeast(totalSteps, 1, "totalSteps");
+        Require.atLeast(checkpointEvery, 1, "checkpointEvery");
+        Require.atLeast(progressEvery, 1, "progressEvery");
+        Require.atLeast(gridEvery, 1, "gridEvery");
+    }
+}

@@ -1,0 +1,133 @@
+package dev.ddpm.trainer.run;
+
+import ai.djl.Device;
+import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.Schedulers;
+import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.trainer.checkpoint.CheckpointManifest;
+import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import dev.ddpm.trainer.data.ImageSet;
+import dev.ddpm.trainer.train.DiffusionTrainer;
+import org.jboss.logging.Logger;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Drives one run from its first (or resumed) step to the last: reports progress, checkpoints every
+ * N steps and at the end, stores a sample grid from the EMA weights (fixed seed, so grids of one
+ * run are comparable) and the loss curve with the run. A failure is reported, never swallowed.
+ */
+public final class TrainingRun {
+
+    private static final Logger LOG = Logger.getLogger(TrainingRun.class);
+    static final int GRID_IMAGES = 16;
+    static final long GRID_SEED = 20200619L; // the DDPM paper's arXiv date: any fixed number does
+
+    private final RunPlan plan;
+    private final ImageSet data;
+    private final Device device;
+    private final ArtifactStore store;
+    private final CheckpointStore checkpoints;
+    private final RunListener listener;
+
+    public TrainingRun(RunPlan plan, ImageSet data, Device device, ArtifactStore store, RunListener listener) {
+        if (data.channels() != plan.settings().architecture().imageChannels()
+                || data.imageSize() != plan.settings().architecture().imageSize()) {
+            throw new IllegalArgumentException("data set " + plan.dataset() + " has " + data.channels() + "x"
+                    + data.imageSize() + "x" + data.imageSize() + " images, the model takes "
+                    + plan.settings().architecture().imageChannels() + "x" + plan.settings().architecture().imageSize()
+                    + "x" + plan.settings().architecture().imageSize());
+        }
+        this.plan = plan;
+        this.data = data;
+        this.device = device;
+        this.store = store;
+        this.checkpoints = new CheckpointStore(store);
+        this.listener = listener;
+    }
+
+    /** Runs to the last step (or until {@code stop} says so, after a checkpoint); returns the final checkpoint. */
+    public ObjectRef run(BooleanSupplier stop) {
+        long step = 0;
+        try (DiffusionTrainer trainer = new DiffusionTrainer(plan.settings(), device)) {
+            String resumeFrom = plan.resumeFrom() == null ? plan.runId() : plan.resumeFrom();
+            Optional<CheckpointManifest> resumed = checkpoints.resume(resumeFrom, trainer);
+            step = trainer.step();
+            long parameters = trainer.unet().parameterCount();
+            LOG.infof("run %s: model %s, %,d parameters, %d images of %s, steps %d..%d on %s", plan.runId(),
+                    plan.modelName(), parameters, data.size(), plan.dataset(), step, plan.totalSteps(), device);
+            listener.started(parameters, device.toString(), step, plan.totalSteps());
+
+            List<LossPlot.Point> history = new ArrayList<>();
+            double smoothed = Double.NaN;
+            long windowStart = System.nanoTime();
+            long windowSteps = 0;
+            ObjectRef checkpoint = null;
+            if (step >= plan.totalSteps()) {
+                LOG.infof("run %s is already at step %d of %d: nothing to train", plan.runId(), step, plan.totalSteps());
+                return checkpoints.save(plan.runId(), trainer);
+            }
+            while (trainer.step() < plan.totalSteps()) {
+                float loss = trainer.trainStep(data);
+                step = trainer.step();
+                windowSteps++;
+                if (Float.isFinite(loss)) {
+                    smoothed = Double.isNaN(smoothed) ? loss : 0.98 * smoothed + 0.02 * loss;
+                }
+                if (step % plan.progressEvery() == 0 || step == plan.totalSteps()) {
+                    double seconds = (System.nanoTime() - windowStart) / 1e9;
+                    double imagesPerSecond = windowSteps * plan.settings().batchSize() / Math.max(seconds, 1e-9);
+                    double eta = (plan.totalSteps() - step) * plan.settings().batchSize() / Math.max(imagesPerSecond, 1e-9);
+                    RunProgress progress = new RunProgress(step, plan.totalSteps(), smoothed, imagesPerSecond, eta);
+                    LOG.info(progress.line());
+                    listener.progress(progress);
+                    history.add(new LossPlot.Point(step, smoothed));
+                    windowStart = System.nanoTime();
+                    windowSteps = 0;
+                }
+                boolean last = step == plan.totalSteps();
+                if (step % plan.gridEvery() == 0 || last) {
+                    storeGrid(trainer, step);
+                    storeLossPlot(history);
+                }
+                if (step % plan.checkpointEvery() == 0 || last || stop.getAsBoolean()) {
+                    checkpoint = checkpoints.save(plan.runId(), trainer);
+                    listener.checkpointSaved(step, checkpoint);
+                    if (!last && stop.getAsBoolean()) {
+                        LOG.infof("run %s paused at step %d; it resumes from this checkpoint", plan.runId(), step);
+                        return checkpoint;
+                    }
+                }
+            }
+            listener.completed(step, smoothed, checkpoint);
+            return checkpoint;
+        } catch (RuntimeException e) {
+            LOG.errorf("run %s failed at step %d: %s", plan.runId(), step, e.toString());
+            listener.failed(step, e.getClass().getSimpleName() + ": " + e.getMessage());
+            throw e;
+        }
+    }
+
+    private void storeGrid(DiffusionTrainer trainer, long step) {
+        int channels = plan.settings().architecture().imageChannels();
+        int size = plan.settings().architecture().imageSize();
+        float[][] samples = trainer.withEmaWeights(() -> ReverseProcess.sample(trainer.denoiser(),
+                () -> Schedulers.create(plan.settings().diffusion(), SamplerKind.DDIM, 50, 0.0, DdpmVariance.FIXED_SMALL, true),
+                GRID_IMAGES, channels * size * size, GRID_SEED, 0));
+        byte[] png = ImageEncoding.png(ImageEncoding.grid(List.of(samples), channels, size, 4, 2));
+        store.put(Buckets.CHECKPOINTS, plan.runId() + "/samples/step-" + step + ".png", png, "image/png");
+    }
+
+    private void storeLossPlot(List<LossPlot.Point> history) {
+        byte[] png = ImageEncoding.png(LossPlot.draw(history, 480, 240));
+        store.put(Buckets.CHECKPOINTS, plan.runId() + "/loss.png", png, "image/png");
+    }
+}

@@ -1,0 +1,74 @@
+package dev.ddpm.trainer.service;
+
+import dev.ddpm.core.events.CheckpointSaved;
+import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.events.TrainingCompleted;
+import dev.ddpm.core.events.TrainingFailed;
+import dev.ddpm.core.events.TrainingProgress;
+import dev.ddpm.core.events.TrainingStarted;
+import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.trainer.run.RunListener;
+import dev.ddpm.trainer.run.RunPlan;
+import dev.ddpm.trainer.run.RunProgress;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+
+/**
+ * Reports a run on {@code ddpm.training-events}. Lifecycle events wait for the broker's
+ * acknowledgement; progress is sent without waiting (a lost progress event costs nothing, a stalled
+ * training loop would). A broker that is away is logged, and training goes on.
+ */
+final class EventRunListener implements RunListener {
+
+    private static final Logger LOG = Logger.getLogger(EventRunListener.class);
+    private static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
+
+    private final EventPublisher publisher;
+    private final RunPlan plan;
+
+    EventRunListener(EventPublisher publisher, RunPlan plan) {
+        this.publisher = publisher;
+        this.plan = plan;
+    }
+
+    @Override
+    public void started(long parameterCount, String device, long startStep, long totalSteps) {
+        send(new TrainingStarted(plan.runId(), plan.modelName(), plan.dataset(), device, parameterCount, startStep,
+                totalSteps));
+    }
+
+    @Override
+    public void progress(RunProgress p) {
+        if (Double.isFinite(p.smoothedLoss())) {
+            publisher.publish(new TrainingProgress(plan.runId(), p.step(), p.totalSteps(), p.smoothedLoss(),
+                    p.imagesPerSecond(), p.etaSeconds()));
+        }
+    }
+
+    @Override
+    public void checkpointSaved(long step, ObjectRef checkpoint) {
+        send(new CheckpointSaved(plan.runId(), step, checkpoint.key(), checkpoint.sha256()));
+    }
+
+    @Override
+    public void completed(long step, double loss, ObjectRef checkpoint) {
+        send(new TrainingCompleted(plan.runId(), plan.modelName(), step, Double.isFinite(loss) ? loss : 0.0,
+                checkpoint.key(), null));
+    }
+
+    @Override
+    public void failed(long step, String reason) {
+        send(new TrainingFailed(plan.runId(), step, reason));
+    }
+
+    private void send(EventData data) {
+        try {
+            publisher.publishAndWait(CloudEvent.of(publisher.source(), data), ACK_TIMEOUT);
+        } catch (RuntimeException e) {
+            LOG.warnf("could not publish %s for run %s: %s", data.getClass().getSimpleName(), plan.runId(), e.getMessage());
+        }
+    }
+}

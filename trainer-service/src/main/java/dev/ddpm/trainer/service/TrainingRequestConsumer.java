@@ -1,0 +1,152 @@
+package dev.ddpm.trainer.service;
+
+import dev.ddpm.core.events.Topic;
+import dev.ddpm.core.events.TrainingRequested;
+import dev.ddpm.core.messaging.KafkaSettings;
+import dev.ddpm.core.messaging.ProcessedEvents;
+import dev.ddpm.core.messaging.ReceivedEvent;
+import dev.ddpm.trainer.config.TrainerConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Takes TrainingRequested events from {@code ddpm.training-requests}, one run at a time per
+ * trainer; replicas share the consumer group. While a run trains, the consumer keeps polling with
+ * its partitions paused, so the group does not evict it however long the run takes, and the
+ * request's offset is committed only when the run has ended. Duplicates (the same event again, or a
+ * run whose last checkpoint is already at its final step) start nothing; a malformed record is
+ * logged with its coordinates and committed past.
+ */
+@Singleton
+public class TrainingRequestConsumer {
+
+    private static final Logger LOG = Logger.getLogger(TrainingRequestConsumer.class);
+
+    private final TrainerConfig config;
+    private final KafkaSettings kafka;
+    private final TrainingService training;
+    private final ProcessedEvents processed = new ProcessedEvents(10_000);
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> new Thread(r, "ddpm-training-run"));
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    private Thread thread;
+
+    public TrainingRequestConsumer(TrainerConfig config, KafkaSettings kafka, TrainingService training) {
+        this.config = config;
+        this.kafka = kafka;
+        this.training = training;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        if (!config.consumeRequests()) {
+            LOG.info("not consuming training requests (trainer.consume-requests=false)");
+            return;
+        }
+        running.set(true);
+        thread = new Thread(this::loop, "ddpm-training-requests");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        running.set(false);
+        KafkaConsumer<String, byte[]> current = consumer;
+        if (current != null) {
+            current.wakeup();
+        }
+        worker.shutdown();
+        if (thread != null) {
+            try {
+                thread.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void loop() {
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(kafka.consumer())) {
+            consumer = c;
+            c.subscribe(List.of(Topic.TRAINING_REQUESTS.topicName()));
+            while (running.get()) {
+                ConsumerRecords<String, byte[]> records = c.poll(Duration.ofSeconds(1));
+                for (ConsumerRecord<String, byte[]> record : records) {
+                    if (!running.get()) {
+                        return;
+                    }
+                    if (!handle(c, record)) {
+                        return; // stopped mid-run: leave the request uncommitted, a trainer resumes it
+                    }
+                    c.commitSync(Map.of(new TopicPartition(record.topic(), record.partition()),
+                            new OffsetAndMetadata(record.offset() + 1)));
+                }
+            }
+        } catch (WakeupException e) {
+            // shutting down
+        } catch (RuntimeException e) {
+            LOG.errorf("training request consumer stopped: %s", e.toString());
+        }
+    }
+
+    /** @return whether the record is dealt with (false when shutdown interrupted its run) */
+    private boolean handle(KafkaConsumer<String, byte[]> c, ConsumerRecord<String, byte[]> record) {
+        ReceivedEvent received = ReceivedEvent.of(record);
+        if (!received.valid()) {
+            LOG.warnf("skipping malformed record %s: %s", received.coordinates(), received.rejection());
+            return true;
+        }
+        if (!(received.event().data() instanceof TrainingRequested request)) {
+            LOG.warnf("skipping %s at %s: not a training request", received.event().type(), received.coordinates());
+            return true;
+        }
+        if (!processed.firstTime(received.event())) {
+            LOG.infof("run %s: duplicate request %s ignored", request.runId(), received.event().id());
+            return true;
+        }
+        var latest = training.latestStep(request.runId());
+        if (latest.isPresent() && latest.getAsLong() >= request.config().steps()) {
+            LOG.infof("run %s already finished (checkpoint at step %d); request ignored", request.runId(),
+                    latest.getAsLong());
+            return true;
+        }
+        LOG.infof("run %s requested (%s): training %s on %s", request.runId(), received.coordinates(),
+                request.config().modelName(), request.dataset());
+        CompletableFuture<Void> run = CompletableFuture.runAsync(() -> training.run(request, () -> !running.get()), worker);
+        heartbeatUntilDone(c, run);
+        return running.get();
+    }
+
+    /** Polls with every partition paused until the run ends, so the group keeps this member. */
+    private void heartbeatUntilDone(KafkaConsumer<String, byte[]> c, CompletableFuture<Void> run) {
+        while (!run.isDone()) {
+            c.pause(c.assignment());
+            ConsumerRecords<String, byte[]> unexpected = c.poll(Duration.ofMillis(500));
+            // Partitions assigned during the run are not paused yet: hand their records back.
+            Map<TopicPartition, Long> firstOffsets = new HashMap<>();
+            for (ConsumerRecord<String, byte[]> r : unexpected) {
+                firstOffsets.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+            }
+            firstOffsets.forEach(c::seek);
+        }
+        c.resume(c.paused());
+        run.join();
+    }
+}

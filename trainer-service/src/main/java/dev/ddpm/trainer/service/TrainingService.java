@@ -1,0 +1,115 @@
+package dev.ddpm.trainer.service;
+
+import ai.djl.Device;
+import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.events.TrainingConfig;
+import dev.ddpm.core.events.TrainingRequested;
+import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.model.UNetConfig;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.trainer.checkpoint.CheckpointManifest;
+import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import dev.ddpm.trainer.config.TrainerConfig;
+import dev.ddpm.trainer.data.InMemoryImageSet;
+import dev.ddpm.trainer.model.UNetPresets;
+import dev.ddpm.trainer.run.RunPlan;
+import dev.ddpm.trainer.run.TrainingRun;
+import dev.ddpm.trainer.train.DjlEngine;
+import dev.ddpm.trainer.train.TrainingSettings;
+import jakarta.inject.Singleton;
+import org.jboss.logging.Logger;
+
+import java.nio.file.Path;
+import java.util.OptionalLong;
+import java.util.function.BooleanSupplier;
+
+/** Turns a TrainingRequested into a run: plan, data, device, and the run itself, reported on Kafka. */
+@Singleton
+public class TrainingService {
+
+    private static final Logger LOG = Logger.getLogger(TrainingService.class);
+
+    private final TrainerConfig config;
+    private final ArtifactStore store;
+    private final EventPublisher publisher;
+    private volatile Device device;
+
+    public TrainingService(TrainerConfig config, ArtifactStore store, EventPublisher publisher) {
+        this.config = config;
+        this.store = store;
+        this.publisher = publisher;
+    }
+
+    /** The run described by a request; invalid settings fail here, before any work. */
+    public RunPlan plan(TrainingRequested request) {
+        TrainingConfig c = request.config();
+        UNetConfig architecture = c.architecture() != null ? c.architecture() : UNetPresets.byName(c.preset());
+        TrainingSettings settings = new TrainingSettings(architecture, c.diffusion(), c.batchSize(),
+                (float) c.learningRate(), c.warmupSteps(), c.emaDecay().floatValue(), 0f, 1f, false, c.seed());
+        return new RunPlan(request.runId(), c.modelName(), request.dataset(), settings, c.steps(), c.checkpointEvery(),
+                config.progressEvery(), config.gridEvery(), request.resumeFrom());
+    }
+
+    /** The step of the run's newest checkpoint, if it has one. */
+    public OptionalLong latestStep(String runId) {
+        try {
+            ObjectRef latest = store.getJson(Buckets.CHECKPOINTS, CheckpointStore.latestKey(runId), ObjectRef.class);
+            return OptionalLong.of(store.getJson(latest, CheckpointManifest.class).step());
+        } catch (StorageException | InvalidPayloadException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** Runs the request to its end (or until {@code stop}); failures are reported as TrainingFailed. */
+    public void run(TrainingRequested request, BooleanSupplier stop) {
+        RunPlan plan;
+        try {
+            plan = plan(request);
+        } catch (RuntimeException e) {
+            LOG.warnf("run %s refused: %s", request.runId(), e.getMessage());
+            new EventRunListener(publisher, fallbackPlan(request)).failed(0, "invalid request: " + e.getMessage());
+            return;
+        }
+        EventRunListener listener = new EventRunListener(publisher, plan);
+        InMemoryImageSet data;
+        try {
+            UNetConfig arch = plan.settings().architecture();
+            data = new DatasetFetcher(store, workDir()).fetch(plan.dataset(), arch.imageChannels(), arch.imageSize());
+            if (!data.skipped().isEmpty()) {
+                LOG.warnf("run %s: %d unreadable images skipped in %s, e.g. %s", plan.runId(), data.skipped().size(),
+                        plan.dataset(), data.skipped().get(0));
+            }
+        } catch (RuntimeException e) {
+            listener.failed(0, e.getMessage());
+            return;
+        }
+        try {
+            new TrainingRun(plan, data, device(), store, listener).run(stop);
+        } catch (RuntimeException e) {
+            // TrainingRun has reported it as TrainingFailed; the consumer moves on to the next request.
+        }
+    }
+
+    private static RunPlan fallbackPlan(TrainingRequested request) {
+        return new RunPlan(request.runId(), request.config().modelName(), request.dataset(), null, 1, 1, 1, 1, null);
+    }
+
+    private Device device() {
+        if (device == null) {
+            synchronized (this) {
+                if (device == null) {
+                    DjlEngine.configureOffline(config.threads());
+                    device = DjlEngine.select(config.device());
+                }
+            }
+        }
+        return device;
+    }
+
+    private Path workDir() {
+        return config.workDir().orElseGet(() -> Path.of(System.getProperty("java.io.tmpdir"), "ddpm-trainer"));
+    }
+}

@@ -1,0 +1,133 @@
+package dev.ddpm.trainer.service;
+
+import dev.ddpm.core.events.CheckpointSaved;
+import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.events.Topic;
+import dev.ddpm.core.events.TrainingCompleted;
+import dev.ddpm.core.events.TrainingConfig;
+import dev.ddpm.core.events.TrainingFailed;
+import dev.ddpm.core.events.TrainingProgress;
+import dev.ddpm.core.events.TrainingRequested;
+import dev.ddpm.core.events.TrainingStarted;
+import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.messaging.KafkaSettings;
+import dev.ddpm.core.messaging.ReceivedEvent;
+import dev.ddpm.core.model.DiffusionConfig;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.trainer.data.SyntheticPatterns;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+
+import javax.imageio.ImageIO;
+import java.io.ByteArrayInputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The trainer as the platform drives it: a TrainingRequested on the real broker makes the running
+ * service fetch the data set from the real S3 server, train, checkpoint, store a sample grid and
+ * the loss curve, and report every stage on ddpm.training-events. Duplicates and malformed records
+ * start nothing and do not block what comes after them.
+ */
+@QuarkusTest
+class TrainingRequestsTest {
+
+    @Inject
+    EventPublisher publisher;
+    @Inject
+    ArtifactStore store;
+    @Inject
+    KafkaSettings kafka;
+
+    @Test
+    void aRequestTrainsCheckpointsAndReportsThenDuplicatesAndGarbageAreSkipped() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String dataset = "patterns-" + suffix;
+        SyntheticPatterns patterns = new SyntheticPatterns(16, 2, 2, 2, 2);
+        for (int i = 0; i < patterns.size(); i++) {
+            store.put(Buckets.DATASETS, dataset + "/img-" + i + ".png", ImageEncoding.png(patterns.image(i), 1, 16),
+                    "image/png");
+        }
+        store.put(Buckets.DATASETS, dataset + "/broken.png", new byte[]{1, 2, 3}, "image/png");
+
+        String run = "run-" + suffix;
+        CloudEvent<TrainingRequested> request = CloudEvent.of("/test", new TrainingRequested(run, dataset,
+                new TrainingConfig("patterns-" + suffix, "tiny", null, DiffusionConfig.ho2020(), 20, 8, 1e-3, 0, 0.99,
+                        1L, 10), null, "test"));
+        publisher.publishAndWait(request, Duration.ofSeconds(30));
+
+        List<EventData> events = collect(run, e -> e instanceof TrainingCompleted || e instanceof TrainingFailed,
+                Duration.ofSeconds(180));
+
+        assertThat(events.get(0)).isInstanceOfSatisfying(TrainingStarted.class, started -> {
+            assertThat(started.parameterCount()).isPositive();
+            assertThat(started.totalSteps()).isEqualTo(20);
+            assertThat(started.startStep()).isZero();
+        });
+        assertThat(events).filteredOn(TrainingProgress.class::isInstance).hasSize(4);
+        assertThat(events).filteredOn(CheckpointSaved.class::isInstance)
+                .extracting(e -> ((CheckpointSaved) e).step()).containsExactly(10L, 20L);
+        assertThat(events.get(events.size() - 1)).isInstanceOfSatisfying(TrainingCompleted.class,
+                done -> assertThat(done.finalStep()).isEqualTo(20));
+        assertThat(store.exists(Buckets.CHECKPOINTS, run + "/latest.json")).isTrue();
+        var grid = ImageIO.read(new ByteArrayInputStream(store.get(Buckets.CHECKPOINTS, run + "/samples/step-20.png")));
+        assertThat(grid.getWidth()).isEqualTo(4 * 16 + 5 * 2);
+        assertThat(store.exists(Buckets.CHECKPOINTS, run + "/loss.png")).isTrue();
+
+        // The same event again, a record that is not an event, then a request that cannot run.
+        publisher.publishAndWait(request, Duration.ofSeconds(30));
+        try (KafkaProducer<String, byte[]> raw = new KafkaProducer<>(kafka.producer())) {
+            raw.send(new ProducerRecord<>(Topic.TRAINING_REQUESTS.topicName(), run, "garbage".getBytes())).get();
+        }
+        String badRun = "bad-" + suffix;
+        publisher.publishAndWait(CloudEvent.of("/test", new TrainingRequested(badRun, dataset,
+                new TrainingConfig("x", "huge", null, DiffusionConfig.ho2020(), 5, 8, 1e-3, 0, 0.99, 1L, 10),
+                null, "test")), Duration.ofSeconds(30));
+
+        List<EventData> bad = collect(badRun, TrainingFailed.class::isInstance, Duration.ofSeconds(60));
+        assertThat(((TrainingFailed) bad.get(bad.size() - 1)).reason()).contains("unknown preset 'huge'");
+        Thread.sleep(2000);
+        assertThat(collect(run, e -> false, Duration.ofSeconds(3)))
+                .as("the duplicate request started nothing")
+                .filteredOn(TrainingStarted.class::isInstance).hasSize(1);
+    }
+
+    /** Events of one run from the beginning of the topic, until one matches {@code last} or time is up. */
+    private List<EventData> collect(String runId, Predicate<EventData> last, Duration timeout) {
+        Map<String, Object> config = kafka.consumer("test-" + UUID.randomUUID());
+        List<EventData> events = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config)) {
+            consumer.subscribe(List.of(Topic.TRAINING_EVENTS.topicName()));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (!runId.equals(record.key())) {
+                        continue;
+                    }
+                    ReceivedEvent received = ReceivedEvent.of(record);
+                    assertThat(received.rejection()).isNull();
+                    events.add(received.event().data());
+                    if (last.test(received.event().data())) {
+                        return events;
+                    }
+                }
+            }
+        }
+        return events;
+    }
+}
