@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The trainer's command line (train, sample-grid, upload-dataset, request-training) against the
+# local stack's S3 and Kafka, or wherever S3_ENDPOINT / KAFKA_BOOTSTRAP_SERVERS point.
+#   scripts/ddpm.sh help
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+APP="$REPO/trainer-service/target/quarkus-app"
+if [[ ! -d "$APP/lib/main" ]]; then
+  echo "[ddpm] building trainer-service first (./mvnw package -DskipTests -pl trainer-service -am)" >&2
+  (cd "$REPO" && ./mvnw -B -q -DskipTests -pl trainer-service -am package)
+fi
+exec java -Djava.awt.headless=true -Xmx4g -cp "$APP/app/*:$APP/lib/main/*" dev.ddpm.trainer.cli.TrainerCli "$@"

@@ -1,0 +1,214 @@
+package dev.ddpm.trainer.cli;
+
+import ai.djl.Device;
+import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.Schedulers;
+import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.DatasetUpdated;
+import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.events.TrainingConfig;
+import dev.ddpm.core.events.TrainingRequested;
+import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.messaging.KafkaSettings;
+import dev.ddpm.core.model.BetaSchedule;
+import dev.ddpm.core.model.DiffusionConfig;
+import dev.ddpm.core.model.PredictionType;
+import dev.ddpm.core.model.UNetConfig;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.trainer.checkpoint.CheckpointManifest;
+import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import dev.ddpm.trainer.data.DatasetReader;
+import dev.ddpm.trainer.data.InMemoryImageSet;
+import dev.ddpm.trainer.model.UNetPresets;
+import dev.ddpm.trainer.run.RunListener;
+import dev.ddpm.trainer.run.RunPlan;
+import dev.ddpm.trainer.run.TrainingRun;
+import dev.ddpm.trainer.train.DiffusionTrainer;
+import dev.ddpm.trainer.train.DjlEngine;
+import dev.ddpm.trainer.train.TrainingSettings;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The trainer on one machine, against the S3 server (and Kafka) of {@code S3_ENDPOINT},
+ * {@code S3_ACCESS_KEY}, {@code S3_SECRET_KEY}, {@code KAFKA_BOOTSTRAP_SERVERS} (the local stack's by
+ * default). Run through {@code scripts/ddpm.sh}; {@code help} lists the commands.
+ */
+public final class TrainerCli {
+
+    private static final Set<String> TRAIN_OPTIONS = Set.of("data", "preset", "steps", "batch", "lr", "warmup", "ema",
+            "seed", "schedule", "prediction", "run", "model", "checkpoint-every", "grid-every", "progress-every",
+            "device", "threads", "flip");
+
+    private TrainerCli() {
+    }
+
+    public static void main(String[] args) {
+        try {
+            System.exit(run(args));
+        } catch (Arguments.UsageException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(2);
+        } catch (RuntimeException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    static int run(String[] args) {
+        String command = args.length == 0 ? "help" : args[0];
+        switch (command) {
+            case "train" -> train(new Arguments(command, args, 1, TRAIN_OPTIONS));
+            case "sample-grid" -> sampleGrid(new Arguments(command, args, 1,
+                    Set.of("run", "out", "count", "steps", "seed", "eta", "device")));
+            case "upload-dataset" -> uploadDataset(new Arguments(command, args, 1, Set.of("name", "path")));
+            case "request-training" -> requestTraining(new Arguments(command, args, 1, TRAIN_OPTIONS));
+            case "help", "--help", "-h" -> System.out.println(usage());
+            default -> throw new Arguments.UsageException("unknown command '" + command + "'\n" + usage());
+        }
+        return 0;
+    }
+
+    static String usage() {
+        return """
+                usage: scripts/ddpm.sh COMMAND [--option value ...]
+                  train            --data PATH --preset tiny|mnist|article --steps N [--batch 64 --lr 2e-4 --warmup 0
+                                   --ema 0.9999 --seed 0 --schedule linear|cosine --prediction epsilon|v --run ID
+                                   --model NAME --checkpoint-every 1000 --grid-every 1000 --progress-every 50
+                                   --device auto|cpu|gpu --threads 0 --flip false]
+                                   trains in this process; checkpoints, grids and the loss curve go to S3; a run
+                                   with checkpoints resumes from the newest one
+                  sample-grid      --run ID --out FILE.png [--count 16 --steps 50 --seed 0 --eta 0]
+                                   samples from the run's newest checkpoint (EMA weights) with DDIM
+                  upload-dataset   --name NAME --path FOLDER|FILE   uploads into ddpm-datasets/NAME/ and announces it
+                  request-training --data NAME --preset ... (as train)  asks the trainer-service to train, via Kafka
+                PATH is a folder of PNG/JPEG images, a zip or tar(.gz) of one, IDX files (MNIST) or CIFAR .bin batches.""";
+    }
+
+    private static void train(Arguments a) {
+        DjlEngine.configureOffline((int) a.number("threads", 0));
+        Device device = DjlEngine.select(a.string("device", "auto"));
+        RunPlan plan = plan(a, Path.of(a.required("data")).getFileName().toString());
+        UNetConfig arch = plan.settings().architecture();
+        InMemoryImageSet data = new DatasetReader(arch.imageChannels(), arch.imageSize()).read(Path.of(a.required("data")));
+        System.out.printf("%d images (%d skipped) from %s%n", data.size(), data.skipped().size(), a.required("data"));
+        try (ArtifactStore store = new ArtifactStore(s3())) {
+            store.ensureBuckets(Buckets.ALL);
+            new TrainingRun(plan, data, device, store, RunListener.NONE).run(() -> false);
+            System.out.printf("run %s done: checkpoints, grids and loss.png under %s/%s/%n", plan.runId(),
+                    Buckets.CHECKPOINTS, plan.runId());
+        }
+    }
+
+    private static RunPlan plan(Arguments a, String datasetName) {
+        UNetConfig arch = UNetPresets.byName(a.string("preset", "tiny"));
+        DiffusionConfig diffusion = new DiffusionConfig(1000,
+                BetaSchedule.valueOf(a.string("schedule", "linear").toUpperCase(Locale.ROOT)), null, null, null, null,
+                "v".equals(a.string("prediction", "epsilon")) ? PredictionType.V : PredictionType.EPSILON);
+        TrainingSettings settings = new TrainingSettings(arch, diffusion, (int) a.number("batch", 64),
+                (float) a.decimal("lr", 2e-4), (int) a.number("warmup", 0), (float) a.decimal("ema", 0.9999), 0f, 1f,
+                Boolean.parseBoolean(a.string("flip", "false")), a.number("seed", 0));
+        String model = a.string("model", safe(datasetName));
+        String run = a.string("run", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        return new RunPlan(run, model, safe(datasetName), settings, a.number("steps", 1000),
+                (int) a.number("checkpoint-every", 1000), (int) a.number("progress-every", 50),
+                (int) a.number("grid-every", 1000), null);
+    }
+
+    private static void sampleGrid(Arguments a) {
+        DjlEngine.configureOffline(0);
+        Device device = DjlEngine.select(a.string("device", "auto"));
+        String run = a.required("run");
+        try (ArtifactStore store = new ArtifactStore(s3())) {
+            CheckpointStore checkpoints = new CheckpointStore(store);
+            var latest = store.getJson(Buckets.CHECKPOINTS, CheckpointStore.latestKey(run), dev.ddpm.core.events.ObjectRef.class);
+            CheckpointManifest manifest = store.getJson(latest, CheckpointManifest.class);
+            TrainingSettings settings = new TrainingSettings(manifest.architecture(), manifest.diffusion(), 1, 1e-4f, 0,
+                    0.9999f, 0f, 1f, false, manifest.seed());
+            try (DiffusionTrainer trainer = new DiffusionTrainer(settings, device)) {
+                checkpoints.resume(run, trainer).orElseThrow(() -> new IllegalStateException("run " + run + " has no usable checkpoint"));
+                int count = (int) a.number("count", 16);
+                int c = manifest.architecture().imageChannels();
+                int size = manifest.architecture().imageSize();
+                float[][] samples = trainer.withEmaWeights(() -> ReverseProcess.sample(trainer.denoiser(),
+                        () -> Schedulers.create(manifest.diffusion(), SamplerKind.DDIM, (int) a.number("steps", 50),
+                                a.decimal("eta", 0), DdpmVariance.FIXED_SMALL, true),
+                        count, c * size * size, a.number("seed", 0), 0));
+                Path out = Path.of(a.required("out"));
+                Files.write(out, ImageEncoding.png(ImageEncoding.grid(List.of(samples), c, size,
+                        (int) Math.ceil(Math.sqrt(count)), 2)));
+                System.out.printf("%d samples of run %s (step %d) written to %s%n", count, run, manifest.step(), out);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot write " + a.required("out") + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static void uploadDataset(Arguments a) {
+        String name = safe(a.required("name"));
+        Path path = Path.of(a.required("path"));
+        try (ArtifactStore store = new ArtifactStore(s3()); Stream<Path> files = Files.isDirectory(path)
+                ? Files.walk(path).filter(Files::isRegularFile) : Stream.of(path)) {
+            store.ensureBuckets(Buckets.ALL);
+            Path base = Files.isDirectory(path) ? path : path.getParent();
+            long count = 0;
+            for (Path file : files.sorted().toList()) {
+                String key = name + "/" + base.relativize(file).toString().replace('\\', '/');
+                store.put(Buckets.DATASETS, key, file, "application/octet-stream");
+                count++;
+            }
+            try (EventPublisher publisher = new EventPublisher(kafka(), "/ddpm/cli")) {
+                publisher.publishAndWait(CloudEvent.of("/ddpm/cli", new DatasetUpdated(name, null, count, "cli-upload")),
+                        Duration.ofSeconds(30));
+            }
+            System.out.printf("%d files uploaded to %s/%s/%n", count, Buckets.DATASETS, name);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void requestTraining(Arguments a) {
+        RunPlan plan = plan(a, a.required("data"));
+        TrainingSettings s = plan.settings();
+        TrainingRequested request = new TrainingRequested(plan.runId(), plan.dataset(),
+                new TrainingConfig(plan.modelName(), a.string("preset", "tiny"), null, s.diffusion(), plan.totalSteps(),
+                        s.batchSize(), s.learningRate(), s.warmupSteps(), (double) s.emaDecay(), s.seed(),
+                        plan.checkpointEvery()), null, "cli");
+        try (EventPublisher publisher = new EventPublisher(kafka(), "/ddpm/cli")) {
+            publisher.publishAndWait(CloudEvent.of("/ddpm/cli", request), Duration.ofSeconds(30));
+        }
+        System.out.printf("training run %s requested (model %s on data set %s)%n", plan.runId(), plan.modelName(),
+                plan.dataset());
+    }
+
+    private static String safe(String name) {
+        return name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-").replaceAll("^[^a-z0-9]+", "");
+    }
+
+    private static S3Settings s3() {
+        return new S3Settings(env("S3_ENDPOINT", "http://127.0.0.1:9000"), env("S3_ACCESS_KEY", "ddpm-local"),
+                env("S3_SECRET_KEY", "ddpm-local-secret"), env("S3_REGION", "us-east-1"), Duration.ofSeconds(60));
+    }
+
+    private static KafkaSettings kafka() {
+        return new KafkaSettings(env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"), "trainer-cli");
+    }
+
+    private static String env(String name, String fallback) {
+        String value = System.getenv(name);
+        return value == null || value.isBlank() ? fallback : value;
+    }
+}
