@@ -24,6 +24,8 @@ public record KafkaSettings(String bootstrapServers, String serviceName) {
 
     /** Reconnect back-off ceiling: a broker that is down is retried at most this often, quietly. */
     private static final String RECONNECT_BACKOFF_MAX_MS = "10000";
+    /** First reconnect delay (the client default, 50 ms, spins when a broker is down for long). */
+    private static final String RECONNECT_BACKOFF_MS = "500";
 
     public KafkaSettings {
         if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -79,6 +81,7 @@ public record KafkaSettings(String bootstrapServers, String serviceName) {
         Map<String, Object> config = new HashMap<>();
         config.put("bootstrap.servers", bootstrapServers);
         config.put("client.id", "ddpm-" + serviceName + "-" + role);
+        config.put("reconnect.backoff.ms", RECONNECT_BACKOFF_MS);
         config.put("reconnect.backoff.max.ms", RECONNECT_BACKOFF_MAX_MS);
         return config;
     }
