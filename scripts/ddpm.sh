@@ -9,4 +9,4 @@ if [[ ! -d "$APP/lib/main" ]]; then
   echo "[ddpm] building trainer-service first (./mvnw package -DskipTests -pl trainer-service -am)" >&2
   (cd "$REPO" && ./mvnw -B -q -DskipTests -pl trainer-service -am package)
 fi
-exec java -Djava.awt.headless=true -Xmx4g -cp "$APP/app/*:$APP/lib/main/*" dev.ddpm.trainer.cli.TrainerCli "$@"
+exec java -Djava.awt.headless=true -Djava.util.logging.SimpleFormatter.format='%1$tT %4$s %5$s%6$s%n' -Xmx4g -cp "$APP/app/*:$APP/lib/main/*:$APP/lib/boot/*" dev.ddpm.trainer.cli.TrainerCli "$@"

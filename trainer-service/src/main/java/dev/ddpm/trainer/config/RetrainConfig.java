@@ -1,0 +1,48 @@
+package dev.ddpm.trainer.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+
+/**
+ * Event-driven retraining (prefix {@code trainer.retrain}): what a change to a data set starts.
+ * See docs/configuration.md.
+ */
+@ConfigMapping(prefix = "trainer.retrain")
+public interface RetrainConfig {
+
+    enum Policy {
+        /** Data set changes start nothing. */
+        OFF,
+        /** A new run from scratch, named after the data set. */
+        SCRATCH,
+        /** Continue from the newest checkpoint of the model's last run for {@code steps} more steps. */
+        FINE_TUNE
+    }
+
+    @WithDefault("off")
+    Policy policy();
+
+    /** Quiet time after the last change before a run starts: a burst of uploads starts one run. */
+    @WithDefault("30s")
+    Duration debounce();
+
+    @WithDefault("tiny")
+    String preset();
+
+    @WithDefault("2000")
+    long steps();
+
+    @WithDefault("32")
+    int batchSize();
+
+    @WithDefault("2e-4")
+    double learningRate();
+
+    @WithDefault("1000")
+    int checkpointEvery();
+
+    @WithDefault("0")
+    long seed();
+}

@@ -1,0 +1,136 @@
+package dev.ddpm.trainer.service;
+
+import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.events.TrainingConfig;
+import dev.ddpm.core.events.TrainingRequested;
+import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.Require;
+import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.model.DiffusionConfig;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.trainer.checkpoint.CheckpointManifest;
+import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import dev.ddpm.trainer.config.RetrainConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Turns data set changes into training requests, per {@code trainer.retrain.policy}: each change
+ * (re)starts a quiet-time timer for its data set, and only when it expires is one TrainingRequested
+ * published, so a burst of uploads trains once. The model takes the data set's name; each
+ * published run is remembered under {@code ddpm-checkpoints/_models/{model}.json} for fine-tuning.
+ */
+@Singleton
+public class RetrainPolicy {
+
+    private static final Logger LOG = Logger.getLogger(RetrainPolicy.class);
+    private static final DateTimeFormatter RUN_SUFFIX = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS");
+
+    private final RetrainConfig config;
+    private final EventPublisher publisher;
+    private final ArtifactStore store;
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "ddpm-retrain-debounce");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final Map<String, ScheduledFuture<?>> pending = new ConcurrentHashMap<>();
+
+    public RetrainPolicy(RetrainConfig config, EventPublisher publisher, ArtifactStore store) {
+        this.config = config;
+        this.publisher = publisher;
+        this.store = store;
+    }
+
+    public boolean enabled() {
+        return config.policy() != RetrainConfig.Policy.OFF;
+    }
+
+    /** A change to {@code dataset}: (re)start its quiet-time timer. */
+    public void datasetChanged(String dataset) {
+        if (!enabled()) {
+            return;
+        }
+        pending.compute(dataset, (name, previous) -> {
+            if (previous != null) {
+                previous.cancel(false);
+            }
+            return timers.schedule(() -> fire(name), config.debounce().toMillis(), TimeUnit.MILLISECONDS);
+        });
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        timers.shutdownNow();
+    }
+
+    private void fire(String dataset) {
+        pending.remove(dataset);
+        try {
+            String model = dataset;
+            String runId = Require.safeName(truncate(dataset) + "-" + LocalDateTime.now().format(RUN_SUFFIX), "runId");
+            String resumeFrom = null;
+            long steps = config.steps();
+            if (config.policy() == RetrainConfig.Policy.FINE_TUNE) {
+                var previous = lastRun(model);
+                if (previous != null) {
+                    resumeFrom = previous.runId();
+                    steps += previous.step();
+                }
+            }
+            TrainingRequested request = new TrainingRequested(runId, dataset, new TrainingConfig(model, config.preset(),
+                    null, DiffusionConfig.ho2020(), steps, config.batchSize(), config.learningRate(), 0, null,
+                    config.seed(), config.checkpointEvery()), resumeFrom, "dataset-update");
+            publisher.publishAndWait(CloudEvent.of(publisher.source(), request), Duration.ofSeconds(30));
+            store.putJson(Buckets.CHECKPOINTS, lastRunKey(model), new LastRun(runId));
+            LOG.infof("data set %s changed: requested run %s (%s%s)", dataset, runId, config.policy(),
+                    resumeFrom == null ? "" : ", from " + resumeFrom);
+        } catch (RuntimeException e) {
+            LOG.errorf("data set %s changed but no run could be requested: %s", dataset, e.getMessage());
+        }
+    }
+
+    /** The model's last requested run and the step its newest checkpoint reached, or null. */
+    private RunAt lastRun(String model) {
+        try {
+            LastRun last = store.getJson(Buckets.CHECKPOINTS, lastRunKey(model), LastRun.class);
+            ObjectRef latest = store.getJson(Buckets.CHECKPOINTS, CheckpointStore.latestKey(last.runId()), ObjectRef.class);
+            return new RunAt(last.runId(), store.getJson(latest, CheckpointManifest.class).step());
+        } catch (StorageException | InvalidPayloadException e) {
+            LOG.infof("model %s has no earlier run to fine-tune (%s); training from scratch", model, e.getMessage());
+            return null;
+        }
+    }
+
+    private static String lastRunKey(String model) {
+        return "_models/" + model + ".json";
+    }
+
+    private static String truncate(String name) {
+        return name.length() > 40 ? name.substring(0, 40) : name;
+    }
+
+    /** The pointer {@code _models/{model}.json}. */
+    public record LastRun(String runId) {
+        public LastRun {
+            Require.safeName(runId, "runId");
+        }
+    }
+
+    private record RunAt(String runId, long step) {
+    }
+}
