@@ -9,18 +9,16 @@ import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.messaging.ProcessedEvents;
+import dev.ddpm.service.client.BackgroundConsumer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.errors.WakeupException;
 import org.jboss.logging.Logger;
 
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Follows {@code ddpm.datasets}: DatasetUpdated CloudEvents and MinIO's own bucket notification
@@ -29,56 +27,38 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Runs only when a retraining policy is set.
  */
 @Singleton
-public class DatasetUpdateConsumer {
+public class DatasetUpdateConsumer extends BackgroundConsumer {
 
     private static final Logger LOG = Logger.getLogger(DatasetUpdateConsumer.class);
 
     private final KafkaSettings kafka;
     private final RetrainPolicy policy;
     private final ProcessedEvents processed = new ProcessedEvents(10_000);
-    private final AtomicBoolean running = new AtomicBoolean();
-    private volatile KafkaConsumer<String, byte[]> consumer;
-    private Thread thread;
 
     public DatasetUpdateConsumer(KafkaSettings kafka, RetrainPolicy policy) {
+        super("ddpm-dataset-updates");
         this.kafka = kafka;
         this.policy = policy;
     }
 
     void onStart(@Observes StartupEvent event) {
-        if (!policy.enabled()) {
-            return;
+        if (policy.enabled()) {
+            // A group of its own: its rebalances never disturb the training-request consumer mid-run.
+            start(kafka.consumer(kafka.consumerGroup() + "-datasets"), Topic.DATASETS.topicName());
         }
-        running.set(true);
-        thread = new Thread(this::loop, "ddpm-dataset-updates");
-        thread.setDaemon(true);
-        thread.start();
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        running.set(false);
-        KafkaConsumer<String, byte[]> current = consumer;
-        if (current != null) {
-            current.wakeup();
-        }
+        stop();
     }
 
-    private void loop() {
-        // A group of its own: its rebalances never disturb the training-request consumer mid-run.
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(kafka.consumer(kafka.consumerGroup() + "-datasets"))) {
-            consumer = c;
-            c.subscribe(List.of(Topic.DATASETS.topicName()));
-            while (running.get()) {
-                for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofSeconds(1))) {
-                    handle(record);
-                }
-                c.commitSync();
-            }
-        } catch (WakeupException e) {
-            // shutting down
-        } catch (RuntimeException e) {
-            LOG.errorf("data set update consumer stopped: %s", e.toString());
+    @Override
+    protected boolean handle(KafkaConsumer<String, byte[]> consumer, ConsumerRecords<String, byte[]> records) {
+        for (ConsumerRecord<String, byte[]> record : records) {
+            handle(record);
         }
+        consumer.commitSync();
+        return true;
     }
 
     void handle(ConsumerRecord<String, byte[]> record) {

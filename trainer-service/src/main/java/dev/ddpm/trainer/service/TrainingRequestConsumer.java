@@ -5,6 +5,7 @@ import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.messaging.ProcessedEvents;
 import dev.ddpm.core.messaging.ReceivedEvent;
+import dev.ddpm.service.client.BackgroundConsumer;
 import dev.ddpm.trainer.config.TrainerConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -15,17 +16,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Takes TrainingRequested events from {@code ddpm.training-requests}, one run at a time per
@@ -36,7 +34,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * logged with its coordinates and committed past.
  */
 @Singleton
-public class TrainingRequestConsumer {
+public class TrainingRequestConsumer extends BackgroundConsumer {
 
     private static final Logger LOG = Logger.getLogger(TrainingRequestConsumer.class);
 
@@ -44,12 +42,10 @@ public class TrainingRequestConsumer {
     private final KafkaSettings kafka;
     private final TrainingService training;
     private final ProcessedEvents processed = new ProcessedEvents(10_000);
-    private final AtomicBoolean running = new AtomicBoolean();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> new Thread(r, "ddpm-training-run"));
-    private volatile KafkaConsumer<String, byte[]> consumer;
-    private Thread thread;
 
     public TrainingRequestConsumer(TrainerConfig config, KafkaSettings kafka, TrainingService training) {
+        super("ddpm-training-requests");
         this.config = config;
         this.kafka = kafka;
         this.training = training;
@@ -60,50 +56,24 @@ public class TrainingRequestConsumer {
             LOG.info("not consuming training requests (trainer.consume-requests=false)");
             return;
         }
-        running.set(true);
-        thread = new Thread(this::loop, "ddpm-training-requests");
-        thread.setDaemon(true);
-        thread.start();
+        start(kafka.consumer(), Topic.TRAINING_REQUESTS.topicName());
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        running.set(false);
-        KafkaConsumer<String, byte[]> current = consumer;
-        if (current != null) {
-            current.wakeup();
-        }
         worker.shutdown();
-        if (thread != null) {
-            try {
-                thread.join(30_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        stop();
     }
 
-    private void loop() {
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(kafka.consumer())) {
-            consumer = c;
-            c.subscribe(List.of(Topic.TRAINING_REQUESTS.topicName()));
-            while (running.get()) {
-                ConsumerRecords<String, byte[]> records = c.poll(Duration.ofSeconds(1));
-                for (ConsumerRecord<String, byte[]> record : records) {
-                    if (!running.get()) {
-                        return;
-                    }
-                    if (!handle(c, record)) {
-                        return; // stopped mid-run: leave the request uncommitted, a trainer resumes it
-                    }
-                    c.commitSync(Map.of(new TopicPartition(record.topic(), record.partition()),
-                            new OffsetAndMetadata(record.offset() + 1)));
-                }
+    @Override
+    protected boolean handle(KafkaConsumer<String, byte[]> c, ConsumerRecords<String, byte[]> records) {
+        for (ConsumerRecord<String, byte[]> record : records) {
+            if (!running() || !handle(c, record)) {
+                return false; // stopped mid-run: leave the request uncommitted, a trainer resumes it
             }
-        } catch (WakeupException e) {
-            // shutting down
-        } catch (RuntimeException e) {
-            LOG.errorf("training request consumer stopped: %s", e.toString());
+            c.commitSync(Map.of(new TopicPartition(record.topic(), record.partition()),
+                    new OffsetAndMetadata(record.offset() + 1)));
         }
+        return true;
     }
 
     /** @return whether the record is dealt with (false when shutdown interrupted its run) */
@@ -129,9 +99,9 @@ public class TrainingRequestConsumer {
         }
         LOG.infof("run %s requested (%s): training %s on %s", request.runId(), received.coordinates(),
                 request.config().modelName(), request.dataset());
-        CompletableFuture<Void> run = CompletableFuture.runAsync(() -> training.run(request, () -> !running.get()), worker);
+        CompletableFuture<Void> run = CompletableFuture.runAsync(() -> training.run(request, () -> !running()), worker);
         heartbeatUntilDone(c, run);
-        return running.get();
+        return running();
     }
 
     /** Polls with every partition paused until the run ends, so the group keeps this member. */

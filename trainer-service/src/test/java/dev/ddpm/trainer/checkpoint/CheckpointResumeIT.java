@@ -28,7 +28,7 @@ class CheckpointResumeIT {
 
     @BeforeAll
     static void open() {
-        DjlEngine.configureOffline(2);
+        DjlEngine.configureOffline(1);
         store = new ArtifactStore(new S3Settings(env("S3_ENDPOINT"), env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"),
                 null, Duration.ofSeconds(20)));
         store.ensureBuckets(Buckets.ALL);
@@ -37,30 +37,51 @@ class CheckpointResumeIT {
 
     @AfterAll
     static void close() {
-        store.close();
+        if (store != null) {
+            store.close();
+        }
     }
 
     @Test
-    void resumedRunEndsWithTheSameWeightsAsAnUninterruptedOne() {
+    void resumeRestoresTheCompleteStateAndContinuesLikeTheOriginal() {
         String run = runId();
-        Map<String, float[]> uninterrupted;
-        Map<String, float[]> uninterruptedEma;
-        try (DiffusionTrainer trainer = trainer()) {
-            train(trainer, 20);
-            uninterrupted = weights(trainer);
-            uninterruptedEma = ema(trainer);
+        try (DiffusionTrainer original = trainer()) {
+            train(original, 10);
+            checkpoints.save(run, original);
+            try (DiffusionTrainer resumed = trainer()) {
+                CheckpointManifest manifest = checkpoints.resume(run, resumed).orElseThrow();
+                assertThat(manifest.step()).isEqualTo(10);
+                // Everything the next step depends on is restored bit for bit.
+                assertThat(resumed.step()).isEqualTo(10);
+                assertThat(resumed.optimizer().updates()).isEqualTo(original.optimizer().updates());
+                assertSame(weights(resumed), weights(original));
+                assertSame(ema(resumed), ema(original));
+                assertSame(arrays(resumed.optimizer().firstMoments()), arrays(original.optimizer().firstMoments()));
+                assertSame(arrays(resumed.optimizer().secondMoments()), arrays(original.optimizer().secondMoments()));
+
+                // The next step matches too. (Not bitwise: PyTorch's CPU kernels are not reproducible to
+                // the last bit under load; 1.7e-5 was seen between two identical runs. A resume without
+                // the Adam moments differs by 8e-4 here: see the next test.)
+                train(original, 1);
+                train(resumed, 1);
+                assertThat(maxAbsDiff(weights(resumed), weights(original))).isLessThan(5e-5f);
+            }
         }
-        try (DiffusionTrainer first = trainer()) {
-            train(first, 10);
-            checkpoints.save(run, first);
-        }
-        try (DiffusionTrainer resumed = trainer()) {
-            CheckpointManifest manifest = checkpoints.resume(run, resumed).orElseThrow();
-            assertThat(manifest.step()).isEqualTo(10);
-            assertThat(resumed.step()).isEqualTo(10);
-            train(resumed, 10);
-            assertThat(maxAbsDiff(weights(resumed), uninterrupted)).isLessThanOrEqualTo(1e-6f);
-            assertThat(maxAbsDiff(ema(resumed), uninterruptedEma)).isLessThanOrEqualTo(1e-6f);
+    }
+
+    @Test
+    void aResumeThatLosesTheOptimizerStateIsCaughtByTheSameComparison() {
+        String run = runId();
+        try (DiffusionTrainer original = trainer()) {
+            train(original, 10);
+            checkpoints.save(run, original);
+            try (DiffusionTrainer forgetful = trainer()) {
+                checkpoints.resume(run, forgetful).orElseThrow();
+                forgetful.optimizer().restore(0, Map.of(), Map.of(), forgetful.parameters());
+                train(original, 1);
+                train(forgetful, 1);
+                assertThat(maxAbsDiff(weights(forgetful), weights(original))).isGreaterThan(2e-4f);
+            }
         }
     }
 
@@ -115,6 +136,18 @@ class CheckpointResumeIT {
         return copy;
     }
 
+
+    private static Map<String, float[]> arrays(Map<String, ai.djl.ndarray.NDArray> arrays) {
+        Map<String, float[]> copy = new java.util.LinkedHashMap<>();
+        arrays.forEach((name, a) -> copy.put(name, a.toFloatArray()));
+        return copy;
+    }
+
+    private static void assertSame(Map<String, float[]> a, Map<String, float[]> b) {
+        assertThat(a.keySet()).isEqualTo(b.keySet());
+        a.forEach((name, values) -> assertThat(values).as(name).containsExactly(b.get(name)));
+    }
+
     private static float maxAbsDiff(Map<String, float[]> a, Map<String, float[]> b) {
         assertThat(a.keySet()).isEqualTo(b.keySet());
         float max = 0;
@@ -125,6 +158,7 @@ class CheckpointResumeIT {
                 max = Math.max(max, Math.abs(x[i] - y[i]));
             }
         }
+        System.out.printf("max |diff| %.3g%n", max);
         return max;
     }
 
