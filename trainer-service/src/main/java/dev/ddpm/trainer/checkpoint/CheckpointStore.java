@@ -44,6 +44,17 @@ public final class CheckpointStore {
         return runId + "/latest.json";
     }
 
+    /**
+     * The manifest {@code latest.json} points at, verified against its sha256.
+     *
+     * @throws StorageException when the run has no checkpoint or it cannot be read
+     * @throws InvalidPayloadException when a document is malformed
+     */
+    public CheckpointManifest latest(String runId) {
+        ObjectRef pointer = store.getJson(Buckets.CHECKPOINTS, latestKey(runId), ObjectRef.class);
+        return store.getJson(pointer, CheckpointManifest.class);
+    }
+
     /** Saves the trainer's complete state; returns the reference of the step's checkpoint.json. */
     public ObjectRef save(String runId, DiffusionTrainer trainer) {
         long step = trainer.step();

@@ -143,8 +143,7 @@ public final class TrainerCli {
         String run = a.required("run");
         try (ArtifactStore store = new ArtifactStore(s3())) {
             CheckpointStore checkpoints = new CheckpointStore(store);
-            var latest = store.getJson(Buckets.CHECKPOINTS, CheckpointStore.latestKey(run), dev.ddpm.core.events.ObjectRef.class);
-            CheckpointManifest manifest = store.getJson(latest, CheckpointManifest.class);
+            CheckpointManifest manifest = checkpoints.latest(run);
             TrainingSettings settings = new TrainingSettings(manifest.architecture(), manifest.diffusion(), 1, 1e-4f, 0,
                     0.9999f, 0f, 1f, false, manifest.seed());
             try (DiffusionTrainer trainer = new DiffusionTrainer(settings, device)) {
@@ -186,8 +185,7 @@ public final class TrainerCli {
             }
             System.out.printf("feature classifier: test accuracy %.2f%%%n", 100 * classifier.accuracy(test, testLabels));
             String run = a.required("run");
-            var latest = store.getJson(Buckets.CHECKPOINTS, CheckpointStore.latestKey(run), dev.ddpm.core.events.ObjectRef.class);
-            CheckpointManifest manifest = store.getJson(latest, CheckpointManifest.class);
+            CheckpointManifest manifest = new CheckpointStore(store).latest(run);
             if (manifest.architecture().imageChannels() != 1 || manifest.architecture().imageSize() != 32) {
                 throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
                         + manifest.architecture().imageSize() + " images; the MNIST metrics need 1x32x32 (preset mnist)");

@@ -1,7 +1,6 @@
 package dev.ddpm.trainer.service;
 
 import dev.ddpm.core.events.CloudEvent;
-import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
@@ -11,7 +10,6 @@ import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.StorageException;
-import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.config.RetrainConfig;
 import io.quarkus.runtime.ShutdownEvent;
@@ -108,8 +106,7 @@ public class RetrainPolicy {
     private RunAt lastRun(String model) {
         try {
             LastRun last = store.getJson(Buckets.CHECKPOINTS, lastRunKey(model), LastRun.class);
-            ObjectRef latest = store.getJson(Buckets.CHECKPOINTS, CheckpointStore.latestKey(last.runId()), ObjectRef.class);
-            return new RunAt(last.runId(), store.getJson(latest, CheckpointManifest.class).step());
+            return new RunAt(last.runId(), new CheckpointStore(store).latest(last.runId()).step());
         } catch (StorageException | InvalidPayloadException e) {
             LOG.infof("model %s has no earlier run to fine-tune (%s); training from scratch", model, e.getMessage());
             return null;

@@ -1,16 +1,13 @@
 package dev.ddpm.trainer.service;
 
 import ai.djl.Device;
-import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
-import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.StorageException;
-import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.config.TrainerConfig;
 import dev.ddpm.trainer.data.InMemoryImageSet;
@@ -56,8 +53,7 @@ public class TrainingService {
     /** The step of the run's newest checkpoint, if it has one. */
     public OptionalLong latestStep(String runId) {
         try {
-            ObjectRef latest = store.getJson(Buckets.CHECKPOINTS, CheckpointStore.latestKey(runId), ObjectRef.class);
-            return OptionalLong.of(store.getJson(latest, CheckpointManifest.class).step());
+            return OptionalLong.of(new CheckpointStore(store).latest(runId).step());
         } catch (StorageException | InvalidPayloadException e) {
             return OptionalLong.empty();
         }
