@@ -40,7 +40,7 @@ public final class TrainingBenchmark {
         rows.add("|---|---|---|---|---|---|---|---|---|---|---|");
         for (String preset : presets) {
             UNetConfig arch = UNetPresets.byName(preset);
-            TrainingSettings settings = new TrainingSettings(arch, DiffusionConfig.ho2020(), batch, 2e-4f, 0, 0.9999f,
+            TrainingSettings settings = new TrainingSettings(arch, DiffusionConfig.ho2020(), batch, 2e-4f, 0, 0, 0.9999f,
                     0f, 1f, false, 1);
             try (DiffusionTrainer trainer = new DiffusionTrainer(settings, device)) {
                 ImageSet data = new RandomImages(arch.imageChannels(), arch.imageSize(), 256);

@@ -54,7 +54,7 @@ public final class TrainerCli {
 
     private static final Set<String> TRAIN_OPTIONS = Set.of("data", "preset", "steps", "batch", "lr", "warmup", "ema",
             "seed", "schedule", "prediction", "run", "model", "checkpoint-every", "grid-every", "progress-every",
-            "device", "threads", "flip");
+            "device", "threads", "flip", "lr-decay");
 
     private TrainerCli() {
     }
@@ -91,7 +91,7 @@ public final class TrainerCli {
         return """
                 usage: scripts/ddpm.sh COMMAND [--option value ...]
                   train            --data PATH --preset tiny|mnist|article --steps N [--batch 64 --lr 2e-4 --warmup 0
-                                   --ema 0.9999 --seed 0 --schedule linear|cosine --prediction epsilon|v --run ID
+                                   --lr-decay none|cosine --ema 0.9999 --seed 0 --schedule linear|cosine --prediction epsilon|v --run ID
                                    --model NAME --checkpoint-every 1000 --grid-every 1000 --progress-every 50
                                    --device auto|cpu|gpu --threads 0 --flip false]
                                    trains in this process; checkpoints, grids and the loss curve go to S3; a run
@@ -128,7 +128,8 @@ public final class TrainerCli {
                 BetaSchedule.valueOf(a.string("schedule", "linear").toUpperCase(Locale.ROOT)), null, null, null, null,
                 "v".equals(a.string("prediction", "epsilon")) ? PredictionType.V : PredictionType.EPSILON);
         TrainingSettings settings = new TrainingSettings(arch, diffusion, (int) a.number("batch", 64),
-                (float) a.decimal("lr", 2e-4), (int) a.number("warmup", 0), (float) a.decimal("ema", 0.9999), 0f, 1f,
+                (float) a.decimal("lr", 2e-4), (int) a.number("warmup", 0),
+                "cosine".equals(a.string("lr-decay", "none")) ? a.number("steps", 1000) : 0, (float) a.decimal("ema", 0.9999), 0f, 1f,
                 Boolean.parseBoolean(a.string("flip", "false")), a.number("seed", 0));
         String model = a.string("model", safe(datasetName));
         String run = a.string("run", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -144,7 +145,7 @@ public final class TrainerCli {
         try (ArtifactStore store = new ArtifactStore(s3())) {
             CheckpointStore checkpoints = new CheckpointStore(store);
             CheckpointManifest manifest = checkpoints.latest(run);
-            TrainingSettings settings = new TrainingSettings(manifest.architecture(), manifest.diffusion(), 1, 1e-4f, 0,
+            TrainingSettings settings = new TrainingSettings(manifest.architecture(), manifest.diffusion(), 1, 1e-4f, 0, 0,
                     0.9999f, 0f, 1f, false, manifest.seed());
             try (DiffusionTrainer trainer = new DiffusionTrainer(settings, device)) {
                 checkpoints.resume(run, trainer).orElseThrow(() -> new IllegalStateException("run " + run + " has no usable checkpoint"));
@@ -190,7 +191,7 @@ public final class TrainerCli {
                 throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
                         + manifest.architecture().imageSize() + " images; the MNIST metrics need 1x32x32 (preset mnist)");
             }
-            TrainingSettings settings = new TrainingSettings(manifest.architecture(), manifest.diffusion(), 1, 1e-4f, 0,
+            TrainingSettings settings = new TrainingSettings(manifest.architecture(), manifest.diffusion(), 1, 1e-4f, 0, 0,
                     0.9999f, 0f, 1f, false, manifest.seed());
             try (DiffusionTrainer trainer = new DiffusionTrainer(settings, device)) {
                 new CheckpointStore(store).resume(run, trainer).orElseThrow();

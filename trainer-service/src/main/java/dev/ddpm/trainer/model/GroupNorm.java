@@ -16,7 +16,8 @@ import ai.djl.util.PairList;
  */
 public final class GroupNorm extends AbstractBlock {
 
-    static final float EPSILON = 1e-5f;
+    /** Added to the variance; the ONNX export writes the same value. */
+    public static final float EPSILON = 1e-5f;
 
     private final int channels;
     private final int groups;

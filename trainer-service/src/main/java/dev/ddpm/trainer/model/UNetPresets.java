@@ -14,6 +14,8 @@ public final class UNetPresets {
             "tiny", new UNetConfig(1, 16, 16, List.of(1, 2), List.of(8), 1, 4, 0.0),
             // MNIST: 28x28 padded to 32x32, one channel.
             "mnist", new UNetConfig(1, 32, 32, List.of(1, 2, 2), List.of(16), 2, 8, 0.1),
+            // MNIST on a CPU budget: attention only at the 8x8 bottom, no dropout (short runs do not overfit).
+            "mnist-lite", new UNetConfig(1, 32, 32, List.of(1, 2, 2), List.of(8), 2, 8, 0.0),
             // The reference article: 3x32x32, base 64, multipliers 1,2,4,4, attention at 16 and 8.
             "article", new UNetConfig(3, 32, 64, List.of(1, 2, 4, 4), List.of(16, 8), 2, 32, 0.1)));
 

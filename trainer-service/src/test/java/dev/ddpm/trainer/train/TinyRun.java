@@ -15,6 +15,6 @@ public final class TinyRun {
 
     public static TrainingSettings settings() {
         return new TrainingSettings(UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 8), DiffusionConfig.ho2020(),
-                32, 2e-3f, 50, 0.99f, 0f, 1f, false, 7);
+                32, 2e-3f, 50, 0, 0.99f, 0f, 1f, false, 7);
     }
 }
