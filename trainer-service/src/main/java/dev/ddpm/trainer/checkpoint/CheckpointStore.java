@@ -10,6 +10,7 @@ import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.core.storage.Upload;
 import dev.ddpm.trainer.train.DiffusionTrainer;
+import dev.ddpm.trainer.train.TrainingSettings;
 import org.jboss.logging.Logger;
 
 import java.time.Instant;
@@ -53,6 +54,27 @@ public final class CheckpointStore {
     public CheckpointManifest latest(String runId) {
         ObjectRef pointer = store.getJson(Buckets.CHECKPOINTS, latestKey(runId), ObjectRef.class);
         return store.getJson(pointer, CheckpointManifest.class);
+    }
+
+    /**
+     * A trainer holding the run's newest usable checkpoint (weights, EMA, optimizer state), built
+     * from the architecture and diffusion settings the checkpoint records: for sampling, evaluating
+     * and exporting a run. The caller closes it.
+     *
+     * @throws IllegalStateException when the run has no usable checkpoint
+     */
+    public DiffusionTrainer restore(String runId, ai.djl.Device device) {
+        CheckpointManifest manifest = latest(runId);
+        TrainingSettings settings = new TrainingSettings(manifest.architecture(), manifest.diffusion(), 1, 1e-4f, 0, 0,
+                0.9999f, 0f, 1f, false, manifest.seed());
+        DiffusionTrainer trainer = new DiffusionTrainer(settings, device);
+        try {
+            resume(runId, trainer).orElseThrow(() -> new IllegalStateException("run " + runId + " has no usable checkpoint"));
+            return trainer;
+        } catch (RuntimeException e) {
+            trainer.close();
+            throw e;
+        }
     }
 
     /** Saves the trainer's complete state; returns the reference of the step's checkpoint.json. */

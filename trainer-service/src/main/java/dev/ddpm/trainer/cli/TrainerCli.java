@@ -7,6 +7,7 @@ import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.DatasetUpdated;
 import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.image.ImageEncoding;
@@ -14,6 +15,7 @@ import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.DiffusionConfig;
+import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.model.PredictionType;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
@@ -22,6 +24,7 @@ import dev.ddpm.core.storage.S3Settings;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.data.DatasetReader;
+import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.data.IdxLabels;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.eval.MnistClassifier;
@@ -37,11 +40,13 @@ import dev.ddpm.trainer.train.TrainingSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -54,7 +59,7 @@ public final class TrainerCli {
 
     private static final Set<String> TRAIN_OPTIONS = Set.of("data", "preset", "steps", "batch", "lr", "warmup", "ema",
             "seed", "schedule", "prediction", "run", "model", "checkpoint-every", "grid-every", "progress-every",
-            "device", "threads", "flip", "lr-decay");
+            "device", "threads", "flip", "lr-decay", "export");
 
     private TrainerCli() {
     }
@@ -79,6 +84,7 @@ public final class TrainerCli {
                     Set.of("run", "out", "count", "steps", "seed", "eta", "device")));
             case "evaluate" -> evaluate(new Arguments(command, args, 1,
                     Set.of("run", "mnist", "samples", "steps", "seed", "epochs", "device")));
+            case "export" -> export(new Arguments(command, args, 1, Set.of("run", "model", "weights", "device")));
             case "upload-dataset" -> uploadDataset(new Arguments(command, args, 1, Set.of("name", "path")));
             case "request-training" -> requestTraining(new Arguments(command, args, 1, TRAIN_OPTIONS));
             case "help", "--help", "-h" -> System.out.println(usage());
@@ -93,7 +99,7 @@ public final class TrainerCli {
                   train            --data PATH --preset tiny|mnist|article --steps N [--batch 64 --lr 2e-4 --warmup 0
                                    --lr-decay none|cosine --ema 0.9999 --seed 0 --schedule linear|cosine --prediction epsilon|v --run ID
                                    --model NAME --checkpoint-every 1000 --grid-every 1000 --progress-every 50
-                                   --device auto|cpu|gpu --threads 0 --flip false]
+                                   --device auto|cpu|gpu --threads 0 --flip false --export false]
                                    trains in this process; checkpoints, grids and the loss curve go to S3; a run
                                    with checkpoints resumes from the newest one
                   sample-grid      --run ID --out FILE.png [--count 16 --steps 50 --seed 0 --eta 0]
@@ -102,6 +108,10 @@ public final class TrainerCli {
                                    MNIST quality of the run's samples: FLD beside the real-vs-real floor, the
                                    share of confidently recognised digits and the class histogram (the feature
                                    classifier is trained once on DIR and cached there as classifier-v1.bin)
+                  export           --run ID [--model NAME --weights ema|trained]
+                                   exports the run's newest checkpoint to ONNX, checks it against DJL and
+                                   publishes unet.onnx, samples.png and manifest.json to ddpm-models/NAME/VERSION/,
+                                   then ModelPublished on Kafka
                   upload-dataset   --name NAME --path FOLDER|FILE   uploads into ddpm-datasets/NAME/ and announces it
                   request-training --data NAME --preset ... (as train)  asks the trainer-service to train, via Kafka
                 PATH is a folder of PNG/JPEG images, a zip or tar(.gz) of one, IDX files (MNIST) or CIFAR .bin batches.""";
@@ -116,10 +126,40 @@ public final class TrainerCli {
         System.out.printf("%d images (%d skipped) from %s%n", data.size(), data.skipped().size(), a.required("data"));
         try (ArtifactStore store = new ArtifactStore(s3())) {
             store.ensureBuckets(Buckets.ALL);
-            new TrainingRun(plan, data, device, store, RunListener.NONE).run(() -> false);
+            if (Boolean.parseBoolean(a.string("export", "false"))) {
+                try (EventPublisher events = new EventPublisher(kafka(), "/ddpm/cli")) {
+                    new TrainingRun(plan, data, device, store, RunListener.NONE, publisher(store, events)).run(() -> false);
+                }
+            } else {
+                new TrainingRun(plan, data, device, store, RunListener.NONE, null).run(() -> false);
+            }
             System.out.printf("run %s done: checkpoints, grids and loss.png under %s/%s/%n", plan.runId(),
                     Buckets.CHECKPOINTS, plan.runId());
         }
+    }
+
+    private static void export(Arguments a) {
+        DjlEngine.configureOffline(0);
+        Device device = DjlEngine.select(a.string("device", "auto"));
+        String run = a.required("run");
+        String weights = a.string("weights", "ema");
+        if (!weights.equals("ema") && !weights.equals("trained")) {
+            throw new Arguments.UsageException("--weights must be ema or trained, was '" + weights + "'");
+        }
+        try (ArtifactStore store = new ArtifactStore(s3());
+             EventPublisher events = new EventPublisher(kafka(), "/ddpm/cli");
+             DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
+            String model = a.string("model", new CheckpointStore(store).latest(run).runId());
+            ModelManifest manifest = publisher(store, events).publish(trainer,
+                    new ModelPublisher.Request(safe(model), run, weights.equals("ema"), Map.of()));
+            System.out.printf("published %s/%s/%s/manifest.json (step %d, parity %.1e) and announced it on %s%n",
+                    Buckets.MODELS, manifest.name(), manifest.version(), manifest.training().step(),
+                    manifest.metrics().get("onnx_parity_max_abs_diff"), Topic.MODELS.topicName());
+        }
+    }
+
+    private static ModelPublisher publisher(ArtifactStore store, EventPublisher events) {
+        return new ModelPublisher(store, ModelPublisher.Announcer.viaKafka(events), Clock.systemUTC());
     }
 
     private static RunPlan plan(Arguments a, String datasetName) {
@@ -135,7 +175,7 @@ public final class TrainerCli {
         String run = a.string("run", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         return new RunPlan(run, model, safe(datasetName), settings, a.number("steps", 1000),
                 (int) a.number("checkpoint-every", 1000), (int) a.number("progress-every", 50),
-                (int) a.number("grid-every", 1000), null);
+                (int) a.number("grid-every", 1000), null, 0);
     }
 
     private static void sampleGrid(Arguments a) {
@@ -143,12 +183,8 @@ public final class TrainerCli {
         Device device = DjlEngine.select(a.string("device", "auto"));
         String run = a.required("run");
         try (ArtifactStore store = new ArtifactStore(s3())) {
-            CheckpointStore checkpoints = new CheckpointStore(store);
-            CheckpointManifest manifest = checkpoints.latest(run);
-            TrainingSettings settings = new TrainingSettings(manifest.architecture(), manifest.diffusion(), 1, 1e-4f, 0, 0,
-                    0.9999f, 0f, 1f, false, manifest.seed());
-            try (DiffusionTrainer trainer = new DiffusionTrainer(settings, device)) {
-                checkpoints.resume(run, trainer).orElseThrow(() -> new IllegalStateException("run " + run + " has no usable checkpoint"));
+            try (DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
+                TrainingSettings manifest = trainer.settings();
                 int count = (int) a.number("count", 16);
                 int c = manifest.architecture().imageChannels();
                 int size = manifest.architecture().imageSize();
@@ -159,7 +195,7 @@ public final class TrainerCli {
                 Path out = Path.of(a.required("out"));
                 Files.write(out, ImageEncoding.png(ImageEncoding.grid(List.of(samples), c, size,
                         (int) Math.ceil(Math.sqrt(count)), 2)));
-                System.out.printf("%d samples of run %s (step %d) written to %s%n", count, run, manifest.step(), out);
+                System.out.printf("%d samples of run %s (step %d) written to %s%n", count, run, trainer.step(), out);
             } catch (IOException e) {
                 throw new IllegalStateException("cannot write " + a.required("out") + ": " + e.getMessage(), e);
             }
@@ -191,10 +227,7 @@ public final class TrainerCli {
                 throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
                         + manifest.architecture().imageSize() + " images; the MNIST metrics need 1x32x32 (preset mnist)");
             }
-            TrainingSettings settings = new TrainingSettings(manifest.architecture(), manifest.diffusion(), 1, 1e-4f, 0, 0,
-                    0.9999f, 0f, 1f, false, manifest.seed());
-            try (DiffusionTrainer trainer = new DiffusionTrainer(settings, device)) {
-                new CheckpointStore(store).resume(run, trainer).orElseThrow();
+            try (DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
                 float[][] samples = trainer.withEmaWeights(() -> ReverseProcess.sample(trainer.denoiser(),
                         () -> Schedulers.create(manifest.diffusion(), SamplerKind.DDIM, (int) a.number("steps", 50), 0,
                                 DdpmVariance.FIXED_SMALL, true), count, 32 * 32, a.number("seed", 0), 0));

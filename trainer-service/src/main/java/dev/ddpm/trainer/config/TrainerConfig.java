@@ -32,4 +32,18 @@ public interface TrainerConfig {
 
     /** Where data sets are downloaded to; a temporary folder when absent. */
     Optional<Path> workDir();
+
+    /** Publishing models from runs. */
+    Export export();
+
+    interface Export {
+
+        /** Export, verify and publish the EMA weights when a run completes. */
+        @WithDefault("true")
+        boolean onCompletion();
+
+        /** Also publish every this many checkpoints during a run (0: only at the end). */
+        @WithDefault("0")
+        int everyCheckpoints();
+    }
 }

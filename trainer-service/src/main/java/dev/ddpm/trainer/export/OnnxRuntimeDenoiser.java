@@ -25,6 +25,8 @@ public final class OnnxRuntimeDenoiser implements Denoiser, AutoCloseable {
         this.imageShape = imageShape.clone();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            // Calls alternate with libtorch's in this process: idle ORT threads must sleep, not spin.
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
             this.session = environment.createSession(model, options);
         } catch (OrtException e) {
             throw new InvalidExportException("ONNX Runtime cannot load the exported graph: " + e.getMessage(), e);

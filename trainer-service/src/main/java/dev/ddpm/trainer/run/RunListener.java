@@ -11,7 +11,8 @@ public interface RunListener {
 
     void checkpointSaved(long step, ObjectRef checkpoint);
 
-    void completed(long step, double loss, ObjectRef checkpoint);
+    /** @param modelVersion the version published from the final weights, or null when the run does not publish */
+    void completed(long step, double loss, ObjectRef checkpoint, String modelVersion);
 
     void failed(long step, String reason);
 
@@ -30,7 +31,7 @@ public interface RunListener {
         }
 
         @Override
-        public void completed(long step, double loss, ObjectRef checkpoint) {
+        public void completed(long step, double loss, ObjectRef checkpoint, String modelVersion) {
         }
 
         @Override

@@ -6,10 +6,12 @@ import dev.ddpm.trainer.train.TrainingSettings;
 /**
  * One training run: what to train and how often to report, checkpoint and preview.
  *
- * @param resumeFrom run whose newest checkpoint to start from (the run itself when restarted)
+ * @param resumeFrom  run whose newest checkpoint to start from (the run itself when restarted)
+ * @param exportEvery also publish a model version every this many checkpoints (0: only at the end,
+ *                    when the run has a publisher at all)
  */
 public record RunPlan(String runId, String modelName, String dataset, TrainingSettings settings, long totalSteps,
-                      int checkpointEvery, int progressEvery, int gridEvery, String resumeFrom) {
+                      int checkpointEvery, int progressEvery, int gridEvery, String resumeFrom, int exportEvery) {
 
     public RunPlan {
         Require.safeName(runId, "runId");
@@ -18,5 +20,6 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
         Require.atLeast(checkpointEvery, 1, "checkpointEvery");
         Require.atLeast(progressEvery, 1, "progressEvery");
         Require.atLeast(gridEvery, 1, "gridEvery");
+        Require.atLeast(exportEvery, 0, "exportEvery");
     }
 }

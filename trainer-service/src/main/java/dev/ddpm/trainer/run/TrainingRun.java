@@ -11,12 +11,14 @@ import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
@@ -37,8 +39,11 @@ public final class TrainingRun {
     private final ArtifactStore store;
     private final CheckpointStore checkpoints;
     private final RunListener listener;
+    private final ModelPublisher publisher;
 
-    public TrainingRun(RunPlan plan, ImageSet data, Device device, ArtifactStore store, RunListener listener) {
+    /** @param publisher publishes the final weights (and every {@code exportEvery} checkpoints); null: no export */
+    public TrainingRun(RunPlan plan, ImageSet data, Device device, ArtifactStore store, RunListener listener,
+                       ModelPublisher publisher) {
         if (data.channels() != plan.settings().architecture().imageChannels()
                 || data.imageSize() != plan.settings().architecture().imageSize()) {
             throw new IllegalArgumentException("data set " + plan.dataset() + " has " + data.channels() + "x"
@@ -52,6 +57,7 @@ public final class TrainingRun {
         this.store = store;
         this.checkpoints = new CheckpointStore(store);
         this.listener = listener;
+        this.publisher = publisher;
     }
 
     /** Runs to the last step (or until {@code stop} says so, after a checkpoint); returns the final checkpoint. */
@@ -71,6 +77,7 @@ public final class TrainingRun {
             long windowStart = System.nanoTime();
             long windowSteps = 0;
             ObjectRef checkpoint = null;
+            int checkpointsSaved = 0;
             if (step >= plan.totalSteps()) {
                 LOG.infof("run %s is already at step %d of %d: nothing to train", plan.runId(), step, plan.totalSteps());
                 return checkpoints.save(plan.runId(), trainer);
@@ -101,19 +108,34 @@ public final class TrainingRun {
                 if (step % plan.checkpointEvery() == 0 || last || stop.getAsBoolean()) {
                     checkpoint = checkpoints.save(plan.runId(), trainer);
                     listener.checkpointSaved(step, checkpoint);
+                    checkpointsSaved++;
+                    if (!last && plan.exportEvery() > 0 && checkpointsSaved % plan.exportEvery() == 0) {
+                        publish(trainer, smoothed);
+                    }
                     if (!last && stop.getAsBoolean()) {
                         LOG.infof("run %s paused at step %d; it resumes from this checkpoint", plan.runId(), step);
                         return checkpoint;
                     }
                 }
             }
-            listener.completed(step, smoothed, checkpoint);
+            String version = publish(trainer, smoothed);
+            listener.completed(step, smoothed, checkpoint, version);
             return checkpoint;
         } catch (RuntimeException e) {
             LOG.errorf("run %s failed at step %d: %s", plan.runId(), step, e.toString());
             listener.failed(step, e.getClass().getSimpleName() + ": " + e.getMessage());
             throw e;
         }
+    }
+
+    /** The version published from the trainer's current weights, or null without a publisher. */
+    private String publish(DiffusionTrainer trainer, double smoothedLoss) {
+        if (publisher == null) {
+            return null;
+        }
+        Map<String, Double> metrics = Double.isFinite(smoothedLoss) ? Map.of("train_loss", smoothedLoss) : Map.of();
+        return publisher.publish(trainer, new ModelPublisher.Request(plan.modelName(), plan.runId(), true, metrics))
+                .version();
     }
 
     private void storeGrid(DiffusionTrainer trainer, long step) {

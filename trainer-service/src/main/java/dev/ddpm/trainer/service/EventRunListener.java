@@ -54,9 +54,9 @@ final class EventRunListener implements RunListener {
     }
 
     @Override
-    public void completed(long step, double loss, ObjectRef checkpoint) {
+    public void completed(long step, double loss, ObjectRef checkpoint, String modelVersion) {
         send(new TrainingCompleted(plan.runId(), plan.modelName(), step, Double.isFinite(loss) ? loss : 0.0,
-                checkpoint.key(), null));
+                checkpoint.key(), modelVersion));
     }
 
     @Override

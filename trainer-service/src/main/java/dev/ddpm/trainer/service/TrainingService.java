@@ -9,6 +9,9 @@ import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import dev.ddpm.trainer.export.ModelPublisher;
+import dev.ddpm.trainer.train.DiffusionTrainer;
+import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.trainer.config.TrainerConfig;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.model.UNetPresets;
@@ -20,6 +23,8 @@ import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
 import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.function.BooleanSupplier;
 
@@ -47,7 +52,7 @@ public class TrainingService {
         TrainingSettings settings = new TrainingSettings(architecture, c.diffusion(), c.batchSize(),
                 (float) c.learningRate(), c.warmupSteps(), 0, c.emaDecay().floatValue(), 0f, 1f, false, c.seed());
         return new RunPlan(request.runId(), c.modelName(), request.dataset(), settings, c.steps(), c.checkpointEvery(),
-                config.progressEvery(), config.gridEvery(), request.resumeFrom());
+                config.progressEvery(), config.gridEvery(), request.resumeFrom(), config.export().everyCheckpoints());
     }
 
     /** The step of the run's newest checkpoint, if it has one. */
@@ -83,14 +88,29 @@ public class TrainingService {
             return;
         }
         try {
-            new TrainingRun(plan, data, device(), store, listener).run(stop);
+            new TrainingRun(plan, data, device(), store, listener,
+                    config.export().onCompletion() ? modelPublisher() : null).run(stop);
         } catch (RuntimeException e) {
             // TrainingRun has reported it as TrainingFailed; the consumer moves on to the next request.
         }
     }
 
+    /**
+     * Publishes the newest checkpoint of a run as a new version of {@code modelName} (EMA weights
+     * unless {@code ema} is false). One export at a time: each holds a copy of the network.
+     */
+    public synchronized ModelManifest export(String runId, String modelName, boolean ema) {
+        try (DiffusionTrainer trainer = new CheckpointStore(store).restore(runId, device())) {
+            return modelPublisher().publish(trainer, new ModelPublisher.Request(modelName, runId, ema, Map.of()));
+        }
+    }
+
+    private ModelPublisher modelPublisher() {
+        return new ModelPublisher(store, ModelPublisher.Announcer.viaKafka(publisher), Clock.systemUTC());
+    }
+
     private static RunPlan fallbackPlan(TrainingRequested request) {
-        return new RunPlan(request.runId(), request.config().modelName(), request.dataset(), null, 1, 1, 1, 1, null);
+        return new RunPlan(request.runId(), request.config().modelName(), request.dataset(), null, 1, 1, 1, 1, null, 0);
     }
 
     private Device device() {

@@ -3,6 +3,7 @@ package dev.ddpm.trainer.service;
 import dev.ddpm.core.events.CheckpointSaved;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.events.ModelPublished;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.events.TrainingCompleted;
 import dev.ddpm.core.events.TrainingConfig;
@@ -15,6 +16,7 @@ import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.messaging.ReceivedEvent;
 import dev.ddpm.core.model.DiffusionConfig;
+import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.trainer.data.SyntheticPatterns;
@@ -36,7 +38,9 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
 
 /**
  * The trainer as the platform drives it: a TrainingRequested on the real broker makes the running
@@ -82,8 +86,36 @@ class TrainingRequestsTest {
         assertThat(events).filteredOn(TrainingProgress.class::isInstance).hasSize(4);
         assertThat(events).filteredOn(CheckpointSaved.class::isInstance)
                 .extracting(e -> ((CheckpointSaved) e).step()).containsExactly(10L, 20L);
-        assertThat(events.get(events.size() - 1)).isInstanceOfSatisfying(TrainingCompleted.class,
-                done -> assertThat(done.finalStep()).isEqualTo(20));
+        assertThat(events.get(events.size() - 1)).isInstanceOfSatisfying(TrainingCompleted.class, done -> {
+            assertThat(done.finalStep()).isEqualTo(20);
+            assertThat(done.modelVersion()).endsWith("-s20");
+        });
+        // The completed run published its model: files, manifest last, and the announcement.
+        String model = "patterns-" + suffix;
+        String version = ((TrainingCompleted) events.get(events.size() - 1)).modelVersion();
+        ModelManifest manifest = store.getJson(Buckets.MODELS, model + "/" + version + "/manifest.json", ModelManifest.class);
+        assertThat(manifest.training().step()).isEqualTo(20);
+        assertThat(manifest.training().ema()).isTrue();
+        assertThat(manifest.onnx().opset()).isEqualTo(17);
+        assertThat(manifest.metrics().get("onnx_parity_max_abs_diff")).isLessThanOrEqualTo(1e-4);
+        assertThat(store.storedSha256(Buckets.MODELS, manifest.onnx().key())).contains(manifest.onnx().sha256());
+        assertThat(store.exists(Buckets.MODELS, model + "/" + version + "/samples.png")).isTrue();
+        ModelPublished published = awaitPublished(model, version);
+        assertThat(published.manifestKey()).isEqualTo(model + "/" + version + "/manifest.json");
+
+        // On demand through REST: a new version of another name; bad requests are answered precisely.
+        String exported = given().contentType("application/json")
+                .body("{\"runId\":\"" + run + "\",\"model\":\"" + model + "-raw\",\"weights\":\"trained\"}")
+                .post("/v1/exports").then().statusCode(201).extract().path("version");
+        assertThat(awaitPublished(model + "-raw", exported).name()).isEqualTo(model + "-raw");
+        assertThat(store.getJson(Buckets.MODELS, model + "-raw/" + exported + "/manifest.json", ModelManifest.class)
+                .training().ema()).isFalse();
+        given().contentType("application/json").body("{\"runId\":\"../etc\"}").post("/v1/exports")
+                .then().statusCode(400).contentType("application/problem+json").body("detail", containsString("runId"));
+        given().contentType("application/json").body("{\"runId\":\"" + run + "\",\"weights\":\"best\"}")
+                .post("/v1/exports").then().statusCode(400).body("detail", containsString("weights"));
+        given().contentType("application/json").body("{\"runId\":\"no-such-run-" + suffix + "\"}").post("/v1/exports")
+                .then().statusCode(404).contentType("application/problem+json");
         assertThat(store.exists(Buckets.CHECKPOINTS, run + "/latest.json")).isTrue();
         var grid = ImageIO.read(new ByteArrayInputStream(store.get(Buckets.CHECKPOINTS, run + "/samples/step-20.png")));
         assertThat(grid.getWidth()).isEqualTo(4 * 16 + 5 * 2);
@@ -105,6 +137,23 @@ class TrainingRequestsTest {
         assertThat(collect(run, e -> false, Duration.ofSeconds(3)))
                 .as("the duplicate request started nothing")
                 .filteredOn(TrainingStarted.class::isInstance).hasSize(1);
+    }
+
+    /** The ModelPublished of {@code name} at {@code version}, read from the compacted models topic. */
+    private ModelPublished awaitPublished(String name, String version) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
+            consumer.subscribe(List.of(Topic.MODELS.topicName()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (name.equals(record.key()) && ReceivedEvent.of(record).event().data() instanceof ModelPublished p
+                            && p.version().equals(version)) {
+                        return p;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no ModelPublished for " + name + " " + version);
     }
 
     /** Events of one run from the beginning of the topic, until one matches {@code last} or time is up. */

@@ -1,0 +1,74 @@
+package dev.ddpm.trainer.rest;
+
+import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.Json;
+import dev.ddpm.core.messaging.MessagingException;
+import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.storage.ObjectNotFoundException;
+import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.trainer.export.InvalidExportException;
+import dev.ddpm.trainer.export.UnsupportedBlockException;
+import dev.ddpm.trainer.service.TrainingService;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * On-demand export: {@code POST /v1/exports {"runId": ..., "model": ..., "weights": "ema"}} publishes
+ * the run's newest checkpoint as a new model version and answers 201 with its manifest. Errors are
+ * problem+json with the reason: 400 malformed body, 404 no such run, 422 the graph failed its check,
+ * 503 the object store or broker is away (nothing is left published in any of these cases).
+ */
+@Path("/v1/exports")
+public class ExportResource {
+
+    private static final Logger LOG = Logger.getLogger(ExportResource.class);
+    private static final String PROBLEM = "application/problem+json";
+
+    private final TrainingService training;
+
+    public ExportResource(TrainingService training) {
+        this.training = training;
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces({MediaType.APPLICATION_JSON, PROBLEM})
+    public Response export(byte[] body) {
+        ExportRequest request;
+        try {
+            request = Json.read(body, ExportRequest.class);
+        } catch (InvalidPayloadException e) {
+            return problem(400, "invalid export request", e.getMessage());
+        }
+        try {
+            ModelManifest manifest = training.export(request.runId(), request.model(), request.weights().equals("ema"));
+            return Response.status(201).type(MediaType.APPLICATION_JSON).entity(Json.write(manifest)).build();
+        } catch (ObjectNotFoundException e) {
+            return problem(404, "no such run", "run " + request.runId() + " has no checkpoint: " + e.getMessage());
+        } catch (IllegalStateException e) {
+            return problem(404, "no usable checkpoint", e.getMessage());
+        } catch (InvalidExportException | UnsupportedBlockException e) {
+            LOG.warnf("export of run %s refused: %s", request.runId(), e.getMessage());
+            return problem(e.getCause() instanceof MessagingException ? 503 : 422, "export refused", e.getMessage());
+        } catch (StorageException | MessagingException e) {
+            return problem(503, "dependency unavailable", e.getMessage());
+        }
+    }
+
+    private static Response problem(int status, String title, String detail) {
+        Map<String, Object> problem = new LinkedHashMap<>();
+        problem.put("type", "about:blank");
+        problem.put("title", title);
+        problem.put("status", status);
+        problem.put("detail", detail);
+        return Response.status(status).type(PROBLEM).entity(Json.write(problem)).build();
+    }
+}

@@ -1,0 +1,117 @@
+package dev.ddpm.trainer.export;
+
+import ai.djl.Device;
+import dev.ddpm.core.events.ModelPublished;
+import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.messaging.MessagingException;
+import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.model.TensorSpec;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.trainer.train.DiffusionTrainer;
+import dev.ddpm.trainer.train.DjlEngine;
+import dev.ddpm.trainer.train.TinyRun;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Publishing against the real S3 server: a version is complete and self-describing (a reader needs
+ * the manifest alone), and a publish that cannot be announced leaves nothing behind.
+ */
+class ModelPublisherIT {
+
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-28T12:00:00Z"), ZoneOffset.UTC);
+    private static ArtifactStore store;
+    private static DiffusionTrainer trainer;
+
+    @BeforeAll
+    static void open() {
+        DjlEngine.configureOffline(2);
+        store = new ArtifactStore(new S3Settings(env("S3_ENDPOINT"), env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"),
+                null, Duration.ofSeconds(20)));
+        store.ensureBuckets(Buckets.ALL);
+        trainer = new DiffusionTrainer(TinyRun.settings(), Device.cpu());
+        for (int i = 0; i < 10; i++) {
+            trainer.trainStep(TinyRun.DATA);
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        if (trainer != null) {
+            trainer.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    @Test
+    void aPublishedVersionCanBeServedFromItsManifestAlone() {
+        String model = "pub-" + UUID.randomUUID().toString().substring(0, 8);
+        List<ModelPublished> announced = new ArrayList<>();
+        ModelManifest manifest = new ModelPublisher(store, announced::add, CLOCK)
+                .publish(trainer, new ModelPublisher.Request(model, "run-x", true, Map.of("train_loss", 0.5)));
+
+        assertThat(manifest.version()).isEqualTo("20261128-120000-s10");
+        assertThat(announced).singleElement().satisfies(event -> {
+            assertThat(event.name()).isEqualTo(model);
+            assertThat(event.manifestKey()).isEqualTo(model + "/20261128-120000-s10/manifest.json");
+            assertThat(store.storedSha256(Buckets.MODELS, event.manifestKey())).contains(event.sha256());
+        });
+
+        // A sampler's view: read the manifest, fetch the graph it names (sha256-verified), run it.
+        ModelManifest read = store.getJson(Buckets.MODELS, announced.get(0).manifestKey(), ModelManifest.class);
+        assertThat(read).isEqualTo(manifest);
+        assertThat(read.metrics()).containsEntry("train_loss", 0.5).containsKey("onnx_parity_max_abs_diff");
+        assertThat(read.onnx().inputs()).extracting(TensorSpec::name).containsExactly("x", "t");
+        byte[] graph = store.get(new ObjectRef(Buckets.MODELS, read.onnx().key(), read.onnx().sizeBytes(), read.onnx().sha256()));
+        ModelManifest.Image image = read.image();
+        try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(graph, image.channels(), image.height(), image.width())) {
+            double diff = trainer.withEmaWeights(() -> ExportParity.maxAbsDifference(onnx, trainer.denoiser(), 5,
+                    image.channels() * image.height() * image.width(), read.diffusion().timesteps(), 42));
+            assertThat(diff).isLessThanOrEqualTo(ExportParity.TOLERANCE);
+        }
+
+        // A second export in the same second is a new version, never an overwrite of the first.
+        ModelManifest second = new ModelPublisher(store, announced::add, CLOCK)
+                .publish(trainer, new ModelPublisher.Request(model, "run-x", true, Map.of()));
+        assertThat(second.version()).isEqualTo("20261128-120000-s10-2");
+        assertThat(store.getJson(Buckets.MODELS, announced.get(0).manifestKey(), ModelManifest.class)).isEqualTo(manifest);
+    }
+
+    @Test
+    void aVersionThatCannotBeAnnouncedLeavesNothingBehind() {
+        String model = "unannounced-" + UUID.randomUUID().toString().substring(0, 8);
+        ModelPublisher publisher = new ModelPublisher(store, event -> {
+            throw new MessagingException("broker unreachable", null);
+        }, CLOCK);
+        assertThatThrownBy(() -> publisher.publish(trainer, new ModelPublisher.Request(model, "run-y", true, Map.of())))
+                .isInstanceOf(InvalidExportException.class)
+                .hasMessageContaining("was not announced")
+                .hasMessageContaining("broker unreachable");
+        assertThat(store.list(Buckets.MODELS, model + "/")).isEmpty();
+    }
+
+    private static String env(String name) {
+        String value = System.getenv(name);
+        if (value == null) {
+            throw new IllegalStateException(name + " is not set: run through scripts/test.sh or export the stack's env");
+        }
+        return value;
+    }
+}
