@@ -72,4 +72,60 @@ public final class ImageEncoding {
         }
         return out.toByteArray();
     }
+
+    /**
+     * An animated GIF that loops forever: the frames in order, {@code delayCentiseconds} each, the
+     * last held {@code holdLastCentiseconds} (how the reference article shows the reverse process).
+     */
+    public static byte[] gif(List<BufferedImage> frames, int delayCentiseconds, int holdLastCentiseconds) {
+        if (frames.isEmpty()) {
+            throw new IllegalArgumentException("an animation needs at least one frame");
+        }
+        javax.imageio.ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (javax.imageio.stream.ImageOutputStream stream = ImageIO.createImageOutputStream(out)) {
+            writer.setOutput(stream);
+            writer.prepareWriteSequence(null);
+            for (int i = 0; i < frames.size(); i++) {
+                BufferedImage frame = frames.get(i);
+                javax.imageio.ImageTypeSpecifier type = javax.imageio.ImageTypeSpecifier.createFromRenderedImage(frame);
+                javax.imageio.metadata.IIOMetadata metadata = writer.getDefaultImageMetadata(type, null);
+                String format = metadata.getNativeMetadataFormatName();
+                javax.imageio.metadata.IIOMetadataNode root = (javax.imageio.metadata.IIOMetadataNode) metadata.getAsTree(format);
+                javax.imageio.metadata.IIOMetadataNode control = child(root, "GraphicControlExtension");
+                control.setAttribute("disposalMethod", "none");
+                control.setAttribute("userInputFlag", "FALSE");
+                control.setAttribute("transparentColorFlag", "FALSE");
+                control.setAttribute("transparentColorIndex", "0");
+                control.setAttribute("delayTime", Integer.toString(i == frames.size() - 1 ? holdLastCentiseconds : delayCentiseconds));
+                if (i == 0) {
+                    javax.imageio.metadata.IIOMetadataNode extensions = child(root, "ApplicationExtensions");
+                    javax.imageio.metadata.IIOMetadataNode loop = new javax.imageio.metadata.IIOMetadataNode("ApplicationExtension");
+                    loop.setAttribute("applicationID", "NETSCAPE");
+                    loop.setAttribute("authenticationCode", "2.0");
+                    loop.setUserObject(new byte[]{1, 0, 0}); // sub-block 1: loop count 0 = forever
+                    extensions.appendChild(loop);
+                }
+                metadata.setFromTree(format, root);
+                writer.writeToSequence(new javax.imageio.IIOImage(frame, null, metadata), null);
+            }
+            writer.endWriteSequence();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            writer.dispose();
+        }
+        return out.toByteArray();
+    }
+
+    private static javax.imageio.metadata.IIOMetadataNode child(javax.imageio.metadata.IIOMetadataNode root, String name) {
+        for (int i = 0; i < root.getLength(); i++) {
+            if (root.item(i).getNodeName().equalsIgnoreCase(name)) {
+                return (javax.imageio.metadata.IIOMetadataNode) root.item(i);
+            }
+        }
+        javax.imageio.metadata.IIOMetadataNode node = new javax.imageio.metadata.IIOMetadataNode(name);
+        root.appendChild(node);
+        return node;
+    }
 }

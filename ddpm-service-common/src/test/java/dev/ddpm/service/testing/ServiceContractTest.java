@@ -24,7 +24,7 @@ public abstract class ServiceContractTest {
     }
 
     @Test
-    void readinessFollowsTheRealKafkaAndS3() {
+    protected void readinessFollowsTheRealKafkaAndS3() {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
                 given().get("/q/health/ready").then().statusCode(200)
                         .body("status", equalTo("UP"))

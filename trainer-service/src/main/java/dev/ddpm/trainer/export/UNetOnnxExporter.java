@@ -8,10 +8,8 @@ import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.TensorSpec;
 import dev.ddpm.core.model.UNetConfig;
-import dev.ddpm.trainer.export.onnx.OnnxProto.ModelProto;
-import dev.ddpm.trainer.export.onnx.OnnxProto.OperatorSetIdProto;
-import dev.ddpm.trainer.export.onnx.OnnxProto.StringStringEntryProto;
-import dev.ddpm.trainer.export.onnx.OnnxProto.TensorProto.DataType;
+import dev.ddpm.core.onnx.OnnxGraph;
+import dev.ddpm.core.onnx.proto.OnnxProto.TensorProto.DataType;
 import dev.ddpm.trainer.model.Downsample;
 import dev.ddpm.trainer.model.GroupNorm;
 import dev.ddpm.trainer.model.ResidualBlock;
@@ -73,22 +71,15 @@ public final class UNetOnnxExporter {
         UNetOnnxExporter exporter = new UNetOnnxExporter(unet);
         exporter.writeGraph();
         exporter.verifyAllParametersWritten();
-        ModelProto.Builder model = ModelProto.newBuilder()
-                .setIrVersion(IR_VERSION)
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
-                .setProducerName("ddpm-trainer")
-                .setProducerVersion(UNetOnnxExporter.class.getPackage().getImplementationVersion() == null
-                        ? "dev" : UNetOnnxExporter.class.getPackage().getImplementationVersion())
-                .setDocString("DDPM noise-prediction UNet (Ho et al. 2020)")
-                .setGraph(exporter.graph.build());
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("ddpm.diffusion", Json.writeString(diffusion));
         metadata.put("ddpm.architecture", Json.writeString(unet.config()));
         metadata.put("ddpm.prediction_type", diffusion.predictionType().name().toLowerCase(java.util.Locale.ROOT));
         metadata.put("ddpm.timesteps", Integer.toString(diffusion.timesteps()));
         metadata.putAll(extraMetadata);
-        metadata.forEach((k, v) -> model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
-        return model.build().toByteArray();
+        String version = UNetOnnxExporter.class.getPackage().getImplementationVersion();
+        return exporter.graph.toModel(IR_VERSION, OPSET, "ddpm-trainer " + (version == null ? "dev" : version),
+                "DDPM noise-prediction UNet (Ho et al. 2020)", metadata);
     }
 
     /** The graph's interface as the manifest records it. */

@@ -1,0 +1,150 @@
+package dev.ddpm.sampler.grpc;
+
+import com.google.protobuf.ByteString;
+import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.proto.common.v1.GetModelRequest;
+import dev.ddpm.proto.common.v1.Image;
+import dev.ddpm.proto.common.v1.ListModelsRequest;
+import dev.ddpm.proto.common.v1.ListModelsResponse;
+import dev.ddpm.proto.common.v1.ModelInfo;
+import dev.ddpm.proto.common.v1.ModelRef;
+import dev.ddpm.proto.common.v1.Preview;
+import dev.ddpm.proto.common.v1.Progress;
+import dev.ddpm.proto.common.v1.SampleEvent;
+import dev.ddpm.proto.common.v1.SampleResult;
+import dev.ddpm.proto.sampler.v1.SampleRequest;
+import dev.ddpm.proto.sampler.v1.SamplerService;
+import dev.ddpm.sampler.batching.JobListener;
+import dev.ddpm.sampler.batching.QueueFullException;
+import dev.ddpm.sampler.batching.SampleSpec;
+import dev.ddpm.sampler.batching.SamplingJob;
+import dev.ddpm.sampler.engine.LoadedModel;
+import dev.ddpm.sampler.mapping.ProtoMapping;
+import dev.ddpm.sampler.output.EncodedImage;
+import dev.ddpm.sampler.output.ResultEncoder;
+import dev.ddpm.sampler.registry.ModelRegistry;
+import dev.ddpm.sampler.registry.UnknownModelException;
+import dev.ddpm.sampler.service.InvalidSampleRequestException;
+import dev.ddpm.sampler.service.SamplingService;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.MultiEmitter;
+
+import java.util.List;
+
+/**
+ * The sampler's internal gRPC API (ddpm/sampler/v1/sampler.proto): Sample streams progress and
+ * previews, then the result; cancelling the call frees its batch slots at the next step.
+ */
+@GrpcService
+public class SamplerGrpcService implements SamplerService {
+
+    /** Trailer carrying the retry hint of a RESOURCE_EXHAUSTED answer. */
+    public static final Metadata.Key<String> RETRY_AFTER_MS = Metadata.Key.of("retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final SamplingService sampling;
+    private final ModelRegistry registry;
+
+    public SamplerGrpcService(SamplingService sampling, ModelRegistry registry) {
+        this.sampling = sampling;
+        this.registry = registry;
+    }
+
+    @Override
+    public Multi<SampleEvent> sample(SampleRequest request) {
+        return Multi.createFrom().emitter(emitter -> {
+            try {
+                SampleSpec spec = ProtoMapping.spec(request.getParams());
+                SamplingJob job = sampling.start(request.getRequestId(), spec, new StreamingListener(emitter, spec));
+                emitter.onTermination(job::cancel);
+            } catch (RuntimeException e) {
+                emitter.fail(status(e));
+            }
+        });
+    }
+
+    @Override
+    @Blocking
+    public Uni<ListModelsResponse> listModels(ListModelsRequest request) {
+        ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
+        registry.current().values().forEach(m -> response.addModels(ProtoMapping.modelInfo(m.manifest(), List.of())));
+        return Uni.createFrom().item(response.build());
+    }
+
+    @Override
+    @Blocking
+    public Uni<ModelInfo> getModel(GetModelRequest request) {
+        try (LoadedModel.Lease lease = registry.acquire(request.getModel().getName(), request.getModel().getVersion())) {
+            return Uni.createFrom().item(ProtoMapping.modelInfo(lease.model().manifest(),
+                    registry.versions(request.getModel().getName())));
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(status(e));
+        }
+    }
+
+    /** Precise statuses for what a caller can act on; INTERNAL only for what it cannot. */
+    static StatusRuntimeException status(RuntimeException e) {
+        if (e instanceof InvalidSampleRequestException invalid) {
+            return Status.INVALID_ARGUMENT.withDescription(invalid.field() + ": " + invalid.getMessage()).asRuntimeException();
+        }
+        if (e instanceof UnknownModelException) {
+            return Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException();
+        }
+        if (e instanceof QueueFullException full) {
+            Metadata trailers = new Metadata();
+            trailers.put(RETRY_AFTER_MS, Long.toString(full.retryAfter().toMillis()));
+            return Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException(trailers);
+        }
+        if (e instanceof StatusRuntimeException s) {
+            return s;
+        }
+        return Status.INTERNAL.withDescription(e.getMessage()).asRuntimeException();
+    }
+
+    /** Turns the batcher's callbacks into stream messages. */
+    private static final class StreamingListener implements JobListener {
+        private final MultiEmitter<? super SampleEvent> emitter;
+        private final SampleSpec spec;
+
+        StreamingListener(MultiEmitter<? super SampleEvent> emitter, SampleSpec spec) {
+            this.emitter = emitter;
+            this.spec = spec;
+        }
+
+        @Override
+        public void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {
+            emitter.emit(SampleEvent.newBuilder().setProgress(Progress.newBuilder().setStep(step).setTotalSteps(totalSteps)
+                    .setEtaSeconds(Double.isFinite(etaSeconds) ? etaSeconds : 0).setQueuePosition(queuePosition)).build());
+        }
+
+        @Override
+        public void preview(ModelManifest.Image image, int step, int index, float[] predictedX0) {
+            emitter.emit(SampleEvent.newBuilder().setPreview(Preview.newBuilder().setStep(step).setIndex(index)
+                    .setPng(ByteString.copyFrom(ImageEncoding.png(predictedX0, image.channels(), image.width())))).build());
+        }
+
+        @Override
+        public void completed(ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
+            SampleResult.Builder result = SampleResult.newBuilder()
+                    .setModel(ModelRef.newBuilder().setName(model.name()).setVersion(model.version())).setSeconds(seconds);
+            for (EncodedImage file : ResultEncoder.encode(spec.output(), images, frames, model.image().channels(),
+                    model.image().width())) {
+                result.addImages(Image.newBuilder().setIndex(file.index()).setData(ByteString.copyFrom(file.data()))
+                        .setMediaType(file.mediaType()));
+            }
+            emitter.emit(SampleEvent.newBuilder().setResult(result).build());
+            emitter.complete();
+        }
+
+        @Override
+        public void failed(RuntimeException error) {
+            emitter.fail(status(error));
+        }
+    }
+}

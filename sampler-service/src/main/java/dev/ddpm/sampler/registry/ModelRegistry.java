@@ -1,0 +1,236 @@
+package dev.ddpm.sampler.registry;
+
+import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.ModelRejected;
+import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectIntegrityException;
+import dev.ddpm.core.storage.StoredObject;
+import dev.ddpm.sampler.engine.LoadedModel;
+import dev.ddpm.sampler.engine.ModelRejectedException;
+import dev.ddpm.sampler.engine.OnnxEngine;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * The model versions this replica serves: per name a current version (what requests without a
+ * version get) and any pinned versions requests asked for. A new version is downloaded, verified
+ * (sha256 of manifest and graph), checked against its manifest and warmed up before it replaces
+ * the current one in a single map update: requests already running keep their lease on the old
+ * version, which closes after the last of them. A version that fails any check is rejected
+ * (ModelRejected on ddpm.models) and the current version goes on serving.
+ */
+@Singleton
+public class ModelRegistry {
+
+    private static final Logger LOG = Logger.getLogger(ModelRegistry.class);
+    private static final String MANIFEST = "manifest.json";
+
+    private final ArtifactStore store;
+    private final OnnxEngine engine;
+    private final EventPublisher events;
+    private final ConcurrentMap<String, LoadedModel> current = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, LoadedModel> pinned = new ConcurrentHashMap<>();
+
+    public ModelRegistry(ArtifactStore store, OnnxEngine engine, EventPublisher events) {
+        this.store = store;
+        this.engine = engine;
+        this.events = events;
+    }
+
+    /** The current version of each model, by name. */
+    public Map<String, LoadedModel> current() {
+        return new TreeMap<>(current);
+    }
+
+    public boolean anyLoaded() {
+        return !current.isEmpty();
+    }
+
+    /**
+     * A lease on {@code name} at {@code version} (null or empty: the current version). A pinned
+     * version that is not loaded yet is loaded now.
+     */
+    public LoadedModel.Lease acquire(String name, String version) {
+        if (version == null || version.isEmpty()) {
+            for (int attempt = 0; attempt < 10; attempt++) {
+                LoadedModel model = current.get(name);
+                if (model == null) {
+                    throw new UnknownModelException("model '" + name + "' is not loaded here; loaded: " + current.keySet());
+                }
+                LoadedModel.Lease lease = model.lease();
+                if (lease != null) {
+                    return lease;
+                }
+                // retired between get and lease: a newer version is in the map now
+            }
+            throw new IllegalStateException("model '" + name + "' is being swapped repeatedly; retry");
+        }
+        LoadedModel now = current.get(name);
+        if (now != null && now.version().equals(version)) {
+            LoadedModel.Lease lease = now.lease();
+            if (lease != null) {
+                return lease;
+            }
+        }
+        String key = name + "/" + version;
+        LoadedModel model = pinned.computeIfAbsent(key, k -> {
+            if (!store.exists(Buckets.MODELS, key + "/" + MANIFEST)) {
+                throw new UnknownModelException("model '" + name + "' has no version '" + version + "'");
+            }
+            return open(manifestAt(key + "/" + MANIFEST, null));
+        });
+        LoadedModel.Lease lease = model.lease();
+        if (lease == null) {
+            throw new IllegalStateException("version " + key + " was just unloaded; retry");
+        }
+        return lease;
+    }
+
+    /**
+     * Installs the version a manifest describes (from ModelPublished: key and sha256 of the manifest)
+     * as the current one unless the current one is newer. Rejections are announced and rethrown.
+     */
+    public synchronized Optional<LoadedModel> install(String manifestKey, String manifestSha256) {
+        ModelManifest manifest;
+        try {
+            manifest = manifestAt(manifestKey, manifestSha256);
+        } catch (ModelRejectedException e) {
+            String[] parts = manifestKey.split("/");
+            reject(parts[0], parts.length > 1 ? parts[1] : "unknown", e.getMessage());
+            throw e;
+        }
+        LoadedModel existing = current.get(manifest.name());
+        if (existing != null && !newer(manifest, existing.manifest())) {
+            LOG.debugf("model %s version %s is not newer than %s; kept", manifest.name(), manifest.version(), existing.version());
+            return Optional.empty();
+        }
+        LoadedModel model;
+        try {
+            model = open(manifest);
+        } catch (ModelRejectedException e) {
+            reject(manifest.name(), manifest.version(), e.getMessage());
+            throw e;
+        }
+        LoadedModel previous = current.put(manifest.name(), model);
+        LOG.infof("serving model %s version %s on %s%s", model.name(), model.version(), model.provider().label(),
+                previous == null ? "" : " (was " + previous.version() + ", retired after its last request)");
+        if (previous != null) {
+            previous.retire();
+        }
+        return Optional.of(model);
+    }
+
+    /** Loads the newest loadable version of {@code name} from the models bucket; empty when it has none. */
+    public Optional<LoadedModel> installLatest(String name) {
+        for (String version : versions(name)) {
+            try {
+                return install(name + "/" + version + "/" + MANIFEST, null)
+                        .or(() -> Optional.ofNullable(current.get(name)));
+            } catch (ModelRejectedException e) {
+                LOG.warnf("model %s version %s rejected (%s); trying the one before", name, version, e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Names of the models in the bucket (each with at least one manifest). */
+    public List<String> storedModels() {
+        return store.list(Buckets.MODELS, "").stream().map(StoredObject::key)
+                .filter(k -> k.endsWith("/" + MANIFEST) && k.split("/").length == 3)
+                .map(k -> k.substring(0, k.indexOf('/'))).distinct().sorted().toList();
+    }
+
+    /** Versions of {@code name} that have a manifest, newest first. */
+    public List<String> versions(String name) {
+        return store.list(Buckets.MODELS, name + "/").stream().map(StoredObject::key)
+                .filter(k -> k.endsWith("/" + MANIFEST) && k.split("/").length == 3)
+                .map(k -> k.split("/")[1]).sorted(Comparator.reverseOrder()).toList();
+    }
+
+    /** Stops serving {@code name} (current and pinned versions); running requests finish first. */
+    public boolean unload(String name) {
+        LoadedModel model = current.remove(name);
+        List<String> keys = new ArrayList<>(pinned.keySet().stream().filter(k -> k.startsWith(name + "/")).toList());
+        for (String key : keys) {
+            LoadedModel p = pinned.remove(key);
+            if (p != null) {
+                p.retire();
+            }
+        }
+        if (model != null) {
+            model.retire();
+            LOG.infof("model %s unloaded (version %s closes after its last request)", name, model.version());
+        }
+        return model != null || !keys.isEmpty();
+    }
+
+    @PreDestroy
+    void close() {
+        current.values().forEach(LoadedModel::retire);
+        pinned.values().forEach(LoadedModel::retire);
+    }
+
+    private static boolean newer(ModelManifest candidate, ModelManifest existing) {
+        int byTime = candidate.createdAt().compareTo(existing.createdAt());
+        return byTime > 0 || (byTime == 0 && candidate.version().compareTo(existing.version()) > 0);
+    }
+
+    private ModelManifest manifestAt(String key, String sha256) {
+        try {
+            String expected = sha256 != null ? sha256 : store.storedSha256(Buckets.MODELS, key).orElse(null);
+            byte[] bytes = expected == null ? store.get(Buckets.MODELS, key)
+                    : store.get(new ObjectRef(Buckets.MODELS, key, 0, expected));
+            ModelManifest manifest = dev.ddpm.core.json.Json.read(bytes, ModelManifest.class);
+            if (!key.equals(manifest.name() + "/" + manifest.version() + "/" + MANIFEST)) {
+                throw new ModelRejectedException("manifest " + key + " names " + manifest.name() + "/" + manifest.version());
+            }
+            return manifest;
+        } catch (ObjectIntegrityException e) {
+            throw new ModelRejectedException("manifest " + key + " fails its sha256: " + e.getMessage(), e);
+        } catch (InvalidPayloadException e) {
+            throw new ModelRejectedException("manifest " + key + " is malformed: " + e.getMessage(), e);
+        }
+    }
+
+    private LoadedModel open(ModelManifest manifest) {
+        byte[] graph;
+        try {
+            ModelManifest.Onnx onnx = manifest.onnx();
+            graph = store.get(new ObjectRef(Buckets.MODELS, onnx.key(), onnx.sizeBytes(), onnx.sha256()));
+        } catch (ObjectIntegrityException e) {
+            throw new ModelRejectedException("unet.onnx of " + manifest.name() + " " + manifest.version()
+                    + " fails its sha256: " + e.getMessage(), e);
+        }
+        long start = System.nanoTime();
+        LoadedModel model = LoadedModel.open(engine, manifest, graph);
+        LOG.infof("loaded model %s version %s (%,d bytes) and warmed it up in %d ms", manifest.name(), manifest.version(),
+                graph.length, (System.nanoTime() - start) / 1_000_000);
+        return model;
+    }
+
+    private void reject(String name, String version, String reason) {
+        LOG.warnf("model %s version %s rejected: %s; the current version keeps serving", name, version, reason);
+        try {
+            events.publishAndWait(CloudEvent.of(events.source(), new ModelRejected(name, version, reason)),
+                    Duration.ofSeconds(10));
+        } catch (RuntimeException e) {
+            LOG.warnf("could not announce the rejection of %s %s: %s", name, version, e.getMessage());
+        }
+    }
+}

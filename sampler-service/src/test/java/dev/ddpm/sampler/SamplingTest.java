@@ -1,0 +1,348 @@
+package dev.ddpm.sampler;
+
+import dev.ddpm.core.events.ModelRejected;
+import dev.ddpm.core.events.Topic;
+import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.messaging.KafkaSettings;
+import dev.ddpm.core.messaging.ReceivedEvent;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.proto.common.v1.ModelRef;
+import dev.ddpm.proto.common.v1.OutputFormat;
+import dev.ddpm.proto.common.v1.SampleEvent;
+import dev.ddpm.proto.common.v1.SampleParams;
+import dev.ddpm.proto.common.v1.Sampler;
+import dev.ddpm.proto.sampler.v1.SampleRequest;
+import dev.ddpm.proto.sampler.v1.SamplerServiceGrpc;
+import dev.ddpm.sampler.batching.StepBatcher;
+import dev.ddpm.sampler.engine.LoadedModel;
+import dev.ddpm.sampler.registry.ModelRegistry;
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The sampler against the real broker, the real S3 server and real ONNX Runtime, with models whose
+ * correct output is known in closed form ({@link GaussianModel}).
+ */
+@QuarkusTest
+class SamplingTest {
+
+    @Inject
+    ArtifactStore store;
+    @Inject
+    EventPublisher events;
+    @Inject
+    KafkaSettings kafka;
+    @Inject
+    ModelRegistry registry;
+    @Inject
+    StepBatcher batcher;
+
+    private ManagedChannel channel;
+
+    @BeforeEach
+    void channel() {
+        channel = ManagedChannelBuilder.forAddress("localhost", RestAssured.port).usePlaintext().build();
+    }
+
+    @AfterEach
+    void close() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void samplesFollowTheModelsDistributionForBothSamplers() throws IOException {
+        GaussianModel model = publish(new GaussianModel(name("gauss"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+        GaussianModel other = new GaussianModel("x", "v", GaussianModel.pattern(1, 16, 2), 0.3, 1, 16);
+        for (String sampler : List.of("ddim", "ddpm")) {
+            Response response = given().contentType("application/json")
+                    .body("{\"model\":\"" + model.name() + "\",\"count\":12,\"sampler\":\"" + sampler
+                            + "\",\"seed\":7,\"output\":\"json\",\"clipX0\":false}")
+                    .post("/v1/samples");
+            response.then().statusCode(200);
+            List<float[]> images = new ArrayList<>();
+            for (String data : response.jsonPath().<String>getList("images.data")) {
+                images.add(pixels(java.util.Base64.getDecoder().decode(data)));
+            }
+            double[] fit = residual(images, model.mu());
+            System.out.printf("%s: residual mean %.4f, std %.4f (model s = 0.3)%n", sampler, fit[0], fit[1]);
+            assertThat(images).hasSize(12);
+            assertThat(Math.abs(fit[0])).isLessThan(0.05);
+            assertThat(fit[1]).isBetween(0.22, 0.38);
+            // Read against another model's mean the same images are far off: the check can fail.
+            assertThat(residual(images, other.mu())[1]).isGreaterThan(0.5);
+            assertThat(response.jsonPath().getString("version")).isEqualTo("v1");
+        }
+    }
+
+    @Test
+    void aSeedGivesTheSameImagesWhateverTheBatch() throws Exception {
+        GaussianModel model = publish(new GaussianModel(name("seeds"), "v1", GaussianModel.pattern(1, 16, 1), 0.4, 1, 16));
+        byte[] alone = result(sample(model.name(), 42, 1, Sampler.SAMPLER_DDIM, 30)).get(0);
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            // The same request among neighbours at other timesteps, step counts and samplers.
+            Future<List<byte[]>> crowded = pool.submit(() -> result(sample(model.name(), 42, 3, Sampler.SAMPLER_DDIM, 30)));
+            Future<List<byte[]>> ddpm = pool.submit(() -> result(sample(model.name(), 1, 2, Sampler.SAMPLER_DDPM, 400)));
+            Future<List<byte[]>> other = pool.submit(() -> result(sample(model.name(), 43, 1, Sampler.SAMPLER_DDIM, 30)));
+            assertThat(crowded.get(60, TimeUnit.SECONDS).get(0)).isEqualTo(alone);
+            assertThat(other.get(60, TimeUnit.SECONDS).get(0)).isNotEqualTo(alone);
+            assertThat(ddpm.get(60, TimeUnit.SECONDS)).hasSize(2);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aNewVersionIsSwappedInUnderLoadWithoutAFailedRequest() throws Exception {
+        String name = name("swap");
+        GaussianModel v1 = publish(new GaussianModel(name, "v1", GaussianModel.pattern(1, 16, 0), 0.2, 1, 16));
+        LoadedModel first = registry.current().get(name);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger failures = new AtomicInteger();
+        List<String> versions = java.util.Collections.synchronizedList(new ArrayList<>());
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<?>> clients = new ArrayList<>();
+        for (int c = 0; c < 3; c++) {
+            clients.add(pool.submit(() -> {
+                while (!stop.get()) {
+                    Response r = given().contentType("application/json")
+                            .body("{\"model\":\"" + name + "\",\"count\":2,\"steps\":40,\"output\":\"grid\"}").post("/v1/samples");
+                    if (r.statusCode() == 200) {
+                        versions.add(r.header("X-Model-Version"));
+                    } else if (r.statusCode() != 429) {
+                        failures.incrementAndGet();
+                    }
+                }
+                return null;
+            }));
+        }
+        Thread.sleep(1000);
+        publish(new GaussianModel(name, "v2", GaussianModel.pattern(1, 16, 2), 0.2, 1, 16));
+        await().atMost(Duration.ofSeconds(30)).until(() -> versions.contains("v2"));
+        Thread.sleep(500);
+        stop.set(true);
+        for (Future<?> client : clients) {
+            client.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdownNow();
+        assertThat(failures.get()).isZero();
+        assertThat(versions).contains("v1", "v2");
+        // Once v2 served, only v2 serves; v1 is closed after its last request (memory does not pile up).
+        assertThat(versions.subList(versions.lastIndexOf("v1") + 1, versions.size())).containsOnly("v2");
+        await().atMost(Duration.ofSeconds(10)).until(first::closed);
+        assertThat(v1.version()).isEqualTo(first.version());
+    }
+
+    @Test
+    void aCorruptOrInconsistentVersionIsRejectedAndTheCurrentOneKeepsServing() {
+        String name = name("reject");
+        publish(new GaussianModel(name, "v1", GaussianModel.pattern(1, 16, 0), 0.2, 1, 16));
+
+        // v2: the graph's bytes changed after the manifest recorded their sha256.
+        GaussianModel v2 = new GaussianModel(name, "v2", GaussianModel.pattern(1, 16, 1), 0.2, 1, 16);
+        byte[] graph = v2.graph();
+        var honest = new dev.ddpm.core.events.ObjectRef(Buckets.MODELS, name + "/v2/unet.onnx", graph.length,
+                dev.ddpm.core.storage.Sha256.of(graph));
+        byte[] tampered = graph.clone();
+        tampered[tampered.length - 1] ^= 1;
+        store.put(Buckets.MODELS, honest.key(), tampered, "application/octet-stream");
+        var v2Manifest = store.putJson(Buckets.MODELS, name + "/v2/manifest.json", v2.manifest(graph, honest, java.time.Instant.now()));
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.ModelPublished(
+                name, "v2", v2Manifest.key(), v2Manifest.sha256())), Duration.ofSeconds(10));
+        // v3: a manifest that says 8x8 for a 16x16 graph.
+        GaussianModel v3 = new GaussianModel(name, "v3", GaussianModel.pattern(1, 8, 0), 0.2, 1, 8);
+        byte[] graph16 = new GaussianModel(name, "v3", GaussianModel.pattern(1, 16, 0), 0.2, 1, 16).graph();
+        var ref = store.put(Buckets.MODELS, name + "/v3/unet.onnx", graph16, "application/octet-stream");
+        var manifestRef = store.putJson(Buckets.MODELS, name + "/v3/manifest.json", v3.manifest(graph16, ref, java.time.Instant.now()));
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.ModelPublished(
+                name, "v3", manifestRef.key(), manifestRef.sha256())), Duration.ofSeconds(10));
+
+        List<ModelRejected> rejections = rejections(name, 2);
+        assertThat(rejections).extracting(ModelRejected::version).contains("v2", "v3");
+        assertThat(rejections).anySatisfy(r -> assertThat(r.reason()).contains("sha256"));
+        assertThat(rejections).anySatisfy(r -> assertThat(r.reason()).contains("shape"));
+        assertThat(registry.current().get(name).version()).isEqualTo("v1");
+        given().contentType("application/json").body("{\"model\":\"" + name + "\",\"steps\":10}").post("/v1/samples")
+                .then().statusCode(200).header("X-Model-Version", "v1");
+    }
+
+    @Test
+    void cancellingFreesTheSlotsAtTheNextStep() {
+        GaussianModel model = publish(new GaussianModel(name("cancel"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
+        Context.CancellableContext context = Context.current().withCancellation();
+        AtomicInteger steps = new AtomicInteger();
+        context.run(() -> {
+            Iterator<SampleEvent> stream = SamplerServiceGrpc.newBlockingStub(channel).sample(request(model.name(), 1, 8,
+                    Sampler.SAMPLER_DDPM, 1000));
+            while (stream.hasNext() && steps.get() < 3) {
+                SampleEvent event = stream.next();
+                if (event.hasProgress() && event.getProgress().getStep() > 0) {
+                    steps.set(event.getProgress().getStep());
+                }
+            }
+        });
+        assertThat(batcher.activeRequests()).isEqualTo(1);
+        context.cancel(null);
+        await().atMost(Duration.ofSeconds(5)).until(() -> batcher.activeRequests() == 0);
+        assertThat(registry.current().get(model.name()).activeLeases()).isZero();
+    }
+
+    @Test
+    void aFullQueueIsRefusedWithARetryHint() throws Exception {
+        GaussianModel model = publish(new GaussianModel(name("busy"), "v1", GaussianModel.pattern(3, 64, 1), 0.3, 3, 64));
+        ExecutorService pool = Executors.newFixedThreadPool(12);
+        List<Future<Response>> calls = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            calls.add(pool.submit((Callable<Response>) () -> given().contentType("application/json")
+                    .body("{\"model\":\"" + model.name() + "\",\"count\":8,\"steps\":60,\"output\":\"grid\"}").post("/v1/samples")));
+        }
+        int refused = 0;
+        int served = 0;
+        for (Future<Response> call : calls) {
+            Response r = call.get(120, TimeUnit.SECONDS);
+            if (r.statusCode() == 429) {
+                refused++;
+                assertThat(r.header("Retry-After")).isEqualTo("2");
+                assertThat(r.contentType()).startsWith("application/problem+json");
+            } else {
+                assertThat(r.statusCode()).isEqualTo(200);
+                served++;
+            }
+        }
+        pool.shutdownNow();
+        System.out.printf("queue overflow: %d served, %d refused%n", served, refused);
+        assertThat(refused).isPositive();
+        assertThat(served).isGreaterThanOrEqualTo(5); // one running + four queued at least
+    }
+
+    @Test
+    void badRequestsAreAnsweredPrecisely() {
+        GaussianModel model = publish(new GaussianModel(name("bad"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":5000}").post("/v1/samples")
+                .then().statusCode(400).contentType("application/problem+json").body("field", org.hamcrest.Matchers.equalTo("steps"));
+        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"eta\":1.5}").post("/v1/samples")
+                .then().statusCode(400).body("field", org.hamcrest.Matchers.equalTo("eta"));
+        given().contentType("application/json").body("{\"model\":\"no-such-model\"}").post("/v1/samples").then().statusCode(404);
+        given().contentType("application/json").body("{\"model\":\"../x\"}").post("/v1/samples").then().statusCode(400);
+        assertThatThrownBy(() -> result(sample(model.name(), 1, 0, Sampler.SAMPLER_DDIM, 10)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).startsWith("count");
+                });
+        assertThatThrownBy(() -> result(sample("no-such-model", 1, 1, Sampler.SAMPLER_DDIM, 10)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private GaussianModel publish(GaussianModel model) {
+        model.publish(store, events);
+        await().atMost(Duration.ofSeconds(30)).until(() -> registry.current().containsKey(model.name())
+                && registry.current().get(model.name()).version().equals(model.version()));
+        return model;
+    }
+
+    private static String name(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private static SampleRequest request(String model, long seed, int count, Sampler sampler, int steps) {
+        return SampleRequest.newBuilder().setRequestId(UUID.randomUUID().toString()).setParams(SampleParams.newBuilder()
+                .setModel(ModelRef.newBuilder().setName(model)).setSeed(seed).setCount(count).setSampler(sampler)
+                .setSteps(steps).setOutput(OutputFormat.OUTPUT_FORMAT_PNG).setClipX0(true)).build();
+    }
+
+    private Iterator<SampleEvent> sample(String model, long seed, int count, Sampler sampler, int steps) {
+        return SamplerServiceGrpc.newBlockingStub(channel).sample(request(model, seed, count, sampler, steps));
+    }
+
+    private static List<byte[]> result(Iterator<SampleEvent> stream) {
+        while (stream.hasNext()) {
+            SampleEvent event = stream.next();
+            if (event.hasResult()) {
+                return event.getResult().getImagesList().stream().map(i -> i.getData().toByteArray()).toList();
+            }
+        }
+        throw new AssertionError("the stream ended without a result");
+    }
+
+    private static float[] pixels(byte[] png) throws IOException {
+        BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
+        float[] values = new float[image.getWidth() * image.getHeight()];
+        for (int y = 0; y < image.getHeight(); y++) {
+            for (int x = 0; x < image.getWidth(); x++) {
+                values[y * image.getWidth() + x] = ((image.getRGB(x, y) >> 16) & 0xff) / 127.5f - 1f;
+            }
+        }
+        return values;
+    }
+
+    /** Mean and standard deviation of (image - mu) over all images and pixels. */
+    private static double[] residual(List<float[]> images, float[] mu) {
+        double sum = 0;
+        double squares = 0;
+        int n = 0;
+        for (float[] image : images) {
+            for (int i = 0; i < image.length; i++) {
+                double r = image[i] - mu[i];
+                sum += r;
+                squares += r * r;
+                n++;
+            }
+        }
+        double mean = sum / n;
+        return new double[]{mean, Math.sqrt(squares / n - mean * mean)};
+    }
+
+    private List<ModelRejected> rejections(String name, int atLeast) {
+        List<ModelRejected> found = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
+            consumer.subscribe(List.of(Topic.MODELS.topicName()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline && found.size() < atLeast) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (name.equals(record.key()) && ReceivedEvent.of(record).event().data() instanceof ModelRejected r) {
+                        found.add(r);
+                    }
+                }
+            }
+        }
+        return found;
+    }
+}
