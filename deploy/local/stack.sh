@@ -229,7 +229,16 @@ jar_of() { echo "$REPO/$(module_of "$1")/target/quarkus-app/quarkus-run.jar"; }
 
 http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" 2>/dev/null || true; }
 service_live() { [[ "$(http_code "http://127.0.0.1:$(port_of "$1")/q/health/live")" == 200 ]]; }
-service_ready() { [[ "$(http_code "http://127.0.0.1:$(port_of "$1")/q/health/ready")" == 200 ]]; }
+# Ready: 200. The sampler serves only with a model loaded, so for the stack it has started once its
+# only DOWN check is "models" (no model trained yet); it turns 200 when the first one is published.
+service_ready() {
+  local body status
+  body="$(curl -s --max-time 5 -w '\n%{http_code}' "http://127.0.0.1:$(port_of "$1")/q/health/ready" 2>/dev/null || true)"
+  status="${body##*$'\n'}"
+  [[ "$status" == 200 ]] && return 0
+  [[ "$1" == sampler && "$status" == 503 ]] || return 1
+  [[ $(grep -o '"status" *: *"DOWN"' <<<"$body" | wc -l) -eq 2 ]] && grep -q 'no model loaded' <<<"$body"
+}
 
 build_services() {
   local missing=0
