@@ -269,6 +269,53 @@ class SamplingTest {
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
     }
 
+    @Test
+    void asynchronousJobsStoreTheirResultsAndAnnounceThem() throws Exception {
+        GaussianModel model = publish(new GaussianModel(name("jobs"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+        String gifJob = name("gif");
+        String pngJob = name("png");
+        String badJob = name("bad");
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(
+                gifJob, model.name(), null, 4, dev.ddpm.core.events.SamplerKind.DDIM, 20, 0.0, 5L,
+                dev.ddpm.core.events.OutputFormat.GIF)), Duration.ofSeconds(10));
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(
+                pngJob, model.name(), "v1", 3, dev.ddpm.core.events.SamplerKind.DDPM, 50, null, 6L,
+                dev.ddpm.core.events.OutputFormat.PNG)), Duration.ofSeconds(10));
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(
+                badJob, "no-such-model", null, 1, dev.ddpm.core.events.SamplerKind.DDIM, 10, null, 1L,
+                dev.ddpm.core.events.OutputFormat.PNG)), Duration.ofSeconds(10));
+
+        var gif = (dev.ddpm.core.events.SampleJobCompleted) result(gifJob);
+        assertThat(gif.version()).isEqualTo("v1");
+        byte[] animation = store.get(gif.results().get(0));
+        try (var in = ImageIO.createImageInputStream(new ByteArrayInputStream(animation))) {
+            var reader = ImageIO.getImageReadersByFormatName("gif").next();
+            reader.setInput(in);
+            assertThat(reader.getNumImages(true)).as("frames of the reverse process").isGreaterThan(10);
+        }
+        var png = (dev.ddpm.core.events.SampleJobCompleted) result(pngJob);
+        assertThat(png.results()).hasSize(3);
+        assertThat(ImageIO.read(new ByteArrayInputStream(store.get(png.results().get(2)))).getWidth()).isEqualTo(16);
+        assertThat(store.exists(Buckets.SAMPLES, pngJob + "/result.json")).isTrue();
+        var bad = (dev.ddpm.core.events.SampleJobFailed) result(badJob);
+        assertThat(bad.reason()).contains("no-such-model");
+    }
+
+    private dev.ddpm.core.events.EventData result(String jobId) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
+            consumer.subscribe(List.of(Topic.SAMPLE_RESULTS.topicName()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (jobId.equals(record.key())) {
+                        return ReceivedEvent.of(record).event().data();
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no result for job " + jobId);
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     private GaussianModel publish(GaussianModel model) {

@@ -63,6 +63,24 @@ public abstract class BackgroundConsumer {
      */
     protected abstract boolean handle(KafkaConsumer<String, byte[]> consumer, ConsumerRecords<String, byte[]> records);
 
+    /**
+     * Polls with every partition paused until {@code work} is done, so that the group keeps this
+     * member however long the work takes (no max.poll.interval eviction, no duplicate delivery to
+     * another replica); records of partitions assigned meanwhile are handed back, not lost.
+     */
+    protected static void pollPausedUntilDone(KafkaConsumer<String, byte[]> c, java.util.concurrent.Future<?> work) {
+        while (!work.isDone()) {
+            c.pause(c.assignment());
+            ConsumerRecords<String, byte[]> unexpected = c.poll(Duration.ofMillis(500));
+            java.util.Map<org.apache.kafka.common.TopicPartition, Long> firstOffsets = new java.util.HashMap<>();
+            for (var r : unexpected) {
+                firstOffsets.merge(new org.apache.kafka.common.TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+            }
+            firstOffsets.forEach(c::seek);
+        }
+        c.resume(c.paused());
+    }
+
     private void loop(Map<String, Object> config, String topic) {
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(config)) {
             consumer = c;

@@ -59,14 +59,26 @@ public class StepBatcher {
         meters.gauge("ddpm_sampler_active_requests", this, b -> b.activeCount);
     }
 
-    void start(@Observes StartupEvent event) {
+    void onStart(@Observes StartupEvent event) {
+        start();
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        stop();
+    }
+
+    /** Starts the loop thread (the service does at start-up; benchmarks call it themselves). */
+    public synchronized void start() {
+        if (running) {
+            return;
+        }
         running = true;
         thread = new Thread(this::loop, "ddpm-step-batcher");
         thread.setDaemon(true);
         thread.start();
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    public synchronized void stop() {
         running = false;
         if (thread != null) {
             thread.interrupt();
@@ -135,7 +147,8 @@ public class StepBatcher {
 
     /** One step for every active job: one network call per model version (in chunks of maxBatch images). */
     private void step() {
-        Map<LoadedModel, List<SamplingJob>> byModel = new LinkedHashMap<>();
+        // Batching: one group per model version; without it, one group (one call) per request.
+        Map<Object, List<SamplingJob>> byModel = new LinkedHashMap<>();
         for (Iterator<SamplingJob> it = active.iterator(); it.hasNext(); ) {
             SamplingJob job = it.next();
             if (job.cancelled()) {
@@ -143,19 +156,19 @@ public class StepBatcher {
                 job.release();
                 it.remove();
             } else {
-                byModel.computeIfAbsent(job.model(), m -> new ArrayList<>()).add(job);
+                byModel.computeIfAbsent(config.batching() ? job.model() : job, m -> new ArrayList<>()).add(job);
             }
         }
-        for (Map.Entry<LoadedModel, List<SamplingJob>> group : byModel.entrySet()) {
-            List<SamplingJob> jobs = group.getValue();
+        for (List<SamplingJob> jobs : byModel.values()) {
+            LoadedModel model = jobs.get(0).model();
             try {
-                Map<SamplingJob, float[][]> outputs = predict(group.getKey(), jobs);
+                Map<SamplingJob, float[][]> outputs = predict(model, jobs);
                 for (SamplingJob job : jobs) {
                     job.state().step(outputs.get(job));
                     notify(job);
                 }
             } catch (RuntimeException e) {
-                LOG.errorf("model %s %s failed a step: %s", group.getKey().name(), group.getKey().version(), e.getMessage());
+                LOG.errorf("model %s %s failed a step: %s", model.name(), model.version(), e.getMessage());
                 for (SamplingJob job : jobs) {
                     fail(job, e);
                 }

@@ -38,6 +38,13 @@ public interface SamplerConfig {
     @WithDefault("2s")
     Duration retryAfter();
 
+    /**
+     * Share network calls between requests (step-level batching). Off: one call per request per
+     * step, for comparison (docs/benchmarks.md).
+     */
+    @WithDefault("true")
+    boolean batching();
+
     /** Follow ModelPublished on ddpm.models and swap new versions in. */
     @WithDefault("true")
     boolean followPublications();

@@ -22,9 +22,24 @@ public final class OnnxRuntimeDenoiser implements Denoiser, AutoCloseable {
 
     /** @param imageShape C, H, W */
     public OnnxRuntimeDenoiser(byte[] model, long... imageShape) {
+        this(model, 0, imageShape);
+    }
+
+    /**
+     * @param threads    intra-op threads (0: ONNX Runtime's default, one per core)
+     * @param imageShape C, H, W
+     */
+    public static OnnxRuntimeDenoiser withThreads(byte[] model, int threads, long... imageShape) {
+        return new OnnxRuntimeDenoiser(model, threads, imageShape);
+    }
+
+    private OnnxRuntimeDenoiser(byte[] model, int threads, long[] imageShape) {
         this.imageShape = imageShape.clone();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (threads > 0) {
+                options.setIntraOpNumThreads(threads);
+            }
             // Calls alternate with libtorch's in this process: idle ORT threads must sleep, not spin.
             options.addConfigEntry("session.intra_op.allow_spinning", "0");
             this.session = environment.createSession(model, options);

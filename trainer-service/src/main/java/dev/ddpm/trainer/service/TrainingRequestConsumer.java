@@ -100,23 +100,8 @@ public class TrainingRequestConsumer extends BackgroundConsumer {
         LOG.infof("run %s requested (%s): training %s on %s", request.runId(), received.coordinates(),
                 request.config().modelName(), request.dataset());
         CompletableFuture<Void> run = CompletableFuture.runAsync(() -> training.run(request, () -> !running()), worker);
-        heartbeatUntilDone(c, run);
-        return running();
-    }
-
-    /** Polls with every partition paused until the run ends, so the group keeps this member. */
-    private void heartbeatUntilDone(KafkaConsumer<String, byte[]> c, CompletableFuture<Void> run) {
-        while (!run.isDone()) {
-            c.pause(c.assignment());
-            ConsumerRecords<String, byte[]> unexpected = c.poll(Duration.ofMillis(500));
-            // Partitions assigned during the run are not paused yet: hand their records back.
-            Map<TopicPartition, Long> firstOffsets = new HashMap<>();
-            for (ConsumerRecord<String, byte[]> r : unexpected) {
-                firstOffsets.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
-            }
-            firstOffsets.forEach(c::seek);
-        }
-        c.resume(c.paused());
+        pollPausedUntilDone(c, run);
         run.join();
+        return running();
     }
 }
