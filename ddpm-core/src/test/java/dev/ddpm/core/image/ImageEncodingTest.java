@@ -52,4 +52,24 @@ class ImageEncodingTest {
                 .hasMessageContaining("image 0 has 5 values, expected 4");
         assertThatThrownBy(() -> ImageEncoding.grid(List.of(), 1, 2, 1, 0)).hasMessageContaining("at least one");
     }
+
+    @Test
+    void animationKeepsEveryFrameAndLoops() throws IOException {
+        java.util.List<BufferedImage> frames = new java.util.ArrayList<>();
+        for (int k = 0; k < 5; k++) {
+            float[] image = new float[16];
+            java.util.Arrays.fill(image, -1f + k * 0.5f);
+            frames.add(ImageEncoding.grid(java.util.List.of(image), 1, 4, 1, 0));
+        }
+        byte[] gif = ImageEncoding.gif(frames, 8, 150);
+        try (var in = ImageIO.createImageInputStream(new ByteArrayInputStream(gif))) {
+            var reader = ImageIO.getImageReadersByFormatName("gif").next();
+            reader.setInput(in);
+            assertThat(reader.getNumImages(true)).isEqualTo(5);
+            assertThat(reader.read(4).getRGB(0, 0) & 0xff).isEqualTo(255);  // the last frame is white
+            assertThat(reader.read(0).getRGB(0, 0) & 0xff).isZero();       // the first black
+        }
+        // NETSCAPE2.0 application extension: the animation loops.
+        assertThat(new String(gif, java.nio.charset.StandardCharsets.ISO_8859_1)).contains("NETSCAPE2.0");
+    }
 }
