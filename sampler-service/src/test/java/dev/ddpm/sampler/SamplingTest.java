@@ -270,6 +270,72 @@ class SamplingTest {
     }
 
     @Test
+    void progressAndPreviewsStreamBeforeTheResult() throws IOException {
+        GaussianModel model = publish(new GaussianModel(name("stream"), "v1", GaussianModel.pattern(1, 16, 3), 0.3, 1, 16));
+        SampleRequest request = SampleRequest.newBuilder().setParams(SampleParams.newBuilder()
+                .setModel(ModelRef.newBuilder().setName(model.name())).setCount(2).setSampler(Sampler.SAMPLER_DDIM)
+                .setSteps(20).setPreviewEvery(5).setOutput(OutputFormat.OUTPUT_FORMAT_GRID)).build();
+        List<Integer> steps = new ArrayList<>();
+        List<Integer> previewSteps = new ArrayList<>();
+        SampleEvent last = null;
+        for (Iterator<SampleEvent> it = SamplerServiceGrpc.newBlockingStub(channel).sample(request); it.hasNext(); ) {
+            last = it.next();
+            if (last.hasProgress() && last.getProgress().getQueuePosition() == 0) {
+                steps.add(last.getProgress().getStep());
+                assertThat(last.getProgress().getTotalSteps()).isEqualTo(20);
+            } else if (last.hasPreview()) {
+                previewSteps.add(last.getPreview().getStep());
+                assertThat(ImageIO.read(new ByteArrayInputStream(last.getPreview().getPng().toByteArray())).getWidth()).isEqualTo(16);
+            }
+        }
+        assertThat(steps).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 20).boxed().toList());
+        assertThat(previewSteps).containsExactly(5, 5, 10, 10, 15, 15);
+        assertThat(last.hasResult()).isTrue();
+        assertThat(last.getResult().getModel().getVersion()).isEqualTo("v1");
+        BufferedImage grid = ImageIO.read(new ByteArrayInputStream(last.getResult().getImages(0).getData().toByteArray()));
+        assertThat(grid.getWidth()).isEqualTo(2 * 16 + 3 * 2);
+    }
+
+    @Test
+    void operatorsPinLoadAndUnloadVersions() {
+        String name = name("ops");
+        publish(new GaussianModel(name, "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+        publish(new GaussianModel(name, "v2", GaussianModel.pattern(1, 16, 2), 0.3, 1, 16));
+        // A request may pin a version; the current one is the newer.
+        given().contentType("application/json").body("{\"model\":\"" + name + "\",\"version\":\"v1\",\"steps\":5}")
+                .post("/v1/samples").then().statusCode(200).header("X-Model-Version", "v1");
+        given().contentType("application/json").body("{\"model\":\"" + name + "\",\"steps\":5}")
+                .post("/v1/samples").then().statusCode(200).header("X-Model-Version", "v2");
+        given().contentType("application/json").body("{\"model\":\"" + name + "\",\"version\":\"v9\"}")
+                .post("/v1/samples").then().statusCode(404);
+        given().get("/v1/models/" + name).then().statusCode(200)
+                .body("loaded.version", org.hamcrest.Matchers.equalTo("v2"))
+                .body("versions", org.hamcrest.Matchers.contains("v2", "v1"));
+        given().delete("/v1/models/" + name).then().statusCode(204);
+        given().contentType("application/json").body("{\"model\":\"" + name + "\",\"steps\":5}")
+                .post("/v1/samples").then().statusCode(404);
+        given().post("/v1/models/" + name + "/load").then().statusCode(200).body("version", org.hamcrest.Matchers.equalTo("v2"));
+        given().get("/v1/models").then().statusCode(200).body("name", org.hamcrest.Matchers.hasItem(name));
+        given().get("/q/metrics").then().statusCode(200)
+                .body(org.hamcrest.Matchers.containsString("ddpm_sampler_execution_provider{provider=\"cpu\"} 1.0"));
+    }
+
+    @Test
+    void aGraphThatDoesNotParseIsRejected() {
+        String name = name("garbage");
+        publish(new GaussianModel(name, "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+        GaussianModel v2 = new GaussianModel(name, "v2", GaussianModel.pattern(1, 16, 1), 0.3, 1, 16);
+        byte[] garbage = "this is not an onnx model".getBytes();
+        var ref = store.put(Buckets.MODELS, name + "/v2/unet.onnx", garbage, "application/octet-stream");
+        var manifestRef = store.putJson(Buckets.MODELS, name + "/v2/manifest.json", v2.manifest(garbage, ref, java.time.Instant.now()));
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.ModelPublished(
+                name, "v2", manifestRef.key(), manifestRef.sha256())), Duration.ofSeconds(10));
+        assertThat(rejections(name, 1)).singleElement().satisfies(r -> assertThat(r.reason()).contains("does not load"));
+        assertThat(registry.current().get(name).version()).isEqualTo("v1");
+        given().post("/v1/models/" + name + "/load?version=v2").then().statusCode(422);
+    }
+
+    @Test
     void asynchronousJobsStoreTheirResultsAndAnnounceThem() throws Exception {
         GaussianModel model = publish(new GaussianModel(name("jobs"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
         String gifJob = name("gif");

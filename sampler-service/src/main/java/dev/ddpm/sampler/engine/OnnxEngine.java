@@ -29,6 +29,16 @@ public class OnnxEngine {
         this.config = config;
     }
 
+    /** With metrics: {@code ddpm_sampler_execution_provider{provider}} is 1 for the provider in use. */
+    @jakarta.inject.Inject
+    public OnnxEngine(SamplerConfig config, io.micrometer.core.instrument.MeterRegistry meters) {
+        this(config);
+        for (ExecutionProvider p : ExecutionProvider.values()) {
+            meters.gauge("ddpm_sampler_execution_provider", io.micrometer.core.instrument.Tags.of("provider", p.label()),
+                    this, engine -> engine.provider() == p ? 1 : 0);
+        }
+    }
+
     public OrtEnvironment environment() {
         return environment;
     }
