@@ -3,6 +3,7 @@ package dev.ddpm.sampler;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.sampler.registry.ModelRegistry;
+import dev.ddpm.service.testing.GaussianModel;
 import dev.ddpm.service.testing.ServiceContractTest;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;

@@ -1,5 +1,7 @@
 package dev.ddpm.sampler;
 
+import dev.ddpm.service.testing.GaussianModel;
+
 import dev.ddpm.core.events.ModelRejected;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.messaging.EventPublisher;

@@ -58,6 +58,16 @@ public final class Json {
         }
     }
 
+    /** One line of JSON (server-sent events, log lines). */
+    public static String writeCompact(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    /** Indented JSON, for documents people read. */
     public static String writeString(Object value) {
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value);

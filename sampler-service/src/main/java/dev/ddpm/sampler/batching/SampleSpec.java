@@ -13,4 +13,10 @@ import dev.ddpm.core.events.SamplerKind;
  */
 public record SampleSpec(String model, String version, int count, SamplerKind sampler, Integer steps, double eta,
                          long seed, OutputFormat output, boolean clipX0, DdpmVariance variance, int previewEvery) {
+
+    /** The request the REST body describes. */
+    public static SampleSpec of(dev.ddpm.core.api.SampleBody body) {
+        return new SampleSpec(body.model(), body.version(), body.count(), body.sampler(), body.steps(), body.eta(),
+                body.seed(), body.output(), body.clipX0(), body.ddpmVariance(), body.previewEvery());
+    }
 }

@@ -6,6 +6,7 @@ import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.sampler.engine.ModelRejectedException;
 import dev.ddpm.sampler.registry.ModelRegistry;
 import dev.ddpm.sampler.registry.UnknownModelException;
+import dev.ddpm.service.rest.Problems;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;

@@ -1,5 +1,6 @@
 package dev.ddpm.sampler.rest;
 
+import dev.ddpm.core.api.SampleBody;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
@@ -13,6 +14,7 @@ import dev.ddpm.sampler.output.ResultEncoder;
 import dev.ddpm.sampler.registry.UnknownModelException;
 import dev.ddpm.sampler.service.InvalidSampleRequestException;
 import dev.ddpm.sampler.service.SamplingService;
+import dev.ddpm.service.rest.Problems;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -52,9 +54,9 @@ public class SampleResource {
     public Response sample(byte[] body) {
         SampleSpec spec;
         try {
-            spec = Json.read(body, SampleBody.class).spec();
+            spec = SampleSpec.of(Json.read(body, SampleBody.class));
         } catch (InvalidPayloadException e) {
-            return Problems.problem(400, "invalid sampling request", e.getMessage());
+            return Problems.invalid("invalid sampling request", e);
         }
         CompletableFuture<Outcome> outcome = new CompletableFuture<>();
         SamplingJob job;

@@ -9,6 +9,7 @@ import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.trainer.export.InvalidExportException;
 import dev.ddpm.trainer.export.UnsupportedBlockException;
 import dev.ddpm.trainer.service.TrainingService;
+import dev.ddpm.service.rest.Problems;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -17,8 +18,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * On-demand export: {@code POST /v1/exports {"runId": ..., "model": ..., "weights": "ema"}} publishes
@@ -30,7 +29,6 @@ import java.util.Map;
 public class ExportResource {
 
     private static final Logger LOG = Logger.getLogger(ExportResource.class);
-    private static final String PROBLEM = "application/problem+json";
 
     private final TrainingService training;
 
@@ -40,35 +38,26 @@ public class ExportResource {
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    @Produces({MediaType.APPLICATION_JSON, PROBLEM})
+    @Produces({MediaType.APPLICATION_JSON, Problems.MEDIA_TYPE})
     public Response export(byte[] body) {
         ExportRequest request;
         try {
             request = Json.read(body, ExportRequest.class);
         } catch (InvalidPayloadException e) {
-            return problem(400, "invalid export request", e.getMessage());
+            return Problems.invalid("invalid export request", e);
         }
         try {
             ModelManifest manifest = training.export(request.runId(), request.model(), request.weights().equals("ema"));
             return Response.status(201).type(MediaType.APPLICATION_JSON).entity(Json.write(manifest)).build();
         } catch (ObjectNotFoundException e) {
-            return problem(404, "no such run", "run " + request.runId() + " has no checkpoint: " + e.getMessage());
+            return Problems.problem(404, "no such run", "run " + request.runId() + " has no checkpoint: " + e.getMessage());
         } catch (IllegalStateException e) {
-            return problem(404, "no usable checkpoint", e.getMessage());
+            return Problems.problem(404, "no usable checkpoint", e.getMessage());
         } catch (InvalidExportException | UnsupportedBlockException e) {
             LOG.warnf("export of run %s refused: %s", request.runId(), e.getMessage());
-            return problem(e.getCause() instanceof MessagingException ? 503 : 422, "export refused", e.getMessage());
+            return Problems.problem(e.getCause() instanceof MessagingException ? 503 : 422, "export refused", e.getMessage());
         } catch (StorageException | MessagingException e) {
-            return problem(503, "dependency unavailable", e.getMessage());
+            return Problems.problem(503, "dependency unavailable", e.getMessage());
         }
-    }
-
-    private static Response problem(int status, String title, String detail) {
-        Map<String, Object> problem = new LinkedHashMap<>();
-        problem.put("type", "about:blank");
-        problem.put("title", title);
-        problem.put("status", status);
-        problem.put("detail", detail);
-        return Response.status(status).type(PROBLEM).entity(Json.write(problem)).build();
     }
 }

@@ -1,4 +1,4 @@
-package dev.ddpm.sampler;
+package dev.ddpm.service.testing;
 
 import dev.ddpm.core.diffusion.NoiseSchedule;
 import dev.ddpm.core.events.CloudEvent;

@@ -1,0 +1,48 @@
+package dev.ddpm.core.api;
+
+import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.events.OutputFormat;
+import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.OptionalField;
+import dev.ddpm.core.json.Require;
+
+/**
+ * The JSON body of {@code POST /v1/samples} (the gateway's public API and the sampler's operator
+ * API take the same document); absent fields take the defaults below. Ranges that depend on the
+ * model (steps up to T) or on the service (the most images per request) are checked there.
+ *
+ * @param sampler  ddpm or ddim (default)
+ * @param steps    reverse steps; absent: all T for DDPM, 50 for DDIM
+ * @param variance fixed_small (default) or fixed_large, DDPM only
+ */
+public record SampleBody(String model, @OptionalField String version, @OptionalField Integer count,
+                         @OptionalField SamplerKind sampler, @OptionalField Integer steps, @OptionalField Double eta,
+                         @OptionalField Long seed, @OptionalField OutputFormat output, @OptionalField Boolean clipX0,
+                         @OptionalField String variance, @OptionalField Integer previewEvery) {
+
+    public SampleBody {
+        Require.safeName(model, "model");
+        if (version != null) {
+            Require.safeName(version, "version");
+        }
+        count = count == null ? 1 : Require.atLeast(count, 1, "count");
+        sampler = sampler == null ? SamplerKind.DDIM : sampler;
+        if (steps != null) {
+            Require.atLeast(steps, 1, "steps");
+        }
+        eta = eta == null ? 0.0 : Require.inRange(eta, 0, 1, "eta");
+        seed = seed == null ? 0L : Require.atLeast(seed, 0, "seed");
+        output = output == null ? OutputFormat.PNG : output;
+        clipX0 = clipX0 == null || clipX0;
+        if (variance != null && !variance.equals("fixed_small") && !variance.equals("fixed_large")) {
+            throw new InvalidPayloadException("field 'variance' must be fixed_small or fixed_large, was '" + variance + "'",
+                    "variance");
+        }
+        previewEvery = previewEvery == null ? 0 : Require.atLeast(previewEvery, 0, "previewEvery");
+    }
+
+    public DdpmVariance ddpmVariance() {
+        return "fixed_large".equals(variance) ? DdpmVariance.FIXED_LARGE : DdpmVariance.FIXED_SMALL;
+    }
+}

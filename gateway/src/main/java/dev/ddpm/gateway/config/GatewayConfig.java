@@ -1,0 +1,61 @@
+package dev.ddpm.gateway.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/** The gateway's settings (prefix {@code gateway}); see docs/configuration.md. */
+@ConfigMapping(prefix = "gateway")
+public interface GatewayConfig {
+
+    /**
+     * Where the sampler replicas are, as a gRPC target: {@code dns:///host:port} resolves every
+     * address of the name (a Kubernetes headless service) and spreads calls round-robin over them;
+     * a comma-separated list of host:port also works.
+     */
+    @WithDefault("dns:///127.0.0.1:8081")
+    String samplers();
+
+    /** Deadline of one sampling call to a sampler. */
+    @WithDefault("10m")
+    Duration samplingDeadline();
+
+    /** Most images one request may ask for. */
+    @WithDefault("64")
+    int maxCount();
+
+    /** Largest data set upload, in bytes. */
+    @WithDefault("268435456")
+    long maxUploadBytes();
+
+    Auth auth();
+
+    interface Auth {
+
+        /** Off only for a single-user machine: every request then acts with every scope. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /**
+         * API keys by id: {@code gateway.auth.keys.<id>.sha256} (hex sha256 of the key; the key itself is
+         * never configured) and {@code .scopes} (sample, train, admin).
+         */
+        Map<String, ApiKey> keys();
+
+        /** Requests per second each key may make (token bucket), and the burst it may save up. */
+        @WithDefault("10")
+        double ratePerSecond();
+
+        @WithDefault("40")
+        int burst();
+    }
+
+    interface ApiKey {
+        String sha256();
+
+        Set<String> scopes();
+    }
+}

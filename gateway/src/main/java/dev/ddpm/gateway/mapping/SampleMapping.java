@@ -1,0 +1,81 @@
+package dev.ddpm.gateway.mapping;
+
+import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.proto.common.v1.ModelRef;
+import dev.ddpm.proto.common.v1.OutputFormat;
+import dev.ddpm.proto.common.v1.SampleParams;
+import dev.ddpm.proto.common.v1.Sampler;
+import dev.ddpm.proto.common.v1.Variance;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+/** The HTTP body to the gRPC parameters, and the sampler's gRPC statuses to HTTP. */
+public final class SampleMapping {
+
+    private SampleMapping() {
+    }
+
+    public static SampleParams params(SampleBody body) {
+        return SampleParams.newBuilder()
+                .setModel(ModelRef.newBuilder().setName(body.model()).setVersion(body.version() == null ? "" : body.version()))
+                .setCount(body.count())
+                .setSampler(body.sampler() == SamplerKind.DDPM ? Sampler.SAMPLER_DDPM : Sampler.SAMPLER_DDIM)
+                .setSteps(body.steps() == null ? 0 : body.steps())
+                .setEta(body.eta())
+                .setSeed(body.seed())
+                .setOutput(switch (body.output()) {
+                    case GRID -> OutputFormat.OUTPUT_FORMAT_GRID;
+                    case GIF -> OutputFormat.OUTPUT_FORMAT_GIF;
+                    case PNG, JSON -> OutputFormat.OUTPUT_FORMAT_PNG;
+                })
+                .setClipX0(body.clipX0())
+                .setVariance(body.ddpmVariance() == dev.ddpm.core.diffusion.DdpmVariance.FIXED_LARGE
+                        ? Variance.VARIANCE_FIXED_LARGE : Variance.VARIANCE_FIXED_SMALL)
+                .setPreviewEvery(body.previewEvery())
+                .build();
+    }
+
+    /** HTTP status for a sampler's gRPC status. */
+    public static int httpStatus(Throwable error) {
+        if (!(error instanceof StatusRuntimeException e)) {
+            return 502;
+        }
+        return switch (e.getStatus().getCode()) {
+            case INVALID_ARGUMENT -> 400;
+            case NOT_FOUND -> 404;
+            case RESOURCE_EXHAUSTED -> 429;
+            case DEADLINE_EXCEEDED -> 504;
+            case UNAVAILABLE -> 503;
+            default -> 502;
+        };
+    }
+
+    /** The field an INVALID_ARGUMENT names ("steps: ..."), or null. */
+    public static String field(Throwable error) {
+        if (error instanceof StatusRuntimeException e && e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT
+                && e.getStatus().getDescription() != null && e.getStatus().getDescription().contains(":")) {
+            return e.getStatus().getDescription().substring(0, e.getStatus().getDescription().indexOf(':'));
+        }
+        return null;
+    }
+
+    /** The sampler's retry hint (trailer retry-after-ms) in whole seconds, at least 1. */
+    public static long retryAfterSeconds(Throwable error) {
+        if (error instanceof StatusRuntimeException e && e.getTrailers() != null) {
+            String ms = e.getTrailers().get(io.grpc.Metadata.Key.of("retry-after-ms", io.grpc.Metadata.ASCII_STRING_MARSHALLER));
+            if (ms != null && ms.matches("\\d+")) {
+                return Math.max(1, (Long.parseLong(ms) + 999) / 1000);
+            }
+        }
+        return 1;
+    }
+
+    public static String detail(Throwable error) {
+        if (error instanceof StatusRuntimeException e) {
+            return e.getStatus().getDescription() != null ? e.getStatus().getDescription()
+                    : "sampler answered " + e.getStatus().getCode();
+        }
+        return "sampler call failed: " + error.getMessage();
+    }
+}

@@ -1,0 +1,165 @@
+package dev.ddpm.gateway.rest;
+
+import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.events.OutputFormat;
+import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.Json;
+import dev.ddpm.gateway.client.SamplerClient;
+import dev.ddpm.gateway.config.GatewayConfig;
+import dev.ddpm.gateway.mapping.SampleMapping;
+import dev.ddpm.proto.common.v1.Image;
+import dev.ddpm.proto.common.v1.SampleEvent;
+import dev.ddpm.proto.common.v1.SampleResult;
+import dev.ddpm.service.rest.Problems;
+import io.smallrye.mutiny.Multi;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code POST /v1/samples}: the image(s) in the response, or, with {@code Accept: text/event-stream},
+ * progress and previews as server-sent events and then the result. Validated here (problem+json with
+ * the field), then served by a sampler replica over gRPC.
+ */
+@Path("/v1/samples")
+public class SampleResource {
+
+    private final SamplerClient samplers;
+    private final GatewayConfig config;
+
+    public SampleResource(SamplerClient samplers, GatewayConfig config) {
+        this.samplers = samplers;
+        this.config = config;
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces({"image/png", "image/gif", MediaType.APPLICATION_JSON, Problems.MEDIA_TYPE})
+    @Operation(summary = "Sample images; the image itself (png, grid, gif) or JSON with base64 PNGs")
+    public Response sample(byte[] json) {
+        SampleBody body;
+        try {
+            body = validated(json);
+        } catch (InvalidPayloadException e) {
+            return Problems.invalid("invalid sampling request", e);
+        }
+        SampleResult result;
+        try {
+            SampleEvent last = samplers.sample(SampleMapping.params(body), null)
+                    .filter(SampleEvent::hasResult).collect().last()
+                    .await().atMost(config.samplingDeadline().plusSeconds(5));
+            if (last == null) {
+                return Problems.problem(502, "no result", "the sampler ended the stream without a result");
+            }
+            result = last.getResult();
+        } catch (RuntimeException e) {
+            return failure(e);
+        }
+        if (body.output() != OutputFormat.JSON && result.getImagesCount() == 1) {
+            Image image = result.getImages(0);
+            return Response.ok(image.getData().toByteArray(), image.getMediaType())
+                    .header("X-Model-Version", result.getModel().getVersion()).build();
+        }
+        return Response.ok(Json.write(resultJson(result)), MediaType.APPLICATION_JSON).build();
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @Operation(summary = "Sample images, streamed: progress and preview events, then result (or error)")
+    public Multi<OutboundSseEvent> stream(byte[] json, @Context Sse sse) {
+        SampleBody body;
+        try {
+            body = validated(json);
+        } catch (InvalidPayloadException e) {
+            return Multi.createFrom().item(error(sse, 400, e.getMessage(), e.field()));
+        }
+        return samplers.sample(SampleMapping.params(body), null)
+                .map(event -> event(sse, event))
+                .onFailure().recoverWithItem(e -> error(sse, SampleMapping.httpStatus(e), SampleMapping.detail(e),
+                        SampleMapping.field(e)));
+    }
+
+    private SampleBody validated(byte[] json) {
+        SampleBody body = Json.read(json, SampleBody.class);
+        if (body.count() > config.maxCount()) {
+            throw new InvalidPayloadException("field 'count' must be at most " + config.maxCount() + ", was "
+                    + body.count(), "count");
+        }
+        return body;
+    }
+
+    private static OutboundSseEvent event(Sse sse, SampleEvent event) {
+        Map<String, Object> data = new LinkedHashMap<>();
+        String name;
+        if (event.hasProgress()) {
+            name = "progress";
+            data.put("step", event.getProgress().getStep());
+            data.put("totalSteps", event.getProgress().getTotalSteps());
+            data.put("etaSeconds", event.getProgress().getEtaSeconds());
+            data.put("queuePosition", event.getProgress().getQueuePosition());
+        } else if (event.hasPreview()) {
+            name = "preview";
+            data.put("step", event.getPreview().getStep());
+            data.put("index", event.getPreview().getIndex());
+            data.put("png", Base64.getEncoder().encodeToString(event.getPreview().getPng().toByteArray()));
+        } else {
+            name = "result";
+            data = resultJson(event.getResult());
+        }
+        return sse.newEventBuilder().name(name).data(Json.writeCompact(data)).build();
+    }
+
+    private static OutboundSseEvent error(Sse sse, int status, String detail, String field) {
+        Map<String, Object> problem = new LinkedHashMap<>();
+        problem.put("status", status);
+        problem.put("detail", detail);
+        if (field != null) {
+            problem.put("field", field);
+        }
+        return sse.newEventBuilder().name("error").data(Json.writeCompact(problem)).build();
+    }
+
+    static Map<String, Object> resultJson(SampleResult result) {
+        List<Map<String, Object>> images = new ArrayList<>();
+        for (Image image : result.getImagesList()) {
+            images.add(Map.of("index", image.getIndex(), "mediaType", image.getMediaType(),
+                    "data", Base64.getEncoder().encodeToString(image.getData().toByteArray())));
+        }
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("model", result.getModel().getName());
+        json.put("version", result.getModel().getVersion());
+        json.put("seconds", result.getSeconds());
+        json.put("images", images);
+        return json;
+    }
+
+    private static Response failure(Throwable e) {
+        int status = SampleMapping.httpStatus(e);
+        String field = SampleMapping.field(e);
+        Response.ResponseBuilder answer = Problems.builder(status, switch (status) {
+            case 400 -> "invalid sampling request";
+            case 404 -> "unknown model";
+            case 429 -> "samplers busy";
+            case 504 -> "sampling timed out";
+            default -> "sampler unavailable";
+        }, SampleMapping.detail(e), field == null ? Map.of() : Map.of("field", field));
+        if (status == 429) {
+            answer.header("Retry-After", SampleMapping.retryAfterSeconds(e));
+        }
+        return answer.build();
+    }
+}

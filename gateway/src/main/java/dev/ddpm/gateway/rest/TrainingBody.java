@@ -1,0 +1,40 @@
+package dev.ddpm.gateway.rest;
+
+import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.OptionalField;
+import dev.ddpm.core.json.Require;
+
+/**
+ * Body of {@code POST /v1/trainings}: which data set, which architecture preset, how long; the rest
+ * has defaults (the trainer's).
+ */
+public record TrainingBody(String dataset, @OptionalField String modelName, @OptionalField String preset,
+                           long steps, @OptionalField Integer batchSize, @OptionalField Double learningRate,
+                           @OptionalField Integer warmupSteps, @OptionalField Double emaDecay, @OptionalField Long seed,
+                           @OptionalField Integer timesteps, @OptionalField String schedule,
+                           @OptionalField String predictionType, @OptionalField Integer checkpointEvery,
+                           @OptionalField String resumeFrom) {
+
+    public TrainingBody {
+        Require.safeName(dataset, "dataset");
+        modelName = modelName == null ? dataset : Require.safeName(modelName, "modelName");
+        preset = preset == null ? "tiny" : Require.safeName(preset, "preset");
+        Require.atLeast(steps, 1, "steps");
+        batchSize = batchSize == null ? 32 : Require.atLeast(batchSize, 1, "batchSize");
+        learningRate = learningRate == null ? 2e-4 : Require.inRange(learningRate, 1e-12, 1, "learningRate");
+        seed = seed == null ? 0L : Require.atLeast(seed, 0, "seed");
+        timesteps = timesteps == null ? 1000 : Require.atLeast(timesteps, 1, "timesteps");
+        schedule = schedule == null ? "linear" : schedule;
+        if (!schedule.equals("linear") && !schedule.equals("cosine")) {
+            throw new InvalidPayloadException("field 'schedule' must be linear or cosine, was '" + schedule + "'", "schedule");
+        }
+        predictionType = predictionType == null ? "epsilon" : predictionType;
+        if (!predictionType.equals("epsilon") && !predictionType.equals("v")) {
+            throw new InvalidPayloadException("field 'predictionType' must be epsilon or v, was '" + predictionType + "'",
+                    "predictionType");
+        }
+        if (resumeFrom != null) {
+            Require.safeName(resumeFrom, "resumeFrom");
+        }
+    }
+}

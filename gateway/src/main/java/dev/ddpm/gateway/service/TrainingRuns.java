@@ -1,0 +1,152 @@
+package dev.ddpm.gateway.service;
+
+import dev.ddpm.core.events.CheckpointSaved;
+import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.events.Topic;
+import dev.ddpm.core.events.TrainingCompleted;
+import dev.ddpm.core.events.TrainingFailed;
+import dev.ddpm.core.events.TrainingProgress;
+import dev.ddpm.core.events.TrainingStarted;
+import dev.ddpm.core.messaging.KafkaSettings;
+import dev.ddpm.core.messaging.ReceivedEvent;
+import dev.ddpm.service.client.BackgroundConsumer;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.jboss.logging.Logger;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * The state of every training run, folded from {@code ddpm.training-events} (each gateway replica
+ * reads the topic from its start in a group of its own), and a live feed of changes for
+ * {@code GET /v1/trainings/{id}/events}.
+ */
+@Singleton
+public class TrainingRuns extends BackgroundConsumer {
+
+    private static final Logger LOG = Logger.getLogger(TrainingRuns.class);
+
+    public enum State { REQUESTED, RUNNING, COMPLETED, FAILED }
+
+    /** One run as the API shows it. */
+    public record Run(String runId, String modelName, State state, long step, long totalSteps, double loss,
+                      double imagesPerSecond, double etaSeconds, String modelVersion, String error, Instant updatedAt) {
+
+        Run with(State s, long st, long total, double l, double ips, double eta, String version, String err) {
+            return new Run(runId, modelName, s, st, total, l, ips, eta, version, err, Instant.now());
+        }
+
+        public boolean finished() {
+            return state == State.COMPLETED || state == State.FAILED;
+        }
+    }
+
+    private final KafkaSettings kafka;
+    private final ConcurrentMap<String, Run> runs = new ConcurrentHashMap<>();
+    private final BroadcastProcessor<Run> changes = BroadcastProcessor.create();
+
+    public TrainingRuns(KafkaSettings kafka) {
+        super("ddpm-training-runs");
+        this.kafka = kafka;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        start(kafka.consumer(kafka.consumerGroup() + "-runs-" + UUID.randomUUID()), Topic.TRAINING_EVENTS.topicName());
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        stop();
+        changes.onComplete();
+    }
+
+    public Optional<Run> get(String runId) {
+        return Optional.ofNullable(runs.get(runId));
+    }
+
+    /** The gateway asked for this run: it shows as requested until the trainer reports. */
+    public void requested(String runId, String modelName) {
+        update(runs.merge(runId, new Run(runId, modelName, State.REQUESTED, 0, 0, Double.NaN, 0, 0, null, null,
+                Instant.now()), (old, fresh) -> old));
+    }
+
+    /** The run's state now and at every change, ending after it completes or fails. */
+    public Multi<Run> watch(String runId) {
+        return Multi.createFrom().emitter(emitter -> {
+            var subscription = changes.filter(r -> r.runId().equals(runId)).subscribe().with(run -> {
+                emitter.emit(run);
+                if (run.finished()) {
+                    emitter.complete();
+                }
+            });
+            emitter.onTermination(subscription::cancel);
+            get(runId).ifPresent(run -> {
+                emitter.emit(run);
+                if (run.finished()) {
+                    emitter.complete();
+                }
+            });
+        });
+    }
+
+    @Override
+    protected boolean handle(KafkaConsumer<String, byte[]> consumer, ConsumerRecords<String, byte[]> records) {
+        for (ConsumerRecord<String, byte[]> record : records) {
+            ReceivedEvent received = ReceivedEvent.of(record);
+            if (!received.valid()) {
+                LOG.debugf("skipping malformed record %s: %s", received.coordinates(), received.rejection());
+                continue;
+            }
+            apply(received.event().data());
+        }
+        return running();
+    }
+
+    void apply(EventData data) {
+        if (data instanceof TrainingStarted s) {
+            update(runs.compute(s.runId(), (id, old) -> base(id, old, s.modelName())
+                    .with(State.RUNNING, s.startStep(), s.totalSteps(), Double.NaN, 0, 0, null, null)));
+        } else if (data instanceof TrainingProgress p) {
+            update(runs.compute(p.runId(), (id, old) -> base(id, old, null)
+                    .with(State.RUNNING, p.step(), p.totalSteps(), p.loss(), p.imagesPerSecond(), p.etaSeconds(), null, null)));
+        } else if (data instanceof CheckpointSaved c) {
+            update(runs.compute(c.runId(), (id, old) -> {
+                Run r = base(id, old, null);
+                return r.with(r.state() == State.REQUESTED ? State.RUNNING : r.state(), Math.max(r.step(), c.step()),
+                        r.totalSteps(), r.loss(), r.imagesPerSecond(), r.etaSeconds(), r.modelVersion(), r.error());
+            }));
+        } else if (data instanceof TrainingCompleted c) {
+            update(runs.compute(c.runId(), (id, old) -> base(id, old, c.modelName())
+                    .with(State.COMPLETED, c.finalStep(), c.finalStep(), c.finalLoss(), 0, 0, c.modelVersion(), null)));
+        } else if (data instanceof TrainingFailed f) {
+            update(runs.compute(f.runId(), (id, old) -> {
+                Run r = base(id, old, null);
+                return r.with(State.FAILED, f.step() == null ? r.step() : f.step(), r.totalSteps(), r.loss(), 0, 0, null,
+                        f.reason());
+            }));
+        }
+    }
+
+    private static Run base(String id, Run old, String modelName) {
+        if (old != null) {
+            return modelName == null || old.modelName() != null ? old
+                    : new Run(id, modelName, old.state(), old.step(), old.totalSteps(), old.loss(), old.imagesPerSecond(),
+                    old.etaSeconds(), old.modelVersion(), old.error(), old.updatedAt());
+        }
+        return new Run(id, modelName, State.REQUESTED, 0, 0, Double.NaN, 0, 0, null, null, Instant.now());
+    }
+
+    private void update(Run run) {
+        changes.onNext(run);
+    }
+}

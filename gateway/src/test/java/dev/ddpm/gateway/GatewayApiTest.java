@@ -1,0 +1,220 @@
+package dev.ddpm.gateway;
+
+import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.DatasetUpdated;
+import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.events.Topic;
+import dev.ddpm.core.events.TrainingCompleted;
+import dev.ddpm.core.events.TrainingProgress;
+import dev.ddpm.core.events.TrainingRequested;
+import dev.ddpm.core.events.TrainingStarted;
+import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.messaging.KafkaSettings;
+import dev.ddpm.core.messaging.ReceivedEvent;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.service.testing.GaussianModel;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.junit.jupiter.api.Test;
+
+import javax.imageio.ImageIO;
+import java.io.ByteArrayInputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+
+/**
+ * The public HTTP API against a real sampler process, the real broker and the real S3 server:
+ * authentication and scopes, validation with precise problems, sampling (plain and streamed),
+ * models, data sets, training runs and asynchronous jobs.
+ */
+@QuarkusTest
+@QuarkusTestResource(RealSampler.class)
+class GatewayApiTest {
+
+    static final String TRAINER_KEY = "test-key-trainer";
+    static final String VIEWER_KEY = "test-key-sampler";
+
+    @Inject
+    ArtifactStore store;
+    @Inject
+    EventPublisher events;
+    @Inject
+    KafkaSettings kafka;
+
+    @Test
+    void keysAndScopesGuardTheApiButNotHealth() {
+        given().get("/v1/models").then().statusCode(401).contentType("application/problem+json")
+                .header("WWW-Authenticate", containsString("Bearer"));
+        given().header("X-API-Key", "not-a-key").get("/v1/models").then().statusCode(401);
+        as(VIEWER_KEY).get("/v1/models").then().statusCode(200);
+        given().header("Authorization", "Bearer " + VIEWER_KEY).get("/v1/models").then().statusCode(200);
+        as(VIEWER_KEY).contentType("application/json").body("{\"dataset\":\"x\",\"steps\":10}").post("/v1/trainings")
+                .then().statusCode(403).body("detail", containsString("'train' scope"));
+        given().get("/q/health/live").then().statusCode(200);
+        given().get("/q/metrics").then().statusCode(200);
+        given().get("/q/openapi").then().statusCode(200).body(containsString("/v1/samples"));
+    }
+
+    @Test
+    void aKeyOverItsRateIsToldWhenToComeBack() {
+        int limited = 0;
+        for (int i = 0; i < 80 && limited == 0; i++) {
+            Response r = as("test-key-burst").get("/v1/models");
+            if (r.statusCode() == 429) {
+                limited++;
+                assertThat(Long.parseLong(r.header("Retry-After"))).isPositive();
+            }
+        }
+        assertThat(limited).as("a 429 within 80 quick requests (burst 40, 10/s)").isOne();
+    }
+
+    @Test
+    void samplingThroughTheGatewayPlainAndStreamed() throws Exception {
+        GaussianModel model = publish(new GaussianModel(name("gw"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+
+        Response png = as(VIEWER_KEY).contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"steps\":20,\"seed\":3}").post("/v1/samples");
+        png.then().statusCode(200).contentType("image/png").header("X-Model-Version", "v1");
+        assertThat(ImageIO.read(new ByteArrayInputStream(png.asByteArray())).getWidth()).isEqualTo(16);
+
+        String stream = as(VIEWER_KEY).accept("text/event-stream").contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"count\":2,\"steps\":10,\"previewEvery\":5,\"output\":\"grid\"}")
+                .post("/v1/samples").then().statusCode(200).extract().asString();
+        assertThat(stream).contains("event:progress", "event:preview", "event:result", "\"version\":\"v1\"");
+        assertThat(stream.indexOf("event:result")).isGreaterThan(stream.lastIndexOf("event:progress"));
+
+        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":5000}")
+                .post("/v1/samples").then().statusCode(400).contentType("application/problem+json")
+                .body("field", equalTo("steps"));
+        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"count\":1000}")
+                .post("/v1/samples").then().statusCode(400).body("field", equalTo("count"));
+        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"eta\":2}")
+                .post("/v1/samples").then().statusCode(400).body("field", equalTo("eta"));
+        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"../etc/passwd\"}")
+                .post("/v1/samples").then().statusCode(400).body("field", equalTo("model"));
+        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"no-such-model\"}")
+                .post("/v1/samples").then().statusCode(404).contentType("application/problem+json");
+        as(VIEWER_KEY).contentType("application/json").body("{not json").post("/v1/samples").then().statusCode(400);
+
+        as(VIEWER_KEY).get("/v1/models/" + model.name()).then().statusCode(200)
+                .body("version", equalTo("v1")).body("versions", hasItem("v1"))
+                .body("manifest.image.width", equalTo(16));
+        as(VIEWER_KEY).get("/v1/models").then().statusCode(200).body("name", hasItem(model.name()));
+        as(VIEWER_KEY).get("/v1/models/no-such-model").then().statusCode(404);
+    }
+
+    @Test
+    void anAsynchronousJobIsServedByTheSampler() {
+        GaussianModel model = publish(new GaussianModel(name("gwjob"), "v1", GaussianModel.pattern(1, 16, 1), 0.3, 1, 16));
+        String jobId = as(VIEWER_KEY).contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"count\":2,\"steps\":10}").post("/v1/sample-jobs")
+                .then().statusCode(202).extract().path("jobId");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                as(VIEWER_KEY).get("/v1/sample-jobs/" + jobId).then().statusCode(200).body("state", equalTo("succeeded")));
+        List<String> files = as(VIEWER_KEY).get("/v1/sample-jobs/" + jobId).then().extract().path("results");
+        assertThat(files).hasSize(2);
+        as(VIEWER_KEY).get(files.get(1)).then().statusCode(200).contentType("image/png");
+    }
+
+    @Test
+    void dataSetsAreCheckedStoredAndAnnounced() {
+        String dataset = name("ds");
+        byte[] png = ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16);
+        as(TRAINER_KEY).contentType("application/octet-stream").body(png).post("/v1/datasets/" + dataset + "?file=a.png")
+                .then().statusCode(201).body("format", equalTo("png")).body("objects", equalTo(1));
+        as(TRAINER_KEY).contentType("application/octet-stream").body("hello, not an image".getBytes())
+                .post("/v1/datasets/" + dataset + "?file=b.txt").then().statusCode(415);
+        as(TRAINER_KEY).contentType("application/octet-stream").body(png).post("/v1/datasets/..%2Fescape")
+                .then().statusCode(400);
+        as(TRAINER_KEY).get("/v1/datasets").then().statusCode(200).body("name", hasItem(dataset));
+        DatasetUpdated updated = (DatasetUpdated) awaitEvent(Topic.DATASETS, dataset, DatasetUpdated.class::isInstance);
+        assertThat(updated.origin()).isEqualTo("gateway:trainer");
+        assertThat(updated.objectCount()).isEqualTo(1);
+    }
+
+    @Test
+    void trainingRunsAreRequestedAndFollowed() {
+        String dataset = name("train");
+        as(TRAINER_KEY).contentType("application/octet-stream").body(ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16))
+                .post("/v1/datasets/" + dataset + "?file=a.png").then().statusCode(201);
+        as(TRAINER_KEY).contentType("application/json").body("{\"dataset\":\"missing-" + dataset + "\",\"steps\":10}")
+                .post("/v1/trainings").then().statusCode(404);
+        as(TRAINER_KEY).contentType("application/json").body("{\"dataset\":\"" + dataset + "\",\"steps\":0}")
+                .post("/v1/trainings").then().statusCode(400).body("field", equalTo("steps"));
+        String runId = as(TRAINER_KEY).contentType("application/json")
+                .body("{\"dataset\":\"" + dataset + "\",\"steps\":20,\"preset\":\"tiny\",\"batchSize\":8}")
+                .post("/v1/trainings").then().statusCode(202).extract().path("runId");
+        TrainingRequested requested = (TrainingRequested) awaitEvent(Topic.TRAINING_REQUESTS, runId,
+                TrainingRequested.class::isInstance);
+        assertThat(requested.config().steps()).isEqualTo(20);
+        assertThat(requested.requestedBy()).isEqualTo("trainer");
+        as(TRAINER_KEY).get("/v1/trainings/" + runId).then().statusCode(200).body("state", equalTo("requested"));
+
+        // What a trainer reports, the gateway shows (no trainer runs in this module's tests).
+        send(new TrainingStarted(runId, dataset, dataset, "cpu()", 1000, 0, 20));
+        send(new TrainingProgress(runId, 10, 20, 0.25, 100.0, 3.0));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> as(TRAINER_KEY).get("/v1/trainings/" + runId).then()
+                .body("state", equalTo("running")).body("step", equalTo(10)).body("loss", equalTo(0.25f)));
+        send(new TrainingCompleted(runId, dataset, 20, 0.2, runId + "/step-20/checkpoint.json", "20261128-000000-s20"));
+        String stream = as(TRAINER_KEY).accept("text/event-stream").get("/v1/trainings/" + runId + "/events")
+                .then().statusCode(200).extract().asString();
+        assertThat(stream).contains("event:completed", "\"modelVersion\":\"20261128-000000-s20\"");
+        as(TRAINER_KEY).get("/v1/trainings/unknown-run").then().statusCode(404);
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private static RequestSpecification as(String key) {
+        return given().header("X-API-Key", key);
+    }
+
+    private GaussianModel publish(GaussianModel model) {
+        model.publish(store, events);
+        // The sampler loads it (ModelPublished): a request succeeds once it has.
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> as(VIEWER_KEY).contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"steps\":2}").post("/v1/samples").then().statusCode(200));
+        return model;
+    }
+
+    private void send(EventData data) {
+        events.publishAndWait(CloudEvent.of("/tests", data), Duration.ofSeconds(10));
+    }
+
+    private EventData awaitEvent(Topic topic, String key, Predicate<EventData> wanted) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
+            consumer.subscribe(List.of(topic.topicName()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (key.equals(record.key())) {
+                        EventData data = ReceivedEvent.of(record).event().data();
+                        if (wanted.test(data)) {
+                            return data;
+                        }
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no matching event with key " + key + " on " + topic.topicName());
+    }
+
+    private static String name(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+}
