@@ -23,14 +23,17 @@ deploy/local/stack.sh down >/dev/null 2>&1 || true
 rm -rf "$DDPM_RUN_DIR"
 trap 'deploy/local/stack.sh down >/dev/null 2>&1 || true' EXIT
 
-# The ONNX project's own checker validates exported models (Debian's python3-onnx).
-if ! /usr/bin/python3 -c 'import onnx' 2>/dev/null; then
-  echo "[test] installing python3-onnx (Debian) for onnx.checker"
-  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+# Debian packages the tests use as independent tools: the ONNX project's own checker for exported
+# models (python3-onnx) and headless Chromium for the gateway's page (chromium, chromium-driver).
+apt_install() {
+  local SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  echo "[test] installing $* (Debian)"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get install -y -q python3-onnx >/dev/null 2>&1 \
-    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q python3-onnx >/dev/null; }
-fi
+  $SUDO apt-get install -y -q "$@" >/dev/null 2>&1 \
+    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q "$@" >/dev/null; }
+}
+/usr/bin/python3 -c 'import onnx' 2>/dev/null || apt_install python3-onnx
+[[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] || apt_install chromium chromium-driver
 
 deploy/local/stack.sh start infra
 eval "$(deploy/local/stack.sh env)"

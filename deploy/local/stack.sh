@@ -31,6 +31,8 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 S3_PORT="${S3_PORT:-9000}"
 S3_ACCESS_KEY="${S3_ACCESS_KEY:-ddpm-local}"
 S3_SECRET_KEY="${S3_SECRET_KEY:-ddpm-local-secret}"
+# The API key the local gateway accepts (every scope); a local-only default like the S3 keys above.
+GATEWAY_API_KEY="${GATEWAY_API_KEY:-ddpm-local-key}"
 GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 SAMPLER_PORT="${SAMPLER_PORT:-8081}"
 TRAINER_PORT="${TRAINER_PORT:-8082}"
@@ -261,9 +263,17 @@ start_service() {
     [[ -f "$jar" ]] || die "$jar is missing: run ./mvnw package -DskipTests (or stack.sh up)"
     claim_port "$svc" "$port" "$(echo "$svc" | tr a-z A-Z)_PORT"
     mkdir -p "$dir"
+    local extra=()
+    case "$svc" in
+      # The gateway accepts one local key with every scope (its sha256; the key itself is not configured).
+      gateway) extra=(-Dgateway.auth.keys.local.sha256="$(printf '%s' "$GATEWAY_API_KEY" | sha256sum | cut -c1-64)"
+                      -Dgateway.auth.keys.local.scopes=admin -Dgateway.samplers="dns:///127.0.0.1:$SAMPLER_PORT") ;;
+      trainer) extra=(-Xmx3g) ;;
+      sampler) extra=(-Xmx1g) ;;
+    esac
     nohup env KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
       S3_ACCESS_KEY="$S3_ACCESS_KEY" S3_SECRET_KEY="$S3_SECRET_KEY" \
-      java -Dddpmstack.component="$svc" -Dddpmstack.run="$RUN_DIR" -Xmx512m -Dquarkus.http.port="$port" \
+      java -Dddpmstack.component="$svc" -Dddpmstack.run="$RUN_DIR" -Xmx512m "${extra[@]}" -Dquarkus.http.port="$port" \
       -jar "$jar" >"$dir/service.log" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$(pid_file "$svc")"
@@ -339,6 +349,8 @@ export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT
 export S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 export S3_ACCESS_KEY=$S3_ACCESS_KEY
 export S3_SECRET_KEY=$S3_SECRET_KEY
+export GATEWAY_URL=http://127.0.0.1:$GATEWAY_PORT
+export GATEWAY_API_KEY=$GATEWAY_API_KEY
 EOF
 }
 

@@ -97,6 +97,11 @@ public class TrainingResource {
     }
 
     @GET
+    public java.util.List<Map<String, Object>> list() {
+        return runs.all().stream().map(TrainingResource::view).toList();
+    }
+
+    @GET
     @Path("/{id}")
     public Response get(@PathParam("id") String id) {
         Response invalid = ModelResource.checkNames(id, null);

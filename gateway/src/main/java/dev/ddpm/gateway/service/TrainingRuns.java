@@ -70,6 +70,11 @@ public class TrainingRuns extends BackgroundConsumer {
         changes.onComplete();
     }
 
+    /** Every run known, most recently updated first. */
+    public java.util.List<Run> all() {
+        return runs.values().stream().sorted(java.util.Comparator.comparing(Run::updatedAt).reversed()).toList();
+    }
+
     public Optional<Run> get(String runId) {
         return Optional.ofNullable(runs.get(runId));
     }

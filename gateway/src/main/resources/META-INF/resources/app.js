@@ -1,0 +1,132 @@
+// The gateway's page: sampling with live previews from the server-sent events of POST /v1/samples,
+// and the training runs with their latest sample grid. Plain browser APIs, no build step.
+const $ = (id) => document.getElementById(id);
+const keyInput = $('api-key');
+keyInput.value = localStorage.getItem('ddpm-api-key') || '';
+keyInput.addEventListener('change', () => { localStorage.setItem('ddpm-api-key', keyInput.value); loadModels(); });
+const headers = (extra = {}) => ({ 'X-API-Key': keyInput.value, ...extra });
+
+async function problem(response) {
+  try { const p = await response.json(); return `${p.title || response.status}: ${p.detail || ''}`; }
+  catch { return `HTTP ${response.status}`; }
+}
+
+async function loadModels() {
+  const select = $('model');
+  const response = await fetch('/v1/models', { headers: headers() });
+  if (!response.ok) { $('error').textContent = await problem(response); return; }
+  $('error').textContent = '';
+  const models = await response.json();
+  const chosen = select.value; // a reload keeps the user's choice
+  select.innerHTML = '';
+  for (const m of models) {
+    const option = document.createElement('option');
+    option.value = m.name; option.textContent = `${m.name} (${m.latestVersion})`;
+    select.appendChild(option);
+  }
+  if (models.some((m) => m.name === chosen)) select.value = chosen;
+}
+
+function image(src, title) {
+  const img = document.createElement('img');
+  img.src = src; img.title = title; img.alt = title;
+  return img;
+}
+
+// Server-sent events from a POST: read the body stream, split on blank lines.
+async function* events(response) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.search(/\r?\n\r?\n/)) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut).replace(/^\r?\n\r?\n/, '');
+      let name = 'message', data = '';
+      for (const line of block.split(/\r?\n/)) {
+        if (line.startsWith('event:')) name = line.slice(6).trim();
+        else if (line.startsWith('data:')) data += line.slice(5);
+      }
+      if (data) yield { name, data: JSON.parse(data) };
+    }
+  }
+}
+
+$('generate').addEventListener('click', async () => {
+  const button = $('generate');
+  button.disabled = true;
+  $('error').textContent = ''; $('status').textContent = 'queued'; $('progress').value = 0;
+  const images = $('images');
+  images.innerHTML = '';
+  const count = Number($('count').value);
+  const previews = [];
+  for (let i = 0; i < count; i++) { previews.push(image('', `image ${i}`)); images.appendChild(previews[i]); }
+  const body = {
+    model: $('model').value, sampler: $('sampler').value, steps: Number($('steps').value), count,
+    seed: Number($('seed').value), eta: Number($('eta').value), previewEvery: 5, output: 'png'
+  };
+  try {
+    const response = await fetch('/v1/samples', {
+      method: 'POST', headers: headers({ 'Content-Type': 'application/json', 'Accept': 'text/event-stream' }),
+      body: JSON.stringify(body)
+    });
+    if (!response.ok) { $('error').textContent = await problem(response); return; }
+    for await (const event of events(response)) {
+      if (event.name === 'progress') {
+        $('progress').max = event.data.totalSteps; $('progress').value = event.data.step;
+        $('status').textContent = event.data.queuePosition > 0 ? `waiting (position ${event.data.queuePosition})`
+          : `step ${event.data.step} of ${event.data.totalSteps}, about ${event.data.etaSeconds.toFixed(1)} s left`;
+      } else if (event.name === 'preview') {
+        previews[event.data.index].src = 'data:image/png;base64,' + event.data.png;
+      } else if (event.name === 'result') {
+        images.innerHTML = '';
+        for (const file of event.data.images) {
+          const link = document.createElement('a');
+          link.href = `data:${file.mediaType};base64,${file.data}`;
+          link.download = `${event.data.model}-${event.data.version}-${file.index}.png`;
+          link.appendChild(image(link.href, `result ${file.index}`));
+          link.className = 'result';
+          images.appendChild(link);
+        }
+        $('status').textContent = `done: ${event.data.model} ${event.data.version} in ${event.data.seconds.toFixed(1)} s`;
+      } else if (event.name === 'error') {
+        $('error').textContent = `${event.data.status}: ${event.data.detail}`;
+      }
+    }
+  } catch (e) {
+    $('error').textContent = String(e);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+async function loadRuns() {
+  const response = await fetch('/v1/trainings', { headers: headers() });
+  const tbody = $('runs');
+  tbody.innerHTML = '';
+  if (!response.ok) { tbody.innerHTML = `<tr><td colspan="6" class="error">${await problem(response)}</td></tr>`; return; }
+  for (const run of await response.json()) {
+    const row = tbody.insertRow();
+    for (const text of [run.runId, run.modelName, run.state, `${run.step} / ${run.totalSteps}`,
+                        run.loss == null ? '' : run.loss.toFixed(4)]) row.insertCell().textContent = text;
+    const cell = row.insertCell();
+    const grid = await fetch(run.gridUrl, { headers: headers() });
+    if (grid.ok) cell.appendChild(image(URL.createObjectURL(await grid.blob()), 'latest grid'));
+  }
+}
+$('refresh').addEventListener('click', loadRuns);
+
+function show(view) {
+  for (const name of ['generate', 'trainings']) {
+    $(`view-${name}`).hidden = name !== view;
+    $(`nav-${name}`).classList.toggle('active', name === view);
+  }
+  if (view === 'trainings') loadRuns();
+}
+window.addEventListener('hashchange', () => show(location.hash.slice(1) || 'generate'));
+show(location.hash.slice(1) || 'generate');
+loadModels();
