@@ -43,5 +43,6 @@ export MNIST_DIR="$REPO/.run/data/mnist"
 
 ./mvnw -B verify "$@"
 scripts/smoke-test.sh
+scripts/e2e-test.sh
 
 echo "[test] all tests passed in $((SECONDS - started)) s"

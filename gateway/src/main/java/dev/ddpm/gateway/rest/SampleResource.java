@@ -7,6 +7,8 @@ import dev.ddpm.core.json.Json;
 import dev.ddpm.gateway.client.SamplerClient;
 import dev.ddpm.gateway.config.GatewayConfig;
 import dev.ddpm.gateway.mapping.SampleMapping;
+import dev.ddpm.gateway.service.GatewayException;
+import dev.ddpm.gateway.service.SampleJobs;
 import dev.ddpm.proto.common.v1.Image;
 import dev.ddpm.proto.common.v1.SampleEvent;
 import dev.ddpm.proto.common.v1.SampleResult;
@@ -51,11 +53,7 @@ public class SampleResource {
     @Operation(summary = "Sample images; the image itself (png, grid, gif) or JSON with base64 PNGs")
     public Response sample(byte[] json) {
         SampleBody body;
-        try {
-            body = validated(json);
-        } catch (InvalidPayloadException e) {
-            return Problems.invalid("invalid sampling request", e);
-        }
+        body = validated(json);
         SampleResult result;
         try {
             SampleEvent last = samplers.sample(SampleMapping.params(body), null)
@@ -86,6 +84,8 @@ public class SampleResource {
             body = validated(json);
         } catch (InvalidPayloadException e) {
             return Multi.createFrom().item(error(sse, 400, e.getMessage(), e.field()));
+        } catch (GatewayException e) {
+            return Multi.createFrom().item(error(sse, e.status(), e.getMessage(), e.field()));
         }
         return samplers.sample(SampleMapping.params(body), null)
                 .map(event -> event(sse, event))
@@ -95,10 +95,7 @@ public class SampleResource {
 
     private SampleBody validated(byte[] json) {
         SampleBody body = Json.read(json, SampleBody.class);
-        if (body.count() > config.maxCount()) {
-            throw new InvalidPayloadException("field 'count' must be at most " + config.maxCount() + ", was "
-                    + body.count(), "count");
-        }
+        SampleJobs.checkCount(body, config);
         return body;
     }
 

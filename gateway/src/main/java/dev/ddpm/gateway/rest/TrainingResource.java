@@ -1,21 +1,12 @@
 package dev.ddpm.gateway.rest;
 
-import dev.ddpm.core.events.CloudEvent;
-import dev.ddpm.core.events.TrainingConfig;
-import dev.ddpm.core.events.TrainingRequested;
-import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
-import dev.ddpm.core.messaging.EventPublisher;
-import dev.ddpm.core.messaging.MessagingException;
-import dev.ddpm.core.model.BetaSchedule;
-import dev.ddpm.core.model.DiffusionConfig;
-import dev.ddpm.core.model.PredictionType;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
-import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.gateway.auth.AuthFilter;
 import dev.ddpm.gateway.auth.Caller;
+import dev.ddpm.gateway.service.TrainingRequests;
 import dev.ddpm.gateway.service.TrainingRuns;
 import dev.ddpm.service.rest.Problems;
 import io.smallrye.mutiny.Multi;
@@ -32,15 +23,10 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 
-import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Training runs: {@code POST /v1/trainings} asks a trainer (TrainingRequested) and answers 202 with
@@ -51,12 +37,12 @@ import java.util.UUID;
 @Produces(MediaType.APPLICATION_JSON)
 public class TrainingResource {
 
-    private final EventPublisher events;
+    private final TrainingRequests requests;
     private final ArtifactStore store;
     private final TrainingRuns runs;
 
-    public TrainingResource(EventPublisher events, ArtifactStore store, TrainingRuns runs) {
-        this.events = events;
+    public TrainingResource(TrainingRequests requests, ArtifactStore store, TrainingRuns runs) {
+        this.requests = requests;
         this.store = store;
         this.runs = runs;
     }
@@ -64,36 +50,10 @@ public class TrainingResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     public Response start(byte[] json, @Context ContainerRequestContext request) {
-        TrainingBody body;
-        try {
-            body = Json.read(json, TrainingBody.class);
-        } catch (InvalidPayloadException e) {
-            return Problems.invalid("invalid training request", e);
-        }
-        try {
-            if (store.list(Buckets.DATASETS, body.dataset() + "/").isEmpty()) {
-                return Problems.problem(404, "unknown data set", "data set '" + body.dataset() + "' has no objects; upload "
-                        + "it with POST /v1/datasets/" + body.dataset());
-            }
-            String runId = body.modelName() + "-" + LocalDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern(
-                    "yyyyMMdd-HHmmss")) + "-" + UUID.randomUUID().toString().substring(0, 4);
-            DiffusionConfig diffusion = new DiffusionConfig(body.timesteps(),
-                    BetaSchedule.valueOf(body.schedule().toUpperCase(Locale.ROOT)), null, null, null, null,
-                    body.predictionType().equals("v") ? PredictionType.V : PredictionType.EPSILON);
-            Caller caller = (Caller) request.getProperty(AuthFilter.CALLER);
-            TrainingRequested requested = new TrainingRequested(runId, body.dataset(), new TrainingConfig(body.modelName(),
-                    body.preset(), null, diffusion, body.steps(), body.batchSize(), body.learningRate(), body.warmupSteps(),
-                    body.emaDecay(), body.seed(), body.checkpointEvery()), body.resumeFrom(),
-                    caller == null ? null : caller.keyId());
-            events.publishAndWait(CloudEvent.of(events.source(), requested), Duration.ofSeconds(30));
-            runs.requested(runId, body.modelName());
-            return Response.accepted(Map.of("runId", runId, "status", "/v1/trainings/" + runId,
-                    "events", "/v1/trainings/" + runId + "/events")).build();
-        } catch (InvalidPayloadException e) {
-            return Problems.invalid("invalid training request", e);
-        } catch (StorageException | MessagingException e) {
-            return Problems.problem(503, "dependency unavailable", e.getMessage());
-        }
+        Caller caller = (Caller) request.getProperty(AuthFilter.CALLER);
+        String runId = requests.start(Json.read(json, TrainingBody.class), caller == null ? null : caller.keyId());
+        return Response.accepted(Map.of("runId", runId, "status", "/v1/trainings/" + runId,
+                "events", "/v1/trainings/" + runId + "/events")).build();
     }
 
     @GET

@@ -1,0 +1,298 @@
+package dev.ddpm.gateway.grpc;
+
+import com.google.protobuf.Timestamp;
+import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.events.OutputFormat;
+import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.Json;
+import dev.ddpm.core.json.Require;
+import dev.ddpm.core.messaging.MessagingException;
+import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.gateway.auth.Caller;
+import dev.ddpm.gateway.client.SamplerClient;
+import dev.ddpm.gateway.config.GatewayConfig;
+import dev.ddpm.gateway.mapping.SampleMapping;
+import dev.ddpm.gateway.rest.TrainingBody;
+import dev.ddpm.gateway.service.DatasetUploads;
+import dev.ddpm.gateway.service.GatewayException;
+import dev.ddpm.gateway.service.ModelCatalog;
+import dev.ddpm.gateway.service.SampleJobs;
+import dev.ddpm.gateway.service.TrainingRequests;
+import dev.ddpm.gateway.service.TrainingRuns;
+import dev.ddpm.proto.common.v1.GetModelRequest;
+import dev.ddpm.proto.common.v1.ListModelsRequest;
+import dev.ddpm.proto.common.v1.ListModelsResponse;
+import dev.ddpm.proto.common.v1.ModelInfo;
+import dev.ddpm.proto.common.v1.SampleEvent;
+import dev.ddpm.proto.common.v1.SampleParams;
+import dev.ddpm.proto.common.v1.Sampler;
+import dev.ddpm.proto.common.v1.Variance;
+import dev.ddpm.proto.gateway.v1.Dataset;
+import dev.ddpm.proto.gateway.v1.DatasetChunk;
+import dev.ddpm.proto.gateway.v1.DdpmService;
+import dev.ddpm.proto.gateway.v1.GetSampleJobRequest;
+import dev.ddpm.proto.gateway.v1.GetTrainingRequest;
+import dev.ddpm.proto.gateway.v1.ListDatasetsRequest;
+import dev.ddpm.proto.gateway.v1.ListDatasetsResponse;
+import dev.ddpm.proto.gateway.v1.SampleJob;
+import dev.ddpm.proto.gateway.v1.StartTrainingRequest;
+import dev.ddpm.proto.gateway.v1.TrainingRun;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+
+import java.io.ByteArrayOutputStream;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/**
+ * The public gRPC API (ddpm/gateway/v1/gateway.proto), the twin of the HTTP API: the same services,
+ * the same validation (INVALID_ARGUMENT whose description starts with the field), the same keys and
+ * scopes ({@link GrpcAuthInterceptor}).
+ */
+@GrpcService
+public class DdpmGrpcService implements DdpmService {
+
+    private final SamplerClient samplers;
+    private final ModelCatalog catalog;
+    private final SampleJobs jobs;
+    private final TrainingRequests trainings;
+    private final TrainingRuns runs;
+    private final DatasetUploads datasets;
+    private final GatewayConfig config;
+
+    public DdpmGrpcService(SamplerClient samplers, ModelCatalog catalog, SampleJobs jobs, TrainingRequests trainings,
+                           TrainingRuns runs, DatasetUploads datasets, GatewayConfig config) {
+        this.samplers = samplers;
+        this.catalog = catalog;
+        this.jobs = jobs;
+        this.trainings = trainings;
+        this.runs = runs;
+        this.datasets = datasets;
+        this.config = config;
+    }
+
+    @Override
+    public Multi<SampleEvent> sample(SampleParams request) {
+        try {
+            SampleBody body = body(request);
+            SampleJobs.checkCount(body, config);
+            return samplers.sample(SampleMapping.params(body), null);
+        } catch (RuntimeException e) {
+            return Multi.createFrom().failure(status(e));
+        }
+    }
+
+    @Override
+    @Blocking
+    public Uni<SampleJob> submitSampleJob(SampleParams request) {
+        return call(() -> job(jobs.status(jobs.submit(body(request)))));
+    }
+
+    @Override
+    @Blocking
+    public Uni<SampleJob> getSampleJob(GetSampleJobRequest request) {
+        return call(() -> job(jobs.status(Require.safeName(request.getJobId(), "job_id"))));
+    }
+
+    @Override
+    @Blocking
+    public Uni<ListModelsResponse> listModels(ListModelsRequest request) {
+        return call(() -> {
+            ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
+            catalog.versions().forEach((name, versions) -> catalog.manifest(name, null)
+                    .ifPresent(m -> response.addModels(info(m, versions))));
+            return response.build();
+        });
+    }
+
+    @Override
+    @Blocking
+    public Uni<ModelInfo> getModel(GetModelRequest request) {
+        return call(() -> {
+            String name = Require.safeName(request.getModel().getName(), "model.name");
+            String version = blank(request.getModel().getVersion());
+            if (version != null) {
+                Require.safeName(version, "model.version");
+            }
+            return catalog.manifest(name, version).map(m -> info(m, catalog.versions(name)))
+                    .orElseThrow(() -> new GatewayException(404, "unknown model", "no published model '" + name + "'"));
+        });
+    }
+
+    @Override
+    @Blocking
+    public Uni<TrainingRun> startTraining(StartTrainingRequest r) {
+        Caller caller = GrpcAuthInterceptor.CALLER.get();
+        return call(() -> {
+            TrainingBody body = new TrainingBody(r.getDataset(), blank(r.getModelName()), blank(r.getPreset()), r.getSteps(),
+                    r.getBatchSize() == 0 ? null : r.getBatchSize(), r.getLearningRate() == 0 ? null : r.getLearningRate(),
+                    null, null, r.getSeed(), r.getTimesteps() == 0 ? null : r.getTimesteps(), blank(r.getSchedule()),
+                    blank(r.getPredictionType()), null, blank(r.getResumeFrom()));
+            String runId = trainings.start(body, caller == null ? null : caller.keyId());
+            return run(runs.get(runId).orElseThrow());
+        });
+    }
+
+    @Override
+    @Blocking
+    public Uni<TrainingRun> getTraining(GetTrainingRequest request) {
+        return call(() -> runs.get(request.getRunId()).map(DdpmGrpcService::run).orElseThrow(() ->
+                new GatewayException(404, "unknown training run", "no run '" + request.getRunId() + "' is known")));
+    }
+
+    @Override
+    public Multi<TrainingRun> watchTraining(GetTrainingRequest request) {
+        if (runs.get(request.getRunId()).isEmpty()) {
+            return Multi.createFrom().failure(Status.NOT_FOUND.withDescription("no run '" + request.getRunId()
+                    + "' is known").asRuntimeException());
+        }
+        return runs.watch(request.getRunId()).map(DdpmGrpcService::run);
+    }
+
+    @Override
+    public Uni<Dataset> uploadDataset(Multi<DatasetChunk> request) {
+        Caller caller = GrpcAuthInterceptor.CALLER.get();
+        return request.collect().in(Upload::new, Upload::add)
+                .emitOn(Infrastructure.getDefaultWorkerPool())
+                .map(upload -> {
+                    if (upload.name == null) {
+                        throw new GatewayException(400, "invalid upload", "the first chunk must name the data set", "name");
+                    }
+                    DatasetUploads.Stored stored = datasets.upload(upload.name, upload.file, upload.bytes.toByteArray(),
+                            caller == null ? "unknown" : caller.keyId());
+                    return Dataset.newBuilder().setName(stored.dataset()).setObjects(stored.objects())
+                            .setBytes(stored.bytes()).setUpdatedAt(timestamp(Instant.now())).build();
+                })
+                .onFailure().transform(e -> e instanceof RuntimeException r ? status(r) : e);
+    }
+
+    @Override
+    @Blocking
+    public Uni<ListDatasetsResponse> listDatasets(ListDatasetsRequest request) {
+        return call(() -> {
+            ListDatasetsResponse.Builder response = ListDatasetsResponse.newBuilder();
+            datasets.list().forEach(d -> response.addDatasets(Dataset.newBuilder().setName(d.name())
+                    .setObjects(d.objects()).setBytes(d.bytes())));
+            return response.build();
+        });
+    }
+
+    /** The chunks of one upload, gathered (the size limit applies to the whole). */
+    private final class Upload {
+        String name;
+        String file;
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+        void add(DatasetChunk chunk) {
+            if (name == null && !chunk.getName().isEmpty()) {
+                name = chunk.getName();
+                file = blank(chunk.getFileName());
+            }
+            if (bytes.size() + chunk.getData().size() > datasets.maxBytes()) {
+                throw new GatewayException(413, "upload too large", "uploads are limited to " + datasets.maxBytes() + " bytes");
+            }
+            bytes.writeBytes(chunk.getData().toByteArray());
+        }
+    }
+
+    // ---- mapping -------------------------------------------------------------------------------
+
+    private static SampleBody body(SampleParams p) {
+        OutputFormat output = switch (p.getOutput()) {
+            case OUTPUT_FORMAT_GRID -> OutputFormat.GRID;
+            case OUTPUT_FORMAT_GIF -> OutputFormat.GIF;
+            default -> OutputFormat.PNG;
+        };
+        return new SampleBody(p.getModel().getName(), blank(p.getModel().getVersion()), p.getCount() == 0 ? null : p.getCount(),
+                p.getSampler() == Sampler.SAMPLER_DDPM ? SamplerKind.DDPM : SamplerKind.DDIM,
+                p.getSteps() == 0 ? null : p.getSteps(), p.getEta(), p.getSeed(), output, p.getClipX0(),
+                p.getVariance() == Variance.VARIANCE_FIXED_LARGE ? "fixed_large" : null, p.getPreviewEvery());
+    }
+
+    private static SampleJob job(SampleJobs.Status s) {
+        SampleJob.Builder job = SampleJob.newBuilder().setJobId(s.jobId()).setState(switch (s.state()) {
+            case "succeeded" -> SampleJob.State.STATE_SUCCEEDED;
+            case "failed" -> SampleJob.State.STATE_FAILED;
+            default -> SampleJob.State.STATE_QUEUED;
+        }).addAllResultUrls(s.results());
+        if (s.error() != null) {
+            job.setError(s.error());
+        }
+        return job.build();
+    }
+
+    private static TrainingRun run(TrainingRuns.Run r) {
+        TrainingRun.Builder run = TrainingRun.newBuilder().setRunId(r.runId()).setState(switch (r.state()) {
+                    case REQUESTED -> TrainingRun.State.STATE_REQUESTED;
+                    case RUNNING -> TrainingRun.State.STATE_RUNNING;
+                    case COMPLETED -> TrainingRun.State.STATE_COMPLETED;
+                    case FAILED -> TrainingRun.State.STATE_FAILED;
+                }).setStep(r.step()).setTotalSteps(r.totalSteps()).setLoss(Double.isFinite(r.loss()) ? r.loss() : 0)
+                .setImagesPerSecond(r.imagesPerSecond()).setEtaSeconds(r.etaSeconds()).setUpdatedAt(timestamp(r.updatedAt()));
+        if (r.modelVersion() != null) {
+            run.setModelVersion(r.modelVersion());
+        }
+        if (r.error() != null) {
+            run.setError(r.error());
+        }
+        return run.build();
+    }
+
+    private static ModelInfo info(ModelManifest m, List<String> versions) {
+        return ModelInfo.newBuilder().setName(m.name()).setVersion(m.version()).setCreatedAt(timestamp(m.createdAt()))
+                .setChannels(m.image().channels()).setHeight(m.image().height()).setWidth(m.image().width())
+                .setTimesteps(m.diffusion().timesteps())
+                .setSchedule(m.diffusion().schedule().name().toLowerCase(Locale.ROOT))
+                .setPredictionType(m.diffusion().predictionType().name().toLowerCase(Locale.ROOT))
+                .setManifestJson(Json.writeString(m)).putAllMetrics(m.metrics()).addAllVersions(versions).build();
+    }
+
+    private static Timestamp timestamp(Instant t) {
+        return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+    }
+
+    private static String blank(String s) {
+        return s == null || s.isEmpty() ? null : s;
+    }
+
+    private static <T> Uni<T> call(Supplier<T> action) {
+        try {
+            return Uni.createFrom().item(action.get());
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(status(e));
+        }
+    }
+
+    /** The HTTP API's statuses as gRPC codes; descriptions start with the field when one is at fault. */
+    static StatusRuntimeException status(RuntimeException e) {
+        if (e instanceof StatusRuntimeException s) {
+            return s;
+        }
+        if (e instanceof InvalidPayloadException invalid) {
+            return Status.INVALID_ARGUMENT.withDescription((invalid.field() == null ? "" : invalid.field() + ": ")
+                    + invalid.getMessage()).asRuntimeException();
+        }
+        if (e instanceof GatewayException g) {
+            Status status = switch (g.status()) {
+                case 400, 415 -> Status.INVALID_ARGUMENT;
+                case 404 -> Status.NOT_FOUND;
+                case 413 -> Status.RESOURCE_EXHAUSTED;
+                default -> Status.UNAVAILABLE;
+            };
+            return status.withDescription((g.field() == null ? "" : g.field() + ": ") + g.getMessage()).asRuntimeException();
+        }
+        if (e instanceof StorageException || e instanceof MessagingException) {
+            return Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
+        }
+        return Status.INTERNAL.withDescription(e.getClass().getSimpleName() + ": " + e.getMessage()).asRuntimeException();
+    }
+}

@@ -1,0 +1,36 @@
+package dev.ddpm.gateway.rest;
+
+import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.messaging.MessagingException;
+import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.gateway.service.GatewayException;
+import dev.ddpm.service.rest.Problems;
+import jakarta.ws.rs.core.Response;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import java.util.Map;
+
+/** The gateway's exceptions as problem+json, written once for every resource. */
+public class GatewayExceptionMapper {
+
+    @ServerExceptionMapper
+    public Response refused(GatewayException e) {
+        return Problems.builder(e.status(), e.title(), e.getMessage(), e.field() == null ? Map.of() : Map.of("field", e.field()))
+                .build();
+    }
+
+    @ServerExceptionMapper
+    public Response invalid(InvalidPayloadException e) {
+        return Problems.invalid("invalid request", e);
+    }
+
+    @ServerExceptionMapper
+    public Response storage(StorageException e) {
+        return Problems.problem(503, "object store unavailable", e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response broker(MessagingException e) {
+        return Problems.problem(503, "broker unavailable", e.getMessage());
+    }
+}

@@ -1,0 +1,85 @@
+package dev.ddpm.gateway.service;
+
+import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.DatasetUpdated;
+import dev.ddpm.core.json.Require;
+import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.StoredObject;
+import dev.ddpm.gateway.config.GatewayConfig;
+import jakarta.inject.Singleton;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Data set uploads for both APIs: one image or archive (recognised by content) stored under
+ * {@code ddpm-datasets/{name}/}, then DatasetUpdated (which may start a retraining).
+ */
+@Singleton
+public class DatasetUploads {
+
+    /** What was stored. */
+    public record Stored(String dataset, String key, String sha256, long bytes, String format, long objects) {
+    }
+
+    /** One data set in the bucket. */
+    public record Summary(String name, long objects, long bytes) {
+    }
+
+    private final ArtifactStore store;
+    private final EventPublisher events;
+    private final GatewayConfig config;
+
+    public DatasetUploads(ArtifactStore store, EventPublisher events, GatewayConfig config) {
+        this.store = store;
+        this.events = events;
+        this.config = config;
+    }
+
+    public long maxBytes() {
+        return config.maxUploadBytes();
+    }
+
+    /**
+     * @param file object name inside the data set; null: one is made up from the time and format
+     * @throws GatewayException 400 (names, empty), 413 (too large), 415 (not a format the trainer reads)
+     */
+    public Stored upload(String name, String file, byte[] data, String uploader) {
+        Require.safeName(name, "name");
+        if (file != null) {
+            Require.safeName(file, "file");
+        }
+        if (data.length > config.maxUploadBytes()) {
+            throw new GatewayException(413, "upload too large", "uploads are limited to " + config.maxUploadBytes() + " bytes");
+        }
+        if (data.length == 0) {
+            throw new GatewayException(400, "empty upload", "the upload is empty", "data");
+        }
+        UploadFormat format = UploadFormat.detect(data).orElseThrow(() -> new GatewayException(415,
+                "unsupported upload format", "the upload is none of PNG, JPEG, zip, tar, tar.gz or MNIST IDX images"));
+        String objectName = file != null ? file : "upload-" + System.currentTimeMillis() + "." + format.extension();
+        var ref = store.put(Buckets.DATASETS, name + "/" + objectName, data, "application/octet-stream");
+        long objects = store.list(Buckets.DATASETS, name + "/").size();
+        events.publishAndWait(CloudEvent.of(events.source(), new DatasetUpdated(name, ref.key(), objects,
+                "gateway:" + uploader)), Duration.ofSeconds(30));
+        return new Stored(name, ref.key(), ref.sha256(), data.length, format.name().toLowerCase(Locale.ROOT), objects);
+    }
+
+    public List<Summary> list() {
+        Map<String, long[]> sets = new TreeMap<>();
+        for (StoredObject object : store.list(Buckets.DATASETS, "")) {
+            long[] totals = sets.computeIfAbsent(object.key().split("/")[0], k -> new long[2]);
+            totals[0]++;
+            totals[1] += object.sizeBytes();
+        }
+        List<Summary> out = new ArrayList<>();
+        sets.forEach((name, totals) -> out.add(new Summary(name, totals[0], totals[1])));
+        return out;
+    }
+}

@@ -1,0 +1,169 @@
+package dev.ddpm.gateway;
+
+import com.google.protobuf.ByteString;
+import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.proto.common.v1.GetModelRequest;
+import dev.ddpm.proto.common.v1.ModelRef;
+import dev.ddpm.proto.common.v1.SampleEvent;
+import dev.ddpm.proto.common.v1.SampleParams;
+import dev.ddpm.proto.common.v1.Sampler;
+import dev.ddpm.proto.gateway.v1.Dataset;
+import dev.ddpm.proto.gateway.v1.DatasetChunk;
+import dev.ddpm.proto.gateway.v1.DdpmServiceGrpc;
+import dev.ddpm.proto.gateway.v1.GetTrainingRequest;
+import dev.ddpm.proto.gateway.v1.ListDatasetsRequest;
+import dev.ddpm.proto.gateway.v1.StartTrainingRequest;
+import dev.ddpm.proto.gateway.v1.TrainingRun;
+import dev.ddpm.service.testing.GaussianModel;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** The public gRPC service: the HTTP API's keys, scopes and validation, and its operations end to end. */
+@QuarkusTest
+@QuarkusTestResource(RealSampler.class)
+class GatewayGrpcTest {
+
+    @Inject
+    ArtifactStore store;
+    @Inject
+    EventPublisher events;
+
+    private ManagedChannel channel;
+
+    @BeforeEach
+    void open() {
+        channel = ManagedChannelBuilder.forAddress("localhost", RestAssured.port).usePlaintext().build();
+    }
+
+    @AfterEach
+    void close() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    private DdpmServiceGrpc.DdpmServiceBlockingStub as(String key) {
+        Metadata metadata = new Metadata();
+        if (key != null) {
+            metadata.put(Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER), key);
+        }
+        return DdpmServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
+    }
+
+    @Test
+    void keysScopesAndValidationAsOverHttp() {
+        assertCode(() -> as(null).getModel(GetModelRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED);
+        assertCode(() -> as(GatewayApiTest.VIEWER_KEY).startTraining(StartTrainingRequest.newBuilder().setDataset("x")
+                .setSteps(5).build()), Status.Code.PERMISSION_DENIED);
+        StatusRuntimeException invalid = assertCode(() -> first(as(GatewayApiTest.VIEWER_KEY).sample(SampleParams.newBuilder()
+                .setModel(ModelRef.newBuilder().setName("m")).setCount(1000).build())), Status.Code.INVALID_ARGUMENT);
+        assertThat(invalid.getStatus().getDescription()).startsWith("count");
+        assertCode(() -> as(GatewayApiTest.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
+                .setModel(ModelRef.newBuilder().setName("../x")).build()), Status.Code.INVALID_ARGUMENT);
+        assertCode(() -> as(GatewayApiTest.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
+                .setModel(ModelRef.newBuilder().setName("no-such-model")).build()), Status.Code.NOT_FOUND);
+    }
+
+    @Test
+    void samplingStreamsThroughTheGatewayFromTheSampler() {
+        GaussianModel model = new GaussianModel("grpc-" + UUID.randomUUID().toString().substring(0, 8), "v1",
+                GaussianModel.pattern(1, 16, 2), 0.3, 1, 16);
+        model.publish(store, events);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("X-API-Key", GatewayApiTest.VIEWER_KEY)
+                .contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":2}")
+                .post("/v1/samples").then().statusCode(200));
+        Iterator<SampleEvent> stream = as(GatewayApiTest.VIEWER_KEY).sample(SampleParams.newBuilder()
+                .setModel(ModelRef.newBuilder().setName(model.name())).setCount(2).setSampler(Sampler.SAMPLER_DDIM)
+                .setSteps(10).setPreviewEvery(5).build());
+        int progress = 0;
+        int previews = 0;
+        SampleEvent last = null;
+        while (stream.hasNext()) {
+            last = stream.next();
+            progress += last.hasProgress() ? 1 : 0;
+            previews += last.hasPreview() ? 1 : 0;
+        }
+        assertThat(progress).isGreaterThanOrEqualTo(10);
+        assertThat(previews).isEqualTo(2);
+        assertThat(last.getResult().getModel().getVersion()).isEqualTo("v1");
+        assertThat(last.getResult().getImagesCount()).isEqualTo(2);
+        assertThat(as(GatewayApiTest.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
+                .setModel(ModelRef.newBuilder().setName(model.name())).build()).getWidth()).isEqualTo(16);
+    }
+
+    @Test
+    void uploadingThenTrainingOverGrpc() throws Exception {
+        String dataset = "grpc-ds-" + UUID.randomUUID().toString().substring(0, 8);
+        byte[] png = ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16);
+        CompletableFuture<Dataset> done = new CompletableFuture<>();
+        Metadata metadata = new Metadata();
+        metadata.put(Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER), GatewayApiTest.TRAINER_KEY);
+        StreamObserver<DatasetChunk> upload = DdpmServiceGrpc.newStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata))
+                .uploadDataset(new StreamObserver<>() {
+                    public void onNext(Dataset value) {
+                        done.complete(value);
+                    }
+
+                    public void onError(Throwable t) {
+                        done.completeExceptionally(t);
+                    }
+
+                    public void onCompleted() {
+                    }
+                });
+        upload.onNext(DatasetChunk.newBuilder().setName(dataset).setFormat("png").setFileName("a.png")
+                .setData(ByteString.copyFrom(png, 0, 100)).build());
+        upload.onNext(DatasetChunk.newBuilder().setData(ByteString.copyFrom(png, 100, png.length - 100)).build());
+        upload.onCompleted();
+        Dataset stored = done.get(30, TimeUnit.SECONDS);
+        assertThat(stored.getObjects()).isEqualTo(1);
+        assertThat(stored.getBytes()).isEqualTo(png.length);
+        assertThat(as(GatewayApiTest.TRAINER_KEY).listDatasets(ListDatasetsRequest.getDefaultInstance()).getDatasetsList())
+                .extracting(Dataset::getName).contains(dataset);
+
+        TrainingRun run = as(GatewayApiTest.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
+                .setDataset(dataset).setSteps(10).setPreset("tiny").build());
+        assertThat(run.getState()).isEqualTo(TrainingRun.State.STATE_REQUESTED);
+        assertThat(as(GatewayApiTest.TRAINER_KEY).getTraining(GetTrainingRequest.newBuilder().setRunId(run.getRunId()).build())
+                .getRunId()).isEqualTo(run.getRunId());
+        assertCode(() -> as(GatewayApiTest.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
+                .setDataset("missing-" + dataset).setSteps(10).build()), Status.Code.NOT_FOUND);
+    }
+
+    private static SampleEvent first(Iterator<SampleEvent> stream) {
+        return stream.next();
+    }
+
+    private static StatusRuntimeException assertCode(Runnable call, Status.Code code) {
+        StatusRuntimeException[] caught = new StatusRuntimeException[1];
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(code);
+            caught[0] = e;
+        });
+        return caught[0];
+    }
+}

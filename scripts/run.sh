@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The platform's main job on one machine: bring up the stack, train the MNIST recipe through the
+# gateway for a fixed time (the trainer publishes the model, the sampler loads it), then print the
+# page's URL and a curl line that samples from the model.
+#   scripts/run.sh [--minutes 30] [--preset mnist-lite] [--batch 64] [--lr 1e-3]
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+MINUTES=30 PRESET=mnist-lite BATCH=64 LR=1e-3
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --minutes) MINUTES="$2"; shift 2 ;;
+    --preset) PRESET="$2"; shift 2 ;;
+    --batch) BATCH="$2"; shift 2 ;;
+    --lr) LR="$2"; shift 2 ;;
+    *) echo "usage: scripts/run.sh [--minutes 30] [--preset mnist-lite] [--batch 64] [--lr 1e-3]" >&2; exit 2 ;;
+  esac
+done
+# Steps that fit the time box: about 50 images/s for mnist-lite on a 2-core CPU (docs/benchmarks.md).
+STEPS=$(( MINUTES * 60 * 50 / BATCH ))
+((STEPS >= 1)) || STEPS=1
+WARMUP=$(( STEPS / 10 < 200 ? STEPS / 10 : 200 ))
+
+deploy/local/stack.sh up
+eval "$(deploy/local/stack.sh env)"
+KEY=(-H "X-API-Key: $GATEWAY_API_KEY")
+scripts/fetch-mnist.sh "$REPO/.run/data/mnist" >/dev/null
+echo "[run] uploading MNIST's 60,000 training digits as data set 'mnist'"
+curl -sf "${KEY[@]}" -H 'Content-Type: application/octet-stream' --data-binary @"$REPO/.run/data/mnist/train-images-idx3-ubyte" \
+  "$GATEWAY_URL/v1/datasets/mnist?file=train-images-idx3-ubyte" >/dev/null
+run=$(curl -sf "${KEY[@]}" -H 'Content-Type: application/json' \
+  -d "{\"dataset\":\"mnist\",\"preset\":\"$PRESET\",\"steps\":$STEPS,\"batchSize\":$BATCH,\"learningRate\":$LR,\"warmupSteps\":$WARMUP,\"emaDecay\":0.999,\"checkpointEvery\":500}" \
+  "$GATEWAY_URL/v1/trainings" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["runId"])')
+echo "[run] training run $run: $STEPS steps of $BATCH ($PRESET), about $MINUTES minutes; follow it at $GATEWAY_URL/#trainings"
+state=requested
+while [[ "$state" != completed && "$state" != failed ]]; do
+  sleep 30
+  line=$(curl -s "${KEY[@]}" "$GATEWAY_URL/v1/trainings/$run" | /usr/bin/python3 -c \
+    'import json,sys; r=json.load(sys.stdin); print(r["state"], r["step"], r["totalSteps"], r["loss"], int(r["etaSeconds"]), r.get("error") or "")')
+  read -r state step total loss eta error <<<"$line"
+  echo "[run] $state: step $step of $total, loss $loss, about $eta s left $error"
+done
+[[ "$state" == completed ]] || { echo "[run] the run failed: $error" >&2; exit 1; }
+for _ in $(seq 1 60); do
+  [[ "$(curl -s -o /dev/null -w '%{http_code}' "${KEY[@]}" -H 'Content-Type: application/json' \
+    -d '{"model":"mnist","steps":2}' "$GATEWAY_URL/v1/samples")" == 200 ]] && break
+  sleep 2
+done
+cat <<EOF2
+[run] done. The page: $GATEWAY_URL/  (API key: $GATEWAY_API_KEY)
+[run] sixteen digits as one grid:
+curl -s -X POST $GATEWAY_URL/v1/samples -H 'X-API-Key: $GATEWAY_API_KEY' -H 'Content-Type: application/json' \\
+  -d '{"model":"mnist","count":16,"sampler":"ddim","steps":50,"output":"grid"}' -o mnist-samples.png
+EOF2
