@@ -43,6 +43,14 @@ public class ApiKeys {
         return enabled;
     }
 
+    /** The key a request presents: the X-API-Key header, else an {@code Authorization: Bearer} one. */
+    public static String presented(String apiKeyHeader, String authorizationHeader) {
+        if (apiKeyHeader == null && authorizationHeader != null && authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return authorizationHeader.substring(7);
+        }
+        return apiKeyHeader;
+    }
+
     /** The caller a key belongs to, if it is one of ours. */
     public Optional<Caller> identify(String presented) {
         if (!enabled) {

@@ -57,14 +57,7 @@ public class AuthFilter implements ContainerRequestFilter {
     }
 
     static String presentedKey(ContainerRequestContext request) {
-        String key = request.getHeaderString("X-API-Key");
-        if (key == null) {
-            String authorization = request.getHeaderString("Authorization");
-            if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-                key = authorization.substring(7);
-            }
-        }
-        return key;
+        return ApiKeys.presented(request.getHeaderString("X-API-Key"), request.getHeaderString("Authorization"));
     }
 
     /** Training and data sets need "train"; sampling and reading models need "sample". */

@@ -47,12 +47,7 @@ public class GrpcAuthInterceptor implements ServerInterceptor {
         if (!SERVICE.equals(call.getMethodDescriptor().getServiceName())) {
             return next.startCall(call, headers);
         }
-        String key = headers.get(API_KEY);
-        String authorization = headers.get(AUTHORIZATION);
-        if (key == null && authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            key = authorization.substring(7);
-        }
-        Caller caller = keys.identify(key).orElse(null);
+        Caller caller = keys.identify(ApiKeys.presented(headers.get(API_KEY), headers.get(AUTHORIZATION))).orElse(null);
         if (caller == null) {
             return refuse(call, Status.UNAUTHENTICATED.withDescription("send a valid API key in the x-api-key metadata"),
                     new Metadata());
