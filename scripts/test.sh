@@ -42,6 +42,7 @@ scripts/fetch-mnist.sh "$REPO/.run/data/mnist"
 export MNIST_DIR="$REPO/.run/data/mnist"
 
 ./mvnw -B verify "$@"
+DDPM_REQUIRE_BUILD=1 deploy/check/run.sh
 scripts/smoke-test.sh
 scripts/e2e-test.sh
 

@@ -319,7 +319,11 @@ class SamplingTest {
         given().post("/v1/models/" + name + "/load").then().statusCode(200).body("version", org.hamcrest.Matchers.equalTo("v2"));
         given().get("/v1/models").then().statusCode(200).body("name", org.hamcrest.Matchers.hasItem(name));
         given().get("/q/metrics").then().statusCode(200)
-                .body(org.hamcrest.Matchers.containsString("ddpm_sampler_execution_provider{provider=\"cpu\"} 1.0"));
+                .body(org.hamcrest.Matchers.containsString("ddpm_sampler_execution_provider{provider=\"cpu\"} 1.0"))
+                // the version served by default, and only that one, for the dashboard's model-versions panel
+                .body(org.hamcrest.Matchers.containsString("ddpm_sampler_model_info{model=\"" + name + "\",version=\"v2\"} 1.0"))
+                .body(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString(
+                        "ddpm_sampler_model_info{model=\"" + name + "\",version=\"v1\"}")));
     }
 
     @Test

@@ -15,6 +15,9 @@ import dev.ddpm.sampler.engine.ModelRejectedException;
 import dev.ddpm.sampler.engine.OnnxEngine;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -46,11 +49,22 @@ public class ModelRegistry {
     private final EventPublisher events;
     private final ConcurrentMap<String, LoadedModel> current = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, LoadedModel> pinned = new ConcurrentHashMap<>();
+    /** {@code ddpm_sampler_model_info{model, version}} = 1 for each current version (dashboards). */
+    private final MultiGauge servedVersions;
 
-    public ModelRegistry(ArtifactStore store, OnnxEngine engine, EventPublisher events) {
+    public ModelRegistry(ArtifactStore store, OnnxEngine engine, EventPublisher events, MeterRegistry meters) {
         this.store = store;
         this.engine = engine;
         this.events = events;
+        this.servedVersions = MultiGauge.builder("ddpm_sampler_model_info")
+                .description("1 for each model version this replica serves by default")
+                .register(meters);
+    }
+
+    private void publishServedVersions() {
+        servedVersions.register(current.values().stream()
+                .map(m -> MultiGauge.Row.of(Tags.of("model", m.name(), "version", m.version()), 1))
+                .toList(), true);
     }
 
     /** The current version of each model, by name. */
@@ -128,6 +142,7 @@ public class ModelRegistry {
             throw e;
         }
         LoadedModel previous = current.put(manifest.name(), model);
+        publishServedVersions();
         LOG.infof("serving model %s version %s on %s%s", model.name(), model.version(), model.provider().label(),
                 previous == null ? "" : " (was " + previous.version() + ", retired after its last request)");
         if (previous != null) {
@@ -166,6 +181,7 @@ public class ModelRegistry {
     /** Stops serving {@code name} (current and pinned versions); running requests finish first. */
     public boolean unload(String name) {
         LoadedModel model = current.remove(name);
+        publishServedVersions();
         List<String> keys = new ArrayList<>(pinned.keySet().stream().filter(k -> k.startsWith(name + "/")).toList());
         for (String key : keys) {
             LoadedModel p = pinned.remove(key);

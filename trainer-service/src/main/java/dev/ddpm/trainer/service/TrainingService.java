@@ -15,6 +15,7 @@ import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.trainer.config.TrainerConfig;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.model.UNetPresets;
+import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunPlan;
 import dev.ddpm.trainer.run.TrainingRun;
 import dev.ddpm.trainer.train.DjlEngine;
@@ -37,12 +38,14 @@ public class TrainingService {
     private final TrainerConfig config;
     private final ArtifactStore store;
     private final EventPublisher publisher;
+    private final TrainingMetrics metrics;
     private volatile Device device;
 
-    public TrainingService(TrainerConfig config, ArtifactStore store, EventPublisher publisher) {
+    public TrainingService(TrainerConfig config, ArtifactStore store, EventPublisher publisher, TrainingMetrics metrics) {
         this.config = config;
         this.store = store;
         this.publisher = publisher;
+        this.metrics = metrics;
     }
 
     /** The run described by a request; invalid settings fail here, before any work. */
@@ -74,7 +77,7 @@ public class TrainingService {
             new EventRunListener(publisher, fallbackPlan(request)).failed(0, "invalid request: " + e.getMessage());
             return;
         }
-        EventRunListener listener = new EventRunListener(publisher, plan);
+        RunListener listener = metrics.watching(new EventRunListener(publisher, plan));
         InMemoryImageSet data;
         try {
             UNetConfig arch = plan.settings().architecture();

@@ -103,6 +103,12 @@ class TrainingRequestsTest {
         ModelPublished published = awaitPublished(model, version);
         assertThat(published.manifestKey()).isEqualTo(model + "/" + version + "/manifest.json");
 
+        // The run is over: its outcome is counted, and the gauges no longer report a training loss.
+        given().get("/q/metrics").then().statusCode(200)
+                .body(containsString("ddpm_trainer_runs_total{outcome=\"completed\"}"))
+                .body(containsString("ddpm_trainer_active 0.0"))
+                .body(containsString("ddpm_trainer_loss NaN"));
+
         // On demand through REST: a new version of another name; bad requests are answered precisely.
         String exported = given().contentType("application/json")
                 .body("{\"runId\":\"" + run + "\",\"model\":\"" + model + "-raw\",\"weights\":\"trained\"}")

@@ -1,0 +1,10 @@
+#!/bin/sh
+# Starts the service (no arguments) or, for the trainer image, its command line
+# (`entrypoint.sh cli request-training --data mnist ...`, used by the scheduled-retraining CronJob).
+set -e
+cd /deployments
+if [ "$1" = "cli" ]; then
+  shift
+  exec java $JAVA_OPTS $JAVA_OPTS_APPEND -cp "app/*:lib/main/*:lib/boot/*" dev.ddpm.trainer.cli.TrainerCli "$@"
+fi
+exec java $JAVA_OPTS $JAVA_OPTS_APPEND -jar quarkus-run.jar "$@"
