@@ -59,7 +59,7 @@ public final class TrainerCli {
 
     private static final Set<String> TRAIN_OPTIONS = Set.of("data", "preset", "steps", "batch", "lr", "warmup", "ema",
             "seed", "schedule", "prediction", "run", "model", "checkpoint-every", "grid-every", "progress-every",
-            "device", "threads", "flip", "lr-decay", "export");
+            "device", "gpus", "threads", "flip", "lr-decay", "export");
 
     private TrainerCli() {
     }
@@ -99,7 +99,7 @@ public final class TrainerCli {
                   train            --data PATH --preset tiny|mnist|article --steps N [--batch 64 --lr 2e-4 --warmup 0
                                    --lr-decay none|cosine --ema 0.9999 --seed 0 --schedule linear|cosine --prediction epsilon|v --run ID
                                    --model NAME --checkpoint-every 1000 --grid-every 1000 --progress-every 50
-                                   --device auto|cpu|gpu --threads 0 --flip false --export false]
+                                   --device auto|cpu|gpu --gpus 0 (all GPUs, data-parallel) --threads 0 --flip false --export false]
                                    trains in this process; checkpoints, grids and the loss curve go to S3; a run
                                    with checkpoints resumes from the newest one
                   sample-grid      --run ID --out FILE.png [--count 16 --steps 50 --seed 0 --eta 0]
@@ -119,7 +119,7 @@ public final class TrainerCli {
 
     private static void train(Arguments a) {
         DjlEngine.configureOffline((int) a.number("threads", 0));
-        Device device = DjlEngine.select(a.string("device", "auto"));
+        Device device = DjlEngine.select(a.string("device", "auto"), (int) a.number("gpus", 0));
         RunPlan plan = plan(a, Path.of(a.required("data")).getFileName().toString());
         UNetConfig arch = plan.settings().architecture();
         InMemoryImageSet data = new DatasetReader(arch.imageChannels(), arch.imageSize()).read(Path.of(a.required("data")));

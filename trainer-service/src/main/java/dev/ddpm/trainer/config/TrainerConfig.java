@@ -14,6 +14,10 @@ public interface TrainerConfig {
     @WithDefault("auto")
     String device();
 
+    /** With several GPUs visible: how many train one run together, data-parallel (0 = all). */
+    @WithDefault("0")
+    int gpus();
+
     /** Intra-op threads of PyTorch on CPU; 0 = one per core. */
     @WithDefault("0")
     int threads();

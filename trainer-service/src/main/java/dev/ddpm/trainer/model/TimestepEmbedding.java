@@ -49,7 +49,8 @@ public final class TimestepEmbedding extends AbstractBlock {
         int half = dim / 2;
         NDManager manager = t.getManager();
         double scale = Math.log(10000.0) / (half - 1);
-        NDArray frequencies = manager.arange(0f, half, 1f).mul(-scale).exp();
+        // On t's device, which is not always its manager's (a data-parallel shard moved with toDevice).
+        NDArray frequencies = manager.arange(0f, half, 1f).mul(-scale).exp().toDevice(t.getDevice(), false);
         NDArray angles = t.toType(DataType.FLOAT32, false).reshape(-1, 1).mul(frequencies.reshape(1, half));
         return angles.sin().concat(angles.cos(), 1);
     }

@@ -121,7 +121,7 @@ public class TrainingService {
             synchronized (this) {
                 if (device == null) {
                     DjlEngine.configureOffline(config.threads());
-                    device = DjlEngine.select(config.device());
+                    device = DjlEngine.select(config.device(), config.gpus());
                 }
             }
         }

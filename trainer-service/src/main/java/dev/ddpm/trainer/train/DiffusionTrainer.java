@@ -21,6 +21,7 @@ import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.model.UNet;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -33,10 +34,18 @@ import java.util.SplittableRandom;
  * <p>Every random choice of step k (which images, which timesteps, which flips, which noise) is a
  * pure function of (seed, k), so a run resumed from a checkpoint at step k continues exactly as
  * the uninterrupted run would have.
+ *
+ * <p>Several devices ({@link Device.MultiDevice}, e.g. every GPU of a node) train data-parallel: the
+ * weights, optimizer state and EMA live on the first device; each step splits the batch into one
+ * shard per device, copies the weights to the others inside the gradient tape, and backpropagates
+ * the shards' losses weighted by their share of the batch. The copies are differentiable, so
+ * autograd gathers every shard's gradient into the first device's weights: one AdamW step on the
+ * gradient of the whole batch, as on one device.
  */
 public final class DiffusionTrainer implements AutoCloseable {
 
     private final TrainingSettings settings;
+    private final List<Device> devices;
     private final NDManager manager;
     private final UNet unet;
     private final ParameterStore parameterStore;
@@ -51,9 +60,11 @@ public final class DiffusionTrainer implements AutoCloseable {
     private long skippedSteps;
     private int skippedInARow;
 
+    /** @param device one device, or a {@link Device.MultiDevice} to train data-parallel on all of its devices */
     public DiffusionTrainer(TrainingSettings settings, Device device) {
         this.settings = settings;
-        this.manager = NDManager.newBaseManager(device);
+        this.devices = List.copyOf(device.getDevices());
+        this.manager = NDManager.newBaseManager(devices.get(0));
         Engine.getEngine("PyTorch").setRandomSeed((int) settings.seed());
         this.unet = new UNet(settings.architecture());
         int c = settings.architecture().imageChannels();
@@ -136,7 +147,8 @@ public final class DiffusionTrainer implements AutoCloseable {
         float lossValue;
         Shape shape = new Shape(batch, settings.architecture().imageChannels(),
                 settings.architecture().imageSize(), settings.architecture().imageSize());
-        try (NDScope scope = new NDScope()) {
+        // The step's arrays (and, on several devices, its weight copies) are freed when the step ends.
+        try (NDScope scope = new NDScope(); NDManager copies = manager.newSubManager()) {
             NDArray x0Array = manager.create(x0, shape);
             NDArray epsArray = manager.create(eps, shape);
             NDArray aArray = manager.create(a, new Shape(batch, 1, 1, 1));
@@ -147,8 +159,10 @@ public final class DiffusionTrainer implements AutoCloseable {
                     : epsArray.mul(aArray).sub(x0Array.mul(sArray));             // v
             NDArray tArray = manager.create(tValues);
             try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray prediction = unet.forward(parameterStore, new NDList(xt, tArray), true).singletonOrThrow();
-                NDArray loss = prediction.sub(target).square().mean();             // Algorithm 1, line 5
+                NDArray loss = devices.size() == 1
+                        ? unet.forward(parameterStore, new NDList(xt, tArray), true).singletonOrThrow()
+                                .sub(target).square().mean()                      // Algorithm 1, line 5
+                        : dataParallelLoss(xt, tArray, target, batch, copies);
                 collector.backward(loss);
                 lossValue = loss.getFloat();
             }
@@ -174,6 +188,40 @@ public final class DiffusionTrainer implements AutoCloseable {
             ema.update(parameters, k);
         }
         return lossValue;
+    }
+
+    /**
+     * The batch's mean squared error computed in shards, one per device: shard i's mean weighted by
+     * its share of the batch, so the sum is the whole batch's mean and its gradient the whole
+     * batch's gradient. Every shard is launched before any result is gathered, so the devices work
+     * at the same time. Must run inside the gradient tape: the weight copies carry the gradients
+     * back to the first device.
+     */
+    private NDArray dataParallelLoss(NDArray xt, NDArray t, NDArray target, int batch, NDManager copies) {
+        int shards = Math.min(devices.size(), batch);
+        NDArray[] losses = new NDArray[shards];
+        for (int i = 0; i < shards; i++) {
+            int from = (int) ((long) batch * i / shards);
+            int to = (int) ((long) batch * (i + 1) / shards);
+            Device device = devices.get(i);
+            // Shard 0 uses the weights themselves; the others a fresh copy on their device each step.
+            ParameterStore store = i == 0 ? parameterStore : new ParameterStore(copies, true);
+            NDArray x = xt.get(from + ":" + to).toDevice(device, false);
+            NDArray times = t.get(from + ":" + to).toDevice(device, false);
+            NDArray prediction = unet.forward(store, new NDList(x, times), true).singletonOrThrow();
+            losses[i] = prediction.sub(target.get(from + ":" + to).toDevice(device, false)).square().mean()
+                    .mul((float) (to - from) / batch);
+        }
+        NDArray total = losses[0];
+        for (int i = 1; i < shards; i++) {
+            total = total.add(losses[i].toDevice(devices.get(0), false));
+        }
+        return total;
+    }
+
+    /** The devices this trainer trains on; the first holds the weights. */
+    public List<Device> devices() {
+        return devices;
     }
 
     /** Updates dropped because the loss or the gradient was not finite. */

@@ -4,6 +4,9 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import org.jboss.logging.Logger;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * DJL's PyTorch engine, started offline: without these settings DJL tries to download natives and
  * calls a cloud metadata address on first use. The natives come from the Maven dependency
@@ -26,27 +29,50 @@ public final class DjlEngine {
         }
     }
 
+    /** {@link #select(String, int)} with every visible GPU. */
+    public static Device select(String choice) {
+        return select(choice, 0);
+    }
+
     /**
      * The device to train on: {@code cpu}, {@code gpu} (fails without one), or {@code auto} (a GPU
-     * when the engine sees one, else the CPU). Logs one line saying which.
+     * when the engine sees one, else the CPU). With several GPUs visible, up to {@code maxGpus} of
+     * them (0: all) train together, data-parallel ({@link Device.MultiDevice}). Logs one line saying
+     * which.
      */
-    public static Device select(String choice) {
+    public static Device select(String choice, int maxGpus) {
         Engine engine = Engine.getEngine("PyTorch");
-        int gpus = engine.getGpuCount();
+        int visible = engine.getGpuCount();
+        if (maxGpus < 0) {
+            throw new IllegalArgumentException("trainer.gpus must be 0 (all) or more, was " + maxGpus);
+        }
+        int gpus = maxGpus == 0 ? visible : Math.min(maxGpus, visible);
         Device device = switch (choice) {
             case "cpu" -> Device.cpu();
             case "gpu" -> {
-                if (gpus == 0) {
+                if (visible == 0) {
                     throw new IllegalStateException("trainer.device=gpu but PyTorch " + engine.getVersion()
                             + " sees no CUDA device (is the cuda build and driver present?)");
                 }
-                yield Device.gpu();
+                yield gpus(gpus);
             }
-            case "auto" -> gpus > 0 ? Device.gpu() : Device.cpu();
+            case "auto" -> visible > 0 ? gpus(gpus) : Device.cpu();
             default -> throw new IllegalArgumentException("trainer.device must be auto, cpu or gpu, was '" + choice + "'");
         };
-        LOG.infof("training on %s (PyTorch %s, %d GPU(s) visible, device setting '%s')", device, engine.getVersion(),
-                gpus, choice);
+        LOG.infof("training on %s (PyTorch %s, %d GPU(s) visible, device setting '%s'%s)",
+                device.getDevices(), engine.getVersion(), visible, choice,
+                device.getDevices().size() > 1 ? ", data-parallel: each batch split across " + device.getDevices().size() + " GPUs" : "");
         return device;
+    }
+
+    private static Device gpus(int count) {
+        if (count <= 1) {
+            return Device.gpu();
+        }
+        List<Device> all = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            all.add(Device.gpu(i));
+        }
+        return new Device.MultiDevice(all);
     }
 }
