@@ -143,6 +143,10 @@ public final class DiffusionTrainer implements AutoCloseable {
             s[i] = sqrtOneMinusAlphaBar[t];
         }
         float[] eps = SeededNoise.forSample(settings.seed() ^ 0x6E6F697365L, k).draw(0, batch * imageLength);
+        // Dropout draws from torch's global generator, whose state DJL cannot save: reseeding it from
+        // (seed, k) makes step k's masks as reproducible as its batch, so a resumed run drops the same
+        // units the uninterrupted one would have.
+        Engine.getEngine("PyTorch").setRandomSeed((int) random.nextLong());
 
         float lossValue;
         Shape shape = new Shape(batch, settings.architecture().imageChannels(),

@@ -1,8 +1,13 @@
 package dev.ddpm.trainer.train;
 
+import ai.djl.nn.Parameter;
 import dev.ddpm.core.model.DiffusionConfig;
+import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.trainer.data.SyntheticPatterns;
 import dev.ddpm.trainer.model.UNetPresets;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** The settings the trainer's tests share: the tiny preset on 8x8 synthetic patterns. */
 public final class TinyRun {
@@ -16,5 +21,41 @@ public final class TinyRun {
     public static TrainingSettings settings() {
         return new TrainingSettings(UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 8), DiffusionConfig.ho2020(),
                 32, 2e-3f, 50, 0, 0.99f, 0f, 1f, false, 7);
+    }
+
+    /** {@link #settings()} with dropout in every residual block. */
+    public static TrainingSettings settingsWithDropout(double dropout) {
+        TrainingSettings s = settings();
+        UNetConfig a = s.architecture();
+        UNetConfig withDropout = new UNetConfig(a.imageChannels(), a.imageSize(), a.baseChannels(),
+                a.channelMultipliers(), a.attentionResolutions(), a.resBlocksPerLevel(), a.groups(), dropout);
+        return new TrainingSettings(withDropout, s.diffusion(), s.batchSize(), s.learningRate(), s.warmupSteps(), 0,
+                s.emaDecay(), 0f, 1f, false, s.seed());
+    }
+
+    /** A copy of the weights' values, by parameter name. */
+    public static Map<String, float[]> values(Map<String, Parameter> parameters) {
+        Map<String, float[]> values = new LinkedHashMap<>();
+        parameters.forEach((name, p) -> values.put(name, p.getArray().toFloatArray()));
+        return values;
+    }
+
+    /**
+     * Mean absolute difference of two weight sets. Mean, not max: Adam's early steps are about
+     * lr * sign(g), so a weight whose gradient is zero up to rounding may step either way, while
+     * what a real difference changes (a lost shard, other dropout masks) is every weight's gradient.
+     */
+    public static double meanDifference(Map<String, float[]> a, Map<String, float[]> b) {
+        double sum = 0;
+        long count = 0;
+        for (var entry : a.entrySet()) {
+            float[] x = entry.getValue();
+            float[] y = b.get(entry.getKey());
+            for (int i = 0; i < x.length; i++) {
+                sum += Math.abs(x[i] - y[i]);
+            }
+            count += x.length;
+        }
+        return sum / count;
     }
 }
