@@ -83,7 +83,7 @@ public final class TrainerCli {
             case "sample-grid" -> sampleGrid(new Arguments(command, args, 1,
                     Set.of("run", "out", "count", "steps", "seed", "eta", "device")));
             case "evaluate" -> evaluate(new Arguments(command, args, 1,
-                    Set.of("run", "mnist", "samples", "steps", "seed", "epochs", "device")));
+                    Set.of("run", "mnist", "samples", "steps", "seed", "epochs", "device", "weights", "sampler")));
             case "export" -> export(new Arguments(command, args, 1, Set.of("run", "model", "weights", "device")));
             case "upload-dataset" -> uploadDataset(new Arguments(command, args, 1, Set.of("name", "path")));
             case "request-training" -> requestTraining(new Arguments(command, args, 1, TRAIN_OPTIONS));
@@ -104,7 +104,8 @@ public final class TrainerCli {
                                    with checkpoints resumes from the newest one
                   sample-grid      --run ID --out FILE.png [--count 16 --steps 50 --seed 0 --eta 0]
                                    samples from the run's newest checkpoint (EMA weights) with DDIM
-                  evaluate         --run ID --mnist DIR [--samples 1000 --steps 50 --seed 0 --epochs 2]
+                  evaluate         --run ID --mnist DIR [--samples 1000 --steps 50 --sampler ddim|ddpm --weights ema|trained
+                                   --seed 0 --epochs 2]
                                    MNIST quality of the run's samples: FLD beside the real-vs-real floor, the
                                    share of confidently recognised digits and the class histogram (the feature
                                    classifier is trained once on DIR and cached there as classifier-v1.bin)
@@ -227,17 +228,28 @@ public final class TrainerCli {
                 throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
                         + manifest.architecture().imageSize() + " images; the MNIST metrics need 1x32x32 (preset mnist)");
             }
+            String weights = a.string("weights", "ema");
+            SamplerKind kind = switch (a.string("sampler", "ddim")) {
+                case "ddim" -> SamplerKind.DDIM;
+                case "ddpm" -> SamplerKind.DDPM;
+                default -> throw new IllegalArgumentException("--sampler must be ddim or ddpm");
+            };
+            if (!weights.equals("ema") && !weights.equals("trained")) {
+                throw new IllegalArgumentException("--weights must be ema or trained, was '" + weights + "'");
+            }
             try (DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
-                float[][] samples = trainer.withEmaWeights(() -> ReverseProcess.sample(trainer.denoiser(),
-                        () -> Schedulers.create(manifest.diffusion(), SamplerKind.DDIM, (int) a.number("steps", 50), 0,
-                                DdpmVariance.FIXED_SMALL, true), count, 32 * 32, a.number("seed", 0), 0));
+                java.util.function.Supplier<float[][]> draw = () -> ReverseProcess.sample(trainer.denoiser(),
+                        () -> Schedulers.create(manifest.diffusion(), kind, (int) a.number("steps", 50), 0,
+                                DdpmVariance.FIXED_SMALL, true), count, 32 * 32, a.number("seed", 0), 0);
+                float[][] samples = weights.equals("ema") ? trainer.withEmaWeights(draw) : draw.get();
                 float[][] real = new float[Math.min(count, test.size())][];
                 float[][] reference = new float[real.length][];
                 for (int i = 0; i < real.length; i++) {
                     real[i] = test.image(i);
                     reference[i] = train.image(i);
                 }
-                System.out.println("run " + run + " at step " + manifest.step() + ": "
+                System.out.println("run " + run + " at step " + manifest.step() + " (" + weights + " weights, " + kind
+                        + " " + a.number("steps", 50) + " steps): "
                         + QualityReport.of(classifier, samples, real, reference));
             }
         } catch (IOException e) {
