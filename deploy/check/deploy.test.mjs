@@ -16,6 +16,8 @@ const SECRET_LIKE = /(SECRET|PASSWORD|ACCESS_KEY|SHA256|TOKEN|CREDENTIAL)/i;
 
 const byKind = (objects, kind) => objects.filter((o) => o.kind === kind);
 const named = (objects, kind, name) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+/** Every image:tag the build makes (images.tsv x project version). */
+const builtTags = () => new Set(builtImages().map((i) => `${i.image}:${projectVersion()}-${i.variant}`));
 const envOf = (container) => Object.fromEntries((container.env ?? []).map((e) => [e.name, e]));
 
 for (const overlay of OVERLAYS) {
@@ -187,8 +189,7 @@ for (const overlay of OVERLAYS) {
   });
 
   test(`${overlay}: images are the ones the build makes, third-party images pinned`, () => {
-    const version = projectVersion();
-    const built = new Set(builtImages().map((i) => `${i.image}:${version}-${i.variant}`));
+    const built = builtTags();
     for (const w of workloads(objects)) {
       for (const c of containers(w)) {
         if (c.image.startsWith("ddpm/")) {
@@ -308,8 +309,7 @@ test("compose: the design's topics and buckets, MinIO notifications, secrets fro
     const ports = service.ports ?? [];
     if (name !== "gateway") assert.ok(ports.every((p) => p.startsWith("127.0.0.1:")), `${name} publishes nothing outside`);
   }
-  const version = projectVersion();
-  const built = new Set(builtImages().map((i) => `${i.image}:${version}-${i.variant}`));
+  const built = builtTags();
   for (const [name, service] of [...Object.entries(services), ...Object.entries(gpu.services)]) {
     if (service.image?.startsWith("ddpm/")) assert.ok(built.has(service.image), `${name}: ${service.image} is built`);
   }

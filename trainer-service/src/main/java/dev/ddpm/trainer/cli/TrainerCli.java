@@ -143,16 +143,13 @@ public final class TrainerCli {
         DjlEngine.configureOffline(0);
         Device device = DjlEngine.select(a.string("device", "auto"));
         String run = a.required("run");
-        String weights = a.string("weights", "ema");
-        if (!weights.equals("ema") && !weights.equals("trained")) {
-            throw new Arguments.UsageException("--weights must be ema or trained, was '" + weights + "'");
-        }
+        boolean ema = emaWeights(a);
         try (ArtifactStore store = new ArtifactStore(s3());
              EventPublisher events = new EventPublisher(kafka(), "/ddpm/cli");
              DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
             String model = a.string("model", new CheckpointStore(store).latest(run).runId());
             ModelManifest manifest = publisher(store, events).publish(trainer,
-                    new ModelPublisher.Request(safe(model), run, weights.equals("ema"), Map.of()));
+                    new ModelPublisher.Request(safe(model), run, ema, Map.of()));
             System.out.printf("published %s/%s/%s/manifest.json (step %d, parity %.1e) and announced it on %s%n",
                     Buckets.MODELS, manifest.name(), manifest.version(), manifest.training().step(),
                     manifest.metrics().get("onnx_parity_max_abs_diff"), Topic.MODELS.topicName());
@@ -204,6 +201,12 @@ public final class TrainerCli {
     }
 
     private static void evaluate(Arguments a) {
+        boolean ema = emaWeights(a);
+        SamplerKind kind = switch (a.string("sampler", "ddim")) {
+            case "ddim" -> SamplerKind.DDIM;
+            case "ddpm" -> SamplerKind.DDPM;
+            default -> throw new Arguments.UsageException("--sampler must be ddim or ddpm, was '" + a.string("sampler", "") + "'");
+        };
         DjlEngine.configureOffline(0);
         Device device = DjlEngine.select(a.string("device", "auto"));
         Path mnist = Path.of(a.required("mnist"));
@@ -228,33 +231,33 @@ public final class TrainerCli {
                 throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
                         + manifest.architecture().imageSize() + " images; the MNIST metrics need 1x32x32 (preset mnist)");
             }
-            String weights = a.string("weights", "ema");
-            SamplerKind kind = switch (a.string("sampler", "ddim")) {
-                case "ddim" -> SamplerKind.DDIM;
-                case "ddpm" -> SamplerKind.DDPM;
-                default -> throw new IllegalArgumentException("--sampler must be ddim or ddpm");
-            };
-            if (!weights.equals("ema") && !weights.equals("trained")) {
-                throw new IllegalArgumentException("--weights must be ema or trained, was '" + weights + "'");
-            }
             try (DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
                 java.util.function.Supplier<float[][]> draw = () -> ReverseProcess.sample(trainer.denoiser(),
                         () -> Schedulers.create(manifest.diffusion(), kind, (int) a.number("steps", 50), 0,
                                 DdpmVariance.FIXED_SMALL, true), count, 32 * 32, a.number("seed", 0), 0);
-                float[][] samples = weights.equals("ema") ? trainer.withEmaWeights(draw) : draw.get();
+                float[][] samples = ema ? trainer.withEmaWeights(draw) : draw.get();
                 float[][] real = new float[Math.min(count, test.size())][];
                 float[][] reference = new float[real.length][];
                 for (int i = 0; i < real.length; i++) {
                     real[i] = test.image(i);
                     reference[i] = train.image(i);
                 }
-                System.out.println("run " + run + " at step " + manifest.step() + " (" + weights + " weights, " + kind
+                System.out.println("run " + run + " at step " + manifest.step() + " (" + (ema ? "ema" : "trained") + " weights, " + kind
                         + " " + a.number("steps", 50) + " steps): "
                         + QualityReport.of(classifier, samples, real, reference));
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot read or write " + mnist + ": " + e.getMessage(), e);
         }
+    }
+
+    /** {@code --weights ema|trained}: whether the EMA (default) or the trained weights are used. */
+    private static boolean emaWeights(Arguments a) {
+        String weights = a.string("weights", "ema");
+        if (!weights.equals("ema") && !weights.equals("trained")) {
+            throw new Arguments.UsageException("--weights must be ema or trained, was '" + weights + "'");
+        }
+        return weights.equals("ema");
     }
 
     private static void uploadDataset(Arguments a) {

@@ -152,7 +152,7 @@ public final class DiffusionTrainer implements AutoCloseable {
         Shape shape = new Shape(batch, settings.architecture().imageChannels(),
                 settings.architecture().imageSize(), settings.architecture().imageSize());
         // The step's arrays (and, on several devices, its weight copies) are freed when the step ends.
-        try (NDScope scope = new NDScope(); NDManager copies = manager.newSubManager()) {
+        try (NDScope scope = new NDScope(); NDManager copies = devices.size() > 1 ? manager.newSubManager() : null) {
             NDArray x0Array = manager.create(x0, shape);
             NDArray epsArray = manager.create(eps, shape);
             NDArray aArray = manager.create(a, new Shape(batch, 1, 1, 1));
