@@ -67,6 +67,11 @@ for entry in "${SERVICES[@]}"; do
   done
   dependencies_up "$port" \
     || fail "$name did not become ready after Kafka and S3 came back: $(curl -s "http://127.0.0.1:$port/q/health/ready")"
+  # Readiness turns UP the moment the last probe succeeds; the line saying so follows it.
+  for _ in $(seq 1 20); do
+    grep -q "connected: Kafka 127.0.0.1:$KAFKA_PORT (cluster" "$DDPM_RUN_DIR/$name/service.log" && break
+    sleep 0.5
+  done
   grep -q "connected: Kafka 127.0.0.1:$KAFKA_PORT (cluster" "$DDPM_RUN_DIR/$name/service.log" \
     || fail "$name did not log what it connected to"
   grep -q "reachable again" "$DDPM_RUN_DIR/$name/service.log" || fail "$name did not log the recovery"
