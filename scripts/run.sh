@@ -2,23 +2,24 @@
 # The platform's main job on one machine: bring up the stack, train the MNIST recipe through the
 # gateway for a fixed time (the trainer publishes the model, the sampler loads it), then print the
 # page's URL and a curl line that samples from the model.
-#   scripts/run.sh [--minutes 30] [--preset mnist-fast] [--batch 64] [--lr 1e-3]
+#   scripts/run.sh [--minutes 30] [--preset mnist-slim] [--batch 64] [--lr 1e-3] [--snr-gamma 5]
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
-MINUTES=30 PRESET=mnist-fast BATCH=64 LR=1e-3
+MINUTES=30 PRESET=mnist-slim BATCH=64 LR=1e-3 SNR_GAMMA=5
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --minutes) MINUTES="$2"; shift 2 ;;
     --preset) PRESET="$2"; shift 2 ;;
     --batch) BATCH="$2"; shift 2 ;;
     --lr) LR="$2"; shift 2 ;;
-    *) echo "usage: scripts/run.sh [--minutes 30] [--preset mnist-fast] [--batch 64] [--lr 1e-3]" >&2; exit 2 ;;
+    --snr-gamma) SNR_GAMMA="$2"; shift 2 ;;
+    *) echo "usage: scripts/run.sh [--minutes 30] [--preset mnist-slim] [--batch 64] [--lr 1e-3] [--snr-gamma 5]" >&2; exit 2 ;;
   esac
 done
 # Steps that fit the time box, from the images/s measured in real runs on a 2-core CPU
-# (docs/mnist.md): about 60 for mnist-fast, 36 for mnist-lite and mnist.
-case "$PRESET" in mnist-fast) RATE=60 ;; tiny) RATE=300 ;; *) RATE=36 ;; esac
+# (docs/mnist.md): about 110 for mnist-slim, 60 for mnist-fast, 36 for mnist-lite and mnist.
+case "$PRESET" in mnist-slim) RATE=110 ;; mnist-fast) RATE=60 ;; tiny) RATE=300 ;; *) RATE=36 ;; esac
 STEPS=$(( MINUTES * 60 * RATE / BATCH ))
 ((STEPS >= 1)) || STEPS=1
 WARMUP=$(( STEPS / 10 < 200 ? STEPS / 10 : 200 ))
@@ -31,7 +32,7 @@ echo "[run] uploading MNIST's 60,000 training digits as data set 'mnist'"
 curl -sf "${KEY[@]}" -H 'Content-Type: application/octet-stream' --data-binary @"$REPO/.run/data/mnist/train-images-idx3-ubyte" \
   "$GATEWAY_URL/v1/datasets/mnist?file=train-images-idx3-ubyte" >/dev/null
 run=$(curl -sf "${KEY[@]}" -H 'Content-Type: application/json' \
-  -d "{\"dataset\":\"mnist\",\"preset\":\"$PRESET\",\"steps\":$STEPS,\"batchSize\":$BATCH,\"learningRate\":$LR,\"warmupSteps\":$WARMUP,\"emaDecay\":0.999,\"checkpointEvery\":500}" \
+  -d "{\"dataset\":\"mnist\",\"preset\":\"$PRESET\",\"steps\":$STEPS,\"batchSize\":$BATCH,\"learningRate\":$LR,\"warmupSteps\":$WARMUP,\"emaDecay\":0.999,\"checkpointEvery\":500,\"learningRateDecay\":\"cosine\",\"snrGamma\":$SNR_GAMMA}" \
   "$GATEWAY_URL/v1/trainings" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["runId"])')
 echo "[run] training run $run: $STEPS steps of $BATCH ($PRESET), about $MINUTES minutes; follow it at $GATEWAY_URL/#trainings"
 state=requested

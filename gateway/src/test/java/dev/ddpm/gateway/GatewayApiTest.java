@@ -158,12 +158,22 @@ class GatewayApiTest {
                 .post("/v1/trainings").then().statusCode(404);
         as(TRAINER_KEY).contentType("application/json").body("{\"dataset\":\"" + dataset + "\",\"steps\":0}")
                 .post("/v1/trainings").then().statusCode(400).body("field", equalTo("steps"));
+        // Refused whether or not the data set exists: the event itself would not take these values.
+        as(TRAINER_KEY).contentType("application/json").body("{\"dataset\":\"missing-" + dataset
+                + "\",\"steps\":10,\"learningRateDecay\":\"linear\"}").post("/v1/trainings").then().statusCode(400)
+                .body("field", equalTo("learningRateDecay")).body("detail", containsString("none or cosine, was 'linear'"));
+        as(TRAINER_KEY).contentType("application/json").body("{\"dataset\":\"" + dataset
+                + "\",\"steps\":10,\"snrGamma\":-5}").post("/v1/trainings").then().statusCode(400)
+                .body("field", equalTo("snrGamma"));
         String runId = as(TRAINER_KEY).contentType("application/json")
-                .body("{\"dataset\":\"" + dataset + "\",\"steps\":20,\"preset\":\"tiny\",\"batchSize\":8}")
+                .body("{\"dataset\":\"" + dataset + "\",\"steps\":20,\"preset\":\"tiny\",\"batchSize\":8,"
+                        + "\"learningRateDecay\":\"cosine\",\"snrGamma\":5}")
                 .post("/v1/trainings").then().statusCode(202).extract().path("runId");
         TrainingRequested requested = (TrainingRequested) awaitEvent(Topic.TRAINING_REQUESTS, runId,
                 TrainingRequested.class::isInstance);
         assertThat(requested.config().steps()).isEqualTo(20);
+        assertThat(requested.config().cosineDecay()).isTrue();
+        assertThat(requested.config().snrGamma()).isEqualTo(5.0);
         assertThat(requested.requestedBy()).isEqualTo("trainer");
         as(TRAINER_KEY).get("/v1/trainings/" + runId).then().statusCode(200).body("state", equalTo("requested"));
 

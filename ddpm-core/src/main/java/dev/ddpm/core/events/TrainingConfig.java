@@ -1,5 +1,6 @@
 package dev.ddpm.core.events;
 
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.model.DiffusionConfig;
@@ -20,6 +21,10 @@ import dev.ddpm.core.model.UNetConfig;
  * @param emaDecay        decay of the exponential moving average of the weights
  * @param seed            seed of every random choice of the run
  * @param checkpointEvery steps between checkpoints
+ * @param learningRateDecay none (constant after warm-up) or cosine (a half-cosine down to a tenth of
+ *                        the learning rate at the last step)
+ * @param snrGamma        0 for Algorithm 1's unweighted loss, or gamma of the Min-SNR loss weighting
+ *                        (Hang et al. 2023; 5 in the paper)
  */
 public record TrainingConfig(
         String modelName,
@@ -32,7 +37,9 @@ public record TrainingConfig(
         @OptionalField Integer warmupSteps,
         @OptionalField Double emaDecay,
         long seed,
-        @OptionalField Integer checkpointEvery) {
+        @OptionalField Integer checkpointEvery,
+        @OptionalField String learningRateDecay,
+        @OptionalField Double snrGamma) {
 
     public TrainingConfig {
         Require.safeName(modelName, "modelName");
@@ -44,5 +51,24 @@ public record TrainingConfig(
         warmupSteps = warmupSteps == null ? 0 : Require.atLeast(warmupSteps, 0, "warmupSteps");
         emaDecay = emaDecay == null ? 0.9999 : Require.inRange(emaDecay, 0, 1, "emaDecay");
         checkpointEvery = checkpointEvery == null ? 1000 : Require.atLeast(checkpointEvery, 1, "checkpointEvery");
+        learningRateDecay = learningRateDecay == null ? "none" : learningRateDecay;
+        if (!learningRateDecay.equals("none") && !learningRateDecay.equals("cosine")) {
+            throw new InvalidPayloadException("field 'learningRateDecay' must be none or cosine, was '"
+                    + learningRateDecay + "'", "learningRateDecay");
+        }
+        snrGamma = snrGamma == null ? 0.0 : Require.inRange(snrGamma, 0, 1e6, "snrGamma");
+    }
+
+    /** A configuration with a constant learning rate after warm-up and the unweighted loss. */
+    public TrainingConfig(String modelName, String preset, UNetConfig architecture, DiffusionConfig diffusion,
+            long steps, int batchSize, double learningRate, Integer warmupSteps, Double emaDecay, long seed,
+            Integer checkpointEvery) {
+        this(modelName, preset, architecture, diffusion, steps, batchSize, learningRate, warmupSteps, emaDecay, seed,
+                checkpointEvery, null, null);
+    }
+
+    /** Whether the learning rate decays (half-cosine) over the run's steps. */
+    public boolean cosineDecay() {
+        return learningRateDecay.equals("cosine");
     }
 }

@@ -85,6 +85,21 @@ class EventCodecTest {
     }
 
     @Test
+    void trainingOptionsAreCheckedAndOptional() {
+        assertRejected(EventType.TRAINING_REQUESTED,
+                e -> ((ObjectNode) e.get("data").get("config")).put("learningRateDecay", "step"),
+                "data.config.learningRateDecay", "field 'config.learningRateDecay' must be none or cosine, was 'step'");
+        assertRejected(EventType.TRAINING_REQUESTED,
+                e -> ((ObjectNode) e.get("data").get("config")).put("snrGamma", -1),
+                "data.config.snrGamma", "field 'config.snrGamma' must be in");
+        // An event from before the two options existed still reads, with their defaults.
+        TrainingConfig old = new TrainingConfig("m", "tiny", null, SamplePayloads.trainingConfig().diffusion(), 10, 8,
+                1e-3, null, null, 0, null);
+        assertThat(old.cosineDecay()).isFalse();
+        assertThat(old.snrGamma()).isZero();
+    }
+
+    @Test
     void unknownEnumValueIsNamed() {
         assertRejected(EventType.SAMPLE_JOB_REQUESTED, e -> ((ObjectNode) e.get("data")).put("sampler", "euler"),
                 "data.sampler", "field 'sampler' has an invalid value euler");

@@ -136,7 +136,8 @@ public class DdpmGrpcService implements DdpmService {
             TrainingBody body = new TrainingBody(r.getDataset(), blank(r.getModelName()), blank(r.getPreset()), r.getSteps(),
                     r.getBatchSize() == 0 ? null : r.getBatchSize(), r.getLearningRate() == 0 ? null : r.getLearningRate(),
                     null, null, r.getSeed(), r.getTimesteps() == 0 ? null : r.getTimesteps(), blank(r.getSchedule()),
-                    blank(r.getPredictionType()), null, blank(r.getResumeFrom()));
+                    blank(r.getPredictionType()), null, blank(r.getResumeFrom()), blank(r.getLearningRateDecay()),
+                    r.getSnrGamma() == 0 ? null : r.getSnrGamma());
             String runId = trainings.start(body, caller == null ? null : caller.keyId());
             return run(runs.get(runId).orElseThrow());
         });

@@ -13,7 +13,8 @@ public record TrainingBody(String dataset, @OptionalField String modelName, @Opt
                            @OptionalField Integer warmupSteps, @OptionalField Double emaDecay, @OptionalField Long seed,
                            @OptionalField Integer timesteps, @OptionalField String schedule,
                            @OptionalField String predictionType, @OptionalField Integer checkpointEvery,
-                           @OptionalField String resumeFrom) {
+                           @OptionalField String resumeFrom, @OptionalField String learningRateDecay,
+                           @OptionalField Double snrGamma) {
 
     public TrainingBody {
         Require.safeName(dataset, "dataset");

@@ -35,18 +35,20 @@ public class TrainingRequests {
 
     /** @return the new run's id */
     public String start(TrainingBody body, String requestedBy) {
-        if (store.list(Buckets.DATASETS, body.dataset() + "/").isEmpty()) {
-            throw new GatewayException(404, "unknown data set", "data set '" + body.dataset() + "' has no objects; upload "
-                    + "it first (POST /v1/datasets/" + body.dataset() + ")", "dataset");
-        }
         String runId = body.modelName() + "-" + LocalDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern(
                 "yyyyMMdd-HHmmss")) + "-" + UUID.randomUUID().toString().substring(0, 4);
         DiffusionConfig diffusion = new DiffusionConfig(body.timesteps(),
                 BetaSchedule.valueOf(body.schedule().toUpperCase(Locale.ROOT)), null, null, null, null,
                 body.predictionType().equals("v") ? PredictionType.V : PredictionType.EPSILON);
-        TrainingRequested requested = new TrainingRequested(runId, body.dataset(), new TrainingConfig(body.modelName(),
-                body.preset(), null, diffusion, body.steps(), body.batchSize(), body.learningRate(), body.warmupSteps(),
-                body.emaDecay(), body.seed(), body.checkpointEvery()), body.resumeFrom(), requestedBy);
+        // Built first: a field the event refuses is a 400 whatever the data set's state.
+        TrainingConfig config = new TrainingConfig(body.modelName(), body.preset(), null, diffusion, body.steps(),
+                body.batchSize(), body.learningRate(), body.warmupSteps(), body.emaDecay(), body.seed(),
+                body.checkpointEvery(), body.learningRateDecay(), body.snrGamma());
+        if (store.list(Buckets.DATASETS, body.dataset() + "/").isEmpty()) {
+            throw new GatewayException(404, "unknown data set", "data set '" + body.dataset() + "' has no objects; upload "
+                    + "it first (POST /v1/datasets/" + body.dataset() + ")", "dataset");
+        }
+        TrainingRequested requested = new TrainingRequested(runId, body.dataset(), config, body.resumeFrom(), requestedBy);
         events.publishAndWait(CloudEvent.of(events.source(), requested), Duration.ofSeconds(30));
         runs.requested(runId, body.modelName());
         return runId;

@@ -59,7 +59,7 @@ public final class TrainerCli {
 
     private static final Set<String> TRAIN_OPTIONS = Set.of("data", "preset", "steps", "batch", "lr", "warmup", "ema",
             "seed", "schedule", "prediction", "run", "model", "checkpoint-every", "grid-every", "progress-every",
-            "device", "gpus", "threads", "flip", "lr-decay", "export");
+            "device", "gpus", "threads", "flip", "lr-decay", "export", "snr-gamma");
 
     private TrainerCli() {
     }
@@ -97,7 +97,8 @@ public final class TrainerCli {
         return """
                 usage: scripts/ddpm.sh COMMAND [--option value ...]
                   train            --data PATH --preset tiny|mnist|article --steps N [--batch 64 --lr 2e-4 --warmup 0
-                                   --lr-decay none|cosine --ema 0.9999 --seed 0 --schedule linear|cosine --prediction epsilon|v --run ID
+                                   --lr-decay none|cosine --ema 0.9999 --seed 0 --schedule linear|cosine --prediction epsilon|v
+                                   --snr-gamma 0 (off; 5 = Min-SNR-5 loss weighting) --run ID
                                    --model NAME --checkpoint-every 1000 --grid-every 1000 --progress-every 50
                                    --device auto|cpu|gpu --gpus 0 (all GPUs, data-parallel) --threads 0 --flip false --export false]
                                    trains in this process; checkpoints, grids and the loss curve go to S3; a run
@@ -168,7 +169,8 @@ public final class TrainerCli {
         TrainingSettings settings = new TrainingSettings(arch, diffusion, (int) a.number("batch", 64),
                 (float) a.decimal("lr", 2e-4), (int) a.number("warmup", 0),
                 "cosine".equals(a.string("lr-decay", "none")) ? a.number("steps", 1000) : 0, (float) a.decimal("ema", 0.9999), 0f, 1f,
-                Boolean.parseBoolean(a.string("flip", "false")), a.number("seed", 0));
+                Boolean.parseBoolean(a.string("flip", "false")), a.number("seed", 0),
+                (float) a.decimal("snr-gamma", 0));
         String model = a.string("model", safe(datasetName));
         String run = a.string("run", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         return new RunPlan(run, model, safe(datasetName), settings, a.number("steps", 1000),

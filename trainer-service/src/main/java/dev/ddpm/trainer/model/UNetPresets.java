@@ -16,9 +16,13 @@ public final class UNetPresets {
             "mnist", new UNetConfig(1, 32, 32, List.of(1, 2, 2), List.of(16), 2, 8, 0.1),
             // MNIST on a CPU budget: attention only at the 8x8 bottom, no dropout (short runs do not overfit).
             "mnist-lite", new UNetConfig(1, 32, 32, List.of(1, 2, 2), List.of(8), 2, 8, 0.0),
-            // The 90-minute CPU recipe: one residual block per level, about twice mnist-lite's images/s,
+            // Run 5's 90-minute recipe: one residual block per level, about twice mnist-lite's images/s,
             // so a fixed time budget sees twice the epochs (what short runs are short of).
             "mnist-fast", new UNetConfig(1, 32, 32, List.of(1, 2, 2), List.of(8), 1, 8, 0.0),
+            // The 90-minute CPU recipe since run 6: mnist-fast's 64 channels and attention at 8x8, but
+            // 16 and 32 channels at 32x32 and 16x16, where the convolutions cost the most: 2.4x the
+            // images/s, so 2.4x the epochs in the same time (docs/mnist.md, docs/benchmarks.md).
+            "mnist-slim", new UNetConfig(1, 32, 16, List.of(1, 2, 4), List.of(8), 1, 8, 0.0),
             // The reference article: 3x32x32, base 64, multipliers 1,2,4,4, attention at 16 and 8.
             "article", new UNetConfig(3, 32, 64, List.of(1, 2, 4, 4), List.of(16, 8), 2, 32, 0.1)));
 

@@ -14,6 +14,7 @@ import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.train.DiffusionTrainer;
+import dev.ddpm.trainer.train.TrainingSettings;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
@@ -68,8 +69,11 @@ public final class TrainingRun {
             Optional<CheckpointManifest> resumed = checkpoints.resume(resumeFrom, trainer);
             step = trainer.step();
             long parameters = trainer.unet().parameterCount();
-            LOG.infof("run %s: model %s, %,d parameters, %d images of %s, steps %d..%d on %s", plan.runId(),
-                    plan.modelName(), parameters, data.size(), plan.dataset(), step, plan.totalSteps(), device);
+            TrainingSettings s = plan.settings();
+            LOG.infof("run %s: model %s, %,d parameters, %d images of %s, steps %d..%d on %s; batch %d, lr %.2g%s, %s loss",
+                    plan.runId(), plan.modelName(), parameters, data.size(), plan.dataset(), step, plan.totalSteps(),
+                    device, s.batchSize(), s.learningRate(), s.decaySteps() > 0 ? " cosine" : "",
+                    s.snrGamma() > 0 ? "Min-SNR-" + s.snrGamma() : "simple");
             listener.started(parameters, device.toString(), step, plan.totalSteps());
 
             List<LossPlot.Point> history = new ArrayList<>();

@@ -53,7 +53,8 @@ public class TrainingService {
         TrainingConfig c = request.config();
         UNetConfig architecture = c.architecture() != null ? c.architecture() : UNetPresets.byName(c.preset());
         TrainingSettings settings = new TrainingSettings(architecture, c.diffusion(), c.batchSize(),
-                (float) c.learningRate(), c.warmupSteps(), 0, c.emaDecay().floatValue(), 0f, 1f, false, c.seed());
+                (float) c.learningRate(), c.warmupSteps(), c.cosineDecay() ? c.steps() : 0, c.emaDecay().floatValue(),
+                0f, 1f, false, c.seed(), c.snrGamma().floatValue());
         return new RunPlan(request.runId(), c.modelName(), request.dataset(), settings, c.steps(), c.checkpointEvery(),
                 config.progressEvery(), config.gridEvery(), request.resumeFrom(), config.export().everyCheckpoints());
     }

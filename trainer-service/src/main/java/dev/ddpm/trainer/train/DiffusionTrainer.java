@@ -54,6 +54,8 @@ public final class DiffusionTrainer implements AutoCloseable {
     private final Ema ema;
     private final float[] sqrtAlphaBar;
     private final float[] sqrtOneMinusAlphaBar;
+    /** Per-timestep loss weights, or null for Algorithm 1's unweighted mean. */
+    private final float[] lossWeights;
     private final int imageLength;
     private static final int MAX_SKIPPED_IN_A_ROW = 10;
     private long step;
@@ -83,6 +85,12 @@ public final class DiffusionTrainer implements AutoCloseable {
         for (int t = 0; t < schedule.timesteps(); t++) {
             sqrtAlphaBar[t] = (float) Math.sqrt(schedule.alphaBar(t));
             sqrtOneMinusAlphaBar[t] = (float) Math.sqrt(1 - schedule.alphaBar(t));
+        }
+        boolean vPrediction = settings.diffusion().predictionType() == PredictionType.V;
+        this.lossWeights = settings.snrGamma() == 0 ? null : new float[schedule.timesteps()];
+        for (int t = 0; lossWeights != null && t < lossWeights.length; t++) {
+            double alphaBar = schedule.alphaBar(t);
+            lossWeights[t] = settings.lossWeight(alphaBar / (1 - alphaBar), vPrediction);
         }
     }
 
@@ -133,6 +141,7 @@ public final class DiffusionTrainer implements AutoCloseable {
         float[] a = new float[batch];
         float[] s = new float[batch];
         float[] tValues = new float[batch];
+        float[] w = new float[batch];
         for (int i = 0; i < batch; i++) {
             float[] image = data.image(random.nextInt(data.size()));
             boolean flip = settings.horizontalFlip() && random.nextBoolean();
@@ -141,6 +150,7 @@ public final class DiffusionTrainer implements AutoCloseable {
             tValues[i] = t;
             a[i] = sqrtAlphaBar[t];
             s[i] = sqrtOneMinusAlphaBar[t];
+            w[i] = lossWeights == null ? 1f : lossWeights[t];
         }
         float[] eps = SeededNoise.forSample(settings.seed() ^ 0x6E6F697365L, k).draw(0, batch * imageLength);
         // Dropout draws from torch's global generator, whose state DJL cannot save: reseeding it from
@@ -162,11 +172,12 @@ public final class DiffusionTrainer implements AutoCloseable {
                     ? epsArray
                     : epsArray.mul(aArray).sub(x0Array.mul(sArray));             // v
             NDArray tArray = manager.create(tValues);
+            NDArray weights = lossWeights == null ? null : manager.create(w);
             try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
                 NDArray loss = devices.size() == 1
-                        ? unet.forward(parameterStore, new NDList(xt, tArray), true).singletonOrThrow()
-                                .sub(target).square().mean()                      // Algorithm 1, line 5
-                        : dataParallelLoss(xt, tArray, target, batch, copies);
+                        ? meanSquaredError(unet.forward(parameterStore, new NDList(xt, tArray), true)
+                                .singletonOrThrow(), target, weights)
+                        : dataParallelLoss(xt, tArray, target, weights, batch, copies);
                 collector.backward(loss);
                 lossValue = loss.getFloat();
             }
@@ -201,7 +212,8 @@ public final class DiffusionTrainer implements AutoCloseable {
      * at the same time. Must run inside the gradient tape: the weight copies carry the gradients
      * back to the first device.
      */
-    private NDArray dataParallelLoss(NDArray xt, NDArray t, NDArray target, int batch, NDManager copies) {
+    private NDArray dataParallelLoss(NDArray xt, NDArray t, NDArray target, NDArray weights, int batch,
+            NDManager copies) {
         int shards = Math.min(devices.size(), batch);
         NDArray[] losses = new NDArray[shards];
         for (int i = 0; i < shards; i++) {
@@ -213,7 +225,8 @@ public final class DiffusionTrainer implements AutoCloseable {
             NDArray x = xt.get(from + ":" + to).toDevice(device, false);
             NDArray times = t.get(from + ":" + to).toDevice(device, false);
             NDArray prediction = unet.forward(store, new NDList(x, times), true).singletonOrThrow();
-            losses[i] = prediction.sub(target.get(from + ":" + to).toDevice(device, false)).square().mean()
+            NDArray shardWeights = weights == null ? null : weights.get(from + ":" + to).toDevice(device, false);
+            losses[i] = meanSquaredError(prediction, target.get(from + ":" + to).toDevice(device, false), shardWeights)
                     .mul((float) (to - from) / batch);
         }
         NDArray total = losses[0];
@@ -221,6 +234,19 @@ public final class DiffusionTrainer implements AutoCloseable {
             total = total.add(losses[i].toDevice(devices.get(0), false));
         }
         return total;
+    }
+
+    /**
+     * Algorithm 1, line 5: the mean squared error over the batch; with per-sample weights (Min-SNR),
+     * each sample's mean over its pixels times its weight, averaged over the batch.
+     */
+    private static NDArray meanSquaredError(NDArray prediction, NDArray target, NDArray weights) {
+        NDArray squared = prediction.sub(target).square();
+        if (weights == null) {
+            return squared.mean();
+        }
+        // PyTorch's engine in DJL reduces over one axis at a time: flatten each sample first.
+        return squared.reshape(squared.getShape().get(0), -1).mean(new int[] {1}).mul(weights).mean();
     }
 
     /** The devices this trainer trains on; the first holds the weights. */

@@ -12,6 +12,11 @@ import dev.ddpm.core.model.UNetConfig;
  *                       (short CPU runs end noticeably better with it)
  * @param horizontalFlip flip each training image left-right with probability 1/2 (off for digits)
  * @param gradientClip   maximum global L2 norm of the gradient
+ * @param snrGamma       0: Algorithm 1's simple loss, every timestep weighted alike; otherwise the
+ *                       Min-SNR-gamma weighting of Hang et al. 2023 (gamma = 5 in the paper): each
+ *                       sample's loss times min(SNR_t, gamma) / SNR_t (epsilon) or / (SNR_t + 1) (v),
+ *                       which stops the nearly noise-free timesteps from dominating the gradient
+ *                       (the paper measures 3.4x faster convergence)
  */
 public record TrainingSettings(
         UNetConfig architecture,
@@ -24,7 +29,34 @@ public record TrainingSettings(
         float weightDecay,
         float gradientClip,
         boolean horizontalFlip,
-        long seed) {
+        long seed,
+        float snrGamma) {
+
+    public TrainingSettings {
+        if (!(snrGamma >= 0)) {
+            throw new IllegalArgumentException("the Min-SNR gamma must be 0 (off) or positive, was " + snrGamma);
+        }
+    }
+
+    /** Settings with Algorithm 1's unweighted loss. */
+    public TrainingSettings(UNetConfig architecture, DiffusionConfig diffusion, int batchSize, float learningRate,
+            int warmupSteps, long decaySteps, float emaDecay, float weightDecay, float gradientClip,
+            boolean horizontalFlip, long seed) {
+        this(architecture, diffusion, batchSize, learningRate, warmupSteps, decaySteps, emaDecay, weightDecay,
+                gradientClip, horizontalFlip, seed, 0f);
+    }
+
+    /**
+     * The weight of a sample at a timestep whose signal-to-noise ratio is {@code snr} = abar_t / (1 - abar_t):
+     * 1 for the simple loss; Min-SNR-gamma's min(snr, gamma) / snr, or / (snr + 1) for v-prediction, whose
+     * target already carries the extra factor (Hang et al. 2023, eq. 8 and table 1).
+     */
+    public float lossWeight(double snr, boolean vPrediction) {
+        if (snrGamma == 0) {
+            return 1f;
+        }
+        return (float) (Math.min(snr, snrGamma) / (vPrediction ? snr + 1 : snr));
+    }
 
     /** Learning rate of update number {@code step} (1-based): linear warm-up, then constant or cosine decay. */
     public float learningRateAt(long step) {

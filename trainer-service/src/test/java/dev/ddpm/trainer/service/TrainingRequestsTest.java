@@ -57,6 +57,8 @@ class TrainingRequestsTest {
     ArtifactStore store;
     @Inject
     KafkaSettings kafka;
+    @Inject
+    TrainingService trainings;
 
     @Test
     void aRequestTrainsCheckpointsAndReportsThenDuplicatesAndGarbageAreSkipped() throws Exception {
@@ -72,7 +74,10 @@ class TrainingRequestsTest {
         String run = "run-" + suffix;
         CloudEvent<TrainingRequested> request = CloudEvent.of("/test", new TrainingRequested(run, dataset,
                 new TrainingConfig("patterns-" + suffix, "tiny", null, DiffusionConfig.ho2020(), 20, 8, 1e-3, 0, 0.99,
-                        1L, 10), null, "test"));
+                        1L, 10, "cosine", 5.0), null, "test"));
+        var settings = trainings.plan(request.data()).settings();
+        assertThat(settings.decaySteps()).as("cosine decay over the run's steps").isEqualTo(20);
+        assertThat(settings.snrGamma()).as("Min-SNR weighting requested").isEqualTo(5f);
         publisher.publishAndWait(request, Duration.ofSeconds(30));
 
         List<EventData> events = collect(run, e -> e instanceof TrainingCompleted || e instanceof TrainingFailed,

@@ -1,0 +1,66 @@
+package dev.ddpm.trainer.train;
+
+import ai.djl.Device;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.offset;
+
+/**
+ * Min-SNR-gamma loss weighting (Hang et al. 2023): the weights themselves, and that the trainer
+ * applies them per sample, on one device and data-parallel alike.
+ */
+class LossWeightingTest {
+
+    @BeforeAll
+    static void engine() {
+        DjlEngine.configureOffline(2);
+    }
+
+    private static TrainingSettings withGamma(float gamma) {
+        TrainingSettings s = TinyRun.settings();
+        return new TrainingSettings(s.architecture(), s.diffusion(), s.batchSize(), s.learningRate(), s.warmupSteps(),
+                s.decaySteps(), s.emaDecay(), s.weightDecay(), s.gradientClip(), s.horizontalFlip(), s.seed(), gamma);
+    }
+
+    @Test
+    void weightsAreMinSnrOverSnr() {
+        TrainingSettings minSnr5 = withGamma(5);
+        assertThat(minSnr5.lossWeight(10, false)).as("SNR 10, epsilon").isCloseTo(0.5f, offset(1e-6f));
+        assertThat(minSnr5.lossWeight(2, false)).as("SNR 2 < gamma, epsilon").isCloseTo(1f, offset(1e-6f));
+        assertThat(minSnr5.lossWeight(10, true)).as("SNR 10, v").isCloseTo(5f / 11, offset(1e-6f));
+        assertThat(minSnr5.lossWeight(2, true)).as("SNR 2, v").isCloseTo(2f / 3, offset(1e-6f));
+        assertThat(withGamma(0).lossWeight(1e4, false)).as("off: the simple loss").isEqualTo(1f);
+        assertThatThrownBy(() -> withGamma(-1)).hasMessageContaining("gamma must be 0 (off) or positive, was -1");
+        assertThatThrownBy(() -> withGamma(Float.NaN)).hasMessageContaining("was NaN");
+    }
+
+    @Test
+    void gammaAboveEverySnrGivesTheSimpleLoss() {
+        // The linear schedule's largest SNR is abar_1 / (1 - abar_1) = 0.9999 / 0.0001, about 1e4.
+        try (DiffusionTrainer simple = new DiffusionTrainer(withGamma(0), Device.cpu());
+             DiffusionTrainer huge = new DiffusionTrainer(withGamma(1e6f), Device.cpu())) {
+            float a = simple.trainStep(TinyRun.DATA);
+            float b = huge.trainStep(TinyRun.DATA);
+            assertThat(b).isCloseTo(a, offset(1e-5f * a));
+        }
+    }
+
+    @Test
+    void minSnrDownWeightsTheNearlyCleanTimestepsOnOneDeviceAndSharded() {
+        try (DiffusionTrainer simple = new DiffusionTrainer(withGamma(0), Device.cpu());
+             DiffusionTrainer weighted = new DiffusionTrainer(withGamma(5), Device.cpu());
+             DiffusionTrainer sharded = new DiffusionTrainer(withGamma(5),
+                     new Device.MultiDevice(Device.cpu(), Device.cpu(), Device.cpu()))) {
+            float a = simple.trainStep(TinyRun.DATA);
+            float b = weighted.trainStep(TinyRun.DATA);
+            float c = sharded.trainStep(TinyRun.DATA);
+            System.out.printf("first-step loss: simple %.4f, Min-SNR-5 %.4f, Min-SNR-5 in 3 shards %.4f%n", a, b, c);
+            // The same batch; about one timestep in eight has SNR > 5 and counts less.
+            assertThat(b).as("weighted below the simple loss").isLessThan(a * 0.97f);
+            assertThat(c).as("the shards weight their samples as one device does").isCloseTo(b, offset(1e-5f * b));
+        }
+    }
+}
