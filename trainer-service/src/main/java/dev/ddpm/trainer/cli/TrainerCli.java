@@ -291,7 +291,7 @@ public final class TrainerCli {
         TrainingRequested request = new TrainingRequested(plan.runId(), plan.dataset(),
                 new TrainingConfig(plan.modelName(), a.string("preset", "tiny"), null, s.diffusion(), plan.totalSteps(),
                         s.batchSize(), s.learningRate(), s.warmupSteps(), (double) s.emaDecay(), s.seed(),
-                        plan.checkpointEvery()), null, "cli");
+                        plan.checkpointEvery(), s.decaySteps() > 0 ? "cosine" : "none", (double) s.snrGamma()), null, "cli");
         try (EventPublisher publisher = new EventPublisher(kafka(), "/ddpm/cli")) {
             publisher.publishAndWait(CloudEvent.of("/ddpm/cli", request), Duration.ofSeconds(30));
         }

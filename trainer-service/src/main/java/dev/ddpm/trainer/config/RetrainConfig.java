@@ -45,4 +45,14 @@ public interface RetrainConfig {
 
     @WithDefault("0")
     long seed();
+
+    enum LearningRateDecay { NONE, COSINE }
+
+    /** none or cosine (see TrainingConfig.learningRateDecay); another value fails the start. */
+    @WithDefault("none")
+    LearningRateDecay learningRateDecay();
+
+    /** 0: the simple loss; 5: Min-SNR-5 weighting. */
+    @WithDefault("0")
+    double snrGamma();
 }

@@ -20,6 +20,7 @@ import org.jboss.logging.Logger;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -92,7 +93,9 @@ public class RetrainPolicy {
             }
             TrainingRequested request = new TrainingRequested(runId, dataset, new TrainingConfig(model, config.preset(),
                     null, DiffusionConfig.ho2020(), steps, config.batchSize(), config.learningRate(), 0, null,
-                    config.seed(), config.checkpointEvery()), resumeFrom, "dataset-update");
+                    config.seed(), config.checkpointEvery(), config.learningRateDecay().name().toLowerCase(Locale.ROOT),
+                    config.snrGamma()), resumeFrom,
+                    "dataset-update");
             publisher.publishAndWait(CloudEvent.of(publisher.source(), request), Duration.ofSeconds(30));
             store.putJson(Buckets.CHECKPOINTS, lastRunKey(model), new LastRun(runId));
             LOG.infof("data set %s changed: requested run %s (%s%s)", dataset, runId, config.policy(),

@@ -38,7 +38,8 @@ class RetrainingTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("trainer.retrain.policy", "scratch", "trainer.retrain.debounce", "3s",
-                    "trainer.retrain.steps", "5", "trainer.consume-requests", "false");
+                    "trainer.retrain.steps", "5", "trainer.consume-requests", "false",
+                    "trainer.retrain.learning-rate-decay", "cosine", "trainer.retrain.snr-gamma", "5");
         }
     }
 
@@ -70,6 +71,8 @@ class RetrainingTest {
             assertThat(request.requestedBy()).isEqualTo("dataset-update");
             assertThat(request.config().modelName()).isEqualTo(dataset);
             assertThat(request.config().steps()).isEqualTo(5);
+            assertThat(request.config().cosineDecay()).as("the configured decay travels with the request").isTrue();
+            assertThat(request.config().snrGamma()).isEqualTo(5.0);
             assertThat(request.resumeFrom()).isNull();
         });
     }
