@@ -5,9 +5,11 @@ import java.util.Arrays;
 /**
  * What `evaluate` reports: the Frechet distance of generated images to real ones in the classifier's
  * feature space (FLD), beside the real-vs-real floor (two real sets of the same size), the share of
- * samples the classifier calls a digit with confidence >= 0.9, and how those spread over the classes.
+ * samples the classifier calls a digit with confidence >= 0.9 beside the same share of real digits
+ * (the ceiling the classifier allows), and how the recognised samples spread over the classes.
  */
-public record QualityReport(int samples, double fld, double floor, double recognisableShare, double[] classShares) {
+public record QualityReport(int samples, double fld, double floor, double recognisableShare, double realShare,
+                            double[] classShares) {
 
     public static final double CONFIDENT = 0.9;
 
@@ -17,9 +19,15 @@ public record QualityReport(int samples, double fld, double floor, double recogn
         double[][] realFeatures = classifier.features(real);
         double fld = FrechetDistance.between(genFeatures, realFeatures);
         double floor = FrechetDistance.between(classifier.features(reference), realFeatures);
-        float[][] probabilities = classifier.probabilities(generated);
-        int confident = 0;
         double[] classes = new double[10];
+        double share = recognised(classifier.probabilities(generated), classes);
+        double realShare = recognised(classifier.probabilities(reference), new double[10]);
+        return new QualityReport(generated.length, fld, floor, share, realShare, classes);
+    }
+
+    /** The share of images classified with confidence >= 0.9; fills {@code classes} with how they spread. */
+    private static double recognised(float[][] probabilities, double[] classes) {
+        int confident = 0;
         for (float[] p : probabilities) {
             int best = MnistClassifier.argmax(p);
             if (p[best] >= CONFIDENT) {
@@ -27,10 +35,10 @@ public record QualityReport(int samples, double fld, double floor, double recogn
                 classes[best]++;
             }
         }
-        for (int c = 0; c < 10; c++) {
+        for (int c = 0; c < classes.length; c++) {
             classes[c] = confident == 0 ? 0 : classes[c] / confident;
         }
-        return new QualityReport(generated.length, fld, floor, (double) confident / generated.length, classes);
+        return probabilities.length == 0 ? 0 : (double) confident / probabilities.length;
     }
 
     public double largestClassShare() {
@@ -43,7 +51,7 @@ public record QualityReport(int samples, double fld, double floor, double recogn
         for (int c = 0; c < 10; c++) {
             histogram.append(String.format(" %d:%.0f%%", c, 100 * classShares[c]));
         }
-        return String.format("%d samples: FLD %.2f (real-vs-real floor %.2f), recognisable %.1f%%, classes%s",
-                samples, fld, floor, 100 * recognisableShare, histogram);
+        return String.format("%d samples: FLD %.2f (real-vs-real floor %.2f), recognisable %.1f%% (real digits %.1f%%),"
+                + " classes%s", samples, fld, floor, 100 * recognisableShare, 100 * realShare, histogram);
     }
 }

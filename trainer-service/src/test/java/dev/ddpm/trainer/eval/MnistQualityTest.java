@@ -78,6 +78,8 @@ class MnistQualityTest {
         QualityReport real = QualityReport.of(classifier, testB, testA, trainSubset);
         System.out.println("real test digits: " + real);
         assertThat(real.recognisableShare()).isGreaterThan(0.85);
+        assertThat(real.realShare()).as("the reference (train) digits' share, the ceiling shown beside a model's")
+                .isGreaterThan(0.85);
         assertThat(real.largestClassShare()).isLessThan(0.15);
         assertThat(real.fld()).isLessThan(3 * real.floor() + 1);
 
@@ -90,6 +92,7 @@ class MnistQualityTest {
             QualityReport noise = QualityReport.of(classifier, samples, testA, trainSubset);
             System.out.println("untrained model: " + noise);
             assertThat(noise.fld()).isGreaterThan(10 * real.fld());
+            assertThat(noise.realShare()).as("the ceiling depends on the real digits only").isEqualTo(real.realShare());
             // The recipe's target (>= 90 % recognisable, no class above 15 %) is not met by noise.
             assertThat(noise.recognisableShare() >= 0.9 && noise.largestClassShare() <= 0.15).isFalse();
         }
