@@ -96,7 +96,7 @@ public final class TrainerCli {
     static String usage() {
         return """
                 usage: scripts/ddpm.sh COMMAND [--option value ...]
-                  train            --data PATH --preset tiny|mnist|article --steps N [--batch 64 --lr 2e-4 --warmup 0
+                  train            --data PATH --preset PRESET --steps N [--batch 64 --lr 2e-4 --warmup 0
                                    --lr-decay none|cosine --ema 0.9999 --seed 0 --schedule linear|cosine --prediction epsilon|v
                                    --snr-gamma 0 (off; 5 = Min-SNR-5 loss weighting) --run ID
                                    --model NAME --checkpoint-every 1000 --grid-every 1000 --progress-every 50
@@ -116,7 +116,8 @@ public final class TrainerCli {
                                    then ModelPublished on Kafka
                   upload-dataset   --name NAME --path FOLDER|FILE   uploads into ddpm-datasets/NAME/ and announces it
                   request-training --data NAME --preset ... (as train)  asks the trainer-service to train, via Kafka
-                PATH is a folder of PNG/JPEG images, a zip or tar(.gz) of one, IDX files (MNIST) or CIFAR .bin batches.""";
+                PATH is a folder of PNG/JPEG images, a zip or tar(.gz) of one, IDX files (MNIST) or CIFAR .bin batches.
+                PRESET is one of %s.""".formatted(String.join(", ", UNetPresets.names()));
     }
 
     private static void train(Arguments a) {
