@@ -38,6 +38,18 @@ final class Arguments {
         return value;
     }
 
+    /** One of a fixed set of words; anything else is a usage error naming the option and the set. */
+    String choice(String name, String fallback, String... allowed) {
+        String value = values.getOrDefault(name, fallback);
+        if (!java.util.List.of(allowed).contains(value)) {
+            String last = allowed[allowed.length - 1];
+            String others = String.join(", ", java.util.Arrays.copyOf(allowed, allowed.length - 1));
+            throw new UsageException(command + ": --" + name + " must be " + (others.isEmpty() ? "" : others + " or ") + last
+                    + ", was '" + value + "'");
+        }
+        return value;
+    }
+
     long number(String name, long fallback) {
         String value = values.get(name);
         try {

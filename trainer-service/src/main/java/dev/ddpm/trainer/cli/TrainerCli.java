@@ -165,11 +165,11 @@ public final class TrainerCli {
     private static RunPlan plan(Arguments a, String datasetName) {
         UNetConfig arch = UNetPresets.byName(a.string("preset", "tiny"));
         DiffusionConfig diffusion = new DiffusionConfig(1000,
-                BetaSchedule.valueOf(a.string("schedule", "linear").toUpperCase(Locale.ROOT)), null, null, null, null,
-                "v".equals(a.string("prediction", "epsilon")) ? PredictionType.V : PredictionType.EPSILON);
+                BetaSchedule.valueOf(a.choice("schedule", "linear", "linear", "cosine").toUpperCase(Locale.ROOT)), null, null,
+                null, null, "v".equals(a.choice("prediction", "epsilon", "epsilon", "v")) ? PredictionType.V : PredictionType.EPSILON);
         TrainingSettings settings = new TrainingSettings(arch, diffusion, (int) a.number("batch", 64),
                 (float) a.decimal("lr", 2e-4), (int) a.number("warmup", 0),
-                "cosine".equals(a.string("lr-decay", "none")) ? a.number("steps", 1000) : 0, (float) a.decimal("ema", 0.9999), 0f, 1f,
+                "cosine".equals(a.choice("lr-decay", "none", "none", "cosine")) ? a.number("steps", 1000) : 0, (float) a.decimal("ema", 0.9999), 0f, 1f,
                 Boolean.parseBoolean(a.string("flip", "false")), a.number("seed", 0),
                 (float) a.decimal("snr-gamma", 0));
         String model = a.string("model", safe(datasetName));
@@ -205,11 +205,7 @@ public final class TrainerCli {
 
     private static void evaluate(Arguments a) {
         boolean ema = emaWeights(a);
-        SamplerKind kind = switch (a.string("sampler", "ddim")) {
-            case "ddim" -> SamplerKind.DDIM;
-            case "ddpm" -> SamplerKind.DDPM;
-            default -> throw new Arguments.UsageException("--sampler must be ddim or ddpm, was '" + a.string("sampler", "") + "'");
-        };
+        SamplerKind kind = SamplerKind.valueOf(a.choice("sampler", "ddim", "ddim", "ddpm").toUpperCase(Locale.ROOT));
         DjlEngine.configureOffline(0);
         Device device = DjlEngine.select(a.string("device", "auto"));
         Path mnist = Path.of(a.required("mnist"));
@@ -256,11 +252,7 @@ public final class TrainerCli {
 
     /** {@code --weights ema|trained}: whether the EMA (default) or the trained weights are used. */
     private static boolean emaWeights(Arguments a) {
-        String weights = a.string("weights", "ema");
-        if (!weights.equals("ema") && !weights.equals("trained")) {
-            throw new Arguments.UsageException("--weights must be ema or trained, was '" + weights + "'");
-        }
-        return weights.equals("ema");
+        return a.choice("weights", "ema", "ema", "trained").equals("ema");
     }
 
     private static void uploadDataset(Arguments a) {

@@ -86,12 +86,7 @@ public final class DiffusionTrainer implements AutoCloseable {
             sqrtAlphaBar[t] = (float) Math.sqrt(schedule.alphaBar(t));
             sqrtOneMinusAlphaBar[t] = (float) Math.sqrt(1 - schedule.alphaBar(t));
         }
-        boolean vPrediction = settings.diffusion().predictionType() == PredictionType.V;
-        this.lossWeights = settings.snrGamma() == 0 ? null : new float[schedule.timesteps()];
-        for (int t = 0; lossWeights != null && t < lossWeights.length; t++) {
-            double alphaBar = schedule.alphaBar(t);
-            lossWeights[t] = settings.lossWeight(alphaBar / (1 - alphaBar), vPrediction);
-        }
+        this.lossWeights = settings.snrGamma() == 0 ? null : lossWeights(settings, schedule);
     }
 
     public UNet unet() {
@@ -247,6 +242,17 @@ public final class DiffusionTrainer implements AutoCloseable {
         }
         // PyTorch's engine in DJL reduces over one axis at a time: flatten each sample first.
         return squared.reshape(squared.getShape().get(0), -1).mean(new int[] {1}).mul(weights).mean();
+    }
+
+    /** Each timestep's loss weight, from its SNR = abar_t / (1 - abar_t). */
+    private static float[] lossWeights(TrainingSettings settings, NoiseSchedule schedule) {
+        boolean vPrediction = settings.diffusion().predictionType() == PredictionType.V;
+        float[] weights = new float[schedule.timesteps()];
+        for (int t = 0; t < weights.length; t++) {
+            double alphaBar = schedule.alphaBar(t);
+            weights[t] = settings.lossWeight(alphaBar / (1 - alphaBar), vPrediction);
+        }
+        return weights;
     }
 
     /** The devices this trainer trains on; the first holds the weights. */
