@@ -27,6 +27,7 @@ import dev.ddpm.trainer.data.DatasetReader;
 import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.data.IdxLabels;
 import dev.ddpm.trainer.data.InMemoryImageSet;
+import dev.ddpm.trainer.data.Pixels;
 import dev.ddpm.trainer.eval.MnistClassifier;
 import dev.ddpm.trainer.eval.QualityReport;
 import dev.ddpm.trainer.model.UNetPresets;
@@ -226,15 +227,20 @@ public final class TrainerCli {
             System.out.printf("feature classifier: test accuracy %.2f%%%n", 100 * classifier.accuracy(test, testLabels));
             String run = a.required("run");
             CheckpointManifest manifest = new CheckpointStore(store).latest(run);
-            if (manifest.architecture().imageChannels() != 1 || manifest.architecture().imageSize() != 32) {
+            int size = manifest.architecture().imageSize();
+            if (manifest.architecture().imageChannels() != 1 || size > 32) {
                 throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
-                        + manifest.architecture().imageSize() + " images; the MNIST metrics need 1x32x32 (preset mnist)");
+                        + size + "x" + size + " images; the MNIST metrics need one channel and at most 32x32 "
+                        + "(e.g. preset mnist-slim or mnist-28)");
             }
             try (DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
                 java.util.function.Supplier<float[][]> draw = () -> ReverseProcess.sample(trainer.denoiser(),
                         () -> Schedulers.create(manifest.diffusion(), kind, (int) a.number("steps", 50), 0,
-                                DdpmVariance.FIXED_SMALL, true), count, 32 * 32, a.number("seed", 0), 0);
+                                DdpmVariance.FIXED_SMALL, true), count, size * size, a.number("seed", 0), 0);
                 float[][] samples = ema ? trainer.withEmaWeights(draw) : draw.get();
+                for (int i = 0; i < samples.length; i++) {
+                    samples[i] = Pixels.centred(samples[i], size, 32);
+                }
                 float[][] real = new float[Math.min(count, test.size())][];
                 float[][] reference = new float[real.length][];
                 for (int i = 0; i < real.length; i++) {

@@ -5,7 +5,7 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 
 /** Conversions between decoded images and model space ([-1, 1], channel-major). */
-final class Pixels {
+public final class Pixels {
 
     private Pixels() {
     }
@@ -53,8 +53,8 @@ final class Pixels {
      * when it is smaller (MNIST's 28x28 into 32x32), scaled when it is larger.
      */
     static float[] fromGray(byte[] plane, int offset, int rows, int cols, int size) {
-        float[] out = new float[size * size];
         if (rows <= size && cols <= size) {
+            float[] out = new float[size * size];
             java.util.Arrays.fill(out, -1f);
             int top = (size - rows) / 2;
             int left = (size - cols) / 2;
@@ -73,5 +73,24 @@ final class Pixels {
             }
         }
         return fromImage(image, 1, size);
+    }
+
+    /**
+     * A one-channel model image (size x size, model range -1..1) centred on a black (-1) canvas of
+     * target x target: how a model trained on MNIST's own 28x28 meets the 32x32 the MNIST classifier
+     * was trained on (the same padding the data reader gives real digits).
+     */
+    public static float[] centred(float[] image, int size, int target) {
+        if (image.length != size * size || size > target) {
+            throw new IllegalArgumentException("cannot centre a " + image.length + "-value image as " + size + "x" + size
+                    + " on " + target + "x" + target);
+        }
+        float[] out = new float[target * target];
+        java.util.Arrays.fill(out, -1f);
+        int offset = (target - size) / 2;
+        for (int y = 0; y < size; y++) {
+            System.arraycopy(image, y * size, out, (offset + y) * target + offset, size);
+        }
+        return out;
     }
 }

@@ -100,6 +100,20 @@ class DatasetReaderTest {
     }
 
     @Test
+    void modelImagesAreCentredOnALargerBlackCanvasLikePaddedDigits() throws IOException {
+        Files.write(dir.resolve("train-images-idx3-ubyte"), idx(2, 28, 28));
+        float[] native28 = new DatasetReader(1, 28).read(dir).image(1);
+        float[] padded32 = new DatasetReader(1, 32).read(dir).image(1);
+        // A 28x28 model's sample meets the 32x32 classifier exactly as the reader pads a real digit.
+        assertThat(Pixels.centred(native28, 28, 32)).containsExactly(padded32);
+        assertThat(Pixels.centred(padded32, 32, 32)).containsExactly(padded32);
+        assertThatThrownBy(() -> Pixels.centred(new float[10], 28, 32))
+                .hasMessage("cannot centre a 10-value image as 28x28 on 32x32");
+        assertThatThrownBy(() -> Pixels.centred(padded32, 32, 28))
+                .hasMessage("cannot centre a 1024-value image as 32x32 on 28x28");
+    }
+
+    @Test
     void aFolderMayHoldIdxFilesBesideTheirLabels() throws IOException {
         Files.write(dir.resolve("train-images-idx3-ubyte"), idx(2, 28, 28));
         Files.write(dir.resolve("train-labels-idx1-ubyte"), new byte[]{0, 0, 8, 1, 0, 0, 0, 2, 7, 3});

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,8 +43,12 @@ class UNetOnnxExportTest {
         DjlEngine.configureOffline(2);
     }
 
+    static java.util.Set<String> presets() {
+        return UNetPresets.names();
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"tiny", "mnist", "article"})
+    @MethodSource("presets")
     void randomWeightsAgreeWithDjlForEveryPreset(String preset) {
         UNetConfig architecture = UNetPresets.byName(preset);
         try (DiffusionTrainer trainer = trainer(architecture)) {
