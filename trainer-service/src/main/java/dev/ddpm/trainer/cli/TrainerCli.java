@@ -228,10 +228,12 @@ public final class TrainerCli {
             String run = a.required("run");
             CheckpointManifest manifest = new CheckpointStore(store).latest(run);
             int size = manifest.architecture().imageSize();
-            if (manifest.architecture().imageChannels() != 1 || size > 32) {
+            // 28x28 (MNIST's own) to 32x32 samples are centred as the reader pads real digits; smaller
+            // ones would be shrunken digits the classifier never saw, so their metrics would mislead.
+            if (manifest.architecture().imageChannels() != 1 || size < 28 || size > 32) {
                 throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
-                        + size + "x" + size + " images; the MNIST metrics need one channel and at most 32x32 "
-                        + "(e.g. preset mnist-slim or mnist-28)");
+                        + size + "x" + size + " images; the MNIST metrics need one channel at 28x28 to 32x32 "
+                        + "(e.g. preset mnist-28 or mnist-slim)");
             }
             try (DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
                 java.util.function.Supplier<float[][]> draw = () -> ReverseProcess.sample(trainer.denoiser(),
