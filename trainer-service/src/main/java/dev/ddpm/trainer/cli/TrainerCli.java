@@ -210,12 +210,23 @@ public final class TrainerCli {
         DjlEngine.configureOffline(0);
         Device device = DjlEngine.select(a.string("device", "auto"));
         Path mnist = Path.of(a.required("mnist"));
-        DatasetReader reader = new DatasetReader(1, 32);
-        InMemoryImageSet train = reader.read(mnist.resolve("train-images-idx3-ubyte"));
-        InMemoryImageSet test = reader.read(mnist.resolve("t10k-images-idx3-ubyte"));
-        int[] testLabels = IdxLabels.read(mnist.resolve("t10k-labels-idx1-ubyte"));
+        String run = a.required("run");
         int count = (int) a.number("samples", 1000);
-        try (MnistClassifier classifier = new MnistClassifier(device, 1); ArtifactStore store = new ArtifactStore(s3())) {
+        try (ArtifactStore store = new ArtifactStore(s3()); MnistClassifier classifier = new MnistClassifier(device, 1)) {
+            // Checked before the data set is read or the classifier trained, so a wrong run fails at once.
+            CheckpointManifest manifest = new CheckpointStore(store).latest(run);
+            int size = manifest.architecture().imageSize();
+            // 28x28 (MNIST's own) to 32x32 samples are centred as the reader pads real digits; smaller
+            // ones would be shrunken digits the classifier never saw, so their metrics would mislead.
+            if (manifest.architecture().imageChannels() != 1 || size < 28 || size > MnistClassifier.IMAGE_SIZE) {
+                throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
+                        + size + "x" + size + " images; the MNIST metrics need one channel at 28x28 to 32x32 "
+                        + "(e.g. preset mnist-28 or mnist-slim)");
+            }
+            DatasetReader reader = new DatasetReader(1, MnistClassifier.IMAGE_SIZE);
+            InMemoryImageSet train = reader.read(mnist.resolve("train-images-idx3-ubyte"));
+            InMemoryImageSet test = reader.read(mnist.resolve("t10k-images-idx3-ubyte"));
+            int[] testLabels = IdxLabels.read(mnist.resolve("t10k-labels-idx1-ubyte"));
             Path cache = mnist.resolve("classifier-v1.bin");
             if (Files.exists(cache)) {
                 classifier.load(Files.readAllBytes(cache), cache.toString());
@@ -225,23 +236,13 @@ public final class TrainerCli {
                 Files.write(cache, classifier.save());
             }
             System.out.printf("feature classifier: test accuracy %.2f%%%n", 100 * classifier.accuracy(test, testLabels));
-            String run = a.required("run");
-            CheckpointManifest manifest = new CheckpointStore(store).latest(run);
-            int size = manifest.architecture().imageSize();
-            // 28x28 (MNIST's own) to 32x32 samples are centred as the reader pads real digits; smaller
-            // ones would be shrunken digits the classifier never saw, so their metrics would mislead.
-            if (manifest.architecture().imageChannels() != 1 || size < 28 || size > 32) {
-                throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
-                        + size + "x" + size + " images; the MNIST metrics need one channel at 28x28 to 32x32 "
-                        + "(e.g. preset mnist-28 or mnist-slim)");
-            }
             try (DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
                 java.util.function.Supplier<float[][]> draw = () -> ReverseProcess.sample(trainer.denoiser(),
                         () -> Schedulers.create(manifest.diffusion(), kind, (int) a.number("steps", 50), 0,
                                 DdpmVariance.FIXED_SMALL, true), count, size * size, a.number("seed", 0), 0);
                 float[][] samples = ema ? trainer.withEmaWeights(draw) : draw.get();
                 for (int i = 0; i < samples.length; i++) {
-                    samples[i] = Pixels.centred(samples[i], size, 32);
+                    samples[i] = Pixels.centred(samples[i], size, MnistClassifier.IMAGE_SIZE);
                 }
                 float[][] real = new float[Math.min(count, test.size())][];
                 float[][] reference = new float[real.length][];

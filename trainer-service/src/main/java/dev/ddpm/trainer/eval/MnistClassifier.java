@@ -35,7 +35,8 @@ import java.util.SplittableRandom;
 public final class MnistClassifier implements AutoCloseable {
 
     public static final int FEATURES = 64;
-    private static final int SIZE = 32;
+    /** The classifier sees 1 x IMAGE_SIZE x IMAGE_SIZE digits: MNIST padded as the data reader pads it. */
+    public static final int IMAGE_SIZE = 32;
 
     private final NDManager manager;
     private final SequentialBlock features;
@@ -57,7 +58,7 @@ public final class MnistClassifier implements AutoCloseable {
                 .add(Linear.builder().setUnits(FEATURES).build())
                 .add(Activation::relu);
         head = Linear.builder().setUnits(10).build();
-        features.initialize(manager, DataType.FLOAT32, new Shape(1, 1, SIZE, SIZE));
+        features.initialize(manager, DataType.FLOAT32, new Shape(1, 1, IMAGE_SIZE, IMAGE_SIZE));
         head.initialize(manager, DataType.FLOAT32, new Shape(1, FEATURES));
         for (Pair<String, Parameter> p : features.getParameters()) {
             parameters.put("features/" + p.getKey(), p.getValue());
@@ -82,15 +83,15 @@ public final class MnistClassifier implements AutoCloseable {
             }
             java.util.Arrays.sort(index, (a, b) -> Integer.compare(order[a], order[b]));
             for (int step = 0; step < stepsPerEpoch; step++) {
-                float[] x = new float[batch * SIZE * SIZE];
+                float[] x = new float[batch * IMAGE_SIZE * IMAGE_SIZE];
                 float[] oneHot = new float[batch * 10];
                 for (int i = 0; i < batch; i++) {
                     int n = index[step * batch + i];
-                    System.arraycopy(images.image(n), 0, x, i * SIZE * SIZE, SIZE * SIZE);
+                    System.arraycopy(images.image(n), 0, x, i * IMAGE_SIZE * IMAGE_SIZE, IMAGE_SIZE * IMAGE_SIZE);
                     oneHot[i * 10 + labels[n]] = 1f;
                 }
                 try (NDScope scope = new NDScope()) {
-                    NDArray input = manager.create(x, new Shape(batch, 1, SIZE, SIZE));
+                    NDArray input = manager.create(x, new Shape(batch, 1, IMAGE_SIZE, IMAGE_SIZE));
                     NDArray target = manager.create(oneHot, new Shape(batch, 10));
                     try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
                         NDArray logits = logits(input, true);
@@ -195,22 +196,22 @@ public final class MnistClassifier implements AutoCloseable {
         int batch = 256;
         for (int offset = 0; offset < images.length; offset += batch) {
             int n = Math.min(batch, images.length - offset);
-            float[] x = new float[n * SIZE * SIZE];
+            float[] x = new float[n * IMAGE_SIZE * IMAGE_SIZE];
             for (int i = 0; i < n; i++) {
-                if (images[offset + i].length != SIZE * SIZE) {
+                if (images[offset + i].length != IMAGE_SIZE * IMAGE_SIZE) {
                     throw new IllegalArgumentException("the MNIST classifier takes 1x32x32 images, got "
                             + images[offset + i].length + " values");
                 }
-                System.arraycopy(images[offset + i], 0, x, i * SIZE * SIZE, SIZE * SIZE);
+                System.arraycopy(images[offset + i], 0, x, i * IMAGE_SIZE * IMAGE_SIZE, IMAGE_SIZE * IMAGE_SIZE);
             }
             try (NDScope scope = new NDScope()) {
-                action.apply(offset, manager.create(x, new Shape(n, 1, SIZE, SIZE)));
+                action.apply(offset, manager.create(x, new Shape(n, 1, IMAGE_SIZE, IMAGE_SIZE)));
             }
         }
     }
 
     private static void requireGeometry(ImageSet images) {
-        if (images.channels() != 1 || images.imageSize() != SIZE) {
+        if (images.channels() != 1 || images.imageSize() != IMAGE_SIZE) {
             throw new IllegalArgumentException("the MNIST classifier takes 1x32x32 images, got " + images.channels()
                     + "x" + images.imageSize() + "x" + images.imageSize());
         }
