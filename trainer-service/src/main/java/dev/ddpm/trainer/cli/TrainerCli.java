@@ -49,6 +49,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -63,6 +64,13 @@ public final class TrainerCli {
             "device", "gpus", "threads", "flip", "lr-decay", "export", "snr-gamma");
 
     private TrainerCli() {
+    }
+
+    /** {@code train}'s options: the request's, plus a wall-clock limit that only a local run can keep. */
+    private static Set<String> withTimeLimit(Set<String> options) {
+        Set<String> all = new java.util.HashSet<>(options);
+        all.add("max-minutes");
+        return all;
     }
 
     public static void main(String[] args) {
@@ -80,7 +88,7 @@ public final class TrainerCli {
     static int run(String[] args) {
         String command = args.length == 0 ? "help" : args[0];
         switch (command) {
-            case "train" -> train(new Arguments(command, args, 1, TRAIN_OPTIONS));
+            case "train" -> train(new Arguments(command, args, 1, withTimeLimit(TRAIN_OPTIONS)));
             case "sample-grid" -> sampleGrid(new Arguments(command, args, 1,
                     Set.of("run", "out", "count", "steps", "seed", "eta", "device")));
             case "evaluate" -> evaluate(new Arguments(command, args, 1,
@@ -101,9 +109,11 @@ public final class TrainerCli {
                                    --lr-decay none|cosine --ema 0.9999 --seed 0 --schedule linear|cosine --prediction epsilon|v
                                    --snr-gamma 0 (off; 5 = Min-SNR-5 loss weighting) --run ID
                                    --model NAME --checkpoint-every 1000 --grid-every 1000 --progress-every 50
-                                   --device auto|cpu|gpu --gpus 0 (all GPUs, data-parallel) --threads 0 --flip false --export false]
+                                   --device auto|cpu|gpu --gpus 0 (all GPUs, data-parallel) --threads 0 --flip false --export false
+                                   --max-minutes 0 (no limit)]
                                    trains in this process; checkpoints, grids and the loss curve go to S3; a run
-                                   with checkpoints resumes from the newest one
+                                   with checkpoints resumes from the newest one; past --max-minutes the run stops
+                                   at its next step with a checkpoint (train again with the same --run to go on)
                   sample-grid      --run ID --out FILE.png [--count 16 --steps 50 --seed 0 --eta 0]
                                    samples from the run's newest checkpoint (EMA weights) with DDIM
                   evaluate         --run ID --mnist DIR [--samples 1000 --steps 50 --sampler ddim|ddpm --weights ema|trained
@@ -122,23 +132,38 @@ public final class TrainerCli {
     }
 
     private static void train(Arguments a) {
+        double maxMinutes = a.decimal("max-minutes", 0);
+        if (!(maxMinutes >= 0) || Double.isInfinite(maxMinutes)) {
+            throw new Arguments.UsageException("train: --max-minutes must be 0 (no limit) or a number of minutes, was '"
+                    + a.string("max-minutes", "") + "'");
+        }
         DjlEngine.configureOffline((int) a.number("threads", 0));
         Device device = DjlEngine.select(a.string("device", "auto"), (int) a.number("gpus", 0));
         RunPlan plan = plan(a, Path.of(a.required("data")).getFileName().toString());
         UNetConfig arch = plan.settings().architecture();
         InMemoryImageSet data = new DatasetReader(arch.imageChannels(), arch.imageSize()).read(Path.of(a.required("data")));
         System.out.printf("%d images (%d skipped) from %s%n", data.size(), data.skipped().size(), a.required("data"));
+        // Counted from here, after the data are read: the limit is on training, checkpoints and grids.
+        long deadline = System.nanoTime() + (long) (maxMinutes * 60e9);
+        BooleanSupplier pastLimit = () -> maxMinutes > 0 && System.nanoTime() - deadline > 0;
         try (ArtifactStore store = new ArtifactStore(s3())) {
             store.ensureBuckets(Buckets.ALL);
             if (Boolean.parseBoolean(a.string("export", "false"))) {
                 try (EventPublisher events = new EventPublisher(kafka(), "/ddpm/cli")) {
-                    new TrainingRun(plan, data, device, store, RunListener.NONE, publisher(store, events)).run(() -> false);
+                    new TrainingRun(plan, data, device, store, RunListener.NONE, publisher(store, events)).run(pastLimit);
                 }
             } else {
-                new TrainingRun(plan, data, device, store, RunListener.NONE, null).run(() -> false);
+                new TrainingRun(plan, data, device, store, RunListener.NONE, null).run(pastLimit);
             }
-            System.out.printf("run %s done: checkpoints, grids and loss.png under %s/%s/%n", plan.runId(),
-                    Buckets.CHECKPOINTS, plan.runId());
+            long reached = new CheckpointStore(store).latest(plan.runId()).step();
+            if (reached < plan.totalSteps()) {
+                System.out.printf("run %s stopped at its %s-minute limit at step %d of %d (checkpoint saved); "
+                        + "train again with --run %s to go on%n", plan.runId(), a.string("max-minutes", ""), reached,
+                        plan.totalSteps(), plan.runId());
+            } else {
+                System.out.printf("run %s done: checkpoints, grids and loss.png under %s/%s/%n", plan.runId(),
+                        Buckets.CHECKPOINTS, plan.runId());
+            }
         }
     }
 

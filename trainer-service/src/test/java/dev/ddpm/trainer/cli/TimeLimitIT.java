@@ -1,0 +1,87 @@
+package dev.ddpm.trainer.cli;
+
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@code train --max-minutes}: past the limit the run stops at its next step with a checkpoint in the
+ * real S3 server, and the same command continues it to the end; a limit that is not a number of
+ * minutes is refused before anything starts.
+ */
+class TimeLimitIT {
+
+    @Test
+    void aRunPastItsLimitStopsWithACheckpointAndTheSameCommandFinishesIt(@TempDir Path dir) throws IOException {
+        Path data = Files.write(dir.resolve("train-images-idx3-ubyte"), idx(16, 16));
+        String run = "time-limit-" + UUID.randomUUID().toString().substring(0, 8);
+        String[] common = {"train", "--data", data.toString(), "--preset", "tiny", "--steps", "6", "--batch", "4",
+                "--run", run, "--checkpoint-every", "100", "--grid-every", "100", "--threads", "1", "--device", "cpu"};
+
+        // A limit of 6 ms has passed by the end of the first step.
+        TrainerCli.run(concat(common, "--max-minutes", "0.0001"));
+        try (ArtifactStore store = new ArtifactStore(s3())) {
+            long stoppedAt = new CheckpointStore(store).latest(run).step();
+            assertThat(stoppedAt).isBetween(1L, 5L);
+
+            TrainerCli.run(concat(common, "--max-minutes", "0"));
+            assertThat(new CheckpointStore(store).latest(run).step()).isEqualTo(6);
+        }
+    }
+
+    @Test
+    void aLimitThatIsNotANumberOfMinutesIsAUsageError() {
+        for (String limit : new String[] {"-1", "NaN", "Infinity"}) {
+            assertThatThrownBy(() -> TrainerCli.run(new String[] {"train", "--data", "/nowhere", "--max-minutes", limit}))
+                    .isInstanceOf(Arguments.UsageException.class)
+                    .hasMessage("train: --max-minutes must be 0 (no limit) or a number of minutes, was '" + limit + "'");
+        }
+        // Only a local run keeps a wall clock: a training request does not take the option.
+        assertThatThrownBy(() -> TrainerCli.run(new String[] {"request-training", "--data", "d", "--max-minutes", "5"}))
+                .isInstanceOf(Arguments.UsageException.class)
+                .hasMessageContaining("unknown option --max-minutes");
+    }
+
+    private static String[] concat(String[] head, String... tail) {
+        String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return all;
+    }
+
+    private static S3Settings s3() {
+        return new S3Settings(System.getenv("S3_ENDPOINT"), System.getenv("S3_ACCESS_KEY"), System.getenv("S3_SECRET_KEY"),
+                null, Duration.ofSeconds(20));
+    }
+
+    /** MNIST's image file format: {@code count} images of {@code size} x {@code size}, diagonal strokes. */
+    private static byte[] idx(int count, int size) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(0x00000803);
+            out.writeInt(count);
+            out.writeInt(size);
+            out.writeInt(size);
+            for (int i = 0; i < count; i++) {
+                for (int y = 0; y < size; y++) {
+                    for (int x = 0; x < size; x++) {
+                        out.writeByte(Math.abs(x - y - i % 5) < 2 ? 255 : 0);
+                    }
+                }
+            }
+        }
+        return bytes.toByteArray();
+    }
+}
