@@ -117,6 +117,7 @@ public final class TrainingRun {
                         publish(trainer, smoothed);
                     }
                     if (!last && stop.getAsBoolean()) {
+                        storeLossPlot(history); // the curve up to the pause, as a finished run leaves it
                         LOG.infof("run %s paused at step %d; it resumes from this checkpoint", plan.runId(), step);
                         return checkpoint;
                     }

@@ -1,6 +1,7 @@
 package dev.ddpm.trainer.cli;
 
 import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.S3Settings;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,8 @@ class TimeLimitIT {
         try (ArtifactStore store = new ArtifactStore(s3())) {
             long stoppedAt = new CheckpointStore(store).latest(run).step();
             assertThat(stoppedAt).isBetween(1L, 5L);
+            // The loss curve is left as a finished run leaves it, so a stopped run can be read.
+            assertThat(store.exists(Buckets.CHECKPOINTS, run + "/loss.png")).isTrue();
 
             TrainerCli.run(concat(common, "--max-minutes", "0"));
             assertThat(new CheckpointStore(store).latest(run).step()).isEqualTo(6);
