@@ -144,7 +144,8 @@ public final class TrainerCli {
         InMemoryImageSet data = new DatasetReader(arch.imageChannels(), arch.imageSize()).read(Path.of(a.required("data")));
         System.out.printf("%d images (%d skipped) from %s%n", data.size(), data.skipped().size(), a.required("data"));
         // Counted from here, after the data are read: the limit is on training, checkpoints and grids.
-        long deadline = System.nanoTime() + (long) (maxMinutes * 60e9);
+        // (At most a century: a larger limit would overflow the nanosecond clock and stop at once.)
+        long deadline = System.nanoTime() + (long) Math.min(maxMinutes * 60e9, 100 * 365.25 * 24 * 3600e9);
         BooleanSupplier pastLimit = () -> maxMinutes > 0 && System.nanoTime() - deadline > 0;
         try (ArtifactStore store = new ArtifactStore(s3())) {
             store.ensureBuckets(Buckets.ALL);
