@@ -63,14 +63,11 @@ public final class TrainerCli {
             "seed", "schedule", "prediction", "run", "model", "checkpoint-every", "grid-every", "progress-every",
             "device", "gpus", "threads", "flip", "lr-decay", "export", "snr-gamma");
 
-    private TrainerCli() {
-    }
-
     /** {@code train}'s options: the request's, plus a wall-clock limit that only a local run can keep. */
-    private static Set<String> withTimeLimit(Set<String> options) {
-        Set<String> all = new java.util.HashSet<>(options);
-        all.add("max-minutes");
-        return all;
+    private static final Set<String> LOCAL_TRAIN_OPTIONS =
+            Stream.concat(TRAIN_OPTIONS.stream(), Stream.of("max-minutes")).collect(java.util.stream.Collectors.toUnmodifiableSet());
+
+    private TrainerCli() {
     }
 
     public static void main(String[] args) {
@@ -88,7 +85,7 @@ public final class TrainerCli {
     static int run(String[] args) {
         String command = args.length == 0 ? "help" : args[0];
         switch (command) {
-            case "train" -> train(new Arguments(command, args, 1, withTimeLimit(TRAIN_OPTIONS)));
+            case "train" -> train(new Arguments(command, args, 1, LOCAL_TRAIN_OPTIONS));
             case "sample-grid" -> sampleGrid(new Arguments(command, args, 1,
                     Set.of("run", "out", "count", "steps", "seed", "eta", "device")));
             case "evaluate" -> evaluate(new Arguments(command, args, 1,
