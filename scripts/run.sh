@@ -19,6 +19,8 @@ while [[ $# -gt 0 ]]; do
 done
 # Steps that fit the time box, from the images/s measured in real runs on a 2-core CPU
 # (docs/mnist.md): about 180 for mnist-28 (190 in run 8, the trainer alone), 125 for mnist-slim, 60 for mnist-fast, 36 for mnist-lite and mnist.
+# The learning-rate schedule spans these steps; maxMinutes ends the run at the time box whatever
+# the machine's speed that day (a slower machine ends a little before the schedule's end).
 case "$PRESET" in mnist-28) RATE=180 ;; mnist-slim) RATE=125 ;; mnist-fast) RATE=60 ;; tiny) RATE=300 ;; *) RATE=36 ;; esac
 STEPS=$(( MINUTES * 60 * RATE / BATCH ))
 ((STEPS >= 1)) || STEPS=1
@@ -32,7 +34,7 @@ echo "[run] uploading MNIST's 60,000 training digits as data set 'mnist'"
 curl -sf "${KEY[@]}" -H 'Content-Type: application/octet-stream' --data-binary @"$REPO/.run/data/mnist/train-images-idx3-ubyte" \
   "$GATEWAY_URL/v1/datasets/mnist?file=train-images-idx3-ubyte" >/dev/null
 run=$(curl -sf "${KEY[@]}" -H 'Content-Type: application/json' \
-  -d "{\"dataset\":\"mnist\",\"preset\":\"$PRESET\",\"steps\":$STEPS,\"batchSize\":$BATCH,\"learningRate\":$LR,\"warmupSteps\":$WARMUP,\"emaDecay\":0.999,\"checkpointEvery\":500,\"learningRateDecay\":\"cosine\",\"snrGamma\":$SNR_GAMMA}" \
+  -d "{\"dataset\":\"mnist\",\"preset\":\"$PRESET\",\"steps\":$STEPS,\"batchSize\":$BATCH,\"learningRate\":$LR,\"warmupSteps\":$WARMUP,\"emaDecay\":0.999,\"checkpointEvery\":500,\"learningRateDecay\":\"cosine\",\"snrGamma\":$SNR_GAMMA,\"maxMinutes\":$MINUTES}" \
   "$GATEWAY_URL/v1/trainings" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["runId"])')
 echo "[run] training run $run: $STEPS steps of $BATCH ($PRESET), about $MINUTES minutes; follow it at $GATEWAY_URL/#trainings"
 state=requested

@@ -165,15 +165,19 @@ class GatewayApiTest {
         as(TRAINER_KEY).contentType("application/json").body("{\"dataset\":\"" + dataset
                 + "\",\"steps\":10,\"snrGamma\":-5}").post("/v1/trainings").then().statusCode(400)
                 .body("field", equalTo("snrGamma"));
+        as(TRAINER_KEY).contentType("application/json").body("{\"dataset\":\"" + dataset
+                + "\",\"steps\":10,\"maxMinutes\":-1}").post("/v1/trainings").then().statusCode(400)
+                .body("field", equalTo("maxMinutes"));
         String runId = as(TRAINER_KEY).contentType("application/json")
                 .body("{\"dataset\":\"" + dataset + "\",\"steps\":20,\"preset\":\"tiny\",\"batchSize\":8,"
-                        + "\"learningRateDecay\":\"cosine\",\"snrGamma\":5}")
+                        + "\"learningRateDecay\":\"cosine\",\"snrGamma\":5,\"maxMinutes\":2.5}")
                 .post("/v1/trainings").then().statusCode(202).extract().path("runId");
         TrainingRequested requested = (TrainingRequested) awaitEvent(Topic.TRAINING_REQUESTS, runId,
                 TrainingRequested.class::isInstance);
         assertThat(requested.config().steps()).isEqualTo(20);
         assertThat(requested.config().cosineDecay()).isTrue();
         assertThat(requested.config().snrGamma()).isEqualTo(5.0);
+        assertThat(requested.config().maxMinutes()).isEqualTo(2.5);
         assertThat(requested.requestedBy()).isEqualTo("trainer");
         as(TRAINER_KEY).get("/v1/trainings/" + runId).then().statusCode(200).body("state", equalTo("requested"));
 

@@ -152,6 +152,8 @@ class GatewayGrpcTest {
                 .getRunId()).isEqualTo(run.getRunId());
         assertCode(() -> as(GatewayApiTest.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
                 .setDataset("missing-" + dataset).setSteps(10).build()), Status.Code.NOT_FOUND);
+        assertCode(() -> as(GatewayApiTest.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
+                .setDataset(dataset).setSteps(10).setMaxMinutes(-3).build()), Status.Code.INVALID_ARGUMENT);
     }
 
     private static SampleEvent first(Iterator<SampleEvent> stream) {

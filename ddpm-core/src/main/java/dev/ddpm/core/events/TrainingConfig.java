@@ -25,6 +25,9 @@ import dev.ddpm.core.model.UNetConfig;
  *                        the learning rate at the last step)
  * @param snrGamma        0 for Algorithm 1's unweighted loss, or gamma of the Min-SNR loss weighting
  *                        (Hang et al. 2023; 5 in the paper)
+ * @param maxMinutes      0 for no limit, or the minutes of training after which the run ends at its
+ *                        next step and publishes what it has learned (a time box; the learning-rate
+ *                        schedule still spans {@code steps}, so set steps to what the time allows)
  */
 public record TrainingConfig(
         String modelName,
@@ -39,7 +42,11 @@ public record TrainingConfig(
         long seed,
         @OptionalField Integer checkpointEvery,
         @OptionalField String learningRateDecay,
-        @OptionalField Double snrGamma) {
+        @OptionalField Double snrGamma,
+        @OptionalField Double maxMinutes) {
+
+    /** A century: a longer limit is no limit, and its nanoseconds would overflow a clock. */
+    public static final double MAX_MINUTES = 100 * 365.25 * 24 * 60;
 
     public TrainingConfig {
         Require.safeName(modelName, "modelName");
@@ -57,6 +64,7 @@ public record TrainingConfig(
                     + learningRateDecay + "'", "learningRateDecay");
         }
         snrGamma = snrGamma == null ? 0.0 : Require.inRange(snrGamma, 0, 1e6, "snrGamma");
+        maxMinutes = maxMinutes == null ? 0.0 : Require.inRange(maxMinutes, 0, MAX_MINUTES, "maxMinutes");
     }
 
     /** A configuration with a constant learning rate after warm-up and the unweighted loss. */
@@ -64,7 +72,7 @@ public record TrainingConfig(
             long steps, int batchSize, double learningRate, Integer warmupSteps, Double emaDecay, long seed,
             Integer checkpointEvery) {
         this(modelName, preset, architecture, diffusion, steps, batchSize, learningRate, warmupSteps, emaDecay, seed,
-                checkpointEvery, null, null);
+                checkpointEvery, null, null, null);
     }
 
     /** Whether the learning rate decays (half-cosine) over the run's steps. */

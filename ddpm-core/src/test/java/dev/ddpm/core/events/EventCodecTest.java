@@ -92,11 +92,15 @@ class EventCodecTest {
         assertRejected(EventType.TRAINING_REQUESTED,
                 e -> ((ObjectNode) e.get("data").get("config")).put("snrGamma", -1),
                 "data.config.snrGamma", "field 'config.snrGamma' must be in");
-        // An event from before the two options existed still reads, with their defaults.
+        assertRejected(EventType.TRAINING_REQUESTED,
+                e -> ((ObjectNode) e.get("data").get("config")).put("maxMinutes", -5),
+                "data.config.maxMinutes", "field 'config.maxMinutes' must be in [0.0, ");
+        // An event from before the options existed still reads, with their defaults.
         TrainingConfig old = new TrainingConfig("m", "tiny", null, SamplePayloads.trainingConfig().diffusion(), 10, 8,
                 1e-3, null, null, 0, null);
         assertThat(old.cosineDecay()).isFalse();
         assertThat(old.snrGamma()).isZero();
+        assertThat(old.maxMinutes()).isZero();
     }
 
     @Test

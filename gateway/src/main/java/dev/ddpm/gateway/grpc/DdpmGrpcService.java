@@ -137,7 +137,7 @@ public class DdpmGrpcService implements DdpmService {
                     r.getBatchSize() == 0 ? null : r.getBatchSize(), r.getLearningRate() == 0 ? null : r.getLearningRate(),
                     null, null, r.getSeed(), r.getTimesteps() == 0 ? null : r.getTimesteps(), blank(r.getSchedule()),
                     blank(r.getPredictionType()), null, blank(r.getResumeFrom()), blank(r.getLearningRateDecay()),
-                    r.getSnrGamma() == 0 ? null : r.getSnrGamma());
+                    r.getSnrGamma() == 0 ? null : r.getSnrGamma(), r.getMaxMinutes() == 0 ? null : r.getMaxMinutes());
             String runId = trainings.start(body, caller == null ? null : caller.keyId());
             return run(runs.get(runId).orElseThrow());
         });

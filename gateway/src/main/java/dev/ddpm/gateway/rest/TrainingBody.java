@@ -14,7 +14,7 @@ public record TrainingBody(String dataset, @OptionalField String modelName, @Opt
                            @OptionalField Integer timesteps, @OptionalField String schedule,
                            @OptionalField String predictionType, @OptionalField Integer checkpointEvery,
                            @OptionalField String resumeFrom, @OptionalField String learningRateDecay,
-                           @OptionalField Double snrGamma) {
+                           @OptionalField Double snrGamma, @OptionalField Double maxMinutes) {
 
     public TrainingBody {
         Require.safeName(dataset, "dataset");

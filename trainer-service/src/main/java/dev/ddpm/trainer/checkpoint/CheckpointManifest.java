@@ -1,6 +1,7 @@
 package dev.ddpm.trainer.checkpoint;
 
 import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.UNetConfig;
@@ -13,6 +14,8 @@ import java.time.Instant;
  *
  * @param optimizerUpdates AdamW's update count (bias correction)
  * @param skippedSteps     updates dropped for non-finite loss so far
+ * @param ended            whether the run ended here: its last step, or the step where its time limit
+ *                         ended it (a redelivered request then starts nothing)
  */
 public record CheckpointManifest(
         String runId,
@@ -25,7 +28,8 @@ public record CheckpointManifest(
         long skippedSteps,
         ObjectRef weights,
         ObjectRef emaWeights,
-        ObjectRef optimizerState) {
+        ObjectRef optimizerState,
+        @OptionalField Boolean ended) {
 
     public CheckpointManifest {
         Require.safeName(runId, "runId");
@@ -36,5 +40,6 @@ public record CheckpointManifest(
         Require.nonNull(weights, "weights");
         Require.nonNull(emaWeights, "emaWeights");
         Require.nonNull(optimizerState, "optimizerState");
+        ended = ended != null && ended;
     }
 }

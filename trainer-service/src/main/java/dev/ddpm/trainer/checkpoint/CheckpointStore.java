@@ -79,6 +79,11 @@ public final class CheckpointStore {
 
     /** Saves the trainer's complete state; returns the reference of the step's checkpoint.json. */
     public ObjectRef save(String runId, DiffusionTrainer trainer) {
+        return save(runId, trainer, false);
+    }
+
+    /** As {@link #save(String, DiffusionTrainer)}, marking whether the run ended at this step. */
+    public ObjectRef save(String runId, DiffusionTrainer trainer, boolean ended) {
         long step = trainer.step();
         String prefix = runId + "/step-" + step + "/";
         Map<String, NDArray> weights = new LinkedHashMap<>();
@@ -93,7 +98,7 @@ public final class CheckpointStore {
         ObjectRef manifest = store.writeThenPoint(Buckets.CHECKPOINTS, data, prefix + "checkpoint.json",
                 refs -> new CheckpointManifest(runId, step, Instant.now(), trainer.settings().architecture(),
                         trainer.settings().diffusion(), trainer.settings().seed(), trainer.optimizer().updates(),
-                        trainer.skippedSteps(), refs.get(0), refs.get(1), refs.get(2)));
+                        trainer.skippedSteps(), refs.get(0), refs.get(1), refs.get(2), ended));
         store.putJson(Buckets.CHECKPOINTS, latestKey(runId), manifest);
         return manifest;
     }

@@ -33,6 +33,7 @@ import dev.ddpm.trainer.eval.QualityReport;
 import dev.ddpm.trainer.model.UNetPresets;
 import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunPlan;
+import dev.ddpm.trainer.run.TimeLimit;
 import dev.ddpm.trainer.run.TrainingRun;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.DjlEngine;
@@ -49,7 +50,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -61,11 +61,7 @@ public final class TrainerCli {
 
     private static final Set<String> TRAIN_OPTIONS = Set.of("data", "preset", "steps", "batch", "lr", "warmup", "ema",
             "seed", "schedule", "prediction", "run", "model", "checkpoint-every", "grid-every", "progress-every",
-            "device", "gpus", "threads", "flip", "lr-decay", "export", "snr-gamma");
-
-    /** {@code train}'s options: the request's, plus a wall-clock limit that only a local run can keep. */
-    private static final Set<String> LOCAL_TRAIN_OPTIONS =
-            Stream.concat(TRAIN_OPTIONS.stream(), Stream.of("max-minutes")).collect(java.util.stream.Collectors.toUnmodifiableSet());
+            "device", "gpus", "threads", "flip", "lr-decay", "export", "snr-gamma", "max-minutes");
 
     private TrainerCli() {
     }
@@ -85,7 +81,7 @@ public final class TrainerCli {
     static int run(String[] args) {
         String command = args.length == 0 ? "help" : args[0];
         switch (command) {
-            case "train" -> train(new Arguments(command, args, 1, LOCAL_TRAIN_OPTIONS));
+            case "train" -> train(new Arguments(command, args, 1, TRAIN_OPTIONS));
             case "sample-grid" -> sampleGrid(new Arguments(command, args, 1,
                     Set.of("run", "out", "count", "steps", "seed", "eta", "device")));
             case "evaluate" -> evaluate(new Arguments(command, args, 1,
@@ -109,7 +105,7 @@ public final class TrainerCli {
                                    --device auto|cpu|gpu --gpus 0 (all GPUs, data-parallel) --threads 0 --flip false --export false
                                    --max-minutes 0 (no limit)]
                                    trains in this process; checkpoints, grids and the loss curve go to S3; a run
-                                   with checkpoints resumes from the newest one; past --max-minutes the run stops
+                                   with checkpoints resumes from the newest one; past --max-minutes the run pauses
                                    at its next step with a checkpoint (train again with the same --run to go on)
                   sample-grid      --run ID --out FILE.png [--count 16 --steps 50 --seed 0 --eta 0]
                                    samples from the run's newest checkpoint (EMA weights) with DDIM
@@ -123,27 +119,23 @@ public final class TrainerCli {
                                    publishes unet.onnx, samples.png and manifest.json to ddpm-models/NAME/VERSION/,
                                    then ModelPublished on Kafka
                   upload-dataset   --name NAME --path FOLDER|FILE   uploads into ddpm-datasets/NAME/ and announces it
-                  request-training --data NAME --preset ... (as train)  asks the trainer-service to train, via Kafka
+                  request-training --data NAME --preset ... (as train)  asks the trainer-service to train, via Kafka;
+                                   past --max-minutes the service ends the run at its next step and publishes it
                 PATH is a folder of PNG/JPEG images, a zip or tar(.gz) of one, IDX files (MNIST) or CIFAR .bin batches.
                 PRESET is one of %s.""".formatted(String.join(", ", UNetPresets.names()));
     }
 
     private static void train(Arguments a) {
-        double maxMinutes = a.decimal("max-minutes", 0);
-        if (!(maxMinutes >= 0) || Double.isInfinite(maxMinutes)) {
-            throw new Arguments.UsageException("train: --max-minutes must be 0 (no limit) or a number of minutes, was '"
-                    + a.string("max-minutes", "") + "'");
-        }
+        double maxMinutes = maxMinutes(a, "train");
         DjlEngine.configureOffline((int) a.number("threads", 0));
         Device device = DjlEngine.select(a.string("device", "auto"), (int) a.number("gpus", 0));
         RunPlan plan = plan(a, Path.of(a.required("data")).getFileName().toString());
         UNetConfig arch = plan.settings().architecture();
         InMemoryImageSet data = new DatasetReader(arch.imageChannels(), arch.imageSize()).read(Path.of(a.required("data")));
         System.out.printf("%d images (%d skipped) from %s%n", data.size(), data.skipped().size(), a.required("data"));
-        // Counted from here, after the data are read: the limit is on training, checkpoints and grids.
-        // (At most a century: a larger limit would overflow the nanosecond clock and stop at once.)
-        long deadline = System.nanoTime() + (long) Math.min(maxMinutes * 60e9, 100 * 365.25 * 24 * 3600e9);
-        BooleanSupplier pastLimit = () -> maxMinutes > 0 && System.nanoTime() - deadline > 0;
+        // A local run past its limit pauses (resumable with the same command) rather than finishing
+        // early as a requested run does: here the person can simply go on.
+        TimeLimit pastLimit = TimeLimit.minutes(maxMinutes);
         try (ArtifactStore store = new ArtifactStore(s3())) {
             store.ensureBuckets(Buckets.ALL);
             if (Boolean.parseBoolean(a.string("export", "false"))) {
@@ -310,13 +302,25 @@ public final class TrainerCli {
         }
     }
 
+    /** {@code --max-minutes}, checked before anything starts. */
+    private static double maxMinutes(Arguments a, String command) {
+        double maxMinutes = a.decimal("max-minutes", 0);
+        if (!(maxMinutes >= 0) || Double.isInfinite(maxMinutes)) {
+            throw new Arguments.UsageException(command + ": --max-minutes must be 0 (no limit) or a number of minutes, was '"
+                    + a.string("max-minutes", "") + "'");
+        }
+        return Math.min(maxMinutes, TrainingConfig.MAX_MINUTES);
+    }
+
     private static void requestTraining(Arguments a) {
+        double maxMinutes = maxMinutes(a, "request-training");
         RunPlan plan = plan(a, a.required("data"));
         TrainingSettings s = plan.settings();
         TrainingRequested request = new TrainingRequested(plan.runId(), plan.dataset(),
                 new TrainingConfig(plan.modelName(), a.string("preset", "tiny"), null, s.diffusion(), plan.totalSteps(),
                         s.batchSize(), s.learningRate(), s.warmupSteps(), (double) s.emaDecay(), s.seed(),
-                        plan.checkpointEvery(), s.decaySteps() > 0 ? "cosine" : "none", (double) s.snrGamma()), null, "cli");
+                        plan.checkpointEvery(), s.decaySteps() > 0 ? "cosine" : "none", (double) s.snrGamma(), maxMinutes),
+                null, "cli");
         try (EventPublisher publisher = new EventPublisher(kafka(), "/ddpm/cli")) {
             publisher.publishAndWait(CloudEvent.of("/ddpm/cli", request), Duration.ofSeconds(30));
         }

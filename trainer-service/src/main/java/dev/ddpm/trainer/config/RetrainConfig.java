@@ -55,4 +55,8 @@ public interface RetrainConfig {
     /** 0: the simple loss; 5: Min-SNR-5 weighting. */
     @WithDefault("0")
     double snrGamma();
+
+    /** 0: no limit; else the run ends after this many minutes of training and publishes what it has. */
+    @WithDefault("0")
+    double maxMinutes();
 }

@@ -63,6 +63,15 @@ public final class TrainingRun {
 
     /** Runs to the last step (or until {@code stop} says so, after a checkpoint); returns the final checkpoint. */
     public ObjectRef run(BooleanSupplier stop) {
+        return run(stop, () -> false);
+    }
+
+    /**
+     * Runs to the last step, pausing when {@code stop} says so (a checkpoint to resume from, nothing
+     * published) and finishing early when {@code finishNow} says so: then the step reached is the
+     * run's last, with its checkpoint, grid, loss curve, published model and TrainingCompleted.
+     */
+    public ObjectRef run(BooleanSupplier stop, BooleanSupplier finishNow) {
         long step = 0;
         try (DiffusionTrainer trainer = new DiffusionTrainer(plan.settings(), device)) {
             String resumeFrom = plan.resumeFrom() == null ? plan.runId() : plan.resumeFrom();
@@ -84,16 +93,23 @@ public final class TrainingRun {
             int checkpointsSaved = 0;
             if (step >= plan.totalSteps()) {
                 LOG.infof("run %s is already at step %d of %d: nothing to train", plan.runId(), step, plan.totalSteps());
-                return checkpoints.save(plan.runId(), trainer);
+                return checkpoints.save(plan.runId(), trainer, true);
             }
-            while (trainer.step() < plan.totalSteps()) {
+            boolean last = false;
+            while (!last) {
                 float loss = trainer.trainStep(data);
                 step = trainer.step();
                 windowSteps++;
                 if (Float.isFinite(loss)) {
                     smoothed = Double.isNaN(smoothed) ? loss : 0.98 * smoothed + 0.02 * loss;
                 }
-                if (step % plan.progressEvery() == 0 || step == plan.totalSteps()) {
+                last = step >= plan.totalSteps();
+                if (!last && finishNow.getAsBoolean()) {
+                    LOG.infof("run %s reached its time limit at step %d of %d: it ends here", plan.runId(), step,
+                            plan.totalSteps());
+                    last = true;
+                }
+                if (step % plan.progressEvery() == 0 || last) {
                     double seconds = (System.nanoTime() - windowStart) / 1e9;
                     double imagesPerSecond = windowSteps * plan.settings().batchSize() / Math.max(seconds, 1e-9);
                     double eta = (plan.totalSteps() - step) * plan.settings().batchSize() / Math.max(imagesPerSecond, 1e-9);
@@ -104,13 +120,12 @@ public final class TrainingRun {
                     windowStart = System.nanoTime();
                     windowSteps = 0;
                 }
-                boolean last = step == plan.totalSteps();
                 if (step % plan.gridEvery() == 0 || last) {
                     storeGrid(trainer, step);
                     storeLossPlot(history);
                 }
                 if (step % plan.checkpointEvery() == 0 || last || stop.getAsBoolean()) {
-                    checkpoint = checkpoints.save(plan.runId(), trainer);
+                    checkpoint = checkpoints.save(plan.runId(), trainer, last);
                     listener.checkpointSaved(step, checkpoint);
                     checkpointsSaved++;
                     if (!last && plan.exportEvery() > 0 && checkpointsSaved % plan.exportEvery() == 0) {

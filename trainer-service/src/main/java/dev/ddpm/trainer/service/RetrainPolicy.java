@@ -94,7 +94,7 @@ public class RetrainPolicy {
             TrainingRequested request = new TrainingRequested(runId, dataset, new TrainingConfig(model, config.preset(),
                     null, DiffusionConfig.ho2020(), steps, config.batchSize(), config.learningRate(), 0, null,
                     config.seed(), config.checkpointEvery(), config.learningRateDecay().name().toLowerCase(Locale.ROOT),
-                    config.snrGamma()), resumeFrom,
+                    config.snrGamma(), config.maxMinutes()), resumeFrom,
                     "dataset-update");
             publisher.publishAndWait(CloudEvent.of(publisher.source(), request), Duration.ofSeconds(30));
             store.putJson(Buckets.CHECKPOINTS, lastRunKey(model), new LastRun(runId));

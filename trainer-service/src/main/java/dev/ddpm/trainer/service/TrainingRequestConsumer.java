@@ -91,10 +91,8 @@ public class TrainingRequestConsumer extends BackgroundConsumer {
             LOG.infof("run %s: duplicate request %s ignored", request.runId(), received.event().id());
             return true;
         }
-        var latest = training.latestStep(request.runId());
-        if (latest.isPresent() && latest.getAsLong() >= request.config().steps()) {
-            LOG.infof("run %s already finished (checkpoint at step %d); request ignored", request.runId(),
-                    latest.getAsLong());
+        if (training.ended(request.runId(), request.config().steps())) {
+            LOG.infof("run %s has already ended (its newest checkpoint is its last); request ignored", request.runId());
             return true;
         }
         LOG.infof("run %s requested (%s): training %s on %s", request.runId(), received.coordinates(),

@@ -8,6 +8,7 @@ import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.train.DiffusionTrainer;
@@ -17,6 +18,7 @@ import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.model.UNetPresets;
 import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunPlan;
+import dev.ddpm.trainer.run.TimeLimit;
 import dev.ddpm.trainer.run.TrainingRun;
 import dev.ddpm.trainer.train.DjlEngine;
 import dev.ddpm.trainer.train.TrainingSettings;
@@ -26,7 +28,6 @@ import org.jboss.logging.Logger;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.function.BooleanSupplier;
 
 /** Turns a TrainingRequested into a run: plan, data, device, and the run itself, reported on Kafka. */
@@ -59,12 +60,13 @@ public class TrainingService {
                 config.progressEvery(), config.gridEvery(), request.resumeFrom(), config.export().everyCheckpoints());
     }
 
-    /** The step of the run's newest checkpoint, if it has one. */
-    public OptionalLong latestStep(String runId) {
+    /** Whether the run has ended: its newest checkpoint is its last step, or where its time limit ended it. */
+    public boolean ended(String runId, long steps) {
         try {
-            return OptionalLong.of(new CheckpointStore(store).latest(runId).step());
+            CheckpointManifest latest = new CheckpointStore(store).latest(runId);
+            return latest.ended() || latest.step() >= steps;
         } catch (StorageException | InvalidPayloadException e) {
-            return OptionalLong.empty();
+            return false;
         }
     }
 
@@ -92,8 +94,10 @@ public class TrainingService {
             return;
         }
         try {
+            // Counted from here, after the data set is fetched: the limit is on training.
+            TimeLimit limit = TimeLimit.minutes(request.config().maxMinutes());
             new TrainingRun(plan, data, device(), store, listener,
-                    config.export().onCompletion() ? modelPublisher() : null).run(stop);
+                    config.export().onCompletion() ? modelPublisher() : null).run(stop, limit);
         } catch (RuntimeException e) {
             // TrainingRun has reported it as TrainingFailed; the consumer moves on to the next request.
         }

@@ -52,10 +52,10 @@ class TimeLimitIT {
                     .isInstanceOf(Arguments.UsageException.class)
                     .hasMessage("train: --max-minutes must be 0 (no limit) or a number of minutes, was '" + limit + "'");
         }
-        // Only a local run keeps a wall clock: a training request does not take the option.
-        assertThatThrownBy(() -> TrainerCli.run(new String[] {"request-training", "--data", "d", "--max-minutes", "5"}))
+        // A training request is checked the same way, before anything is sent.
+        assertThatThrownBy(() -> TrainerCli.run(new String[] {"request-training", "--data", "d", "--max-minutes", "-5"}))
                 .isInstanceOf(Arguments.UsageException.class)
-                .hasMessageContaining("unknown option --max-minutes");
+                .hasMessage("request-training: --max-minutes must be 0 (no limit) or a number of minutes, was '-5'");
     }
 
     private static String[] concat(String[] head, String... tail) {

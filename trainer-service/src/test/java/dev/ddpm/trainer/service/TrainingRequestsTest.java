@@ -74,7 +74,7 @@ class TrainingRequestsTest {
         String run = "run-" + suffix;
         CloudEvent<TrainingRequested> request = CloudEvent.of("/test", new TrainingRequested(run, dataset,
                 new TrainingConfig("patterns-" + suffix, "tiny", null, DiffusionConfig.ho2020(), 20, 8, 1e-3, 0, 0.99,
-                        1L, 10, "cosine", 5.0), null, "test"));
+                        1L, 10, "cosine", 5.0, null), null, "test"));
         var settings = trainings.plan(request.data()).settings();
         assertThat(settings.decaySteps()).as("cosine decay over the run's steps").isEqualTo(20);
         assertThat(settings.snrGamma()).as("Min-SNR weighting requested").isEqualTo(5f);
@@ -147,6 +147,39 @@ class TrainingRequestsTest {
         Thread.sleep(2000);
         assertThat(collect(run, e -> false, Duration.ofSeconds(3)))
                 .as("the duplicate request started nothing")
+                .filteredOn(TrainingStarted.class::isInstance).hasSize(1);
+    }
+
+    @Test
+    void aTimeBoxedRequestEndsAtItsLimitPublishesAndARedeliveryStartsNothing() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String dataset = "boxed-" + suffix;
+        SyntheticPatterns patterns = new SyntheticPatterns(16, 2, 2, 2, 2);
+        for (int i = 0; i < patterns.size(); i++) {
+            store.put(Buckets.DATASETS, dataset + "/img-" + i + ".png", ImageEncoding.png(patterns.image(i), 1, 16),
+                    "image/png");
+        }
+        String run = "boxed-run-" + suffix;
+        // 6 ms of training: over after the first step, far from the 100,000 asked for.
+        TrainingRequested requested = new TrainingRequested(run, dataset, new TrainingConfig(dataset, "tiny", null,
+                DiffusionConfig.ho2020(), 100_000, 4, 1e-3, 0, 0.99, 1L, 50_000, "cosine", 0.0, 0.0001), null, "test");
+        publisher.publishAndWait(CloudEvent.of("/test", requested), Duration.ofSeconds(30));
+
+        List<EventData> events = collect(run, e -> e instanceof TrainingCompleted || e instanceof TrainingFailed,
+                Duration.ofSeconds(120));
+        TrainingCompleted done = (TrainingCompleted) events.get(events.size() - 1);
+        assertThat(done.finalStep()).isBetween(1L, 99_999L);
+        assertThat(done.modelVersion()).endsWith("-s" + done.finalStep());
+        assertThat(events).filteredOn(CheckpointSaved.class::isInstance)
+                .extracting(e -> ((CheckpointSaved) e).step()).containsExactly(done.finalStep());
+        assertThat(store.exists(Buckets.CHECKPOINTS, run + "/samples/step-" + done.finalStep() + ".png")).isTrue();
+        assertThat(awaitPublished(dataset, done.modelVersion()).name()).isEqualTo(dataset);
+
+        // The same request as a new event (a producer's retry, a replay): the run has ended, nothing starts.
+        publisher.publishAndWait(CloudEvent.of("/test", requested), Duration.ofSeconds(30));
+        Thread.sleep(5000);
+        assertThat(collect(run, e -> false, Duration.ofSeconds(3)))
+                .as("the redelivered request started nothing")
                 .filteredOn(TrainingStarted.class::isInstance).hasSize(1);
     }
 
