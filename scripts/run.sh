@@ -2,11 +2,11 @@
 # The platform's main job on one machine: bring up the stack, train the MNIST recipe through the
 # gateway for a fixed time (the trainer publishes the model, the sampler loads it), then print the
 # page's URL and a curl line that samples from the model.
-#   scripts/run.sh [--minutes 30] [--preset mnist-28] [--batch 64] [--lr 1e-3] [--snr-gamma 5]
+#   scripts/run.sh [--minutes 30] [--preset mnist-28] [--batch 64] [--lr 2e-3] [--snr-gamma 5]
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
-MINUTES=30 PRESET=mnist-28 BATCH=64 LR=1e-3 SNR_GAMMA=5
+MINUTES=30 PRESET=mnist-28 BATCH=64 LR=2e-3 SNR_GAMMA=5
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --minutes) MINUTES="$2"; shift 2 ;;
@@ -14,7 +14,7 @@ while [[ $# -gt 0 ]]; do
     --batch) BATCH="$2"; shift 2 ;;
     --lr) LR="$2"; shift 2 ;;
     --snr-gamma) SNR_GAMMA="$2"; shift 2 ;;
-    *) echo "usage: scripts/run.sh [--minutes 30] [--preset mnist-28] [--batch 64] [--lr 1e-3] [--snr-gamma 5]" >&2; exit 2 ;;
+    *) echo "usage: scripts/run.sh [--minutes 30] [--preset mnist-28] [--batch 64] [--lr 2e-3] [--snr-gamma 5]" >&2; exit 2 ;;
   esac
 done
 # Steps that fit the time box, from the images/s measured in real runs on a 2-core CPU
