@@ -43,8 +43,4 @@ public final class TimeLimit implements BooleanSupplier {
     public boolean getAsBoolean() {
         return reached();
     }
-
-    public double minutes() {
-        return minutes;
-    }
 }
