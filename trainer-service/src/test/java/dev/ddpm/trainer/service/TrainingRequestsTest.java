@@ -64,11 +64,7 @@ class TrainingRequestsTest {
     void aRequestTrainsCheckpointsAndReportsThenDuplicatesAndGarbageAreSkipped() throws Exception {
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         String dataset = "patterns-" + suffix;
-        SyntheticPatterns patterns = new SyntheticPatterns(16, 2, 2, 2, 2);
-        for (int i = 0; i < patterns.size(); i++) {
-            store.put(Buckets.DATASETS, dataset + "/img-" + i + ".png", ImageEncoding.png(patterns.image(i), 1, 16),
-                    "image/png");
-        }
+        uploadPatterns(dataset);
         store.put(Buckets.DATASETS, dataset + "/broken.png", new byte[]{1, 2, 3}, "image/png");
 
         String run = "run-" + suffix;
@@ -154,11 +150,7 @@ class TrainingRequestsTest {
     void aTimeBoxedRequestEndsAtItsLimitPublishesAndARedeliveryStartsNothing() throws Exception {
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         String dataset = "boxed-" + suffix;
-        SyntheticPatterns patterns = new SyntheticPatterns(16, 2, 2, 2, 2);
-        for (int i = 0; i < patterns.size(); i++) {
-            store.put(Buckets.DATASETS, dataset + "/img-" + i + ".png", ImageEncoding.png(patterns.image(i), 1, 16),
-                    "image/png");
-        }
+        uploadPatterns(dataset);
         String run = "boxed-run-" + suffix;
         // 6 ms of training: over after the first step, far from the 100,000 asked for.
         TrainingRequested requested = new TrainingRequested(run, dataset, new TrainingConfig(dataset, "tiny", null,
@@ -181,6 +173,15 @@ class TrainingRequestsTest {
         assertThat(collect(run, e -> false, Duration.ofSeconds(3)))
                 .as("the redelivered request started nothing")
                 .filteredOn(TrainingStarted.class::isInstance).hasSize(1);
+    }
+
+    /** A small data set of 16x16 synthetic patterns as PNGs in the real S3 server. */
+    private void uploadPatterns(String dataset) {
+        SyntheticPatterns patterns = new SyntheticPatterns(16, 2, 2, 2, 2);
+        for (int i = 0; i < patterns.size(); i++) {
+            store.put(Buckets.DATASETS, dataset + "/img-" + i + ".png", ImageEncoding.png(patterns.image(i), 1, 16),
+                    "image/png");
+        }
     }
 
     /** The ModelPublished of {@code name} at {@code version}, read from the compacted models topic. */
