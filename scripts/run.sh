@@ -19,8 +19,8 @@ while [[ $# -gt 0 ]]; do
 done
 # Steps that fit the time box, from the images/s measured in real runs on a 2-core CPU
 # (docs/mnist.md): about 180 for mnist-28 (190 in run 8, the trainer alone), 125 for mnist-slim, 60 for mnist-fast, 36 for mnist-lite and mnist.
-# The learning-rate schedule spans these steps; maxMinutes ends the run at the time box whatever
-# the machine's speed that day (a slower machine ends a little before the schedule's end).
+# maxMinutes ends the run at the time box whatever the machine's speed that day, with the cosine
+# decay fitted to the steps it reaches; the step count is only an upper bound then.
 case "$PRESET" in mnist-28) RATE=180 ;; mnist-slim) RATE=125 ;; mnist-fast) RATE=60 ;; tiny) RATE=300 ;; *) RATE=36 ;; esac
 STEPS=$(( MINUTES * 60 * RATE / BATCH ))
 ((STEPS >= 1)) || STEPS=1

@@ -5,6 +5,7 @@ import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** The gateway's settings (prefix {@code gateway}); see docs/configuration.md. */
@@ -57,5 +58,11 @@ public interface GatewayConfig {
         String sha256();
 
         Set<String> scopes();
+
+        /** This key's own request rate, instead of {@code gateway.auth.rate-per-second} (a quota per client). */
+        Optional<Double> ratePerSecond();
+
+        /** This key's own burst, instead of {@code gateway.auth.burst}. */
+        Optional<Integer> burst();
     }
 }

@@ -16,6 +16,10 @@ import java.time.Instant;
  * @param skippedSteps     updates dropped for non-finite loss so far
  * @param ended            whether the run ended here: its last step, or the step where its time limit
  *                         ended it (a redelivered request then starts nothing)
+ * @param decayEnd         where a time-boxed run fitted its learning-rate decay to end, when earlier
+ *                         than its settings' (null: the settings'); a resume of the run keeps it
+ * @param trainingSeconds  wall-clock seconds the run has trained so far, over all its attempts (0 when
+ *                         not recorded); a resumed time box counts them as spent
  */
 public record CheckpointManifest(
         String runId,
@@ -29,7 +33,9 @@ public record CheckpointManifest(
         ObjectRef weights,
         ObjectRef emaWeights,
         ObjectRef optimizerState,
-        @OptionalField Boolean ended) {
+        @OptionalField Boolean ended,
+        @OptionalField Long decayEnd,
+        @OptionalField Double trainingSeconds) {
 
     public CheckpointManifest {
         Require.safeName(runId, "runId");
@@ -41,5 +47,10 @@ public record CheckpointManifest(
         Require.nonNull(emaWeights, "emaWeights");
         Require.nonNull(optimizerState, "optimizerState");
         ended = ended != null && ended;
+        if (decayEnd != null) {
+            Require.atLeast(decayEnd, 1, "decayEnd");
+        }
+        trainingSeconds = trainingSeconds == null ? 0.0
+                : Require.inRange(trainingSeconds, 0, Double.MAX_VALUE, "trainingSeconds");
     }
 }

@@ -79,11 +79,16 @@ public final class CheckpointStore {
 
     /** Saves the trainer's complete state; returns the reference of the step's checkpoint.json. */
     public ObjectRef save(String runId, DiffusionTrainer trainer) {
-        return save(runId, trainer, false);
+        return save(runId, trainer, false, 0);
     }
 
-    /** As {@link #save(String, DiffusionTrainer)}, marking whether the run ended at this step. */
-    public ObjectRef save(String runId, DiffusionTrainer trainer, boolean ended) {
+    /**
+     * As {@link #save(String, DiffusionTrainer)}, marking whether the run ended at this step and how
+     * long it has trained so far (all attempts).
+     */
+    public ObjectRef save(String runId, DiffusionTrainer trainer, boolean ended, double trainingSeconds) {
+        // Only a decay end a time box moved is recorded: a resume that plans more steps gets its own.
+        Long fittedDecayEnd = trainer.decayEnd() < trainer.settings().decaySteps() ? trainer.decayEnd() : null;
         long step = trainer.step();
         String prefix = runId + "/step-" + step + "/";
         Map<String, NDArray> weights = new LinkedHashMap<>();
@@ -98,7 +103,8 @@ public final class CheckpointStore {
         ObjectRef manifest = store.writeThenPoint(Buckets.CHECKPOINTS, data, prefix + "checkpoint.json",
                 refs -> new CheckpointManifest(runId, step, Instant.now(), trainer.settings().architecture(),
                         trainer.settings().diffusion(), trainer.settings().seed(), trainer.optimizer().updates(),
-                        trainer.skippedSteps(), refs.get(0), refs.get(1), refs.get(2), ended));
+                        trainer.skippedSteps(), refs.get(0), refs.get(1), refs.get(2), ended, fittedDecayEnd,
+                        trainingSeconds));
         store.putJson(Buckets.CHECKPOINTS, latestKey(runId), manifest);
         return manifest;
     }

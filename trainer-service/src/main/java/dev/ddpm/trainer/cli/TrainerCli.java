@@ -61,7 +61,7 @@ public final class TrainerCli {
 
     private static final Set<String> TRAIN_OPTIONS = Set.of("data", "preset", "steps", "batch", "lr", "warmup", "ema",
             "seed", "schedule", "prediction", "run", "model", "checkpoint-every", "grid-every", "progress-every",
-            "device", "gpus", "threads", "flip", "lr-decay", "export", "snr-gamma", "max-minutes");
+            "device", "gpus", "threads", "flip", "lr-decay", "export", "snr-gamma", "max-minutes", "time-box");
 
     private TrainerCli() {
     }
@@ -103,10 +103,12 @@ public final class TrainerCli {
                                    --snr-gamma 0 (off; 5 = Min-SNR-5 loss weighting) --run ID
                                    --model NAME --checkpoint-every 1000 --grid-every 1000 --progress-every 50
                                    --device auto|cpu|gpu --gpus 0 (all GPUs, data-parallel) --threads 0 --flip false --export false
-                                   --max-minutes 0 (no limit)]
+                                   --max-minutes 0 (no limit) --time-box 0 (none)]
                                    trains in this process; checkpoints, grids and the loss curve go to S3; a run
                                    with checkpoints resumes from the newest one; past --max-minutes the run pauses
-                                   at its next step with a checkpoint (train again with the same --run to go on)
+                                   at its next step with a checkpoint (train again with the same --run to go on);
+                                   past --time-box minutes of training (all attempts) the run ends there instead,
+                                   its cosine decay fitted to the steps the machine reaches
                   sample-grid      --run ID --out FILE.png [--count 16 --steps 50 --seed 0 --eta 0]
                                    samples from the run's newest checkpoint (EMA weights) with DDIM
                   evaluate         --run ID --mnist DIR [--samples 1000 --steps 50 --sampler ddim|ddpm --weights ema|trained
@@ -121,32 +123,44 @@ public final class TrainerCli {
                   upload-dataset   --name NAME --path FOLDER|FILE   uploads into ddpm-datasets/NAME/ and announces it
                   request-training --data NAME --preset ... (as train)  asks the trainer-service to train, via Kafka;
                                    past --max-minutes the service ends the run at its next step and publishes it
+                                   (as train's --time-box: the cosine decay fitted to the steps it reaches)
                 PATH is a folder of PNG/JPEG images, a zip or tar(.gz) of one, IDX files (MNIST) or CIFAR .bin batches.
                 PRESET is one of %s.""".formatted(String.join(", ", UNetPresets.names()));
     }
 
     private static void train(Arguments a) {
-        double maxMinutes = maxMinutes(a, "train");
+        double maxMinutes = minutes(a, "train", "max-minutes");
+        double timeBox = minutes(a, "train", "time-box");
+        if (maxMinutes > 0 && timeBox > 0) {
+            throw new Arguments.UsageException("train: --max-minutes (pause) and --time-box (end there) exclude each other");
+        }
         DjlEngine.configureOffline((int) a.number("threads", 0));
         Device device = DjlEngine.select(a.string("device", "auto"), (int) a.number("gpus", 0));
         RunPlan plan = plan(a, Path.of(a.required("data")).getFileName().toString());
         UNetConfig arch = plan.settings().architecture();
         InMemoryImageSet data = new DatasetReader(arch.imageChannels(), arch.imageSize()).read(Path.of(a.required("data")));
         System.out.printf("%d images (%d skipped) from %s%n", data.size(), data.skipped().size(), a.required("data"));
-        // A local run past its limit pauses (resumable with the same command) rather than finishing
-        // early as a requested run does: here the person can simply go on.
+        // --max-minutes pauses (resumable with the same command): here the person can simply go on.
+        // --time-box ends the run as a requested run's maxMinutes does.
         TimeLimit pastLimit = TimeLimit.minutes(maxMinutes);
+        TimeLimit box = TimeLimit.minutes(timeBox);
         try (ArtifactStore store = new ArtifactStore(s3())) {
             store.ensureBuckets(Buckets.ALL);
             if (Boolean.parseBoolean(a.string("export", "false"))) {
                 try (EventPublisher events = new EventPublisher(kafka(), "/ddpm/cli")) {
-                    new TrainingRun(plan, data, device, store, RunListener.NONE, publisher(store, events)).run(pastLimit);
+                    new TrainingRun(plan, data, device, store, RunListener.NONE, publisher(store, events))
+                            .run(pastLimit, box);
                 }
             } else {
-                new TrainingRun(plan, data, device, store, RunListener.NONE, null).run(pastLimit);
+                new TrainingRun(plan, data, device, store, RunListener.NONE, null).run(pastLimit, box);
             }
-            long reached = new CheckpointStore(store).latest(plan.runId()).step();
-            if (reached < plan.totalSteps()) {
+            CheckpointManifest latest = new CheckpointStore(store).latest(plan.runId());
+            long reached = latest.step();
+            if (reached < plan.totalSteps() && latest.ended()) {
+                System.out.printf("run %s ended at its %s-minute time box at step %d of %d (%.1f minutes trained); "
+                        + "checkpoints, grids and loss.png under %s/%s/%n", plan.runId(), a.string("time-box", ""),
+                        reached, plan.totalSteps(), latest.trainingSeconds() / 60, Buckets.CHECKPOINTS, plan.runId());
+            } else if (reached < plan.totalSteps()) {
                 System.out.printf("run %s stopped at its %s-minute limit at step %d of %d (checkpoint saved); "
                         + "train again with --run %s to go on%n", plan.runId(), a.string("max-minutes", ""), reached,
                         plan.totalSteps(), plan.runId());
@@ -302,18 +316,22 @@ public final class TrainerCli {
         }
     }
 
-    /** {@code --max-minutes}, checked before anything starts. */
-    private static double maxMinutes(Arguments a, String command) {
-        double maxMinutes = a.decimal("max-minutes", 0);
-        if (!(maxMinutes >= 0) || Double.isInfinite(maxMinutes)) {
-            throw new Arguments.UsageException(command + ": --max-minutes must be 0 (no limit) or a number of minutes, was '"
-                    + a.string("max-minutes", "") + "'");
+    /** {@code --max-minutes} or {@code --time-box}, checked before anything starts. */
+    private static double minutes(Arguments a, String command, String option) {
+        double minutes = a.decimal(option, 0);
+        if (!(minutes >= 0) || Double.isInfinite(minutes)) {
+            throw new Arguments.UsageException(command + ": --" + option + " must be 0 (no limit) or a number of minutes, was '"
+                    + a.string(option, "") + "'");
         }
-        return Math.min(maxMinutes, TrainingConfig.MAX_MINUTES);
+        return Math.min(minutes, TrainingConfig.MAX_MINUTES);
     }
 
     private static void requestTraining(Arguments a) {
-        double maxMinutes = maxMinutes(a, "request-training");
+        double maxMinutes = minutes(a, "request-training", "max-minutes");
+        if (minutes(a, "request-training", "time-box") > 0) {
+            throw new Arguments.UsageException("request-training: a requested run's time box is --max-minutes (the service "
+                    + "ends the run there, its decay fitted); --time-box is train's");
+        }
         RunPlan plan = plan(a, a.required("data"));
         TrainingSettings s = plan.settings();
         TrainingRequested request = new TrainingRequested(plan.runId(), plan.dataset(),

@@ -11,6 +11,9 @@ import java.util.function.LongSupplier;
  */
 public final class TimeLimit implements BooleanSupplier {
 
+    /** No limit. */
+    public static final TimeLimit NONE = new TimeLimit(0, System::nanoTime);
+
     private final double minutes;
     private final long deadline;
     private final LongSupplier nanoClock;
@@ -25,6 +28,12 @@ public final class TimeLimit implements BooleanSupplier {
         this.deadline = nanoClock.getAsLong() + (long) (Math.min(minutes, TrainingConfig.MAX_MINUTES) * 60e9);
     }
 
+    private TimeLimit(double minutes, LongSupplier nanoClock, long deadline) {
+        this.minutes = minutes;
+        this.nanoClock = nanoClock;
+        this.deadline = deadline;
+    }
+
     /** A limit of {@code minutes} from now; 0 means none. */
     public static TimeLimit minutes(double minutes) {
         return new TimeLimit(minutes, System::nanoTime);
@@ -34,9 +43,35 @@ public final class TimeLimit implements BooleanSupplier {
         return new TimeLimit(minutes, nanoClock);
     }
 
+    /** Whether there is a limit at all. */
+    public boolean isSet() {
+        return minutes > 0;
+    }
+
     /** Whether the limit has passed (never, for no limit). */
     public boolean reached() {
-        return minutes > 0 && nanoClock.getAsLong() - deadline > 0;
+        return isSet() && nanoClock.getAsLong() - deadline > 0;
+    }
+
+    /** Seconds until the limit (at most 0 once it has passed); infinite for no limit. */
+    public double secondsLeft() {
+        return isSet() ? (deadline - nanoClock.getAsLong()) / 1e9 : Double.POSITIVE_INFINITY;
+    }
+
+    /**
+     * The same limit with {@code seconds} of it already used, by an earlier attempt of a resumed run:
+     * a run's time box holds across restarts instead of starting afresh with each one.
+     */
+    public TimeLimit afterSpending(double seconds) {
+        if (!(seconds >= 0) || Double.isInfinite(seconds)) {
+            throw new IllegalArgumentException("seconds spent must be a number >= 0, was " + seconds);
+        }
+        if (!isSet()) {
+            return this;
+        }
+        // Capped at the limit itself, so the subtraction cannot overflow.
+        long spent = (long) (Math.min(seconds, Math.min(minutes, TrainingConfig.MAX_MINUTES) * 60) * 1e9);
+        return new TimeLimit(minutes, nanoClock, deadline - spent);
     }
 
     @Override

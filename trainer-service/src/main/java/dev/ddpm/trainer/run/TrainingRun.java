@@ -63,19 +63,28 @@ public final class TrainingRun {
 
     /** Runs to the last step (or until {@code stop} says so, after a checkpoint); returns the final checkpoint. */
     public ObjectRef run(BooleanSupplier stop) {
-        return run(stop, () -> false);
+        return run(stop, TimeLimit.NONE);
     }
 
     /**
      * Runs to the last step, pausing when {@code stop} says so (a checkpoint to resume from, nothing
-     * published) and finishing early when {@code finishNow} says so: then the step reached is the
-     * run's last, with its checkpoint, grid, loss curve, published model and TrainingCompleted.
+     * published) and finishing early at its time box: then the step reached is the run's last, with
+     * its checkpoint, grid, loss curve, published model and TrainingCompleted. A time-boxed run with
+     * cosine decay fits the decay to the steps it will reach ({@link TimeBoxedDecay}), and a resumed
+     * one counts the minutes its earlier attempts trained as spent.
      */
-    public ObjectRef run(BooleanSupplier stop, BooleanSupplier finishNow) {
+    public ObjectRef run(BooleanSupplier stop, TimeLimit timeBox) {
         long step = 0;
+        // The attempt's clock starts with the time box's, before the network is built and restored.
+        long attemptStart = System.nanoTime();
         try (DiffusionTrainer trainer = new DiffusionTrainer(plan.settings(), device)) {
             String resumeFrom = plan.resumeFrom() == null ? plan.runId() : plan.resumeFrom();
             Optional<CheckpointManifest> resumed = checkpoints.resume(resumeFrom, trainer);
+            // A fine-tune starts its own clock and schedule; a resume of this run goes on with its own.
+            Optional<CheckpointManifest> earlierAttempt = resumed.filter(m -> m.runId().equals(plan.runId()));
+            double secondsBefore = earlierAttempt.map(CheckpointManifest::trainingSeconds).orElse(0.0);
+            earlierAttempt.map(CheckpointManifest::decayEnd).ifPresent(trainer::fitDecayEnd);
+            TimeLimit limit = timeBox.afterSpending(secondsBefore);
             step = trainer.step();
             long parameters = trainer.unet().parameterCount();
             TrainingSettings s = plan.settings();
@@ -91,10 +100,13 @@ public final class TrainingRun {
             long windowSteps = 0;
             ObjectRef checkpoint = null;
             int checkpointsSaved = 0;
-            if (step >= plan.totalSteps()) {
-                LOG.infof("run %s is already at step %d of %d: nothing to train", plan.runId(), step, plan.totalSteps());
-                return checkpoints.save(plan.runId(), trainer, true);
+            if (step >= plan.totalSteps() || limit.reached()) {
+                LOG.infof("run %s is already at step %d of %d%s: nothing to train", plan.runId(), step,
+                        plan.totalSteps(), limit.reached() ? " and past its time box" : "");
+                return checkpoints.save(plan.runId(), trainer, true, secondsBefore);
             }
+            long attemptFirstStep = step;
+            long loggedDecayEnd = trainer.decayEnd();
             boolean last = false;
             while (!last) {
                 float loss = trainer.trainStep(data);
@@ -104,11 +116,12 @@ public final class TrainingRun {
                     smoothed = Double.isNaN(smoothed) ? loss : 0.98 * smoothed + 0.02 * loss;
                 }
                 last = step >= plan.totalSteps();
-                if (!last && finishNow.getAsBoolean()) {
+                if (!last && limit.reached()) {
                     LOG.infof("run %s reached its time limit at step %d of %d: it ends here", plan.runId(), step,
                             plan.totalSteps());
                     last = true;
                 }
+                double trainingSeconds = secondsBefore + (System.nanoTime() - attemptStart) / 1e9;
                 if (step % plan.progressEvery() == 0 || last) {
                     double seconds = (System.nanoTime() - windowStart) / 1e9;
                     double imagesPerSecond = windowSteps * plan.settings().batchSize() / Math.max(seconds, 1e-9);
@@ -119,13 +132,17 @@ public final class TrainingRun {
                     history.add(new LossPlot.Point(step, smoothed));
                     windowStart = System.nanoTime();
                     windowSteps = 0;
+                    if (limit.isSet() && s.decaySteps() > 0 && !last) {
+                        loggedDecayEnd = fitDecay(trainer, step - attemptFirstStep,
+                                trainingSeconds - secondsBefore, limit.secondsLeft(), loggedDecayEnd);
+                    }
                 }
                 if (step % plan.gridEvery() == 0 || last) {
                     storeGrid(trainer, step);
                     storeLossPlot(history);
                 }
                 if (step % plan.checkpointEvery() == 0 || last || stop.getAsBoolean()) {
-                    checkpoint = checkpoints.save(plan.runId(), trainer, last);
+                    checkpoint = checkpoints.save(plan.runId(), trainer, last, trainingSeconds);
                     listener.checkpointSaved(step, checkpoint);
                     checkpointsSaved++;
                     if (!last && plan.exportEvery() > 0 && checkpointsSaved % plan.exportEvery() == 0) {
@@ -146,6 +163,23 @@ public final class TrainingRun {
             listener.failed(step, e.getClass().getSimpleName() + ": " + e.getMessage());
             throw e;
         }
+    }
+
+    /** Refits the decay's end to the time box; returns the end last logged (logged when it moved 2 %). */
+    private long fitDecay(DiffusionTrainer trainer, long stepsThisAttempt, double secondsThisAttempt, double secondsLeft,
+                          long loggedDecayEnd) {
+        long projected = TimeBoxedDecay.projectedLastStep(trainer.step(), stepsThisAttempt, secondsThisAttempt,
+                secondsLeft);
+        if (projected < 0) {
+            return loggedDecayEnd;
+        }
+        trainer.fitDecayEnd(projected);
+        if (Math.abs(trainer.decayEnd() - loggedDecayEnd) < 0.02 * loggedDecayEnd) {
+            return loggedDecayEnd;
+        }
+        LOG.infof("run %s: learning-rate decay fitted to the time box, floor at step %d (planned %d; %.0f s left)",
+                plan.runId(), trainer.decayEnd(), plan.settings().decaySteps(), secondsLeft);
+        return trainer.decayEnd();
     }
 
     /** The version published from the trainer's current weights, or null without a publisher. */

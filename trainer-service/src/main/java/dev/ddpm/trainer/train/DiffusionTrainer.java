@@ -61,10 +61,13 @@ public final class DiffusionTrainer implements AutoCloseable {
     private long step;
     private long skippedSteps;
     private int skippedInARow;
+    /** Where the cosine decay reaches its floor: the settings' step, or earlier for a time-boxed run. */
+    private long decayEnd;
 
     /** @param device one device, or a {@link Device.MultiDevice} to train data-parallel on all of its devices */
     public DiffusionTrainer(TrainingSettings settings, Device device) {
         this.settings = settings;
+        this.decayEnd = settings.decaySteps();
         this.devices = List.copyOf(device.getDevices());
         this.manager = NDManager.newBaseManager(devices.get(0));
         Engine.getEngine("PyTorch").setRandomSeed((int) settings.seed());
@@ -125,6 +128,22 @@ public final class DiffusionTrainer implements AutoCloseable {
         return settings;
     }
 
+    /** The update at which the learning rate reaches its floor (0 without decay). */
+    public long decayEnd() {
+        return decayEnd;
+    }
+
+    /**
+     * Moves the end of the cosine decay to update {@code end}, never past the settings' own end nor
+     * before the next update (no effect without decay): a time-boxed run fits the decay to the steps
+     * it can reach, so it ends annealed instead of cut off mid-schedule.
+     */
+    public void fitDecayEnd(long end) {
+        if (settings.decaySteps() > 0) {
+            decayEnd = Math.max(step + 1, Math.min(end, settings.decaySteps()));
+        }
+    }
+
     /** One optimisation step on a batch drawn from {@code data}; returns the batch loss. */
     public float trainStep(ImageSet data) {
         long k = step + 1;
@@ -178,7 +197,7 @@ public final class DiffusionTrainer implements AutoCloseable {
             }
             double gradientNorm = clipGradients(settings.gradientClip());
             if (Float.isFinite(lossValue) && Double.isFinite(gradientNorm)) {
-                optimizer.update(parameters, settings.learningRateAt(k));
+                optimizer.update(parameters, settings.learningRateAt(k, decayEnd));
                 zeroGradients();
                 skippedInARow = 0;
             } else {

@@ -60,13 +60,22 @@ public record TrainingSettings(
 
     /** Learning rate of update number {@code step} (1-based): linear warm-up, then constant or cosine decay. */
     public float learningRateAt(long step) {
+        return learningRateAt(step, decaySteps);
+    }
+
+    /**
+     * As {@link #learningRateAt(long)} with the cosine reaching its floor at update {@code decayEnd}
+     * instead of {@link #decaySteps()}: a time-boxed run fits its decay to the steps the machine reaches.
+     */
+    public float learningRateAt(long step, long decayEnd) {
         if (warmupSteps > 0 && step < warmupSteps) {
             return learningRate * step / warmupSteps;
         }
         if (decaySteps <= warmupSteps) {
             return learningRate;
         }
-        double progress = Math.min(1.0, (double) (step - warmupSteps) / (decaySteps - warmupSteps));
+        long end = Math.max(decayEnd, warmupSteps + 1L); // the decay starts where the warm-up ends
+        double progress = Math.min(1.0, (double) (step - warmupSteps) / (end - warmupSteps));
         double floor = 0.1;
         return (float) (learningRate * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * progress))));
     }

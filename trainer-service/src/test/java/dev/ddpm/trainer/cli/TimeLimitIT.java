@@ -3,6 +3,7 @@ package dev.ddpm.trainer.cli;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,8 +21,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@code train --max-minutes}: past the limit the run stops at its next step with a checkpoint in the
- * real S3 server, and the same command continues it to the end; a limit that is not a number of
- * minutes is refused before anything starts.
+ * real S3 server, and the same command continues it to the end. {@code train --time-box}: the run ends
+ * there, its decay fitted, and stays ended. A limit that is not a number of minutes is refused before
+ * anything starts.
  */
 class TimeLimitIT {
 
@@ -46,12 +48,51 @@ class TimeLimitIT {
     }
 
     @Test
+    void aTimeBoxEndsTheRunAnnealedAndHoldsAcrossAResume(@TempDir Path dir) throws IOException {
+        Path data = Files.write(dir.resolve("train-images-idx3-ubyte"), idx(16, 16));
+        String run = "time-box-" + UUID.randomUUID().toString().substring(0, 8);
+        // Planned far beyond what 6 seconds reach, with cosine decay: the box ends it.
+        String[] command = {"train", "--data", data.toString(), "--preset", "tiny", "--steps", "1000000", "--batch", "4",
+                "--lr-decay", "cosine", "--warmup", "5", "--run", run, "--checkpoint-every", "100000",
+                "--grid-every", "100000", "--progress-every", "10", "--threads", "1", "--device", "cpu",
+                "--time-box", "0.1"};
+
+        TrainerCli.run(command);
+        try (ArtifactStore store = new ArtifactStore(s3())) {
+            CheckpointManifest ended = new CheckpointStore(store).latest(run);
+            assertThat(ended.ended()).isTrue();
+            assertThat(ended.step()).isBetween(10L, 999_999L);
+            assertThat(ended.trainingSeconds()).as("about the box's 6 s").isBetween(5.0, 60.0);
+            // The decay was fitted to the steps reached, not left to end at step 1,000,000: the
+            // projection from the rate so far lands near the step the box actually ended at.
+            assertThat(ended.decayEnd()).as("fitted decay end").isNotNull()
+                    .isBetween(ended.step() / 3, ended.step() * 3);
+
+            // The same command again: the box is spent (its seconds are in the checkpoint), nothing trains.
+            TrainerCli.run(command);
+            CheckpointManifest again = new CheckpointStore(store).latest(run);
+            assertThat(again.step()).isEqualTo(ended.step());
+            assertThat(again.ended()).isTrue();
+        }
+    }
+
+    @Test
     void aLimitThatIsNotANumberOfMinutesIsAUsageError() {
         for (String limit : new String[] {"-1", "NaN", "Infinity"}) {
             assertThatThrownBy(() -> TrainerCli.run(new String[] {"train", "--data", "/nowhere", "--max-minutes", limit}))
                     .isInstanceOf(Arguments.UsageException.class)
                     .hasMessage("train: --max-minutes must be 0 (no limit) or a number of minutes, was '" + limit + "'");
         }
+        assertThatThrownBy(() -> TrainerCli.run(new String[] {"train", "--data", "/nowhere", "--time-box", "-2"}))
+                .isInstanceOf(Arguments.UsageException.class)
+                .hasMessage("train: --time-box must be 0 (no limit) or a number of minutes, was '-2'");
+        assertThatThrownBy(() -> TrainerCli.run(new String[] {"train", "--data", "/nowhere", "--time-box", "5",
+                "--max-minutes", "5"}))
+                .isInstanceOf(Arguments.UsageException.class)
+                .hasMessage("train: --max-minutes (pause) and --time-box (end there) exclude each other");
+        assertThatThrownBy(() -> TrainerCli.run(new String[] {"request-training", "--data", "d", "--time-box", "5"}))
+                .isInstanceOf(Arguments.UsageException.class)
+                .hasMessageStartingWith("request-training: a requested run's time box is --max-minutes");
         // A training request is checked the same way, before anything is sent.
         assertThatThrownBy(() -> TrainerCli.run(new String[] {"request-training", "--data", "d", "--max-minutes", "-5"}))
                 .isInstanceOf(Arguments.UsageException.class)

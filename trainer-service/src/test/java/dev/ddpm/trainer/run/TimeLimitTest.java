@@ -30,6 +30,24 @@ class TimeLimitTest {
     }
 
     @Test
+    void saysHowMuchIsLeftAndCountsWhatAnEarlierAttemptSpent() {
+        TimeLimit limit = TimeLimit.minutes(10, now::get);
+        now.addAndGet(60_000_000_000L);
+        assertThat(limit.secondsLeft()).isEqualTo(540.0);
+        TimeLimit resumed = limit.afterSpending(500);
+        assertThat(resumed.secondsLeft()).isEqualTo(40.0);
+        assertThat(resumed.reached()).isFalse();
+        now.addAndGet(40_000_000_001L);
+        assertThat(resumed.reached()).isTrue();
+        assertThat(limit.reached()).as("the original is unchanged").isFalse();
+        assertThat(TimeLimit.minutes(1, now::get).afterSpending(1e300).secondsLeft()).as("capped, no overflow").isZero();
+        assertThat(TimeLimit.NONE.afterSpending(1e9).reached()).isFalse();
+        assertThat(TimeLimit.NONE.secondsLeft()).isInfinite();
+        assertThatThrownBy(() -> limit.afterSpending(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("was -1.0");
+    }
+
+    @Test
     void aLimitThatIsNotANumberOfMinutesIsRefused() {
         for (double bad : new double[] {-1, Double.NaN, Double.POSITIVE_INFINITY}) {
             assertThatThrownBy(() -> TimeLimit.minutes(bad)).isInstanceOf(IllegalArgumentException.class)
