@@ -85,7 +85,7 @@ public final class TrainerCli {
             case "sample-grid" -> sampleGrid(new Arguments(command, args, 1,
                     Set.of("run", "out", "count", "steps", "seed", "eta", "device")));
             case "evaluate" -> evaluate(new Arguments(command, args, 1,
-                    Set.of("run", "mnist", "samples", "steps", "seed", "epochs", "device", "weights", "sampler")));
+                    Set.of("run", "mnist", "samples", "steps", "seed", "epochs", "device", "weights", "sampler", "variance")));
             case "export" -> export(new Arguments(command, args, 1, Set.of("run", "model", "weights", "device")));
             case "upload-dataset" -> uploadDataset(new Arguments(command, args, 1, Set.of("name", "path")));
             case "request-training" -> requestTraining(new Arguments(command, args, 1, TRAIN_OPTIONS));
@@ -112,7 +112,7 @@ public final class TrainerCli {
                   sample-grid      --run ID --out FILE.png [--count 16 --steps 50 --seed 0 --eta 0]
                                    samples from the run's newest checkpoint (EMA weights) with DDIM
                   evaluate         --run ID --mnist DIR [--samples 1000 --steps 50 --sampler ddim|ddpm --weights ema|trained
-                                   --seed 0 --epochs 2]
+                                   --variance fixed_small|fixed_large (ddpm) --seed 0 --epochs 2]
                                    MNIST quality of the run's samples: FLD beside the real-vs-real floor, the
                                    share of confidently recognised digits and the class histogram (the feature
                                    classifier is trained once on DIR and cached there as classifier-v1.bin)
@@ -143,16 +143,15 @@ public final class TrainerCli {
         // --max-minutes pauses (resumable with the same command): here the person can simply go on.
         // --time-box ends the run as a requested run's maxMinutes does.
         TimeLimit pastLimit = TimeLimit.minutes(maxMinutes);
-        TimeLimit box = TimeLimit.minutes(timeBox);
         try (ArtifactStore store = new ArtifactStore(s3())) {
             store.ensureBuckets(Buckets.ALL);
             if (Boolean.parseBoolean(a.string("export", "false"))) {
                 try (EventPublisher events = new EventPublisher(kafka(), "/ddpm/cli")) {
                     new TrainingRun(plan, data, device, store, RunListener.NONE, publisher(store, events))
-                            .run(pastLimit, box);
+                            .run(pastLimit, timeBox);
                 }
             } else {
-                new TrainingRun(plan, data, device, store, RunListener.NONE, null).run(pastLimit, box);
+                new TrainingRun(plan, data, device, store, RunListener.NONE, null).run(pastLimit, timeBox);
             }
             CheckpointManifest latest = new CheckpointStore(store).latest(plan.runId());
             long reached = latest.step();
@@ -236,6 +235,10 @@ public final class TrainerCli {
     private static void evaluate(Arguments a) {
         boolean ema = emaWeights(a);
         SamplerKind kind = SamplerKind.valueOf(a.choice("sampler", "ddim", "ddim", "ddpm").toUpperCase(Locale.ROOT));
+        // Ho et al. 2020 (section 3.2): beta~_t is optimal for a deterministic x_0, beta_t for x_0 ~ N(0, I);
+        // both are offered by the sampler-service, so both can be measured.
+        DdpmVariance variance = a.choice("variance", "fixed_small", "fixed_small", "fixed_large").equals("fixed_large")
+                ? DdpmVariance.FIXED_LARGE : DdpmVariance.FIXED_SMALL;
         DjlEngine.configureOffline(0);
         Device device = DjlEngine.select(a.string("device", "auto"));
         Path mnist = Path.of(a.required("mnist"));
@@ -268,7 +271,7 @@ public final class TrainerCli {
             try (DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
                 java.util.function.Supplier<float[][]> draw = () -> ReverseProcess.sample(trainer.denoiser(),
                         () -> Schedulers.create(manifest.diffusion(), kind, (int) a.number("steps", 50), 0,
-                                DdpmVariance.FIXED_SMALL, true), count, size * size, a.number("seed", 0), 0);
+                                variance, true), count, size * size, a.number("seed", 0), 0);
                 float[][] samples = ema ? trainer.withEmaWeights(draw) : draw.get();
                 for (int i = 0; i < samples.length; i++) {
                     samples[i] = Pixels.centred(samples[i], size, MnistClassifier.IMAGE_SIZE);
@@ -280,7 +283,8 @@ public final class TrainerCli {
                     reference[i] = train.image(i);
                 }
                 System.out.println("run " + run + " at step " + manifest.step() + " (" + (ema ? "ema" : "trained") + " weights, " + kind
-                        + " " + a.number("steps", 50) + " steps): "
+                        + " " + a.number("steps", 50) + " steps"
+                        + (kind == SamplerKind.DDPM ? ", " + variance.name().toLowerCase(Locale.ROOT) : "") + "): "
                         + QualityReport.of(classifier, samples, real, reference));
             }
         } catch (IOException e) {

@@ -11,9 +11,6 @@ import java.util.function.LongSupplier;
  */
 public final class TimeLimit implements BooleanSupplier {
 
-    /** No limit. */
-    public static final TimeLimit NONE = new TimeLimit(0, System::nanoTime);
-
     private final double minutes;
     private final long deadline;
     private final LongSupplier nanoClock;

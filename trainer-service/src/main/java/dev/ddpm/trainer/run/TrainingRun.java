@@ -63,20 +63,23 @@ public final class TrainingRun {
 
     /** Runs to the last step (or until {@code stop} says so, after a checkpoint); returns the final checkpoint. */
     public ObjectRef run(BooleanSupplier stop) {
-        return run(stop, TimeLimit.NONE);
+        return run(stop, 0);
     }
 
     /**
      * Runs to the last step, pausing when {@code stop} says so (a checkpoint to resume from, nothing
-     * published) and finishing early at its time box: then the step reached is the run's last, with
+     * published) and finishing early at its time box of {@code timeBoxMinutes} (0: none), counted from
+     * this call: then the step reached is the run's last, with
      * its checkpoint, grid, loss curve, published model and TrainingCompleted. A time-boxed run with
      * cosine decay fits the decay to the steps it will reach ({@link TimeBoxedDecay}), and a resumed
      * one counts the minutes its earlier attempts trained as spent.
      */
-    public ObjectRef run(BooleanSupplier stop, TimeLimit timeBox) {
+    public ObjectRef run(BooleanSupplier stop, double timeBoxMinutes) {
         long step = 0;
-        // The attempt's clock starts with the time box's, before the network is built and restored.
+        // The attempt's clock and the time box start together, before the network is built and restored,
+        // so the seconds a checkpoint records are the seconds the box has used.
         long attemptStart = System.nanoTime();
+        TimeLimit timeBox = TimeLimit.minutes(timeBoxMinutes);
         try (DiffusionTrainer trainer = new DiffusionTrainer(plan.settings(), device)) {
             String resumeFrom = plan.resumeFrom() == null ? plan.runId() : plan.resumeFrom();
             Optional<CheckpointManifest> resumed = checkpoints.resume(resumeFrom, trainer);
@@ -100,10 +103,18 @@ public final class TrainingRun {
             long windowSteps = 0;
             ObjectRef checkpoint = null;
             int checkpointsSaved = 0;
-            if (step >= plan.totalSteps() || limit.reached()) {
-                LOG.infof("run %s is already at step %d of %d%s: nothing to train", plan.runId(), step,
-                        plan.totalSteps(), limit.reached() ? " and past its time box" : "");
+            if (step >= plan.totalSteps()) {
+                LOG.infof("run %s is already at step %d of %d: nothing to train", plan.runId(), step, plan.totalSteps());
                 return checkpoints.save(plan.runId(), trainer, true, secondsBefore);
+            }
+            if (earlierAttempt.isPresent() && limit.reached()) {
+                // Resumed with its time box already spent by the earlier attempts: it ends where they left it,
+                // as a run that reaches its box does. (A fresh run always trains at least one step.)
+                LOG.infof("run %s resumed at step %d with its time box spent: it ends here", plan.runId(), step);
+                checkpoint = checkpoints.save(plan.runId(), trainer, true, secondsBefore);
+                listener.checkpointSaved(step, checkpoint);
+                listener.completed(step, smoothed, checkpoint, publish(trainer, smoothed));
+                return checkpoint;
             }
             long attemptFirstStep = step;
             long loggedDecayEnd = trainer.decayEnd();
@@ -125,7 +136,9 @@ public final class TrainingRun {
                 if (step % plan.progressEvery() == 0 || last) {
                     double seconds = (System.nanoTime() - windowStart) / 1e9;
                     double imagesPerSecond = windowSteps * plan.settings().batchSize() / Math.max(seconds, 1e-9);
-                    double eta = (plan.totalSteps() - step) * plan.settings().batchSize() / Math.max(imagesPerSecond, 1e-9);
+                    // A time box ends the run sooner than its steps would: the ETA is whichever comes first.
+                    double eta = Math.min(Math.max(limit.secondsLeft(), 0),
+                            (plan.totalSteps() - step) * plan.settings().batchSize() / Math.max(imagesPerSecond, 1e-9));
                     RunProgress progress = new RunProgress(step, plan.totalSteps(), smoothed, imagesPerSecond, eta);
                     LOG.info(progress.line());
                     listener.progress(progress);

@@ -18,7 +18,6 @@ import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.model.UNetPresets;
 import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunPlan;
-import dev.ddpm.trainer.run.TimeLimit;
 import dev.ddpm.trainer.run.TrainingRun;
 import dev.ddpm.trainer.train.DjlEngine;
 import dev.ddpm.trainer.train.TrainingSettings;
@@ -95,9 +94,8 @@ public class TrainingService {
         }
         try {
             // Counted from here, after the data set is fetched: the limit is on training.
-            TimeLimit limit = TimeLimit.minutes(request.config().maxMinutes());
             new TrainingRun(plan, data, device(), store, listener,
-                    config.export().onCompletion() ? modelPublisher() : null).run(stop, limit);
+                    config.export().onCompletion() ? modelPublisher() : null).run(stop, request.config().maxMinutes());
         } catch (RuntimeException e) {
             // TrainingRun has reported it as TrainingFailed; the consumer moves on to the next request.
         }

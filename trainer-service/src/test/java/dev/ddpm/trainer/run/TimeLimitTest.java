@@ -41,8 +41,8 @@ class TimeLimitTest {
         assertThat(resumed.reached()).isTrue();
         assertThat(limit.reached()).as("the original is unchanged").isFalse();
         assertThat(TimeLimit.minutes(1, now::get).afterSpending(1e300).secondsLeft()).as("capped, no overflow").isZero();
-        assertThat(TimeLimit.NONE.afterSpending(1e9).reached()).isFalse();
-        assertThat(TimeLimit.NONE.secondsLeft()).isInfinite();
+        assertThat(TimeLimit.minutes(0, now::get).afterSpending(1e9).reached()).as("no limit").isFalse();
+        assertThat(TimeLimit.minutes(0, now::get).secondsLeft()).isInfinite();
         assertThatThrownBy(() -> limit.afterSpending(-1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("was -1.0");
     }
