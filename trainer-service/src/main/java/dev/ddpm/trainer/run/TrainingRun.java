@@ -69,10 +69,10 @@ public final class TrainingRun {
     /**
      * Runs to the last step, pausing when {@code stop} says so (a checkpoint to resume from, nothing
      * published) and finishing early at its time box of {@code timeBoxMinutes} (0: none), counted from
-     * this call: then the step reached is the run's last, with
-     * its checkpoint, grid, loss curve, published model and TrainingCompleted. A time-boxed run with
-     * cosine decay fits the decay to the steps it will reach ({@link TimeBoxedDecay}), and a resumed
-     * one counts the minutes its earlier attempts trained as spent.
+     * this call: then the step reached is the run's last, with its checkpoint, grid, loss curve,
+     * published model and TrainingCompleted. A time-boxed run with cosine decay fits the decay to the
+     * steps it will reach ({@link TimeBoxedDecay}), and a resumed one counts the minutes its earlier
+     * attempts trained as spent.
      */
     public ObjectRef run(BooleanSupplier stop, double timeBoxMinutes) {
         long step = 0;
@@ -113,6 +113,7 @@ public final class TrainingRun {
                 LOG.infof("run %s resumed at step %d with its time box spent: it ends here", plan.runId(), step);
                 checkpoint = checkpoints.save(plan.runId(), trainer, true, secondsBefore);
                 listener.checkpointSaved(step, checkpoint);
+                storeGrid(trainer, step);
                 listener.completed(step, smoothed, checkpoint, publish(trainer, smoothed));
                 return checkpoint;
             }
