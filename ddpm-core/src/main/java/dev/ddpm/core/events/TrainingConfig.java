@@ -26,8 +26,9 @@ import dev.ddpm.core.model.UNetConfig;
  * @param snrGamma        0 for Algorithm 1's unweighted loss, or gamma of the Min-SNR loss weighting
  *                        (Hang et al. 2023; 5 in the paper)
  * @param maxMinutes      0 for no limit, or the minutes of training after which the run ends at its
- *                        next step and publishes what it has learned (a time box; the learning-rate
- *                        schedule still spans {@code steps}, so set steps to what the time allows)
+ *                        next step and publishes what it has learned (a time box, held across trainer
+ *                        restarts; a cosine decay is fitted to the steps the box allows, so
+ *                        {@code steps} is then an upper bound)
  */
 public record TrainingConfig(
         String modelName,
