@@ -133,7 +133,8 @@ public final class TrainingRun {
                             plan.totalSteps());
                     last = true;
                 }
-                double trainingSeconds = secondsBefore + (System.nanoTime() - attemptStart) / 1e9;
+                double attemptSeconds = (System.nanoTime() - attemptStart) / 1e9;
+                double trainingSeconds = secondsBefore + attemptSeconds;
                 if (step % plan.progressEvery() == 0 || last) {
                     double seconds = (System.nanoTime() - windowStart) / 1e9;
                     double imagesPerSecond = windowSteps * plan.settings().batchSize() / Math.max(seconds, 1e-9);
@@ -147,8 +148,8 @@ public final class TrainingRun {
                     windowStart = System.nanoTime();
                     windowSteps = 0;
                     if (limit.isSet() && s.decaySteps() > 0 && !last) {
-                        loggedDecayEnd = fitDecay(trainer, step - attemptFirstStep,
-                                trainingSeconds - secondsBefore, limit.secondsLeft(), loggedDecayEnd);
+                        loggedDecayEnd = fitDecay(trainer, step - attemptFirstStep, attemptSeconds,
+                                limit.secondsLeft(), loggedDecayEnd);
                     }
                 }
                 if (step % plan.gridEvery() == 0 || last) {
