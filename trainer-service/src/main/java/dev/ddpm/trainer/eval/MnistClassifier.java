@@ -110,14 +110,40 @@ public final class MnistClassifier implements AutoCloseable {
 
     /** Share of images whose most probable class is their label. */
     public double accuracy(ImageSet images, int[] labels) {
+        return calibration(images, labels).accuracy();
+    }
+
+    /**
+     * How far the classifier's confidence can be read as a probability, on labelled digits: its
+     * accuracy, the share it calls with confidence >= {@link QualityReport#CONFIDENT} (the
+     * "recognisable" share of real digits) and how often those confident calls are right, which
+     * should be at least the threshold itself.
+     */
+    public Calibration calibration(ImageSet images, int[] labels) {
         float[][] probabilities = probabilities(all(images));
         int correct = 0;
+        int confident = 0;
+        int confidentCorrect = 0;
         for (int i = 0; i < probabilities.length; i++) {
-            if (argmax(probabilities[i]) == labels[i]) {
-                correct++;
+            int best = argmax(probabilities[i]);
+            boolean right = best == labels[i];
+            correct += right ? 1 : 0;
+            if (probabilities[i][best] >= QualityReport.CONFIDENT) {
+                confident++;
+                confidentCorrect += right ? 1 : 0;
             }
         }
-        return (double) correct / probabilities.length;
+        return new Calibration((double) correct / probabilities.length, (double) confident / probabilities.length,
+                confident == 0 ? 0 : (double) confidentCorrect / confident);
+    }
+
+    /** See {@link #calibration}. */
+    public record Calibration(double accuracy, double confidentShare, double confidentAccuracy) {
+        @Override
+        public String toString() {
+            return String.format("test accuracy %.2f%%; confident on %.1f%% of test digits, %.2f%% of those right",
+                    100 * accuracy, 100 * confidentShare, 100 * confidentAccuracy);
+        }
     }
 
     /** The 64 penultimate activations of each image. */

@@ -70,6 +70,18 @@ class MnistQualityTest {
     }
 
     @Test
+    void aConfidentCallIsRightAtLeastAsOftenAsTheThresholdSays() {
+        MnistClassifier.Calibration calibration = classifier.calibration(test, testLabels);
+        System.out.println("classifier: " + calibration);
+        assertThat(calibration.accuracy()).isEqualTo(classifier.accuracy(test, testLabels));
+        // Confidence >= 0.9 is what "recognisable" means: it must be a call that is right >= 90 % of the
+        // time, and the calls below it must be the doubtful ones, so the confident share is the more accurate.
+        assertThat(calibration.confidentAccuracy()).isGreaterThanOrEqualTo(QualityReport.CONFIDENT)
+                .isGreaterThan(calibration.accuracy());
+        assertThat(calibration.confidentShare()).isBetween(0.85, 1.0).isLessThan(1.0);
+    }
+
+    @Test
     void realDigitsScoreAtTheFloorAndAnUntrainedModelDoesNot() {
         float[][] trainSubset = first(train, 1000, 0);
         float[][] testA = first(test, 1000, 0);

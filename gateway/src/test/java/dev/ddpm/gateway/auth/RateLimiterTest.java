@@ -1,0 +1,68 @@
+package dev.ddpm.gateway.auth;
+
+import dev.ddpm.gateway.config.GatewayConfig;
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The quotas as the gateway reads them from its configuration (SmallRye Config, the same mapping
+ * Quarkus builds; no application started): a key's own rate and burst, and a quota that cannot work
+ * stopping the start with the setting's name.
+ */
+class RateLimiterTest {
+
+    @Test
+    void aKeyWithItsOwnBurstIsRefusedWhereTheDefaultsStillAllow() {
+        RateLimiter limiter = new RateLimiter(config(Map.of(
+                "gateway.auth.keys.small.rate-per-second", "0.001",
+                "gateway.auth.keys.small.burst", "2")));
+
+        assertThat(limiter.tryAcquire("small")).isZero();
+        assertThat(limiter.tryAcquire("small")).isZero();
+        // The third request within its burst of 2 waits for a token at 0.001/s: about 1,000 s.
+        assertThat(limiter.tryAcquire("small")).isBetween(900L, 1000L);
+        for (int i = 0; i < 3; i++) {
+            assertThat(limiter.tryAcquire("plain")).as("a key on the defaults (burst 40)").isZero();
+        }
+    }
+
+    @Test
+    void aQuotaThatCannotWorkStopsTheStartNamingTheSetting() {
+        assertThatThrownBy(() -> new RateLimiter(config(Map.of("gateway.auth.keys.bad.rate-per-second", "0"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("gateway.auth.keys.bad.rate-per-second must be a number > 0, was 0.0");
+        assertThatThrownBy(() -> new RateLimiter(config(Map.of("gateway.auth.keys.bad.burst", "0"))))
+                .hasMessage("gateway.auth.keys.bad.burst must be >= 1, was 0");
+        assertThatThrownBy(() -> new RateLimiter(config(Map.of("gateway.auth.rate-per-second", "-1"))))
+                .hasMessage("gateway.auth.rate-per-second must be a number > 0, was -1.0");
+        assertThatThrownBy(() -> new RateLimiter(config(Map.of("gateway.auth.burst", "0"))))
+                .hasMessage("gateway.auth.burst must be >= 1, was 0");
+    }
+
+    private static GatewayConfig config(Map<String, String> settings) {
+        Map<String, String> all = new HashMap<>(settings);
+        // Every configured key has a hash and scopes; the quota settings are what is under test.
+        settings.keySet().stream().filter(k -> k.startsWith("gateway.auth.keys."))
+                .map(k -> k.substring(0, k.lastIndexOf('.')))
+                .forEach(key -> {
+                    all.putIfAbsent(key + ".sha256", "00".repeat(32));
+                    all.putIfAbsent(key + ".scopes", "sample");
+                });
+        SmallRyeConfig config = new SmallRyeConfigBuilder()
+                .withMapping(GatewayConfig.class)
+                .withConverter(Duration.class, 100, new DurationConverter()) // Quarkus' "10m", as the gateway reads it
+                .withSources(new PropertiesConfigSource(all, "test", 100))
+                .build();
+        return config.getConfigMapping(GatewayConfig.class);
+    }
+}
