@@ -267,7 +267,7 @@ public final class TrainerCli {
                         (int) a.number("epochs", 2), 64, 1);
                 Files.write(cache, classifier.save());
             }
-            System.out.println("feature classifier: " + classifier.calibration(test, testLabels));
+            System.out.println("feature classifier on the " + test.size() + " test digits: " + classifier.calibration(test, testLabels));
             try (DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
                 java.util.function.Supplier<float[][]> draw = () -> ReverseProcess.sample(trainer.denoiser(),
                         () -> Schedulers.create(manifest.diffusion(), kind, (int) a.number("steps", 50), 0,

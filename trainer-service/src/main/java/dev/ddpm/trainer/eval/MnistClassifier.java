@@ -141,7 +141,7 @@ public final class MnistClassifier implements AutoCloseable {
     public record Calibration(double accuracy, double confidentShare, double confidentAccuracy) {
         @Override
         public String toString() {
-            return String.format("test accuracy %.2f%%; confident on %.1f%% of test digits, %.2f%% of those right",
+            return String.format("accuracy %.2f%%; confident on %.1f%% of the digits, %.2f%% of those right",
                     100 * accuracy, 100 * confidentShare, 100 * confidentAccuracy);
         }
     }
