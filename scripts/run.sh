@@ -18,6 +18,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "usage: scripts/run.sh [--minutes 30] [--preset mnist-28] [--batch 64] [--lr 2e-3] [--snr-gamma 5] [--prediction v|epsilon]" >&2; exit 2 ;;
   esac
 done
+[[ "$PREDICTION" == v || "$PREDICTION" == epsilon ]] || { echo "scripts/run.sh: --prediction must be v or epsilon, was '$PREDICTION'" >&2; exit 2; }
 # maxMinutes ends the run at the time box whatever the machine's speed that day, with the cosine
 # decay fitted to the steps it reaches, so the step count is only an upper bound: it is planned from
 # the fast end of the images/s measured on a 2-core CPU (docs/mnist.md: mnist-28's 100-step windows
