@@ -35,14 +35,17 @@ public record SampleBody(String model, @OptionalField String version, @OptionalF
         seed = seed == null ? 0L : Require.atLeast(seed, 0, "seed");
         output = output == null ? OutputFormat.PNG : output;
         clipX0 = clipX0 == null || clipX0;
-        if (variance != null && !variance.equals("fixed_small") && !variance.equals("fixed_large")) {
-            throw new InvalidPayloadException("field 'variance' must be fixed_small or fixed_large, was '" + variance + "'",
-                    "variance");
+        if (variance != null) {
+            try {
+                DdpmVariance.byName(variance);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidPayloadException("field 'variance' " + e.getMessage(), "variance");
+            }
         }
         previewEvery = previewEvery == null ? 0 : Require.atLeast(previewEvery, 0, "previewEvery");
     }
 
     public DdpmVariance ddpmVariance() {
-        return "fixed_large".equals(variance) ? DdpmVariance.FIXED_LARGE : DdpmVariance.FIXED_SMALL;
+        return variance == null ? DdpmVariance.FIXED_SMALL : DdpmVariance.byName(variance);
     }
 }

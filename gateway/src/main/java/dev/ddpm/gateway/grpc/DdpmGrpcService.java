@@ -2,6 +2,7 @@ package dev.ddpm.gateway.grpc;
 
 import com.google.protobuf.Timestamp;
 import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.json.InvalidPayloadException;
@@ -216,7 +217,7 @@ public class DdpmGrpcService implements DdpmService {
         return new SampleBody(p.getModel().getName(), blank(p.getModel().getVersion()), p.getCount() == 0 ? null : p.getCount(),
                 p.getSampler() == Sampler.SAMPLER_DDPM ? SamplerKind.DDPM : SamplerKind.DDIM,
                 p.getSteps() == 0 ? null : p.getSteps(), p.getEta(), p.getSeed(), output, p.getClipX0(),
-                p.getVariance() == Variance.VARIANCE_FIXED_LARGE ? "fixed_large" : null, p.getPreviewEvery());
+                p.getVariance() == Variance.VARIANCE_FIXED_LARGE ? DdpmVariance.FIXED_LARGE.wireName() : null, p.getPreviewEvery());
     }
 
     private static SampleJob job(SampleJobs.Status s) {

@@ -237,8 +237,8 @@ public final class TrainerCli {
         SamplerKind kind = SamplerKind.valueOf(a.choice("sampler", "ddim", "ddim", "ddpm").toUpperCase(Locale.ROOT));
         // Ho et al. 2020 (section 3.2): beta~_t is optimal for a deterministic x_0, beta_t for x_0 ~ N(0, I);
         // both are offered by the sampler-service, so both can be measured.
-        DdpmVariance variance = a.choice("variance", "fixed_small", "fixed_small", "fixed_large").equals("fixed_large")
-                ? DdpmVariance.FIXED_LARGE : DdpmVariance.FIXED_SMALL;
+        DdpmVariance variance = DdpmVariance.byName(a.choice("variance", DdpmVariance.FIXED_SMALL.wireName(),
+                java.util.Arrays.stream(DdpmVariance.values()).map(DdpmVariance::wireName).toArray(String[]::new)));
         DjlEngine.configureOffline(0);
         Device device = DjlEngine.select(a.string("device", "auto"));
         Path mnist = Path.of(a.required("mnist"));
