@@ -342,11 +342,22 @@ public final class DiffusionTrainer implements AutoCloseable {
         }
     }
 
-    /** Zeroes gradients that may hold NaN or infinity (where g - g would stay NaN). */
+    /**
+     * Zeroes gradients that may hold NaN or infinity (where g - g alone would stay NaN), in place:
+     * the non-finite entries are masked to 0 first. Never {@code copyTo}/{@code set(Buffer)} here:
+     * DJL's PyTorch {@code set} makes the tensor's storage the Java buffer, owned by the wrapper it
+     * was called on, and {@code getGradient()} returns a fresh wrapper each time, so the parameter's
+     * gradient would live in memory the garbage collector frees later: on a 2-core machine that
+     * surfaced, minutes after the first dropped step, as NaN gradients in every layer or glibc's
+     * "corrupted double-linked list".
+     */
     private void resetGradients() {
-        for (Parameter p : parameters.values()) {
-            NDArray grad = p.getArray().getGradient();
-            grad.zerosLike().copyTo(grad);
+        try (NDScope scope = new NDScope()) {
+            for (Parameter p : parameters.values()) {
+                NDArray grad = p.getArray().getGradient();
+                grad.set(grad.isNaN().logicalOr(grad.isInfinite()), 0f);
+                grad.subi(grad);
+            }
         }
     }
 

@@ -1,11 +1,15 @@
 package dev.ddpm.trainer.train;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import dev.ddpm.trainer.data.ImageSet;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 import static dev.ddpm.trainer.train.TinyRun.meanDifference;
@@ -46,6 +50,10 @@ class NonFiniteStepTest {
             assertThat(trainer.skippedSteps()).isEqualTo(1);
             assertThat(meanDifference(initial, values(trainer.parameters()))).as("weights after a dropped step")
                     .isZero();
+            // Whatever the dropped step let go of is collected now and its memory handed out again,
+            // filled with NaN: gradients that still pointed there would poison the next steps.
+            List<NDArray> reused = reuseFreedMemory(trainer);
+
 
             for (int i = 0; i < 3; i++) {
                 assertThat(trainer.trainStep(TinyRun.DATA)).as("loss of clean step %d", i + 1).isFinite();
@@ -58,7 +66,31 @@ class NonFiniteStepTest {
                 }
             });
             assertThat(meanDifference(initial, after)).isGreaterThan(1e-5);
+            reused.forEach(NDArray::close);
         }
+    }
+
+    /** Collects garbage, then allocates NaN-filled native arrays of every gradient's size (glibc reuses same-sized chunks). */
+    private static List<NDArray> reuseFreedMemory(DiffusionTrainer trainer) {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            try {
+                Thread.sleep(100); // the Cleaner thread frees direct buffers after the collection
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        List<NDArray> arrays = new ArrayList<>();
+        for (int copy = 0; copy < 2; copy++) {
+            trainer.parameters().values().forEach(p -> {
+                float[] nan = new float[Math.toIntExact(p.getArray().size())];
+                Arrays.fill(nan, Float.NaN);
+                NDArray array = trainer.manager().create(nan);
+                NDScope.unregister(array);
+                arrays.add(array);
+            });
+        }
+        return arrays;
     }
 
     @Test
