@@ -1,5 +1,6 @@
 package dev.ddpm.trainer.eval;
 
+import dev.ddpm.trainer.train.TinyRun;
 import ai.djl.Device;
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.ReverseProcess;
@@ -43,7 +44,7 @@ class MnistQualityTest {
             throw new IllegalStateException("MNIST_DIR is not set: run through scripts/test.sh, or scripts/fetch-mnist.sh"
                     + " and export MNIST_DIR=.run/data/mnist");
         }
-        DjlEngine.configureOffline(0);
+        DjlEngine.configureOffline(TinyRun.THREADS);
         DatasetReader reader = new DatasetReader(1, 32);
         train = reader.read(Path.of(dir, "train-images-idx3-ubyte"));
         trainLabels = IdxLabels.read(Path.of(dir, "train-labels-idx1-ubyte"));

@@ -40,7 +40,7 @@ class UNetOnnxExportTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(2);
+        DjlEngine.configureOffline(TinyRun.THREADS);
     }
 
     static java.util.Set<String> presets() {

@@ -1,5 +1,6 @@
 package dev.ddpm.trainer.model;
 
+import dev.ddpm.trainer.train.TinyRun;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -24,7 +25,7 @@ class GroupNormTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(2);
+        DjlEngine.configureOffline(TinyRun.THREADS);
     }
 
     @Test

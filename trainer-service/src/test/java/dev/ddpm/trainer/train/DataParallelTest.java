@@ -23,7 +23,7 @@ class DataParallelTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(2);
+        DjlEngine.configureOffline(TinyRun.THREADS);
     }
 
     @Test

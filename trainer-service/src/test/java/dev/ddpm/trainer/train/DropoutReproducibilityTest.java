@@ -21,7 +21,7 @@ class DropoutReproducibilityTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(2);
+        DjlEngine.configureOffline(TinyRun.THREADS);
     }
 
     @Test

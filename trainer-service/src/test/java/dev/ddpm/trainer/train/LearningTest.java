@@ -24,7 +24,7 @@ class LearningTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(2);
+        DjlEngine.configureOffline(TinyRun.THREADS);
     }
 
     @Test

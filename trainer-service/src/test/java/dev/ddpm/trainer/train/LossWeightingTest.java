@@ -16,7 +16,7 @@ class LossWeightingTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(2);
+        DjlEngine.configureOffline(TinyRun.THREADS);
     }
 
     private static TrainingSettings withGamma(float gamma) {
