@@ -16,9 +16,6 @@ export SAMPLER_PORT="${TEST_SAMPLER_PORT:-18081}"
 export TRAINER_PORT="${TEST_TRAINER_PORT:-18082}"
 export S3_ACCESS_KEY="${S3_ACCESS_KEY:-ddpm-test}"
 export S3_SECRET_KEY="${S3_SECRET_KEY:-ddpm-test-secret}"
-# One libtorch thread for the trainer-service the smoke and end-to-end tests start: two gave NaN
-# gradients or heap corruption now and then on a 2-core Zen 5 VM (TinyRun.THREADS says more).
-export TRAINER_THREADS="${TRAINER_THREADS:-1}"
 
 started=$SECONDS
 # A previous run that was killed may have left its broker data behind: each run starts clean.

@@ -28,7 +28,7 @@ class CheckpointResumeIT {
 
     @BeforeAll
     static void open() {
-        DjlEngine.configureOffline(TinyRun.THREADS);
+        DjlEngine.configureOffline(1);
         store = new ArtifactStore(new S3Settings(env("S3_ENDPOINT"), env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"),
                 null, Duration.ofSeconds(20)));
         store.ensureBuckets(Buckets.ALL);

@@ -1,6 +1,5 @@
 package dev.ddpm.trainer.eval;
 
-import dev.ddpm.trainer.train.TinyRun;
 import ai.djl.Device;
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.ReverseProcess;
@@ -44,7 +43,7 @@ class MnistQualityTest {
             throw new IllegalStateException("MNIST_DIR is not set: run through scripts/test.sh, or scripts/fetch-mnist.sh"
                     + " and export MNIST_DIR=.run/data/mnist");
         }
-        DjlEngine.configureOffline(TinyRun.THREADS);
+        DjlEngine.configureOffline(0);
         DatasetReader reader = new DatasetReader(1, 32);
         train = reader.read(Path.of(dir, "train-images-idx3-ubyte"));
         trainLabels = IdxLabels.read(Path.of(dir, "train-labels-idx1-ubyte"));

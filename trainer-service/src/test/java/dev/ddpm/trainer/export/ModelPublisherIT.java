@@ -40,7 +40,7 @@ class ModelPublisherIT {
 
     @BeforeAll
     static void open() {
-        DjlEngine.configureOffline(TinyRun.THREADS);
+        DjlEngine.configureOffline(2);
         store = new ArtifactStore(new S3Settings(env("S3_ENDPOINT"), env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"),
                 null, Duration.ofSeconds(20)));
         store.ensureBuckets(Buckets.ALL);

@@ -40,7 +40,7 @@ class UNetOnnxExportTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(TinyRun.THREADS);
+        DjlEngine.configureOffline(2);
     }
 
     static java.util.Set<String> presets() {

@@ -1,6 +1,5 @@
 package dev.ddpm.trainer.model;
 
-import dev.ddpm.trainer.train.TinyRun;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -25,7 +24,7 @@ class GroupNormTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(TinyRun.THREADS);
+        DjlEngine.configureOffline(2);
     }
 
     @Test

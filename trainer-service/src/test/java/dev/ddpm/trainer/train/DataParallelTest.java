@@ -23,7 +23,7 @@ class DataParallelTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(TinyRun.THREADS);
+        DjlEngine.configureOffline(2);
     }
 
     @Test

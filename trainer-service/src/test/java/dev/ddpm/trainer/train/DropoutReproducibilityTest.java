@@ -21,7 +21,7 @@ class DropoutReproducibilityTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(TinyRun.THREADS);
+        DjlEngine.configureOffline(2);
     }
 
     @Test

@@ -41,7 +41,7 @@ class LearningRateScheduleTest {
 
     @Test
     void theTrainerFitsItsDecayEndOnlyEarlierThanPlannedAndNeverBeforeItsNextStep() {
-        DjlEngine.configureOffline(TinyRun.THREADS);
+        DjlEngine.configureOffline(1);
         try (DiffusionTrainer trainer = new DiffusionTrainer(schedule(10, 1000), Device.cpu())) {
             assertThat(trainer.decayEnd()).isEqualTo(1000);
             trainer.fitDecayEnd(400);

@@ -24,7 +24,7 @@ class LearningTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(TinyRun.THREADS);
+        DjlEngine.configureOffline(2);
     }
 
     @Test

@@ -16,7 +16,7 @@ class LossWeightingTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(TinyRun.THREADS);
+        DjlEngine.configureOffline(2);
     }
 
     private static TrainingSettings withGamma(float gamma) {

@@ -26,7 +26,7 @@ class NonFiniteStepTest {
 
     @BeforeAll
     static void engine() {
-        DjlEngine.configureOffline(TinyRun.THREADS);
+        DjlEngine.configureOffline(2);
     }
 
     /** The patterns with every pixel NaN: a loss and a gradient that are NaN on any weights. */

@@ -12,14 +12,6 @@ import java.util.Map;
 /** The settings the trainer's tests share: the tiny preset on 8x8 synthetic patterns. */
 public final class TinyRun {
 
-    /**
-     * libtorch's intra-op threads for the trainer's tests: one. On a 2-core Zen 5 VM, two threads gave
-     * NaN gradients in every layer after a few dozen steps of a fresh tiny run, or glibc heap
-     * corruption, now and then (UNetOnnxExportTest, the determinism tests; docs/mnist.md, tenth
-     * session); one thread never did, in hours of training. The tests check results, not speed.
-     */
-    public static final int THREADS = 1;
-
     /** Four patterns with weights 0.4, 0.3, 0.2, 0.1. */
     public static final SyntheticPatterns DATA = new SyntheticPatterns(8, 4, 3, 2, 1);
 
