@@ -2,7 +2,6 @@ package dev.ddpm.core.diffusion;
 
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 /** Variance of the DDPM reverse step (Ho et al. 2020, section 3.2: both gave similar results). */
 public enum DdpmVariance {
@@ -16,9 +15,9 @@ public enum DdpmVariance {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** All wire names, for usage lines and error messages. */
-    public static String wireNames() {
-        return Arrays.stream(values()).map(DdpmVariance::wireName).collect(Collectors.joining(" or "));
+    /** All wire names, for choice lists and error messages. */
+    public static String[] wireNames() {
+        return Arrays.stream(values()).map(DdpmVariance::wireName).toArray(String[]::new);
     }
 
     /**
@@ -29,6 +28,6 @@ public enum DdpmVariance {
      */
     public static DdpmVariance byName(String name) {
         return Arrays.stream(values()).filter(v -> v.wireName().equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("must be " + wireNames() + ", was '" + name + "'"));
+                .orElseThrow(() -> new IllegalArgumentException("must be " + String.join(" or ", wireNames()) + ", was '" + name + "'"));
     }
 }

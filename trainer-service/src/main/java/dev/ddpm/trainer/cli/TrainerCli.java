@@ -238,7 +238,7 @@ public final class TrainerCli {
         // Ho et al. 2020 (section 3.2): beta~_t is optimal for a deterministic x_0, beta_t for x_0 ~ N(0, I);
         // both are offered by the sampler-service, so both can be measured.
         DdpmVariance variance = DdpmVariance.byName(a.choice("variance", DdpmVariance.FIXED_SMALL.wireName(),
-                java.util.Arrays.stream(DdpmVariance.values()).map(DdpmVariance::wireName).toArray(String[]::new)));
+                DdpmVariance.wireNames()));
         DjlEngine.configureOffline(0);
         Device device = DjlEngine.select(a.string("device", "auto"));
         Path mnist = Path.of(a.required("mnist"));

@@ -20,6 +20,7 @@ import dev.ddpm.core.model.PredictionType;
 import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.model.UNet;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -203,16 +204,13 @@ public final class DiffusionTrainer implements AutoCloseable {
             } else {
                 // A non-finite loss or gradient would poison the weights and the optimizer's moments:
                 // drop this update, as mixed-precision trainers do, and give up if it keeps happening.
-                List<String> where = skippedInARow + 1 >= MAX_SKIPPED_IN_A_ROW ? nonFiniteGradients() : List.of();
+                String where = skippedInARow + 1 >= MAX_SKIPPED_IN_A_ROW ? nonFiniteGradients() : "";
                 resetGradients();
                 skippedSteps++;
                 if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
                     throw new TrainingDivergedException("loss or gradient not finite for " + skippedInARow
                             + " steps in a row at step " + k + " (loss " + lossValue + ", gradient norm "
-                            + gradientNorm + (where.isEmpty() ? "" : "; not finite in " + where.size() + " of "
-                            + parameters.size() + " gradients: " + String.join(", ", where.subList(0, Math.min(6, where.size())))
-                            + (where.size() > 6 ? ", ..." : "")) + "); lower the learning rate ("
-                            + settings.learningRate() + ")");
+                            + gradientNorm + where + "); lower the learning rate (" + settings.learningRate() + ")");
                 }
             }
         }
@@ -323,16 +321,20 @@ public final class DiffusionTrainer implements AutoCloseable {
         return norm;
     }
 
-    /** The parameters whose gradient holds NaN or infinity, in the network's order: where a divergence starts. */
-    private List<String> nonFiniteGradients() {
-        List<String> names = new java.util.ArrayList<>();
+    /**
+     * "; not finite in n of m gradients: first, ..." (the first six, in the network's order: where a
+     * divergence starts), or "" when every gradient is finite.
+     */
+    private String nonFiniteGradients() {
+        List<String> names = new ArrayList<>();
         for (Map.Entry<String, Parameter> p : parameters.entrySet()) {
             NDArray grad = p.getValue().getArray().getGradient();
             if (grad.isNaN().logicalOr(grad.isInfinite()).any().getBoolean()) {
                 names.add(p.getKey());
             }
         }
-        return names;
+        return names.isEmpty() ? "" : "; not finite in " + names.size() + " of " + parameters.size() + " gradients: "
+                + String.join(", ", names.subList(0, Math.min(6, names.size()))) + (names.size() > 6 ? ", ..." : "");
     }
 
     private void zeroGradients() {
