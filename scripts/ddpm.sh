@@ -9,4 +9,9 @@ if [[ ! -d "$APP/lib/main" ]]; then
   echo "[ddpm] building trainer-service first (./mvnw package -DskipTests -pl trainer-service -am)" >&2
   (cd "$REPO" && ./mvnw -B -q -DskipTests -pl trainer-service -am package)
 fi
-exec java -Djava.awt.headless=true -Djava.util.logging.SimpleFormatter.format='%1$tT %4$s %5$s%6$s%n' -Xmx4g -cp "$APP/app/*:$APP/lib/main/*:$APP/lib/boot/*" dev.ddpm.trainer.cli.TrainerCli "$@"
+CLASSPATH_APP="$APP/app/*:$APP/lib/main/*:$APP/lib/boot/*"
+if [[ "${1:-}" == train ]]; then
+  . "$REPO/deploy/docker/onednn-isa.sh"
+  cap_onednn_isa "$CLASSPATH_APP"
+fi
+exec java -Djava.awt.headless=true -Djava.util.logging.SimpleFormatter.format='%1$tT %4$s %5$s%6$s%n' -Xmx4g -cp "$CLASSPATH_APP" dev.ddpm.trainer.cli.TrainerCli "$@"

@@ -3,6 +3,11 @@
 # (`entrypoint.sh cli request-training --data mnist ...`, used by the scheduled-retraining CronJob).
 set -e
 cd /deployments
+# The trainer image (it carries libtorch) checks libtorch's CPU convolution gradients first.
+if ls lib/main/ai.djl.pytorch.pytorch-engine-*.jar >/dev/null 2>&1 && { [ "$1" != "cli" ] || [ "$2" = "train" ]; }; then
+  . /deployments/onednn-isa.sh
+  cap_onednn_isa "app/*:lib/main/*:lib/boot/*"
+fi
 if [ "$1" = "cli" ]; then
   shift
   exec java $JAVA_OPTS $JAVA_OPTS_APPEND -cp "app/*:lib/main/*:lib/boot/*" dev.ddpm.trainer.cli.TrainerCli "$@"

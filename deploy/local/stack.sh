@@ -268,7 +268,10 @@ start_service() {
       # The gateway accepts one local key with every scope (its sha256; the key itself is not configured).
       gateway) extra=(-Dgateway.auth.keys.local.sha256="$(printf '%s' "$GATEWAY_API_KEY" | sha256sum | cut -c1-64)"
                       -Dgateway.auth.keys.local.scopes=admin -Dgateway.samplers="dns:///127.0.0.1:$SAMPLER_PORT") ;;
-      trainer) extra=(-Xmx3g) ;;
+      trainer) extra=(-Xmx3g)
+               # shellcheck source=../docker/onednn-isa.sh
+               . "$REPO/deploy/docker/onednn-isa.sh"
+               cap_onednn_isa "$(dirname "$jar")/app/*:$(dirname "$jar")/lib/main/*:$(dirname "$jar")/lib/boot/*" ;;
       sampler) extra=(-Xmx1g) ;;
     esac
     nohup env KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \

@@ -64,6 +64,7 @@ public final class DiffusionTrainer implements AutoCloseable {
     private int skippedInARow;
     /** Where the cosine decay reaches its floor: the settings' step, or earlier for a time-boxed run. */
     private long decayEnd;
+    private boolean gradientsChecked;
 
     /** @param device one device, or a {@link Device.MultiDevice} to train data-parallel on all of its devices */
     public DiffusionTrainer(TrainingSettings settings, Device device) {
@@ -145,8 +146,16 @@ public final class DiffusionTrainer implements AutoCloseable {
         }
     }
 
-    /** One optimisation step on a batch drawn from {@code data}; returns the batch loss. */
+    /**
+     * One optimisation step on a batch drawn from {@code data}; returns the batch loss. The first
+     * one fails, on a CPU whose libtorch convolution gradients are wrong, with how to fix that
+     * ({@link ConvolutionGradientCheck}).
+     */
     public float trainStep(ImageSet data) {
+        if (!gradientsChecked) {
+            ConvolutionGradientCheck.requireCorrect(devices);
+            gradientsChecked = true;
+        }
         long k = step + 1;
         int batch = settings.batchSize();
         int timesteps = sqrtAlphaBar.length;
