@@ -271,6 +271,10 @@ test("the Dockerfiles copy what the Maven build produces", () => {
   const entrypoint = read("deploy/docker/entrypoint.sh");
   const cliClass = entrypoint.match(/dev\.ddpm\.[\w.]+/)[0];
   assert.ok(exists(`trainer-service/src/main/java/${cliClass.replaceAll(".", "/")}.java`), `${cliClass} exists`);
+  // The entrypoint sources the oneDNN check the Dockerfiles copy beside it; the class it runs must exist.
+  assert.match(entrypoint, /\. \/deployments\/onednn-isa\.sh/);
+  const checkClass = read("deploy/docker/onednn-isa.sh").match(/dev\.ddpm\.[\w.]+/)[0];
+  assert.ok(exists(`trainer-service/src/main/java/${checkClass.replaceAll(".", "/")}.java`), `${checkClass} exists`);
   if (exists("trainer-service/target/quarkus-app")) {
     for (const dir of ["app", "lib/main", "lib/boot"]) assert.ok(exists(`trainer-service/target/quarkus-app/${dir}`), dir);
   }
