@@ -156,7 +156,7 @@ public final class UNet extends AbstractBlock {
             }
         }
         h = Ops.silu(Ops.apply(normOut, store, h, training));
-        return new NDList(Ops.apply(convOut, store, h, training));
+        return new NDList(PaddedConvolution.apply(convOut, store, h, training));
     }
 
     private static NDArray residual(ResidualBlock block, ParameterStore store, NDArray h, NDArray temb, boolean training) {

@@ -153,7 +153,7 @@ public final class DiffusionTrainer implements AutoCloseable {
      */
     public float trainStep(ImageSet data) {
         if (!gradientsChecked) {
-            ConvolutionGradientCheck.requireCorrect(devices);
+            ConvolutionGradientCheck.requireCorrect(devices, settings.architecture());
             gradientsChecked = true;
         }
         long k = step + 1;
