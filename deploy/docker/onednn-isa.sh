@@ -2,11 +2,12 @@
 # scripts/ddpm.sh train, scripts/bench-train.sh and deploy/local/stack.sh's trainer.
 #
 # cap_onednn_isa CLASSPATH
-#   Unless ONEDNN_MAX_CPU_ISA is set already, runs the trainer's ConvolutionGradientCheck (about two
-#   seconds) and, when libtorch's convolution gradients are wrong on this CPU (seen on AMD Zen 5 VMs:
-#   oneDNN's AVX-512 and AVX2 backward kernels), exports ONEDNN_MAX_CPU_ISA=AVX, whose kernels are
-#   right there (and about 20 % slower). oneDNN reads the variable once, when the process starts,
-#   so it has to be chosen here, before the trainer's JVM. docs/configuration.md has the details.
+#   Unless ONEDNN_MAX_CPU_ISA is set already, runs the trainer's ConvolutionGradientCheck on every
+#   preset's convolutions (a few seconds) and, when libtorch gets their gradients wrong on this CPU
+#   (oneDNN's AVX-512 and AVX2 backward kernels are wrong for some widths on AMD Zen 5 VMs), exports
+#   ONEDNN_MAX_CPU_ISA=AVX, whose kernels were right there (0.8x the speed). oneDNN reads the variable
+#   once, when the process starts, so it has to be chosen here, before the trainer's JVM.
+#   docs/configuration.md ("Wrong CPU convolution gradients") has the details.
 cap_onednn_isa() {
   [ -n "${ONEDNN_MAX_CPU_ISA:-}" ] && return 0
   onednn_check_status=0
