@@ -51,7 +51,7 @@ public final class SelfAttention extends AbstractBlock {
         NDArray k = Ops.apply(key, store, h, training).reshape(n, channels, positions);
         NDArray v = Ops.apply(value, store, h, training).reshape(n, channels, positions);
         // weights[n, i, j] = softmax_j(q_i . k_j / sqrt(C))
-        NDArray weights = q.transpose(0, 2, 1).matMul(k).mul(1.0 / Math.sqrt(channels)).softmax(2);
+        NDArray weights = Scale.by(q.transpose(0, 2, 1).matMul(k), 1.0 / Math.sqrt(channels)).softmax(2);
         // out[n, c, i] = sum_j v[n, c, j] weights[n, i, j]
         NDArray attended = v.matMul(weights.transpose(0, 2, 1)).reshape(shape);
         return new NDList(x.add(Ops.apply(projection, store, attended, training)));

@@ -18,6 +18,7 @@ import dev.ddpm.core.diffusion.NoiseSchedule;
 import dev.ddpm.core.diffusion.SeededNoise;
 import dev.ddpm.core.model.PredictionType;
 import dev.ddpm.trainer.data.ImageSet;
+import dev.ddpm.trainer.model.Scale;
 import dev.ddpm.trainer.model.UNet;
 
 import java.util.ArrayList;
@@ -251,8 +252,8 @@ public final class DiffusionTrainer implements AutoCloseable {
             NDArray times = t.get(from + ":" + to).toDevice(device, false);
             NDArray prediction = unet.forward(store, new NDList(x, times), true).singletonOrThrow();
             NDArray shardWeights = weights == null ? null : weights.get(from + ":" + to).toDevice(device, false);
-            losses[i] = meanSquaredError(prediction, target.get(from + ":" + to).toDevice(device, false), shardWeights)
-                    .mul((float) (to - from) / batch);
+            losses[i] = Scale.by(meanSquaredError(prediction, target.get(from + ":" + to).toDevice(device, false),
+                    shardWeights), (double) (to - from) / batch);
         }
         NDArray total = losses[0];
         for (int i = 1; i < shards; i++) {
