@@ -10,6 +10,8 @@ if [[ ! -d "$APP/lib/main" ]]; then
   (cd "$REPO" && ./mvnw -B -q -DskipTests -pl trainer-service -am package)
 fi
 CLASSPATH_APP="$APP/app/*:$APP/lib/main/*:$APP/lib/boot/*"
+. "$REPO/deploy/docker/native-malloc.sh"
+keep_native_heap
 if [[ "${1:-}" == train ]]; then
   . "$REPO/deploy/docker/onednn-isa.sh"
   cap_onednn_isa "$CLASSPATH_APP"

@@ -273,6 +273,11 @@ test("the Dockerfiles copy what the Maven build produces", () => {
   assert.ok(exists(`trainer-service/src/main/java/${cliClass.replaceAll(".", "/")}.java`), `${cliClass} exists`);
   // The entrypoint sources the oneDNN check the Dockerfiles copy beside it; the class it runs must exist.
   assert.match(entrypoint, /\. \/deployments\/onednn-isa\.sh/);
+  // ... and the native-heap settings, also copied beside it.
+  assert.match(entrypoint, /\. \/deployments\/native-malloc\.sh/);
+  for (const dockerfile of ["deploy/docker/Dockerfile.jvm", "deploy/docker/Dockerfile.gpu"]) {
+    assert.match(read(dockerfile), /COPY .*deploy\/docker\/native-malloc\.sh \/deployments\/native-malloc\.sh/, dockerfile);
+  }
   const checkClass = read("deploy/docker/onednn-isa.sh").match(/dev\.ddpm\.[\w.]+/)[0];
   assert.ok(exists(`trainer-service/src/main/java/${checkClass.replaceAll(".", "/")}.java`), `${checkClass} exists`);
   if (exists("trainer-service/target/quarkus-app")) {

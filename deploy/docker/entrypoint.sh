@@ -3,7 +3,12 @@
 # (`entrypoint.sh cli request-training --data mnist ...`, used by the scheduled-retraining CronJob).
 set -e
 cd /deployments
-# The trainer image (it carries libtorch) checks libtorch's CPU convolution gradients first.
+# The trainer image (it carries libtorch) keeps freed native memory in the process (every command),
+# and checks libtorch's CPU convolution gradients before training.
+if ls lib/main/ai.djl.pytorch.pytorch-engine-*.jar >/dev/null 2>&1; then
+  . /deployments/native-malloc.sh
+  keep_native_heap
+fi
 if ls lib/main/ai.djl.pytorch.pytorch-engine-*.jar >/dev/null 2>&1 && { [ "$1" != "cli" ] || [ "$2" = "train" ]; }; then
   . /deployments/onednn-isa.sh
   cap_onednn_isa "app/*:lib/main/*:lib/boot/*"

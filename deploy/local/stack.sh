@@ -271,7 +271,10 @@ start_service() {
       trainer) extra=(-Xmx3g)
                # shellcheck source=../docker/onednn-isa.sh
                . "$REPO/deploy/docker/onednn-isa.sh"
-               cap_onednn_isa "$(dirname "$jar")/app/*:$(dirname "$jar")/lib/main/*:$(dirname "$jar")/lib/boot/*" ;;
+               cap_onednn_isa "$(dirname "$jar")/app/*:$(dirname "$jar")/lib/main/*:$(dirname "$jar")/lib/boot/*"
+               # shellcheck source=../docker/native-malloc.sh
+               . "$REPO/deploy/docker/native-malloc.sh"
+               keep_native_heap ;;
       sampler) extra=(-Xmx1g) ;;
     esac
     nohup env KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \

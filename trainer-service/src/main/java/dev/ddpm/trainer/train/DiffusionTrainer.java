@@ -22,6 +22,7 @@ import dev.ddpm.trainer.model.Scale;
 import dev.ddpm.trainer.model.UNet;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +48,9 @@ import java.util.SplittableRandom;
 public final class DiffusionTrainer implements AutoCloseable {
 
     private final TrainingSettings settings;
+    /** Rows per forward pass when sampling on a CPU (see {@link #denoiser()}). */
+    static final int CPU_ROWS_PER_FORWARD = 100;
+
     private final List<Device> devices;
     private final NDManager manager;
     private final UNet unet;
@@ -373,29 +377,46 @@ public final class DiffusionTrainer implements AutoCloseable {
         }
     }
 
-    /** The network as the reverse process sees it, with the current (not averaged) weights. */
+    /**
+     * The network as the reverse process sees it, with the current (not averaged) weights. On a CPU a
+     * large request is run {@value #CPU_ROWS_PER_FORWARD} rows at a time: the rows are independent
+     * (GroupNorm and attention work within an image), two cores are busy at that size already, and
+     * the activations of a 500-image batch (50 MB for one 32-channel 28x28 map) exceed glibc's 32 MiB
+     * mmap ceiling, so every step would fault them in afresh (docs/benchmarks.md, "Native memory").
+     */
     public Denoiser denoiser() {
+        int rowsPerForward = devices.get(0).isGpu() ? Integer.MAX_VALUE : CPU_ROWS_PER_FORWARD;
+        return (x, t) -> {
+            float[][] result = new float[x.length][];
+            for (int from = 0; from < x.length; from += rowsPerForward) {
+                int to = Math.min(x.length, from + rowsPerForward);
+                float[][] chunk = predict(Arrays.copyOfRange(x, from, to), Arrays.copyOfRange(t, from, to));
+                System.arraycopy(chunk, 0, result, from, chunk.length);
+            }
+            return result;
+        };
+    }
+
+    private float[][] predict(float[][] x, int[] t) {
         int c = settings.architecture().imageChannels();
         int size = settings.architecture().imageSize();
-        return (x, t) -> {
-            try (NDScope scope = new NDScope()) {
-                float[] flat = new float[x.length * imageLength];
-                float[] times = new float[x.length];
-                for (int i = 0; i < x.length; i++) {
-                    System.arraycopy(x[i], 0, flat, i * imageLength, imageLength);
-                    times[i] = t[i];
-                }
-                NDArray input = manager.create(flat, new Shape(x.length, c, size, size));
-                NDArray output = unet.forward(parameterStore, new NDList(input, manager.create(times)), false)
-                        .singletonOrThrow();
-                float[] out = output.toFloatArray();
-                float[][] result = new float[x.length][imageLength];
-                for (int i = 0; i < x.length; i++) {
-                    System.arraycopy(out, i * imageLength, result[i], 0, imageLength);
-                }
-                return result;
+        try (NDScope scope = new NDScope()) {
+            float[] flat = new float[x.length * imageLength];
+            float[] times = new float[x.length];
+            for (int i = 0; i < x.length; i++) {
+                System.arraycopy(x[i], 0, flat, i * imageLength, imageLength);
+                times[i] = t[i];
             }
-        };
+            NDArray input = manager.create(flat, new Shape(x.length, c, size, size));
+            NDArray output = unet.forward(parameterStore, new NDList(input, manager.create(times)), false)
+                    .singletonOrThrow();
+            float[] out = output.toFloatArray();
+            float[][] result = new float[x.length][imageLength];
+            for (int i = 0; i < x.length; i++) {
+                System.arraycopy(out, i * imageLength, result[i], 0, imageLength);
+            }
+            return result;
+        }
     }
 
     /** Runs {@code action} with the EMA weights loaded (sampling, export), then restores the trained ones. */
