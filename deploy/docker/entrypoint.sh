@@ -8,10 +8,10 @@ cd /deployments
 if ls lib/main/ai.djl.pytorch.pytorch-engine-*.jar >/dev/null 2>&1; then
   . /deployments/native-malloc.sh
   keep_native_heap
-fi
-if ls lib/main/ai.djl.pytorch.pytorch-engine-*.jar >/dev/null 2>&1 && { [ "$1" != "cli" ] || [ "$2" = "train" ]; }; then
-  . /deployments/onednn-isa.sh
-  cap_onednn_isa "app/*:lib/main/*:lib/boot/*"
+  if [ "$1" != "cli" ] || [ "$2" = "train" ]; then
+    . /deployments/onednn-isa.sh
+    cap_onednn_isa "app/*:lib/main/*:lib/boot/*"
+  fi
 fi
 if [ "$1" = "cli" ]; then
   shift

@@ -47,10 +47,10 @@ import java.util.SplittableRandom;
  */
 public final class DiffusionTrainer implements AutoCloseable {
 
-    private final TrainingSettings settings;
     /** Rows per forward pass when sampling on a CPU (see {@link #denoiser()}). */
     static final int CPU_ROWS_PER_FORWARD = 100;
 
+    private final TrainingSettings settings;
     private final List<Device> devices;
     private final NDManager manager;
     private final UNet unet;
