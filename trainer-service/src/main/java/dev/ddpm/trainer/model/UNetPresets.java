@@ -27,7 +27,8 @@ public final class UNetPresets {
             // mnist-slim's images/s side by side; evaluate centres its samples on the classifier's 32x32.
             "mnist-28", new UNetConfig(1, 28, 16, List.of(1, 2, 4), List.of(7), 1, 8, 0.0),
             // mnist-28 with 96 channels instead of 64 at the 7x7 level, where a channel costs the least
-            // (49 positions): 1.9x the parameters for about 1.25x the step time (docs/benchmarks.md).
+            // (49 positions): 1.9x the parameters for about 1.25x the step time (docs/benchmarks.md). In 88
+            // CPU minutes it gave the same share as mnist-28 (docs/mnist.md, run 15); kept for longer budgets.
             "mnist-28w", new UNetConfig(1, 28, 16, List.of(1, 2, 6), List.of(7), 1, 8, 0.0),
             // The reference article: 3x32x32, base 64, multipliers 1,2,4,4, attention at 16 and 8.
             "article", new UNetConfig(3, 32, 64, List.of(1, 2, 4, 4), List.of(16, 8), 2, 32, 0.1)));
