@@ -64,12 +64,39 @@ public final class CheckpointStore {
      * @throws IllegalStateException when the run has no usable checkpoint
      */
     public DiffusionTrainer restore(String runId, ai.djl.Device device) {
-        CheckpointManifest manifest = latest(runId);
+        return restore(latest(runId), device, trainer -> resume(runId, trainer)
+                .orElseThrow(() -> new IllegalStateException("run " + runId + " has no usable checkpoint")));
+    }
+
+    /**
+     * As {@link #restore(String, ai.djl.Device)} for the checkpoint at exactly {@code step} (an earlier
+     * checkpoint of a run, e.g. as an autoguidance guide), without falling back to another one.
+     *
+     * @throws IllegalStateException when the run has no checkpoint at that step, or it fails its sha256
+     */
+    public DiffusionTrainer restore(String runId, long step, ai.djl.Device device) {
+        String key = runId + "/step-" + step + "/checkpoint.json";
+        List<ObjectRef> candidates = candidates(runId);
+        ObjectRef ref = candidates.stream().filter(c -> c.key().equals(key)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("run " + runId + " has no checkpoint at step " + step
+                        + "; it has " + (candidates.isEmpty() ? "none" : "steps " + candidates.stream()
+                        .map(c -> STEP_MANIFEST.matcher(c.key())).filter(Matcher::matches).map(m -> m.group(1))
+                        .distinct().sorted(Comparator.comparingLong(Long::parseLong)).toList())));
+        try {
+            CheckpointManifest manifest = store.getJson(ref, CheckpointManifest.class);
+            return restore(manifest, device, trainer -> apply(load(manifest), trainer));
+        } catch (StorageException | InvalidPayloadException | CorruptCheckpointException e) {
+            throw new IllegalStateException("checkpoint " + key + " is unusable: " + e.getMessage(), e);
+        }
+    }
+
+    private static DiffusionTrainer restore(CheckpointManifest manifest, ai.djl.Device device,
+                                            java.util.function.Consumer<DiffusionTrainer> loader) {
         TrainingSettings settings = new TrainingSettings(manifest.architecture(), manifest.diffusion(), 1, 1e-4f, 0, 0,
                 0.9999f, 0f, 1f, false, manifest.seed());
         DiffusionTrainer trainer = new DiffusionTrainer(settings, device);
         try {
-            resume(runId, trainer).orElseThrow(() -> new IllegalStateException("run " + runId + " has no usable checkpoint"));
+            loader.accept(trainer);
             return trainer;
         } catch (RuntimeException e) {
             trainer.close();

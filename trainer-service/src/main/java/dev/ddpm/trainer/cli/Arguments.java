@@ -68,6 +68,11 @@ final class Arguments {
         }
     }
 
+    /** A usage error of this command, prefixed with its name like the parsing errors. */
+    UsageException error(String message) {
+        return new UsageException(command + ": " + message);
+    }
+
     static final class UsageException extends RuntimeException {
         UsageException(String message) {
             super(message);

@@ -82,10 +82,10 @@ public final class TrainerCli {
         String command = args.length == 0 ? "help" : args[0];
         switch (command) {
             case "train" -> train(new Arguments(command, args, 1, TRAIN_OPTIONS));
-            case "sample-grid" -> sampleGrid(new Arguments(command, args, 1,
-                    Set.of("run", "out", "count", "steps", "seed", "eta", "device")));
-            case "evaluate" -> evaluate(new Arguments(command, args, 1,
-                    Set.of("run", "mnist", "samples", "steps", "seed", "epochs", "device", "weights", "sampler", "variance")));
+            case "sample-grid" -> sampleGrid(new Arguments(command, args, 1, with(Guidance.OPTIONS,
+                    "run", "out", "count", "steps", "seed", "eta", "device")));
+            case "evaluate" -> evaluate(new Arguments(command, args, 1, with(Guidance.OPTIONS,
+                    "run", "mnist", "samples", "steps", "seed", "epochs", "device", "weights", "sampler", "variance")));
             case "export" -> export(new Arguments(command, args, 1, Set.of("run", "model", "weights", "device")));
             case "upload-dataset" -> uploadDataset(new Arguments(command, args, 1, Set.of("name", "path")));
             case "request-training" -> requestTraining(new Arguments(command, args, 1, TRAIN_OPTIONS));
@@ -109,13 +109,16 @@ public final class TrainerCli {
                                    at its next step with a checkpoint (train again with the same --run to go on);
                                    past --time-box minutes of training (all attempts) the run ends there instead,
                                    its cosine decay fitted to the steps the machine reaches
-                  sample-grid      --run ID --out FILE.png [--count 16 --steps 50 --seed 0 --eta 0]
+                  sample-grid      --run ID --out FILE.png [--count 16 --steps 50 --seed 0 --eta 0 GUIDANCE]
                                    samples from the run's newest checkpoint (EMA weights) with DDIM
                   evaluate         --run ID --mnist DIR [--samples 1000 --steps 50 --sampler ddim|ddpm --weights ema|trained
-                                   --variance fixed_small|fixed_large (ddpm) --seed 0 --epochs 2]
+                                   --variance fixed_small|fixed_large (ddpm) --seed 0 --epochs 2 GUIDANCE]
                                    MNIST quality of the run's samples: FLD beside the real-vs-real floor, the
                                    share of confidently recognised digits and the class histogram (the feature
                                    classifier is trained once on DIR and cached there as classifier-v1.bin)
+                  GUIDANCE         --guidance 1 (none) --guide-step N [--guide-run ID (the same run)]
+                                   autoguidance (Karras et al. 2024): extrapolates the model's prediction away
+                                   from a weaker checkpoint's, D_0 + w (D_1 - D_0); both use the --weights chosen
                   export           --run ID [--model NAME --weights ema|trained]
                                    exports the run's newest checkpoint to ONNX, checks it against DJL and
                                    publishes unet.onnx, samples.png and manifest.json to ddpm-models/NAME/VERSION/,
@@ -213,19 +216,22 @@ public final class TrainerCli {
         Device device = DjlEngine.select(a.string("device", "auto"));
         String run = a.required("run");
         try (ArtifactStore store = new ArtifactStore(s3())) {
-            try (DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
+            CheckpointStore checkpoints = new CheckpointStore(store);
+            try (DiffusionTrainer trainer = checkpoints.restore(run, device);
+                 Guidance guidance = Guidance.open(a, run, checkpoints.latest(run), checkpoints, device)) {
                 TrainingSettings manifest = trainer.settings();
                 int count = (int) a.number("count", 16);
                 int c = manifest.architecture().imageChannels();
                 int size = manifest.architecture().imageSize();
-                float[][] samples = trainer.withEmaWeights(() -> ReverseProcess.sample(trainer.denoiser(),
+                float[][] samples = guidance.withWeights(true, trainer, () -> ReverseProcess.sample(guidance.denoiser(trainer),
                         () -> Schedulers.create(manifest.diffusion(), SamplerKind.DDIM, (int) a.number("steps", 50),
                                 a.decimal("eta", 0), DdpmVariance.FIXED_SMALL, true),
                         count, c * size * size, a.number("seed", 0), 0));
                 Path out = Path.of(a.required("out"));
                 Files.write(out, ImageEncoding.png(ImageEncoding.grid(List.of(samples), c, size,
                         (int) Math.ceil(Math.sqrt(count)), 2)));
-                System.out.printf("%d samples of run %s (step %d) written to %s%n", count, run, trainer.step(), out);
+                System.out.printf("%d samples of run %s (step %d%s) written to %s%n", count, run, trainer.step(),
+                        guidance.description(), out);
             } catch (IOException e) {
                 throw new IllegalStateException("cannot write " + a.required("out") + ": " + e.getMessage(), e);
             }
@@ -268,11 +274,12 @@ public final class TrainerCli {
                 Files.write(cache, classifier.save());
             }
             System.out.println("feature classifier on the " + test.size() + " test digits: " + classifier.calibration(test, testLabels));
-            try (DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
-                java.util.function.Supplier<float[][]> draw = () -> ReverseProcess.sample(trainer.denoiser(),
+            CheckpointStore checkpoints = new CheckpointStore(store);
+            try (DiffusionTrainer trainer = checkpoints.restore(run, device);
+                 Guidance guidance = Guidance.open(a, run, manifest, checkpoints, device)) {
+                float[][] samples = guidance.withWeights(ema, trainer, () -> ReverseProcess.sample(guidance.denoiser(trainer),
                         () -> Schedulers.create(manifest.diffusion(), kind, (int) a.number("steps", 50), 0,
-                                variance, true), count, size * size, a.number("seed", 0), 0);
-                float[][] samples = ema ? trainer.withEmaWeights(draw) : draw.get();
+                                variance, true), count, size * size, a.number("seed", 0), 0));
                 for (int i = 0; i < samples.length; i++) {
                     samples[i] = Pixels.centred(samples[i], size, MnistClassifier.IMAGE_SIZE);
                 }
@@ -284,12 +291,19 @@ public final class TrainerCli {
                 }
                 System.out.println("run " + run + " at step " + manifest.step() + " (" + (ema ? "ema" : "trained") + " weights, " + kind
                         + " " + a.number("steps", 50) + " steps"
-                        + (kind == SamplerKind.DDPM ? ", " + variance.name().toLowerCase(Locale.ROOT) : "") + "): "
+                        + (kind == SamplerKind.DDPM ? ", " + variance.name().toLowerCase(Locale.ROOT) : "")
+                        + guidance.description() + "): "
                         + QualityReport.of(classifier, samples, real, reference));
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot read or write " + mnist + ": " + e.getMessage(), e);
         }
+    }
+
+    private static Set<String> with(Set<String> shared, String... own) {
+        Set<String> options = new java.util.HashSet<>(shared);
+        options.addAll(List.of(own));
+        return options;
     }
 
     /** {@code --weights ema|trained}: whether the EMA (default) or the trained weights are used. */

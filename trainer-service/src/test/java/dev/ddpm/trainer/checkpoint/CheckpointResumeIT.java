@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Checkpoints in the real S3 server: resume continues exactly, and a damaged checkpoint is skipped. */
 class CheckpointResumeIT {
@@ -104,6 +105,46 @@ class CheckpointResumeIT {
             assertThat(used.step()).isEqualTo(3);
             assertThat(resumed.step()).isEqualTo(3);
         }
+    }
+
+    @Test
+    void anEarlierCheckpointIsRestoredByItsStep() {
+        String run = runId();
+        Map<String, float[]> atThree;
+        try (DiffusionTrainer trainer = trainer()) {
+            train(trainer, 3);
+            checkpoints.save(run, trainer);
+            atThree = weights(trainer);
+            train(trainer, 3);
+            checkpoints.save(run, trainer);
+        }
+        try (DiffusionTrainer earlier = checkpoints.restore(run, 3, Device.cpu())) {
+            assertThat(earlier.step()).isEqualTo(3);
+            assertSame(weights(earlier), atThree);
+        }
+        try (DiffusionTrainer newest = checkpoints.restore(run, Device.cpu())) {
+            assertThat(newest.step()).isEqualTo(6);
+        }
+    }
+
+    @Test
+    void aStepWithoutACheckpointOrADamagedOneIsNamedAndNotReplacedByAnother() {
+        String run = runId();
+        ObjectRef atSix;
+        try (DiffusionTrainer trainer = trainer()) {
+            train(trainer, 3);
+            checkpoints.save(run, trainer);
+            train(trainer, 3);
+            atSix = checkpoints.save(run, trainer);
+        }
+        assertThatThrownBy(() -> checkpoints.restore(run, 4, Device.cpu()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("run " + run + " has no checkpoint at step 4; it has steps [3, 6]");
+        CheckpointManifest six = store.getJson(atSix, CheckpointManifest.class);
+        store.put(Buckets.CHECKPOINTS, six.emaWeights().key(), new byte[]{1, 2, 3}, "application/octet-stream");
+        assertThatThrownBy(() -> checkpoints.restore(run, 6, Device.cpu()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("checkpoint " + run + "/step-6/checkpoint.json is unusable: ");
     }
 
     @Test

@@ -1,0 +1,97 @@
+package dev.ddpm.trainer.cli;
+
+import ai.djl.Device;
+import dev.ddpm.core.diffusion.Denoiser;
+import dev.ddpm.core.diffusion.GuidedDenoiser;
+import dev.ddpm.trainer.checkpoint.CheckpointManifest;
+import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import dev.ddpm.trainer.train.DiffusionTrainer;
+
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The {@code --guidance W --guide-step N [--guide-run ID]} options of {@code evaluate} and
+ * {@code sample-grid}: autoguidance ({@link GuidedDenoiser}) of a run's newest checkpoint by an
+ * earlier checkpoint of the same run, or of another run trained the same way. Without
+ * {@code --guidance} (or with 1) nothing is loaded and the model samples alone.
+ */
+final class Guidance implements AutoCloseable {
+
+    static final Set<String> OPTIONS = Set.of("guidance", "guide-run", "guide-step");
+
+    private final double weight;
+    private final DiffusionTrainer guide;
+    private final String description;
+
+    private Guidance(double weight, DiffusionTrainer guide, String description) {
+        this.weight = weight;
+        this.guide = guide;
+        this.description = description;
+    }
+
+    /**
+     * Loads the guide the options name, checked to make the same images with the same diffusion
+     * settings as the model (otherwise the two predictions mean different things).
+     */
+    static Guidance open(Arguments a, String run, CheckpointManifest model, CheckpointStore checkpoints, Device device) {
+        double weight = a.decimal("guidance", 1);
+        if (!(weight >= 1) || Double.isInfinite(weight)) {
+            throw a.error("--guidance must be a number >= 1 (1 = no guidance), was " + weight);
+        }
+        String step = a.string("guide-step", null);
+        if (weight == 1) {
+            if (step != null || a.string("guide-run", null) != null) {
+                throw a.error("--guide-step and --guide-run need --guidance above 1");
+            }
+            return new Guidance(1, null, "");
+        }
+        if (step == null) {
+            throw a.error("--guidance needs --guide-step: the checkpoint step of the guide "
+                    + "(an earlier, weaker checkpoint of the run, or of --guide-run)");
+        }
+        String guideRun = a.string("guide-run", run);
+        DiffusionTrainer guide = checkpoints.restore(guideRun, a.number("guide-step", 0), device);
+        try {
+            var settings = guide.settings();
+            if (!settings.diffusion().equals(model.diffusion())
+                    || settings.architecture().imageChannels() != model.architecture().imageChannels()
+                    || settings.architecture().imageSize() != model.architecture().imageSize()) {
+                throw new IllegalStateException("the guide (run " + guideRun + ", step " + guide.step() + ": "
+                        + settings.diffusion() + ", " + settings.architecture().imageSize() + "px) must share the "
+                        + "model's diffusion settings and image shape (" + model.diffusion() + ", "
+                        + model.architecture().imageSize() + "px)");
+            }
+            return new Guidance(weight, guide, ", autoguidance w=" + weight + " by run " + guideRun + " at step "
+                    + guide.step());
+        } catch (RuntimeException e) {
+            guide.close();
+            throw e;
+        }
+    }
+
+    /** The denoiser to sample with: the model's, or the model's guided by the guide's. */
+    Denoiser denoiser(DiffusionTrainer model) {
+        return guide == null ? model.denoiser() : new GuidedDenoiser(model.denoiser(), guide.denoiser(), weight);
+    }
+
+    /** Runs {@code draw} with both networks' EMA weights in place (or their trained weights). */
+    <T> T withWeights(boolean ema, DiffusionTrainer model, Supplier<T> draw) {
+        if (!ema) {
+            return draw.get();
+        }
+        return model.withEmaWeights(guide == null ? draw : () -> guide.withEmaWeights(draw));
+    }
+
+    /** Empty without guidance; otherwise ", autoguidance w=... by run ... at step ...". */
+    String description() {
+        return description;
+    }
+
+    @Override
+    public void close() {
+        if (guide != null) {
+            guide.close();
+        }
+    }
+}
