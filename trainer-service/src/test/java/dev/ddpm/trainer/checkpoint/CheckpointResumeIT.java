@@ -89,14 +89,7 @@ class CheckpointResumeIT {
     @Test
     void aCheckpointThatFailsItsSha256IsRefusedAndThePreviousOneIsUsed() {
         String run = runId();
-        ObjectRef newest;
-        try (DiffusionTrainer trainer = trainer()) {
-            train(trainer, 3);
-            checkpoints.save(run, trainer);
-            train(trainer, 3);
-            newest = checkpoints.save(run, trainer);
-        }
-        CheckpointManifest damaged = store.getJson(newest, CheckpointManifest.class);
+        CheckpointManifest damaged = store.getJson(saveAtThreeAndSix(run).atSix(), CheckpointManifest.class);
         // The weights object is replaced behind the manifest's back.
         store.put(Buckets.CHECKPOINTS, damaged.weights().key(), new byte[]{1, 2, 3}, "application/octet-stream");
 
@@ -110,14 +103,7 @@ class CheckpointResumeIT {
     @Test
     void anEarlierCheckpointIsRestoredByItsStep() {
         String run = runId();
-        Map<String, float[]> atThree;
-        try (DiffusionTrainer trainer = trainer()) {
-            train(trainer, 3);
-            checkpoints.save(run, trainer);
-            atThree = weights(trainer);
-            train(trainer, 3);
-            checkpoints.save(run, trainer);
-        }
+        Map<String, float[]> atThree = saveAtThreeAndSix(run).weightsAtThree();
         try (DiffusionTrainer earlier = checkpoints.restore(run, 3, Device.cpu())) {
             assertThat(earlier.step()).isEqualTo(3);
             assertSame(weights(earlier), atThree);
@@ -130,13 +116,7 @@ class CheckpointResumeIT {
     @Test
     void aStepWithoutACheckpointOrADamagedOneIsNamedAndNotReplacedByAnother() {
         String run = runId();
-        ObjectRef atSix;
-        try (DiffusionTrainer trainer = trainer()) {
-            train(trainer, 3);
-            checkpoints.save(run, trainer);
-            train(trainer, 3);
-            atSix = checkpoints.save(run, trainer);
-        }
+        ObjectRef atSix = saveAtThreeAndSix(run).atSix();
         assertThatThrownBy(() -> checkpoints.restore(run, 4, Device.cpu()))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("run " + run + " has no checkpoint at step 4; it has steps [3, 6]");
@@ -152,6 +132,20 @@ class CheckpointResumeIT {
         try (DiffusionTrainer trainer = trainer()) {
             assertThat(checkpoints.resume(runId(), trainer)).isEmpty();
             assertThat(trainer.step()).isZero();
+        }
+    }
+
+    private record TwoCheckpoints(Map<String, float[]> weightsAtThree, ObjectRef atSix) {
+    }
+
+    /** Trains 6 steps, checkpointing after steps 3 and 6. */
+    private static TwoCheckpoints saveAtThreeAndSix(String run) {
+        try (DiffusionTrainer trainer = trainer()) {
+            train(trainer, 3);
+            checkpoints.save(run, trainer);
+            Map<String, float[]> atThree = weights(trainer);
+            train(trainer, 3);
+            return new TwoCheckpoints(atThree, checkpoints.save(run, trainer));
         }
     }
 
