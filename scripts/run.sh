@@ -59,4 +59,7 @@ cat <<EOF2
 [run] sixteen digits as one grid:
 curl -s -X POST $GATEWAY_URL/v1/samples -H 'X-API-Key: $GATEWAY_API_KEY' -H 'Content-Type: application/json' \\
   -d '{"model":"mnist","count":16,"sampler":"ddim","steps":50,"output":"grid"}' -o mnist-samples.png
+[run] its quality (FLD, recognisable share; docs/mnist.md), alone and autoguided by its step-2,000 checkpoint:
+scripts/ddpm.sh evaluate --run $run --mnist .run/data/mnist --samples 500 --sampler ddpm --steps 250
+scripts/ddpm.sh evaluate --run $run --mnist .run/data/mnist --samples 500 --sampler ddpm --steps 250 --guidance 2 --guide-step 2000
 EOF2
