@@ -3,9 +3,9 @@ package dev.ddpm.trainer.cli;
 import ai.djl.Device;
 import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.GuidedDenoiser;
-import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.train.DiffusionTrainer;
+import dev.ddpm.trainer.train.TrainingSettings;
 
 import java.util.Set;
 import java.util.function.Supplier;
@@ -34,7 +34,7 @@ final class Guidance implements AutoCloseable {
      * Loads the guide the options name, checked to make the same images with the same diffusion
      * settings as the model (otherwise the two predictions mean different things).
      */
-    static Guidance open(Arguments a, String run, CheckpointManifest model, CheckpointStore checkpoints, Device device) {
+    static Guidance open(Arguments a, String run, TrainingSettings model, CheckpointStore checkpoints, Device device) {
         double weight = a.decimal("guidance", 1);
         if (!(weight >= 1) || Double.isInfinite(weight)) {
             throw a.error("--guidance must be a number >= 1 (1 = no guidance), was " + weight);

@@ -218,7 +218,7 @@ public final class TrainerCli {
         try (ArtifactStore store = new ArtifactStore(s3())) {
             CheckpointStore checkpoints = new CheckpointStore(store);
             try (DiffusionTrainer trainer = checkpoints.restore(run, device);
-                 Guidance guidance = Guidance.open(a, run, checkpoints.latest(run), checkpoints, device)) {
+                 Guidance guidance = Guidance.open(a, run, trainer.settings(), checkpoints, device)) {
                 TrainingSettings manifest = trainer.settings();
                 int count = (int) a.number("count", 16);
                 int c = manifest.architecture().imageChannels();
@@ -276,7 +276,7 @@ public final class TrainerCli {
             System.out.println("feature classifier on the " + test.size() + " test digits: " + classifier.calibration(test, testLabels));
             CheckpointStore checkpoints = new CheckpointStore(store);
             try (DiffusionTrainer trainer = checkpoints.restore(run, device);
-                 Guidance guidance = Guidance.open(a, run, manifest, checkpoints, device)) {
+                 Guidance guidance = Guidance.open(a, run, trainer.settings(), checkpoints, device)) {
                 float[][] samples = guidance.withWeights(ema, trainer, () -> ReverseProcess.sample(guidance.denoiser(trainer),
                         () -> Schedulers.create(manifest.diffusion(), kind, (int) a.number("steps", 50), 0,
                                 variance, true), count, size * size, a.number("seed", 0), 0));
