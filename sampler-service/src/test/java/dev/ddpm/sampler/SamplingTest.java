@@ -112,6 +112,60 @@ class SamplingTest {
     }
 
     @Test
+    void anAutoguidedModelSamplesCloserToItsMeanThanTheSameModelAlone() throws IOException {
+        // The model has learnt N(mu, 0.3^2); its guide, a "weaker version", N(mu, 0.6^2). Guided with
+        // w = 2, the sampler extrapolates past the model away from the guide: the same mean, less spread.
+        float[] mu = GaussianModel.pattern(1, 16, 3);
+        GaussianModel alone = publish(new GaussianModel(name("alone"), "v1", mu, 0.3, 1, 16));
+        GaussianModel guided = new GaussianModel(name("guided"), "v1", mu, 0.3, 1, 16);
+        guided.publishGuided(store, events, 0.6, 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> registry.current().containsKey(guided.name()));
+        assertThat(registry.current().get(guided.name()).manifest().guide().weight()).isEqualTo(2.0);
+        double[] plain = residual(jsonImages(alone.name()), mu);
+        double[] withGuide = residual(jsonImages(guided.name()), mu);
+        System.out.printf("alone: residual std %.4f; autoguided: %.4f (model s = 0.3, guide s = 0.6, w = 2)%n",
+                plain[1], withGuide[1]);
+        assertThat(plain[1]).isBetween(0.22, 0.38);
+        assertThat(Math.abs(withGuide[0])).isLessThan(0.05);
+        assertThat(withGuide[1]).isLessThan(0.8 * plain[1]);
+    }
+
+    @Test
+    void aGuideThatFailsItsSha256IsRejectedAndNothingIsServed() {
+        String name = name("bad-guide");
+        GaussianModel model = new GaussianModel(name, "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16);
+        byte[] graph = model.graph();
+        var graphRef = store.put(Buckets.MODELS, name + "/v1/unet.onnx", graph, "application/octet-stream");
+        // The guide's bytes changed after the manifest recorded their sha256.
+        byte[] guide = new GaussianModel(name, "v1", model.mu(), 0.6, 1, 16).graph();
+        var honest = new dev.ddpm.core.events.ObjectRef(Buckets.MODELS, name + "/v1/guide.onnx", guide.length,
+                dev.ddpm.core.storage.Sha256.of(guide));
+        byte[] tampered = guide.clone();
+        tampered[tampered.length - 1] ^= 1;
+        store.put(Buckets.MODELS, honest.key(), tampered, "application/octet-stream");
+        var manifestRef = store.putJson(Buckets.MODELS, name + "/v1/manifest.json",
+                model.guidedManifest(graph, graphRef, honest, 2, java.time.Instant.now()));
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.ModelPublished(
+                name, "v1", manifestRef.key(), manifestRef.sha256())), Duration.ofSeconds(10));
+        assertThat(rejections(name, 1)).first().satisfies(r ->
+                assertThat(r.reason()).contains("guide.onnx").contains("sha256"));
+        assertThat(registry.current()).doesNotContainKey(name);
+    }
+
+    private static List<float[]> jsonImages(String model) throws IOException {
+        Response response = given().contentType("application/json")
+                .body("{\"model\":\"" + model + "\",\"count\":12,\"sampler\":\"ddpm\",\"seed\":11,"
+                        + "\"output\":\"json\",\"clipX0\":false}")
+                .post("/v1/samples");
+        response.then().statusCode(200);
+        List<float[]> images = new ArrayList<>();
+        for (String data : response.jsonPath().<String>getList("images.data")) {
+            images.add(pixels(java.util.Base64.getDecoder().decode(data)));
+        }
+        return images;
+    }
+
+    @Test
     void aSeedGivesTheSameImagesWhateverTheBatch() throws Exception {
         GaussianModel model = publish(new GaussianModel(name("seeds"), "v1", GaussianModel.pattern(1, 16, 1), 0.4, 1, 16));
         byte[] alone = result(sample(model.name(), 42, 1, Sampler.SAMPLER_DDIM, 30)).get(0);

@@ -47,15 +47,25 @@ public final class GuidedDenoiser implements Denoiser {
         }
         float[][] guided = new float[better.length][];
         for (int i = 0; i < better.length; i++) {
-            if (weaker[i].length != better[i].length) {
-                throw new IllegalStateException("the guide's prediction has " + weaker[i].length
-                        + " values, the model's " + better[i].length + ": the two must make the same images");
-            }
-            guided[i] = new float[better[i].length];
-            for (int j = 0; j < better[i].length; j++) {
-                // w D_1 + (1 - w) D_0, written as D_0 + w (D_1 - D_0).
-                guided[i][j] = (float) (weaker[i][j] + weight * (better[i][j] - weaker[i][j]));
-            }
+            guided[i] = extrapolate(better[i], weaker[i], weight);
+        }
+        return guided;
+    }
+
+    /**
+     * w D_1 + (1 - w) D_0 element by element, for callers that hold flattened batches (the sampler).
+     *
+     * @throws IllegalStateException when the two predictions differ in length
+     */
+    public static float[] extrapolate(float[] model, float[] guide, double weight) {
+        if (guide.length != model.length) {
+            throw new IllegalStateException("the guide's prediction has " + guide.length
+                    + " values, the model's " + model.length + ": the two must make the same images");
+        }
+        float[] guided = new float[model.length];
+        for (int j = 0; j < model.length; j++) {
+            // Written as D_0 + w (D_1 - D_0).
+            guided[j] = (float) (guide[j] + weight * (model[j] - guide[j]));
         }
         return guided;
     }

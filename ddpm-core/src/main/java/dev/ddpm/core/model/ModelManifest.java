@@ -1,5 +1,6 @@
 package dev.ddpm.core.model;
 
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 
@@ -21,6 +22,7 @@ import java.util.Map;
  * @param diffusion     diffusion settings the model was trained with
  * @param architecture  UNet settings
  * @param metrics       quality metrics measured at export (name to value)
+ * @param guide         optional autoguidance: a weaker network to sample with (absent: the model alone)
  */
 public record ModelManifest(
         int schemaVersion,
@@ -32,7 +34,8 @@ public record ModelManifest(
         Image image,
         DiffusionConfig diffusion,
         UNetConfig architecture,
-        @OptionalField Map<String, Double> metrics) {
+        @OptionalField Map<String, Double> metrics,
+        @OptionalField Guide guide) {
 
     public static final int CURRENT_SCHEMA = 1;
 
@@ -47,6 +50,10 @@ public record ModelManifest(
         Require.nonNull(diffusion, "diffusion");
         Require.nonNull(architecture, "architecture");
         metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
+        if (guide != null && !(guide.onnx().inputs().equals(onnx.inputs()) && guide.onnx().outputs().equals(onnx.outputs()))) {
+            throw new InvalidPayloadException("field 'guide.onnx' must have the model's inputs and outputs: the guide "
+                    + "sees the same x and t and predicts the same thing", "guide.onnx");
+        }
     }
 
     /** Training run and step of the exported weights; {@code ema} tells whether they are the EMA copy. */
@@ -69,6 +76,23 @@ public record ModelManifest(
             Require.nonNull(outputs, "outputs");
             inputs = List.copyOf(inputs);
             outputs = List.copyOf(outputs);
+        }
+    }
+
+    /**
+     * Autoguidance (Karras et al. 2024; {@code dev.ddpm.core.diffusion.GuidedDenoiser}): the sampler runs
+     * this second, weaker network (e.g. an early checkpoint of the same run) on every step and uses
+     * D_0 + weight (D_1 - D_0). Same diffusion settings and image geometry as the model.
+     *
+     * @param onnx     the guide's graph, same interface as the model's
+     * @param training which run and step the guide's weights come from
+     * @param weight   w >= 1
+     */
+    public record Guide(Onnx onnx, Training training, double weight) {
+        public Guide {
+            Require.nonNull(onnx, "onnx");
+            Require.nonNull(training, "training");
+            Require.inRange(weight, 1, 100, "weight");
         }
     }
 

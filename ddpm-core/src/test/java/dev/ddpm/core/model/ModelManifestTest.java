@@ -26,7 +26,7 @@ class ModelManifestTest {
                 new ModelManifest.Image(3, 32, 32),
                 DiffusionConfig.ho2020(),
                 new UNetConfig(3, 32, 64, List.of(1, 2, 4, 4), List.of(16, 8), 2, 32, 0.1),
-                Map.of("fid_proxy", 41.5, "parity_max_abs_diff", 2.1e-6));
+                Map.of("fid_proxy", 41.5, "parity_max_abs_diff", 2.1e-6), null);
     }
 
     @Test
@@ -81,6 +81,44 @@ class ModelManifestTest {
         assertThatThrownBy(() -> Json.read(tree, ModelManifest.class))
                 .isInstanceOf(InvalidPayloadException.class)
                 .hasMessageContaining("field 'onnx.sha256' must be 64 lower-case hex digits");
+    }
+
+    static ModelManifest guided(double weight) {
+        ModelManifest m = manifest();
+        ModelManifest.Onnx guide = new ModelManifest.Onnx("emoji/20261128-0001/guide.onnx", 3_400_000,
+                SamplePayloads.SHA, 17, m.onnx().inputs(), m.onnx().outputs());
+        return new ModelManifest(m.schemaVersion(), m.name(), m.version(), m.createdAt(), m.training(), m.onnx(),
+                m.image(), m.diffusion(), m.architecture(), m.metrics(),
+                new ModelManifest.Guide(guide, new ModelManifest.Training("run-0001", 2_000, true), weight));
+    }
+
+    @Test
+    void aGuideIsOptionalAndRoundTrips() {
+        var plain = Json.tree(manifest());
+        assertThat(plain.get("guide") == null || plain.get("guide").isNull()).isTrue();
+        ObjectNode older = (ObjectNode) plain;
+        older.remove("guide");
+        assertThat(Json.read(older, ModelManifest.class).guide()).isNull();
+        ModelManifest guided = guided(2);
+        assertThat(Json.read(Json.write(guided), ModelManifest.class)).isEqualTo(guided);
+        assertThat(Json.tree(guided).get("guide").get("weight").asDouble()).isEqualTo(2.0);
+        assertThat(Json.tree(guided).get("guide").get("training").get("step").asLong()).isEqualTo(2_000);
+    }
+
+    @Test
+    void aGuideMustExtrapolateAndShareTheModelsInterface() {
+        ObjectNode weak = (ObjectNode) Json.tree(guided(2));
+        ((ObjectNode) weak.get("guide")).put("weight", 0.5);
+        assertThatThrownBy(() -> Json.read(weak, ModelManifest.class))
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessageContaining("field 'guide.weight' must be in [1.0, 100.0], was 0.5");
+
+        ObjectNode otherShape = (ObjectNode) Json.tree(guided(2));
+        ((com.fasterxml.jackson.databind.node.ArrayNode) otherShape.get("guide").get("onnx").get("inputs").get(0)
+                .get("shape")).set(1, "1");
+        assertThatThrownBy(() -> Json.read(otherShape, ModelManifest.class))
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessageContaining("field 'guide.onnx' must have the model's inputs and outputs");
     }
 
     @Test

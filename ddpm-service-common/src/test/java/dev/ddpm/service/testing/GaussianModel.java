@@ -71,15 +71,42 @@ public record GaussianModel(String name, String version, float[] mu, double s, i
                                 new TensorSpec("t", "int64", List.of("N"))),
                         List.of(new TensorSpec("prediction", "float32", List.of("N", c, n, n)))),
                 new ModelManifest.Image(channels, size, size), DIFFUSION,
-                new UNetConfig(channels, size, 16, List.of(1), List.of(), 1, 4, 0.0), Map.of("s", s));
+                new UNetConfig(channels, size, 16, List.of(1), List.of(), 1, 4, 0.0), Map.of("s", s), null);
     }
 
     /** Uploads graph then manifest, and announces the version; returns the manifest's reference. */
     public ObjectRef publish(ArtifactStore store, EventPublisher events) {
+        return publish(store, events, manifest(graph(), upload(store, "unet.onnx", graph()), Instant.now()));
+    }
+
+    /**
+     * As {@link #publish}, autoguided (weight w) by the exact predictor of the wider N(mu, guideS^2 I):
+     * a "weaker model" whose error is a larger version of this one's, as an early checkpoint's is.
+     */
+    public ObjectRef publishGuided(ArtifactStore store, EventPublisher events, double guideS, double weight) {
         byte[] graph = graph();
-        ObjectRef graphRef = store.put(Buckets.MODELS, name + "/" + version + "/unet.onnx", graph, "application/octet-stream");
-        ObjectRef manifestRef = store.putJson(Buckets.MODELS, name + "/" + version + "/manifest.json",
-                manifest(graph, graphRef, Instant.now()));
+        return publish(store, events, guidedManifest(graph, upload(store, "unet.onnx", graph),
+                upload(store, "guide.onnx", new GaussianModel(name, version, mu, guideS, channels, size).graph()),
+                weight, Instant.now()));
+    }
+
+    /** The manifest of this model autoguided by the graph at {@code guideRef} (same interface). */
+    public ModelManifest guidedManifest(byte[] graph, ObjectRef graphRef, ObjectRef guideRef, double weight,
+                                        Instant createdAt) {
+        ModelManifest plain = manifest(graph, graphRef, createdAt);
+        ModelManifest.Onnx guideOnnx = new ModelManifest.Onnx(guideRef.key(), guideRef.sizeBytes(), guideRef.sha256(),
+                plain.onnx().opset(), plain.onnx().inputs(), plain.onnx().outputs());
+        return new ModelManifest(plain.schemaVersion(), name, version, createdAt, plain.training(), plain.onnx(),
+                plain.image(), plain.diffusion(), plain.architecture(), plain.metrics(),
+                new ModelManifest.Guide(guideOnnx, new ModelManifest.Training("analytic", 0, false), weight));
+    }
+
+    private ObjectRef upload(ArtifactStore store, String file, byte[] graph) {
+        return store.put(Buckets.MODELS, name + "/" + version + "/" + file, graph, "application/octet-stream");
+    }
+
+    private ObjectRef publish(ArtifactStore store, EventPublisher events, ModelManifest manifest) {
+        ObjectRef manifestRef = store.putJson(Buckets.MODELS, name + "/" + version + "/manifest.json", manifest);
         events.publishAndWait(CloudEvent.of("/tests", new ModelPublished(name, version, manifestRef.key(),
                 manifestRef.sha256())), Duration.ofSeconds(30));
         return manifestRef;

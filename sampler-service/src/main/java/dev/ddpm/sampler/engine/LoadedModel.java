@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.ddpm.core.diffusion.GuidedDenoiser;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.model.TensorSpec;
 import org.jboss.logging.Logger;
@@ -23,7 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One model version in ONNX Runtime: its manifest and session, checked against each other and warmed
  * up before it may serve. Requests hold it through {@link Lease}s; once retired (a newer version took
  * its place, or it was unloaded) the session is closed when the last lease is given back, so memory
- * does not grow with the number of swaps.
+ * does not grow with the number of swaps. A manifest with a guide (autoguidance) gets a second
+ * session for the guide network, and every prediction is the model's extrapolated away from the
+ * guide's ({@link GuidedDenoiser#extrapolate}).
  */
 public final class LoadedModel {
 
@@ -32,6 +35,7 @@ public final class LoadedModel {
     private final ModelManifest manifest;
     private final OrtEnvironment environment;
     private final OrtSession session;
+    private final OrtSession guideSession;
     private final ExecutionProvider provider;
     private final Instant loadedAt = Instant.now();
     private final AtomicInteger leases = new AtomicInteger();
@@ -40,10 +44,12 @@ public final class LoadedModel {
     private final String inputX;
     private final String inputT;
 
-    private LoadedModel(ModelManifest manifest, OrtEnvironment environment, OrtSession session, ExecutionProvider provider) {
+    private LoadedModel(ModelManifest manifest, OrtEnvironment environment, OrtSession session, OrtSession guideSession,
+                        ExecutionProvider provider) {
         this.manifest = manifest;
         this.environment = environment;
         this.session = session;
+        this.guideSession = guideSession;
         this.provider = provider;
         this.inputX = manifest.onnx().inputs().get(0).name();
         this.inputT = manifest.onnx().inputs().get(1).name();
@@ -56,20 +62,44 @@ public final class LoadedModel {
      *                                does not produce finite output of the right shape
      */
     public static LoadedModel open(OnnxEngine engine, ModelManifest manifest, byte[] graph) {
-        OrtSession session;
-        try {
-            session = engine.open(graph);
-        } catch (OrtException | RuntimeException e) {
-            throw new ModelRejectedException("the ONNX graph does not load: " + e.getMessage(), e);
+        return open(engine, manifest, graph, null);
+    }
+
+    /**
+     * As {@link #open(OnnxEngine, ModelManifest, byte[])} for a manifest that names a guide, with the
+     * guide's graph ({@code guideGraph} null exactly when the manifest has no guide).
+     */
+    public static LoadedModel open(OnnxEngine engine, ModelManifest manifest, byte[] graph, byte[] guideGraph) {
+        if ((manifest.guide() == null) != (guideGraph == null)) {
+            throw new IllegalArgumentException("a guide graph is needed exactly when the manifest names a guide");
         }
-        LoadedModel model = new LoadedModel(manifest, engine.environment(), session, engine.provider());
+        OrtSession session = session(engine, graph, "the ONNX graph");
+        OrtSession guideSession;
         try {
-            model.checkInterface();
+            guideSession = guideGraph == null ? null : session(engine, guideGraph, "the guide's ONNX graph");
+        } catch (ModelRejectedException e) {
+            closeQuietly(session);
+            throw e;
+        }
+        LoadedModel model = new LoadedModel(manifest, engine.environment(), session, guideSession, engine.provider());
+        try {
+            model.checkInterface(session, manifest.onnx(), "");
+            if (guideSession != null) {
+                model.checkInterface(guideSession, manifest.guide().onnx(), "the guide: ");
+            }
             model.warmUp();
             return model;
         } catch (RuntimeException e) {
             model.close();
             throw e instanceof ModelRejectedException ? e : new ModelRejectedException(e.getMessage(), e);
+        }
+    }
+
+    private static OrtSession session(OnnxEngine engine, byte[] graph, String what) {
+        try {
+            return engine.open(graph);
+        } catch (OrtException | RuntimeException e) {
+            throw new ModelRejectedException(what + " does not load: " + e.getMessage(), e);
         }
     }
 
@@ -137,6 +167,14 @@ public final class LoadedModel {
      * @return the prediction, flattened like x
      */
     public float[] predict(float[] x, long[] t, int n) {
+        float[] prediction = run(session, x, t, n, "");
+        if (guideSession == null) {
+            return prediction;
+        }
+        return GuidedDenoiser.extrapolate(prediction, run(guideSession, x, t, n, "the guide of "), manifest.guide().weight());
+    }
+
+    private float[] run(OrtSession session, float[] x, long[] t, int n, String which) {
         ModelManifest.Image image = manifest.image();
         long[] shape = {n, image.channels(), image.height(), image.width()};
         try (OnnxTensor xTensor = OnnxTensor.createTensor(environment, FloatBuffer.wrap(x, 0, n * imageLength()), shape);
@@ -144,22 +182,30 @@ public final class LoadedModel {
              OrtSession.Result result = session.run(Map.of(inputX, xTensor, inputT, tTensor))) {
             FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
             if (out.remaining() != n * imageLength()) {
-                throw new IllegalStateException("model " + name() + " " + version() + " returned " + out.remaining()
+                throw new IllegalStateException(which + "model " + name() + " " + version() + " returned " + out.remaining()
                         + " values for " + n + " images of " + imageLength());
             }
             float[] prediction = new float[out.remaining()];
             out.get(prediction);
             return prediction;
         } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed on model " + name() + " " + version() + ": "
+            throw new IllegalStateException("ONNX Runtime failed on " + which + "model " + name() + " " + version() + ": "
                     + e.getMessage(), e);
         }
     }
 
-    private void checkInterface() {
+    private void checkInterface(OrtSession session, ModelManifest.Onnx onnx, String which) {
         try {
-            List<TensorSpec> inputs = manifest.onnx().inputs();
-            List<TensorSpec> outputs = manifest.onnx().outputs();
+            checkInterface(session, onnx);
+        } catch (ModelRejectedException e) {
+            throw which.isEmpty() ? e : new ModelRejectedException(which + e.getMessage(), e);
+        }
+    }
+
+    private void checkInterface(OrtSession session, ModelManifest.Onnx onnx) {
+        try {
+            List<TensorSpec> inputs = onnx.inputs();
+            List<TensorSpec> outputs = onnx.outputs();
             if (inputs.size() != 2 || outputs.size() != 1) {
                 throw new ModelRejectedException("the manifest must declare inputs x, t and one output; it has "
                         + inputs.size() + " inputs and " + outputs.size() + " outputs");
@@ -237,11 +283,18 @@ public final class LoadedModel {
             return;
         }
         closed = true;
+        closeQuietly(session);
+        if (guideSession != null) {
+            closeQuietly(guideSession);
+        }
+        LOG.infof("unloaded model %s version %s", name(), version());
+    }
+
+    private static void closeQuietly(OrtSession session) {
         try {
             session.close();
-            LOG.infof("unloaded model %s version %s", name(), version());
         } catch (OrtException e) {
-            LOG.warnf("closing model %s %s: %s", name(), version(), e.getMessage());
+            LOG.warnf("closing an ONNX Runtime session: %s", e.getMessage());
         }
     }
 

@@ -225,19 +225,24 @@ public class ModelRegistry {
     }
 
     private LoadedModel open(ModelManifest manifest) {
-        byte[] graph;
+        byte[] graph = graph(manifest, manifest.onnx());
+        byte[] guideGraph = manifest.guide() == null ? null : graph(manifest, manifest.guide().onnx());
+        long start = System.nanoTime();
+        LoadedModel model = LoadedModel.open(engine, manifest, graph, guideGraph);
+        LOG.infof("loaded model %s version %s (%,d bytes%s) and warmed it up in %d ms", manifest.name(), manifest.version(),
+                graph.length, guideGraph == null ? "" : String.format(", autoguided w=%s by a %,d-byte guide from step %d",
+                        manifest.guide().weight(), guideGraph.length, manifest.guide().training().step()),
+                (System.nanoTime() - start) / 1_000_000);
+        return model;
+    }
+
+    private byte[] graph(ModelManifest manifest, ModelManifest.Onnx onnx) {
         try {
-            ModelManifest.Onnx onnx = manifest.onnx();
-            graph = store.get(new ObjectRef(Buckets.MODELS, onnx.key(), onnx.sizeBytes(), onnx.sha256()));
+            return store.get(new ObjectRef(Buckets.MODELS, onnx.key(), onnx.sizeBytes(), onnx.sha256()));
         } catch (ObjectIntegrityException e) {
-            throw new ModelRejectedException("unet.onnx of " + manifest.name() + " " + manifest.version()
+            throw new ModelRejectedException(onnx.key() + " of " + manifest.name() + " " + manifest.version()
                     + " fails its sha256: " + e.getMessage(), e);
         }
-        long start = System.nanoTime();
-        LoadedModel model = LoadedModel.open(engine, manifest, graph);
-        LOG.infof("loaded model %s version %s (%,d bytes) and warmed it up in %d ms", manifest.name(), manifest.version(),
-                graph.length, (System.nanoTime() - start) / 1_000_000);
-        return model;
     }
 
     private void reject(String name, String version, String reason) {

@@ -103,7 +103,7 @@ public final class InferenceBenchmark {
                     new ModelManifest.Onnx("bench-" + preset + "/random/unet.onnx", graph.length, Sha256.of(graph),
                             UNetOnnxExporter.OPSET, UNetOnnxExporter.inputs(arch), UNetOnnxExporter.outputs(arch)),
                     new ModelManifest.Image(arch.imageChannels(), arch.imageSize(), arch.imageSize()), diffusion, arch,
-                    Map.of());
+                    Map.of(), null);
             Files.write(dir.resolve("manifest.json"), Json.write(manifest));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

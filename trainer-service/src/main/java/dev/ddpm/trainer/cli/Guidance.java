@@ -4,6 +4,7 @@ import ai.djl.Device;
 import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.GuidedDenoiser;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.TrainingSettings;
 
@@ -11,8 +12,8 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The {@code --guidance W --guide-step N [--guide-run ID]} options of {@code evaluate} and
- * {@code sample-grid}: autoguidance ({@link GuidedDenoiser}) of a run's newest checkpoint by an
+ * The {@code --guidance W --guide-step N [--guide-run ID]} options of {@code evaluate},
+ * {@code sample-grid} and {@code export}: autoguidance ({@link GuidedDenoiser}) of a run's newest checkpoint by an
  * earlier checkpoint of the same run, or of another run trained the same way. Without
  * {@code --guidance} (or with 1) nothing is loaded and the model samples alone.
  */
@@ -22,12 +23,12 @@ final class Guidance implements AutoCloseable {
 
     private final double weight;
     private final DiffusionTrainer guide;
-    private final String description;
+    private final String guideRun;
 
-    private Guidance(double weight, DiffusionTrainer guide, String description) {
+    private Guidance(double weight, DiffusionTrainer guide, String guideRun) {
         this.weight = weight;
         this.guide = guide;
-        this.description = description;
+        this.guideRun = guideRun;
     }
 
     /**
@@ -44,7 +45,7 @@ final class Guidance implements AutoCloseable {
             if (step != null || a.string("guide-run", null) != null) {
                 throw a.error("--guide-step and --guide-run need --guidance above 1");
             }
-            return new Guidance(1, null, "");
+            return new Guidance(1, null, null);
         }
         if (step == null) {
             throw a.error("--guidance needs --guide-step: the checkpoint step of the guide "
@@ -62,8 +63,7 @@ final class Guidance implements AutoCloseable {
                         + "model's diffusion settings and image shape (" + model.diffusion() + ", "
                         + model.architecture().imageSize() + "px)");
             }
-            return new Guidance(weight, guide, ", autoguidance w=" + weight + " by run " + guideRun + " at step "
-                    + guide.step());
+            return new Guidance(weight, guide, guideRun);
         } catch (RuntimeException e) {
             guide.close();
             throw e;
@@ -85,7 +85,12 @@ final class Guidance implements AutoCloseable {
 
     /** Empty without guidance; otherwise ", autoguidance w=... by run ... at step ...". */
     String description() {
-        return description;
+        return guide == null ? "" : ", autoguidance w=" + weight + " by run " + guideRun + " at step " + guide.step();
+    }
+
+    /** The guide for {@code export} to publish beside the model; null without guidance. */
+    ModelPublisher.Guide forPublishing() {
+        return guide == null ? null : new ModelPublisher.Guide(guide, guideRun, weight);
     }
 
     @Override

@@ -86,7 +86,7 @@ public final class TrainerCli {
                     "run", "out", "count", "steps", "seed", "eta", "device")));
             case "evaluate" -> evaluate(new Arguments(command, args, 1, with(Guidance.OPTIONS,
                     "run", "mnist", "samples", "steps", "seed", "epochs", "device", "weights", "sampler", "variance")));
-            case "export" -> export(new Arguments(command, args, 1, Set.of("run", "model", "weights", "device")));
+            case "export" -> export(new Arguments(command, args, 1, with(Guidance.OPTIONS, "run", "model", "weights", "device")));
             case "upload-dataset" -> uploadDataset(new Arguments(command, args, 1, Set.of("name", "path")));
             case "request-training" -> requestTraining(new Arguments(command, args, 1, TRAIN_OPTIONS));
             case "help", "--help", "-h" -> System.out.println(usage());
@@ -119,9 +119,10 @@ public final class TrainerCli {
                   GUIDANCE         --guidance 1 (none) --guide-step N [--guide-run ID (the same run)]
                                    autoguidance (Karras et al. 2024): extrapolates the model's prediction away
                                    from a weaker checkpoint's, D_0 + w (D_1 - D_0); both use the --weights chosen
-                  export           --run ID [--model NAME --weights ema|trained]
+                  export           --run ID [--model NAME --weights ema|trained GUIDANCE]
                                    exports the run's newest checkpoint to ONNX, checks it against DJL and
-                                   publishes unet.onnx, samples.png and manifest.json to ddpm-models/NAME/VERSION/,
+                                   publishes unet.onnx, samples.png and manifest.json to ddpm-models/NAME/VERSION/
+                                   (with GUIDANCE also guide.onnx: the sampler then serves the model autoguided),
                                    then ModelPublished on Kafka
                   upload-dataset   --name NAME --path FOLDER|FILE   uploads into ddpm-datasets/NAME/ and announces it
                   request-training --data NAME --preset ... (as train)  asks the trainer-service to train, via Kafka;
@@ -180,13 +181,14 @@ public final class TrainerCli {
         boolean ema = emaWeights(a);
         try (ArtifactStore store = new ArtifactStore(s3());
              EventPublisher events = new EventPublisher(kafka(), "/ddpm/cli");
-             DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device)) {
+             DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device);
+             Guidance guidance = Guidance.open(a, run, trainer.settings(), new CheckpointStore(store), device)) {
             String model = a.string("model", new CheckpointStore(store).latest(run).runId());
-            ModelManifest manifest = publisher(store, events).publish(trainer,
+            ModelManifest manifest = publisher(store, events).publish(trainer, guidance.forPublishing(),
                     new ModelPublisher.Request(safe(model), run, ema, Map.of()));
-            System.out.printf("published %s/%s/%s/manifest.json (step %d, parity %.1e) and announced it on %s%n",
+            System.out.printf("published %s/%s/%s/manifest.json (step %d%s, parity %.1e) and announced it on %s%n",
                     Buckets.MODELS, manifest.name(), manifest.version(), manifest.training().step(),
-                    manifest.metrics().get("onnx_parity_max_abs_diff"), Topic.MODELS.topicName());
+                    guidance.description(), manifest.metrics().get("onnx_parity_max_abs_diff"), Topic.MODELS.topicName());
         }
     }
 

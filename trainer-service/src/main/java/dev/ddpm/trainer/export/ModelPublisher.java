@@ -1,6 +1,8 @@
 package dev.ddpm.trainer.export;
 
 import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.diffusion.Denoiser;
+import dev.ddpm.core.diffusion.GuidedDenoiser;
 import dev.ddpm.core.diffusion.ReverseProcess;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.CloudEvent;
@@ -31,6 +33,8 @@ import java.util.Map;
  * check that ONNX Runtime computes what DJL computes (refused beyond {@link ExportParity#TOLERANCE}),
  * a sample grid rendered by the exported graph itself, then {@code unet.onnx} and {@code samples.png}
  * under {@code ddpm-models/{model}/{version}/}, {@code manifest.json} last, then ModelPublished.
+ * With a {@link Guide}, the guide network is exported and checked the same way, published as
+ * {@code guide.onnx} and named in the manifest, so the sampler serves the model autoguided.
  * A failure at any point removes what this publish wrote: a reader never sees half a version.
  */
 public final class ModelPublisher {
@@ -53,6 +57,13 @@ public final class ModelPublisher {
         }
     }
 
+    /**
+     * Autoguidance to publish with the model: the guide network (a weaker checkpoint, same diffusion
+     * settings and image shape), the run it comes from, and the weight w >= 1.
+     */
+    public record Guide(DiffusionTrainer trainer, String runId, double weight) {
+    }
+
     static final int GRID_IMAGES = 16;
     static final long GRID_SEED = 20200619L;
     static final int PROBE_BATCH = 4;
@@ -72,6 +83,14 @@ public final class ModelPublisher {
 
     /** Exports, verifies and publishes; returns the manifest of the new version. */
     public ModelManifest publish(DiffusionTrainer trainer, Request request) {
+        return publish(trainer, null, request);
+    }
+
+    /** As {@link #publish(DiffusionTrainer, Request)}, with the guide (null for none) published beside the model. */
+    public ModelManifest publish(DiffusionTrainer trainer, Guide guide, Request request) {
+        if (guide != null) {
+            checkGuide(trainer, guide);
+        }
         UNetConfig architecture = trainer.settings().architecture();
         int c = architecture.imageChannels();
         int size = architecture.imageSize();
@@ -82,10 +101,14 @@ public final class ModelPublisher {
                 "ddpm.run", request.runId(), "ddpm.step", Long.toString(step), "ddpm.ema", Boolean.toString(request.ema()));
 
         // Export and check with the same weights in the model.
-        Export export = request.ema() ? trainer.withEmaWeights(() -> export(trainer, metadata)) : export(trainer, metadata);
+        Export export = export(trainer, request.ema(), metadata);
+        Export guideExport = guide == null ? null : exportGuide(guide, request.ema(), metadata);
         byte[] grid;
-        try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(export.bytes(), c, size, size)) {
-            float[][] samples = ReverseProcess.sample(onnx, () -> Schedulers.create(trainer.settings().diffusion(),
+        try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(export.bytes(), c, size, size);
+             OnnxRuntimeDenoiser guideOnnx = guideExport == null ? null
+                     : new OnnxRuntimeDenoiser(guideExport.bytes(), c, size, size)) {
+            Denoiser denoiser = guide == null ? onnx : new GuidedDenoiser(onnx, guideOnnx, guide.weight());
+            float[][] samples = ReverseProcess.sample(denoiser, () -> Schedulers.create(trainer.settings().diffusion(),
                     SamplerKind.DDIM, 50, 0.0, DdpmVariance.FIXED_SMALL, true), GRID_IMAGES, c * size * size, GRID_SEED, 0);
             grid = ImageEncoding.png(ImageEncoding.grid(List.of(samples), c, size, 4, 2));
         }
@@ -94,21 +117,29 @@ public final class ModelPublisher {
         Map<String, Double> metrics = new LinkedHashMap<>(request.metrics());
         metrics.put("onnx_parity_max_abs_diff", export.parity());
         metrics.put("parameters", (double) trainer.unet().parameterCount());
+        if (guideExport != null) {
+            metrics.put("guide_onnx_parity_max_abs_diff", guideExport.parity());
+        }
+        List<Upload> uploads = new java.util.ArrayList<>(List.of(
+                new Upload.Bytes(prefix + "unet.onnx", export.bytes(), "application/octet-stream"),
+                new Upload.Bytes(prefix + "samples.png", grid, "image/png")));
+        if (guideExport != null) {
+            uploads.add(new Upload.Bytes(prefix + "guide.onnx", guideExport.bytes(), "application/octet-stream"));
+        }
         ModelManifest[] manifest = new ModelManifest[1];
-        ObjectRef manifestRef = store.writeThenPoint(Buckets.MODELS, List.of(
-                        new Upload.Bytes(prefix + "unet.onnx", export.bytes(), "application/octet-stream"),
-                        new Upload.Bytes(prefix + "samples.png", grid, "image/png")),
+        ObjectRef manifestRef = store.writeThenPoint(Buckets.MODELS, uploads,
                 prefix + "manifest.json", refs -> manifest[0] = new ModelManifest(ModelManifest.CURRENT_SCHEMA,
                         request.modelName(), version, now, new ModelManifest.Training(request.runId(), step, request.ema()),
-                        new ModelManifest.Onnx(refs.get(0).key(), refs.get(0).sizeBytes(), refs.get(0).sha256(),
-                                UNetOnnxExporter.OPSET, UNetOnnxExporter.inputs(architecture),
-                                UNetOnnxExporter.outputs(architecture)),
-                        new ModelManifest.Image(c, size, size), trainer.settings().diffusion(), architecture, metrics));
+                        onnx(refs.get(0), architecture), new ModelManifest.Image(c, size, size),
+                        trainer.settings().diffusion(), architecture, metrics,
+                        guide == null ? null : new ModelManifest.Guide(onnx(refs.get(2), guide.trainer().settings().architecture()),
+                                new ModelManifest.Training(guide.runId(), guide.trainer().step(), request.ema()),
+                                guide.weight())));
         try {
             announcer.announce(new ModelPublished(request.modelName(), version, manifestRef.key(), manifestRef.sha256()));
         } catch (RuntimeException e) {
             // Not announced means not published: remove the manifest first, so no reader finds it half-gone.
-            for (String name : List.of("manifest.json", "unet.onnx", "samples.png")) {
+            for (String name : List.of("manifest.json", "unet.onnx", "samples.png", "guide.onnx")) {
                 try {
                     store.delete(Buckets.MODELS, prefix + name);
                 } catch (RuntimeException cleanup) {
@@ -134,6 +165,38 @@ public final class ModelPublisher {
     }
 
     private record Export(byte[] bytes, double parity) {
+    }
+
+    private static ModelManifest.Onnx onnx(ObjectRef ref, UNetConfig architecture) {
+        return new ModelManifest.Onnx(ref.key(), ref.sizeBytes(), ref.sha256(), UNetOnnxExporter.OPSET,
+                UNetOnnxExporter.inputs(architecture), UNetOnnxExporter.outputs(architecture));
+    }
+
+    /** The network's EMA (or trained) weights exported and checked against DJL. */
+    private static Export export(DiffusionTrainer trainer, boolean ema, Map<String, String> metadata) {
+        return ema ? trainer.withEmaWeights(() -> export(trainer, metadata)) : export(trainer, metadata);
+    }
+
+    /** The guide must predict the same thing for the same images, and the weight must extrapolate. */
+    private static void checkGuide(DiffusionTrainer model, Guide guide) {
+        UNetConfig a = model.settings().architecture();
+        UNetConfig g = guide.trainer().settings().architecture();
+        if (!guide.trainer().settings().diffusion().equals(model.settings().diffusion())
+                || g.imageChannels() != a.imageChannels() || g.imageSize() != a.imageSize()) {
+            throw new InvalidExportException("the guide (run " + guide.runId() + ", step " + guide.trainer().step()
+                    + ") must share the model's diffusion settings and image shape; nothing published");
+        }
+        if (!(guide.weight() >= 1) || Double.isInfinite(guide.weight())) {
+            throw new InvalidExportException("the guidance weight must be a finite number >= 1, was " + guide.weight());
+        }
+    }
+
+    private static Export exportGuide(Guide guide, boolean ema, Map<String, String> metadata) {
+        Map<String, String> guideMetadata = new LinkedHashMap<>(metadata);
+        guideMetadata.put("ddpm.role", "autoguidance guide");
+        guideMetadata.put("ddpm.run", guide.runId());
+        guideMetadata.put("ddpm.step", Long.toString(guide.trainer().step()));
+        return export(guide.trainer(), ema, guideMetadata);
     }
 
     private static Export export(DiffusionTrainer trainer, Map<String, String> metadata) {

@@ -95,6 +95,57 @@ class ModelPublisherIT {
     }
 
     @Test
+    void aGuidedVersionCarriesItsGuideAndItsGridIsGuided() {
+        String model = "guided-" + UUID.randomUUID().toString().substring(0, 8);
+        List<ModelPublished> announced = new ArrayList<>();
+        try (DiffusionTrainer early = new DiffusionTrainer(TinyRun.settings(), Device.cpu())) {
+            early.trainStep(TinyRun.DATA);
+            ModelPublisher publisher = new ModelPublisher(store, announced::add, CLOCK);
+            ModelManifest manifest = publisher.publish(trainer, new ModelPublisher.Guide(early, "run-early", 2),
+                    new ModelPublisher.Request(model, "run-x", true, Map.of()));
+
+            ModelManifest read = store.getJson(Buckets.MODELS, announced.get(0).manifestKey(), ModelManifest.class);
+            assertThat(read).isEqualTo(manifest);
+            assertThat(read.guide().weight()).isEqualTo(2.0);
+            assertThat(read.guide().training()).isEqualTo(new ModelManifest.Training("run-early", 1, true));
+            assertThat(read.guide().onnx().key()).isEqualTo(model + "/" + read.version() + "/guide.onnx");
+            assertThat(read.metrics()).containsKey("guide_onnx_parity_max_abs_diff");
+            // The guide's graph is the early network's, not a second copy of the model's.
+            ModelManifest.Onnx g = read.guide().onnx();
+            byte[] guideGraph = store.get(new ObjectRef(Buckets.MODELS, g.key(), g.sizeBytes(), g.sha256()));
+            ModelManifest.Image image = read.image();
+            int length = image.channels() * image.height() * image.width();
+            try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(guideGraph, image.channels(), image.height(), image.width())) {
+                assertThat(early.withEmaWeights(() -> ExportParity.maxAbsDifference(onnx, early.denoiser(), 3, length,
+                        read.diffusion().timesteps(), 5))).isLessThanOrEqualTo(ExportParity.TOLERANCE);
+                assertThat(trainer.withEmaWeights(() -> ExportParity.maxAbsDifference(onnx, trainer.denoiser(), 3, length,
+                        read.diffusion().timesteps(), 5))).isGreaterThan(100 * ExportParity.TOLERANCE);
+            }
+            // The grid shows what the sampler will serve: the guided samples differ from the unguided ones.
+            ModelManifest plain = publisher.publish(trainer, new ModelPublisher.Request(model, "run-x", true, Map.of()));
+            assertThat(plain.guide()).isNull();
+            assertThat(store.get(Buckets.MODELS, model + "/" + read.version() + "/samples.png"))
+                    .isNotEqualTo(store.get(Buckets.MODELS, model + "/" + plain.version() + "/samples.png"));
+        }
+    }
+
+    @Test
+    void aGuideFromAnotherDiffusionSetupIsRefusedAndNothingIsPublished() {
+        String model = "misguided-" + UUID.randomUUID().toString().substring(0, 8);
+        var settings = TinyRun.settings();
+        var otherDiffusion = new dev.ddpm.core.model.DiffusionConfig(500, settings.diffusion().schedule(), null, null,
+                null, null, settings.diffusion().predictionType());
+        try (DiffusionTrainer other = new DiffusionTrainer(new dev.ddpm.trainer.train.TrainingSettings(settings.architecture(),
+                otherDiffusion, 1, 1e-4f, 0, 0, 0.999f, 0f, 1f, false, 0), Device.cpu())) {
+            assertThatThrownBy(() -> new ModelPublisher(store, event -> { }, CLOCK).publish(trainer,
+                    new ModelPublisher.Guide(other, "run-other", 2), new ModelPublisher.Request(model, "run-x", true, Map.of())))
+                    .isInstanceOf(InvalidExportException.class)
+                    .hasMessageContaining("must share the model's diffusion settings");
+        }
+        assertThat(store.list(Buckets.MODELS, model + "/")).isEmpty();
+    }
+
+    @Test
     void aVersionThatCannotBeAnnouncedLeavesNothingBehind() {
         String model = "unannounced-" + UUID.randomUUID().toString().substring(0, 8);
         ModelPublisher publisher = new ModelPublisher(store, event -> {
