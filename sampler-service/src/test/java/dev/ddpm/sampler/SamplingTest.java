@@ -91,15 +91,8 @@ class SamplingTest {
         GaussianModel model = publish(new GaussianModel(name("gauss"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
         GaussianModel other = new GaussianModel("x", "v", GaussianModel.pattern(1, 16, 2), 0.3, 1, 16);
         for (String sampler : List.of("ddim", "ddpm")) {
-            Response response = given().contentType("application/json")
-                    .body("{\"model\":\"" + model.name() + "\",\"count\":12,\"sampler\":\"" + sampler
-                            + "\",\"seed\":7,\"output\":\"json\",\"clipX0\":false}")
-                    .post("/v1/samples");
-            response.then().statusCode(200);
-            List<float[]> images = new ArrayList<>();
-            for (String data : response.jsonPath().<String>getList("images.data")) {
-                images.add(pixels(java.util.Base64.getDecoder().decode(data)));
-            }
+            Response response = twelveAsJson(model.name(), sampler, 7);
+            List<float[]> images = images(response);
             double[] fit = residual(images, model.mu());
             System.out.printf("%s: residual mean %.4f, std %.4f (model s = 0.3)%n", sampler, fit[0], fit[1]);
             assertThat(images).hasSize(12);
@@ -121,8 +114,8 @@ class SamplingTest {
         guided.publishGuided(store, events, 0.6, 2);
         await().atMost(Duration.ofSeconds(30)).until(() -> registry.current().containsKey(guided.name()));
         assertThat(registry.current().get(guided.name()).manifest().guide().weight()).isEqualTo(2.0);
-        double[] plain = residual(jsonImages(alone.name()), mu);
-        double[] withGuide = residual(jsonImages(guided.name()), mu);
+        double[] plain = residual(images(twelveAsJson(alone.name(), "ddpm", 11)), mu);
+        double[] withGuide = residual(images(twelveAsJson(guided.name(), "ddpm", 11)), mu);
         System.out.printf("alone: residual std %.4f; autoguided: %.4f (model s = 0.3, guide s = 0.6, w = 2)%n",
                 plain[1], withGuide[1]);
         assertThat(plain[1]).isBetween(0.22, 0.38);
@@ -152,12 +145,17 @@ class SamplingTest {
         assertThat(registry.current()).doesNotContainKey(name);
     }
 
-    private static List<float[]> jsonImages(String model) throws IOException {
+    /** Twelve unclipped samples over REST, as JSON (a 200 is required). */
+    private static Response twelveAsJson(String model, String sampler, long seed) {
         Response response = given().contentType("application/json")
-                .body("{\"model\":\"" + model + "\",\"count\":12,\"sampler\":\"ddpm\",\"seed\":11,"
-                        + "\"output\":\"json\",\"clipX0\":false}")
+                .body("{\"model\":\"" + model + "\",\"count\":12,\"sampler\":\"" + sampler + "\",\"seed\":" + seed
+                        + ",\"output\":\"json\",\"clipX0\":false}")
                 .post("/v1/samples");
         response.then().statusCode(200);
+        return response;
+    }
+
+    private static List<float[]> images(Response response) throws IOException {
         List<float[]> images = new ArrayList<>();
         for (String data : response.jsonPath().<String>getList("images.data")) {
             images.add(pixels(java.util.Base64.getDecoder().decode(data)));
