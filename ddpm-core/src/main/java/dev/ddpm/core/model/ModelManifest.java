@@ -89,10 +89,13 @@ public record ModelManifest(
      * @param weight   w >= 1
      */
     public record Guide(Onnx onnx, Training training, double weight) {
+        /** Beyond this a "guide" is no longer guidance but noise amplification; a typo, not a setting. */
+        public static final double MAX_WEIGHT = 100;
+
         public Guide {
             Require.nonNull(onnx, "onnx");
             Require.nonNull(training, "training");
-            Require.inRange(weight, 1, 100, "weight");
+            Require.inRange(weight, 1, MAX_WEIGHT, "weight");
         }
     }
 

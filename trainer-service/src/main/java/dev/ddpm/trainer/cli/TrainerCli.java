@@ -180,15 +180,17 @@ public final class TrainerCli {
         String run = a.required("run");
         boolean ema = emaWeights(a);
         try (ArtifactStore store = new ArtifactStore(s3());
-             EventPublisher events = new EventPublisher(kafka(), "/ddpm/cli");
-             DiffusionTrainer trainer = new CheckpointStore(store).restore(run, device);
-             Guidance guidance = Guidance.open(a, run, trainer.settings(), new CheckpointStore(store), device)) {
-            String model = a.string("model", new CheckpointStore(store).latest(run).runId());
-            ModelManifest manifest = publisher(store, events).publish(trainer, guidance.forPublishing(),
-                    new ModelPublisher.Request(safe(model), run, ema, Map.of()));
-            System.out.printf("published %s/%s/%s/manifest.json (step %d%s, parity %.1e) and announced it on %s%n",
-                    Buckets.MODELS, manifest.name(), manifest.version(), manifest.training().step(),
-                    guidance.description(), manifest.metrics().get("onnx_parity_max_abs_diff"), Topic.MODELS.topicName());
+             EventPublisher events = new EventPublisher(kafka(), "/ddpm/cli")) {
+            CheckpointStore checkpoints = new CheckpointStore(store);
+            try (DiffusionTrainer trainer = checkpoints.restore(run, device);
+                 Guidance guidance = Guidance.open(a, run, trainer.settings(), checkpoints, device)) {
+                String model = a.string("model", checkpoints.latest(run).runId());
+                ModelManifest manifest = publisher(store, events).publish(trainer, guidance.forPublishing(),
+                        new ModelPublisher.Request(safe(model), run, ema, Map.of()));
+                System.out.printf("published %s/%s/%s/manifest.json (step %d%s, parity %.1e) and announced it on %s%n",
+                        Buckets.MODELS, manifest.name(), manifest.version(), manifest.training().step(),
+                        guidance.description(), manifest.metrics().get("onnx_parity_max_abs_diff"), Topic.MODELS.topicName());
+            }
         }
     }
 

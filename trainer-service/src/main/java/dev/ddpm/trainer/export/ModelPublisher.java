@@ -186,8 +186,10 @@ public final class ModelPublisher {
             throw new InvalidExportException("the guide (run " + guide.runId() + ", step " + guide.trainer().step()
                     + ") must share the model's diffusion settings and image shape; nothing published");
         }
-        if (!(guide.weight() >= 1) || Double.isInfinite(guide.weight())) {
-            throw new InvalidExportException("the guidance weight must be a finite number >= 1, was " + guide.weight());
+        // The manifest's own bound, checked before anything is exported rather than when the manifest is built.
+        if (!(guide.weight() >= 1 && guide.weight() <= ModelManifest.Guide.MAX_WEIGHT)) {
+            throw new InvalidExportException("the guidance weight must be in [1, " + ModelManifest.Guide.MAX_WEIGHT
+                    + "], was " + guide.weight() + "; nothing published");
         }
     }
 
