@@ -18,4 +18,11 @@ create ddpm.models            1 cleanup.policy=compact min.compaction.lag.ms=600
 create ddpm.datasets          1 cleanup.policy=delete retention.ms=$WEEK_MS
 create ddpm.sample-jobs       6 cleanup.policy=delete retention.ms=$WEEK_MS
 create ddpm.sample-results    3 cleanup.policy=delete retention.ms=$WEEK_MS
+# Dead-letter topics: records a consumer could not decode or handle, with the error in headers.
+create ddpm.training-requests.dlq 1 cleanup.policy=delete retention.ms=$WEEK_MS
+create ddpm.training-events.dlq   1 cleanup.policy=delete retention.ms=$WEEK_MS
+create ddpm.models.dlq            1 cleanup.policy=delete retention.ms=$WEEK_MS
+create ddpm.datasets.dlq          1 cleanup.policy=delete retention.ms=$WEEK_MS
+create ddpm.sample-jobs.dlq       1 cleanup.policy=delete retention.ms=$WEEK_MS
+create ddpm.sample-results.dlq    1 cleanup.policy=delete retention.ms=$WEEK_MS
 "$TOPICS" --bootstrap-server "$BOOTSTRAP" --list

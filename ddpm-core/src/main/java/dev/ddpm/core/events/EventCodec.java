@@ -55,6 +55,26 @@ public final class EventCodec {
         return typed;
     }
 
+    /**
+     * Decodes a binary-mode CloudEvent: the context attributes as the transport carried them (on
+     * Kafka the {@code ce_*} headers, without the prefix) and the data as the record value.
+     * The same checks apply as to a structured event.
+     */
+    public static CloudEvent<?> decodeBinary(java.util.Map<String, String> attributes, byte[] data) {
+        ObjectNode node = Json.mapper().createObjectNode();
+        attributes.forEach(node::put);
+        String context = "CloudEvent " + attributes.getOrDefault("id", "") + " (" + attributes.getOrDefault("type", "")
+                + ")";
+        if (data != null && data.length > 0) {
+            try {
+                node.set("data", Json.parse(data, "data"));
+            } catch (InvalidPayloadException e) {
+                throw new InvalidPayloadException(context + ": " + e.getMessage(), "data", e);
+            }
+        }
+        return decode(node);
+    }
+
     public static CloudEvent<?> decode(JsonNode node) {
         if (!node.isObject()) {
             throw new InvalidPayloadException("CloudEvent: document must be a JSON object", null);

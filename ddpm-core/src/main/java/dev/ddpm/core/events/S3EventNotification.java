@@ -43,7 +43,13 @@ public final class S3EventNotification {
             if (!Buckets.DATASETS.equals(bucket) || !eventName.matches("s3:Object(Created|Removed):.*")) {
                 continue;
             }
-            String key = URLDecoder.decode(encodedKey, StandardCharsets.UTF_8);
+            String key;
+            try {
+                key = URLDecoder.decode(encodedKey, StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidPayloadException("S3 notification: Records[" + i + "].s3.object.key '" + encodedKey
+                        + "' is not URL-encoded: " + e.getMessage(), "Records[" + i + "].s3.object.key", e);
+            }
             int slash = key.indexOf('/');
             if (slash <= 0) {
                 continue; // an object at the bucket root belongs to no dataset

@@ -14,7 +14,18 @@ public enum Topic {
     MODELS("ddpm.models", 1, true),
     DATASETS("ddpm.datasets", 1, false),
     SAMPLE_JOBS("ddpm.sample-jobs", 6, false),
-    SAMPLE_RESULTS("ddpm.sample-results", 3, false);
+    SAMPLE_RESULTS("ddpm.sample-results", 3, false),
+    // Dead-letter topics: a record a consumer could not decode or handle goes to <topic>.dlq with the
+    // error in its headers (the connector's dead-letter-reason, -cause, -topic, -partition, -offset).
+    TRAINING_REQUESTS_DLQ("ddpm.training-requests.dlq", 1, false),
+    TRAINING_EVENTS_DLQ("ddpm.training-events.dlq", 1, false),
+    MODELS_DLQ("ddpm.models.dlq", 1, false),
+    DATASETS_DLQ("ddpm.datasets.dlq", 1, false),
+    SAMPLE_JOBS_DLQ("ddpm.sample-jobs.dlq", 1, false),
+    SAMPLE_RESULTS_DLQ("ddpm.sample-results.dlq", 1, false);
+
+    /** Suffix of a topic's dead-letter topic. */
+    public static final String DEAD_LETTER_SUFFIX = ".dlq";
 
     private final String topicName;
     private final int partitions;
@@ -43,6 +54,11 @@ public enum Topic {
         return compacted
                 ? Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "60000")
                 : Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(7L * 24 * 3600 * 1000));
+    }
+
+    /** Where records of this topic that cannot be handled go; empty for a dead-letter topic itself. */
+    public Optional<Topic> deadLetterTopic() {
+        return byName(topicName + DEAD_LETTER_SUFFIX);
     }
 
     public static Optional<Topic> byName(String name) {

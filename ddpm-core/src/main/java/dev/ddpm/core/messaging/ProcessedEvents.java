@@ -26,6 +26,20 @@ public final class ProcessedEvents {
 
     /** @return true the first time this event is offered, false for a duplicate */
     public synchronized boolean firstTime(CloudEvent<?> event) {
-        return seen.put(event.source() + "\n" + event.id(), Boolean.TRUE) == null;
+        return seen.put(key(event), Boolean.TRUE) == null;
+    }
+
+    /** Whether this event was remembered as handled (does not remember it). */
+    public synchronized boolean handled(CloudEvent<?> event) {
+        return seen.containsKey(key(event));
+    }
+
+    /** Remembers the event as handled, for work that is marked done only when it has ended. */
+    public synchronized void remember(CloudEvent<?> event) {
+        seen.put(key(event), Boolean.TRUE);
+    }
+
+    private static String key(CloudEvent<?> event) {
+        return event.source() + "\n" + event.id();
     }
 }

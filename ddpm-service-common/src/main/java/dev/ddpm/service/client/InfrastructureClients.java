@@ -56,7 +56,10 @@ public class InfrastructureClients {
         admin.close(java.time.Duration.ofSeconds(2));
     }
 
-    /** One producer per service: the Kafka producer is thread-safe and batches across callers. */
+    /**
+     * A plain producer of structured-mode events, for tests and tools that play the outside world;
+     * the services themselves send through their Reactive Messaging channels. Created only when injected.
+     */
     @Produces
     @Singleton
     EventPublisher eventPublisher(KafkaSettings settings) {

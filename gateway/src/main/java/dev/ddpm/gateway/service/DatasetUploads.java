@@ -1,9 +1,8 @@
 package dev.ddpm.gateway.service;
 
-import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.DatasetUpdated;
 import dev.ddpm.core.json.Require;
-import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.gateway.messaging.GatewayEvents;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.StoredObject;
@@ -33,10 +32,10 @@ public class DatasetUploads {
     }
 
     private final ArtifactStore store;
-    private final EventPublisher events;
+    private final GatewayEvents events;
     private final GatewayConfig config;
 
-    public DatasetUploads(ArtifactStore store, EventPublisher events, GatewayConfig config) {
+    public DatasetUploads(ArtifactStore store, GatewayEvents events, GatewayConfig config) {
         this.store = store;
         this.events = events;
         this.config = config;
@@ -66,8 +65,8 @@ public class DatasetUploads {
         String objectName = file != null ? file : "upload-" + System.currentTimeMillis() + "." + format.extension();
         var ref = store.put(Buckets.DATASETS, name + "/" + objectName, data, "application/octet-stream");
         long objects = store.list(Buckets.DATASETS, name + "/").size();
-        events.publishAndWait(CloudEvent.of(events.source(), new DatasetUpdated(name, ref.key(), objects,
-                "gateway:" + uploader)), Duration.ofSeconds(30));
+        events.datasetUpdates().sendAndWait(new DatasetUpdated(name, ref.key(), objects, "gateway:" + uploader),
+                Duration.ofSeconds(30));
         return new Stored(name, ref.key(), ref.sha256(), data.length, format.name().toLowerCase(Locale.ROOT), objects);
     }
 

@@ -1,11 +1,10 @@
 package dev.ddpm.gateway.service;
 
 import dev.ddpm.core.api.SampleBody;
-import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.SampleJobCompleted;
 import dev.ddpm.core.events.SampleJobFailed;
 import dev.ddpm.core.events.SampleJobRequested;
-import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.gateway.messaging.GatewayEvents;
 import dev.ddpm.gateway.config.GatewayConfig;
 import jakarta.inject.Singleton;
 
@@ -21,11 +20,11 @@ public class SampleJobs {
     public record Status(String jobId, String state, String model, String version, List<String> results, String error) {
     }
 
-    private final EventPublisher events;
+    private final GatewayEvents events;
     private final SampleJobResults results;
     private final GatewayConfig config;
 
-    public SampleJobs(EventPublisher events, SampleJobResults results, GatewayConfig config) {
+    public SampleJobs(GatewayEvents events, SampleJobResults results, GatewayConfig config) {
         this.events = events;
         this.results = results;
         this.config = config;
@@ -35,8 +34,8 @@ public class SampleJobs {
     public String submit(SampleBody body) {
         checkCount(body, config);
         String jobId = "job-" + UUID.randomUUID();
-        events.publishAndWait(CloudEvent.of(events.source(), new SampleJobRequested(jobId, body.model(), body.version(),
-                body.count(), body.sampler(), body.steps(), body.eta(), body.seed(), body.output())), Duration.ofSeconds(30));
+        events.sampleJobs().sendAndWait(new SampleJobRequested(jobId, body.model(), body.version(),
+                body.count(), body.sampler(), body.steps(), body.eta(), body.seed(), body.output()), Duration.ofSeconds(30));
         return jobId;
     }
 

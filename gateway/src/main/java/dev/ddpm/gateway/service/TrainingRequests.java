@@ -1,14 +1,13 @@
 package dev.ddpm.gateway.service;
 
-import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.events.TrainingRequested;
-import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.PredictionType;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.gateway.messaging.GatewayEvents;
 import dev.ddpm.gateway.rest.TrainingBody;
 import jakarta.inject.Singleton;
 
@@ -23,11 +22,11 @@ import java.util.UUID;
 @Singleton
 public class TrainingRequests {
 
-    private final EventPublisher events;
+    private final GatewayEvents events;
     private final ArtifactStore store;
     private final TrainingRuns runs;
 
-    public TrainingRequests(EventPublisher events, ArtifactStore store, TrainingRuns runs) {
+    public TrainingRequests(GatewayEvents events, ArtifactStore store, TrainingRuns runs) {
         this.events = events;
         this.store = store;
         this.runs = runs;
@@ -49,7 +48,7 @@ public class TrainingRequests {
                     + "it first (POST /v1/datasets/" + body.dataset() + ")", "dataset");
         }
         TrainingRequested requested = new TrainingRequested(runId, body.dataset(), config, body.resumeFrom(), requestedBy);
-        events.publishAndWait(CloudEvent.of(events.source(), requested), Duration.ofSeconds(30));
+        events.trainingRequests().sendAndWait(requested, Duration.ofSeconds(30));
         runs.requested(runId, body.modelName());
         return runId;
     }

@@ -2,40 +2,30 @@ package dev.ddpm.gateway.service;
 
 import dev.ddpm.core.events.CheckpointSaved;
 import dev.ddpm.core.events.EventData;
-import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.events.TrainingCompleted;
 import dev.ddpm.core.events.TrainingFailed;
 import dev.ddpm.core.events.TrainingProgress;
 import dev.ddpm.core.events.TrainingStarted;
-import dev.ddpm.core.messaging.KafkaSettings;
-import dev.ddpm.core.messaging.ReceivedEvent;
-import dev.ddpm.service.client.BackgroundConsumer;
 import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.jboss.logging.Logger;
 
 import java.time.Instant;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
  * The state of every training run, folded from {@code ddpm.training-events} (each gateway replica
- * reads the topic from its start in a group of its own), and a live feed of changes for
- * {@code GET /v1/trainings/{id}/events}.
+ * reads the topic from its start in a group of its own, see {@code TrainingEventsConsumer}), and a
+ * live feed of changes for {@code GET /v1/trainings/{id}/events}. A run's state only moves forward:
+ * an event that arrives after the run has completed or failed (a late progress report, a
+ * redelivery) changes nothing.
  */
 @Singleton
-public class TrainingRuns extends BackgroundConsumer {
-
-    private static final Logger LOG = Logger.getLogger(TrainingRuns.class);
+public class TrainingRuns {
 
     public enum State { REQUESTED, RUNNING, COMPLETED, FAILED }
 
@@ -52,21 +42,10 @@ public class TrainingRuns extends BackgroundConsumer {
         }
     }
 
-    private final KafkaSettings kafka;
     private final ConcurrentMap<String, Run> runs = new ConcurrentHashMap<>();
     private final BroadcastProcessor<Run> changes = BroadcastProcessor.create();
 
-    public TrainingRuns(KafkaSettings kafka) {
-        super("ddpm-training-runs");
-        this.kafka = kafka;
-    }
-
-    void onStart(@Observes StartupEvent event) {
-        start(kafka.consumer(kafka.consumerGroup() + "-runs-" + UUID.randomUUID()), Topic.TRAINING_EVENTS.topicName());
-    }
-
     void onStop(@Observes ShutdownEvent event) {
-        stop();
         changes.onComplete();
     }
 
@@ -104,20 +83,29 @@ public class TrainingRuns extends BackgroundConsumer {
         });
     }
 
-    @Override
-    protected boolean handle(KafkaConsumer<String, byte[]> consumer, ConsumerRecords<String, byte[]> records) {
-        for (ConsumerRecord<String, byte[]> record : records) {
-            ReceivedEvent received = ReceivedEvent.of(record);
-            if (!received.valid()) {
-                LOG.debugf("skipping malformed record %s: %s", received.coordinates(), received.rejection());
-                continue;
-            }
-            apply(received.event().data());
+    /** Folds one event of {@code ddpm.training-events} into its run's state. */
+    public void apply(EventData data) {
+        Run known = runs.get(data.partitionKey());
+        if (known != null && isStale(known, data)) {
+            return;
         }
-        return running();
+        fold(data);
     }
 
-    void apply(EventData data) {
+    /**
+     * An event that would move an ended run backwards: progress or a checkpoint after it ended, or a
+     * start after it completed. A start after a failure is the run being requested again, and counts.
+     */
+    private static boolean isStale(Run known, EventData data) {
+        return switch (known.state()) {
+            case COMPLETED -> data instanceof TrainingStarted || data instanceof TrainingProgress
+                    || data instanceof CheckpointSaved;
+            case FAILED -> data instanceof TrainingProgress || data instanceof CheckpointSaved;
+            default -> false;
+        };
+    }
+
+    private void fold(EventData data) {
         if (data instanceof TrainingStarted s) {
             update(runs.compute(s.runId(), (id, old) -> base(id, old, s.modelName())
                     .with(State.RUNNING, s.startStep(), s.totalSteps(), Double.NaN, 0, 0, null, null)));

@@ -1,10 +1,8 @@
 package dev.ddpm.sampler.registry;
 
-import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.ModelRejected;
 import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.json.InvalidPayloadException;
-import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
@@ -13,6 +11,7 @@ import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.sampler.engine.ModelRejectedException;
 import dev.ddpm.sampler.engine.OnnxEngine;
+import dev.ddpm.sampler.messaging.SamplerEvents;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,13 +45,13 @@ public class ModelRegistry {
 
     private final ArtifactStore store;
     private final OnnxEngine engine;
-    private final EventPublisher events;
+    private final SamplerEvents events;
     private final ConcurrentMap<String, LoadedModel> current = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, LoadedModel> pinned = new ConcurrentHashMap<>();
     /** {@code ddpm_sampler_model_info{model, version}} = 1 for each current version (dashboards). */
     private final MultiGauge servedVersions;
 
-    public ModelRegistry(ArtifactStore store, OnnxEngine engine, EventPublisher events, MeterRegistry meters) {
+    public ModelRegistry(ArtifactStore store, OnnxEngine engine, SamplerEvents events, MeterRegistry meters) {
         this.store = store;
         this.engine = engine;
         this.events = events;
@@ -248,8 +247,7 @@ public class ModelRegistry {
     private void reject(String name, String version, String reason) {
         LOG.warnf("model %s version %s rejected: %s; the current version keeps serving", name, version, reason);
         try {
-            events.publishAndWait(CloudEvent.of(events.source(), new ModelRejected(name, version, reason)),
-                    Duration.ofSeconds(10));
+            events.modelRejections().sendAndWait(new ModelRejected(name, version, reason), Duration.ofSeconds(10));
         } catch (RuntimeException e) {
             LOG.warnf("could not announce the rejection of %s %s: %s", name, version, e.getMessage());
         }

@@ -173,7 +173,8 @@ public final class TrainingRun {
             String version = publish(trainer, smoothed);
             listener.completed(step, smoothed, checkpoint, version);
             return checkpoint;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Errors too (out of memory in libtorch or the heap): the run is settled as failed either way.
             LOG.errorf("run %s failed at step %d: %s", plan.runId(), step, e.toString());
             listener.failed(step, e.getClass().getSimpleName() + ": " + e.getMessage());
             throw e;

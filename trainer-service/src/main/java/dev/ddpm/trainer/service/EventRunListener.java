@@ -1,14 +1,13 @@
 package dev.ddpm.trainer.service;
 
 import dev.ddpm.core.events.CheckpointSaved;
-import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.EventData;
 import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.events.TrainingCompleted;
 import dev.ddpm.core.events.TrainingFailed;
 import dev.ddpm.core.events.TrainingProgress;
 import dev.ddpm.core.events.TrainingStarted;
-import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.service.messaging.EventSender;
 import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunPlan;
 import dev.ddpm.trainer.run.RunProgress;
@@ -26,11 +25,11 @@ final class EventRunListener implements RunListener {
     private static final Logger LOG = Logger.getLogger(EventRunListener.class);
     private static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
 
-    private final EventPublisher publisher;
+    private final EventSender sender;
     private final RunPlan plan;
 
-    EventRunListener(EventPublisher publisher, RunPlan plan) {
-        this.publisher = publisher;
+    EventRunListener(EventSender sender, RunPlan plan) {
+        this.sender = sender;
         this.plan = plan;
     }
 
@@ -43,8 +42,9 @@ final class EventRunListener implements RunListener {
     @Override
     public void progress(RunProgress p) {
         if (Double.isFinite(p.smoothedLoss())) {
-            publisher.publish(new TrainingProgress(plan.runId(), p.step(), p.totalSteps(), p.smoothedLoss(),
-                    p.imagesPerSecond(), p.etaSeconds()));
+            sender.send(new TrainingProgress(plan.runId(), p.step(), p.totalSteps(), p.smoothedLoss(),
+                    p.imagesPerSecond(), p.etaSeconds())).subscribe().with(sent -> { },
+                    e -> LOG.debugf("progress of run %s not sent: %s", plan.runId(), e.getMessage()));
         }
     }
 
@@ -66,7 +66,7 @@ final class EventRunListener implements RunListener {
 
     private void send(EventData data) {
         try {
-            publisher.publishAndWait(CloudEvent.of(publisher.source(), data), ACK_TIMEOUT);
+            sender.sendAndWait(data, ACK_TIMEOUT);
         } catch (RuntimeException e) {
             LOG.warnf("could not publish %s for run %s: %s", data.getClass().getSimpleName(), plan.runId(), e.getMessage());
         }

@@ -1,11 +1,10 @@
 package dev.ddpm.trainer.service;
 
-import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Require;
-import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.trainer.messaging.TrainerEvents;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
@@ -41,7 +40,7 @@ public class RetrainPolicy {
     private static final DateTimeFormatter RUN_SUFFIX = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS");
 
     private final RetrainConfig config;
-    private final EventPublisher publisher;
+    private final TrainerEvents events;
     private final ArtifactStore store;
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "ddpm-retrain-debounce");
@@ -50,9 +49,9 @@ public class RetrainPolicy {
     });
     private final Map<String, ScheduledFuture<?>> pending = new ConcurrentHashMap<>();
 
-    public RetrainPolicy(RetrainConfig config, EventPublisher publisher, ArtifactStore store) {
+    public RetrainPolicy(RetrainConfig config, TrainerEvents events, ArtifactStore store) {
         this.config = config;
-        this.publisher = publisher;
+        this.events = events;
         this.store = store;
     }
 
@@ -96,7 +95,7 @@ public class RetrainPolicy {
                     config.seed(), config.checkpointEvery(), config.learningRateDecay().name().toLowerCase(Locale.ROOT),
                     config.snrGamma(), config.maxMinutes()), resumeFrom,
                     "dataset-update");
-            publisher.publishAndWait(CloudEvent.of(publisher.source(), request), Duration.ofSeconds(30));
+            events.trainingRequests().sendAndWait(request, Duration.ofSeconds(30));
             store.putJson(Buckets.CHECKPOINTS, lastRunKey(model), new LastRun(runId));
             LOG.infof("data set %s changed: requested run %s (%s%s)", dataset, runId, config.policy(),
                     resumeFrom == null ? "" : ", from " + resumeFrom);

@@ -4,7 +4,6 @@ import ai.djl.Device;
 import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
-import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.StorageException;
@@ -14,6 +13,7 @@ import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.trainer.config.TrainerConfig;
+import dev.ddpm.trainer.messaging.TrainerEvents;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.model.UNetPresets;
 import dev.ddpm.trainer.run.RunListener;
@@ -34,17 +34,18 @@ import java.util.function.BooleanSupplier;
 public class TrainingService {
 
     private static final Logger LOG = Logger.getLogger(TrainingService.class);
+    private static final java.time.Duration ANNOUNCE_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     private final TrainerConfig config;
     private final ArtifactStore store;
-    private final EventPublisher publisher;
+    private final TrainerEvents events;
     private final TrainingMetrics metrics;
     private volatile Device device;
 
-    public TrainingService(TrainerConfig config, ArtifactStore store, EventPublisher publisher, TrainingMetrics metrics) {
+    public TrainingService(TrainerConfig config, ArtifactStore store, TrainerEvents events, TrainingMetrics metrics) {
         this.config = config;
         this.store = store;
-        this.publisher = publisher;
+        this.events = events;
         this.metrics = metrics;
     }
 
@@ -76,10 +77,10 @@ public class TrainingService {
             plan = plan(request);
         } catch (RuntimeException e) {
             LOG.warnf("run %s refused: %s", request.runId(), e.getMessage());
-            new EventRunListener(publisher, fallbackPlan(request)).failed(0, "invalid request: " + e.getMessage());
+            new EventRunListener(events.trainingEvents(), fallbackPlan(request)).failed(0, "invalid request: " + e.getMessage());
             return;
         }
-        RunListener listener = metrics.watching(new EventRunListener(publisher, plan));
+        RunListener listener = metrics.watching(new EventRunListener(events.trainingEvents(), plan));
         InMemoryImageSet data;
         try {
             UNetConfig arch = plan.settings().architecture();
@@ -88,7 +89,7 @@ public class TrainingService {
                 LOG.warnf("run %s: %d unreadable images skipped in %s, e.g. %s", plan.runId(), data.skipped().size(),
                         plan.dataset(), data.skipped().get(0));
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             listener.failed(0, e.getMessage());
             return;
         }
@@ -96,7 +97,7 @@ public class TrainingService {
             // Counted from here, after the data set is fetched: the limit is on training.
             new TrainingRun(plan, data, device(), store, listener,
                     config.export().onCompletion() ? modelPublisher() : null).run(stop, request.config().maxMinutes());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             // TrainingRun has reported it as TrainingFailed; the consumer moves on to the next request.
         }
     }
@@ -112,7 +113,7 @@ public class TrainingService {
     }
 
     private ModelPublisher modelPublisher() {
-        return new ModelPublisher(store, ModelPublisher.Announcer.viaKafka(publisher), Clock.systemUTC());
+        return new ModelPublisher(store, event -> events.models().sendAndWait(event, ANNOUNCE_TIMEOUT), Clock.systemUTC());
     }
 
     private static RunPlan fallbackPlan(TrainingRequested request) {

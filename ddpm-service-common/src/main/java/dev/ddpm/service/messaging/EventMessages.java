@@ -1,0 +1,61 @@
+package dev.ddpm.service.messaging;
+
+import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.json.Json;
+import dev.ddpm.core.messaging.CloudEventBinding;
+import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.Metadata;
+
+import java.net.URI;
+import java.time.ZoneOffset;
+
+/**
+ * Platform events as Reactive Messaging messages. Outgoing: binary content mode through the
+ * connector's own CloudEvents support (id, source, type, subject and time as {@code ce_*} headers,
+ * the data as JSON in the value, the payload's partition key as the record key). Incoming: both
+ * modes, decoded strictly by ddpm-core ({@link CloudEventBinding}).
+ */
+public final class EventMessages {
+
+    private EventMessages() {
+    }
+
+    public static Message<byte[]> of(CloudEvent<?> event) {
+        OutgoingCloudEventMetadata<Object> cloudEvent = OutgoingCloudEventMetadata.builder()
+                .withId(event.id())
+                .withSource(URI.create(event.source()))
+                .withType(event.type())
+                .withSubject(event.subject())
+                .withTimestamp(event.time().atZone(ZoneOffset.UTC))
+                .withDataContentType(CloudEvent.DATA_CONTENT_TYPE)
+                .build();
+        OutgoingKafkaRecordMetadata<String> record = OutgoingKafkaRecordMetadata.<String>builder()
+                .withKey(event.data().partitionKey())
+                .build();
+        return Message.of(Json.write(event.data()), Metadata.of(cloudEvent, record));
+    }
+
+    /**
+     * The event a consumed message carries.
+     *
+     * @throws dev.ddpm.core.json.InvalidPayloadException naming what is wrong with it
+     */
+    public static CloudEvent<?> decode(Message<byte[]> message) {
+        return CloudEventBinding.decode(kafka(message).getHeaders(), message.getPayload());
+    }
+
+    /** topic-partition@offset of a consumed message, for log lines. */
+    public static String coordinates(Message<?> message) {
+        return message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(m -> m.getTopic() + "-" + m.getPartition() + "@" + m.getOffset())
+                .orElse("(not from Kafka)");
+    }
+
+    static IncomingKafkaRecordMetadata<?, ?> kafka(Message<?> message) {
+        return message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .orElseThrow(() -> new IllegalStateException("message did not come from a Kafka channel"));
+    }
+}

@@ -1,0 +1,166 @@
+package dev.ddpm.sampler.service;
+
+import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.events.SampleJobCompleted;
+import dev.ddpm.core.events.SampleJobFailed;
+import dev.ddpm.core.events.SampleJobRequested;
+import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.Upload;
+import dev.ddpm.sampler.batching.JobListener;
+import dev.ddpm.sampler.batching.QueueFullException;
+import dev.ddpm.sampler.batching.SampleSpec;
+import dev.ddpm.sampler.messaging.SamplerEvents;
+import dev.ddpm.sampler.output.EncodedImage;
+import dev.ddpm.sampler.output.ResultEncoder;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.faulttolerance.Retry;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Runs one asynchronous sampling job: queued with the batcher beside live requests (waiting, with
+ * retries, while its queue is full: interactive requests get the 429s), results written to
+ * {@code ddpm-samples/{jobId}/} with {@code result.json} last, then SampleJobCompleted or
+ * SampleJobFailed on {@code ddpm.sample-results}. Encoding, the upload and the send run on a pool
+ * of their own, never on the batcher's thread, so a slow S3 stalls no live request.
+ */
+@ApplicationScoped
+public class SampleJobRunner {
+
+    private static final Logger LOG = Logger.getLogger(SampleJobRunner.class);
+    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
+
+    private final SamplingService sampling;
+    private final ArtifactStore store;
+    private final SamplerEvents events;
+    private final ExecutorService results = Executors.newFixedThreadPool(2, r -> {
+        Thread thread = new Thread(r, "ddpm-sample-job-results");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    public SampleJobRunner(SamplingService sampling, ArtifactStore store, SamplerEvents events) {
+        this.sampling = sampling;
+        this.store = store;
+        this.events = events;
+    }
+
+    @PreDestroy
+    void close() {
+        results.shutdown();
+    }
+
+    /** Whether a job's results are already stored (a redelivered job is not run again). */
+    public boolean hasResults(String jobId) {
+        return store.exists(Buckets.SAMPLES, pointer(jobId));
+    }
+
+    /**
+     * Queues the job; returns once the batcher has taken it, with a future that completes when its
+     * outcome is stored and announced. A job the sampler refuses (unknown model, a field out of
+     * range) ends at once as SampleJobFailed.
+     */
+    @Retry(retryOn = QueueFullException.class, maxRetries = -1, delay = 1, delayUnit = ChronoUnit.SECONDS,
+            maxDuration = 0, jitter = 250)
+    public CompletableFuture<Void> start(SampleJobRequested job) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        SampleSpec spec = new SampleSpec(job.model(), job.version(), job.count(), job.sampler(), job.steps(), job.eta(),
+                job.seed(), job.output(), true, DdpmVariance.FIXED_SMALL, 0);
+        try {
+            sampling.start(job.jobId(), spec, new Listener(job, done));
+        } catch (QueueFullException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            send(new SampleJobFailed(job.jobId(), e.getMessage()));
+            done.complete(null);
+        }
+        return done;
+    }
+
+    private static String pointer(String jobId) {
+        return jobId + "/result.json";
+    }
+
+    private void store(SampleJobRequested job, ModelManifest model, float[][] images, List<float[][]> frames,
+                       double seconds) {
+        try {
+            List<Upload> uploads = new ArrayList<>();
+            for (EncodedImage file : ResultEncoder.encode(job.output(), images, frames, model.image().channels(),
+                    model.image().width())) {
+                String extension = file.mediaType().equals("image/gif") ? "gif" : "png";
+                uploads.add(new Upload.Bytes(job.jobId() + "/image-" + file.index() + "." + extension, file.data(),
+                        file.mediaType()));
+            }
+            List<ObjectRef> stored = new ArrayList<>();
+            store.writeThenPoint(Buckets.SAMPLES, uploads, pointer(job.jobId()), refs -> {
+                stored.addAll(refs);
+                return new SampleJobCompleted(job.jobId(), model.name(), model.version(), refs);
+            });
+            send(new SampleJobCompleted(job.jobId(), model.name(), model.version(), stored));
+            LOG.infof("job %s: %d images of %s %s in %.1f s", job.jobId(), images.length, model.name(), model.version(),
+                    seconds);
+        } catch (RuntimeException e) {
+            send(new SampleJobFailed(job.jobId(), "results could not be stored: " + e.getMessage()));
+        }
+    }
+
+    private void send(EventData data) {
+        try {
+            events.sampleResults().sendAndWait(data, SEND_TIMEOUT);
+        } catch (RuntimeException e) {
+            LOG.warnf("could not publish %s: %s", data.getClass().getSimpleName(), e.getMessage());
+        }
+    }
+
+    /** Hears the job on the batcher's thread and hands its outcome to the results pool. */
+    private final class Listener implements JobListener {
+
+        private final SampleJobRequested job;
+        private final CompletableFuture<Void> done;
+
+        Listener(SampleJobRequested job, CompletableFuture<Void> done) {
+            this.job = job;
+            this.done = done;
+        }
+
+        @Override
+        public void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {
+        }
+
+        @Override
+        public void preview(ModelManifest.Image image, int step, int index, float[] predictedX0) {
+        }
+
+        @Override
+        public void completed(ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
+            finish(() -> store(job, model, images, frames, seconds));
+        }
+
+        @Override
+        public void failed(RuntimeException error) {
+            finish(() -> send(new SampleJobFailed(job.jobId(), error.getMessage())));
+        }
+
+        private void finish(Runnable outcome) {
+            CompletableFuture.runAsync(outcome, results).whenComplete((ok, error) -> {
+                if (error != null) {
+                    done.completeExceptionally(error);
+                } else {
+                    done.complete(null);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.ddpm.trainer.messaging;
+
+import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.TrainingRequested;
+import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.messaging.ProcessedEvents;
+import dev.ddpm.service.messaging.DeadLetters;
+import dev.ddpm.service.messaging.EventMessages;
+import dev.ddpm.trainer.service.TrainingService;
+import io.quarkus.runtime.ShutdownEvent;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.common.annotation.Identifier;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * TrainingRequested events from {@code ddpm.training-requests}, one run at a time per trainer;
+ * replicas share the consumer group. The handler blocks a worker thread for the whole run while the
+ * connector goes on polling with the partitions paused, so the group keeps this member however long
+ * the run takes; the request is acknowledged (its offset committed by the throttled strategy) only
+ * when the run has ended, completed or failed. A run paused for a rebalance or a shutdown is left
+ * unacknowledged, and whoever owns the partition next resumes it from its checkpoint
+ * ({@link RunOwnership}). A request seen again, or whose run has already ended, starts nothing.
+ * Anything else that goes wrong sends the record to {@code ddpm.training-requests.dlq}.
+ */
+@ApplicationScoped
+public class TrainingRequestsConsumer {
+
+    static final String CHANNEL = "training-requests";
+    private static final Logger LOG = Logger.getLogger(TrainingRequestsConsumer.class);
+
+    private final TrainingService training;
+    private final RunOwnership ownership;
+    private final DeadLetters deadLetters;
+    private final ProcessedEvents processed = new ProcessedEvents(10_000);
+
+    public TrainingRequestsConsumer(TrainingService training, @Identifier(RunOwnership.NAME) RunOwnership ownership,
+                                    DeadLetters deadLetters) {
+        this.training = training;
+        this.ownership = ownership;
+        this.deadLetters = deadLetters;
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        ownership.shutdown();
+    }
+
+    @Incoming(CHANNEL)
+    @Blocking
+    public CompletionStage<Void> onRequest(Message<byte[]> message) {
+        try {
+            return handle(message);
+        } catch (Throwable e) { // Errors too: nothing a record does may end the channel
+            return deadLetters.send(CHANNEL, message, e);
+        }
+    }
+
+    private CompletionStage<Void> handle(Message<byte[]> message) {
+        CloudEvent<?> event = EventMessages.decode(message);
+        if (!(event.data() instanceof TrainingRequested request)) {
+            throw new InvalidPayloadException("expected a training request on " + CHANNEL + ", got '" + event.type()
+                    + "'", "type");
+        }
+        if (processed.handled(event)) {
+            LOG.infof("run %s: duplicate request %s ignored", request.runId(), event.id());
+            return message.ack();
+        }
+        if (training.ended(request.runId(), request.config().steps())) {
+            LOG.infof("run %s has already ended (its newest checkpoint is its last); request ignored", request.runId());
+            processed.remember(event);
+            return message.ack();
+        }
+        TopicPartition partition = partition(message);
+        if (!ownership.owns(partition)) {
+            LOG.infof("run %s: partition %s was revoked before the run started; its new owner runs it",
+                    request.runId(), partition);
+            return CompletableFuture.completedFuture(null);
+        }
+        LOG.infof("run %s requested (%s): training %s on %s", request.runId(), EventMessages.coordinates(message),
+                request.config().modelName(), request.dataset());
+        if (ownership.run(partition, stop -> training.run(request, stop)) == RunOwnership.Outcome.HANDED_OFF) {
+            LOG.infof("run %s paused with its request unacknowledged; it resumes from its checkpoint", request.runId());
+            return CompletableFuture.completedFuture(null);
+        }
+        processed.remember(event);
+        return message.ack();
+    }
+
+    private static TopicPartition partition(Message<?> message) {
+        IncomingKafkaRecordMetadata<?, ?> kafka = message.getMetadata(IncomingKafkaRecordMetadata.class).orElseThrow();
+        return new TopicPartition(kafka.getTopic(), kafka.getPartition());
+    }
+}
