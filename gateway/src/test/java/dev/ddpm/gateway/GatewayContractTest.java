@@ -1,8 +1,16 @@
 package dev.ddpm.gateway;
 
+import dev.ddpm.core.events.Topic;
 import dev.ddpm.service.testing.ServiceContractTest;
 import io.quarkus.test.junit.QuarkusTest;
 
+import java.util.List;
+
 @QuarkusTest
 class GatewayContractTest extends ServiceContractTest {
+
+    @Override
+    protected List<Topic> consumedTopics() {
+        return List.of(Topic.TRAINING_EVENTS, Topic.SAMPLE_RESULTS);
+    }
 }

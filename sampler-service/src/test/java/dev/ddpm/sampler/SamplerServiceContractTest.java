@@ -4,8 +4,11 @@ import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.sampler.registry.ModelRegistry;
 import dev.ddpm.service.testing.GaussianModel;
+import dev.ddpm.core.events.Topic;
 import dev.ddpm.service.testing.ServiceContractTest;
 import io.quarkus.test.junit.QuarkusTest;
+
+import java.util.List;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +23,11 @@ import static org.hamcrest.Matchers.hasItems;
 /** The operators' contract, plus the sampler's own readiness rule: ready only with a model loaded. */
 @QuarkusTest
 class SamplerServiceContractTest extends ServiceContractTest {
+
+    @Override
+    protected List<Topic> consumedTopics() {
+        return List.of(Topic.MODELS, Topic.SAMPLE_JOBS);
+    }
 
     @Inject
     ArtifactStore store;

@@ -1,6 +1,8 @@
 package dev.ddpm.service.messaging;
 
 import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.Topic;
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.messaging.CloudEventBinding;
 import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
@@ -44,7 +46,13 @@ public final class EventMessages {
      * @throws dev.ddpm.core.json.InvalidPayloadException naming what is wrong with it
      */
     public static CloudEvent<?> decode(Message<byte[]> message) {
-        return CloudEventBinding.decode(kafka(message).getHeaders(), message.getPayload());
+        IncomingKafkaRecordMetadata<?, ?> kafka = kafka(message);
+        CloudEvent<?> event = CloudEventBinding.decode(kafka.getHeaders(), message.getPayload());
+        Topic.byName(kafka.getTopic()).filter(topic -> topic != event.topic()).ifPresent(topic -> {
+            throw new InvalidPayloadException("CloudEvent " + event.id() + " (" + event.type() + ") belongs on "
+                    + event.topic().topicName() + ", not on " + topic.topicName(), "type");
+        });
+        return event;
     }
 
     /** topic-partition@offset of a consumed message, for log lines. */

@@ -1,8 +1,16 @@
 package dev.ddpm.service.testing;
 
+import dev.ddpm.core.events.Topic;
+import dev.ddpm.core.messaging.KafkaSettings;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
@@ -17,6 +25,38 @@ import static org.hamcrest.Matchers.emptyOrNullString;
  * server of the test run (subclass it with {@code @QuarkusTest}).
  */
 public abstract class ServiceContractTest {
+
+    @Inject
+    protected KafkaSettings kafka;
+
+    /** The topics this service consumes: every one must survive poison records. */
+    protected abstract List<Topic> consumedTopics();
+
+    /**
+     * Malformed JSON, a binary-mode event with a broken attribute and an event of another topic's
+     * type, sent in that order to each consumed topic: all three land on the topic's dead-letter
+     * topic with the reason in their headers (so the consumer went on past each failure), the
+     * counter says so, and the service stays alive and ready.
+     */
+    @Test
+    void poisonRecordsGoToTheDeadLetterTopicsAndConsumptionGoesOn() throws Exception {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+                given().get("/q/health/ready").then().body("checks.find { it.name == 'kafka' }.status", equalTo("UP")));
+        for (Topic topic : consumedTopics()) {
+            String key = "poison-" + UUID.randomUUID();
+            PoisonRecords.send(kafka, topic, key);
+            List<ConsumerRecord<String, byte[]>> dead = PoisonRecords.awaitDeadLetters(kafka, topic, key,
+                    PoisonRecords.Kind.values().length, Duration.ofSeconds(60));
+            assertThat(dead).as("dead letters of %s", topic.topicName()).hasSize(PoisonRecords.Kind.values().length);
+            assertThat(dead).allSatisfy(r -> assertThat(PoisonRecords.header(r, "dead-letter-topic"))
+                    .isEqualTo(topic.topicName()));
+            assertThat(PoisonRecords.header(dead.get(0), "dead-letter-reason")).contains("not valid JSON");
+            assertThat(PoisonRecords.header(dead.get(1), "dead-letter-reason")).contains("time");
+            assertThat(PoisonRecords.header(dead.get(2), "dead-letter-reason")).contains("belongs on");
+        }
+        given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+        given().get("/q/metrics").then().statusCode(200).body(containsString("ddpm_messages_dead_lettered_total"));
+    }
 
     @Test
     void livenessIsUp() {

@@ -7,6 +7,7 @@ import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.messaging.ReceivedEvent;
+import dev.ddpm.service.testing.PoisonRecords;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -60,6 +61,9 @@ class RetrainingTest {
                  "object":{"key":"%s%%2Fb.png","size":10}}}]}""".formatted(dataset, dataset);
         try (KafkaProducer<String, byte[]> raw = new KafkaProducer<>(kafka.producer())) {
             raw.send(new ProducerRecord<>(Topic.DATASETS.topicName(), dataset, "{not json".getBytes(StandardCharsets.UTF_8))).get();
+            // A key URLDecoder cannot decode: the kind of handler failure that used to end the consumer thread.
+            String undecodable = notification.replace(dataset + "%2Fb.png", dataset + "%zz.png");
+            raw.send(new ProducerRecord<>(Topic.DATASETS.topicName(), dataset, undecodable.getBytes(StandardCharsets.UTF_8))).get();
             raw.send(new ProducerRecord<>(Topic.DATASETS.topicName(), dataset, notification.getBytes(StandardCharsets.UTF_8))).get();
         }
         publisher.publishAndWait(CloudEvent.of("/test", new DatasetUpdated(dataset, dataset + "/c.png", 3L, "test")),
@@ -75,6 +79,12 @@ class RetrainingTest {
             assertThat(request.config().snrGamma()).isEqualTo(5.0);
             assertThat(request.resumeFrom()).isNull();
         });
+        List<ConsumerRecord<String, byte[]>> dead = PoisonRecords.awaitDeadLetters(kafka, Topic.DATASETS, dataset, 2,
+                Duration.ofSeconds(30));
+        assertThat(dead).extracting(r -> PoisonRecords.header(r, "dead-letter-reason"))
+                .satisfiesExactly(
+                        reason -> assertThat(reason).contains("not valid JSON"),
+                        reason -> assertThat(reason).contains("s3.object.key").contains("%zz"));
     }
 
     private List<TrainingRequested> requestsFor(String dataset, Duration window) {

@@ -1,0 +1,196 @@
+package dev.ddpm.trainer.messaging;
+
+import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.events.Topic;
+import dev.ddpm.core.events.TrainingCompleted;
+import dev.ddpm.core.events.TrainingConfig;
+import dev.ddpm.core.events.TrainingRequested;
+import dev.ddpm.core.events.TrainingStarted;
+import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.messaging.KafkaSettings;
+import dev.ddpm.core.messaging.ReceivedEvent;
+import dev.ddpm.core.model.DiffusionConfig;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import dev.ddpm.trainer.data.SyntheticPatterns;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A training request is acknowledged only when its run has ended, through the packaged service
+ * against the real broker and S3 server: the trainer killed with SIGKILL mid-run leaves the request
+ * uncommitted, the restarted trainer receives it again and resumes the run from its checkpoint,
+ * the offset is committed once the run has completed, and the same request sent again starts
+ * nothing.
+ */
+class TrainingRequestAcknowledgementIT {
+
+    private static final int STEPS = 40;
+    private static final String GROUP = "ddpm-trainer-service";
+    private static ArtifactStore store;
+    private static KafkaSettings kafka;
+
+    @BeforeAll
+    static void open() {
+        store = new ArtifactStore(new S3Settings(env("S3_ENDPOINT"), env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"),
+                null, Duration.ofSeconds(20)));
+        store.ensureBuckets(Buckets.ALL);
+        kafka = new KafkaSettings(env("KAFKA_BOOTSTRAP_SERVERS"), "ack-it");
+    }
+
+    @AfterAll
+    static void close() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    @Test
+    void aRequestIsCommittedOnlyAfterItsRunEndsAndSurvivesAKilledTrainer() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String dataset = "ack-" + suffix;
+        String run = "ack-run-" + suffix;
+        SyntheticPatterns patterns = new SyntheticPatterns(16, 2, 2, 2, 2);
+        for (int i = 0; i < patterns.size(); i++) {
+            store.put(Buckets.DATASETS, dataset + "/img-" + i + ".png", ImageEncoding.png(patterns.image(i), 1, 16),
+                    "image/png");
+        }
+        TrainingRequested request = new TrainingRequested(run, dataset, new TrainingConfig(dataset, "tiny", null,
+                DiffusionConfig.ho2020(), STEPS, 8, 1e-3, 0, 0.99, 1L, 10), null, "test");
+
+        Process first = trainer("first");
+        RecordMetadata sent;
+        try (EventPublisher publisher = new EventPublisher(kafka, "/test")) {
+            sent = publisher.publishAndWait(CloudEvent.of("/test", request), Duration.ofSeconds(30));
+        }
+        TopicPartition partition = new TopicPartition(sent.topic(), sent.partition());
+        awaitCheckpoint(run, 10, first);
+        assertThat(committed(partition)).as("not committed while the run trains").isLessThanOrEqualTo(sent.offset());
+        first.destroyForcibly(); // SIGKILL: no shutdown, no final checkpoint, no commit
+        assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        long stepAtKill = new CheckpointStore(store).latest(run).step();
+        assertThat(stepAtKill).isLessThan(STEPS);
+
+        Process second = trainer("second");
+        try {
+            List<EventData> events = collect(run, TrainingCompleted.class::isInstance, Duration.ofMinutes(4));
+            List<TrainingStarted> starts = events.stream().filter(TrainingStarted.class::isInstance)
+                    .map(TrainingStarted.class::cast).toList();
+            assertThat(starts).extracting(TrainingStarted::startStep).as("a fresh start, then the resume")
+                    .containsExactly(0L, stepAtKill);
+            assertThat(events.get(events.size() - 1)).isInstanceOfSatisfying(TrainingCompleted.class,
+                    c -> assertThat(c.finalStep()).isEqualTo(STEPS));
+            awaitCommitted(partition, sent.offset() + 1);
+
+            try (EventPublisher publisher = new EventPublisher(kafka, "/test")) {
+                RecordMetadata again = publisher.publishAndWait(CloudEvent.of("/test", request), Duration.ofSeconds(30));
+                awaitCommitted(new TopicPartition(again.topic(), again.partition()), again.offset() + 1);
+            }
+            List<EventData> after = collect(run, e -> false, Duration.ofSeconds(3));
+            assertThat(after.stream().filter(TrainingStarted.class::isInstance).count())
+                    .as("the request of a finished run is acknowledged without training again").isEqualTo(2);
+        } finally {
+            second.destroy();
+            second.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The packaged trainer service; a short session timeout so a killed member leaves the group soon. */
+    private static Process trainer(String name) throws IOException {
+        Path jar = Path.of("target", "quarkus-app", "quarkus-run.jar");
+        assertThat(jar).as("the packaged service (mvn package)").exists();
+        Path log = Files.createTempFile("trainer-" + name + "-", ".log");
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dquarkus.http.port=0", "-Dtrainer.threads=1", "-Dtrainer.export.on-completion=false",
+                "-Dtrainer.progress-every=5", "-Dtrainer.grid-every=1000",
+                "-Dmp.messaging.incoming.training-requests.session.timeout.ms=6000",
+                "-Dmp.messaging.incoming.training-requests.heartbeat.interval.ms=1000",
+                "-jar", jar.toString()).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put("OMP_NUM_THREADS", "1");
+        System.out.println("trainer " + name + " logs to " + log);
+        return builder.start();
+    }
+
+    private static long committed(TopicPartition partition) throws Exception {
+        try (Admin admin = Admin.create(kafka.admin())) {
+            OffsetAndMetadata offset = admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata()
+                    .get(10, TimeUnit.SECONDS).get(partition);
+            return offset == null ? -1 : offset.offset();
+        }
+    }
+
+    private static void awaitCommitted(TopicPartition partition, long offset) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (committed(partition) < offset) {
+            assertThat(System.nanoTime()).as("offset %d of %s committed", offset, partition).isLessThan(deadline);
+            Thread.sleep(250);
+        }
+    }
+
+    private static void awaitCheckpoint(String run, long step, Process process) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (System.nanoTime() < deadline) {
+            if (store.exists(Buckets.CHECKPOINTS, CheckpointStore.latestKey(run))
+                    && new CheckpointStore(store).latest(run).step() >= step) {
+                return;
+            }
+            assertThat(process.isAlive()).as("the trainer is still running").isTrue();
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no checkpoint at step " + step + " of run " + run);
+    }
+
+    /** Events of {@code run} on ddpm.training-events from the start, until {@code last} matches or time is up. */
+    private static List<EventData> collect(String run, Predicate<EventData> last, Duration timeout) {
+        List<EventData> found = new ArrayList<>();
+        Map<String, Object> config = kafka.consumer("test-" + UUID.randomUUID());
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config)) {
+            consumer.subscribe(List.of(Topic.TRAINING_EVENTS.topicName()));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    ReceivedEvent received = ReceivedEvent.of(record);
+                    if (run.equals(record.key()) && received.valid()) {
+                        found.add(received.event().data());
+                        if (last.test(received.event().data())) {
+                            return found;
+                        }
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    private static String env(String name) {
+        String value = System.getenv(name);
+        if (value == null) {
+            throw new IllegalStateException(name + " is not set: run through scripts/test.sh or export the stack's env");
+        }
+        return value;
+    }
+}
