@@ -25,16 +25,30 @@ public class DeadLetters {
         this.meters = meters;
     }
 
+    /** Something that handles a consumed record and may throw anything. */
+    @FunctionalInterface
+    public interface Handling {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code handling} for {@code message}: acknowledged when it returns, sent to the dead-letter
+     * topic when it throws, {@code Error}s included (nothing a record does may end the channel).
+     */
+    public CompletionStage<Void> acknowledgeAfter(String channel, Message<?> message, Handling handling) {
+        try {
+            handling.run();
+        } catch (Throwable e) {
+            return send(channel, message, e);
+        }
+        return message.ack();
+    }
+
     public CompletionStage<Void> send(String channel, Message<?> message, Throwable error) {
         LOG.warnf("%s: record %s goes to the dead-letter topic: %s", channel, EventMessages.coordinates(message),
                 describe(error));
         counter(channel).increment();
         return message.nack(error);
-    }
-
-    /** How many records of {@code channel} went to its dead-letter topic in this process. */
-    public double count(String channel) {
-        return counter(channel).count();
     }
 
     private Counter counter(String channel) {

@@ -8,6 +8,7 @@ import dev.ddpm.core.messaging.CloudEventBinding;
 import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.Metadata;
 
@@ -47,7 +48,7 @@ public final class EventMessages {
      */
     public static CloudEvent<?> decode(Message<byte[]> message) {
         IncomingKafkaRecordMetadata<?, ?> kafka = kafka(message);
-        CloudEvent<?> event = CloudEventBinding.decode(kafka.getHeaders(), message.getPayload());
+        CloudEvent<?> event = CloudEventBinding.decode(headers(message), message.getPayload());
         Topic.byName(kafka.getTopic()).filter(topic -> topic != event.topic()).ifPresent(topic -> {
             throw new InvalidPayloadException("CloudEvent " + event.id() + " (" + event.type() + ") belongs on "
                     + event.topic().topicName() + ", not on " + topic.topicName(), "type");
@@ -62,7 +63,12 @@ public final class EventMessages {
                 .orElse("(not from Kafka)");
     }
 
-    static IncomingKafkaRecordMetadata<?, ?> kafka(Message<?> message) {
+    /** The Kafka headers of a consumed message. */
+    public static Headers headers(Message<?> message) {
+        return kafka(message).getHeaders();
+    }
+
+    private static IncomingKafkaRecordMetadata<?, ?> kafka(Message<?> message) {
         return message.getMetadata(IncomingKafkaRecordMetadata.class)
                 .orElseThrow(() -> new IllegalStateException("message did not come from a Kafka channel"));
     }

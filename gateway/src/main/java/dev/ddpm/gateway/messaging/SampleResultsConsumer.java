@@ -28,11 +28,6 @@ public class SampleResultsConsumer {
 
     @Incoming(CHANNEL)
     public CompletionStage<Void> onOutcome(Message<byte[]> message) {
-        try {
-            results.record(EventMessages.decode(message).data());
-            return message.ack();
-        } catch (Throwable e) {
-            return deadLetters.send(CHANNEL, message, e);
-        }
+        return deadLetters.acknowledgeAfter(CHANNEL, message, () -> results.record(EventMessages.decode(message).data()));
     }
 }

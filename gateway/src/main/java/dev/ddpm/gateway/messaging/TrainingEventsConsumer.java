@@ -29,11 +29,6 @@ public class TrainingEventsConsumer {
 
     @Incoming(CHANNEL)
     public CompletionStage<Void> onEvent(Message<byte[]> message) {
-        try {
-            runs.apply(EventMessages.decode(message).data());
-            return message.ack();
-        } catch (Throwable e) {
-            return deadLetters.send(CHANNEL, message, e);
-        }
+        return deadLetters.acknowledgeAfter(CHANNEL, message, () -> runs.apply(EventMessages.decode(message).data()));
     }
 }

@@ -101,12 +101,6 @@ public final class SamplerBenchmark {
             SampleSpec spec = new SampleSpec(model.name(), null, count, kind, steps, 0, ids.incrementAndGet(),
                     OutputFormat.PNG, true, DdpmVariance.FIXED_SMALL, 0);
             batcher.submit(new SamplingJob(Long.toString(ids.get()), spec, model.lease(), new JobListener() {
-                public void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {
-                }
-
-                public void preview(ModelManifest.Image image, int step, int index, float[] predictedX0) {
-                }
-
                 public void completed(ModelManifest m, float[][] images, List<float[][]> frames, double s) {
                     done.complete(null);
                 }

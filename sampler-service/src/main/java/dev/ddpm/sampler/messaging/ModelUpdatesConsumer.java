@@ -43,12 +43,7 @@ public class ModelUpdatesConsumer {
     @Incoming(CHANNEL)
     @Blocking
     public CompletionStage<Void> onRecord(Message<byte[]> message) {
-        try {
-            handle(EventMessages.decode(message));
-            return message.ack();
-        } catch (Throwable e) {
-            return deadLetters.send(CHANNEL, message, e);
-        }
+        return deadLetters.acknowledgeAfter(CHANNEL, message, () -> handle(EventMessages.decode(message)));
     }
 
     private void handle(CloudEvent<?> event) {

@@ -63,14 +63,6 @@ public class SampleResource {
         try {
             job = sampling.start(null, spec, new JobListener() {
                 @Override
-                public void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {
-                }
-
-                @Override
-                public void preview(ModelManifest.Image image, int step, int index, float[] predictedX0) {
-                }
-
-                @Override
                 public void completed(ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
                     outcome.complete(new Outcome(model, ResultEncoder.encode(spec.output(), images, frames,
                             model.image().channels(), model.image().width()), seconds));

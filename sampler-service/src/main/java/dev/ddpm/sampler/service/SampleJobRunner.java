@@ -11,18 +11,15 @@ import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.Upload;
 import dev.ddpm.sampler.batching.JobListener;
-import dev.ddpm.sampler.batching.QueueFullException;
 import dev.ddpm.sampler.batching.SampleSpec;
 import dev.ddpm.sampler.messaging.SamplerEvents;
 import dev.ddpm.sampler.output.EncodedImage;
 import dev.ddpm.sampler.output.ResultEncoder;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.faulttolerance.Retry;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -30,8 +27,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * Runs one asynchronous sampling job: queued with the batcher beside live requests (waiting, with
- * retries, while its queue is full: interactive requests get the 429s), results written to
+ * Runs one asynchronous sampling job: queued with the batcher beside live requests (waiting for a
+ * place while its queue is full, {@link JobAdmission}), results written to
  * {@code ddpm-samples/{jobId}/} with {@code result.json} last, then SampleJobCompleted or
  * SampleJobFailed on {@code ddpm.sample-results}. Encoding, the upload and the send run on a pool
  * of their own, never on the batcher's thread, so a slow S3 stalls no live request.
@@ -42,7 +39,7 @@ public class SampleJobRunner {
     private static final Logger LOG = Logger.getLogger(SampleJobRunner.class);
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
 
-    private final SamplingService sampling;
+    private final JobAdmission admission;
     private final ArtifactStore store;
     private final SamplerEvents events;
     private final ExecutorService results = Executors.newFixedThreadPool(2, r -> {
@@ -51,8 +48,8 @@ public class SampleJobRunner {
         return thread;
     });
 
-    public SampleJobRunner(SamplingService sampling, ArtifactStore store, SamplerEvents events) {
-        this.sampling = sampling;
+    public SampleJobRunner(JobAdmission admission, ArtifactStore store, SamplerEvents events) {
+        this.admission = admission;
         this.store = store;
         this.events = events;
     }
@@ -72,16 +69,12 @@ public class SampleJobRunner {
      * outcome is stored and announced. A job the sampler refuses (unknown model, a field out of
      * range) ends at once as SampleJobFailed.
      */
-    @Retry(retryOn = QueueFullException.class, maxRetries = -1, delay = 1, delayUnit = ChronoUnit.SECONDS,
-            maxDuration = 0, jitter = 250)
     public CompletableFuture<Void> start(SampleJobRequested job) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         SampleSpec spec = new SampleSpec(job.model(), job.version(), job.count(), job.sampler(), job.steps(), job.eta(),
                 job.seed(), job.output(), true, DdpmVariance.FIXED_SMALL, 0);
         try {
-            sampling.start(job.jobId(), spec, new Listener(job, done));
-        } catch (QueueFullException e) {
-            throw e;
+            admission.admit(job.jobId(), spec, new Listener(job, done));
         } catch (RuntimeException e) {
             send(new SampleJobFailed(job.jobId(), e.getMessage()));
             done.complete(null);
@@ -133,14 +126,6 @@ public class SampleJobRunner {
         Listener(SampleJobRequested job, CompletableFuture<Void> done) {
             this.job = job;
             this.done = done;
-        }
-
-        @Override
-        public void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {
-        }
-
-        @Override
-        public void preview(ModelManifest.Image image, int step, int index, float[] predictedX0) {
         }
 
         @Override

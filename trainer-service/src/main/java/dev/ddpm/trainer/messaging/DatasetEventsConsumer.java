@@ -11,9 +11,7 @@ import dev.ddpm.core.messaging.ProcessedEvents;
 import dev.ddpm.service.messaging.DeadLetters;
 import dev.ddpm.service.messaging.EventMessages;
 import dev.ddpm.trainer.service.RetrainPolicy;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
@@ -43,17 +41,11 @@ public class DatasetEventsConsumer {
 
     @Incoming(CHANNEL)
     public CompletionStage<Void> onRecord(Message<byte[]> message) {
-        try {
-            handle(message);
-            return message.ack();
-        } catch (Throwable e) {
-            return deadLetters.send(CHANNEL, message, e);
-        }
+        return deadLetters.acknowledgeAfter(CHANNEL, message, () -> handle(message));
     }
 
     private void handle(Message<byte[]> message) {
-        Headers headers = message.getMetadata(IncomingKafkaRecordMetadata.class).orElseThrow().getHeaders();
-        if (!CloudEventBinding.isCloudEvent(headers)) {
+        if (!CloudEventBinding.isCloudEvent(EventMessages.headers(message))) {
             JsonNode node = Json.parse(message.getPayload(), "ddpm.datasets record");
             if (S3EventNotification.matches(node)) {
                 S3EventNotification.toDatasetUpdates(node).forEach(update -> policy.datasetChanged(update.dataset()));

@@ -38,22 +38,28 @@ public class RunOwnership implements KafkaConsumerRebalanceListener {
     private volatile boolean shuttingDown;
     private volatile CompletableFuture<Void> runEnded = CompletableFuture.completedFuture(null);
 
-    /** How a run under this ownership returned. */
-    public enum Outcome { ENDED, HANDED_OFF }
-
-    public boolean owns(TopicPartition partition) {
-        return owned.contains(partition);
+    /** How a request handed to {@link #run} ended. */
+    public enum Outcome {
+        /** Completed or failed: the request is settled. */
+        ENDED,
+        /** Paused for a rebalance or a shutdown: the next owner resumes it. */
+        HANDED_OFF,
+        /** Its partition had already been revoked: not started, its new owner runs it. */
+        NOT_OWNED
     }
 
     /**
-     * Runs {@code run} for a request from {@code partition}; the run gets a stop signal that turns
-     * true when the partition is revoked or the service shuts down.
+     * Runs {@code run} for a request from {@code partition} if this trainer still owns it; the run
+     * gets a stop signal that turns true when the partition is revoked or the service shuts down.
      */
     public Outcome run(TopicPartition partition, java.util.function.Consumer<BooleanSupplier> run) {
         handOff = false;
-        running = partition;
         runEnded = new CompletableFuture<>();
+        running = partition; // published before the ownership check: a revocation either sees it or is seen
         try {
+            if (!owned.contains(partition)) {
+                return Outcome.NOT_OWNED;
+            }
             run.accept(() -> handOff || shuttingDown);
         } finally {
             running = null;

@@ -78,17 +78,22 @@ public class TrainingRequestsConsumer {
             processed.remember(event);
             return message.ack();
         }
-        TopicPartition partition = partition(message);
-        if (!ownership.owns(partition)) {
-            LOG.infof("run %s: partition %s was revoked before the run started; its new owner runs it",
-                    request.runId(), partition);
-            return CompletableFuture.completedFuture(null);
-        }
         LOG.infof("run %s requested (%s): training %s on %s", request.runId(), EventMessages.coordinates(message),
                 request.config().modelName(), request.dataset());
-        if (ownership.run(partition, stop -> training.run(request, stop)) == RunOwnership.Outcome.HANDED_OFF) {
-            LOG.infof("run %s paused with its request unacknowledged; it resumes from its checkpoint", request.runId());
-            return CompletableFuture.completedFuture(null);
+        TopicPartition partition = partition(message);
+        switch (ownership.run(partition, stop -> training.run(request, stop))) {
+            case NOT_OWNED -> {
+                LOG.infof("run %s: partition %s was revoked before the run started; its new owner runs it",
+                        request.runId(), partition);
+                return CompletableFuture.completedFuture(null);
+            }
+            case HANDED_OFF -> {
+                LOG.infof("run %s paused with its request unacknowledged; it resumes from its checkpoint",
+                        request.runId());
+                return CompletableFuture.completedFuture(null);
+            }
+            case ENDED -> {
+            }
         }
         processed.remember(event);
         return message.ack();
