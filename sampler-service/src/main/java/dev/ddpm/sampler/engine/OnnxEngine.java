@@ -43,7 +43,7 @@ public class OnnxEngine {
         return environment;
     }
 
-    /** The provider sessions use; decided by the first session. */
+    /** The execution provider of every ONNX Runtime session here, decided when the first one opens. */
     public ExecutionProvider provider() {
         return provider == null ? ExecutionProvider.CPU : provider;
     }
