@@ -425,6 +425,50 @@ class SamplingTest {
         assertThat(bad.reason()).contains("no-such-model");
     }
 
+    /**
+     * Asynchronous jobs that arrive while interactive requests keep the queue full (4 places in
+     * tests) wait for a place instead of failing as the interactive requests beyond it do.
+     */
+    @Test
+    void jobsArrivingAtAFullQueueWaitForAPlaceAndComplete() throws Exception {
+        GaussianModel model = publish(new GaussianModel(name("crowded"), "v1", GaussianModel.pattern(3, 64, 1), 0.3, 3, 64));
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger refused = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<?>> clients = new ArrayList<>();
+        for (int c = 0; c < 8; c++) {
+            clients.add(pool.submit(() -> {
+                while (!stop.get()) {
+                    Response r = given().contentType("application/json")
+                            .body("{\"model\":\"" + model.name() + "\",\"count\":8,\"steps\":40,\"output\":\"grid\"}")
+                            .post("/v1/samples");
+                    if (r.statusCode() == 429) {
+                        refused.incrementAndGet();
+                    }
+                }
+                return null;
+            }));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> refused.get() > 0); // the queue is full now
+        List<String> jobs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String job = name("crowded-" + i);
+            jobs.add(job);
+            events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(
+                    job, model.name(), null, 2, dev.ddpm.core.events.SamplerKind.DDIM, 10, null, (long) i,
+                    dev.ddpm.core.events.OutputFormat.PNG)), Duration.ofSeconds(10));
+        }
+        Thread.sleep(3000); // the jobs meet the full queue
+        stop.set(true);
+        for (Future<?> client : clients) {
+            client.get(120, TimeUnit.SECONDS);
+        }
+        pool.shutdownNow();
+        for (String job : jobs) {
+            assertThat(result(job)).as(job).isInstanceOf(dev.ddpm.core.events.SampleJobCompleted.class);
+        }
+    }
+
     private dev.ddpm.core.events.EventData result(String jobId) {
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
             consumer.subscribe(List.of(Topic.SAMPLE_RESULTS.topicName()));
