@@ -66,7 +66,7 @@ class KillResumeIT {
         String uninterrupted = "whole-" + suffix;
 
         Process first = train(interrupted);
-        awaitCheckpoint(interrupted, 10, first);
+        CheckpointWait.atLeast(store, interrupted, 10, first);
         first.destroyForcibly(); // SIGKILL: no shutdown hook, no final checkpoint
         assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
         long stepAtKill = new CheckpointStore(store).latest(interrupted).step();
@@ -110,19 +110,6 @@ class KillResumeIT {
         assertThat(process.waitFor(5, TimeUnit.MINUTES)).isTrue();
         assertThat(process.exitValue()).as(output).isZero();
         return output;
-    }
-
-    private static void awaitCheckpoint(String run, long step, Process process) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        while (System.nanoTime() < deadline) {
-            if (store.exists(Buckets.CHECKPOINTS, CheckpointStore.latestKey(run))
-                    && new CheckpointStore(store).latest(run).step() >= step) {
-                return;
-            }
-            assertThat(process.isAlive()).as("the training process is still running").isTrue();
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no checkpoint at step " + step + " of run " + run);
     }
 
     private static Map<String, TensorArchive.Tensor> finalWeights(String run) {

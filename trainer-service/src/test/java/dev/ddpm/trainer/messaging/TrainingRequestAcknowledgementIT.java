@@ -16,6 +16,7 @@ import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.S3Settings;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import dev.ddpm.trainer.checkpoint.CheckpointWait;
 import dev.ddpm.trainer.data.SyntheticPatterns;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -88,7 +89,7 @@ class TrainingRequestAcknowledgementIT {
             sent = publisher.publishAndWait(CloudEvent.of("/test", request), Duration.ofSeconds(30));
         }
         TopicPartition partition = new TopicPartition(sent.topic(), sent.partition());
-        awaitCheckpoint(run, 10, first);
+        CheckpointWait.atLeast(store, run, 10, first);
         assertThat(committed(partition)).as("not committed while the run trains").isLessThanOrEqualTo(sent.offset());
         first.destroyForcibly(); // SIGKILL: no shutdown, no final checkpoint, no commit
         assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -149,19 +150,6 @@ class TrainingRequestAcknowledgementIT {
             assertThat(System.nanoTime()).as("offset %d of %s committed", offset, partition).isLessThan(deadline);
             Thread.sleep(250);
         }
-    }
-
-    private static void awaitCheckpoint(String run, long step, Process process) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        while (System.nanoTime() < deadline) {
-            if (store.exists(Buckets.CHECKPOINTS, CheckpointStore.latestKey(run))
-                    && new CheckpointStore(store).latest(run).step() >= step) {
-                return;
-            }
-            assertThat(process.isAlive()).as("the trainer is still running").isTrue();
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no checkpoint at step " + step + " of run " + run);
     }
 
     /** Events of {@code run} on ddpm.training-events from the start, until {@code last} matches or time is up. */
