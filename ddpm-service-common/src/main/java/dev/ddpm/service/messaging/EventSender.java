@@ -23,10 +23,6 @@ public final class EventSender {
         this.source = "/ddpm/" + serviceName;
     }
 
-    public String source() {
-        return source;
-    }
-
     public Uni<Void> send(EventData data) {
         CloudEvent<?> event = CloudEvent.of(source, data);
         return emitter.sendMessage(EventMessages.of(event))
