@@ -15,11 +15,14 @@ import dev.ddpm.core.json.Require;
  * @param sampler  ddpm or ddim (default)
  * @param steps    reverse steps; absent: all T for DDPM, 50 for DDIM
  * @param variance fixed_small (default) or fixed_large, DDPM only
+ * @param deadlineSeconds the request must finish within this many seconds of arriving; one that
+ *                 cannot is refused at once (504), one that runs past it is cancelled. Absent: none
  */
 public record SampleBody(String model, @OptionalField String version, @OptionalField Integer count,
                          @OptionalField SamplerKind sampler, @OptionalField Integer steps, @OptionalField Double eta,
                          @OptionalField Long seed, @OptionalField OutputFormat output, @OptionalField Boolean clipX0,
-                         @OptionalField String variance, @OptionalField Integer previewEvery) {
+                         @OptionalField String variance, @OptionalField Integer previewEvery,
+                         @OptionalField Double deadlineSeconds) {
 
     public SampleBody {
         Require.safeName(model, "model");
@@ -43,7 +46,14 @@ public record SampleBody(String model, @OptionalField String version, @OptionalF
             }
         }
         previewEvery = previewEvery == null ? 0 : Require.atLeast(previewEvery, 0, "previewEvery");
+        if (deadlineSeconds != null && !(deadlineSeconds > 0 && deadlineSeconds <= MAX_DEADLINE_SECONDS)) {
+            throw new InvalidPayloadException("field 'deadlineSeconds' must be in (0, " + MAX_DEADLINE_SECONDS
+                    + "], was " + deadlineSeconds, "deadlineSeconds");
+        }
     }
+
+    /** A day: longer than any request runs. */
+    public static final double MAX_DEADLINE_SECONDS = 86_400;
 
     public DdpmVariance ddpmVariance() {
         return variance == null ? DdpmVariance.FIXED_SMALL : DdpmVariance.byName(variance);

@@ -9,7 +9,7 @@ public sealed interface EventData permits
         TrainingRequested, TrainingStarted, TrainingProgress, CheckpointSaved, TrainingCompleted, TrainingFailed,
         ModelPublished, ModelRejected,
         DatasetUpdated,
-        SampleJobRequested, SampleJobCompleted, SampleJobFailed {
+        SampleJobRequested, SampleJobCancelRequested, SampleJobCompleted, SampleJobFailed {
 
     /** Kafka record key and CloudEvent subject. */
     String partitionKey();

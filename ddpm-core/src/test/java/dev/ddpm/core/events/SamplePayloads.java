@@ -36,6 +36,7 @@ public final class SamplePayloads {
             case DATASET_UPDATED -> new DatasetUpdated("emoji", "emoji/sheet.png", 1911L, "gateway-upload");
             case SAMPLE_JOB_REQUESTED -> new SampleJobRequested("job-77", "emoji", "20261128-0001", 16,
                     SamplerKind.DDIM, 50, 0.5, 1234, OutputFormat.GRID);
+            case SAMPLE_JOB_CANCEL_REQUESTED -> new SampleJobCancelRequested("job-77");
             case SAMPLE_JOB_COMPLETED -> new SampleJobCompleted("job-77", "emoji", "20261128-0001",
                     List.of(new ObjectRef("ddpm-samples", "job-77/grid.png", 20_480, SHA)));
             case SAMPLE_JOB_FAILED -> new SampleJobFailed("job-77", "model emoji has no version 9");

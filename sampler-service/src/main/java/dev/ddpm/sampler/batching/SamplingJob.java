@@ -1,16 +1,22 @@
 package dev.ddpm.sampler.batching;
 
 import dev.ddpm.core.diffusion.SamplingState;
+import dev.ddpm.core.diffusion.Scheduler;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.sampler.engine.LoadedModel;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
- * A request inside the batcher: its lease on one model version, its reverse-process state, and its
- * listener. All images of a job are at the same step; jobs at different steps share network calls.
+ * A request inside the batcher: its lease on one model version, its listener, and the reverse
+ * process of each of its images. Images are slots of their own: each starts when the batcher gives
+ * the request a slot, may pause between steps when others need the slot, and draws its noise with
+ * key (seed, index), so the result depends on nothing but the seed and the settings.
  */
 public final class SamplingJob {
 
@@ -19,22 +25,38 @@ public final class SamplingJob {
 
     private final String id;
     private final SampleSpec spec;
+    private final Priority priority;
     private final LoadedModel.Lease lease;
-    private final SamplingState state;
     private final JobListener listener;
-    private final List<float[][]> frames = new ArrayList<>();
+    private final Supplier<Scheduler> schedulers;
+    private final SamplingState[] images;
+    private final List<List<float[]>> frames = new ArrayList<>();
     private final long createdNanos = System.nanoTime();
-    private long startedNanos;
-    private volatile boolean cancelled;
+    private final long deadlineNanos;
+    private final AtomicBoolean cancelled = new AtomicBoolean();
+    private volatile boolean completed;
+    private volatile Runnable onCancel = () -> {
+    };
+    private long firstStepNanos = -1;
+    private int started;
+    private int finished;
+    private long evaluationsDone;
 
-    public SamplingJob(String id, SampleSpec spec, LoadedModel.Lease lease, JobListener listener) {
+    /** @param spec with its steps resolved (never null) */
+    public SamplingJob(String id, SampleSpec spec, Priority priority, LoadedModel.Lease lease, JobListener listener) {
         this.id = id;
         this.spec = spec;
+        this.priority = priority;
         this.lease = lease;
         this.listener = listener;
         LoadedModel model = lease.model();
-        this.state = new SamplingState(() -> Schedulers.create(model.manifest().diffusion(), spec.sampler(), spec.steps(),
-                spec.eta(), spec.variance(), spec.clipX0()), spec.count(), model.imageLength(), spec.seed(), 0);
+        this.schedulers = () -> Schedulers.create(model.manifest().diffusion(), spec.sampler(), spec.steps(), spec.eta(),
+                spec.variance(), spec.clipX0());
+        this.images = new SamplingState[spec.count()];
+        this.deadlineNanos = spec.deadline() == null ? Long.MAX_VALUE : createdNanos + spec.deadline().toNanos();
+        for (int i = 0; i < spec.count(); i++) {
+            frames.add(new ArrayList<>());
+        }
     }
 
     public String id() {
@@ -45,53 +67,148 @@ public final class SamplingJob {
         return spec;
     }
 
-    public LoadedModel model() {
-        return lease.model();
+    public Priority priority() {
+        return priority;
     }
 
-    public SamplingState state() {
-        return state;
+    public LoadedModel model() {
+        return lease.model();
     }
 
     JobListener listener() {
         return listener;
     }
 
-    /** Frees the job's batch slots at the next step. */
+    /** Frees the job's slots at the next step and its place in the queue at once; nothing once it completed. */
     public void cancel() {
-        cancelled = true;
+        if (!completed && cancelled.compareAndSet(false, true)) {
+            onCancel.run();
+        }
     }
 
     public boolean cancelled() {
-        return cancelled;
+        return cancelled.get();
     }
 
-    void started() {
-        startedNanos = System.nanoTime();
+    void onCancel(Runnable action) {
+        this.onCancel = action;
     }
 
-    /** After each step: progress, previews, animation frames, and the result when done. */
-    void afterStep() {
-        int done = state.stepsDone();
-        int total = state.totalSteps();
-        double perStep = (System.nanoTime() - startedNanos) / 1e9 / done;
+    /** Network evaluations the whole request takes: images x steps. */
+    public long evaluations() {
+        return (long) spec.count() * spec.steps();
+    }
+
+    long remainingEvaluations() {
+        return evaluations() - evaluationsDone;
+    }
+
+    long evaluationsDone() {
+        return evaluationsDone;
+    }
+
+    boolean pastDeadline(long now) {
+        return now - deadlineNanos > 0;
+    }
+
+    long createdNanos() {
+        return createdNanos;
+    }
+
+    /** No image has taken a step yet. */
+    boolean waiting() {
+        return firstStepNanos < 0;
+    }
+
+    boolean finished() {
+        return finished == spec.count();
+    }
+
+    int unfinishedImages() {
+        return spec.count() - finished;
+    }
+
+    /**
+     * The images that take this step, {@code slots} of them at most: those already under way, the
+     * most advanced first (they free their memory soonest), then new ones in index order.
+     */
+    List<Integer> pick(int slots) {
+        List<Integer> running = new ArrayList<>();
+        for (int i = 0; i < started; i++) {
+            if (!images[i].finished()) {
+                running.add(i);
+            }
+        }
+        running.sort(Comparator.comparingInt((Integer i) -> images[i].stepsDone()).reversed());
+        List<Integer> chosen = new ArrayList<>(running.subList(0, Math.min(slots, running.size())));
+        while (chosen.size() < slots && started < images.length) {
+            images[started] = new SamplingState(schedulers, 1, model().imageLength(), spec.seed(), started);
+            chosen.add(started++);
+        }
+        if (!chosen.isEmpty() && firstStepNanos < 0) {
+            firstStepNanos = System.nanoTime();
+        }
+        return chosen;
+    }
+
+    /** Current x_t of image {@code index}. */
+    float[] sample(int index) {
+        return images[index].samples()[0];
+    }
+
+    int timestep(int index) {
+        return images[index].currentTimestep();
+    }
+
+    /** One reverse step of image {@code index}, given the network's output at its timestep. */
+    void advance(int index, float[] modelOutput) {
+        SamplingState image = images[index];
+        image.step(new float[][]{modelOutput});
+        evaluationsDone++;
+        int done = image.stepsDone();
+        int total = image.totalSteps();
         if (spec.output() == OutputFormat.GIF && (done % Math.max(1, total / ANIMATION_FRAMES) == 0 || done == total)) {
-            float[][] copy = new float[state.count()][];
-            for (int i = 0; i < copy.length; i++) {
-                copy[i] = state.samples()[i].clone();
-            }
-            frames.add(copy);
+            frames.get(index).add(image.samples()[0].clone());
         }
-        listener.progress(done, total, perStep * (total - done), 0);
         if (spec.previewEvery() > 0 && done % spec.previewEvery() == 0 && done < total) {
-            for (int i = 0; i < state.count(); i++) {
-                listener.preview(model().manifest().image(), done, i, state.predictedX0()[i]);
+            listener.preview(model().manifest().image(), done, index, image.predictedX0()[0]);
+        }
+        if (image.finished()) {
+            finished++;
+        }
+    }
+
+    /**
+     * After a step that advanced this job: progress (steps as the request's share of its work done,
+     * so a request sampled in waves still counts 0..steps once), and the result when done.
+     */
+    void afterStep() {
+        int total = spec.steps();
+        int done = (int) (evaluationsDone / spec.count());
+        double seconds = (System.nanoTime() - firstStepNanos) / 1e9;
+        double eta = evaluationsDone == 0 ? Double.NaN : seconds / evaluationsDone * remainingEvaluations();
+        listener.progress(done, total, eta, 0);
+        if (finished()) {
+            completed = true;
+            float[][] results = new float[images.length][];
+            for (int i = 0; i < images.length; i++) {
+                results[i] = images[i].samples()[0];
             }
+            listener.completed(model().manifest(), results, framesByStep(), (System.nanoTime() - createdNanos) / 1e9);
         }
-        if (state.finished()) {
-            listener.completed(model().manifest(), state.samples(), List.copyOf(frames),
-                    (System.nanoTime() - createdNanos) / 1e9);
+    }
+
+    /** Frame f of every image (all images keep frames at the same steps). */
+    private List<float[][]> framesByStep() {
+        List<float[][]> byStep = new ArrayList<>();
+        for (int f = 0; f < frames.get(0).size(); f++) {
+            float[][] frame = new float[images.length][];
+            for (int i = 0; i < images.length; i++) {
+                frame[i] = frames.get(i).get(f);
+            }
+            byStep.add(frame);
         }
+        return byStep;
     }
 
     void release() {

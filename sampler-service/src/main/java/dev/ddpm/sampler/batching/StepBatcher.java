@@ -2,6 +2,7 @@ package dev.ddpm.sampler.batching;
 
 import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.engine.LoadedModel;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -11,52 +12,95 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Step-level continuous batching (Triton's dynamic batching, per denoising step): one thread runs
- * the loop; each turn it admits waiting requests while batch slots are free, then makes one network
- * call per model version for the current step of every active request (whatever their timesteps,
- * step counts or samplers), and advances each. A request joins at the next turn and leaves when it
- * is done or cancelled, so a short request never waits for a long one to finish. The waiting queue
- * is bounded: beyond it requests are refused at once.
+ * Step-level continuous batching at the granularity of images: one thread runs the loop; each turn
+ * it shares the batch's image slots between the requests it holds ({@link FairShare}), makes one
+ * network call per model version for the images that got a slot (whatever their timesteps, step
+ * counts or samplers), and advances each by one step. A request's images join as slots free up and
+ * may pause between steps, so a large request never blocks a small one and never waits for an empty
+ * batch; a cancelled request leaves the queue at once and frees its slots at the next step.
+ *
+ * <p>Admission is bounded in work, not in requests alone: the evaluations (images x steps) not yet
+ * done over all held requests, with a retry hint from the measured throughput; a request with a
+ * deadline it cannot meet is refused before it is queued, and one that runs past it is cancelled.
  */
 @Singleton
 public class StepBatcher {
 
     private static final Logger LOG = Logger.getLogger(StepBatcher.class);
+    /** Weight of the newest turn in the moving averages of turn time and throughput. */
+    private static final double SMOOTHING = 0.2;
+    private static final Duration LONGEST_RETRY_HINT = Duration.ofMinutes(10);
 
-    private final int maxBatch;
     private final SamplerConfig config;
-    private final BlockingQueue<SamplingJob> waiting;
-    private final List<SamplingJob> active = new ArrayList<>();
+    private final int capacity;
+    private final int slotsPerRequest;
+    private final int backgroundReserve;
+    private final BlockingQueue<SamplingJob> arrivals = new LinkedBlockingQueue<>();
+    /** In arrival order; the loop thread's own. */
+    private final List<SamplingJob> jobs = new ArrayList<>();
     private final Map<SamplingJob, Integer> announcedPositions = new IdentityHashMap<>();
+
+    private final Object admission = new Object();
+    /** Held requests and the evaluations each still counts in {@link #backlog}; guarded by {@link #admission}. */
+    private final Map<SamplingJob, Long> held = new IdentityHashMap<>();
+    private long backlog;
+
+    private volatile List<FairShare.Demand> lastDemands = List.of();
+    private volatile double turnSeconds = Double.NaN;
+    private volatile double evaluationsPerSecond = Double.NaN;
+    private volatile int waitingRequests;
+    private volatile int activeRequests;
+    private volatile int activeImages;
+    private volatile int backlogImages;
+
+    private final MeterRegistry meters;
     private final DistributionSummary batchSizes;
     private final Timer stepLatency;
-    private final MeterRegistry meters;
+    private final Map<Priority, Timer> waits = new EnumMap<>(Priority.class);
     private volatile boolean running;
-    private volatile int activeCount;
     private Thread thread;
 
     public StepBatcher(SamplerConfig config, MeterRegistry meters) {
         this.config = config;
-        this.maxBatch = config.maxBatch();
-        this.waiting = new ArrayBlockingQueue<>(config.queueCapacity());
+        this.capacity = config.maxBatch();
+        this.slotsPerRequest = Math.min(capacity, config.scheduling().maxSlotsPerRequest().orElse(capacity));
+        double share = config.scheduling().backgroundShare();
+        if (capacity < 1 || slotsPerRequest < 1) {
+            throw new IllegalArgumentException("sampler.max-batch and sampler.scheduling.max-slots-per-request must be >= 1");
+        }
+        if (!(share >= 0 && share <= 1)) {
+            throw new IllegalArgumentException("sampler.scheduling.background-share must be in [0, 1], was " + share);
+        }
+        this.backgroundReserve = share == 0 ? 0 : Math.max(1, (int) Math.floor(share * capacity));
         this.meters = meters;
         this.batchSizes = DistributionSummary.builder("ddpm_sampler_batch_images")
                 .description("images per network call").register(meters);
         this.stepLatency = Timer.builder("ddpm_sampler_step_seconds")
                 .description("one network call and the scheduler steps it feeds").register(meters);
-        meters.gauge("ddpm_sampler_queue_depth", waiting, BlockingQueue::size);
-        meters.gauge("ddpm_sampler_active_requests", this, b -> b.activeCount);
+        for (Priority priority : Priority.values()) {
+            waits.put(priority, Timer.builder("ddpm_sampler_wait_seconds")
+                    .description("from arrival to a request's first step").tag("priority", tag(priority))
+                    .publishPercentileHistogram().register(meters));
+        }
+        meters.gauge("ddpm_sampler_queue_depth", this, b -> b.waitingRequests);
+        meters.gauge("ddpm_sampler_active_requests", this, b -> b.activeRequests);
+        meters.gauge("ddpm_sampler_active_images", this, b -> b.activeImages);
+        meters.gauge("ddpm_sampler_backlog_images", this, b -> b.backlogImages);
+        meters.gauge("ddpm_sampler_backlog_evaluations", this, StepBatcher::backlogEvaluations);
+        meters.gauge("ddpm_sampler_slot_utilisation", this, b -> (double) b.activeImages / b.capacity);
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -85,35 +129,122 @@ public class StepBatcher {
         }
     }
 
-    /** Queues a request; it starts at the next step with free slots. */
+    /**
+     * Takes a request; its first images step at the next turn that has a slot for it.
+     *
+     * @throws QueueFullException the sampler holds its most requests or evaluations
+     * @throws DeadlineException  the request cannot finish before its deadline
+     */
     public void submit(SamplingJob job) {
-        if (!waiting.offer(job)) {
+        try {
+            synchronized (admission) {
+                admit(job);
+                held.put(job, job.evaluations());
+                backlog += job.evaluations();
+            }
+        } catch (RuntimeException e) {
+            meters.counter("ddpm_sampler_refused_total", "reason", e instanceof DeadlineException ? "deadline" : "queue",
+                    "priority", tag(job.priority())).increment();
             job.release();
-            throw new QueueFullException(config.queueCapacity(), config.retryAfter());
+            throw e;
+        }
+        job.onCancel(() -> {
+            settle(job);
+            meters.counter("ddpm_sampler_cancelled_total", "priority", tag(job.priority()),
+                    "when", job.waiting() ? "waiting" : "running").increment();
+        });
+        arrivals.add(job);
+    }
+
+    private void admit(SamplingJob job) {
+        if (held.size() >= config.queue().maxRequests()) {
+            throw new QueueFullException("the sampler holds " + held.size() + " requests, its most",
+                    config.retryAfter());
+        }
+        long max = config.queue().maxEvaluations();
+        if (backlog > 0 && backlog + job.evaluations() > max) {
+            throw new QueueFullException("the sampler's backlog is " + backlog + " network evaluations and this request"
+                    + " needs " + job.evaluations() + " (" + job.spec().count() + " images x " + job.spec().steps()
+                    + " steps), above the bound of " + max, retryHint(backlog + job.evaluations() - max));
+        }
+        if (job.spec().deadline() != null) {
+            double estimate = estimatedSeconds(job);
+            double deadline = job.spec().deadline().toNanos() / 1e9;
+            if (estimate > deadline) {
+                throw new DeadlineException(String.format(java.util.Locale.ROOT, "the request cannot finish within its "
+                        + "deadline of %.3f s: at the present load it needs about %.1f s", deadline, estimate));
+            }
         }
     }
 
-    public int queueDepth() {
-        return waiting.size();
+    /** Seconds until the backlog has drained by {@code excess} evaluations, at the measured throughput. */
+    private Duration retryHint(long excess) {
+        double rate = evaluationsPerSecond;
+        if (!(rate > 0)) {
+            return config.retryAfter();
+        }
+        Duration drain = Duration.ofMillis((long) Math.ceil(excess / rate * 1000));
+        return drain.compareTo(config.retryAfter()) < 0 ? config.retryAfter()
+                : drain.compareTo(LONGEST_RETRY_HINT) > 0 ? LONGEST_RETRY_HINT : drain;
     }
 
+    /**
+     * How long the request would take if taken now: its steps times the turns its images need at
+     * the share of slots it would get, at the measured turn time; 0 before anything was measured.
+     */
+    private double estimatedSeconds(SamplingJob job) {
+        double turn = turnSeconds;
+        if (!(turn > 0)) {
+            return 0;
+        }
+        List<FairShare.Demand> demands = new ArrayList<>(lastDemands);
+        demands.add(new FairShare.Demand(Math.min(job.spec().count(), slotsPerRequest), job.priority()));
+        int slots = FairShare.allocate(demands, capacity, backgroundReserve)[demands.size() - 1];
+        double waitForSlot = 0;
+        if (slots == 0) {
+            slots = 1;
+            waitForSlot = evaluationsPerSecond > 0 ? backlog / evaluationsPerSecond : 0;
+        }
+        long turns = (long) Math.ceil(job.spec().count() / (double) slots) * job.spec().steps();
+        return waitForSlot + turns * turn;
+    }
+
+    /** Takes the job's outstanding evaluations off the backlog (once). */
+    private void settle(SamplingJob job) {
+        synchronized (admission) {
+            Long outstanding = held.remove(job);
+            if (outstanding != null) {
+                backlog -= outstanding;
+            }
+        }
+    }
+
+    /** Requests waiting for their first slot. */
+    public int queueDepth() {
+        return waitingRequests;
+    }
+
+    /** Requests with images under way. */
     public int activeRequests() {
-        return activeCount;
+        return activeRequests;
+    }
+
+    /** Images that took the last step. */
+    public int activeImages() {
+        return activeImages;
+    }
+
+    /** Network evaluations the held requests still need. */
+    public long backlogEvaluations() {
+        synchronized (admission) {
+            return backlog;
+        }
     }
 
     private void loop() {
         while (running) {
             try {
-                admit();
-                if (active.isEmpty()) {
-                    SamplingJob next = waiting.poll(200, TimeUnit.MILLISECONDS);
-                    if (next != null) {
-                        start(next);
-                    }
-                    continue;
-                }
-                step();
-                announceQueuePositions();
+                turn();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -123,100 +254,145 @@ public class StepBatcher {
         }
     }
 
-    private void admit() {
-        int free = maxBatch - active.stream().mapToInt(j -> j.spec().count()).sum();
-        for (SamplingJob next; (next = waiting.peek()) != null && (active.isEmpty() || next.spec().count() <= free); ) {
-            waiting.poll();
-            if (start(next)) {
-                free -= next.spec().count();
+    private void turn() throws InterruptedException {
+        if (jobs.isEmpty()) {
+            SamplingJob first = arrivals.poll(200, TimeUnit.MILLISECONDS);
+            if (first == null) {
+                return;
             }
+            jobs.add(first);
         }
-    }
-
-    private boolean start(SamplingJob job) {
-        announcedPositions.remove(job);
-        if (job.cancelled()) {
-            job.release();
-            return false;
+        arrivals.drainTo(jobs);
+        dropCancelledAndExpired();
+        if (jobs.isEmpty()) {
+            publishGauges(0);
+            return;
         }
-        job.started();
-        active.add(job);
-        activeCount = active.size();
-        return true;
-    }
-
-    /** One step for every active job: one network call per model version (in chunks of maxBatch images). */
-    private void step() {
-        // Batching: one group per model version; without it, one group (one call) per request.
-        Map<Object, List<SamplingJob>> byModel = new LinkedHashMap<>();
-        for (Iterator<SamplingJob> it = active.iterator(); it.hasNext(); ) {
+        long start = System.nanoTime();
+        Map<SamplingJob, List<Integer>> work = share();
+        int images = 0;
+        for (List<Integer> picked : work.values()) {
+            images += picked.size();
+        }
+        step(work);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        turnSeconds = average(turnSeconds, seconds);
+        evaluationsPerSecond = average(evaluationsPerSecond, images / seconds);
+        for (Iterator<SamplingJob> it = jobs.iterator(); it.hasNext(); ) {
             SamplingJob job = it.next();
-            if (job.cancelled()) {
-                LOG.debugf("request %s cancelled at step %d", job.id(), job.state().stepsDone());
-                job.release();
+            if (job.finished() || job.cancelled()) {
+                leave(job);
                 it.remove();
-            } else {
-                byModel.computeIfAbsent(config.batching() ? job.model() : job, m -> new ArrayList<>()).add(job);
             }
         }
-        for (List<SamplingJob> jobs : byModel.values()) {
-            LoadedModel model = jobs.get(0).model();
+        publishGauges(images);
+        announceQueuePositions();
+    }
+
+    private static double average(double previous, double sample) {
+        return Double.isNaN(previous) ? sample : previous + SMOOTHING * (sample - previous);
+    }
+
+    private void dropCancelledAndExpired() {
+        long now = System.nanoTime();
+        for (Iterator<SamplingJob> it = jobs.iterator(); it.hasNext(); ) {
+            SamplingJob job = it.next();
+            if (!job.cancelled() && job.pastDeadline(now)) {
+                meters.counter("ddpm_sampler_deadline_exceeded_total", "priority", tag(job.priority())).increment();
+                fail(job, new DeadlineException(String.format(java.util.Locale.ROOT,
+                        "the request ran past its deadline of %.3f s (%d of %d evaluations done); cancelled",
+                        job.spec().deadline().toNanos() / 1e9, job.evaluationsDone(), job.evaluations())));
+            }
+            if (job.cancelled()) {
+                LOG.debugf("request %s cancelled after %d evaluations", job.id(), job.evaluationsDone());
+                leave(job);
+                it.remove();
+            }
+        }
+    }
+
+    /** This turn's slots (FairShare) and the images that take them, per job. */
+    private Map<SamplingJob, List<Integer>> share() {
+        List<FairShare.Demand> demands = new ArrayList<>(jobs.size());
+        for (SamplingJob job : jobs) {
+            demands.add(new FairShare.Demand(Math.min(job.unfinishedImages(), slotsPerRequest), job.priority()));
+        }
+        lastDemands = List.copyOf(demands);
+        int[] slots = FairShare.allocate(demands, capacity, backgroundReserve);
+        Map<SamplingJob, List<Integer>> work = new LinkedHashMap<>();
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] > 0) {
+                SamplingJob job = jobs.get(i);
+                boolean first = job.waiting();
+                work.put(job, job.pick(slots[i]));
+                if (first) {
+                    announcedPositions.remove(job);
+                    waits.get(job.priority()).record(System.nanoTime() - job.createdNanos(), TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+        return work;
+    }
+
+    /** One network call per model version (per request without batching), then one step per image. */
+    private void step(Map<SamplingJob, List<Integer>> work) {
+        Map<Object, List<SamplingJob>> groups = new LinkedHashMap<>();
+        for (SamplingJob job : work.keySet()) {
+            groups.computeIfAbsent(config.batching() ? job.model() : job, m -> new ArrayList<>()).add(job);
+        }
+        for (List<SamplingJob> group : groups.values()) {
+            LoadedModel model = group.get(0).model();
             try {
-                Map<SamplingJob, float[][]> outputs = predict(model, jobs);
-                for (SamplingJob job : jobs) {
-                    job.state().step(outputs.get(job));
+                float[] output = predict(model, group, work);
+                int length = model.imageLength();
+                int k = 0;
+                for (SamplingJob job : group) {
+                    for (int index : work.get(job)) {
+                        float[] out = new float[length];
+                        System.arraycopy(output, k++ * length, out, 0, length);
+                        job.advance(index, out);
+                    }
+                }
+                for (SamplingJob job : group) {
                     notify(job);
                 }
             } catch (RuntimeException e) {
                 LOG.errorf("model %s %s failed a step: %s", model.name(), model.version(), e.getMessage());
-                for (SamplingJob job : jobs) {
+                for (SamplingJob job : group) {
                     fail(job, e);
                 }
             }
         }
-        active.removeIf(job -> {
-            boolean leaving = job.state().finished() || job.cancelled();
-            if (leaving) {
-                job.release();
+        synchronized (admission) {
+            for (Map.Entry<SamplingJob, List<Integer>> entry : work.entrySet()) {
+                int done = entry.getValue().size();
+                if (held.computeIfPresent(entry.getKey(), (job, outstanding) -> outstanding - done) != null) {
+                    backlog -= done;
+                }
             }
-            return leaving;
-        });
-        activeCount = active.size();
+        }
     }
 
-    private Map<SamplingJob, float[][]> predict(LoadedModel model, List<SamplingJob> jobs) {
+    private float[] predict(LoadedModel model, List<SamplingJob> group, Map<SamplingJob, List<Integer>> work) {
         int length = model.imageLength();
-        record Slot(SamplingJob job, int index) {
+        int n = 0;
+        for (SamplingJob job : group) {
+            n += work.get(job).size();
         }
-        List<Slot> slots = new ArrayList<>();
-        Map<SamplingJob, float[][]> outputs = new IdentityHashMap<>();
-        for (SamplingJob job : jobs) {
-            outputs.put(job, new float[job.spec().count()][]);
-            for (int i = 0; i < job.spec().count(); i++) {
-                slots.add(new Slot(job, i));
+        float[] x = new float[n * length];
+        long[] t = new long[n];
+        int k = 0;
+        for (SamplingJob job : group) {
+            for (int index : work.get(job)) {
+                System.arraycopy(job.sample(index), 0, x, k * length, length);
+                t[k++] = job.timestep(index);
             }
         }
-        for (int from = 0; from < slots.size(); from += maxBatch) {
-            int n = Math.min(maxBatch, slots.size() - from);
-            float[] x = new float[n * length];
-            long[] t = new long[n];
-            for (int k = 0; k < n; k++) {
-                Slot slot = slots.get(from + k);
-                System.arraycopy(slot.job().state().samples()[slot.index()], 0, x, k * length, length);
-                t[k] = slot.job().state().currentTimestep();
-            }
-            long start = System.nanoTime();
-            float[] y = model.predict(x, t, n);
-            stepLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-            batchSizes.record(n);
-            for (int k = 0; k < n; k++) {
-                Slot slot = slots.get(from + k);
-                float[] out = new float[length];
-                System.arraycopy(y, k * length, out, 0, length);
-                outputs.get(slot.job())[slot.index()] = out;
-            }
-        }
-        return outputs;
+        long start = System.nanoTime();
+        float[] y = model.predict(x, t, n);
+        stepLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        batchSizes.record(n);
+        return y;
     }
 
     private void notify(SamplingJob job) {
@@ -227,7 +403,7 @@ public class StepBatcher {
             LOG.debugf("request %s listener failed (%s); cancelling it", job.id(), e.getMessage());
             job.cancel();
         }
-        if (job.state().finished()) {
+        if (job.finished()) {
             meters.counter("ddpm_sampler_images_total", "model", job.model().name()).increment(job.spec().count());
         }
     }
@@ -241,18 +417,44 @@ public class StepBatcher {
         }
     }
 
+    private void leave(SamplingJob job) {
+        settle(job);
+        announcedPositions.remove(job);
+        job.release();
+    }
+
+    private void publishGauges(int imagesThisTurn) {
+        int waiting = 0;
+        int images = 0;
+        for (SamplingJob job : jobs) {
+            waiting += job.waiting() ? 1 : 0;
+            images += job.unfinishedImages();
+        }
+        waitingRequests = waiting;
+        activeRequests = jobs.size() - waiting;
+        activeImages = imagesThisTurn;
+        backlogImages = images;
+    }
+
     private void announceQueuePositions() {
         int position = 0;
-        for (SamplingJob job : waiting) {
+        for (SamplingJob job : jobs) {
+            if (!job.waiting()) {
+                continue;
+            }
             position++;
             Integer previous = announcedPositions.put(job, position);
             if (previous == null || previous != position) {
                 try {
-                    job.listener().progress(0, job.state().totalSteps(), Double.NaN, position);
+                    job.listener().progress(0, job.spec().steps(), Double.NaN, position);
                 } catch (RuntimeException e) {
                     job.cancel();
                 }
             }
         }
+    }
+
+    private static String tag(Priority priority) {
+        return priority.name().toLowerCase(java.util.Locale.ROOT);
     }
 }

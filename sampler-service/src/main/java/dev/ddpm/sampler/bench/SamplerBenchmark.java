@@ -6,6 +6,7 @@ import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.sampler.batching.JobListener;
+import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.SampleSpec;
 import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.batching.StepBatcher;
@@ -31,9 +32,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The sampler's engine measured on this machine, side by side in one run ({@code
  * scripts/bench-sampler.sh}, see docs/benchmarks.md): images/s of DDPM-1000 against DDIM-50, and
- * throughput with p50/p99 latency for 1, 4 and 16 concurrent clients, step-level batching on and off.
+ * throughput with p50/p99 latency for 1, 4 and 16 concurrent clients, step-level batching on and off,
+ * and small interactive requests' latency while large requests keep the batch full.
  *
- * <p>Arguments: the folder with unet.onnx and manifest.json, seconds per concurrency measurement.
+ * <p>Arguments: the folder with unet.onnx and manifest.json, seconds per measurement, and
+ * {@code mixed} to run the mixed-load table alone.
  */
 public final class SamplerBenchmark {
 
@@ -43,44 +46,97 @@ public final class SamplerBenchmark {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : ".run/bench/mnist");
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 20;
+        boolean mixedOnly = args.length > 2 && args[2].equals("mixed");
         ModelManifest manifest = Json.read(Files.readAllBytes(dir.resolve("manifest.json")), ModelManifest.class);
         byte[] graph = Files.readAllBytes(dir.resolve("unet.onnx"));
         List<String> rows = new ArrayList<>();
+        rows.addAll(mixedLoad(manifest, graph, seconds));
+        if (!mixedOnly) {
+            rows.add("");
+            rows.addAll(samplers(manifest, graph));
+            rows.add("");
+            rows.addAll(concurrency(manifest, graph, seconds));
+        }
+        System.out.println();
+        System.out.println("model " + manifest.architecture() + ", max batch " + BenchConfig.MAX_BATCH);
+        System.out.println(String.join("\n", rows));
+    }
 
+    /**
+     * Small interactive requests (4 closed-loop clients, 1-image DDIM-20) alone, large ones (2
+     * closed-loop clients, 64-image DDPM-250) alone, then both at once.
+     */
+    private static List<String> mixedLoad(ModelManifest manifest, byte[] graph, double seconds) throws Exception {
+        List<String> rows = new ArrayList<>();
+        rows.add("| load | small requests | small p50 (s) | small p99 (s) | large evaluations/s |");
+        rows.add("|---|---|---|---|---|");
+        Load small = new Load(4, 1, SamplerKind.DDIM, 20);
+        Load large = new Load(2, 64, SamplerKind.DDPM, 250);
+        double[] smallAlone;
+        double largeAlone;
+        double[] smallMixed;
+        double largeMixed;
+        try (Bench bench = new Bench(manifest, graph, true)) {
+            smallAlone = bench.closedLoop(List.of(small), seconds).get(0);
+            largeAlone = bench.closedLoop(List.of(large), seconds).get(0)[3];
+            List<double[]> both = bench.closedLoop(List.of(small, large), seconds);
+            smallMixed = both.get(0);
+            largeMixed = both.get(1)[3];
+        }
+        rows.add(String.format("| small alone | %.0f | %.3f | %.3f | |", smallAlone[0], smallAlone[1], smallAlone[2]));
+        rows.add(String.format("| large alone | | | | %.0f |", largeAlone));
+        rows.add(String.format("| small + large | %.0f | %.3f | %.3f | %.0f |", smallMixed[0], smallMixed[1], smallMixed[2],
+                largeMixed));
+        rows.add(String.format("| under load vs alone | | %.2fx | %.2fx | %.0f %% |", smallMixed[1] / smallAlone[1],
+                smallMixed[2] / smallAlone[2], 100 * largeMixed / largeAlone));
+        rows.forEach(System.out::println);
+        return rows;
+    }
+
+    private static List<String> samplers(ModelManifest manifest, byte[] graph) throws Exception {
+        List<String> rows = new ArrayList<>();
         rows.add("| sampler | images per request | seconds | images/s |");
         rows.add("|---|---|---|---|");
         try (Bench bench = new Bench(manifest, graph, true)) {
             for (SamplerKind kind : List.of(SamplerKind.DDIM, SamplerKind.DDPM)) {
                 int steps = kind == SamplerKind.DDIM ? 50 : 1000;
                 long start = System.nanoTime();
-                bench.run(16, kind, steps).get(30, TimeUnit.MINUTES);
+                bench.run(16, kind, steps, new AtomicLong()).get(30, TimeUnit.MINUTES);
                 double s = (System.nanoTime() - start) / 1e9;
                 String row = String.format("| %s-%d | 16 | %.1f | %.2f |", kind, steps, s, 16 / s);
                 System.out.println(row);
                 rows.add(row);
             }
         }
-        rows.add("");
+        return rows;
+    }
+
+    /** 1-image DDIM-50 requests from 1, 4 and 16 closed-loop clients, step-level batching on and off. */
+    private static List<String> concurrency(ModelManifest manifest, byte[] graph, double seconds) throws Exception {
+        List<String> rows = new ArrayList<>();
         rows.add("| batching | clients | requests | images/s | p50 latency (s) | p99 latency (s) | vs 1 client |");
         rows.add("|---|---|---|---|---|---|---|");
         for (boolean batching : new boolean[]{true, false}) {
             double single = 0;
             for (int clients : new int[]{1, 4, 16}) {
                 try (Bench bench = new Bench(manifest, graph, batching)) {
-                    double[] r = bench.concurrent(clients, seconds);
+                    double[] r = bench.closedLoop(List.of(new Load(clients, 1, SamplerKind.DDIM, 50)), seconds).get(0);
+                    double imagesPerSecond = r[3] / 50;
                     if (clients == 1) {
-                        single = r[0];
+                        single = imagesPerSecond;
                     }
                     String row = String.format("| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2fx |", batching ? "on" : "off",
-                            clients, r[3], r[0], r[1], r[2], r[0] / single);
+                            clients, r[0], imagesPerSecond, r[1], r[2], imagesPerSecond / single);
                     System.out.println(row);
                     rows.add(row);
                 }
             }
         }
-        System.out.println();
-        System.out.println("model " + manifest.architecture() + ", DDIM-50 requests of 1 image in the concurrency table");
-        System.out.println(String.join("\n", rows));
+        return rows;
+    }
+
+    /** {@code clients} closed-loop clients, each sending requests of {@code count} images. */
+    private record Load(int clients, int count, SamplerKind kind, int steps) {
     }
 
     /** One engine, model and batcher, as the service wires them. */
@@ -96,51 +152,90 @@ public final class SamplerBenchmark {
             batcher.start();
         }
 
-        CompletableFuture<Void> run(int count, SamplerKind kind, int steps) {
+        /** A request; {@code evaluations} counts the network evaluations it has had, as they happen. */
+        CompletableFuture<Void> run(int count, SamplerKind kind, int steps, AtomicLong evaluations) {
             CompletableFuture<Void> done = new CompletableFuture<>();
             SampleSpec spec = new SampleSpec(model.name(), null, count, kind, steps, 0, ids.incrementAndGet(),
-                    OutputFormat.PNG, true, DdpmVariance.FIXED_SMALL, 0);
-            batcher.submit(new SamplingJob(Long.toString(ids.get()), spec, model.lease(), new JobListener() {
-                public void completed(ModelManifest m, float[][] images, List<float[][]> frames, double s) {
-                    done.complete(null);
-                }
+                    OutputFormat.PNG, true, DdpmVariance.FIXED_SMALL, 0, null);
+            long[] counted = {0};
+            batcher.submit(new SamplingJob(Long.toString(ids.get()), spec, Priority.INTERACTIVE, model.lease(),
+                    new JobListener() {
+                        public void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {
+                            evaluations.addAndGet((long) step * count - counted[0]);
+                            counted[0] = (long) step * count;
+                        }
 
-                public void failed(RuntimeException error) {
-                    done.completeExceptionally(error);
-                }
-            }));
+                        public void completed(ModelManifest m, float[][] images, List<float[][]> frames, double s) {
+                            done.complete(null);
+                        }
+
+                        public void failed(RuntimeException error) {
+                            done.completeExceptionally(error);
+                        }
+                    }));
             return done;
         }
 
-        /** {images/s, p50, p99, requests} with {@code clients} closed-loop clients for about {@code seconds}. */
-        double[] concurrent(int clients, double seconds) throws Exception {
-            List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
-            ExecutorService pool = Executors.newFixedThreadPool(clients);
+        /**
+         * The loads at once for about {@code seconds}; per load {requests completed, p50 latency,
+         * p99 latency, network evaluations per second (of completed and unfinished requests)}.
+         */
+        List<double[]> closedLoop(List<Load> loads, double seconds) throws Exception {
+            int threads = loads.stream().mapToInt(Load::clients).sum();
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
             long end = System.nanoTime() + (long) (seconds * 1e9);
             long start = System.nanoTime();
+            List<List<Double>> latencies = new ArrayList<>();
+            List<AtomicLong> evaluations = new ArrayList<>();
             List<Future<?>> loops = new ArrayList<>();
-            for (int c = 0; c < clients; c++) {
-                loops.add(pool.submit(() -> {
-                    while (System.nanoTime() < end) {
-                        long t0 = System.nanoTime();
-                        run(1, SamplerKind.DDIM, 50).get(10, TimeUnit.MINUTES);
-                        latencies.add((System.nanoTime() - t0) / 1e9);
-                    }
-                    return null;
-                }));
+            for (Load load : loads) {
+                List<Double> seen = Collections.synchronizedList(new ArrayList<>());
+                AtomicLong evaluated = new AtomicLong();
+                latencies.add(seen);
+                evaluations.add(evaluated);
+                for (int c = 0; c < load.clients(); c++) {
+                    loops.add(pool.submit(() -> {
+                        while (System.nanoTime() < end) {
+                            long t0 = System.nanoTime();
+                            CompletableFuture<Void> request = run(load.count(), load.kind(), load.steps(), evaluated);
+                            while (!request.isDone() && System.nanoTime() < end) {
+                                try {
+                                    request.get(50, TimeUnit.MILLISECONDS);
+                                } catch (java.util.concurrent.TimeoutException e) {
+                                    // still running
+                                }
+                            }
+                            if (request.isDone()) {
+                                request.get();
+                                seen.add((System.nanoTime() - t0) / 1e9);
+                            }
+                        }
+                        return null;
+                    }));
+                }
             }
             for (Future<?> loop : loops) {
                 loop.get();
             }
             double wall = (System.nanoTime() - start) / 1e9;
-            pool.shutdown();
-            List<Double> sorted = new ArrayList<>(latencies);
-            Collections.sort(sorted);
-            return new double[]{sorted.size() / wall, percentile(sorted, 0.5), percentile(sorted, 0.99), sorted.size()};
+            pool.shutdownNow();
+            // Requests still under way at the end are left to finish, measured or not, before the next load.
+            while (batcher.backlogEvaluations() > 0) {
+                Thread.sleep(20);
+            }
+            List<double[]> results = new ArrayList<>();
+            for (int i = 0; i < loads.size(); i++) {
+                List<Double> sorted = new ArrayList<>(latencies.get(i));
+                Collections.sort(sorted);
+                results.add(new double[]{sorted.size(), percentile(sorted, 0.5), percentile(sorted, 0.99),
+                        evaluations.get(i).get() / wall});
+            }
+            return results;
         }
 
         private static double percentile(List<Double> sorted, double q) {
-            return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1));
+            return sorted.isEmpty() ? Double.NaN : sorted.get(Math.min(sorted.size() - 1,
+                    (int) Math.ceil(q * sorted.size()) - 1));
         }
 
         @Override
@@ -150,15 +245,30 @@ public final class SamplerBenchmark {
         }
     }
 
-    /** The service's defaults, with room for 16 waiting clients. */
+    /** The service's defaults, with room for every client of the benchmark. */
     private record BenchConfig(boolean batching) implements SamplerConfig {
+        static final int MAX_BATCH = 16;
+
         public String executionProvider() { return "auto"; }
         public int intraOpThreads() { return 0; }
         public Optional<List<String>> models() { return Optional.empty(); }
-        public int maxBatch() { return 16; }
-        public int queueCapacity() { return 64; }
+        public int maxBatch() { return MAX_BATCH; }
         public int maxImagesPerRequest() { return 64; }
         public Duration retryAfter() { return Duration.ofSeconds(2); }
         public boolean followPublications() { return false; }
+
+        public Queue queue() {
+            return new Queue() {
+                public int maxRequests() { return 64; }
+                public long maxEvaluations() { return 1_000_000; }
+            };
+        }
+
+        public Scheduling scheduling() {
+            return new Scheduling() {
+                public Optional<Integer> maxSlotsPerRequest() { return Optional.empty(); }
+                public double backgroundShare() { return 0.25; }
+            };
+        }
     }
 }

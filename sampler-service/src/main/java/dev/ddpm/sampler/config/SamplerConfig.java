@@ -26,15 +26,15 @@ public interface SamplerConfig {
     @WithDefault("16")
     int maxBatch();
 
-    /** Requests waiting for a batch slot beyond which new ones are refused (429 / RESOURCE_EXHAUSTED). */
-    @WithDefault("32")
-    int queueCapacity();
+    Queue queue();
+
+    Scheduling scheduling();
 
     /** Most images one request may ask for. */
     @WithDefault("64")
     int maxImagesPerRequest();
 
-    /** The retry hint sent with a refusal. */
+    /** The shortest retry hint sent with a refusal (longer when the backlog says so). */
     @WithDefault("2s")
     Duration retryAfter();
 
@@ -48,4 +48,33 @@ public interface SamplerConfig {
     /** Follow ModelPublished on ddpm.models and swap new versions in. */
     @WithDefault("true")
     boolean followPublications();
+
+    /** What the sampler holds at once beyond which new requests are refused (429 / RESOURCE_EXHAUSTED). */
+    interface Queue {
+
+        /** Requests held, running or waiting for their first slot. */
+        @WithDefault("64")
+        int maxRequests();
+
+        /**
+         * Network evaluations (images x steps) not yet done, over all held requests. A request that
+         * alone is larger is still taken when nothing else is held.
+         */
+        @WithDefault("256000")
+        long maxEvaluations();
+    }
+
+    /** How a network call's image slots are shared (docs/architecture.md, "Scheduling"). */
+    interface Scheduling {
+
+        /** Most slots one request holds at once; absent: the whole batch. */
+        Optional<Integer> maxSlotsPerRequest();
+
+        /**
+         * Share of the batch kept for asynchronous jobs while they have work; interactive requests
+         * get the rest, and either side uses what the other leaves idle.
+         */
+        @WithDefault("0.25")
+        double backgroundShare();
+    }
 }

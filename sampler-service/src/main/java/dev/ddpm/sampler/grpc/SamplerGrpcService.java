@@ -15,7 +15,9 @@ import dev.ddpm.proto.common.v1.SampleEvent;
 import dev.ddpm.proto.common.v1.SampleResult;
 import dev.ddpm.proto.sampler.v1.SampleRequest;
 import dev.ddpm.proto.sampler.v1.SamplerService;
+import dev.ddpm.sampler.batching.DeadlineException;
 import dev.ddpm.sampler.batching.JobListener;
+import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.QueueFullException;
 import dev.ddpm.sampler.batching.SampleSpec;
 import dev.ddpm.sampler.batching.SamplingJob;
@@ -27,6 +29,8 @@ import dev.ddpm.sampler.registry.ModelRegistry;
 import dev.ddpm.sampler.registry.UnknownModelException;
 import dev.ddpm.sampler.service.InvalidSampleRequestException;
 import dev.ddpm.sampler.service.SamplingService;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -36,7 +40,9 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The sampler's internal gRPC API (ddpm/sampler/v1/sampler.proto): Sample streams progress and
@@ -60,13 +66,20 @@ public class SamplerGrpcService implements SamplerService {
     public Multi<SampleEvent> sample(SampleRequest request) {
         return Multi.createFrom().emitter(emitter -> {
             try {
-                SampleSpec spec = ProtoMapping.spec(request.getParams());
-                SamplingJob job = sampling.start(request.getRequestId(), spec, new StreamingListener(emitter, spec));
+                SampleSpec spec = ProtoMapping.spec(request.getParams()).withDeadlineAtMost(callDeadline());
+                SamplingJob job = sampling.start(request.getRequestId(), spec, Priority.INTERACTIVE,
+                        new StreamingListener(emitter, spec));
                 emitter.onTermination(job::cancel);
             } catch (RuntimeException e) {
                 emitter.fail(status(e));
             }
         });
+    }
+
+    /** The time the caller's own gRPC deadline leaves, if it set one. */
+    private static Duration callDeadline() {
+        Deadline deadline = Context.current().getDeadline();
+        return deadline == null ? null : Duration.ofNanos(Math.max(1, deadline.timeRemaining(TimeUnit.NANOSECONDS)));
     }
 
     @Override
@@ -95,6 +108,9 @@ public class SamplerGrpcService implements SamplerService {
         }
         if (e instanceof UnknownModelException) {
             return Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException();
+        }
+        if (e instanceof DeadlineException) {
+            return Status.DEADLINE_EXCEEDED.withDescription(e.getMessage()).asRuntimeException();
         }
         if (e instanceof QueueFullException full) {
             Metadata trailers = new Metadata();

@@ -30,7 +30,7 @@ public final class ProtoMapping {
                 ? DdpmVariance.FIXED_LARGE : DdpmVariance.FIXED_SMALL;
         return new SampleSpec(p.getModel().getName(), p.getModel().getVersion(), p.getCount(), sampler,
                 p.getSteps() == 0 ? null : p.getSteps(), p.getEta(), p.getSeed(), output, p.getClipX0(), variance,
-                p.getPreviewEvery());
+                p.getPreviewEvery(), SampleSpec.seconds(p.getDeadlineSeconds()));
     }
 
     public static ModelInfo modelInfo(ModelManifest m, List<String> versions) {

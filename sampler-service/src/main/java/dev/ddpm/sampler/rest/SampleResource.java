@@ -5,7 +5,9 @@ import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.sampler.batching.DeadlineException;
 import dev.ddpm.sampler.batching.JobListener;
+import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.QueueFullException;
 import dev.ddpm.sampler.batching.SampleSpec;
 import dev.ddpm.sampler.batching.SamplingJob;
@@ -15,21 +17,20 @@ import dev.ddpm.sampler.registry.UnknownModelException;
 import dev.ddpm.sampler.service.InvalidSampleRequestException;
 import dev.ddpm.sampler.service.SamplingService;
 import dev.ddpm.service.rest.Problems;
+import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Operators' synchronous sampling ({@code POST /v1/samples}): the image itself for one PNG, a grid
@@ -38,7 +39,8 @@ import java.util.concurrent.TimeoutException;
 @Path("/v1/samples")
 public class SampleResource {
 
-    private static final long TIMEOUT_MINUTES = 10;
+    /** Longest a request may run without a deadline of its own. */
+    private static final Duration LONGEST = Duration.ofMinutes(10);
 
     private final SamplingService sampling;
 
@@ -49,50 +51,63 @@ public class SampleResource {
     private record Outcome(ModelManifest model, List<EncodedImage> files, double seconds) {
     }
 
+    /**
+     * Completes when the images are done; a client that disconnects cancels the subscription (Quarkus
+     * REST cancels a pending Uni when its connection closes), which frees the job's slots.
+     */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response sample(byte[] body) {
+    public Uni<Response> sample(byte[] body) {
         SampleSpec spec;
         try {
             spec = SampleSpec.of(Json.read(body, SampleBody.class));
         } catch (InvalidPayloadException e) {
-            return Problems.invalid("invalid sampling request", e);
+            return Uni.createFrom().item(Problems.invalid("invalid sampling request", e));
         }
-        CompletableFuture<Outcome> outcome = new CompletableFuture<>();
-        SamplingJob job;
-        try {
-            job = sampling.start(null, spec, new JobListener() {
-                @Override
-                public void completed(ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
-                    outcome.complete(new Outcome(model, ResultEncoder.encode(spec.output(), images, frames,
-                            model.image().channels(), model.image().width()), seconds));
-                }
+        AtomicReference<SamplingJob> started = new AtomicReference<>();
+        return Uni.createFrom().<Outcome>emitter(outcome -> started.set(sampling.start(null, spec, Priority.INTERACTIVE,
+                        new JobListener() {
+                            @Override
+                            public void completed(ModelManifest model, float[][] images, List<float[][]> frames,
+                                                  double seconds) {
+                                outcome.complete(new Outcome(model, ResultEncoder.encode(spec.output(), images, frames,
+                                        model.image().channels(), model.image().width()), seconds));
+                            }
 
-                @Override
-                public void failed(RuntimeException error) {
-                    outcome.completeExceptionally(error);
-                }
-            });
-        } catch (InvalidSampleRequestException e) {
-            return Problems.builder(400, "invalid sampling request", e.getMessage(), Map.of("field", e.field())).build();
-        } catch (UnknownModelException e) {
+                            @Override
+                            public void failed(RuntimeException error) {
+                                outcome.fail(error);
+                            }
+                        })))
+                .ifNoItem().after(LONGEST).failWith(() -> new DeadlineException("not finished in " + LONGEST.toMinutes()
+                        + " minutes"))
+                .onCancellation().invoke(() -> cancel(started.get()))
+                .onFailure().invoke(() -> cancel(started.get()))
+                .map(outcome -> answer(spec, outcome))
+                .onFailure().recoverWithItem(SampleResource::problem);
+    }
+
+    private static void cancel(SamplingJob job) {
+        if (job != null) {
+            job.cancel();
+        }
+    }
+
+    private static Response problem(Throwable e) {
+        if (e instanceof InvalidSampleRequestException invalid) {
+            return Problems.builder(400, "invalid sampling request", e.getMessage(), Map.of("field", invalid.field())).build();
+        }
+        if (e instanceof UnknownModelException) {
             return Problems.problem(404, "unknown model", e.getMessage());
-        } catch (QueueFullException e) {
-            long seconds = Math.max(1, (e.retryAfter().toMillis() + 999) / 1000);
+        }
+        if (e instanceof QueueFullException full) {
+            long seconds = Math.max(1, (full.retryAfter().toMillis() + 999) / 1000);
             return Problems.builder(429, "sampler busy", e.getMessage(), Map.of()).header("Retry-After", seconds).build();
         }
-        try {
-            return answer(spec, outcome.get(TIMEOUT_MINUTES, TimeUnit.MINUTES));
-        } catch (TimeoutException e) {
-            job.cancel();
-            return Problems.problem(504, "sampling timed out", "not finished in " + TIMEOUT_MINUTES + " minutes");
-        } catch (ExecutionException e) {
-            return Problems.problem(500, "sampling failed", e.getCause().getMessage());
-        } catch (InterruptedException e) {
-            job.cancel();
-            Thread.currentThread().interrupt();
-            return Problems.problem(503, "shutting down", "the sampler is stopping");
+        if (e instanceof DeadlineException) {
+            return Problems.problem(504, "deadline", e.getMessage());
         }
+        return Problems.problem(500, "sampling failed", e.getMessage());
     }
 
     private static Response answer(SampleSpec spec, Outcome outcome) {

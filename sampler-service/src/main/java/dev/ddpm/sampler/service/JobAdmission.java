@@ -1,6 +1,7 @@
 package dev.ddpm.sampler.service;
 
 import dev.ddpm.sampler.batching.JobListener;
+import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.QueueFullException;
 import dev.ddpm.sampler.batching.SampleSpec;
 import dev.ddpm.sampler.batching.SamplingJob;
@@ -26,6 +27,6 @@ public class JobAdmission {
     @Retry(retryOn = QueueFullException.class, maxRetries = -1, delay = 1, delayUnit = ChronoUnit.SECONDS,
             maxDuration = 0, jitter = 250)
     public SamplingJob admit(String jobId, SampleSpec spec, JobListener listener) {
-        return sampling.start(jobId, spec, listener);
+        return sampling.start(jobId, spec, Priority.BACKGROUND, listener);
     }
 }

@@ -12,6 +12,7 @@ import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.Upload;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.SampleSpec;
+import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.messaging.SamplerEvents;
 import dev.ddpm.sampler.output.EncodedImage;
 import dev.ddpm.sampler.output.ResultEncoder;
@@ -22,6 +23,8 @@ import org.jboss.logging.Logger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,7 +33,8 @@ import java.util.concurrent.Executors;
  * Runs one asynchronous sampling job: queued with the batcher beside live requests (waiting for a
  * place while its queue is full, {@link JobAdmission}), results written to
  * {@code ddpm-samples/{jobId}/} with {@code result.json} last, then SampleJobCompleted or
- * SampleJobFailed on {@code ddpm.sample-results}. Encoding, the upload and the send run on a pool
+ * SampleJobFailed on {@code ddpm.sample-results}. A job cancelled while it waits or runs frees its
+ * place and slots at once and ends as a cancelled SampleJobFailed. Encoding, the upload and the send run on a pool
  * of their own, never on the batcher's thread, so a slow S3 stalls no live request.
  */
 @ApplicationScoped
@@ -42,6 +46,7 @@ public class SampleJobRunner {
     private final JobAdmission admission;
     private final ArtifactStore store;
     private final SamplerEvents events;
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final ExecutorService results = Executors.newFixedThreadPool(2, r -> {
         Thread thread = new Thread(r, "ddpm-sample-job-results");
         thread.setDaemon(true);
@@ -72,14 +77,36 @@ public class SampleJobRunner {
     public CompletableFuture<Void> start(SampleJobRequested job) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         SampleSpec spec = new SampleSpec(job.model(), job.version(), job.count(), job.sampler(), job.steps(), job.eta(),
-                job.seed(), job.output(), true, DdpmVariance.FIXED_SMALL, 0);
+                job.seed(), job.output(), true, DdpmVariance.FIXED_SMALL, 0, null);
         try {
-            admission.admit(job.jobId(), spec, new Listener(job, done));
+            Listener listener = new Listener(job, done);
+            SamplingJob admitted = admission.admit(job.jobId(), spec, listener);
+            running.put(job.jobId(), new Running(admitted, listener));
+            done.whenComplete((ok, error) -> running.remove(job.jobId()));
         } catch (RuntimeException e) {
             send(new SampleJobFailed(job.jobId(), e.getMessage()));
             done.complete(null);
         }
         return done;
+    }
+
+    private record Running(SamplingJob job, Listener listener) {
+    }
+
+    /**
+     * Cancels a job this replica holds: its slots are freed at the next step, and it ends as a
+     * cancelled SampleJobFailed (so its record is acknowledged).
+     *
+     * @return false when this replica holds no such job (finished already, or never here)
+     */
+    public boolean cancel(String jobId) {
+        Running job = running.remove(jobId);
+        if (job == null) {
+            return false;
+        }
+        job.job().cancel();
+        job.listener().finish(() -> send(new SampleJobFailed(jobId, "cancelled by a client", true)));
+        return true;
     }
 
     private static String pointer(String jobId) {
@@ -122,6 +149,7 @@ public class SampleJobRunner {
 
         private final SampleJobRequested job;
         private final CompletableFuture<Void> done;
+        private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
 
         Listener(SampleJobRequested job, CompletableFuture<Void> done) {
             this.job = job;
@@ -138,7 +166,11 @@ public class SampleJobRunner {
             finish(() -> send(new SampleJobFailed(job.jobId(), error.getMessage())));
         }
 
-        private void finish(Runnable outcome) {
+        /** The job's one outcome: whichever of completion, failure and cancellation comes first. */
+        void finish(Runnable outcome) {
+            if (!settled.compareAndSet(false, true)) {
+                return;
+            }
             CompletableFuture.runAsync(outcome, results).whenComplete((ok, error) -> {
                 if (error != null) {
                     done.completeExceptionally(error);

@@ -1,8 +1,9 @@
 package dev.ddpm.sampler.service;
 
-import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.sampler.batching.JobListener;
+import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.SampleSpec;
 import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.batching.StepBatcher;
@@ -20,9 +21,6 @@ import java.util.UUID;
 @Singleton
 public class SamplingService {
 
-    /** DDIM's step count when a request names none. */
-    static final int DEFAULT_DDIM_STEPS = 50;
-
     private final ModelRegistry registry;
     private final StepBatcher batcher;
     private final SamplerConfig config;
@@ -36,11 +34,13 @@ public class SamplingService {
     /**
      * Starts a request; the listener hears progress, previews and the result.
      *
+     * @param priority interactive for a caller waiting on the answer, background for asynchronous jobs
      * @throws InvalidSampleRequestException         a parameter out of range (named)
      * @throws dev.ddpm.sampler.registry.UnknownModelException no such model or version
-     * @throws dev.ddpm.sampler.batching.QueueFullException   every queue slot is taken
+     * @throws dev.ddpm.sampler.batching.QueueFullException   the sampler holds its most requests or evaluations
+     * @throws dev.ddpm.sampler.batching.DeadlineException    the request cannot finish before its deadline
      */
-    public SamplingJob start(String requestId, SampleSpec requested, JobListener listener) {
+    public SamplingJob start(String requestId, SampleSpec requested, Priority priority, JobListener listener) {
         if (requested.model() == null || requested.model().isBlank()) {
             throw new InvalidSampleRequestException("model", "model is required");
         }
@@ -58,7 +58,7 @@ public class SamplingService {
         try {
             SampleSpec spec = withSteps(requested, lease.model().manifest());
             SamplingJob job = new SamplingJob(requestId == null || requestId.isBlank()
-                    ? UUID.randomUUID().toString() : requestId, spec, lease, listener);
+                    ? UUID.randomUUID().toString() : requestId, spec, priority, lease, listener);
             batcher.submit(job);
             return job;
         } catch (RuntimeException e) {
@@ -69,15 +69,11 @@ public class SamplingService {
 
     private static SampleSpec withSteps(SampleSpec spec, ModelManifest manifest) {
         int timesteps = manifest.diffusion().timesteps();
-        Integer steps = spec.steps();
-        if (steps == null || steps == 0) {
-            steps = spec.sampler() == SamplerKind.DDIM ? Math.min(DEFAULT_DDIM_STEPS, timesteps) : timesteps;
-        }
+        int steps = Schedulers.steps(spec.sampler(), spec.steps(), timesteps);
         if (steps < 1 || steps > timesteps) {
             throw new InvalidSampleRequestException("steps", "steps must be in 1.." + timesteps + " for model "
                     + manifest.name() + ", was " + steps);
         }
-        return new SampleSpec(spec.model(), spec.version(), spec.count(), spec.sampler(), steps, spec.eta(), spec.seed(),
-                spec.output(), spec.clipX0(), spec.variance(), spec.previewEvery());
+        return spec.withSteps(steps);
     }
 }
