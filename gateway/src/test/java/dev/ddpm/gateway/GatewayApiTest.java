@@ -122,6 +122,60 @@ class GatewayApiTest {
     }
 
     @Test
+    void aClientThatDisconnectsCancelsItsWorkOnTheSamplerOverRestAndSse() throws Exception {
+        GaussianModel model = publish(new GaussianModel(name("gwhangup"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
+        String body = "{\"model\":\"" + model.name() + "\",\"count\":8,\"sampler\":\"ddpm\",\"output\":\"grid\"}";
+        for (String accept : List.of("image/png", "text/event-stream")) {
+            try (java.net.Socket socket = new java.net.Socket("localhost", io.restassured.RestAssured.port)) {
+                socket.getOutputStream().write(("POST /v1/samples HTTP/1.1\r\nHost: localhost\r\nX-API-Key: " + VIEWER_KEY
+                        + "\r\nAccept: " + accept + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
+                        + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                socket.getOutputStream().flush();
+                await().atMost(Duration.ofSeconds(20)).until(() -> samplerBacklog() > 0);
+            }
+            await().atMost(Duration.ofSeconds(10)).as(accept + ": the sampler drops the request")
+                    .until(() -> samplerBacklog() == 0);
+        }
+    }
+
+    /** Network evaluations the real sampler still holds (its metrics). */
+    private static double samplerBacklog() {
+        String metrics = given().baseUri(RealSampler.url()).port(-1).get("/q/metrics").then().statusCode(200)
+                .extract().asString();
+        return metrics.lines().filter(l -> l.startsWith("ddpm_sampler_backlog_evaluations"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
+    void aKeyIsHeldToItsQuotaInNetworkEvaluations() {
+        GaussianModel model = publish(new GaussianModel(name("gwquota"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+        String large = "{\"model\":\"" + model.name() + "\",\"count\":4,\"sampler\":\"ddpm\",\"steps\":200}";
+        as("test-key-frugal").contentType("application/json").body(large).post("/v1/samples").then().statusCode(200);
+        // 800 of the key's 1,000 spent: the same again is refused at a normal request rate ...
+        Response refused = as("test-key-frugal").contentType("application/json").body(large).post("/v1/samples");
+        refused.then().statusCode(429).contentType("application/problem+json")
+                .body("detail", containsString("needs 800 (4 images x 200 steps)"));
+        assertThat(Long.parseLong(refused.header("Retry-After"))).isBetween(50L, 61L);
+        // ... while a small request fits what is left.
+        as("test-key-frugal").contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":10}")
+                .post("/v1/samples").then().statusCode(200);
+    }
+
+    @Test
+    void anAsynchronousJobCanBeCancelled() {
+        GaussianModel model = publish(new GaussianModel(name("gwjobcancel"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
+        String jobId = as(TRAINER_KEY).contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"count\":16,\"sampler\":\"ddpm\"}").post("/v1/sample-jobs")
+                .then().statusCode(202).extract().path("jobId");
+        await().atMost(Duration.ofSeconds(30)).until(() -> samplerBacklog() > 0);
+        as(TRAINER_KEY).delete("/v1/sample-jobs/" + jobId).then().statusCode(202).body("state", equalTo("cancelling"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                as(TRAINER_KEY).get("/v1/sample-jobs/" + jobId).then().statusCode(200).body("state", equalTo("cancelled")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> samplerBacklog() == 0);
+        as(TRAINER_KEY).delete("/v1/sample-jobs/" + jobId).then().statusCode(409).contentType("application/problem+json");
+    }
+
+    @Test
     void anAsynchronousJobIsServedByTheSampler() {
         GaussianModel model = publish(new GaussianModel(name("gwjob"), "v1", GaussianModel.pattern(1, 16, 1), 0.3, 1, 16));
         String jobId = as(VIEWER_KEY).contentType("application/json")

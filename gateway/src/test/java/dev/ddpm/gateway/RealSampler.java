@@ -18,7 +18,13 @@ import java.util.concurrent.TimeUnit;
  */
 public class RealSampler implements QuarkusTestResourceLifecycleManager {
 
+    private static volatile String url;
     private Process process;
+
+    /** The running sampler's HTTP address (its metrics show what it holds). */
+    public static String url() {
+        return url;
+    }
 
     @Override
     public Map<String, String> start() {
@@ -40,6 +46,7 @@ public class RealSampler implements QuarkusTestResourceLifecycleManager {
                     throw new IllegalStateException("the sampler exited: " + Files.readString(log));
                 }
                 if (live(port)) {
+                    url = "http://127.0.0.1:" + port;
                     return Map.of("gateway.samplers", "dns:///127.0.0.1:" + port);
                 }
                 Thread.sleep(300);

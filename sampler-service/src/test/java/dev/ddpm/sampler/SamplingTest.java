@@ -277,6 +277,58 @@ class SamplingTest {
     }
 
     @Test
+    void aRestClientThatDisconnectsFreesItsSlotsAtTheNextStep() throws Exception {
+        GaussianModel model = publish(new GaussianModel(name("hangup"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
+        String body = "{\"model\":\"" + model.name() + "\",\"count\":8,\"sampler\":\"ddpm\",\"output\":\"grid\"}";
+        try (java.net.Socket socket = new java.net.Socket("localhost", RestAssured.port)) {
+            socket.getOutputStream().write(("POST /v1/samples HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            await().atMost(Duration.ofSeconds(10)).until(() -> batcher.activeRequests() == 1);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> batcher.activeRequests() == 0 && batcher.backlogEvaluations() == 0);
+        assertThat(registry.current().get(model.name()).activeLeases()).isZero();
+    }
+
+    @Test
+    void aRequestThatCannotMeetItsDeadlineIsRefusedAtOnce() {
+        GaussianModel model = publish(new GaussianModel(name("deadline"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
+        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"count\":8,\"steps\":20}")
+                .post("/v1/samples").then().statusCode(200); // the batcher has measured its turns
+        long start = System.nanoTime();
+        given().contentType("application/json").body("{\"model\":\"" + model.name()
+                        + "\",\"count\":64,\"sampler\":\"ddpm\",\"deadlineSeconds\":0.05}").post("/v1/samples")
+                .then().statusCode(504).contentType("application/problem+json")
+                .body("detail", org.hamcrest.Matchers.containsString("cannot finish within its deadline"));
+        assertThat((System.nanoTime() - start) / 1e9).as("refused, not queued").isLessThan(2);
+
+        // The caller's own gRPC deadline counts as the request's deadline.
+        assertThatThrownBy(() -> result(SamplerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.MILLISECONDS)
+                .sample(request(model.name(), 1, 64, Sampler.SAMPLER_DDPM, 1000))))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+                    assertThat(e.getStatus().getDescription()).contains("cannot finish within its deadline");
+                });
+        assertThat(batcher.backlogEvaluations()).isZero();
+    }
+
+    @Test
+    void aCancelledAsynchronousJobEndsAsCancelledAndFreesItsSlots() throws Exception {
+        GaussianModel model = publish(new GaussianModel(name("job-cancel"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
+        String job = name("job-cancel");
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(
+                job, model.name(), null, 64, dev.ddpm.core.events.SamplerKind.DDPM, null, null, 1L,
+                dev.ddpm.core.events.OutputFormat.GRID)), Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(30)).until(() -> batcher.activeRequests() == 1);
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests",
+                new dev.ddpm.core.events.SampleJobCancelRequested(job)), Duration.ofSeconds(10));
+        assertThat(result(job)).isInstanceOfSatisfying(dev.ddpm.core.events.SampleJobFailed.class,
+                failed -> assertThat(failed.cancelled()).isTrue());
+        await().atMost(Duration.ofSeconds(5)).until(() -> batcher.activeRequests() == 0 && batcher.backlogEvaluations() == 0);
+        assertThat(store.exists(Buckets.SAMPLES, job + "/result.json")).isFalse();
+    }
+
+    @Test
     void aFullQueueIsRefusedWithARetryHint() throws Exception {
         GaussianModel model = publish(new GaussianModel(name("busy"), "v1", GaussianModel.pattern(3, 64, 1), 0.3, 3, 64));
         ExecutorService pool = Executors.newFixedThreadPool(12);

@@ -56,6 +56,12 @@ public class AuthFilter implements ContainerRequestFilter {
         request.setProperty(CALLER, caller.get());
     }
 
+    /** The caller the filter identified (every request when auth is off). */
+    public static Caller caller(ContainerRequestContext request) {
+        Object caller = request.getProperty(CALLER);
+        return caller instanceof Caller c ? c : Caller.ANONYMOUS_ADMIN;
+    }
+
     static String presentedKey(ContainerRequestContext request) {
         return ApiKeys.presented(request.getHeaderString("X-API-Key"), request.getHeaderString("Authorization"));
     }

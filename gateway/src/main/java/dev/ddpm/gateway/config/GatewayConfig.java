@@ -52,6 +52,17 @@ public interface GatewayConfig {
 
         @WithDefault("40")
         int burst();
+
+        /**
+         * Network evaluations (images x steps) per second each key's sampling requests may use, and the
+         * burst it may save up: the quota in work, so that a key cannot fill the samplers with large
+         * requests at a normal request rate.
+         */
+        @WithDefault("1000")
+        double evaluationsPerSecond();
+
+        @WithDefault("64000")
+        long evaluationBurst();
     }
 
     interface ApiKey {
@@ -63,6 +74,12 @@ public interface GatewayConfig {
         Optional<Double> ratePerSecond();
 
         /** This key's own burst, instead of {@code gateway.auth.burst}. */
-        Optional<Integer> burst();
+        Optional<Long> burst();
+
+        /** This key's own evaluation rate, instead of {@code gateway.auth.evaluations-per-second}. */
+        Optional<Double> evaluationsPerSecond();
+
+        /** This key's own evaluation burst, instead of {@code gateway.auth.evaluation-burst}. */
+        Optional<Long> evaluationBurst();
     }
 }

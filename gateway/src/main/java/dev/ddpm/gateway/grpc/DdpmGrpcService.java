@@ -13,13 +13,13 @@ import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.client.SamplerClient;
-import dev.ddpm.gateway.config.GatewayConfig;
 import dev.ddpm.gateway.mapping.SampleMapping;
 import dev.ddpm.gateway.rest.TrainingBody;
 import dev.ddpm.gateway.service.DatasetUploads;
 import dev.ddpm.gateway.service.GatewayException;
 import dev.ddpm.gateway.service.ModelCatalog;
 import dev.ddpm.gateway.service.SampleJobs;
+import dev.ddpm.gateway.service.SamplingQuota;
 import dev.ddpm.gateway.service.TrainingRequests;
 import dev.ddpm.gateway.service.TrainingRuns;
 import dev.ddpm.proto.common.v1.GetModelRequest;
@@ -40,6 +40,7 @@ import dev.ddpm.proto.gateway.v1.ListDatasetsResponse;
 import dev.ddpm.proto.gateway.v1.SampleJob;
 import dev.ddpm.proto.gateway.v1.StartTrainingRequest;
 import dev.ddpm.proto.gateway.v1.TrainingRun;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcService;
@@ -68,24 +69,24 @@ public class DdpmGrpcService implements DdpmService {
     private final TrainingRequests trainings;
     private final TrainingRuns runs;
     private final DatasetUploads datasets;
-    private final GatewayConfig config;
+    private final SamplingQuota quota;
 
     public DdpmGrpcService(SamplerClient samplers, ModelCatalog catalog, SampleJobs jobs, TrainingRequests trainings,
-                           TrainingRuns runs, DatasetUploads datasets, GatewayConfig config) {
+                           TrainingRuns runs, DatasetUploads datasets, SamplingQuota quota) {
         this.samplers = samplers;
         this.catalog = catalog;
         this.jobs = jobs;
         this.trainings = trainings;
         this.runs = runs;
         this.datasets = datasets;
-        this.config = config;
+        this.quota = quota;
     }
 
     @Override
     public Multi<SampleEvent> sample(SampleParams request) {
         try {
             SampleBody body = body(request);
-            SampleJobs.checkCount(body, config);
+            quota.charge(caller(), body);
             return samplers.sample(SampleMapping.params(body), null);
         } catch (RuntimeException e) {
             return Multi.createFrom().failure(status(e));
@@ -95,7 +96,19 @@ public class DdpmGrpcService implements DdpmService {
     @Override
     @Blocking
     public Uni<SampleJob> submitSampleJob(SampleParams request) {
-        return call(() -> job(jobs.status(jobs.submit(body(request)))));
+        Caller caller = caller();
+        return call(() -> job(jobs.status(jobs.submit(caller, body(request)))));
+    }
+
+    @Override
+    @Blocking
+    public Uni<SampleJob> cancelSampleJob(GetSampleJobRequest request) {
+        return call(() -> job(jobs.cancel(Require.safeName(request.getJobId(), "job_id"))));
+    }
+
+    private static Caller caller() {
+        Caller caller = GrpcAuthInterceptor.CALLER.get();
+        return caller == null ? Caller.ANONYMOUS_ADMIN : caller;
     }
 
     @Override
@@ -217,13 +230,16 @@ public class DdpmGrpcService implements DdpmService {
         return new SampleBody(p.getModel().getName(), blank(p.getModel().getVersion()), p.getCount() == 0 ? null : p.getCount(),
                 p.getSampler() == Sampler.SAMPLER_DDPM ? SamplerKind.DDPM : SamplerKind.DDIM,
                 p.getSteps() == 0 ? null : p.getSteps(), p.getEta(), p.getSeed(), output, p.getClipX0(),
-                p.getVariance() == Variance.VARIANCE_FIXED_LARGE ? DdpmVariance.FIXED_LARGE.wireName() : null, p.getPreviewEvery());
+                p.getVariance() == Variance.VARIANCE_FIXED_LARGE ? DdpmVariance.FIXED_LARGE.wireName() : null, p.getPreviewEvery(),
+                p.getDeadlineSeconds() == 0 ? null : p.getDeadlineSeconds());
     }
 
     private static SampleJob job(SampleJobs.Status s) {
         SampleJob.Builder job = SampleJob.newBuilder().setJobId(s.jobId()).setState(switch (s.state()) {
             case "succeeded" -> SampleJob.State.STATE_SUCCEEDED;
             case "failed" -> SampleJob.State.STATE_FAILED;
+            case "cancelled" -> SampleJob.State.STATE_CANCELLED;
+            case "cancelling" -> SampleJob.State.STATE_RUNNING;
             default -> SampleJob.State.STATE_QUEUED;
         }).addAllResultUrls(s.results());
         if (s.error() != null) {
@@ -287,10 +303,16 @@ public class DdpmGrpcService implements DdpmService {
             Status status = switch (g.status()) {
                 case 400, 415 -> Status.INVALID_ARGUMENT;
                 case 404 -> Status.NOT_FOUND;
-                case 413 -> Status.RESOURCE_EXHAUSTED;
+                case 409 -> Status.FAILED_PRECONDITION;
+                case 413, 429 -> Status.RESOURCE_EXHAUSTED;
                 default -> Status.UNAVAILABLE;
             };
-            return status.withDescription((g.field() == null ? "" : g.field() + ": ") + g.getMessage()).asRuntimeException();
+            Metadata trailers = new Metadata();
+            if (g.retryAfterSeconds() > 0) {
+                trailers.put(GrpcAuthInterceptor.RETRY_AFTER, Long.toString(g.retryAfterSeconds() * 1000));
+            }
+            return status.withDescription((g.field() == null ? "" : g.field() + ": ") + g.getMessage())
+                    .asRuntimeException(trailers);
         }
         if (e instanceof StorageException || e instanceof MessagingException) {
             return Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();

@@ -30,7 +30,7 @@ public class GrpcAuthInterceptor implements ServerInterceptor {
     static final String SERVICE = "ddpm.gateway.v1.DdpmService";
     private static final Metadata.Key<String> API_KEY = Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-    private static final Metadata.Key<String> RETRY_AFTER = Metadata.Key.of("retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> RETRY_AFTER = Metadata.Key.of("retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
     private static final Set<String> TRAINING_METHODS = Set.of("StartTraining", "GetTraining", "WatchTraining",
             "UploadDataset", "ListDatasets");
 

@@ -33,6 +33,7 @@ public final class SampleMapping {
                 .setVariance(body.ddpmVariance() == dev.ddpm.core.diffusion.DdpmVariance.FIXED_LARGE
                         ? Variance.VARIANCE_FIXED_LARGE : Variance.VARIANCE_FIXED_SMALL)
                 .setPreviewEvery(body.previewEvery())
+                .setDeadlineSeconds(body.deadlineSeconds() == null ? 0 : body.deadlineSeconds())
                 .build();
     }
 

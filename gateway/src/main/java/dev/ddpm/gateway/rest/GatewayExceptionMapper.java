@@ -15,8 +15,12 @@ public class GatewayExceptionMapper {
 
     @ServerExceptionMapper
     public Response refused(GatewayException e) {
-        return Problems.builder(e.status(), e.title(), e.getMessage(), e.field() == null ? Map.of() : Map.of("field", e.field()))
-                .build();
+        Response.ResponseBuilder answer = Problems.builder(e.status(), e.title(), e.getMessage(),
+                e.field() == null ? Map.of() : Map.of("field", e.field()));
+        if (e.retryAfterSeconds() > 0) {
+            answer.header("Retry-After", e.retryAfterSeconds());
+        }
+        return answer.build();
     }
 
     @ServerExceptionMapper

@@ -7,7 +7,11 @@ import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.gateway.service.SampleJobs;
 import dev.ddpm.service.rest.Problems;
+import dev.ddpm.gateway.auth.AuthFilter;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -21,7 +25,8 @@ import java.util.Map;
 /**
  * Large batches, asynchronously: {@code POST /v1/sample-jobs} (202 and the job id) puts a
  * SampleJobRequested on {@code ddpm.sample-jobs}; {@code GET /v1/sample-jobs/{id}} says queued,
- * succeeded (with the result URLs) or failed (with the reason); the files come from
+ * succeeded (with the result URLs), failed (with the reason) or cancelled; {@code DELETE} cancels
+ * a job that has not ended (202, 409 once it has); the files come from
  * {@code GET /v1/sample-jobs/{id}/files/{name}}.
  */
 @Path("/v1/sample-jobs")
@@ -38,8 +43,8 @@ public class SampleJobResource {
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response submit(byte[] json) {
-        String jobId = jobs.submit(Json.read(json, SampleBody.class));
+    public Response submit(byte[] json, @Context ContainerRequestContext request) {
+        String jobId = jobs.submit(AuthFilter.caller(request), Json.read(json, SampleBody.class));
         return Response.accepted(Map.of("jobId", jobId, "status", "/v1/sample-jobs/" + jobId)).build();
     }
 
@@ -48,6 +53,13 @@ public class SampleJobResource {
     public Response get(@PathParam("id") String id) {
         Response invalid = ModelResource.checkNames(id, null);
         return invalid != null ? invalid : Response.ok(jobs.status(id)).build();
+    }
+
+    @DELETE
+    @Path("/{id}")
+    public Response cancel(@PathParam("id") String id) {
+        Response invalid = ModelResource.checkNames(id, null);
+        return invalid != null ? invalid : Response.accepted(jobs.cancel(id)).build();
     }
 
     @GET

@@ -5,15 +5,17 @@ import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.gateway.client.SamplerClient;
-import dev.ddpm.gateway.config.GatewayConfig;
 import dev.ddpm.gateway.mapping.SampleMapping;
 import dev.ddpm.gateway.service.GatewayException;
-import dev.ddpm.gateway.service.SampleJobs;
+import dev.ddpm.gateway.auth.AuthFilter;
+import dev.ddpm.gateway.service.SamplingQuota;
 import dev.ddpm.proto.common.v1.Image;
 import dev.ddpm.proto.common.v1.SampleEvent;
 import dev.ddpm.proto.common.v1.SampleResult;
 import dev.ddpm.service.rest.Problems;
 import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -40,32 +42,32 @@ import java.util.Map;
 public class SampleResource {
 
     private final SamplerClient samplers;
-    private final GatewayConfig config;
+    private final SamplingQuota quota;
 
-    public SampleResource(SamplerClient samplers, GatewayConfig config) {
+    public SampleResource(SamplerClient samplers, SamplingQuota quota) {
         this.samplers = samplers;
-        this.config = config;
+        this.quota = quota;
     }
 
+    /**
+     * The answer once the sampler's stream ends; a client that disconnects before cancels the
+     * pending Uni (Quarkus REST does on a closed connection), which cancels the sampler call.
+     */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces({"image/png", "image/gif", MediaType.APPLICATION_JSON, Problems.MEDIA_TYPE})
     @Operation(summary = "Sample images; the image itself (png, grid, gif) or JSON with base64 PNGs")
-    public Response sample(byte[] json) {
-        SampleBody body;
-        body = validated(json);
-        SampleResult result;
-        try {
-            SampleEvent last = samplers.sample(SampleMapping.params(body), null)
-                    .filter(SampleEvent::hasResult).collect().last()
-                    .await().atMost(config.samplingDeadline().plusSeconds(5));
-            if (last == null) {
-                return Problems.problem(502, "no result", "the sampler ended the stream without a result");
-            }
-            result = last.getResult();
-        } catch (RuntimeException e) {
-            return failure(e);
-        }
+    public Uni<Response> sample(byte[] json, @Context ContainerRequestContext request) {
+        SampleBody body = validated(json, request);
+        return samplers.sample(SampleMapping.params(body), null)
+                .filter(SampleEvent::hasResult).collect().last()
+                .map(last -> last == null
+                        ? Problems.problem(502, "no result", "the sampler ended the stream without a result")
+                        : answer(body, last.getResult()))
+                .onFailure().recoverWithItem(SampleResource::failure);
+    }
+
+    private static Response answer(SampleBody body, SampleResult result) {
         if (body.output() != OutputFormat.JSON && result.getImagesCount() == 1) {
             Image image = result.getImages(0);
             return Response.ok(image.getData().toByteArray(), image.getMediaType())
@@ -78,10 +80,10 @@ public class SampleResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(summary = "Sample images, streamed: progress and preview events, then result (or error)")
-    public Multi<OutboundSseEvent> stream(byte[] json, @Context Sse sse) {
+    public Multi<OutboundSseEvent> stream(byte[] json, @Context Sse sse, @Context ContainerRequestContext request) {
         SampleBody body;
         try {
-            body = validated(json);
+            body = validated(json, request);
         } catch (InvalidPayloadException e) {
             return Multi.createFrom().item(error(sse, 400, e.getMessage(), e.field()));
         } catch (GatewayException e) {
@@ -93,9 +95,9 @@ public class SampleResource {
                         SampleMapping.field(e)));
     }
 
-    private SampleBody validated(byte[] json) {
+    private SampleBody validated(byte[] json, ContainerRequestContext request) {
         SampleBody body = Json.read(json, SampleBody.class);
-        SampleJobs.checkCount(body, config);
+        quota.charge(AuthFilter.caller(request), body);
         return body;
     }
 

@@ -1,18 +1,22 @@
 package dev.ddpm.gateway.service;
 
 import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.events.SampleJobCancelRequested;
 import dev.ddpm.core.events.SampleJobCompleted;
+import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.core.events.SampleJobFailed;
 import dev.ddpm.core.events.SampleJobRequested;
 import dev.ddpm.gateway.messaging.GatewayEvents;
-import dev.ddpm.gateway.config.GatewayConfig;
 import jakarta.inject.Singleton;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
-/** Asynchronous sampling for both APIs: submit to ddpm.sample-jobs, and the job's state. */
+/**
+ * Asynchronous sampling for both APIs: submit to ddpm.sample-jobs (charged to the key's quota like
+ * any sampling request), cancel through the same topic, and the job's state.
+ */
 @Singleton
 public class SampleJobs {
 
@@ -20,23 +24,40 @@ public class SampleJobs {
     public record Status(String jobId, String state, String model, String version, List<String> results, String error) {
     }
 
+    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
+
     private final GatewayEvents events;
     private final SampleJobResults results;
-    private final GatewayConfig config;
+    private final SamplingQuota quota;
 
-    public SampleJobs(GatewayEvents events, SampleJobResults results, GatewayConfig config) {
+    public SampleJobs(GatewayEvents events, SampleJobResults results, SamplingQuota quota) {
         this.events = events;
         this.results = results;
-        this.config = config;
+        this.quota = quota;
     }
 
     /** @return the job id */
-    public String submit(SampleBody body) {
-        checkCount(body, config);
+    public String submit(Caller caller, SampleBody body) {
+        quota.charge(caller, body);
         String jobId = "job-" + UUID.randomUUID();
         events.sampleJobs().sendAndWait(new SampleJobRequested(jobId, body.model(), body.version(),
-                body.count(), body.sampler(), body.steps(), body.eta(), body.seed(), body.output()), Duration.ofSeconds(30));
+                body.count(), body.sampler(), body.steps(), body.eta(), body.seed(), body.output()), SEND_TIMEOUT);
         return jobId;
+    }
+
+    /**
+     * Asks the sampler that holds the job to cancel it; the job then ends as cancelled.
+     *
+     * @throws GatewayException 409 when the job has ended already
+     */
+    public Status cancel(String jobId) {
+        Status now = status(jobId);
+        if (!now.state().equals("queued")) {
+            throw new GatewayException(409, "job has ended", "job '" + jobId + "' has ended (" + now.state()
+                    + "); there is nothing to cancel");
+        }
+        events.sampleJobs().sendAndWait(new SampleJobCancelRequested(jobId), SEND_TIMEOUT);
+        return new Status(jobId, "cancelling", null, null, List.of(), null);
     }
 
     public Status status(String jobId) {
@@ -47,16 +68,8 @@ public class SampleJobs {
                     .toList(), null);
         }
         if (outcome.isPresent() && outcome.get() instanceof SampleJobFailed failed) {
-            return new Status(jobId, "failed", null, null, List.of(), failed.reason());
+            return new Status(jobId, failed.cancelled() ? "cancelled" : "failed", null, null, List.of(), failed.reason());
         }
         return new Status(jobId, "queued", null, null, List.of(), null);
-    }
-
-    /** The service's own bound on images per request (the body checks the rest). */
-    public static void checkCount(SampleBody body, GatewayConfig config) {
-        if (body.count() > config.maxCount()) {
-            throw new GatewayException(400, "invalid sampling request", "field 'count' must be at most "
-                    + config.maxCount() + ", was " + body.count(), "count");
-        }
     }
 }

@@ -29,8 +29,6 @@ import dev.ddpm.sampler.registry.ModelRegistry;
 import dev.ddpm.sampler.registry.UnknownModelException;
 import dev.ddpm.sampler.service.InvalidSampleRequestException;
 import dev.ddpm.sampler.service.SamplingService;
-import io.grpc.Context;
-import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -40,9 +38,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The sampler's internal gRPC API (ddpm/sampler/v1/sampler.proto): Sample streams progress and
@@ -66,7 +62,7 @@ public class SamplerGrpcService implements SamplerService {
     public Multi<SampleEvent> sample(SampleRequest request) {
         return Multi.createFrom().emitter(emitter -> {
             try {
-                SampleSpec spec = ProtoMapping.spec(request.getParams()).withDeadlineAtMost(callDeadline());
+                SampleSpec spec = ProtoMapping.spec(request.getParams()).withDeadlineAtMost(CallDeadlines.remaining());
                 SamplingJob job = sampling.start(request.getRequestId(), spec, Priority.INTERACTIVE,
                         new StreamingListener(emitter, spec));
                 emitter.onTermination(job::cancel);
@@ -74,12 +70,6 @@ public class SamplerGrpcService implements SamplerService {
                 emitter.fail(status(e));
             }
         });
-    }
-
-    /** The time the caller's own gRPC deadline leaves, if it set one. */
-    private static Duration callDeadline() {
-        Deadline deadline = Context.current().getDeadline();
-        return deadline == null ? null : Duration.ofNanos(Math.max(1, deadline.timeRemaining(TimeUnit.NANOSECONDS)));
     }
 
     @Override

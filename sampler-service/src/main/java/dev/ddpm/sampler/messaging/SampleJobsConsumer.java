@@ -1,6 +1,7 @@
 package dev.ddpm.sampler.messaging;
 
 import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.SampleJobCancelRequested;
 import dev.ddpm.core.events.SampleJobRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.messaging.ProcessedEvents;
@@ -21,7 +22,9 @@ import java.util.concurrent.CompletionStage;
  * replicas). The handler returns as soon as the batcher has taken a job, so the jobs that follow
  * join the same batch and share its network calls; each job's record is acknowledged when its
  * outcome is stored and announced, and the throttled strategy commits up to the oldest job still
- * running. A redelivered job whose result.json exists is not run again; a record that is not a
+ * running. A cancel request for a job this replica holds frees the job's place and slots (the
+ * request shares the job's key, so it arrives after the job, at the same replica). A redelivered
+ * job whose result.json exists is not run again; a record that is not a
  * job, or whose handling fails, goes to {@code ddpm.sample-jobs.dlq}.
  */
 @ApplicationScoped
@@ -44,6 +47,12 @@ public class SampleJobsConsumer {
     public CompletionStage<Void> onJob(Message<byte[]> message) {
         try {
             CloudEvent<?> event = EventMessages.decode(message);
+            if (event.data() instanceof SampleJobCancelRequested cancel) {
+                if (!jobs.cancel(cancel.jobId())) {
+                    LOG.infof("job %s is not running here (finished, or never started); nothing to cancel", cancel.jobId());
+                }
+                return message.ack();
+            }
             if (!(event.data() instanceof SampleJobRequested job)) {
                 throw new InvalidPayloadException("expected a sample job on " + CHANNEL + ", got '" + event.type() + "'",
                         "type");
