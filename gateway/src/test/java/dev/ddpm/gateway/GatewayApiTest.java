@@ -133,7 +133,7 @@ class GatewayApiTest {
                 socket.getOutputStream().flush();
                 await().atMost(Duration.ofSeconds(20)).until(() -> samplerBacklog() > 0);
             }
-            await().atMost(Duration.ofSeconds(10)).as(accept + ": the sampler drops the request")
+            await(accept + ": the sampler drops the request").atMost(Duration.ofSeconds(10))
                     .until(() -> samplerBacklog() == 0);
         }
     }
