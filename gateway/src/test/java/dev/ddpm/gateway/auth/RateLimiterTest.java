@@ -37,6 +37,26 @@ class RateLimiterTest {
     }
 
     @Test
+    void samplingWorkIsChargedAtItsCostAndARequestBeyondTheBurstRunsIntoDebt() {
+        RateLimiter limiter = new RateLimiter(config(Map.of(
+                "gateway.auth.keys.work.evaluations-per-second", "100",
+                "gateway.auth.keys.work.evaluation-burst", "1000")));
+
+        assertThat(limiter.tryAcquireEvaluations("work", 600)).isZero();
+        // 400 left: 600 more is 200 short at 100/s.
+        assertThat(limiter.tryAcquireEvaluations("work", 600)).isBetween(2L, 3L);
+        assertThat(limiter.tryAcquireEvaluations("work", 400)).isZero();
+        // Larger than the burst: waits for a full bucket, then leaves the key 4,000 in debt.
+        assertThat(limiter.tryAcquireEvaluations("work", 5000)).isBetween(9L, 10L);
+        RateLimiter fresh = new RateLimiter(config(Map.of(
+                "gateway.auth.keys.work.evaluations-per-second", "100",
+                "gateway.auth.keys.work.evaluation-burst", "1000")));
+        assertThat(fresh.tryAcquireEvaluations("work", 5000)).isZero();
+        assertThat(fresh.tryAcquireEvaluations("work", 1)).as("4,000 in debt at 100/s").isBetween(39L, 41L);
+        assertThat(fresh.tryAcquireEvaluations("other", 60_000)).as("the defaults: burst 64,000").isZero();
+    }
+
+    @Test
     void aQuotaThatCannotWorkStopsTheStartNamingTheSetting() {
         assertThatThrownBy(() -> new RateLimiter(config(Map.of("gateway.auth.keys.bad.rate-per-second", "0"))))
                 .isInstanceOf(IllegalArgumentException.class)

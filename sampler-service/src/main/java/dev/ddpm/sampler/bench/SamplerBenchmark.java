@@ -154,11 +154,18 @@ public final class SamplerBenchmark {
 
         /** A request; {@code evaluations} counts the network evaluations it has had, as they happen. */
         CompletableFuture<Void> run(int count, SamplerKind kind, int steps, AtomicLong evaluations) {
+            return submit(count, kind, steps, evaluations).done();
+        }
+
+        private record Pending(SamplingJob job, CompletableFuture<Void> done) {
+        }
+
+        private Pending submit(int count, SamplerKind kind, int steps, AtomicLong evaluations) {
             CompletableFuture<Void> done = new CompletableFuture<>();
             SampleSpec spec = new SampleSpec(model.name(), null, count, kind, steps, 0, ids.incrementAndGet(),
                     OutputFormat.PNG, true, DdpmVariance.FIXED_SMALL, 0, null);
             long[] counted = {0};
-            batcher.submit(new SamplingJob(Long.toString(ids.get()), spec, Priority.INTERACTIVE, model.lease(),
+            SamplingJob job = new SamplingJob(Long.toString(ids.get()), spec, Priority.INTERACTIVE, model.lease(),
                     new JobListener() {
                         public void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {
                             evaluations.addAndGet((long) step * count - counted[0]);
@@ -172,8 +179,9 @@ public final class SamplerBenchmark {
                         public void failed(RuntimeException error) {
                             done.completeExceptionally(error);
                         }
-                    }));
-            return done;
+                    });
+            batcher.submit(job);
+            return new Pending(job, done);
         }
 
         /**
@@ -197,17 +205,20 @@ public final class SamplerBenchmark {
                     loops.add(pool.submit(() -> {
                         while (System.nanoTime() < end) {
                             long t0 = System.nanoTime();
-                            CompletableFuture<Void> request = run(load.count(), load.kind(), load.steps(), evaluated);
-                            while (!request.isDone() && System.nanoTime() < end) {
+                            Pending request = submit(load.count(), load.kind(), load.steps(), evaluated);
+                            while (!request.done().isDone() && System.nanoTime() < end) {
                                 try {
-                                    request.get(50, TimeUnit.MILLISECONDS);
+                                    request.done().get(50, TimeUnit.MILLISECONDS);
                                 } catch (java.util.concurrent.TimeoutException e) {
                                     // still running
                                 }
                             }
-                            if (request.isDone()) {
-                                request.get();
+                            if (request.done().isDone()) {
+                                request.done().get();
                                 seen.add((System.nanoTime() - t0) / 1e9);
+                            } else {
+                                // Unfinished at the end: its evaluations so far count, the rest is not run.
+                                request.job().cancel();
                             }
                         }
                         return null;
@@ -219,7 +230,6 @@ public final class SamplerBenchmark {
             }
             double wall = (System.nanoTime() - start) / 1e9;
             pool.shutdownNow();
-            // Requests still under way at the end are left to finish, measured or not, before the next load.
             while (batcher.backlogEvaluations() > 0) {
                 Thread.sleep(20);
             }
