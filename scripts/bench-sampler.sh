@@ -3,8 +3,10 @@
 #   scripts/bench-sampler.sh [seconds=20] [presets for the ORT-vs-DJL table = tiny mnist article]
 # 1. UNet evaluations/s through ONNX Runtime vs DJL/libtorch, same weights, same threads (2); it also
 #    exports each preset (random weights: speed does not depend on them) to .run/bench/PRESET/.
-# 2. The sampler's engine on the mnist export: DDPM-1000 vs DDIM-50 images/s, then throughput and
-#    p50/p99 latency for 1, 4 and 16 concurrent clients with step-level batching on and off.
+# 2. The sampler's engine on the mnist export: small interactive requests' latency alone and while
+#    large requests keep the batch full (and the large ones' throughput), DDPM-1000 vs DDIM-50
+#    images/s, then throughput and p50/p99 latency for 1, 4 and 16 concurrent clients with
+#    step-level batching on and off.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"

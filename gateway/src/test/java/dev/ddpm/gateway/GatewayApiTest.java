@@ -139,7 +139,7 @@ class GatewayApiTest {
     }
 
     /** Network evaluations the real sampler still holds (its metrics). */
-    private static double samplerBacklog() {
+    static double samplerBacklog() {
         String metrics = given().baseUri(RealSampler.url()).port(-1).get("/q/metrics").then().statusCode(200)
                 .extract().asString();
         return metrics.lines().filter(l -> l.startsWith("ddpm_sampler_backlog_evaluations"))

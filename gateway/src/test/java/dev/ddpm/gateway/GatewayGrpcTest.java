@@ -115,6 +115,28 @@ class GatewayGrpcTest {
     }
 
     @Test
+    void aCancelledPublicCallCancelsItsWorkOnTheSampler() {
+        GaussianModel model = new GaussianModel("grpc-cancel-" + UUID.randomUUID().toString().substring(0, 8), "v1",
+                GaussianModel.pattern(3, 64, 0), 0.3, 3, 64);
+        model.publish(store, events);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("X-API-Key", GatewayApiTest.VIEWER_KEY)
+                .contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":2}")
+                .post("/v1/samples").then().statusCode(200));
+        io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
+        call.run(() -> {
+            Iterator<SampleEvent> stream = as(GatewayApiTest.VIEWER_KEY).sample(SampleParams.newBuilder()
+                    .setModel(ModelRef.newBuilder().setName(model.name())).setCount(8).setSampler(Sampler.SAMPLER_DDPM)
+                    .build());
+            while (stream.hasNext() && !(stream.next().getProgress().getStep() > 0)) {
+                // until the sampler has taken a step
+            }
+        });
+        assertThat(GatewayApiTest.samplerBacklog()).isPositive();
+        call.cancel(null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> GatewayApiTest.samplerBacklog() == 0);
+    }
+
+    @Test
     void uploadingThenTrainingOverGrpc() throws Exception {
         String dataset = "grpc-ds-" + UUID.randomUUID().toString().substring(0, 8);
         byte[] png = ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16);
