@@ -33,6 +33,10 @@ S3_ACCESS_KEY="${S3_ACCESS_KEY:-ddpm-local}"
 S3_SECRET_KEY="${S3_SECRET_KEY:-ddpm-local-secret}"
 # The API key the local gateway accepts (every scope); a local-only default like the S3 keys above.
 GATEWAY_API_KEY="${GATEWAY_API_KEY:-ddpm-local-key}"
+# The operator key of the sampler's and the trainer's own APIs (the gateway presents it to the samplers).
+DDPM_OPERATOR_KEY="${DDPM_OPERATOR_KEY:-ddpm-local-operator-key}"
+# The address the services listen on: this machine only, unless set otherwise.
+DDPM_BIND_HOST="${DDPM_BIND_HOST:-127.0.0.1}"
 GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 SAMPLER_PORT="${SAMPLER_PORT:-8081}"
 TRAINER_PORT="${TRAINER_PORT:-8082}"
@@ -279,7 +283,9 @@ start_service() {
     esac
     nohup env KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
       S3_ACCESS_KEY="$S3_ACCESS_KEY" S3_SECRET_KEY="$S3_SECRET_KEY" \
+      DDPM_OPERATOR_KEY="$DDPM_OPERATOR_KEY" \
       java -Dddpmstack.component="$svc" -Dddpmstack.run="$RUN_DIR" -Xmx512m "${extra[@]}" -Dquarkus.http.port="$port" \
+      -Dquarkus.http.host="$DDPM_BIND_HOST" -Dquarkus.swagger-ui.enable=true -Dquarkus.grpc.server.enable-reflection-service=true \
       -jar "$jar" >"$dir/service.log" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$(pid_file "$svc")"

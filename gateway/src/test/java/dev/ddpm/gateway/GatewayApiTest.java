@@ -26,8 +26,12 @@ import org.junit.jupiter.api.Test;
 import javax.imageio.ImageIO;
 import java.io.ByteArrayInputStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -176,6 +180,65 @@ class GatewayApiTest {
     }
 
     @Test
+    void trainingEventStreamsAre404ForUnknownRunsBeatEndWithTheRunAndAreCappedPerKey() throws Exception {
+        as(TRAINER_KEY).accept("text/event-stream").get("/v1/trainings/no-such-run/events").then().statusCode(404)
+                .contentType("application/problem+json").body("detail", containsString("no-such-run"));
+        String runId = name("sse-run");
+        send(new TrainingStarted(runId, "d", "m", "cpu()", 1000, 0, 20));
+        await().atMost(Duration.ofSeconds(20)).until(() -> as(TRAINER_KEY).get("/v1/trainings/" + runId).statusCode() == 200);
+
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpRequest events = java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://localhost:" + io.restassured.RestAssured.port + "/v1/trainings/" + runId + "/events"))
+                .header("X-API-Key", TRAINER_KEY).header("Accept", "text/event-stream").build();
+        List<Iterator<String>> streams = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            var response = client.send(events, java.net.http.HttpResponse.BodyHandlers.ofLines());
+            assertThat(response.statusCode()).isEqualTo(200);
+            streams.add(response.body().iterator());
+        }
+        as(TRAINER_KEY).accept("text/event-stream").get("/v1/trainings/" + runId + "/events").then().statusCode(429)
+                .contentType("application/problem+json").body("detail", containsString("holds 3 open event streams"));
+
+        ExecutorService readers = Executors.newFixedThreadPool(3);
+        try {
+            Iterator<String> first = streams.get(0);
+            assertThat(readers.submit(() -> {
+                while (first.hasNext()) {
+                    if (first.next().startsWith(":")) {
+                        return true;
+                    }
+                }
+                return false;
+            }).get(10, TimeUnit.SECONDS)).as("a heartbeat comment while nothing happens").isTrue();
+
+            send(new TrainingCompleted(runId, "m", 20, 0.2, runId + "/step-20/checkpoint.json", "20261203-000000-s20"));
+            for (Iterator<String> stream : streams) {
+                List<String> rest = readers.submit(() -> {
+                    List<String> lines = new ArrayList<>();
+                    stream.forEachRemaining(lines::add);
+                    return lines;
+                }).get(10, TimeUnit.SECONDS);
+                assertThat(rest).as("the stream ends with the run").contains("event:completed");
+            }
+        } finally {
+            readers.shutdownNow();
+        }
+        // The places are given back when the streams end.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> as(TRAINER_KEY).accept("text/event-stream")
+                .get("/v1/trainings/" + runId + "/events").then().statusCode(200));
+    }
+
+    @Test
+    void errorsOfTheHttpLayerAreProblemsToo() {
+        as(VIEWER_KEY).put("/v1/models").then().statusCode(405).contentType("application/problem+json")
+                .body("detail", containsString("PUT is not allowed"));
+        as(VIEWER_KEY).contentType("text/plain").body("hello").post("/v1/samples").then().statusCode(415)
+                .contentType("application/problem+json").body("detail", containsString("text/plain"));
+        as(VIEWER_KEY).get("/v1/no-such-thing").then().statusCode(404).contentType("application/problem+json");
+    }
+
+    @Test
     void anAsynchronousJobIsServedByTheSampler() {
         GaussianModel model = publish(new GaussianModel(name("gwjob"), "v1", GaussianModel.pattern(1, 16, 1), 0.3, 1, 16));
         String jobId = as(VIEWER_KEY).contentType("application/json")
@@ -223,6 +286,15 @@ class GatewayApiTest {
         as(TRAINER_KEY).contentType("application/json").body("{\"dataset\":\"" + dataset
                 + "\",\"steps\":10,\"maxMinutes\":-1}").post("/v1/trainings").then().statusCode(400)
                 .body("field", equalTo("maxMinutes"));
+        // Upper bounds, each named with its limit.
+        for (String[] bound : new String[][]{{"steps", "\"steps\":20000000", "at most 10000000"},
+                {"batchSize", "\"steps\":10,\"batchSize\":5000", "at most 4096"},
+                {"timesteps", "\"steps\":10,\"timesteps\":20000", "at most 10000"},
+                {"checkpointEvery", "\"steps\":10,\"checkpointEvery\":0", ">= 1"}}) {
+            as(TRAINER_KEY).contentType("application/json").body("{\"dataset\":\"" + dataset + "\"," + bound[1] + "}")
+                    .post("/v1/trainings").then().statusCode(400).body("field", equalTo(bound[0]))
+                    .body("detail", containsString(bound[2]));
+        }
         String runId = as(TRAINER_KEY).contentType("application/json")
                 .body("{\"dataset\":\"" + dataset + "\",\"steps\":20,\"preset\":\"tiny\",\"batchSize\":8,"
                         + "\"learningRateDecay\":\"cosine\",\"snrGamma\":5,\"maxMinutes\":2.5}")

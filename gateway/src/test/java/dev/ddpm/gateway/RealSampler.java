@@ -38,7 +38,8 @@ public class RealSampler implements QuarkusTestResourceLifecycleManager {
             Path log = Path.of("target", "real-sampler.log");
             Files.createDirectories(log.getParent());
             process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx1g", "-Dquarkus.http.port=" + port, "-Dsampler.max-batch=8", "-jar", jar.toString()))
+                    "-Xmx1g", "-Dquarkus.http.port=" + port, "-Dsampler.max-batch=8",
+                    "-Dddpm.operator.key=test-operator-key", "-jar", jar.toString()))
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
             while (System.nanoTime() < deadline) {

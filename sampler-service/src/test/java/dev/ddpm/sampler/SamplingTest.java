@@ -51,7 +51,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -76,14 +75,41 @@ class SamplingTest {
 
     private ManagedChannel channel;
 
+    /** The operator key the test profile configures (ddpm.operator.key); every operator call presents it. */
+    static final String OPERATOR_KEY = "test-operator-key";
+
     @BeforeEach
     void channel() {
-        channel = ManagedChannelBuilder.forAddress("localhost", RestAssured.port).usePlaintext().build();
+        io.grpc.Metadata credentials = new io.grpc.Metadata();
+        credentials.put(io.grpc.Metadata.Key.of("x-operator-key", io.grpc.Metadata.ASCII_STRING_MARSHALLER), OPERATOR_KEY);
+        channel = ManagedChannelBuilder.forAddress("localhost", RestAssured.port).usePlaintext()
+                .intercept(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(credentials)).build();
     }
 
     @AfterEach
     void close() throws InterruptedException {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void operatorRoutesNeedTheOperatorKeyOverHttpAndGrpc() throws InterruptedException {
+        RestAssured.given().delete("/v1/models/anything").then().statusCode(401).contentType("application/problem+json")
+                .body("detail", org.hamcrest.Matchers.containsString("x-operator-key"));
+        RestAssured.given().header("x-operator-key", "wrong").contentType("application/json").body("{\"model\":\"m\"}")
+                .post("/v1/samples").then().statusCode(401).body("detail", org.hamcrest.Matchers.containsString("not valid"));
+        given().get("/q/health/live").then().statusCode(200);
+        ManagedChannel bare = ManagedChannelBuilder.forAddress("localhost", RestAssured.port).usePlaintext().build();
+        try {
+            assertThatThrownBy(() -> SamplerServiceGrpc.newBlockingStub(bare)
+                    .listModels(dev.ddpm.proto.common.v1.ListModelsRequest.getDefaultInstance()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+        } finally {
+            bare.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        // With the key, the same calls are served.
+        assertThat(SamplerServiceGrpc.newBlockingStub(channel)
+                .listModels(dev.ddpm.proto.common.v1.ListModelsRequest.getDefaultInstance())).isNotNull();
     }
 
     @Test
@@ -281,7 +307,8 @@ class SamplingTest {
         GaussianModel model = publish(new GaussianModel(name("hangup"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
         String body = "{\"model\":\"" + model.name() + "\",\"count\":8,\"sampler\":\"ddpm\",\"output\":\"grid\"}";
         try (java.net.Socket socket = new java.net.Socket("localhost", RestAssured.port)) {
-            socket.getOutputStream().write(("POST /v1/samples HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            socket.getOutputStream().write(("POST /v1/samples HTTP/1.1\r\nHost: localhost\r\nX-Operator-Key: " + OPERATOR_KEY
+                    + "\r\nContent-Type: application/json\r\n"
                     + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
             socket.getOutputStream().flush();
             await().atMost(Duration.ofSeconds(10)).until(() -> batcher.activeRequests() == 1);
@@ -326,6 +353,31 @@ class SamplingTest {
                 failed -> assertThat(failed.cancelled()).isTrue());
         await().atMost(Duration.ofSeconds(5)).until(() -> batcher.activeRequests() == 0 && batcher.backlogEvaluations() == 0);
         assertThat(store.exists(Buckets.SAMPLES, job + "/result.json")).isFalse();
+    }
+
+    @Test
+    void theVersionPublishedLastServesWhateverDateItsManifestClaims() {
+        String name = name("dated");
+        new GaussianModel(name, "v1", GaussianModel.pattern(1, 16, 0), 0.2, 1, 16)
+                .publishDated(store, events, java.time.Instant.parse("9999-01-01T00:00:00Z"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> registry.current().containsKey(name));
+        publish(new GaussianModel(name, "v2", GaussianModel.pattern(1, 16, 1), 0.2, 1, 16));
+        assertThat(registry.current().get(name).version()).isEqualTo("v2");
+    }
+
+    @Test
+    void pinnedVersionsBeyondTheCapAreUnloadedLeastRecentlyUsedFirst() {
+        String name = name("pins");
+        for (int v = 1; v <= 4; v++) {
+            publish(new GaussianModel(name, "v" + v, GaussianModel.pattern(1, 16, v), 0.2, 1, 16));
+        }
+        for (String version : List.of("v1", "v2", "v1", "v3")) {
+            given().contentType("application/json").body("{\"model\":\"" + name + "\",\"version\":\"" + version
+                    + "\",\"steps\":2}").post("/v1/samples").then().statusCode(200).header("X-Model-Version", version);
+        }
+        // Two pinned at most (test profile): v2, used least recently, made room for v3.
+        assertThat(registry.pinnedVersions()).filteredOn(k -> k.startsWith(name + "/"))
+                .containsExactly(name + "/v1", name + "/v3");
     }
 
     @Test
@@ -537,6 +589,11 @@ class SamplingTest {
     }
 
     // ---- helpers -------------------------------------------------------------------------------
+
+    /** A request with the operator key, as every operator call carries it. */
+    private static io.restassured.specification.RequestSpecification given() {
+        return RestAssured.given().header("x-operator-key", OPERATOR_KEY);
+    }
 
     private GaussianModel publish(GaussianModel model) {
         model.publish(store, events);

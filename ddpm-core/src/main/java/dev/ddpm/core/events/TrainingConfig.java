@@ -48,17 +48,21 @@ public record TrainingConfig(
 
     /** A century: a longer limit is no limit, and its nanoseconds would overflow a clock. */
     public static final double MAX_MINUTES = 100 * 365.25 * 24 * 60;
+    /** Upper bounds of what one request may ask (docs/api.md, "Limits"). */
+    public static final long MAX_STEPS = 10_000_000;
+    public static final int MAX_BATCH_SIZE = 4096;
 
     public TrainingConfig {
         Require.safeName(modelName, "modelName");
         Require.nonBlank(preset, "preset");
         Require.nonNull(diffusion, "diffusion");
-        Require.atLeast(steps, 1, "steps");
-        Require.atLeast(batchSize, 1, "batchSize");
+        Require.between(steps, 1, MAX_STEPS, "steps");
+        Require.between(batchSize, 1, MAX_BATCH_SIZE, "batchSize");
         Require.inRange(learningRate, 1e-12, 1, "learningRate");
-        warmupSteps = warmupSteps == null ? 0 : Require.atLeast(warmupSteps, 0, "warmupSteps");
+        warmupSteps = warmupSteps == null ? 0 : Require.between(warmupSteps, 0, (int) MAX_STEPS, "warmupSteps");
         emaDecay = emaDecay == null ? 0.9999 : Require.inRange(emaDecay, 0, 1, "emaDecay");
-        checkpointEvery = checkpointEvery == null ? 1000 : Require.atLeast(checkpointEvery, 1, "checkpointEvery");
+        checkpointEvery = checkpointEvery == null ? 1000
+                : Require.between(checkpointEvery, 1, (int) MAX_STEPS, "checkpointEvery");
         learningRateDecay = learningRateDecay == null ? "none" : learningRateDecay;
         if (!learningRateDecay.equals("none") && !learningRateDecay.equals("cosine")) {
             throw new InvalidPayloadException("field 'learningRateDecay' must be none or cosine, was '"

@@ -53,6 +53,19 @@ public final class Require {
         return (int) atLeast((long) value, min, field);
     }
 
+    /** {@code value} in min..max, or a 400-style error naming the field and the bound it broke. */
+    public static long between(long value, long min, long max, String field) {
+        if (value < min || value > max) {
+            throw new InvalidPayloadException("field '" + field + "' must be " + (value < min ? ">= " + min
+                    : "at most " + max) + ", was " + value, field);
+        }
+        return value;
+    }
+
+    public static int between(int value, int min, int max, String field) {
+        return (int) between((long) value, min, max, field);
+    }
+
     public static double inRange(double value, double min, double max, String field) {
         if (!(value >= min && value <= max)) {
             throw new InvalidPayloadException(

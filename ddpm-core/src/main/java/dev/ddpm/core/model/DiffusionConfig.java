@@ -24,8 +24,11 @@ public record DiffusionConfig(
         @OptionalField Double maxBeta,
         PredictionType predictionType) {
 
+    /** T beyond which a schedule is no longer a diffusion model anyone trains (and its tables grow). */
+    public static final int MAX_TIMESTEPS = 10_000;
+
     public DiffusionConfig {
-        Require.atLeast(timesteps, 1, "timesteps");
+        Require.between(timesteps, 1, MAX_TIMESTEPS, "timesteps");
         Require.nonNull(schedule, "schedule");
         Require.nonNull(predictionType, "predictionType");
         betaStart = betaStart == null ? 1e-4 : betaStart;

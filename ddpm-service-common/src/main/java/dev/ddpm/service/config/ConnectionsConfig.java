@@ -24,6 +24,23 @@ public interface ConnectionsConfig {
 
     Probe probe();
 
+    Operator operator();
+
+    /**
+     * The credential of the internal operator APIs (the sampler's and the trainer's {@code /v1/} HTTP
+     * routes and the sampler's gRPC services; docs/deploy.md, "Operator endpoints"). The same shared
+     * key is what the gateway presents to the samplers.
+     */
+    interface Operator {
+
+        /** Whether this service's own routes require the key (the gateway has API keys instead). */
+        @WithDefault("true")
+        boolean required();
+
+        /** The shared operator key ({@code DDPM_OPERATOR_KEY}); absent: operator routes refuse everyone. */
+        java.util.Optional<String> key();
+    }
+
     interface Kafka {
         String bootstrapServers();
     }

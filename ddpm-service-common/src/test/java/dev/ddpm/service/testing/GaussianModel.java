@@ -79,6 +79,11 @@ public record GaussianModel(String name, String version, float[] mu, double s, i
         return publish(store, events, manifest(graph(), upload(store, "unet.onnx", graph()), Instant.now()));
     }
 
+    /** As {@link #publish(ArtifactStore, EventPublisher)}, with the manifest claiming {@code createdAt}. */
+    public ObjectRef publishDated(ArtifactStore store, EventPublisher events, Instant createdAt) {
+        return publish(store, events, manifest(graph(), upload(store, "unet.onnx", graph()), createdAt));
+    }
+
     /**
      * As {@link #publish}, autoguided (weight w) by the exact predictor of the wider N(mu, guideS^2 I):
      * a "weaker model" whose error is a larger version of this one's, as an early checkpoint's is.

@@ -9,7 +9,11 @@ import dev.ddpm.proto.common.v1.SampleParams;
 import dev.ddpm.proto.sampler.v1.MutinySamplerServiceGrpc;
 import dev.ddpm.proto.sampler.v1.SampleRequest;
 import dev.ddpm.proto.sampler.v1.SamplerServiceGrpc;
+import dev.ddpm.service.auth.OperatorKey;
+import dev.ddpm.service.config.ConnectionsConfig;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.ManagedChannelBuilder;
 import io.smallrye.mutiny.Multi;
 import jakarta.annotation.PreDestroy;
@@ -22,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The sampler replicas over gRPC: one channel to the configured target, calls spread round-robin
  * over every address the name resolves to (a Kubernetes headless service gives one per pod), a
- * deadline on each call, and cancellation passed through (a client that goes away cancels the
+ * deadline on each call, the operator key ({@code ddpm.operator.key}) on every call, and cancellation passed through (a client that goes away cancels the
  * sampler call, which frees its batch slots).
  */
 @Singleton
@@ -34,11 +38,15 @@ public class SamplerClient {
     private final GatewayConfig config;
     private final ManagedChannel channel;
 
-    public SamplerClient(GatewayConfig config) {
+    public SamplerClient(GatewayConfig config, ConnectionsConfig connections) {
         this.config = config;
+        Metadata credentials = new Metadata();
+        connections.operator().key().ifPresent(key -> credentials.put(Metadata.Key.of(OperatorKey.HEADER,
+                Metadata.ASCII_STRING_MARSHALLER), key));
         this.channel = ManagedChannelBuilder.forTarget(config.samplers())
                 .defaultLoadBalancingPolicy("round_robin")
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+                .intercept(MetadataUtils.newAttachHeadersInterceptor(credentials))
                 .usePlaintext()
                 .build();
         LOG.infof("sampling through %s (round robin)", config.samplers());

@@ -34,6 +34,20 @@ public interface GatewayConfig {
 
     Auth auth();
 
+    Streams streams();
+
+    /** Training event streams (SSE and gRPC WatchTraining). */
+    interface Streams {
+
+        /** Streams one API key may hold open at once; beyond: 429 / RESOURCE_EXHAUSTED. */
+        @WithDefault("8")
+        int maxPerKey();
+
+        /** How often an SSE stream carries a comment line while nothing happens (proxies keep it open). */
+        @WithDefault("15s")
+        Duration heartbeat();
+    }
+
     interface Auth {
 
         /** Off only for a single-user machine: every request then acts with every scope. */

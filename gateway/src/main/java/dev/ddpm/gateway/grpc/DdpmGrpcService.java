@@ -19,6 +19,7 @@ import dev.ddpm.gateway.service.DatasetUploads;
 import dev.ddpm.gateway.service.GatewayException;
 import dev.ddpm.gateway.service.ModelCatalog;
 import dev.ddpm.gateway.service.SampleJobs;
+import dev.ddpm.gateway.service.OpenStreams;
 import dev.ddpm.gateway.service.SamplingQuota;
 import dev.ddpm.gateway.service.TrainingRequests;
 import dev.ddpm.gateway.service.TrainingRuns;
@@ -70,9 +71,10 @@ public class DdpmGrpcService implements DdpmService {
     private final TrainingRuns runs;
     private final DatasetUploads datasets;
     private final SamplingQuota quota;
+    private final OpenStreams streams;
 
     public DdpmGrpcService(SamplerClient samplers, ModelCatalog catalog, SampleJobs jobs, TrainingRequests trainings,
-                           TrainingRuns runs, DatasetUploads datasets, SamplingQuota quota) {
+                           TrainingRuns runs, DatasetUploads datasets, SamplingQuota quota, OpenStreams streams) {
         this.samplers = samplers;
         this.catalog = catalog;
         this.jobs = jobs;
@@ -80,6 +82,7 @@ public class DdpmGrpcService implements DdpmService {
         this.runs = runs;
         this.datasets = datasets;
         this.quota = quota;
+        this.streams = streams;
     }
 
     @Override
@@ -170,7 +173,13 @@ public class DdpmGrpcService implements DdpmService {
             return Multi.createFrom().failure(Status.NOT_FOUND.withDescription("no run '" + request.getRunId()
                     + "' is known").asRuntimeException());
         }
-        return runs.watch(request.getRunId()).map(DdpmGrpcService::run);
+        Runnable close;
+        try {
+            close = streams.open(caller());
+        } catch (RuntimeException e) {
+            return Multi.createFrom().failure(status(e));
+        }
+        return runs.watch(request.getRunId()).map(DdpmGrpcService::run).onTermination().invoke(close);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.ddpm.gateway.rest;
 
+import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 
@@ -20,11 +22,11 @@ public record TrainingBody(String dataset, @OptionalField String modelName, @Opt
         Require.safeName(dataset, "dataset");
         modelName = modelName == null ? dataset : Require.safeName(modelName, "modelName");
         preset = preset == null ? "tiny" : Require.safeName(preset, "preset");
-        Require.atLeast(steps, 1, "steps");
-        batchSize = batchSize == null ? 32 : Require.atLeast(batchSize, 1, "batchSize");
+        Require.between(steps, 1, TrainingConfig.MAX_STEPS, "steps");
+        batchSize = batchSize == null ? 32 : Require.between(batchSize, 1, TrainingConfig.MAX_BATCH_SIZE, "batchSize");
         learningRate = learningRate == null ? 2e-4 : Require.inRange(learningRate, 1e-12, 1, "learningRate");
         seed = seed == null ? 0L : Require.atLeast(seed, 0, "seed");
-        timesteps = timesteps == null ? 1000 : Require.atLeast(timesteps, 1, "timesteps");
+        timesteps = timesteps == null ? 1000 : Require.between(timesteps, 1, DiffusionConfig.MAX_TIMESTEPS, "timesteps");
         schedule = schedule == null ? "linear" : schedule;
         if (!schedule.equals("linear") && !schedule.equals("cosine")) {
             throw new InvalidPayloadException("field 'schedule' must be linear or cosine, was '" + schedule + "'", "schedule");

@@ -6,10 +6,14 @@ import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.gateway.auth.AuthFilter;
 import dev.ddpm.gateway.auth.Caller;
+import dev.ddpm.gateway.config.GatewayConfig;
+import dev.ddpm.gateway.service.GatewayException;
+import dev.ddpm.gateway.service.OpenStreams;
 import dev.ddpm.gateway.service.TrainingRequests;
 import dev.ddpm.gateway.service.TrainingRuns;
 import dev.ddpm.service.rest.Problems;
 import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -23,15 +27,19 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Training runs: {@code POST /v1/trainings} asks a trainer (TrainingRequested) and answers 202 with
  * the run id; {@code GET /v1/trainings/{id}} its state (from the trainers' events), {@code .../events}
- * the same as server-sent events until it ends, {@code .../grid.png} its newest sample grid.
+ * the same as server-sent events until it ends (with heartbeats; a cap per key), {@code .../grid.png}
+ * its newest sample grid.
  */
 @Path("/v1/trainings")
 @Produces(MediaType.APPLICATION_JSON)
@@ -40,11 +48,16 @@ public class TrainingResource {
     private final TrainingRequests requests;
     private final ArtifactStore store;
     private final TrainingRuns runs;
+    private final OpenStreams streams;
+    private final GatewayConfig config;
 
-    public TrainingResource(TrainingRequests requests, ArtifactStore store, TrainingRuns runs) {
+    public TrainingResource(TrainingRequests requests, ArtifactStore store, TrainingRuns runs, OpenStreams streams,
+                            GatewayConfig config) {
         this.requests = requests;
         this.store = store;
         this.runs = runs;
+        this.streams = streams;
+        this.config = config;
     }
 
     @POST
@@ -72,12 +85,40 @@ public class TrainingResource {
                 .orElseGet(() -> Problems.problem(404, "unknown training run", "no run '" + id + "' is known"));
     }
 
+    /**
+     * The run's state now and at every change, a comment line every {@code gateway.streams.heartbeat}
+     * between changes, ending when the run ends. 404 for an unknown run, 429 beyond the key's open
+     * streams.
+     */
     @GET
     @Path("/{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse) {
-        return runs.watch(id).map(run -> sse.newEventBuilder().name(run.state().name().toLowerCase(Locale.ROOT))
-                .data(Json.writeCompact(view(run))).build());
+    public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse,
+                                          @Context ContainerRequestContext request) {
+        if (ModelResource.checkNames(id, null) != null) {
+            throw new GatewayException(400, "invalid run id", "'" + id + "' is not a run id", "id");
+        }
+        if (runs.get(id).isEmpty()) {
+            throw new GatewayException(404, "unknown training run", "no run '" + id + "' is known");
+        }
+        Runnable close = streams.open(AuthFilter.caller(request));
+        Multi<OutboundSseEvent> changes = runs.watch(id).map(run -> sse.newEventBuilder()
+                .name(run.state().name().toLowerCase(Locale.ROOT)).data(Json.writeCompact(view(run))).build());
+        return withHeartbeat(changes, config.streams().heartbeat(), () -> sse.newEventBuilder().comment("heartbeat").build())
+                .onTermination().invoke(close);
+    }
+
+    /** {@code source}, with {@code beat} every {@code every} while it lasts; it ends when the source does. */
+    static <T> Multi<T> withHeartbeat(Multi<T> source, Duration every, Supplier<T> beat) {
+        return Multi.createFrom().emitter(emitter -> {
+            var watching = source.subscribe().with(emitter::emit, emitter::fail, emitter::complete);
+            var beating = Infrastructure.getDefaultWorkerPool().scheduleAtFixedRate(() -> emitter.emit(beat.get()),
+                    every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+            emitter.onTermination(() -> {
+                watching.cancel();
+                beating.cancel(false);
+            });
+        });
     }
 
     @GET

@@ -264,6 +264,7 @@ public final class SamplerBenchmark {
         public Optional<List<String>> models() { return Optional.empty(); }
         public int maxBatch() { return MAX_BATCH; }
         public int maxImagesPerRequest() { return 64; }
+        public int maxPinnedVersions() { return 4; }
         public Duration retryAfter() { return Duration.ofSeconds(2); }
         public boolean followPublications() { return false; }
 

@@ -30,6 +30,13 @@ public interface SamplerConfig {
 
     Scheduling scheduling();
 
+    /**
+     * Versions requests pinned (through {@code version}) kept loaded at once beside the current
+     * ones; the least recently used beyond this is unloaded (loaded again when asked for).
+     */
+    @WithDefault("4")
+    int maxPinnedVersions();
+
     /** Most images one request may ask for. */
     @WithDefault("64")
     int maxImagesPerRequest();

@@ -8,6 +8,7 @@ import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectIntegrityException;
 import dev.ddpm.core.storage.StoredObject;
+import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.sampler.engine.ModelRejectedException;
 import dev.ddpm.sampler.engine.OnnxEngine;
@@ -22,6 +23,7 @@ import org.jboss.logging.Logger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,12 +49,16 @@ public class ModelRegistry {
     private final OnnxEngine engine;
     private final SamplerEvents events;
     private final ConcurrentMap<String, LoadedModel> current = new ConcurrentHashMap<>();
-    private final ConcurrentMap<String, LoadedModel> pinned = new ConcurrentHashMap<>();
+    /** Versions requests pinned, least recently used first; guarded by itself. */
+    private final LinkedHashMap<String, LoadedModel> pinned = new LinkedHashMap<>(16, 0.75f, true);
+    private final int maxPinned;
     /** {@code ddpm_sampler_model_info{model, version}} = 1 for each current version (dashboards). */
     private final MultiGauge servedVersions;
 
-    public ModelRegistry(ArtifactStore store, OnnxEngine engine, SamplerEvents events, MeterRegistry meters) {
+    public ModelRegistry(ArtifactStore store, OnnxEngine engine, SamplerEvents events, MeterRegistry meters,
+                         SamplerConfig config) {
         this.store = store;
+        this.maxPinned = config.maxPinnedVersions();
         this.engine = engine;
         this.events = events;
         this.servedVersions = MultiGauge.builder("ddpm_sampler_model_info")
@@ -101,23 +107,55 @@ public class ModelRegistry {
                 return lease;
             }
         }
+        for (int attempt = 0; attempt < 3; attempt++) {
+            LoadedModel.Lease lease = pinnedVersion(name, version).lease();
+            if (lease != null) {
+                return lease;
+            }
+            // unloaded between lookup and lease (made room for another pinned version): load it again
+        }
+        throw new IllegalStateException("version " + name + "/" + version + " is being unloaded repeatedly; retry");
+    }
+
+    /**
+     * A pinned version, loaded now if it is not. At most {@code sampler.max-pinned-versions} stay
+     * loaded: the least recently used beyond that is retired (it closes after its last request).
+     */
+    private LoadedModel pinnedVersion(String name, String version) {
         String key = name + "/" + version;
-        LoadedModel model = pinned.computeIfAbsent(key, k -> {
+        synchronized (pinned) {
+            LoadedModel model = pinned.get(key);
+            if (model != null) {
+                return model;
+            }
             if (!store.exists(Buckets.MODELS, key + "/" + MANIFEST)) {
                 throw new UnknownModelException("model '" + name + "' has no version '" + version + "'");
             }
-            return open(manifestAt(key + "/" + MANIFEST, null));
-        });
-        LoadedModel.Lease lease = model.lease();
-        if (lease == null) {
-            throw new IllegalStateException("version " + key + " was just unloaded; retry");
+            model = open(manifestAt(key + "/" + MANIFEST, null));
+            pinned.put(key, model);
+            while (pinned.size() > maxPinned) {
+                Map.Entry<String, LoadedModel> eldest = pinned.entrySet().iterator().next();
+                pinned.remove(eldest.getKey());
+                eldest.getValue().retire();
+                LOG.infof("pinned version %s unloaded: %d pinned versions at most (sampler.max-pinned-versions)",
+                        eldest.getKey(), maxPinned);
+            }
+            return model;
         }
-        return lease;
+    }
+
+    /** The pinned versions loaded now ({@code name/version}), least recently used first. */
+    public List<String> pinnedVersions() {
+        synchronized (pinned) {
+            return List.copyOf(pinned.keySet());
+        }
     }
 
     /**
      * Installs the version a manifest describes (from ModelPublished: key and sha256 of the manifest)
-     * as the current one unless the current one is newer. Rejections are announced and rethrown.
+     * as the current one. Publications arrive in the order they were made (one partition per model
+     * on ddpm.models), so the one installed last is the newest; what a manifest says of its own date
+     * decides nothing. Rejections are announced and rethrown.
      */
     public synchronized Optional<LoadedModel> install(String manifestKey, String manifestSha256) {
         ModelManifest manifest;
@@ -129,8 +167,8 @@ public class ModelRegistry {
             throw e;
         }
         LoadedModel existing = current.get(manifest.name());
-        if (existing != null && !newer(manifest, existing.manifest())) {
-            LOG.debugf("model %s version %s is not newer than %s; kept", manifest.name(), manifest.version(), existing.version());
+        if (existing != null && existing.version().equals(manifest.version())) {
+            LOG.debugf("model %s version %s is served already", manifest.name(), manifest.version());
             return Optional.empty();
         }
         LoadedModel model;
@@ -181,11 +219,11 @@ public class ModelRegistry {
     public boolean unload(String name) {
         LoadedModel model = current.remove(name);
         publishServedVersions();
-        List<String> keys = new ArrayList<>(pinned.keySet().stream().filter(k -> k.startsWith(name + "/")).toList());
-        for (String key : keys) {
-            LoadedModel p = pinned.remove(key);
-            if (p != null) {
-                p.retire();
+        List<String> keys;
+        synchronized (pinned) {
+            keys = new ArrayList<>(pinned.keySet().stream().filter(k -> k.startsWith(name + "/")).toList());
+            for (String key : keys) {
+                pinned.remove(key).retire();
             }
         }
         if (model != null) {
@@ -198,12 +236,9 @@ public class ModelRegistry {
     @PreDestroy
     void close() {
         current.values().forEach(LoadedModel::retire);
-        pinned.values().forEach(LoadedModel::retire);
-    }
-
-    private static boolean newer(ModelManifest candidate, ModelManifest existing) {
-        int byTime = candidate.createdAt().compareTo(existing.createdAt());
-        return byTime > 0 || (byTime == 0 && candidate.version().compareTo(existing.version()) > 0);
+        synchronized (pinned) {
+            pinned.values().forEach(LoadedModel::retire);
+        }
     }
 
     private ModelManifest manifestAt(String key, String sha256) {

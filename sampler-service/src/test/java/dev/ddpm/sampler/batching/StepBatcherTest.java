@@ -325,6 +325,7 @@ class StepBatcherTest {
         public int intraOpThreads() { return 1; }
         public Optional<List<String>> models() { return Optional.empty(); }
         public int maxImagesPerRequest() { return 64; }
+        public int maxPinnedVersions() { return 4; }
         public Duration retryAfter() { return Duration.ofSeconds(2); }
         public boolean batching() { return true; }
         public boolean followPublications() { return false; }

@@ -110,18 +110,22 @@ class TrainingRequestsTest {
                 .body(containsString("ddpm_trainer_active 0.0"))
                 .body(containsString("ddpm_trainer_loss NaN"));
 
-        // On demand through REST: a new version of another name; bad requests are answered precisely.
-        String exported = given().contentType("application/json")
+        // On demand through REST, with the operator key only: a new version of another name; bad requests
+        // are answered precisely.
+        given().contentType("application/json").body("{\"runId\":\"" + run + "\",\"model\":\"" + model + "-stolen\"}")
+                .post("/v1/exports").then().statusCode(401).contentType("application/problem+json");
+        assertThat(store.list(Buckets.MODELS, model + "-stolen/")).isEmpty();
+        String exported = given().header("x-operator-key", "test-operator-key").contentType("application/json")
                 .body("{\"runId\":\"" + run + "\",\"model\":\"" + model + "-raw\",\"weights\":\"trained\"}")
                 .post("/v1/exports").then().statusCode(201).extract().path("version");
         assertThat(awaitPublished(model + "-raw", exported).name()).isEqualTo(model + "-raw");
         assertThat(store.getJson(Buckets.MODELS, model + "-raw/" + exported + "/manifest.json", ModelManifest.class)
                 .training().ema()).isFalse();
-        given().contentType("application/json").body("{\"runId\":\"../etc\"}").post("/v1/exports")
+        given().header("x-operator-key", "test-operator-key").contentType("application/json").body("{\"runId\":\"../etc\"}").post("/v1/exports")
                 .then().statusCode(400).contentType("application/problem+json").body("detail", containsString("runId"));
-        given().contentType("application/json").body("{\"runId\":\"" + run + "\",\"weights\":\"best\"}")
+        given().header("x-operator-key", "test-operator-key").contentType("application/json").body("{\"runId\":\"" + run + "\",\"weights\":\"best\"}")
                 .post("/v1/exports").then().statusCode(400).body("detail", containsString("weights"));
-        given().contentType("application/json").body("{\"runId\":\"no-such-run-" + suffix + "\"}").post("/v1/exports")
+        given().header("x-operator-key", "test-operator-key").contentType("application/json").body("{\"runId\":\"no-such-run-" + suffix + "\"}").post("/v1/exports")
                 .then().statusCode(404).contentType("application/problem+json");
         assertThat(store.exists(Buckets.CHECKPOINTS, run + "/latest.json")).isTrue();
         var grid = ImageIO.read(new ByteArrayInputStream(store.get(Buckets.CHECKPOINTS, run + "/samples/step-20.png")));
