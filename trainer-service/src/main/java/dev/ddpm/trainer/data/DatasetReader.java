@@ -7,6 +7,8 @@ import org.apache.commons.compress.archivers.zip.ZipArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import java.awt.image.BufferedImage;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
@@ -16,6 +18,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -25,17 +28,37 @@ import java.util.stream.Stream;
  * tar(.gz) of such a folder, MNIST-format IDX files (plain or gzip), or the CIFAR-10 binary format.
  * An image that cannot be decoded is skipped and counted; a data set with no usable image, or a file
  * in none of these formats, fails with a message naming the file.
+ *
+ * <p>What a data set may expand to is bounded ({@link Limits}): the bytes read after decompression,
+ * the number of images, and the pixels of one image (read from its header before it is decoded), so
+ * a zip, tar or gzip bomb or a giant PNG fails with a message instead of exhausting memory.
  */
 public final class DatasetReader {
 
     private static final int IDX_IMAGES_MAGIC = 0x00000803;
     private static final int CIFAR_RECORD = 1 + 3 * 32 * 32;
 
+    /**
+     * @param maxBytes  bytes read in all, after decompression
+     * @param maxImages images in the data set
+     * @param maxPixels width x height of one image
+     */
+    public record Limits(long maxBytes, int maxImages, long maxPixels) {
+        /** 2 GiB, 200,000 images, 16 megapixels (docs/api.md, "Limits"). */
+        public static final Limits DEFAULT = new Limits(2L << 30, 200_000, 1L << 24);
+    }
+
     private final int channels;
     private final int size;
+    private final Limits limits;
 
     /** @param channels 1 or 3; @param size height = width of the model's images */
     public DatasetReader(int channels, int size) {
+        this(channels, size, Limits.DEFAULT);
+    }
+
+    public DatasetReader(int channels, int size, Limits limits) {
+        this.limits = limits;
         if (channels != 1 && channels != 3) {
             throw new IllegalArgumentException("images have 1 or 3 channels, not " + channels);
         }
@@ -65,11 +88,11 @@ public final class DatasetReader {
         if (isArchive(lower)) {
             readArchive(archiveStream(lower, in), collector);
         } else if (lower.endsWith(".bin")) {
-            readCifar(name, in.readAllBytes(), collector);
+            readCifar(name, collector.read(name, in), collector);
         } else if (isImage(lower)) {
-            collector.image(name, in.readAllBytes());
+            collector.image(name, collector.read(name, in));
         } else {
-            readIdx(name, in.readAllBytes(), collector);
+            readIdx(name, collector.read(name, in), collector);
         }
         return collector.result();
     }
@@ -81,13 +104,13 @@ public final class DatasetReader {
                 String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
                 String name = folder.relativize(file).toString();
                 if (isImage(lower)) {
-                    collector.image(name, Files.readAllBytes(file));
+                    collector.image(name, collector.read(name, file));
                 } else if (isArchive(lower)) {
                     readArchive(archiveStream(lower, new BufferedInputStream(Files.newInputStream(file))), collector);
                 } else if (lower.endsWith(".bin")) {
-                    readCifar(name, Files.readAllBytes(file), collector);
-                } else if (isIdxImages(Files.readAllBytes(file))) {
-                    readIdx(name, Files.readAllBytes(file), collector);
+                    readCifar(name, collector.read(name, file), collector);
+                } else if (isIdxImages(file)) {
+                    readIdx(name, collector.read(name, file), collector);
                 }
                 // anything else (labels, README, checksums) is not image data and is left alone
             }
@@ -102,7 +125,7 @@ public final class DatasetReader {
             for (ArchiveEntry entry; (entry = archive.getNextEntry()) != null; ) {
                 String lower = entry.getName().toLowerCase(Locale.ROOT);
                 if (!entry.isDirectory() && isImage(lower) && !lower.contains("__macosx/")) {
-                    collector.image(entry.getName(), archive.readAllBytes());
+                    collector.image(entry.getName(), collector.read(entry.getName(), archive));
                 }
             }
         } catch (IOException e) {
@@ -113,7 +136,7 @@ public final class DatasetReader {
     private void readIdx(String name, byte[] bytes, Collector collector) throws IOException {
         if (bytes.length >= 2 && (bytes[0] & 0xFF) == 0x1F && (bytes[1] & 0xFF) == 0x8B) {
             try (InputStream gz = new GzipCompressorInputStream(new ByteArrayInputStream(bytes))) {
-                bytes = gz.readAllBytes();
+                bytes = collector.read(name, gz);
             }
         }
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
@@ -125,6 +148,10 @@ public final class DatasetReader {
         int rows = in.readInt();
         int cols = in.readInt();
         long expected = 16L + (long) count * rows * cols;
+        if (count > limits.maxImages()) {
+            throw new DatasetException(name + ": IDX header promises " + count + " images, more than the limit of "
+                    + limits.maxImages());
+        }
         if (count < 0 || rows <= 0 || cols <= 0 || bytes.length < expected) {
             throw new DatasetException(name + ": IDX header promises " + count + " images of " + rows + "x" + cols
                     + " (" + expected + " bytes) but the file has " + bytes.length);
@@ -179,9 +206,13 @@ public final class DatasetReader {
     }
 
     /** IDX image files, plain or gzip, by their magic number (label files, 0x00000801, are not images). */
-    private static boolean isIdxImages(byte[] bytes) throws IOException {
+    private static boolean isIdxImages(Path file) throws IOException {
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(4);
+        }
         if (bytes.length >= 2 && (bytes[0] & 0xFF) == 0x1F && (bytes[1] & 0xFF) == 0x8B) {
-            try (InputStream gz = new GzipCompressorInputStream(new ByteArrayInputStream(bytes))) {
+            try (InputStream gz = new GzipCompressorInputStream(Files.newInputStream(file))) {
                 bytes = gz.readNBytes(4);
             }
         }
@@ -197,24 +228,63 @@ public final class DatasetReader {
         private final String source;
         private final List<float[]> images = new ArrayList<>();
         private final List<String> skipped = new ArrayList<>();
+        private long bytesRead;
 
         Collector(String source) {
             this.source = source;
         }
 
+        /** All of {@code in}, counted against the data set's byte limit. */
+        byte[] read(String name, InputStream in) throws IOException {
+            long left = limits.maxBytes() - bytesRead;
+            byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, left + 1));
+            bytesRead += bytes.length;
+            if (bytes.length > left) {
+                throw new DatasetException("data set " + source + " expands past the limit of " + limits.maxBytes()
+                        + " bytes (decompressed) at " + name);
+            }
+            return bytes;
+        }
+
+        byte[] read(String name, Path file) throws IOException {
+            try (InputStream in = Files.newInputStream(file)) {
+                return read(name, in);
+            }
+        }
+
         void add(float[] image) {
+            if (images.size() >= limits.maxImages()) {
+                throw new DatasetException("data set " + source + " has more than the limit of " + limits.maxImages()
+                        + " images");
+            }
             images.add(image);
         }
 
+        /** Decodes one PNG/JPEG after checking its size in its header; one that cannot be read is skipped. */
         void image(String name, byte[] bytes) {
-            try {
-                BufferedImage image = ImageIO.read(new ByteArrayInputStream(bytes));
-                if (image == null) {
+            try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+                Iterator<ImageReader> readers = ImageIO.getImageReaders(input);
+                if (!readers.hasNext()) {
                     skipped.add(name + " (not a decodable PNG or JPEG)");
                     return;
                 }
-                images.add(Pixels.fromImage(image, channels, size));
+                ImageReader reader = readers.next();
+                try {
+                    reader.setInput(input, true, true);
+                    long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+                    if (pixels > limits.maxPixels()) {
+                        skipped.add(name + " (" + reader.getWidth(0) + "x" + reader.getHeight(0)
+                                + " pixels, above the limit of " + limits.maxPixels() + ")");
+                        return;
+                    }
+                    add(Pixels.fromImage(reader.read(0), channels, size));
+                } finally {
+                    reader.dispose();
+                }
             } catch (IOException | RuntimeException e) {
+                if (e instanceof DatasetException limit) {
+                    throw limit;
+                }
                 skipped.add(name + " (" + e.getMessage() + ")");
             }
         }

@@ -162,6 +162,74 @@ class DatasetReaderTest {
                 .hasMessageContaining("does not exist");
     }
 
+    /** Small files that expand past the limits: a gzip'd IDX, a zip entry, too many images, a giant PNG header. */
+    @Test
+    void bombsAndGiantImagesAreRefusedWithTheLimitTheyBroke() throws IOException {
+        DatasetReader.Limits limits = new DatasetReader.Limits(16L << 20, 2, 1L << 20);
+        // 64 MB of pixels behind a valid IDX header, about 64 KB gzip'd.
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(new GZIPOutputStream(gz))) {
+            out.writeInt(0x00000803);
+            out.writeInt(1);
+            out.writeInt(8192);
+            out.writeInt(8192);
+            out.write(new byte[64 << 20]);
+        }
+        assertThat(gz.size()).isLessThan(1 << 20);
+        Files.write(dir.resolve("bomb-idx3-ubyte.gz"), gz.toByteArray());
+        assertThatThrownBy(() -> new DatasetReader(1, 8, limits).read(dir.resolve("bomb-idx3-ubyte.gz")))
+                .isInstanceOf(DatasetException.class).hasMessageContaining("expands past the limit of 16777216 bytes");
+
+        Path zip = dir.resolve("bomb.zip");
+        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip))) {
+            out.putNextEntry(new ZipEntry("huge.png"));
+            out.write(new byte[64 << 20]);
+            out.closeEntry();
+        }
+        assertThat(Files.size(zip)).isLessThan(1 << 20);
+        assertThatThrownBy(() -> new DatasetReader(1, 8, limits).read(zip))
+                .isInstanceOf(DatasetException.class).hasMessageContaining("expands past the limit");
+
+        Path many = Files.createDirectories(dir.resolve("many"));
+        for (int i = 0; i < 3; i++) {
+            Files.write(many.resolve(i + ".png"), png(4, 4, 0x808080));
+        }
+        assertThatThrownBy(() -> new DatasetReader(1, 8, limits).read(many))
+                .isInstanceOf(DatasetException.class).hasMessageContaining("more than the limit of 2 images");
+
+        // A PNG whose header says 30000 x 30000: refused from the header, never decoded.
+        Path giant = Files.createDirectories(dir.resolve("giant"));
+        Files.write(giant.resolve("giant.png"), pngHeader(30_000, 30_000));
+        Files.write(giant.resolve("small.png"), png(4, 4, 0x808080));
+        InMemoryImageSet set = new DatasetReader(1, 8, limits).read(giant);
+        assertThat(set.size()).isEqualTo(1);
+        assertThat(set.skipped()).singleElement().asString().contains("30000x30000 pixels, above the limit of 1048576");
+    }
+
+    /** A PNG signature, an IHDR chunk with these dimensions, and IEND: no pixel data at all. */
+    private static byte[] pngHeader(int width, int height) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.write(new byte[]{(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+        ByteArrayOutputStream ihdr = new ByteArrayOutputStream();
+        DataOutputStream header = new DataOutputStream(ihdr);
+        header.writeBytes("IHDR");
+        header.writeInt(width);
+        header.writeInt(height);
+        header.write(new byte[]{8, 0, 0, 0, 0});
+        chunk(out, ihdr.toByteArray());
+        chunk(out, "IEND".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return bytes.toByteArray();
+    }
+
+    private static void chunk(DataOutputStream out, byte[] typeAndData) throws IOException {
+        out.writeInt(typeAndData.length - 4);
+        out.write(typeAndData);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(typeAndData);
+        out.writeInt((int) crc.getValue());
+    }
+
     private static byte[] idx(int count, int rows, int cols) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
