@@ -272,10 +272,21 @@ class SamplingTest {
         events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.ModelPublished(
                 name, "v3", manifestRef.key(), manifestRef.sha256())), Duration.ofSeconds(10));
 
-        List<ModelRejected> rejections = rejections(name, 2);
-        assertThat(rejections).extracting(ModelRejected::version).contains("v2", "v3");
+        // v4: a manifest that declares fewer bytes than its graph has (refused while reading, one byte past).
+        GaussianModel v4 = new GaussianModel(name, "v4", GaussianModel.pattern(1, 16, 1), 0.2, 1, 16);
+        byte[] graph4 = v4.graph();
+        var stored4 = store.put(Buckets.MODELS, name + "/v4/unet.onnx", graph4, "application/octet-stream");
+        // the manifest records the size of the array it is given: 100 bytes
+        var v4Manifest = store.putJson(Buckets.MODELS, name + "/v4/manifest.json", v4.manifest(new byte[100], stored4,
+                java.time.Instant.now()));
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.ModelPublished(
+                name, "v4", v4Manifest.key(), v4Manifest.sha256())), Duration.ofSeconds(10));
+
+        List<ModelRejected> rejections = rejections(name, 3);
+        assertThat(rejections).extracting(ModelRejected::version).contains("v2", "v3", "v4");
         assertThat(rejections).anySatisfy(r -> assertThat(r.reason()).contains("sha256"));
         assertThat(rejections).anySatisfy(r -> assertThat(r.reason()).contains("shape"));
+        assertThat(rejections).anySatisfy(r -> assertThat(r.reason()).contains("size mismatch, declared 100 bytes"));
         assertThat(registry.current().get(name).version()).isEqualTo("v1");
         given().contentType("application/json").body("{\"model\":\"" + name + "\",\"steps\":10}").post("/v1/samples")
                 .then().statusCode(200).header("X-Model-Version", "v1");

@@ -141,7 +141,7 @@ public final class ArtifactStore implements AutoCloseable {
 
     /** The object's bytes, verified against the sha256 the reference names. */
     public byte[] get(ObjectRef ref) {
-        return read(ref.bucket(), ref.key(), ref.sha256());
+        return read(ref.bucket(), ref.key(), ref.sha256(), ref.sizeBytes());
     }
 
     /**
@@ -150,7 +150,7 @@ public final class ArtifactStore implements AutoCloseable {
      * returned as is: there is nothing to verify it against.
      */
     public byte[] get(String bucket, String key) {
-        return read(bucket, key, storedSha256(bucket, key).orElse(null));
+        return read(bucket, key, storedSha256(bucket, key).orElse(null), 0);
     }
 
     /** Reads and binds a JSON contract document (verified like {@link #get(ObjectRef)}). */
@@ -266,17 +266,26 @@ public final class ArtifactStore implements AutoCloseable {
         }
     }
 
-    private byte[] read(String bucket, String key, String expectedSha256) {
+    /**
+     * @param declaredSize the size the reference declares (0: none); reading stops one byte past it,
+     *                     so an object that grew is refused without being buffered whole
+     */
+    private byte[] read(String bucket, String key, String expectedSha256, long declaredSize) {
         MessageDigest digest = Sha256.digest();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        long limit = declaredSize > 0 ? declaredSize + 1 : Long.MAX_VALUE;
         try (InputStream in = open(bucket, key)) {
             byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0; ) {
+            for (int n; out.size() < limit
+                    && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - out.size()))) > 0; ) {
                 digest.update(buffer, 0, n);
                 out.write(buffer, 0, n);
             }
         } catch (IOException e) {
             throw new StorageException(location(bucket + "/" + key) + ": read failed: " + e.getMessage(), e);
+        }
+        if (declaredSize > 0 && out.size() != declaredSize) {
+            throw ObjectIntegrityException.size(location(bucket + "/" + key), declaredSize, out.size());
         }
         if (expectedSha256 != null) {
             verify(bucket + "/" + key, expectedSha256, Sha256.hex(digest));

@@ -111,6 +111,19 @@ class ArtifactStoreIT {
     }
 
     @Test
+    void anObjectLargerOrSmallerThanItsReferenceDeclaresIsRefused() {
+        byte[] graph = new byte[1 << 20];
+        ObjectRef stored = store.put(Buckets.MODELS, prefix + "sized.onnx", graph, "application/octet-stream");
+        ObjectRef declaredSmaller = new ObjectRef(Buckets.MODELS, stored.key(), 1000, stored.sha256());
+        assertThatThrownBy(() -> store.get(declaredSmaller)).isInstanceOf(ObjectIntegrityException.class)
+                .hasMessageContaining("declared 1000 bytes but the stored object is larger (read stopped after 1001 bytes)");
+        ObjectRef declaredLarger = new ObjectRef(Buckets.MODELS, stored.key(), graph.length + 1, stored.sha256());
+        assertThatThrownBy(() -> store.get(declaredLarger)).isInstanceOf(ObjectIntegrityException.class)
+                .hasMessageContaining("the stored object has " + graph.length);
+        assertThat(store.get(stored)).hasSize(graph.length);
+    }
+
+    @Test
     void corruptDownloadLeavesNoFileBehind(@TempDir Path dir) {
         ObjectRef real = store.put(Buckets.MODELS, prefix + "m.onnx", new byte[]{1, 2, 3}, "application/octet-stream");
         ObjectRef wrong = new ObjectRef(real.bucket(), real.key(), 3, Sha256.of(new byte[]{9}));
