@@ -36,6 +36,7 @@ import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 
 import java.util.List;
@@ -136,16 +137,24 @@ public class SamplerGrpcService implements SamplerService {
         }
 
         @Override
+        /** Encodes on a worker thread: a large grid or GIF must not hold up the batch's next step. */
         public void completed(ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
-            SampleResult.Builder result = SampleResult.newBuilder()
-                    .setModel(ModelRef.newBuilder().setName(model.name()).setVersion(model.version())).setSeconds(seconds);
-            for (EncodedImage file : ResultEncoder.encode(spec.output(), images, frames, model.image().channels(),
-                    model.image().width())) {
-                result.addImages(Image.newBuilder().setIndex(file.index()).setData(ByteString.copyFrom(file.data()))
-                        .setMediaType(file.mediaType()));
-            }
-            emitter.emit(SampleEvent.newBuilder().setResult(result).build());
-            emitter.complete();
+            Infrastructure.getDefaultWorkerPool().execute(() -> {
+                try {
+                    SampleResult.Builder result = SampleResult.newBuilder()
+                            .setModel(ModelRef.newBuilder().setName(model.name()).setVersion(model.version()))
+                            .setSeconds(seconds);
+                    for (EncodedImage file : ResultEncoder.encode(spec.output(), images, frames,
+                            model.image().channels(), model.image().width())) {
+                        result.addImages(Image.newBuilder().setIndex(file.index())
+                                .setData(ByteString.copyFrom(file.data())).setMediaType(file.mediaType()));
+                    }
+                    emitter.emit(SampleEvent.newBuilder().setResult(result).build());
+                    emitter.complete();
+                } catch (RuntimeException e) {
+                    emitter.fail(status(e));
+                }
+            });
         }
 
         @Override

@@ -18,6 +18,7 @@ import dev.ddpm.sampler.service.InvalidSampleRequestException;
 import dev.ddpm.sampler.service.SamplingService;
 import dev.ddpm.service.rest.Problems;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -67,11 +68,18 @@ public class SampleResource {
         AtomicReference<SamplingJob> started = new AtomicReference<>();
         return Uni.createFrom().<Outcome>emitter(outcome -> started.set(sampling.start(null, spec, Priority.INTERACTIVE,
                         new JobListener() {
+                            /** Encodes on a worker thread, never holding up the batch's next step. */
                             @Override
                             public void completed(ModelManifest model, float[][] images, List<float[][]> frames,
                                                   double seconds) {
-                                outcome.complete(new Outcome(model, ResultEncoder.encode(spec.output(), images, frames,
-                                        model.image().channels(), model.image().width()), seconds));
+                                Infrastructure.getDefaultWorkerPool().execute(() -> {
+                                    try {
+                                        outcome.complete(new Outcome(model, ResultEncoder.encode(spec.output(), images,
+                                                frames, model.image().channels(), model.image().width()), seconds));
+                                    } catch (RuntimeException e) {
+                                        outcome.fail(e);
+                                    }
+                                });
                             }
 
                             @Override
