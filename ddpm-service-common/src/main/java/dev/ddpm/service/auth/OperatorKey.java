@@ -1,11 +1,11 @@
 package dev.ddpm.service.auth;
 
+import dev.ddpm.core.storage.Sha256;
 import dev.ddpm.service.config.ConnectionsConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Optional;
 
 /**
@@ -43,10 +43,6 @@ public class OperatorKey {
     }
 
     private static byte[] sha256(String key) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.digest().digest(key.getBytes(StandardCharsets.UTF_8));
     }
 }

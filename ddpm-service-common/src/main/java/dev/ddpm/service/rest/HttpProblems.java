@@ -30,9 +30,9 @@ public class HttpProblems {
 
     @ServerExceptionMapper
     public Response notAllowed(NotAllowedException e, jakarta.ws.rs.container.ContainerRequestContext request) {
-        Response.ResponseBuilder answer = Problems.builder(405, "method not allowed", request.getMethod() + " is not "
-                + "allowed on " + request.getUriInfo().getPath() + allowed(e));
         String allow = e.getResponse().getHeaderString(HttpHeaders.ALLOW);
+        Response.ResponseBuilder answer = Problems.builder(405, "method not allowed", request.getMethod() + " is not "
+                + "allowed on " + request.getUriInfo().getPath() + (allow == null ? "" : " (allowed: " + allow + ")"));
         if (allow != null) {
             answer.header(HttpHeaders.ALLOW, allow);
         }
@@ -73,10 +73,5 @@ public class HttpProblems {
         LOG.errorf(e, "request failed (error id %s)", id);
         return Problems.builder(500, "internal error", "the service failed to answer; error id " + id
                 + " is in its log", Map.of("errorId", id)).build();
-    }
-
-    private static String allowed(NotAllowedException e) {
-        String allow = e.getResponse().getHeaderString(HttpHeaders.ALLOW);
-        return allow == null ? "" : " (allowed: " + allow + ")";
     }
 }

@@ -86,6 +86,7 @@ public class DdpmGrpcService implements DdpmService {
     }
 
     @Override
+    @Blocking // the quota may read the model's manifest from S3
     public Multi<SampleEvent> sample(SampleParams request) {
         try {
             SampleBody body = body(request);

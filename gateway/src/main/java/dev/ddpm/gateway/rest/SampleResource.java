@@ -13,6 +13,7 @@ import dev.ddpm.proto.common.v1.Image;
 import dev.ddpm.proto.common.v1.SampleEvent;
 import dev.ddpm.proto.common.v1.SampleResult;
 import dev.ddpm.service.rest.Problems;
+import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -57,6 +58,7 @@ public class SampleResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces({"image/png", "image/gif", MediaType.APPLICATION_JSON, Problems.MEDIA_TYPE})
     @Operation(summary = "Sample images; the image itself (png, grid, gif) or JSON with base64 PNGs")
+    @Blocking // the quota may read the model's manifest from S3
     public Uni<Response> sample(byte[] json, @Context ContainerRequestContext request) {
         SampleBody body = validated(json, request);
         return samplers.sample(SampleMapping.params(body), null)
@@ -80,6 +82,7 @@ public class SampleResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(summary = "Sample images, streamed: progress and preview events, then result (or error)")
+    @Blocking
     public Multi<OutboundSseEvent> stream(byte[] json, @Context Sse sse, @Context ContainerRequestContext request) {
         SampleBody body;
         try {

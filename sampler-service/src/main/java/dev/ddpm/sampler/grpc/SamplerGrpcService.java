@@ -60,6 +60,7 @@ public class SamplerGrpcService implements SamplerService {
     }
 
     @Override
+    @Blocking // a pinned version is loaded from S3 on first use
     public Multi<SampleEvent> sample(SampleRequest request) {
         return Multi.createFrom().emitter(emitter -> {
             try {

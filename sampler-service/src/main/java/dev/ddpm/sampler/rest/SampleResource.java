@@ -17,6 +17,7 @@ import dev.ddpm.sampler.registry.UnknownModelException;
 import dev.ddpm.sampler.service.InvalidSampleRequestException;
 import dev.ddpm.sampler.service.SamplingService;
 import dev.ddpm.service.rest.Problems;
+import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.ws.rs.Consumes;
@@ -58,6 +59,7 @@ public class SampleResource {
      */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
+    @Blocking // a pinned version is loaded from S3 on first use
     public Uni<Response> sample(byte[] body) {
         SampleSpec spec;
         try {
