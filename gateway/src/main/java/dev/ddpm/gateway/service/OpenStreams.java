@@ -17,6 +17,13 @@ public class OpenStreams {
 
     public OpenStreams(GatewayConfig config) {
         this.maxPerKey = config.streams().maxPerKey();
+        if (maxPerKey < 1) {
+            throw new IllegalArgumentException("gateway.streams.max-per-key must be >= 1, was " + maxPerKey);
+        }
+        if (config.streams().heartbeat().toMillis() < 1) {
+            throw new IllegalArgumentException("gateway.streams.heartbeat must be at least 1 ms, was "
+                    + config.streams().heartbeat());
+        }
     }
 
     /**

@@ -67,6 +67,12 @@ class RateLimiterTest {
                 .hasMessage("gateway.auth.rate-per-second must be a number > 0, was -1.0");
         assertThatThrownBy(() -> new RateLimiter(config(Map.of("gateway.auth.burst", "0"))))
                 .hasMessage("gateway.auth.burst must be >= 1, was 0");
+        assertThatThrownBy(() -> new RateLimiter(config(Map.of("gateway.auth.evaluation-burst", "0"))))
+                .hasMessage("gateway.auth.evaluation-burst must be >= 1, was 0");
+        assertThatThrownBy(() -> new dev.ddpm.gateway.service.OpenStreams(config(Map.of("gateway.streams.max-per-key", "0"))))
+                .hasMessage("gateway.streams.max-per-key must be >= 1, was 0");
+        assertThatThrownBy(() -> new dev.ddpm.gateway.service.OpenStreams(config(Map.of("gateway.streams.heartbeat", "0s"))))
+                .hasMessageStartingWith("gateway.streams.heartbeat must be at least 1 ms");
     }
 
     private static GatewayConfig config(Map<String, String> settings) {

@@ -81,6 +81,10 @@ public class StepBatcher {
         if (capacity < 1 || slotsPerRequest < 1) {
             throw new IllegalArgumentException("sampler.max-batch and sampler.scheduling.max-slots-per-request must be >= 1");
         }
+        if (config.queue().maxRequests() < 1 || config.queue().maxEvaluations() < 1) {
+            throw new IllegalArgumentException("sampler.queue.max-requests and sampler.queue.max-evaluations must be >= 1, were "
+                    + config.queue().maxRequests() + " and " + config.queue().maxEvaluations());
+        }
         if (!(share >= 0 && share <= 1)) {
             throw new IllegalArgumentException("sampler.scheduling.background-share must be in [0, 1], was " + share);
         }

@@ -59,6 +59,9 @@ public class ModelRegistry {
                          SamplerConfig config) {
         this.store = store;
         this.maxPinned = config.maxPinnedVersions();
+        if (maxPinned < 1) {
+            throw new IllegalArgumentException("sampler.max-pinned-versions must be >= 1, was " + maxPinned);
+        }
         this.engine = engine;
         this.events = events;
         this.servedVersions = MultiGauge.builder("ddpm_sampler_model_info")

@@ -219,6 +219,14 @@ class StepBatcherTest {
         assertThat(pieces).isDeepEqualTo(whole);
     }
 
+    @Test
+    void settingsThatCannotWorkStopTheStartNamingTheSetting() {
+        assertThatThrownBy(() -> new StepBatcher(Settings.of(8).withMaxRequests(0), new SimpleMeterRegistry()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sampler.queue.max-requests");
+        assertThatThrownBy(() -> new StepBatcher(Settings.of(8).withBackgroundShare(1.5), new SimpleMeterRegistry()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sampler.scheduling.background-share");
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     private StepBatcher batcher(Settings settings) {
