@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end check of the local stack as an operator meets it, run by scripts/test.sh after the
 # build (it needs the packaged services and the stack variables that scripts/test.sh exports):
-#   1. the services start while Kafka and S3 are down: alive, not ready, with the reason, and quiet;
+#   1. the services start while Kafka and S3 are down: alive, not ready, with the reason (the details,
+#      addresses included, only for operators), and quiet;
 #   2. Kafka and S3 come up: every service becomes ready on its own and says what it connected to;
 #   3. `stack.sh up` on a running stack is a no-op, `status` shows it, `down` stops it;
 #   4. the script never stops a process it did not start, even when a pid file names one.
@@ -15,6 +16,11 @@ SERVICES=(trainer:"$TRAINER_PORT" sampler:"$SAMPLER_PORT" gateway:"$GATEWAY_PORT
 fail() { echo "[smoke] FAILED: $*" >&2; exit 1; }
 step() { echo "[smoke] $*"; }
 code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" || true; }
+# Dependency details are for operators: the operator key (trainer, sampler) or an admin API key (gateway).
+operator_get() {
+  if [[ $1 == gateway ]]; then curl -s --max-time 5 -H "X-API-Key: $GATEWAY_API_KEY" "$2"
+  else curl -s --max-time 5 -H "x-operator-key: ${DDPM_OPERATOR_KEY:-ddpm-local-operator-key}" "$2"; fi
+}
 
 step "1. services start while Kafka and S3 are down"
 $STACK stop infra
@@ -22,15 +28,18 @@ $STACK start services
 for entry in "${SERVICES[@]}"; do
   name=${entry%%:*}; port=${entry##*:}
   [[ "$(code "http://127.0.0.1:$port/q/health/live")" == 200 ]] || fail "$name is not alive without its dependencies"
-  body=""
+  details=""
   for _ in $(seq 1 30); do
-    body="$(curl -s "http://127.0.0.1:$port/q/health/ready" || true)"
-    [[ "$body" == *"list buckets failed"* ]] && break
+    details="$(operator_get "$name" "http://127.0.0.1:$port/v1/dependencies" || true)"
+    [[ "$details" == *"list buckets failed"* ]] && break
     sleep 1
   done
+  body="$(curl -s "http://127.0.0.1:$port/q/health/ready" || true)"
   [[ "$(code "http://127.0.0.1:$port/q/health/ready")" == 503 ]] || fail "$name claims to be ready without Kafka and S3"
-  grep -q "list buckets failed" <<<"$body" || fail "$name's readiness does not say why S3 is down: $body"
   grep -q '"name" *: *"kafka"' <<<"$body" || fail "$name's readiness does not report Kafka: $body"
+  grep -q "unreachable" <<<"$body" || fail "$name's readiness does not say S3 and Kafka are unreachable: $body"
+  grep -q "127.0.0.1" <<<"$body" && fail "$name's open readiness shows addresses: $body"
+  grep -q "list buckets failed" <<<"$details" || fail "$name's /v1/dependencies does not say why S3 is down: $details"
 done
 declare -A lines_before
 for entry in "${SERVICES[@]}"; do

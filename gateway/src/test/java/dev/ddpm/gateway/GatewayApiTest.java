@@ -13,6 +13,7 @@ import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.messaging.ReceivedEvent;
 import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.service.testing.GaussianModel;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -25,6 +26,10 @@ import org.junit.jupiter.api.Test;
 
 import javax.imageio.ImageIO;
 import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -268,6 +273,43 @@ class GatewayApiTest {
     }
 
     @Test
+    void bodiesAreBoundedPerEndpointAndUploadsStreamWhole() throws Exception {
+        String dataset = name("big");
+        byte[] png = ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16);
+        byte[] tooLarge = java.util.Arrays.copyOf(png, 3 << 20); // a PNG's magic, then past the test's 2 MiB
+        // Declared too large: refused before a byte is read.
+        as(TRAINER_KEY).contentType("application/octet-stream").body(tooLarge).post("/v1/datasets/" + dataset)
+                .then().statusCode(413).contentType("application/problem+json")
+                .body("detail", containsString("gateway.max-upload-bytes"));
+        // Chunked, so only counting on the way to S3 can stop it; nothing appears.
+        HttpResponse<String> chunked = chunkedPost("/v1/datasets/" + dataset + "?file=big.png", tooLarge);
+        assertThat(chunked.statusCode()).isEqualTo(413);
+        assertThat(chunked.body()).contains("nothing was stored");
+        assertThat(store.list(Buckets.DATASETS, dataset + "/")).isEmpty();
+        // A chunked upload within the limit is stored whole, with its sha256.
+        byte[] fits = java.util.Arrays.copyOf(png, (3 << 20) / 2);
+        HttpResponse<String> stored = chunkedPost("/v1/datasets/" + dataset + "?file=fits.png", fits);
+        assertThat(stored.statusCode()).as(stored.body()).isEqualTo(201);
+        assertThat(store.get(Buckets.DATASETS, dataset + "/fits.png")).isEqualTo(fits);
+        assertThat(store.list(Buckets.DATASETS, dataset + "/")).hasSize(1);
+        assertThat(store.list(Buckets.DATASETS, ArtifactStore.STAGING_PREFIX)).isEmpty();
+        // JSON bodies are small, and of known length.
+        String padded = "{\"model\":\"m\",\"pad\":\"" + "x".repeat(1_100_000) + "\"}";
+        as(VIEWER_KEY).contentType("application/json").body(padded).post("/v1/samples").then().statusCode(413)
+                .contentType("application/problem+json").body("detail", containsString("gateway.max-json-bytes"));
+        HttpResponse<String> chunkedJson = chunkedPost("/v1/samples", "{\"model\":\"m\"}".getBytes());
+        assertThat(chunkedJson.statusCode()).isEqualTo(411);
+    }
+
+    private HttpResponse<String> chunkedPost(String path, byte[] body) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + io.restassured.RestAssured.port
+                        + path)).header("X-API-Key", TRAINER_KEY).header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build();
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+                .send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
     void trainingRunsAreRequestedAndFollowed() {
         String dataset = name("train");
         as(TRAINER_KEY).contentType("application/octet-stream").body(ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16))
@@ -290,7 +332,8 @@ class GatewayApiTest {
         for (String[] bound : new String[][]{{"steps", "\"steps\":20000000", "at most 10000000"},
                 {"batchSize", "\"steps\":10,\"batchSize\":5000", "at most 4096"},
                 {"timesteps", "\"steps\":10,\"timesteps\":20000", "at most 10000"},
-                {"checkpointEvery", "\"steps\":10,\"checkpointEvery\":0", ">= 1"}}) {
+                {"checkpointEvery", "\"steps\":10,\"checkpointEvery\":0", ">= 1"},
+                {"keepCheckpoints", "\"steps\":10,\"keepCheckpoints\":1001", "at most 1000"}}) {
             as(TRAINER_KEY).contentType("application/json").body("{\"dataset\":\"" + dataset + "\"," + bound[1] + "}")
                     .post("/v1/trainings").then().statusCode(400).body("field", equalTo(bound[0]))
                     .body("detail", containsString(bound[2]));

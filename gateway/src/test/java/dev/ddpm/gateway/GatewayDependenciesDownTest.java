@@ -8,4 +8,9 @@ import io.quarkus.test.junit.TestProfile;
 @QuarkusTest
 @TestProfile(DependenciesDown.class)
 class GatewayDependenciesDownTest extends DependenciesDownTest {
+
+    @Override
+    protected io.restassured.specification.RequestSpecification operator() {
+        return io.restassured.RestAssured.given().header("X-API-Key", "test-key-admin");
+    }
 }

@@ -167,6 +167,38 @@ class GatewayGrpcTest {
         assertThat(as(GatewayApiTest.TRAINER_KEY).listDatasets(ListDatasetsRequest.getDefaultInstance()).getDatasetsList())
                 .extracting(Dataset::getName).contains(dataset);
 
+        // Past gateway.max-upload-bytes (2 MiB in tests), counted chunk by chunk: refused, nothing stored.
+        CompletableFuture<Dataset> refused = new CompletableFuture<>();
+        StreamObserver<DatasetChunk> large = DdpmServiceGrpc.newStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata))
+                .uploadDataset(new StreamObserver<>() {
+                    public void onNext(Dataset value) {
+                        refused.complete(value);
+                    }
+
+                    public void onError(Throwable t) {
+                        refused.completeExceptionally(t);
+                    }
+
+                    public void onCompleted() {
+                    }
+                });
+        byte[] megabyte = java.util.Arrays.copyOf(png, 1 << 20);
+        large.onNext(DatasetChunk.newBuilder().setName(dataset).setFileName("large.png")
+                .setData(ByteString.copyFrom(megabyte)).build());
+        for (int i = 0; i < 2; i++) {
+            large.onNext(DatasetChunk.newBuilder().setData(ByteString.copyFrom(new byte[1 << 20])).build());
+        }
+        large.onCompleted();
+        assertThatThrownBy(() -> refused.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(StatusRuntimeException.class)
+                .cause().satisfies(e -> {
+                    assertThat(((StatusRuntimeException) e).getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                    assertThat(e.getMessage()).contains("gateway.max-upload-bytes");
+                });
+        assertThat(as(GatewayApiTest.TRAINER_KEY).listDatasets(ListDatasetsRequest.getDefaultInstance()).getDatasetsList())
+                .filteredOn(d -> d.getName().equals(dataset)).singleElement()
+                .satisfies(d -> assertThat(d.getObjects()).isEqualTo(1));
+
         TrainingRun run = as(GatewayApiTest.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
                 .setDataset(dataset).setSteps(10).setPreset("tiny").build());
         assertThat(run.getState()).isEqualTo(TrainingRun.State.STATE_REQUESTED);

@@ -29,6 +29,9 @@ import dev.ddpm.core.model.UNetConfig;
  *                        next step and publishes what it has learned (a time box, held across trainer
  *                        restarts; a cosine decay is fitted to the steps the box allows, so
  *                        {@code steps} is then an upper bound)
+ * @param keepCheckpoints how many of the newest checkpoints the run keeps; older ones are deleted,
+ *                        except those at {@code checkpointEvery x 2^k} steps (a doubling ladder of
+ *                        early checkpoints, at most 24, for autoguidance guides and comparisons)
  */
 public record TrainingConfig(
         String modelName,
@@ -44,13 +47,16 @@ public record TrainingConfig(
         @OptionalField Integer checkpointEvery,
         @OptionalField String learningRateDecay,
         @OptionalField Double snrGamma,
-        @OptionalField Double maxMinutes) {
+        @OptionalField Double maxMinutes,
+        @OptionalField Integer keepCheckpoints) {
 
     /** A century: a longer limit is no limit, and its nanoseconds would overflow a clock. */
     public static final double MAX_MINUTES = 100 * 365.25 * 24 * 60;
     /** Upper bounds of what one request may ask (docs/api.md, "Limits"). */
     public static final long MAX_STEPS = 10_000_000;
     public static final int MAX_BATCH_SIZE = 4096;
+    public static final int DEFAULT_KEPT_CHECKPOINTS = 5;
+    public static final int MAX_KEPT_CHECKPOINTS = 1000;
 
     public TrainingConfig {
         Require.safeName(modelName, "modelName");
@@ -70,6 +76,8 @@ public record TrainingConfig(
         }
         snrGamma = snrGamma == null ? 0.0 : Require.inRange(snrGamma, 0, 1e6, "snrGamma");
         maxMinutes = maxMinutes == null ? 0.0 : Require.inRange(maxMinutes, 0, MAX_MINUTES, "maxMinutes");
+        keepCheckpoints = keepCheckpoints == null ? DEFAULT_KEPT_CHECKPOINTS
+                : Require.between(keepCheckpoints, 1, MAX_KEPT_CHECKPOINTS, "keepCheckpoints");
     }
 
     /** A configuration with a constant learning rate after warm-up and the unweighted loss. */
@@ -77,7 +85,7 @@ public record TrainingConfig(
             long steps, int batchSize, double learningRate, Integer warmupSteps, Double emaDecay, long seed,
             Integer checkpointEvery) {
         this(modelName, preset, architecture, diffusion, steps, batchSize, learningRate, warmupSteps, emaDecay, seed,
-                checkpointEvery, null, null, null);
+                checkpointEvery, null, null, null, null);
     }
 
     /** Whether the learning rate decays (half-cosine) over the run's steps. */

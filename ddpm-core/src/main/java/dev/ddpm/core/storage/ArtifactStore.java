@@ -3,12 +3,15 @@ package dev.ddpm.core.storage;
 import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.json.Json;
 import io.minio.BucketExistsArgs;
+import io.minio.CopyObjectArgs;
+import io.minio.Directive;
 import io.minio.GetObjectArgs;
 import io.minio.ListObjectsArgs;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
+import io.minio.SourceObject;
 import io.minio.Result;
 import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
@@ -17,6 +20,7 @@ import io.minio.errors.MinioException;
 import io.minio.messages.Item;
 
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.Function;
 
 /**
@@ -46,6 +51,9 @@ public final class ArtifactStore implements AutoCloseable {
     public static final String SHA256_METADATA = "sha256";
 
     private static final System.Logger LOG = System.getLogger(ArtifactStore.class.getName());
+    /** Where {@link #putStream} stages bytes whose sha256 is not known yet; no reader lists it. */
+    public static final String STAGING_PREFIX = ".staging/";
+    private static final long STREAM_PART_BYTES = 16L << 20;
     private static final Set<String> NOT_FOUND_CODES = Set.of("NoSuchKey", "NoSuchBucket", "NoSuchObject");
 
     private final MinioClient client;
@@ -126,6 +134,84 @@ public final class ArtifactStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Streams {@code in} to {@code bucket/key} without holding it in memory. The bytes go to a staging
+     * object under {@link #STAGING_PREFIX} (multipart, 16 MiB parts) while their sha256 is computed;
+     * then the server copies it to {@code key} with the sha256 recorded, and the staging object is
+     * removed. Readers of {@code key} see the whole object or none.
+     *
+     * @throws ObjectTooLargeException when {@code in} holds more than {@code maxBytes}; nothing is stored
+     */
+    public ObjectRef putStream(String bucket, String key, InputStream in, long maxBytes, String contentType) {
+        String staging = STAGING_PREFIX + UUID.randomUUID();
+        CountingDigest counted = new CountingDigest(in, maxBytes);
+        try {
+            try {
+                call("put", bucket + "/" + staging, () -> client.putObject(PutObjectArgs.builder()
+                        .bucket(bucket).object(staging)
+                        .stream(counted, null, STREAM_PART_BYTES)
+                        .contentType(contentType)
+                        .build()));
+            } catch (StorageException e) {
+                if (counted.exceeded) {
+                    throw new ObjectTooLargeException(location(bucket + "/" + key), maxBytes);
+                }
+                throw e;
+            }
+            String sha256 = Sha256.hex(counted.digest);
+            call("copy", bucket + "/" + key, () -> client.copyObject(CopyObjectArgs.builder()
+                    .bucket(bucket).object(key)
+                    .source(SourceObject.builder().bucket(bucket).object(staging).build())
+                    .metadataDirective(Directive.REPLACE)
+                    .headers(Map.of("Content-Type", contentType))
+                    .userMetadata(Map.of(SHA256_METADATA, sha256))
+                    .build()));
+            return new ObjectRef(bucket, key, counted.count, sha256);
+        } finally {
+            try {
+                delete(bucket, staging);
+            } catch (ObjectNotFoundException e) {
+                // the write stopped before the staging object existed
+            } catch (StorageException e) {
+                LOG.log(System.Logger.Level.WARNING, "staging object " + bucket + "/" + staging
+                        + " not removed: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Counts and hashes what passes; reading past the limit fails the read (and with it the write). */
+    private static final class CountingDigest extends FilterInputStream {
+        final MessageDigest digest = Sha256.digest();
+        final long limit;
+        long count;
+        boolean exceeded;
+
+        CountingDigest(InputStream in, long limit) {
+            super(in);
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count += n;
+                if (count > limit) {
+                    exceeded = true;
+                    throw new IOException("more than " + limit + " bytes");
+                }
+                digest.update(b, off, n);
+            }
+            return n;
+        }
+    }
+
     public ObjectRef put(String bucket, Upload upload) {
         if (upload instanceof Upload.Bytes b) {
             return put(bucket, b.key(), b.data(), b.contentType());
@@ -168,25 +254,39 @@ public final class ArtifactStore implements AutoCloseable {
      * or a corrupt object never leaves a half-written or unverified file behind.
      */
     public Path download(ObjectRef ref, Path target) {
+        return download(ref.bucket(), ref.key(), ref.sha256(), target);
+    }
+
+    /**
+     * As {@link #download(ObjectRef, Path)}, verified against the sha256 stored with the object; one
+     * written by another tool, without a sha256, is streamed as is.
+     */
+    public Path download(String bucket, String key, Path target) {
+        return download(bucket, key, storedSha256(bucket, key).orElse(null), target);
+    }
+
+    private Path download(String bucket, String key, String expectedSha256, Path target) {
         Path dir = target.toAbsolutePath().getParent();
         Path temp = null;
         try {
             Files.createDirectories(dir);
             temp = Files.createTempFile(dir, "." + target.getFileName(), ".part");
             MessageDigest digest = Sha256.digest();
-            try (InputStream in = open(ref.bucket(), ref.key()); OutputStream out = Files.newOutputStream(temp)) {
+            try (InputStream in = open(bucket, key); OutputStream out = Files.newOutputStream(temp)) {
                 byte[] buffer = new byte[1 << 16];
                 for (int n; (n = in.read(buffer)) > 0; ) {
                     digest.update(buffer, 0, n);
                     out.write(buffer, 0, n);
                 }
             }
-            verify(ref.bucket() + "/" + ref.key(), ref.sha256(), Sha256.hex(digest));
+            if (expectedSha256 != null) {
+                verify(bucket + "/" + key, expectedSha256, Sha256.hex(digest));
+            }
             Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             temp = null;
             return target;
         } catch (IOException e) {
-            throw new StorageException(location(ref.bucket() + "/" + ref.key()) + ": download to " + target
+            throw new StorageException(location(bucket + "/" + key) + ": download to " + target
                     + " failed: " + e.getMessage(), e);
         } finally {
             if (temp != null) {

@@ -19,7 +19,7 @@ public final class SamplePayloads {
         return new TrainingConfig("emoji", "tiny",
                 new UNetConfig(3, 32, 32, List.of(1, 2, 2), List.of(16), 2, 8, 0.1),
                 new DiffusionConfig(1000, BetaSchedule.COSINE, null, null, 0.008, 0.999, PredictionType.V),
-                20_000, 64, 2e-4, 500, 0.999, 42, 1000, "cosine", 5.0, 90.0);
+                20_000, 64, 2e-4, 500, 0.999, 42, 1000, "cosine", 5.0, 90.0, 3);
     }
 
     public static EventData of(EventType type) {

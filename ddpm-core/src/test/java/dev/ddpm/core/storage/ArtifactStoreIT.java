@@ -60,6 +60,25 @@ class ArtifactStoreIT {
     }
 
     @Test
+    void aStreamGoesUpWholeWithItsSha256OrNotAtAll(@TempDir Path dir) {
+        byte[] data = new byte[20 * 1024 * 1024 + 3]; // two 16 MiB parts, size unknown in advance
+        new Random(11).nextBytes(data);
+        ObjectRef ref = store.putStream(Buckets.DATASETS, prefix + "big.bin",
+                new java.io.ByteArrayInputStream(data), data.length, "application/octet-stream");
+        assertThat(ref.sizeBytes()).isEqualTo(data.length);
+        assertThat(ref.sha256()).isEqualTo(Sha256.of(data));
+        assertThat(store.storedSha256(Buckets.DATASETS, prefix + "big.bin")).contains(ref.sha256());
+        assertThat(store.get(ref)).isEqualTo(data);
+        assertThat(store.download(Buckets.DATASETS, prefix + "big.bin", dir.resolve("big.bin"))).hasBinaryContent(data);
+
+        assertThatThrownBy(() -> store.putStream(Buckets.DATASETS, prefix + "over.bin",
+                new java.io.ByteArrayInputStream(data), data.length - 1, "application/octet-stream"))
+                .isInstanceOf(ObjectTooLargeException.class).hasMessageContaining("limit of " + (data.length - 1));
+        assertThat(store.exists(Buckets.DATASETS, prefix + "over.bin")).isFalse();
+        assertThat(store.list(Buckets.DATASETS, ArtifactStore.STAGING_PREFIX)).isEmpty();
+    }
+
+    @Test
     void largeFileGoesUpInPartsAndDownloadsVerified(@TempDir Path dir) throws Exception {
         byte[] data = new byte[12 * 1024 * 1024 + 17]; // above the 5 MiB multipart threshold
         new Random(7).nextBytes(data);

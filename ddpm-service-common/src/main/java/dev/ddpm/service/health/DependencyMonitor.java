@@ -45,6 +45,7 @@ public class DependencyMonitor {
     private static final Logger LOG = Logger.getLogger(DependencyMonitor.class);
     static final String KAFKA = "kafka";
     static final String S3 = "s3";
+    private static final String UNREACHABLE = "unreachable or refusing; operators see why at GET /v1/dependencies";
 
     private final ConnectionsConfig config;
     private final Admin admin;
@@ -114,7 +115,7 @@ public class DependencyMonitor {
             return;
         }
         ref.set(next);
-        boolean firstProbe = "not probed yet".equals(previous.detail());
+        boolean firstProbe = DependencyStatus.NOT_PROBED.equals(previous.detail());
         if (!next.up()) {
             LOG.warnf("%s %s unreachable: %s; not ready until it answers", next.name(), next.address(), next.detail());
         } else if (!firstProbe && !previous.up()) {
@@ -143,19 +144,21 @@ public class DependencyMonitor {
             List<String> missing = Arrays.stream(Topic.values()).map(Topic::topicName)
                     .filter(t -> !topics.contains(t)).toList();
             if (!missing.isEmpty()) {
-                return down(KAFKA, address, "topics missing: " + missing, facts);
+                String why = "topics missing: " + missing;
+                return down(KAFKA, address, why, why, facts);
             }
-            return new DependencyStatus(KAFKA, address, true,
+            return new DependencyStatus(KAFKA, address, true, "connected, topics present",
                     "cluster " + clusterId + ", " + brokers + " broker" + (brokers == 1 ? "" : "s"), Instant.now(), facts);
         } catch (ExecutionException e) {
-            return down(KAFKA, address, describe(e.getCause()), Map.of());
+            return down(KAFKA, address, UNREACHABLE, describe(e.getCause()), Map.of());
         } catch (TimeoutException e) {
-            return down(KAFKA, address, "no answer within " + config.probe().timeout().toMillis() + " ms", Map.of());
+            String why = "no answer within " + config.probe().timeout().toMillis() + " ms";
+            return down(KAFKA, address, why, why, Map.of());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // shutting down: keep the last known state, log nothing
             return status(KAFKA);
         } catch (RuntimeException e) {
-            return down(KAFKA, address, describe(e), Map.of());
+            return down(KAFKA, address, UNREACHABLE, describe(e), Map.of());
         }
     }
 
@@ -175,17 +178,24 @@ public class DependencyMonitor {
             List<String> missing = new ArrayList<>(Buckets.ALL);
             missing.removeAll(present);
             if (!missing.isEmpty()) {
-                return down(S3, address, "buckets missing: " + missing, Map.of());
+                String why = "buckets missing: " + missing;
+                return down(S3, address, why, why, Map.of());
             }
-            return new DependencyStatus(S3, address, true, "buckets " + String.join(", ", Buckets.ALL), Instant.now(),
-                    Map.of("buckets", String.join(",", present)));
+            return new DependencyStatus(S3, address, true, "connected, buckets present",
+                    "buckets " + String.join(", ", Buckets.ALL), Instant.now(), Map.of("buckets", String.join(",", present)));
         } catch (RuntimeException e) {
-            return down(S3, address, e.getMessage(), Map.of());
+            return down(S3, address, UNREACHABLE, e.getMessage(), Map.of());
         }
     }
 
-    private static DependencyStatus down(String name, String address, String detail, Map<String, String> facts) {
-        return new DependencyStatus(name, address, false, detail, Instant.now(), facts);
+    /** Every dependency's last probe, for operators. */
+    public List<DependencyStatus> statuses() {
+        return statuses.values().stream().map(AtomicReference::get).toList();
+    }
+
+    private static DependencyStatus down(String name, String address, String summary, String detail,
+                                         Map<String, String> facts) {
+        return new DependencyStatus(name, address, false, summary, detail, Instant.now(), facts);
     }
 
     private static String describe(Throwable e) {

@@ -3,7 +3,11 @@ package dev.ddpm.service.health;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 
-/** Renders a {@link DependencyStatus} as a health check response with the reason when down. */
+/**
+ * Renders a {@link DependencyStatus} as a health check response: the state, since when, and the
+ * reason in words when down. Readiness is open to anyone, so addresses, cluster ids and raw errors
+ * stay out of it; operators read them at {@code GET /v1/dependencies} and in the log.
+ */
 final class DependencyResponse {
 
     private DependencyResponse() {
@@ -12,10 +16,8 @@ final class DependencyResponse {
     static HealthCheckResponse of(DependencyStatus status) {
         HealthCheckResponseBuilder builder = HealthCheckResponse.named(status.name())
                 .status(status.up())
-                .withData("address", status.address())
-                .withData(status.up() ? "detail" : "reason", status.detail())
+                .withData(status.up() ? "detail" : "reason", status.summary())
                 .withData("since", status.since().toString());
-        status.facts().forEach(builder::withData);
         return builder.build();
     }
 }

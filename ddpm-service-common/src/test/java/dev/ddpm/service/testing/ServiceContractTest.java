@@ -2,6 +2,7 @@ package dev.ddpm.service.testing;
 
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.messaging.KafkaSettings;
+import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -68,10 +69,22 @@ public abstract class ServiceContractTest {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
                 given().get("/q/health/ready").then().statusCode(200)
                         .body("status", equalTo("UP"))
-                        .body("checks.name", hasItems("kafka", "s3"))
-                        .body("checks.find { it.name == 'kafka' }.data.clusterId", not(emptyOrNullString()))
-                        .body("checks.find { it.name == 's3' }.data.buckets",
-                                containsString("ddpm-checkpoints,ddpm-datasets,ddpm-models,ddpm-samples")));
+                        .body("checks.name", hasItems("kafka", "s3")));
+        // Open to anyone, so without addresses or ids; the details are for operators only.
+        String readiness = given().get("/q/health/ready").asString();
+        assertThat(readiness).doesNotContain(kafka.bootstrapServers()).doesNotContain("clusterId")
+                .doesNotContain("address");
+        given().get("/v1/dependencies").then().statusCode(401);
+        operator().get("/v1/dependencies").then().statusCode(200)
+                .body("find { it.name == 'kafka' }.address", equalTo(kafka.bootstrapServers()))
+                .body("find { it.name == 'kafka' }.facts.clusterId", not(emptyOrNullString()))
+                .body("find { it.name == 's3' }.facts.buckets",
+                        containsString("ddpm-checkpoints,ddpm-datasets,ddpm-models,ddpm-samples"));
+    }
+
+    /** A request with the credential this service's operator routes take (the operator key by default). */
+    protected RequestSpecification operator() {
+        return given().header("x-operator-key", "test-operator-key");
     }
 
     @Test

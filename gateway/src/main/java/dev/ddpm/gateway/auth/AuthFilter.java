@@ -66,8 +66,11 @@ public class AuthFilter implements ContainerRequestFilter {
         return ApiKeys.presented(request.getHeaderString("X-API-Key"), request.getHeaderString("Authorization"));
     }
 
-    /** Training and data sets need "train"; sampling and reading models need "sample". */
+    /** Training and data sets need "train"; dependency details "admin"; sampling and reading models "sample". */
     static Scope scopeFor(String path, String method) {
+        if (path.startsWith("/v1/dependencies")) {
+            return Scope.ADMIN;
+        }
         if (path.startsWith("/v1/trainings") || path.startsWith("/v1/datasets")) {
             return Scope.TRAIN;
         }

@@ -28,9 +28,13 @@ public interface GatewayConfig {
     @WithDefault("64")
     int maxCount();
 
-    /** Largest data set upload, in bytes. */
+    /** Largest data set upload, in bytes: counted while it streams to S3. */
     @WithDefault("268435456")
     long maxUploadBytes();
+
+    /** Largest JSON request body, in bytes (every body but an upload). */
+    @WithDefault("1048576")
+    long maxJsonBytes();
 
     Auth auth();
 

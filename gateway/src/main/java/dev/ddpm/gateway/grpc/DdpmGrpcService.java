@@ -50,7 +50,6 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 
-import java.io.ByteArrayOutputStream;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -154,8 +153,10 @@ public class DdpmGrpcService implements DdpmService {
             TrainingBody body = new TrainingBody(r.getDataset(), blank(r.getModelName()), blank(r.getPreset()), r.getSteps(),
                     r.getBatchSize() == 0 ? null : r.getBatchSize(), r.getLearningRate() == 0 ? null : r.getLearningRate(),
                     null, null, r.getSeed(), r.getTimesteps() == 0 ? null : r.getTimesteps(), blank(r.getSchedule()),
-                    blank(r.getPredictionType()), null, blank(r.getResumeFrom()), blank(r.getLearningRateDecay()),
-                    r.getSnrGamma() == 0 ? null : r.getSnrGamma(), r.getMaxMinutes() == 0 ? null : r.getMaxMinutes());
+                    blank(r.getPredictionType()), r.getCheckpointEvery() == 0 ? null : r.getCheckpointEvery(),
+                    blank(r.getResumeFrom()), blank(r.getLearningRateDecay()),
+                    r.getSnrGamma() == 0 ? null : r.getSnrGamma(), r.getMaxMinutes() == 0 ? null : r.getMaxMinutes(),
+                    r.getKeepCheckpoints() == 0 ? null : r.getKeepCheckpoints());
             String runId = trainings.start(body, caller == null ? null : caller.keyId());
             return run(runs.get(runId).orElseThrow());
         });
@@ -186,17 +187,17 @@ public class DdpmGrpcService implements DdpmService {
     @Override
     public Uni<Dataset> uploadDataset(Multi<DatasetChunk> request) {
         Caller caller = GrpcAuthInterceptor.CALLER.get();
-        return request.collect().in(Upload::new, Upload::add)
-                .emitOn(Infrastructure.getDefaultWorkerPool())
-                .map(upload -> {
-                    if (upload.name == null) {
+        return Uni.createFrom().item(() -> {
+                    ChunkStream upload = ChunkStream.open(request);
+                    if (upload == null || upload.first().getName().isEmpty()) {
                         throw new GatewayException(400, "invalid upload", "the first chunk must name the data set", "name");
                     }
-                    DatasetUploads.Stored stored = datasets.upload(upload.name, upload.file, upload.bytes.toByteArray(),
-                            caller == null ? "unknown" : caller.keyId());
+                    DatasetUploads.Stored stored = datasets.upload(upload.first().getName(),
+                            blank(upload.first().getFileName()), upload, caller == null ? "unknown" : caller.keyId());
                     return Dataset.newBuilder().setName(stored.dataset()).setObjects(stored.objects())
                             .setBytes(stored.bytes()).setUpdatedAt(timestamp(Instant.now())).build();
                 })
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                 .onFailure().transform(e -> e instanceof RuntimeException r ? status(r) : e);
     }
 
@@ -209,24 +210,6 @@ public class DdpmGrpcService implements DdpmService {
                     .setObjects(d.objects()).setBytes(d.bytes())));
             return response.build();
         });
-    }
-
-    /** The chunks of one upload, gathered (the size limit applies to the whole). */
-    private final class Upload {
-        String name;
-        String file;
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-
-        void add(DatasetChunk chunk) {
-            if (name == null && !chunk.getName().isEmpty()) {
-                name = chunk.getName();
-                file = blank(chunk.getFileName());
-            }
-            if (bytes.size() + chunk.getData().size() > datasets.maxBytes()) {
-                throw new GatewayException(413, "upload too large", "uploads are limited to " + datasets.maxBytes() + " bytes");
-            }
-            bytes.writeBytes(chunk.getData().toByteArray());
-        }
     }
 
     // ---- mapping -------------------------------------------------------------------------------

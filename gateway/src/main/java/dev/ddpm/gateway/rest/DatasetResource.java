@@ -15,7 +15,6 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
-import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 
@@ -38,10 +37,9 @@ public class DatasetResource {
     @Path("/{name}")
     @Consumes(MediaType.WILDCARD)
     public Response upload(@PathParam("name") String name, @QueryParam("file") String file, InputStream body,
-                           @Context ContainerRequestContext request) throws IOException {
-        byte[] data = body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, uploads.maxBytes() + 1));
+                           @Context ContainerRequestContext request) {
         Caller caller = (Caller) request.getProperty(AuthFilter.CALLER);
-        return Response.status(201).entity(uploads.upload(name, file, data, caller == null ? "unknown" : caller.keyId()))
+        return Response.status(201).entity(uploads.upload(name, file, body, caller == null ? "unknown" : caller.keyId()))
                 .build();
     }
 

@@ -16,7 +16,8 @@ public record TrainingBody(String dataset, @OptionalField String modelName, @Opt
                            @OptionalField Integer timesteps, @OptionalField String schedule,
                            @OptionalField String predictionType, @OptionalField Integer checkpointEvery,
                            @OptionalField String resumeFrom, @OptionalField String learningRateDecay,
-                           @OptionalField Double snrGamma, @OptionalField Double maxMinutes) {
+                           @OptionalField Double snrGamma, @OptionalField Double maxMinutes,
+                           @OptionalField Integer keepCheckpoints) {
 
     public TrainingBody {
         Require.safeName(dataset, "dataset");

@@ -5,9 +5,15 @@ import dev.ddpm.core.json.Require;
 import dev.ddpm.gateway.messaging.GatewayEvents;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.storage.ObjectTooLargeException;
 import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.gateway.config.GatewayConfig;
 import jakarta.inject.Singleton;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,33 +52,58 @@ public class DatasetUploads {
     }
 
     /**
+     * Streams one upload to S3 (never held whole in memory), counted against
+     * {@code gateway.max-upload-bytes} on the way; the object appears only once complete.
+     *
      * @param file object name inside the data set; null: one is made up from the time and format
      * @throws GatewayException 400 (names, empty), 413 (too large), 415 (not a format the trainer reads)
      */
-    public Stored upload(String name, String file, byte[] data, String uploader) {
+    public Stored upload(String name, String file, InputStream body, String uploader) {
         Require.safeName(name, "name");
         if (file != null) {
             Require.safeName(file, "file");
         }
-        if (data.length > config.maxUploadBytes()) {
-            throw new GatewayException(413, "upload too large", "uploads are limited to " + config.maxUploadBytes() + " bytes");
+        BufferedInputStream in = new BufferedInputStream(body, 1 << 16);
+        byte[] head;
+        try {
+            in.mark(UploadFormat.HEADER_BYTES);
+            head = in.readNBytes(UploadFormat.HEADER_BYTES);
+            in.reset();
+        } catch (IOException e) {
+            throw new GatewayException(400, "upload interrupted", "the upload could not be read: " + e.getMessage(),
+                    "data");
         }
-        if (data.length == 0) {
+        if (head.length == 0) {
             throw new GatewayException(400, "empty upload", "the upload is empty", "data");
         }
-        UploadFormat format = UploadFormat.detect(data).orElseThrow(() -> new GatewayException(415,
+        UploadFormat format = UploadFormat.detect(head).orElseThrow(() -> new GatewayException(415,
                 "unsupported upload format", "the upload is none of PNG, JPEG, zip, tar, tar.gz or MNIST IDX images"));
         String objectName = file != null ? file : "upload-" + System.currentTimeMillis() + "." + format.extension();
-        var ref = store.put(Buckets.DATASETS, name + "/" + objectName, data, "application/octet-stream");
+        ObjectRef ref;
+        try {
+            ref = store.putStream(Buckets.DATASETS, name + "/" + objectName, in, config.maxUploadBytes(),
+                    "application/octet-stream");
+        } catch (ObjectTooLargeException e) {
+            throw tooLarge();
+        }
         long objects = store.list(Buckets.DATASETS, name + "/").size();
         events.datasetUpdates().sendAndWait(new DatasetUpdated(name, ref.key(), objects, "gateway:" + uploader),
                 Duration.ofSeconds(30));
-        return new Stored(name, ref.key(), ref.sha256(), data.length, format.name().toLowerCase(Locale.ROOT), objects);
+        return new Stored(name, ref.key(), ref.sha256(), ref.sizeBytes(), format.name().toLowerCase(Locale.ROOT),
+                objects);
+    }
+
+    public GatewayException tooLarge() {
+        return new GatewayException(413, "upload too large", "uploads are limited to " + config.maxUploadBytes()
+                + " bytes (gateway.max-upload-bytes); nothing was stored");
     }
 
     public List<Summary> list() {
         Map<String, long[]> sets = new TreeMap<>();
         for (StoredObject object : store.list(Buckets.DATASETS, "")) {
+            if (object.key().startsWith(ArtifactStore.STAGING_PREFIX)) {
+                continue; // an upload still on its way
+            }
             long[] totals = sets.computeIfAbsent(object.key().split("/")[0], k -> new long[2]);
             totals[0]++;
             totals[1] += object.sizeBytes();

@@ -42,7 +42,8 @@ public class TrainingRequests {
         // Built first: a field the event refuses is a 400 whatever the data set's state.
         TrainingConfig config = new TrainingConfig(body.modelName(), body.preset(), null, diffusion, body.steps(),
                 body.batchSize(), body.learningRate(), body.warmupSteps(), body.emaDecay(), body.seed(),
-                body.checkpointEvery(), body.learningRateDecay(), body.snrGamma(), body.maxMinutes());
+                body.checkpointEvery(), body.learningRateDecay(), body.snrGamma(), body.maxMinutes(),
+                body.keepCheckpoints());
         if (store.list(Buckets.DATASETS, body.dataset() + "/").isEmpty()) {
             throw new GatewayException(404, "unknown data set", "data set '" + body.dataset() + "' has no objects; upload "
                     + "it first (POST /v1/datasets/" + body.dataset() + ")", "dataset");

@@ -7,6 +7,9 @@ import java.util.Optional;
 public enum UploadFormat {
     PNG("png"), JPEG("jpg"), ZIP("zip"), TAR_GZ("tar.gz"), TAR("tar"), IDX("idx");
 
+    /** The bytes {@link #detect} needs: tar's magic ends at offset 262. */
+    public static final int HEADER_BYTES = 512;
+
     private final String extension;
 
     UploadFormat(String extension) {

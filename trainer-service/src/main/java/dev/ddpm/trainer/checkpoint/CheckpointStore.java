@@ -28,12 +28,14 @@ import java.util.regex.Pattern;
  * Checkpoints of a run in {@code ddpm-checkpoints}: weights, EMA weights and optimizer state under
  * {@code {run}/step-{n}/}, then that step's {@code checkpoint.json}, then {@code {run}/latest.json}
  * pointing at it. Resuming verifies every object's sha256 and falls back to the previous checkpoint
- * when the newest one is damaged.
+ * when the newest one is damaged. After each save, checkpoints a {@link CheckpointRetention} does not
+ * keep are deleted, manifest first, so a half-deleted checkpoint is never a resume candidate.
  */
 public final class CheckpointStore {
 
     private static final Logger LOG = Logger.getLogger(CheckpointStore.class);
     private static final Pattern STEP_MANIFEST = Pattern.compile(".*/step-(\\d+)/checkpoint\\.json");
+    private static final Pattern STEP_OBJECT = Pattern.compile(".*/step-(\\d+)/[^/]+");
 
     private final ArtifactStore store;
 
@@ -114,6 +116,16 @@ public final class CheckpointStore {
      * long it has trained so far (all attempts).
      */
     public ObjectRef save(String runId, DiffusionTrainer trainer, boolean ended, double trainingSeconds) {
+        return save(runId, trainer, ended, trainingSeconds, null);
+    }
+
+    /**
+     * As {@link #save(String, DiffusionTrainer, boolean, double)}, then deletes the run's checkpoints
+     * that {@code retention} does not keep (none when it is null). A failed deletion is logged and
+     * retried after the next save; it never fails the run.
+     */
+    public ObjectRef save(String runId, DiffusionTrainer trainer, boolean ended, double trainingSeconds,
+                          CheckpointRetention retention) {
         // Only a decay end a time box moved is recorded: a resume that plans more steps gets its own.
         Long fittedDecayEnd = trainer.decayEnd() < trainer.settings().decaySteps() ? trainer.decayEnd() : null;
         long step = trainer.step();
@@ -133,7 +145,36 @@ public final class CheckpointStore {
                         trainer.skippedSteps(), refs.get(0), refs.get(1), refs.get(2), ended, fittedDecayEnd,
                         trainingSeconds));
         store.putJson(Buckets.CHECKPOINTS, latestKey(runId), manifest);
+        if (retention != null) {
+            prune(runId, step, retention);
+        }
         return manifest;
+    }
+
+    /** Deletes the checkpoints of the run that {@code retention} does not keep; {@code newest} always stays. */
+    void prune(String runId, long newest, CheckpointRetention retention) {
+        try {
+            List<StoredObject> objects = store.list(Buckets.CHECKPOINTS, runId + "/step-");
+            List<Long> steps = objects.stream().map(o -> STEP_MANIFEST.matcher(o.key())).filter(Matcher::matches)
+                    .map(m -> Long.parseLong(m.group(1))).toList();
+            var kept = retention.kept(steps);
+            for (long step : steps) {
+                if (kept.contains(step) || step == newest) {
+                    continue;
+                }
+                String prefix = runId + "/step-" + step + "/";
+                store.delete(Buckets.CHECKPOINTS, prefix + "checkpoint.json");
+                for (StoredObject object : objects) {
+                    Matcher m = STEP_OBJECT.matcher(object.key());
+                    if (object.key().startsWith(prefix) && m.matches() && !object.key().endsWith("/checkpoint.json")) {
+                        store.delete(Buckets.CHECKPOINTS, object.key());
+                    }
+                }
+                LOG.debugf("run %s: deleted the checkpoint of step %d (retention %s)", runId, step, retention);
+            }
+        } catch (StorageException e) {
+            LOG.warnf("run %s: old checkpoints not deleted this time: %s", runId, e.getMessage());
+        }
     }
 
     /**

@@ -61,7 +61,8 @@ public final class TrainerCli {
 
     private static final Set<String> TRAIN_OPTIONS = Set.of("data", "preset", "steps", "batch", "lr", "warmup", "ema",
             "seed", "schedule", "prediction", "run", "model", "checkpoint-every", "grid-every", "progress-every",
-            "device", "gpus", "threads", "flip", "lr-decay", "export", "snr-gamma", "max-minutes", "time-box");
+            "device", "gpus", "threads", "flip", "lr-decay", "export", "snr-gamma", "max-minutes", "time-box",
+            "keep-checkpoints");
 
     private TrainerCli() {
     }
@@ -101,7 +102,7 @@ public final class TrainerCli {
                   train            --data PATH --preset PRESET --steps N [--batch 64 --lr 2e-4 --warmup 0
                                    --lr-decay none|cosine --ema 0.9999 --seed 0 --schedule linear|cosine --prediction epsilon|v
                                    --snr-gamma 0 (off; 5 = Min-SNR-5 loss weighting) --run ID
-                                   --model NAME --checkpoint-every 1000 --grid-every 1000 --progress-every 50
+                                   --model NAME --checkpoint-every 1000 --keep-checkpoints 5 --grid-every 1000 --progress-every 50
                                    --device auto|cpu|gpu --gpus 0 (all GPUs, data-parallel) --threads 0 --flip false --export false
                                    --max-minutes 0 (no limit) --time-box 0 (none)]
                                    trains in this process; checkpoints, grids and the loss curve go to S3; a run
@@ -212,7 +213,8 @@ public final class TrainerCli {
         String run = a.string("run", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         return new RunPlan(run, model, safe(datasetName), settings, a.number("steps", 1000),
                 (int) a.number("checkpoint-every", 1000), (int) a.number("progress-every", 50),
-                (int) a.number("grid-every", 1000), null, 0);
+                (int) a.number("grid-every", 1000), null, 0,
+                (int) a.number("keep-checkpoints", TrainingConfig.DEFAULT_KEPT_CHECKPOINTS));
     }
 
     private static void sampleGrid(Arguments a) {
@@ -359,7 +361,8 @@ public final class TrainerCli {
         TrainingRequested request = new TrainingRequested(plan.runId(), plan.dataset(),
                 new TrainingConfig(plan.modelName(), a.string("preset", "tiny"), null, s.diffusion(), plan.totalSteps(),
                         s.batchSize(), s.learningRate(), s.warmupSteps(), (double) s.emaDecay(), s.seed(),
-                        plan.checkpointEvery(), s.decaySteps() > 0 ? "cosine" : "none", (double) s.snrGamma(), maxMinutes),
+                        plan.checkpointEvery(), s.decaySteps() > 0 ? "cosine" : "none", (double) s.snrGamma(), maxMinutes,
+                        plan.keepCheckpoints()),
                 null, "cli");
         try (EventPublisher publisher = new EventPublisher(kafka(), "/ddpm/cli")) {
             publisher.publishAndWait(CloudEvent.of("/ddpm/cli", request), Duration.ofSeconds(30));

@@ -59,4 +59,8 @@ public interface RetrainConfig {
     /** 0: no limit; else the run ends after this many minutes of training and publishes what it has. */
     @WithDefault("0")
     double maxMinutes();
+
+    /** The newest checkpoints a run keeps beside the doubling ladder (TrainingConfig.keepCheckpoints). */
+    @WithDefault("5")
+    int keepCheckpoints();
 }

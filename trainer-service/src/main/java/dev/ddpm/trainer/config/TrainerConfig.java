@@ -40,6 +40,24 @@ public interface TrainerConfig {
     /** Publishing models from runs. */
     Export export();
 
+    /** What one data set may expand to; a run past a bound fails naming it (docs/api.md, "Limits"). */
+    Dataset dataset();
+
+    interface Dataset {
+
+        /** Bytes read from the data set after decompression (zip, tar, gzip), in all. */
+        @WithDefault("2147483648")
+        long maxDecompressedBytes();
+
+        /** Images in the data set. */
+        @WithDefault("200000")
+        int maxImages();
+
+        /** Pixels of one image, read from its header before it is decoded. */
+        @WithDefault("16777216")
+        long maxPixels();
+    }
+
     interface Export {
 
         /** Export, verify and publish the EMA weights when a run completes. */

@@ -1,6 +1,7 @@
 package dev.ddpm.trainer.run;
 
 import dev.ddpm.core.json.Require;
+import dev.ddpm.trainer.checkpoint.CheckpointRetention;
 import dev.ddpm.trainer.train.TrainingSettings;
 
 /**
@@ -9,9 +10,11 @@ import dev.ddpm.trainer.train.TrainingSettings;
  * @param resumeFrom  run whose newest checkpoint to start from (the run itself when restarted)
  * @param exportEvery also publish a model version every this many checkpoints (0: only at the end,
  *                    when the run has a publisher at all)
+ * @param keepCheckpoints the newest checkpoints kept beside the doubling ladder ({@link CheckpointRetention})
  */
 public record RunPlan(String runId, String modelName, String dataset, TrainingSettings settings, long totalSteps,
-                      int checkpointEvery, int progressEvery, int gridEvery, String resumeFrom, int exportEvery) {
+                      int checkpointEvery, int progressEvery, int gridEvery, String resumeFrom, int exportEvery,
+                      int keepCheckpoints) {
 
     public RunPlan {
         Require.safeName(runId, "runId");
@@ -21,5 +24,6 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
         Require.atLeast(progressEvery, 1, "progressEvery");
         Require.atLeast(gridEvery, 1, "gridEvery");
         Require.atLeast(exportEvery, 0, "exportEvery");
+        Require.atLeast(keepCheckpoints, 1, "keepCheckpoints");
     }
 }

@@ -10,6 +10,7 @@ import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
+import dev.ddpm.trainer.checkpoint.CheckpointRetention;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.data.ImageSet;
@@ -80,6 +81,7 @@ public final class TrainingRun {
         // so the seconds a checkpoint records are the seconds the box has used.
         long attemptStart = System.nanoTime();
         TimeLimit timeBox = TimeLimit.minutes(timeBoxMinutes);
+        CheckpointRetention retention = new CheckpointRetention(plan.keepCheckpoints(), plan.checkpointEvery());
         try (DiffusionTrainer trainer = new DiffusionTrainer(plan.settings(), device)) {
             String resumeFrom = plan.resumeFrom() == null ? plan.runId() : plan.resumeFrom();
             Optional<CheckpointManifest> resumed = checkpoints.resume(resumeFrom, trainer);
@@ -105,13 +107,13 @@ public final class TrainingRun {
             int checkpointsSaved = 0;
             if (step >= plan.totalSteps()) {
                 LOG.infof("run %s is already at step %d of %d: nothing to train", plan.runId(), step, plan.totalSteps());
-                return checkpoints.save(plan.runId(), trainer, true, secondsBefore);
+                return checkpoints.save(plan.runId(), trainer, true, secondsBefore, retention);
             }
             if (earlierAttempt.isPresent() && limit.reached()) {
                 // Resumed with its time box already spent by the earlier attempts: it ends where they left it,
                 // as a run that reaches its box does. (A fresh run always trains at least one step.)
                 LOG.infof("run %s resumed at step %d with its time box spent: it ends here", plan.runId(), step);
-                checkpoint = checkpoints.save(plan.runId(), trainer, true, secondsBefore);
+                checkpoint = checkpoints.save(plan.runId(), trainer, true, secondsBefore, retention);
                 listener.checkpointSaved(step, checkpoint);
                 storeGrid(trainer, step);
                 listener.completed(step, smoothed, checkpoint, publish(trainer, smoothed));
@@ -157,7 +159,7 @@ public final class TrainingRun {
                     storeLossPlot(history);
                 }
                 if (step % plan.checkpointEvery() == 0 || last || stop.getAsBoolean()) {
-                    checkpoint = checkpoints.save(plan.runId(), trainer, last, trainingSeconds);
+                    checkpoint = checkpoints.save(plan.runId(), trainer, last, trainingSeconds, retention);
                     listener.checkpointSaved(step, checkpoint);
                     checkpointsSaved++;
                     if (!last && plan.exportEvery() > 0 && checkpointsSaved % plan.exportEvery() == 0) {

@@ -16,17 +16,19 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Brings {@code ddpm-datasets/{dataset}/} to local disk (each object verified against the sha256
- * stored with it, when it has one) and decodes it with {@link DatasetReader}.
+ * Brings {@code ddpm-datasets/{dataset}/} to local disk, streamed (each object verified against the
+ * sha256 stored with it, when it has one), and decodes it with {@link DatasetReader} within its limits.
  */
 final class DatasetFetcher {
 
     private final ArtifactStore store;
     private final Path workDir;
+    private final DatasetReader.Limits limits;
 
-    DatasetFetcher(ArtifactStore store, Path workDir) {
+    DatasetFetcher(ArtifactStore store, Path workDir, DatasetReader.Limits limits) {
         this.store = store;
         this.workDir = workDir;
+        this.limits = limits;
     }
 
     InMemoryImageSet fetch(String dataset, int channels, int size) {
@@ -45,9 +47,9 @@ final class DatasetFetcher {
                     throw new DatasetException("object key " + object.key() + " escapes the data set folder");
                 }
                 Files.createDirectories(target.getParent());
-                Files.write(target, store.get(object.bucket(), object.key()));
+                store.download(object.bucket(), object.key(), target);
             }
-            return new DatasetReader(channels, size).read(folder);
+            return new DatasetReader(channels, size, limits).read(folder);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot stage data set " + dataset + " in " + workDir, e);
         } finally {

@@ -93,7 +93,7 @@ public class RetrainPolicy {
             TrainingRequested request = new TrainingRequested(runId, dataset, new TrainingConfig(model, config.preset(),
                     null, DiffusionConfig.ho2020(), steps, config.batchSize(), config.learningRate(), 0, null,
                     config.seed(), config.checkpointEvery(), config.learningRateDecay().name().toLowerCase(Locale.ROOT),
-                    config.snrGamma(), config.maxMinutes()), resumeFrom,
+                    config.snrGamma(), config.maxMinutes(), config.keepCheckpoints()), resumeFrom,
                     "dataset-update");
             events.trainingRequests().sendAndWait(request, Duration.ofSeconds(30));
             store.putJson(Buckets.CHECKPOINTS, lastRunKey(model), new LastRun(runId));

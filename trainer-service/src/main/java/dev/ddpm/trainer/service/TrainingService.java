@@ -14,6 +14,7 @@ import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.trainer.config.TrainerConfig;
 import dev.ddpm.trainer.messaging.TrainerEvents;
+import dev.ddpm.trainer.data.DatasetReader;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.model.UNetPresets;
 import dev.ddpm.trainer.run.RunListener;
@@ -57,7 +58,8 @@ public class TrainingService {
                 (float) c.learningRate(), c.warmupSteps(), c.cosineDecay() ? c.steps() : 0, c.emaDecay().floatValue(),
                 0f, 1f, false, c.seed(), c.snrGamma().floatValue());
         return new RunPlan(request.runId(), c.modelName(), request.dataset(), settings, c.steps(), c.checkpointEvery(),
-                config.progressEvery(), config.gridEvery(), request.resumeFrom(), config.export().everyCheckpoints());
+                config.progressEvery(), config.gridEvery(), request.resumeFrom(), config.export().everyCheckpoints(),
+                c.keepCheckpoints());
     }
 
     /** Whether the run has ended: its newest checkpoint is its last step, or where its time limit ended it. */
@@ -84,7 +86,7 @@ public class TrainingService {
         InMemoryImageSet data;
         try {
             UNetConfig arch = plan.settings().architecture();
-            data = new DatasetFetcher(store, workDir()).fetch(plan.dataset(), arch.imageChannels(), arch.imageSize());
+            data = new DatasetFetcher(store, workDir(), limits()).fetch(plan.dataset(), arch.imageChannels(), arch.imageSize());
             if (!data.skipped().isEmpty()) {
                 LOG.warnf("run %s: %d unreadable images skipped in %s, e.g. %s", plan.runId(), data.skipped().size(),
                         plan.dataset(), data.skipped().get(0));
@@ -117,7 +119,7 @@ public class TrainingService {
     }
 
     private static RunPlan fallbackPlan(TrainingRequested request) {
-        return new RunPlan(request.runId(), request.config().modelName(), request.dataset(), null, 1, 1, 1, 1, null, 0);
+        return new RunPlan(request.runId(), request.config().modelName(), request.dataset(), null, 1, 1, 1, 1, null, 0, 1);
     }
 
     private Device device() {
@@ -130,6 +132,11 @@ public class TrainingService {
             }
         }
         return device;
+    }
+
+    private DatasetReader.Limits limits() {
+        TrainerConfig.Dataset d = config.dataset();
+        return new DatasetReader.Limits(d.maxDecompressedBytes(), d.maxImages(), d.maxPixels());
     }
 
     private Path workDir() {

@@ -71,6 +71,34 @@ class CheckpointResumeIT {
     }
 
     @Test
+    void oldCheckpointsAreDeletedExceptTheNewestAndTheDoublingLadder() {
+        String run = runId();
+        CheckpointRetention retention = new CheckpointRetention(3, 1);
+        try (DiffusionTrainer trainer = trainer()) {
+            for (int step = 1; step <= 12; step++) {
+                train(trainer, 1);
+                checkpoints.save(run, trainer, step == 12, 0, retention);
+            }
+        }
+        var keys = store.list(Buckets.CHECKPOINTS, run + "/step-").stream().map(o -> o.key()).toList();
+        var steps = keys.stream().map(k -> k.replaceAll(".*/step-(\\d+)/.*", "$1")).map(Long::parseLong)
+                .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+        // The newest three, and 1, 2, 4, 8 (checkpointEvery x 2^k); nothing at all of the others.
+        assertThat(steps).containsExactly(1L, 2L, 4L, 8L, 10L, 11L, 12L);
+        assertThat(keys).filteredOn(k -> k.contains("/step-8/"))
+                .containsExactlyInAnyOrder(run + "/step-8/checkpoint.json", run + "/step-8/weights.bin",
+                        run + "/step-8/ema.bin", run + "/step-8/optimizer.bin");
+        try (DiffusionTrainer resumed = trainer()) {
+            assertThat(checkpoints.resume(run, resumed).orElseThrow().step()).isEqualTo(12);
+        }
+        try (DiffusionTrainer guide = checkpoints.restore(run, 2, Device.cpu())) {
+            assertThat(guide.step()).isEqualTo(2);
+        }
+        assertThatThrownBy(() -> checkpoints.restore(run, 3, Device.cpu()))
+                .hasMessageContaining("no checkpoint at step 3").hasMessageContaining("[1, 2, 4, 8, 10, 11, 12]");
+    }
+
+    @Test
     void aResumeThatLosesTheOptimizerStateIsCaughtByTheSameComparison() {
         String run = runId();
         try (DiffusionTrainer original = trainer()) {

@@ -70,7 +70,7 @@ class TrainingRequestsTest {
         String run = "run-" + suffix;
         CloudEvent<TrainingRequested> request = CloudEvent.of("/test", new TrainingRequested(run, dataset,
                 new TrainingConfig("patterns-" + suffix, "tiny", null, DiffusionConfig.ho2020(), 20, 8, 1e-3, 0, 0.99,
-                        1L, 10, "cosine", 5.0, null), null, "test"));
+                        1L, 10, "cosine", 5.0, null, null), null, "test"));
         var settings = trainings.plan(request.data()).settings();
         assertThat(settings.decaySteps()).as("cosine decay over the run's steps").isEqualTo(20);
         assertThat(settings.snrGamma()).as("Min-SNR weighting requested").isEqualTo(5f);
@@ -158,7 +158,7 @@ class TrainingRequestsTest {
         String run = "boxed-run-" + suffix;
         // 6 ms of training: over after the first step, far from the 100,000 asked for.
         TrainingRequested requested = new TrainingRequested(run, dataset, new TrainingConfig(dataset, "tiny", null,
-                DiffusionConfig.ho2020(), 100_000, 4, 1e-3, 0, 0.99, 1L, 50_000, "cosine", 0.0, 0.0001), null, "test");
+                DiffusionConfig.ho2020(), 100_000, 4, 1e-3, 0, 0.99, 1L, 50_000, "cosine", 0.0, 0.0001, null), null, "test");
         publisher.publishAndWait(CloudEvent.of("/test", requested), Duration.ofSeconds(30));
 
         List<EventData> events = collect(run, e -> e instanceof TrainingCompleted || e instanceof TrainingFailed,
@@ -177,6 +177,30 @@ class TrainingRequestsTest {
         assertThat(collect(run, e -> false, Duration.ofSeconds(3)))
                 .as("the redelivered request started nothing")
                 .filteredOn(TrainingStarted.class::isInstance).hasSize(1);
+    }
+
+    /** A gzip'd IDX of 64 MB of pixels, under 100 KB on the wire, against the test limit of 32 MiB. */
+    @Test
+    void aDecompressionBombFailsTheRunNamingTheLimit() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String dataset = "bomb-" + suffix;
+        java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.util.zip.GZIPOutputStream(gz))) {
+            out.writeInt(0x00000803);
+            out.writeInt(1);
+            out.writeInt(8192);
+            out.writeInt(8192);
+            out.write(new byte[64 << 20]);
+        }
+        assertThat(gz.size()).isLessThan(100 << 10);
+        store.put(Buckets.DATASETS, dataset + "/train-images-idx3-ubyte.gz", gz.toByteArray(), "application/gzip");
+        String run = "bomb-run-" + suffix;
+        publisher.publishAndWait(CloudEvent.of("/test", new TrainingRequested(run, dataset,
+                new TrainingConfig(dataset, "tiny", null, DiffusionConfig.ho2020(), 5, 8, 1e-3, 0, 0.99, 1L, 10),
+                null, "test")), Duration.ofSeconds(30));
+        List<EventData> events = collect(run, TrainingFailed.class::isInstance, Duration.ofSeconds(60));
+        assertThat(events).last().isInstanceOfSatisfying(TrainingFailed.class, failed ->
+                assertThat(failed.reason()).contains("expands past the limit of 33554432 bytes"));
     }
 
     /** A small data set of 16x16 synthetic patterns as PNGs in the real S3 server. */
