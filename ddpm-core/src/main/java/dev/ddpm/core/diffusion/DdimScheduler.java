@@ -16,7 +16,12 @@ public final class DdimScheduler extends SequencedScheduler {
     private final double eta;
 
     public DdimScheduler(NoiseSchedule schedule, PredictionType predictionType, double eta, boolean clipX0) {
-        super(schedule, predictionType, clipX0);
+        this(schedule, predictionType, eta, clipX0, TimestepSpacing.LINSPACE);
+    }
+
+    public DdimScheduler(NoiseSchedule schedule, PredictionType predictionType, double eta, boolean clipX0,
+                         TimestepSpacing spacing) {
+        super(schedule, predictionType, clipX0, spacing);
         if (!(eta >= 0 && eta <= 1)) {
             throw new IllegalArgumentException("eta must be in [0, 1], was " + eta);
         }

@@ -15,7 +15,12 @@ public final class DdpmScheduler extends SequencedScheduler {
     private final DdpmVariance variance;
 
     public DdpmScheduler(NoiseSchedule schedule, PredictionType predictionType, DdpmVariance variance, boolean clipX0) {
-        super(schedule, predictionType, clipX0);
+        this(schedule, predictionType, variance, clipX0, TimestepSpacing.LINSPACE);
+    }
+
+    public DdpmScheduler(NoiseSchedule schedule, PredictionType predictionType, DdpmVariance variance, boolean clipX0,
+                         TimestepSpacing spacing) {
+        super(schedule, predictionType, clipX0, spacing);
         this.variance = variance;
     }
 

@@ -84,6 +84,39 @@ public final class NoiseSchedule {
         return t <= 0 ? 1.0 : alphaBars[t - 1];
     }
 
+    /** The noise level of timestep t for the ODE solvers; t = -1 is clean data. */
+    public NoiseLevel level(int t) {
+        return t < 0 ? NoiseLevel.CLEAN : NoiseLevel.of(alphaBars[t]);
+    }
+
+    /**
+     * The timestep whose Karras sigma~ = sqrt((1 - abar_t) / abar_t) is nearest to {@code sigma} in
+     * log sigma~, the interpolation diffusers' {@code _sigma_to_t} does, rounded.
+     */
+    public int nearestTimestep(double sigma) {
+        double target = Math.log(sigma);
+        int last = betas.length - 1;
+        if (target <= Math.log(level(0).karrasSigma())) {
+            return 0;
+        }
+        if (target >= Math.log(level(last).karrasSigma())) {
+            return last;
+        }
+        int lo = 0;
+        int hi = last;
+        while (hi - lo > 1) { // sigma~ grows with t
+            int mid = (lo + hi) >>> 1;
+            if (Math.log(level(mid).karrasSigma()) <= target) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        double a = Math.log(level(lo).karrasSigma());
+        double b = Math.log(level(hi).karrasSigma());
+        return (int) Math.round(lo + (target - a) / (b - a));
+    }
+
     /**
      * Variance of the posterior q(x_{t-1} | x_t, x_0) (Ho et al. eq. 7):
      * beta~_t = (1 - abar_{t-1}) / (1 - abar_t) * beta_t. Zero at the first step.

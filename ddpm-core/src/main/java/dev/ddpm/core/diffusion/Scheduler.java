@@ -25,21 +25,4 @@ public interface Scheduler {
      * @param noise       the image's noise source; the step draws with key {@code t}
      */
     StepResult step(float[] modelOutput, int t, float[] sample, GaussianNoise noise);
-
-    /**
-     * Evenly spaced timesteps from T-1 down to 0, both included ("trailing" spacing, so the first
-     * step starts from pure noise whatever the step count; Lin et al. 2024 show why leading spacing
-     * hurts). With steps == T this is every timestep.
-     */
-    static int[] evenlySpaced(int timesteps, int steps) {
-        if (steps < 1 || steps > timesteps) {
-            throw new IllegalArgumentException("steps must be in 1.." + timesteps + ", was " + steps);
-        }
-        int[] sequence = new int[steps];
-        for (int i = 0; i < steps; i++) {
-            sequence[i] = steps == 1 ? timesteps - 1
-                    : (int) Math.round((double) (timesteps - 1) * (steps - 1 - i) / (steps - 1));
-        }
-        return sequence;
-    }
 }

@@ -4,25 +4,28 @@ import dev.ddpm.core.model.PredictionType;
 
 /**
  * What DDPM and DDIM share: the forward process they invert, the model's prediction type, optional
- * clipping of x_0, and the timestep sequence of the request.
+ * clipping of x_0, and the timestep sequence of the request. Their steps hold no state: each
+ * depends only on (x_t, t) and the sequence.
  */
 abstract class SequencedScheduler implements Scheduler {
 
     protected final ForwardProcess forward;
     protected final PredictionType predictionType;
     protected final boolean clipX0;
+    private final TimestepSpacing spacing;
     protected TimestepSequence sequence;
 
-    SequencedScheduler(NoiseSchedule schedule, PredictionType predictionType, boolean clipX0) {
+    SequencedScheduler(NoiseSchedule schedule, PredictionType predictionType, boolean clipX0, TimestepSpacing spacing) {
         this.forward = new ForwardProcess(schedule);
         this.predictionType = predictionType;
         this.clipX0 = clipX0;
+        this.spacing = spacing;
         setTimesteps(schedule.timesteps());
     }
 
     @Override
     public final int[] setTimesteps(int steps) {
-        sequence = new TimestepSequence(forward.schedule().timesteps(), steps);
+        sequence = new TimestepSequence(forward.schedule().timesteps(), spacing.timesteps(forward.schedule(), steps));
         return sequence.timesteps();
     }
 

@@ -8,8 +8,8 @@ final class TimestepSequence {
     private final int[] timesteps;
     private final int[] previousByTimestep;
 
-    TimestepSequence(int totalTimesteps, int steps) {
-        this.timesteps = Scheduler.evenlySpaced(totalTimesteps, steps);
+    TimestepSequence(int totalTimesteps, int[] timesteps) {
+        this.timesteps = timesteps.clone();
         this.previousByTimestep = new int[totalTimesteps];
         Arrays.fill(previousByTimestep, Integer.MIN_VALUE);
         for (int i = 0; i < timesteps.length; i++) {

@@ -24,11 +24,12 @@ class SchedulerTest {
 
     @Test
     void timestepsAreEvenlySpacedFromTheLastToTheFirst() {
-        assertThat(Scheduler.evenlySpaced(1000, 5)).containsExactly(999, 749, 500, 250, 0);
-        assertThat(Scheduler.evenlySpaced(1000, 1000)[0]).isEqualTo(999);
-        assertThat(Scheduler.evenlySpaced(1000, 1000)[999]).isEqualTo(0);
-        assertThat(Scheduler.evenlySpaced(10, 1)).containsExactly(9);
-        assertThatThrownBy(() -> Scheduler.evenlySpaced(1000, 1001)).hasMessageContaining("1..1000");
+        TimestepSpacing linspace = TimestepSpacing.LINSPACE;
+        assertThat(linspace.timesteps(schedule, 5)).containsExactly(999, 749, 500, 250, 0);
+        assertThat(linspace.timesteps(schedule, 1000)[0]).isEqualTo(999);
+        assertThat(linspace.timesteps(schedule, 1000)[999]).isEqualTo(0);
+        assertThat(linspace.timesteps(NoiseSchedule.linear(10, 1e-4, 0.02), 1)).containsExactly(9);
+        assertThatThrownBy(() -> linspace.timesteps(schedule, 1001)).hasMessageContaining("1..1000");
     }
 
     @Test
@@ -83,6 +84,11 @@ class SchedulerTest {
             "DDPM, 1000, V, cosine",
             "DDIM, 50, EPSILON, linear",
             "DDIM, 25, V, cosine",
+            "DPM_SOLVER_PP, 20, EPSILON, linear",
+            "DPM_SOLVER_PP, 15, V, cosine",
+            "UNIPC, 20, EPSILON, linear",
+            "EULER, 30, V, cosine",
+            "HEUN, 10, EPSILON, linear",
     })
     void exactDenoiserOfTwoPointsSamplesBothPointsInProportion(SamplerKind kind, int steps, PredictionType type,
                                                               String scheduleName) {

@@ -1,0 +1,76 @@
+package dev.ddpm.core.diffusion;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.Locale;
+
+/**
+ * Which of the T training timesteps a sampler of N steps visits, always N distinct ones in
+ * descending order (the names are diffusers' {@code timestep_spacing} and {@code use_karras_sigmas}).
+ * Every sampler ends with a step from the last of them to clean data.
+ */
+public enum TimestepSpacing {
+    /** round(linspace(T-1, 0, N)): the first step starts at pure noise, the last at t = 0. */
+    @JsonProperty("linspace") LINSPACE,
+    /** (N-1-i) floor(T/N): DDIM's original spacing; starts below T-1 when N does not divide T. */
+    @JsonProperty("leading") LEADING,
+    /** round(T - i T/N) - 1: starts at T-1 and keeps the steps near the data T/N apart (Lin et al. 2024). */
+    @JsonProperty("trailing") TRAILING,
+    /**
+     * Karras et al. 2022, eq. 5: sigma~_i = (sigma~_max^(1/rho) + i/(N-1) (sigma~_min^(1/rho) -
+     * sigma~_max^(1/rho)))^rho with rho = 7, dense near the data. The network knows only integer
+     * timesteps, so each sigma~ is mapped to the nearest timestep (in log sigma~) and the solver then
+     * uses that timestep's own noise level: the ODE stays exact for the level the network is told.
+     */
+    @JsonProperty("karras") KARRAS;
+
+    static final double KARRAS_RHO = 7.0;
+
+    public static TimestepSpacing parse(String value) {
+        try {
+            return valueOf(value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("spacing must be linspace, leading, trailing or karras, was '"
+                    + value + "'");
+        }
+    }
+
+    /** N distinct timesteps of 0..T-1 in visiting (descending) order. */
+    public int[] timesteps(NoiseSchedule schedule, int steps) {
+        int total = schedule.timesteps();
+        if (steps < 1 || steps > total) {
+            throw new IllegalArgumentException("steps must be in 1.." + total + ", was " + steps);
+        }
+        int[] t = new int[steps];
+        for (int i = 0; i < steps; i++) {
+            t[i] = switch (this) {
+                case LINSPACE -> steps == 1 ? total - 1
+                        : (int) Math.round((double) (total - 1) * (steps - 1 - i) / (steps - 1));
+                case LEADING -> (steps - 1 - i) * (total / steps);
+                case TRAILING -> (int) Math.round(total - (double) i * total / steps) - 1;
+                case KARRAS -> karras(schedule, steps, i);
+            };
+        }
+        return distinctDescending(t, total);
+    }
+
+    private static int karras(NoiseSchedule schedule, int steps, int i) {
+        double min = Math.pow(schedule.level(0).karrasSigma(), 1 / KARRAS_RHO);
+        double max = Math.pow(schedule.level(schedule.timesteps() - 1).karrasSigma(), 1 / KARRAS_RHO);
+        double sigma = Math.pow(steps == 1 ? max : max + (double) i / (steps - 1) * (min - max), KARRAS_RHO);
+        return schedule.nearestTimestep(sigma);
+    }
+
+    /** Rounding can make neighbours equal: push them apart (up from the data end, then down from T-1). */
+    private static int[] distinctDescending(int[] t, int total) {
+        int n = t.length;
+        t[n - 1] = Math.max(t[n - 1], 0);
+        for (int i = n - 2; i >= 0; i--) {
+            t[i] = Math.max(t[i], t[i + 1] + 1);
+        }
+        for (int i = 0; i < n; i++) {
+            t[i] = Math.min(t[i], total - 1 - i);
+        }
+        return t;
+    }
+}
