@@ -163,7 +163,7 @@ class GatewayApiTest {
         // 800 of the key's 1,000 spent: the same again is refused at a normal request rate ...
         Response refused = as("test-key-frugal").contentType("application/json").body(large).post("/v1/samples");
         refused.then().statusCode(429).contentType("application/problem+json")
-                .body("detail", containsString("needs 800 (4 images x 200 steps)"));
+                .body("detail", containsString("needs 800 (4 images x 200 evaluations)"));
         assertThat(Long.parseLong(refused.header("Retry-After"))).isBetween(50L, 61L);
         // ... while a small request fits what is left.
         as("test-key-frugal").contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":10}")

@@ -2,6 +2,10 @@ package dev.ddpm.sampler;
 
 import dev.ddpm.service.testing.GaussianModel;
 
+import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.diffusion.Schedulers;
+import dev.ddpm.core.diffusion.TimestepSpacing;
+import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.events.ModelRejected;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.messaging.EventPublisher;
@@ -130,6 +134,42 @@ class SamplingTest {
         }
     }
 
+    /** Each ODE solver, served: the images ddpm-core computes for the seed, distributed as the model's. */
+    @Test
+    void everyOdeSolverServesWhatDdpmCoreComputesForTheSeedAndFollowsTheModel() throws IOException {
+        GaussianModel model = publish(new GaussianModel(name("solvers"), "v1", GaussianModel.pattern(1, 16, 2), 0.3, 1, 16));
+        GaussianModel other = new GaussianModel("x", "v", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16);
+        record Case(SamplerKind kind, int steps, Integer order, TimestepSpacing spacing) {
+        }
+        for (Case c : List.of(new Case(SamplerKind.DPM_SOLVER_PP, 12, 3, TimestepSpacing.KARRAS),
+                new Case(SamplerKind.DPM_SOLVER_PP, 10, null, null), new Case(SamplerKind.UNIPC, 10, null, null),
+                new Case(SamplerKind.EULER, 20, null, null), new Case(SamplerKind.HEUN, 12, null, null), new Case(SamplerKind.UNIPC, 12, 3, TimestepSpacing.LEADING))) {
+            String extra = (c.order() == null ? "" : ",\"order\":" + c.order())
+                    + (c.spacing() == null ? "" : ",\"spacing\":\"" + c.spacing().name().toLowerCase() + "\"");
+            Response response = given().contentType("application/json")
+                    .body("{\"model\":\"" + model.name() + "\",\"count\":12,\"sampler\":\"" + c.kind().wireName()
+                            + "\",\"steps\":" + c.steps() + ",\"seed\":5,\"output\":\"json\",\"clipX0\":false" + extra + "}")
+                    .post("/v1/samples");
+            response.then().statusCode(200);
+            List<float[]> served = images(response);
+            float[][] direct = dev.ddpm.core.diffusion.ReverseProcess.sample(model.denoiser(),
+                    () -> Schedulers.create(GaussianModel.DIFFUSION, c.kind(), c.steps(), 0, DdpmVariance.FIXED_SMALL,
+                            false, c.order(), c.spacing()), 12, 256, 5, 0);
+            for (int n = 0; n < 12; n++) {
+                for (int i = 0; i < 256; i++) {
+                    float expected = Math.max(-1f, Math.min(1f, direct[n][i]));
+                    assertThat(served.get(n)[i]).as("%s image %d pixel %d", c, n, i)
+                            .isCloseTo(expected, org.assertj.core.api.Assertions.within(1.5f / 127.5f));
+                }
+            }
+            double[] fit = residual(served, model.mu());
+            System.out.printf("%s: residual mean %.4f, std %.4f (model s = 0.3)%n", c, fit[0], fit[1]);
+            assertThat(Math.abs(fit[0])).isLessThan(0.05);
+            assertThat(fit[1]).isBetween(0.22, 0.38);
+            assertThat(residual(served, other.mu())[1]).isGreaterThan(0.5);
+        }
+    }
+
     @Test
     void anAutoguidedModelSamplesCloserToItsMeanThanTheSameModelAlone() throws IOException {
         // The model has learnt N(mu, 0.3^2); its guide, a "weaker version", N(mu, 0.6^2). Guided with
@@ -140,13 +180,15 @@ class SamplingTest {
         guided.publishGuided(store, events, 0.6, 2);
         await().atMost(Duration.ofSeconds(30)).until(() -> registry.current().containsKey(guided.name()));
         assertThat(registry.current().get(guided.name()).manifest().guide().weight()).isEqualTo(2.0);
-        double[] plain = residual(images(twelveAsJson(alone.name(), "ddpm", 11)), mu);
-        double[] withGuide = residual(images(twelveAsJson(guided.name(), "ddpm", 11)), mu);
-        System.out.printf("alone: residual std %.4f; autoguided: %.4f (model s = 0.3, guide s = 0.6, w = 2)%n",
-                plain[1], withGuide[1]);
-        assertThat(plain[1]).isBetween(0.22, 0.38);
-        assertThat(Math.abs(withGuide[0])).isLessThan(0.05);
-        assertThat(withGuide[1]).isLessThan(0.8 * plain[1]);
+        for (String sampler : List.of("ddpm", "dpm++", "unipc", "heun")) {
+            double[] plain = residual(images(twelveAsJson(alone.name(), sampler, 11)), mu);
+            double[] withGuide = residual(images(twelveAsJson(guided.name(), sampler, 11)), mu);
+            System.out.printf("%s alone: residual std %.4f; autoguided: %.4f (model s = 0.3, guide s = 0.6, w = 2)%n",
+                    sampler, plain[1], withGuide[1]);
+            assertThat(plain[1]).isBetween(0.22, 0.38);
+            assertThat(Math.abs(withGuide[0])).isLessThan(0.05);
+            assertThat(withGuide[1]).isLessThan(0.8 * plain[1]);
+        }
     }
 
     @Test
@@ -427,6 +469,21 @@ class SamplingTest {
         given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"eta\":1.5}").post("/v1/samples")
                 .then().statusCode(400).body("field", org.hamcrest.Matchers.equalTo("eta"));
         given().contentType("application/json").body("{\"model\":\"no-such-model\"}").post("/v1/samples").then().statusCode(404);
+        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"sampler\":\"dpm++\",\"order\":4}")
+                .post("/v1/samples").then().statusCode(400).body("field", org.hamcrest.Matchers.equalTo("order"));
+        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"sampler\":\"ddim\",\"order\":2}")
+                .post("/v1/samples").then().statusCode(400).body("detail", org.hamcrest.Matchers.containsString("dpm++ and unipc"));
+        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"sampler\":\"rk4\"}")
+                .post("/v1/samples").then().statusCode(400).body("field", org.hamcrest.Matchers.equalTo("sampler"));
+        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"spacing\":\"uniform\"}")
+                .post("/v1/samples").then().statusCode(400).body("field", org.hamcrest.Matchers.equalTo("spacing"));
+        SampleRequest unipc = request(model.name(), 1, 1, Sampler.SAMPLER_UNIPC, 10);
+        SampleRequest orderFive = unipc.toBuilder().setParams(unipc.getParams().toBuilder().setOrder(5)).build();
+        assertThatThrownBy(() -> result(SamplerServiceGrpc.newBlockingStub(channel).sample(orderFive)))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).startsWith("order");
+                });
         given().contentType("application/json").body("{\"model\":\"../x\"}").post("/v1/samples").then().statusCode(400);
         assertThatThrownBy(() -> result(sample(model.name(), 1, 0, Sampler.SAMPLER_DDIM, 10)))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {

@@ -1,6 +1,7 @@
 package dev.ddpm.core.api;
 
 import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.json.InvalidPayloadException;
@@ -12,17 +13,21 @@ import dev.ddpm.core.json.Require;
  * API take the same document); absent fields take the defaults below. Ranges that depend on the
  * model (steps up to T) or on the service (the most images per request) are checked there.
  *
- * @param sampler  ddpm or ddim (default)
- * @param steps    reverse steps; absent: all T for DDPM, 50 for DDIM
+ * @param sampler  ddpm, ddim, dpm++, unipc, euler or heun; absent: {@link #DEFAULT_SAMPLER}
+ * @param steps    solver steps; absent: the sampler's default ({@code Schedulers.steps})
  * @param variance fixed_small (default) or fixed_large, DDPM only
  * @param deadlineSeconds the request must finish within this many seconds of arriving; one that
  *                 cannot is refused at once (504), one that runs past it is cancelled. Absent: none
+ * @param order    dpm++ and unipc only: 1-3; absent: 2
+ * @param spacing  linspace, leading, trailing or karras; absent: karras for euler and heun,
+ *                 linspace for the others
  */
 public record SampleBody(String model, @OptionalField String version, @OptionalField Integer count,
                          @OptionalField SamplerKind sampler, @OptionalField Integer steps, @OptionalField Double eta,
                          @OptionalField Long seed, @OptionalField OutputFormat output, @OptionalField Boolean clipX0,
                          @OptionalField String variance, @OptionalField Integer previewEvery,
-                         @OptionalField Double deadlineSeconds) {
+                         @OptionalField Double deadlineSeconds, @OptionalField Integer order,
+                         @OptionalField TimestepSpacing spacing) {
 
     public SampleBody {
         Require.safeName(model, "model");
@@ -30,7 +35,7 @@ public record SampleBody(String model, @OptionalField String version, @OptionalF
             Require.safeName(version, "version");
         }
         count = count == null ? 1 : Require.atLeast(count, 1, "count");
-        sampler = sampler == null ? SamplerKind.DDIM : sampler;
+        sampler = sampler == null ? DEFAULT_SAMPLER : sampler;
         if (steps != null) {
             Require.atLeast(steps, 1, "steps");
         }
@@ -46,11 +51,21 @@ public record SampleBody(String model, @OptionalField String version, @OptionalF
             }
         }
         previewEvery = previewEvery == null ? 0 : Require.atLeast(previewEvery, 0, "previewEvery");
+        if (order != null) {
+            if (!sampler.multistep()) {
+                throw new InvalidPayloadException("field 'order' applies to the dpm++ and unipc samplers, not "
+                        + sampler.wireName(), "order");
+            }
+            Require.between(order, 1, 3, "order");
+        }
         if (deadlineSeconds != null && !(deadlineSeconds > 0 && deadlineSeconds <= MAX_DEADLINE_SECONDS)) {
             throw new InvalidPayloadException("field 'deadlineSeconds' must be in (0, " + MAX_DEADLINE_SECONDS
                     + "], was " + deadlineSeconds, "deadlineSeconds");
         }
     }
+
+    /** The sampler of a request that names none. */
+    public static final SamplerKind DEFAULT_SAMPLER = SamplerKind.DDIM;
 
     /** A day: longer than any request runs. */
     public static final double MAX_DEADLINE_SECONDS = 86_400;

@@ -35,7 +35,8 @@ public final class SamplePayloads {
             case MODEL_REJECTED -> new ModelRejected("emoji", "20261128-0002", "ONNX parity 3e-2 above 1e-4");
             case DATASET_UPDATED -> new DatasetUpdated("emoji", "emoji/sheet.png", 1911L, "gateway-upload");
             case SAMPLE_JOB_REQUESTED -> new SampleJobRequested("job-77", "emoji", "20261128-0001", 16,
-                    SamplerKind.DDIM, 50, 0.5, 1234, OutputFormat.GRID);
+                    SamplerKind.DPM_SOLVER_PP, 15, 0.0, 1234, OutputFormat.GRID, 3,
+                    dev.ddpm.core.diffusion.TimestepSpacing.KARRAS);
             case SAMPLE_JOB_CANCEL_REQUESTED -> new SampleJobCancelRequested("job-77");
             case SAMPLE_JOB_COMPLETED -> new SampleJobCompleted("job-77", "emoji", "20261128-0001",
                     List.of(new ObjectRef("ddpm-samples", "job-77/grid.png", 20_480, SHA)));

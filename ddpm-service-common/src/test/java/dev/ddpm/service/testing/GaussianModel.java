@@ -1,5 +1,6 @@
 package dev.ddpm.service.testing;
 
+import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.NoiseSchedule;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.ModelPublished;
@@ -36,6 +37,24 @@ public record GaussianModel(String name, String version, float[] mu, double s, i
             mu[i] = ((i / size + shift) % 4 < 2) ? 0.6f : -0.6f;
         }
         return mu;
+    }
+
+    /** The same predictor in Java, for ddpm-core's reverse process to compare with the served one. */
+    public Denoiser denoiser() {
+        NoiseSchedule schedule = NoiseSchedule.from(DIFFUSION);
+        return (x, t) -> {
+            float[][] out = new float[x.length][];
+            for (int n = 0; n < x.length; n++) {
+                double abar = schedule.alphaBar(t[n]);
+                float a = (float) Math.sqrt(abar);
+                float b = (float) (Math.sqrt(1 - abar) / (abar * s * s + 1 - abar));
+                out[n] = new float[x[n].length];
+                for (int i = 0; i < out[n].length; i++) {
+                    out[n][i] = (x[n][i] - a * mu[i]) * b;
+                }
+            }
+            return out;
+        };
     }
 
     public byte[] graph() {

@@ -2,6 +2,7 @@ package dev.ddpm.gateway.grpc;
 
 import com.google.protobuf.Timestamp;
 import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.api.ProtoEnums;
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.events.SamplerKind;
@@ -221,10 +222,11 @@ public class DdpmGrpcService implements DdpmService {
             default -> OutputFormat.PNG;
         };
         return new SampleBody(p.getModel().getName(), blank(p.getModel().getVersion()), p.getCount() == 0 ? null : p.getCount(),
-                p.getSampler() == Sampler.SAMPLER_DDPM ? SamplerKind.DDPM : SamplerKind.DDIM,
+                ProtoEnums.samplerKind(p.getSampler().name()),
                 p.getSteps() == 0 ? null : p.getSteps(), p.getEta(), p.getSeed(), output, p.getClipX0(),
                 p.getVariance() == Variance.VARIANCE_FIXED_LARGE ? DdpmVariance.FIXED_LARGE.wireName() : null, p.getPreviewEvery(),
-                p.getDeadlineSeconds() == 0 ? null : p.getDeadlineSeconds());
+                p.getDeadlineSeconds() == 0 ? null : p.getDeadlineSeconds(), p.getOrder() == 0 ? null : p.getOrder(),
+                ProtoEnums.spacing(p.getSpacing().name()));
     }
 
     private static SampleJob job(SampleJobs.Status s) {

@@ -1,11 +1,12 @@
 package dev.ddpm.gateway.mapping;
 
 import dev.ddpm.core.api.SampleBody;
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.api.ProtoEnums;
 import dev.ddpm.proto.common.v1.ModelRef;
 import dev.ddpm.proto.common.v1.OutputFormat;
 import dev.ddpm.proto.common.v1.SampleParams;
 import dev.ddpm.proto.common.v1.Sampler;
+import dev.ddpm.proto.common.v1.Spacing;
 import dev.ddpm.proto.common.v1.Variance;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -20,7 +21,7 @@ public final class SampleMapping {
         return SampleParams.newBuilder()
                 .setModel(ModelRef.newBuilder().setName(body.model()).setVersion(body.version() == null ? "" : body.version()))
                 .setCount(body.count())
-                .setSampler(body.sampler() == SamplerKind.DDPM ? Sampler.SAMPLER_DDPM : Sampler.SAMPLER_DDIM)
+                .setSampler(Sampler.valueOf(ProtoEnums.sampler(body.sampler())))
                 .setSteps(body.steps() == null ? 0 : body.steps())
                 .setEta(body.eta())
                 .setSeed(body.seed())
@@ -34,6 +35,8 @@ public final class SampleMapping {
                         ? Variance.VARIANCE_FIXED_LARGE : Variance.VARIANCE_FIXED_SMALL)
                 .setPreviewEvery(body.previewEvery())
                 .setDeadlineSeconds(body.deadlineSeconds() == null ? 0 : body.deadlineSeconds())
+                .setOrder(body.order() == null ? 0 : body.order())
+                .setSpacing(Spacing.valueOf(ProtoEnums.spacing(body.spacing())))
                 .build();
     }
 

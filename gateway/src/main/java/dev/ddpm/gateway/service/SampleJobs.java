@@ -41,7 +41,8 @@ public class SampleJobs {
         quota.charge(caller, body);
         String jobId = "job-" + UUID.randomUUID();
         events.sampleJobs().sendAndWait(new SampleJobRequested(jobId, body.model(), body.version(),
-                body.count(), body.sampler(), body.steps(), body.eta(), body.seed(), body.output()), SEND_TIMEOUT);
+                body.count(), body.sampler(), body.steps(), body.eta(), body.seed(), body.output(), body.order(),
+                body.spacing()), SEND_TIMEOUT);
         return jobId;
     }
 

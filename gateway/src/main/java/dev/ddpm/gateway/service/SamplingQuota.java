@@ -51,7 +51,7 @@ public class SamplingQuota {
         if (wait > 0) {
             throw GatewayException.tooMany("sampling quota exceeded", String.format(java.util.Locale.ROOT,
                     "API key '%s' may use %.0f network evaluations per second; this request needs %d (%d images x %d "
-                            + "steps); retry after %d s", caller.keyId(), limiter.evaluationsPerSecond(caller.keyId()),
+                            + "evaluations); retry after %d s", caller.keyId(), limiter.evaluationsPerSecond(caller.keyId()),
                     cost, body.count(), cost / body.count(), wait), wait);
         }
     }
@@ -60,7 +60,7 @@ public class SamplingQuota {
     long evaluations(SampleBody body) {
         int steps = body.steps() != null ? body.steps()
                 : Schedulers.steps(body.sampler(), null, timesteps(body.model(), body.version()));
-        return (long) body.count() * steps;
+        return (long) body.count() * Schedulers.evaluations(body.sampler(), steps);
     }
 
     private int timesteps(String model, String version) {

@@ -51,7 +51,7 @@ public final class SamplingJob {
         this.listener = listener;
         LoadedModel model = lease.model();
         this.schedulers = () -> Schedulers.create(model.manifest().diffusion(), spec.sampler(), spec.steps(), spec.eta(),
-                spec.variance(), spec.clipX0());
+                spec.variance(), spec.clipX0(), spec.order(), spec.spacing());
         this.images = new SamplingState[spec.count()];
         this.deadlineNanos = spec.deadline() == null ? Long.MAX_VALUE : createdNanos + spec.deadline().toNanos();
         for (int i = 0; i < spec.count(); i++) {
@@ -94,9 +94,9 @@ public final class SamplingJob {
         this.onCancel = action;
     }
 
-    /** Network evaluations the whole request takes: images x steps. */
+    /** Network evaluations the whole request takes: images x evaluations per image. */
     public long evaluations() {
-        return (long) spec.count() * spec.steps();
+        return (long) spec.count() * spec.evaluationsPerImage();
     }
 
     long remainingEvaluations() {
@@ -183,7 +183,7 @@ public final class SamplingJob {
      * so a request sampled in waves still counts 0..steps once), and the result when done.
      */
     void afterStep() {
-        int total = spec.steps();
+        int total = spec.evaluationsPerImage();
         int done = (int) (evaluationsDone / spec.count());
         double seconds = (System.nanoTime() - firstStepNanos) / 1e9;
         double eta = evaluationsDone == 0 ? Double.NaN : seconds / evaluationsDone * remainingEvaluations();

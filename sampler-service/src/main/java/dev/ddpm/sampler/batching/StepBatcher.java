@@ -168,8 +168,8 @@ public class StepBatcher {
         long max = config.queue().maxEvaluations();
         if (backlog > 0 && backlog + job.evaluations() > max) {
             throw new QueueFullException("the sampler's backlog is " + backlog + " network evaluations and this request"
-                    + " needs " + job.evaluations() + " (" + job.spec().count() + " images x " + job.spec().steps()
-                    + " steps), above the bound of " + max, retryHint(backlog + job.evaluations() - max));
+                    + " needs " + job.evaluations() + " (" + job.spec().count() + " images x " + job.spec().evaluationsPerImage()
+                    + " evaluations), above the bound of " + max, retryHint(backlog + job.evaluations() - max));
         }
         if (job.spec().deadline() != null) {
             double estimate = estimatedSeconds(job);
@@ -209,7 +209,7 @@ public class StepBatcher {
             slots = 1;
             waitForSlot = evaluationsPerSecond > 0 ? backlog / evaluationsPerSecond : 0;
         }
-        long turns = (long) Math.ceil(job.spec().count() / (double) slots) * job.spec().steps();
+        long turns = (long) Math.ceil(job.spec().count() / (double) slots) * job.spec().evaluationsPerImage();
         return waitForSlot + turns * turn;
     }
 
@@ -450,7 +450,7 @@ public class StepBatcher {
             Integer previous = announcedPositions.put(job, position);
             if (previous == null || previous != position) {
                 try {
-                    job.listener().progress(0, job.spec().steps(), Double.NaN, position);
+                    job.listener().progress(0, job.spec().evaluationsPerImage(), Double.NaN, position);
                 } catch (RuntimeException e) {
                     job.cancel();
                 }

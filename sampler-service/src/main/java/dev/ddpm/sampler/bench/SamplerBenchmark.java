@@ -163,7 +163,7 @@ public final class SamplerBenchmark {
         private Pending submit(int count, SamplerKind kind, int steps, AtomicLong evaluations) {
             CompletableFuture<Void> done = new CompletableFuture<>();
             SampleSpec spec = new SampleSpec(model.name(), null, count, kind, steps, 0, ids.incrementAndGet(),
-                    OutputFormat.PNG, true, DdpmVariance.FIXED_SMALL, 0, null);
+                    OutputFormat.PNG, true, DdpmVariance.FIXED_SMALL, 0, null, null, null);
             long[] counted = {0};
             SamplingJob job = new SamplingJob(Long.toString(ids.get()), spec, Priority.INTERACTIVE, model.lease(),
                     new JobListener() {

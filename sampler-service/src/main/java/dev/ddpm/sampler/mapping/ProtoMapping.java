@@ -1,6 +1,8 @@
 package dev.ddpm.sampler.mapping;
 
 import com.google.protobuf.Timestamp;
+import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.api.ProtoEnums;
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.events.SamplerKind;
@@ -20,7 +22,8 @@ public final class ProtoMapping {
     }
 
     public static SampleSpec spec(SampleParams p) {
-        SamplerKind sampler = p.getSampler() == dev.ddpm.proto.common.v1.Sampler.SAMPLER_DDIM ? SamplerKind.DDIM : SamplerKind.DDPM;
+        SamplerKind named = ProtoEnums.samplerKind(p.getSampler().name());
+        SamplerKind sampler = named == null ? SampleBody.DEFAULT_SAMPLER : named;
         OutputFormat output = switch (p.getOutput()) {
             case OUTPUT_FORMAT_GRID -> OutputFormat.GRID;
             case OUTPUT_FORMAT_GIF -> OutputFormat.GIF;
@@ -30,7 +33,8 @@ public final class ProtoMapping {
                 ? DdpmVariance.FIXED_LARGE : DdpmVariance.FIXED_SMALL;
         return new SampleSpec(p.getModel().getName(), p.getModel().getVersion(), p.getCount(), sampler,
                 p.getSteps() == 0 ? null : p.getSteps(), p.getEta(), p.getSeed(), output, p.getClipX0(), variance,
-                p.getPreviewEvery(), SampleSpec.seconds(p.getDeadlineSeconds()));
+                p.getPreviewEvery(), SampleSpec.seconds(p.getDeadlineSeconds()), p.getOrder() == 0 ? null : p.getOrder(),
+                ProtoEnums.spacing(p.getSpacing().name()));
     }
 
     public static ModelInfo modelInfo(ModelManifest m, List<String> versions) {

@@ -77,7 +77,7 @@ public class SampleJobRunner {
     public CompletableFuture<Void> start(SampleJobRequested job) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         SampleSpec spec = new SampleSpec(job.model(), job.version(), job.count(), job.sampler(), job.steps(), job.eta(),
-                job.seed(), job.output(), true, DdpmVariance.FIXED_SMALL, 0, null);
+                job.seed(), job.output(), true, DdpmVariance.FIXED_SMALL, 0, null, job.order(), job.spacing());
         try {
             Listener listener = new Listener(job, done);
             SamplingJob admitted = admission.admit(job.jobId(), spec, listener);
