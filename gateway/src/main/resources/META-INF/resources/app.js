@@ -67,8 +67,10 @@ $('generate').addEventListener('click', async () => {
   for (let i = 0; i < count; i++) { previews.push(image('', `image ${i}`)); images.appendChild(previews[i]); }
   const body = {
     model: $('model').value, sampler: $('sampler').value, steps: Number($('steps').value), count,
-    seed: Number($('seed').value), eta: Number($('eta').value), previewEvery: 5, output: 'png'
+    seed: Number($('seed').value), previewEvery: 5, output: 'png'
   };
+  if (body.sampler === 'ddim') body.eta = Number($('eta').value);
+  if ($('spacing').value) body.spacing = $('spacing').value;
   try {
     const response = await fetch('/v1/samples', {
       method: 'POST', headers: headers({ 'Content-Type': 'application/json', 'Accept': 'text/event-stream' }),
@@ -130,3 +132,8 @@ function show(view) {
 window.addEventListener('hashchange', () => show(location.hash.slice(1) || 'generate'));
 show(location.hash.slice(1) || 'generate');
 loadModels();
+
+// Each sampler's own default step count when it is chosen (the ODE solvers need far fewer).
+$('sampler').addEventListener('change', () => {
+  $('steps').value = $('sampler').selectedOptions[0].dataset.steps;
+});

@@ -86,9 +86,11 @@ class WebPageTest {
         wait.until(d -> new Select(d.findElement(By.id("model"))).getOptions().stream()
                 .anyMatch(o -> o.getAttribute("value").equals(model.name())));
         new Select(browser.findElement(By.id("model"))).selectByValue(model.name());
+        new Select(browser.findElement(By.id("sampler"))).selectByValue("dpm++");
+        assertThat(browser.findElement(By.id("steps")).getAttribute("value")).as("the solver's own default").isEqualTo("20");
         WebElement steps = browser.findElement(By.id("steps"));
         steps.clear();
-        steps.sendKeys("40");
+        steps.sendKeys("12");
         browser.findElement(By.id("generate")).click();
 
         wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#images a.result img"), 4));

@@ -1,9 +1,7 @@
 package dev.ddpm.trainer.cli;
 
 import ai.djl.Device;
-import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.ReverseProcess;
-import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.DatasetUpdated;
 import dev.ddpm.core.events.SamplerKind;
@@ -83,10 +81,10 @@ public final class TrainerCli {
         String command = args.length == 0 ? "help" : args[0];
         switch (command) {
             case "train" -> train(new Arguments(command, args, 1, TRAIN_OPTIONS));
-            case "sample-grid" -> sampleGrid(new Arguments(command, args, 1, with(Guidance.OPTIONS,
-                    "run", "out", "count", "steps", "seed", "eta", "device")));
-            case "evaluate" -> evaluate(new Arguments(command, args, 1, with(Guidance.OPTIONS,
-                    "run", "mnist", "samples", "steps", "seed", "epochs", "device", "weights", "sampler", "variance")));
+            case "sample-grid" -> sampleGrid(new Arguments(command, args, 1, with(SamplerOptions.withGuidance(),
+                    "run", "out", "count", "seed", "device")));
+            case "evaluate" -> evaluate(new Arguments(command, args, 1, with(SamplerOptions.withGuidance(),
+                    "run", "mnist", "samples", "seed", "epochs", "device", "weights")));
             case "export" -> export(new Arguments(command, args, 1, with(Guidance.OPTIONS, "run", "model", "weights", "device")));
             case "upload-dataset" -> uploadDataset(new Arguments(command, args, 1, Set.of("name", "path")));
             case "request-training" -> requestTraining(new Arguments(command, args, 1, TRAIN_OPTIONS));
@@ -110,13 +108,17 @@ public final class TrainerCli {
                                    at its next step with a checkpoint (train again with the same --run to go on);
                                    past --time-box minutes of training (all attempts) the run ends there instead,
                                    its cosine decay fitted to the steps the machine reaches
-                  sample-grid      --run ID --out FILE.png [--count 16 --steps 50 --seed 0 --eta 0 GUIDANCE]
-                                   samples from the run's newest checkpoint (EMA weights) with DDIM
-                  evaluate         --run ID --mnist DIR [--samples 1000 --steps 50 --sampler ddim|ddpm --weights ema|trained
-                                   --variance fixed_small|fixed_large (ddpm) --seed 0 --epochs 2 GUIDANCE]
+                  sample-grid      --run ID --out FILE.png [--count 16 --seed 0 SAMPLER GUIDANCE]
+                                   samples from the run's newest checkpoint (EMA weights)
+                  evaluate         --run ID --mnist DIR [--samples 1000 --weights ema|trained --seed 0 --epochs 2
+                                   SAMPLER GUIDANCE]
                                    MNIST quality of the run's samples: FLD beside the real-vs-real floor, the
                                    share of confidently recognised digits and the class histogram (the feature
                                    classifier is trained once on DIR and cached there as classifier-v1.bin)
+                  SAMPLER          --sampler ddim|ddpm|dpm++|unipc|euler|heun (ddim) --steps N (the sampler's
+                                   default: 50 ddim, T ddpm, 20 dpm++/unipc/euler, 10 heun) --order 1-3 (dpm++, unipc;
+                                   2) --spacing linspace|leading|trailing|karras (karras for euler/heun, else linspace)
+                                   --eta 0 (ddim) --variance fixed_small|fixed_large (ddpm)
                   GUIDANCE         --guidance 1 (none) --guide-step N [--guide-run ID (the same run)]
                                    autoguidance (Karras et al. 2024): extrapolates the model's prediction away
                                    from a weaker checkpoint's, D_0 + w (D_1 - D_0); both use the --weights chosen
@@ -229,15 +231,14 @@ public final class TrainerCli {
                 int count = (int) a.number("count", 16);
                 int c = manifest.architecture().imageChannels();
                 int size = manifest.architecture().imageSize();
+                SamplerOptions sampler = SamplerOptions.parse(a, SamplerKind.DDIM);
                 float[][] samples = guidance.withWeights(true, trainer, () -> ReverseProcess.sample(guidance.denoiser(trainer),
-                        () -> Schedulers.create(manifest.diffusion(), SamplerKind.DDIM, (int) a.number("steps", 50),
-                                a.decimal("eta", 0), DdpmVariance.FIXED_SMALL, true),
-                        count, c * size * size, a.number("seed", 0), 0));
+                        sampler.schedulers(manifest.diffusion()), count, c * size * size, a.number("seed", 0), 0));
                 Path out = Path.of(a.required("out"));
                 Files.write(out, ImageEncoding.png(ImageEncoding.grid(List.of(samples), c, size,
                         (int) Math.ceil(Math.sqrt(count)), 2)));
-                System.out.printf("%d samples of run %s (step %d%s) written to %s%n", count, run, trainer.step(),
-                        guidance.description(), out);
+                System.out.printf("%d samples of run %s (step %d, %s%s) written to %s%n", count, run, trainer.step(),
+                        sampler.description(manifest.diffusion()), guidance.description(), out);
             } catch (IOException e) {
                 throw new IllegalStateException("cannot write " + a.required("out") + ": " + e.getMessage(), e);
             }
@@ -246,11 +247,7 @@ public final class TrainerCli {
 
     private static void evaluate(Arguments a) {
         boolean ema = emaWeights(a);
-        SamplerKind kind = SamplerKind.valueOf(a.choice("sampler", "ddim", "ddim", "ddpm").toUpperCase(Locale.ROOT));
-        // Ho et al. 2020 (section 3.2): beta~_t is optimal for a deterministic x_0, beta_t for x_0 ~ N(0, I);
-        // both are offered by the sampler-service, so both can be measured.
-        DdpmVariance variance = DdpmVariance.byName(a.choice("variance", DdpmVariance.FIXED_SMALL.wireName(),
-                DdpmVariance.wireNames()));
+        SamplerOptions sampler = SamplerOptions.parse(a, SamplerKind.DDIM);
         DjlEngine.configureOffline(0);
         Device device = DjlEngine.select(a.string("device", "auto"));
         Path mnist = Path.of(a.required("mnist"));
@@ -283,9 +280,10 @@ public final class TrainerCli {
             CheckpointStore checkpoints = new CheckpointStore(store);
             try (DiffusionTrainer trainer = checkpoints.restore(run, device);
                  Guidance guidance = Guidance.open(a, run, trainer.settings(), checkpoints, device)) {
+                long started = System.nanoTime();
                 float[][] samples = guidance.withWeights(ema, trainer, () -> ReverseProcess.sample(guidance.denoiser(trainer),
-                        () -> Schedulers.create(manifest.diffusion(), kind, (int) a.number("steps", 50), 0,
-                                variance, true), count, size * size, a.number("seed", 0), 0));
+                        sampler.schedulers(manifest.diffusion()), count, size * size, a.number("seed", 0), 0));
+                double sampling = (System.nanoTime() - started) / 1e9;
                 for (int i = 0; i < samples.length; i++) {
                     samples[i] = Pixels.centred(samples[i], size, MnistClassifier.IMAGE_SIZE);
                 }
@@ -295,11 +293,10 @@ public final class TrainerCli {
                     real[i] = test.image(i);
                     reference[i] = train.image(i);
                 }
-                System.out.println("run " + run + " at step " + manifest.step() + " (" + (ema ? "ema" : "trained") + " weights, " + kind
-                        + " " + a.number("steps", 50) + " steps"
-                        + (kind == SamplerKind.DDPM ? ", " + variance.name().toLowerCase(Locale.ROOT) : "")
-                        + guidance.description() + "): "
-                        + QualityReport.of(classifier, samples, real, reference));
+                System.out.println("run " + run + " at step " + manifest.step() + " (" + (ema ? "ema" : "trained") + " weights, "
+                        + sampler.description(manifest.diffusion()) + guidance.description() + "): "
+                        + QualityReport.of(classifier, samples, real, reference)
+                        + String.format(Locale.ROOT, "; sampling %.1f s", sampling));
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot read or write " + mnist + ": " + e.getMessage(), e);
