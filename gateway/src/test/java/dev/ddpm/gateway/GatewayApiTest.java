@@ -123,6 +123,22 @@ class GatewayApiTest {
                 .post("/v1/samples").then().statusCode(404).contentType("application/problem+json");
         as(VIEWER_KEY).contentType("application/json").body("{not json").post("/v1/samples").then().statusCode(400);
 
+        // The ODE solvers and their settings reach the sampler: Heun's 2N - 1 calls show in the progress,
+        // and the spacing changes the image the seed gives.
+        String heun = as(VIEWER_KEY).accept("text/event-stream").contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"sampler\":\"heun\",\"steps\":5}")
+                .post("/v1/samples").then().statusCode(200).extract().asString();
+        assertThat(heun).contains("\"totalSteps\":9", "event:result");
+        byte[] linspace = as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name()
+                + "\",\"sampler\":\"dpm++\",\"order\":3,\"steps\":8,\"seed\":3}").post("/v1/samples").asByteArray();
+        byte[] karras = as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name()
+                + "\",\"sampler\":\"dpm++\",\"order\":3,\"steps\":8,\"seed\":3,\"spacing\":\"karras\"}")
+                .post("/v1/samples").asByteArray();
+        assertThat(karras).isNotEqualTo(linspace);
+        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name()
+                + "\",\"sampler\":\"ddim\",\"order\":2}").post("/v1/samples").then().statusCode(400)
+                .body("field", equalTo("order"));
+
         as(VIEWER_KEY).get("/v1/models/" + model.name()).then().statusCode(200)
                 .body("version", equalTo("v1")).body("versions", hasItem("v1"))
                 .body("manifest.image.width", equalTo(16));

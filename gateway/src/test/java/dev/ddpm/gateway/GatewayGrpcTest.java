@@ -112,6 +112,19 @@ class GatewayGrpcTest {
         assertThat(last.getResult().getImagesCount()).isEqualTo(2);
         assertThat(as(GatewayApiTest.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
                 .setModel(ModelRef.newBuilder().setName(model.name())).build()).getWidth()).isEqualTo(16);
+
+        // A public gRPC request for Heun over Karras sigmas: 2 x 4 - 1 network calls.
+        Iterator<SampleEvent> heun = as(GatewayApiTest.VIEWER_KEY).sample(SampleParams.newBuilder()
+                .setModel(ModelRef.newBuilder().setName(model.name())).setCount(1).setSampler(Sampler.SAMPLER_HEUN)
+                .setSpacing(dev.ddpm.proto.common.v1.Spacing.SPACING_KARRAS).setSteps(4).build());
+        int total = 0;
+        SampleEvent end = null;
+        while (heun.hasNext()) {
+            end = heun.next();
+            total = end.hasProgress() ? end.getProgress().getTotalSteps() : total;
+        }
+        assertThat(total).isEqualTo(7);
+        assertThat(end.getResult().getImagesCount()).isEqualTo(1);
     }
 
     @Test
