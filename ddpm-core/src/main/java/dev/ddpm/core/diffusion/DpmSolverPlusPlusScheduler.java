@@ -22,28 +22,19 @@ public final class DpmSolverPlusPlusScheduler extends OdeSolverScheduler {
     static final int LOWER_ORDER_FINAL_BELOW = 15;
 
     private final int order;
-    private final float[][] history = new float[3][];  // m_0 (newest), m_1, m_2
-    private final double[] lambdas = new double[3];
+    private final PredictionHistory history = new PredictionHistory();
     private int lowerOrderSteps;
 
     public DpmSolverPlusPlusScheduler(NoiseSchedule schedule, PredictionType predictionType, int order, boolean clipX0,
                                       TimestepSpacing spacing) {
         super(schedule, predictionType, clipX0, spacing);
-        if (order < 1 || order > 3) {
-            throw new IllegalArgumentException("DPM-Solver++ order must be 1, 2 or 3, was " + order);
-        }
-        this.order = order;
+        this.order = checkedOrder(order, "DPM-Solver++");
     }
 
     @Override
     protected void reset() {
-        java.util.Arrays.fill(history, null);
+        history.clear();
         lowerOrderSteps = 0;
-    }
-
-    @Override
-    public int[] timesteps() {
-        return levels().clone();
     }
 
     @Override
@@ -51,12 +42,9 @@ public final class DpmSolverPlusPlusScheduler extends OdeSolverScheduler {
         expect(t);
         int i = calls;
         float[] m0 = dataPrediction(modelOutput, sample, t);
-        System.arraycopy(history, 0, history, 1, 2);
-        System.arraycopy(lambdas, 0, lambdas, 1, 2);
-        history[0] = m0;
-        lambdas[0] = level(i).lambda();
+        history.push(m0, level(i).lambda());
 
-        int n = levels.length;
+        int n = levels().length;
         boolean last = i == n - 1;
         boolean secondToLast = i == n - 2 && n < LOWER_ORDER_FINAL_BELOW;
         int stepOrder = order == 1 || lowerOrderSteps < 1 || last ? 1
@@ -75,12 +63,12 @@ public final class DpmSolverPlusPlusScheduler extends OdeSolverScheduler {
                 next = combine(ratio, sample, new double[]{-target.alpha() * phi1}, m0);
             } else if (stepOrder == 2) {
                 // D_1 = (m_0 - m_1) / r_0; x_t = ratio x_s - alpha_t phi1 m_0 - 0.5 alpha_t phi1 D_1
-                double r0 = (lambdas[0] - lambdas[1]) / h;
+                double r0 = (history.lambda(0) - history.lambda(1)) / h;
                 double c = -0.5 * target.alpha() * phi1 / r0;
-                next = combine(ratio, sample, new double[]{-target.alpha() * phi1 + c, -c}, m0, history[1]);
+                next = combine(ratio, sample, new double[]{-target.alpha() * phi1 + c, -c}, m0, history.prediction(1));
             } else {
-                double r0 = (lambdas[0] - lambdas[1]) / h;
-                double r1 = (lambdas[1] - lambdas[2]) / h;
+                double r0 = (history.lambda(0) - history.lambda(1)) / h;
+                double r1 = (history.lambda(1) - history.lambda(2)) / h;
                 // D1_0 = (m0 - m1) / r0, D1_1 = (m1 - m2) / r1,
                 // D1 = D1_0 + r0 / (r0 + r1) (D1_0 - D1_1), D2 = (D1_0 - D1_1) / (r0 + r1)
                 double c1 = target.alpha() * (phi1 / h + 1.0);                 // coefficient of D1 (+)
@@ -90,7 +78,8 @@ public final class DpmSolverPlusPlusScheduler extends OdeSolverScheduler {
                 double a0 = -target.alpha() * phi1 + wD10 / r0;
                 double a1 = -wD10 / r0 + wD11 / r1;
                 double a2 = -wD11 / r1;
-                next = combine(ratio, sample, new double[]{a0, a1, a2}, m0, history[1], history[2]);
+                next = combine(ratio, sample, new double[]{a0, a1, a2}, m0, history.prediction(1),
+                        history.prediction(2));
             }
         }
         if (lowerOrderSteps < order) {

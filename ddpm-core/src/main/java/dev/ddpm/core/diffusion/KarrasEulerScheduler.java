@@ -17,15 +17,6 @@ public final class KarrasEulerScheduler extends OdeSolverScheduler {
     }
 
     @Override
-    protected void reset() {
-    }
-
-    @Override
-    public int[] timesteps() {
-        return levels().clone();
-    }
-
-    @Override
     public StepResult step(float[] modelOutput, int t, float[] sample, GaussianNoise noise) {
         expect(t);
         float[] x0 = dataPrediction(modelOutput, sample, t);

@@ -38,8 +38,23 @@ abstract class OdeSolverScheduler implements Scheduler {
         return timesteps();
     }
 
-    /** Forgets the state of earlier steps. */
-    protected abstract void reset();
+    /** Forgets the state of earlier steps (none by default). */
+    protected void reset() {
+    }
+
+    /** One network call per solver timestep (Heun overrides it). */
+    @Override
+    public int[] timesteps() {
+        return levels().clone();
+    }
+
+    /** The multistep solvers' order, checked. */
+    static int checkedOrder(int order, String solver) {
+        if (order < 1 || order > PredictionHistory.DEPTH) {
+            throw new IllegalArgumentException(solver + " order must be 1, 2 or 3, was " + order);
+        }
+        return order;
+    }
 
     /** The solver's timesteps, once {@link #setTimesteps} has chosen them. */
     protected final int[] levels() {

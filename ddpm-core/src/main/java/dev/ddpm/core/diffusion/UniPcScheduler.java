@@ -18,8 +18,7 @@ import dev.ddpm.core.model.PredictionType;
 public final class UniPcScheduler extends OdeSolverScheduler {
 
     private final int order;
-    private final float[][] history = new float[3][];  // m_0 (newest), m_1, m_2
-    private final double[] lambdas = new double[3];
+    private final PredictionHistory history = new PredictionHistory();
     private float[] lastSample;
     private int lowerOrderSteps;
     private int lastOrder;
@@ -27,23 +26,15 @@ public final class UniPcScheduler extends OdeSolverScheduler {
     public UniPcScheduler(NoiseSchedule schedule, PredictionType predictionType, int order, boolean clipX0,
                           TimestepSpacing spacing) {
         super(schedule, predictionType, clipX0, spacing);
-        if (order < 1 || order > 3) {
-            throw new IllegalArgumentException("UniPC order must be 1, 2 or 3, was " + order);
-        }
-        this.order = order;
+        this.order = checkedOrder(order, "UniPC");
     }
 
     @Override
     protected void reset() {
-        java.util.Arrays.fill(history, null);
+        history.clear();
         lastSample = null;
         lowerOrderSteps = 0;
         lastOrder = 0;
-    }
-
-    @Override
-    public int[] timesteps() {
-        return levels().clone();
     }
 
     @Override
@@ -55,12 +46,9 @@ public final class UniPcScheduler extends OdeSolverScheduler {
         if (lastSample != null) {
             x = correct(m, i);
         }
-        System.arraycopy(history, 0, history, 1, 2);
-        System.arraycopy(lambdas, 0, lambdas, 1, 2);
-        history[0] = m;
-        lambdas[0] = level(i).lambda();
+        history.push(m, level(i).lambda());
 
-        int stepOrder = Math.min(Math.min(order, levels.length - i), lowerOrderSteps + 1);
+        int stepOrder = Math.min(Math.min(order, levels().length - i), lowerOrderSteps + 1);
         lastSample = x;
         lastOrder = stepOrder;
         float[] next = predict(x, i, stepOrder);
@@ -71,52 +59,45 @@ public final class UniPcScheduler extends OdeSolverScheduler {
         return new StepResult(next, m);
     }
 
-    /** UniP of the given order from solver timestep i (history[0] = m_0 at it) to i + 1. */
+    /** UniP of the given order from solver timestep i (the history's newest prediction is m_0 at it) to i + 1. */
     private float[] predict(float[] x, int i, int p) {
         NoiseLevel s = level(i);
         NoiseLevel target = level(i + 1);
         if (target.clean()) {
-            return history[0].clone(); // sigma_t = 0, alpha_t = 1, e^{-h} - 1 = B(h) = -1, p = 1
+            return history.prediction(0).clone(); // sigma_t = 0, alpha_t = 1, e^{-h} - 1 = B(h) = -1, p = 1
         }
         double h = target.lambda() - s.lambda();
-        double[] r = new double[p];
-        for (int k = 1; k < p; k++) {
-            r[k - 1] = (lambdas[k] - lambdas[0]) / h;
-        }
-        r[p - 1] = 1.0;
+        double[] r = history.ratios(h, p);
         Coefficients c = coefficients(h, r, p);
         double[] rho = p == 1 ? new double[0] : p == 2 ? new double[]{0.5} : solve(c.R, c.b, p - 1);
-        return update(x, s, target, h, r, rho, 0, history);
+        return update(x, s, target, r, rho, 0, history.prediction(0), history.prediction(1),
+                history.prediction(2), null);
     }
 
     /**
      * UniC: corrects x_{t_i} (predicted from solver timestep i-1 with order {@link #lastOrder}) with
-     * m_t, the data prediction at it; history[0] is still m_0 at timestep i-1.
+     * m_t, the data prediction at it; the history's newest is still m_0 at timestep i-1.
      */
     private float[] correct(float[] mt, int i) {
         int p = lastOrder;
         NoiseLevel s = level(i - 1);
         NoiseLevel target = level(i);
         double h = target.lambda() - s.lambda();
-        double[] r = new double[p];
-        for (int k = 1; k < p; k++) {
-            r[k - 1] = (lambdas[k] - lambdas[0]) / h;
-        }
-        r[p - 1] = 1.0;
+        double[] r = history.ratios(h, p);
         Coefficients c = coefficients(h, r, p);
         double[] rho = p == 1 ? new double[]{0.5} : solve(c.R, c.b, p);
         // The last rho multiplies D_t = m_t - m_0 (r = 1), the others the history's differences.
-        float[][] withT = {history[0], history[1], history[2], mt};
-        return update(lastSample, s, target, h, r, rho, 1, withT);
+        return update(lastSample, s, target, r, rho, 1, history.prediction(0), history.prediction(1),
+                history.prediction(2), mt);
     }
 
     /**
      * x_t = (sigma_t / sigma_s) x - alpha_t (e^{-h} - 1) m_0 - alpha_t B(h) (sum_{k<p-1} rho_k D_k
      * [+ rho_{p-1} (m_t - m_0) for the corrector]), with D_k = (m_{k+1} - m_0) / r_k.
      */
-    private static float[] update(float[] x, NoiseLevel s, NoiseLevel target, double h, double[] r, double[] rho,
-                                  int corrector, float[][] m) {
-        double phi1 = Math.expm1(-h);
+    private static float[] update(float[] x, NoiseLevel s, NoiseLevel target, double[] r, double[] rho,
+                                  int corrector, float[]... m) {
+        double phi1 = Math.expm1(-(target.lambda() - s.lambda()));
         double bh = phi1; // B(h) of bh2, for hh = -h in the data-prediction form
         int differences = rho.length - corrector;
         int terms = 1 + differences + corrector;

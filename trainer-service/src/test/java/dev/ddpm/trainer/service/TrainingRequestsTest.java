@@ -184,16 +184,9 @@ class TrainingRequestsTest {
     void aDecompressionBombFailsTheRunNamingTheLimit() throws Exception {
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         String dataset = "bomb-" + suffix;
-        java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
-        try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.util.zip.GZIPOutputStream(gz))) {
-            out.writeInt(0x00000803);
-            out.writeInt(1);
-            out.writeInt(8192);
-            out.writeInt(8192);
-            out.write(new byte[64 << 20]);
-        }
-        assertThat(gz.size()).isLessThan(100 << 10);
-        store.put(Buckets.DATASETS, dataset + "/train-images-idx3-ubyte.gz", gz.toByteArray(), "application/gzip");
+        byte[] gz = dev.ddpm.trainer.data.Bombs.gzippedIdx();
+        assertThat(gz.length).isLessThan(100 << 10);
+        store.put(Buckets.DATASETS, dataset + "/train-images-idx3-ubyte.gz", gz, "application/gzip");
         String run = "bomb-run-" + suffix;
         publisher.publishAndWait(CloudEvent.of("/test", new TrainingRequested(run, dataset,
                 new TrainingConfig(dataset, "tiny", null, DiffusionConfig.ho2020(), 5, 8, 1e-3, 0, 0.99, 1L, 10),
