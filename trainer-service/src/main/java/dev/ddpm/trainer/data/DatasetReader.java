@@ -99,6 +99,10 @@ public final class DatasetReader {
 
     private InMemoryImageSet readFolder(Path folder) {
         Collector collector = new Collector(folder.toString());
+        if (EmojiSheet.describes(folder)) {
+            EmojiSheet.read(folder, channels, size, limits.maxImages()).images().forEach(collector::add);
+            return collector.result();
+        }
         try (Stream<Path> files = Files.walk(folder)) {
             for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
                 String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
