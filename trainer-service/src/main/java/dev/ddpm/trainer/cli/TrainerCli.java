@@ -115,7 +115,7 @@ public final class TrainerCli {
                                    MNIST quality of the run's samples: FLD beside the real-vs-real floor, the
                                    share of confidently recognised digits and the class histogram (the feature
                                    classifier is trained once on DIR and cached there as classifier-v1.bin)
-                  SAMPLER          --sampler ddim|ddpm|dpm++|unipc|euler|heun (ddim) --steps N (the sampler's
+                  SAMPLER          --sampler ddim|ddpm|dpm++|unipc|euler|heun (unipc) --steps N (the sampler's
                                    default: 50 ddim, T ddpm, 20 dpm++/unipc/euler, 10 heun) --order 1-3 (dpm++, unipc;
                                    2) --spacing linspace|leading|trailing|karras (karras for euler/heun, else linspace)
                                    --eta 0 (ddim) --variance fixed_small|fixed_large (ddpm)
@@ -231,7 +231,7 @@ public final class TrainerCli {
                 int count = (int) a.number("count", 16);
                 int c = manifest.architecture().imageChannels();
                 int size = manifest.architecture().imageSize();
-                SamplerOptions sampler = SamplerOptions.parse(a, SamplerKind.DDIM);
+                SamplerOptions sampler = SamplerOptions.parse(a, dev.ddpm.core.api.SampleBody.DEFAULT_SAMPLER);
                 float[][] samples = guidance.withWeights(true, trainer, () -> ReverseProcess.sample(guidance.denoiser(trainer),
                         sampler.schedulers(manifest.diffusion()), count, c * size * size, a.number("seed", 0), 0));
                 Path out = Path.of(a.required("out"));
@@ -247,7 +247,7 @@ public final class TrainerCli {
 
     private static void evaluate(Arguments a) {
         boolean ema = emaWeights(a);
-        SamplerOptions sampler = SamplerOptions.parse(a, SamplerKind.DDIM);
+        SamplerOptions sampler = SamplerOptions.parse(a, dev.ddpm.core.api.SampleBody.DEFAULT_SAMPLER);
         DjlEngine.configureOffline(0);
         Device device = DjlEngine.select(a.string("device", "auto"));
         Path mnist = Path.of(a.required("mnist"));

@@ -11,7 +11,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class SamplerOptionsTest {
 
     private static SamplerOptions parse(String... args) {
-        return SamplerOptions.parse(new Arguments("evaluate", args, 0, SamplerOptions.withGuidance()), SamplerKind.DDIM);
+        return SamplerOptions.parse(new Arguments("evaluate", args, 0, SamplerOptions.withGuidance()),
+                dev.ddpm.core.api.SampleBody.DEFAULT_SAMPLER);
     }
 
     @Test
@@ -23,7 +24,9 @@ class SamplerOptionsTest {
         assertThat(dpm.schedulers(DiffusionConfig.ho2020()).get().timesteps()).hasSize(15);
         assertThat(parse("--sampler", "heun").description(DiffusionConfig.ho2020()))
                 .isEqualTo("heun 10 steps, karras (19 evaluations)");
-        assertThat(parse().description(DiffusionConfig.ho2020())).isEqualTo("ddim 50 steps, eta 0.0, linspace (50 evaluations)");
+        assertThat(parse().description(DiffusionConfig.ho2020())).isEqualTo("unipc 20 steps, order 2, linspace (20 evaluations)");
+        assertThat(parse("--sampler", "ddim").description(DiffusionConfig.ho2020()))
+                .isEqualTo("ddim 50 steps, eta 0.0, linspace (50 evaluations)");
     }
 
     @Test
