@@ -26,7 +26,9 @@ class SampleBodyTest {
         SampleBody body = read("{\"model\":\"mnist\"}");
 
         assertThat(body.count()).isEqualTo(1);
-        assertThat(body.sampler()).isEqualTo(SamplerKind.DDIM);
+        assertThat(body.sampler()).isEqualTo(SamplerKind.UNIPC);
+        assertThat(body.order()).isNull();
+        assertThat(body.spacing()).isNull();
         assertThat(body.eta()).isEqualTo(0.0);
         assertThat(body.seed()).isZero();
         assertThat(body.output()).isEqualTo(OutputFormat.PNG);
