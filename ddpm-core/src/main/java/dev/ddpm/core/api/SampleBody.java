@@ -1,6 +1,7 @@
 package dev.ddpm.core.api;
 
 import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.events.SamplerKind;
@@ -51,12 +52,9 @@ public record SampleBody(String model, @OptionalField String version, @OptionalF
             }
         }
         previewEvery = previewEvery == null ? 0 : Require.atLeast(previewEvery, 0, "previewEvery");
-        if (order != null) {
-            if (!sampler.multistep()) {
-                throw new InvalidPayloadException("field 'order' applies to the dpm++ and unipc samplers, not "
-                        + sampler.wireName(), "order");
-            }
-            Require.between(order, 1, 3, "order");
+        String orderProblem = Schedulers.orderProblem(sampler, order);
+        if (orderProblem != null) {
+            throw new InvalidPayloadException("field 'order' " + orderProblem, "order");
         }
         if (deadlineSeconds != null && !(deadlineSeconds > 0 && deadlineSeconds <= MAX_DEADLINE_SECONDS)) {
             throw new InvalidPayloadException("field 'deadlineSeconds' must be in (0, " + MAX_DEADLINE_SECONDS

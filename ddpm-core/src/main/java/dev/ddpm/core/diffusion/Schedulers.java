@@ -45,6 +45,20 @@ public final class Schedulers {
         return kind == SamplerKind.HEUN ? KarrasHeunScheduler.calls(steps) : steps;
     }
 
+    /**
+     * What is wrong with a request's {@code order} for its sampler, said after the word "order"
+     * ("must be in 1..3, was 4"), or null when it is fine (absent, or 1-3 for dpm++ and unipc).
+     */
+    public static String orderProblem(SamplerKind kind, Integer order) {
+        if (order == null) {
+            return null;
+        }
+        if (!kind.multistep()) {
+            return "applies to the dpm++ and unipc samplers, not " + kind.wireName();
+        }
+        return order < 1 || order > 3 ? "must be in 1..3, was " + order : null;
+    }
+
     /** The spacing a request that names none gets: Karras sigmas for Euler and Heun, linspace otherwise. */
     public static TimestepSpacing defaultSpacing(SamplerKind kind) {
         return kind == SamplerKind.EULER || kind == SamplerKind.HEUN ? TimestepSpacing.KARRAS : TimestepSpacing.LINSPACE;

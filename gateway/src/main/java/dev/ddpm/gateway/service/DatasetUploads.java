@@ -93,7 +93,7 @@ public class DatasetUploads {
                 objects);
     }
 
-    public GatewayException tooLarge() {
+    private GatewayException tooLarge() {
         return new GatewayException(413, "upload too large", "uploads are limited to " + config.maxUploadBytes()
                 + " bytes (gateway.max-upload-bytes); nothing was stored");
     }

@@ -51,11 +51,9 @@ public class SamplingService {
         if (!(requested.eta() >= 0 && requested.eta() <= 1)) {
             throw new InvalidSampleRequestException("eta", "eta must be in [0, 1], was " + requested.eta());
         }
-        if (requested.order() != null && (!requested.sampler().multistep() || requested.order() < 1
-                || requested.order() > 3)) {
-            throw new InvalidSampleRequestException("order", requested.sampler().multistep()
-                    ? "order must be in 1..3, was " + requested.order()
-                    : "order applies to the dpm++ and unipc samplers, not " + requested.sampler().wireName());
+        String orderProblem = Schedulers.orderProblem(requested.sampler(), requested.order());
+        if (orderProblem != null) {
+            throw new InvalidSampleRequestException("order", "order " + orderProblem);
         }
         if (requested.previewEvery() < 0) {
             throw new InvalidSampleRequestException("previewEvery", "previewEvery must be >= 0, was " + requested.previewEvery());

@@ -35,7 +35,7 @@ record SamplerOptions(SamplerKind kind, Integer steps, Integer order, TimestepSp
         SamplerKind kind = SamplerKind.parse(a.choice("sampler", fallback.wireName(), kinds));
         Integer steps = a.string("steps", null) == null ? null : (int) a.number("steps", 0);
         Integer order = a.string("order", null) == null ? null : (int) a.number("order", 0);
-        if (order != null && (!kind.multistep() || order < 1 || order > 3)) {
+        if (Schedulers.orderProblem(kind, order) != null) {
             throw new Arguments.UsageException("--order is 1, 2 or 3, for --sampler dpm++ or unipc");
         }
         String spacing = a.string("spacing", null);
