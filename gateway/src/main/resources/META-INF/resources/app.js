@@ -106,15 +106,27 @@ $('generate').addEventListener('click', async () => {
   }
 });
 
+// The newest quality measurement of a run: FLD against the real-vs-real floor, recognisable share, memorisation.
+function quality(run) {
+  const q = run.quality;
+  if (!q) return '';
+  let text = `step ${run.qualityStep}: FLD ${q.quality_fld.toFixed(2)} (floor ${q.quality_fld_floor.toFixed(2)}), `
+    + `recognisable ${(100 * q.quality_recognisable).toFixed(0)} % (real ${(100 * q.quality_real_recognisable).toFixed(0)} %)`;
+  if (q.quality_nearest_train != null) {
+    text += `, nearest training image ${q.quality_nearest_train.toFixed(3)} (real ${q.quality_real_nearest_train.toFixed(3)})`;
+  }
+  return text;
+}
+
 async function loadRuns() {
   const response = await fetch('/v1/trainings', { headers: headers() });
   const tbody = $('runs');
   tbody.innerHTML = '';
-  if (!response.ok) { tbody.innerHTML = `<tr><td colspan="6" class="error">${await problem(response)}</td></tr>`; return; }
+  if (!response.ok) { tbody.innerHTML = `<tr><td colspan="7" class="error">${await problem(response)}</td></tr>`; return; }
   for (const run of await response.json()) {
     const row = tbody.insertRow();
     for (const text of [run.runId, run.modelName, run.state, `${run.step} / ${run.totalSteps}`,
-                        run.loss == null ? '' : run.loss.toFixed(4)]) row.insertCell().textContent = text;
+                        run.loss == null ? '' : run.loss.toFixed(4), quality(run)]) row.insertCell().textContent = text;
     const cell = row.insertCell();
     const grid = await fetch(run.gridUrl, { headers: headers() });
     if (grid.ok) cell.appendChild(image(URL.createObjectURL(await grid.blob()), 'latest grid'));

@@ -32,6 +32,12 @@ import dev.ddpm.core.model.UNetConfig;
  * @param keepCheckpoints how many of the newest checkpoints the run keeps; older ones are deleted,
  *                        except those at {@code checkpointEvery x 2^k} steps (a doubling ladder of
  *                        early checkpoints, at most 24, for autoguidance guides and comparisons)
+ * @param horizontalFlip  whether each training image is mirrored left-right with probability 1/2;
+ *                        unset: on for colour images, off for one channel (digits and letters must
+ *                        not be mirrored), as the reference article trains
+ * @param qualityEvery    0 (default) for none, or the steps between quality measurements during the
+ *                        run on a labelled data set (FLD against its floor, recognisable share,
+ *                        memorisation; TrainingProgress.quality and the manifest's metrics)
  */
 public record TrainingConfig(
         String modelName,
@@ -48,7 +54,9 @@ public record TrainingConfig(
         @OptionalField String learningRateDecay,
         @OptionalField Double snrGamma,
         @OptionalField Double maxMinutes,
-        @OptionalField Integer keepCheckpoints) {
+        @OptionalField Integer keepCheckpoints,
+        @OptionalField Boolean horizontalFlip,
+        @OptionalField Integer qualityEvery) {
 
     /** A century: a longer limit is no limit, and its nanoseconds would overflow a clock. */
     public static final double MAX_MINUTES = 100 * 365.25 * 24 * 60;
@@ -78,6 +86,21 @@ public record TrainingConfig(
         maxMinutes = maxMinutes == null ? 0.0 : Require.inRange(maxMinutes, 0, MAX_MINUTES, "maxMinutes");
         keepCheckpoints = keepCheckpoints == null ? DEFAULT_KEPT_CHECKPOINTS
                 : Require.between(keepCheckpoints, 1, MAX_KEPT_CHECKPOINTS, "keepCheckpoints");
+        qualityEvery = qualityEvery == null ? 0 : Require.between(qualityEvery, 0, (int) MAX_STEPS, "qualityEvery");
+    }
+
+    /** Without flip or quality settings: the flip follows the image's channels, no quality measurements. */
+    public TrainingConfig(String modelName, String preset, UNetConfig architecture, DiffusionConfig diffusion,
+            long steps, int batchSize, double learningRate, Integer warmupSteps, Double emaDecay, long seed,
+            Integer checkpointEvery, String learningRateDecay, Double snrGamma, Double maxMinutes,
+            Integer keepCheckpoints) {
+        this(modelName, preset, architecture, diffusion, steps, batchSize, learningRate, warmupSteps, emaDecay, seed,
+                checkpointEvery, learningRateDecay, snrGamma, maxMinutes, keepCheckpoints, null, null);
+    }
+
+    /** Whether images are flipped for a model of {@code channels}: as asked, else for colour only. */
+    public boolean flips(int channels) {
+        return horizontalFlip != null ? horizontalFlip : channels == 3;
     }
 
     /** A configuration with a constant learning rate after warm-up and the unweighted loss. */
@@ -85,7 +108,7 @@ public record TrainingConfig(
             long steps, int batchSize, double learningRate, Integer warmupSteps, Double emaDecay, long seed,
             Integer checkpointEvery) {
         this(modelName, preset, architecture, diffusion, steps, batchSize, learningRate, warmupSteps, emaDecay, seed,
-                checkpointEvery, null, null, null, null);
+                checkpointEvery, null, null, null, null, null, null);
     }
 
     /** Whether the learning rate decays (half-cosine) over the run's steps. */

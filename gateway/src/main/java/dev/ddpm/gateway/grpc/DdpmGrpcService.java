@@ -157,7 +157,13 @@ public class DdpmGrpcService implements DdpmService {
                     blank(r.getPredictionType()), r.getCheckpointEvery() == 0 ? null : r.getCheckpointEvery(),
                     blank(r.getResumeFrom()), blank(r.getLearningRateDecay()),
                     r.getSnrGamma() == 0 ? null : r.getSnrGamma(), r.getMaxMinutes() == 0 ? null : r.getMaxMinutes(),
-                    r.getKeepCheckpoints() == 0 ? null : r.getKeepCheckpoints());
+                    r.getKeepCheckpoints() == 0 ? null : r.getKeepCheckpoints(),
+                    switch (r.getHorizontalFlip()) {
+                        case FLIP_ON -> Boolean.TRUE;
+                        case FLIP_OFF -> Boolean.FALSE;
+                        default -> null;
+                    },
+                    r.getQualityEvery() == 0 ? null : r.getQualityEvery());
             String runId = trainings.start(body, caller == null ? null : caller.keyId());
             return run(runs.get(runId).orElseThrow());
         });
@@ -250,6 +256,7 @@ public class DdpmGrpcService implements DdpmService {
                     case COMPLETED -> TrainingRun.State.STATE_COMPLETED;
                     case FAILED -> TrainingRun.State.STATE_FAILED;
                 }).setStep(r.step()).setTotalSteps(r.totalSteps()).setLoss(Double.isFinite(r.loss()) ? r.loss() : 0)
+                .putAllQuality(r.quality()).setQualityStep(r.qualityStep())
                 .setImagesPerSecond(r.imagesPerSecond()).setEtaSeconds(r.etaSeconds()).setUpdatedAt(timestamp(r.updatedAt()));
         if (r.modelVersion() != null) {
             run.setModelVersion(r.modelVersion());

@@ -17,7 +17,8 @@ public record TrainingBody(String dataset, @OptionalField String modelName, @Opt
                            @OptionalField String predictionType, @OptionalField Integer checkpointEvery,
                            @OptionalField String resumeFrom, @OptionalField String learningRateDecay,
                            @OptionalField Double snrGamma, @OptionalField Double maxMinutes,
-                           @OptionalField Integer keepCheckpoints) {
+                           @OptionalField Integer keepCheckpoints, @OptionalField Boolean horizontalFlip,
+                           @OptionalField Integer qualityEvery) {
 
     public TrainingBody {
         Require.safeName(dataset, "dataset");

@@ -155,6 +155,10 @@ public class TrainingResource {
         view.put("error", run.error());
         view.put("updatedAt", run.updatedAt().toString());
         view.put("gridUrl", "/v1/trainings/" + run.runId() + "/grid.png");
+        if (!run.quality().isEmpty()) {
+            view.put("quality", new java.util.TreeMap<>(run.quality()));
+            view.put("qualityStep", run.qualityStep());
+        }
         return view;
     }
 }

@@ -43,7 +43,7 @@ public class TrainingRequests {
         TrainingConfig config = new TrainingConfig(body.modelName(), body.preset(), null, diffusion, body.steps(),
                 body.batchSize(), body.learningRate(), body.warmupSteps(), body.emaDecay(), body.seed(),
                 body.checkpointEvery(), body.learningRateDecay(), body.snrGamma(), body.maxMinutes(),
-                body.keepCheckpoints());
+                body.keepCheckpoints(), body.horizontalFlip(), body.qualityEvery());
         if (store.list(Buckets.DATASETS, body.dataset() + "/").isEmpty()) {
             throw new GatewayException(404, "unknown data set", "data set '" + body.dataset() + "' has no objects; upload "
                     + "it first (POST /v1/datasets/" + body.dataset() + ")", "dataset");

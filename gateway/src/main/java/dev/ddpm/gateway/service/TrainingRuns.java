@@ -29,12 +29,23 @@ public class TrainingRuns {
 
     public enum State { REQUESTED, RUNNING, COMPLETED, FAILED }
 
-    /** One run as the API shows it. */
+    /**
+     * One run as the API shows it.
+     *
+     * @param quality     the newest quality measurement (TrainingProgress.quality), empty before the first
+     * @param qualityStep the step it was measured at
+     */
     public record Run(String runId, String modelName, State state, long step, long totalSteps, double loss,
-                      double imagesPerSecond, double etaSeconds, String modelVersion, String error, Instant updatedAt) {
+                      double imagesPerSecond, double etaSeconds, String modelVersion, String error, Instant updatedAt,
+                      java.util.Map<String, Double> quality, long qualityStep) {
 
         Run with(State s, long st, long total, double l, double ips, double eta, String version, String err) {
-            return new Run(runId, modelName, s, st, total, l, ips, eta, version, err, Instant.now());
+            return new Run(runId, modelName, s, st, total, l, ips, eta, version, err, Instant.now(), quality, qualityStep);
+        }
+
+        Run withQuality(java.util.Map<String, Double> measured, long atStep) {
+            return measured.isEmpty() ? this : new Run(runId, modelName, state, step, totalSteps, loss, imagesPerSecond,
+                    etaSeconds, modelVersion, error, updatedAt, measured, atStep);
         }
 
         public boolean finished() {
@@ -61,7 +72,7 @@ public class TrainingRuns {
     /** The gateway asked for this run: it shows as requested until the trainer reports. */
     public void requested(String runId, String modelName) {
         update(runs.merge(runId, new Run(runId, modelName, State.REQUESTED, 0, 0, Double.NaN, 0, 0, null, null,
-                Instant.now()), (old, fresh) -> old));
+                Instant.now(), java.util.Map.of(), 0), (old, fresh) -> old));
     }
 
     /** The run's state now and at every change, ending after it completes or fails. */
@@ -111,7 +122,8 @@ public class TrainingRuns {
                     .with(State.RUNNING, s.startStep(), s.totalSteps(), Double.NaN, 0, 0, null, null)));
         } else if (data instanceof TrainingProgress p) {
             update(runs.compute(p.runId(), (id, old) -> base(id, old, null)
-                    .with(State.RUNNING, p.step(), p.totalSteps(), p.loss(), p.imagesPerSecond(), p.etaSeconds(), null, null)));
+                    .with(State.RUNNING, p.step(), p.totalSteps(), p.loss(), p.imagesPerSecond(), p.etaSeconds(), null, null)
+                    .withQuality(p.quality(), p.step())));
         } else if (data instanceof CheckpointSaved c) {
             update(runs.compute(c.runId(), (id, old) -> {
                 Run r = base(id, old, null);
@@ -134,9 +146,9 @@ public class TrainingRuns {
         if (old != null) {
             return modelName == null || old.modelName() != null ? old
                     : new Run(id, modelName, old.state(), old.step(), old.totalSteps(), old.loss(), old.imagesPerSecond(),
-                    old.etaSeconds(), old.modelVersion(), old.error(), old.updatedAt());
+                    old.etaSeconds(), old.modelVersion(), old.error(), old.updatedAt(), old.quality(), old.qualityStep());
         }
-        return new Run(id, modelName, State.REQUESTED, 0, 0, Double.NaN, 0, 0, null, null, Instant.now());
+        return new Run(id, modelName, State.REQUESTED, 0, 0, Double.NaN, 0, 0, null, null, Instant.now(), java.util.Map.of(), 0);
     }
 
     private void update(Run run) {

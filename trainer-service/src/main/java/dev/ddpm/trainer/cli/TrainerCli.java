@@ -26,7 +26,7 @@ import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.data.IdxLabels;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.data.Pixels;
-import dev.ddpm.trainer.eval.MnistClassifier;
+import dev.ddpm.trainer.eval.FeatureClassifier;
 import dev.ddpm.trainer.eval.QualityReport;
 import dev.ddpm.trainer.model.UNetPresets;
 import dev.ddpm.trainer.run.RunListener;
@@ -58,7 +58,7 @@ import java.util.stream.Stream;
 public final class TrainerCli {
 
     private static final Set<String> TRAIN_OPTIONS = Set.of("data", "preset", "steps", "batch", "lr", "warmup", "ema",
-            "seed", "schedule", "prediction", "run", "model", "checkpoint-every", "grid-every", "progress-every",
+            "seed", "schedule", "prediction", "run", "model", "checkpoint-every", "grid-every", "progress-every", "quality-every", "quality-samples",
             "device", "gpus", "threads", "flip", "lr-decay", "export", "snr-gamma", "max-minutes", "time-box",
             "keep-checkpoints");
 
@@ -101,7 +101,8 @@ public final class TrainerCli {
                                    --lr-decay none|cosine --ema 0.9999 --seed 0 --schedule linear|cosine --prediction epsilon|v
                                    --snr-gamma 0 (off; 5 = Min-SNR-5 loss weighting) --run ID
                                    --model NAME --checkpoint-every 1000 --keep-checkpoints 5 --grid-every 1000 --progress-every 50
-                                   --device auto|cpu|gpu --gpus 0 (all GPUs, data-parallel) --threads 0 --flip false --export false
+                                   --quality-every 0 --quality-samples 64 (FLD, recognisable share, memorisation; labelled data)
+                                   --device auto|cpu|gpu --gpus 0 (all GPUs, data-parallel) --threads 0 --flip auto --export false
                                    --max-minutes 0 (no limit) --time-box 0 (none)]
                                    trains in this process; checkpoints, grids and the loss curve go to S3; a run
                                    with checkpoints resumes from the newest one; past --max-minutes the run pauses
@@ -209,14 +210,21 @@ public final class TrainerCli {
         TrainingSettings settings = new TrainingSettings(arch, diffusion, (int) a.number("batch", 64),
                 (float) a.decimal("lr", 2e-4), (int) a.number("warmup", 0),
                 "cosine".equals(a.choice("lr-decay", "none", "none", "cosine")) ? a.number("steps", 1000) : 0, (float) a.decimal("ema", 0.9999), 0f, 1f,
-                Boolean.parseBoolean(a.string("flip", "false")), a.number("seed", 0),
+                flips(a, arch.imageChannels()), a.number("seed", 0),
                 (float) a.decimal("snr-gamma", 0));
         String model = a.string("model", safe(datasetName));
         String run = a.string("run", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         return new RunPlan(run, model, safe(datasetName), settings, a.number("steps", 1000),
                 (int) a.number("checkpoint-every", 1000), (int) a.number("progress-every", 50),
                 (int) a.number("grid-every", 1000), null, 0,
-                (int) a.number("keep-checkpoints", TrainingConfig.DEFAULT_KEPT_CHECKPOINTS));
+                (int) a.number("keep-checkpoints", TrainingConfig.DEFAULT_KEPT_CHECKPOINTS),
+                (int) a.number("quality-every", 0), (int) a.number("quality-samples", RunPlan.DEFAULT_QUALITY_SAMPLES));
+    }
+
+    /** {@code --flip auto|true|false}: auto flips colour images only, as the article trains. */
+    private static boolean flips(Arguments a, int channels) {
+        String flip = a.choice("flip", "auto", "auto", "true", "false");
+        return flip.equals("auto") ? channels == 3 : Boolean.parseBoolean(flip);
     }
 
     private static void sampleGrid(Arguments a) {
@@ -253,18 +261,18 @@ public final class TrainerCli {
         Path mnist = Path.of(a.required("mnist"));
         String run = a.required("run");
         int count = (int) a.number("samples", 1000);
-        try (ArtifactStore store = new ArtifactStore(s3()); MnistClassifier classifier = new MnistClassifier(device, 1)) {
+        try (ArtifactStore store = new ArtifactStore(s3()); FeatureClassifier classifier = FeatureClassifier.mnist(device, 1)) {
             // Checked before the data set is read or the classifier trained, so a wrong run fails at once.
             CheckpointManifest manifest = new CheckpointStore(store).latest(run);
             int size = manifest.architecture().imageSize();
             // 28x28 (MNIST's own) to 32x32 samples are centred as the reader pads real digits; smaller
             // ones would be shrunken digits the classifier never saw, so their metrics would mislead.
-            if (manifest.architecture().imageChannels() != 1 || size < 28 || size > MnistClassifier.IMAGE_SIZE) {
+            if (manifest.architecture().imageChannels() != 1 || size < 28 || size > FeatureClassifier.MNIST_SIZE) {
                 throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
                         + size + "x" + size + " images; the MNIST metrics need one channel at 28x28 to 32x32 "
                         + "(e.g. preset mnist-28 or mnist-slim)");
             }
-            DatasetReader reader = new DatasetReader(1, MnistClassifier.IMAGE_SIZE);
+            DatasetReader reader = new DatasetReader(1, FeatureClassifier.MNIST_SIZE);
             InMemoryImageSet train = reader.read(mnist.resolve("train-images-idx3-ubyte"));
             InMemoryImageSet test = reader.read(mnist.resolve("t10k-images-idx3-ubyte"));
             int[] testLabels = IdxLabels.read(mnist.resolve("t10k-labels-idx1-ubyte"));
@@ -273,7 +281,7 @@ public final class TrainerCli {
                 classifier.load(Files.readAllBytes(cache), cache.toString());
             } else {
                 classifier.train(train, IdxLabels.read(mnist.resolve("train-labels-idx1-ubyte")),
-                        (int) a.number("epochs", 2), 64, 1);
+                        (int) a.number("epochs", 2), 64, 1, false);
                 Files.write(cache, classifier.save());
             }
             System.out.println("feature classifier on the " + test.size() + " test digits: " + classifier.calibration(test, testLabels));
@@ -285,7 +293,7 @@ public final class TrainerCli {
                         sampler.schedulers(manifest.diffusion()), count, size * size, a.number("seed", 0), 0));
                 double sampling = (System.nanoTime() - started) / 1e9;
                 for (int i = 0; i < samples.length; i++) {
-                    samples[i] = Pixels.centred(samples[i], size, MnistClassifier.IMAGE_SIZE);
+                    samples[i] = Pixels.centred(samples[i], size, FeatureClassifier.MNIST_SIZE);
                 }
                 float[][] real = new float[Math.min(count, test.size())][];
                 float[][] reference = new float[real.length][];

@@ -34,6 +34,13 @@ public interface TrainerConfig {
     @WithDefault("1000")
     int gridEvery();
 
+    /**
+     * Samples each quality measurement generates, for runs whose request sets qualityEvery (fewer
+     * when a fifth of the data set, held out for the metric, is less than twice this).
+     */
+    @WithDefault("64")
+    int qualitySamples();
+
     /** Where data sets are downloaded to; a temporary folder when absent. */
     Optional<Path> workDir();
 

@@ -32,6 +32,12 @@ import java.util.stream.Stream;
  * <p>What a data set may expand to is bounded ({@link Limits}): the bytes read after decompression,
  * the number of images, and the pixels of one image (read from its header before it is decoded), so
  * a zip, tar or gzip bomb or a giant PNG fails with a message instead of exhausting memory.
+ *
+ * <p>Where the data set names the class of every image, the set carries them ({@link Labels}): an
+ * IDX image file's label file beside it ({@code train-labels-idx1-ubyte} for
+ * {@code train-images-idx3-ubyte}), CIFAR-10's label byte, an emoji's category, or the sub-folder
+ * each image sits in (as torchvision's ImageFolder names classes). An emoji sheet ({@link EmojiSheet}) is read from
+ * a folder or from an archive holding its two files.
  */
 public final class DatasetReader {
 
@@ -90,9 +96,9 @@ public final class DatasetReader {
         } else if (lower.endsWith(".bin")) {
             readCifar(name, collector.read(name, in), collector);
         } else if (isImage(lower)) {
-            collector.image(name, collector.read(name, in));
+            collector.image(name, collector.read(name, in), null);
         } else {
-            readIdx(name, collector.read(name, in), collector);
+            readIdx(name, collector.read(name, in), collector, null);
         }
         return collector.result();
     }
@@ -100,7 +106,7 @@ public final class DatasetReader {
     private InMemoryImageSet readFolder(Path folder) {
         Collector collector = new Collector(folder.toString());
         if (EmojiSheet.describes(folder)) {
-            EmojiSheet.read(folder, channels, size, limits.maxImages()).images().forEach(collector::add);
+            collector.addAll(EmojiSheet.read(folder, channels, size, limits.maxImages()));
             return collector.result();
         }
         try (Stream<Path> files = Files.walk(folder)) {
@@ -108,13 +114,13 @@ public final class DatasetReader {
                 String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
                 String name = folder.relativize(file).toString();
                 if (isImage(lower)) {
-                    collector.image(name, collector.read(name, file));
+                    collector.image(name, collector.read(name, file), folderLabel(name));
                 } else if (isArchive(lower)) {
                     readArchive(archiveStream(lower, new BufferedInputStream(Files.newInputStream(file))), collector);
                 } else if (lower.endsWith(".bin")) {
                     readCifar(name, collector.read(name, file), collector);
                 } else if (isIdxImages(file)) {
-                    readIdx(name, collector.read(name, file), collector);
+                    readIdx(name, collector.read(name, file), collector, idxLabels(file));
                 }
                 // anything else (labels, README, checksums) is not image data and is left alone
             }
@@ -125,19 +131,58 @@ public final class DatasetReader {
     }
 
     private void readArchive(ArchiveInputStream<? extends ArchiveEntry> archive, Collector collector) throws IOException {
+        byte[] emojiIndex = null;
+        byte[] emojiSheet = null;
+        String sheetName = null;
         try (archive) {
             for (ArchiveEntry entry; (entry = archive.getNextEntry()) != null; ) {
                 String lower = entry.getName().toLowerCase(Locale.ROOT);
-                if (!entry.isDirectory() && isImage(lower) && !lower.contains("__macosx/")) {
-                    collector.image(entry.getName(), collector.read(entry.getName(), archive));
+                if (entry.isDirectory() || lower.contains("__macosx/")) {
+                    continue;
+                }
+                String file = lower.substring(lower.lastIndexOf('/') + 1);
+                if (file.equals(EmojiSheet.INDEX)) {
+                    emojiIndex = collector.read(entry.getName(), archive);
+                } else if (file.equals(EmojiSheet.SHEET)) {
+                    sheetName = entry.getName();
+                    emojiSheet = collector.read(sheetName, archive);
+                } else if (isImage(lower)) {
+                    collector.image(entry.getName(), collector.read(entry.getName(), archive),
+                            folderLabel(entry.getName()));
                 }
             }
         } catch (IOException e) {
             throw new DatasetException(collector.source + " is not a readable archive: " + e.getMessage(), e);
         }
+        if (emojiSheet != null && emojiIndex != null) {
+            collector.addAll(EmojiSheet.read(collector.source, emojiIndex, emojiSheet, channels, size, limits.maxImages()));
+        } else if (emojiSheet != null) {
+            collector.image(sheetName, emojiSheet, folderLabel(sheetName));
+        }
     }
 
-    private void readIdx(String name, byte[] bytes, Collector collector) throws IOException {
+    /** The folder an image sits in, as its class; null for an image at the top. */
+    private static String folderLabel(String relativeName) {
+        String name = relativeName.replace('\\', '/');
+        int slash = name.lastIndexOf('/');
+        if (slash <= 0) {
+            return null;
+        }
+        String parent = name.substring(0, slash);
+        return parent.substring(parent.lastIndexOf('/') + 1);
+    }
+
+    /** The labels of an IDX image file from the label file beside it, or null when there is none. */
+    private static int[] idxLabels(Path images) {
+        String name = images.getFileName().toString();
+        if (!name.contains("images-idx3")) {
+            return null;
+        }
+        Path labels = images.resolveSibling(name.replace("images-idx3", "labels-idx1"));
+        return Files.isRegularFile(labels) ? IdxLabels.read(labels) : null;
+    }
+
+    private void readIdx(String name, byte[] bytes, Collector collector, int[] labels) throws IOException {
         if (bytes.length >= 2 && (bytes[0] & 0xFF) == 0x1F && (bytes[1] & 0xFF) == 0x8B) {
             try (InputStream gz = new GzipCompressorInputStream(new ByteArrayInputStream(bytes))) {
                 bytes = collector.read(name, gz);
@@ -160,9 +205,12 @@ public final class DatasetReader {
             throw new DatasetException(name + ": IDX header promises " + count + " images of " + rows + "x" + cols
                     + " (" + expected + " bytes) but the file has " + bytes.length);
         }
+        if (labels != null && labels.length != count) {
+            throw new DatasetException(name + " holds " + count + " images but its label file " + labels.length + " labels");
+        }
         for (int i = 0; i < count; i++) {
             float[] gray = Pixels.fromGray(bytes, 16 + i * rows * cols, rows, cols, size);
-            collector.add(channels == 1 ? gray : toRgb(gray));
+            collector.add(channels == 1 ? gray : toRgb(gray), labels == null ? null : Integer.toString(labels[i]));
         }
     }
 
@@ -174,14 +222,14 @@ public final class DatasetReader {
         int plane = 32 * 32;
         for (int offset = 0; offset < bytes.length; offset += CIFAR_RECORD) {
             BufferedImage image = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
-            int base = offset + 1; // skip the label byte
+            int base = offset + 1; // after the label byte
             for (int i = 0; i < plane; i++) {
                 int r = bytes[base + i] & 0xFF;
                 int g = bytes[base + plane + i] & 0xFF;
                 int b = bytes[base + 2 * plane + i] & 0xFF;
                 image.setRGB(i % 32, i / 32, (r << 16) | (g << 8) | b);
             }
-            collector.add(Pixels.fromImage(image, channels, size));
+            collector.add(Pixels.fromImage(image, channels, size), Integer.toString(bytes[offset] & 0xFF));
         }
     }
 
@@ -231,6 +279,7 @@ public final class DatasetReader {
     private final class Collector {
         private final String source;
         private final List<float[]> images = new ArrayList<>();
+        private final List<String> labels = new ArrayList<>();
         private final List<String> skipped = new ArrayList<>();
         private long bytesRead;
 
@@ -256,16 +305,24 @@ public final class DatasetReader {
             }
         }
 
-        void add(float[] image) {
+        /** @param label the image's class, or null where the data set names none */
+        void add(float[] image, String label) {
             if (images.size() >= limits.maxImages()) {
                 throw new DatasetException("data set " + source + " has more than the limit of " + limits.maxImages()
                         + " images");
             }
             images.add(image);
+            labels.add(label);
+        }
+
+        void addAll(EmojiSheet.Labelled emoji) {
+            for (int i = 0; i < emoji.images().size(); i++) {
+                add(emoji.images().get(i), emoji.categories().get(emoji.labels()[i]));
+            }
         }
 
         /** Decodes one PNG/JPEG after checking its size in its header; one that cannot be read is skipped. */
-        void image(String name, byte[] bytes) {
+        void image(String name, byte[] bytes, String label) {
             try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
                 Iterator<ImageReader> readers = ImageIO.getImageReaders(input);
                 if (!readers.hasNext()) {
@@ -281,7 +338,7 @@ public final class DatasetReader {
                                 + " pixels, above the limit of " + limits.maxPixels() + ")");
                         return;
                     }
-                    add(Pixels.fromImage(reader.read(0), channels, size));
+                    add(Pixels.fromImage(reader.read(0), channels, size), label);
                 } finally {
                     reader.dispose();
                 }
@@ -299,7 +356,23 @@ public final class DatasetReader {
                         + (skipped.isEmpty() ? "" : "; skipped " + skipped.size() + ": "
                         + String.join(", ", skipped.subList(0, Math.min(5, skipped.size())))));
             }
-            return new InMemoryImageSet(channels, size, images, skipped);
+            return new InMemoryImageSet(channels, size, images, skipped, labels());
+        }
+
+        /** Labels when every image has one and there are at least two classes; null otherwise. */
+        private Labels labels() {
+            if (labels.contains(null)) {
+                return null;
+            }
+            List<String> classes = labels.stream().distinct().sorted().toList();
+            if (classes.size() < 2) {
+                return null;
+            }
+            java.util.Map<String, Integer> index = new java.util.HashMap<>();
+            for (int i = 0; i < classes.size(); i++) {
+                index.put(classes.get(i), i);
+            }
+            return new Labels(labels.stream().mapToInt(index::get).toArray(), classes);
         }
     }
 }

@@ -46,20 +46,32 @@ public final class EmojiSheet {
      * @throws DatasetException when the index is not emoji-datasource's, or names tiles outside the sheet
      */
     public static Labelled read(Path folder, int channels, int size, int maxImages) {
-        JsonNode index;
-        BufferedImage sheet;
         try {
-            index = new ObjectMapper().readTree(folder.resolve(INDEX).toFile());
-            sheet = ImageIO.read(folder.resolve(SHEET).toFile());
+            return read(folder.toString(), Files.readAllBytes(folder.resolve(INDEX)), Files.readAllBytes(folder.resolve(SHEET)),
+                    channels, size, maxImages);
         } catch (IOException e) {
             throw new DatasetException("cannot read the emoji sheet in " + folder + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The same from the two files' bytes (entries of an archive); {@code source} names them in errors. */
+    public static Labelled read(String source, byte[] indexBytes, byte[] sheetBytes, int channels, int size,
+                                int maxImages) {
+        JsonNode index;
+        BufferedImage sheet;
+        try {
+            index = new ObjectMapper().readTree(indexBytes);
+            sheet = ImageIO.read(new java.io.ByteArrayInputStream(sheetBytes));
+        } catch (IOException e) {
+            throw new DatasetException("cannot read the emoji sheet in " + source + ": " + e.getMessage(), e);
+        }
         if (sheet == null) {
-            throw new DatasetException(folder.resolve(SHEET) + " is not a PNG");
+            throw new DatasetException(SHEET + " in " + source + " is not a PNG");
         }
-        if (!index.isArray()) {
-            throw new DatasetException(folder.resolve(INDEX) + " is not emoji-datasource's list of emoji");
+        if (index == null || !index.isArray()) {
+            throw new DatasetException(INDEX + " in " + source + " is not emoji-datasource's list of emoji");
         }
+        String folder = source;
         TreeSet<String> names = new TreeSet<>();
         index.forEach(e -> names.add(e.path("category").asText("Unknown")));
         List<String> categories = new ArrayList<>(names);

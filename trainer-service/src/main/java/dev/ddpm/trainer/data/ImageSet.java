@@ -14,4 +14,9 @@ public interface ImageSet {
     int imageSize();
 
     float[] image(int index);
+
+    /** The class of each image, where the data set names them. */
+    default java.util.Optional<Labels> labels() {
+        return java.util.Optional.empty();
+    }
 }

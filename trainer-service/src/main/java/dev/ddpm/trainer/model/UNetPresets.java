@@ -12,6 +12,8 @@ public final class UNetPresets {
     private static final Map<String, UNetConfig> PRESETS = new TreeMap<>(Map.of(
             // Fast tests: 16x16, two levels, attention at the 8x8 bottom, no dropout.
             "tiny", new UNetConfig(1, 16, 16, List.of(1, 2), List.of(8), 1, 4, 0.0),
+            // tiny in colour, for the suite's colour training.
+            "tiny-colour", new UNetConfig(3, 16, 16, List.of(1, 2), List.of(8), 1, 4, 0.0),
             // MNIST: 28x28 padded to 32x32, one channel.
             "mnist", new UNetConfig(1, 32, 32, List.of(1, 2, 2), List.of(16), 2, 8, 0.1),
             // MNIST on a CPU budget: attention only at the 8x8 bottom, no dropout (short runs do not overfit).
@@ -30,6 +32,9 @@ public final class UNetPresets {
             // (49 positions): 1.9x the parameters for about 1.25x the step time (docs/benchmarks.md). In 88
             // CPU minutes it gave the same share as mnist-28 (docs/mnist.md, run 15); kept for longer budgets.
             "mnist-28w", new UNetConfig(1, 28, 16, List.of(1, 2, 6), List.of(7), 1, 8, 0.0),
+            // The article's shape on a 2-core CPU budget: 3x32x32, multipliers 1,2,4,4, attention at 16
+            // and 8, with a quarter of its channels and one residual block per level (docs/evaluation.md, "Colour").
+            "colour-32", new UNetConfig(3, 32, 16, List.of(1, 2, 4, 4), List.of(16, 8), 1, 8, 0.0),
             // The reference article: 3x32x32, base 64, multipliers 1,2,4,4, attention at 16 and 8.
             "article", new UNetConfig(3, 32, 64, List.of(1, 2, 4, 4), List.of(16, 8), 2, 32, 0.1)));
 

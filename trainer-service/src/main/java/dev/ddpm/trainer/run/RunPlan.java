@@ -11,10 +11,15 @@ import dev.ddpm.trainer.train.TrainingSettings;
  * @param exportEvery also publish a model version every this many checkpoints (0: only at the end,
  *                    when the run has a publisher at all)
  * @param keepCheckpoints the newest checkpoints kept beside the doubling ladder ({@link CheckpointRetention})
+ * @param qualityEvery    steps between quality measurements on a labelled data set (0: none)
+ * @param qualitySamples  samples each measurement generates (fewer when the data set holds out fewer)
  */
 public record RunPlan(String runId, String modelName, String dataset, TrainingSettings settings, long totalSteps,
                       int checkpointEvery, int progressEvery, int gridEvery, String resumeFrom, int exportEvery,
-                      int keepCheckpoints) {
+                      int keepCheckpoints, int qualityEvery, int qualitySamples) {
+
+    /** Samples of one quality measurement unless configured: enough for a stable ranking, a few seconds on a CPU. */
+    public static final int DEFAULT_QUALITY_SAMPLES = 64;
 
     public RunPlan {
         Require.safeName(runId, "runId");
@@ -25,5 +30,15 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
         Require.atLeast(gridEvery, 1, "gridEvery");
         Require.atLeast(exportEvery, 0, "exportEvery");
         Require.atLeast(keepCheckpoints, 1, "keepCheckpoints");
+        Require.atLeast(qualityEvery, 0, "qualityEvery");
+        Require.atLeast(qualitySamples, 2, "qualitySamples");
+    }
+
+    /** A plan without quality measurements. */
+    public RunPlan(String runId, String modelName, String dataset, TrainingSettings settings, long totalSteps,
+                   int checkpointEvery, int progressEvery, int gridEvery, String resumeFrom, int exportEvery,
+                   int keepCheckpoints) {
+        this(runId, modelName, dataset, settings, totalSteps, checkpointEvery, progressEvery, gridEvery, resumeFrom,
+                exportEvery, keepCheckpoints, 0, DEFAULT_QUALITY_SAMPLES);
     }
 }

@@ -14,6 +14,9 @@ import dev.ddpm.trainer.checkpoint.CheckpointRetention;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.data.ImageSet;
+import dev.ddpm.trainer.eval.QualityProbe;
+import dev.ddpm.trainer.eval.QualityReport;
+import dev.ddpm.core.api.SampleBody;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.TrainingSettings;
 import org.jboss.logging.Logger;
@@ -34,6 +37,7 @@ public final class TrainingRun {
     private static final Logger LOG = Logger.getLogger(TrainingRun.class);
     static final int GRID_IMAGES = 16;
     static final long GRID_SEED = 20200619L; // the DDPM paper's arXiv date: any fixed number does
+    static final long QUALITY_SEED = GRID_SEED + 1;
 
     private final RunPlan plan;
     private final ImageSet data;
@@ -42,6 +46,7 @@ public final class TrainingRun {
     private final CheckpointStore checkpoints;
     private final RunListener listener;
     private final ModelPublisher publisher;
+    private Map<String, Double> lastQuality = Map.of();
 
     /** @param publisher publishes the final weights (and every {@code exportEvery} checkpoints); null: no export */
     public TrainingRun(RunPlan plan, ImageSet data, Device device, ArtifactStore store, RunListener listener,
@@ -77,6 +82,7 @@ public final class TrainingRun {
      */
     public ObjectRef run(BooleanSupplier stop, double timeBoxMinutes) {
         long step = 0;
+        QualityProbe probe = null;
         // The attempt's clock and the time box start together, before the network is built and restored,
         // so the seconds a checkpoint records are the seconds the box has used.
         long attemptStart = System.nanoTime();
@@ -98,6 +104,7 @@ public final class TrainingRun {
                     device, s.batchSize(), s.learningRate(), s.decaySteps() > 0 ? " cosine" : "",
                     s.snrGamma() > 0 ? "Min-SNR-" + s.snrGamma() : "simple");
             listener.started(parameters, device.toString(), step, plan.totalSteps());
+            probe = qualityProbe();
 
             List<LossPlot.Point> history = new ArrayList<>();
             double smoothed = Double.NaN;
@@ -137,13 +144,15 @@ public final class TrainingRun {
                 }
                 double attemptSeconds = (System.nanoTime() - attemptStart) / 1e9;
                 double trainingSeconds = secondsBefore + attemptSeconds;
-                if (step % plan.progressEvery() == 0 || last) {
+                boolean measure = probe != null && (step % plan.qualityEvery() == 0 || last);
+                if (step % plan.progressEvery() == 0 || last || measure) {
                     double seconds = (System.nanoTime() - windowStart) / 1e9;
                     double imagesPerSecond = windowSteps * plan.settings().batchSize() / Math.max(seconds, 1e-9);
                     // A time box ends the run sooner than its steps would: the ETA is whichever comes first.
                     double eta = Math.min(Math.max(limit.secondsLeft(), 0),
                             (plan.totalSteps() - step) * plan.settings().batchSize() / Math.max(imagesPerSecond, 1e-9));
-                    RunProgress progress = new RunProgress(step, plan.totalSteps(), smoothed, imagesPerSecond, eta);
+                    Map<String, Double> quality = measure ? measureQuality(trainer, probe) : Map.of();
+                    RunProgress progress = new RunProgress(step, plan.totalSteps(), smoothed, imagesPerSecond, eta, quality);
                     LOG.info(progress.line());
                     listener.progress(progress);
                     history.add(new LossPlot.Point(step, smoothed));
@@ -180,7 +189,38 @@ public final class TrainingRun {
             LOG.errorf("run %s failed at step %d: %s", plan.runId(), step, e.toString());
             listener.failed(step, e.getClass().getSimpleName() + ": " + e.getMessage());
             throw e;
+        } finally {
+            if (probe != null) {
+                probe.close();
+            }
         }
+    }
+
+    /** The run's quality probe when it asks for measurements and the data set has labels; null otherwise. */
+    private QualityProbe qualityProbe() {
+        if (plan.qualityEvery() == 0) {
+            return null;
+        }
+        try {
+            return QualityProbe.train(data, plan.qualitySamples(), plan.settings().horizontalFlip(), device,
+                    plan.settings().seed());
+        } catch (IllegalArgumentException e) {
+            LOG.warnf("run %s: no quality measurements: %s", plan.runId(), e.getMessage());
+            return null;
+        }
+    }
+
+    /** Samples with the EMA weights (the default few-step sampler, a fixed seed) and scores them. */
+    private Map<String, Double> measureQuality(DiffusionTrainer trainer, QualityProbe probe) {
+        int channels = plan.settings().architecture().imageChannels();
+        int size = plan.settings().architecture().imageSize();
+        SamplerKind kind = SampleBody.DEFAULT_SAMPLER;
+        float[][] samples = trainer.withEmaWeights(() -> ReverseProcess.sample(trainer.denoiser(),
+                () -> Schedulers.create(plan.settings().diffusion(), kind, null, 0.0, DdpmVariance.FIXED_SMALL, true),
+                probe.samples(), channels * size * size, QUALITY_SEED, 0));
+        QualityReport report = probe.measure(samples);
+        lastQuality = report.metrics();
+        return lastQuality;
     }
 
     /** Refits the decay's end to the time box; returns the end last logged (logged when it moved 2 %). */
@@ -205,7 +245,10 @@ public final class TrainingRun {
         if (publisher == null) {
             return null;
         }
-        Map<String, Double> metrics = Double.isFinite(smoothedLoss) ? Map.of("train_loss", smoothedLoss) : Map.of();
+        Map<String, Double> metrics = new java.util.LinkedHashMap<>(lastQuality);
+        if (Double.isFinite(smoothedLoss)) {
+            metrics.put("train_loss", smoothedLoss);
+        }
         return publisher.publish(trainer, new ModelPublisher.Request(plan.modelName(), plan.runId(), true, metrics))
                 .version();
     }

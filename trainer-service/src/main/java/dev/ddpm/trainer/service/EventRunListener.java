@@ -43,7 +43,7 @@ final class EventRunListener implements RunListener {
     public void progress(RunProgress p) {
         if (Double.isFinite(p.smoothedLoss())) {
             sender.send(new TrainingProgress(plan.runId(), p.step(), p.totalSteps(), p.smoothedLoss(),
-                    p.imagesPerSecond(), p.etaSeconds())).subscribe().with(sent -> { },
+                    p.imagesPerSecond(), p.etaSeconds(), p.quality())).subscribe().with(sent -> { },
                     e -> LOG.debugf("progress of run %s not sent: %s", plan.runId(), e.getMessage()));
         }
     }

@@ -56,10 +56,10 @@ public class TrainingService {
         UNetConfig architecture = c.architecture() != null ? c.architecture() : UNetPresets.byName(c.preset());
         TrainingSettings settings = new TrainingSettings(architecture, c.diffusion(), c.batchSize(),
                 (float) c.learningRate(), c.warmupSteps(), c.cosineDecay() ? c.steps() : 0, c.emaDecay().floatValue(),
-                0f, 1f, false, c.seed(), c.snrGamma().floatValue());
+                0f, 1f, c.flips(architecture.imageChannels()), c.seed(), c.snrGamma().floatValue());
         return new RunPlan(request.runId(), c.modelName(), request.dataset(), settings, c.steps(), c.checkpointEvery(),
                 config.progressEvery(), config.gridEvery(), request.resumeFrom(), config.export().everyCheckpoints(),
-                c.keepCheckpoints());
+                c.keepCheckpoints(), c.qualityEvery(), config.qualitySamples());
     }
 
     /** Whether the run has ended: its newest checkpoint is its last step, or where its time limit ended it. */

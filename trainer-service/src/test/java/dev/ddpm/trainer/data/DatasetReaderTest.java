@@ -46,6 +46,31 @@ class DatasetReaderTest {
         assertThat(red[16 * 16]).isCloseTo(-1f, within(0.01f));       // G plane
         float[] blue = set.image(1);
         assertThat(blue[2 * 16 * 16 + 100]).isCloseTo(1f, within(0.05f)); // JPEG is lossy
+        // One image at the top, one in a folder: not every image has a class, so the set has none.
+        assertThat(set.labels()).isEmpty();
+    }
+
+    @Test
+    void imagesInOneFolderPerClassAreLabelledByTheFolderAlsoInAnArchive() throws IOException {
+        Path folder = Files.createDirectories(dir.resolve("flowers"));
+        for (String name : new String[]{"rose/1.png", "daisy/1.png", "rose/2.png", "tulip/a.jpg"}) {
+            Files.createDirectories(folder.resolve(name).getParent());
+            Files.write(folder.resolve(name), name.endsWith(".jpg") ? jpeg(8, 8, 0xFF00FF) : png(8, 8, 0x00FF00));
+        }
+        InMemoryImageSet set = new DatasetReader(3, 8).read(folder);
+        Labels labels = set.labels().orElseThrow();
+        assertThat(labels.classes()).containsExactly("daisy", "rose", "tulip");
+        // Files are read in sorted order: daisy/1, rose/1, rose/2, tulip/a.
+        assertThat(labels.ofImage()).containsExactly(0, 1, 1, 2);
+
+        Path zip = dir.resolve("flowers.zip");
+        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip))) {
+            for (String name : new String[]{"flowers/rose/1.png", "flowers/daisy/1.png"}) {
+                out.putNextEntry(new ZipEntry(name));
+                out.write(png(8, 8, 0x00FF00));
+            }
+        }
+        assertThat(new DatasetReader(3, 8).read(zip).labels().orElseThrow().ofImage()).containsExactly(1, 0);
     }
 
     @Test
@@ -118,7 +143,15 @@ class DatasetReaderTest {
         Files.write(dir.resolve("train-images-idx3-ubyte"), idx(2, 28, 28));
         Files.write(dir.resolve("train-labels-idx1-ubyte"), new byte[]{0, 0, 8, 1, 0, 0, 0, 2, 7, 3});
         Files.writeString(dir.resolve("README"), "MNIST");
-        assertThat(new DatasetReader(1, 32).read(dir).size()).isEqualTo(2);
+        InMemoryImageSet set = new DatasetReader(1, 32).read(dir);
+        assertThat(set.size()).isEqualTo(2);
+        // The label file beside the images names their digits (7 and 3).
+        assertThat(set.labels().orElseThrow().classes()).containsExactly("3", "7");
+        assertThat(set.labels().orElseThrow().ofImage()).containsExactly(1, 0);
+
+        Files.write(dir.resolve("train-labels-idx1-ubyte"), new byte[]{0, 0, 8, 1, 0, 0, 0, 1, 7});
+        assertThatThrownBy(() -> new DatasetReader(1, 32).read(dir)).isInstanceOf(DatasetException.class)
+                .hasMessage("train-images-idx3-ubyte holds 2 images but its label file 1 labels");
     }
 
     @Test
@@ -133,6 +166,9 @@ class DatasetReaderTest {
         assertThat(set.size()).isEqualTo(2);
         assertThat(set.image(0)[0]).isCloseTo(1f, within(1e-6f));
         assertThat(set.image(0)[1024]).isCloseTo(-1f, within(1e-6f));
+        // Each record's first byte is its class.
+        assertThat(set.labels().orElseThrow().classes()).containsExactly("0", "3");
+        assertThat(set.labels().orElseThrow().ofImage()).containsExactly(1, 0);
     }
 
     @Test

@@ -3,6 +3,10 @@ package dev.ddpm.trainer.data;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+
 import javax.imageio.ImageIO;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -72,6 +76,30 @@ class EmojiSheetTest {
         // The data set reader takes such a folder as the emoji set, not the sheet as one picture.
         assertThat(new DatasetReader(3, 32).read(dir).size()).isEqualTo(3);
         assertThat(new DatasetReader(3, 16).read(dir).image(0)).hasSize(3 * 16 * 16);
+        // With the categories as labels (only those of tiles read).
+        Labels labels = new DatasetReader(3, 32).read(dir).labels().orElseThrow();
+        assertThat(labels.classes()).containsExactly("Flags", "Symbols");
+        assertThat(labels.ofImage()).containsExactly(1, 0, 1);
+    }
+
+    @Test
+    void anArchiveHoldingTheSheetAndItsIndexIsReadAsTheEmojiSet() throws IOException {
+        sheet(INDEX);
+        Path tar = dir.resolve("emoji.tar.gz");
+        try (TarArchiveOutputStream out = new TarArchiveOutputStream(new GzipCompressorOutputStream(Files.newOutputStream(tar)))) {
+            for (String name : new String[]{EmojiSheet.SHEET, EmojiSheet.INDEX}) {
+                byte[] data = Files.readAllBytes(dir.resolve(name));
+                TarArchiveEntry entry = new TarArchiveEntry("emoji/" + name);
+                entry.setSize(data.length);
+                out.putArchiveEntry(entry);
+                out.write(data);
+                out.closeArchiveEntry();
+            }
+        }
+        InMemoryImageSet set = new DatasetReader(3, 32).read(tar);
+        assertThat(set.size()).as("the three tiles, not the sheet as one picture").isEqualTo(3);
+        assertThat(set.labels().orElseThrow().classes()).containsExactly("Flags", "Symbols");
+        assertThat(set.image(1)).containsExactly(new DatasetReader(3, 32).read(dir).image(1));
     }
 
     @Test

@@ -34,7 +34,7 @@ class MnistQualityTest {
     private static int[] trainLabels;
     private static InMemoryImageSet test;
     private static int[] testLabels;
-    private static MnistClassifier classifier;
+    private static FeatureClassifier classifier;
 
     @BeforeAll
     static void trainClassifier() {
@@ -49,9 +49,9 @@ class MnistQualityTest {
         trainLabels = IdxLabels.read(Path.of(dir, "train-labels-idx1-ubyte"));
         test = reader.read(Path.of(dir, "t10k-images-idx3-ubyte"));
         testLabels = IdxLabels.read(Path.of(dir, "t10k-labels-idx1-ubyte"));
-        classifier = new MnistClassifier(Device.cpu(), 1);
+        classifier = FeatureClassifier.mnist(Device.cpu(), 1);
         long start = System.nanoTime();
-        classifier.train(train, trainLabels, 1, 64, 1);
+        classifier.train(train, trainLabels, 1, 64, 1, false);
         System.out.printf("classifier: 1 epoch in %.1f s%n", (System.nanoTime() - start) / 1e9);
     }
 
@@ -71,7 +71,7 @@ class MnistQualityTest {
 
     @Test
     void aConfidentCallIsRightAtLeastAsOftenAsTheThresholdSays() {
-        MnistClassifier.Calibration calibration = classifier.calibration(test, testLabels);
+        FeatureClassifier.Calibration calibration = classifier.calibration(test, testLabels);
         System.out.println("classifier: " + calibration);
         assertThat(calibration.accuracy()).isEqualTo(classifier.accuracy(test, testLabels));
         // Confidence >= 0.9 is what "recognisable" means: it must be a call that is right >= 90 % of the

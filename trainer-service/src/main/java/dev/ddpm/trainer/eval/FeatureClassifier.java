@@ -27,24 +27,41 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The feature network of the MNIST quality metrics (no pretrained Inception network can be had
- * here): a small CNN on 1x32x32 digits (conv 5x5 x16, pool, conv 5x5 x32, pool, dense 64, dense
- * 10), trained by the project on labelled MNIST. Its 64 penultimate activations are the features of
- * the Frechet distance; its softmax says whether a sample is a recognisable digit.
+ * The feature network of the quality metrics (no pretrained Inception network can be had here): a
+ * small CNN (conv 5x5 x16, pool, conv 5x5 x32, pool, dense 64, dense to the classes) trained by the
+ * project on a data set's own labels: MNIST's digits, Fashion-MNIST's classes, the emoji
+ * categories, CIFAR-10's classes. Its 64 penultimate activations are the features of the Frechet
+ * distance; its softmax says whether a sample is recognisably of a class.
  */
-public final class MnistClassifier implements AutoCloseable {
+public final class FeatureClassifier implements AutoCloseable {
 
     public static final int FEATURES = 64;
-    /** The classifier sees 1 x IMAGE_SIZE x IMAGE_SIZE digits: MNIST padded as the data reader pads it. */
-    public static final int IMAGE_SIZE = 32;
+    /** MNIST's digits as the metrics see them: padded to 32x32 as the data reader pads them. */
+    public static final int MNIST_SIZE = 32;
 
+    private final int channels;
+    private final int imageSize;
+    private final int classes;
     private final NDManager manager;
     private final SequentialBlock features;
     private final Linear head;
     private final ParameterStore store;
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
 
-    public MnistClassifier(Device device, long seed) {
+    /** The MNIST classifier: ten digits at 1x32x32. */
+    public static FeatureClassifier mnist(Device device, long seed) {
+        return new FeatureClassifier(device, 1, MNIST_SIZE, 10, seed);
+    }
+
+    /** @param imageSize a multiple of 4 (two 2x2 poolings) */
+    public FeatureClassifier(Device device, int channels, int imageSize, int classes, long seed) {
+        if (imageSize % 4 != 0 || imageSize < 8 || classes < 2) {
+            throw new IllegalArgumentException("the classifier takes square images of a multiple of 4 pixels (8 or more)"
+                    + " and at least two classes, got " + imageSize + " pixels and " + classes + " classes");
+        }
+        this.channels = channels;
+        this.imageSize = imageSize;
+        this.classes = classes;
         manager = NDManager.newBaseManager(device);
         Engine.getEngine("PyTorch").setRandomSeed((int) seed);
         features = new SequentialBlock()
@@ -57,8 +74,8 @@ public final class MnistClassifier implements AutoCloseable {
                 .add(Blocks.batchFlattenBlock())
                 .add(Linear.builder().setUnits(FEATURES).build())
                 .add(Activation::relu);
-        head = Linear.builder().setUnits(10).build();
-        features.initialize(manager, DataType.FLOAT32, new Shape(1, 1, IMAGE_SIZE, IMAGE_SIZE));
+        head = Linear.builder().setUnits(classes).build();
+        features.initialize(manager, DataType.FLOAT32, new Shape(1, channels, imageSize, imageSize));
         head.initialize(manager, DataType.FLOAT32, new Shape(1, FEATURES));
         for (Pair<String, Parameter> p : features.getParameters()) {
             parameters.put("features/" + p.getKey(), p.getValue());
@@ -69,9 +86,18 @@ public final class MnistClassifier implements AutoCloseable {
         store = new ParameterStore(manager, false);
     }
 
-    /** Mini-batch Adam on softmax cross-entropy. */
-    public void train(ImageSet images, int[] labels, int epochs, int batch, long seed) {
+    public int classes() {
+        return classes;
+    }
+
+    /**
+     * Mini-batch Adam on softmax cross-entropy; {@code flips} also shows each image mirrored
+     * left-right with probability 1/2 (for colour sets, whose models train with flips).
+     */
+    public void train(ImageSet images, int[] labels, int epochs, int batch, long seed, boolean flips) {
         requireGeometry(images);
+        int pixels = channels * imageSize * imageSize;
+        batch = Math.min(batch, images.size());
         AdamW adam = new AdamW(manager, 0.9f, 0.999f, 1e-8f, 0f);
         SplittableRandom random = new SplittableRandom(seed);
         int stepsPerEpoch = images.size() / batch;
@@ -83,16 +109,20 @@ public final class MnistClassifier implements AutoCloseable {
             }
             java.util.Arrays.sort(index, (a, b) -> Integer.compare(order[a], order[b]));
             for (int step = 0; step < stepsPerEpoch; step++) {
-                float[] x = new float[batch * IMAGE_SIZE * IMAGE_SIZE];
-                float[] oneHot = new float[batch * 10];
+                float[] x = new float[batch * pixels];
+                float[] oneHot = new float[batch * classes];
                 for (int i = 0; i < batch; i++) {
                     int n = index[step * batch + i];
-                    System.arraycopy(images.image(n), 0, x, i * IMAGE_SIZE * IMAGE_SIZE, IMAGE_SIZE * IMAGE_SIZE);
-                    oneHot[i * 10 + labels[n]] = 1f;
+                    float[] image = images.image(n);
+                    if (flips && random.nextBoolean()) {
+                        image = mirrored(image);
+                    }
+                    System.arraycopy(image, 0, x, i * pixels, pixels);
+                    oneHot[i * classes + labels[n]] = 1f;
                 }
                 try (NDScope scope = new NDScope()) {
-                    NDArray input = manager.create(x, new Shape(batch, 1, IMAGE_SIZE, IMAGE_SIZE));
-                    NDArray target = manager.create(oneHot, new Shape(batch, 10));
+                    NDArray input = manager.create(x, new Shape(batch, channels, imageSize, imageSize));
+                    NDArray target = manager.create(oneHot, new Shape(batch, classes));
                     try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
                         NDArray logits = logits(input, true);
                         NDArray loss = logits.logSoftmax(1).mul(target).sum(new int[]{1}).neg().mean();
@@ -166,8 +196,8 @@ public final class MnistClassifier implements AutoCloseable {
         float[][] out = new float[images.length][];
         forEachBatch(images, (offset, input) -> {
             float[] p = logits(input, false).softmax(1).toFloatArray();
-            for (int i = 0; i < p.length / 10; i++) {
-                out[offset + i] = java.util.Arrays.copyOfRange(p, i * 10, i * 10 + 10);
+            for (int i = 0; i < p.length / classes; i++) {
+                out[offset + i] = java.util.Arrays.copyOfRange(p, i * classes, i * classes + classes);
             }
         });
         return out;
@@ -220,25 +250,45 @@ public final class MnistClassifier implements AutoCloseable {
 
     private void forEachBatch(float[][] images, BatchAction action) {
         int batch = 256;
+        int pixels = channels * imageSize * imageSize;
         for (int offset = 0; offset < images.length; offset += batch) {
             int n = Math.min(batch, images.length - offset);
-            float[] x = new float[n * IMAGE_SIZE * IMAGE_SIZE];
+            float[] x = new float[n * pixels];
             for (int i = 0; i < n; i++) {
-                if (images[offset + i].length != IMAGE_SIZE * IMAGE_SIZE) {
-                    throw new IllegalArgumentException("the MNIST classifier takes 1x32x32 images, got "
+                if (images[offset + i].length != pixels) {
+                    throw new IllegalArgumentException("the classifier takes " + geometry() + " images, got "
                             + images[offset + i].length + " values");
                 }
-                System.arraycopy(images[offset + i], 0, x, i * IMAGE_SIZE * IMAGE_SIZE, IMAGE_SIZE * IMAGE_SIZE);
+                System.arraycopy(images[offset + i], 0, x, i * pixels, pixels);
             }
             try (NDScope scope = new NDScope()) {
-                action.apply(offset, manager.create(x, new Shape(n, 1, IMAGE_SIZE, IMAGE_SIZE)));
+                action.apply(offset, manager.create(x, new Shape(n, channels, imageSize, imageSize)));
             }
         }
     }
 
-    private static void requireGeometry(ImageSet images) {
-        if (images.channels() != 1 || images.imageSize() != IMAGE_SIZE) {
-            throw new IllegalArgumentException("the MNIST classifier takes 1x32x32 images, got " + images.channels()
+    /** The image mirrored left-right, channel by channel. */
+    static float[] mirrored(float[] image, int size) {
+        float[] out = new float[image.length];
+        for (int row = 0; row < image.length / size; row++) {
+            for (int x = 0; x < size; x++) {
+                out[row * size + x] = image[row * size + size - 1 - x];
+            }
+        }
+        return out;
+    }
+
+    private float[] mirrored(float[] image) {
+        return mirrored(image, imageSize);
+    }
+
+    private String geometry() {
+        return channels + "x" + imageSize + "x" + imageSize;
+    }
+
+    private void requireGeometry(ImageSet images) {
+        if (images.channels() != channels || images.imageSize() != imageSize) {
+            throw new IllegalArgumentException("the classifier takes " + geometry() + " images, got " + images.channels()
                     + "x" + images.imageSize() + "x" + images.imageSize());
         }
     }
