@@ -67,7 +67,7 @@ $('generate').addEventListener('click', async () => {
   for (let i = 0; i < count; i++) { previews.push(image('', `image ${i}`)); images.appendChild(previews[i]); }
   const body = {
     model: $('model').value, sampler: $('sampler').value, steps: Number($('steps').value), count,
-    seed: Number($('seed').value), previewEvery: 5, output: 'png'
+    seed: Number($('seed').value), previewEvery: 5, output: $('output').value
   };
   if (body.sampler === 'ddim') body.eta = Number($('eta').value);
   if ($('spacing').value) body.spacing = $('spacing').value;
@@ -89,8 +89,15 @@ $('generate').addEventListener('click', async () => {
         for (const file of event.data.images) {
           const link = document.createElement('a');
           link.href = `data:${file.mediaType};base64,${file.data}`;
-          link.download = `${event.data.model}-${event.data.version}-${file.index}.png`;
-          link.appendChild(image(link.href, `result ${file.index}`));
+          link.download = `${event.data.model}-${event.data.version}-${file.index}.${file.mediaType.split('/')[1]}`;
+          if (file.mediaType === 'video/mp4') {
+            const video = document.createElement('video');
+            Object.assign(video, { src: link.href, autoplay: true, loop: true, muted: true, controls: true });
+            video.title = 'the reverse process, MP4';
+            link.appendChild(video);
+          } else {
+            link.appendChild(image(link.href, file.mediaType === 'image/gif' ? 'the reverse process, GIF' : `result ${file.index}`));
+          }
           link.className = 'result';
           images.appendChild(link);
         }

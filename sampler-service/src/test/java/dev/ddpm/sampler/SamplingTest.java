@@ -568,12 +568,12 @@ class SamplingTest {
     @Test
     void asynchronousJobsStoreTheirResultsAndAnnounceThem() throws Exception {
         GaussianModel model = publish(new GaussianModel(name("jobs"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
-        String gifJob = name("gif");
+        String videoJob = name("video");
         String pngJob = name("png");
         String badJob = name("bad");
         events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(
-                gifJob, model.name(), null, 4, dev.ddpm.core.events.SamplerKind.DDIM, 20, 0.0, 5L,
-                dev.ddpm.core.events.OutputFormat.GIF)), Duration.ofSeconds(10));
+                videoJob, model.name(), null, 4, dev.ddpm.core.events.SamplerKind.DDIM, 20, 0.0, 5L,
+                dev.ddpm.core.events.OutputFormat.VIDEO)), Duration.ofSeconds(10));
         events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(
                 pngJob, model.name(), "v1", 3, dev.ddpm.core.events.SamplerKind.DDPM, 50, null, 6L,
                 dev.ddpm.core.events.OutputFormat.PNG)), Duration.ofSeconds(10));
@@ -581,14 +581,25 @@ class SamplingTest {
                 badJob, "no-such-model", null, 1, dev.ddpm.core.events.SamplerKind.DDIM, 10, null, 1L,
                 dev.ddpm.core.events.OutputFormat.PNG)), Duration.ofSeconds(10));
 
-        var gif = (dev.ddpm.core.events.SampleJobCompleted) result(gifJob);
-        assertThat(gif.version()).isEqualTo("v1");
-        byte[] animation = store.get(gif.results().get(0));
-        try (var in = ImageIO.createImageInputStream(new ByteArrayInputStream(animation))) {
-            var reader = ImageIO.getImageReadersByFormatName("gif").next();
-            reader.setInput(in);
-            assertThat(reader.getNumImages(true)).as("frames of the reverse process").isGreaterThan(10);
-        }
+        var video = (dev.ddpm.core.events.SampleJobCompleted) result(videoJob);
+        assertThat(video.version()).isEqualTo("v1");
+        assertThat(video.results()).extracting(dev.ddpm.core.events.ObjectRef::key)
+                .containsExactly(videoJob + "/image-0.gif", videoJob + "/image-1.mp4");
+        // x_T and then the steps the schedule shows, in order, ending on the image the same request makes as a grid.
+        int frames = dev.ddpm.core.diffusion.AnimationFrames.stepsShown(20, dev.ddpm.core.diffusion.AnimationFrames.DEFAULT_FRAMES).length;
+        var gif = dev.ddpm.sampler.output.VideoFrames.gif(store.get(video.results().get(0)));
+        assertThat(gif).as("frames of the reverse process").hasSize(frames);
+        var mp4 = dev.ddpm.sampler.output.VideoFrames.mp4(store.get(video.results().get(1)));
+        assertThat(mp4).as("the same frames, the last held 1.5 s at 10 frames/s").hasSize(frames + 14);
+        byte[] grid = given().contentType("application/json").body("{\"model\":\"" + model.name()
+                + "\",\"count\":4,\"sampler\":\"ddim\",\"steps\":20,\"eta\":0,\"seed\":5,\"output\":\"grid\"}")
+                .post("/v1/samples").then().statusCode(200).extract().asByteArray();
+        var finalImage = ImageIO.read(new ByteArrayInputStream(grid));
+        assertThat(dev.ddpm.sampler.output.VideoFrames.meanDifference(finalImage, gif.get(frames - 1), 1)).isLessThan(2);
+        assertThat(dev.ddpm.sampler.output.VideoFrames.meanDifference(finalImage, gif.get(0), 1))
+                .as("the first frame is the starting noise").isGreaterThan(20);
+        int scale = dev.ddpm.sampler.output.VideoFrames.mp4Scale(finalImage);
+        assertThat(dev.ddpm.sampler.output.VideoFrames.meanDifference(finalImage, mp4.get(mp4.size() - 1), scale)).isLessThan(8);
         var png = (dev.ddpm.core.events.SampleJobCompleted) result(pngJob);
         assertThat(png.results()).hasSize(3);
         assertThat(ImageIO.read(new ByteArrayInputStream(store.get(png.results().get(2)))).getWidth()).isEqualTo(16);

@@ -225,6 +225,7 @@ public class DdpmGrpcService implements DdpmService {
         OutputFormat output = switch (p.getOutput()) {
             case OUTPUT_FORMAT_GRID -> OutputFormat.GRID;
             case OUTPUT_FORMAT_GIF -> OutputFormat.GIF;
+            case OUTPUT_FORMAT_VIDEO -> OutputFormat.VIDEO;
             default -> OutputFormat.PNG;
         };
         return new SampleBody(p.getModel().getName(), blank(p.getModel().getVersion()), p.getCount() == 0 ? null : p.getCount(),

@@ -28,6 +28,7 @@ public final class SampleMapping {
                 .setOutput(switch (body.output()) {
                     case GRID -> OutputFormat.OUTPUT_FORMAT_GRID;
                     case GIF -> OutputFormat.OUTPUT_FORMAT_GIF;
+                    case VIDEO -> OutputFormat.OUTPUT_FORMAT_VIDEO;
                     case PNG, JSON -> OutputFormat.OUTPUT_FORMAT_PNG;
                 })
                 .setClipX0(body.clipX0())

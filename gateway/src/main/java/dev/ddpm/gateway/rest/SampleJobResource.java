@@ -64,15 +64,15 @@ public class SampleJobResource {
 
     @GET
     @Path("/{id}/files/{name}")
-    @Produces({"image/png", "image/gif", Problems.MEDIA_TYPE})
+    @Produces({"image/png", "image/gif", "video/mp4", Problems.MEDIA_TYPE})
     public Response file(@PathParam("id") String id, @PathParam("name") String name) {
         Response invalid = ModelResource.checkNames(id, name);
         if (invalid != null) {
             return invalid;
         }
         try {
-            return Response.ok(store.get(Buckets.SAMPLES, id + "/" + name), name.endsWith(".gif") ? "image/gif" : "image/png")
-                    .build();
+            String type = name.endsWith(".gif") ? "image/gif" : name.endsWith(".mp4") ? "video/mp4" : "image/png";
+            return Response.ok(store.get(Buckets.SAMPLES, id + "/" + name), type).build();
         } catch (ObjectNotFoundException e) {
             return Problems.problem(404, "no such file", "job '" + id + "' has no file '" + name + "'");
         }

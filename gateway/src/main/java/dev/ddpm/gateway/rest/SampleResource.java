@@ -56,8 +56,9 @@ public class SampleResource {
      */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    @Produces({"image/png", "image/gif", MediaType.APPLICATION_JSON, Problems.MEDIA_TYPE})
-    @Operation(summary = "Sample images; the image itself (png, grid, gif) or JSON with base64 PNGs")
+    @Produces({"image/png", "image/gif", "video/mp4", MediaType.APPLICATION_JSON, Problems.MEDIA_TYPE})
+    @Operation(summary = "Sample images; the image itself (png, grid, gif), JSON with base64 files (json, several"
+            + " PNGs, video), or one file of a video when Accept names its type (video/mp4 or image/gif)")
     @Blocking // the quota may read the model's manifest from S3
     public Uni<Response> sample(byte[] json, @Context ContainerRequestContext request) {
         SampleBody body = validated(json, request);
@@ -65,15 +66,21 @@ public class SampleResource {
                 .filter(SampleEvent::hasResult).collect().last()
                 .map(last -> last == null
                         ? Problems.problem(502, "no result", "the sampler ended the stream without a result")
-                        : answer(body, last.getResult()))
+                        : answer(body, last.getResult(), request.getHeaderString("Accept")))
                 .onFailure().recoverWithItem(SampleResource::failure);
     }
 
-    private static Response answer(SampleBody body, SampleResult result) {
-        if (body.output() != OutputFormat.JSON && result.getImagesCount() == 1) {
-            Image image = result.getImages(0);
-            return Response.ok(image.getData().toByteArray(), image.getMediaType())
-                    .header("X-Model-Version", result.getModel().getVersion()).build();
+    /** One file as itself, where the request makes one or the client accepts only one of its types; JSON otherwise. */
+    private static Response answer(SampleBody body, SampleResult result, String accept) {
+        if (body.output() != OutputFormat.JSON) {
+            List<Image> wanted = result.getImagesCount() == 1 ? result.getImagesList() : result.getImagesList().stream()
+                    .filter(image -> accept != null && !accept.contains(MediaType.APPLICATION_JSON)
+                            && !accept.contains("*/*") && accept.contains(image.getMediaType())).toList();
+            if (wanted.size() == 1) {
+                Image image = wanted.get(0);
+                return Response.ok(image.getData().toByteArray(), image.getMediaType())
+                        .header("X-Model-Version", result.getModel().getVersion()).build();
+            }
         }
         return Response.ok(Json.write(resultJson(result)), MediaType.APPLICATION_JSON).build();
     }

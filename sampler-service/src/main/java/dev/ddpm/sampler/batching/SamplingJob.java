@@ -1,5 +1,6 @@
 package dev.ddpm.sampler.batching;
 
+import dev.ddpm.core.diffusion.AnimationFrames;
 import dev.ddpm.core.diffusion.SamplingState;
 import dev.ddpm.core.diffusion.Scheduler;
 import dev.ddpm.core.diffusion.Schedulers;
@@ -20,8 +21,6 @@ import java.util.function.Supplier;
  */
 public final class SamplingJob {
 
-    /** Frames kept for an animated result: about this many, evenly spread over the steps. */
-    static final int ANIMATION_FRAMES = 25;
 
     private final String id;
     private final SampleSpec spec;
@@ -41,6 +40,7 @@ public final class SamplingJob {
     private int started;
     private int finished;
     private long evaluationsDone;
+    private int[] shownSteps;
 
     /** @param spec with its steps resolved (never null) */
     public SamplingJob(String id, SampleSpec spec, Priority priority, LoadedModel.Lease lease, JobListener listener) {
@@ -61,6 +61,18 @@ public final class SamplingJob {
 
     public String id() {
         return id;
+    }
+
+    private boolean animated() {
+        return spec.output() == OutputFormat.GIF || spec.output() == OutputFormat.VIDEO;
+    }
+
+    /** The steps after which an animation takes a frame ({@link AnimationFrames}); the same for every image. */
+    private int[] shownSteps(int totalSteps) {
+        if (shownSteps == null) {
+            shownSteps = AnimationFrames.stepsShown(totalSteps, AnimationFrames.DEFAULT_FRAMES);
+        }
+        return shownSteps;
     }
 
     public SampleSpec spec() {
@@ -143,6 +155,9 @@ public final class SamplingJob {
         List<Integer> chosen = new ArrayList<>(running.subList(0, Math.min(slots, running.size())));
         while (chosen.size() < slots && started < images.length) {
             images[started] = new SamplingState(schedulers, 1, model().imageLength(), spec.seed(), started);
+            if (animated()) {
+                frames.get(started).add(images[started].samples()[0].clone()); // x_T, the first frame
+            }
             chosen.add(started++);
         }
         if (!chosen.isEmpty() && firstStepNanos < 0) {
@@ -167,7 +182,7 @@ public final class SamplingJob {
         evaluationsDone++;
         int done = image.stepsDone();
         int total = image.totalSteps();
-        if (spec.output() == OutputFormat.GIF && (done % Math.max(1, total / ANIMATION_FRAMES) == 0 || done == total)) {
+        if (animated() && java.util.Arrays.binarySearch(shownSteps(total), done) >= 0) {
             frames.get(index).add(image.samples()[0].clone());
         }
         if (spec.previewEvery() > 0 && done % spec.previewEvery() == 0 && done < total) {

@@ -27,6 +27,7 @@ public final class ProtoMapping {
         OutputFormat output = switch (p.getOutput()) {
             case OUTPUT_FORMAT_GRID -> OutputFormat.GRID;
             case OUTPUT_FORMAT_GIF -> OutputFormat.GIF;
+            case OUTPUT_FORMAT_VIDEO -> OutputFormat.VIDEO;
             default -> OutputFormat.PNG;
         };
         DdpmVariance variance = p.getVariance() == dev.ddpm.proto.common.v1.Variance.VARIANCE_FIXED_LARGE

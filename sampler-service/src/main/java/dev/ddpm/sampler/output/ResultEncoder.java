@@ -12,12 +12,16 @@ import java.util.List;
 public final class ResultEncoder {
 
     static final int GRID_PADDING = 2;
+    /** Animation timing, the same in the GIF and the MP4: 10 frames a second, the final image held 1.5 s. */
+    static final int FRAMES_PER_SECOND = 10;
+    static final double HOLD_SECONDS = 1.5;
 
     private ResultEncoder() {
     }
 
     /**
-     * @param frames the reverse process every few steps (only for GIF)
+     * @param frames the reverse process at the steps {@link dev.ddpm.core.diffusion.AnimationFrames} shows
+     *               (only for GIF and VIDEO), each frame all images
      */
     public static List<EncodedImage> encode(OutputFormat format, float[][] images, List<float[][]> frames,
                                             int channels, int size) {
@@ -25,12 +29,11 @@ public final class ResultEncoder {
         return switch (format) {
             case GRID -> List.of(new EncodedImage(0, ImageEncoding.png(
                     ImageEncoding.grid(Arrays.asList(images), channels, size, columns, GRID_PADDING)), "image/png"));
-            case GIF -> {
-                List<BufferedImage> grids = new ArrayList<>();
-                for (float[][] frame : frames) {
-                    grids.add(ImageEncoding.grid(Arrays.asList(frame), channels, size, columns, GRID_PADDING));
-                }
-                yield List.of(new EncodedImage(0, ImageEncoding.gif(grids, 8, 150), "image/gif"));
+            case GIF -> List.of(gif(grids(frames, channels, size, columns)));
+            case VIDEO -> {
+                List<BufferedImage> grids = grids(frames, channels, size, columns);
+                yield List.of(gif(grids), new EncodedImage(1,
+                        Mp4Video.encode(grids, FRAMES_PER_SECOND, HOLD_SECONDS), "video/mp4"));
             }
             case PNG, JSON -> {
                 List<EncodedImage> files = new ArrayList<>();
@@ -39,6 +42,28 @@ public final class ResultEncoder {
                 }
                 yield files;
             }
+        };
+    }
+
+    private static List<BufferedImage> grids(List<float[][]> frames, int channels, int size, int columns) {
+        List<BufferedImage> grids = new ArrayList<>();
+        for (float[][] frame : frames) {
+            grids.add(ImageEncoding.grid(Arrays.asList(frame), channels, size, columns, GRID_PADDING));
+        }
+        return grids;
+    }
+
+    private static EncodedImage gif(List<BufferedImage> grids) {
+        return new EncodedImage(0, ImageEncoding.gif(grids, 100 / FRAMES_PER_SECOND, (int) (100 * HOLD_SECONDS)),
+                "image/gif");
+    }
+
+    /** The file extension of a result's media type. */
+    public static String extension(String mediaType) {
+        return switch (mediaType) {
+            case "image/gif" -> "gif";
+            case "video/mp4" -> "mp4";
+            default -> "png";
         };
     }
 }

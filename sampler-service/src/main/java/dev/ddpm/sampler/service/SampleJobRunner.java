@@ -119,7 +119,7 @@ public class SampleJobRunner {
             List<Upload> uploads = new ArrayList<>();
             for (EncodedImage file : ResultEncoder.encode(job.output(), images, frames, model.image().channels(),
                     model.image().width())) {
-                String extension = file.mediaType().equals("image/gif") ? "gif" : "png";
+                String extension = ResultEncoder.extension(file.mediaType());
                 uploads.add(new Upload.Bytes(job.jobId() + "/image-" + file.index() + "." + extension, file.data(),
                         file.mediaType()));
             }

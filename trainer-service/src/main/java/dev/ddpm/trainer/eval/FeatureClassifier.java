@@ -90,11 +90,18 @@ public final class FeatureClassifier implements AutoCloseable {
         return classes;
     }
 
+    /** As {@link #train(ImageSet, int[], int, int, long, boolean, int)} without a reject class. */
+    public void train(ImageSet images, int[] labels, int epochs, int batch, long seed, boolean flips) {
+        train(images, labels, epochs, batch, seed, flips, -1);
+    }
+
     /**
      * Mini-batch Adam on softmax cross-entropy; {@code flips} also shows each image mirrored
-     * left-right with probability 1/2 (for colour sets, whose models train with flips).
+     * left-right with probability 1/2 (for colour sets, whose models train with flips). With a
+     * {@code rejectClass} (the last class; -1: none), one batch slot in five holds an image that
+     * belongs to no class ({@link OutOfSetImages}) with that label.
      */
-    public void train(ImageSet images, int[] labels, int epochs, int batch, long seed, boolean flips) {
+    public void train(ImageSet images, int[] labels, int epochs, int batch, long seed, boolean flips, int rejectClass) {
         requireGeometry(images);
         int pixels = channels * imageSize * imageSize;
         batch = Math.min(batch, images.size());
@@ -114,11 +121,15 @@ public final class FeatureClassifier implements AutoCloseable {
                 for (int i = 0; i < batch; i++) {
                     int n = index[step * batch + i];
                     float[] image = images.image(n);
-                    if (flips && random.nextBoolean()) {
+                    int label = labels[n];
+                    if (rejectClass >= 0 && random.nextInt(5) == 0) {
+                        image = OutOfSetImages.from(image, channels, imageSize, random);
+                        label = rejectClass;
+                    } else if (flips && random.nextBoolean()) {
                         image = mirrored(image);
                     }
                     System.arraycopy(image, 0, x, i * pixels, pixels);
-                    oneHot[i * classes + labels[n]] = 1f;
+                    oneHot[i * classes + label] = 1f;
                 }
                 try (NDScope scope = new NDScope()) {
                     NDArray input = manager.create(x, new Shape(batch, channels, imageSize, imageSize));
@@ -171,7 +182,7 @@ public final class FeatureClassifier implements AutoCloseable {
     public record Calibration(double accuracy, double confidentShare, double confidentAccuracy) {
         @Override
         public String toString() {
-            return String.format("accuracy %.2f%%; confident on %.1f%% of the digits, %.2f%% of those right",
+            return String.format("accuracy %.2f%%; confident on %.1f%% of the images, %.2f%% of those right",
                     100 * accuracy, 100 * confidentShare, 100 * confidentAccuracy);
         }
     }

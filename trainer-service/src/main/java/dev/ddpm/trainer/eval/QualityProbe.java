@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
 
 /**
  * The quality metric of any labelled data set, ready to score samples: the data set's own
- * classifier, trained on a fixed 80 % of its images, and two disjoint real sets from the other 20 %
+ * classifier (with a reject class, {@link OutOfSetImages}), trained on a fixed 80 % of its images, and two disjoint real sets from the other 20 %
  * (one to compare samples with, one for the real-vs-real floor at the samples' count). Samples
  * are also checked for memorisation against the whole set when it is small
  * ({@link Memorisation#MAX_TRAINING_IMAGES}).
@@ -20,8 +20,8 @@ import java.util.SplittableRandom;
 public final class QualityProbe implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(QualityProbe.class);
-    /** Image presentations the classifier trains on (epochs are this over the training share, 2..60). */
-    static final int CLASSIFIER_PRESENTATIONS = 60_000;
+    /** Image presentations the classifier trains on (epochs are this over the training share, 2..40). */
+    static final int CLASSIFIER_PRESENTATIONS = 40_000;
 
     private final FeatureClassifier classifier;
     private final List<String> classes;
@@ -80,11 +80,13 @@ public final class QualityProbe implements AutoCloseable {
             held.add(data.image(order[i]));
             heldLabels[i] = labels.ofImage()[order[i]];
         }
-        FeatureClassifier classifier = new FeatureClassifier(device, data.channels(), data.imageSize(), labels.count(), seed);
+        // One class more than the data set's: the reject class of images of none of them.
+        FeatureClassifier classifier = new FeatureClassifier(device, data.channels(), data.imageSize(), labels.count() + 1,
+                seed);
         try {
-            int epochs = Math.max(2, Math.min(60, CLASSIFIER_PRESENTATIONS / classifierSet.size()));
+            int epochs = Math.max(2, Math.min(40, CLASSIFIER_PRESENTATIONS / classifierSet.size()));
             long started = System.nanoTime();
-            classifier.train(classifierSet, trainLabels, epochs, 64, seed, flips);
+            classifier.train(classifierSet, trainLabels, epochs, 64, seed, flips, labels.count());
             FeatureClassifier.Calibration calibration = classifier.calibration(
                     new InMemoryImageSet(data.channels(), data.imageSize(), held, List.of()), heldLabels);
             LOG.infof("quality classifier: %d classes, %d epochs on %d images in %.0f s; on %d held-out images %s",

@@ -10,8 +10,8 @@ import java.util.Map;
  * How close generated images are to a labelled data set, in the features of the data set's own
  * classifier ({@link FeatureClassifier}): the Frechet distance to real images (FLD) beside the
  * real-vs-real floor (a second real set of the same size), the share of samples the classifier
- * calls a class with confidence >= 0.9 beside the same share of real images (the ceiling the
- * classifier allows), how the recognised samples spread over the classes, and, where it was
+ * calls a class of the data set with confidence >= 0.9 (not its reject class, where it has one)
+ * beside the same share of real images (the ceiling the classifier allows), how the recognised samples spread over the classes, and, where it was
  * measured, the memorisation check ({@link Memorisation}).
  */
 public record QualityReport(int samples, double fld, double floor, double recognisableShare, double realShare,
@@ -30,18 +30,21 @@ public record QualityReport(int samples, double fld, double floor, double recogn
         double[][] realFeatures = classifier.features(real);
         double fld = FrechetDistance.between(classifier.features(generated), realFeatures);
         double floor = FrechetDistance.between(classifier.features(reference), realFeatures);
-        double[] classes = new double[classifier.classes()];
+        double[] classes = new double[classNames.size()];
         double share = recognised(classifier.probabilities(generated), classes);
-        double realShare = recognised(classifier.probabilities(reference), new double[classifier.classes()]);
+        double realShare = recognised(classifier.probabilities(reference), new double[classNames.size()]);
         return new QualityReport(generated.length, fld, floor, share, realShare, classes, classNames, memorisation);
     }
 
-    /** The share of images classified with confidence >= 0.9; fills {@code classes} with how they spread. */
+    /**
+     * The share of images classified with confidence >= 0.9 as one of {@code classes} (a classifier's
+     * reject class, after them, does not count); fills {@code classes} with how they spread.
+     */
     private static double recognised(float[][] probabilities, double[] classes) {
         int confident = 0;
         for (float[] p : probabilities) {
             int best = FeatureClassifier.argmax(p);
-            if (p[best] >= CONFIDENT) {
+            if (best < classes.length && p[best] >= CONFIDENT) {
                 confident++;
                 classes[best]++;
             }
