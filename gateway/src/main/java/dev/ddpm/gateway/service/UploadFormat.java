@@ -36,8 +36,8 @@ public enum UploadFormat {
         if (data.length > 262 && new String(data, 257, 5, StandardCharsets.US_ASCII).equals("ustar")) {
             return Optional.of(TAR);
         }
-        if (startsWith(data, 0, 0, 8, 3)) {
-            return Optional.of(IDX);
+        if (startsWith(data, 0, 0, 8, 3) || startsWith(data, 0, 0, 8, 1)) {
+            return Optional.of(IDX); // images (0x803) or the labels beside them (0x801)
         }
         return Optional.empty();
     }

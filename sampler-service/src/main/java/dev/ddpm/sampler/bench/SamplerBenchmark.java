@@ -256,10 +256,13 @@ public final class SamplerBenchmark {
     }
 
     /** The service's defaults, with room for every client of the benchmark. */
-    private record BenchConfig(boolean batching) implements SamplerConfig {
+    record BenchConfig(boolean batching, String executionProvider) implements SamplerConfig {
         static final int MAX_BATCH = 16;
 
-        public String executionProvider() { return "auto"; }
+        BenchConfig(boolean batching) {
+            this(batching, "auto");
+        }
+
         public int intraOpThreads() { return 0; }
         public Optional<List<String>> models() { return Optional.empty(); }
         public int maxBatch() { return MAX_BATCH; }

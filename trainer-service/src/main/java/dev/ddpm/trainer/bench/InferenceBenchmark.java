@@ -94,7 +94,7 @@ public final class InferenceBenchmark {
         return calls * batch / ((System.nanoTime() - start) / 1e9);
     }
 
-    private static void writeModel(Path dir, String preset, UNetConfig arch, DiffusionConfig diffusion, byte[] graph) {
+    static void writeModel(Path dir, String preset, UNetConfig arch, DiffusionConfig diffusion, byte[] graph) {
         try {
             Files.createDirectories(dir);
             Files.write(dir.resolve("unet.onnx"), graph);

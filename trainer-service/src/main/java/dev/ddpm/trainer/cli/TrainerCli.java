@@ -27,6 +27,8 @@ import dev.ddpm.trainer.data.IdxLabels;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.data.Pixels;
 import dev.ddpm.trainer.eval.FeatureClassifier;
+import dev.ddpm.trainer.eval.ForwardStrip;
+import dev.ddpm.trainer.eval.QualityProbe;
 import dev.ddpm.trainer.eval.QualityReport;
 import dev.ddpm.trainer.model.UNetPresets;
 import dev.ddpm.trainer.run.RunListener;
@@ -84,7 +86,9 @@ public final class TrainerCli {
             case "sample-grid" -> sampleGrid(new Arguments(command, args, 1, with(SamplerOptions.withGuidance(),
                     "run", "out", "count", "seed", "device")));
             case "evaluate" -> evaluate(new Arguments(command, args, 1, with(SamplerOptions.withGuidance(),
-                    "run", "mnist", "samples", "seed", "epochs", "device", "weights")));
+                    "run", "mnist", "data", "samples", "seed", "epochs", "device", "weights")));
+            case "forward-strip" -> forwardStrip(new Arguments(command, args, 1, Set.of("data", "index", "timesteps",
+                    "schedule", "size", "out", "seed")));
             case "export" -> export(new Arguments(command, args, 1, with(Guidance.OPTIONS, "run", "model", "weights", "device")));
             case "upload-dataset" -> uploadDataset(new Arguments(command, args, 1, Set.of("name", "path")));
             case "request-training" -> requestTraining(new Arguments(command, args, 1, TRAIN_OPTIONS));
@@ -116,6 +120,13 @@ public final class TrainerCli {
                                    MNIST quality of the run's samples: FLD beside the real-vs-real floor, the
                                    share of confidently recognised digits and the class histogram (the feature
                                    classifier is trained once on DIR and cached there as classifier-v1.bin)
+                  evaluate         --run ID --data PATH [--samples 200 ... as above]
+                                   the same for any labelled data set (emoji, CIFAR-10, IDX with labels, a folder
+                                   per class): its classifier trains on 80 %, the metric compares with the other
+                                   20 % (so at most a tenth of the set is sampled), plus the memorisation check
+                  forward-strip    --data PATH --out FILE.png [--index 0 --timesteps 0,50,100,200,300,500,700,999
+                                   --schedule linear|cosine --size 32 --seed 0]
+                                   one image of the data set noised by the forward process at those timesteps
                   SAMPLER          --sampler ddim|ddpm|dpm++|unipc|euler|heun (unipc) --steps N (the sampler's
                                    default: 50 ddim, T ddpm, 20 dpm++/unipc/euler, 10 heun) --order 1-3 (dpm++, unipc;
                                    2) --spacing linspace|leading|trailing|karras (karras for euler/heun, else linspace)
@@ -254,6 +265,10 @@ public final class TrainerCli {
     }
 
     private static void evaluate(Arguments a) {
+        if (a.string("data", null) != null) {
+            evaluateLabelled(a);
+            return;
+        }
         boolean ema = emaWeights(a);
         SamplerOptions sampler = SamplerOptions.parse(a, dev.ddpm.core.api.SampleBody.DEFAULT_SAMPLER);
         DjlEngine.configureOffline(0);
@@ -309,6 +324,60 @@ public final class TrainerCli {
         } catch (IOException e) {
             throw new IllegalStateException("cannot read or write " + mnist + ": " + e.getMessage(), e);
         }
+    }
+
+    /** {@code evaluate --data}: the quality of a run's samples on any labelled data set ({@link QualityProbe}). */
+    private static void evaluateLabelled(Arguments a) {
+        boolean ema = emaWeights(a);
+        SamplerOptions sampler = SamplerOptions.parse(a, dev.ddpm.core.api.SampleBody.DEFAULT_SAMPLER);
+        DjlEngine.configureOffline(0);
+        Device device = DjlEngine.select(a.string("device", "auto"));
+        String run = a.required("run");
+        try (ArtifactStore store = new ArtifactStore(s3())) {
+            CheckpointStore checkpoints = new CheckpointStore(store);
+            CheckpointManifest manifest = checkpoints.latest(run);
+            int c = manifest.architecture().imageChannels();
+            int size = manifest.architecture().imageSize();
+            InMemoryImageSet data = new DatasetReader(c, size).read(Path.of(a.required("data")));
+            long seed = a.number("seed", 0);
+            try (QualityProbe probe = QualityProbe.train(data, (int) a.number("samples", 200), c == 3, device, seed);
+                 DiffusionTrainer trainer = checkpoints.restore(run, device);
+                 Guidance guidance = Guidance.open(a, run, trainer.settings(), checkpoints, device)) {
+                long started = System.nanoTime();
+                float[][] samples = guidance.withWeights(ema, trainer, () -> ReverseProcess.sample(guidance.denoiser(trainer),
+                        sampler.schedulers(manifest.diffusion()), probe.samples(), c * size * size, seed, 0));
+                double sampling = (System.nanoTime() - started) / 1e9;
+                System.out.println("run " + run + " at step " + manifest.step() + " (" + (ema ? "ema" : "trained") + " weights, "
+                        + sampler.description(manifest.diffusion()) + guidance.description() + "): " + probe.measure(samples)
+                        + String.format(Locale.ROOT, "; sampling %.1f s", sampling));
+            }
+        }
+    }
+
+    /** {@code forward-strip}: one data set image at chosen timesteps of q(x_t | x_0) (Ho et al. eq. 4). */
+    private static void forwardStrip(Arguments a) {
+        int size = (int) a.number("size", 32);
+        InMemoryImageSet data = new DatasetReader(3, size).read(Path.of(a.required("data")));
+        int index = (int) a.number("index", 0);
+        if (index < 0 || index >= data.size()) {
+            throw new IllegalArgumentException("--index must be in 0.." + (data.size() - 1) + ", was " + index);
+        }
+        DiffusionConfig diffusion = new DiffusionConfig(1000,
+                BetaSchedule.valueOf(a.choice("schedule", "linear", "linear", "cosine").toUpperCase(Locale.ROOT)), null, null,
+                null, null, PredictionType.EPSILON);
+        List<Integer> timesteps = new java.util.ArrayList<>();
+        for (String t : a.string("timesteps", "0,50,100,200,300,500,700,999").split(",")) {
+            timesteps.add(Integer.parseInt(t.trim()));
+        }
+        byte[] png = ImageEncoding.png(ForwardStrip.draw(data.image(index), 3, size, diffusion, timesteps, a.number("seed", 0)));
+        Path out = Path.of(a.required("out"));
+        try {
+            Files.write(out, png);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write " + out + ": " + e.getMessage(), e);
+        }
+        System.out.printf("image %d of %s at t = %s (%s schedule) written to %s%n", index, a.required("data"), timesteps,
+                diffusion.schedule().name().toLowerCase(Locale.ROOT), out);
     }
 
     private static Set<String> with(Set<String> shared, String... own) {
