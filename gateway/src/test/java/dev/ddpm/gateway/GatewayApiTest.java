@@ -349,14 +349,16 @@ class GatewayApiTest {
                 {"batchSize", "\"steps\":10,\"batchSize\":5000", "at most 4096"},
                 {"timesteps", "\"steps\":10,\"timesteps\":20000", "at most 10000"},
                 {"checkpointEvery", "\"steps\":10,\"checkpointEvery\":0", ">= 1"},
-                {"keepCheckpoints", "\"steps\":10,\"keepCheckpoints\":1001", "at most 1000"}}) {
+                {"keepCheckpoints", "\"steps\":10,\"keepCheckpoints\":1001", "at most 1000"},
+                {"qualityEvery", "\"steps\":10,\"qualityEvery\":-1", ">= 0"}}) {
             as(TRAINER_KEY).contentType("application/json").body("{\"dataset\":\"" + dataset + "\"," + bound[1] + "}")
                     .post("/v1/trainings").then().statusCode(400).body("field", equalTo(bound[0]))
                     .body("detail", containsString(bound[2]));
         }
         String runId = as(TRAINER_KEY).contentType("application/json")
                 .body("{\"dataset\":\"" + dataset + "\",\"steps\":20,\"preset\":\"tiny\",\"batchSize\":8,"
-                        + "\"learningRateDecay\":\"cosine\",\"snrGamma\":5,\"maxMinutes\":2.5}")
+                        + "\"learningRateDecay\":\"cosine\",\"snrGamma\":5,\"maxMinutes\":2.5,\"horizontalFlip\":true,"
+                        + "\"qualityEvery\":10}")
                 .post("/v1/trainings").then().statusCode(202).extract().path("runId");
         TrainingRequested requested = (TrainingRequested) awaitEvent(Topic.TRAINING_REQUESTS, runId,
                 TrainingRequested.class::isInstance);
@@ -364,14 +366,21 @@ class GatewayApiTest {
         assertThat(requested.config().cosineDecay()).isTrue();
         assertThat(requested.config().snrGamma()).isEqualTo(5.0);
         assertThat(requested.config().maxMinutes()).isEqualTo(2.5);
+        assertThat(requested.config().horizontalFlip()).isTrue();
+        assertThat(requested.config().flips(1)).as("asked for, so even for one channel").isTrue();
+        assertThat(requested.config().qualityEvery()).isEqualTo(10);
         assertThat(requested.requestedBy()).isEqualTo("trainer");
         as(TRAINER_KEY).get("/v1/trainings/" + runId).then().statusCode(200).body("state", equalTo("requested"));
 
         // What a trainer reports, the gateway shows (no trainer runs in this module's tests).
         send(new TrainingStarted(runId, dataset, dataset, "cpu()", 1000, 0, 20));
-        send(new TrainingProgress(runId, 10, 20, 0.25, 100.0, 3.0));
+        send(new TrainingProgress(runId, 10, 20, 0.25, 100.0, 3.0,
+                java.util.Map.of("quality_fld", 12.5, "quality_fld_floor", 3.0, "quality_recognisable", 0.5)));
+        send(new TrainingProgress(runId, 15, 20, 0.24, 100.0, 2.0));
+        // The newest measurement stays shown through the progress reports without one.
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> as(TRAINER_KEY).get("/v1/trainings/" + runId).then()
-                .body("state", equalTo("running")).body("step", equalTo(10)).body("loss", equalTo(0.25f)));
+                .body("state", equalTo("running")).body("step", equalTo(15)).body("loss", equalTo(0.24f))
+                .body("quality.quality_fld", equalTo(12.5f)).body("qualityStep", equalTo(10)));
         send(new TrainingCompleted(runId, dataset, 20, 0.2, runId + "/step-20/checkpoint.json", "20261128-000000-s20"));
         String stream = as(TRAINER_KEY).accept("text/event-stream").get("/v1/trainings/" + runId + "/events")
                 .then().statusCode(200).extract().asString();

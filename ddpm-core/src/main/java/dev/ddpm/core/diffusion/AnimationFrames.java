@@ -1,7 +1,5 @@
 package dev.ddpm.core.diffusion;
 
-import java.util.Arrays;
-
 /**
  * Which moments of the reverse process an animation shows. The image forms late: with the linear
  * schedule most of x_t is still noise until the last tenth of the steps, so evenly spaced frames
@@ -20,29 +18,26 @@ public final class AnimationFrames {
 
     /**
      * The step counts after which a frame is taken, ascending and distinct, from 0 (x_T, before any
-     * step) to {@code totalSteps} (the final image); at most {@code frames} of them, fewer when the
-     * process has fewer steps.
+     * step) to {@code totalSteps} (the final image): {@code frames} of them, or every step when the
+     * process has fewer.
      */
     public static int[] stepsShown(int totalSteps, int frames) {
         if (totalSteps < 1 || frames < 2) {
             throw new IllegalArgumentException("an animation needs at least one step and two frames, got " + totalSteps
                     + " steps and " + frames + " frames");
         }
-        int[] shown = new int[frames];
-        int count = 0;
+        int n = Math.min(frames, totalSteps + 1);
+        int[] shown = new int[n];
         int last = -1;
-        for (int k = 0; k < frames; k++) {
-            double u = (double) k / (frames - 1);
+        for (int k = 0; k < n; k++) {
+            double u = (double) k / (n - 1);
             int step = (int) Math.round(totalSteps * (1 - (1 - u) * (1 - u)));
-            // Near the end several k round to the same step; later ones move on by one step each, as far as the end.
-            step = Math.max(step, last + 1);
-            if (step > totalSteps) {
-                break;
-            }
-            shown[count++] = step;
+            // Near the end several k round to one step: each frame moves on by at least one step, and leaves
+            // room for the frames after it, so there are n distinct frames ending at the last step.
+            step = Math.min(Math.max(step, last + 1), totalSteps - (n - 1 - k));
+            shown[k] = step;
             last = step;
         }
-        shown[count - 1] = totalSteps;
-        return Arrays.copyOf(shown, count);
+        return shown;
     }
 }
