@@ -139,6 +139,17 @@ class GatewayApiTest {
                 + "\",\"sampler\":\"ddim\",\"order\":2}").post("/v1/samples").then().statusCode(400)
                 .body("field", equalTo("order"));
 
+        // The reverse process as a video: both files as JSON, or the one file the client accepts.
+        String video = "{\"model\":\"" + model.name() + "\",\"count\":2,\"steps\":10,\"output\":\"video\"}";
+        as(VIEWER_KEY).contentType("application/json").body(video).post("/v1/samples").then().statusCode(200)
+                .contentType("application/json").body("images.mediaType", org.hamcrest.Matchers.contains("image/gif", "video/mp4"));
+        byte[] mp4 = as(VIEWER_KEY).accept("video/mp4").contentType("application/json").body(video).post("/v1/samples")
+                .then().statusCode(200).contentType("video/mp4").extract().asByteArray();
+        assertThat(new String(mp4, 4, 4, java.nio.charset.StandardCharsets.US_ASCII)).as("an MP4's ftyp box").isEqualTo("ftyp");
+        byte[] gif = as(VIEWER_KEY).accept("image/gif").contentType("application/json").body(video).post("/v1/samples")
+                .then().statusCode(200).contentType("image/gif").extract().asByteArray();
+        assertThat(new String(gif, 0, 6, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("GIF89a");
+
         as(VIEWER_KEY).get("/v1/models/" + model.name()).then().statusCode(200)
                 .body("version", equalTo("v1")).body("versions", hasItem("v1"))
                 .body("manifest.image.width", equalTo(16));
