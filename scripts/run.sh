@@ -67,9 +67,11 @@ state=requested
 while [[ "$state" != completed && "$state" != failed ]]; do
   sleep 30
   line=$(curl -s "${KEY[@]}" "$GATEWAY_URL/v1/trainings/$run" | /usr/bin/python3 -c \
-    'import json,sys; r=json.load(sys.stdin); print(r["state"], r["step"], r["totalSteps"], r["loss"], int(r["etaSeconds"]), r.get("error") or "")')
+    'import json,sys; r=json.load(sys.stdin); q=r.get("quality") or {}
+m=" quality at step %d: FLD %.1f (floor %.1f), recognisable %.0f %%" % (r["qualityStep"], q["quality_fld"], q["quality_fld_floor"], 100 * q["quality_recognisable"]) if q else ""
+print(r["state"], r["step"], r["totalSteps"], r["loss"], int(r["etaSeconds"]), (r.get("error") or "") + m)')
   read -r state step total loss eta error <<<"$line"
-  echo "[run] $state: step $step of $total, loss $loss, about $eta s left $error"
+  echo "[run] $state: step $step of $total, loss $loss, about $eta s left;$error"
 done
 [[ "$state" == completed ]] || { echo "[run] the run failed: $error" >&2; exit 1; }
 for _ in $(seq 1 60); do
