@@ -31,7 +31,7 @@ esac
 [[ "$PREDICTION" == v || "$PREDICTION" == epsilon ]] || { echo "scripts/run.sh: --prediction must be v or epsilon, was '$PREDICTION'" >&2; exit 2; }
 # maxMinutes ends the run at the time box whatever the machine's speed that day, with the cosine
 # decay fitted to the steps it reaches, so the step count is only an upper bound: it is planned from
-# the fast end of the images/s measured on a 2-core CPU (docs/mnist.md: mnist-28's 100-step windows
+# the fast end of the images/s measured on a 2-core CPU (docs/evaluation.md: mnist-28's 100-step windows
 # ran at 160-233, mnist-28w takes 1.25x mnist-28's step time, mnist-slim's ran around 125, mnist-fast's
 # 60, mnist-lite's and mnist's 36), so that a fast day trains for the whole box instead of finishing early.
 case "$PRESET" in colour-32) RATE=110 ;; mnist-28) RATE=240 ;; mnist-28w) RATE=200 ;; mnist-slim) RATE=150 ;; mnist-fast) RATE=70 ;; tiny) RATE=300 ;; *) RATE=40 ;; esac
@@ -97,7 +97,7 @@ cat <<EOF2
 [run] sixteen digits as one grid:
 curl -s -X POST $GATEWAY_URL/v1/samples -H 'X-API-Key: $GATEWAY_API_KEY' -H 'Content-Type: application/json' \\
   -d '{"model":"mnist","count":16,"sampler":"ddim","steps":50,"output":"grid"}' -o mnist-samples.png
-[run] its quality (FLD, recognisable share; docs/mnist.md), alone and autoguided by its step-2,000 checkpoint:
+[run] its quality (FLD, recognisable share; docs/evaluation.md), alone and autoguided by its step-2,000 checkpoint:
 scripts/ddpm.sh evaluate --run $run --mnist .run/data/mnist --samples 500 --sampler ddpm --steps 250
 scripts/ddpm.sh evaluate --run $run --mnist .run/data/mnist --samples 500 --sampler ddpm --steps 250 --guidance 2 --guide-step 2000
 EOF2

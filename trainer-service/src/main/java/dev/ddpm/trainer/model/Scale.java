@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.Shape;
  * after the product. Autograd keeps the tensor for the backward pass (d(x c)/dx = c), and once the
  * garbage collector has freed the buffer, the backward pass reads freed memory: 0 or garbage, at
  * random. In the UNet that zeroed the attention's query and key gradients whenever a collection fell
- * between a step's forward and backward pass (docs/mnist.md, "What this machine does to training").
+ * between a step's forward and backward pass (docs/evaluation.md, "What this machine does to training").
  * Here the factor is a tensor libtorch allocates itself ({@code torch::full}), which autograd may
  * keep as long as it needs.
  */

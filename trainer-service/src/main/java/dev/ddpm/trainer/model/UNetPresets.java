@@ -23,14 +23,14 @@ public final class UNetPresets {
             "mnist-fast", new UNetConfig(1, 32, 32, List.of(1, 2, 2), List.of(8), 1, 8, 0.0),
             // The 90-minute CPU recipe since run 6: mnist-fast's 64 channels and attention at 8x8, but
             // 16 and 32 channels at 32x32 and 16x16, where the convolutions cost the most: 2.4x the
-            // images/s, so 2.4x the epochs in the same time (docs/mnist.md, docs/benchmarks.md).
+            // images/s, so 2.4x the epochs in the same time (docs/evaluation.md, docs/benchmarks.md).
             "mnist-slim", new UNetConfig(1, 32, 16, List.of(1, 2, 4), List.of(8), 1, 8, 0.0),
             // mnist-slim on MNIST's own 28x28 (28, 14, 7; attention at 7x7): no padding to learn, 1.2-1.5x
             // mnist-slim's images/s side by side; evaluate centres its samples on the classifier's 32x32.
             "mnist-28", new UNetConfig(1, 28, 16, List.of(1, 2, 4), List.of(7), 1, 8, 0.0),
             // mnist-28 with 96 channels instead of 64 at the 7x7 level, where a channel costs the least
             // (49 positions): 1.9x the parameters for about 1.25x the step time (docs/benchmarks.md). In 88
-            // CPU minutes it gave the same share as mnist-28 (docs/mnist.md, run 15); kept for longer budgets.
+            // CPU minutes it gave the same share as mnist-28 (docs/evaluation.md, run 15); kept for longer budgets.
             "mnist-28w", new UNetConfig(1, 28, 16, List.of(1, 2, 6), List.of(7), 1, 8, 0.0),
             // The article's shape on a 2-core CPU budget: 3x32x32, multipliers 1,2,4,4, attention at 16
             // and 8, with a quarter of its channels and one residual block per level (docs/evaluation.md, "Colour").
