@@ -31,10 +31,10 @@ esac
 [[ "$PREDICTION" == v || "$PREDICTION" == epsilon ]] || { echo "scripts/run.sh: --prediction must be v or epsilon, was '$PREDICTION'" >&2; exit 2; }
 # maxMinutes ends the run at the time box whatever the machine's speed that day, with the cosine
 # decay fitted to the steps it reaches, so the step count is only an upper bound: it is planned from
-# the fast end of the images/s measured on a 2-core CPU (docs/evaluation.md: mnist-28's 100-step windows
-# ran at 160-233, mnist-28w takes 1.25x mnist-28's step time, mnist-slim's ran around 125, mnist-fast's
-# 60, mnist-lite's and mnist's 36), so that a fast day trains for the whole box instead of finishing early.
-case "$PRESET" in colour-32) RATE=110 ;; mnist-28) RATE=240 ;; mnist-28w) RATE=200 ;; mnist-slim) RATE=150 ;; mnist-fast) RATE=70 ;; tiny) RATE=300 ;; *) RATE=40 ;; esac
+# the fast end of the images/s measured on a 2-core CPU (docs/evaluation.md and docs/benchmarks.md:
+# mnist-28's 100-step windows run at 160-233, mnist-28w takes 1.25x mnist-28's step time, colour-32 runs
+# at 85-115, mnist at 36), so that a fast day trains for the whole box instead of finishing early.
+case "$PRESET" in colour-32) RATE=120 ;; mnist-28) RATE=240 ;; mnist-28w) RATE=200 ;; tiny|tiny-colour) RATE=300 ;; *) RATE=40 ;; esac
 STEPS=$(( MINUTES * 60 * RATE / BATCH ))
 ((STEPS >= 1)) || STEPS=1
 WARMUP=$(( STEPS / 10 < 200 ? STEPS / 10 : 200 ))

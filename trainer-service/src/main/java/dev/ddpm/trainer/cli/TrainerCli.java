@@ -285,7 +285,7 @@ public final class TrainerCli {
             if (manifest.architecture().imageChannels() != 1 || size < 28 || size > FeatureClassifier.MNIST_SIZE) {
                 throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
                         + size + "x" + size + " images; the MNIST metrics need one channel at 28x28 to 32x32 "
-                        + "(e.g. preset mnist-28 or mnist-slim)");
+                        + "(e.g. preset mnist-28 or mnist)");
             }
             DatasetReader reader = new DatasetReader(1, FeatureClassifier.MNIST_SIZE);
             InMemoryImageSet train = reader.read(mnist.resolve("train-images-idx3-ubyte"));

@@ -16,21 +16,14 @@ public final class UNetPresets {
             "tiny-colour", new UNetConfig(3, 16, 16, List.of(1, 2), List.of(8), 1, 4, 0.0),
             // MNIST: 28x28 padded to 32x32, one channel.
             "mnist", new UNetConfig(1, 32, 32, List.of(1, 2, 2), List.of(16), 2, 8, 0.1),
-            // MNIST on a CPU budget: attention only at the 8x8 bottom, no dropout (short runs do not overfit).
-            "mnist-lite", new UNetConfig(1, 32, 32, List.of(1, 2, 2), List.of(8), 2, 8, 0.0),
-            // Run 5's 90-minute recipe: one residual block per level, about twice mnist-lite's images/s,
-            // so a fixed time budget sees twice the epochs (what short runs are short of).
-            "mnist-fast", new UNetConfig(1, 32, 32, List.of(1, 2, 2), List.of(8), 1, 8, 0.0),
-            // The 90-minute CPU recipe since run 6: mnist-fast's 64 channels and attention at 8x8, but
-            // 16 and 32 channels at 32x32 and 16x16, where the convolutions cost the most: 2.4x the
-            // images/s, so 2.4x the epochs in the same time (docs/evaluation.md, docs/benchmarks.md).
-            "mnist-slim", new UNetConfig(1, 32, 16, List.of(1, 2, 4), List.of(8), 1, 8, 0.0),
-            // mnist-slim on MNIST's own 28x28 (28, 14, 7; attention at 7x7): no padding to learn, 1.2-1.5x
-            // mnist-slim's images/s side by side; evaluate centres its samples on the classifier's 32x32.
+            // The MNIST recipe on a CPU budget, on MNIST's own 28x28 (levels 28, 14, 7): 16 and 32 channels
+            // at the two top levels, where convolutions cost the most, 64 at 7x7 with attention there, one
+            // residual block per level, no dropout (docs/benchmarks.md, docs/evaluation.md); evaluate
+            // centres its samples on the classifier's 32x32.
             "mnist-28", new UNetConfig(1, 28, 16, List.of(1, 2, 4), List.of(7), 1, 8, 0.0),
             // mnist-28 with 96 channels instead of 64 at the 7x7 level, where a channel costs the least
-            // (49 positions): 1.9x the parameters for about 1.25x the step time (docs/benchmarks.md). In 88
-            // CPU minutes it gave the same share as mnist-28 (docs/evaluation.md, run 15); kept for longer budgets.
+            // (49 positions): 1.9x the parameters for about 1.25x the step time (docs/benchmarks.md); in 88
+            // CPU minutes it reaches the share mnist-28 does (docs/evaluation.md), so it is for longer budgets.
             "mnist-28w", new UNetConfig(1, 28, 16, List.of(1, 2, 6), List.of(7), 1, 8, 0.0),
             // The article's shape on a 2-core CPU budget: 3x32x32, multipliers 1,2,4,4, attention at 16
             // and 8, with a quarter of its channels and one residual block per level (docs/evaluation.md, "Colour").
