@@ -1,6 +1,7 @@
 package dev.ddpm.trainer.run;
 
 import ai.djl.Device;
+import dev.ddpm.core.api.SampleBody;
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.ReverseProcess;
 import dev.ddpm.core.diffusion.Schedulers;
@@ -16,7 +17,6 @@ import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.eval.QualityProbe;
 import dev.ddpm.trainer.eval.QualityReport;
-import dev.ddpm.core.api.SampleBody;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.TrainingSettings;
 import org.jboss.logging.Logger;
