@@ -63,7 +63,7 @@ public record Memorisation(double medianNearest, double realMedianNearest) {
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "nearest training image %.3f RMS (held-out real images %.3f, ratio %.2f)",
+        return String.format(Locale.ROOT, "nearest training image %.3f RMS (training images to their nearest other %.3f, ratio %.2f)",
                 medianNearest, realMedianNearest, ratio());
     }
 }
