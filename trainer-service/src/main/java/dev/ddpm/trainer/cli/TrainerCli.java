@@ -367,7 +367,11 @@ public final class TrainerCli {
                 null, null, PredictionType.EPSILON);
         List<Integer> timesteps = new java.util.ArrayList<>();
         for (String t : a.string("timesteps", "0,50,100,200,300,500,700,999").split(",")) {
-            timesteps.add(Integer.parseInt(t.trim()));
+            try {
+                timesteps.add(Integer.parseInt(t.trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--timesteps must be whole numbers separated by commas, got '" + t + "'");
+            }
         }
         byte[] png = ImageEncoding.png(ForwardStrip.draw(data.image(index), 3, size, diffusion, timesteps, a.number("seed", 0)));
         Path out = Path.of(a.required("out"));

@@ -2,6 +2,7 @@ package dev.ddpm.trainer.eval;
 
 import dev.ddpm.core.diffusion.ForwardProcess;
 import dev.ddpm.core.diffusion.NoiseSchedule;
+import dev.ddpm.core.diffusion.SeededNoise;
 
 import java.util.SplittableRandom;
 
@@ -23,7 +24,8 @@ final class OutOfSetImages {
     static float[] from(float[] image, int channels, int size, SplittableRandom random) {
         return switch (random.nextInt(4)) {
             case 0 -> uniform(image.length, random);
-            case 1 -> FORWARD.noisy(image, gaussian(image.length, random), 400 + random.nextInt(600));
+            case 1 -> FORWARD.noisy(image, SeededNoise.forSample(random.nextLong(), 0).draw(SeededNoise.INITIAL, image.length),
+                    400 + random.nextInt(600));
             case 2 -> shuffled(image, channels, size, random);
             default -> smoothField(channels, size, random);
         };
@@ -33,20 +35,6 @@ final class OutOfSetImages {
         float[] out = new float[length];
         for (int i = 0; i < length; i++) {
             out[i] = (float) (random.nextDouble() * 2 - 1);
-        }
-        return out;
-    }
-
-    private static float[] gaussian(int length, SplittableRandom random) {
-        float[] out = new float[length];
-        for (int i = 0; i < length; i += 2) {
-            double u = Math.max(random.nextDouble(), 1e-12);
-            double v = random.nextDouble();
-            double r = Math.sqrt(-2 * Math.log(u));
-            out[i] = (float) (r * Math.cos(2 * Math.PI * v));
-            if (i + 1 < length) {
-                out[i + 1] = (float) (r * Math.sin(2 * Math.PI * v));
-            }
         }
         return out;
     }
