@@ -1,12 +1,10 @@
 package dev.ddpm.sampler;
 
-import dev.ddpm.service.testing.GaussianModel;
-
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.diffusion.TimestepSpacing;
-import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.events.ModelRejected;
+import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.messaging.KafkaSettings;
@@ -23,6 +21,7 @@ import dev.ddpm.proto.sampler.v1.SamplerServiceGrpc;
 import dev.ddpm.sampler.batching.StepBatcher;
 import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.sampler.registry.ModelRegistry;
+import dev.ddpm.service.testing.GaussianModel;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -396,9 +395,8 @@ class SamplingTest {
     void aCancelledAsynchronousJobEndsAsCancelledAndFreesItsSlots() throws Exception {
         GaussianModel model = publish(new GaussianModel(name("job-cancel"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
         String job = name("job-cancel");
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(
-                job, model.name(), null, 64, dev.ddpm.core.events.SamplerKind.DDPM, null, null, 1L,
-                dev.ddpm.core.events.OutputFormat.GRID)), Duration.ofSeconds(10));
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(job, model.name(), null, 64, SamplerKind.DDPM, null, null, 1L, dev.ddpm.core.events.OutputFormat.GRID)),
+                Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(30)).until(() -> batcher.activeRequests() == 1);
         events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests",
                 new dev.ddpm.core.events.SampleJobCancelRequested(job)), Duration.ofSeconds(10));
@@ -485,7 +483,7 @@ class SamplingTest {
                     assertThat(e.getStatus().getDescription()).startsWith("order");
                 });
         given().contentType("application/json").body("{\"model\":\"../x\"}").post("/v1/samples").then().statusCode(400);
-        assertThatThrownBy(() -> result(sample(model.name(), 1, 0, Sampler.SAMPLER_DDIM, 10)))
+        assertThatThrownBy(() -> result(sample(model.name(), 1, -2, Sampler.SAMPLER_DDIM, 10)))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
                     assertThat(e.getStatus().getDescription()).startsWith("count");
@@ -571,15 +569,12 @@ class SamplingTest {
         String videoJob = name("video");
         String pngJob = name("png");
         String badJob = name("bad");
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(
-                videoJob, model.name(), null, 4, dev.ddpm.core.events.SamplerKind.DDIM, 20, 0.0, 5L,
-                dev.ddpm.core.events.OutputFormat.VIDEO)), Duration.ofSeconds(10));
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(
-                pngJob, model.name(), "v1", 3, dev.ddpm.core.events.SamplerKind.DDPM, 50, null, 6L,
-                dev.ddpm.core.events.OutputFormat.PNG)), Duration.ofSeconds(10));
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(
-                badJob, "no-such-model", null, 1, dev.ddpm.core.events.SamplerKind.DDIM, 10, null, 1L,
-                dev.ddpm.core.events.OutputFormat.PNG)), Duration.ofSeconds(10));
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(videoJob, model.name(), null, 4, SamplerKind.DDIM, 20, 0.0, 5L, dev.ddpm.core.events.OutputFormat.VIDEO)),
+                Duration.ofSeconds(10));
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(pngJob, model.name(), "v1", 3, SamplerKind.DDPM, 50, null, 6L, dev.ddpm.core.events.OutputFormat.PNG)),
+                Duration.ofSeconds(10));
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(badJob, "no-such-model", null, 1, SamplerKind.DDIM, 10, null, 1L, dev.ddpm.core.events.OutputFormat.PNG)),
+                Duration.ofSeconds(10));
 
         var video = (dev.ddpm.core.events.SampleJobCompleted) result(videoJob);
         assertThat(video.version()).isEqualTo("v1");
@@ -606,6 +601,31 @@ class SamplingTest {
         assertThat(store.exists(Buckets.SAMPLES, pngJob + "/result.json")).isTrue();
         var bad = (dev.ddpm.core.events.SampleJobFailed) result(badJob);
         assertThat(bad.reason()).contains("no-such-model");
+    }
+
+    /** A job carries the whole request: the settings only a body names (variance, clipping) change its images too. */
+    @Test
+    void anAsynchronousJobSamplesAsTheSameRequestMadeSynchronously() throws Exception {
+        GaussianModel model = publish(new GaussianModel(name("whole"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+        String job = name("whole-job");
+        String defaults = "{\"model\":\"" + model.name() + "\",\"count\":4,\"sampler\":\"ddpm\",\"steps\":50,"
+                + "\"seed\":9,\"output\":\"grid\"";
+        String body = defaults + ",\"variance\":\"fixed_large\",\"clipX0\":false}";
+        var request = dev.ddpm.core.json.Json.read(body.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                dev.ddpm.core.api.SamplingRequest.class);
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests",
+                new dev.ddpm.core.events.SampleJobRequested(job, request)), Duration.ofSeconds(10));
+
+        var done = (dev.ddpm.core.events.SampleJobCompleted) result(job);
+        BufferedImage asynchronous = ImageIO.read(new ByteArrayInputStream(store.get(done.results().get(0))));
+        BufferedImage same = ImageIO.read(new ByteArrayInputStream(given().contentType("application/json").body(body)
+                .post("/v1/samples").then().statusCode(200).extract().asByteArray()));
+        BufferedImage withDefaults = ImageIO.read(new ByteArrayInputStream(given().contentType("application/json")
+                .body(defaults + "}").post("/v1/samples").then().statusCode(200).extract().asByteArray()));
+        double differenceToSame = dev.ddpm.sampler.output.VideoFrames.meanDifference(same, asynchronous, 1);
+        double differenceToDefaults = dev.ddpm.sampler.output.VideoFrames.meanDifference(withDefaults, asynchronous, 1);
+        assertThat(differenceToSame).isLessThan(0.5);
+        assertThat(differenceToDefaults).as("what the job's variance and clipping change").isGreaterThan(2);
     }
 
     /**
@@ -637,9 +657,8 @@ class SamplingTest {
         for (int i = 0; i < 3; i++) {
             String job = name("crowded-" + i);
             jobs.add(job);
-            events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(
-                    job, model.name(), null, 2, dev.ddpm.core.events.SamplerKind.DDIM, 10, null, (long) i,
-                    dev.ddpm.core.events.OutputFormat.PNG)), Duration.ofSeconds(10));
+            events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(job, model.name(), null, 2, SamplerKind.DDIM, 10, null, (long) i, dev.ddpm.core.events.OutputFormat.PNG)),
+                    Duration.ofSeconds(10));
         }
         Thread.sleep(3000); // the jobs meet the full queue
         stop.set(true);
@@ -747,5 +766,13 @@ class SamplingTest {
             }
         }
         return found;
+    }
+
+    /** An asynchronous job with the request's defaults for what it does not name. */
+    private static dev.ddpm.core.events.SampleJobRequested asyncJob(String jobId, String model, String version, int count,
+                                                                  SamplerKind sampler, Integer steps, Double eta,
+                                                                  long seed, dev.ddpm.core.events.OutputFormat output) {
+        return new dev.ddpm.core.events.SampleJobRequested(jobId, new dev.ddpm.core.api.SamplingRequest(model, version,
+                count, sampler, steps, eta, seed, output, null, null, null, null, null, null));
     }
 }

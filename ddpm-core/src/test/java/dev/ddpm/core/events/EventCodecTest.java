@@ -105,8 +105,8 @@ class EventCodecTest {
 
     @Test
     void unknownEnumValueIsNamed() {
-        assertRejected(EventType.SAMPLE_JOB_REQUESTED, e -> ((ObjectNode) e.get("data")).put("sampler", "rk4"),
-                "data.sampler", "field 'sampler' has an invalid value rk4");
+        assertRejected(EventType.SAMPLE_JOB_REQUESTED, e -> ((ObjectNode) e.get("data").get("request")).put("sampler", "rk4"),
+                "data.request.sampler", "field 'request.sampler' has an invalid value rk4");
     }
 
     @Test

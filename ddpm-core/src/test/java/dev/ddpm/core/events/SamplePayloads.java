@@ -1,5 +1,6 @@
 package dev.ddpm.core.events;
 
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.PredictionType;
@@ -34,9 +35,9 @@ public final class SamplePayloads {
             case MODEL_PUBLISHED -> new ModelPublished("emoji", "20261128-0001", "emoji/20261128-0001/manifest.json", SHA);
             case MODEL_REJECTED -> new ModelRejected("emoji", "20261128-0002", "ONNX parity 3e-2 above 1e-4");
             case DATASET_UPDATED -> new DatasetUpdated("emoji", "emoji/sheet.png", 1911L, "gateway-upload");
-            case SAMPLE_JOB_REQUESTED -> new SampleJobRequested("job-77", "emoji", "20261128-0001", 16,
-                    SamplerKind.DPM_SOLVER_PP, 15, 0.0, 1234, OutputFormat.GRID, 3,
-                    dev.ddpm.core.diffusion.TimestepSpacing.KARRAS);
+            case SAMPLE_JOB_REQUESTED -> new SampleJobRequested("job-77", new SamplingRequest("emoji",
+                    "20261128-0001", 16, SamplerKind.DPM_SOLVER_PP, 15, 0.0, 1234L, OutputFormat.GRID, false,
+                    "fixed_large", 5, 600.0, 3, dev.ddpm.core.diffusion.TimestepSpacing.KARRAS));
             case SAMPLE_JOB_CANCEL_REQUESTED -> new SampleJobCancelRequested("job-77");
             case SAMPLE_JOB_COMPLETED -> new SampleJobCompleted("job-77", "emoji", "20261128-0001",
                     List.of(new ObjectRef("ddpm-samples", "job-77/grid.png", 20_480, SHA)));

@@ -1,5 +1,7 @@
 package dev.ddpm.gateway.client;
 
+import dev.ddpm.core.api.ProtoMapping;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.gateway.config.GatewayConfig;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.ModelInfo;
@@ -12,9 +14,9 @@ import dev.ddpm.proto.sampler.v1.SamplerServiceGrpc;
 import dev.ddpm.service.auth.OperatorKey;
 import dev.ddpm.service.config.ConnectionsConfig;
 import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
-import io.grpc.ManagedChannelBuilder;
 import io.smallrye.mutiny.Multi;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
@@ -53,9 +55,10 @@ public class SamplerClient {
     }
 
     /** Streams progress, previews and the result; cancelling the subscription cancels the call. */
-    public Multi<SampleEvent> sample(SampleParams params, String requestId) {
+    public Multi<SampleEvent> sample(SamplingRequest sampling, String requestId) {
         SampleRequest request = SampleRequest.newBuilder()
-                .setRequestId(requestId == null ? UUID.randomUUID().toString() : requestId).setParams(params).build();
+                .setRequestId(requestId == null ? UUID.randomUUID().toString() : requestId)
+                .setParams(ProtoMapping.sampleParams(sampling, SampleParams.newBuilder())).build();
         return MutinySamplerServiceGrpc.newMutinyStub(channel)
                 .withDeadlineAfter(config.samplingDeadline().toMillis(), TimeUnit.MILLISECONDS)
                 .sample(request);

@@ -1,26 +1,19 @@
 package dev.ddpm.gateway.grpc;
 
-import com.google.protobuf.Timestamp;
-import dev.ddpm.core.api.SampleBody;
-import dev.ddpm.core.api.ProtoEnums;
-import dev.ddpm.core.diffusion.DdpmVariance;
-import dev.ddpm.core.events.OutputFormat;
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.api.ProtoMapping;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.json.InvalidPayloadException;
-import dev.ddpm.core.json.Json;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.messaging.MessagingException;
-import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.client.SamplerClient;
-import dev.ddpm.gateway.mapping.SampleMapping;
 import dev.ddpm.gateway.rest.TrainingBody;
 import dev.ddpm.gateway.service.DatasetUploads;
 import dev.ddpm.gateway.service.GatewayException;
 import dev.ddpm.gateway.service.ModelCatalog;
-import dev.ddpm.gateway.service.SampleJobs;
 import dev.ddpm.gateway.service.OpenStreams;
+import dev.ddpm.gateway.service.SampleJobs;
 import dev.ddpm.gateway.service.SamplingQuota;
 import dev.ddpm.gateway.service.TrainingRequests;
 import dev.ddpm.gateway.service.TrainingRuns;
@@ -30,8 +23,6 @@ import dev.ddpm.proto.common.v1.ListModelsResponse;
 import dev.ddpm.proto.common.v1.ModelInfo;
 import dev.ddpm.proto.common.v1.SampleEvent;
 import dev.ddpm.proto.common.v1.SampleParams;
-import dev.ddpm.proto.common.v1.Sampler;
-import dev.ddpm.proto.common.v1.Variance;
 import dev.ddpm.proto.gateway.v1.Dataset;
 import dev.ddpm.proto.gateway.v1.DatasetChunk;
 import dev.ddpm.proto.gateway.v1.DdpmService;
@@ -52,8 +43,6 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 import java.time.Instant;
-import java.util.List;
-import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
@@ -89,9 +78,9 @@ public class DdpmGrpcService implements DdpmService {
     @Blocking // the quota may read the model's manifest from S3
     public Multi<SampleEvent> sample(SampleParams request) {
         try {
-            SampleBody body = body(request);
+            SamplingRequest body = ProtoMapping.samplingRequest(request);
             quota.charge(caller(), body);
-            return samplers.sample(SampleMapping.params(body), null);
+            return samplers.sample(body, null);
         } catch (RuntimeException e) {
             return Multi.createFrom().failure(status(e));
         }
@@ -101,7 +90,7 @@ public class DdpmGrpcService implements DdpmService {
     @Blocking
     public Uni<SampleJob> submitSampleJob(SampleParams request) {
         Caller caller = caller();
-        return call(() -> job(jobs.status(jobs.submit(caller, body(request)))));
+        return call(() -> job(jobs.status(jobs.submit(caller, ProtoMapping.samplingRequest(request)))));
     }
 
     @Override
@@ -127,7 +116,7 @@ public class DdpmGrpcService implements DdpmService {
         return call(() -> {
             ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
             catalog.versions().forEach((name, versions) -> catalog.manifest(name, null)
-                    .ifPresent(m -> response.addModels(info(m, versions))));
+                    .ifPresent(m -> response.addModels(ProtoMapping.modelInfo(m, versions, ModelInfo.newBuilder()).build())));
             return response.build();
         });
     }
@@ -141,7 +130,7 @@ public class DdpmGrpcService implements DdpmService {
             if (version != null) {
                 Require.safeName(version, "model.version");
             }
-            return catalog.manifest(name, version).map(m -> info(m, catalog.versions(name)))
+            return catalog.manifest(name, version).map(m -> ProtoMapping.modelInfo(m, catalog.versions(name), ModelInfo.newBuilder()).build())
                     .orElseThrow(() -> new GatewayException(404, "unknown model", "no published model '" + name + "'"));
         });
     }
@@ -202,7 +191,7 @@ public class DdpmGrpcService implements DdpmService {
                     DatasetUploads.Stored stored = datasets.upload(upload.first().getName(),
                             blank(upload.first().getFileName()), upload, caller == null ? "unknown" : caller.keyId());
                     return Dataset.newBuilder().setName(stored.dataset()).setObjects(stored.objects())
-                            .setBytes(stored.bytes()).setUpdatedAt(timestamp(Instant.now())).build();
+                            .setBytes(stored.bytes()).setUpdatedAt(ProtoMapping.timestamp(Instant.now())).build();
                 })
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                 .onFailure().transform(e -> e instanceof RuntimeException r ? status(r) : e);
@@ -220,21 +209,6 @@ public class DdpmGrpcService implements DdpmService {
     }
 
     // ---- mapping -------------------------------------------------------------------------------
-
-    private static SampleBody body(SampleParams p) {
-        OutputFormat output = switch (p.getOutput()) {
-            case OUTPUT_FORMAT_GRID -> OutputFormat.GRID;
-            case OUTPUT_FORMAT_GIF -> OutputFormat.GIF;
-            case OUTPUT_FORMAT_VIDEO -> OutputFormat.VIDEO;
-            default -> OutputFormat.PNG;
-        };
-        return new SampleBody(p.getModel().getName(), blank(p.getModel().getVersion()), p.getCount() == 0 ? null : p.getCount(),
-                ProtoEnums.samplerKind(p.getSampler().name()),
-                p.getSteps() == 0 ? null : p.getSteps(), p.getEta(), p.getSeed(), output, p.getClipX0(),
-                p.getVariance() == Variance.VARIANCE_FIXED_LARGE ? DdpmVariance.FIXED_LARGE.wireName() : null, p.getPreviewEvery(),
-                p.getDeadlineSeconds() == 0 ? null : p.getDeadlineSeconds(), p.getOrder() == 0 ? null : p.getOrder(),
-                ProtoEnums.spacing(p.getSpacing().name()));
-    }
 
     private static SampleJob job(SampleJobs.Status s) {
         SampleJob.Builder job = SampleJob.newBuilder().setJobId(s.jobId()).setState(switch (s.state()) {
@@ -258,7 +232,7 @@ public class DdpmGrpcService implements DdpmService {
                     case FAILED -> TrainingRun.State.STATE_FAILED;
                 }).setStep(r.step()).setTotalSteps(r.totalSteps()).setLoss(Double.isFinite(r.loss()) ? r.loss() : 0)
                 .putAllQuality(r.quality()).setQualityStep(r.qualityStep())
-                .setImagesPerSecond(r.imagesPerSecond()).setEtaSeconds(r.etaSeconds()).setUpdatedAt(timestamp(r.updatedAt()));
+                .setImagesPerSecond(r.imagesPerSecond()).setEtaSeconds(r.etaSeconds()).setUpdatedAt(ProtoMapping.timestamp(r.updatedAt()));
         if (r.modelVersion() != null) {
             run.setModelVersion(r.modelVersion());
         }
@@ -266,19 +240,6 @@ public class DdpmGrpcService implements DdpmService {
             run.setError(r.error());
         }
         return run.build();
-    }
-
-    private static ModelInfo info(ModelManifest m, List<String> versions) {
-        return ModelInfo.newBuilder().setName(m.name()).setVersion(m.version()).setCreatedAt(timestamp(m.createdAt()))
-                .setChannels(m.image().channels()).setHeight(m.image().height()).setWidth(m.image().width())
-                .setTimesteps(m.diffusion().timesteps())
-                .setSchedule(m.diffusion().schedule().name().toLowerCase(Locale.ROOT))
-                .setPredictionType(m.diffusion().predictionType().name().toLowerCase(Locale.ROOT))
-                .setManifestJson(Json.writeString(m)).putAllMetrics(m.metrics()).addAllVersions(versions).build();
-    }
-
-    private static Timestamp timestamp(Instant t) {
-        return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
     }
 
     private static String blank(String s) {

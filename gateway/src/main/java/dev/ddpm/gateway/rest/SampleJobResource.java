@@ -1,22 +1,22 @@
 package dev.ddpm.gateway.rest;
 
-import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectNotFoundException;
+import dev.ddpm.gateway.auth.AuthFilter;
 import dev.ddpm.gateway.service.SampleJobs;
 import dev.ddpm.service.rest.Problems;
-import dev.ddpm.gateway.auth.AuthFilter;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
-import jakarta.ws.rs.container.ContainerRequestContext;
-import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
@@ -44,7 +44,7 @@ public class SampleJobResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     public Response submit(byte[] json, @Context ContainerRequestContext request) {
-        String jobId = jobs.submit(AuthFilter.caller(request), Json.read(json, SampleBody.class));
+        String jobId = jobs.submit(AuthFilter.caller(request), Json.read(json, SamplingRequest.class));
         return Response.accepted(Map.of("jobId", jobId, "status", "/v1/sample-jobs/" + jobId)).build();
     }
 

@@ -1,13 +1,14 @@
 package dev.ddpm.gateway.rest;
 
-import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.api.SampleResultBody;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
-import dev.ddpm.gateway.client.SamplerClient;
-import dev.ddpm.gateway.mapping.SampleMapping;
-import dev.ddpm.gateway.service.GatewayException;
 import dev.ddpm.gateway.auth.AuthFilter;
+import dev.ddpm.gateway.client.SamplerClient;
+import dev.ddpm.gateway.mapping.SamplerStatuses;
+import dev.ddpm.gateway.service.GatewayException;
 import dev.ddpm.gateway.service.SamplingQuota;
 import dev.ddpm.proto.common.v1.Image;
 import dev.ddpm.proto.common.v1.SampleEvent;
@@ -16,11 +17,11 @@ import dev.ddpm.service.rest.Problems;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
-import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -28,8 +29,6 @@ import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
-import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,8 +60,8 @@ public class SampleResource {
             + " PNGs, video), or one file of a video when Accept names its type (video/mp4 or image/gif)")
     @Blocking // the quota may read the model's manifest from S3
     public Uni<Response> sample(byte[] json, @Context ContainerRequestContext request) {
-        SampleBody body = validated(json, request);
-        return samplers.sample(SampleMapping.params(body), null)
+        SamplingRequest body = validated(json, request);
+        return samplers.sample(body, null)
                 .filter(SampleEvent::hasResult).collect().last()
                 .map(last -> last == null
                         ? Problems.problem(502, "no result", "the sampler ended the stream without a result")
@@ -71,7 +70,7 @@ public class SampleResource {
     }
 
     /** One file as itself, where the request makes one or the client accepts only one of its types; JSON otherwise. */
-    private static Response answer(SampleBody body, SampleResult result, String accept) {
+    private static Response answer(SamplingRequest body, SampleResult result, String accept) {
         if (body.output() != OutputFormat.JSON) {
             List<Image> wanted = result.getImagesCount() == 1 ? result.getImagesList() : result.getImagesList().stream()
                     .filter(image -> accept != null && !accept.contains(MediaType.APPLICATION_JSON)
@@ -91,7 +90,7 @@ public class SampleResource {
     @Operation(summary = "Sample images, streamed: progress and preview events, then result (or error)")
     @Blocking
     public Multi<OutboundSseEvent> stream(byte[] json, @Context Sse sse, @Context ContainerRequestContext request) {
-        SampleBody body;
+        SamplingRequest body;
         try {
             body = validated(json, request);
         } catch (InvalidPayloadException e) {
@@ -99,32 +98,30 @@ public class SampleResource {
         } catch (GatewayException e) {
             return Multi.createFrom().item(error(sse, e.status(), e.getMessage(), e.field()));
         }
-        return samplers.sample(SampleMapping.params(body), null)
+        return samplers.sample(body, null)
                 .map(event -> event(sse, event))
-                .onFailure().recoverWithItem(e -> error(sse, SampleMapping.httpStatus(e), SampleMapping.detail(e),
-                        SampleMapping.field(e)));
+                .onFailure().recoverWithItem(e -> error(sse, SamplerStatuses.httpStatus(e), SamplerStatuses.detail(e),
+                        SamplerStatuses.field(e)));
     }
 
-    private SampleBody validated(byte[] json, ContainerRequestContext request) {
-        SampleBody body = Json.read(json, SampleBody.class);
+    private SamplingRequest validated(byte[] json, ContainerRequestContext request) {
+        SamplingRequest body = Json.read(json, SamplingRequest.class);
         quota.charge(AuthFilter.caller(request), body);
         return body;
     }
 
     private static OutboundSseEvent event(Sse sse, SampleEvent event) {
-        Map<String, Object> data = new LinkedHashMap<>();
+        Object data;
         String name;
         if (event.hasProgress()) {
             name = "progress";
-            data.put("step", event.getProgress().getStep());
-            data.put("totalSteps", event.getProgress().getTotalSteps());
-            data.put("etaSeconds", event.getProgress().getEtaSeconds());
-            data.put("queuePosition", event.getProgress().getQueuePosition());
+            data = Map.of("step", event.getProgress().getStep(), "totalSteps", event.getProgress().getTotalSteps(),
+                    "etaSeconds", event.getProgress().getEtaSeconds(),
+                    "queuePosition", event.getProgress().getQueuePosition());
         } else if (event.hasPreview()) {
             name = "preview";
-            data.put("step", event.getPreview().getStep());
-            data.put("index", event.getPreview().getIndex());
-            data.put("png", Base64.getEncoder().encodeToString(event.getPreview().getPng().toByteArray()));
+            data = Map.of("step", event.getPreview().getStep(), "index", event.getPreview().getIndex(),
+                    "png", event.getPreview().getPng().toByteArray());
         } else {
             name = "result";
             data = resultJson(event.getResult());
@@ -142,32 +139,24 @@ public class SampleResource {
         return sse.newEventBuilder().name("error").data(Json.writeCompact(problem)).build();
     }
 
-    static Map<String, Object> resultJson(SampleResult result) {
-        List<Map<String, Object>> images = new ArrayList<>();
-        for (Image image : result.getImagesList()) {
-            images.add(Map.of("index", image.getIndex(), "mediaType", image.getMediaType(),
-                    "data", Base64.getEncoder().encodeToString(image.getData().toByteArray())));
-        }
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("model", result.getModel().getName());
-        json.put("version", result.getModel().getVersion());
-        json.put("seconds", result.getSeconds());
-        json.put("images", images);
-        return json;
+    static SampleResultBody resultJson(SampleResult result) {
+        return new SampleResultBody(result.getModel().getName(), result.getModel().getVersion(), result.getSeconds(),
+                result.getImagesList().stream().map(image -> new SampleResultBody.File(image.getIndex(),
+                        image.getMediaType(), image.getData().toByteArray())).toList());
     }
 
     private static Response failure(Throwable e) {
-        int status = SampleMapping.httpStatus(e);
-        String field = SampleMapping.field(e);
+        int status = SamplerStatuses.httpStatus(e);
+        String field = SamplerStatuses.field(e);
         Response.ResponseBuilder answer = Problems.builder(status, switch (status) {
             case 400 -> "invalid sampling request";
             case 404 -> "unknown model";
             case 429 -> "samplers busy";
             case 504 -> "sampling timed out";
             default -> "sampler unavailable";
-        }, SampleMapping.detail(e), field == null ? Map.of() : Map.of("field", field));
+        }, SamplerStatuses.detail(e), field == null ? Map.of() : Map.of("field", field));
         if (status == 429) {
-            answer.header("Retry-After", SampleMapping.retryAfterSeconds(e));
+            answer.header("Retry-After", SamplerStatuses.retryAfterSeconds(e));
         }
         return answer.build();
     }

@@ -1,11 +1,11 @@
 package dev.ddpm.gateway.service;
 
-import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.events.SampleJobCancelRequested;
 import dev.ddpm.core.events.SampleJobCompleted;
-import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.core.events.SampleJobFailed;
 import dev.ddpm.core.events.SampleJobRequested;
+import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.messaging.GatewayEvents;
 import jakarta.inject.Singleton;
 
@@ -37,12 +37,10 @@ public class SampleJobs {
     }
 
     /** @return the job id */
-    public String submit(Caller caller, SampleBody body) {
+    public String submit(Caller caller, SamplingRequest body) {
         quota.charge(caller, body);
         String jobId = "job-" + UUID.randomUUID();
-        events.sampleJobs().sendAndWait(new SampleJobRequested(jobId, body.model(), body.version(),
-                body.count(), body.sampler(), body.steps(), body.eta(), body.seed(), body.output(), body.order(),
-                body.spacing()), SEND_TIMEOUT);
+        events.sampleJobs().sendAndWait(new SampleJobRequested(jobId, body), SEND_TIMEOUT);
         return jobId;
     }
 

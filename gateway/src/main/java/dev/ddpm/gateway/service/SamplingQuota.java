@@ -1,6 +1,6 @@
 package dev.ddpm.gateway.service;
 
-import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.ModelManifest;
@@ -41,7 +41,7 @@ public class SamplingQuota {
     /**
      * @throws GatewayException 400 for too many images, 429 (with the wait) over the key's evaluations
      */
-    public void charge(Caller caller, SampleBody body) {
+    public void charge(Caller caller, SamplingRequest body) {
         if (body.count() > config.maxCount()) {
             throw new GatewayException(400, "invalid sampling request", "field 'count' must be at most "
                     + config.maxCount() + ", was " + body.count(), "count");
@@ -57,7 +57,7 @@ public class SamplingQuota {
     }
 
     /** Network evaluations the request will take. */
-    long evaluations(SampleBody body) {
+    long evaluations(SamplingRequest body) {
         int steps = body.steps() != null ? body.steps()
                 : Schedulers.steps(body.sampler(), null, timesteps(body.model(), body.version()));
         return (long) body.count() * Schedulers.evaluations(body.sampler(), steps);

@@ -1,5 +1,6 @@
 package dev.ddpm.sampler.batching;
 
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.AnimationFrames;
 import dev.ddpm.core.diffusion.SamplingState;
 import dev.ddpm.core.diffusion.Scheduler;
@@ -23,7 +24,7 @@ public final class SamplingJob {
 
 
     private final String id;
-    private final SampleSpec spec;
+    private final SamplingRequest spec;
     private final Priority priority;
     private final LoadedModel.Lease lease;
     private final JobListener listener;
@@ -43,7 +44,7 @@ public final class SamplingJob {
     private int[] shownSteps;
 
     /** @param spec with its steps resolved (never null) */
-    public SamplingJob(String id, SampleSpec spec, Priority priority, LoadedModel.Lease lease, JobListener listener) {
+    public SamplingJob(String id, SamplingRequest spec, Priority priority, LoadedModel.Lease lease, JobListener listener) {
         this.id = id;
         this.spec = spec;
         this.priority = priority;
@@ -51,7 +52,7 @@ public final class SamplingJob {
         this.listener = listener;
         LoadedModel model = lease.model();
         this.schedulers = () -> Schedulers.create(model.manifest().diffusion(), spec.sampler(), spec.steps(), spec.eta(),
-                spec.variance(), spec.clipX0(), spec.order(), spec.spacing());
+                spec.ddpmVariance(), spec.clipX0(), spec.order(), spec.spacing());
         this.images = new SamplingState[spec.count()];
         this.deadlineNanos = spec.deadline() == null ? Long.MAX_VALUE : createdNanos + spec.deadline().toNanos();
         for (int i = 0; i < spec.count(); i++) {
@@ -75,7 +76,7 @@ public final class SamplingJob {
         return shownSteps;
     }
 
-    public SampleSpec spec() {
+    public SamplingRequest spec() {
         return spec;
     }
 

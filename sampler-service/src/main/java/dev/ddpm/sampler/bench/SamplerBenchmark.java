@@ -1,13 +1,12 @@
 package dev.ddpm.sampler.bench;
 
-import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
-import dev.ddpm.sampler.batching.SampleSpec;
 import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.batching.StepBatcher;
 import dev.ddpm.sampler.config.SamplerConfig;
@@ -162,8 +161,8 @@ public final class SamplerBenchmark {
 
         private Pending submit(int count, SamplerKind kind, int steps, AtomicLong evaluations) {
             CompletableFuture<Void> done = new CompletableFuture<>();
-            SampleSpec spec = new SampleSpec(model.name(), null, count, kind, steps, 0, ids.incrementAndGet(),
-                    OutputFormat.PNG, true, DdpmVariance.FIXED_SMALL, 0, null, null, null);
+            SamplingRequest spec = new SamplingRequest(model.name(), null, count, kind, steps, 0.0,
+                    ids.incrementAndGet(), OutputFormat.PNG, true, null, 0, null, null, null);
             long[] counted = {0};
             SamplingJob job = new SamplingJob(Long.toString(ids.get()), spec, Priority.INTERACTIVE, model.lease(),
                     new JobListener() {

@@ -1,7 +1,10 @@
 package dev.ddpm.sampler.grpc;
 
 import com.google.protobuf.ByteString;
+import dev.ddpm.core.api.ProtoMapping;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.Image;
@@ -19,10 +22,8 @@ import dev.ddpm.sampler.batching.DeadlineException;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.QueueFullException;
-import dev.ddpm.sampler.batching.SampleSpec;
 import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.engine.LoadedModel;
-import dev.ddpm.sampler.mapping.ProtoMapping;
 import dev.ddpm.sampler.output.EncodedImage;
 import dev.ddpm.sampler.output.ResultEncoder;
 import dev.ddpm.sampler.registry.ModelRegistry;
@@ -64,7 +65,7 @@ public class SamplerGrpcService implements SamplerService {
     public Multi<SampleEvent> sample(SampleRequest request) {
         return Multi.createFrom().emitter(emitter -> {
             try {
-                SampleSpec spec = ProtoMapping.spec(request.getParams()).withDeadlineAtMost(CallDeadlines.remaining());
+                SamplingRequest spec = ProtoMapping.samplingRequest(request.getParams()).withDeadlineAtMost(CallDeadlines.remaining());
                 SamplingJob job = sampling.start(request.getRequestId(), spec, Priority.INTERACTIVE,
                         new StreamingListener(emitter, spec));
                 emitter.onTermination(job::cancel);
@@ -78,7 +79,7 @@ public class SamplerGrpcService implements SamplerService {
     @Blocking
     public Uni<ListModelsResponse> listModels(ListModelsRequest request) {
         ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
-        registry.current().values().forEach(m -> response.addModels(ProtoMapping.modelInfo(m.manifest(), List.of())));
+        registry.current().values().forEach(m -> response.addModels(ProtoMapping.modelInfo(m.manifest(), List.of(), ModelInfo.newBuilder()).build()));
         return Uni.createFrom().item(response.build());
     }
 
@@ -87,7 +88,7 @@ public class SamplerGrpcService implements SamplerService {
     public Uni<ModelInfo> getModel(GetModelRequest request) {
         try (LoadedModel.Lease lease = registry.acquire(request.getModel().getName(), request.getModel().getVersion())) {
             return Uni.createFrom().item(ProtoMapping.modelInfo(lease.model().manifest(),
-                    registry.versions(request.getModel().getName())));
+                    registry.versions(request.getModel().getName()), ModelInfo.newBuilder()).build());
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(status(e));
         }
@@ -97,6 +98,10 @@ public class SamplerGrpcService implements SamplerService {
     static StatusRuntimeException status(RuntimeException e) {
         if (e instanceof InvalidSampleRequestException invalid) {
             return Status.INVALID_ARGUMENT.withDescription(invalid.field() + ": " + invalid.getMessage()).asRuntimeException();
+        }
+        if (e instanceof InvalidPayloadException invalid) {
+            return Status.INVALID_ARGUMENT.withDescription((invalid.field() == null ? "" : invalid.field() + ": ")
+                    + invalid.getMessage()).asRuntimeException();
         }
         if (e instanceof UnknownModelException) {
             return Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException();
@@ -118,9 +123,9 @@ public class SamplerGrpcService implements SamplerService {
     /** Turns the batcher's callbacks into stream messages. */
     private static final class StreamingListener implements JobListener {
         private final MultiEmitter<? super SampleEvent> emitter;
-        private final SampleSpec spec;
+        private final SamplingRequest spec;
 
-        StreamingListener(MultiEmitter<? super SampleEvent> emitter, SampleSpec spec) {
+        StreamingListener(MultiEmitter<? super SampleEvent> emitter, SamplingRequest spec) {
             this.emitter = emitter;
             this.spec = spec;
         }

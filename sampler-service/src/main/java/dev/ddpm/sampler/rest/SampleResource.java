@@ -1,6 +1,7 @@
 package dev.ddpm.sampler.rest;
 
-import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.api.SampleResultBody;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
@@ -9,7 +10,6 @@ import dev.ddpm.sampler.batching.DeadlineException;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.QueueFullException;
-import dev.ddpm.sampler.batching.SampleSpec;
 import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.output.EncodedImage;
 import dev.ddpm.sampler.output.ResultEncoder;
@@ -27,9 +27,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -61,9 +58,9 @@ public class SampleResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Blocking // a pinned version is loaded from S3 on first use
     public Uni<Response> sample(byte[] body) {
-        SampleSpec spec;
+        SamplingRequest spec;
         try {
-            spec = SampleSpec.of(Json.read(body, SampleBody.class));
+            spec = Json.read(body, SamplingRequest.class);
         } catch (InvalidPayloadException e) {
             return Uni.createFrom().item(Problems.invalid("invalid sampling request", e));
         }
@@ -120,23 +117,16 @@ public class SampleResource {
         return Problems.problem(500, "sampling failed", e.getMessage());
     }
 
-    private static Response answer(SampleSpec spec, Outcome outcome) {
+    private static Response answer(SamplingRequest spec, Outcome outcome) {
         List<EncodedImage> files = outcome.files();
         if (spec.output() != OutputFormat.JSON && files.size() == 1) {
             EncodedImage file = files.get(0);
             return Response.ok(file.data(), file.mediaType())
                     .header("X-Model-Version", outcome.model().version()).build();
         }
-        List<Map<String, Object>> images = new ArrayList<>();
-        for (EncodedImage file : files) {
-            images.add(Map.of("index", file.index(), "mediaType", file.mediaType(),
-                    "data", Base64.getEncoder().encodeToString(file.data())));
-        }
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("model", outcome.model().name());
-        json.put("version", outcome.model().version());
-        json.put("seconds", outcome.seconds());
-        json.put("images", images);
+        SampleResultBody json = new SampleResultBody(outcome.model().name(), outcome.model().version(),
+                outcome.seconds(), files.stream()
+                .map(file -> new SampleResultBody.File(file.index(), file.mediaType(), file.data())).toList());
         return Response.ok(Json.write(json), MediaType.APPLICATION_JSON).build();
     }
 }

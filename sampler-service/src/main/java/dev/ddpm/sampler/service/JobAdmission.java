@@ -1,9 +1,9 @@
 package dev.ddpm.sampler.service;
 
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.QueueFullException;
-import dev.ddpm.sampler.batching.SampleSpec;
 import dev.ddpm.sampler.batching.SamplingJob;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.faulttolerance.Retry;
@@ -26,7 +26,7 @@ public class JobAdmission {
 
     @Retry(retryOn = QueueFullException.class, maxRetries = -1, delay = 1, delayUnit = ChronoUnit.SECONDS,
             maxDuration = 0, jitter = 250)
-    public SamplingJob admit(String jobId, SampleSpec spec, JobListener listener) {
+    public SamplingJob admit(String jobId, SamplingRequest spec, JobListener listener) {
         return sampling.start(jobId, spec, Priority.BACKGROUND, listener);
     }
 }

@@ -1,6 +1,5 @@
 package dev.ddpm.sampler.service;
 
-import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.events.EventData;
 import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.events.SampleJobCompleted;
@@ -11,7 +10,6 @@ import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.Upload;
 import dev.ddpm.sampler.batching.JobListener;
-import dev.ddpm.sampler.batching.SampleSpec;
 import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.messaging.SamplerEvents;
 import dev.ddpm.sampler.output.EncodedImage;
@@ -24,8 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -76,11 +74,9 @@ public class SampleJobRunner {
      */
     public CompletableFuture<Void> start(SampleJobRequested job) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        SampleSpec spec = new SampleSpec(job.model(), job.version(), job.count(), job.sampler(), job.steps(), job.eta(),
-                job.seed(), job.output(), true, DdpmVariance.FIXED_SMALL, 0, null, job.order(), job.spacing());
         try {
             Listener listener = new Listener(job, done);
-            SamplingJob admitted = admission.admit(job.jobId(), spec, listener);
+            SamplingJob admitted = admission.admit(job.jobId(), job.request(), listener);
             running.put(job.jobId(), new Running(admitted, listener));
             done.whenComplete((ok, error) -> running.remove(job.jobId()));
         } catch (RuntimeException e) {
@@ -117,7 +113,7 @@ public class SampleJobRunner {
                        double seconds) {
         try {
             List<Upload> uploads = new ArrayList<>();
-            for (EncodedImage file : ResultEncoder.encode(job.output(), images, frames, model.image().channels(),
+            for (EncodedImage file : ResultEncoder.encode(job.request().output(), images, frames, model.image().channels(),
                     model.image().width())) {
                 String extension = ResultEncoder.extension(file.mediaType());
                 uploads.add(new Upload.Bytes(job.jobId() + "/image-" + file.index() + "." + extension, file.data(),

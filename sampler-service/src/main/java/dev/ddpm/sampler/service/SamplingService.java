@@ -1,10 +1,10 @@
 package dev.ddpm.sampler.service;
 
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.Schedulers;
+import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
-import dev.ddpm.sampler.batching.SampleSpec;
 import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.batching.StepBatcher;
 import dev.ddpm.sampler.config.SamplerConfig;
@@ -40,27 +40,15 @@ public class SamplingService {
      * @throws dev.ddpm.sampler.batching.QueueFullException   the sampler holds its most requests or evaluations
      * @throws dev.ddpm.sampler.batching.DeadlineException    the request cannot finish before its deadline
      */
-    public SamplingJob start(String requestId, SampleSpec requested, Priority priority, JobListener listener) {
-        if (requested.model() == null || requested.model().isBlank()) {
-            throw new InvalidSampleRequestException("model", "model is required");
-        }
-        if (requested.count() < 1 || requested.count() > config.maxImagesPerRequest()) {
+    public SamplingJob start(String requestId, SamplingRequest requested, Priority priority, JobListener listener) {
+        // The request validated itself (SamplingRequest); what is left depends on this service and the model.
+        if (requested.count() > config.maxImagesPerRequest()) {
             throw new InvalidSampleRequestException("count", "count must be in 1.." + config.maxImagesPerRequest()
                     + ", was " + requested.count());
         }
-        if (!(requested.eta() >= 0 && requested.eta() <= 1)) {
-            throw new InvalidSampleRequestException("eta", "eta must be in [0, 1], was " + requested.eta());
-        }
-        String orderProblem = Schedulers.orderProblem(requested.sampler(), requested.order());
-        if (orderProblem != null) {
-            throw new InvalidSampleRequestException("order", "order " + orderProblem);
-        }
-        if (requested.previewEvery() < 0) {
-            throw new InvalidSampleRequestException("previewEvery", "previewEvery must be >= 0, was " + requested.previewEvery());
-        }
         LoadedModel.Lease lease = registry.acquire(requested.model(), requested.version());
         try {
-            SampleSpec spec = withSteps(requested, lease.model().manifest());
+            SamplingRequest spec = withSteps(requested, lease.model().manifest());
             SamplingJob job = new SamplingJob(requestId == null || requestId.isBlank()
                     ? UUID.randomUUID().toString() : requestId, spec, priority, lease, listener);
             batcher.submit(job);
@@ -71,7 +59,7 @@ public class SamplingService {
         }
     }
 
-    private static SampleSpec withSteps(SampleSpec spec, ModelManifest manifest) {
+    private static SamplingRequest withSteps(SamplingRequest spec, ModelManifest manifest) {
         int timesteps = manifest.diffusion().timesteps();
         int steps = Schedulers.steps(spec.sampler(), spec.steps(), timesteps);
         if (steps < 1 || steps > timesteps) {

@@ -1,6 +1,6 @@
 package dev.ddpm.sampler.batching;
 
-import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.events.SamplerKind;
@@ -251,8 +251,8 @@ class StepBatcherTest {
     private static Request submit(StepBatcher batcher, int count, SamplerKind kind, int steps, long seed,
                                   Priority priority, Duration deadline) {
         Request request = new Request();
-        SampleSpec spec = new SampleSpec("scheduling", null, count, kind, steps, 0, seed, OutputFormat.PNG, true,
-                DdpmVariance.FIXED_SMALL, 0, deadline, null, null);
+        SamplingRequest spec = new SamplingRequest("scheduling", null, count, kind, steps, 0.0, seed, OutputFormat.PNG,
+                true, null, 0, null, null, null).withDeadlineAtMost(deadline);
         request.job = new SamplingJob("r-" + seed, spec, priority, model.lease(), new JobListener() {
             @Override
             public void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {

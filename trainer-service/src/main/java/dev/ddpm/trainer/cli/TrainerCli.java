@@ -4,7 +4,6 @@ import ai.djl.Device;
 import dev.ddpm.core.diffusion.ReverseProcess;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.DatasetUpdated;
-import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.events.TrainingRequested;
@@ -22,7 +21,6 @@ import dev.ddpm.core.storage.S3Settings;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.data.DatasetReader;
-import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.data.IdxLabels;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.data.Pixels;
@@ -30,6 +28,7 @@ import dev.ddpm.trainer.eval.FeatureClassifier;
 import dev.ddpm.trainer.eval.ForwardStrip;
 import dev.ddpm.trainer.eval.QualityProbe;
 import dev.ddpm.trainer.eval.QualityReport;
+import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.model.UNetPresets;
 import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunPlan;
@@ -250,7 +249,7 @@ public final class TrainerCli {
                 int count = (int) a.number("count", 16);
                 int c = manifest.architecture().imageChannels();
                 int size = manifest.architecture().imageSize();
-                SamplerOptions sampler = SamplerOptions.parse(a, dev.ddpm.core.api.SampleBody.DEFAULT_SAMPLER);
+                SamplerOptions sampler = SamplerOptions.parse(a, dev.ddpm.core.api.SamplingRequest.DEFAULT_SAMPLER);
                 float[][] samples = guidance.withWeights(true, trainer, () -> ReverseProcess.sample(guidance.denoiser(trainer),
                         sampler.schedulers(manifest.diffusion()), count, c * size * size, a.number("seed", 0), 0));
                 Path out = Path.of(a.required("out"));
@@ -270,7 +269,7 @@ public final class TrainerCli {
             return;
         }
         boolean ema = emaWeights(a);
-        SamplerOptions sampler = SamplerOptions.parse(a, dev.ddpm.core.api.SampleBody.DEFAULT_SAMPLER);
+        SamplerOptions sampler = SamplerOptions.parse(a, dev.ddpm.core.api.SamplingRequest.DEFAULT_SAMPLER);
         DjlEngine.configureOffline(0);
         Device device = DjlEngine.select(a.string("device", "auto"));
         Path mnist = Path.of(a.required("mnist"));
@@ -329,7 +328,7 @@ public final class TrainerCli {
     /** {@code evaluate --data}: the quality of a run's samples on any labelled data set ({@link QualityProbe}). */
     private static void evaluateLabelled(Arguments a) {
         boolean ema = emaWeights(a);
-        SamplerOptions sampler = SamplerOptions.parse(a, dev.ddpm.core.api.SampleBody.DEFAULT_SAMPLER);
+        SamplerOptions sampler = SamplerOptions.parse(a, dev.ddpm.core.api.SamplingRequest.DEFAULT_SAMPLER);
         DjlEngine.configureOffline(0);
         Device device = DjlEngine.select(a.string("device", "auto"));
         String run = a.required("run");

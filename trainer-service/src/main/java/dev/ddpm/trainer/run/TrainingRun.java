@@ -1,7 +1,7 @@
 package dev.ddpm.trainer.run;
 
 import ai.djl.Device;
-import dev.ddpm.core.api.SampleBody;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.ReverseProcess;
 import dev.ddpm.core.diffusion.Schedulers;
@@ -13,10 +13,10 @@ import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointRetention;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
-import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.eval.QualityProbe;
 import dev.ddpm.trainer.eval.QualityReport;
+import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.TrainingSettings;
 import org.jboss.logging.Logger;
@@ -214,7 +214,7 @@ public final class TrainingRun {
     private Map<String, Double> measureQuality(DiffusionTrainer trainer, QualityProbe probe) {
         int channels = plan.settings().architecture().imageChannels();
         int size = plan.settings().architecture().imageSize();
-        SamplerKind kind = SampleBody.DEFAULT_SAMPLER;
+        SamplerKind kind = SamplingRequest.DEFAULT_SAMPLER;
         float[][] samples = trainer.withEmaWeights(() -> ReverseProcess.sample(trainer.denoiser(),
                 () -> Schedulers.create(plan.settings().diffusion(), kind, null, 0.0, DdpmVariance.FIXED_SMALL, true),
                 probe.samples(), channels * size * size, QUALITY_SEED, 0));

@@ -12,7 +12,7 @@ class SamplerOptionsTest {
 
     private static SamplerOptions parse(String... args) {
         return SamplerOptions.parse(new Arguments("evaluate", args, 0, SamplerOptions.withGuidance()),
-                dev.ddpm.core.api.SampleBody.DEFAULT_SAMPLER);
+                dev.ddpm.core.api.SamplingRequest.DEFAULT_SAMPLER);
     }
 
     @Test

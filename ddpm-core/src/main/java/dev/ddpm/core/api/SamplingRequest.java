@@ -9,10 +9,15 @@ import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 
+import java.time.Duration;
+
 /**
- * The JSON body of {@code POST /v1/samples} (the gateway's public API and the sampler's operator
- * API take the same document); absent fields take the defaults below. Ranges that depend on the
- * model (steps up to T) or on the service (the most images per request) are checked there.
+ * One sampling request, validated, with every default decided here: the JSON body of
+ * {@code POST /v1/samples} (the gateway's public API and the sampler's operator API take the same
+ * document), the gRPC {@code SampleParams} ({@link SampleParamsMapping}) and the request an
+ * asynchronous job carries ({@code SampleJobRequested}) are this record at their boundary. Ranges that
+ * depend on the model (steps up to T) or on the service (the most images per request) are checked
+ * where those are known.
  *
  * @param sampler  ddpm, ddim, dpm++, unipc, euler or heun; absent: {@link #DEFAULT_SAMPLER}
  * @param steps    solver steps; absent: the sampler's default ({@code Schedulers.steps})
@@ -23,14 +28,14 @@ import dev.ddpm.core.json.Require;
  * @param spacing  linspace, leading, trailing or karras; absent: karras for euler and heun,
  *                 linspace for the others
  */
-public record SampleBody(String model, @OptionalField String version, @OptionalField Integer count,
+public record SamplingRequest(String model, @OptionalField String version, @OptionalField Integer count,
                          @OptionalField SamplerKind sampler, @OptionalField Integer steps, @OptionalField Double eta,
                          @OptionalField Long seed, @OptionalField OutputFormat output, @OptionalField Boolean clipX0,
                          @OptionalField String variance, @OptionalField Integer previewEvery,
                          @OptionalField Double deadlineSeconds, @OptionalField Integer order,
                          @OptionalField TimestepSpacing spacing) {
 
-    public SampleBody {
+    public SamplingRequest {
         Require.safeName(model, "model");
         if (version != null) {
             Require.safeName(version, "version");
@@ -44,12 +49,10 @@ public record SampleBody(String model, @OptionalField String version, @OptionalF
         seed = seed == null ? 0L : Require.atLeast(seed, 0, "seed");
         output = output == null ? OutputFormat.PNG : output;
         clipX0 = clipX0 == null || clipX0;
-        if (variance != null) {
-            try {
-                DdpmVariance.byName(variance);
-            } catch (IllegalArgumentException e) {
-                throw new InvalidPayloadException("field 'variance' " + e.getMessage(), "variance");
-            }
+        try {
+            variance = variance == null ? DdpmVariance.FIXED_SMALL.wireName() : DdpmVariance.byName(variance).wireName();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidPayloadException("field 'variance' " + e.getMessage(), "variance");
         }
         previewEvery = previewEvery == null ? 0 : Require.atLeast(previewEvery, 0, "previewEvery");
         String orderProblem = Schedulers.orderProblem(sampler, order);
@@ -73,6 +76,36 @@ public record SampleBody(String model, @OptionalField String version, @OptionalF
     public static final double MAX_DEADLINE_SECONDS = 86_400;
 
     public DdpmVariance ddpmVariance() {
-        return variance == null ? DdpmVariance.FIXED_SMALL : DdpmVariance.byName(variance);
+        return DdpmVariance.byName(variance);
+    }
+
+    /** The deadline as a duration after arrival; null: none. */
+    public Duration deadline() {
+        return deadlineSeconds == null ? null : Duration.ofNanos((long) (deadlineSeconds * 1e9));
+    }
+
+    /**
+     * This request with the earlier of its own deadline and {@code other} (null: none), as when a
+     * gRPC call's deadline is tighter than the one asked for. A deadline already passed becomes the
+     * shortest one, so that admission refuses the request as late rather than as malformed.
+     */
+    public SamplingRequest withDeadlineAtMost(Duration other) {
+        if (other == null || (deadlineSeconds != null && deadline().compareTo(other) <= 0)) {
+            return this;
+        }
+        double seconds = Math.max(other.toNanos(), 1) / 1e9;
+        return new SamplingRequest(model, version, count, sampler, steps, eta, seed, output, clipX0, variance,
+                previewEvery, Math.min(seconds, MAX_DEADLINE_SECONDS), order, spacing);
+    }
+
+    /** This request with its steps decided (the sampler's default resolved against the model's T). */
+    public SamplingRequest withSteps(int resolved) {
+        return new SamplingRequest(model, version, count, sampler, resolved, eta, seed, output, clipX0, variance,
+                previewEvery, deadlineSeconds, order, spacing);
+    }
+
+    /** Network evaluations per image once the steps are decided (Heun calls twice per step). */
+    public int evaluationsPerImage() {
+        return Schedulers.evaluations(sampler, steps);
     }
 }

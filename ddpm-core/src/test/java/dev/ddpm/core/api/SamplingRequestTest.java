@@ -15,15 +15,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The body of POST /v1/samples as the gateway and the sampler read it. */
-class SampleBodyTest {
+class SamplingRequestTest {
 
-    private static SampleBody read(String json) {
-        return Json.read(json.getBytes(StandardCharsets.UTF_8), SampleBody.class);
+    private static SamplingRequest read(String json) {
+        return Json.read(json.getBytes(StandardCharsets.UTF_8), SamplingRequest.class);
     }
 
     @Test
     void absentFieldsTakeTheDocumentedDefaults() {
-        SampleBody body = read("{\"model\":\"mnist\"}");
+        SamplingRequest body = read("{\"model\":\"mnist\"}");
 
         assertThat(body.count()).isEqualTo(1);
         assertThat(body.sampler()).isEqualTo(SamplerKind.UNIPC);
@@ -39,7 +39,7 @@ class SampleBodyTest {
     @ParameterizedTest
     @EnumSource(DdpmVariance.class)
     void everyVarianceIsReadByItsWireName(DdpmVariance variance) {
-        SampleBody body = read("{\"model\":\"mnist\",\"sampler\":\"ddpm\",\"variance\":\"" + variance.wireName() + "\"}");
+        SamplingRequest body = read("{\"model\":\"mnist\",\"sampler\":\"ddpm\",\"variance\":\"" + variance.wireName() + "\"}");
 
         assertThat(body.ddpmVariance()).isEqualTo(variance);
         assertThat(DdpmVariance.byName(variance.wireName())).isEqualTo(variance);

@@ -1,44 +1,12 @@
 package dev.ddpm.gateway.mapping;
 
-import dev.ddpm.core.api.SampleBody;
-import dev.ddpm.core.api.ProtoEnums;
-import dev.ddpm.proto.common.v1.ModelRef;
-import dev.ddpm.proto.common.v1.OutputFormat;
-import dev.ddpm.proto.common.v1.SampleParams;
-import dev.ddpm.proto.common.v1.Sampler;
-import dev.ddpm.proto.common.v1.Spacing;
-import dev.ddpm.proto.common.v1.Variance;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
-/** The HTTP body to the gRPC parameters, and the sampler's gRPC statuses to HTTP. */
-public final class SampleMapping {
+/** The sampler's gRPC statuses to HTTP. */
+public final class SamplerStatuses {
 
-    private SampleMapping() {
-    }
-
-    public static SampleParams params(SampleBody body) {
-        return SampleParams.newBuilder()
-                .setModel(ModelRef.newBuilder().setName(body.model()).setVersion(body.version() == null ? "" : body.version()))
-                .setCount(body.count())
-                .setSampler(Sampler.valueOf(ProtoEnums.sampler(body.sampler())))
-                .setSteps(body.steps() == null ? 0 : body.steps())
-                .setEta(body.eta())
-                .setSeed(body.seed())
-                .setOutput(switch (body.output()) {
-                    case GRID -> OutputFormat.OUTPUT_FORMAT_GRID;
-                    case GIF -> OutputFormat.OUTPUT_FORMAT_GIF;
-                    case VIDEO -> OutputFormat.OUTPUT_FORMAT_VIDEO;
-                    case PNG, JSON -> OutputFormat.OUTPUT_FORMAT_PNG;
-                })
-                .setClipX0(body.clipX0())
-                .setVariance(body.ddpmVariance() == dev.ddpm.core.diffusion.DdpmVariance.FIXED_LARGE
-                        ? Variance.VARIANCE_FIXED_LARGE : Variance.VARIANCE_FIXED_SMALL)
-                .setPreviewEvery(body.previewEvery())
-                .setDeadlineSeconds(body.deadlineSeconds() == null ? 0 : body.deadlineSeconds())
-                .setOrder(body.order() == null ? 0 : body.order())
-                .setSpacing(Spacing.valueOf(ProtoEnums.spacing(body.spacing())))
-                .build();
+    private SamplerStatuses() {
     }
 
     /** HTTP status for a sampler's gRPC status. */

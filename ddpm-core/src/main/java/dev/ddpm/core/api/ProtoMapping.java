@@ -1,0 +1,174 @@
+package dev.ddpm.core.api;
+
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.EnumValueDescriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Message;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.Timestamp;
+import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.diffusion.TimestepSpacing;
+import dev.ddpm.core.events.OutputFormat;
+import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.json.Json;
+import dev.ddpm.core.model.ModelManifest;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The messages of common.proto ({@code SampleParams}, {@code ModelInfo}) to and from the project's
+ * own types, written once for every service.
+ *
+ * <p>Each service compiles the contracts with its own gRPC code generation, so ddpm-core cannot name
+ * the generated classes; it reads and writes them through their descriptors instead, by the field
+ * and enum-constant names of common.proto (which are part of the contract). A renamed proto field
+ * fails {@code ProtoMappingTest} in the services, not silently at run time.
+ *
+ * <p>proto3 has no absent scalars: 0, the empty string and {@code *_UNSPECIFIED} mean "not set",
+ * so {@link SamplingRequest} decides the default exactly as for a JSON body that leaves the field out.
+ */
+public final class ProtoMapping {
+
+    private ProtoMapping() {
+    }
+
+    // ---- SampleParams ---------------------------------------------------------------------------
+
+    /**
+     * The request a {@code SampleParams} message describes.
+     *
+     * @throws dev.ddpm.core.json.InvalidPayloadException naming the field when a value is out of range
+     */
+    public static SamplingRequest samplingRequest(MessageOrBuilder params) {
+        MessageOrBuilder model = (MessageOrBuilder) get(params, "model");
+        return new SamplingRequest(
+                (String) get(model, "name"),
+                blankToNull((String) get(model, "version")),
+                zeroToNull((Integer) get(params, "count")),
+                constant(SamplerKind.class, enumName(params, "sampler"), "SAMPLER_"),
+                zeroToNull((Integer) get(params, "steps")),
+                (Double) get(params, "eta"),
+                (Long) get(params, "seed"),
+                constant(OutputFormat.class, enumName(params, "output"), "OUTPUT_FORMAT_"),
+                (Boolean) get(params, "clip_x0"),
+                variance(constant(DdpmVariance.class, enumName(params, "variance"), "VARIANCE_")),
+                (Integer) get(params, "preview_every"),
+                zeroToNull((Double) get(params, "deadline_seconds")),
+                zeroToNull((Integer) get(params, "order")),
+                constant(TimestepSpacing.class, enumName(params, "spacing"), "SPACING_"));
+    }
+
+    /** Fills a {@code SampleParams} builder with the request; returns the builder. */
+    public static <B extends Message.Builder> B sampleParams(SamplingRequest request, B params) {
+        Message.Builder model = params.newBuilderForField(field(params.getDescriptorForType(), "model"));
+        set(model, "name", request.model());
+        set(model, "version", request.version() == null ? "" : request.version());
+        set(params, "model", model.build());
+        set(params, "count", request.count());
+        setEnum(params, "sampler", "SAMPLER_" + request.sampler().name());
+        set(params, "steps", request.steps() == null ? 0 : request.steps());
+        set(params, "eta", request.eta());
+        set(params, "seed", request.seed());
+        // JSON (base64 PNGs) is how REST wraps PNGs; over gRPC the images are the PNGs themselves.
+        setEnum(params, "output", "OUTPUT_FORMAT_" + (request.output() == OutputFormat.JSON ? OutputFormat.PNG
+                : request.output()).name());
+        set(params, "clip_x0", request.clipX0());
+        setEnum(params, "variance", "VARIANCE_" + request.ddpmVariance().name());
+        set(params, "preview_every", request.previewEvery());
+        set(params, "deadline_seconds", request.deadlineSeconds() == null ? 0.0 : request.deadlineSeconds());
+        set(params, "order", request.order() == null ? 0 : request.order());
+        setEnum(params, "spacing", "SPACING_" + (request.spacing() == null ? "UNSPECIFIED" : request.spacing().name()));
+        return params;
+    }
+
+    // ---- ModelInfo ------------------------------------------------------------------------------
+
+    /** Fills a {@code ModelInfo} builder with what the manifest says and the versions known; returns it. */
+    public static <B extends Message.Builder> B modelInfo(ModelManifest m, List<String> versions, B info) {
+        set(info, "name", m.name());
+        set(info, "version", m.version());
+        set(info, "created_at", timestamp(m.createdAt()));
+        set(info, "channels", m.image().channels());
+        set(info, "height", m.image().height());
+        set(info, "width", m.image().width());
+        set(info, "timesteps", m.diffusion().timesteps());
+        set(info, "schedule", m.diffusion().schedule().name().toLowerCase(Locale.ROOT));
+        set(info, "prediction_type", m.diffusion().predictionType().name().toLowerCase(Locale.ROOT));
+        set(info, "manifest_json", Json.writeString(m));
+        FieldDescriptor metrics = field(info.getDescriptorForType(), "metrics");
+        m.metrics().forEach((name, value) -> {
+            Message.Builder entry = info.newBuilderForField(metrics);
+            set(entry, "key", name);
+            set(entry, "value", value);
+            info.addRepeatedField(metrics, entry.build());
+        });
+        FieldDescriptor versionList = field(info.getDescriptorForType(), "versions");
+        versions.forEach(v -> info.addRepeatedField(versionList, v));
+        return info;
+    }
+
+    public static Timestamp timestamp(Instant t) {
+        return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+    }
+
+    // ---- descriptors ----------------------------------------------------------------------------
+
+    private static FieldDescriptor field(Descriptor type, String name) {
+        FieldDescriptor field = type.findFieldByName(name);
+        if (field == null) {
+            throw new IllegalStateException(type.getFullName() + " has no field '" + name + "'");
+        }
+        return field;
+    }
+
+    private static Object get(MessageOrBuilder message, String name) {
+        return message.getField(field(message.getDescriptorForType(), name));
+    }
+
+    private static void set(Message.Builder message, String name, Object value) {
+        message.setField(field(message.getDescriptorForType(), name), value);
+    }
+
+    private static String enumName(MessageOrBuilder message, String name) {
+        return ((EnumValueDescriptor) get(message, name)).getName();
+    }
+
+    private static void setEnum(Message.Builder message, String name, String constant) {
+        FieldDescriptor field = field(message.getDescriptorForType(), name);
+        EnumValueDescriptor value = field.getEnumType().findValueByName(constant);
+        if (value == null) {
+            throw new IllegalStateException(field.getEnumType().getFullName() + " has no constant " + constant);
+        }
+        message.setField(field, value);
+    }
+
+    /** SAMPLER_DPM_SOLVER_PP -> DPM_SOLVER_PP; *_UNSPECIFIED (or a value this build does not know) -> null. */
+    private static <E extends Enum<E>> E constant(Class<E> type, String protoName, String prefix) {
+        if (!protoName.startsWith(prefix)) {
+            return null;
+        }
+        try {
+            return Enum.valueOf(type, protoName.substring(prefix.length()));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static String variance(DdpmVariance variance) {
+        return variance == null ? null : variance.wireName();
+    }
+
+    private static String blankToNull(String s) {
+        return s.isEmpty() ? null : s;
+    }
+
+    private static Integer zeroToNull(Integer n) {
+        return n == 0 ? null : n;
+    }
+
+    private static Double zeroToNull(Double n) {
+        return n == 0 ? null : n;
+    }
+}
