@@ -271,6 +271,22 @@ class GatewayApiTest {
     }
 
     @Test
+    void requestBodiesAreBoundStrictlyWithTheFieldNamed() {
+        as(VIEWER_KEY).contentType("application/json").body("{}").post("/v1/samples").then().statusCode(400)
+                .contentType("application/problem+json").body("field", equalTo("model"))
+                .body("detail", containsString("field 'model' is missing"));
+        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"m\",\"count\":\"many\"}")
+                .post("/v1/sample-jobs").then().statusCode(400).body("field", equalTo("count"));
+        as(VIEWER_KEY).contentType("application/json").body("").post("/v1/samples").then().statusCode(400)
+                .contentType("application/problem+json").body("detail", containsString("empty document"));
+        as(TRAINER_KEY).contentType("application/json").body("{\"dataset\":\"d\",\"steps\":0}")
+                .post("/v1/trainings").then().statusCode(400).body("field", equalTo("steps"));
+        given().accept("application/json").get("/q/openapi").then().statusCode(200)
+                .body("components.schemas.SamplingRequest.properties.model.type", equalTo("string"))
+                .body("components.schemas.TrainingBody.properties.dataset.type", equalTo("string"));
+    }
+
+    @Test
     void anAsynchronousJobIsServedByTheSampler() {
         GaussianModel model = publish(new GaussianModel(name("gwjob"), "v1", GaussianModel.pattern(1, 16, 1), 0.3, 1, 16));
         String jobId = as(VIEWER_KEY).contentType("application/json")

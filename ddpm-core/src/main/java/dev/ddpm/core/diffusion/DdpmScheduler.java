@@ -26,24 +26,16 @@ public final class DdpmScheduler extends SequencedScheduler {
 
     @Override
     public StepResult step(float[] modelOutput, int t, float[] sample, GaussianNoise noise) {
-        NoiseSchedule s = forward.schedule();
         int prev = sequence.previousOf(t);
-        double abarT = s.alphaBar(t);
-        double abarPrev = prev < 0 ? 1.0 : s.alphaBar(prev);
-        double betaT = 1.0 - abarT / abarPrev;              // = beta_t when no step is skipped
-        double alphaT = 1.0 - betaT;
-
+        NoiseSchedule.Posterior posterior = forward.schedule().posterior(t, prev);
         float[] x0 = predictedX0(modelOutput, sample, t);
         // Posterior mean mu~_t(x_t, x_0), eq. 7.
-        double coefX0 = Math.sqrt(abarPrev) * betaT / (1.0 - abarT);
-        double coefXt = Math.sqrt(alphaT) * (1.0 - abarPrev) / (1.0 - abarT);
         float[] out = new float[sample.length];
         for (int i = 0; i < out.length; i++) {
-            out[i] = (float) (coefX0 * x0[i] + coefXt * sample[i]);
+            out[i] = (float) (posterior.coefX0() * x0[i] + posterior.coefXt() * sample[i]);
         }
         if (prev >= 0) { // Algorithm 2: z = 0 at the last step
-            double var = variance == DdpmVariance.FIXED_SMALL ? (1.0 - abarPrev) / (1.0 - abarT) * betaT : betaT;
-            double sigma = Math.sqrt(var);
+            double sigma = Math.sqrt(variance == DdpmVariance.FIXED_SMALL ? posterior.variance() : posterior.beta());
             float[] z = noise.draw(t, sample.length);
             for (int i = 0; i < out.length; i++) {
                 out[i] += (float) (sigma * z[i]);

@@ -8,7 +8,7 @@ import dev.ddpm.core.model.DiffusionConfig;
  *
  * <p>Indices are 0-based like diffusers': index {@code t} is the paper's timestep {@code t + 1}
  * (Ho et al. 2020 number them 1..T). {@code alphaBar(t)} is the paper's abar_{t+1} = prod_{s<=t}
- * (1 - beta_s), and {@code alphaBarPrev(t)} is the value one step earlier, 1 before the first step.
+ * (1 - beta_s); before the first step abar is 1 (timestep -1, clean data).
  */
 public final class NoiseSchedule {
 
@@ -69,19 +69,9 @@ public final class NoiseSchedule {
         return betas[t];
     }
 
-    /** alpha_t = 1 - beta_t. */
-    public double alpha(int t) {
-        return 1.0 - betas[t];
-    }
-
     /** abar_t = prod_{s <= t} alpha_s. */
     public double alphaBar(int t) {
         return alphaBars[t];
-    }
-
-    /** abar_{t-1}, with abar before the first step = 1 (no noise yet). */
-    public double alphaBarPrev(int t) {
-        return t <= 0 ? 1.0 : alphaBars[t - 1];
     }
 
     /** The noise level of timestep t for the ODE solvers; t = -1 is clean data. */
@@ -118,20 +108,26 @@ public final class NoiseSchedule {
     }
 
     /**
-     * Variance of the posterior q(x_{t-1} | x_t, x_0) (Ho et al. eq. 7):
-     * beta~_t = (1 - abar_{t-1}) / (1 - abar_t) * beta_t. Zero at the first step.
+     * The posterior q(x_prev | x_t, x_0) (Ho et al. eq. 6-7) from timestep t back to {@code prev}
+     * (-1: before the first step, abar = 1). prev need not be t - 1: over a respaced subsequence the
+     * step's beta follows from abar (Nichol and Dhariwal 2021, section 4): beta = 1 - abar_t / abar_prev.
      */
-    public double posteriorVariance(int t) {
-        return (1.0 - alphaBarPrev(t)) / (1.0 - alphaBar(t)) * betas[t];
+    public Posterior posterior(int t, int prev) {
+        double abarT = alphaBar(t);
+        double abarPrev = prev < 0 ? 1.0 : alphaBar(prev);
+        double betaT = 1.0 - abarT / abarPrev;
+        double alphaT = 1.0 - betaT;
+        return new Posterior(
+                Math.sqrt(abarPrev) * betaT / (1.0 - abarT),
+                Math.sqrt(alphaT) * (1.0 - abarPrev) / (1.0 - abarT),
+                (1.0 - abarPrev) / (1.0 - abarT) * betaT,
+                betaT);
     }
 
-    /** Coefficient of x_0 in the posterior mean (eq. 7): sqrt(abar_{t-1}) beta_t / (1 - abar_t). */
-    public double posteriorMeanCoefX0(int t) {
-        return Math.sqrt(alphaBarPrev(t)) * betas[t] / (1.0 - alphaBar(t));
-    }
-
-    /** Coefficient of x_t in the posterior mean (eq. 7): sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t). */
-    public double posteriorMeanCoefXt(int t) {
-        return Math.sqrt(alpha(t)) * (1.0 - alphaBarPrev(t)) / (1.0 - alphaBar(t));
+    /**
+     * mu~ = coefX0 x_0 + coefXt x_t; variance is beta~ = (1 - abar_prev) / (1 - abar_t) beta, zero at
+     * the first step; beta is the step's own beta, the other choice of Ho et al. section 3.2.
+     */
+    public record Posterior(double coefX0, double coefXt, double variance, double beta) {
     }
 }

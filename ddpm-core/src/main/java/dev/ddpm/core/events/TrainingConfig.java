@@ -63,6 +63,13 @@ public record TrainingConfig(
     /** Upper bounds of what one request may ask (docs/api.md, "Limits"). */
     public static final long MAX_STEPS = 10_000_000;
     public static final int MAX_BATCH_SIZE = 4096;
+    /** What a request that leaves them out gets, whichever interface it came through. */
+    public static final String DEFAULT_PRESET = "tiny";
+    public static final int DEFAULT_BATCH_SIZE = 64;
+    public static final double DEFAULT_LEARNING_RATE = 2e-4;
+    /** Ho et al.'s EMA decay. */
+    public static final double DEFAULT_EMA_DECAY = 0.9999;
+    public static final int DEFAULT_CHECKPOINT_EVERY = 1000;
     public static final int DEFAULT_KEPT_CHECKPOINTS = 5;
     public static final int MAX_KEPT_CHECKPOINTS = 1000;
 
@@ -74,8 +81,8 @@ public record TrainingConfig(
         Require.between(batchSize, 1, MAX_BATCH_SIZE, "batchSize");
         Require.inRange(learningRate, 1e-12, 1, "learningRate");
         warmupSteps = warmupSteps == null ? 0 : Require.between(warmupSteps, 0, (int) MAX_STEPS, "warmupSteps");
-        emaDecay = emaDecay == null ? 0.9999 : Require.inRange(emaDecay, 0, 1, "emaDecay");
-        checkpointEvery = checkpointEvery == null ? 1000
+        emaDecay = emaDecay == null ? DEFAULT_EMA_DECAY : Require.inRange(emaDecay, 0, 1, "emaDecay");
+        checkpointEvery = checkpointEvery == null ? DEFAULT_CHECKPOINT_EVERY
                 : Require.between(checkpointEvery, 1, (int) MAX_STEPS, "checkpointEvery");
         learningRateDecay = learningRateDecay == null ? "none" : learningRateDecay;
         if (!learningRateDecay.equals("none") && !learningRateDecay.equals("cosine")) {

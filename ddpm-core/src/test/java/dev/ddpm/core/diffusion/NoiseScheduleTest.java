@@ -21,16 +21,16 @@ class NoiseScheduleTest {
         // implementation print (4.0358e-05): almost all signal is gone at t = T.
         assertThat(linear.alphaBar(999)).isCloseTo(4.0358297653756754e-05, within(1e-15));
         assertThat(linear.alphaBar(0)).isEqualTo(0.9999);
-        assertThat(linear.alphaBarPrev(0)).isEqualTo(1.0);
     }
 
     @Test
     void posteriorVarianceIsZeroAtTheFirstStepAndMatchesEquation7After() {
-        assertThat(linear.posteriorVariance(0)).isEqualTo(0.0);
+        assertThat(linear.posterior(0, -1).variance()).isEqualTo(0.0);
         // beta_2 (1 - abar_1) / (1 - abar_2) with beta_1 = 1e-4, beta_2 = 1e-4 + 0.0199/999.
-        assertThat(linear.posteriorVariance(1)).isCloseTo(5.4531876613021935e-05, within(1e-15));
+        assertThat(linear.posterior(1, 0).variance()).isCloseTo(5.4531876613021935e-05, within(1e-15));
         for (int t = 1; t < 1000; t += 111) {
-            assertThat(linear.posteriorVariance(t)).isLessThan(linear.beta(t)).isPositive();
+            assertThat(linear.posterior(t, t - 1).beta()).isCloseTo(linear.beta(t), within(1e-12));
+            assertThat(linear.posterior(t, t - 1).variance()).isLessThan(linear.beta(t)).isPositive();
         }
     }
 
@@ -38,8 +38,11 @@ class NoiseScheduleTest {
     void posteriorMeanCoefficientsReproduceX0WhenXtIsNoiseless() {
         // With eps = 0, x_t = sqrt(abar_t) x0 and the posterior mean must be sqrt(abar_{t-1}) x0.
         for (int t = 1; t < 1000; t += 97) {
-            double mean = linear.posteriorMeanCoefX0(t) + linear.posteriorMeanCoefXt(t) * Math.sqrt(linear.alphaBar(t));
-            assertThat(mean).isCloseTo(Math.sqrt(linear.alphaBarPrev(t)), within(1e-12));
+            for (int prev : new int[]{t - 1, t / 2, -1}) {
+                NoiseSchedule.Posterior q = linear.posterior(t, prev);
+                double mean = q.coefX0() + q.coefXt() * Math.sqrt(linear.alphaBar(t));
+                assertThat(mean).isCloseTo(prev < 0 ? 1 : Math.sqrt(linear.alphaBar(prev)), within(1e-12));
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ddpm.service.rest;
 
+import dev.ddpm.core.json.InvalidPayloadException;
 import jakarta.ws.rs.NotAcceptableException;
 import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotFoundException;
@@ -15,9 +16,10 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The HTTP layer's own refusals (no route, wrong method, wrong content type, nothing acceptable) and
- * anything unexpected, as problem+json for every service: never an empty body, never a stack trace
- * or an internal address. Services map their own exceptions beside these.
+ * The HTTP layer's own refusals (no route, wrong method, wrong content type, nothing acceptable), a
+ * body that fails its contract, and anything unexpected, as problem+json for every service: never an
+ * empty body, never a stack trace or an internal address. Each service maps its own exceptions beside
+ * these, in one mapper class of its own.
  */
 public class HttpProblems {
 
@@ -48,6 +50,12 @@ public class HttpProblems {
     @ServerExceptionMapper
     public Response notAcceptable(NotAcceptableException e) {
         return Problems.problem(406, "not acceptable", "none of the media types in Accept can be produced here");
+    }
+
+    /** A body or parameter that failed its contract: 400, naming the field when one is at fault. */
+    @ServerExceptionMapper
+    public Response invalid(InvalidPayloadException e) {
+        return Problems.invalid("invalid request", e);
     }
 
     /** Any other status the framework raises, with its reason phrase; 5xx are logged with an id. */

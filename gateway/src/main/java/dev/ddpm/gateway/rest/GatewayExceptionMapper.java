@@ -1,6 +1,5 @@
 package dev.ddpm.gateway.rest;
 
-import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.gateway.service.GatewayException;
@@ -21,11 +20,6 @@ public class GatewayExceptionMapper {
             answer.header("Retry-After", e.retryAfterSeconds());
         }
         return answer.build();
-    }
-
-    @ServerExceptionMapper
-    public Response invalid(InvalidPayloadException e) {
-        return Problems.invalid("invalid request", e);
     }
 
     @ServerExceptionMapper

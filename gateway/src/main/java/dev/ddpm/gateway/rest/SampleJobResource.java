@@ -1,7 +1,6 @@
 package dev.ddpm.gateway.rest;
 
 import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.json.Json;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectNotFoundException;
@@ -43,8 +42,8 @@ public class SampleJobResource {
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response submit(byte[] json, @Context ContainerRequestContext request) {
-        String jobId = jobs.submit(AuthFilter.caller(request), Json.read(json, SamplingRequest.class));
+    public Response submit(SamplingRequest body, @Context ContainerRequestContext request) {
+        String jobId = jobs.submit(AuthFilter.caller(request), body);
         return Response.accepted(Map.of("jobId", jobId, "status", "/v1/sample-jobs/" + jobId)).build();
     }
 

@@ -3,7 +3,6 @@ package dev.ddpm.gateway.rest;
 import dev.ddpm.core.api.SampleResultBody;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.events.OutputFormat;
-import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.gateway.auth.AuthFilter;
 import dev.ddpm.gateway.client.SamplerClient;
@@ -59,8 +58,8 @@ public class SampleResource {
     @Operation(summary = "Sample images; the image itself (png, grid, gif), JSON with base64 files (json, several"
             + " PNGs, video), or one file of a video when Accept names its type (video/mp4 or image/gif)")
     @Blocking // the quota may read the model's manifest from S3
-    public Uni<Response> sample(byte[] json, @Context ContainerRequestContext request) {
-        SamplingRequest body = validated(json, request);
+    public Uni<Response> sample(SamplingRequest body, @Context ContainerRequestContext request) {
+        quota.charge(AuthFilter.caller(request), body);
         return samplers.sample(body, null)
                 .filter(SampleEvent::hasResult).collect().last()
                 .map(last -> last == null
@@ -89,12 +88,9 @@ public class SampleResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(summary = "Sample images, streamed: progress and preview events, then result (or error)")
     @Blocking
-    public Multi<OutboundSseEvent> stream(byte[] json, @Context Sse sse, @Context ContainerRequestContext request) {
-        SamplingRequest body;
+    public Multi<OutboundSseEvent> stream(SamplingRequest body, @Context Sse sse, @Context ContainerRequestContext request) {
         try {
-            body = validated(json, request);
-        } catch (InvalidPayloadException e) {
-            return Multi.createFrom().item(error(sse, 400, e.getMessage(), e.field()));
+            quota.charge(AuthFilter.caller(request), body);
         } catch (GatewayException e) {
             return Multi.createFrom().item(error(sse, e.status(), e.getMessage(), e.field()));
         }
@@ -102,12 +98,6 @@ public class SampleResource {
                 .map(event -> event(sse, event))
                 .onFailure().recoverWithItem(e -> error(sse, SamplerStatuses.httpStatus(e), SamplerStatuses.detail(e),
                         SamplerStatuses.field(e)));
-    }
-
-    private SamplingRequest validated(byte[] json, ContainerRequestContext request) {
-        SamplingRequest body = Json.read(json, SamplingRequest.class);
-        quota.charge(AuthFilter.caller(request), body);
-        return body;
     }
 
     private static OutboundSseEvent event(Sse sse, SampleEvent event) {

@@ -2,9 +2,9 @@ package dev.ddpm.gateway.rest;
 
 import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.json.InvalidPayloadException;
-import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
+import dev.ddpm.core.model.DiffusionConfig;
 
 /**
  * Body of {@code POST /v1/trainings}: which data set, which architecture preset, how long; the rest
@@ -23,10 +23,10 @@ public record TrainingBody(String dataset, @OptionalField String modelName, @Opt
     public TrainingBody {
         Require.safeName(dataset, "dataset");
         modelName = modelName == null ? dataset : Require.safeName(modelName, "modelName");
-        preset = preset == null ? "tiny" : Require.safeName(preset, "preset");
+        preset = preset == null ? TrainingConfig.DEFAULT_PRESET : Require.safeName(preset, "preset");
         Require.between(steps, 1, TrainingConfig.MAX_STEPS, "steps");
-        batchSize = batchSize == null ? 32 : Require.between(batchSize, 1, TrainingConfig.MAX_BATCH_SIZE, "batchSize");
-        learningRate = learningRate == null ? 2e-4 : Require.inRange(learningRate, 1e-12, 1, "learningRate");
+        batchSize = batchSize == null ? TrainingConfig.DEFAULT_BATCH_SIZE : Require.between(batchSize, 1, TrainingConfig.MAX_BATCH_SIZE, "batchSize");
+        learningRate = learningRate == null ? TrainingConfig.DEFAULT_LEARNING_RATE : Require.inRange(learningRate, 1e-12, 1, "learningRate");
         seed = seed == null ? 0L : Require.atLeast(seed, 0, "seed");
         timesteps = timesteps == null ? 1000 : Require.between(timesteps, 1, DiffusionConfig.MAX_TIMESTEPS, "timesteps");
         schedule = schedule == null ? "linear" : schedule;

@@ -62,9 +62,9 @@ public class TrainingResource {
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response start(byte[] json, @Context ContainerRequestContext request) {
+    public Response start(TrainingBody body, @Context ContainerRequestContext request) {
         Caller caller = (Caller) request.getProperty(AuthFilter.CALLER);
-        String runId = requests.start(Json.read(json, TrainingBody.class), caller == null ? null : caller.keyId());
+        String runId = requests.start(body, caller == null ? null : caller.keyId());
         return Response.accepted(Map.of("runId", runId, "status", "/v1/trainings/" + runId,
                 "events", "/v1/trainings/" + runId + "/events")).build();
     }

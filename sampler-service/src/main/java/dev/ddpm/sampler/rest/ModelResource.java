@@ -3,9 +3,7 @@ package dev.ddpm.sampler.rest;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.sampler.engine.LoadedModel;
-import dev.ddpm.sampler.engine.ModelRejectedException;
 import dev.ddpm.sampler.registry.ModelRegistry;
-import dev.ddpm.sampler.registry.UnknownModelException;
 import dev.ddpm.service.rest.Problems;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -64,20 +62,12 @@ public class ModelResource {
     @POST
     @Path("/{name}/load")
     public Response load(@PathParam("name") String name, @QueryParam("version") String version) {
-        try {
-            if (version == null || version.isBlank()) {
-                return registry.installLatest(name).map(m -> Response.ok(LoadedView.of(m)).build())
-                        .orElseGet(() -> Problems.problem(404, "unknown model", "no loadable version of '" + name + "' in the models bucket"));
-            }
-            try (LoadedModel.Lease lease = registry.acquire(name, version)) {
-                return Response.ok(LoadedView.of(lease.model())).build();
-            }
-        } catch (UnknownModelException e) {
-            return Problems.problem(404, "unknown model", e.getMessage());
-        } catch (ModelRejectedException e) {
-            return Problems.problem(422, "model rejected", e.getMessage());
-        } catch (StorageException e) {
-            return Problems.problem(503, "object store unavailable", e.getMessage());
+        if (version == null || version.isBlank()) {
+            return registry.installLatest(name).map(m -> Response.ok(LoadedView.of(m)).build())
+                    .orElseGet(() -> Problems.problem(404, "unknown model", "no loadable version of '" + name + "' in the models bucket"));
+        }
+        try (LoadedModel.Lease lease = registry.acquire(name, version)) {
+            return Response.ok(LoadedView.of(lease.model())).build();
         }
     }
 

@@ -3,20 +3,15 @@ package dev.ddpm.sampler.rest;
 import dev.ddpm.core.api.SampleResultBody;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.events.OutputFormat;
-import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.sampler.batching.DeadlineException;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
-import dev.ddpm.sampler.batching.QueueFullException;
 import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.output.EncodedImage;
 import dev.ddpm.sampler.output.ResultEncoder;
-import dev.ddpm.sampler.registry.UnknownModelException;
-import dev.ddpm.sampler.service.InvalidSampleRequestException;
 import dev.ddpm.sampler.service.SamplingService;
-import dev.ddpm.service.rest.Problems;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -28,7 +23,6 @@ import jakarta.ws.rs.core.Response;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -57,13 +51,7 @@ public class SampleResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Blocking // a pinned version is loaded from S3 on first use
-    public Uni<Response> sample(byte[] body) {
-        SamplingRequest spec;
-        try {
-            spec = Json.read(body, SamplingRequest.class);
-        } catch (InvalidPayloadException e) {
-            return Uni.createFrom().item(Problems.invalid("invalid sampling request", e));
-        }
+    public Uni<Response> sample(SamplingRequest spec) {
         AtomicReference<SamplingJob> started = new AtomicReference<>();
         return Uni.createFrom().<Outcome>emitter(outcome -> started.set(sampling.start(null, spec, Priority.INTERACTIVE,
                         new JobListener() {
@@ -90,31 +78,13 @@ public class SampleResource {
                         + " minutes"))
                 .onCancellation().invoke(() -> cancel(started.get()))
                 .onFailure().invoke(() -> cancel(started.get()))
-                .map(outcome -> answer(spec, outcome))
-                .onFailure().recoverWithItem(SampleResource::problem);
+                .map(outcome -> answer(spec, outcome));
     }
 
     private static void cancel(SamplingJob job) {
         if (job != null) {
             job.cancel();
         }
-    }
-
-    private static Response problem(Throwable e) {
-        if (e instanceof InvalidSampleRequestException invalid) {
-            return Problems.builder(400, "invalid sampling request", e.getMessage(), Map.of("field", invalid.field())).build();
-        }
-        if (e instanceof UnknownModelException) {
-            return Problems.problem(404, "unknown model", e.getMessage());
-        }
-        if (e instanceof QueueFullException full) {
-            long seconds = Math.max(1, (full.retryAfter().toMillis() + 999) / 1000);
-            return Problems.builder(429, "sampler busy", e.getMessage(), Map.of()).header("Retry-After", seconds).build();
-        }
-        if (e instanceof DeadlineException) {
-            return Problems.problem(504, "deadline", e.getMessage());
-        }
-        return Problems.problem(500, "sampling failed", e.getMessage());
     }
 
     private static Response answer(SamplingRequest spec, Outcome outcome) {

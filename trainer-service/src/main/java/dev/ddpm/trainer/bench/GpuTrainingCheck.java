@@ -61,15 +61,15 @@ public final class GpuTrainingCheck {
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf(Locale.ROOT, "[gpu-check] trainer: %s (%,d parameters) on %s, batch %d: %d steps in %.1f s,"
-                    + " %.1f images/s, loss %.4f%n", preset, trainer.unet().parameterCount(), device, batch, steps, seconds,
+                    + " %.1f images/s, loss %.4f%n", preset, trainer.network().unet().parameterCount(), device, batch, steps, seconds,
                     steps * batch / seconds, loss);
             long exportStart = System.nanoTime();
-            byte[] graph = UNetOnnxExporter.export(trainer.unet(), settings.diffusion(), Map.of());
+            byte[] graph = UNetOnnxExporter.export(trainer.network().unet(), settings.diffusion(), Map.of());
             InferenceBenchmark.writeModel(out.resolve(preset), preset, arch, settings.diffusion(), graph);
             int length = arch.imageChannels() * arch.imageSize() * arch.imageSize();
             try (OnnxRuntimeDenoiser onnx = OnnxRuntimeDenoiser.withThreads(graph, 0, arch.imageChannels(), arch.imageSize(),
                     arch.imageSize())) {
-                double diff = ExportParity.maxAbsDifference(onnx, trainer.denoiser(), 4, length, 1000, 9);
+                double diff = ExportParity.maxAbsDifference(onnx, trainer.network().denoiser(), 4, length, 1000, 9);
                 System.out.printf(Locale.ROOT, "[gpu-check] export: %,d bytes of ONNX in %.1f s, max |ORT (CPU) - DJL (%s)|"
                         + " = %.1e, written to %s%n", graph.length, (System.nanoTime() - exportStart) / 1e9, device, diff,
                         out.resolve(preset));

@@ -1,6 +1,7 @@
 package dev.ddpm.trainer.bench;
 
 import ai.djl.Device;
+import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.GaussianNoise;
 import dev.ddpm.core.diffusion.SeededNoise;
 import dev.ddpm.core.json.Json;
@@ -15,7 +16,6 @@ import dev.ddpm.trainer.model.UNetPresets;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.DjlEngine;
 import dev.ddpm.trainer.train.TrainingSettings;
-import dev.ddpm.core.diffusion.Denoiser;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,17 +52,17 @@ public final class InferenceBenchmark {
             TrainingSettings settings = new TrainingSettings(arch, DiffusionConfig.ho2020(), 1, 1e-4f, 0, 0, 0.999f,
                     0f, 1f, false, 1);
             try (DiffusionTrainer trainer = new DiffusionTrainer(settings, Device.cpu())) {
-                byte[] graph = UNetOnnxExporter.export(trainer.unet(), settings.diffusion(), Map.of());
+                byte[] graph = UNetOnnxExporter.export(trainer.network().unet(), settings.diffusion(), Map.of());
                 writeModel(out.resolve(preset), preset, arch, settings.diffusion(), graph);
                 int length = arch.imageChannels() * arch.imageSize() * arch.imageSize();
                 try (OnnxRuntimeDenoiser onnx = OnnxRuntimeDenoiser.withThreads(graph, threads, arch.imageChannels(),
                         arch.imageSize(), arch.imageSize())) {
                     for (int batch : new int[]{1, 16}) {
-                        double djl = evalsPerSecond(trainer.denoiser(), batch, length, seconds);
+                        double djl = evalsPerSecond(trainer.network().denoiser(), batch, length, seconds);
                         double ort = evalsPerSecond(onnx, batch, length, seconds);
-                        double diff = ExportParity.maxAbsDifference(onnx, trainer.denoiser(), batch, length, 1000, 9);
+                        double diff = ExportParity.maxAbsDifference(onnx, trainer.network().denoiser(), batch, length, 1000, 9);
                         String row = String.format("| %s | %,d | %d | %.1f | %.1f | %.2fx | %.1e |", preset,
-                                trainer.unet().parameterCount(), batch, djl, ort, ort / djl, diff);
+                                trainer.network().unet().parameterCount(), batch, djl, ort, ort / djl, diff);
                         System.out.println(row);
                         rows.add(row);
                     }

@@ -59,7 +59,7 @@ public final class TrainingBenchmark {
                 double seconds = (System.nanoTime() - start) / 1e9;
                 long rssEnd = residentMegabytes();
                 String row = String.format("| %s | %dx%dx%d | %,d | %d | %d | %.0f | %.1f | %d | %d | %d | %+.1f%% |",
-                        preset, arch.imageChannels(), arch.imageSize(), arch.imageSize(), trainer.unet().parameterCount(),
+                        preset, arch.imageChannels(), arch.imageSize(), arch.imageSize(), trainer.network().unet().parameterCount(),
                         batch, steps, seconds * 1000 / steps, steps * batch / seconds, rssStart, rssTenth, rssEnd,
                         100.0 * (rssEnd - rssTenth) / rssTenth);
                 System.out.println(row);

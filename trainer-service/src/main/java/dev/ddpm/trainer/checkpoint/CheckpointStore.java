@@ -9,8 +9,8 @@ import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.core.storage.Upload;
+import dev.ddpm.trainer.train.DiffusionNetwork;
 import dev.ddpm.trainer.train.DiffusionTrainer;
-import dev.ddpm.trainer.train.TrainingSettings;
 import org.jboss.logging.Logger;
 
 import java.time.Instant;
@@ -59,49 +59,57 @@ public final class CheckpointStore {
     }
 
     /**
-     * A trainer holding the run's newest usable checkpoint (weights, EMA, optimizer state), built
-     * from the architecture and diffusion settings the checkpoint records: for sampling, evaluating
-     * and exporting a run. The caller closes it.
+     * The network of the run's newest usable checkpoint (weights, EMA, step), built from the
+     * architecture and diffusion settings the checkpoint records: for sampling, evaluating and
+     * exporting a run. The caller closes it.
      *
-     * @throws IllegalStateException when the run has no usable checkpoint
+     * @throws NoUsableCheckpointException when the run has no usable checkpoint
      */
-    public DiffusionTrainer restore(String runId, ai.djl.Device device) {
-        return restore(latest(runId), device, trainer -> resume(runId, trainer)
-                .orElseThrow(() -> new IllegalStateException("run " + runId + " has no usable checkpoint")));
+    public DiffusionNetwork restore(String runId, ai.djl.Device device) {
+        for (ObjectRef candidate : candidates(runId)) {
+            try {
+                CheckpointManifest manifest = store.getJson(candidate, CheckpointManifest.class);
+                return restore(manifest, device);
+            } catch (StorageException | InvalidPayloadException | CorruptCheckpointException e) {
+                LOG.warnf("checkpoint %s of run %s is unusable, trying the previous one: %s", candidate.key(), runId,
+                        e.getMessage());
+            }
+        }
+        throw new NoUsableCheckpointException("run " + runId + " has no usable checkpoint");
     }
 
     /**
      * As {@link #restore(String, ai.djl.Device)} for the checkpoint at exactly {@code step} (an earlier
      * checkpoint of a run, e.g. as an autoguidance guide), without falling back to another one.
      *
-     * @throws IllegalStateException when the run has no checkpoint at that step, or it fails its sha256
+     * @throws NoUsableCheckpointException when the run has no checkpoint at that step, or it fails its sha256
      */
-    public DiffusionTrainer restore(String runId, long step, ai.djl.Device device) {
+    public DiffusionNetwork restore(String runId, long step, ai.djl.Device device) {
         String key = runId + "/step-" + step + "/checkpoint.json";
         List<ObjectRef> candidates = candidates(runId);
         ObjectRef ref = candidates.stream().filter(c -> c.key().equals(key)).findFirst()
-                .orElseThrow(() -> new IllegalStateException("run " + runId + " has no checkpoint at step " + step
+                .orElseThrow(() -> new NoUsableCheckpointException("run " + runId + " has no checkpoint at step " + step
                         + "; it has " + (candidates.isEmpty() ? "none" : "steps " + candidates.stream()
                         .map(c -> STEP_MANIFEST.matcher(c.key())).filter(Matcher::matches).map(m -> m.group(1))
                         .distinct().sorted(Comparator.comparingLong(Long::parseLong)).toList())));
         try {
             CheckpointManifest manifest = store.getJson(ref, CheckpointManifest.class);
-            return restore(manifest, device, trainer -> apply(load(manifest), trainer));
+            return restore(manifest, device);
         } catch (StorageException | InvalidPayloadException | CorruptCheckpointException e) {
-            throw new IllegalStateException("checkpoint " + key + " is unusable: " + e.getMessage(), e);
+            throw new NoUsableCheckpointException("checkpoint " + key + " is unusable: " + e.getMessage(), e);
         }
     }
 
-    private static DiffusionTrainer restore(CheckpointManifest manifest, ai.djl.Device device,
-                                            java.util.function.Consumer<DiffusionTrainer> loader) {
-        TrainingSettings settings = new TrainingSettings(manifest.architecture(), manifest.diffusion(), 1, 1e-4f, 0, 0,
-                0.9999f, 0f, 1f, false, manifest.seed());
-        DiffusionTrainer trainer = new DiffusionTrainer(settings, device);
+    /** Reads and verifies the checkpoint's weights, then builds the network that holds them. */
+    private DiffusionNetwork restore(CheckpointManifest manifest, ai.djl.Device device) {
+        LoadedState state = load(manifest);
+        DiffusionNetwork network = new DiffusionNetwork(manifest.architecture(), manifest.diffusion(), device,
+                manifest.seed());
         try {
-            loader.accept(trainer);
-            return trainer;
+            applyWeights(state, network);
+            return network;
         } catch (RuntimeException e) {
-            trainer.close();
+            network.close();
             throw e;
         }
     }
@@ -131,13 +139,13 @@ public final class CheckpointStore {
         long step = trainer.step();
         String prefix = runId + "/step-" + step + "/";
         Map<String, NDArray> weights = new LinkedHashMap<>();
-        trainer.parameters().forEach((name, p) -> weights.put(name, p.getArray()));
+        trainer.network().parameters().forEach((name, p) -> weights.put(name, p.getArray()));
         Map<String, NDArray> optimizer = new LinkedHashMap<>();
         trainer.optimizer().firstMoments().forEach((name, m) -> optimizer.put("m/" + name, m));
         trainer.optimizer().secondMoments().forEach((name, v) -> optimizer.put("v/" + name, v));
         List<Upload> data = List.of(
                 Upload.bytes(prefix + "weights.bin", TensorArchive.write(tensors(weights)), "application/octet-stream"),
-                Upload.bytes(prefix + "ema.bin", TensorArchive.write(tensors(trainer.ema().shadow())), "application/octet-stream"),
+                Upload.bytes(prefix + "ema.bin", TensorArchive.write(tensors(trainer.network().ema().shadow())), "application/octet-stream"),
                 Upload.bytes(prefix + "optimizer.bin", TensorArchive.write(tensors(optimizer)), "application/octet-stream"));
         ObjectRef manifest = store.writeThenPoint(Buckets.CHECKPOINTS, data, prefix + "checkpoint.json",
                 refs -> new CheckpointManifest(runId, step, Instant.now(), trainer.settings().architecture(),
@@ -235,18 +243,10 @@ public final class CheckpointStore {
                 TensorArchive.read(store.get(manifest.optimizerState()), manifest.optimizerState().key()));
     }
 
+    /** A run's whole state: the network's, then the optimizer's moments and the step counters. */
     private static void apply(LoadedState state, DiffusionTrainer trainer) {
-        if (!state.manifest().architecture().equals(trainer.settings().architecture())) {
-            throw new CorruptCheckpointException("checkpoint architecture " + state.manifest().architecture()
-                    + " differs from the run's " + trainer.settings().architecture());
-        }
-        Map<String, Parameter> parameters = trainer.parameters();
-        for (Map.Entry<String, Parameter> entry : parameters.entrySet()) {
-            check(state.weights(), entry.getKey(), entry.getValue().getArray(), "weights");
-            check(state.ema(), entry.getKey(), entry.getValue().getArray(), "EMA weights");
-        }
-        parameters.forEach((name, p) -> p.getArray().set(state.weights().get(name).values()));
-        trainer.ema().shadow().forEach((name, shadow) -> shadow.set(state.ema().get(name).values()));
+        applyWeights(state, trainer.network());
+        Map<String, Parameter> parameters = trainer.network().parameters();
         Map<String, float[]> first = new LinkedHashMap<>();
         Map<String, float[]> second = new LinkedHashMap<>();
         state.optimizer().forEach((key, tensor) -> {
@@ -258,6 +258,22 @@ public final class CheckpointStore {
         });
         trainer.optimizer().restore(state.manifest().optimizerUpdates(), first, second, parameters);
         trainer.restoreStep(state.manifest().step(), state.manifest().skippedSteps());
+    }
+
+    /** The weights, their average and their step, checked against the network's shapes first. */
+    private static void applyWeights(LoadedState state, DiffusionNetwork network) {
+        if (!state.manifest().architecture().equals(network.architecture())) {
+            throw new CorruptCheckpointException("checkpoint architecture " + state.manifest().architecture()
+                    + " differs from the run's " + network.architecture());
+        }
+        Map<String, Parameter> parameters = network.parameters();
+        for (Map.Entry<String, Parameter> entry : parameters.entrySet()) {
+            check(state.weights(), entry.getKey(), entry.getValue().getArray(), "weights");
+            check(state.ema(), entry.getKey(), entry.getValue().getArray(), "EMA weights");
+        }
+        parameters.forEach((name, p) -> p.getArray().set(state.weights().get(name).values()));
+        network.ema().shadow().forEach((name, shadow) -> shadow.set(state.ema().get(name).values()));
+        network.setStep(state.manifest().step());
     }
 
     private static void check(Map<String, TensorArchive.Tensor> tensors, String name, NDArray array, String what) {

@@ -5,8 +5,7 @@ import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.GuidedDenoiser;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.export.ModelPublisher;
-import dev.ddpm.trainer.train.DiffusionTrainer;
-import dev.ddpm.trainer.train.TrainingSettings;
+import dev.ddpm.trainer.train.DiffusionNetwork;
 
 import java.util.Set;
 import java.util.function.Supplier;
@@ -22,10 +21,10 @@ final class Guidance implements AutoCloseable {
     static final Set<String> OPTIONS = Set.of("guidance", "guide-run", "guide-step");
 
     private final double weight;
-    private final DiffusionTrainer guide;
+    private final DiffusionNetwork guide;
     private final String guideRun;
 
-    private Guidance(double weight, DiffusionTrainer guide, String guideRun) {
+    private Guidance(double weight, DiffusionNetwork guide, String guideRun) {
         this.weight = weight;
         this.guide = guide;
         this.guideRun = guideRun;
@@ -35,7 +34,7 @@ final class Guidance implements AutoCloseable {
      * Loads the guide the options name, checked to make the same images with the same diffusion
      * settings as the model (otherwise the two predictions mean different things).
      */
-    static Guidance open(Arguments a, String run, TrainingSettings model, CheckpointStore checkpoints, Device device) {
+    static Guidance open(Arguments a, String run, DiffusionNetwork model, CheckpointStore checkpoints, Device device) {
         double weight = a.decimal("guidance", 1);
         if (!(weight >= 1) || Double.isInfinite(weight)) {
             throw a.error("--guidance must be a number >= 1 (1 = no guidance), was " + weight);
@@ -52,14 +51,13 @@ final class Guidance implements AutoCloseable {
                     + "(an earlier, weaker checkpoint of the run, or of --guide-run)");
         }
         String guideRun = a.string("guide-run", run);
-        DiffusionTrainer guide = checkpoints.restore(guideRun, a.number("guide-step", 0), device);
+        DiffusionNetwork guide = checkpoints.restore(guideRun, a.number("guide-step", 0), device);
         try {
-            var settings = guide.settings();
-            if (!settings.diffusion().equals(model.diffusion())
-                    || settings.architecture().imageChannels() != model.architecture().imageChannels()
-                    || settings.architecture().imageSize() != model.architecture().imageSize()) {
+            if (!guide.diffusion().equals(model.diffusion())
+                    || guide.architecture().imageChannels() != model.architecture().imageChannels()
+                    || guide.architecture().imageSize() != model.architecture().imageSize()) {
                 throw new IllegalStateException("the guide (run " + guideRun + ", step " + guide.step() + ": "
-                        + settings.diffusion() + ", " + settings.architecture().imageSize() + "px) must share the "
+                        + guide.diffusion() + ", " + guide.architecture().imageSize() + "px) must share the "
                         + "model's diffusion settings and image shape (" + model.diffusion() + ", "
                         + model.architecture().imageSize() + "px)");
             }
@@ -71,12 +69,12 @@ final class Guidance implements AutoCloseable {
     }
 
     /** The denoiser to sample with: the model's, or the model's guided by the guide's. */
-    Denoiser denoiser(DiffusionTrainer model) {
+    Denoiser denoiser(DiffusionNetwork model) {
         return guide == null ? model.denoiser() : new GuidedDenoiser(model.denoiser(), guide.denoiser(), weight);
     }
 
     /** Runs {@code draw} with both networks' EMA weights in place (or their trained weights). */
-    <T> T withWeights(boolean ema, DiffusionTrainer model, Supplier<T> draw) {
+    <T> T withWeights(boolean ema, DiffusionNetwork model, Supplier<T> draw) {
         if (!ema) {
             return draw.get();
         }

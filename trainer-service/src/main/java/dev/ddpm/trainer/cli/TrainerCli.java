@@ -26,6 +26,7 @@ import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.data.Pixels;
 import dev.ddpm.trainer.eval.FeatureClassifier;
 import dev.ddpm.trainer.eval.ForwardStrip;
+import dev.ddpm.trainer.eval.PreviewGrid;
 import dev.ddpm.trainer.eval.QualityProbe;
 import dev.ddpm.trainer.eval.QualityReport;
 import dev.ddpm.trainer.export.ModelPublisher;
@@ -34,9 +35,8 @@ import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunPlan;
 import dev.ddpm.trainer.run.TimeLimit;
 import dev.ddpm.trainer.run.TrainingRun;
-import dev.ddpm.trainer.train.DiffusionTrainer;
+import dev.ddpm.trainer.train.DiffusionNetwork;
 import dev.ddpm.trainer.train.DjlEngine;
-import dev.ddpm.trainer.train.TrainingSettings;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -196,10 +196,10 @@ public final class TrainerCli {
         try (ArtifactStore store = new ArtifactStore(s3());
              EventPublisher events = new EventPublisher(kafka(), "/ddpm/cli")) {
             CheckpointStore checkpoints = new CheckpointStore(store);
-            try (DiffusionTrainer trainer = checkpoints.restore(run, device);
-                 Guidance guidance = Guidance.open(a, run, trainer.settings(), checkpoints, device)) {
+            try (DiffusionNetwork network = checkpoints.restore(run, device);
+                 Guidance guidance = Guidance.open(a, run, network, checkpoints, device)) {
                 String model = a.string("model", checkpoints.latest(run).runId());
-                ModelManifest manifest = publisher(store, events).publish(trainer, guidance.forPublishing(),
+                ModelManifest manifest = publisher(store, events).publish(network, guidance.forPublishing(),
                         new ModelPublisher.Request(safe(model), run, ema, Map.of()));
                 System.out.printf("published %s/%s/%s/manifest.json (step %d%s, parity %.1e) and announced it on %s%n",
                         Buckets.MODELS, manifest.name(), manifest.version(), manifest.training().step(),
@@ -212,29 +212,37 @@ public final class TrainerCli {
         return new ModelPublisher(store, ModelPublisher.Announcer.viaKafka(events), Clock.systemUTC());
     }
 
+    /** The run the options describe, planned as the service plans a requested one. */
     private static RunPlan plan(Arguments a, String datasetName) {
-        UNetConfig arch = UNetPresets.byName(a.string("preset", "tiny"));
+        String model = a.string("model", safe(datasetName));
+        return RunPlan.of(runId(a, model), safe(datasetName), trainingConfig(a, model, 0), null,
+                new RunPlan.Reporting((int) a.number("progress-every", 50), (int) a.number("grid-every", 1000), 0,
+                        (int) a.number("quality-samples", RunPlan.DEFAULT_QUALITY_SAMPLES)));
+    }
+
+    private static String runId(Arguments a, String model) {
+        return a.string("run", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    }
+
+    /**
+     * The training request the options describe: the same {@link TrainingConfig} the service takes,
+     * so an option left out means what a request that leaves the field out means.
+     *
+     * @param maxMinutes the request's time limit (0: none)
+     */
+    private static TrainingConfig trainingConfig(Arguments a, String model, double maxMinutes) {
         DiffusionConfig diffusion = new DiffusionConfig(1000,
                 BetaSchedule.valueOf(a.choice("schedule", "linear", "linear", "cosine").toUpperCase(Locale.ROOT)), null, null,
                 null, null, "v".equals(a.choice("prediction", "epsilon", "epsilon", "v")) ? PredictionType.V : PredictionType.EPSILON);
-        TrainingSettings settings = new TrainingSettings(arch, diffusion, (int) a.number("batch", 64),
-                (float) a.decimal("lr", 2e-4), (int) a.number("warmup", 0),
-                "cosine".equals(a.choice("lr-decay", "none", "none", "cosine")) ? a.number("steps", 1000) : 0, (float) a.decimal("ema", 0.9999), 0f, 1f,
-                flips(a, arch.imageChannels()), a.number("seed", 0),
-                (float) a.decimal("snr-gamma", 0));
-        String model = a.string("model", safe(datasetName));
-        String run = a.string("run", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        return new RunPlan(run, model, safe(datasetName), settings, a.number("steps", 1000),
-                (int) a.number("checkpoint-every", 1000), (int) a.number("progress-every", 50),
-                (int) a.number("grid-every", 1000), null, 0,
-                (int) a.number("keep-checkpoints", TrainingConfig.DEFAULT_KEPT_CHECKPOINTS),
-                (int) a.number("quality-every", 0), (int) a.number("quality-samples", RunPlan.DEFAULT_QUALITY_SAMPLES));
-    }
-
-    /** {@code --flip auto|true|false}: auto flips colour images only, as the article trains. */
-    private static boolean flips(Arguments a, int channels) {
         String flip = a.choice("flip", "auto", "auto", "true", "false");
-        return flip.equals("auto") ? channels == 3 : Boolean.parseBoolean(flip);
+        return new TrainingConfig(model, a.string("preset", TrainingConfig.DEFAULT_PRESET), null, diffusion,
+                a.number("steps", 1000), (int) a.number("batch", TrainingConfig.DEFAULT_BATCH_SIZE),
+                a.decimal("lr", TrainingConfig.DEFAULT_LEARNING_RATE), (int) a.number("warmup", 0),
+                a.decimal("ema", TrainingConfig.DEFAULT_EMA_DECAY), a.number("seed", 0),
+                (int) a.number("checkpoint-every", TrainingConfig.DEFAULT_CHECKPOINT_EVERY),
+                a.choice("lr-decay", "none", "none", "cosine"), a.decimal("snr-gamma", 0), maxMinutes,
+                (int) a.number("keep-checkpoints", TrainingConfig.DEFAULT_KEPT_CHECKPOINTS),
+                flip.equals("auto") ? null : Boolean.valueOf(flip), (int) a.number("quality-every", 0));
     }
 
     private static void sampleGrid(Arguments a) {
@@ -243,20 +251,18 @@ public final class TrainerCli {
         String run = a.required("run");
         try (ArtifactStore store = new ArtifactStore(s3())) {
             CheckpointStore checkpoints = new CheckpointStore(store);
-            try (DiffusionTrainer trainer = checkpoints.restore(run, device);
-                 Guidance guidance = Guidance.open(a, run, trainer.settings(), checkpoints, device)) {
-                TrainingSettings manifest = trainer.settings();
-                int count = (int) a.number("count", 16);
-                int c = manifest.architecture().imageChannels();
-                int size = manifest.architecture().imageSize();
+            try (DiffusionNetwork network = checkpoints.restore(run, device);
+                 Guidance guidance = Guidance.open(a, run, network, checkpoints, device)) {
+                int count = (int) a.number("count", PreviewGrid.IMAGES);
+                int c = network.architecture().imageChannels();
+                int size = network.architecture().imageSize();
                 SamplerOptions sampler = SamplerOptions.parse(a, dev.ddpm.core.api.SamplingRequest.DEFAULT_SAMPLER);
-                float[][] samples = guidance.withWeights(true, trainer, () -> ReverseProcess.sample(guidance.denoiser(trainer),
-                        sampler.schedulers(manifest.diffusion()), count, c * size * size, a.number("seed", 0), 0));
+                float[][] samples = guidance.withWeights(true, network, () -> ReverseProcess.sample(guidance.denoiser(network),
+                        sampler.schedulers(network.diffusion()), count, c * size * size, a.number("seed", 0), 0));
                 Path out = Path.of(a.required("out"));
-                Files.write(out, ImageEncoding.png(ImageEncoding.grid(List.of(samples), c, size,
-                        (int) Math.ceil(Math.sqrt(count)), 2)));
-                System.out.printf("%d samples of run %s (step %d, %s%s) written to %s%n", count, run, trainer.step(),
-                        sampler.description(manifest.diffusion()), guidance.description(), out);
+                Files.write(out, PreviewGrid.encode(samples, c, size));
+                System.out.printf("%d samples of run %s (step %d, %s%s) written to %s%n", count, run, network.step(),
+                        sampler.description(network.diffusion()), guidance.description(), out);
             } catch (IOException e) {
                 throw new IllegalStateException("cannot write " + a.required("out") + ": " + e.getMessage(), e);
             }
@@ -300,10 +306,10 @@ public final class TrainerCli {
             }
             System.out.println("feature classifier on the " + test.size() + " test digits: " + classifier.calibration(test, testLabels));
             CheckpointStore checkpoints = new CheckpointStore(store);
-            try (DiffusionTrainer trainer = checkpoints.restore(run, device);
-                 Guidance guidance = Guidance.open(a, run, trainer.settings(), checkpoints, device)) {
+            try (DiffusionNetwork network = checkpoints.restore(run, device);
+                 Guidance guidance = Guidance.open(a, run, network, checkpoints, device)) {
                 long started = System.nanoTime();
-                float[][] samples = guidance.withWeights(ema, trainer, () -> ReverseProcess.sample(guidance.denoiser(trainer),
+                float[][] samples = guidance.withWeights(ema, network, () -> ReverseProcess.sample(guidance.denoiser(network),
                         sampler.schedulers(manifest.diffusion()), count, size * size, a.number("seed", 0), 0));
                 double sampling = (System.nanoTime() - started) / 1e9;
                 for (int i = 0; i < samples.length; i++) {
@@ -340,10 +346,10 @@ public final class TrainerCli {
             InMemoryImageSet data = new DatasetReader(c, size).read(Path.of(a.required("data")));
             long seed = a.number("seed", 0);
             try (QualityProbe probe = QualityProbe.train(data, (int) a.number("samples", 200), c == 3, device, seed);
-                 DiffusionTrainer trainer = checkpoints.restore(run, device);
-                 Guidance guidance = Guidance.open(a, run, trainer.settings(), checkpoints, device)) {
+                 DiffusionNetwork network = checkpoints.restore(run, device);
+                 Guidance guidance = Guidance.open(a, run, network, checkpoints, device)) {
                 long started = System.nanoTime();
-                float[][] samples = guidance.withWeights(ema, trainer, () -> ReverseProcess.sample(guidance.denoiser(trainer),
+                float[][] samples = guidance.withWeights(ema, network, () -> ReverseProcess.sample(guidance.denoiser(network),
                         sampler.schedulers(manifest.diffusion()), probe.samples(), c * size * size, seed, 0));
                 double sampling = (System.nanoTime() - started) / 1e9;
                 System.out.println("run " + run + " at step " + manifest.step() + " (" + (ema ? "ema" : "trained") + " weights, "
@@ -433,19 +439,14 @@ public final class TrainerCli {
             throw new Arguments.UsageException("request-training: a requested run's time box is --max-minutes (the service "
                     + "ends the run there, its decay fitted); --time-box is train's");
         }
-        RunPlan plan = plan(a, a.required("data"));
-        TrainingSettings s = plan.settings();
-        TrainingRequested request = new TrainingRequested(plan.runId(), plan.dataset(),
-                new TrainingConfig(plan.modelName(), a.string("preset", "tiny"), null, s.diffusion(), plan.totalSteps(),
-                        s.batchSize(), s.learningRate(), s.warmupSteps(), (double) s.emaDecay(), s.seed(),
-                        plan.checkpointEvery(), s.decaySteps() > 0 ? "cosine" : "none", (double) s.snrGamma(), maxMinutes,
-                        plan.keepCheckpoints()),
+        String dataset = safe(a.required("data"));
+        String model = a.string("model", dataset);
+        TrainingRequested request = new TrainingRequested(runId(a, model), dataset, trainingConfig(a, model, maxMinutes),
                 null, "cli");
         try (EventPublisher publisher = new EventPublisher(kafka(), "/ddpm/cli")) {
             publisher.publishAndWait(CloudEvent.of("/ddpm/cli", request), Duration.ofSeconds(30));
         }
-        System.out.printf("training run %s requested (model %s on data set %s)%n", plan.runId(), plan.modelName(),
-                plan.dataset());
+        System.out.printf("training run %s requested (model %s on data set %s)%n", request.runId(), model, dataset);
     }
 
     private static String safe(String name) {

@@ -1,22 +1,18 @@
 package dev.ddpm.trainer.export;
 
-import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.GuidedDenoiser;
-import dev.ddpm.core.diffusion.ReverseProcess;
-import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.ModelPublished;
 import dev.ddpm.core.events.ObjectRef;
-import dev.ddpm.core.events.SamplerKind;
-import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.Upload;
-import dev.ddpm.core.messaging.EventPublisher;
-import dev.ddpm.trainer.train.DiffusionTrainer;
+import dev.ddpm.trainer.eval.PreviewGrid;
+import dev.ddpm.trainer.train.DiffusionNetwork;
 import org.jboss.logging.Logger;
 
 import java.time.Clock;
@@ -29,7 +25,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Publishes the network in a trainer as a model version: ONNX export (EMA weights by default), a
+ * Publishes a run's network as a model version: ONNX export (EMA weights by default), a
  * check that ONNX Runtime computes what DJL computes (refused beyond {@link ExportParity#TOLERANCE}),
  * a sample grid rendered by the exported graph itself, then {@code unet.onnx} and {@code samples.png}
  * under {@code ddpm-models/{model}/{version}/}, {@code manifest.json} last, then ModelPublished.
@@ -61,11 +57,9 @@ public final class ModelPublisher {
      * Autoguidance to publish with the model: the guide network (a weaker checkpoint, same diffusion
      * settings and image shape), the run it comes from, and the weight w >= 1.
      */
-    public record Guide(DiffusionTrainer trainer, String runId, double weight) {
+    public record Guide(DiffusionNetwork network, String runId, double weight) {
     }
 
-    static final int GRID_IMAGES = 16;
-    static final long GRID_SEED = 20200619L;
     static final int PROBE_BATCH = 4;
     private static final Logger LOG = Logger.getLogger(ModelPublisher.class);
     private static final DateTimeFormatter VERSION_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
@@ -82,41 +76,39 @@ public final class ModelPublisher {
     }
 
     /** Exports, verifies and publishes; returns the manifest of the new version. */
-    public ModelManifest publish(DiffusionTrainer trainer, Request request) {
-        return publish(trainer, null, request);
+    public ModelManifest publish(DiffusionNetwork network, Request request) {
+        return publish(network, null, request);
     }
 
-    /** As {@link #publish(DiffusionTrainer, Request)}, with the guide (null for none) published beside the model. */
-    public ModelManifest publish(DiffusionTrainer trainer, Guide guide, Request request) {
+    /** As {@link #publish(DiffusionNetwork, Request)}, with the guide (null for none) published beside the model. */
+    public ModelManifest publish(DiffusionNetwork network, Guide guide, Request request) {
         if (guide != null) {
-            checkGuide(trainer, guide);
+            checkGuide(network, guide);
         }
-        UNetConfig architecture = trainer.settings().architecture();
+        UNetConfig architecture = network.architecture();
         int c = architecture.imageChannels();
         int size = architecture.imageSize();
-        long step = trainer.step();
+        long step = network.step();
         Instant now = clock.instant();
         String version = unusedVersion(request.modelName(), VERSION_TIME.format(now) + "-s" + step);
         Map<String, String> metadata = Map.of("ddpm.model", request.modelName(), "ddpm.version", version,
                 "ddpm.run", request.runId(), "ddpm.step", Long.toString(step), "ddpm.ema", Boolean.toString(request.ema()));
 
         // Export and check with the same weights in the model.
-        Export export = export(trainer, request.ema(), metadata);
+        Export export = export(network, request.ema(), metadata);
         Export guideExport = guide == null ? null : exportGuide(guide, request.ema(), metadata);
         byte[] grid;
         try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(export.bytes(), c, size, size);
              OnnxRuntimeDenoiser guideOnnx = guideExport == null ? null
                      : new OnnxRuntimeDenoiser(guideExport.bytes(), c, size, size)) {
             Denoiser denoiser = guide == null ? onnx : new GuidedDenoiser(onnx, guideOnnx, guide.weight());
-            float[][] samples = ReverseProcess.sample(denoiser, () -> Schedulers.create(trainer.settings().diffusion(),
-                    SamplerKind.DDIM, 50, 0.0, DdpmVariance.FIXED_SMALL, true), GRID_IMAGES, c * size * size, GRID_SEED, 0);
-            grid = ImageEncoding.png(ImageEncoding.grid(List.of(samples), c, size, 4, 2));
+            grid = PreviewGrid.png(denoiser, network.diffusion(), c, size);
         }
 
         String prefix = request.modelName() + "/" + version + "/";
         Map<String, Double> metrics = new LinkedHashMap<>(request.metrics());
         metrics.put("onnx_parity_max_abs_diff", export.parity());
-        metrics.put("parameters", (double) trainer.unet().parameterCount());
+        metrics.put("parameters", (double) network.unet().parameterCount());
         if (guideExport != null) {
             metrics.put("guide_onnx_parity_max_abs_diff", guideExport.parity());
         }
@@ -131,9 +123,9 @@ public final class ModelPublisher {
                 prefix + "manifest.json", refs -> manifest[0] = new ModelManifest(ModelManifest.CURRENT_SCHEMA,
                         request.modelName(), version, now, new ModelManifest.Training(request.runId(), step, request.ema()),
                         onnx(refs.get(0), architecture), new ModelManifest.Image(c, size, size),
-                        trainer.settings().diffusion(), architecture, metrics,
-                        guide == null ? null : new ModelManifest.Guide(onnx(refs.get(2), guide.trainer().settings().architecture()),
-                                new ModelManifest.Training(guide.runId(), guide.trainer().step(), request.ema()),
+                        network.diffusion(), architecture, metrics,
+                        guide == null ? null : new ModelManifest.Guide(onnx(refs.get(2), guide.network().architecture()),
+                                new ModelManifest.Training(guide.runId(), guide.network().step(), request.ema()),
                                 guide.weight())));
         try {
             announcer.announce(new ModelPublished(request.modelName(), version, manifestRef.key(), manifestRef.sha256()));
@@ -173,17 +165,17 @@ public final class ModelPublisher {
     }
 
     /** The network's EMA (or trained) weights exported and checked against DJL. */
-    private static Export export(DiffusionTrainer trainer, boolean ema, Map<String, String> metadata) {
-        return ema ? trainer.withEmaWeights(() -> export(trainer, metadata)) : export(trainer, metadata);
+    private static Export export(DiffusionNetwork network, boolean ema, Map<String, String> metadata) {
+        return ema ? network.withEmaWeights(() -> export(network, metadata)) : export(network, metadata);
     }
 
     /** The guide must predict the same thing for the same images, and the weight must extrapolate. */
-    private static void checkGuide(DiffusionTrainer model, Guide guide) {
-        UNetConfig a = model.settings().architecture();
-        UNetConfig g = guide.trainer().settings().architecture();
-        if (!guide.trainer().settings().diffusion().equals(model.settings().diffusion())
+    private static void checkGuide(DiffusionNetwork model, Guide guide) {
+        UNetConfig a = model.architecture();
+        UNetConfig g = guide.network().architecture();
+        if (!guide.network().diffusion().equals(model.diffusion())
                 || g.imageChannels() != a.imageChannels() || g.imageSize() != a.imageSize()) {
-            throw new InvalidExportException("the guide (run " + guide.runId() + ", step " + guide.trainer().step()
+            throw new InvalidExportException("the guide (run " + guide.runId() + ", step " + guide.network().step()
                     + ") must share the model's diffusion settings and image shape; nothing published");
         }
         // The manifest's own bound, checked before anything is exported rather than when the manifest is built.
@@ -197,17 +189,17 @@ public final class ModelPublisher {
         Map<String, String> guideMetadata = new LinkedHashMap<>(metadata);
         guideMetadata.put("ddpm.role", "autoguidance guide");
         guideMetadata.put("ddpm.run", guide.runId());
-        guideMetadata.put("ddpm.step", Long.toString(guide.trainer().step()));
-        return export(guide.trainer(), ema, guideMetadata);
+        guideMetadata.put("ddpm.step", Long.toString(guide.network().step()));
+        return export(guide.network(), ema, guideMetadata);
     }
 
-    private static Export export(DiffusionTrainer trainer, Map<String, String> metadata) {
-        UNetConfig a = trainer.settings().architecture();
-        byte[] bytes = UNetOnnxExporter.export(trainer.unet(), trainer.settings().diffusion(), metadata);
+    private static Export export(DiffusionNetwork network, Map<String, String> metadata) {
+        UNetConfig a = network.architecture();
+        byte[] bytes = UNetOnnxExporter.export(network.unet(), network.diffusion(), metadata);
         double parity;
         try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(bytes, a.imageChannels(), a.imageSize(), a.imageSize())) {
-            parity = ExportParity.maxAbsDifference(onnx, trainer.denoiser(), PROBE_BATCH,
-                    a.imageChannels() * a.imageSize() * a.imageSize(), trainer.settings().diffusion().timesteps(), 1);
+            parity = ExportParity.maxAbsDifference(onnx, network.denoiser(), PROBE_BATCH,
+                    a.imageChannels() * a.imageSize() * a.imageSize(), network.diffusion().timesteps(), 1);
         }
         if (!(parity <= ExportParity.TOLERANCE)) {
             throw new InvalidExportException(String.format(

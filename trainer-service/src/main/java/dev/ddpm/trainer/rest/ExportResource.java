@@ -1,23 +1,15 @@
 package dev.ddpm.trainer.rest;
 
-import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
-import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.model.ModelManifest;
-import dev.ddpm.core.storage.ObjectNotFoundException;
-import dev.ddpm.core.storage.StorageException;
-import dev.ddpm.trainer.export.InvalidExportException;
-import dev.ddpm.trainer.export.UnsupportedBlockException;
-import dev.ddpm.trainer.service.TrainingService;
 import dev.ddpm.service.rest.Problems;
+import dev.ddpm.trainer.service.TrainingService;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import org.jboss.logging.Logger;
-
 
 /**
  * On-demand export: {@code POST /v1/exports {"runId": ..., "model": ..., "weights": "ema"}} publishes
@@ -28,8 +20,6 @@ import org.jboss.logging.Logger;
 @Path("/v1/exports")
 public class ExportResource {
 
-    private static final Logger LOG = Logger.getLogger(ExportResource.class);
-
     private final TrainingService training;
 
     public ExportResource(TrainingService training) {
@@ -39,25 +29,8 @@ public class ExportResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces({MediaType.APPLICATION_JSON, Problems.MEDIA_TYPE})
-    public Response export(byte[] body) {
-        ExportRequest request;
-        try {
-            request = Json.read(body, ExportRequest.class);
-        } catch (InvalidPayloadException e) {
-            return Problems.invalid("invalid export request", e);
-        }
-        try {
-            ModelManifest manifest = training.export(request.runId(), request.model(), request.weights().equals("ema"));
-            return Response.status(201).type(MediaType.APPLICATION_JSON).entity(Json.write(manifest)).build();
-        } catch (ObjectNotFoundException e) {
-            return Problems.problem(404, "no such run", "run " + request.runId() + " has no checkpoint: " + e.getMessage());
-        } catch (IllegalStateException e) {
-            return Problems.problem(404, "no usable checkpoint", e.getMessage());
-        } catch (InvalidExportException | UnsupportedBlockException e) {
-            LOG.warnf("export of run %s refused: %s", request.runId(), e.getMessage());
-            return Problems.problem(e.getCause() instanceof MessagingException ? 503 : 422, "export refused", e.getMessage());
-        } catch (StorageException | MessagingException e) {
-            return Problems.problem(503, "dependency unavailable", e.getMessage());
-        }
+    public Response export(ExportRequest request) {
+        ModelManifest manifest = training.export(request.runId(), request.model(), request.weights().equals("ema"));
+        return Response.status(201).type(MediaType.APPLICATION_JSON).entity(Json.write(manifest)).build();
     }
 }

@@ -1,7 +1,10 @@
 package dev.ddpm.trainer.run;
 
+import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.json.Require;
+import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.trainer.checkpoint.CheckpointRetention;
+import dev.ddpm.trainer.model.UNetPresets;
 import dev.ddpm.trainer.train.TrainingSettings;
 
 /**
@@ -32,6 +35,28 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
         Require.atLeast(keepCheckpoints, 1, "keepCheckpoints");
         Require.atLeast(qualityEvery, 0, "qualityEvery");
         Require.atLeast(qualitySamples, 2, "qualitySamples");
+    }
+
+    /**
+     * How often a run reports, previews and publishes: the trainer-service's settings, or the CLI's
+     * options.
+     *
+     * @param exportEvery also publish every this many checkpoints (0: only at the end)
+     */
+    public record Reporting(int progressEvery, int gridEvery, int exportEvery, int qualitySamples) {
+    }
+
+    /**
+     * The plan of a requested run: the one place a {@link TrainingConfig} (from Kafka or the CLI)
+     * becomes a run, its architecture the configured one or its preset's.
+     *
+     * @param resumeFrom run whose newest checkpoint to start from; null: the run's own, if any
+     */
+    public static RunPlan of(String runId, String dataset, TrainingConfig c, String resumeFrom, Reporting reporting) {
+        UNetConfig architecture = c.architecture() != null ? c.architecture() : UNetPresets.byName(c.preset());
+        return new RunPlan(runId, c.modelName(), dataset, TrainingSettings.of(c, architecture), c.steps(),
+                c.checkpointEvery(), reporting.progressEvery(), reporting.gridEvery(), resumeFrom,
+                reporting.exportEvery(), c.keepCheckpoints(), c.qualityEvery(), reporting.qualitySamples());
     }
 
     /** A plan without quality measurements. */

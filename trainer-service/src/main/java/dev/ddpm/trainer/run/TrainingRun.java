@@ -14,9 +14,11 @@ import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointRetention;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.data.ImageSet;
+import dev.ddpm.trainer.eval.PreviewGrid;
 import dev.ddpm.trainer.eval.QualityProbe;
 import dev.ddpm.trainer.eval.QualityReport;
 import dev.ddpm.trainer.export.ModelPublisher;
+import dev.ddpm.trainer.train.DiffusionNetwork;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.TrainingSettings;
 import org.jboss.logging.Logger;
@@ -35,9 +37,8 @@ import java.util.function.BooleanSupplier;
 public final class TrainingRun {
 
     private static final Logger LOG = Logger.getLogger(TrainingRun.class);
-    static final int GRID_IMAGES = 16;
-    static final long GRID_SEED = 20200619L; // the DDPM paper's arXiv date: any fixed number does
-    static final long QUALITY_SEED = GRID_SEED + 1;
+    /** Quality samples start from other noises than the preview grid's. */
+    static final long QUALITY_SEED = PreviewGrid.SEED + 1;
 
     private final RunPlan plan;
     private final ImageSet data;
@@ -97,7 +98,7 @@ public final class TrainingRun {
             earlierAttempt.map(CheckpointManifest::decayEnd).ifPresent(trainer::fitDecayEnd);
             TimeLimit limit = timeBox.afterSpending(secondsBefore);
             step = trainer.step();
-            long parameters = trainer.unet().parameterCount();
+            long parameters = trainer.network().unet().parameterCount();
             TrainingSettings s = plan.settings();
             LOG.infof("run %s: model %s, %,d parameters, %d images of %s, steps %d..%d on %s; batch %d, lr %.2g%s, %s loss",
                     plan.runId(), plan.modelName(), parameters, data.size(), plan.dataset(), step, plan.totalSteps(),
@@ -215,7 +216,8 @@ public final class TrainingRun {
         int channels = plan.settings().architecture().imageChannels();
         int size = plan.settings().architecture().imageSize();
         SamplerKind kind = SamplingRequest.DEFAULT_SAMPLER;
-        float[][] samples = trainer.withEmaWeights(() -> ReverseProcess.sample(trainer.denoiser(),
+        DiffusionNetwork network = trainer.network();
+        float[][] samples = network.withEmaWeights(() -> ReverseProcess.sample(network.denoiser(),
                 () -> Schedulers.create(plan.settings().diffusion(), kind, null, 0.0, DdpmVariance.FIXED_SMALL, true),
                 probe.samples(), channels * size * size, QUALITY_SEED, 0));
         QualityReport report = probe.measure(samples);
@@ -249,17 +251,16 @@ public final class TrainingRun {
         if (Double.isFinite(smoothedLoss)) {
             metrics.put("train_loss", smoothedLoss);
         }
-        return publisher.publish(trainer, new ModelPublisher.Request(plan.modelName(), plan.runId(), true, metrics))
+        return publisher.publish(trainer.network(), new ModelPublisher.Request(plan.modelName(), plan.runId(), true, metrics))
                 .version();
     }
 
     private void storeGrid(DiffusionTrainer trainer, long step) {
         int channels = plan.settings().architecture().imageChannels();
         int size = plan.settings().architecture().imageSize();
-        float[][] samples = trainer.withEmaWeights(() -> ReverseProcess.sample(trainer.denoiser(),
-                () -> Schedulers.create(plan.settings().diffusion(), SamplerKind.DDIM, 50, 0.0, DdpmVariance.FIXED_SMALL, true),
-                GRID_IMAGES, channels * size * size, GRID_SEED, 0));
-        byte[] png = ImageEncoding.png(ImageEncoding.grid(List.of(samples), channels, size, 4, 2));
+        DiffusionNetwork network = trainer.network();
+        byte[] png = network.withEmaWeights(() -> PreviewGrid.png(network.denoiser(), plan.settings().diffusion(),
+                channels, size));
         store.put(Buckets.CHECKPOINTS, plan.runId() + "/samples/step-" + step + ".png", png, "image/png");
     }
 

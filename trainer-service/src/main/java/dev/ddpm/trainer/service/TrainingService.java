@@ -1,27 +1,24 @@
 package dev.ddpm.trainer.service;
 
 import ai.djl.Device;
-import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
-import dev.ddpm.trainer.export.ModelPublisher;
-import dev.ddpm.trainer.train.DiffusionTrainer;
-import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.trainer.config.TrainerConfig;
-import dev.ddpm.trainer.messaging.TrainerEvents;
 import dev.ddpm.trainer.data.DatasetReader;
 import dev.ddpm.trainer.data.InMemoryImageSet;
-import dev.ddpm.trainer.model.UNetPresets;
+import dev.ddpm.trainer.export.ModelPublisher;
+import dev.ddpm.trainer.messaging.TrainerEvents;
 import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunPlan;
 import dev.ddpm.trainer.run.TrainingRun;
+import dev.ddpm.trainer.train.DiffusionNetwork;
 import dev.ddpm.trainer.train.DjlEngine;
-import dev.ddpm.trainer.train.TrainingSettings;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
@@ -52,14 +49,9 @@ public class TrainingService {
 
     /** The run described by a request; invalid settings fail here, before any work. */
     public RunPlan plan(TrainingRequested request) {
-        TrainingConfig c = request.config();
-        UNetConfig architecture = c.architecture() != null ? c.architecture() : UNetPresets.byName(c.preset());
-        TrainingSettings settings = new TrainingSettings(architecture, c.diffusion(), c.batchSize(),
-                (float) c.learningRate(), c.warmupSteps(), c.cosineDecay() ? c.steps() : 0, c.emaDecay().floatValue(),
-                0f, 1f, c.flips(architecture.imageChannels()), c.seed(), c.snrGamma().floatValue());
-        return new RunPlan(request.runId(), c.modelName(), request.dataset(), settings, c.steps(), c.checkpointEvery(),
-                config.progressEvery(), config.gridEvery(), request.resumeFrom(), config.export().everyCheckpoints(),
-                c.keepCheckpoints(), c.qualityEvery(), config.qualitySamples());
+        return RunPlan.of(request.runId(), request.dataset(), request.config(), request.resumeFrom(),
+                new RunPlan.Reporting(config.progressEvery(), config.gridEvery(), config.export().everyCheckpoints(),
+                        config.qualitySamples()));
     }
 
     /** Whether the run has ended: its newest checkpoint is its last step, or where its time limit ended it. */
@@ -109,8 +101,8 @@ public class TrainingService {
      * unless {@code ema} is false). One export at a time: each holds a copy of the network.
      */
     public synchronized ModelManifest export(String runId, String modelName, boolean ema) {
-        try (DiffusionTrainer trainer = new CheckpointStore(store).restore(runId, device())) {
-            return modelPublisher().publish(trainer, new ModelPublisher.Request(modelName, runId, ema, Map.of()));
+        try (DiffusionNetwork network = new CheckpointStore(store).restore(runId, device())) {
+            return modelPublisher().publish(network, new ModelPublisher.Request(modelName, runId, ema, Map.of()));
         }
     }
 

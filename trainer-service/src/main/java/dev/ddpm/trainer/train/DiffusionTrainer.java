@@ -7,32 +7,28 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
-import dev.ddpm.core.diffusion.Denoiser;
+import dev.ddpm.core.diffusion.ForwardProcess;
 import dev.ddpm.core.diffusion.NoiseSchedule;
 import dev.ddpm.core.diffusion.SeededNoise;
-import dev.ddpm.core.model.PredictionType;
 import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.model.Scale;
-import dev.ddpm.trainer.model.UNet;
 
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Algorithm 1 of Ho et al. 2020 on DJL: for a batch of x_0, draw t ~ U{0..T-1} and eps ~ N(0, I),
- * form x_t in closed form, and take an AdamW step on the mean squared error between the network's
- * output and eps (or v). Gradient-norm clipping, learning-rate warm-up and an EMA of the weights
- * as in the paper's setup.
+ * The optimisation of a {@link DiffusionNetwork}, Algorithm 1 of Ho et al. 2020 on DJL: for a batch
+ * of x_0, draw t ~ U{0..T-1} and eps ~ N(0, I), form x_t and the target (eps or v) from ddpm-core's
+ * per-sample coefficients ({@link ForwardProcess#trainingCoefficients}), and take an AdamW step on the
+ * (optionally Min-SNR-weighted) mean squared error between the network's output and the target.
+ * Gradient-norm clipping, learning-rate warm-up and decay, the EMA update, and updates with a
+ * non-finite loss or gradient dropped. The run loop around it is {@code TrainingRun}.
  *
  * <p>Every random choice of step k (which images, which timesteps, which flips, which noise) is a
  * pure function of (seed, k), so a run resumed from a checkpoint at step k continues exactly as
@@ -47,86 +43,48 @@ import java.util.SplittableRandom;
  */
 public final class DiffusionTrainer implements AutoCloseable {
 
-    /** Rows per forward pass when sampling on a CPU (see {@link #denoiser()}). */
-    static final int CPU_ROWS_PER_FORWARD = 100;
+    private static final int MAX_SKIPPED_IN_A_ROW = 10;
 
     private final TrainingSettings settings;
-    private final List<Device> devices;
-    private final NDManager manager;
-    private final UNet unet;
-    private final ParameterStore parameterStore;
-    private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+    private final DiffusionNetwork network;
     private final AdamW optimizer;
-    private final Ema ema;
-    private final float[] sqrtAlphaBar;
-    private final float[] sqrtOneMinusAlphaBar;
-    /** Per-timestep loss weights, or null for Algorithm 1's unweighted mean. */
-    private final float[] lossWeights;
-    private final int imageLength;
-    private static final int MAX_SKIPPED_IN_A_ROW = 10;
-    private long step;
+    private final ForwardProcess forward;
     private long skippedSteps;
     private int skippedInARow;
     /** Where the cosine decay reaches its floor: the settings' step, or earlier for a time-boxed run. */
     private long decayEnd;
     private boolean gradientsChecked;
 
-    /** @param device one device, or a {@link Device.MultiDevice} to train data-parallel on all of its devices */
+    /**
+     * A run's optimisation from freshly initialised weights (a pure function of the settings' seed).
+     *
+     * @param device one device, or a {@link Device.MultiDevice} to train data-parallel on all of its devices
+     */
     public DiffusionTrainer(TrainingSettings settings, Device device) {
         this.settings = settings;
         this.decayEnd = settings.decaySteps();
-        this.devices = List.copyOf(device.getDevices());
-        this.manager = NDManager.newBaseManager(devices.get(0));
-        Engine.getEngine("PyTorch").setRandomSeed((int) settings.seed());
-        this.unet = new UNet(settings.architecture());
-        int c = settings.architecture().imageChannels();
-        int size = settings.architecture().imageSize();
-        this.imageLength = c * size * size;
-        unet.initialize(manager, DataType.FLOAT32, new Shape(1, c, size, size), new Shape(1));
-        for (Pair<String, Parameter> p : unet.getParameters()) {
-            parameters.put(p.getKey(), p.getValue());
-        }
-        this.parameterStore = new ParameterStore(manager, false);
-        this.optimizer = new AdamW(manager, 0.9f, 0.999f, 1e-8f, settings.weightDecay());
-        this.ema = new Ema(manager, parameters, settings.emaDecay());
-        NoiseSchedule schedule = NoiseSchedule.from(settings.diffusion());
-        this.sqrtAlphaBar = new float[schedule.timesteps()];
-        this.sqrtOneMinusAlphaBar = new float[schedule.timesteps()];
-        for (int t = 0; t < schedule.timesteps(); t++) {
-            sqrtAlphaBar[t] = (float) Math.sqrt(schedule.alphaBar(t));
-            sqrtOneMinusAlphaBar[t] = (float) Math.sqrt(1 - schedule.alphaBar(t));
-        }
-        this.lossWeights = settings.snrGamma() == 0 ? null : lossWeights(settings, schedule);
+        this.network = new DiffusionNetwork(settings.architecture(), settings.diffusion(), device, settings.seed());
+        this.optimizer = new AdamW(network.manager(), 0.9f, 0.999f, 1e-8f, settings.weightDecay());
+        this.forward = new ForwardProcess(NoiseSchedule.from(settings.diffusion()));
     }
 
-    public UNet unet() {
-        return unet;
-    }
-
-    public Map<String, Parameter> parameters() {
-        return parameters;
+    /** The network this trainer updates; closed with the trainer. */
+    public DiffusionNetwork network() {
+        return network;
     }
 
     public AdamW optimizer() {
         return optimizer;
     }
 
-    public Ema ema() {
-        return ema;
-    }
-
-    public NDManager manager() {
-        return manager;
-    }
-
     /** Optimizer steps taken so far. */
     public long step() {
-        return step;
+        return network.step();
     }
 
     /** After a checkpoint restore: continue counting from there. */
     public void restoreStep(long step, long skippedSteps) {
-        this.step = step;
+        network.setStep(step);
         this.skippedSteps = skippedSteps;
         this.skippedInARow = 0;
     }
@@ -147,7 +105,7 @@ public final class DiffusionTrainer implements AutoCloseable {
      */
     public void fitDecayEnd(long end) {
         if (settings.decaySteps() > 0) {
-            decayEnd = Math.max(step + 1, Math.min(end, settings.decaySteps()));
+            decayEnd = Math.max(network.step() + 1, Math.min(end, settings.decaySteps()));
         }
     }
 
@@ -158,29 +116,27 @@ public final class DiffusionTrainer implements AutoCloseable {
      */
     public float trainStep(ImageSet data) {
         if (!gradientsChecked) {
-            ConvolutionGradientCheck.requireCorrect(devices, settings.architecture());
+            ConvolutionGradientCheck.requireCorrect(network.devices(), settings.architecture());
             gradientsChecked = true;
         }
-        long k = step + 1;
+        long k = network.step() + 1;
         int batch = settings.batchSize();
-        int timesteps = sqrtAlphaBar.length;
+        int timesteps = forward.schedule().timesteps();
         // SplittableRandom scrambles its seed, so nearby (seed, k) pairs give unrelated streams.
         SplittableRandom random = new SplittableRandom(settings.seed() * 0x9E3779B97F4A7C15L + k);
+        int imageLength = network.imageLength();
         float[] x0 = new float[batch * imageLength];
-        float[] a = new float[batch];
-        float[] s = new float[batch];
+        int[] t = new int[batch];
         float[] tValues = new float[batch];
-        float[] w = new float[batch];
         for (int i = 0; i < batch; i++) {
             float[] image = data.image(random.nextInt(data.size()));
             boolean flip = settings.horizontalFlip() && random.nextBoolean();
-            copyImage(image, x0, i * imageLength, flip);
-            int t = random.nextInt(timesteps);
-            tValues[i] = t;
-            a[i] = sqrtAlphaBar[t];
-            s[i] = sqrtOneMinusAlphaBar[t];
-            w[i] = lossWeights == null ? 1f : lossWeights[t];
+            copyImage(image, x0, i * imageLength, imageLength, flip);
+            t[i] = random.nextInt(timesteps);
+            tValues[i] = t[i];
         }
+        ForwardProcess.TrainingCoefficients c = forward.trainingCoefficients(t, settings.diffusion().predictionType(),
+                settings.snrGamma());
         float[] eps = SeededNoise.forSample(settings.seed() ^ 0x6E6F697365L, k).draw(0, batch * imageLength);
         // Dropout draws from torch's global generator, whose state DJL cannot save: reseeding it from
         // (seed, k) makes step k's masks as reproducible as its batch, so a resumed run drops the same
@@ -191,20 +147,18 @@ public final class DiffusionTrainer implements AutoCloseable {
         Shape shape = new Shape(batch, settings.architecture().imageChannels(),
                 settings.architecture().imageSize(), settings.architecture().imageSize());
         // The step's arrays (and, on several devices, its weight copies) are freed when the step ends.
+        List<Device> devices = network.devices();
+        NDManager manager = network.manager();
         try (NDScope scope = new NDScope(); NDManager copies = devices.size() > 1 ? manager.newSubManager() : null) {
             NDArray x0Array = manager.create(x0, shape);
             NDArray epsArray = manager.create(eps, shape);
-            NDArray aArray = manager.create(a, new Shape(batch, 1, 1, 1));
-            NDArray sArray = manager.create(s, new Shape(batch, 1, 1, 1));
-            NDArray xt = x0Array.mul(aArray).add(epsArray.mul(sArray));           // eq. 4
-            NDArray target = settings.diffusion().predictionType() == PredictionType.EPSILON
-                    ? epsArray
-                    : epsArray.mul(aArray).sub(x0Array.mul(sArray));             // v
+            NDArray xt = affine(c.signal(), x0Array, c.noise(), epsArray);          // eq. 4
+            NDArray target = affine(c.targetX0(), x0Array, c.targetEps(), epsArray);
             NDArray tArray = manager.create(tValues);
-            NDArray weights = lossWeights == null ? null : manager.create(w);
+            NDArray weights = settings.snrGamma() == 0 ? null : manager.create(c.lossWeight());
             try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
                 NDArray loss = devices.size() == 1
-                        ? meanSquaredError(unet.forward(parameterStore, new NDList(xt, tArray), true)
+                        ? meanSquaredError(network.unet().forward(network.parameterStore(), new NDList(xt, tArray), true)
                                 .singletonOrThrow(), target, weights)
                         : dataParallelLoss(xt, tArray, target, weights, batch, copies);
                 collector.backward(loss);
@@ -212,7 +166,7 @@ public final class DiffusionTrainer implements AutoCloseable {
             }
             double gradientNorm = clipGradients(settings.gradientClip());
             if (Float.isFinite(lossValue) && Double.isFinite(gradientNorm)) {
-                optimizer.update(parameters, settings.learningRateAt(k, decayEnd));
+                optimizer.update(network.parameters(), settings.learningRateAt(k, decayEnd));
                 zeroGradients();
                 skippedInARow = 0;
             } else {
@@ -228,9 +182,9 @@ public final class DiffusionTrainer implements AutoCloseable {
                 }
             }
         }
-        step = k;
+        network.setStep(k);
         if (skippedInARow == 0) {
-            ema.update(parameters, k);
+            network.ema().update(network.parameters(), k, settings.emaDecay());
         }
         return lossValue;
     }
@@ -244,6 +198,7 @@ public final class DiffusionTrainer implements AutoCloseable {
      */
     private NDArray dataParallelLoss(NDArray xt, NDArray t, NDArray target, NDArray weights, int batch,
             NDManager copies) {
+        List<Device> devices = network.devices();
         int shards = Math.min(devices.size(), batch);
         NDArray[] losses = new NDArray[shards];
         for (int i = 0; i < shards; i++) {
@@ -251,10 +206,10 @@ public final class DiffusionTrainer implements AutoCloseable {
             int to = (int) ((long) batch * (i + 1) / shards);
             Device device = devices.get(i);
             // Shard 0 uses the weights themselves; the others a fresh copy on their device each step.
-            ParameterStore store = i == 0 ? parameterStore : new ParameterStore(copies, true);
+            ParameterStore store = i == 0 ? network.parameterStore() : new ParameterStore(copies, true);
             NDArray x = xt.get(from + ":" + to).toDevice(device, false);
             NDArray times = t.get(from + ":" + to).toDevice(device, false);
-            NDArray prediction = unet.forward(store, new NDList(x, times), true).singletonOrThrow();
+            NDArray prediction = network.unet().forward(store, new NDList(x, times), true).singletonOrThrow();
             NDArray shardWeights = weights == null ? null : weights.get(from + ":" + to).toDevice(device, false);
             losses[i] = Scale.by(meanSquaredError(prediction, target.get(from + ":" + to).toDevice(device, false),
                     shardWeights), (double) (to - from) / batch);
@@ -279,20 +234,10 @@ public final class DiffusionTrainer implements AutoCloseable {
         return squared.reshape(squared.getShape().get(0), -1).mean(new int[] {1}).mul(weights).mean();
     }
 
-    /** Each timestep's loss weight, from its SNR = abar_t / (1 - abar_t). */
-    private static float[] lossWeights(TrainingSettings settings, NoiseSchedule schedule) {
-        boolean vPrediction = settings.diffusion().predictionType() == PredictionType.V;
-        float[] weights = new float[schedule.timesteps()];
-        for (int t = 0; t < weights.length; t++) {
-            double alphaBar = schedule.alphaBar(t);
-            weights[t] = settings.lossWeight(alphaBar / (1 - alphaBar), vPrediction);
-        }
-        return weights;
-    }
-
-    /** The devices this trainer trains on; the first holds the weights. */
-    public List<Device> devices() {
-        return devices;
+    /** a x + b y with one scalar of a and b per sample (the batch's first axis). */
+    private NDArray affine(float[] a, NDArray x, float[] b, NDArray y) {
+        Shape perSample = new Shape(a.length, 1, 1, 1);
+        return x.mul(network.manager().create(a, perSample)).add(y.mul(network.manager().create(b, perSample)));
     }
 
     /** Updates dropped because the loss or the gradient was not finite. */
@@ -300,7 +245,7 @@ public final class DiffusionTrainer implements AutoCloseable {
         return skippedSteps;
     }
 
-    private void copyImage(float[] image, float[] target, int offset, boolean flip) {
+    private void copyImage(float[] image, float[] target, int offset, int imageLength, boolean flip) {
         if (!flip) {
             System.arraycopy(image, 0, target, offset, imageLength);
             return;
@@ -321,6 +266,7 @@ public final class DiffusionTrainer implements AutoCloseable {
      * returns the norm before clipping (one device-to-host transfer for all parameters).
      */
     private double clipGradients(float maxNorm) {
+        Map<String, Parameter> parameters = network.parameters();
         NDList squares = new NDList(parameters.size());
         for (Parameter p : parameters.values()) {
             squares.add(p.getArray().getGradient().square().sum());
@@ -340,6 +286,7 @@ public final class DiffusionTrainer implements AutoCloseable {
      * divergence starts), or "" when every gradient is finite.
      */
     private String nonFiniteGradients() {
+        Map<String, Parameter> parameters = network.parameters();
         List<String> names = new ArrayList<>();
         for (Map.Entry<String, Parameter> p : parameters.entrySet()) {
             NDArray grad = p.getValue().getArray().getGradient();
@@ -352,6 +299,7 @@ public final class DiffusionTrainer implements AutoCloseable {
     }
 
     private void zeroGradients() {
+        Map<String, Parameter> parameters = network.parameters();
         for (Parameter p : parameters.values()) {
             NDArray grad = p.getArray().getGradient();
             grad.subi(grad);
@@ -369,7 +317,7 @@ public final class DiffusionTrainer implements AutoCloseable {
      */
     private void resetGradients() {
         try (NDScope scope = new NDScope()) {
-            for (Parameter p : parameters.values()) {
+            for (Parameter p : network.parameters().values()) {
                 NDArray grad = p.getArray().getGradient();
                 grad.set(grad.isNaN().logicalOr(grad.isInfinite()), 0f);
                 grad.subi(grad);
@@ -377,55 +325,8 @@ public final class DiffusionTrainer implements AutoCloseable {
         }
     }
 
-    /**
-     * The network as the reverse process sees it, with the current (not averaged) weights. On a CPU a
-     * large request is run {@value #CPU_ROWS_PER_FORWARD} rows at a time: the rows are independent
-     * (GroupNorm and attention work within an image), two cores are busy at that size already, and
-     * the activations of a 500-image batch (50 MB for one 32-channel 28x28 map) exceed glibc's 32 MiB
-     * mmap ceiling, so every step would fault them in afresh (docs/benchmarks.md, "Native memory").
-     */
-    public Denoiser denoiser() {
-        int rowsPerForward = devices.get(0).isGpu() ? Integer.MAX_VALUE : CPU_ROWS_PER_FORWARD;
-        return (x, t) -> {
-            float[][] result = new float[x.length][];
-            for (int from = 0; from < x.length; from += rowsPerForward) {
-                int to = Math.min(x.length, from + rowsPerForward);
-                float[][] chunk = predict(Arrays.copyOfRange(x, from, to), Arrays.copyOfRange(t, from, to));
-                System.arraycopy(chunk, 0, result, from, chunk.length);
-            }
-            return result;
-        };
-    }
-
-    private float[][] predict(float[][] x, int[] t) {
-        int c = settings.architecture().imageChannels();
-        int size = settings.architecture().imageSize();
-        try (NDScope scope = new NDScope()) {
-            float[] flat = new float[x.length * imageLength];
-            float[] times = new float[x.length];
-            for (int i = 0; i < x.length; i++) {
-                System.arraycopy(x[i], 0, flat, i * imageLength, imageLength);
-                times[i] = t[i];
-            }
-            NDArray input = manager.create(flat, new Shape(x.length, c, size, size));
-            NDArray output = unet.forward(parameterStore, new NDList(input, manager.create(times)), false)
-                    .singletonOrThrow();
-            float[] out = output.toFloatArray();
-            float[][] result = new float[x.length][imageLength];
-            for (int i = 0; i < x.length; i++) {
-                System.arraycopy(out, i * imageLength, result[i], 0, imageLength);
-            }
-            return result;
-        }
-    }
-
-    /** Runs {@code action} with the EMA weights loaded (sampling, export), then restores the trained ones. */
-    public <T> T withEmaWeights(java.util.function.Supplier<T> action) {
-        return ema.withAveragedWeights(parameters, action);
-    }
-
     @Override
     public void close() {
-        manager.close();
+        network.close();
     }
 }

@@ -15,11 +15,10 @@ import java.util.Map;
  */
 public final class Ema {
 
-    private final float decay;
     private final Map<String, NDArray> shadow = new LinkedHashMap<>();
 
-    public Ema(NDManager manager, Map<String, Parameter> parameters, float decay) {
-        this.decay = decay;
+    /** An average that starts as a copy of the weights. */
+    public Ema(NDManager manager, Map<String, Parameter> parameters) {
         parameters.forEach((name, p) -> {
             NDArray copy = p.getArray().duplicate();
             copy.attach(manager);
@@ -28,13 +27,14 @@ public final class Ema {
         });
     }
 
-    public float decayAt(long step) {
+    /** The decay used after update {@code step}: the run's decay, warmed up. */
+    public static float decayAt(long step, float decay) {
         return Math.min(decay, (1f + step) / (10f + step));
     }
 
     /** shadow = d shadow + (1 - d) weights, after optimizer update number {@code step}. */
-    public void update(Map<String, Parameter> parameters, long step) {
-        float d = decayAt(step);
+    public void update(Map<String, Parameter> parameters, long step, float decay) {
+        float d = decayAt(step, decay);
         try (NDScope scope = new NDScope()) { // the products are temporaries of the model's manager
             parameters.forEach((name, p) -> shadow.get(name).muli(d).addi(p.getArray().mul(1 - d)));
         }

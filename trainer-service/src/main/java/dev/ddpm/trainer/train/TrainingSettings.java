@@ -1,5 +1,6 @@
 package dev.ddpm.trainer.train;
 
+import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.UNetConfig;
 
@@ -38,24 +39,28 @@ public record TrainingSettings(
         }
     }
 
+    /** Ho et al. train without weight decay. */
+    public static final float WEIGHT_DECAY = 0f;
+    /** Ho et al. clip the gradient's global norm at 1. */
+    public static final float GRADIENT_CLIP = 1f;
+
+    /**
+     * The settings a training request asks for, on {@code architecture}: the one place a request
+     * (from Kafka, REST, gRPC or the CLI) becomes optimisation settings, so they cannot differ by
+     * where the run was asked for.
+     */
+    public static TrainingSettings of(TrainingConfig c, UNetConfig architecture) {
+        return new TrainingSettings(architecture, c.diffusion(), c.batchSize(), (float) c.learningRate(),
+                c.warmupSteps(), c.cosineDecay() ? c.steps() : 0, c.emaDecay().floatValue(), WEIGHT_DECAY,
+                GRADIENT_CLIP, c.flips(architecture.imageChannels()), c.seed(), c.snrGamma().floatValue());
+    }
+
     /** Settings with Algorithm 1's unweighted loss. */
     public TrainingSettings(UNetConfig architecture, DiffusionConfig diffusion, int batchSize, float learningRate,
             int warmupSteps, long decaySteps, float emaDecay, float weightDecay, float gradientClip,
             boolean horizontalFlip, long seed) {
         this(architecture, diffusion, batchSize, learningRate, warmupSteps, decaySteps, emaDecay, weightDecay,
                 gradientClip, horizontalFlip, seed, 0f);
-    }
-
-    /**
-     * The weight of a sample at a timestep whose signal-to-noise ratio is {@code snr} = abar_t / (1 - abar_t):
-     * 1 for the simple loss; Min-SNR-gamma's min(snr, gamma) / snr, or / (snr + 1) for v-prediction, whose
-     * target already carries the extra factor (Hang et al. 2023, eq. 8 and table 1).
-     */
-    public float lossWeight(double snr, boolean vPrediction) {
-        if (snrGamma == 0) {
-            return 1f;
-        }
-        return (float) (Math.min(snr, snrGamma) / (vPrediction ? snr + 1 : snr));
     }
 
     /** Learning rate of update number {@code step} (1-based): linear warm-up, then constant or cosine decay. */

@@ -6,6 +6,7 @@ import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.S3Settings;
 import dev.ddpm.trainer.data.SyntheticPatterns;
+import dev.ddpm.trainer.train.DiffusionNetwork;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.DjlEngine;
 import dev.ddpm.trainer.train.TinyRun;
@@ -91,7 +92,7 @@ class CheckpointResumeIT {
         try (DiffusionTrainer resumed = trainer()) {
             assertThat(checkpoints.resume(run, resumed).orElseThrow().step()).isEqualTo(12);
         }
-        try (DiffusionTrainer guide = checkpoints.restore(run, 2, Device.cpu())) {
+        try (DiffusionNetwork guide = checkpoints.restore(run, 2, Device.cpu())) {
             assertThat(guide.step()).isEqualTo(2);
         }
         assertThatThrownBy(() -> checkpoints.restore(run, 3, Device.cpu()))
@@ -106,7 +107,7 @@ class CheckpointResumeIT {
             checkpoints.save(run, original);
             try (DiffusionTrainer forgetful = trainer()) {
                 checkpoints.resume(run, forgetful).orElseThrow();
-                forgetful.optimizer().restore(0, Map.of(), Map.of(), forgetful.parameters());
+                forgetful.optimizer().restore(0, Map.of(), Map.of(), forgetful.network().parameters());
                 train(original, 1);
                 train(forgetful, 1);
                 assertThat(maxAbsDiff(weights(forgetful), weights(original))).isGreaterThan(2e-4f);
@@ -132,11 +133,11 @@ class CheckpointResumeIT {
     void anEarlierCheckpointIsRestoredByItsStep() {
         String run = runId();
         Map<String, float[]> atThree = saveAtThreeAndSix(run).weightsAtThree();
-        try (DiffusionTrainer earlier = checkpoints.restore(run, 3, Device.cpu())) {
+        try (DiffusionNetwork earlier = checkpoints.restore(run, 3, Device.cpu())) {
             assertThat(earlier.step()).isEqualTo(3);
             assertSame(weights(earlier), atThree);
         }
-        try (DiffusionTrainer newest = checkpoints.restore(run, Device.cpu())) {
+        try (DiffusionNetwork newest = checkpoints.restore(run, Device.cpu())) {
             assertThat(newest.step()).isEqualTo(6);
         }
     }
@@ -188,14 +189,18 @@ class CheckpointResumeIT {
     }
 
     private static Map<String, float[]> weights(DiffusionTrainer trainer) {
+        return weights(trainer.network());
+    }
+
+    private static Map<String, float[]> weights(DiffusionNetwork network) {
         Map<String, float[]> copy = new java.util.LinkedHashMap<>();
-        trainer.parameters().forEach((name, p) -> copy.put(name, p.getArray().toFloatArray()));
+        network.parameters().forEach((name, p) -> copy.put(name, p.getArray().toFloatArray()));
         return copy;
     }
 
     private static Map<String, float[]> ema(DiffusionTrainer trainer) {
         Map<String, float[]> copy = new java.util.LinkedHashMap<>();
-        trainer.ema().shadow().forEach((name, a) -> copy.put(name, a.toFloatArray()));
+        trainer.network().ema().shadow().forEach((name, a) -> copy.put(name, a.toFloatArray()));
         return copy;
     }
 

@@ -105,7 +105,7 @@ class EmojiQualityTest {
         TrainingSettings settings = new TrainingSettings(UNetPresets.byName("colour-32"), DiffusionConfig.ho2020(), 1,
                 1e-4f, 0, 0, 0.999f, 0f, 1f, true, 3);
         try (DiffusionTrainer untrained = new DiffusionTrainer(settings, Device.cpu())) {
-            float[][] samples = ReverseProcess.sample(untrained.denoiser(),
+            float[][] samples = ReverseProcess.sample(untrained.network().denoiser(),
                     () -> Schedulers.create(settings.diffusion(), SamplerKind.DDIM, 10, 0, DdpmVariance.FIXED_SMALL, true),
                     PER_SET, 3 * 32 * 32, 5, 0);
             QualityReport untrainedReport = QualityReport.of(classifier, samples, real, reference, classes, null);

@@ -98,7 +98,7 @@ class MnistQualityTest {
         TrainingSettings settings = new TrainingSettings(UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 32),
                 DiffusionConfig.ho2020(), 1, 1e-4f, 0, 0, 0.999f, 0f, 1f, false, 3);
         try (DiffusionTrainer untrained = new DiffusionTrainer(settings, Device.cpu())) {
-            float[][] samples = ReverseProcess.sample(untrained.denoiser(),
+            float[][] samples = ReverseProcess.sample(untrained.network().denoiser(),
                     () -> Schedulers.create(settings.diffusion(), SamplerKind.DDIM, 10, 0, DdpmVariance.FIXED_SMALL, true),
                     300, 32 * 32, 5, 0);
             QualityReport noise = QualityReport.of(classifier, samples, testA, trainSubset);

@@ -65,7 +65,7 @@ class ModelPublisherIT {
         String model = "pub-" + UUID.randomUUID().toString().substring(0, 8);
         List<ModelPublished> announced = new ArrayList<>();
         ModelManifest manifest = new ModelPublisher(store, announced::add, CLOCK)
-                .publish(trainer, new ModelPublisher.Request(model, "run-x", true, Map.of("train_loss", 0.5)));
+                .publish(trainer.network(), new ModelPublisher.Request(model, "run-x", true, Map.of("train_loss", 0.5)));
 
         assertThat(manifest.version()).isEqualTo("20261128-120000-s10");
         assertThat(announced).singleElement().satisfies(event -> {
@@ -82,14 +82,14 @@ class ModelPublisherIT {
         byte[] graph = store.get(new ObjectRef(Buckets.MODELS, read.onnx().key(), read.onnx().sizeBytes(), read.onnx().sha256()));
         ModelManifest.Image image = read.image();
         try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(graph, image.channels(), image.height(), image.width())) {
-            double diff = trainer.withEmaWeights(() -> ExportParity.maxAbsDifference(onnx, trainer.denoiser(), 5,
+            double diff = trainer.network().withEmaWeights(() -> ExportParity.maxAbsDifference(onnx, trainer.network().denoiser(), 5,
                     image.channels() * image.height() * image.width(), read.diffusion().timesteps(), 42));
             assertThat(diff).isLessThanOrEqualTo(ExportParity.TOLERANCE);
         }
 
         // A second export in the same second is a new version, never an overwrite of the first.
         ModelManifest second = new ModelPublisher(store, announced::add, CLOCK)
-                .publish(trainer, new ModelPublisher.Request(model, "run-x", true, Map.of()));
+                .publish(trainer.network(), new ModelPublisher.Request(model, "run-x", true, Map.of()));
         assertThat(second.version()).isEqualTo("20261128-120000-s10-2");
         assertThat(store.getJson(Buckets.MODELS, announced.get(0).manifestKey(), ModelManifest.class)).isEqualTo(manifest);
     }
@@ -101,7 +101,7 @@ class ModelPublisherIT {
         try (DiffusionTrainer early = new DiffusionTrainer(TinyRun.settings(), Device.cpu())) {
             early.trainStep(TinyRun.DATA);
             ModelPublisher publisher = new ModelPublisher(store, announced::add, CLOCK);
-            ModelManifest manifest = publisher.publish(trainer, new ModelPublisher.Guide(early, "run-early", 2),
+            ModelManifest manifest = publisher.publish(trainer.network(), new ModelPublisher.Guide(early.network(), "run-early", 2),
                     new ModelPublisher.Request(model, "run-x", true, Map.of()));
 
             ModelManifest read = store.getJson(Buckets.MODELS, announced.get(0).manifestKey(), ModelManifest.class);
@@ -116,13 +116,13 @@ class ModelPublisherIT {
             ModelManifest.Image image = read.image();
             int length = image.channels() * image.height() * image.width();
             try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(guideGraph, image.channels(), image.height(), image.width())) {
-                assertThat(early.withEmaWeights(() -> ExportParity.maxAbsDifference(onnx, early.denoiser(), 3, length,
+                assertThat(early.network().withEmaWeights(() -> ExportParity.maxAbsDifference(onnx, early.network().denoiser(), 3, length,
                         read.diffusion().timesteps(), 5))).isLessThanOrEqualTo(ExportParity.TOLERANCE);
-                assertThat(trainer.withEmaWeights(() -> ExportParity.maxAbsDifference(onnx, trainer.denoiser(), 3, length,
+                assertThat(trainer.network().withEmaWeights(() -> ExportParity.maxAbsDifference(onnx, trainer.network().denoiser(), 3, length,
                         read.diffusion().timesteps(), 5))).isGreaterThan(100 * ExportParity.TOLERANCE);
             }
             // The grid shows what the sampler will serve: the guided samples differ from the unguided ones.
-            ModelManifest plain = publisher.publish(trainer, new ModelPublisher.Request(model, "run-x", true, Map.of()));
+            ModelManifest plain = publisher.publish(trainer.network(), new ModelPublisher.Request(model, "run-x", true, Map.of()));
             assertThat(plain.guide()).isNull();
             assertThat(store.get(Buckets.MODELS, model + "/" + read.version() + "/samples.png"))
                     .isNotEqualTo(store.get(Buckets.MODELS, model + "/" + plain.version() + "/samples.png"));
@@ -137,8 +137,8 @@ class ModelPublisherIT {
                 null, null, settings.diffusion().predictionType());
         try (DiffusionTrainer other = new DiffusionTrainer(new dev.ddpm.trainer.train.TrainingSettings(settings.architecture(),
                 otherDiffusion, 1, 1e-4f, 0, 0, 0.999f, 0f, 1f, false, 0), Device.cpu())) {
-            assertThatThrownBy(() -> new ModelPublisher(store, event -> { }, CLOCK).publish(trainer,
-                    new ModelPublisher.Guide(other, "run-other", 2), new ModelPublisher.Request(model, "run-x", true, Map.of())))
+            assertThatThrownBy(() -> new ModelPublisher(store, event -> { }, CLOCK).publish(trainer.network(),
+                    new ModelPublisher.Guide(other.network(), "run-other", 2), new ModelPublisher.Request(model, "run-x", true, Map.of())))
                     .isInstanceOf(InvalidExportException.class)
                     .hasMessageContaining("must share the model's diffusion settings");
         }
@@ -151,7 +151,7 @@ class ModelPublisherIT {
         ModelPublisher publisher = new ModelPublisher(store, event -> {
             throw new MessagingException("broker unreachable", null);
         }, CLOCK);
-        assertThatThrownBy(() -> publisher.publish(trainer, new ModelPublisher.Request(model, "run-y", true, Map.of())))
+        assertThatThrownBy(() -> publisher.publish(trainer.network(), new ModelPublisher.Request(model, "run-y", true, Map.of())))
                 .isInstanceOf(InvalidExportException.class)
                 .hasMessageContaining("was not announced")
                 .hasMessageContaining("broker unreachable");

@@ -54,7 +54,7 @@ class UNetOnnxExportTest {
         try (DiffusionTrainer trainer = trainer(architecture)) {
             double diff = parity(trainer, preset.equals("tiny") ? 6 : 3);
             System.out.printf("parity %s (%,d parameters, random weights): max |ONNX - DJL| = %.2e%n", preset,
-                    trainer.unet().parameterCount(), diff);
+                    trainer.network().unet().parameterCount(), diff);
             assertThat(diff).isLessThanOrEqualTo(ExportParity.TOLERANCE);
         }
     }
@@ -66,13 +66,13 @@ class UNetOnnxExportTest {
                 trainer.trainStep(TinyRun.DATA);
             }
             double trained = parity(trainer, 8);
-            double averaged = trainer.withEmaWeights(() -> parity(trainer, 8));
+            double averaged = trainer.network().withEmaWeights(() -> parity(trainer, 8));
             System.out.printf("parity tiny after 30 steps: trained %.2e, EMA %.2e%n", trained, averaged);
             assertThat(trained).isLessThanOrEqualTo(ExportParity.TOLERANCE);
             assertThat(averaged).isLessThanOrEqualTo(ExportParity.TOLERANCE);
             // The export carries the weights it was given: trained and EMA graphs differ.
-            byte[] trainedGraph = UNetOnnxExporter.export(trainer.unet(), trainer.settings().diffusion(), Map.of());
-            byte[] emaGraph = trainer.withEmaWeights(() -> UNetOnnxExporter.export(trainer.unet(),
+            byte[] trainedGraph = UNetOnnxExporter.export(trainer.network().unet(), trainer.settings().diffusion(), Map.of());
+            byte[] emaGraph = trainer.network().withEmaWeights(() -> UNetOnnxExporter.export(trainer.network().unet(),
                     trainer.settings().diffusion(), Map.of()));
             assertThat(emaGraph).isNotEqualTo(trainedGraph);
         }
@@ -83,12 +83,12 @@ class UNetOnnxExportTest {
         UNetConfig architecture = UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 8);
         try (DiffusionTrainer trainer = trainer(new UNetConfig(1, 8, 16, architecture.channelMultipliers(),
                 List.of(4), 1, 4, 0.5))) {
-            byte[] bytes = UNetOnnxExporter.export(trainer.unet(), trainer.settings().diffusion(), Map.of());
+            byte[] bytes = UNetOnnxExporter.export(trainer.network().unet(), trainer.settings().diffusion(), Map.of());
             List<String> ops = opTypes(bytes);
             assertThat(ops).doesNotContain("Dropout", "RandomUniform", "RandomNormal", "Bernoulli");
             try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(bytes, 1, 8, 8)) {
                 // Equal to DJL's inference-mode output, and deterministic: with dropout active neither would hold.
-                assertThat(ExportParity.maxAbsDifference(onnx, trainer.denoiser(), 4, 64, 1000, 3))
+                assertThat(ExportParity.maxAbsDifference(onnx, trainer.network().denoiser(), 4, 64, 1000, 3))
                         .isLessThanOrEqualTo(ExportParity.TOLERANCE);
                 assertThat(ExportParity.maxAbsDifference(onnx, onnx, 4, 64, 1000, 3)).isZero();
             }
@@ -102,10 +102,10 @@ class UNetOnnxExportTest {
                 trainer.trainStep(TinyRun.DATA);
             }
             DiffusionConfig diffusion = trainer.settings().diffusion();
-            byte[] bytes = UNetOnnxExporter.export(trainer.unet(), diffusion, Map.of());
+            byte[] bytes = UNetOnnxExporter.export(trainer.network().unet(), diffusion, Map.of());
             for (SamplerKind kind : SamplerKind.values()) {
                 int steps = kind == SamplerKind.DDIM ? 25 : 100;
-                float[][] viaDjl = ReverseProcess.sample(trainer.denoiser(),
+                float[][] viaDjl = ReverseProcess.sample(trainer.network().denoiser(),
                         () -> Schedulers.create(diffusion, kind, steps, 0.0, DdpmVariance.FIXED_SMALL, true), 6, 64, 11, 0);
                 float[][] viaOnnx;
                 try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(bytes, 1, 8, 8)) {
@@ -130,7 +130,7 @@ class UNetOnnxExportTest {
     void theFilePassesTheOnnxProjectsOwnChecker(@TempDir Path dir) throws Exception {
         try (DiffusionTrainer trainer = trainer(UNetPresets.byName("tiny"))) {
             Path file = dir.resolve("unet.onnx");
-            Files.write(file, UNetOnnxExporter.export(trainer.unet(), trainer.settings().diffusion(),
+            Files.write(file, UNetOnnxExporter.export(trainer.network().unet(), trainer.settings().diffusion(),
                     Map.of("ddpm.model", "checker-test")));
             String report = OnnxChecker.check(file);
             assertThat(report).contains("opset 17", "ddpm.diffusion", "ddpm.model");
@@ -158,9 +158,9 @@ class UNetOnnxExportTest {
 
     static double parity(DiffusionTrainer trainer, int batch) {
         UNetConfig a = trainer.settings().architecture();
-        byte[] bytes = UNetOnnxExporter.export(trainer.unet(), trainer.settings().diffusion(), Map.of());
+        byte[] bytes = UNetOnnxExporter.export(trainer.network().unet(), trainer.settings().diffusion(), Map.of());
         try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(bytes, a.imageChannels(), a.imageSize(), a.imageSize())) {
-            return ExportParity.maxAbsDifference(onnx, trainer.denoiser(), batch,
+            return ExportParity.maxAbsDifference(onnx, trainer.network().denoiser(), batch,
                     a.imageChannels() * a.imageSize() * a.imageSize(), trainer.settings().diffusion().timesteps(), 1);
         }
     }

@@ -15,6 +15,7 @@ import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.eval.QualityProbe;
 import dev.ddpm.trainer.eval.QualityReport;
 import dev.ddpm.trainer.model.UNetPresets;
+import dev.ddpm.trainer.train.DiffusionNetwork;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.DjlEngine;
 import dev.ddpm.trainer.train.TrainingSettings;
@@ -58,11 +59,11 @@ class ColourTrainingIT {
                     "quality_real_recognisable", "quality_nearest_train", "quality_real_nearest_train");
 
             try (QualityProbe probe = QualityProbe.train(shapes, 48, true, Device.cpu(), 7);
-                 DiffusionTrainer trained = new CheckpointStore(store).restore(run, Device.cpu());
+                 DiffusionNetwork trained = new CheckpointStore(store).restore(run, Device.cpu());
                  DiffusionTrainer untrained = new DiffusionTrainer(settings, Device.cpu())) {
                 assertThat(checkpoint.key()).contains(run);
                 QualityReport trainedReport = probe.measure(trained.withEmaWeights(() -> sample(trained, probe.samples())));
-                QualityReport untrainedReport = probe.measure(sample(untrained, probe.samples()));
+                QualityReport untrainedReport = probe.measure(sample(untrained.network(), probe.samples()));
                 System.out.println("trained: " + trainedReport + "\nuntrained: " + untrainedReport);
                 assertThat(trainedReport.fld()).isLessThan(untrainedReport.fld() / 3);
                 // 400 steps give blurred shapes, rarely crisp enough for a confident call; they sit far nearer
@@ -74,8 +75,8 @@ class ColourTrainingIT {
         }
     }
 
-    private static float[][] sample(DiffusionTrainer trainer, int count) {
-        return ReverseProcess.sample(trainer.denoiser(),
+    private static float[][] sample(DiffusionNetwork network, int count) {
+        return ReverseProcess.sample(network.denoiser(),
                 () -> Schedulers.create(DiffusionConfig.ho2020(), SamplerKind.UNIPC, 20, 0, DdpmVariance.FIXED_SMALL, true),
                 count, 3 * 16 * 16, 99, 0);
     }

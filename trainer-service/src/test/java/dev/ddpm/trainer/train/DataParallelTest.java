@@ -32,17 +32,17 @@ class DataParallelTest {
         try (DiffusionTrainer single = new DiffusionTrainer(settings, Device.cpu());
              DiffusionTrainer sharded = new DiffusionTrainer(settings,
                      new Device.MultiDevice(Device.cpu(), Device.cpu(), Device.cpu()))) {
-            assertThat(sharded.devices()).hasSize(3);
-            Map<String, float[]> initial = values(single.parameters());
-            assertThat(meanDifference(initial, values(sharded.parameters()))).as("same initial weights").isZero();
+            assertThat(sharded.network().devices()).hasSize(3);
+            Map<String, float[]> initial = values(single.network().parameters());
+            assertThat(meanDifference(initial, values(sharded.network().parameters()))).as("same initial weights").isZero();
             for (int i = 0; i < STEPS; i++) {
                 float a = single.trainStep(TinyRun.DATA);
                 float b = sharded.trainStep(TinyRun.DATA);
                 assertThat(b).as("loss of step %d", i + 1).isCloseTo(a, offset(1e-5f * a));
             }
-            Map<String, float[]> trained = values(single.parameters());
+            Map<String, float[]> trained = values(single.network().parameters());
             double moved = meanDifference(initial, trained);
-            double difference = meanDifference(trained, values(sharded.parameters()));
+            double difference = meanDifference(trained, values(sharded.network().parameters()));
             System.out.printf("data-parallel: weights moved %.2e on average in %d steps; sharded vs single differ by %.2e%n",
                     moved, STEPS, difference);
             assertThat(moved).as("the steps changed the weights").isGreaterThan(1e-5);

@@ -23,7 +23,7 @@ class DenoiserChunkingTest {
     @Test
     void aRequestLargerThanOneChunkMatchesEachRowPredictedAlone() {
         try (DiffusionTrainer trainer = new DiffusionTrainer(TinyRun.settings(), Device.cpu())) {
-            int rows = 2 * DiffusionTrainer.CPU_ROWS_PER_FORWARD + 30;
+            int rows = 2 * DiffusionNetwork.CPU_ROWS_PER_FORWARD + 30;
             int length = TinyRun.DATA.image(0).length;
             SplittableRandom random = new SplittableRandom(3);
             float[][] x = new float[rows][length];
@@ -35,12 +35,12 @@ class DenoiserChunkingTest {
                 t[i] = random.nextInt(1000);
             }
 
-            float[][] together = trainer.denoiser().predict(x, t);
+            float[][] together = trainer.network().denoiser().predict(x, t);
 
             assertThat(together).hasNumberOfRows(rows);
-            int chunk = DiffusionTrainer.CPU_ROWS_PER_FORWARD;
+            int chunk = DiffusionNetwork.CPU_ROWS_PER_FORWARD;
             for (int i : new int[] {0, chunk - 1, chunk, 2 * chunk, rows - 1}) {
-                float[] alone = trainer.denoiser().predict(new float[][] {x[i]}, new int[] {t[i]})[0];
+                float[] alone = trainer.network().denoiser().predict(new float[][] {x[i]}, new int[] {t[i]})[0];
                 assertThat(together[i]).as("row %d", i).hasSize(length);
                 for (int j = 0; j < length; j++) {
                     assertThat(together[i][j]).as("row %d, value %d", i, j).isCloseTo(alone[j], within(1e-5f));

@@ -29,20 +29,20 @@ class DropoutReproducibilityTest {
         TrainingSettings settings = TinyRun.settingsWithDropout(0.3);
         try (DiffusionTrainer straight = new DiffusionTrainer(settings, Device.cpu());
              DiffusionTrainer disturbed = new DiffusionTrainer(settings, Device.cpu())) {
-            Map<String, float[]> initial = values(straight.parameters());
+            Map<String, float[]> initial = values(straight.network().parameters());
             for (int i = 0; i < 4; i++) {
                 straight.trainStep(TinyRun.DATA);
             }
             disturbed.trainStep(TinyRun.DATA);
             disturbed.trainStep(TinyRun.DATA);
             Engine.getEngine("PyTorch").setRandomSeed(12345);
-            disturbed.manager().randomUniform(0f, 1f, new Shape(1000)).close();
+            disturbed.network().manager().randomUniform(0f, 1f, new Shape(1000)).close();
             disturbed.trainStep(TinyRun.DATA);
             disturbed.trainStep(TinyRun.DATA);
 
-            Map<String, float[]> end = values(straight.parameters());
+            Map<String, float[]> end = values(straight.network().parameters());
             double moved = meanDifference(initial, end);
-            double difference = meanDifference(end, values(disturbed.parameters()));
+            double difference = meanDifference(end, values(disturbed.network().parameters()));
             System.out.printf("dropout 0.3: weights moved %.2e in 4 steps; disturbed vs straight differ by %.2e%n",
                     moved, difference);
             assertThat(moved).isGreaterThan(1e-5);

@@ -37,8 +37,8 @@ class LearningTest {
                 last = trainer.trainStep(DATA);
             }
             System.out.printf("tiny: %d params, %d steps in %.1f s, loss %.3f -> %.3f%n",
-                    trainer.unet().parameterCount(), STEPS, (System.nanoTime() - start) / 1e9, first, last);
-            ModeReport report = trainer.withEmaWeights(() -> ModeReport.of(DATA, sample(trainer)));
+                    trainer.network().unet().parameterCount(), STEPS, (System.nanoTime() - start) / 1e9, first, last);
+            ModeReport report = trainer.network().withEmaWeights(() -> ModeReport.of(DATA, sample(trainer)));
             System.out.println("trained: " + report);
             assertThat(report.onPatternShare()).isGreaterThanOrEqualTo(0.7);
             assertThat(report.shares()[0]).isBetween(0.25, 0.55);
@@ -58,7 +58,7 @@ class LearningTest {
     }
 
     private static float[][] sample(DiffusionTrainer trainer) {
-        return ReverseProcess.sample(trainer.denoiser(),
+        return ReverseProcess.sample(trainer.network().denoiser(),
                 () -> Schedulers.create(DiffusionConfig.ho2020(), SamplerKind.DDIM, 50, 0, DdpmVariance.FIXED_SMALL, true),
                 100, 8 * 8, 1234, 0);
     }

@@ -44,11 +44,11 @@ class NonFiniteStepTest {
     @Test
     void aDroppedStepLeavesNothingBehindForTheNextOne() {
         try (DiffusionTrainer trainer = new DiffusionTrainer(TinyRun.settings(), Device.cpu())) {
-            Map<String, float[]> initial = values(trainer.parameters());
+            Map<String, float[]> initial = values(trainer.network().parameters());
 
             assertThat(trainer.trainStep(POISONED)).isNaN();
             assertThat(trainer.skippedSteps()).isEqualTo(1);
-            assertThat(meanDifference(initial, values(trainer.parameters()))).as("weights after a dropped step")
+            assertThat(meanDifference(initial, values(trainer.network().parameters()))).as("weights after a dropped step")
                     .isZero();
             // Whatever the dropped step let go of is collected now and its memory handed out again,
             // filled with NaN: gradients that still pointed there would poison the next steps.
@@ -67,7 +67,7 @@ class NonFiniteStepTest {
                 }
             }
             assertThat(keptAfter).as("clean steps kept after a dropped one").isGreaterThanOrEqualTo(3);
-            Map<String, float[]> after = values(trainer.parameters());
+            Map<String, float[]> after = values(trainer.network().parameters());
             assertThat(after.values()).allSatisfy(w -> {
                 for (float v : w) {
                     assertThat(v).isFinite();
@@ -90,10 +90,10 @@ class NonFiniteStepTest {
         }
         List<NDArray> arrays = new ArrayList<>();
         for (int copy = 0; copy < 2; copy++) {
-            trainer.parameters().values().forEach(p -> {
+            trainer.network().parameters().values().forEach(p -> {
                 float[] nan = new float[Math.toIntExact(p.getArray().size())];
                 Arrays.fill(nan, Float.NaN);
-                NDArray array = trainer.manager().create(nan);
+                NDArray array = trainer.network().manager().create(nan);
                 NDScope.unregister(array);
                 arrays.add(array);
             });
