@@ -1,6 +1,8 @@
 package dev.ddpm.service.rest;
 
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.messaging.MessagingException;
+import dev.ddpm.core.storage.StorageException;
 import jakarta.ws.rs.NotAcceptableException;
 import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotFoundException;
@@ -17,7 +19,7 @@ import java.util.UUID;
 
 /**
  * The HTTP layer's own refusals (no route, wrong method, wrong content type, nothing acceptable), a
- * body that fails its contract, and anything unexpected, as problem+json for every service: never an
+ * body that fails its contract, the object store or broker away, and anything unexpected, as problem+json for every service: never an
  * empty body, never a stack trace or an internal address. Each service maps its own exceptions beside
  * these, in one mapper class of its own.
  */
@@ -56,6 +58,17 @@ public class HttpProblems {
     @ServerExceptionMapper
     public Response invalid(InvalidPayloadException e) {
         return Problems.invalid("invalid request", e);
+    }
+
+    /** The object store is away or refused: the request may succeed later; nothing was half-done. */
+    @ServerExceptionMapper
+    public Response storage(StorageException e) {
+        return Problems.problem(503, "object store unavailable", e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response broker(MessagingException e) {
+        return Problems.problem(503, "broker unavailable", e.getMessage());
     }
 
     /** Any other status the framework raises, with its reason phrase; 5xx are logged with an id. */

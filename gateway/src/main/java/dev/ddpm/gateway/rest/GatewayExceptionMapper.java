@@ -1,7 +1,5 @@
 package dev.ddpm.gateway.rest;
 
-import dev.ddpm.core.messaging.MessagingException;
-import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.gateway.service.GatewayException;
 import dev.ddpm.service.rest.Problems;
 import jakarta.ws.rs.core.Response;
@@ -20,15 +18,5 @@ public class GatewayExceptionMapper {
             answer.header("Retry-After", e.retryAfterSeconds());
         }
         return answer.build();
-    }
-
-    @ServerExceptionMapper
-    public Response storage(StorageException e) {
-        return Problems.problem(503, "object store unavailable", e.getMessage());
-    }
-
-    @ServerExceptionMapper
-    public Response broker(MessagingException e) {
-        return Problems.problem(503, "broker unavailable", e.getMessage());
     }
 }

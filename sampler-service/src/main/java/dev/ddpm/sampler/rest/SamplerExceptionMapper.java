@@ -1,6 +1,5 @@
 package dev.ddpm.sampler.rest;
 
-import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.sampler.batching.DeadlineException;
 import dev.ddpm.sampler.batching.QueueFullException;
 import dev.ddpm.sampler.engine.ModelRejectedException;
@@ -40,10 +39,5 @@ public class SamplerExceptionMapper {
     @ServerExceptionMapper
     public Response deadline(DeadlineException e) {
         return Problems.problem(504, "deadline", e.getMessage());
-    }
-
-    @ServerExceptionMapper
-    public Response storage(StorageException e) {
-        return Problems.problem(503, "object store unavailable", e.getMessage());
     }
 }

@@ -2,7 +2,6 @@ package dev.ddpm.trainer.rest;
 
 import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.storage.ObjectNotFoundException;
-import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.service.rest.Problems;
 import dev.ddpm.trainer.checkpoint.NoUsableCheckpointException;
 import dev.ddpm.trainer.export.InvalidExportException;
@@ -37,15 +36,5 @@ public class TrainerExceptionMapper {
     public Response unsupported(UnsupportedBlockException e) {
         LOG.warnf("export refused: %s", e.getMessage());
         return Problems.problem(422, "export refused", e.getMessage());
-    }
-
-    @ServerExceptionMapper
-    public Response storage(StorageException e) {
-        return Problems.problem(503, "dependency unavailable", e.getMessage());
-    }
-
-    @ServerExceptionMapper
-    public Response broker(MessagingException e) {
-        return Problems.problem(503, "dependency unavailable", e.getMessage());
     }
 }
