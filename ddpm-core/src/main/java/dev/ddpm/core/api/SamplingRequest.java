@@ -14,7 +14,7 @@ import java.time.Duration;
 /**
  * One sampling request, validated, with every default decided here: the JSON body of
  * {@code POST /v1/samples} (the gateway's public API and the sampler's operator API take the same
- * document), the gRPC {@code SampleParams} ({@link SampleParamsMapping}) and the request an
+ * document), the gRPC {@code SampleParams} ({@link ProtoMapping#samplingRequest}) and the request an
  * asynchronous job carries ({@code SampleJobRequested}) are this record at their boundary. Ranges that
  * depend on the model (steps up to T) or on the service (the most images per request) are checked
  * where those are known.
@@ -29,11 +29,11 @@ import java.time.Duration;
  *                 linspace for the others
  */
 public record SamplingRequest(String model, @OptionalField String version, @OptionalField Integer count,
-                         @OptionalField SamplerKind sampler, @OptionalField Integer steps, @OptionalField Double eta,
-                         @OptionalField Long seed, @OptionalField OutputFormat output, @OptionalField Boolean clipX0,
-                         @OptionalField String variance, @OptionalField Integer previewEvery,
-                         @OptionalField Double deadlineSeconds, @OptionalField Integer order,
-                         @OptionalField TimestepSpacing spacing) {
+                              @OptionalField SamplerKind sampler, @OptionalField Integer steps,
+                              @OptionalField Double eta, @OptionalField Long seed, @OptionalField OutputFormat output,
+                              @OptionalField Boolean clipX0, @OptionalField String variance,
+                              @OptionalField Integer previewEvery, @OptionalField Double deadlineSeconds,
+                              @OptionalField Integer order, @OptionalField TimestepSpacing spacing) {
 
     public SamplingRequest {
         Require.safeName(model, "model");

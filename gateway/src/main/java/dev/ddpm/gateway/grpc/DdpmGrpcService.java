@@ -116,7 +116,7 @@ public class DdpmGrpcService implements DdpmService {
         return call(() -> {
             ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
             catalog.versions().forEach((name, versions) -> catalog.manifest(name, null)
-                    .ifPresent(m -> response.addModels(ProtoMapping.modelInfo(m, versions, ModelInfo.newBuilder()).build())));
+                    .ifPresent(m -> response.addModels(ProtoMapping.modelInfo(m, versions, ModelInfo.newBuilder()))));
             return response.build();
         });
     }
@@ -130,7 +130,8 @@ public class DdpmGrpcService implements DdpmService {
             if (version != null) {
                 Require.safeName(version, "model.version");
             }
-            return catalog.manifest(name, version).map(m -> ProtoMapping.modelInfo(m, catalog.versions(name), ModelInfo.newBuilder()).build())
+            return catalog.manifest(name, version)
+                    .map(m -> ProtoMapping.modelInfo(m, catalog.versions(name), ModelInfo.newBuilder()).build())
                     .orElseThrow(() -> new GatewayException(404, "unknown model", "no published model '" + name + "'"));
         });
     }

@@ -79,7 +79,7 @@ public class SamplerGrpcService implements SamplerService {
     @Blocking
     public Uni<ListModelsResponse> listModels(ListModelsRequest request) {
         ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
-        registry.current().values().forEach(m -> response.addModels(ProtoMapping.modelInfo(m.manifest(), List.of(), ModelInfo.newBuilder()).build()));
+        registry.current().values().forEach(m -> response.addModels(ProtoMapping.modelInfo(m.manifest(), List.of(), ModelInfo.newBuilder())));
         return Uni.createFrom().item(response.build());
     }
 

@@ -51,9 +51,9 @@ public class SampleResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Blocking // a pinned version is loaded from S3 on first use
-    public Uni<Response> sample(SamplingRequest spec) {
+    public Uni<Response> sample(SamplingRequest request) {
         AtomicReference<SamplingJob> started = new AtomicReference<>();
-        return Uni.createFrom().<Outcome>emitter(outcome -> started.set(sampling.start(null, spec, Priority.INTERACTIVE,
+        return Uni.createFrom().<Outcome>emitter(outcome -> started.set(sampling.start(null, request, Priority.INTERACTIVE,
                         new JobListener() {
                             /** Encodes on a worker thread, never holding up the batch's next step. */
                             @Override
@@ -61,7 +61,7 @@ public class SampleResource {
                                                   double seconds) {
                                 Infrastructure.getDefaultWorkerPool().execute(() -> {
                                     try {
-                                        outcome.complete(new Outcome(model, ResultEncoder.encode(spec.output(), images,
+                                        outcome.complete(new Outcome(model, ResultEncoder.encode(request.output(), images,
                                                 frames, model.image().channels(), model.image().width()), seconds));
                                     } catch (RuntimeException e) {
                                         outcome.fail(e);
@@ -78,7 +78,7 @@ public class SampleResource {
                         + " minutes"))
                 .onCancellation().invoke(() -> cancel(started.get()))
                 .onFailure().invoke(() -> cancel(started.get()))
-                .map(outcome -> answer(spec, outcome));
+                .map(outcome -> answer(request, outcome));
     }
 
     private static void cancel(SamplingJob job) {
@@ -87,9 +87,9 @@ public class SampleResource {
         }
     }
 
-    private static Response answer(SamplingRequest spec, Outcome outcome) {
+    private static Response answer(SamplingRequest request, Outcome outcome) {
         List<EncodedImage> files = outcome.files();
-        if (spec.output() != OutputFormat.JSON && files.size() == 1) {
+        if (request.output() != OutputFormat.JSON && files.size() == 1) {
             EncodedImage file = files.get(0);
             return Response.ok(file.data(), file.mediaType())
                     .header("X-Model-Version", outcome.model().version()).build();

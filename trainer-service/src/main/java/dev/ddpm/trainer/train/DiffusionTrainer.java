@@ -3,12 +3,10 @@ package dev.ddpm.trainer.train;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.ddpm.core.diffusion.ForwardProcess;
@@ -17,9 +15,7 @@ import dev.ddpm.core.diffusion.SeededNoise;
 import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.model.Scale;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -164,16 +160,17 @@ public final class DiffusionTrainer implements AutoCloseable {
                 collector.backward(loss);
                 lossValue = loss.getFloat();
             }
-            double gradientNorm = clipGradients(settings.gradientClip());
+            Gradients gradients = new Gradients(network.parameters());
+            double gradientNorm = gradients.clipGlobalNorm(settings.gradientClip());
             if (Float.isFinite(lossValue) && Double.isFinite(gradientNorm)) {
                 optimizer.update(network.parameters(), settings.learningRateAt(k, decayEnd));
-                zeroGradients();
+                gradients.zero();
                 skippedInARow = 0;
             } else {
                 // A non-finite loss or gradient would poison the weights and the optimizer's moments:
                 // drop this update, as mixed-precision trainers do, and give up if it keeps happening.
-                String where = skippedInARow + 1 >= MAX_SKIPPED_IN_A_ROW ? nonFiniteGradients() : "";
-                resetGradients();
+                String where = skippedInARow + 1 >= MAX_SKIPPED_IN_A_ROW ? gradients.nonFinite() : "";
+                gradients.reset();
                 skippedSteps++;
                 if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
                     throw new TrainingDivergedException("loss or gradient not finite for " + skippedInARow
@@ -257,70 +254,6 @@ public final class DiffusionTrainer implements AutoCloseable {
                 for (int x = 0; x < size; x++) {
                     target[offset + row + x] = image[row + size - 1 - x];
                 }
-            }
-        }
-    }
-
-    /**
-     * Scales all gradients together so that their global L2 norm is at most {@code maxNorm};
-     * returns the norm before clipping (one device-to-host transfer for all parameters).
-     */
-    private double clipGradients(float maxNorm) {
-        Map<String, Parameter> parameters = network.parameters();
-        NDList squares = new NDList(parameters.size());
-        for (Parameter p : parameters.values()) {
-            squares.add(p.getArray().getGradient().square().sum());
-        }
-        double norm = Math.sqrt(NDArrays.stack(squares).sum().getFloat());
-        if (maxNorm > 0 && Double.isFinite(norm) && norm > maxNorm) {
-            float scale = (float) (maxNorm / (norm + 1e-6));
-            for (Parameter p : parameters.values()) {
-                p.getArray().getGradient().muli(scale);
-            }
-        }
-        return norm;
-    }
-
-    /**
-     * "; not finite in n of m gradients: first, ..." (the first six, in the network's order: where a
-     * divergence starts), or "" when every gradient is finite.
-     */
-    private String nonFiniteGradients() {
-        Map<String, Parameter> parameters = network.parameters();
-        List<String> names = new ArrayList<>();
-        for (Map.Entry<String, Parameter> p : parameters.entrySet()) {
-            NDArray grad = p.getValue().getArray().getGradient();
-            if (grad.isNaN().logicalOr(grad.isInfinite()).any().getBoolean()) {
-                names.add(p.getKey());
-            }
-        }
-        return names.isEmpty() ? "" : "; not finite in " + names.size() + " of " + parameters.size() + " gradients: "
-                + String.join(", ", names.subList(0, Math.min(6, names.size()))) + (names.size() > 6 ? ", ..." : "");
-    }
-
-    private void zeroGradients() {
-        Map<String, Parameter> parameters = network.parameters();
-        for (Parameter p : parameters.values()) {
-            NDArray grad = p.getArray().getGradient();
-            grad.subi(grad);
-        }
-    }
-
-    /**
-     * Zeroes gradients that may hold NaN or infinity (where g - g alone would stay NaN), in place:
-     * the non-finite entries are masked to 0 first. Never {@code copyTo}/{@code set(Buffer)} here:
-     * DJL's PyTorch {@code set} makes the tensor's storage the Java buffer, owned by the wrapper it
-     * was called on, and {@code getGradient()} returns a fresh wrapper each time, so the parameter's
-     * gradient would live in memory the garbage collector frees later: on a 2-core machine that
-     * surfaced, minutes after the first dropped step, as NaN gradients in every layer or glibc's
-     * "corrupted double-linked list".
-     */
-    private void resetGradients() {
-        try (NDScope scope = new NDScope()) {
-            for (Parameter p : network.parameters().values()) {
-                NDArray grad = p.getArray().getGradient();
-                grad.set(grad.isNaN().logicalOr(grad.isInfinite()), 0f);
-                grad.subi(grad);
             }
         }
     }
