@@ -19,7 +19,7 @@ public enum EventType {
     MODEL_PUBLISHED("dev.ddpm.model.published.v1", Topic.MODELS, ModelPublished.class),
     MODEL_REJECTED("dev.ddpm.model.rejected.v1", Topic.MODELS, ModelRejected.class),
     DATASET_UPDATED("dev.ddpm.dataset.updated.v1", Topic.DATASETS, DatasetUpdated.class),
-    SAMPLE_JOB_REQUESTED("dev.ddpm.sample-job.requested.v1", Topic.SAMPLE_JOBS, SampleJobRequested.class),
+    SAMPLE_JOB_REQUESTED("dev.ddpm.sample-job.requested.v2", Topic.SAMPLE_JOBS, SampleJobRequested.class),
     SAMPLE_JOB_CANCEL_REQUESTED("dev.ddpm.sample-job.cancel-requested.v1", Topic.SAMPLE_JOBS,
             SampleJobCancelRequested.class),
     SAMPLE_JOB_COMPLETED("dev.ddpm.sample-job.completed.v1", Topic.SAMPLE_RESULTS, SampleJobCompleted.class),

@@ -125,6 +125,13 @@ class EventCodecTest {
                 "attribute 'data' is missing");
     }
 
+    /** The flat job shape of v1, which could not carry the whole request, is refused by its type. */
+    @Test
+    void aVersionOneSampleJobIsRefusedAsAnUnknownType() {
+        assertRejected(EventType.SAMPLE_JOB_REQUESTED, e -> ((ObjectNode) e).put("type", "dev.ddpm.sample-job.requested.v1"),
+                "type", "unknown event type 'dev.ddpm.sample-job.requested.v1'");
+    }
+
     @Test
     void malformedEnvelopeAttributesAreRefused() {
         assertRejected(EventType.MODEL_PUBLISHED, e -> ((ObjectNode) e).put("specversion", "0.3"), "specversion",
