@@ -100,18 +100,25 @@ public class SampleResource {
                         SamplerStatuses.field(e)));
     }
 
+    /** The SSE {@code progress} event's data, its fields in this order. */
+    record ProgressEvent(int step, int totalSteps, double etaSeconds, int queuePosition) {
+    }
+
+    /** The SSE {@code preview} event's data: the predicted x_0 as a base64 PNG. */
+    record PreviewEvent(int step, int index, byte[] png) {
+    }
+
     private static OutboundSseEvent event(Sse sse, SampleEvent event) {
         Object data;
         String name;
         if (event.hasProgress()) {
             name = "progress";
-            data = Map.of("step", event.getProgress().getStep(), "totalSteps", event.getProgress().getTotalSteps(),
-                    "etaSeconds", event.getProgress().getEtaSeconds(),
-                    "queuePosition", event.getProgress().getQueuePosition());
+            data = new ProgressEvent(event.getProgress().getStep(), event.getProgress().getTotalSteps(),
+                    event.getProgress().getEtaSeconds(), event.getProgress().getQueuePosition());
         } else if (event.hasPreview()) {
             name = "preview";
-            data = Map.of("step", event.getPreview().getStep(), "index", event.getPreview().getIndex(),
-                    "png", event.getPreview().getPng().toByteArray());
+            data = new PreviewEvent(event.getPreview().getStep(), event.getPreview().getIndex(),
+                    event.getPreview().getPng().toByteArray());
         } else {
             name = "result";
             data = resultJson(event.getResult());

@@ -21,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -66,16 +67,8 @@ public final class CheckpointStore {
      * @throws NoUsableCheckpointException when the run has no usable checkpoint
      */
     public DiffusionNetwork restore(String runId, ai.djl.Device device) {
-        for (ObjectRef candidate : candidates(runId)) {
-            try {
-                CheckpointManifest manifest = store.getJson(candidate, CheckpointManifest.class);
-                return restore(manifest, device);
-            } catch (StorageException | InvalidPayloadException | CorruptCheckpointException e) {
-                LOG.warnf("checkpoint %s of run %s is unusable, trying the previous one: %s", candidate.key(), runId,
-                        e.getMessage());
-            }
-        }
-        throw new NoUsableCheckpointException("run " + runId + " has no usable checkpoint");
+        return newestUsable(runId, manifest -> restore(manifest, device))
+                .orElseThrow(() -> new NoUsableCheckpointException("run " + runId + " has no usable checkpoint"));
     }
 
     /**
@@ -191,13 +184,21 @@ public final class CheckpointStore {
      * is tried. Returns the checkpoint used, or empty when the run has none usable.
      */
     public Optional<CheckpointManifest> resume(String runId, DiffusionTrainer trainer) {
+        return newestUsable(runId, manifest -> {
+            apply(load(manifest), trainer);
+            LOG.infof("resumed run %s from step %d", runId, manifest.step());
+            return manifest;
+        });
+    }
+
+    /**
+     * {@code use} applied to the newest checkpoint of the run for which it succeeds: one whose objects
+     * fail their sha256, are missing or unreadable is skipped with a warning and the one before it tried.
+     */
+    private <T> Optional<T> newestUsable(String runId, Function<CheckpointManifest, T> use) {
         for (ObjectRef candidate : candidates(runId)) {
             try {
-                CheckpointManifest manifest = store.getJson(candidate, CheckpointManifest.class);
-                LoadedState state = load(manifest);
-                apply(state, trainer);
-                LOG.infof("resumed run %s from step %d (%s)", runId, manifest.step(), candidate.key());
-                return Optional.of(manifest);
+                return Optional.of(use.apply(store.getJson(candidate, CheckpointManifest.class)));
             } catch (StorageException | InvalidPayloadException | CorruptCheckpointException e) {
                 LOG.warnf("checkpoint %s of run %s is unusable, trying the previous one: %s", candidate.key(), runId,
                         e.getMessage());
