@@ -283,7 +283,7 @@ class GatewayApiTest {
                 .post("/v1/trainings").then().statusCode(400).body("field", equalTo("steps"));
         given().accept("application/json").get("/q/openapi").then().statusCode(200)
                 .body("components.schemas.SamplingRequest.properties.model.type", equalTo("string"))
-                .body("components.schemas.TrainingBody.properties.dataset.type", equalTo("string"));
+                .body("components.schemas.TrainingRequest.properties.dataset.type", equalTo("string"));
     }
 
     @Test
@@ -389,13 +389,13 @@ class GatewayApiTest {
                 .post("/v1/trainings").then().statusCode(202).extract().path("runId");
         TrainingRequested requested = (TrainingRequested) awaitEvent(Topic.TRAINING_REQUESTS, runId,
                 TrainingRequested.class::isInstance);
-        assertThat(requested.config().steps()).isEqualTo(20);
-        assertThat(requested.config().cosineDecay()).isTrue();
-        assertThat(requested.config().snrGamma()).isEqualTo(5.0);
-        assertThat(requested.config().maxMinutes()).isEqualTo(2.5);
-        assertThat(requested.config().horizontalFlip()).isTrue();
-        assertThat(requested.config().flips(1)).as("asked for, so even for one channel").isTrue();
-        assertThat(requested.config().qualityEvery()).isEqualTo(10);
+        assertThat(requested.request().steps()).isEqualTo(20);
+        assertThat(requested.request().cosineDecay()).isTrue();
+        assertThat(requested.request().snrGamma()).isEqualTo(5.0);
+        assertThat(requested.request().maxMinutes()).isEqualTo(2.5);
+        assertThat(requested.request().horizontalFlip()).isTrue();
+        assertThat(requested.request().flips(1)).as("asked for, so even for one channel").isTrue();
+        assertThat(requested.request().qualityEvery()).isEqualTo(10);
         assertThat(requested.requestedBy()).isEqualTo("trainer");
         as(TRAINER_KEY).get("/v1/trainings/" + runId).then().statusCode(200).body("state", equalTo("requested"));
 

@@ -11,15 +11,19 @@ import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.json.Json;
+import dev.ddpm.core.model.BetaSchedule;
+import dev.ddpm.core.model.LearningRateDecay;
 import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.model.PredictionType;
 
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The messages of common.proto ({@code SampleParams}, {@code ModelInfo}) to and from the project's
- * own types, written once for every service.
+ * The messages of the gRPC contracts ({@code SampleParams} and {@code ModelInfo} of common.proto,
+ * {@code StartTrainingRequest} of gateway.proto) to and from the project's own types, written once for
+ * every service.
  *
  * <p>Each service compiles the contracts with its own gRPC code generation, so ddpm-core cannot name
  * the generated classes; it reads and writes them through their descriptors instead, by the field
@@ -83,6 +87,71 @@ public final class ProtoMapping {
         return params;
     }
 
+    // ---- StartTrainingRequest -------------------------------------------------------------------
+
+    /**
+     * The request a {@code StartTrainingRequest} message describes (gateway.proto).
+     *
+     * @throws dev.ddpm.core.json.InvalidPayloadException naming the field when a value is out of range
+     */
+    public static TrainingRequest trainingRequest(MessageOrBuilder m) {
+        return TrainingRequest.builder()
+                .dataset((String) get(m, "dataset"))
+                .modelName(blankToNull((String) get(m, "model_name")))
+                .preset(blankToNull((String) get(m, "preset")))
+                .timesteps(zeroToNull((Integer) get(m, "timesteps")))
+                .schedule(wireEnum(BetaSchedule.class, m, "schedule"))
+                .predictionType(wireEnum(PredictionType.class, m, "prediction_type"))
+                .steps((Long) get(m, "steps"))
+                .batchSize(zeroToNull((Integer) get(m, "batch_size")))
+                .learningRate(zeroToNull((Double) get(m, "learning_rate")))
+                .warmupSteps((Integer) getIfSet(m, "warmup_steps"))
+                .emaDecay((Double) getIfSet(m, "ema_decay"))
+                .seed((Long) get(m, "seed"))
+                .checkpointEvery(zeroToNull((Integer) get(m, "checkpoint_every")))
+                .learningRateDecay(wireEnum(LearningRateDecay.class, m, "learning_rate_decay"))
+                .snrGamma((Double) get(m, "snr_gamma"))
+                .maxMinutes((Double) get(m, "max_minutes"))
+                .keepCheckpoints(zeroToNull((Integer) get(m, "keep_checkpoints")))
+                .horizontalFlip(switch (enumName(m, "horizontal_flip")) {
+                    case "FLIP_ON" -> Boolean.TRUE;
+                    case "FLIP_OFF" -> Boolean.FALSE;
+                    default -> null;
+                })
+                .qualityEvery((Integer) get(m, "quality_every"))
+                .resumeFrom(blankToNull((String) get(m, "resume_from")))
+                .build();
+    }
+
+    /**
+     * Fills a {@code StartTrainingRequest} builder with the request (all but a full architecture, which
+     * only the JSON body carries); returns the builder.
+     */
+    public static <B extends Message.Builder> B startTrainingRequest(TrainingRequest r, B m) {
+        set(m, "dataset", r.dataset());
+        set(m, "model_name", r.modelName());
+        set(m, "preset", r.preset());
+        set(m, "timesteps", r.timesteps());
+        set(m, "schedule", Json.wireName(r.schedule()));
+        set(m, "prediction_type", Json.wireName(r.predictionType()));
+        set(m, "steps", r.steps());
+        set(m, "batch_size", r.batchSize());
+        set(m, "learning_rate", r.learningRate());
+        set(m, "warmup_steps", r.warmupSteps());
+        set(m, "ema_decay", r.emaDecay());
+        set(m, "seed", r.seed());
+        set(m, "checkpoint_every", r.checkpointEvery());
+        set(m, "learning_rate_decay", Json.wireName(r.learningRateDecay()));
+        set(m, "snr_gamma", r.snrGamma());
+        set(m, "max_minutes", r.maxMinutes());
+        set(m, "keep_checkpoints", r.keepCheckpoints());
+        setEnum(m, "horizontal_flip", r.horizontalFlip() == null ? "FLIP_UNSPECIFIED"
+                : r.horizontalFlip() ? "FLIP_ON" : "FLIP_OFF");
+        set(m, "quality_every", r.qualityEvery());
+        set(m, "resume_from", r.resumeFrom() == null ? "" : r.resumeFrom());
+        return m;
+    }
+
     // ---- ModelInfo ------------------------------------------------------------------------------
 
     /** Fills a {@code ModelInfo} builder with what the manifest says and the versions known; returns it. */
@@ -129,6 +198,28 @@ public final class ProtoMapping {
 
     private static void set(Message.Builder message, String name, Object value) {
         message.setField(field(message.getDescriptorForType(), name), value);
+    }
+
+    /** A proto3 {@code optional} field's value, or null when it is not set. */
+    private static Object getIfSet(MessageOrBuilder message, String name) {
+        FieldDescriptor field = field(message.getDescriptorForType(), name);
+        return message.hasField(field) ? message.getField(field) : null;
+    }
+
+    /** A string field holding an enum's wire name (as JSON spells it); empty: null. */
+    private static <E extends Enum<E>> E wireEnum(Class<E> type, MessageOrBuilder message, String name) {
+        String value = (String) get(message, name);
+        return value.isEmpty() ? null : Json.enumValue(type, value, jsonName(name));
+    }
+
+    /** A proto field's name as the JSON body spells it (learning_rate_decay: learningRateDecay). */
+    private static String jsonName(String protoName) {
+        StringBuilder json = new StringBuilder();
+        for (int i = 0; i < protoName.length(); i++) {
+            char c = protoName.charAt(i);
+            json.append(c == '_' && i + 1 < protoName.length() ? Character.toUpperCase(protoName.charAt(++i)) : c);
+        }
+        return json.toString();
     }
 
     private static String enumName(MessageOrBuilder message, String name) {

@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
  * and the record its {@code data} binds to. One table, so producers and consumers cannot disagree.
  */
 public enum EventType {
-    TRAINING_REQUESTED("dev.ddpm.training.requested.v1", Topic.TRAINING_REQUESTS, TrainingRequested.class),
+    TRAINING_REQUESTED("dev.ddpm.training.requested.v2", Topic.TRAINING_REQUESTS, TrainingRequested.class),
     TRAINING_STARTED("dev.ddpm.training.started.v1", Topic.TRAINING_EVENTS, TrainingStarted.class),
     TRAINING_PROGRESS("dev.ddpm.training.progress.v1", Topic.TRAINING_EVENTS, TrainingProgress.class),
     CHECKPOINT_SAVED("dev.ddpm.training.checkpoint-saved.v1", Topic.TRAINING_EVENTS, CheckpointSaved.class),

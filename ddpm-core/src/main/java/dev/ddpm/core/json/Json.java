@@ -1,6 +1,7 @@
 package dev.ddpm.core.json;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,9 +15,11 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -123,8 +126,11 @@ public final class Json {
             }
             throw new InvalidPayloadException(what + ": " + rootMessage(e), path(e), e);
         } catch (InvalidFormatException e) {
+            String expected = e.getTargetType() != null && e.getTargetType().isEnum()
+                    ? "must be " + wireNames(e.getTargetType()) + ", was '" + e.getValue() + "'"
+                    : firstLine(e.getOriginalMessage());
             throw new InvalidPayloadException(what + ": field '" + path(e) + "' has an invalid value "
-                    + e.getValue() + " (" + firstLine(e.getOriginalMessage()) + ")", path(e), e);
+                    + e.getValue() + " (" + expected + ")", path(e), e);
         } catch (MismatchedInputException e) {
             throw new InvalidPayloadException(what + ": field '" + path(e) + "' has the wrong type ("
                     + firstLine(e.getOriginalMessage()) + ")", path(e), e);
@@ -170,6 +176,49 @@ public final class Json {
                 child.fields().forEachRemaining(e -> checkNested(e.getValue(), value, field + "." + e.getKey(), what));
             }
         }
+    }
+
+    /**
+     * The constant of {@code type} that JSON spells {@code wireName}, as a JSON body would bind it.
+     *
+     * @throws InvalidPayloadException naming {@code field} and the accepted names
+     */
+    public static <E extends Enum<E>> E enumValue(Class<E> type, String wireName, String field) {
+        for (Field constant : type.getFields()) {
+            if (constant.isEnumConstant()) {
+                JsonProperty property = constant.getAnnotation(JsonProperty.class);
+                if ((property != null ? property.value() : constant.getName()).equals(wireName)) {
+                    return Enum.valueOf(type, constant.getName());
+                }
+            }
+        }
+        throw new InvalidPayloadException("field '" + field + "' must be " + wireNames(type) + ", was '" + wireName
+                + "'", field);
+    }
+
+    /** How JSON spells {@code constant} (its {@code @JsonProperty} name, else its Java name). */
+    public static String wireName(Enum<?> constant) {
+        try {
+            JsonProperty property = constant.getDeclaringClass().getField(constant.name())
+                    .getAnnotation(JsonProperty.class);
+            return property != null ? property.value() : constant.name();
+        } catch (NoSuchFieldException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An enum's names as JSON spells them: "none or cosine", "a, b or c". */
+    private static String wireNames(Class<?> enumType) {
+        List<String> names = new ArrayList<>();
+        for (Field constant : enumType.getFields()) {
+            if (constant.isEnumConstant()) {
+                JsonProperty property = constant.getAnnotation(JsonProperty.class);
+                names.add(property != null ? property.value() : constant.getName());
+            }
+        }
+        int last = names.size() - 1;
+        return last <= 0 ? String.join("", names)
+                : String.join(", ", names.subList(0, last)) + " or " + names.get(last);
     }
 
     private static String path(JsonMappingException e) {

@@ -2,6 +2,7 @@ package dev.ddpm.core.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 import org.junit.jupiter.api.Test;
@@ -61,8 +62,8 @@ class EventCodecTest {
     @Test
     void missingNestedFieldIsNamedWithItsPath() {
         assertRejected(EventType.TRAINING_REQUESTED,
-                e -> ((ObjectNode) e.get("data").get("config").get("diffusion")).remove("timesteps"),
-                "data.config.diffusion.timesteps", "field 'config.diffusion.timesteps' is missing");
+                e -> ((ObjectNode) e.get("data").get("request").get("architecture")).remove("imageSize"),
+                "data.request.architecture.imageSize", "field 'request.architecture.imageSize' is missing");
     }
 
     @Test
@@ -80,27 +81,34 @@ class EventCodecTest {
     @Test
     void nestedSemanticErrorCarriesThePath() {
         assertRejected(EventType.TRAINING_REQUESTED,
-                e -> ((ObjectNode) e.get("data").get("config").get("diffusion")).put("timesteps", 0),
-                "data.config.diffusion.timesteps", "field 'config.diffusion.timesteps' must be >= 1, was 0");
+                e -> ((ObjectNode) e.get("data").get("request").get("architecture")).put("imageSize", 0),
+                "data.request.architecture.imageSize", "field 'request.architecture.imageSize' must be >= 1, was 0");
     }
 
     @Test
     void trainingOptionsAreCheckedAndOptional() {
         assertRejected(EventType.TRAINING_REQUESTED,
-                e -> ((ObjectNode) e.get("data").get("config")).put("learningRateDecay", "step"),
-                "data.config.learningRateDecay", "field 'config.learningRateDecay' must be none or cosine, was 'step'");
+                e -> ((ObjectNode) e.get("data").get("request")).put("learningRateDecay", "step"),
+                "data.request.learningRateDecay",
+                "field 'request.learningRateDecay' has an invalid value step (must be none or cosine, was 'step')");
         assertRejected(EventType.TRAINING_REQUESTED,
-                e -> ((ObjectNode) e.get("data").get("config")).put("snrGamma", -1),
-                "data.config.snrGamma", "field 'config.snrGamma' must be in");
+                e -> ((ObjectNode) e.get("data").get("request")).put("snrGamma", -1),
+                "data.request.snrGamma", "field 'request.snrGamma' must be in");
         assertRejected(EventType.TRAINING_REQUESTED,
-                e -> ((ObjectNode) e.get("data").get("config")).put("maxMinutes", -5),
-                "data.config.maxMinutes", "field 'config.maxMinutes' must be in [0.0, ");
-        // An event from before the options existed still reads, with their defaults.
-        TrainingConfig old = new TrainingConfig("m", "tiny", null, SamplePayloads.trainingConfig().diffusion(), 10, 8,
-                1e-3, null, null, 0, null);
-        assertThat(old.cosineDecay()).isFalse();
-        assertThat(old.snrGamma()).isZero();
-        assertThat(old.maxMinutes()).isZero();
+                e -> ((ObjectNode) e.get("data").get("request")).put("maxMinutes", -5),
+                "data.request.maxMinutes", "field 'request.maxMinutes' must be in [0.0, ");
+        // Only the data set and the steps are required; the rest take the request's defaults.
+        TrainingRequest minimal = TrainingRequest.builder().dataset("m").steps(10).build();
+        assertThat(minimal.cosineDecay()).isFalse();
+        assertThat(minimal.snrGamma()).isZero();
+        assertThat(minimal.maxMinutes()).isZero();
+    }
+
+    /** The v1 request, whose config left the data set and resume point outside it, is refused by its type. */
+    @Test
+    void aVersionOneTrainingRequestIsRefusedAsAnUnknownType() {
+        assertRejected(EventType.TRAINING_REQUESTED, e -> ((ObjectNode) e).put("type", "dev.ddpm.training.requested.v1"),
+                "type", "unknown event type 'dev.ddpm.training.requested.v1'");
     }
 
     @Test

@@ -1,8 +1,9 @@
 package dev.ddpm.core.events;
 
 import dev.ddpm.core.api.SamplingRequest;
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.model.BetaSchedule;
-import dev.ddpm.core.model.DiffusionConfig;
+import dev.ddpm.core.model.LearningRateDecay;
 import dev.ddpm.core.model.PredictionType;
 import dev.ddpm.core.model.UNetConfig;
 
@@ -16,16 +17,18 @@ public final class SamplePayloads {
     private SamplePayloads() {
     }
 
-    public static TrainingConfig trainingConfig() {
-        return new TrainingConfig("emoji", "tiny",
-                new UNetConfig(3, 32, 32, List.of(1, 2, 2), List.of(16), 2, 8, 0.1),
-                new DiffusionConfig(1000, BetaSchedule.COSINE, null, null, 0.008, 0.999, PredictionType.V),
-                20_000, 64, 2e-4, 500, 0.999, 42, 1000, "cosine", 5.0, 90.0, 3);
+    public static TrainingRequest trainingRequest() {
+        return TrainingRequest.builder().dataset("emoji").modelName("emoji-v").preset("tiny")
+                .architecture(new UNetConfig(3, 32, 32, List.of(1, 2, 2), List.of(16), 2, 8, 0.1))
+                .timesteps(500).schedule(BetaSchedule.COSINE).predictionType(PredictionType.V)
+                .steps(20_000).batchSize(32).learningRate(1e-3).warmupSteps(500).emaDecay(0.999).seed(42L)
+                .checkpointEvery(250).learningRateDecay(LearningRateDecay.COSINE).snrGamma(5.0).maxMinutes(90.0)
+                .keepCheckpoints(3).horizontalFlip(false).qualityEvery(100).resumeFrom("run-0000").build();
     }
 
     public static EventData of(EventType type) {
         return switch (type) {
-            case TRAINING_REQUESTED -> new TrainingRequested("run-0001", "emoji", trainingConfig(), "run-0000", "key-ops");
+            case TRAINING_REQUESTED -> new TrainingRequested("run-0001", trainingRequest(), "key-ops");
             case TRAINING_STARTED -> new TrainingStarted("run-0001", "emoji", "emoji", "cpu", 831_000, 0, 20_000);
             case TRAINING_PROGRESS -> new TrainingProgress("run-0001", 1200, 20_000, 0.0412, 51.5, 3650.0);
             case CHECKPOINT_SAVED -> new CheckpointSaved("run-0001", 2000, "run-0001/step-2000/checkpoint.json", SHA);

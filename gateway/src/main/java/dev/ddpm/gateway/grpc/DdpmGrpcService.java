@@ -1,6 +1,7 @@
 package dev.ddpm.gateway.grpc;
 
 import dev.ddpm.core.api.ProtoMapping;
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Require;
@@ -8,7 +9,6 @@ import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.client.SamplerClient;
-import dev.ddpm.gateway.rest.TrainingBody;
 import dev.ddpm.gateway.service.DatasetUploads;
 import dev.ddpm.gateway.service.GatewayException;
 import dev.ddpm.gateway.service.ModelCatalog;
@@ -141,19 +141,7 @@ public class DdpmGrpcService implements DdpmService {
     public Uni<TrainingRun> startTraining(StartTrainingRequest r) {
         Caller caller = GrpcAuthInterceptor.CALLER.get();
         return call(() -> {
-            TrainingBody body = new TrainingBody(r.getDataset(), blank(r.getModelName()), blank(r.getPreset()), r.getSteps(),
-                    r.getBatchSize() == 0 ? null : r.getBatchSize(), r.getLearningRate() == 0 ? null : r.getLearningRate(),
-                    null, null, r.getSeed(), r.getTimesteps() == 0 ? null : r.getTimesteps(), blank(r.getSchedule()),
-                    blank(r.getPredictionType()), r.getCheckpointEvery() == 0 ? null : r.getCheckpointEvery(),
-                    blank(r.getResumeFrom()), blank(r.getLearningRateDecay()),
-                    r.getSnrGamma() == 0 ? null : r.getSnrGamma(), r.getMaxMinutes() == 0 ? null : r.getMaxMinutes(),
-                    r.getKeepCheckpoints() == 0 ? null : r.getKeepCheckpoints(),
-                    switch (r.getHorizontalFlip()) {
-                        case FLIP_ON -> Boolean.TRUE;
-                        case FLIP_OFF -> Boolean.FALSE;
-                        default -> null;
-                    },
-                    r.getQualityEvery() == 0 ? null : r.getQualityEvery());
+            TrainingRequest body = ProtoMapping.trainingRequest(r);
             String runId = trainings.start(body, caller == null ? null : caller.keyId());
             return run(runs.get(runId).orElseThrow());
         });

@@ -1,5 +1,6 @@
 package dev.ddpm.gateway.rest;
 
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
@@ -62,7 +63,7 @@ public class TrainingResource {
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response start(TrainingBody body, @Context ContainerRequestContext request) {
+    public Response start(TrainingRequest body, @Context ContainerRequestContext request) {
         Caller caller = (Caller) request.getProperty(AuthFilter.CALLER);
         String runId = requests.start(body, caller == null ? null : caller.keyId());
         return Response.accepted(Map.of("runId", runId, "status", "/v1/trainings/" + runId,

@@ -1,17 +1,20 @@
 package dev.ddpm.trainer.cli;
 
 import ai.djl.Device;
+import dev.ddpm.core.api.RunIds;
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.diffusion.ReverseProcess;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.DatasetUpdated;
 import dev.ddpm.core.events.Topic;
-import dev.ddpm.core.events.TrainingConfig;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.model.BetaSchedule;
+import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.DiffusionConfig;
+import dev.ddpm.core.model.LearningRateDecay;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.model.PredictionType;
 import dev.ddpm.core.model.UNetConfig;
@@ -43,8 +46,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -214,35 +215,43 @@ public final class TrainerCli {
 
     /** The run the options describe, planned as the service plans a requested one. */
     private static RunPlan plan(Arguments a, String datasetName) {
-        String model = a.string("model", safe(datasetName));
-        return RunPlan.of(runId(a, model), safe(datasetName), trainingConfig(a, model, 0), null,
+        TrainingRequest request = trainingRequest(a, safe(datasetName), 0);
+        return RunPlan.of(a.string("run", RunIds.next(request.modelName())), request,
                 new RunPlan.Reporting((int) a.number("progress-every", 50), (int) a.number("grid-every", 1000), 0,
                         (int) a.number("quality-samples", RunPlan.DEFAULT_QUALITY_SAMPLES)));
     }
 
-    private static String runId(Arguments a, String model) {
-        return a.string("run", model + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-    }
-
     /**
-     * The training request the options describe: the same {@link TrainingConfig} the service takes,
+     * The training request the options describe: the same {@link TrainingRequest} the service takes,
      * so an option left out means what a request that leaves the field out means.
      *
      * @param maxMinutes the request's time limit (0: none)
      */
-    private static TrainingConfig trainingConfig(Arguments a, String model, double maxMinutes) {
-        DiffusionConfig diffusion = new DiffusionConfig(1000,
-                BetaSchedule.valueOf(a.choice("schedule", "linear", "linear", "cosine").toUpperCase(Locale.ROOT)), null, null,
-                null, null, "v".equals(a.choice("prediction", "epsilon", "epsilon", "v")) ? PredictionType.V : PredictionType.EPSILON);
+    private static TrainingRequest trainingRequest(Arguments a, String dataset, double maxMinutes) {
         String flip = a.choice("flip", "auto", "auto", "true", "false");
-        return new TrainingConfig(model, a.string("preset", TrainingConfig.DEFAULT_PRESET), null, diffusion,
-                a.number("steps", 1000), (int) a.number("batch", TrainingConfig.DEFAULT_BATCH_SIZE),
-                a.decimal("lr", TrainingConfig.DEFAULT_LEARNING_RATE), (int) a.number("warmup", 0),
-                a.decimal("ema", TrainingConfig.DEFAULT_EMA_DECAY), a.number("seed", 0),
-                (int) a.number("checkpoint-every", TrainingConfig.DEFAULT_CHECKPOINT_EVERY),
-                a.choice("lr-decay", "none", "none", "cosine"), a.decimal("snr-gamma", 0), maxMinutes,
-                (int) a.number("keep-checkpoints", TrainingConfig.DEFAULT_KEPT_CHECKPOINTS),
-                flip.equals("auto") ? null : Boolean.valueOf(flip), (int) a.number("quality-every", 0));
+        return TrainingRequest.builder()
+                .dataset(dataset)
+                .modelName(a.string("model", dataset))
+                .preset(a.string("preset", TrainingRequest.DEFAULT_PRESET))
+                .schedule(Json.enumValue(BetaSchedule.class, a.choice("schedule", "linear", "linear", "cosine"),
+                        "schedule"))
+                .predictionType(Json.enumValue(PredictionType.class, a.choice("prediction", "epsilon", "epsilon", "v"),
+                        "predictionType"))
+                .steps(a.number("steps", 1000))
+                .batchSize((int) a.number("batch", TrainingRequest.DEFAULT_BATCH_SIZE))
+                .learningRate(a.decimal("lr", TrainingRequest.DEFAULT_LEARNING_RATE))
+                .warmupSteps((int) a.number("warmup", 0))
+                .emaDecay(a.decimal("ema", TrainingRequest.DEFAULT_EMA_DECAY))
+                .seed(a.number("seed", 0))
+                .checkpointEvery((int) a.number("checkpoint-every", TrainingRequest.DEFAULT_CHECKPOINT_EVERY))
+                .learningRateDecay(Json.enumValue(LearningRateDecay.class, a.choice("lr-decay", "none", "none", "cosine"),
+                        "learningRateDecay"))
+                .snrGamma(a.decimal("snr-gamma", 0))
+                .maxMinutes(maxMinutes)
+                .keepCheckpoints((int) a.number("keep-checkpoints", TrainingRequest.DEFAULT_KEPT_CHECKPOINTS))
+                .horizontalFlip(flip.equals("auto") ? null : Boolean.valueOf(flip))
+                .qualityEvery((int) a.number("quality-every", 0))
+                .build();
     }
 
     private static void sampleGrid(Arguments a) {
@@ -430,7 +439,7 @@ public final class TrainerCli {
             throw new Arguments.UsageException(command + ": --" + option + " must be 0 (no limit) or a number of minutes, was '"
                     + a.string(option, "") + "'");
         }
-        return Math.min(minutes, TrainingConfig.MAX_MINUTES);
+        return Math.min(minutes, TrainingRequest.MAX_MINUTES);
     }
 
     private static void requestTraining(Arguments a) {
@@ -439,14 +448,14 @@ public final class TrainerCli {
             throw new Arguments.UsageException("request-training: a requested run's time box is --max-minutes (the service "
                     + "ends the run there, its decay fitted); --time-box is train's");
         }
-        String dataset = safe(a.required("data"));
-        String model = a.string("model", dataset);
-        TrainingRequested request = new TrainingRequested(runId(a, model), dataset, trainingConfig(a, model, maxMinutes),
-                null, "cli");
+        TrainingRequest training = trainingRequest(a, safe(a.required("data")), maxMinutes);
+        TrainingRequested request = new TrainingRequested(a.string("run", RunIds.next(training.modelName())), training,
+                "cli");
         try (EventPublisher publisher = new EventPublisher(kafka(), "/ddpm/cli")) {
             publisher.publishAndWait(CloudEvent.of("/ddpm/cli", request), Duration.ofSeconds(30));
         }
-        System.out.printf("training run %s requested (model %s on data set %s)%n", request.runId(), model, dataset);
+        System.out.printf("training run %s requested (model %s on data set %s)%n", request.runId(),
+                training.modelName(), training.dataset());
     }
 
     private static String safe(String name) {

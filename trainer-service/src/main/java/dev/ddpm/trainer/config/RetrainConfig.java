@@ -1,5 +1,6 @@
 package dev.ddpm.trainer.config;
 
+import dev.ddpm.core.model.LearningRateDecay;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -46,9 +47,7 @@ public interface RetrainConfig {
     @WithDefault("0")
     long seed();
 
-    enum LearningRateDecay { NONE, COSINE }
-
-    /** none or cosine (see TrainingConfig.learningRateDecay); another value fails the start. */
+    /** none or cosine (TrainingRequest.learningRateDecay); another value fails the start. */
     @WithDefault("none")
     LearningRateDecay learningRateDecay();
 
@@ -60,7 +59,7 @@ public interface RetrainConfig {
     @WithDefault("0")
     double maxMinutes();
 
-    /** The newest checkpoints a run keeps beside the doubling ladder (TrainingConfig.keepCheckpoints). */
+    /** The newest checkpoints a run keeps beside the doubling ladder (TrainingRequest.keepCheckpoints). */
     @WithDefault("5")
     int keepCheckpoints();
 }

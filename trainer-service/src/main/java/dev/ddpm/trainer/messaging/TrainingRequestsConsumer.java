@@ -73,13 +73,13 @@ public class TrainingRequestsConsumer {
             LOG.infof("run %s: duplicate request %s ignored", request.runId(), event.id());
             return message.ack();
         }
-        if (training.ended(request.runId(), request.config().steps())) {
+        if (training.ended(request.runId(), request.request().steps())) {
             LOG.infof("run %s has already ended (its newest checkpoint is its last); request ignored", request.runId());
             processed.remember(event);
             return message.ack();
         }
         LOG.infof("run %s requested (%s): training %s on %s", request.runId(), EventMessages.coordinates(message),
-                request.config().modelName(), request.dataset());
+                request.request().modelName(), request.request().dataset());
         TopicPartition partition = partition(message);
         switch (ownership.run(partition, stop -> training.run(request, stop))) {
             case NOT_OWNED -> {

@@ -1,6 +1,6 @@
 package dev.ddpm.trainer.run;
 
-import dev.ddpm.core.events.TrainingConfig;
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.trainer.checkpoint.CheckpointRetention;
@@ -47,15 +47,14 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
     }
 
     /**
-     * The plan of a requested run: the one place a {@link TrainingConfig} (from Kafka or the CLI)
-     * becomes a run, its architecture the configured one or its preset's.
-     *
-     * @param resumeFrom run whose newest checkpoint to start from; null: the run's own, if any
+     * The plan of a requested run: the one place a {@link TrainingRequest} (from Kafka or the CLI)
+     * becomes a run, its architecture the requested one or its preset's, resuming from the request's
+     * {@code resumeFrom} (null: the run's own newest checkpoint, if any).
      */
-    public static RunPlan of(String runId, String dataset, TrainingConfig c, String resumeFrom, Reporting reporting) {
+    public static RunPlan of(String runId, TrainingRequest c, Reporting reporting) {
         UNetConfig architecture = c.architecture() != null ? c.architecture() : UNetPresets.byName(c.preset());
-        return new RunPlan(runId, c.modelName(), dataset, TrainingSettings.of(c, architecture), c.steps(),
-                c.checkpointEvery(), reporting.progressEvery(), reporting.gridEvery(), resumeFrom,
+        return new RunPlan(runId, c.modelName(), c.dataset(), TrainingSettings.of(c, architecture), c.steps(),
+                c.checkpointEvery(), reporting.progressEvery(), reporting.gridEvery(), c.resumeFrom(),
                 reporting.exportEvery(), c.keepCheckpoints(), c.qualityEvery(), reporting.qualitySamples());
     }
 

@@ -1,6 +1,6 @@
 package dev.ddpm.trainer.run;
 
-import dev.ddpm.core.events.TrainingConfig;
+import dev.ddpm.core.api.TrainingRequest;
 
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
@@ -22,7 +22,7 @@ public final class TimeLimit implements BooleanSupplier {
         this.minutes = minutes;
         this.nanoClock = nanoClock;
         // At most a century: the nanoseconds of a larger limit would overflow and stop the run at once.
-        this.deadline = nanoClock.getAsLong() + (long) (Math.min(minutes, TrainingConfig.MAX_MINUTES) * 60e9);
+        this.deadline = nanoClock.getAsLong() + (long) (Math.min(minutes, TrainingRequest.MAX_MINUTES) * 60e9);
     }
 
     private TimeLimit(double minutes, LongSupplier nanoClock, long deadline) {
@@ -67,7 +67,7 @@ public final class TimeLimit implements BooleanSupplier {
             return this;
         }
         // Capped at the limit itself, so the subtraction cannot overflow.
-        long spent = (long) (Math.min(seconds, Math.min(minutes, TrainingConfig.MAX_MINUTES) * 60) * 1e9);
+        long spent = (long) (Math.min(seconds, Math.min(minutes, TrainingRequest.MAX_MINUTES) * 60) * 1e9);
         return new TimeLimit(minutes, nanoClock, deadline - spent);
     }
 

@@ -1,11 +1,11 @@
 package dev.ddpm.trainer.service;
 
-import dev.ddpm.core.events.TrainingConfig;
+import dev.ddpm.core.api.RunIds;
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.trainer.messaging.TrainerEvents;
-import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.StorageException;
@@ -17,9 +17,6 @@ import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -37,7 +34,6 @@ import java.util.concurrent.TimeUnit;
 public class RetrainPolicy {
 
     private static final Logger LOG = Logger.getLogger(RetrainPolicy.class);
-    private static final DateTimeFormatter RUN_SUFFIX = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS");
 
     private final RetrainConfig config;
     private final TrainerEvents events;
@@ -80,25 +76,23 @@ public class RetrainPolicy {
         pending.remove(dataset);
         try {
             String model = dataset;
-            String runId = Require.safeName(truncate(dataset) + "-" + LocalDateTime.now().format(RUN_SUFFIX), "runId");
-            String resumeFrom = null;
-            long steps = config.steps();
+            TrainingRequest.Builder training = TrainingRequest.builder().dataset(dataset).modelName(model)
+                    .preset(config.preset()).steps(config.steps()).batchSize(config.batchSize())
+                    .learningRate(config.learningRate()).seed(config.seed()).checkpointEvery(config.checkpointEvery())
+                    .learningRateDecay(config.learningRateDecay()).snrGamma(config.snrGamma())
+                    .maxMinutes(config.maxMinutes()).keepCheckpoints(config.keepCheckpoints());
             if (config.policy() == RetrainConfig.Policy.FINE_TUNE) {
                 var previous = lastRun(model);
                 if (previous != null) {
-                    resumeFrom = previous.runId();
-                    steps += previous.step();
+                    training.resumeFrom(previous.runId()).steps(config.steps() + previous.step());
                 }
             }
-            TrainingRequested request = new TrainingRequested(runId, dataset, new TrainingConfig(model, config.preset(),
-                    null, DiffusionConfig.ho2020(), steps, config.batchSize(), config.learningRate(), 0, null,
-                    config.seed(), config.checkpointEvery(), config.learningRateDecay().name().toLowerCase(Locale.ROOT),
-                    config.snrGamma(), config.maxMinutes(), config.keepCheckpoints()), resumeFrom,
-                    "dataset-update");
+            String runId = RunIds.next(model);
+            TrainingRequested request = new TrainingRequested(runId, training.build(), "dataset-update");
             events.trainingRequests().sendAndWait(request, Duration.ofSeconds(30));
             store.putJson(Buckets.CHECKPOINTS, lastRunKey(model), new LastRun(runId));
             LOG.infof("data set %s changed: requested run %s (%s%s)", dataset, runId, config.policy(),
-                    resumeFrom == null ? "" : ", from " + resumeFrom);
+                    request.request().resumeFrom() == null ? "" : ", from " + request.request().resumeFrom());
         } catch (RuntimeException e) {
             LOG.errorf("data set %s changed but no run could be requested: %s", dataset, e.getMessage());
         }
@@ -117,10 +111,6 @@ public class RetrainPolicy {
 
     private static String lastRunKey(String model) {
         return "_models/" + model + ".json";
-    }
-
-    private static String truncate(String name) {
-        return name.length() > 40 ? name.substring(0, 40) : name;
     }
 
     /** The pointer {@code _models/{model}.json}. */

@@ -49,9 +49,8 @@ public class TrainingService {
 
     /** The run described by a request; invalid settings fail here, before any work. */
     public RunPlan plan(TrainingRequested request) {
-        return RunPlan.of(request.runId(), request.dataset(), request.config(), request.resumeFrom(),
-                new RunPlan.Reporting(config.progressEvery(), config.gridEvery(), config.export().everyCheckpoints(),
-                        config.qualitySamples()));
+        return RunPlan.of(request.runId(), request.request(), new RunPlan.Reporting(config.progressEvery(),
+                config.gridEvery(), config.export().everyCheckpoints(), config.qualitySamples()));
     }
 
     /** Whether the run has ended: its newest checkpoint is its last step, or where its time limit ended it. */
@@ -90,7 +89,7 @@ public class TrainingService {
         try {
             // Counted from here, after the data set is fetched: the limit is on training.
             new TrainingRun(plan, data, device(), store, listener,
-                    config.export().onCompletion() ? modelPublisher() : null).run(stop, request.config().maxMinutes());
+                    config.export().onCompletion() ? modelPublisher() : null).run(stop, request.request().maxMinutes());
         } catch (RuntimeException | Error e) {
             // TrainingRun has reported it as TrainingFailed; the consumer moves on to the next request.
         }
@@ -111,7 +110,7 @@ public class TrainingService {
     }
 
     private static RunPlan fallbackPlan(TrainingRequested request) {
-        return new RunPlan(request.runId(), request.config().modelName(), request.dataset(), null, 1, 1, 1, 1, null, 0, 1);
+        return new RunPlan(request.runId(), request.request().modelName(), request.request().dataset(), null, 1, 1, 1, 1, null, 0, 1);
     }
 
     private Device device() {

@@ -1,6 +1,6 @@
 package dev.ddpm.trainer.train;
 
-import dev.ddpm.core.events.TrainingConfig;
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.UNetConfig;
 
@@ -49,8 +49,8 @@ public record TrainingSettings(
      * (from Kafka, REST, gRPC or the CLI) becomes optimisation settings, so they cannot differ by
      * where the run was asked for.
      */
-    public static TrainingSettings of(TrainingConfig c, UNetConfig architecture) {
-        return new TrainingSettings(architecture, c.diffusion(), c.batchSize(), (float) c.learningRate(),
+    public static TrainingSettings of(TrainingRequest c, UNetConfig architecture) {
+        return new TrainingSettings(architecture, c.diffusion(), c.batchSize(), c.learningRate().floatValue(),
                 c.warmupSteps(), c.cosineDecay() ? c.steps() : 0, c.emaDecay().floatValue(), WEIGHT_DECAY,
                 GRADIENT_CLIP, c.flips(architecture.imageChannels()), c.seed(), c.snrGamma().floatValue());
     }

@@ -4,14 +4,13 @@ import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.EventData;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.events.TrainingCompleted;
-import dev.ddpm.core.events.TrainingConfig;
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.events.TrainingStarted;
 import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.messaging.ReceivedEvent;
-import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.S3Settings;
@@ -80,8 +79,8 @@ class TrainingRequestAcknowledgementIT {
             store.put(Buckets.DATASETS, dataset + "/img-" + i + ".png", ImageEncoding.png(patterns.image(i), 1, 16),
                     "image/png");
         }
-        TrainingRequested request = new TrainingRequested(run, dataset, new TrainingConfig(dataset, "tiny", null,
-                DiffusionConfig.ho2020(), STEPS, 8, 1e-3, 0, 0.99, 1L, 10), null, "test");
+        TrainingRequested request = new TrainingRequested(run, TrainingRequest.builder().dataset(dataset)
+                .steps(STEPS).batchSize(8).learningRate(1e-3).emaDecay(0.99).seed(1L).checkpointEvery(10).build(), "test");
 
         Process first = trainer("first");
         RecordMetadata sent;

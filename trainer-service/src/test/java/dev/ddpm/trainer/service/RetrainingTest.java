@@ -73,11 +73,11 @@ class RetrainingTest {
 
         assertThat(requests).singleElement().satisfies(request -> {
             assertThat(request.requestedBy()).isEqualTo("dataset-update");
-            assertThat(request.config().modelName()).isEqualTo(dataset);
-            assertThat(request.config().steps()).isEqualTo(5);
-            assertThat(request.config().cosineDecay()).as("the configured decay travels with the request").isTrue();
-            assertThat(request.config().snrGamma()).isEqualTo(5.0);
-            assertThat(request.resumeFrom()).isNull();
+            assertThat(request.request().modelName()).isEqualTo(dataset);
+            assertThat(request.request().steps()).isEqualTo(5);
+            assertThat(request.request().cosineDecay()).as("the configured decay travels with the request").isTrue();
+            assertThat(request.request().snrGamma()).isEqualTo(5.0);
+            assertThat(request.request().resumeFrom()).isNull();
         });
         List<ConsumerRecord<String, byte[]>> dead = PoisonRecords.awaitDeadLetters(kafka, Topic.DATASETS, dataset, 2,
                 Duration.ofSeconds(30));
@@ -96,7 +96,7 @@ class RetrainingTest {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                     ReceivedEvent received = ReceivedEvent.of(record);
                     if (received.valid() && received.event().data() instanceof TrainingRequested request
-                            && request.dataset().equals(dataset)) {
+                            && request.request().dataset().equals(dataset)) {
                         found.add(request);
                     }
                 }

@@ -6,7 +6,8 @@ import dev.ddpm.core.events.EventData;
 import dev.ddpm.core.events.ModelPublished;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.events.TrainingCompleted;
-import dev.ddpm.core.events.TrainingConfig;
+import dev.ddpm.core.api.TrainingRequest;
+import dev.ddpm.core.model.LearningRateDecay;
 import dev.ddpm.core.events.TrainingFailed;
 import dev.ddpm.core.events.TrainingProgress;
 import dev.ddpm.core.events.TrainingRequested;
@@ -15,7 +16,6 @@ import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.messaging.ReceivedEvent;
-import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
@@ -68,9 +68,9 @@ class TrainingRequestsTest {
         store.put(Buckets.DATASETS, dataset + "/broken.png", new byte[]{1, 2, 3}, "image/png");
 
         String run = "run-" + suffix;
-        CloudEvent<TrainingRequested> request = CloudEvent.of("/test", new TrainingRequested(run, dataset,
-                new TrainingConfig("patterns-" + suffix, "tiny", null, DiffusionConfig.ho2020(), 20, 8, 1e-3, 0, 0.99,
-                        1L, 10, "cosine", 5.0, null, null), null, "test"));
+        CloudEvent<TrainingRequested> request = CloudEvent.of("/test", new TrainingRequested(run,
+                tiny(dataset).modelName("patterns-" + suffix).steps(20).learningRateDecay(LearningRateDecay.COSINE)
+                        .snrGamma(5.0).build(), "test"));
         var settings = trainings.plan(request.data()).settings();
         assertThat(settings.decaySteps()).as("cosine decay over the run's steps").isEqualTo(20);
         assertThat(settings.snrGamma()).as("Min-SNR weighting requested").isEqualTo(5f);
@@ -138,9 +138,8 @@ class TrainingRequestsTest {
             raw.send(new ProducerRecord<>(Topic.TRAINING_REQUESTS.topicName(), run, "garbage".getBytes())).get();
         }
         String badRun = "bad-" + suffix;
-        publisher.publishAndWait(CloudEvent.of("/test", new TrainingRequested(badRun, dataset,
-                new TrainingConfig("x", "huge", null, DiffusionConfig.ho2020(), 5, 8, 1e-3, 0, 0.99, 1L, 10),
-                null, "test")), Duration.ofSeconds(30));
+        publisher.publishAndWait(CloudEvent.of("/test", new TrainingRequested(badRun,
+                tiny(dataset).modelName("x").preset("huge").steps(5).build(), "test")), Duration.ofSeconds(30));
 
         List<EventData> bad = collect(badRun, TrainingFailed.class::isInstance, Duration.ofSeconds(60));
         assertThat(((TrainingFailed) bad.get(bad.size() - 1)).reason()).contains("unknown preset 'huge'");
@@ -157,8 +156,8 @@ class TrainingRequestsTest {
         uploadPatterns(dataset);
         String run = "boxed-run-" + suffix;
         // 6 ms of training: over after the first step, far from the 100,000 asked for.
-        TrainingRequested requested = new TrainingRequested(run, dataset, new TrainingConfig(dataset, "tiny", null,
-                DiffusionConfig.ho2020(), 100_000, 4, 1e-3, 0, 0.99, 1L, 50_000, "cosine", 0.0, 0.0001, null), null, "test");
+        TrainingRequested requested = new TrainingRequested(run, tiny(dataset).steps(100_000).batchSize(4)
+                .checkpointEvery(50_000).learningRateDecay(LearningRateDecay.COSINE).maxMinutes(0.0001).build(), "test");
         publisher.publishAndWait(CloudEvent.of("/test", requested), Duration.ofSeconds(30));
 
         List<EventData> events = collect(run, e -> e instanceof TrainingCompleted || e instanceof TrainingFailed,
@@ -188,12 +187,16 @@ class TrainingRequestsTest {
         assertThat(gz.length).isLessThan(100 << 10);
         store.put(Buckets.DATASETS, dataset + "/train-images-idx3-ubyte.gz", gz, "application/gzip");
         String run = "bomb-run-" + suffix;
-        publisher.publishAndWait(CloudEvent.of("/test", new TrainingRequested(run, dataset,
-                new TrainingConfig(dataset, "tiny", null, DiffusionConfig.ho2020(), 5, 8, 1e-3, 0, 0.99, 1L, 10),
-                null, "test")), Duration.ofSeconds(30));
+        publisher.publishAndWait(CloudEvent.of("/test", new TrainingRequested(run, tiny(dataset).steps(5).build(), "test")), Duration.ofSeconds(30));
         List<EventData> events = collect(run, TrainingFailed.class::isInstance, Duration.ofSeconds(60));
         assertThat(events).last().isInstanceOfSatisfying(TrainingFailed.class, failed ->
                 assertThat(failed.reason()).contains("expands past the limit of 33554432 bytes"));
+    }
+
+    /** The tests' request on {@code dataset}: the tiny preset, 8 images a step, checkpoints every 10 steps. */
+    private static TrainingRequest.Builder tiny(String dataset) {
+        return TrainingRequest.builder().dataset(dataset).preset("tiny").batchSize(8).learningRate(1e-3).emaDecay(0.99)
+                .seed(1L).checkpointEvery(10);
     }
 
     /** A small data set of 16x16 synthetic patterns as PNGs in the real S3 server. */
