@@ -6,8 +6,11 @@ keyInput.value = localStorage.getItem('ddpm-api-key') || '';
 keyInput.addEventListener('change', () => { localStorage.setItem('ddpm-api-key', keyInput.value); loadModels(); });
 const headers = (extra = {}) => ({ 'X-API-Key': keyInput.value, ...extra });
 
+// One line for a problem+json body, whether a response or an SSE error event carries it.
+function describe(p, status) { return `${p.title || status}: ${p.detail || ''}`; }
+
 async function problem(response) {
-  try { const p = await response.json(); return `${p.title || response.status}: ${p.detail || ''}`; }
+  try { return describe(await response.json(), response.status); }
   catch { return `HTTP ${response.status}`; }
 }
 
@@ -103,7 +106,7 @@ $('generate').addEventListener('click', async () => {
         }
         $('status').textContent = `done: ${event.data.model} ${event.data.version} in ${event.data.seconds.toFixed(1)} s`;
       } else if (event.name === 'error') {
-        $('error').textContent = `${event.data.status}: ${event.data.detail}`;
+        $('error').textContent = describe(event.data, event.data.status);
       }
     }
   } catch (e) {

@@ -1,5 +1,6 @@
 package dev.ddpm.gateway;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.DatasetUpdated;
 import dev.ddpm.core.events.EventData;
@@ -9,6 +10,7 @@ import dev.ddpm.core.events.TrainingProgress;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.events.TrainingStarted;
 import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.json.Json;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.messaging.ReceivedEvent;
@@ -30,6 +32,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -39,6 +42,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -113,6 +118,19 @@ class GatewayApiTest {
         as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":5000}")
                 .post("/v1/samples").then().statusCode(400).contentType("application/problem+json")
                 .body("field", equalTo("steps"));
+        // The same refusal streamed: an error event with the problem+json members, the field the
+        // sampler sent as a gRPC trailer.
+        String refused = as(VIEWER_KEY).accept("text/event-stream").contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"steps\":5000}")
+                .post("/v1/samples").then().statusCode(200).extract().asString();
+        Matcher error = Pattern.compile("event:error\\s+data:(.*)").matcher(refused);
+        assertThat(error.find()).as(refused).isTrue();
+        JsonNode problem = Json.parse(error.group(1).getBytes(StandardCharsets.UTF_8), "SSE error");
+        assertThat(problem.get("type").asText()).isEqualTo("about:blank");
+        assertThat(problem.get("title").asText()).isEqualTo("invalid sampling request");
+        assertThat(problem.get("status").asInt()).isEqualTo(400);
+        assertThat(problem.get("field").asText()).isEqualTo("steps");
+        assertThat(problem.get("detail").asText()).contains("steps");
         as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"count\":1000}")
                 .post("/v1/samples").then().statusCode(400).body("field", equalTo("count"));
         as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"eta\":2}")

@@ -16,6 +16,7 @@ import dev.ddpm.proto.gateway.v1.GetTrainingRequest;
 import dev.ddpm.proto.gateway.v1.ListDatasetsRequest;
 import dev.ddpm.proto.gateway.v1.StartTrainingRequest;
 import dev.ddpm.proto.gateway.v1.TrainingRun;
+import dev.ddpm.service.grpc.GrpcProblems;
 import dev.ddpm.service.testing.GaussianModel;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -81,6 +82,7 @@ class GatewayGrpcTest {
         StatusRuntimeException invalid = assertCode(() -> first(as(GatewayApiTest.VIEWER_KEY).sample(SampleParams.newBuilder()
                 .setModel(ModelRef.newBuilder().setName("m")).setCount(1000).build())), Status.Code.INVALID_ARGUMENT);
         assertThat(invalid.getStatus().getDescription()).startsWith("count");
+        assertThat(invalid.getTrailers().get(GrpcProblems.FIELD)).isEqualTo("count");
         assertCode(() -> as(GatewayApiTest.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
                 .setModel(ModelRef.newBuilder().setName("../x")).build()), Status.Code.INVALID_ARGUMENT);
         assertCode(() -> as(GatewayApiTest.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
@@ -112,6 +114,12 @@ class GatewayGrpcTest {
         assertThat(last.getResult().getImagesCount()).isEqualTo(2);
         assertThat(as(GatewayApiTest.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
                 .setModel(ModelRef.newBuilder().setName(model.name())).build()).getWidth()).isEqualTo(16);
+
+        // Steps beyond the model's T: the sampler refuses, its field trailer reaches the public client.
+        StatusRuntimeException tooMany = assertCode(() -> first(as(GatewayApiTest.VIEWER_KEY).sample(SampleParams
+                .newBuilder().setModel(ModelRef.newBuilder().setName(model.name())).setSteps(5000).build())),
+                Status.Code.INVALID_ARGUMENT);
+        assertThat(tooMany.getTrailers().get(GrpcProblems.FIELD)).isEqualTo("steps");
 
         // A public gRPC request for Heun over Karras sigmas: 2 x 4 - 1 network calls.
         Iterator<SampleEvent> heun = as(GatewayApiTest.VIEWER_KEY).sample(SampleParams.newBuilder()

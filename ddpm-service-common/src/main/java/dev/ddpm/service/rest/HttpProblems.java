@@ -1,8 +1,7 @@
 package dev.ddpm.service.rest;
 
-import dev.ddpm.core.json.InvalidPayloadException;
-import dev.ddpm.core.messaging.MessagingException;
-import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.service.error.Problem;
+import dev.ddpm.service.error.ProblemTranslation;
 import jakarta.ws.rs.NotAcceptableException;
 import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotFoundException;
@@ -11,21 +10,16 @@ import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
-import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-import java.util.Map;
-import java.util.UUID;
-
 /**
- * The HTTP layer's own refusals (no route, wrong method, wrong content type, nothing acceptable), a
- * body that fails its contract, the object store or broker away, and anything unexpected, as problem+json for every service: never an
- * empty body, never a stack trace or an internal address. Each service maps its own exceptions beside
- * these, in one mapper class of its own.
+ * The one exception mapper of every service: the HTTP layer's own refusals (no route, wrong method,
+ * wrong content type, nothing acceptable), then every other exception as the {@link Problem}
+ * {@link ProblemTranslation} makes of it (a service's own exceptions are {@link
+ * dev.ddpm.service.error.ProblemSource}s), as problem+json: never an empty body, never a stack trace
+ * or an internal address.
  */
 public class HttpProblems {
-
-    private static final Logger LOG = Logger.getLogger(HttpProblems.class);
 
     @ServerExceptionMapper
     public Response notFound(NotFoundException e, UriInfo uri) {
@@ -54,24 +48,10 @@ public class HttpProblems {
         return Problems.problem(406, "not acceptable", "none of the media types in Accept can be produced here");
     }
 
-    /** A body or parameter that failed its contract: 400, naming the field when one is at fault. */
-    @ServerExceptionMapper
-    public Response invalid(InvalidPayloadException e) {
-        return Problems.invalid("invalid request", e);
-    }
-
-    /** The object store is away or refused: the request may succeed later; nothing was half-done. */
-    @ServerExceptionMapper
-    public Response storage(StorageException e) {
-        return Problems.problem(503, "object store unavailable", e.getMessage());
-    }
-
-    @ServerExceptionMapper
-    public Response broker(MessagingException e) {
-        return Problems.problem(503, "broker unavailable", e.getMessage());
-    }
-
-    /** Any other status the framework raises, with its reason phrase; 5xx are logged with an id. */
+    /**
+     * Any other status the framework raises, with its reason phrase; 5xx are logged with an id, and
+     * a status that is no error (a redirect) is answered as it is.
+     */
     @ServerExceptionMapper
     public Response webApplication(WebApplicationException e) {
         int status = e.getResponse().getStatus();
@@ -79,20 +59,21 @@ public class HttpProblems {
         if (family == Response.Status.Family.SERVER_ERROR) {
             return internal(e);
         }
+        if (family != Response.Status.Family.CLIENT_ERROR) {
+            return e.getResponse();
+        }
         String reason = e.getResponse().getStatusInfo().getReasonPhrase();
         return Problems.problem(status, reason == null ? "error" : reason.toLowerCase(java.util.Locale.ROOT),
                 "the request was refused (" + status + ")");
     }
 
+    /** Everything else, a failed Uni included: a service's own exceptions, bad payloads, dependencies away. */
     @ServerExceptionMapper
-    public Response unexpected(RuntimeException e) {
-        return internal(e);
+    public Response problem(RuntimeException e) {
+        return Problems.response(ProblemTranslation.of(e));
     }
 
     private static Response internal(Throwable e) {
-        String id = UUID.randomUUID().toString();
-        LOG.errorf(e, "request failed (error id %s)", id);
-        return Problems.builder(500, "internal error", "the service failed to answer; error id " + id
-                + " is in its log", Map.of("errorId", id)).build();
+        return Problems.response(ProblemTranslation.internal(e));
     }
 }

@@ -3,12 +3,10 @@ package dev.ddpm.gateway.grpc;
 import dev.ddpm.core.api.ProtoMapping;
 import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Require;
-import dev.ddpm.core.messaging.MessagingException;
-import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.client.SamplerClient;
+import dev.ddpm.gateway.mapping.SamplerProblems;
 import dev.ddpm.gateway.service.DatasetUploads;
 import dev.ddpm.gateway.service.GatewayException;
 import dev.ddpm.gateway.service.ModelCatalog;
@@ -33,9 +31,8 @@ import dev.ddpm.proto.gateway.v1.ListDatasetsResponse;
 import dev.ddpm.proto.gateway.v1.SampleJob;
 import dev.ddpm.proto.gateway.v1.StartTrainingRequest;
 import dev.ddpm.proto.gateway.v1.TrainingRun;
-import io.grpc.Metadata;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import dev.ddpm.service.error.Problem;
+import dev.ddpm.service.grpc.GrpcProblems;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
@@ -47,8 +44,10 @@ import java.util.function.Supplier;
 
 /**
  * The public gRPC API (ddpm/gateway/v1/gateway.proto), the twin of the HTTP API: the same services,
- * the same validation (INVALID_ARGUMENT whose description starts with the field), the same keys and
- * scopes ({@link GrpcAuthInterceptor}).
+ * the same validation (INVALID_ARGUMENT, the field in trailer {@code field} and at the start of the
+ * description), the same keys and scopes ({@link GrpcAuthInterceptor}). Every failure is written by
+ * the shared {@link GrpcProblems}; a sampler's failure is first read back as the problem the HTTP API
+ * gives for it.
  */
 @GrpcService
 public class DdpmGrpcService implements DdpmService {
@@ -79,29 +78,25 @@ public class DdpmGrpcService implements DdpmService {
     public Multi<SampleEvent> sample(SampleParams request) {
         try {
             SamplingRequest body = ProtoMapping.samplingRequest(request);
-            quota.charge(caller(), body);
-            return samplers.sample(body, null);
+            quota.charge(GrpcAuthInterceptor.caller(), body);
+            return samplers.sample(body, null)
+                    .onFailure().transform(e -> GrpcProblems.status(SamplerProblems.of(e)));
         } catch (RuntimeException e) {
-            return Multi.createFrom().failure(status(e));
+            return Multi.createFrom().failure(GrpcProblems.status(e));
         }
     }
 
     @Override
     @Blocking
     public Uni<SampleJob> submitSampleJob(SampleParams request) {
-        Caller caller = caller();
-        return call(() -> job(jobs.status(jobs.submit(caller, ProtoMapping.samplingRequest(request)))));
+        return call(() -> job(jobs.status(jobs.submit(GrpcAuthInterceptor.caller(),
+                ProtoMapping.samplingRequest(request)))));
     }
 
     @Override
     @Blocking
     public Uni<SampleJob> cancelSampleJob(GetSampleJobRequest request) {
         return call(() -> job(jobs.cancel(Require.safeName(request.getJobId(), "job_id"))));
-    }
-
-    private static Caller caller() {
-        Caller caller = GrpcAuthInterceptor.CALLER.get();
-        return caller == null ? Caller.ANONYMOUS_ADMIN : caller;
     }
 
     @Override
@@ -139,10 +134,10 @@ public class DdpmGrpcService implements DdpmService {
     @Override
     @Blocking
     public Uni<TrainingRun> startTraining(StartTrainingRequest r) {
-        Caller caller = GrpcAuthInterceptor.CALLER.get();
         return call(() -> {
+            Caller caller = GrpcAuthInterceptor.caller();
             TrainingRequest body = ProtoMapping.trainingRequest(r);
-            String runId = trainings.start(body, caller == null ? null : caller.keyId());
+            String runId = trainings.start(body, caller.keyId());
             return run(runs.get(runId).orElseThrow());
         });
     }
@@ -157,33 +152,38 @@ public class DdpmGrpcService implements DdpmService {
     @Override
     public Multi<TrainingRun> watchTraining(GetTrainingRequest request) {
         if (runs.get(request.getRunId()).isEmpty()) {
-            return Multi.createFrom().failure(Status.NOT_FOUND.withDescription("no run '" + request.getRunId()
-                    + "' is known").asRuntimeException());
+            return Multi.createFrom().failure(GrpcProblems.status(Problem.of(404, "unknown training run",
+                    "no run '" + request.getRunId() + "' is known")));
         }
         Runnable close;
         try {
-            close = streams.open(caller());
+            close = streams.open(GrpcAuthInterceptor.caller());
         } catch (RuntimeException e) {
-            return Multi.createFrom().failure(status(e));
+            return Multi.createFrom().failure(GrpcProblems.status(e));
         }
         return runs.watch(request.getRunId()).map(DdpmGrpcService::run).onTermination().invoke(close);
     }
 
     @Override
     public Uni<Dataset> uploadDataset(Multi<DatasetChunk> request) {
-        Caller caller = GrpcAuthInterceptor.CALLER.get();
+        Caller caller;
+        try {
+            caller = GrpcAuthInterceptor.caller(); // here: the worker that reads the chunks has no gRPC context
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(e);
+        }
         return Uni.createFrom().item(() -> {
                     ChunkStream upload = ChunkStream.open(request);
                     if (upload == null || upload.first().getName().isEmpty()) {
                         throw new GatewayException(400, "invalid upload", "the first chunk must name the data set", "name");
                     }
                     DatasetUploads.Stored stored = datasets.upload(upload.first().getName(),
-                            blank(upload.first().getFileName()), upload, caller == null ? "unknown" : caller.keyId());
+                            blank(upload.first().getFileName()), upload, caller.keyId());
                     return Dataset.newBuilder().setName(stored.dataset()).setObjects(stored.objects())
                             .setBytes(stored.bytes()).setUpdatedAt(ProtoMapping.timestamp(Instant.now())).build();
                 })
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-                .onFailure().transform(e -> e instanceof RuntimeException r ? status(r) : e);
+                .onFailure().transform(GrpcProblems::status);
     }
 
     @Override
@@ -201,11 +201,11 @@ public class DdpmGrpcService implements DdpmService {
 
     private static SampleJob job(SampleJobs.Status s) {
         SampleJob.Builder job = SampleJob.newBuilder().setJobId(s.jobId()).setState(switch (s.state()) {
-            case "succeeded" -> SampleJob.State.STATE_SUCCEEDED;
-            case "failed" -> SampleJob.State.STATE_FAILED;
-            case "cancelled" -> SampleJob.State.STATE_CANCELLED;
-            case "cancelling" -> SampleJob.State.STATE_RUNNING;
-            default -> SampleJob.State.STATE_QUEUED;
+            case QUEUED -> SampleJob.State.STATE_QUEUED;
+            case CANCELLING -> SampleJob.State.STATE_RUNNING;
+            case SUCCEEDED -> SampleJob.State.STATE_SUCCEEDED;
+            case FAILED -> SampleJob.State.STATE_FAILED;
+            case CANCELLED -> SampleJob.State.STATE_CANCELLED;
         }).addAllResultUrls(s.results());
         if (s.error() != null) {
             job.setError(s.error());
@@ -239,37 +239,7 @@ public class DdpmGrpcService implements DdpmService {
         try {
             return Uni.createFrom().item(action.get());
         } catch (RuntimeException e) {
-            return Uni.createFrom().failure(status(e));
+            return Uni.createFrom().failure(GrpcProblems.status(e));
         }
-    }
-
-    /** The HTTP API's statuses as gRPC codes; descriptions start with the field when one is at fault. */
-    static StatusRuntimeException status(RuntimeException e) {
-        if (e instanceof StatusRuntimeException s) {
-            return s;
-        }
-        if (e instanceof InvalidPayloadException invalid) {
-            return Status.INVALID_ARGUMENT.withDescription((invalid.field() == null ? "" : invalid.field() + ": ")
-                    + invalid.getMessage()).asRuntimeException();
-        }
-        if (e instanceof GatewayException g) {
-            Status status = switch (g.status()) {
-                case 400, 415 -> Status.INVALID_ARGUMENT;
-                case 404 -> Status.NOT_FOUND;
-                case 409 -> Status.FAILED_PRECONDITION;
-                case 413, 429 -> Status.RESOURCE_EXHAUSTED;
-                default -> Status.UNAVAILABLE;
-            };
-            Metadata trailers = new Metadata();
-            if (g.retryAfterSeconds() > 0) {
-                trailers.put(GrpcAuthInterceptor.RETRY_AFTER, Long.toString(g.retryAfterSeconds() * 1000));
-            }
-            return status.withDescription((g.field() == null ? "" : g.field() + ": ") + g.getMessage())
-                    .asRuntimeException(trailers);
-        }
-        if (e instanceof StorageException || e instanceof MessagingException) {
-            return Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
-        }
-        return Status.INTERNAL.withDescription(e.getClass().getSimpleName() + ": " + e.getMessage()).asRuntimeException();
     }
 }

@@ -6,12 +6,13 @@ import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.gateway.auth.AuthFilter;
 import dev.ddpm.gateway.client.SamplerClient;
-import dev.ddpm.gateway.mapping.SamplerStatuses;
+import dev.ddpm.gateway.mapping.SamplerProblems;
 import dev.ddpm.gateway.service.GatewayException;
 import dev.ddpm.gateway.service.SamplingQuota;
 import dev.ddpm.proto.common.v1.Image;
 import dev.ddpm.proto.common.v1.SampleEvent;
 import dev.ddpm.proto.common.v1.SampleResult;
+import dev.ddpm.service.error.Problem;
 import dev.ddpm.service.rest.Problems;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
@@ -28,9 +29,7 @@ import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code POST /v1/samples}: the image(s) in the response, or, with {@code Accept: text/event-stream},
@@ -92,12 +91,11 @@ public class SampleResource {
         try {
             quota.charge(AuthFilter.caller(request), body);
         } catch (GatewayException e) {
-            return Multi.createFrom().item(error(sse, e.status(), e.getMessage(), e.field()));
+            return Multi.createFrom().item(error(sse, e.problem()));
         }
         return samplers.sample(body, null)
                 .map(event -> event(sse, event))
-                .onFailure().recoverWithItem(e -> error(sse, SamplerStatuses.httpStatus(e), SamplerStatuses.detail(e),
-                        SamplerStatuses.field(e)));
+                .onFailure().recoverWithItem(e -> error(sse, SamplerProblems.of(e)));
     }
 
     /** The SSE {@code progress} event's data, its fields in this order. */
@@ -126,14 +124,9 @@ public class SampleResource {
         return sse.newEventBuilder().name(name).data(Json.writeCompact(data)).build();
     }
 
-    private static OutboundSseEvent error(Sse sse, int status, String detail, String field) {
-        Map<String, Object> problem = new LinkedHashMap<>();
-        problem.put("status", status);
-        problem.put("detail", detail);
-        if (field != null) {
-            problem.put("field", field);
-        }
-        return sse.newEventBuilder().name("error").data(Json.writeCompact(problem)).build();
+    /** The SSE {@code error} event: the problem+json members the same failure has as a plain response. */
+    private static OutboundSseEvent error(Sse sse, Problem problem) {
+        return sse.newEventBuilder().name("error").data(Json.writeCompact(problem.body())).build();
     }
 
     static SampleResultBody resultJson(SampleResult result) {
@@ -143,18 +136,6 @@ public class SampleResource {
     }
 
     private static Response failure(Throwable e) {
-        int status = SamplerStatuses.httpStatus(e);
-        String field = SamplerStatuses.field(e);
-        Response.ResponseBuilder answer = Problems.builder(status, switch (status) {
-            case 400 -> "invalid sampling request";
-            case 404 -> "unknown model";
-            case 429 -> "samplers busy";
-            case 504 -> "sampling timed out";
-            default -> "sampler unavailable";
-        }, SamplerStatuses.detail(e), field == null ? Map.of() : Map.of("field", field));
-        if (status == 429) {
-            answer.header("Retry-After", SamplerStatuses.retryAfterSeconds(e));
-        }
-        return answer.build();
+        return Problems.response(SamplerProblems.of(e));
     }
 }

@@ -1,5 +1,6 @@
 package dev.ddpm.gateway.service;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.events.SampleJobCancelRequested;
 import dev.ddpm.core.events.SampleJobCompleted;
@@ -11,6 +12,7 @@ import jakarta.inject.Singleton;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 
 /**
@@ -21,7 +23,18 @@ import java.util.UUID;
 public class SampleJobs {
 
     /** A job as the APIs show it; {@code results} are gateway URLs of the files. */
-    public record Status(String jobId, String state, String model, String version, List<String> results, String error) {
+    public record Status(String jobId, State state, String model, String version, List<String> results, String error) {
+    }
+
+    /** Where a job stands; the JSON names are the HTTP API's. */
+    public enum State {
+        /** Submitted, not ended: waiting for or running on a sampler. */
+        @JsonProperty("queued") QUEUED,
+        /** A cancel was sent; the job ends as cancelled once its sampler hears it. */
+        @JsonProperty("cancelling") CANCELLING,
+        @JsonProperty("succeeded") SUCCEEDED,
+        @JsonProperty("failed") FAILED,
+        @JsonProperty("cancelled") CANCELLED
     }
 
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
@@ -51,24 +64,24 @@ public class SampleJobs {
      */
     public Status cancel(String jobId) {
         Status now = status(jobId);
-        if (!now.state().equals("queued")) {
-            throw new GatewayException(409, "job has ended", "job '" + jobId + "' has ended (" + now.state()
-                    + "); there is nothing to cancel");
+        if (now.state() != State.QUEUED) {
+            throw new GatewayException(409, "job has ended", "job '" + jobId + "' has ended ("
+                    + now.state().name().toLowerCase(Locale.ROOT) + "); there is nothing to cancel");
         }
         events.sampleJobs().sendAndWait(new SampleJobCancelRequested(jobId), SEND_TIMEOUT);
-        return new Status(jobId, "cancelling", null, null, List.of(), null);
+        return new Status(jobId, State.CANCELLING, null, null, List.of(), null);
     }
 
     public Status status(String jobId) {
         var outcome = results.outcome(jobId);
         if (outcome.isPresent() && outcome.get() instanceof SampleJobCompleted done) {
-            return new Status(jobId, "succeeded", done.model(), done.version(), done.results().stream()
+            return new Status(jobId, State.SUCCEEDED, done.model(), done.version(), done.results().stream()
                     .map(r -> "/v1/sample-jobs/" + jobId + "/files/" + r.key().substring(r.key().lastIndexOf('/') + 1))
                     .toList(), null);
         }
         if (outcome.isPresent() && outcome.get() instanceof SampleJobFailed failed) {
-            return new Status(jobId, failed.cancelled() ? "cancelled" : "failed", null, null, List.of(), failed.reason());
+            return new Status(jobId, failed.cancelled() ? State.CANCELLED : State.FAILED, null, null, List.of(), failed.reason());
         }
-        return new Status(jobId, "queued", null, null, List.of(), null);
+        return new Status(jobId, State.QUEUED, null, null, List.of(), null);
     }
 }

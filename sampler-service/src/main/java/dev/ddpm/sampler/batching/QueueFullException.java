@@ -1,9 +1,12 @@
 package dev.ddpm.sampler.batching;
 
+import dev.ddpm.service.error.Problem;
+import dev.ddpm.service.error.ProblemSource;
+
 import java.time.Duration;
 
 /** The sampler holds all it may: the request is refused now (never an out-of-memory later). */
-public final class QueueFullException extends RuntimeException {
+public final class QueueFullException extends RuntimeException implements ProblemSource {
 
     private final Duration retryAfter;
 
@@ -14,5 +17,11 @@ public final class QueueFullException extends RuntimeException {
 
     public Duration retryAfter() {
         return retryAfter;
+    }
+
+    /** 429 with the time the measured throughput needs to make room. */
+    @Override
+    public Problem problem() {
+        return Problem.of(429, "sampler busy", getMessage()).withRetryAfter(retryAfter);
     }
 }

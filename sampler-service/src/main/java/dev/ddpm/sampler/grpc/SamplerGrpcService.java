@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import dev.ddpm.core.api.ProtoMapping;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.image.ImageEncoding;
-import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.Image;
@@ -18,21 +17,15 @@ import dev.ddpm.proto.common.v1.SampleEvent;
 import dev.ddpm.proto.common.v1.SampleResult;
 import dev.ddpm.proto.sampler.v1.SampleRequest;
 import dev.ddpm.proto.sampler.v1.SamplerService;
-import dev.ddpm.sampler.batching.DeadlineException;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
-import dev.ddpm.sampler.batching.QueueFullException;
 import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.sampler.output.EncodedImage;
 import dev.ddpm.sampler.output.ResultEncoder;
 import dev.ddpm.sampler.registry.ModelRegistry;
-import dev.ddpm.sampler.registry.UnknownModelException;
-import dev.ddpm.sampler.service.InvalidSampleRequestException;
 import dev.ddpm.sampler.service.SamplingService;
-import io.grpc.Metadata;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import dev.ddpm.service.grpc.GrpcProblems;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
@@ -44,13 +37,11 @@ import java.util.List;
 
 /**
  * The sampler's internal gRPC API (ddpm/sampler/v1/sampler.proto): Sample streams progress and
- * previews, then the result; cancelling the call frees its batch slots at the next step.
+ * previews, then the result; cancelling the call frees its batch slots at the next step. Failures are
+ * written by the shared {@link GrpcProblems}: the field at fault and the retry hint travel as trailers.
  */
 @GrpcService
 public class SamplerGrpcService implements SamplerService {
-
-    /** Trailer carrying the retry hint of a RESOURCE_EXHAUSTED answer. */
-    public static final Metadata.Key<String> RETRY_AFTER_MS = Metadata.Key.of("retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
 
     private final SamplingService sampling;
     private final ModelRegistry registry;
@@ -70,7 +61,7 @@ public class SamplerGrpcService implements SamplerService {
                         new StreamingListener(emitter, spec));
                 emitter.onTermination(job::cancel);
             } catch (RuntimeException e) {
-                emitter.fail(status(e));
+                emitter.fail(GrpcProblems.status(e));
             }
         });
     }
@@ -90,34 +81,8 @@ public class SamplerGrpcService implements SamplerService {
             return Uni.createFrom().item(ProtoMapping.modelInfo(lease.model().manifest(),
                     registry.versions(request.getModel().getName()), ModelInfo.newBuilder()).build());
         } catch (RuntimeException e) {
-            return Uni.createFrom().failure(status(e));
+            return Uni.createFrom().failure(GrpcProblems.status(e));
         }
-    }
-
-    /** Precise statuses for what a caller can act on; INTERNAL only for what it cannot. */
-    static StatusRuntimeException status(RuntimeException e) {
-        if (e instanceof InvalidSampleRequestException invalid) {
-            return Status.INVALID_ARGUMENT.withDescription(invalid.field() + ": " + invalid.getMessage()).asRuntimeException();
-        }
-        if (e instanceof InvalidPayloadException invalid) {
-            return Status.INVALID_ARGUMENT.withDescription((invalid.field() == null ? "" : invalid.field() + ": ")
-                    + invalid.getMessage()).asRuntimeException();
-        }
-        if (e instanceof UnknownModelException) {
-            return Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException();
-        }
-        if (e instanceof DeadlineException) {
-            return Status.DEADLINE_EXCEEDED.withDescription(e.getMessage()).asRuntimeException();
-        }
-        if (e instanceof QueueFullException full) {
-            Metadata trailers = new Metadata();
-            trailers.put(RETRY_AFTER_MS, Long.toString(full.retryAfter().toMillis()));
-            return Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException(trailers);
-        }
-        if (e instanceof StatusRuntimeException s) {
-            return s;
-        }
-        return Status.INTERNAL.withDescription(e.getMessage()).asRuntimeException();
     }
 
     /** Turns the batcher's callbacks into stream messages. */
@@ -158,14 +123,14 @@ public class SamplerGrpcService implements SamplerService {
                     emitter.emit(SampleEvent.newBuilder().setResult(result).build());
                     emitter.complete();
                 } catch (RuntimeException e) {
-                    emitter.fail(status(e));
+                    emitter.fail(GrpcProblems.status(e));
                 }
             });
         }
 
         @Override
         public void failed(RuntimeException error) {
-            emitter.fail(status(error));
+            emitter.fail(GrpcProblems.status(error));
         }
     }
 }

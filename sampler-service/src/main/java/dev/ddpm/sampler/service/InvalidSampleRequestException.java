@@ -1,7 +1,10 @@
 package dev.ddpm.sampler.service;
 
+import dev.ddpm.service.error.Problem;
+import dev.ddpm.service.error.ProblemSource;
+
 /** A sampling request that cannot run as asked; {@link #field()} names the culprit. */
-public final class InvalidSampleRequestException extends RuntimeException {
+public final class InvalidSampleRequestException extends RuntimeException implements ProblemSource {
 
     private final String field;
 
@@ -12,5 +15,10 @@ public final class InvalidSampleRequestException extends RuntimeException {
 
     public String field() {
         return field;
+    }
+
+    @Override
+    public Problem problem() {
+        return Problem.of(400, "invalid sampling request", getMessage()).withField(field);
     }
 }

@@ -1,0 +1,81 @@
+package dev.ddpm.service.error;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A refusal or failure as every service reports it, whatever the protocol: the RFC 9457 members
+ * (status, title, detail), the request field at fault where one is, how long to wait before the
+ * same request may be taken where the service can tell, and the log id of an internal failure.
+ * HTTP writes it as problem+json ({@link dev.ddpm.service.rest.Problems}), gRPC as a status with
+ * trailers ({@link dev.ddpm.service.grpc.GrpcProblems}), a server-sent event as its {@link #body()}.
+ *
+ * @param status     the HTTP status, 400..599
+ * @param title      short and the same for every occurrence of this kind of problem
+ * @param detail     this occurrence, precise enough to act on
+ * @param field      dotted path of the request field at fault; null when none is
+ * @param retryAfter wait before retrying; null when the service gives no hint
+ * @param errorId    the id under which an internal failure is logged; null otherwise
+ */
+public record Problem(int status, String title, String detail, String field, Duration retryAfter, String errorId) {
+
+    /** RFC 9457's type for problems whose status and title say all there is to say. */
+    public static final String TYPE = "about:blank";
+
+    public Problem {
+        if (status < 400 || status > 599) {
+            throw new IllegalArgumentException("a problem's status is 400..599, was " + status);
+        }
+        Objects.requireNonNull(title, "title");
+        Objects.requireNonNull(detail, "detail");
+        if (retryAfter != null && retryAfter.isNegative()) {
+            throw new IllegalArgumentException("retryAfter must not be negative, was " + retryAfter);
+        }
+    }
+
+    public static Problem of(int status, String title, String detail) {
+        return new Problem(status, title, detail, null, null, null);
+    }
+
+    public Problem withField(String culprit) {
+        return new Problem(status, title, detail, culprit, retryAfter, errorId);
+    }
+
+    public Problem withTitle(String other) {
+        return new Problem(status, other, detail, field, retryAfter, errorId);
+    }
+
+    public Problem withRetryAfter(Duration wait) {
+        return new Problem(status, title, detail, field, wait, errorId);
+    }
+
+    public Problem withErrorId(String id) {
+        return new Problem(status, title, detail, field, retryAfter, id);
+    }
+
+    /** The wait in whole seconds as HTTP's Retry-After takes it: rounded up, at least 1; 0 without a hint. */
+    public long retryAfterSeconds() {
+        return retryAfter == null ? 0 : Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+    }
+
+    /**
+     * The problem+json members in their fixed order: type, title, status, detail, then field and
+     * errorId where they apply. The retry hint travels beside the body (Retry-After, a gRPC trailer).
+     */
+    public Map<String, Object> body() {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", TYPE);
+        body.put("title", title);
+        body.put("status", status);
+        body.put("detail", detail);
+        if (field != null) {
+            body.put("field", field);
+        }
+        if (errorId != null) {
+            body.put("errorId", errorId);
+        }
+        return body;
+    }
+}
