@@ -29,7 +29,7 @@ import java.util.Locale;
                 + "recognised images and the class histogram.",
                 "With --mnist the feature classifier is trained once on DIR and cached there as "
                         + MnistEvaluation.CLASSIFIER_CACHE + "; with --data (emoji, CIFAR-10, IDX with labels, a "
-                        + "folder per class) it trains on 80 % of the set, the metric compares with the other 20 % "
+                        + "folder per class) it trains on 80 %% of the set, the metric compares with the other 20 %% "
                         + "(so at most a tenth of the set is sampled), plus the memorisation check."})
 final class EvaluateCommand implements Runnable {
 
@@ -45,7 +45,7 @@ final class EvaluateCommand implements Runnable {
     /** What the samples are measured against: MNIST or another labelled data set, one of them. */
     static final class Reference {
         @Option(names = "--mnist", paramLabel = "DIR", required = true,
-                description = "folder with MNIST's IDX files (scripts/fetch-mnist.sh)")
+                description = "the folder of MNIST's four IDX files (see scripts/fetch-mnist.sh)")
         private Path mnist;
 
         @Option(names = "--data", paramLabel = "PATH", required = true, description = "a labelled data set")

@@ -29,14 +29,14 @@ final class ForwardStripCommand implements Runnable {
     @Option(names = "--data", paramLabel = "PATH", required = true, description = "the data set")
     private Path data;
 
-    @Option(names = "--out", paramLabel = "FILE.png", required = true, description = "where the strip is written")
+    @Option(names = "--out", paramLabel = "FILE", required = true, description = "where the PNG strip is written")
     private Path out;
 
     @Option(names = "--index", paramLabel = "N", defaultValue = "0",
             description = "which image of the data set (default: ${DEFAULT-VALUE})")
     private int index;
 
-    @Option(names = "--timesteps", paramLabel = "T,T,...", split = ",", defaultValue = "0,50,100,200,300,500,700,999",
+    @Option(names = "--timesteps", paramLabel = "T", split = ",", defaultValue = "0,50,100,200,300,500,700,999",
             description = "the timesteps shown (default: ${DEFAULT-VALUE})")
     private List<Integer> timesteps;
 

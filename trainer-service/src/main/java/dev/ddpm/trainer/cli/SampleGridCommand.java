@@ -28,7 +28,7 @@ final class SampleGridCommand implements Runnable {
     @Option(names = "--run", paramLabel = "ID", required = true, description = "the run")
     private String run;
 
-    @Option(names = "--out", paramLabel = "FILE.png", required = true, description = "where the grid is written")
+    @Option(names = "--out", paramLabel = "FILE", required = true, description = "where the PNG grid is written")
     private Path out;
 
     @Option(names = "--count", paramLabel = "N", defaultValue = "" + PreviewGrid.IMAGES,

@@ -73,7 +73,7 @@ class TrainerCliTest {
 
         CliRun missing = CliRun.of("forward-strip", "--data", "/nowhere");
         assertThat(missing.exitCode()).isEqualTo(2);
-        assertThat(missing.err()).contains("error: forward-strip: Missing required option: '--out=FILE.png'");
+        assertThat(missing.err()).contains("error: forward-strip: Missing required option: '--out=FILE'");
 
         CliRun failed = CliRun.of("forward-strip", "--data", "/nowhere/at-all", "--out", "strip.png");
         assertThat(failed.exitCode()).isEqualTo(1);
