@@ -10,6 +10,7 @@ import dev.ddpm.core.model.PredictionType;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -48,8 +49,8 @@ abstract class WireNames<E extends Enum<E>> implements ITypeConverter<E>, Iterab
     }
 
     /** "a or b", "a, b or c". */
-    static String choices(Iterable<String> words) {
-        List<String> all = new java.util.ArrayList<>();
+    private static String choices(Iterable<String> words) {
+        List<String> all = new ArrayList<>();
         words.forEach(all::add);
         String last = all.get(all.size() - 1);
         return all.size() == 1 ? last : String.join(", ", all.subList(0, all.size() - 1)) + " or " + last;
