@@ -7,18 +7,15 @@ import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.train.DiffusionNetwork;
 
-import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The {@code --guidance W --guide-step N [--guide-run ID]} options of {@code evaluate},
- * {@code sample-grid} and {@code export}: autoguidance ({@link GuidedDenoiser}) of a run's newest checkpoint by an
- * earlier checkpoint of the same run, or of another run trained the same way. Without
- * {@code --guidance} (or with 1) nothing is loaded and the model samples alone.
+ * Autoguidance ({@link GuidedDenoiser}) of a run's newest checkpoint by a weaker checkpoint, as
+ * {@link GuidanceOptions} ask for it; {@link #NONE} samples the model alone.
  */
 final class Guidance implements AutoCloseable {
 
-    static final Set<String> OPTIONS = Set.of("guidance", "guide-run", "guide-step");
+    static final Guidance NONE = new Guidance(1, null, null);
 
     private final double weight;
     private final DiffusionNetwork guide;
@@ -31,27 +28,12 @@ final class Guidance implements AutoCloseable {
     }
 
     /**
-     * Loads the guide the options name, checked to make the same images with the same diffusion
-     * settings as the model (otherwise the two predictions mean different things).
+     * Loads the guide, checked to make the same images with the same diffusion settings as the model
+     * (otherwise the two predictions mean different things).
      */
-    static Guidance open(Arguments a, String run, DiffusionNetwork model, CheckpointStore checkpoints, Device device) {
-        double weight = a.decimal("guidance", 1);
-        if (!(weight >= 1) || Double.isInfinite(weight)) {
-            throw a.error("--guidance must be a number >= 1 (1 = no guidance), was " + weight);
-        }
-        String step = a.string("guide-step", null);
-        if (weight == 1) {
-            if (step != null || a.string("guide-run", null) != null) {
-                throw a.error("--guide-step and --guide-run need --guidance above 1");
-            }
-            return new Guidance(1, null, null);
-        }
-        if (step == null) {
-            throw a.error("--guidance needs --guide-step: the checkpoint step of the guide "
-                    + "(an earlier, weaker checkpoint of the run, or of --guide-run)");
-        }
-        String guideRun = a.string("guide-run", run);
-        DiffusionNetwork guide = checkpoints.restore(guideRun, a.number("guide-step", 0), device);
+    static Guidance load(double weight, String guideRun, long guideStep, DiffusionNetwork model,
+                         CheckpointStore checkpoints, Device device) {
+        DiffusionNetwork guide = checkpoints.restore(guideRun, guideStep, device);
         try {
             if (!guide.diffusion().equals(model.diffusion())
                     || guide.architecture().imageChannels() != model.architecture().imageChannels()

@@ -1,69 +1,91 @@
 package dev.ddpm.trainer.cli;
 
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.Scheduler;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
-import java.util.Arrays;
 import java.util.Locale;
-import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The {@code --sampler ddim|ddpm|dpm++|unipc|euler|heun --steps N --order 1-3 --spacing
- * linspace|leading|trailing|karras --eta E --variance fixed_small|fixed_large} options of
- * {@code sample-grid} and {@code evaluate}: absent ones take the same defaults as a request to the
- * sampler ({@link Schedulers}).
+ * The sampler options of {@code sample-grid} and {@code evaluate}: absent ones take the same defaults
+ * as a request to the sampler ({@link Schedulers}).
  */
-record SamplerOptions(SamplerKind kind, Integer steps, Integer order, TimestepSpacing spacing, double eta,
-                      DdpmVariance variance) {
+final class SamplerOptions {
 
-    static final Set<String> OPTIONS = Set.of("sampler", "steps", "order", "spacing", "eta", "variance");
+    @Spec(Spec.Target.MIXEE)
+    private CommandSpec command;
 
-    /** These options and {@link Guidance#OPTIONS}: what the sampling commands share. */
-    static Set<String> withGuidance() {
-        Set<String> options = new java.util.HashSet<>(OPTIONS);
-        options.addAll(Guidance.OPTIONS);
-        return options;
+    @Option(names = "--sampler", paramLabel = "SAMPLER", converter = WireNames.Samplers.class,
+            completionCandidates = WireNames.Samplers.class,
+            description = "${COMPLETION-CANDIDATES} (default: the sampler-service's, unipc)")
+    private SamplerKind kind;
+
+    @Option(names = "--steps", paramLabel = "N",
+            description = "sampling steps (default: the sampler's: 50 ddim, T ddpm, 20 dpm++/unipc/euler, 10 heun)")
+    private Integer steps;
+
+    @Option(names = "--order", paramLabel = "1-3", description = "solver order of dpm++ and unipc (default: 2)")
+    private Integer order;
+
+    @Option(names = "--spacing", paramLabel = "SPACING", converter = WireNames.Spacings.class,
+            completionCandidates = WireNames.Spacings.class,
+            description = "${COMPLETION-CANDIDATES} (default: karras for euler and heun, else linspace)")
+    private TimestepSpacing spacing;
+
+    @Option(names = "--eta", paramLabel = "E", defaultValue = "0",
+            description = "DDIM's noise share (default: ${DEFAULT-VALUE}, deterministic)")
+    private double eta;
+
+    // Ho et al. 2020 (section 3.2): beta~_t is optimal for a deterministic x_0, beta_t for x_0 ~ N(0, I);
+    // the sampler-service offers both, so both can be measured.
+    @Option(names = "--variance", paramLabel = "VARIANCE", defaultValue = "fixed_small",
+            converter = WireNames.Variances.class, completionCandidates = WireNames.Variances.class,
+            description = "${COMPLETION-CANDIDATES}: DDPM's reverse-step variance (default: ${DEFAULT-VALUE})")
+    private DdpmVariance variance;
+
+    /** The sampler asked for, or the sampler-service's default. */
+    SamplerKind kind() {
+        return kind == null ? SamplingRequest.DEFAULT_SAMPLER : kind;
     }
 
-    static SamplerOptions parse(Arguments a, SamplerKind fallback) {
-        String[] kinds = Arrays.stream(SamplerKind.values()).map(SamplerKind::wireName).toArray(String[]::new);
-        SamplerKind kind = SamplerKind.parse(a.choice("sampler", fallback.wireName(), kinds));
-        Integer steps = a.string("steps", null) == null ? null : (int) a.number("steps", 0);
-        Integer order = a.string("order", null) == null ? null : (int) a.number("order", 0);
-        if (Schedulers.orderProblem(kind, order) != null) {
-            throw new Arguments.UsageException("--order is 1, 2 or 3, for --sampler dpm++ or unipc");
+    TimestepSpacing spacing() {
+        return spacing;
+    }
+
+    /** Refuses options that do not fit together, before anything is loaded. */
+    void check() {
+        if (Schedulers.orderProblem(kind(), order) != null) {
+            throw new ParameterException(command.commandLine(), "--order is 1, 2 or 3, for --sampler dpm++ or unipc");
         }
-        String spacing = a.string("spacing", null);
-        TimestepSpacing s = spacing == null ? null : TimestepSpacing.valueOf(a.choice("spacing", spacing, "linspace",
-                "leading", "trailing", "karras").toUpperCase(Locale.ROOT));
-        // Ho et al. 2020 (section 3.2): beta~_t is optimal for a deterministic x_0, beta_t for x_0 ~ N(0, I);
-        // the sampler-service offers both, so both can be measured.
-        DdpmVariance variance = DdpmVariance.byName(a.choice("variance", DdpmVariance.FIXED_SMALL.wireName(),
-                DdpmVariance.wireNames()));
-        return new SamplerOptions(kind, steps, order, s, a.decimal("eta", 0), variance);
     }
 
     /** A fresh scheduler per image, as the sampler-service makes them. */
     Supplier<Scheduler> schedulers(DiffusionConfig diffusion) {
-        return () -> Schedulers.create(diffusion, kind, steps, eta, variance, true, order, spacing);
+        SamplerKind sampler = kind();
+        return () -> Schedulers.create(diffusion, sampler, steps, eta, variance, true, order, spacing);
     }
 
     /** "dpm++ 20 steps, order 2, linspace (20 evaluations)" and the like. */
     String description(DiffusionConfig diffusion) {
-        int n = Schedulers.steps(kind, steps, diffusion.timesteps());
-        String details = switch (kind) {
+        SamplerKind sampler = kind();
+        int n = Schedulers.steps(sampler, steps, diffusion.timesteps());
+        String details = switch (sampler) {
             case DDPM -> ", " + variance.wireName();
             case DDIM -> ", eta " + eta;
             case DPM_SOLVER_PP, UNIPC -> ", order " + (order == null ? Schedulers.DEFAULT_ORDER : order);
             default -> "";
         };
-        TimestepSpacing shown = spacing == null ? Schedulers.defaultSpacing(kind) : spacing;
-        return kind.wireName() + " " + n + " steps" + details + ", " + shown.name().toLowerCase(Locale.ROOT) + " ("
-                + Schedulers.evaluations(kind, n) + " evaluations)";
+        TimestepSpacing shown = spacing == null ? Schedulers.defaultSpacing(sampler) : spacing;
+        return sampler.wireName() + " " + n + " steps" + details + ", " + shown.name().toLowerCase(Locale.ROOT) + " ("
+                + Schedulers.evaluations(sampler, n) + " evaluations)";
     }
 }

@@ -6,13 +6,16 @@ import dev.ddpm.core.model.DiffusionConfig;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class SamplerOptionsTest {
 
-    private static SamplerOptions parse(String... args) {
-        return SamplerOptions.parse(new Arguments("evaluate", args, 0, SamplerOptions.withGuidance()),
-                dev.ddpm.core.api.SamplingRequest.DEFAULT_SAMPLER);
+    private static SamplerOptions parse(String... options) {
+        String[] args = new String[options.length + 5];
+        System.arraycopy(new String[] {"evaluate", "--run", "run-a", "--mnist", "/mnist"}, 0, args, 0, 5);
+        System.arraycopy(options, 0, args, 5, options.length);
+        SamplerOptions sampler = (SamplerOptions) CliRun.parsed(args).getMixins().get("sampler");
+        sampler.check();
+        return sampler;
     }
 
     @Test
@@ -27,13 +30,31 @@ class SamplerOptionsTest {
         assertThat(parse().description(DiffusionConfig.ho2020())).isEqualTo("unipc 20 steps, order 2, linspace (20 evaluations)");
         assertThat(parse("--sampler", "ddim").description(DiffusionConfig.ho2020()))
                 .isEqualTo("ddim 50 steps, eta 0.0, linspace (50 evaluations)");
+        assertThat(parse("--sampler", "ddpm", "--steps", "250", "--variance", "fixed_large")
+                .description(DiffusionConfig.ho2020())).isEqualTo("ddpm 250 steps, fixed_large, linspace (250 evaluations)");
     }
 
     @Test
     void wrongOptionsAreUsageErrors() {
-        assertThatThrownBy(() -> parse("--sampler", "rk4")).hasMessageContaining("--sampler must be ddpm, ddim, dpm++");
-        assertThatThrownBy(() -> parse("--sampler", "ddim", "--order", "2")).hasMessageContaining("--order is 1, 2 or 3");
-        assertThatThrownBy(() -> parse("--sampler", "unipc", "--order", "4")).hasMessageContaining("--order is 1, 2 or 3");
-        assertThatThrownBy(() -> parse("--spacing", "uniform")).hasMessageContaining("--spacing must be linspace");
+        assertThat(evaluate("--sampler", "rk4").err())
+                .contains("'--sampler': must be ddpm, ddim, dpm++, unipc, euler or heun, was 'rk4'");
+        assertThat(evaluate("--sampler", "ddim", "--order", "2").err()).contains("--order is 1, 2 or 3");
+        assertThat(evaluate("--sampler", "unipc", "--order", "4").err()).contains("--order is 1, 2 or 3");
+        assertThat(evaluate("--spacing", "uniform").err())
+                .contains("'--spacing': must be linspace, leading, trailing or karras, was 'uniform'");
+        assertThat(evaluate("--variance", "learned").err())
+                .contains("'--variance': must be fixed_small or fixed_large, was 'learned'");
+        assertThat(evaluate("--sampler", "ddim", "--order", "2").exitCode()).isEqualTo(2);
+        // sample-grid checks them too, before any checkpoint is read.
+        assertThat(CliRun.of("sample-grid", "--run", "run-a", "--out", "grid.png", "--sampler", "euler", "--order", "2")
+                .err()).contains("error: sample-grid: --order is 1, 2 or 3, for --sampler dpm++ or unipc");
+    }
+
+    /** evaluate with these options against a run that is never reached: the options fail first. */
+    private static CliRun evaluate(String... options) {
+        String[] args = new String[options.length + 5];
+        System.arraycopy(new String[] {"evaluate", "--run", "run-a", "--mnist", "/nowhere"}, 0, args, 0, 5);
+        System.arraycopy(options, 0, args, 5, options.length);
+        return CliRun.of(args);
     }
 }

@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@code train --max-minutes}: past the limit the run stops at its next step with a checkpoint in the
@@ -35,14 +34,14 @@ class TimeLimitIT {
                 "--run", run, "--checkpoint-every", "100", "--grid-every", "100", "--threads", "1", "--device", "cpu"};
 
         // A limit of 6 ms has passed by the end of the first step.
-        TrainerCli.run(concat(common, "--max-minutes", "0.0001"));
+        assertThat(TrainerCli.run(concat(common, "--max-minutes", "0.0001"))).isZero();
         try (ArtifactStore store = new ArtifactStore(s3())) {
             long stoppedAt = new CheckpointStore(store).latest(run).step();
             assertThat(stoppedAt).isBetween(1L, 5L);
             // The loss curve is left as a finished run leaves it, so a stopped run can be read.
             assertThat(store.exists(Buckets.CHECKPOINTS, run + "/loss.png")).isTrue();
 
-            TrainerCli.run(concat(common, "--max-minutes", "0"));
+            assertThat(TrainerCli.run(concat(common, "--max-minutes", "0"))).isZero();
             assertThat(new CheckpointStore(store).latest(run).step()).isEqualTo(6);
         }
     }
@@ -57,7 +56,7 @@ class TimeLimitIT {
                 "--grid-every", "100000", "--progress-every", "10", "--threads", "1", "--device", "cpu",
                 "--time-box", "0.1"};
 
-        TrainerCli.run(command);
+        assertThat(TrainerCli.run(command)).isZero();
         try (ArtifactStore store = new ArtifactStore(s3())) {
             CheckpointManifest ended = new CheckpointStore(store).latest(run);
             assertThat(ended.ended()).isTrue();
@@ -69,7 +68,7 @@ class TimeLimitIT {
                     .isBetween(ended.step() / 3, ended.step() * 3);
 
             // The same command again: the box is spent (its seconds are in the checkpoint), nothing trains.
-            TrainerCli.run(command);
+            assertThat(TrainerCli.run(command)).isZero();
             CheckpointManifest again = new CheckpointStore(store).latest(run);
             assertThat(again.step()).isEqualTo(ended.step());
             assertThat(again.ended()).isTrue();
@@ -79,24 +78,25 @@ class TimeLimitIT {
     @Test
     void aLimitThatIsNotANumberOfMinutesIsAUsageError() {
         for (String limit : new String[] {"-1", "NaN", "Infinity"}) {
-            assertThatThrownBy(() -> TrainerCli.run(new String[] {"train", "--data", "/nowhere", "--max-minutes", limit}))
-                    .isInstanceOf(Arguments.UsageException.class)
-                    .hasMessage("train: --max-minutes must be 0 (no limit) or a number of minutes, was '" + limit + "'");
+            CliRun run = CliRun.of("train", "--data", "/nowhere", "--max-minutes", limit);
+            assertThat(run.exitCode()).isEqualTo(2);
+            assertThat(run.err()).contains("error: train: Invalid value for option '--max-minutes': must be 0 (no limit) "
+                    + "or a number of minutes, was '" + limit + "'");
         }
-        assertThatThrownBy(() -> TrainerCli.run(new String[] {"train", "--data", "/nowhere", "--time-box", "-2"}))
-                .isInstanceOf(Arguments.UsageException.class)
-                .hasMessage("train: --time-box must be 0 (no limit) or a number of minutes, was '-2'");
-        assertThatThrownBy(() -> TrainerCli.run(new String[] {"train", "--data", "/nowhere", "--time-box", "5",
-                "--max-minutes", "5"}))
-                .isInstanceOf(Arguments.UsageException.class)
-                .hasMessage("train: --max-minutes (pause) and --time-box (end there) exclude each other");
-        assertThatThrownBy(() -> TrainerCli.run(new String[] {"request-training", "--data", "d", "--time-box", "5"}))
-                .isInstanceOf(Arguments.UsageException.class)
-                .hasMessageStartingWith("request-training: a requested run's time box is --max-minutes");
+        assertThat(CliRun.of("train", "--data", "/nowhere", "--time-box", "-2").err())
+                .contains("error: train: Invalid value for option '--time-box': must be 0 (no limit) or a number of "
+                        + "minutes, was '-2'");
+        CliRun both = CliRun.of("train", "--data", "/nowhere", "--time-box", "5", "--max-minutes", "5");
+        assertThat(both.exitCode()).isEqualTo(2);
+        assertThat(both.err()).contains("error: train: --max-minutes (pause) and --time-box (end there) exclude each other");
+        CliRun box = CliRun.of("request-training", "--data", "d", "--time-box", "5");
+        assertThat(box.exitCode()).isEqualTo(2);
+        assertThat(box.err()).contains("error: request-training: a requested run's time box is --max-minutes");
         // A training request is checked the same way, before anything is sent.
-        assertThatThrownBy(() -> TrainerCli.run(new String[] {"request-training", "--data", "d", "--max-minutes", "-5"}))
-                .isInstanceOf(Arguments.UsageException.class)
-                .hasMessage("request-training: --max-minutes must be 0 (no limit) or a number of minutes, was '-5'");
+        CliRun request = CliRun.of("request-training", "--data", "d", "--max-minutes", "-5");
+        assertThat(request.exitCode()).isEqualTo(2);
+        assertThat(request.err()).contains("error: request-training: Invalid value for option '--max-minutes': must be "
+                + "0 (no limit) or a number of minutes, was '-5'");
     }
 
     private static String[] concat(String[] head, String... tail) {

@@ -1,0 +1,47 @@
+package dev.ddpm.trainer.cli;
+
+import dev.ddpm.core.messaging.KafkaSettings;
+import dev.ddpm.core.storage.S3Settings;
+
+import picocli.CommandLine.Command;
+
+import java.util.Map;
+
+/**
+ * Where the commands find S3 and Kafka: {@code S3_ENDPOINT}, {@code S3_ACCESS_KEY},
+ * {@code S3_SECRET_KEY}, {@code S3_REGION} and {@code KAFKA_BOOTSTRAP_SERVERS}, the local stack's
+ * addresses when unset. A mixin of the commands that talk to them, so each declares that it does
+ * (and its help names the variables); the settings come from the environment, never from options, so
+ * keys stay out of the process list.
+ */
+@Command(footer = {"", "S3 and Kafka are those of S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION and "
+        + "KAFKA_BOOTSTRAP_SERVERS (the local stack's when unset)."})
+final class Connections {
+
+    static final String CLIENT_NAME = "trainer-cli";
+    /** The CloudEvents source of what the commands publish. */
+    static final String EVENT_SOURCE = "/ddpm/cli";
+
+    private Map<String, String> environment = System.getenv();
+
+    /** The settings another environment gives (tests). */
+    Connections in(Map<String, String> environment) {
+        this.environment = environment;
+        return this;
+    }
+
+    /** S3 with the services' request timeout ({@link S3Settings}'s default, as {@code ddpm.s3.timeout}'s). */
+    S3Settings s3() {
+        return new S3Settings(env("S3_ENDPOINT", "http://127.0.0.1:9000"), env("S3_ACCESS_KEY", "ddpm-local"),
+                env("S3_SECRET_KEY", "ddpm-local-secret"), env("S3_REGION", "us-east-1"), null);
+    }
+
+    KafkaSettings kafka() {
+        return new KafkaSettings(env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"), CLIENT_NAME);
+    }
+
+    private String env(String name, String fallback) {
+        String value = environment.get(name);
+        return value == null || value.isBlank() ? fallback : value;
+    }
+}
