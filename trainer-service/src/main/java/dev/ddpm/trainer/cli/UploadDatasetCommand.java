@@ -40,10 +40,11 @@ final class UploadDatasetCommand implements Runnable {
         try (ArtifactStore store = new ArtifactStore(connections.s3()); Stream<Path> files = Files.isDirectory(path)
                 ? Files.walk(path).filter(Files::isRegularFile) : Stream.of(path)) {
             store.ensureBuckets(Buckets.ALL);
-            Path base = Files.isDirectory(path) ? path : path.getParent();
+            // A bare file name has no parent: its key is then its name alone.
+            Path base = Files.isDirectory(path) ? path.toAbsolutePath() : path.toAbsolutePath().getParent();
             long count = 0;
             for (Path file : files.sorted().toList()) {
-                String key = dataset + "/" + base.relativize(file).toString().replace('\\', '/');
+                String key = dataset + "/" + base.relativize(file.toAbsolutePath()).toString().replace('\\', '/');
                 store.put(Buckets.DATASETS, key, file, "application/octet-stream");
                 count++;
             }
