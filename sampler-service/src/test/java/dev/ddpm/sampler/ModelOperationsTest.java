@@ -39,9 +39,12 @@ class ModelOperationsTest extends SamplerTestBase {
         } finally {
             bare.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
-        // With the key, the same calls are served.
+        // With the key, the same calls are served: the listing names a model published here, at its version.
+        GaussianModel listed = publish(new GaussianModel(name("listed"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
         assertThat(SamplerServiceGrpc.newBlockingStub(channel)
-                .listModels(dev.ddpm.proto.common.v1.ListModelsRequest.getDefaultInstance())).isNotNull();
+                .listModels(dev.ddpm.proto.common.v1.ListModelsRequest.getDefaultInstance()).getModelsList())
+                .filteredOn(info -> info.getName().equals(listed.name()))
+                .singleElement().satisfies(info -> assertThat(info.getVersion()).isEqualTo("v1"));
     }
 
     @Test
