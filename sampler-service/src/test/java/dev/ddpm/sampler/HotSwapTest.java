@@ -79,7 +79,8 @@ class HotSwapTest extends SamplerTestBase {
                 return null;
             }));
         }
-        Thread.sleep(1000);
+        // v1 has served before v2 arrives, however long the first calls of a cold test JVM take.
+        await().atMost(Duration.ofSeconds(30)).until(() -> versions.contains("v1"));
         publish(new GaussianModel(name, "v2", GaussianModel.pattern(1, 16, 2), 0.2, 1, 16));
         await().atMost(Duration.ofSeconds(30)).until(() -> versions.contains("v2"));
         Thread.sleep(500);
