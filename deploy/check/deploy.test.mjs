@@ -1,5 +1,5 @@
 // The deployment, checked without a cluster: every kustomize overlay renders, every object is valid
-// against its API schema, and the rules docs/deploy.md promises hold (GPU requests, no secrets in
+// against its API schema, and the rules docs/deployment.md promises hold (GPU requests, no secrets in
 // manifests, probes, network policies, images the build makes, topics and buckets of the design).
 // Run: deploy/check/run.sh (scripts/test.sh runs it after the Maven build).
 import { test } from "node:test";
@@ -64,11 +64,11 @@ for (const overlay of OVERLAYS) {
 
   test(`${overlay}: no secret values in the manifests`, () => {
     const secrets = byKind(objects, "Secret").map(id);
-    assert.deepEqual(secrets, [], "Secrets are created outside the manifests (docs/deploy.md)");
+    assert.deepEqual(secrets, [], "Secrets are created outside the manifests (docs/deployment.md)");
     for (const cm of byKind(objects, "ConfigMap")) {
       for (const key of Object.keys(cm.data ?? {})) assert.doesNotMatch(key, SECRET_LIKE, `${id(cm)} key ${key}`);
     }
-    const deployDoc = read("docs/deploy.md");
+    const deployDoc = read("docs/deployment.md");
     for (const w of workloads(objects)) {
       for (const c of containers(w)) {
         for (const e of c.env ?? []) {
@@ -76,7 +76,7 @@ for (const overlay of OVERLAYS) {
             assert.ok(e.valueFrom?.secretKeyRef, `${id(w)}/${c.name}: ${e.name} must come from a Secret`);
             const ref = e.valueFrom.secretKeyRef;
             assert.ok(deployDoc.includes(ref.name) && deployDoc.includes(ref.key),
-              `docs/deploy.md tells how to create Secret ${ref.name} with key ${ref.key}`);
+              `docs/deployment.md tells how to create Secret ${ref.name} with key ${ref.key}`);
           }
         }
       }

@@ -77,15 +77,15 @@ class GatewayGrpcTest {
     @Test
     void keysScopesAndValidationAsOverHttp() {
         assertCode(() -> as(null).getModel(GetModelRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED);
-        assertCode(() -> as(GatewayApiTest.VIEWER_KEY).startTraining(StartTrainingRequest.newBuilder().setDataset("x")
+        assertCode(() -> as(GatewayTestBase.VIEWER_KEY).startTraining(StartTrainingRequest.newBuilder().setDataset("x")
                 .setSteps(5).build()), Status.Code.PERMISSION_DENIED);
-        StatusRuntimeException invalid = assertCode(() -> first(as(GatewayApiTest.VIEWER_KEY).sample(SampleParams.newBuilder()
+        StatusRuntimeException invalid = assertCode(() -> first(as(GatewayTestBase.VIEWER_KEY).sample(SampleParams.newBuilder()
                 .setModel(ModelRef.newBuilder().setName("m")).setCount(1000).build())), Status.Code.INVALID_ARGUMENT);
         assertThat(invalid.getStatus().getDescription()).startsWith("count");
         assertThat(invalid.getTrailers().get(GrpcProblems.FIELD)).isEqualTo("count");
-        assertCode(() -> as(GatewayApiTest.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
+        assertCode(() -> as(GatewayTestBase.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
                 .setModel(ModelRef.newBuilder().setName("../x")).build()), Status.Code.INVALID_ARGUMENT);
-        assertCode(() -> as(GatewayApiTest.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
+        assertCode(() -> as(GatewayTestBase.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
                 .setModel(ModelRef.newBuilder().setName("no-such-model")).build()), Status.Code.NOT_FOUND);
     }
 
@@ -94,10 +94,10 @@ class GatewayGrpcTest {
         GaussianModel model = new GaussianModel("grpc-" + UUID.randomUUID().toString().substring(0, 8), "v1",
                 GaussianModel.pattern(1, 16, 2), 0.3, 1, 16);
         model.publish(store, events);
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("X-API-Key", GatewayApiTest.VIEWER_KEY)
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("X-API-Key", GatewayTestBase.VIEWER_KEY)
                 .contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":2}")
                 .post("/v1/samples").then().statusCode(200));
-        Iterator<SampleEvent> stream = as(GatewayApiTest.VIEWER_KEY).sample(SampleParams.newBuilder()
+        Iterator<SampleEvent> stream = as(GatewayTestBase.VIEWER_KEY).sample(SampleParams.newBuilder()
                 .setModel(ModelRef.newBuilder().setName(model.name())).setCount(2).setSampler(Sampler.SAMPLER_DDIM)
                 .setSteps(10).setPreviewEvery(5).build());
         int progress = 0;
@@ -112,17 +112,17 @@ class GatewayGrpcTest {
         assertThat(previews).isEqualTo(2);
         assertThat(last.getResult().getModel().getVersion()).isEqualTo("v1");
         assertThat(last.getResult().getImagesCount()).isEqualTo(2);
-        assertThat(as(GatewayApiTest.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
+        assertThat(as(GatewayTestBase.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
                 .setModel(ModelRef.newBuilder().setName(model.name())).build()).getWidth()).isEqualTo(16);
 
         // Steps beyond the model's T: the sampler refuses, its field trailer reaches the public client.
-        StatusRuntimeException tooMany = assertCode(() -> first(as(GatewayApiTest.VIEWER_KEY).sample(SampleParams
+        StatusRuntimeException tooMany = assertCode(() -> first(as(GatewayTestBase.VIEWER_KEY).sample(SampleParams
                 .newBuilder().setModel(ModelRef.newBuilder().setName(model.name())).setSteps(5000).build())),
                 Status.Code.INVALID_ARGUMENT);
         assertThat(tooMany.getTrailers().get(GrpcProblems.FIELD)).isEqualTo("steps");
 
         // A public gRPC request for Heun over Karras sigmas: 2 x 4 - 1 network calls.
-        Iterator<SampleEvent> heun = as(GatewayApiTest.VIEWER_KEY).sample(SampleParams.newBuilder()
+        Iterator<SampleEvent> heun = as(GatewayTestBase.VIEWER_KEY).sample(SampleParams.newBuilder()
                 .setModel(ModelRef.newBuilder().setName(model.name())).setCount(1).setSampler(Sampler.SAMPLER_HEUN)
                 .setSpacing(dev.ddpm.proto.common.v1.Spacing.SPACING_KARRAS).setSteps(4).build());
         int total = 0;
@@ -140,21 +140,21 @@ class GatewayGrpcTest {
         GaussianModel model = new GaussianModel("grpc-cancel-" + UUID.randomUUID().toString().substring(0, 8), "v1",
                 GaussianModel.pattern(3, 64, 0), 0.3, 3, 64);
         model.publish(store, events);
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("X-API-Key", GatewayApiTest.VIEWER_KEY)
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("X-API-Key", GatewayTestBase.VIEWER_KEY)
                 .contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":2}")
                 .post("/v1/samples").then().statusCode(200));
         io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
         call.run(() -> {
-            Iterator<SampleEvent> stream = as(GatewayApiTest.VIEWER_KEY).sample(SampleParams.newBuilder()
+            Iterator<SampleEvent> stream = as(GatewayTestBase.VIEWER_KEY).sample(SampleParams.newBuilder()
                     .setModel(ModelRef.newBuilder().setName(model.name())).setCount(8).setSampler(Sampler.SAMPLER_DDPM)
                     .build());
             while (stream.hasNext() && !(stream.next().getProgress().getStep() > 0)) {
                 // until the sampler has taken a step
             }
         });
-        assertThat(GatewayApiTest.samplerBacklog()).isPositive();
+        assertThat(GatewayTestBase.samplerBacklog()).isPositive();
         call.cancel(null);
-        await().atMost(Duration.ofSeconds(10)).until(() -> GatewayApiTest.samplerBacklog() == 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> GatewayTestBase.samplerBacklog() == 0);
     }
 
     @Test
@@ -163,7 +163,7 @@ class GatewayGrpcTest {
         byte[] png = ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16);
         CompletableFuture<Dataset> done = new CompletableFuture<>();
         Metadata metadata = new Metadata();
-        metadata.put(Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER), GatewayApiTest.TRAINER_KEY);
+        metadata.put(Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER), GatewayTestBase.TRAINER_KEY);
         StreamObserver<DatasetChunk> upload = DdpmServiceGrpc.newStub(channel)
                 .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata))
                 .uploadDataset(new StreamObserver<>() {
@@ -185,7 +185,7 @@ class GatewayGrpcTest {
         Dataset stored = done.get(30, TimeUnit.SECONDS);
         assertThat(stored.getObjects()).isEqualTo(1);
         assertThat(stored.getBytes()).isEqualTo(png.length);
-        assertThat(as(GatewayApiTest.TRAINER_KEY).listDatasets(ListDatasetsRequest.getDefaultInstance()).getDatasetsList())
+        assertThat(as(GatewayTestBase.TRAINER_KEY).listDatasets(ListDatasetsRequest.getDefaultInstance()).getDatasetsList())
                 .extracting(Dataset::getName).contains(dataset);
 
         // Past gateway.max-upload-bytes (2 MiB in tests), counted chunk by chunk: refused, nothing stored.
@@ -216,18 +216,18 @@ class GatewayGrpcTest {
                     assertThat(((StatusRuntimeException) e).getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
                     assertThat(e.getMessage()).contains("gateway.max-upload-bytes");
                 });
-        assertThat(as(GatewayApiTest.TRAINER_KEY).listDatasets(ListDatasetsRequest.getDefaultInstance()).getDatasetsList())
+        assertThat(as(GatewayTestBase.TRAINER_KEY).listDatasets(ListDatasetsRequest.getDefaultInstance()).getDatasetsList())
                 .filteredOn(d -> d.getName().equals(dataset)).singleElement()
                 .satisfies(d -> assertThat(d.getObjects()).isEqualTo(1));
 
-        TrainingRun run = as(GatewayApiTest.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
+        TrainingRun run = as(GatewayTestBase.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
                 .setDataset(dataset).setSteps(10).setPreset("tiny").build());
         assertThat(run.getState()).isEqualTo(TrainingRun.State.STATE_REQUESTED);
-        assertThat(as(GatewayApiTest.TRAINER_KEY).getTraining(GetTrainingRequest.newBuilder().setRunId(run.getRunId()).build())
+        assertThat(as(GatewayTestBase.TRAINER_KEY).getTraining(GetTrainingRequest.newBuilder().setRunId(run.getRunId()).build())
                 .getRunId()).isEqualTo(run.getRunId());
-        assertCode(() -> as(GatewayApiTest.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
+        assertCode(() -> as(GatewayTestBase.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
                 .setDataset("missing-" + dataset).setSteps(10).build()), Status.Code.NOT_FOUND);
-        assertCode(() -> as(GatewayApiTest.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
+        assertCode(() -> as(GatewayTestBase.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
                 .setDataset(dataset).setSteps(10).setMaxMinutes(-3).build()), Status.Code.INVALID_ARGUMENT);
     }
 

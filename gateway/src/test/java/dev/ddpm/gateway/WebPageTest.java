@@ -74,14 +74,14 @@ class WebPageTest {
         GaussianModel model = new GaussianModel("page-" + UUID.randomUUID().toString().substring(0, 8), "v1",
                 GaussianModel.pattern(1, 16, 1), 0.3, 1, 16);
         model.publish(store, events);
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("X-API-Key", GatewayApiTest.VIEWER_KEY)
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("X-API-Key", GatewayTestBase.VIEWER_KEY)
                 .contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":2}")
                 .post("/v1/samples").then().statusCode(200));
 
         browser.get("http://localhost:" + RestAssured.port + "/");
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         WebElement key = browser.findElement(By.id("api-key"));
-        key.sendKeys(GatewayApiTest.VIEWER_KEY);
+        key.sendKeys(GatewayTestBase.VIEWER_KEY);
         ((JavascriptExecutor) browser).executeScript("arguments[0].dispatchEvent(new Event('change'))", key);
         wait.until(d -> new Select(d.findElement(By.id("model"))).getOptions().stream()
                 .anyMatch(o -> o.getAttribute("value").equals(model.name())));

@@ -5,7 +5,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The Kafka topics of the design (shared/design.md), with the settings they are created with.
+ * The platform's Kafka topics, with the settings they are created with (partitions, compaction); which
+ * events travel on each is docs/architecture.md, "Events".
  * The models topic is compacted: its latest ModelPublished per model name is the registry.
  */
 public enum Topic {

@@ -2,7 +2,7 @@ package dev.ddpm.core.storage;
 
 import java.util.List;
 
-/** The buckets of the design (shared/design.md) and their key layouts. */
+/** The platform's S3 buckets and their key layouts (docs/architecture.md, "Objects"). */
 public final class Buckets {
 
     /** {@code {dataset}/...}: image folders, archives, IDX files. */

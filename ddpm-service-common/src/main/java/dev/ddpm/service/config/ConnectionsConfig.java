@@ -28,7 +28,7 @@ public interface ConnectionsConfig {
 
     /**
      * The credential of the internal operator APIs (the sampler's and the trainer's {@code /v1/} HTTP
-     * routes and the sampler's gRPC services; docs/deploy.md, "Operator endpoints"). The same shared
+     * routes and the sampler's gRPC services; docs/deployment.md, "Operator endpoints"). The same shared
      * key is what the gateway presents to the samplers.
      */
     interface Operator {

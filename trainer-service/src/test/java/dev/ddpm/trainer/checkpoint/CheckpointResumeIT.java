@@ -4,7 +4,7 @@ import ai.djl.Device;
 import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
-import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.core.testing.TestStack;
 import dev.ddpm.trainer.data.SyntheticPatterns;
 import dev.ddpm.trainer.train.DiffusionNetwork;
 import dev.ddpm.trainer.train.DiffusionTrainer;
@@ -14,7 +14,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 
@@ -31,8 +30,7 @@ class CheckpointResumeIT {
     @BeforeAll
     static void open() {
         DjlEngine.configureOffline(1);
-        store = new ArtifactStore(new S3Settings(env("S3_ENDPOINT"), env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"),
-                null, Duration.ofSeconds(20)));
+        store = new ArtifactStore(TestStack.s3());
         store.ensureBuckets(Buckets.ALL);
         checkpoints = new CheckpointStore(store);
     }
@@ -204,7 +202,6 @@ class CheckpointResumeIT {
         return copy;
     }
 
-
     private static Map<String, float[]> arrays(Map<String, ai.djl.ndarray.NDArray> arrays) {
         Map<String, float[]> copy = new java.util.LinkedHashMap<>();
         arrays.forEach((name, a) -> copy.put(name, a.toFloatArray()));
@@ -232,13 +229,5 @@ class CheckpointResumeIT {
 
     private static String runId() {
         return "it-" + UUID.randomUUID().toString().substring(0, 8);
-    }
-
-    private static String env(String name) {
-        String value = System.getenv(name);
-        if (value == null) {
-            throw new IllegalStateException(name + " is not set: run the integration tests through scripts/test.sh");
-        }
-        return value;
     }
 }

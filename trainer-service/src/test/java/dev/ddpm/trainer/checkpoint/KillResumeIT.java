@@ -3,7 +3,7 @@ package dev.ddpm.trainer.checkpoint;
 import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
-import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.core.testing.TestStack;
 import dev.ddpm.trainer.data.SyntheticPatterns;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +42,7 @@ class KillResumeIT {
 
     @BeforeAll
     static void open() throws IOException {
-        store = new ArtifactStore(new S3Settings(env("S3_ENDPOINT"), env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"),
-                null, Duration.ofSeconds(20)));
+        store = new ArtifactStore(TestStack.s3());
         store.ensureBuckets(Buckets.ALL);
         SyntheticPatterns patterns = new SyntheticPatterns(16, 2, 2, 2, 2);
         for (int i = 0; i < patterns.size(); i++) {
@@ -141,13 +139,5 @@ class KillResumeIT {
             }
         }
         return new double[]{sum / n, max};
-    }
-
-    private static String env(String name) {
-        String value = System.getenv(name);
-        if (value == null) {
-            throw new IllegalStateException(name + " is not set: run through scripts/test.sh or export the stack's env");
-        }
-        return value;
     }
 }

@@ -2,7 +2,7 @@ package dev.ddpm.trainer.cli;
 
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
-import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.core.testing.TestStack;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import org.junit.jupiter.api.Test;
@@ -13,7 +13,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,7 +34,7 @@ class TimeLimitIT {
 
         // A limit of 6 ms has passed by the end of the first step.
         assertThat(TrainerCli.run(concat(common, "--max-minutes", "0.0001"))).isZero();
-        try (ArtifactStore store = new ArtifactStore(s3())) {
+        try (ArtifactStore store = new ArtifactStore(TestStack.s3())) {
             long stoppedAt = new CheckpointStore(store).latest(run).step();
             assertThat(stoppedAt).isBetween(1L, 5L);
             // The loss curve is left as a finished run leaves it, so a stopped run can be read.
@@ -57,7 +56,7 @@ class TimeLimitIT {
                 "--time-box", "0.1"};
 
         assertThat(TrainerCli.run(command)).isZero();
-        try (ArtifactStore store = new ArtifactStore(s3())) {
+        try (ArtifactStore store = new ArtifactStore(TestStack.s3())) {
             CheckpointManifest ended = new CheckpointStore(store).latest(run);
             assertThat(ended.ended()).isTrue();
             assertThat(ended.step()).isBetween(10L, 999_999L);
@@ -103,11 +102,6 @@ class TimeLimitIT {
         String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
         System.arraycopy(tail, 0, all, head.length, tail.length);
         return all;
-    }
-
-    private static S3Settings s3() {
-        return new S3Settings(System.getenv("S3_ENDPOINT"), System.getenv("S3_ACCESS_KEY"), System.getenv("S3_SECRET_KEY"),
-                null, Duration.ofSeconds(20));
     }
 
     /** MNIST's image file format: {@code count} images of {@code size} x {@code size}, diagonal strokes. */

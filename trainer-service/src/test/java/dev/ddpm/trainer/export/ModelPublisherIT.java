@@ -8,7 +8,7 @@ import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.model.TensorSpec;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
-import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.core.testing.TestStack;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.DjlEngine;
 import dev.ddpm.trainer.train.TinyRun;
@@ -17,7 +17,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -41,8 +40,7 @@ class ModelPublisherIT {
     @BeforeAll
     static void open() {
         DjlEngine.configureOffline(2);
-        store = new ArtifactStore(new S3Settings(env("S3_ENDPOINT"), env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"),
-                null, Duration.ofSeconds(20)));
+        store = new ArtifactStore(TestStack.s3());
         store.ensureBuckets(Buckets.ALL);
         trainer = new DiffusionTrainer(TinyRun.settings(), Device.cpu());
         for (int i = 0; i < 10; i++) {
@@ -156,13 +154,5 @@ class ModelPublisherIT {
                 .hasMessageContaining("was not announced")
                 .hasMessageContaining("broker unreachable");
         assertThat(store.list(Buckets.MODELS, model + "/")).isEmpty();
-    }
-
-    private static String env(String name) {
-        String value = System.getenv(name);
-        if (value == null) {
-            throw new IllegalStateException(name + " is not set: run through scripts/test.sh or export the stack's env");
-        }
-        return value;
     }
 }

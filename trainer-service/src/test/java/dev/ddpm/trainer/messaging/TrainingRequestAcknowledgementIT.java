@@ -13,7 +13,7 @@ import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.messaging.ReceivedEvent;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
-import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.core.testing.TestStack;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.checkpoint.CheckpointWait;
 import dev.ddpm.trainer.data.SyntheticPatterns;
@@ -56,10 +56,9 @@ class TrainingRequestAcknowledgementIT {
 
     @BeforeAll
     static void open() {
-        store = new ArtifactStore(new S3Settings(env("S3_ENDPOINT"), env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"),
-                null, Duration.ofSeconds(20)));
+        store = new ArtifactStore(TestStack.s3());
         store.ensureBuckets(Buckets.ALL);
-        kafka = new KafkaSettings(env("KAFKA_BOOTSTRAP_SERVERS"), "ack-it");
+        kafka = TestStack.kafka("ack-it");
     }
 
     @AfterAll
@@ -171,13 +170,5 @@ class TrainingRequestAcknowledgementIT {
             }
         }
         return found;
-    }
-
-    private static String env(String name) {
-        String value = System.getenv(name);
-        if (value == null) {
-            throw new IllegalStateException(name + " is not set: run through scripts/test.sh or export the stack's env");
-        }
-        return value;
     }
 }

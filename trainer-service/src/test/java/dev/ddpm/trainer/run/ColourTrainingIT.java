@@ -8,7 +8,7 @@ import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.storage.ArtifactStore;
-import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.core.testing.TestStack;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.data.ColouredShapes;
 import dev.ddpm.trainer.data.InMemoryImageSet;
@@ -21,7 +21,6 @@ import dev.ddpm.trainer.train.DjlEngine;
 import dev.ddpm.trainer.train.TrainingSettings;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +47,7 @@ class ColourTrainingIT {
         String run = "colour-" + UUID.randomUUID().toString().substring(0, 8);
         RunPlan plan = new RunPlan(run, "shapes", "shapes", settings, STEPS, 1000, 100, 1000, null, 0, 5, 200, 48);
         List<RunProgress> reports = new ArrayList<>();
-        try (ArtifactStore store = new ArtifactStore(s3())) {
+        try (ArtifactStore store = new ArtifactStore(TestStack.s3())) {
             ObjectRef checkpoint = new TrainingRun(plan, shapes, Device.cpu(), store, new Recording(reports), null)
                     .run(() -> false);
             List<RunProgress> measured = reports.stream().filter(p -> !p.quality().isEmpty()).toList();
@@ -79,11 +78,6 @@ class ColourTrainingIT {
         return ReverseProcess.sample(network.denoiser(),
                 () -> Schedulers.create(DiffusionConfig.ho2020(), SamplerKind.UNIPC, 20, 0, DdpmVariance.FIXED_SMALL, true),
                 count, 3 * 16 * 16, 99, 0);
-    }
-
-    private static S3Settings s3() {
-        return new S3Settings(System.getenv("S3_ENDPOINT"), System.getenv("S3_ACCESS_KEY"), System.getenv("S3_SECRET_KEY"),
-                null, Duration.ofSeconds(20));
     }
 
     private record Recording(List<RunProgress> reports) implements RunListener {
