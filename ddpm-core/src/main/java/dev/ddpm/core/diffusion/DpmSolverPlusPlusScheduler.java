@@ -1,5 +1,6 @@
 package dev.ddpm.core.diffusion;
 
+import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.PredictionType;
 
 /**
@@ -28,7 +29,7 @@ public final class DpmSolverPlusPlusScheduler extends OdeSolverScheduler {
     public DpmSolverPlusPlusScheduler(NoiseSchedule schedule, PredictionType predictionType, int order, boolean clipX0,
                                       TimestepSpacing spacing) {
         super(schedule, predictionType, clipX0, spacing);
-        this.order = checkedOrder(order, "DPM-Solver++");
+        this.order = checkedOrder(SamplerKind.DPM_SOLVER_PP, order);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.ddpm.core.diffusion;
 
+import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.PredictionType;
 
 /**
@@ -26,7 +27,7 @@ public final class UniPcScheduler extends OdeSolverScheduler {
     public UniPcScheduler(NoiseSchedule schedule, PredictionType predictionType, int order, boolean clipX0,
                           TimestepSpacing spacing) {
         super(schedule, predictionType, clipX0, spacing);
-        this.order = checkedOrder(order, "UniPC");
+        this.order = checkedOrder(SamplerKind.UNIPC, order);
     }
 
     @Override
