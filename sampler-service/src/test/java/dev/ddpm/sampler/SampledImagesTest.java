@@ -1,6 +1,6 @@
 package dev.ddpm.sampler;
 
-import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.events.SamplerKind;
@@ -70,8 +70,8 @@ class SampledImagesTest extends SamplerTestBase {
             response.then().statusCode(200);
             List<float[]> served = images(response);
             float[][] direct = dev.ddpm.core.diffusion.ReverseProcess.sample(model.denoiser(),
-                    () -> Schedulers.create(GaussianModel.DIFFUSION, c.kind(), c.steps(), 0, DdpmVariance.FIXED_SMALL,
-                            false, c.order(), c.spacing()), 12, 256, 5, 0);
+                    () -> Schedulers.create(GaussianModel.DIFFUSION, SchedulerSettings.of(c.kind()).withSteps(c.steps())
+                            .withClipX0(false).withOrder(c.order()).withSpacing(c.spacing())), 12, 256, 5, 0);
             for (int n = 0; n < 12; n++) {
                 for (int i = 0; i < 256; i++) {
                     float expected = Math.max(-1f, Math.min(1f, direct[n][i]));

@@ -1,5 +1,6 @@
 package dev.ddpm.core.diffusion;
 
+import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.PredictionType;
 
 /**
@@ -11,7 +12,8 @@ import dev.ddpm.core.model.PredictionType;
  * order 1 (eq. 9, identical to DDIM with eta = 0):
  * x_t = (sigma_t / sigma_s) x_s - alpha_t (e^{-h} - 1) m_0;
  * order 2 (Algorithm 2, "2M") adds the backward difference D_1 = (m_0 - m_1) / r_0, r_0 = h_0 / h;
- * order 3 ("3M") the second difference as well. The first steps use lower orders (no history yet),
+ * order 3 ("3M") the second difference as well; one method each, as diffusers have ({@link #firstOrderUpdate},
+ * {@link #secondOrderUpdate}, {@link #thirdOrderUpdate}). The first steps use lower orders (no history yet),
  * and the last step, to clean data (final sigma zero, lambda = infinity), is first order: it returns
  * m_0. With fewer than 15 steps the one before the last is at most second order
  * ({@code lower_order_final}).
@@ -28,7 +30,7 @@ public final class DpmSolverPlusPlusScheduler extends OdeSolverScheduler {
     public DpmSolverPlusPlusScheduler(NoiseSchedule schedule, PredictionType predictionType, int order, boolean clipX0,
                                       TimestepSpacing spacing) {
         super(schedule, predictionType, clipX0, spacing);
-        this.order = checkedOrder(order, "DPM-Solver++");
+        this.order = checkedOrder(SamplerKind.DPM_SOLVER_PP, order);
     }
 
     @Override
@@ -44,48 +46,105 @@ public final class DpmSolverPlusPlusScheduler extends OdeSolverScheduler {
         float[] m0 = dataPrediction(modelOutput, sample, t);
         history.push(m0, level(i).lambda());
 
+        // diffusers' step(): warm up through the lower orders while the history fills (lower_order_nums),
+        // and step to the end at lower orders (lower_order_final, lower_order_second).
         int n = levels().length;
-        boolean last = i == n - 1;
-        boolean secondToLast = i == n - 2 && n < LOWER_ORDER_FINAL_BELOW;
-        int stepOrder = order == 1 || lowerOrderSteps < 1 || last ? 1
-                : order == 2 || lowerOrderSteps < 2 || secondToLast ? 2 : 3;
-
-        NoiseLevel s = level(i);
+        boolean lowerOrderFinal = i == n - 1;
+        boolean lowerOrderSecond = i == n - 2 && n < LOWER_ORDER_FINAL_BELOW;
+        NoiseLevel s0 = level(i);
         NoiseLevel target = level(i + 1);
         float[] next;
-        if (target.clean()) {
-            next = m0.clone(); // sigma_t = 0, alpha_t = 1, e^{-h} = 0
+        if (order == 1 || lowerOrderSteps < 1 || lowerOrderFinal) {
+            next = firstOrderUpdate(sample, s0, target, m0);
+        } else if (order == 2 || lowerOrderSteps < 2 || lowerOrderSecond) {
+            next = secondOrderUpdate(sample, s0, target, history);
         } else {
-            double h = target.lambda() - s.lambda();
-            double ratio = target.sigma() / s.sigma();
-            double phi1 = Math.expm1(-h);                         // e^{-h} - 1
-            if (stepOrder == 1) {
-                next = combine(ratio, sample, new double[]{-target.alpha() * phi1}, m0);
-            } else if (stepOrder == 2) {
-                // D_1 = (m_0 - m_1) / r_0; x_t = ratio x_s - alpha_t phi1 m_0 - 0.5 alpha_t phi1 D_1
-                double r0 = (history.lambda(0) - history.lambda(1)) / h;
-                double c = -0.5 * target.alpha() * phi1 / r0;
-                next = combine(ratio, sample, new double[]{-target.alpha() * phi1 + c, -c}, m0, history.prediction(1));
-            } else {
-                double r0 = (history.lambda(0) - history.lambda(1)) / h;
-                double r1 = (history.lambda(1) - history.lambda(2)) / h;
-                // D1_0 = (m0 - m1) / r0, D1_1 = (m1 - m2) / r1,
-                // D1 = D1_0 + r0 / (r0 + r1) (D1_0 - D1_1), D2 = (D1_0 - D1_1) / (r0 + r1)
-                double c1 = target.alpha() * (phi1 / h + 1.0);                 // coefficient of D1 (+)
-                double c2 = -target.alpha() * ((phi1 + h) / (h * h) - 0.5);    // coefficient of D2
-                double wD10 = c1 * (1 + r0 / (r0 + r1)) + c2 / (r0 + r1);      // weight of D1_0
-                double wD11 = -c1 * r0 / (r0 + r1) - c2 / (r0 + r1);           // weight of D1_1
-                double a0 = -target.alpha() * phi1 + wD10 / r0;
-                double a1 = -wD10 / r0 + wD11 / r1;
-                double a2 = -wD11 / r1;
-                next = combine(ratio, sample, new double[]{a0, a1, a2}, m0, history.prediction(1),
-                        history.prediction(2));
-            }
+            next = thirdOrderUpdate(sample, s0, target, history);
         }
         if (lowerOrderSteps < order) {
             lowerOrderSteps++;
         }
         calls++;
         return new StepResult(next, m0);
+    }
+
+    /**
+     * diffusers' {@code dpm_solver_first_order_update}: DPM-Solver++(1), eq. 9 of Lu et al.
+     * (2022), DDIM with eta = 0. {@code m0} is the data prediction at {@code s0}.
+     */
+    static float[] firstOrderUpdate(float[] sample, NoiseLevel s0, NoiseLevel t, float[] m0) {
+        if (t.clean()) {
+            // sigma_t = 0, alpha_t = 1, h = infinity: x_t = 0 * sample - 1 * (0 - 1) * m0.
+            return m0.clone();
+        }
+        double h = t.lambda() - s0.lambda();
+        double ratio = t.sigma() / s0.sigma();             // sigma_t / sigma_s
+        double expm1 = Math.expm1(-h);                     // e^{-h} - 1
+        float[] xt = new float[sample.length];
+        for (int i = 0; i < xt.length; i++) {
+            // x_t = (sigma_t / sigma_s) sample - alpha_t (e^{-h} - 1) m0
+            xt[i] = (float) (ratio * sample[i] - t.alpha() * expm1 * m0[i]);
+        }
+        return xt;
+    }
+
+    /**
+     * diffusers' {@code multistep_dpm_solver_second_order_update}, solver_type midpoint:
+     * DPM-Solver++(2M), Algorithm 2 of Lu et al. (2022), from m0 at {@code s0} (the history's
+     * newest) and m1 one step earlier. {@code t} is never clean data: that step is first order.
+     */
+    static float[] secondOrderUpdate(float[] sample, NoiseLevel s0, NoiseLevel t, PredictionHistory history) {
+        float[] m0 = history.prediction(0);
+        float[] m1 = history.prediction(1);
+        double h = t.lambda() - s0.lambda();               // h = lambda_t - lambda_s0
+        double h0 = s0.lambda() - history.lambda(1);       // h_0 = lambda_s0 - lambda_s1
+        double r0 = h0 / h;
+        double ratio = t.sigma() / s0.sigma();             // sigma_t / sigma_s0
+        double expm1 = Math.expm1(-h);                     // e^{-h} - 1
+        float[] xt = new float[sample.length];
+        for (int i = 0; i < xt.length; i++) {
+            double d0 = m0[i];                             // D0 = m0
+            double d1 = (m0[i] - m1[i]) / r0;              // D1 = (1 / r0) (m0 - m1)
+            // x_t = (sigma_t / sigma_s0) sample - alpha_t (e^{-h} - 1) D0 - 0.5 alpha_t (e^{-h} - 1) D1
+            xt[i] = (float) (ratio * sample[i] - t.alpha() * expm1 * d0 - 0.5 * t.alpha() * expm1 * d1);
+        }
+        return xt;
+    }
+
+    /**
+     * diffusers' {@code multistep_dpm_solver_third_order_update}: DPM-Solver++(3M), from m0 at
+     * {@code s0} (the history's newest), m1 and m2 one and two steps earlier. From the two backward
+     * differences D1_0 and D1_1, D1 estimates h x0' and D2 h^2 x0'' / 2, x0' and x0'' the derivatives
+     * of the data prediction in lambda. D2's weight is the one that integrates h^2 x0'' (the Taylor
+     * term without its 1/2), in diffusers as in Lu et al.'s own code, and is kept so that the numbers
+     * stay diffusers': the update is exact for data predictions linear in lambda but not quadratic, so a
+     * step's local error is O(h^3), as 2M's, with a smaller constant. {@code t} is never clean data:
+     * that step is first order.
+     */
+    static float[] thirdOrderUpdate(float[] sample, NoiseLevel s0, NoiseLevel t, PredictionHistory history) {
+        float[] m0 = history.prediction(0);
+        float[] m1 = history.prediction(1);
+        float[] m2 = history.prediction(2);
+        double h = t.lambda() - s0.lambda();               // h = lambda_t - lambda_s0
+        double h0 = s0.lambda() - history.lambda(1);       // h_0 = lambda_s0 - lambda_s1
+        double h1 = history.lambda(1) - history.lambda(2); // h_1 = lambda_s1 - lambda_s2
+        double r0 = h0 / h;
+        double r1 = h1 / h;
+        double ratio = t.sigma() / s0.sigma();             // sigma_t / sigma_s0
+        double expm1 = Math.expm1(-h);                     // e^{-h} - 1
+        double d1Weight = t.alpha() * (expm1 / h + 1.0);               // alpha_t ((e^{-h} - 1) / h + 1)
+        double d2Weight = t.alpha() * ((expm1 + h) / (h * h) - 0.5);   // alpha_t ((e^{-h} - 1 + h) / h^2 - 0.5)
+        float[] xt = new float[sample.length];
+        for (int i = 0; i < xt.length; i++) {
+            double d0 = m0[i];                             // D0 = m0
+            double d10 = (m0[i] - m1[i]) / r0;             // D1_0 = (1 / r0) (m0 - m1)
+            double d11 = (m1[i] - m2[i]) / r1;             // D1_1 = (1 / r1) (m1 - m2)
+            double d1 = d10 + r0 / (r0 + r1) * (d10 - d11); // D1 = D1_0 + (r0 / (r0 + r1)) (D1_0 - D1_1)
+            double d2 = (d10 - d11) / (r0 + r1);           // D2 = (1 / (r0 + r1)) (D1_0 - D1_1)
+            // x_t = (sigma_t / sigma_s0) sample - alpha_t (e^{-h} - 1) D0 + alpha_t ((e^{-h} - 1) / h + 1) D1
+            //       - alpha_t ((e^{-h} - 1 + h) / h^2 - 0.5) D2
+            xt[i] = (float) (ratio * sample[i] - t.alpha() * expm1 * d0 + d1Weight * d1 - d2Weight * d2);
+        }
+        return xt;
     }
 }

@@ -1,5 +1,6 @@
 package dev.ddpm.core.diffusion;
 
+import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.PredictionType;
 
 /**
@@ -48,10 +49,11 @@ abstract class OdeSolverScheduler implements Scheduler {
         return levels().clone();
     }
 
-    /** The multistep solvers' order, checked. */
-    static int checkedOrder(int order, String solver) {
-        if (order < 1 || order > PredictionHistory.DEPTH) {
-            throw new IllegalArgumentException(solver + " order must be 1, 2 or 3, was " + order);
+    /** A multistep solver's order, checked by the one rule ({@link Schedulers#orderProblem}). */
+    static int checkedOrder(SamplerKind solver, int order) {
+        String problem = Schedulers.orderProblem(solver, order);
+        if (problem != null) {
+            throw new IllegalArgumentException(solver.wireName() + " order " + problem);
         }
         return order;
     }

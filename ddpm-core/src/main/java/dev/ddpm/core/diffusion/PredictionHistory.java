@@ -8,7 +8,8 @@ import java.util.Arrays;
  */
 final class PredictionHistory {
 
-    static final int DEPTH = 3;
+    /** One prediction per order: order p differences the newest p. */
+    static final int DEPTH = Schedulers.MAX_ORDER;
 
     private final float[][] predictions = new float[DEPTH][];
     private final double[] lambdas = new double[DEPTH];

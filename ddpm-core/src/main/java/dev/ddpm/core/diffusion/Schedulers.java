@@ -4,8 +4,9 @@ import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
 
 /**
- * Builds a request's scheduler from a model's diffusion settings (the manifest) and the request,
- * and says what a request costs. Every default a request may leave out is decided here.
+ * Builds a request's scheduler from a model's diffusion settings (the manifest) and the request's
+ * {@link SchedulerSettings}, and says what a request costs. Every default a request may leave out is
+ * decided here or, for the settings only DDIM and DDPM read, in {@link SchedulerSettings}.
  */
 public final class Schedulers {
 
@@ -16,6 +17,9 @@ public final class Schedulers {
     public static final int DEFAULT_HEUN_STEPS = 10;
     /** The multistep solvers' order when a request names none: 2, as diffusers advise with guidance. */
     public static final int DEFAULT_ORDER = 2;
+    /** The multistep solvers' orders: {@value #MIN_ORDER} to {@value #MAX_ORDER}, diffusers' 1M, 2M and 3M. */
+    public static final int MIN_ORDER = 1;
+    public static final int MAX_ORDER = 3;
 
     private Schedulers() {
     }
@@ -47,7 +51,8 @@ public final class Schedulers {
 
     /**
      * What is wrong with a request's {@code order} for its sampler, said after the word "order"
-     * ("must be in 1..3, was 4"), or null when it is fine (absent, or 1-3 for dpm++ and unipc).
+     * ("must be in 1..3, was 4"), or null when it is fine (absent, or 1-3 for dpm++ and unipc). The one
+     * statement of the rule: requests, {@link SchedulerSettings} and the solvers' constructors ask it.
      */
     public static String orderProblem(SamplerKind kind, Integer order) {
         if (order == null) {
@@ -56,7 +61,10 @@ public final class Schedulers {
         if (!kind.multistep()) {
             return "applies to the dpm++ and unipc samplers, not " + kind.wireName();
         }
-        return order < 1 || order > 3 ? "must be in 1..3, was " + order : null;
+        if (order < MIN_ORDER || order > MAX_ORDER) {
+            return "must be in " + MIN_ORDER + ".." + MAX_ORDER + ", was " + order;
+        }
+        return null;
     }
 
     /** The spacing a request that names none gets: Karras sigmas for Euler and Heun, linspace otherwise. */
@@ -65,35 +73,23 @@ public final class Schedulers {
     }
 
     /**
-     * @param steps    solver steps; {@code null} means the kind's default ({@link #steps})
-     * @param eta      DDIM eta (ignored by the others)
-     * @param variance DDPM variance (ignored by the others)
+     * A fresh scheduler for one image, its timesteps set: the model's {@code diffusion} settings (T,
+     * beta schedule, prediction type) and what is asked of the sampler, every default resolved.
      */
-    public static Scheduler create(DiffusionConfig diffusion, SamplerKind kind, Integer steps, double eta,
-                                   DdpmVariance variance, boolean clipX0) {
-        return create(diffusion, kind, steps, eta, variance, clipX0, null, null);
-    }
-
-    /**
-     * As {@link #create(DiffusionConfig, SamplerKind, Integer, double, DdpmVariance, boolean)} with the
-     * multistep solvers' {@code order} (1-3; null: {@value #DEFAULT_ORDER}) and the timestep
-     * {@code spacing} (null: {@link #defaultSpacing}).
-     */
-    public static Scheduler create(DiffusionConfig diffusion, SamplerKind kind, Integer steps, double eta,
-                                   DdpmVariance variance, boolean clipX0, Integer order, TimestepSpacing spacing) {
+    public static Scheduler create(DiffusionConfig diffusion, SchedulerSettings settings) {
         NoiseSchedule schedule = NoiseSchedule.from(diffusion);
-        TimestepSpacing s = spacing == null ? defaultSpacing(kind) : spacing;
-        int o = order == null ? DEFAULT_ORDER : order;
         var type = diffusion.predictionType();
-        Scheduler scheduler = switch (kind) {
-            case DDPM -> new DdpmScheduler(schedule, type, variance, clipX0, s);
-            case DDIM -> new DdimScheduler(schedule, type, eta, clipX0, s);
-            case DPM_SOLVER_PP -> new DpmSolverPlusPlusScheduler(schedule, type, o, clipX0, s);
-            case UNIPC -> new UniPcScheduler(schedule, type, o, clipX0, s);
-            case EULER -> new KarrasEulerScheduler(schedule, type, clipX0, s);
-            case HEUN -> new KarrasHeunScheduler(schedule, type, clipX0, s);
+        boolean clipX0 = settings.clipX0();
+        TimestepSpacing spacing = settings.spacing();
+        Scheduler scheduler = switch (settings.sampler()) {
+            case DDPM -> new DdpmScheduler(schedule, type, settings.variance(), clipX0, spacing);
+            case DDIM -> new DdimScheduler(schedule, type, settings.eta(), clipX0, spacing);
+            case DPM_SOLVER_PP -> new DpmSolverPlusPlusScheduler(schedule, type, settings.order(), clipX0, spacing);
+            case UNIPC -> new UniPcScheduler(schedule, type, settings.order(), clipX0, spacing);
+            case EULER -> new KarrasEulerScheduler(schedule, type, clipX0, spacing);
+            case HEUN -> new KarrasHeunScheduler(schedule, type, clipX0, spacing);
         };
-        scheduler.setTimesteps(steps(kind, steps, schedule.timesteps()));
+        scheduler.setTimesteps(steps(settings.sampler(), settings.steps(), schedule.timesteps()));
         return scheduler;
     }
 }

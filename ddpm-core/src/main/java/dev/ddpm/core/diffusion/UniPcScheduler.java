@@ -1,5 +1,6 @@
 package dev.ddpm.core.diffusion;
 
+import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.PredictionType;
 
 /**
@@ -26,7 +27,7 @@ public final class UniPcScheduler extends OdeSolverScheduler {
     public UniPcScheduler(NoiseSchedule schedule, PredictionType predictionType, int order, boolean clipX0,
                           TimestepSpacing spacing) {
         super(schedule, predictionType, clipX0, spacing);
-        this.order = checkedOrder(order, "UniPC");
+        this.order = checkedOrder(SamplerKind.UNIPC, order);
     }
 
     @Override
@@ -41,110 +42,124 @@ public final class UniPcScheduler extends OdeSolverScheduler {
     public StepResult step(float[] modelOutput, int t, float[] sample, GaussianNoise noise) {
         expect(t);
         int i = calls;
-        float[] m = dataPrediction(modelOutput, sample, t);
+        float[] mt = dataPrediction(modelOutput, sample, t);
         float[] x = sample;
         if (lastSample != null) {
-            x = correct(m, i);
+            // The history's newest is still m0, the prediction at the timestep the last predictor left.
+            x = correctorUpdate(lastSample, level(i - 1), level(i), history, mt, lastOrder);
         }
-        history.push(m, level(i).lambda());
+        history.push(mt, level(i).lambda());
 
         int stepOrder = Math.min(Math.min(order, levels().length - i), lowerOrderSteps + 1);
         lastSample = x;
         lastOrder = stepOrder;
-        float[] next = predict(x, i, stepOrder);
+        float[] next = predictorUpdate(x, level(i), level(i + 1), history, stepOrder);
         if (lowerOrderSteps < order) {
             lowerOrderSteps++;
         }
         calls++;
-        return new StepResult(next, m);
-    }
-
-    /** UniP of the given order from solver timestep i (the history's newest prediction is m_0 at it) to i + 1. */
-    private float[] predict(float[] x, int i, int p) {
-        NoiseLevel s = level(i);
-        NoiseLevel target = level(i + 1);
-        if (target.clean()) {
-            return history.prediction(0).clone(); // sigma_t = 0, alpha_t = 1, e^{-h} - 1 = B(h) = -1, p = 1
-        }
-        double h = target.lambda() - s.lambda();
-        double[] r = history.ratios(h, p);
-        Coefficients c = coefficients(h, r, p);
-        double[] rho = p == 1 ? new double[0] : p == 2 ? new double[]{0.5} : solve(c.R, c.b, p - 1);
-        return update(x, s, target, r, rho, 0, history.prediction(0), history.prediction(1),
-                history.prediction(2), null);
+        return new StepResult(next, mt);
     }
 
     /**
-     * UniC: corrects x_{t_i} (predicted from solver timestep i-1 with order {@link #lastOrder}) with
-     * m_t, the data prediction at it; the history's newest is still m_0 at timestep i-1.
+     * UniP-p, Algorithm 1 of Zhao et al. (2023), diffusers' {@code multistep_uni_p_bh_update}: x_t from
+     * {@code sample} at {@code s0}, where the history's newest prediction m0 was made, and the p - 1
+     * predictions before it.
+     *
+     * @param order p, 1-3: the p - 1 earlier predictions it uses
      */
-    private float[] correct(float[] mt, int i) {
-        int p = lastOrder;
-        NoiseLevel s = level(i - 1);
-        NoiseLevel target = level(i);
-        double h = target.lambda() - s.lambda();
-        double[] r = history.ratios(h, p);
-        Coefficients c = coefficients(h, r, p);
-        double[] rho = p == 1 ? new double[]{0.5} : solve(c.R, c.b, p);
-        // The last rho multiplies D_t = m_t - m_0 (r = 1), the others the history's differences.
-        return update(lastSample, s, target, r, rho, 1, history.prediction(0), history.prediction(1),
-                history.prediction(2), mt);
+    static float[] predictorUpdate(float[] sample, NoiseLevel s0, NoiseLevel t, PredictionHistory history,
+                                   int order) {
+        float[] m0 = history.prediction(0);
+        if (t.clean()) {
+            // sigma_t = 0, alpha_t = 1, h = infinity: e^{-h} - 1 = B(h) = -1 and the step is first order.
+            return m0.clone();
+        }
+        double h = t.lambda() - s0.lambda();
+        double[] rks = history.ratios(h, order);          // r_k = (lambda_{s_k} - lambda_s0) / h, then 1
+        double hPhi1 = Math.expm1(-h);                    // h phi_1 = e^{hh} - 1, hh = -h (data prediction)
+        double bH = hPhi1;                                // B(h) of bh2
+        // rho_p solves the leading (p - 1) x (p - 1) block of R rho = b; for p = 2 diffusers take 1/2.
+        double[] rhosP = order == 1 ? new double[0]
+                : order == 2 ? new double[]{0.5} : solve(orderConditions(h, rks, order), order - 1);
+        double ratio = t.sigma() / s0.sigma();            // sigma_t / sigma_s0
+        float[] xt = new float[sample.length];
+        for (int i = 0; i < xt.length; i++) {
+            // pred_res = sum_k rho_p[k] D1_k, D1_k = (m_k - m0) / r_k
+            double predRes = 0;
+            for (int k = 0; k < rhosP.length; k++) {
+                predRes += rhosP[k] * (history.prediction(k + 1)[i] - m0[i]) / rks[k];
+            }
+            // x_t = (sigma_t / sigma_s0) x - alpha_t h phi_1 m0 - alpha_t B(h) pred_res
+            xt[i] = (float) (ratio * sample[i] - t.alpha() * hPhi1 * m0[i] - t.alpha() * bH * predRes);
+        }
+        return xt;
     }
 
     /**
-     * x_t = (sigma_t / sigma_s) x - alpha_t (e^{-h} - 1) m_0 - alpha_t B(h) (sum_{k<p-1} rho_k D_k
-     * [+ rho_{p-1} (m_t - m_0) for the corrector]), with D_k = (m_{k+1} - m_0) / r_k.
+     * UniC-p, Algorithm 2 of Zhao et al. (2023), diffusers' {@code multistep_uni_c_bh_update}: corrects
+     * x_t, which the last UniP-p made from {@code lastSample} at {@code s0}, with {@code mt}, the data
+     * prediction at t itself. The history's newest prediction is m0 at s0, and mt is not in it yet.
+     *
+     * @param order p, the order of the predictor being corrected; the corrector's accuracy is p + 1
      */
-    private static float[] update(float[] x, NoiseLevel s, NoiseLevel target, double[] r, double[] rho,
-                                  int corrector, float[]... m) {
-        double phi1 = Math.expm1(-(target.lambda() - s.lambda()));
-        double bh = phi1; // B(h) of bh2, for hh = -h in the data-prediction form
-        int differences = rho.length - corrector;
-        int terms = 1 + differences + corrector;
-        double[] coefficient = new double[terms];
-        float[][] operands = new float[terms][];
-        coefficient[0] = -target.alpha() * phi1;
-        operands[0] = m[0];
-        for (int k = 0; k < differences; k++) {
-            double w = -target.alpha() * bh * rho[k] / r[k];
-            coefficient[0] -= w;
-            coefficient[1 + k] = w;
-            operands[1 + k] = m[1 + k];
+    static float[] correctorUpdate(float[] lastSample, NoiseLevel s0, NoiseLevel t, PredictionHistory history,
+                                   float[] mt, int order) {
+        float[] m0 = history.prediction(0);
+        double h = t.lambda() - s0.lambda();
+        double[] rks = history.ratios(h, order);          // r_k = (lambda_{s_k} - lambda_s0) / h, then 1 for t
+        double hPhi1 = Math.expm1(-h);                    // h phi_1 = e^{hh} - 1, hh = -h (data prediction)
+        double bH = hPhi1;                                // B(h) of bh2
+        // rho_c solves the whole p x p R rho = b, the last column for D1_t; for p = 1 diffusers take 1/2.
+        double[] rhosC = order == 1 ? new double[]{0.5} : solve(orderConditions(h, rks, order), order);
+        double rhoT = rhosC[order - 1];
+        double ratio = t.sigma() / s0.sigma();            // sigma_t / sigma_s0
+        float[] xt = new float[lastSample.length];
+        for (int i = 0; i < xt.length; i++) {
+            // corr_res = sum_{k < p-1} rho_c[k] D1_k, D1_k = (m_k - m0) / r_k
+            double corrRes = 0;
+            for (int k = 0; k < order - 1; k++) {
+                corrRes += rhosC[k] * (history.prediction(k + 1)[i] - m0[i]) / rks[k];
+            }
+            double d1t = mt[i] - m0[i];                    // D1_t = m_t - m0
+            // x_t = (sigma_t / sigma_s0) x - alpha_t h phi_1 m0 - alpha_t B(h) (corr_res + rho_c[-1] D1_t)
+            xt[i] = (float) (ratio * lastSample[i] - t.alpha() * hPhi1 * m0[i]
+                    - t.alpha() * bH * (corrRes + rhoT * d1t));
         }
-        if (corrector == 1) {
-            double w = -target.alpha() * bh * rho[rho.length - 1];
-            coefficient[0] -= w;
-            coefficient[terms - 1] = w;
-            operands[terms - 1] = m[3];
-        }
-        return combine(target.sigma() / s.sigma(), x, coefficient, operands);
+        return xt;
     }
 
-    private record Coefficients(double[][] R, double[] b) {
+    /** The linear system R rho = b whose solution gives UniPC its order (eq. 8 of Zhao et al. 2023). */
+    private record OrderConditions(double[][] R, double[] b) {
     }
 
-    /** R_{q,k} = r_k^q and b_q = h phi_{q+1} q! / B(h) for q = 0..p-1 (diffusers' recursion, hh = -h). */
-    private static Coefficients coefficients(double h, double[] r, int p) {
+    /**
+     * R_{q,k} = r_k^q and b_q = h phi_{q+1} q! / B(h) for q = 0..p-1, diffusers' recursion with hh = -h
+     * (h_phi_k, factorial_i) for the rks r_1..r_{p-1}, 1.
+     */
+    private static OrderConditions orderConditions(double h, double[] rks, int p) {
         double hh = -h;
-        double phi1 = Math.expm1(hh);
-        double bh = phi1;
-        double phiK = phi1 / hh - 1;
+        double hPhi1 = Math.expm1(hh);
+        double bH = hPhi1;
+        double hPhiK = hPhi1 / hh - 1;
         double factorial = 1;
         double[][] R = new double[p][p];
         double[] b = new double[p];
         for (int q = 1; q <= p; q++) {
             for (int k = 0; k < p; k++) {
-                R[q - 1][k] = Math.pow(r[k], q - 1);
+                R[q - 1][k] = Math.pow(rks[k], q - 1);
             }
-            b[q - 1] = phiK * factorial / bh;
+            b[q - 1] = hPhiK * factorial / bH;
             factorial *= q + 1;
-            phiK = phiK / hh - 1 / factorial;
+            hPhiK = hPhiK / hh - 1 / factorial;
         }
-        return new Coefficients(R, b);
+        return new OrderConditions(R, b);
     }
 
     /** Solves the leading n x n block of R rho = b (n <= 3) by Gaussian elimination with pivoting. */
-    static double[] solve(double[][] R, double[] b, int n) {
+    private static double[] solve(OrderConditions conditions, int n) {
+        double[][] R = conditions.R();
+        double[] b = conditions.b();
         double[][] a = new double[n][n + 1];
         for (int i = 0; i < n; i++) {
             System.arraycopy(R[i], 0, a[i], 0, n);

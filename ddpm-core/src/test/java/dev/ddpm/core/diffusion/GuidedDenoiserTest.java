@@ -107,7 +107,8 @@ class GuidedDenoiserTest {
     /** 2,000 one-pixel samples with DDPM-100: their mean distance to the nearer point, and the share near +1. */
     private Spread spread(Denoiser denoiser) {
         float[][] samples = ReverseProcess.sample(denoiser,
-                () -> Schedulers.create(COSINE_V, SamplerKind.DDPM, 100, 0, DdpmVariance.FIXED_SMALL, false),
+                () -> Schedulers.create(COSINE_V,
+                        SchedulerSettings.of(SamplerKind.DDPM).withSteps(100).withClipX0(false)),
                 2000, 1, 7, 0);
         double distance = 0;
         int above = 0;

@@ -93,8 +93,8 @@ class OdeSolverTest {
         int[] steps = {33, 65, 129, 257, 513};
         double[] errors = new double[steps.length];
         for (int k = 0; k < steps.length; k++) {
-            Scheduler scheduler = Schedulers.create(config, kind, steps[k], 0, DdpmVariance.FIXED_SMALL, false,
-                    order == 0 ? null : order, TimestepSpacing.LINSPACE);
+            Scheduler scheduler = Schedulers.create(config, SchedulerSettings.of(kind).withSteps(steps[k])
+                    .withClipX0(false).withOrder(order == 0 ? null : order).withSpacing(TimestepSpacing.LINSPACE));
             errors[k] = errorAtTimestepZero(scheduler, schedule, type);
         }
         // log2 of the error ratio of the last doubling: the order the solver shows (from 257 to 513 steps,
@@ -110,12 +110,12 @@ class OdeSolverTest {
     @Test
     void firstOrderDpmSolverPlusPlusAndEulerAreDdimWithEtaZero() {
         for (TimestepSpacing spacing : TimestepSpacing.values()) {
-            Scheduler ddim = Schedulers.create(LINEAR, SamplerKind.DDIM, 12, 0, DdpmVariance.FIXED_SMALL, false, null,
-                    spacing);
-            Scheduler dpm = Schedulers.create(LINEAR, SamplerKind.DPM_SOLVER_PP, 12, 0, DdpmVariance.FIXED_SMALL, false,
-                    1, spacing);
-            Scheduler euler = Schedulers.create(LINEAR, SamplerKind.EULER, 12, 0, DdpmVariance.FIXED_SMALL, false, null,
-                    spacing);
+            Scheduler ddim = Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.DDIM).withSteps(12)
+                    .withClipX0(false).withSpacing(spacing));
+            Scheduler dpm = Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.DPM_SOLVER_PP).withSteps(12)
+                    .withClipX0(false).withOrder(1).withSpacing(spacing));
+            Scheduler euler = Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.EULER).withSteps(12)
+                    .withClipX0(false).withSpacing(spacing));
             NoiseSchedule schedule = NoiseSchedule.from(LINEAR);
             float[] a = START.clone();
             float[] b = START.clone();
@@ -154,8 +154,8 @@ class OdeSolverTest {
         assertThat(floats(reference.get("mu"))).containsExactly(MU[0], MU[1], MU[2]);
         assertThat(floats(reference.get("s"))).containsExactly(S[0], S[1], S[2]);
         int steps = reference.get("steps").asInt();
-        Scheduler scheduler = Schedulers.create(LINEAR, kind, steps, 0, DdpmVariance.FIXED_SMALL, false,
-                order == 0 ? null : order, spacing);
+        Scheduler scheduler = Schedulers.create(LINEAR, SchedulerSettings.of(kind).withSteps(steps).withClipX0(false)
+                .withOrder(order == 0 ? null : order).withSpacing(spacing));
         int[] expectedLevels = ints(reference.get(spacing == TimestepSpacing.KARRAS ? "karras" : "linspace"));
         assertThat(kind == SamplerKind.HEUN ? scheduler.timesteps()[0] : scheduler.timesteps()[9])
                 .isEqualTo(kind == SamplerKind.HEUN ? expectedLevels[0] : expectedLevels[9]);
@@ -208,12 +208,14 @@ class OdeSolverTest {
 
     @Test
     void heunCallsTheNetworkTwicePerStepButTheLastAndStatefulSolversRefuseOutOfOrderCalls() {
-        Scheduler heun = Schedulers.create(LINEAR, SamplerKind.HEUN, 4, 0, DdpmVariance.FIXED_SMALL, false);
+        Scheduler heun = Schedulers.create(LINEAR,
+                SchedulerSettings.of(SamplerKind.HEUN).withSteps(4).withClipX0(false));
         int[] calls = heun.timesteps();
         assertThat(calls).hasSize(7);
         assertThat(calls[1]).isEqualTo(calls[2]);
         assertThat(Schedulers.evaluations(SamplerKind.HEUN, 4)).isEqualTo(7);
-        Scheduler dpm = Schedulers.create(LINEAR, SamplerKind.DPM_SOLVER_PP, 10, 0, DdpmVariance.FIXED_SMALL, false);
+        Scheduler dpm = Schedulers.create(LINEAR,
+                SchedulerSettings.of(SamplerKind.DPM_SOLVER_PP).withSteps(10).withClipX0(false));
         assertThatThrownBy(() -> dpm.step(new float[1], 888, new float[1], (s, n) -> new float[n]))
                 .hasMessageContaining("timestep 888 is not this scheduler's next one (999");
     }

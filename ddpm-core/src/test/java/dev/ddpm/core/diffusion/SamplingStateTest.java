@@ -26,7 +26,8 @@ class SamplingStateTest {
 
     @Test
     void anImageDependsOnItsSeedAndIndexOnlyNotOnItsBatch() {
-        Supplier<Scheduler> ddim = () -> Schedulers.create(DIFFUSION, SamplerKind.DDIM, 20, 0.5, DdpmVariance.FIXED_SMALL, true);
+        Supplier<Scheduler> ddim = () -> Schedulers.create(DIFFUSION,
+                SchedulerSettings.of(SamplerKind.DDIM).withSteps(20).withEta(0.5));
         float[][] batch = ReverseProcess.sample(NETWORK, ddim, 3, 12, 9, 0);
         SamplingState alone = new SamplingState(ddim, 1, 12, 9, 2);
         while (!alone.finished()) {

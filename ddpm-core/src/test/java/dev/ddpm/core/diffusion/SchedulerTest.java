@@ -101,7 +101,8 @@ class SchedulerTest {
         int samples = 300;
         int nearA = 0;
         for (int n = 0; n < samples; n++) {
-            Scheduler scheduler = Schedulers.create(config, kind, steps, 1.0, DdpmVariance.FIXED_SMALL, false);
+            Scheduler scheduler = Schedulers.create(config,
+                    SchedulerSettings.of(kind).withSteps(steps).withEta(1.0).withClipX0(false));
             GaussianNoise noise = SeededNoise.forSample(2024, n);
             float[] x = noise.draw(SeededNoise.INITIAL, 4);
             for (int t : scheduler.timesteps()) {
@@ -124,7 +125,8 @@ class SchedulerTest {
     @Test
     void aWrongDenoiserDoesNotPassTheTwoPointCheck() {
         // The same check with an untrained "model" (predicting zero noise) lands nowhere near the data.
-        Scheduler scheduler = Schedulers.create(LINEAR, SamplerKind.DDIM, 50, 0, DdpmVariance.FIXED_SMALL, false);
+        Scheduler scheduler = Schedulers.create(LINEAR,
+                SchedulerSettings.of(SamplerKind.DDIM).withSteps(50).withClipX0(false));
         GaussianNoise noise = SeededNoise.forSample(1, 0);
         float[] x = noise.draw(SeededNoise.INITIAL, 4);
         for (int t : scheduler.timesteps()) {

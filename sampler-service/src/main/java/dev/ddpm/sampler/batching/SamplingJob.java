@@ -4,6 +4,7 @@ import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.AnimationFrames;
 import dev.ddpm.core.diffusion.SamplingState;
 import dev.ddpm.core.diffusion.Scheduler;
+import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.OutputFormat;
 import dev.ddpm.sampler.engine.LoadedModel;
@@ -51,8 +52,10 @@ public final class SamplingJob {
         this.lease = lease;
         this.listener = listener;
         LoadedModel model = lease.model();
-        this.schedulers = () -> Schedulers.create(model.manifest().diffusion(), spec.sampler(), spec.steps(), spec.eta(),
-                spec.ddpmVariance(), spec.clipX0(), spec.order(), spec.spacing());
+        SchedulerSettings settings = SchedulerSettings.of(spec.sampler()).withSteps(spec.steps()).withEta(spec.eta())
+                .withVariance(spec.ddpmVariance()).withClipX0(spec.clipX0()).withOrder(spec.order())
+                .withSpacing(spec.spacing());
+        this.schedulers = () -> Schedulers.create(model.manifest().diffusion(), settings);
         this.images = new SamplingState[spec.count()];
         this.deadlineNanos = spec.deadline() == null ? Long.MAX_VALUE : createdNanos + spec.deadline().toNanos();
         for (int i = 0; i < spec.count(); i++) {

@@ -3,6 +3,7 @@ package dev.ddpm.trainer.cli;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.Scheduler;
+import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.events.SamplerKind;
@@ -70,8 +71,9 @@ final class SamplerOptions {
 
     /** A fresh scheduler per image, as the sampler-service makes them. */
     Supplier<Scheduler> schedulers(DiffusionConfig diffusion) {
-        SamplerKind sampler = kind();
-        return () -> Schedulers.create(diffusion, sampler, steps, eta, variance, true, order, spacing);
+        SchedulerSettings settings = SchedulerSettings.of(kind()).withSteps(steps).withEta(eta)
+                .withVariance(variance).withOrder(order).withSpacing(spacing);
+        return () -> Schedulers.create(diffusion, settings);
     }
 
     /** "dpm++ 20 steps, order 2, linspace (20 evaluations)" and the like. */

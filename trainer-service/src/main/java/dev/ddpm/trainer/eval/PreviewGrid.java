@@ -1,8 +1,8 @@
 package dev.ddpm.trainer.eval;
 
-import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.image.ImageEncoding;
@@ -27,7 +27,7 @@ public final class PreviewGrid {
     /** The grid of what {@code denoiser} makes, as a PNG. */
     public static byte[] png(Denoiser denoiser, DiffusionConfig diffusion, int channels, int size) {
         float[][] samples = ReverseProcess.sample(denoiser,
-                () -> Schedulers.create(diffusion, SamplerKind.DDIM, 50, 0.0, DdpmVariance.FIXED_SMALL, true),
+                () -> Schedulers.create(diffusion, SchedulerSettings.of(SamplerKind.DDIM).withSteps(50)),
                 IMAGES, channels * size * size, SEED, 0);
         return encode(samples, channels, size);
     }

@@ -2,8 +2,8 @@ package dev.ddpm.trainer.run;
 
 import ai.djl.Device;
 import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.events.SamplerKind;
@@ -218,7 +218,7 @@ public final class TrainingRun {
         SamplerKind kind = SamplingRequest.DEFAULT_SAMPLER;
         DiffusionNetwork network = trainer.network();
         float[][] samples = network.withEmaWeights(() -> ReverseProcess.sample(network.denoiser(),
-                () -> Schedulers.create(plan.settings().diffusion(), kind, null, 0.0, DdpmVariance.FIXED_SMALL, true),
+                () -> Schedulers.create(plan.settings().diffusion(), SchedulerSettings.of(kind)),
                 probe.samples(), channels * size * size, QUALITY_SEED, 0));
         QualityReport report = probe.measure(samples);
         lastQuality = report.metrics();

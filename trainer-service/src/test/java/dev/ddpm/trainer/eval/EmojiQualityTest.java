@@ -1,8 +1,8 @@
 package dev.ddpm.trainer.eval;
 
 import ai.djl.Device;
-import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
@@ -106,7 +106,7 @@ class EmojiQualityTest {
                 1e-4f, 0, 0, 0.999f, 0f, 1f, true, 3);
         try (DiffusionTrainer untrained = new DiffusionTrainer(settings, Device.cpu())) {
             float[][] samples = ReverseProcess.sample(untrained.network().denoiser(),
-                    () -> Schedulers.create(settings.diffusion(), SamplerKind.DDIM, 10, 0, DdpmVariance.FIXED_SMALL, true),
+                    () -> Schedulers.create(settings.diffusion(), SchedulerSettings.of(SamplerKind.DDIM).withSteps(10)),
                     PER_SET, 3 * 32 * 32, 5, 0);
             QualityReport untrainedReport = QualityReport.of(classifier, samples, real, reference, classes, null);
             System.out.println("untrained colour-32: " + untrainedReport);

@@ -1,8 +1,8 @@
 package dev.ddpm.trainer.eval;
 
 import ai.djl.Device;
-import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
@@ -99,7 +99,7 @@ class MnistQualityTest {
                 DiffusionConfig.ho2020(), 1, 1e-4f, 0, 0, 0.999f, 0f, 1f, false, 3);
         try (DiffusionTrainer untrained = new DiffusionTrainer(settings, Device.cpu())) {
             float[][] samples = ReverseProcess.sample(untrained.network().denoiser(),
-                    () -> Schedulers.create(settings.diffusion(), SamplerKind.DDIM, 10, 0, DdpmVariance.FIXED_SMALL, true),
+                    () -> Schedulers.create(settings.diffusion(), SchedulerSettings.of(SamplerKind.DDIM).withSteps(10)),
                     300, 32 * 32, 5, 0);
             QualityReport noise = QualityReport.of(classifier, samples, testA, trainSubset);
             System.out.println("untrained model: " + noise);

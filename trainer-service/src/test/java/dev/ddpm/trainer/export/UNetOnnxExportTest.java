@@ -3,8 +3,8 @@ package dev.ddpm.trainer.export;
 import ai.djl.Device;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.norm.BatchNorm;
-import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
@@ -105,12 +105,13 @@ class UNetOnnxExportTest {
             byte[] bytes = UNetOnnxExporter.export(trainer.network().unet(), diffusion, Map.of());
             for (SamplerKind kind : SamplerKind.values()) {
                 int steps = kind == SamplerKind.DDIM ? 25 : 100;
+                SchedulerSettings settings = SchedulerSettings.of(kind).withSteps(steps);
                 float[][] viaDjl = ReverseProcess.sample(trainer.network().denoiser(),
-                        () -> Schedulers.create(diffusion, kind, steps, 0.0, DdpmVariance.FIXED_SMALL, true), 6, 64, 11, 0);
+                        () -> Schedulers.create(diffusion, settings), 6, 64, 11, 0);
                 float[][] viaOnnx;
                 try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(bytes, 1, 8, 8)) {
                     viaOnnx = ReverseProcess.sample(onnx,
-                            () -> Schedulers.create(diffusion, kind, steps, 0.0, DdpmVariance.FIXED_SMALL, true), 6, 64, 11, 0);
+                            () -> Schedulers.create(diffusion, settings), 6, 64, 11, 0);
                 }
                 double max = 0;
                 for (int i = 0; i < viaDjl.length; i++) {

@@ -1,8 +1,8 @@
 package dev.ddpm.trainer.run;
 
 import ai.djl.Device;
-import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.events.SamplerKind;
@@ -76,7 +76,8 @@ class ColourTrainingIT {
 
     private static float[][] sample(DiffusionNetwork network, int count) {
         return ReverseProcess.sample(network.denoiser(),
-                () -> Schedulers.create(DiffusionConfig.ho2020(), SamplerKind.UNIPC, 20, 0, DdpmVariance.FIXED_SMALL, true),
+                () -> Schedulers.create(DiffusionConfig.ho2020(),
+                        SchedulerSettings.of(SamplerKind.UNIPC).withSteps(20)),
                 count, 3 * 16 * 16, 99, 0);
     }
 

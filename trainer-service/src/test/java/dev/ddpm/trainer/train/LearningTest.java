@@ -1,8 +1,8 @@
 package dev.ddpm.trainer.train;
 
 import ai.djl.Device;
-import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
@@ -59,7 +59,7 @@ class LearningTest {
 
     private static float[][] sample(DiffusionTrainer trainer) {
         return ReverseProcess.sample(trainer.network().denoiser(),
-                () -> Schedulers.create(DiffusionConfig.ho2020(), SamplerKind.DDIM, 50, 0, DdpmVariance.FIXED_SMALL, true),
+                () -> Schedulers.create(DiffusionConfig.ho2020(), SchedulerSettings.of(SamplerKind.DDIM).withSteps(50)),
                 100, 8 * 8, 1234, 0);
     }
 
