@@ -47,4 +47,83 @@ public record UNetConfig(
         channelMultipliers = List.copyOf(channelMultipliers);
         attentionResolutions = List.copyOf(attentionResolutions);
     }
+
+    /**
+     * An architecture by name, e.g. {@code builder().imageChannels(1).imageSize(28).baseChannels(16)
+     * .groups(8).build()}; what is not set is the reference article's architecture: 3x32x32 images,
+     * base 64, multipliers 1,2,4,4, attention at 16 and 8, two residual blocks per level, 32 groups,
+     * dropout 0.1. The record's constructor validates.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this architecture, to change some of it by name. */
+    public Builder toBuilder() {
+        return builder().imageChannels(imageChannels).imageSize(imageSize).baseChannels(baseChannels)
+                .channelMultipliers(channelMultipliers).attentionResolutions(attentionResolutions)
+                .resBlocksPerLevel(resBlocksPerLevel).groups(groups).dropout(dropout);
+    }
+
+    /** Named fields of a {@link UNetConfig}; see {@link #builder()}. */
+    public static final class Builder {
+
+        private int imageChannels = 3;
+        private int imageSize = 32;
+        private int baseChannels = 64;
+        private List<Integer> channelMultipliers = List.of(1, 2, 4, 4);
+        private List<Integer> attentionResolutions = List.of(16, 8);
+        private int resBlocksPerLevel = 2;
+        private int groups = 32;
+        private double dropout = 0.1;
+
+        private Builder() {
+        }
+
+        public Builder imageChannels(int imageChannels) {
+            this.imageChannels = imageChannels;
+            return this;
+        }
+
+        public Builder imageSize(int imageSize) {
+            this.imageSize = imageSize;
+            return this;
+        }
+
+        public Builder baseChannels(int baseChannels) {
+            this.baseChannels = baseChannels;
+            return this;
+        }
+
+        public Builder channelMultipliers(List<Integer> channelMultipliers) {
+            this.channelMultipliers = channelMultipliers;
+            return this;
+        }
+
+        /** The feature-map sizes that get self-attention; none when empty. */
+        public Builder attentionResolutions(List<Integer> attentionResolutions) {
+            this.attentionResolutions = attentionResolutions;
+            return this;
+        }
+
+        public Builder resBlocksPerLevel(int resBlocksPerLevel) {
+            this.resBlocksPerLevel = resBlocksPerLevel;
+            return this;
+        }
+
+        public Builder groups(int groups) {
+            this.groups = groups;
+            return this;
+        }
+
+        public Builder dropout(double dropout) {
+            this.dropout = dropout;
+            return this;
+        }
+
+        public UNetConfig build() {
+            return new UNetConfig(imageChannels, imageSize, baseChannels, channelMultipliers, attentionResolutions,
+                    resBlocksPerLevel, groups, dropout);
+        }
+    }
 }

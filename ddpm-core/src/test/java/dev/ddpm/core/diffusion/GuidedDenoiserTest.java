@@ -21,8 +21,8 @@ import static org.assertj.core.api.Assertions.within;
  */
 class GuidedDenoiserTest {
 
-    private static final DiffusionConfig COSINE_V = new DiffusionConfig(1000, BetaSchedule.COSINE, null, null, null,
-            null, PredictionType.V);
+    private static final DiffusionConfig COSINE_V = DiffusionConfig.builder().timesteps(1000)
+            .schedule(BetaSchedule.COSINE).predictionType(PredictionType.V).build();
     private final NoiseSchedule schedule = NoiseSchedule.from(COSINE_V);
     private final ForwardProcess forward = new ForwardProcess(schedule);
 

@@ -49,7 +49,8 @@ class NoiseScheduleTest {
     @Test
     void cosineScheduleFollowsNicholAndDhariwal() {
         NoiseSchedule cosine = NoiseSchedule.from(
-                new DiffusionConfig(1000, BetaSchedule.COSINE, null, null, null, null, PredictionType.EPSILON));
+                DiffusionConfig.builder().timesteps(1000).schedule(BetaSchedule.COSINE)
+                        .predictionType(PredictionType.EPSILON).build());
         double f0 = Math.pow(Math.cos(0.008 / 1.008 * Math.PI / 2), 2);
         double expectedMid = Math.pow(Math.cos((0.5 + 0.008) / 1.008 * Math.PI / 2), 2) / f0;
         assertThat(cosine.alphaBar(499)).isCloseTo(expectedMid, within(1e-9));

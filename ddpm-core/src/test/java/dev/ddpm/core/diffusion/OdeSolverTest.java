@@ -88,7 +88,8 @@ class OdeSolverTest {
     void theErrorFallsWithTheSolversOrderAsStepsDouble(SamplerKind kind, int order, double minimumOrder,
                                                         PredictionType type) {
         // T = 1025, so that linspace steps of 2^k + 1 are exactly uniform in t.
-        DiffusionConfig config = new DiffusionConfig(1025, BetaSchedule.LINEAR, null, null, null, null, type);
+        DiffusionConfig config = DiffusionConfig.builder().timesteps(1025).schedule(BetaSchedule.LINEAR)
+                .predictionType(type).build();
         NoiseSchedule schedule = NoiseSchedule.from(config);
         int[] steps = {33, 65, 129, 257, 513};
         double[] errors = new double[steps.length];

@@ -92,9 +92,9 @@ class SchedulerTest {
     })
     void exactDenoiserOfTwoPointsSamplesBothPointsInProportion(SamplerKind kind, int steps, PredictionType type,
                                                               String scheduleName) {
-        DiffusionConfig config = new DiffusionConfig(1000,
-                "cosine".equals(scheduleName) ? BetaSchedule.COSINE : BetaSchedule.LINEAR,
-                null, null, null, null, type);
+        DiffusionConfig config = DiffusionConfig.builder().timesteps(1000)
+                .schedule("cosine".equals(scheduleName) ? BetaSchedule.COSINE : BetaSchedule.LINEAR)
+                .predictionType(type).build();
         NoiseSchedule s = NoiseSchedule.from(config);
         ForwardProcess forward = new ForwardProcess(s);
         TwoPointData data = new TwoPointData(new float[]{0.8f, -0.6f, 0.2f, 0.5f}, new float[]{-0.7f, 0.4f, -0.3f, -0.5f}, 0.3);

@@ -25,7 +25,8 @@ class ModelManifestTest {
                         List.of(new TensorSpec("out", "float32", List.of("N", "3", "32", "32")))),
                 new ModelManifest.Image(3, 32, 32),
                 DiffusionConfig.ho2020(),
-                new UNetConfig(3, 32, 64, List.of(1, 2, 4, 4), List.of(16, 8), 2, 32, 0.1),
+                UNetConfig.builder().imageChannels(3).imageSize(32).baseChannels(64).channelMultipliers(List.of(1, 2, 4, 4))
+                        .attentionResolutions(List.of(16, 8)).resBlocksPerLevel(2).groups(32).dropout(0.1).build(),
                 Map.of("fid_proxy", 41.5, "parity_max_abs_diff", 2.1e-6), null);
     }
 
@@ -123,7 +124,7 @@ class ModelManifestTest {
 
     @Test
     void groupsMustDivideChannels() {
-        assertThatThrownBy(() -> new UNetConfig(3, 32, 64, List.of(1, 2), List.of(), 2, 24, 0.1))
+        assertThatThrownBy(() -> UNetConfig.builder().baseChannels(64).groups(24).build())
                 .isInstanceOf(InvalidPayloadException.class)
                 .hasMessageContaining("'groups' (24) must divide 'baseChannels' (64)");
     }

@@ -1,7 +1,6 @@
 package dev.ddpm.trainer.bench;
 
 import ai.djl.Device;
-import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.trainer.export.ExportParity;
 import dev.ddpm.trainer.export.OnnxRuntimeDenoiser;
@@ -46,8 +45,8 @@ public final class GpuTrainingCheck {
             return;
         }
         UNetConfig arch = UNetPresets.byName(preset);
-        TrainingSettings settings = new TrainingSettings(arch, DiffusionConfig.ho2020(), batch, 2e-4f, 0, 0, 0.9999f, 0f, 1f,
-                arch.imageChannels() == 3, 1);
+        TrainingSettings settings = TrainingSettings.builder().architecture(arch).batchSize(batch).learningRate(2e-4f)
+                .warmupSteps(0).emaDecay(0.9999f).horizontalFlip(arch.imageChannels() == 3).seed(1).build();
         try (DiffusionTrainer trainer = new DiffusionTrainer(settings, device)) {
             TrainingBenchmark.RandomImages data = new TrainingBenchmark.RandomImages(arch.imageChannels(), arch.imageSize(),
                     Math.max(256, batch));

@@ -49,8 +49,8 @@ public final class InferenceBenchmark {
         rows.add("|---|---|---|---|---|---|---|");
         for (String preset : presets) {
             UNetConfig arch = UNetPresets.byName(preset);
-            TrainingSettings settings = new TrainingSettings(arch, DiffusionConfig.ho2020(), 1, 1e-4f, 0, 0, 0.999f,
-                    0f, 1f, false, 1);
+            TrainingSettings settings = TrainingSettings.builder().architecture(arch).batchSize(1)
+                    .learningRate(1e-4f).warmupSteps(0).emaDecay(0.999f).seed(1).build();
             try (DiffusionTrainer trainer = new DiffusionTrainer(settings, Device.cpu())) {
                 byte[] graph = UNetOnnxExporter.export(trainer.network().unet(), settings.diffusion(), Map.of());
                 writeModel(out.resolve(preset), preset, arch, settings.diffusion(), graph);

@@ -2,7 +2,6 @@ package dev.ddpm.trainer.bench;
 
 import ai.djl.Device;
 import dev.ddpm.core.diffusion.SeededNoise;
-import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.model.UNetPresets;
@@ -40,8 +39,8 @@ public final class TrainingBenchmark {
         rows.add("|---|---|---|---|---|---|---|---|---|---|---|");
         for (String preset : presets) {
             UNetConfig arch = UNetPresets.byName(preset);
-            TrainingSettings settings = new TrainingSettings(arch, DiffusionConfig.ho2020(), batch, 2e-4f, 0, 0, 0.9999f,
-                    0f, 1f, false, 1);
+            TrainingSettings settings = TrainingSettings.builder().architecture(arch).batchSize(batch)
+                    .learningRate(2e-4f).warmupSteps(0).emaDecay(0.9999f).seed(1).build();
             try (DiffusionTrainer trainer = new DiffusionTrainer(settings, device)) {
                 ImageSet data = new RandomImages(arch.imageChannels(), arch.imageSize(), 256);
                 for (int i = 0; i < 3; i++) {

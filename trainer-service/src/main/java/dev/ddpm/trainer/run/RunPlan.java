@@ -23,10 +23,16 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
 
     /** Samples of one quality measurement unless configured: enough for a stable ranking, a few seconds on a CPU. */
     public static final int DEFAULT_QUALITY_SAMPLES = 64;
+    /** What a plan built without them gets: the trainer-service's defaults (docs/configuration.md). */
+    public static final int DEFAULT_CHECKPOINT_EVERY = 1000;
+    public static final int DEFAULT_PROGRESS_EVERY = 50;
+    public static final int DEFAULT_GRID_EVERY = 1000;
+    public static final int DEFAULT_KEPT_CHECKPOINTS = 5;
 
     public RunPlan {
         Require.safeName(runId, "runId");
         Require.safeName(modelName, "modelName");
+        Require.nonNull(settings, "settings");
         Require.atLeast(totalSteps, 1, "totalSteps");
         Require.atLeast(checkpointEvery, 1, "checkpointEvery");
         Require.atLeast(progressEvery, 1, "progressEvery");
@@ -53,16 +59,116 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
      */
     public static RunPlan of(String runId, TrainingRequest c, Reporting reporting) {
         UNetConfig architecture = c.architecture() != null ? c.architecture() : UNetPresets.byName(c.preset());
-        return new RunPlan(runId, c.modelName(), c.dataset(), TrainingSettings.of(c, architecture), c.steps(),
-                c.checkpointEvery(), reporting.progressEvery(), reporting.gridEvery(), c.resumeFrom(),
-                reporting.exportEvery(), c.keepCheckpoints(), c.qualityEvery(), reporting.qualitySamples());
+        return builder().runId(runId).modelName(c.modelName()).dataset(c.dataset())
+                .settings(TrainingSettings.of(c, architecture)).totalSteps(c.steps())
+                .checkpointEvery(c.checkpointEvery()).progressEvery(reporting.progressEvery())
+                .gridEvery(reporting.gridEvery()).resumeFrom(c.resumeFrom()).exportEvery(reporting.exportEvery())
+                .keepCheckpoints(c.keepCheckpoints()).qualityEvery(c.qualityEvery())
+                .qualitySamples(reporting.qualitySamples()).build();
     }
 
-    /** A plan without quality measurements. */
-    public RunPlan(String runId, String modelName, String dataset, TrainingSettings settings, long totalSteps,
-                   int checkpointEvery, int progressEvery, int gridEvery, String resumeFrom, int exportEvery,
-                   int keepCheckpoints) {
-        this(runId, modelName, dataset, settings, totalSteps, checkpointEvery, progressEvery, gridEvery, resumeFrom,
-                exportEvery, keepCheckpoints, 0, DEFAULT_QUALITY_SAMPLES);
+    /**
+     * A plan by name. The run id, model name, settings and total steps must be set; the rest defaults
+     * to a checkpoint every {@value #DEFAULT_CHECKPOINT_EVERY} steps keeping the newest
+     * {@value #DEFAULT_KEPT_CHECKPOINTS}, progress every {@value #DEFAULT_PROGRESS_EVERY} and a grid every
+     * {@value #DEFAULT_GRID_EVERY} steps, starting from the run's own checkpoint, publishing only at
+     * the end, and no quality measurements. The record's constructor validates.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Named fields of a {@link RunPlan}; see {@link #builder()}. */
+    public static final class Builder {
+
+        private String runId;
+        private String modelName;
+        private String dataset;
+        private TrainingSettings settings;
+        private long totalSteps;
+        private int checkpointEvery = DEFAULT_CHECKPOINT_EVERY;
+        private int progressEvery = DEFAULT_PROGRESS_EVERY;
+        private int gridEvery = DEFAULT_GRID_EVERY;
+        private String resumeFrom;
+        private int exportEvery;
+        private int keepCheckpoints = DEFAULT_KEPT_CHECKPOINTS;
+        private int qualityEvery;
+        private int qualitySamples = DEFAULT_QUALITY_SAMPLES;
+
+        private Builder() {
+        }
+
+        public Builder runId(String runId) {
+            this.runId = runId;
+            return this;
+        }
+
+        public Builder modelName(String modelName) {
+            this.modelName = modelName;
+            return this;
+        }
+
+        public Builder dataset(String dataset) {
+            this.dataset = dataset;
+            return this;
+        }
+
+        public Builder settings(TrainingSettings settings) {
+            this.settings = settings;
+            return this;
+        }
+
+        public Builder totalSteps(long totalSteps) {
+            this.totalSteps = totalSteps;
+            return this;
+        }
+
+        public Builder checkpointEvery(int checkpointEvery) {
+            this.checkpointEvery = checkpointEvery;
+            return this;
+        }
+
+        public Builder progressEvery(int progressEvery) {
+            this.progressEvery = progressEvery;
+            return this;
+        }
+
+        public Builder gridEvery(int gridEvery) {
+            this.gridEvery = gridEvery;
+            return this;
+        }
+
+        /** The run whose newest checkpoint to start from; null (default): the run's own, if any. */
+        public Builder resumeFrom(String resumeFrom) {
+            this.resumeFrom = resumeFrom;
+            return this;
+        }
+
+        /** Also publish every this many checkpoints; 0 (default): only at the end. */
+        public Builder exportEvery(int exportEvery) {
+            this.exportEvery = exportEvery;
+            return this;
+        }
+
+        public Builder keepCheckpoints(int keepCheckpoints) {
+            this.keepCheckpoints = keepCheckpoints;
+            return this;
+        }
+
+        /** Steps between quality measurements; 0 (default): none. */
+        public Builder qualityEvery(int qualityEvery) {
+            this.qualityEvery = qualityEvery;
+            return this;
+        }
+
+        public Builder qualitySamples(int qualitySamples) {
+            this.qualitySamples = qualitySamples;
+            return this;
+        }
+
+        public RunPlan build() {
+            return new RunPlan(runId, modelName, dataset, settings, totalSteps, checkpointEvery, progressEvery,
+                    gridEvery, resumeFrom, exportEvery, keepCheckpoints, qualityEvery, qualitySamples);
+        }
     }
 }

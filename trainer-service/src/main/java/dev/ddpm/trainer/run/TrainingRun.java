@@ -47,6 +47,7 @@ public final class TrainingRun {
     private final CheckpointStore checkpoints;
     private final RunListener listener;
     private final ModelPublisher publisher;
+    private final CheckpointRetention retention;
     private Map<String, Double> lastQuality = Map.of();
 
     /** @param publisher publishes the final weights (and every {@code exportEvery} checkpoints); null: no export */
@@ -66,6 +67,7 @@ public final class TrainingRun {
         this.checkpoints = new CheckpointStore(store);
         this.listener = listener;
         this.publisher = publisher;
+        this.retention = new CheckpointRetention(plan.keepCheckpoints(), plan.checkpointEvery());
     }
 
     /** Runs to the last step (or until {@code stop} says so, after a checkpoint); returns the final checkpoint. */
@@ -82,119 +84,163 @@ public final class TrainingRun {
      * attempts trained as spent.
      */
     public ObjectRef run(BooleanSupplier stop, double timeBoxMinutes) {
-        long step = 0;
-        QualityProbe probe = null;
         // The attempt's clock and the time box start together, before the network is built and restored,
         // so the seconds a checkpoint records are the seconds the box has used.
-        long attemptStart = System.nanoTime();
+        Attempt attempt = new Attempt(System.nanoTime());
         TimeLimit timeBox = TimeLimit.minutes(timeBoxMinutes);
-        CheckpointRetention retention = new CheckpointRetention(plan.keepCheckpoints(), plan.checkpointEvery());
         try (DiffusionTrainer trainer = new DiffusionTrainer(plan.settings(), device)) {
-            String resumeFrom = plan.resumeFrom() == null ? plan.runId() : plan.resumeFrom();
-            Optional<CheckpointManifest> resumed = checkpoints.resume(resumeFrom, trainer);
-            // A fine-tune starts its own clock and schedule; a resume of this run goes on with its own.
-            Optional<CheckpointManifest> earlierAttempt = resumed.filter(m -> m.runId().equals(plan.runId()));
-            double secondsBefore = earlierAttempt.map(CheckpointManifest::trainingSeconds).orElse(0.0);
-            earlierAttempt.map(CheckpointManifest::decayEnd).ifPresent(trainer::fitDecayEnd);
-            TimeLimit limit = timeBox.afterSpending(secondsBefore);
-            step = trainer.step();
-            long parameters = trainer.network().unet().parameterCount();
-            TrainingSettings s = plan.settings();
-            LOG.infof("run %s: model %s, %,d parameters, %d images of %s, steps %d..%d on %s; batch %d, lr %.2g%s, %s loss",
-                    plan.runId(), plan.modelName(), parameters, data.size(), plan.dataset(), step, plan.totalSteps(),
-                    device, s.batchSize(), s.learningRate(), s.decaySteps() > 0 ? " cosine" : "",
-                    s.snrGamma() > 0 ? "Min-SNR-" + s.snrGamma() : "simple");
-            listener.started(parameters, device.toString(), step, plan.totalSteps());
-            probe = qualityProbe();
-
-            List<LossPlot.Point> history = new ArrayList<>();
-            double smoothed = Double.NaN;
-            long windowStart = System.nanoTime();
-            long windowSteps = 0;
-            ObjectRef checkpoint = null;
-            int checkpointsSaved = 0;
-            if (step >= plan.totalSteps()) {
-                LOG.infof("run %s is already at step %d of %d: nothing to train", plan.runId(), step, plan.totalSteps());
-                return checkpoints.save(plan.runId(), trainer, true, secondsBefore, retention);
+            boolean resumedItself = restore(trainer, timeBox, attempt);
+            announce(trainer, attempt);
+            attempt.probe = qualityProbe();
+            if (attempt.step >= plan.totalSteps()) {
+                LOG.infof("run %s is already at step %d of %d: nothing to train", plan.runId(), attempt.step,
+                        plan.totalSteps());
+                return checkpoints.save(plan.runId(), trainer, true, attempt.secondsBefore, retention);
             }
-            if (earlierAttempt.isPresent() && limit.reached()) {
+            if (resumedItself && attempt.limit.reached()) {
                 // Resumed with its time box already spent by the earlier attempts: it ends where they left it,
                 // as a run that reaches its box does. (A fresh run always trains at least one step.)
-                LOG.infof("run %s resumed at step %d with its time box spent: it ends here", plan.runId(), step);
-                checkpoint = checkpoints.save(plan.runId(), trainer, true, secondsBefore, retention);
-                listener.checkpointSaved(step, checkpoint);
-                storeGrid(trainer, step);
-                listener.completed(step, smoothed, checkpoint, publish(trainer, smoothed));
-                return checkpoint;
+                LOG.infof("run %s resumed at step %d with its time box spent: it ends here", plan.runId(),
+                        attempt.step);
+                saveCheckpoint(trainer, attempt, true, attempt.secondsBefore);
+                storeGrid(trainer, attempt.step);
+                return finish(trainer, attempt);
             }
-            long attemptFirstStep = step;
-            long loggedDecayEnd = trainer.decayEnd();
-            boolean last = false;
-            while (!last) {
-                float loss = trainer.trainStep(data);
-                step = trainer.step();
-                windowSteps++;
-                if (Float.isFinite(loss)) {
-                    smoothed = Double.isNaN(smoothed) ? loss : 0.98 * smoothed + 0.02 * loss;
-                }
-                last = step >= plan.totalSteps();
-                if (!last && limit.reached()) {
-                    LOG.infof("run %s reached its time limit at step %d of %d: it ends here", plan.runId(), step,
-                            plan.totalSteps());
-                    last = true;
-                }
-                double attemptSeconds = (System.nanoTime() - attemptStart) / 1e9;
-                double trainingSeconds = secondsBefore + attemptSeconds;
-                boolean measure = probe != null && (step % plan.qualityEvery() == 0 || last);
-                if (step % plan.progressEvery() == 0 || last || measure) {
-                    double seconds = (System.nanoTime() - windowStart) / 1e9;
-                    double imagesPerSecond = windowSteps * plan.settings().batchSize() / Math.max(seconds, 1e-9);
-                    // A time box ends the run sooner than its steps would: the ETA is whichever comes first.
-                    double eta = Math.min(Math.max(limit.secondsLeft(), 0),
-                            (plan.totalSteps() - step) * plan.settings().batchSize() / Math.max(imagesPerSecond, 1e-9));
-                    Map<String, Double> quality = measure ? measureQuality(trainer, probe) : Map.of();
-                    RunProgress progress = new RunProgress(step, plan.totalSteps(), smoothed, imagesPerSecond, eta, quality);
-                    LOG.info(progress.line());
-                    listener.progress(progress);
-                    history.add(new LossPlot.Point(step, smoothed));
-                    windowStart = System.nanoTime();
-                    windowSteps = 0;
-                    if (limit.isSet() && s.decaySteps() > 0 && !last) {
-                        loggedDecayEnd = fitDecay(trainer, step - attemptFirstStep, attemptSeconds,
-                                limit.secondsLeft(), loggedDecayEnd);
-                    }
-                }
-                if (step % plan.gridEvery() == 0 || last) {
-                    storeGrid(trainer, step);
-                    storeLossPlot(history);
-                }
-                if (step % plan.checkpointEvery() == 0 || last || stop.getAsBoolean()) {
-                    checkpoint = checkpoints.save(plan.runId(), trainer, last, trainingSeconds, retention);
-                    listener.checkpointSaved(step, checkpoint);
-                    checkpointsSaved++;
-                    if (!last && plan.exportEvery() > 0 && checkpointsSaved % plan.exportEvery() == 0) {
-                        publish(trainer, smoothed);
-                    }
-                    if (!last && stop.getAsBoolean()) {
-                        storeLossPlot(history); // the curve up to the pause, as a finished run leaves it
-                        LOG.infof("run %s paused at step %d; it resumes from this checkpoint", plan.runId(), step);
-                        return checkpoint;
-                    }
-                }
-            }
-            String version = publish(trainer, smoothed);
-            listener.completed(step, smoothed, checkpoint, version);
-            return checkpoint;
+            return train(trainer, attempt, stop);
         } catch (RuntimeException | Error e) {
             // Errors too (out of memory in libtorch or the heap): the run is settled as failed either way.
-            LOG.errorf("run %s failed at step %d: %s", plan.runId(), step, e.toString());
-            listener.failed(step, e.getClass().getSimpleName() + ": " + e.getMessage());
+            LOG.errorf("run %s failed at step %d: %s", plan.runId(), attempt.step, e.toString());
+            listener.failed(attempt.step, e.getClass().getSimpleName() + ": " + e.getMessage());
             throw e;
         } finally {
-            if (probe != null) {
-                probe.close();
+            if (attempt.probe != null) {
+                attempt.probe.close();
             }
         }
+    }
+
+    /**
+     * Restores the newest usable checkpoint of the run (or of the run it fine-tunes) into the trainer,
+     * and with it the time the box has left; returns whether it was the run's own, an earlier attempt.
+     */
+    private boolean restore(DiffusionTrainer trainer, TimeLimit timeBox, Attempt attempt) {
+        String resumeFrom = plan.resumeFrom() == null ? plan.runId() : plan.resumeFrom();
+        Optional<CheckpointManifest> resumed = checkpoints.resume(resumeFrom, trainer);
+        // A fine-tune starts its own clock and schedule; a resume of this run goes on with its own.
+        Optional<CheckpointManifest> earlierAttempt = resumed.filter(m -> m.runId().equals(plan.runId()));
+        attempt.secondsBefore = earlierAttempt.map(CheckpointManifest::trainingSeconds).orElse(0.0);
+        earlierAttempt.map(CheckpointManifest::decayEnd).ifPresent(trainer::fitDecayEnd);
+        attempt.limit = timeBox.afterSpending(attempt.secondsBefore);
+        attempt.step = trainer.step();
+        return earlierAttempt.isPresent();
+    }
+
+    /** Logs what is about to train and reports the run as started. */
+    private void announce(DiffusionTrainer trainer, Attempt attempt) {
+        long parameters = trainer.network().unet().parameterCount();
+        TrainingSettings s = plan.settings();
+        LOG.infof("run %s: model %s, %,d parameters, %d images of %s, steps %d..%d on %s; batch %d, lr %.2g%s, %s loss",
+                plan.runId(), plan.modelName(), parameters, data.size(), plan.dataset(), attempt.step,
+                plan.totalSteps(), device, s.batchSize(), s.learningRate(), s.decaySteps() > 0 ? " cosine" : "",
+                s.snrGamma() > 0 ? "Min-SNR-" + s.snrGamma() : "simple");
+        listener.started(parameters, device.toString(), attempt.step, plan.totalSteps());
+    }
+
+    /**
+     * Trains step after step to the run's last (its steps or its time box), reporting, storing grids
+     * and checkpointing at their intervals; returns the last checkpoint, or the one {@code stop} paused at.
+     */
+    private ObjectRef train(DiffusionTrainer trainer, Attempt attempt, BooleanSupplier stop) {
+        attempt.startTraining(trainer.decayEnd());
+        boolean last = false;
+        while (!last) {
+            float loss = trainer.trainStep(data);
+            attempt.stepped(trainer.step(), loss);
+            long step = attempt.step;
+            last = isLastStep(attempt);
+            double attemptSeconds = attempt.secondsSoFar();
+            boolean measure = attempt.probe != null && (step % plan.qualityEvery() == 0 || last);
+            if (step % plan.progressEvery() == 0 || last || measure) {
+                reportProgress(trainer, attempt, measure);
+                if (!last) {
+                    fitDecayToTimeBox(trainer, attempt, attemptSeconds);
+                }
+            }
+            if (step % plan.gridEvery() == 0 || last) {
+                storeGrid(trainer, step);
+                storeLossPlot(attempt.history);
+            }
+            if (step % plan.checkpointEvery() == 0 || last || stop.getAsBoolean()) {
+                saveCheckpoint(trainer, attempt, last, attempt.secondsBefore + attemptSeconds);
+                if (!last && stop.getAsBoolean()) {
+                    storeLossPlot(attempt.history); // the curve up to the pause, as a finished run leaves it
+                    LOG.infof("run %s paused at step %d; it resumes from this checkpoint", plan.runId(), step);
+                    return attempt.checkpoint;
+                }
+            }
+        }
+        return finish(trainer, attempt);
+    }
+
+    /** Whether the step just taken is the run's last: its final step, or the first past its time box. */
+    private boolean isLastStep(Attempt attempt) {
+        if (attempt.step >= plan.totalSteps()) {
+            return true;
+        }
+        if (attempt.limit.reached()) {
+            LOG.infof("run %s reached its time limit at step %d of %d: it ends here", plan.runId(), attempt.step,
+                    plan.totalSteps());
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Logs and reports the progress since the last report (with a quality measurement when
+     * {@code measure}), adds it to the loss curve and starts the next window.
+     */
+    private void reportProgress(DiffusionTrainer trainer, Attempt attempt, boolean measure) {
+        double seconds = (System.nanoTime() - attempt.windowStart) / 1e9;
+        double imagesPerSecond = attempt.windowSteps * plan.settings().batchSize() / Math.max(seconds, 1e-9);
+        // A time box ends the run sooner than its steps would: the ETA is whichever comes first.
+        double eta = Math.min(Math.max(attempt.limit.secondsLeft(), 0),
+                (plan.totalSteps() - attempt.step) * plan.settings().batchSize() / Math.max(imagesPerSecond, 1e-9));
+        Map<String, Double> quality = measure ? measureQuality(trainer, attempt.probe) : Map.of();
+        RunProgress progress = new RunProgress(attempt.step, plan.totalSteps(), attempt.smoothedLoss, imagesPerSecond,
+                eta, quality);
+        LOG.info(progress.line());
+        listener.progress(progress);
+        attempt.history.add(new LossPlot.Point(attempt.step, attempt.smoothedLoss));
+        attempt.windowStart = System.nanoTime();
+        attempt.windowSteps = 0;
+    }
+
+    /** A time-boxed run with a decay refits the decay's end to the steps its remaining time allows. */
+    private void fitDecayToTimeBox(DiffusionTrainer trainer, Attempt attempt, double attemptSeconds) {
+        if (attempt.limit.isSet() && plan.settings().decaySteps() > 0) {
+            attempt.loggedDecayEnd = fitDecay(trainer, attempt.step - attempt.firstStep, attemptSeconds,
+                    attempt.limit.secondsLeft(), attempt.loggedDecayEnd);
+        }
+    }
+
+    /**
+     * Saves a checkpoint ({@code last}: the run's final one) recording {@code trainingSeconds}, reports
+     * it, and publishes a model version every {@code exportEvery} checkpoints before the last.
+     */
+    private void saveCheckpoint(DiffusionTrainer trainer, Attempt attempt, boolean last, double trainingSeconds) {
+        attempt.checkpoint = checkpoints.save(plan.runId(), trainer, last, trainingSeconds, retention);
+        listener.checkpointSaved(attempt.step, attempt.checkpoint);
+        attempt.checkpointsSaved++;
+        if (!last && plan.exportEvery() > 0 && attempt.checkpointsSaved % plan.exportEvery() == 0) {
+            publish(trainer, attempt.smoothedLoss);
+        }
+    }
+
+    /** Publishes the final weights and reports the run as completed; returns its last checkpoint. */
+    private ObjectRef finish(DiffusionTrainer trainer, Attempt attempt) {
+        String version = publish(trainer, attempt.smoothedLoss);
+        listener.completed(attempt.step, attempt.smoothedLoss, attempt.checkpoint, version);
+        return attempt.checkpoint;
     }
 
     /** The run's quality probe when it asks for measurements and the data set has labels; null otherwise. */
@@ -267,5 +313,56 @@ public final class TrainingRun {
     private void storeLossPlot(List<LossPlot.Point> history) {
         byte[] png = ImageEncoding.png(LossPlot.draw(history, 480, 240));
         store.put(Buckets.CHECKPOINTS, plan.runId() + "/loss.png", png, "image/png");
+    }
+
+    /**
+     * What one call of {@link #run} has done so far: where the run stands, its smoothed loss and loss
+     * curve, the current throughput window, its checkpoints, and the time it has spent.
+     */
+    private static final class Attempt {
+
+        /** When this attempt started, on {@link System#nanoTime()}. */
+        final long startNanos;
+        /** Training seconds of the run's earlier attempts (from its checkpoint). */
+        double secondsBefore;
+        /** The time box, less what the earlier attempts spent. */
+        TimeLimit limit;
+        /** Null without quality measurements; closed when the attempt ends. */
+        QualityProbe probe;
+        long step;
+        /** The step this attempt's training started from. */
+        long firstStep;
+        /** Exponential moving average of the finite step losses; NaN before the first. */
+        double smoothedLoss = Double.NaN;
+        final List<LossPlot.Point> history = new ArrayList<>();
+        long windowStart;
+        long windowSteps;
+        ObjectRef checkpoint;
+        int checkpointsSaved;
+        /** The decay end last logged by {@link #fitDecay}. */
+        long loggedDecayEnd;
+
+        Attempt(long startNanos) {
+            this.startNanos = startNanos;
+        }
+
+        void startTraining(long decayEnd) {
+            firstStep = step;
+            loggedDecayEnd = decayEnd;
+            windowStart = System.nanoTime();
+        }
+
+        /** Records an optimizer step: the step reached and its loss, of which only finite ones are smoothed. */
+        void stepped(long reached, float loss) {
+            step = reached;
+            windowSteps++;
+            if (Float.isFinite(loss)) {
+                smoothedLoss = Double.isNaN(smoothedLoss) ? loss : 0.98 * smoothedLoss + 0.02 * loss;
+            }
+        }
+
+        double secondsSoFar() {
+            return (System.nanoTime() - startNanos) / 1e9;
+        }
     }
 }

@@ -26,49 +26,58 @@ final class EventRunListener implements RunListener {
     private static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
 
     private final EventSender sender;
-    private final RunPlan plan;
+    private final String runId;
+    private final String modelName;
+    private final String dataset;
 
     EventRunListener(EventSender sender, RunPlan plan) {
+        this(sender, plan.runId(), plan.modelName(), plan.dataset());
+    }
+
+    /** Reports the run by the names its events carry: also a request refused before it became a plan. */
+    EventRunListener(EventSender sender, String runId, String modelName, String dataset) {
         this.sender = sender;
-        this.plan = plan;
+        this.runId = runId;
+        this.modelName = modelName;
+        this.dataset = dataset;
     }
 
     @Override
     public void started(long parameterCount, String device, long startStep, long totalSteps) {
-        send(new TrainingStarted(plan.runId(), plan.modelName(), plan.dataset(), device, parameterCount, startStep,
+        send(new TrainingStarted(runId, modelName, dataset, device, parameterCount, startStep,
                 totalSteps));
     }
 
     @Override
     public void progress(RunProgress p) {
         if (Double.isFinite(p.smoothedLoss())) {
-            sender.send(new TrainingProgress(plan.runId(), p.step(), p.totalSteps(), p.smoothedLoss(),
+            sender.send(new TrainingProgress(runId, p.step(), p.totalSteps(), p.smoothedLoss(),
                     p.imagesPerSecond(), p.etaSeconds(), p.quality())).subscribe().with(sent -> { },
-                    e -> LOG.debugf("progress of run %s not sent: %s", plan.runId(), e.getMessage()));
+                    e -> LOG.debugf("progress of run %s not sent: %s", runId, e.getMessage()));
         }
     }
 
     @Override
     public void checkpointSaved(long step, ObjectRef checkpoint) {
-        send(new CheckpointSaved(plan.runId(), step, checkpoint.key(), checkpoint.sha256()));
+        send(new CheckpointSaved(runId, step, checkpoint.key(), checkpoint.sha256()));
     }
 
     @Override
     public void completed(long step, double loss, ObjectRef checkpoint, String modelVersion) {
-        send(new TrainingCompleted(plan.runId(), plan.modelName(), step, Double.isFinite(loss) ? loss : 0.0,
+        send(new TrainingCompleted(runId, modelName, step, Double.isFinite(loss) ? loss : 0.0,
                 checkpoint.key(), modelVersion));
     }
 
     @Override
     public void failed(long step, String reason) {
-        send(new TrainingFailed(plan.runId(), step, reason));
+        send(new TrainingFailed(runId, step, reason));
     }
 
     private void send(EventData data) {
         try {
             sender.sendAndWait(data, ACK_TIMEOUT);
         } catch (RuntimeException e) {
-            LOG.warnf("could not publish %s for run %s: %s", data.getClass().getSimpleName(), plan.runId(), e.getMessage());
+            LOG.warnf("could not publish %s for run %s: %s", data.getClass().getSimpleName(), runId, e.getMessage());
         }
     }
 }

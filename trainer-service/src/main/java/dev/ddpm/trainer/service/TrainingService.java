@@ -70,7 +70,8 @@ public class TrainingService {
             plan = plan(request);
         } catch (RuntimeException e) {
             LOG.warnf("run %s refused: %s", request.runId(), e.getMessage());
-            new EventRunListener(events.trainingEvents(), fallbackPlan(request)).failed(0, "invalid request: " + e.getMessage());
+            new EventRunListener(events.trainingEvents(), request.runId(), request.request().modelName(),
+                    request.request().dataset()).failed(0, "invalid request: " + e.getMessage());
             return;
         }
         RunListener listener = metrics.watching(new EventRunListener(events.trainingEvents(), plan));
@@ -107,10 +108,6 @@ public class TrainingService {
 
     private ModelPublisher modelPublisher() {
         return new ModelPublisher(store, event -> events.models().sendAndWait(event, ANNOUNCE_TIMEOUT), Clock.systemUTC());
-    }
-
-    private static RunPlan fallbackPlan(TrainingRequested request) {
-        return new RunPlan(request.runId(), request.request().modelName(), request.request().dataset(), null, 1, 1, 1, 1, null, 0, 1);
     }
 
     private Device device() {

@@ -116,6 +116,31 @@ public final class DiffusionTrainer implements AutoCloseable {
             gradientsChecked = true;
         }
         long k = network.step() + 1;
+        Batch batch = drawBatch(data, k);
+        float loss;
+        boolean updated;
+        // The step's arrays (and, on several devices, its weight copies) are freed when the step ends.
+        try (NDScope scope = new NDScope();
+             NDManager copies = network.devices().size() > 1 ? network.manager().newSubManager() : null) {
+            loss = backpropagate(batch, copies);
+            Gradients gradients = clipOrDrop(k, loss);
+            updated = gradients != null;
+            if (updated) {
+                update(k, gradients);
+            }
+        }
+        network.setStep(k);
+        if (updated) {
+            network.ema().update(network.parameters(), k, settings.emaDecay());
+        }
+        return loss;
+    }
+
+    /**
+     * Step k's random draws, a pure function of (seed, k): which images, flipped or not, at which
+     * timesteps, with which noise; and the seed of the step's dropout masks.
+     */
+    private Batch drawBatch(ImageSet data, long k) {
         int batch = settings.batchSize();
         int timesteps = forward.schedule().timesteps();
         // SplittableRandom scrambles its seed, so nearby (seed, k) pairs give unrelated streams.
@@ -138,52 +163,70 @@ public final class DiffusionTrainer implements AutoCloseable {
         // (seed, k) makes step k's masks as reproducible as its batch, so a resumed run drops the same
         // units the uninterrupted one would have.
         Engine.getEngine("PyTorch").setRandomSeed((int) random.nextLong());
+        return new Batch(x0, tValues, eps, c);
+    }
 
-        float lossValue;
-        Shape shape = new Shape(batch, settings.architecture().imageChannels(),
+    /**
+     * Forms x_t (eq. 4) and the target from the batch, and runs the forward pass, the loss and the
+     * backward pass, which leaves the batch's gradient in the weights; returns the loss.
+     */
+    private float backpropagate(Batch batch, NDManager copies) {
+        Shape shape = new Shape(settings.batchSize(), settings.architecture().imageChannels(),
                 settings.architecture().imageSize(), settings.architecture().imageSize());
-        // The step's arrays (and, on several devices, its weight copies) are freed when the step ends.
-        List<Device> devices = network.devices();
         NDManager manager = network.manager();
-        try (NDScope scope = new NDScope(); NDManager copies = devices.size() > 1 ? manager.newSubManager() : null) {
-            NDArray x0Array = manager.create(x0, shape);
-            NDArray epsArray = manager.create(eps, shape);
-            NDArray xt = affine(c.signal(), x0Array, c.noise(), epsArray);          // eq. 4
-            NDArray target = affine(c.targetX0(), x0Array, c.targetEps(), epsArray);
-            NDArray tArray = manager.create(tValues);
-            NDArray weights = settings.snrGamma() == 0 ? null : manager.create(c.lossWeight());
-            try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-                NDArray loss = devices.size() == 1
-                        ? meanSquaredError(network.unet().forward(network.parameterStore(), new NDList(xt, tArray), true)
-                                .singletonOrThrow(), target, weights)
-                        : dataParallelLoss(xt, tArray, target, weights, batch, copies);
-                collector.backward(loss);
-                lossValue = loss.getFloat();
-            }
-            Gradients gradients = new Gradients(network.parameters());
-            double gradientNorm = gradients.clipGlobalNorm(settings.gradientClip());
-            if (Float.isFinite(lossValue) && Double.isFinite(gradientNorm)) {
-                optimizer.update(network.parameters(), settings.learningRateAt(k, decayEnd));
-                gradients.zero();
-                skippedInARow = 0;
-            } else {
-                // A non-finite loss or gradient would poison the weights and the optimizer's moments:
-                // drop this update, as mixed-precision trainers do, and give up if it keeps happening.
-                String where = skippedInARow + 1 >= MAX_SKIPPED_IN_A_ROW ? gradients.nonFinite() : "";
-                gradients.reset();
-                skippedSteps++;
-                if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
-                    throw new TrainingDivergedException("loss or gradient not finite for " + skippedInARow
-                            + " steps in a row at step " + k + " (loss " + lossValue + ", gradient norm "
-                            + gradientNorm + where + "); lower the learning rate (" + settings.learningRate() + ")");
-                }
-            }
+        ForwardProcess.TrainingCoefficients c = batch.coefficients();
+        NDArray x0Array = manager.create(batch.x0(), shape);
+        NDArray epsArray = manager.create(batch.eps(), shape);
+        NDArray xt = affine(c.signal(), x0Array, c.noise(), epsArray);          // eq. 4
+        NDArray target = affine(c.targetX0(), x0Array, c.targetEps(), epsArray);
+        NDArray tArray = manager.create(batch.t());
+        NDArray weights = settings.snrGamma() == 0 ? null : manager.create(c.lossWeight());
+        try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+            NDArray loss = loss(xt, tArray, target, weights, copies);
+            collector.backward(loss);
+            return loss.getFloat();
         }
-        network.setStep(k);
-        if (skippedInARow == 0) {
-            network.ema().update(network.parameters(), k, settings.emaDecay());
+    }
+
+    /** The network's (optionally weighted) mean squared error on x_t, on one device or data-parallel. */
+    private NDArray loss(NDArray xt, NDArray t, NDArray target, NDArray weights, NDManager copies) {
+        if (network.devices().size() == 1) {
+            NDArray prediction = network.unet().forward(network.parameterStore(), new NDList(xt, t), true)
+                    .singletonOrThrow();
+            return meanSquaredError(prediction, target, weights);
         }
-        return lossValue;
+        return dataParallelLoss(xt, t, target, weights, settings.batchSize(), copies);
+    }
+
+    /**
+     * Clips the gradient's global norm; returns the clipped gradients, or null when the loss or the
+     * gradient is not finite: then the update is dropped (the gradients reset, the step counted as
+     * skipped), and too many in a row fail the run.
+     */
+    private Gradients clipOrDrop(long k, float loss) {
+        Gradients gradients = new Gradients(network.parameters());
+        double gradientNorm = gradients.clipGlobalNorm(settings.gradientClip());
+        if (Float.isFinite(loss) && Double.isFinite(gradientNorm)) {
+            return gradients;
+        }
+        // A non-finite loss or gradient would poison the weights and the optimizer's moments:
+        // drop this update, as mixed-precision trainers do, and give up if it keeps happening.
+        String where = skippedInARow + 1 >= MAX_SKIPPED_IN_A_ROW ? gradients.nonFinite() : "";
+        gradients.reset();
+        skippedSteps++;
+        if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+            throw new TrainingDivergedException("loss or gradient not finite for " + skippedInARow
+                    + " steps in a row at step " + k + " (loss " + loss + ", gradient norm "
+                    + gradientNorm + where + "); lower the learning rate (" + settings.learningRate() + ")");
+        }
+        return null;
+    }
+
+    /** The AdamW step of update k with the clipped gradients, which are then zeroed for the next step. */
+    private void update(long k, Gradients gradients) {
+        optimizer.update(network.parameters(), settings.learningRateAt(k, decayEnd));
+        gradients.zero();
+        skippedInARow = 0;
     }
 
     /**
@@ -261,5 +304,12 @@ public final class DiffusionTrainer implements AutoCloseable {
     @Override
     public void close() {
         network.close();
+    }
+
+    /**
+     * Step k's batch: the images x_0 and the noise eps (batch x image, flattened), the timesteps as
+     * the network's input, and ddpm-core's per-sample coefficients of x_t, the target and the loss weight.
+     */
+    private record Batch(float[] x0, float[] t, float[] eps, ForwardProcess.TrainingCoefficients coefficients) {
     }
 }

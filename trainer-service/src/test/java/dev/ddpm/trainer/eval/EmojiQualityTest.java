@@ -5,7 +5,6 @@ import dev.ddpm.core.diffusion.ReverseProcess;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.SamplerKind;
-import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.trainer.data.DatasetReader;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.data.Labels;
@@ -102,8 +101,8 @@ class EmojiQualityTest {
         assertThat(noiseReport.fld()).isGreaterThan(10 * realReport.fld());
         assertThat(noiseReport.recognisableShare()).isLessThan(realReport.recognisableShare() / 4);
 
-        TrainingSettings settings = new TrainingSettings(UNetPresets.byName("colour-32"), DiffusionConfig.ho2020(), 1,
-                1e-4f, 0, 0, 0.999f, 0f, 1f, true, 3);
+        TrainingSettings settings = TrainingSettings.builder().architecture(UNetPresets.byName("colour-32"))
+                .batchSize(1).learningRate(1e-4f).warmupSteps(0).emaDecay(0.999f).horizontalFlip(true).seed(3).build();
         try (DiffusionTrainer untrained = new DiffusionTrainer(settings, Device.cpu())) {
             float[][] samples = ReverseProcess.sample(untrained.network().denoiser(),
                     () -> Schedulers.create(settings.diffusion(), SchedulerSettings.of(SamplerKind.DDIM).withSteps(10)),

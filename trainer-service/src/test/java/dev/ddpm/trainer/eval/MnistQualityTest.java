@@ -5,7 +5,6 @@ import dev.ddpm.core.diffusion.ReverseProcess;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.events.SamplerKind;
-import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.trainer.data.DatasetReader;
 import dev.ddpm.trainer.data.IdxLabels;
 import dev.ddpm.trainer.data.InMemoryImageSet;
@@ -95,8 +94,9 @@ class MnistQualityTest {
         assertThat(real.largestClassShare()).isLessThan(0.15);
         assertThat(real.fld()).isLessThan(3 * real.floor() + 1);
 
-        TrainingSettings settings = new TrainingSettings(UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 32),
-                DiffusionConfig.ho2020(), 1, 1e-4f, 0, 0, 0.999f, 0f, 1f, false, 3);
+        TrainingSettings settings = TrainingSettings.builder()
+                .architecture(UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 32)).batchSize(1).learningRate(1e-4f)
+                .warmupSteps(0).emaDecay(0.999f).seed(3).build();
         try (DiffusionTrainer untrained = new DiffusionTrainer(settings, Device.cpu())) {
             float[][] samples = ReverseProcess.sample(untrained.network().denoiser(),
                     () -> Schedulers.create(settings.diffusion(), SchedulerSettings.of(SamplerKind.DDIM).withSteps(10)),

@@ -131,10 +131,13 @@ class ModelPublisherIT {
     void aGuideFromAnotherDiffusionSetupIsRefusedAndNothingIsPublished() {
         String model = "misguided-" + UUID.randomUUID().toString().substring(0, 8);
         var settings = TinyRun.settings();
-        var otherDiffusion = new dev.ddpm.core.model.DiffusionConfig(500, settings.diffusion().schedule(), null, null,
-                null, null, settings.diffusion().predictionType());
-        try (DiffusionTrainer other = new DiffusionTrainer(new dev.ddpm.trainer.train.TrainingSettings(settings.architecture(),
-                otherDiffusion, 1, 1e-4f, 0, 0, 0.999f, 0f, 1f, false, 0), Device.cpu())) {
+        var otherDiffusion = dev.ddpm.core.model.DiffusionConfig.builder()
+                .timesteps(500).schedule(settings.diffusion().schedule())
+                .predictionType(settings.diffusion().predictionType()).build();
+        var otherSettings = dev.ddpm.trainer.train.TrainingSettings.builder().architecture(settings.architecture())
+                .diffusion(otherDiffusion).batchSize(1).learningRate(1e-4f).warmupSteps(0).emaDecay(0.999f).seed(0)
+                .build();
+        try (DiffusionTrainer other = new DiffusionTrainer(otherSettings, Device.cpu())) {
             assertThatThrownBy(() -> new ModelPublisher(store, event -> { }, CLOCK).publish(trainer.network(),
                     new ModelPublisher.Guide(other.network(), "run-other", 2), new ModelPublisher.Request(model, "run-x", true, Map.of())))
                     .isInstanceOf(InvalidExportException.class)

@@ -81,8 +81,8 @@ class UNetOnnxExportTest {
     @Test
     void dropoutIsLeftOutOfTheGraph() {
         UNetConfig architecture = UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 8);
-        try (DiffusionTrainer trainer = trainer(new UNetConfig(1, 8, 16, architecture.channelMultipliers(),
-                List.of(4), 1, 4, 0.5))) {
+        try (DiffusionTrainer trainer = trainer(architecture.toBuilder().attentionResolutions(List.of(4))
+                .dropout(0.5).build())) {
             byte[] bytes = UNetOnnxExporter.export(trainer.network().unet(), trainer.settings().diffusion(), Map.of());
             List<String> ops = opTypes(bytes);
             assertThat(ops).doesNotContain("Dropout", "RandomUniform", "RandomNormal", "Bernoulli");
@@ -152,8 +152,8 @@ class UNetOnnxExportTest {
     }
 
     static DiffusionTrainer trainer(UNetConfig architecture) {
-        TrainingSettings settings = new TrainingSettings(architecture, DiffusionConfig.ho2020(), 1, 1e-4f, 0, 0, 0.999f,
-                0f, 1f, false, 5);
+        TrainingSettings settings = TrainingSettings.builder().architecture(architecture).batchSize(1)
+                .learningRate(1e-4f).warmupSteps(0).emaDecay(0.999f).seed(5).build();
         return new DiffusionTrainer(settings, Device.cpu());
     }
 

@@ -42,10 +42,13 @@ class ColourTrainingIT {
     void aColourRunReportsItsQualityAndEndsCloserToTheDataThanAnUntrainedModel() {
         DjlEngine.configureOffline(2);
         InMemoryImageSet shapes = ColouredShapes.generate(480, 16, 5);
-        TrainingSettings settings = new TrainingSettings(UNetPresets.byName("tiny-colour"), DiffusionConfig.ho2020(), 16,
-                2e-3f, 50, STEPS, 0.99f, 0f, 1f, true, 7);
+        TrainingSettings settings = TrainingSettings.builder().architecture(UNetPresets.byName("tiny-colour"))
+                .batchSize(16).learningRate(2e-3f).warmupSteps(50).decaySteps(STEPS).emaDecay(0.99f)
+                .horizontalFlip(true).seed(7).build();
         String run = "colour-" + UUID.randomUUID().toString().substring(0, 8);
-        RunPlan plan = new RunPlan(run, "shapes", "shapes", settings, STEPS, 1000, 100, 1000, null, 0, 5, 200, 48);
+        RunPlan plan = RunPlan.builder().runId(run).modelName("shapes").dataset("shapes").settings(settings)
+                .totalSteps(STEPS).checkpointEvery(1000).progressEvery(100).gridEvery(1000).keepCheckpoints(5)
+                .qualityEvery(200).qualitySamples(48).build();
         List<RunProgress> reports = new ArrayList<>();
         try (ArtifactStore store = new ArtifactStore(TestStack.s3())) {
             ObjectRef checkpoint = new TrainingRun(plan, shapes, Device.cpu(), store, new Recording(reports), null)

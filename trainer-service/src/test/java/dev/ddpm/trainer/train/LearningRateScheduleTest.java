@@ -10,9 +10,7 @@ import static org.assertj.core.api.Assertions.offset;
 class LearningRateScheduleTest {
 
     private static TrainingSettings schedule(int warmup, long decaySteps) {
-        TrainingSettings s = TinyRun.settings();
-        return new TrainingSettings(s.architecture(), s.diffusion(), s.batchSize(), 1e-3f, warmup, decaySteps,
-                s.emaDecay(), s.weightDecay(), s.gradientClip(), s.horizontalFlip(), s.seed(), 0f);
+        return TinyRun.settings().toBuilder().learningRate(1e-3f).warmupSteps(warmup).decaySteps(decaySteps).build();
     }
 
     @Test

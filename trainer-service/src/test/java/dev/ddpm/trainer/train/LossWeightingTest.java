@@ -20,9 +20,7 @@ class LossWeightingTest {
     }
 
     private static TrainingSettings withGamma(float gamma) {
-        TrainingSettings s = TinyRun.settings();
-        return new TrainingSettings(s.architecture(), s.diffusion(), s.batchSize(), s.learningRate(), s.warmupSteps(),
-                s.decaySteps(), s.emaDecay(), s.weightDecay(), s.gradientClip(), s.horizontalFlip(), s.seed(), gamma);
+        return TinyRun.settings().toBuilder().snrGamma(gamma).build();
     }
 
     @Test

@@ -1,8 +1,6 @@
 package dev.ddpm.trainer.train;
 
 import ai.djl.nn.Parameter;
-import dev.ddpm.core.model.DiffusionConfig;
-import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.trainer.data.SyntheticPatterns;
 import dev.ddpm.trainer.model.UNetPresets;
 
@@ -19,18 +17,14 @@ public final class TinyRun {
     }
 
     public static TrainingSettings settings() {
-        return new TrainingSettings(UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 8), DiffusionConfig.ho2020(),
-                32, 2e-3f, 50, 0, 0.99f, 0f, 1f, false, 7);
+        return TrainingSettings.builder().architecture(UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 8))
+                .batchSize(32).learningRate(2e-3f).warmupSteps(50).emaDecay(0.99f).seed(7).build();
     }
 
     /** {@link #settings()} with dropout in every residual block. */
     public static TrainingSettings settingsWithDropout(double dropout) {
         TrainingSettings s = settings();
-        UNetConfig a = s.architecture();
-        UNetConfig withDropout = new UNetConfig(a.imageChannels(), a.imageSize(), a.baseChannels(),
-                a.channelMultipliers(), a.attentionResolutions(), a.resBlocksPerLevel(), a.groups(), dropout);
-        return new TrainingSettings(withDropout, s.diffusion(), s.batchSize(), s.learningRate(), s.warmupSteps(), 0,
-                s.emaDecay(), 0f, 1f, false, s.seed());
+        return s.toBuilder().architecture(s.architecture().toBuilder().dropout(dropout).build()).build();
     }
 
     /** A copy of the weights' values, by parameter name. */
