@@ -131,7 +131,7 @@ public record TrainingRequest(
 
     /** The diffusion settings the run trains with (the schedule's other constants at their papers' values). */
     public DiffusionConfig diffusion() {
-        return new DiffusionConfig(timesteps, schedule, null, null, null, null, predictionType);
+        return DiffusionConfig.builder().timesteps(timesteps).schedule(schedule).predictionType(predictionType).build();
     }
 
     /** Whether images are flipped for a model of {@code channels}: as asked, else for colour only. */

@@ -3,7 +3,6 @@ package dev.ddpm.trainer.cli;
 import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.DiffusionConfig;
-import dev.ddpm.core.model.PredictionType;
 import dev.ddpm.trainer.data.DatasetReader;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.eval.ForwardStrip;
@@ -59,7 +58,7 @@ final class ForwardStripCommand implements Runnable {
         if (index < 0 || index >= images.size()) {
             throw new IllegalArgumentException("--index must be in 0.." + (images.size() - 1) + ", was " + index);
         }
-        DiffusionConfig diffusion = new DiffusionConfig(1000, schedule, null, null, null, null, PredictionType.EPSILON);
+        DiffusionConfig diffusion = DiffusionConfig.builder().schedule(schedule).build();
         byte[] png = ImageEncoding.png(ForwardStrip.draw(images.image(index), 3, size, diffusion, timesteps, seed));
         try {
             Files.write(out, png);
