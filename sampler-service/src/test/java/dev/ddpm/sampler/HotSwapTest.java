@@ -41,7 +41,7 @@ class HotSwapTest extends SamplerTestBase {
         var graphRef = store.put(Buckets.MODELS, name + "/v1/unet.onnx", graph, "application/octet-stream");
         // The guide's bytes changed after the manifest recorded their sha256.
         byte[] guide = new GaussianModel(name, "v1", model.mu(), 0.6, 1, 16).graph();
-        var honest = new dev.ddpm.core.events.ObjectRef(Buckets.MODELS, name + "/v1/guide.onnx", guide.length,
+        var honest = new dev.ddpm.core.storage.ObjectRef(Buckets.MODELS, name + "/v1/guide.onnx", guide.length,
                 dev.ddpm.core.storage.Sha256.of(guide));
         byte[] tampered = guide.clone();
         tampered[tampered.length - 1] ^= 1;
@@ -105,7 +105,7 @@ class HotSwapTest extends SamplerTestBase {
         // v2: the graph's bytes changed after the manifest recorded their sha256.
         GaussianModel v2 = new GaussianModel(name, "v2", GaussianModel.pattern(1, 16, 1), 0.2, 1, 16);
         byte[] graph = v2.graph();
-        var honest = new dev.ddpm.core.events.ObjectRef(Buckets.MODELS, name + "/v2/unet.onnx", graph.length,
+        var honest = new dev.ddpm.core.storage.ObjectRef(Buckets.MODELS, name + "/v2/unet.onnx", graph.length,
                 dev.ddpm.core.storage.Sha256.of(graph));
         byte[] tampered = graph.clone();
         tampered[tampered.length - 1] ^= 1;

@@ -1,6 +1,6 @@
 package dev.ddpm.sampler;
 
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.messaging.ReceivedEvent;
 import dev.ddpm.core.storage.Buckets;
@@ -40,7 +40,7 @@ class SampleJobsTest extends SamplerTestBase {
     void aCancelledAsynchronousJobEndsAsCancelledAndFreesItsSlots() throws Exception {
         GaussianModel model = publish(new GaussianModel(name("job-cancel"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
         String job = name("job-cancel");
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(job, model.name(), null, 64, SamplerKind.DDPM, null, null, 1L, dev.ddpm.core.events.OutputFormat.GRID)),
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(job, model.name(), null, 64, SamplerKind.DDPM, null, null, 1L, dev.ddpm.core.api.OutputFormat.GRID)),
                 Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(30)).until(() -> batcher.activeRequests() == 1);
         events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests",
@@ -57,16 +57,16 @@ class SampleJobsTest extends SamplerTestBase {
         String videoJob = name("video");
         String pngJob = name("png");
         String badJob = name("bad");
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(videoJob, model.name(), null, 4, SamplerKind.DDIM, 20, 0.0, 5L, dev.ddpm.core.events.OutputFormat.VIDEO)),
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(videoJob, model.name(), null, 4, SamplerKind.DDIM, 20, 0.0, 5L, dev.ddpm.core.api.OutputFormat.VIDEO)),
                 Duration.ofSeconds(10));
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(pngJob, model.name(), "v1", 3, SamplerKind.DDPM, 50, null, 6L, dev.ddpm.core.events.OutputFormat.PNG)),
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(pngJob, model.name(), "v1", 3, SamplerKind.DDPM, 50, null, 6L, dev.ddpm.core.api.OutputFormat.PNG)),
                 Duration.ofSeconds(10));
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(badJob, "no-such-model", null, 1, SamplerKind.DDIM, 10, null, 1L, dev.ddpm.core.events.OutputFormat.PNG)),
+        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(badJob, "no-such-model", null, 1, SamplerKind.DDIM, 10, null, 1L, dev.ddpm.core.api.OutputFormat.PNG)),
                 Duration.ofSeconds(10));
 
         var video = (dev.ddpm.core.events.SampleJobCompleted) result(videoJob);
         assertThat(video.version()).isEqualTo("v1");
-        assertThat(video.results()).extracting(dev.ddpm.core.events.ObjectRef::key)
+        assertThat(video.results()).extracting(dev.ddpm.core.storage.ObjectRef::key)
                 .containsExactly(videoJob + "/image-0.gif", videoJob + "/image-1.mp4");
         // x_T and then the steps the schedule shows, in order, ending on the image the same request makes as a grid.
         int frames = dev.ddpm.core.diffusion.AnimationFrames.stepsShown(20, dev.ddpm.core.diffusion.AnimationFrames.DEFAULT_FRAMES).length;
@@ -145,7 +145,7 @@ class SampleJobsTest extends SamplerTestBase {
         for (int i = 0; i < 3; i++) {
             String job = name("crowded-" + i);
             jobs.add(job);
-            events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(job, model.name(), null, 2, SamplerKind.DDIM, 10, null, (long) i, dev.ddpm.core.events.OutputFormat.PNG)),
+            events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(job, model.name(), null, 2, SamplerKind.DDIM, 10, null, (long) i, dev.ddpm.core.api.OutputFormat.PNG)),
                     Duration.ofSeconds(10));
         }
         Thread.sleep(3000); // the jobs meet the full queue
@@ -177,7 +177,7 @@ class SampleJobsTest extends SamplerTestBase {
     /** An asynchronous job with the request's defaults for what it does not name. */
     private static dev.ddpm.core.events.SampleJobRequested asyncJob(String jobId, String model, String version, int count,
                                                                   SamplerKind sampler, Integer steps, Double eta,
-                                                                  long seed, dev.ddpm.core.events.OutputFormat output) {
+                                                                  long seed, dev.ddpm.core.api.OutputFormat output) {
         return new dev.ddpm.core.events.SampleJobRequested(jobId, new dev.ddpm.core.api.SamplingRequest(model, version,
                 count, sampler, steps, eta, seed, output, null, null, null, null, null, null));
     }

@@ -3,7 +3,7 @@ package dev.ddpm.sampler;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.diffusion.TimestepSpacing;
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.proto.common.v1.Sampler;
 import dev.ddpm.service.testing.GaussianModel;
 import io.quarkus.test.junit.QuarkusTest;

@@ -8,12 +8,10 @@ import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.Timestamp;
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.TimestepSpacing;
-import dev.ddpm.core.events.OutputFormat;
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.LearningRateDecay;
-import dev.ddpm.core.model.ModelManifest;
 import dev.ddpm.core.model.PredictionType;
 
 import java.time.Instant;

@@ -1,6 +1,5 @@
 package dev.ddpm.core.diffusion;
 
-import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.PredictionType;
 
 /**

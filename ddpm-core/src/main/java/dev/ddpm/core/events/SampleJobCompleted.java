@@ -1,5 +1,6 @@
 package dev.ddpm.core.events;
 
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.json.Require;
 
 import java.util.List;

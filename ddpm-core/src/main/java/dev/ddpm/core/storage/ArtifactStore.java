@@ -1,6 +1,5 @@
 package dev.ddpm.core.storage;
 
-import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.json.Json;
 import io.minio.BucketExistsArgs;
 import io.minio.CopyObjectArgs;

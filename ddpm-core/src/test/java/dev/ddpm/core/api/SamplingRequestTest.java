@@ -1,8 +1,7 @@
 package dev.ddpm.core.api;
 
 import dev.ddpm.core.diffusion.DdpmVariance;
-import dev.ddpm.core.events.OutputFormat;
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 import org.junit.jupiter.api.Test;

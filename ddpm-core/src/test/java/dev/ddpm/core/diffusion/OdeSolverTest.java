@@ -2,7 +2,6 @@ package dev.ddpm.core.diffusion;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.PredictionType;

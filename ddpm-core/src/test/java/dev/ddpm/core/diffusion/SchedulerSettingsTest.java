@@ -1,7 +1,6 @@
 package dev.ddpm.core.diffusion;
 
 import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.PredictionType;
 import org.junit.jupiter.api.Test;

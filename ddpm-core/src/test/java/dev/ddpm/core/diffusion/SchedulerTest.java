@@ -1,6 +1,5 @@
 package dev.ddpm.core.diffusion;
 
-import dev.ddpm.core.events.SamplerKind;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.PredictionType;

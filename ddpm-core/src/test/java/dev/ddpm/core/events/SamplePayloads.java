@@ -1,5 +1,8 @@
 package dev.ddpm.core.events;
 
+import dev.ddpm.core.storage.ObjectRef;
+import dev.ddpm.core.api.OutputFormat;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.model.BetaSchedule;

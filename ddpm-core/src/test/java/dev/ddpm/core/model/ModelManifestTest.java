@@ -1,5 +1,6 @@
 package dev.ddpm.core.model;
 
+import dev.ddpm.core.api.ModelManifest;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ddpm.core.events.SamplePayloads;
 import dev.ddpm.core.json.InvalidPayloadException;

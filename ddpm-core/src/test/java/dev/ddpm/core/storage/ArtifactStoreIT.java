@@ -1,6 +1,5 @@
 package dev.ddpm.core.storage;
 
-import dev.ddpm.core.events.ObjectRef;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.testing.TestStack;
 import io.minio.MinioClient;

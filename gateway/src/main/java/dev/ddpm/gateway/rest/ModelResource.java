@@ -1,7 +1,7 @@
 package dev.ddpm.gateway.rest;
 
 import dev.ddpm.core.json.Require;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.gateway.service.ModelCatalog;
 import dev.ddpm.service.rest.Problems;

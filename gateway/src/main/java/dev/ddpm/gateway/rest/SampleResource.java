@@ -2,7 +2,7 @@ package dev.ddpm.gateway.rest;
 
 import dev.ddpm.core.api.SampleResultBody;
 import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.events.OutputFormat;
+import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.gateway.auth.AuthFilter;
 import dev.ddpm.gateway.client.SamplerClient;

@@ -2,10 +2,10 @@ package dev.ddpm.gateway.service;
 
 import dev.ddpm.core.events.DatasetUpdated;
 import dev.ddpm.core.json.Require;
-import dev.ddpm.gateway.messaging.GatewayEvents;
+import dev.ddpm.gateway.messaging.outgoing.GatewayEvents;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
-import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.ObjectTooLargeException;
 import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.gateway.config.GatewayConfig;

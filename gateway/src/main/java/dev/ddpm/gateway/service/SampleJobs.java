@@ -7,7 +7,7 @@ import dev.ddpm.core.events.SampleJobCompleted;
 import dev.ddpm.core.events.SampleJobFailed;
 import dev.ddpm.core.events.SampleJobRequested;
 import dev.ddpm.gateway.auth.Caller;
-import dev.ddpm.gateway.messaging.GatewayEvents;
+import dev.ddpm.gateway.messaging.outgoing.GatewayEvents;
 import jakarta.inject.Singleton;
 
 import java.time.Duration;

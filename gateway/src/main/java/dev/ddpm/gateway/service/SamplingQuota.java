@@ -3,7 +3,7 @@ package dev.ddpm.gateway.service;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.model.DiffusionConfig;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.auth.RateLimiter;
 import dev.ddpm.gateway.config.GatewayConfig;

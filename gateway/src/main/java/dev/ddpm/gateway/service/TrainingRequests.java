@@ -5,7 +5,7 @@ import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
-import dev.ddpm.gateway.messaging.GatewayEvents;
+import dev.ddpm.gateway.messaging.outgoing.GatewayEvents;
 import jakarta.inject.Singleton;
 
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package dev.ddpm.sampler.batching;
 
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 
 /**
  * What a caller hears about its request, on the batcher's thread: keep each call short. Progress

@@ -6,7 +6,7 @@ import dev.ddpm.core.diffusion.SamplingState;
 import dev.ddpm.core.diffusion.Scheduler;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.events.OutputFormat;
+import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.sampler.engine.LoadedModel;
 
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package dev.ddpm.sampler.bench;
 
 import dev.ddpm.core.json.Json;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.sampler.engine.ExecutionProvider;
 import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.sampler.engine.OnnxEngine;

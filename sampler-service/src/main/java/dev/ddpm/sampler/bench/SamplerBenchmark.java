@@ -1,10 +1,10 @@
 package dev.ddpm.sampler.bench;
 
 import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.events.OutputFormat;
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.api.OutputFormat;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.json.Json;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.SamplingJob;

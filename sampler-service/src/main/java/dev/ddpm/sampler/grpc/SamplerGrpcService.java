@@ -4,7 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.ddpm.core.api.ProtoMapping;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.image.ImageEncoding;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.Image;
 import dev.ddpm.proto.common.v1.ListModelsRequest;

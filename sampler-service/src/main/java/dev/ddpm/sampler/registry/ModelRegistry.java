@@ -1,9 +1,9 @@
 package dev.ddpm.sampler.registry;
 
 import dev.ddpm.core.events.ModelRejected;
-import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.json.InvalidPayloadException;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectIntegrityException;
@@ -12,7 +12,7 @@ import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.sampler.engine.ModelRejectedException;
 import dev.ddpm.sampler.engine.OnnxEngine;
-import dev.ddpm.sampler.messaging.SamplerEvents;
+import dev.ddpm.sampler.messaging.outgoing.SamplerEvents;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,6 +1,6 @@
 package dev.ddpm.sampler.rest;
 
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.sampler.registry.ModelRegistry;

@@ -2,9 +2,9 @@ package dev.ddpm.sampler.rest;
 
 import dev.ddpm.core.api.SampleResultBody;
 import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.events.OutputFormat;
+import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.core.json.Json;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.sampler.batching.DeadlineException;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;

@@ -1,17 +1,17 @@
 package dev.ddpm.sampler.service;
 
 import dev.ddpm.core.events.EventData;
-import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.events.SampleJobCompleted;
 import dev.ddpm.core.events.SampleJobFailed;
 import dev.ddpm.core.events.SampleJobRequested;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.Upload;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.SamplingJob;
-import dev.ddpm.sampler.messaging.SamplerEvents;
+import dev.ddpm.sampler.messaging.outgoing.SamplerEvents;
 import dev.ddpm.sampler.output.EncodedImage;
 import dev.ddpm.sampler.output.ResultEncoder;
 import jakarta.annotation.PreDestroy;

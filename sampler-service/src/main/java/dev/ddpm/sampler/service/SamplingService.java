@@ -2,7 +2,7 @@ package dev.ddpm.sampler.service;
 
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.SamplingJob;

@@ -1,10 +1,10 @@
 package dev.ddpm.sampler.batching;
 
 import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.events.ObjectRef;
-import dev.ddpm.core.events.OutputFormat;
-import dev.ddpm.core.events.SamplerKind;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.storage.ObjectRef;
+import dev.ddpm.core.api.OutputFormat;
+import dev.ddpm.core.diffusion.SamplerKind;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.Sha256;
 import dev.ddpm.sampler.config.SamplerConfig;

@@ -1,6 +1,6 @@
 package dev.ddpm.sampler.output;
 
-import dev.ddpm.core.events.OutputFormat;
+import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.core.image.ImageEncoding;
 import org.junit.jupiter.api.Test;
 

@@ -6,7 +6,7 @@ import dev.ddpm.core.diffusion.GaussianNoise;
 import dev.ddpm.core.diffusion.SeededNoise;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.DiffusionConfig;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.Sha256;
 import dev.ddpm.trainer.export.ExportParity;

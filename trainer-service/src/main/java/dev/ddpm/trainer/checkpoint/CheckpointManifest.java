@@ -1,6 +1,6 @@
 package dev.ddpm.trainer.checkpoint;
 
-import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.model.DiffusionConfig;

@@ -3,7 +3,7 @@ package dev.ddpm.trainer.cli;
 import ai.djl.Device;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.messaging.EventPublisher;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;

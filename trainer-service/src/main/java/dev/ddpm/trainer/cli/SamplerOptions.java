@@ -6,7 +6,7 @@ import dev.ddpm.core.diffusion.Scheduler;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.diffusion.TimestepSpacing;
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -2,7 +2,7 @@ package dev.ddpm.trainer.cli;
 
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.TimestepSpacing;
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.LearningRateDecay;

@@ -4,7 +4,7 @@ import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.ReverseProcess;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.model.DiffusionConfig;
 

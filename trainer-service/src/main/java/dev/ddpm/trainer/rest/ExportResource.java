@@ -1,7 +1,7 @@
 package dev.ddpm.trainer.rest;
 
 import dev.ddpm.core.json.Json;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.service.rest.Problems;
 import dev.ddpm.trainer.export.InvalidExportException;
 import dev.ddpm.trainer.export.UnsupportedBlockException;

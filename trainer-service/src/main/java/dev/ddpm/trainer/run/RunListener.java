@@ -1,6 +1,6 @@
 package dev.ddpm.trainer.run;
 
-import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.storage.ObjectRef;
 
 /** Where a run reports what happens to it (Kafka events in the service, the console in the CLI). */
 public interface RunListener {

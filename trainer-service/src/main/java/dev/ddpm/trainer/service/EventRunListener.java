@@ -2,7 +2,7 @@ package dev.ddpm.trainer.service;
 
 import dev.ddpm.core.events.CheckpointSaved;
 import dev.ddpm.core.events.EventData;
-import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.events.TrainingCompleted;
 import dev.ddpm.core.events.TrainingFailed;
 import dev.ddpm.core.events.TrainingProgress;

@@ -5,7 +5,7 @@ import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Require;
-import dev.ddpm.trainer.messaging.TrainerEvents;
+import dev.ddpm.trainer.messaging.outgoing.TrainerEvents;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.StorageException;

@@ -1,6 +1,6 @@
 package dev.ddpm.trainer.service;
 
-import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunProgress;
 import io.micrometer.core.instrument.MeterRegistry;

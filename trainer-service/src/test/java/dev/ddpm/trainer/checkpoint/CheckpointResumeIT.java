@@ -1,7 +1,7 @@
 package dev.ddpm.trainer.checkpoint;
 
 import ai.djl.Device;
-import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.testing.TestStack;

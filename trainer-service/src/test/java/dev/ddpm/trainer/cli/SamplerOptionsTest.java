@@ -1,7 +1,7 @@
 package dev.ddpm.trainer.cli;
 
 import dev.ddpm.core.diffusion.TimestepSpacing;
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
 import org.junit.jupiter.api.Test;
 

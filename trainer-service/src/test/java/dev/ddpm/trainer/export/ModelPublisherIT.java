@@ -2,9 +2,9 @@ package dev.ddpm.trainer.export;
 
 import ai.djl.Device;
 import dev.ddpm.core.events.ModelPublished;
-import dev.ddpm.core.events.ObjectRef;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.messaging.MessagingException;
-import dev.ddpm.core.model.ModelManifest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.model.TensorSpec;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;

@@ -6,7 +6,7 @@ import ai.djl.nn.norm.BatchNorm;
 import dev.ddpm.core.diffusion.ReverseProcess;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.onnx.proto.OnnxProto.ModelProto;

@@ -28,12 +28,12 @@ class TrainingMetricsTest {
             }
 
             @Override
-            public void checkpointSaved(long step, dev.ddpm.core.events.ObjectRef checkpoint) {
+            public void checkpointSaved(long step, dev.ddpm.core.storage.ObjectRef checkpoint) {
                 heard.add("checkpoint " + step);
             }
 
             @Override
-            public void completed(long step, double loss, dev.ddpm.core.events.ObjectRef checkpoint, String modelVersion) {
+            public void completed(long step, double loss, dev.ddpm.core.storage.ObjectRef checkpoint, String modelVersion) {
                 heard.add("completed " + step);
             }
 

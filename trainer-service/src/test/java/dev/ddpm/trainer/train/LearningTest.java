@@ -4,7 +4,7 @@ import ai.djl.Device;
 import dev.ddpm.core.diffusion.ReverseProcess;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.events.SamplerKind;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.trainer.data.SyntheticPatterns;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,4 +1,4 @@
-package dev.ddpm.trainer.messaging;
+package dev.ddpm.trainer.messaging.outgoing;
 
 import dev.ddpm.service.config.ConnectionsConfig;
 import dev.ddpm.service.messaging.EventSender;

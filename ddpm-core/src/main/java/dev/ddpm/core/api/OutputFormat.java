@@ -1,4 +1,4 @@
-package dev.ddpm.core.events;
+package dev.ddpm.core.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 

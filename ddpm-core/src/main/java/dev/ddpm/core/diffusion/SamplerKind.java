@@ -1,4 +1,4 @@
-package dev.ddpm.core.events;
+package dev.ddpm.core.diffusion;
 
 import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.annotation.JsonProperty;

@@ -1,4 +1,4 @@
-package dev.ddpm.gateway.messaging;
+package dev.ddpm.gateway.messaging.outgoing;
 
 import dev.ddpm.service.config.ConnectionsConfig;
 import dev.ddpm.service.messaging.EventSender;

@@ -1,6 +1,9 @@
-package dev.ddpm.core.model;
+package dev.ddpm.core.api;
 
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.model.DiffusionConfig;
+import dev.ddpm.core.model.TensorSpec;
+import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 

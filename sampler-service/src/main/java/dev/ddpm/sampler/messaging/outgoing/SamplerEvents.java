@@ -1,4 +1,4 @@
-package dev.ddpm.sampler.messaging;
+package dev.ddpm.sampler.messaging.outgoing;
 
 import dev.ddpm.service.config.ConnectionsConfig;
 import dev.ddpm.service.messaging.EventSender;

@@ -1,4 +1,4 @@
-package dev.ddpm.core.events;
+package dev.ddpm.core.storage;
 
 import dev.ddpm.core.json.Require;
 
