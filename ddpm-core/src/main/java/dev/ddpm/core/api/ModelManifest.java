@@ -59,8 +59,14 @@ public record ModelManifest(
         }
     }
 
-    /** Training run and step of the exported weights; {@code ema} tells whether they are the EMA copy. */
-    public record Training(String runId, long step, boolean ema) {
+    /**
+     * Training run and step of the exported weights; {@code ema} tells whether they are the EMA copy.
+     *
+     * @param recipe the training request the run was trained by (data set, architecture, diffusion and
+     *               optimisation settings), so that a model can be retrained as it was made; absent for
+     *               a run planned by hand and for a guide
+     */
+    public record Training(String runId, long step, boolean ema, @OptionalField TrainingRequest recipe) {
         public Training {
             Require.safeName(runId, "runId");
             Require.atLeast(step, 0, "step");

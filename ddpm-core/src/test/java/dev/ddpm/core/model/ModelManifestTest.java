@@ -19,7 +19,7 @@ class ModelManifestTest {
     static ModelManifest manifest() {
         return new ModelManifest(ModelManifest.CURRENT_SCHEMA, "emoji", "20261128-0001",
                 Instant.parse("2026-11-28T10:15:30.123Z"),
-                new ModelManifest.Training("run-0001", 20_000, true),
+                new ModelManifest.Training("run-0001", 20_000, true, null),
                 new ModelManifest.Onnx("emoji/20261128-0001/unet.onnx", 3_400_000, SamplePayloads.SHA, 17,
                         List.of(new TensorSpec("x", "float32", List.of("N", "3", "32", "32")),
                                 new TensorSpec("t", "int64", List.of("N"))),
@@ -91,7 +91,7 @@ class ModelManifestTest {
                 SamplePayloads.SHA, 17, m.onnx().inputs(), m.onnx().outputs());
         return new ModelManifest(m.schemaVersion(), m.name(), m.version(), m.createdAt(), m.training(), m.onnx(),
                 m.image(), m.diffusion(), m.architecture(), m.metrics(),
-                new ModelManifest.Guide(guide, new ModelManifest.Training("run-0001", 2_000, true), weight));
+                new ModelManifest.Guide(guide, new ModelManifest.Training("run-0001", 2_000, true, null), weight));
     }
 
     @Test

@@ -84,7 +84,7 @@ public record GaussianModel(String name, String version, float[] mu, double s, i
         String c = Integer.toString(channels);
         String n = Integer.toString(size);
         return new ModelManifest(ModelManifest.CURRENT_SCHEMA, name, version, createdAt,
-                new ModelManifest.Training("analytic", 0, false),
+                new ModelManifest.Training("analytic", 0, false, null),
                 new ModelManifest.Onnx(graphRef.key(), graph.length, graphRef.sha256(), 17,
                         List.of(new TensorSpec("x", "float32", List.of("N", c, n, n)),
                                 new TensorSpec("t", "int64", List.of("N"))),
@@ -122,7 +122,7 @@ public record GaussianModel(String name, String version, float[] mu, double s, i
                 plain.onnx().opset(), plain.onnx().inputs(), plain.onnx().outputs());
         return new ModelManifest(plain.schemaVersion(), name, version, createdAt, plain.training(), plain.onnx(),
                 plain.image(), plain.diffusion(), plain.architecture(), plain.metrics(),
-                new ModelManifest.Guide(guideOnnx, new ModelManifest.Training("analytic", 0, false), weight));
+                new ModelManifest.Guide(guideOnnx, new ModelManifest.Training("analytic", 0, false, null), weight));
     }
 
     private ObjectRef upload(ArtifactStore store, String file, byte[] graph) {

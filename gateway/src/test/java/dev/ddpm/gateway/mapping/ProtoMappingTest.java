@@ -91,7 +91,7 @@ class ProtoMappingTest {
     void modelInfoCarriesTheManifest() {
         Instant created = Instant.parse("2026-11-28T10:15:30.123Z");
         ModelManifest manifest = new ModelManifest(ModelManifest.CURRENT_SCHEMA, "emoji", "20261128-0001", created,
-                new ModelManifest.Training("run-0001", 20_000, true),
+                new ModelManifest.Training("run-0001", 20_000, true, null),
                 new ModelManifest.Onnx("emoji/20261128-0001/unet.onnx", 3_400_000, "0".repeat(64), 17,
                         List.of(new TensorSpec("x", "float32", List.of("N", "3", "32", "32")),
                                 new TensorSpec("t", "int64", List.of("N"))),

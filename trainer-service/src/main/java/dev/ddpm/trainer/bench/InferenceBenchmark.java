@@ -99,7 +99,7 @@ public final class InferenceBenchmark {
             Files.createDirectories(dir);
             Files.write(dir.resolve("unet.onnx"), graph);
             ModelManifest manifest = new ModelManifest(ModelManifest.CURRENT_SCHEMA, "bench-" + preset, "random",
-                    Instant.now(), new ModelManifest.Training("bench", 0, false),
+                    Instant.now(), new ModelManifest.Training("bench", 0, false, null),
                     new ModelManifest.Onnx("bench-" + preset + "/random/unet.onnx", graph.length, Sha256.of(graph),
                             UNetOnnxExporter.OPSET, UNetOnnxExporter.inputs(arch), UNetOnnxExporter.outputs(arch)),
                     new ModelManifest.Image(arch.imageChannels(), arch.imageSize(), arch.imageSize()), diffusion, arch,

@@ -2,6 +2,7 @@ package dev.ddpm.trainer.checkpoint;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.storage.ArtifactStore;
@@ -46,6 +47,27 @@ public final class CheckpointStore {
 
     public static String latestKey(String runId) {
         return runId + "/latest.json";
+    }
+
+    /** Where a run keeps the training request it was planned from. */
+    public static String recipeKey(String runId) {
+        return runId + "/recipe.json";
+    }
+
+    /** Keeps the request a run trains by beside its checkpoints, for the models it publishes. */
+    public void saveRecipe(String runId, TrainingRequest recipe) {
+        store.putJson(Buckets.CHECKPOINTS, recipeKey(runId), recipe);
+    }
+
+    /**
+     * The training request of a run; empty for a run planned by hand rather than from a request.
+     *
+     * @throws InvalidPayloadException when the stored request is malformed
+     */
+    public Optional<TrainingRequest> recipe(String runId) {
+        return store.exists(Buckets.CHECKPOINTS, recipeKey(runId))
+                ? Optional.of(store.getJson(Buckets.CHECKPOINTS, recipeKey(runId), TrainingRequest.class))
+                : Optional.empty();
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.ddpm.trainer.export;
 
+import dev.ddpm.core.api.TrainingRequest;
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.GuidedDenoiser;
 import dev.ddpm.core.events.CloudEvent;
@@ -11,6 +13,7 @@ import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.Upload;
+import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.eval.PreviewGrid;
 import dev.ddpm.trainer.train.DiffusionNetwork;
 import org.jboss.logging.Logger;
@@ -121,11 +124,12 @@ public final class ModelPublisher {
         ModelManifest[] manifest = new ModelManifest[1];
         ObjectRef manifestRef = store.writeThenPoint(Buckets.MODELS, uploads,
                 prefix + "manifest.json", refs -> manifest[0] = new ModelManifest(ModelManifest.CURRENT_SCHEMA,
-                        request.modelName(), version, now, new ModelManifest.Training(request.runId(), step, request.ema()),
+                        request.modelName(), version, now,
+                        new ModelManifest.Training(request.runId(), step, request.ema(), recipe(request.runId())),
                         onnx(refs.get(0), architecture), new ModelManifest.Image(c, size, size),
                         network.diffusion(), architecture, metrics,
                         guide == null ? null : new ModelManifest.Guide(onnx(refs.get(2), guide.network().architecture()),
-                                new ModelManifest.Training(guide.runId(), guide.network().step(), request.ema()),
+                                new ModelManifest.Training(guide.runId(), guide.network().step(), request.ema(), null),
                                 guide.weight())));
         try {
             announcer.announce(new ModelPublished(request.modelName(), version, manifestRef.key(), manifestRef.sha256()));
@@ -157,6 +161,21 @@ public final class ModelPublisher {
     }
 
     private record Export(byte[] bytes, double parity) {
+    }
+
+    /**
+     * The request the run was trained by, recorded as the model's recipe; absent for a run planned by
+     * hand. A stored request that no longer reads is left out with a warning: it must not keep the
+     * weights from being served.
+     */
+    private TrainingRequest recipe(String runId) {
+        try {
+            return new CheckpointStore(store).recipe(runId).orElse(null);
+        } catch (InvalidPayloadException e) {
+            LOG.warnf("run %s: its stored training request is not readable, the manifest goes without it: %s", runId,
+                    e.getMessage());
+            return null;
+        }
     }
 
     private static ModelManifest.Onnx onnx(ObjectRef ref, UNetConfig architecture) {

@@ -16,10 +16,12 @@ import dev.ddpm.trainer.train.TrainingSettings;
  * @param keepCheckpoints the newest checkpoints kept beside the doubling ladder ({@link CheckpointRetention})
  * @param qualityEvery    steps between quality measurements on a labelled data set (0: none)
  * @param qualitySamples  samples each measurement generates (fewer when the data set holds out fewer)
+ * @param recipe          the training request the run was planned from (null for a plan built by hand);
+ *                        stored beside the run's checkpoints and recorded in every model it publishes
  */
 public record RunPlan(String runId, String modelName, String dataset, TrainingSettings settings, long totalSteps,
                       int checkpointEvery, int progressEvery, int gridEvery, String resumeFrom, int exportEvery,
-                      int keepCheckpoints, int qualityEvery, int qualitySamples) {
+                      int keepCheckpoints, int qualityEvery, int qualitySamples, TrainingRequest recipe) {
 
     /** Samples of one quality measurement unless configured: enough for a stable ranking, a few seconds on a CPU. */
     public static final int DEFAULT_QUALITY_SAMPLES = 64;
@@ -64,7 +66,7 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
                 .checkpointEvery(c.checkpointEvery()).progressEvery(reporting.progressEvery())
                 .gridEvery(reporting.gridEvery()).resumeFrom(c.resumeFrom()).exportEvery(reporting.exportEvery())
                 .keepCheckpoints(c.keepCheckpoints()).qualityEvery(c.qualityEvery())
-                .qualitySamples(reporting.qualitySamples()).build();
+                .qualitySamples(reporting.qualitySamples()).recipe(c).build();
     }
 
     /**
@@ -90,6 +92,7 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
         private int progressEvery = DEFAULT_PROGRESS_EVERY;
         private int gridEvery = DEFAULT_GRID_EVERY;
         private String resumeFrom;
+        private TrainingRequest recipe;
         private int exportEvery;
         private int keepCheckpoints = DEFAULT_KEPT_CHECKPOINTS;
         private int qualityEvery;
@@ -139,6 +142,12 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
         }
 
         /** The run whose newest checkpoint to start from; null (default): the run's own, if any. */
+        /** The request the run was planned from, which the published model's manifest records; null: none. */
+        public Builder recipe(TrainingRequest recipe) {
+            this.recipe = recipe;
+            return this;
+        }
+
         public Builder resumeFrom(String resumeFrom) {
             this.resumeFrom = resumeFrom;
             return this;
@@ -168,7 +177,7 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
 
         public RunPlan build() {
             return new RunPlan(runId, modelName, dataset, settings, totalSteps, checkpointEvery, progressEvery,
-                    gridEvery, resumeFrom, exportEvery, keepCheckpoints, qualityEvery, qualitySamples);
+                    gridEvery, resumeFrom, exportEvery, keepCheckpoints, qualityEvery, qualitySamples, recipe);
         }
     }
 }

@@ -143,6 +143,9 @@ public final class TrainingRun {
                 plan.runId(), plan.modelName(), parameters, data.size(), plan.dataset(), attempt.step,
                 plan.totalSteps(), device, s.batchSize(), s.learningRate(), s.decaySteps() > 0 ? " cosine" : "",
                 s.snrGamma() > 0 ? "Min-SNR-" + s.snrGamma() : "simple");
+        if (plan.recipe() != null) {
+            checkpoints.saveRecipe(plan.runId(), plan.recipe());
+        }
         listener.started(parameters, device.toString(), attempt.step, plan.totalSteps());
     }
 

@@ -105,7 +105,7 @@ class ModelPublisherIT {
             ModelManifest read = store.getJson(Buckets.MODELS, announced.get(0).manifestKey(), ModelManifest.class);
             assertThat(read).isEqualTo(manifest);
             assertThat(read.guide().weight()).isEqualTo(2.0);
-            assertThat(read.guide().training()).isEqualTo(new ModelManifest.Training("run-early", 1, true));
+            assertThat(read.guide().training()).isEqualTo(new ModelManifest.Training("run-early", 1, true, null));
             assertThat(read.guide().onnx().key()).isEqualTo(model + "/" + read.version() + "/guide.onnx");
             assertThat(read.metrics()).containsKey("guide_onnx_parity_max_abs_diff");
             // The guide's graph is the early network's, not a second copy of the model's.

@@ -40,7 +40,7 @@ class RunPlanTest {
         RunPlan plan = required().dataset("mnist").checkpointEvery(2).progressEvery(3).gridEvery(4)
                 .resumeFrom("run-0").exportEvery(5).keepCheckpoints(6).qualityEvery(7).qualitySamples(8).build();
         assertThat(plan)
-                .isEqualTo(new RunPlan("run-1", "digits", "mnist", SETTINGS, 100, 2, 3, 4, "run-0", 5, 6, 7, 8));
+                .isEqualTo(new RunPlan("run-1", "digits", "mnist", SETTINGS, 100, 2, 3, 4, "run-0", 5, 6, 7, 8, null));
     }
 
     @Test

@@ -168,7 +168,10 @@ class TrainingRequestsTest {
         assertThat(events).filteredOn(CheckpointSaved.class::isInstance)
                 .extracting(e -> ((CheckpointSaved) e).step()).containsExactly(done.finalStep());
         assertThat(store.exists(Buckets.CHECKPOINTS, run + "/samples/step-" + done.finalStep() + ".png")).isTrue();
-        assertThat(awaitPublished(dataset, done.modelVersion()).name()).isEqualTo(dataset);
+        ModelPublished published = awaitPublished(dataset, done.modelVersion());
+        assertThat(published.name()).isEqualTo(dataset);
+        assertThat(store.getJson(Buckets.MODELS, published.manifestKey(), ModelManifest.class).training().recipe())
+                .as("the request it was trained by, whole").isEqualTo(requested.request());
 
         // The same request as a new event (a producer's retry, a replay): the run has ended, nothing starts.
         publisher.publishAndWait(CloudEvent.of("/test", requested), Duration.ofSeconds(30));
