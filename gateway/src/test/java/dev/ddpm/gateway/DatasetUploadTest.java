@@ -33,12 +33,26 @@ class DatasetUploadTest extends GatewayTestBase {
     void dataSetsAreCheckedStoredAndAnnounced() {
         String dataset = name("ds");
         byte[] png = ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16);
-        as(TRAINER_KEY).contentType("application/octet-stream").body(png).post("/v1/datasets/" + dataset + "?file=a.png")
-                .then().statusCode(201).body("format", equalTo("png")).body("objects", equalTo(1));
-        as(TRAINER_KEY).contentType("application/octet-stream").body("hello, not an image".getBytes())
-                .post("/v1/datasets/" + dataset + "?file=b.txt").then().statusCode(415);
-        as(TRAINER_KEY).contentType("application/octet-stream").body(png).post("/v1/datasets/..%2Fescape")
-                .then().statusCode(400);
+        as(TRAINER_KEY)
+                .contentType("application/octet-stream")
+                .body(png)
+                .post("/v1/datasets/" + dataset + "?file=a.png")
+                .then()
+                .statusCode(201)
+                .body("format", equalTo("png"))
+                .body("objects", equalTo(1));
+        as(TRAINER_KEY)
+                .contentType("application/octet-stream")
+                .body("hello, not an image".getBytes())
+                .post("/v1/datasets/" + dataset + "?file=b.txt")
+                .then()
+                .statusCode(415);
+        as(TRAINER_KEY)
+                .contentType("application/octet-stream")
+                .body(png)
+                .post("/v1/datasets/..%2Fescape")
+                .then()
+                .statusCode(400);
         as(TRAINER_KEY).get("/v1/datasets").then().statusCode(200).body("name", hasItem(dataset));
         DatasetUpdated updated = (DatasetUpdated) awaitEvent(Topic.DATASETS, dataset, DatasetUpdated.class::isInstance);
         assertThat(updated.origin()).isEqualTo("gateway:trainer");
@@ -51,8 +65,13 @@ class DatasetUploadTest extends GatewayTestBase {
         byte[] png = ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16);
         byte[] tooLarge = java.util.Arrays.copyOf(png, 3 << 20); // a PNG's magic, then past the test's 2 MiB
         // Declared too large: refused before a byte is read.
-        as(TRAINER_KEY).contentType("application/octet-stream").body(tooLarge).post("/v1/datasets/" + dataset)
-                .then().statusCode(413).contentType("application/problem+json")
+        as(TRAINER_KEY)
+                .contentType("application/octet-stream")
+                .body(tooLarge)
+                .post("/v1/datasets/" + dataset)
+                .then()
+                .statusCode(413)
+                .contentType("application/problem+json")
                 .body("detail", containsString("gateway.max-upload-bytes"));
         // Chunked, so only counting on the way to S3 can stop it; nothing appears.
         HttpResponse<String> chunked = chunkedPost("/v1/datasets/" + dataset + "?file=big.png", tooLarge);
@@ -68,17 +87,28 @@ class DatasetUploadTest extends GatewayTestBase {
         assertThat(store.list(Buckets.DATASETS, ArtifactStore.STAGING_PREFIX)).isEmpty();
         // JSON bodies are small, and of known length.
         String padded = "{\"model\":\"m\",\"pad\":\"" + "x".repeat(1_100_000) + "\"}";
-        as(VIEWER_KEY).contentType("application/json").body(padded).post("/v1/samples").then().statusCode(413)
-                .contentType("application/problem+json").body("detail", containsString("gateway.max-json-bytes"));
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body(padded)
+                .post("/v1/samples")
+                .then()
+                .statusCode(413)
+                .contentType("application/problem+json")
+                .body("detail", containsString("gateway.max-json-bytes"));
         HttpResponse<String> chunkedJson = chunkedPost("/v1/samples", "{\"model\":\"m\"}".getBytes());
         assertThat(chunkedJson.statusCode()).isEqualTo(411);
     }
 
     private HttpResponse<String> chunkedPost(String path, byte[] body) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + io.restassured.RestAssured.port
-                        + path)).header("X-API-Key", TRAINER_KEY).header("Content-Type", "application/octet-stream")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build();
-        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+        HttpRequest request = HttpRequest.newBuilder(
+                        URI.create("http://localhost:" + io.restassured.RestAssured.port + path))
+                .header("X-API-Key", TRAINER_KEY)
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)))
+                .build();
+        return HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .build()
                 .send(request, HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -13,6 +13,7 @@ class GatewayContractTest extends ServiceContractTest {
     protected List<Topic> consumedTopics() {
         return List.of(Topic.TRAINING_EVENTS, Topic.SAMPLE_RESULTS);
     }
+
     @Override
     protected io.restassured.specification.RequestSpecification operator() {
         return io.restassured.RestAssured.given().header("X-API-Key", "test-key-admin");

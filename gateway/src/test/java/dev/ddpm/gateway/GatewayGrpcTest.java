@@ -51,6 +51,7 @@ class GatewayGrpcTest {
 
     @Inject
     ArtifactStore store;
+
     @Inject
     EventPublisher events;
 
@@ -58,7 +59,9 @@ class GatewayGrpcTest {
 
     @BeforeEach
     void open() {
-        channel = ManagedChannelBuilder.forAddress("localhost", RestAssured.port).usePlaintext().build();
+        channel = ManagedChannelBuilder.forAddress("localhost", RestAssured.port)
+                .usePlaintext()
+                .build();
     }
 
     @AfterEach
@@ -71,35 +74,68 @@ class GatewayGrpcTest {
         if (key != null) {
             metadata.put(Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER), key);
         }
-        return DdpmServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
+        return DdpmServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
     }
 
     @Test
     void keysScopesAndValidationAsOverHttp() {
         assertCode(() -> as(null).getModel(GetModelRequest.getDefaultInstance()), Status.Code.UNAUTHENTICATED);
-        assertCode(() -> as(GatewayTestBase.VIEWER_KEY).startTraining(StartTrainingRequest.newBuilder().setDataset("x")
-                .setSteps(5).build()), Status.Code.PERMISSION_DENIED);
-        StatusRuntimeException invalid = assertCode(() -> first(as(GatewayTestBase.VIEWER_KEY).sample(SampleParams.newBuilder()
-                .setModel(ModelRef.newBuilder().setName("m")).setCount(1000).build())), Status.Code.INVALID_ARGUMENT);
+        assertCode(
+                () -> as(GatewayTestBase.VIEWER_KEY)
+                        .startTraining(StartTrainingRequest.newBuilder()
+                                .setDataset("x")
+                                .setSteps(5)
+                                .build()),
+                Status.Code.PERMISSION_DENIED);
+        StatusRuntimeException invalid = assertCode(
+                () -> first(as(GatewayTestBase.VIEWER_KEY)
+                        .sample(SampleParams.newBuilder()
+                                .setModel(ModelRef.newBuilder().setName("m"))
+                                .setCount(1000)
+                                .build())),
+                Status.Code.INVALID_ARGUMENT);
         assertThat(invalid.getStatus().getDescription()).startsWith("count");
         assertThat(invalid.getTrailers().get(GrpcProblems.FIELD)).isEqualTo("count");
-        assertCode(() -> as(GatewayTestBase.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
-                .setModel(ModelRef.newBuilder().setName("../x")).build()), Status.Code.INVALID_ARGUMENT);
-        assertCode(() -> as(GatewayTestBase.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
-                .setModel(ModelRef.newBuilder().setName("no-such-model")).build()), Status.Code.NOT_FOUND);
+        assertCode(
+                () -> as(GatewayTestBase.VIEWER_KEY)
+                        .getModel(GetModelRequest.newBuilder()
+                                .setModel(ModelRef.newBuilder().setName("../x"))
+                                .build()),
+                Status.Code.INVALID_ARGUMENT);
+        assertCode(
+                () -> as(GatewayTestBase.VIEWER_KEY)
+                        .getModel(GetModelRequest.newBuilder()
+                                .setModel(ModelRef.newBuilder().setName("no-such-model"))
+                                .build()),
+                Status.Code.NOT_FOUND);
     }
 
     @Test
     void samplingStreamsThroughTheGatewayFromTheSampler() {
-        GaussianModel model = new GaussianModel("grpc-" + UUID.randomUUID().toString().substring(0, 8), "v1",
-                GaussianModel.pattern(1, 16, 2), 0.3, 1, 16);
+        GaussianModel model = new GaussianModel(
+                "grpc-" + UUID.randomUUID().toString().substring(0, 8),
+                "v1",
+                GaussianModel.pattern(1, 16, 2),
+                0.3,
+                1,
+                16);
         model.publish(store, events);
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("X-API-Key", GatewayTestBase.VIEWER_KEY)
-                .contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":2}")
-                .post("/v1/samples").then().statusCode(200));
-        Iterator<SampleEvent> stream = as(GatewayTestBase.VIEWER_KEY).sample(SampleParams.newBuilder()
-                .setModel(ModelRef.newBuilder().setName(model.name())).setCount(2).setSampler(Sampler.SAMPLER_DDIM)
-                .setSteps(10).setPreviewEvery(5).build());
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> given().header("X-API-Key", GatewayTestBase.VIEWER_KEY)
+                        .contentType("application/json")
+                        .body("{\"model\":\"" + model.name() + "\",\"steps\":2}")
+                        .post("/v1/samples")
+                        .then()
+                        .statusCode(200));
+        Iterator<SampleEvent> stream = as(GatewayTestBase.VIEWER_KEY)
+                .sample(SampleParams.newBuilder()
+                        .setModel(ModelRef.newBuilder().setName(model.name()))
+                        .setCount(2)
+                        .setSampler(Sampler.SAMPLER_DDIM)
+                        .setSteps(10)
+                        .setPreviewEvery(5)
+                        .build());
         int progress = 0;
         int previews = 0;
         SampleEvent last = null;
@@ -112,19 +148,32 @@ class GatewayGrpcTest {
         assertThat(previews).isEqualTo(2);
         assertThat(last.getResult().getModel().getVersion()).isEqualTo("v1");
         assertThat(last.getResult().getImagesCount()).isEqualTo(2);
-        assertThat(as(GatewayTestBase.VIEWER_KEY).getModel(GetModelRequest.newBuilder()
-                .setModel(ModelRef.newBuilder().setName(model.name())).build()).getWidth()).isEqualTo(16);
+        assertThat(as(GatewayTestBase.VIEWER_KEY)
+                        .getModel(GetModelRequest.newBuilder()
+                                .setModel(ModelRef.newBuilder().setName(model.name()))
+                                .build())
+                        .getWidth())
+                .isEqualTo(16);
 
         // Steps beyond the model's T: the sampler refuses, its field trailer reaches the public client.
-        StatusRuntimeException tooMany = assertCode(() -> first(as(GatewayTestBase.VIEWER_KEY).sample(SampleParams
-                .newBuilder().setModel(ModelRef.newBuilder().setName(model.name())).setSteps(5000).build())),
+        StatusRuntimeException tooMany = assertCode(
+                () -> first(as(GatewayTestBase.VIEWER_KEY)
+                        .sample(SampleParams.newBuilder()
+                                .setModel(ModelRef.newBuilder().setName(model.name()))
+                                .setSteps(5000)
+                                .build())),
                 Status.Code.INVALID_ARGUMENT);
         assertThat(tooMany.getTrailers().get(GrpcProblems.FIELD)).isEqualTo("steps");
 
         // A public gRPC request for Heun over Karras sigmas: 2 x 4 - 1 network calls.
-        Iterator<SampleEvent> heun = as(GatewayTestBase.VIEWER_KEY).sample(SampleParams.newBuilder()
-                .setModel(ModelRef.newBuilder().setName(model.name())).setCount(1).setSampler(Sampler.SAMPLER_HEUN)
-                .setSpacing(dev.ddpm.proto.common.v1.Spacing.SPACING_KARRAS).setSteps(4).build());
+        Iterator<SampleEvent> heun = as(GatewayTestBase.VIEWER_KEY)
+                .sample(SampleParams.newBuilder()
+                        .setModel(ModelRef.newBuilder().setName(model.name()))
+                        .setCount(1)
+                        .setSampler(Sampler.SAMPLER_HEUN)
+                        .setSpacing(dev.ddpm.proto.common.v1.Spacing.SPACING_KARRAS)
+                        .setSteps(4)
+                        .build());
         int total = 0;
         SampleEvent end = null;
         while (heun.hasNext()) {
@@ -137,17 +186,29 @@ class GatewayGrpcTest {
 
     @Test
     void aCancelledPublicCallCancelsItsWorkOnTheSampler() {
-        GaussianModel model = new GaussianModel("grpc-cancel-" + UUID.randomUUID().toString().substring(0, 8), "v1",
-                GaussianModel.pattern(3, 64, 0), 0.3, 3, 64);
+        GaussianModel model = new GaussianModel(
+                "grpc-cancel-" + UUID.randomUUID().toString().substring(0, 8),
+                "v1",
+                GaussianModel.pattern(3, 64, 0),
+                0.3,
+                3,
+                64);
         model.publish(store, events);
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("X-API-Key", GatewayTestBase.VIEWER_KEY)
-                .contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":2}")
-                .post("/v1/samples").then().statusCode(200));
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> given().header("X-API-Key", GatewayTestBase.VIEWER_KEY)
+                        .contentType("application/json")
+                        .body("{\"model\":\"" + model.name() + "\",\"steps\":2}")
+                        .post("/v1/samples")
+                        .then()
+                        .statusCode(200));
         io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
         call.run(() -> {
-            Iterator<SampleEvent> stream = as(GatewayTestBase.VIEWER_KEY).sample(SampleParams.newBuilder()
-                    .setModel(ModelRef.newBuilder().setName(model.name())).setCount(8).setSampler(Sampler.SAMPLER_DDPM)
-                    .build());
+            Iterator<SampleEvent> stream = as(GatewayTestBase.VIEWER_KEY)
+                    .sample(SampleParams.newBuilder()
+                            .setModel(ModelRef.newBuilder().setName(model.name()))
+                            .setCount(8)
+                            .setSampler(Sampler.SAMPLER_DDPM)
+                            .build());
             while (stream.hasNext() && !(stream.next().getProgress().getStep() > 0)) {
                 // until the sampler has taken a step
             }
@@ -175,18 +236,26 @@ class GatewayGrpcTest {
                         done.completeExceptionally(t);
                     }
 
-                    public void onCompleted() {
-                    }
+                    public void onCompleted() {}
                 });
-        upload.onNext(DatasetChunk.newBuilder().setName(dataset).setFormat("png").setFileName("a.png")
-                .setData(ByteString.copyFrom(png, 0, 100)).build());
-        upload.onNext(DatasetChunk.newBuilder().setData(ByteString.copyFrom(png, 100, png.length - 100)).build());
+        upload.onNext(DatasetChunk.newBuilder()
+                .setName(dataset)
+                .setFormat("png")
+                .setFileName("a.png")
+                .setData(ByteString.copyFrom(png, 0, 100))
+                .build());
+        upload.onNext(DatasetChunk.newBuilder()
+                .setData(ByteString.copyFrom(png, 100, png.length - 100))
+                .build());
         upload.onCompleted();
         Dataset stored = done.get(30, TimeUnit.SECONDS);
         assertThat(stored.getObjects()).isEqualTo(1);
         assertThat(stored.getBytes()).isEqualTo(png.length);
-        assertThat(as(GatewayTestBase.TRAINER_KEY).listDatasets(ListDatasetsRequest.getDefaultInstance()).getDatasetsList())
-                .extracting(Dataset::getName).contains(dataset);
+        assertThat(as(GatewayTestBase.TRAINER_KEY)
+                        .listDatasets(ListDatasetsRequest.getDefaultInstance())
+                        .getDatasetsList())
+                .extracting(Dataset::getName)
+                .contains(dataset);
 
         // Past gateway.max-upload-bytes (2 MiB in tests), counted chunk by chunk: refused, nothing stored.
         CompletableFuture<Dataset> refused = new CompletableFuture<>();
@@ -201,34 +270,63 @@ class GatewayGrpcTest {
                         refused.completeExceptionally(t);
                     }
 
-                    public void onCompleted() {
-                    }
+                    public void onCompleted() {}
                 });
         byte[] megabyte = java.util.Arrays.copyOf(png, 1 << 20);
-        large.onNext(DatasetChunk.newBuilder().setName(dataset).setFileName("large.png")
-                .setData(ByteString.copyFrom(megabyte)).build());
+        large.onNext(DatasetChunk.newBuilder()
+                .setName(dataset)
+                .setFileName("large.png")
+                .setData(ByteString.copyFrom(megabyte))
+                .build());
         for (int i = 0; i < 2; i++) {
-            large.onNext(DatasetChunk.newBuilder().setData(ByteString.copyFrom(new byte[1 << 20])).build());
+            large.onNext(DatasetChunk.newBuilder()
+                    .setData(ByteString.copyFrom(new byte[1 << 20]))
+                    .build());
         }
         large.onCompleted();
-        assertThatThrownBy(() -> refused.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(StatusRuntimeException.class)
-                .cause().satisfies(e -> {
-                    assertThat(((StatusRuntimeException) e).getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThatThrownBy(() -> refused.get(30, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(StatusRuntimeException.class)
+                .cause()
+                .satisfies(e -> {
+                    assertThat(((StatusRuntimeException) e).getStatus().getCode())
+                            .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
                     assertThat(e.getMessage()).contains("gateway.max-upload-bytes");
                 });
-        assertThat(as(GatewayTestBase.TRAINER_KEY).listDatasets(ListDatasetsRequest.getDefaultInstance()).getDatasetsList())
-                .filteredOn(d -> d.getName().equals(dataset)).singleElement()
+        assertThat(as(GatewayTestBase.TRAINER_KEY)
+                        .listDatasets(ListDatasetsRequest.getDefaultInstance())
+                        .getDatasetsList())
+                .filteredOn(d -> d.getName().equals(dataset))
+                .singleElement()
                 .satisfies(d -> assertThat(d.getObjects()).isEqualTo(1));
 
-        TrainingRun run = as(GatewayTestBase.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
-                .setDataset(dataset).setSteps(10).setPreset("tiny").build());
+        TrainingRun run = as(GatewayTestBase.TRAINER_KEY)
+                .startTraining(StartTrainingRequest.newBuilder()
+                        .setDataset(dataset)
+                        .setSteps(10)
+                        .setPreset("tiny")
+                        .build());
         assertThat(run.getState()).isEqualTo(TrainingRun.State.STATE_REQUESTED);
-        assertThat(as(GatewayTestBase.TRAINER_KEY).getTraining(GetTrainingRequest.newBuilder().setRunId(run.getRunId()).build())
-                .getRunId()).isEqualTo(run.getRunId());
-        assertCode(() -> as(GatewayTestBase.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
-                .setDataset("missing-" + dataset).setSteps(10).build()), Status.Code.NOT_FOUND);
-        assertCode(() -> as(GatewayTestBase.TRAINER_KEY).startTraining(StartTrainingRequest.newBuilder()
-                .setDataset(dataset).setSteps(10).setMaxMinutes(-3).build()), Status.Code.INVALID_ARGUMENT);
+        assertThat(as(GatewayTestBase.TRAINER_KEY)
+                        .getTraining(GetTrainingRequest.newBuilder()
+                                .setRunId(run.getRunId())
+                                .build())
+                        .getRunId())
+                .isEqualTo(run.getRunId());
+        assertCode(
+                () -> as(GatewayTestBase.TRAINER_KEY)
+                        .startTraining(StartTrainingRequest.newBuilder()
+                                .setDataset("missing-" + dataset)
+                                .setSteps(10)
+                                .build()),
+                Status.Code.NOT_FOUND);
+        assertCode(
+                () -> as(GatewayTestBase.TRAINER_KEY)
+                        .startTraining(StartTrainingRequest.newBuilder()
+                                .setDataset(dataset)
+                                .setSteps(10)
+                                .setMaxMinutes(-3)
+                                .build()),
+                Status.Code.INVALID_ARGUMENT);
     }
 
     private static SampleEvent first(Iterator<SampleEvent> stream) {

@@ -2,9 +2,6 @@ package dev.ddpm.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ddpm.core.json.Json;
-import java.nio.charset.StandardCharsets;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import dev.ddpm.service.testing.GaussianModel;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -13,8 +10,11 @@ import org.junit.jupiter.api.Test;
 
 import javax.imageio.ImageIO;
 import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -34,25 +34,46 @@ class GatewaySamplingTest extends GatewayTestBase {
     void samplingThroughTheGatewayPlainAndStreamed() throws Exception {
         GaussianModel model = publish(new GaussianModel(name("gw"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
 
-        Response png = as(VIEWER_KEY).contentType("application/json")
-                .body("{\"model\":\"" + model.name() + "\",\"steps\":20,\"seed\":3}").post("/v1/samples");
+        Response png = as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"steps\":20,\"seed\":3}")
+                .post("/v1/samples");
         png.then().statusCode(200).contentType("image/png").header("X-Model-Version", "v1");
-        assertThat(ImageIO.read(new ByteArrayInputStream(png.asByteArray())).getWidth()).isEqualTo(16);
+        assertThat(ImageIO.read(new ByteArrayInputStream(png.asByteArray())).getWidth())
+                .isEqualTo(16);
 
-        String stream = as(VIEWER_KEY).accept("text/event-stream").contentType("application/json")
-                .body("{\"model\":\"" + model.name() + "\",\"count\":2,\"steps\":10,\"previewEvery\":5,\"output\":\"grid\"}")
-                .post("/v1/samples").then().statusCode(200).extract().asString();
+        String stream = as(VIEWER_KEY)
+                .accept("text/event-stream")
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name()
+                        + "\",\"count\":2,\"steps\":10,\"previewEvery\":5,\"output\":\"grid\"}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
         assertThat(stream).contains("event:progress", "event:preview", "event:result", "\"version\":\"v1\"");
         assertThat(stream.indexOf("event:result")).isGreaterThan(stream.lastIndexOf("event:progress"));
 
-        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":5000}")
-                .post("/v1/samples").then().statusCode(400).contentType("application/problem+json")
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"steps\":5000}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
                 .body("field", equalTo("steps"));
         // The same refusal streamed: an error event with the problem+json members, the field the
         // sampler sent as a gRPC trailer.
-        String refused = as(VIEWER_KEY).accept("text/event-stream").contentType("application/json")
+        String refused = as(VIEWER_KEY)
+                .accept("text/event-stream")
+                .contentType("application/json")
                 .body("{\"model\":\"" + model.name() + "\",\"steps\":5000}")
-                .post("/v1/samples").then().statusCode(200).extract().asString();
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
         Matcher error = Pattern.compile("event:error\\s+data:(.*)").matcher(refused);
         assertThat(error.find()).as(refused).isTrue();
         JsonNode problem = Json.parse(error.group(1).getBytes(StandardCharsets.UTF_8), "SSE error");
@@ -61,45 +82,115 @@ class GatewaySamplingTest extends GatewayTestBase {
         assertThat(problem.get("status").asInt()).isEqualTo(400);
         assertThat(problem.get("field").asText()).isEqualTo("steps");
         assertThat(problem.get("detail").asText()).contains("steps");
-        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"count\":1000}")
-                .post("/v1/samples").then().statusCode(400).body("field", equalTo("count"));
-        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"eta\":2}")
-                .post("/v1/samples").then().statusCode(400).body("field", equalTo("eta"));
-        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"../etc/passwd\"}")
-                .post("/v1/samples").then().statusCode(400).body("field", equalTo("model"));
-        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"no-such-model\"}")
-                .post("/v1/samples").then().statusCode(404).contentType("application/problem+json");
-        as(VIEWER_KEY).contentType("application/json").body("{not json").post("/v1/samples").then().statusCode(400);
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"count\":1000}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .body("field", equalTo("count"));
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"eta\":2}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .body("field", equalTo("eta"));
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"model\":\"../etc/passwd\"}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .body("field", equalTo("model"));
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"model\":\"no-such-model\"}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(404)
+                .contentType("application/problem+json");
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{not json")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400);
 
         // The ODE solvers and their settings reach the sampler: Heun's 2N - 1 calls show in the progress,
         // and the spacing changes the image the seed gives.
-        String heun = as(VIEWER_KEY).accept("text/event-stream").contentType("application/json")
+        String heun = as(VIEWER_KEY)
+                .accept("text/event-stream")
+                .contentType("application/json")
                 .body("{\"model\":\"" + model.name() + "\",\"sampler\":\"heun\",\"steps\":5}")
-                .post("/v1/samples").then().statusCode(200).extract().asString();
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
         assertThat(heun).contains("\"totalSteps\":9", "event:result");
-        byte[] linspace = as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name()
-                + "\",\"sampler\":\"dpm++\",\"order\":3,\"steps\":8,\"seed\":3}").post("/v1/samples").asByteArray();
-        byte[] karras = as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name()
-                + "\",\"sampler\":\"dpm++\",\"order\":3,\"steps\":8,\"seed\":3,\"spacing\":\"karras\"}")
-                .post("/v1/samples").asByteArray();
+        byte[] linspace = as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"sampler\":\"dpm++\",\"order\":3,\"steps\":8,\"seed\":3}")
+                .post("/v1/samples")
+                .asByteArray();
+        byte[] karras = as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name()
+                        + "\",\"sampler\":\"dpm++\",\"order\":3,\"steps\":8,\"seed\":3,\"spacing\":\"karras\"}")
+                .post("/v1/samples")
+                .asByteArray();
         assertThat(karras).isNotEqualTo(linspace);
-        as(VIEWER_KEY).contentType("application/json").body("{\"model\":\"" + model.name()
-                + "\",\"sampler\":\"ddim\",\"order\":2}").post("/v1/samples").then().statusCode(400)
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"sampler\":\"ddim\",\"order\":2}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
                 .body("field", equalTo("order"));
 
         // The reverse process as a video: both files as JSON, or the one file the client accepts.
         String video = "{\"model\":\"" + model.name() + "\",\"count\":2,\"steps\":10,\"output\":\"video\"}";
-        as(VIEWER_KEY).contentType("application/json").body(video).post("/v1/samples").then().statusCode(200)
-                .contentType("application/json").body("images.mediaType", org.hamcrest.Matchers.contains("image/gif", "video/mp4"));
-        byte[] mp4 = as(VIEWER_KEY).accept("video/mp4").contentType("application/json").body(video).post("/v1/samples")
-                .then().statusCode(200).contentType("video/mp4").extract().asByteArray();
-        assertThat(new String(mp4, 4, 4, java.nio.charset.StandardCharsets.US_ASCII)).as("an MP4's ftyp box").isEqualTo("ftyp");
-        byte[] gif = as(VIEWER_KEY).accept("image/gif").contentType("application/json").body(video).post("/v1/samples")
-                .then().statusCode(200).contentType("image/gif").extract().asByteArray();
-        assertThat(new String(gif, 0, 6, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("GIF89a");
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body(video)
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .contentType("application/json")
+                .body("images.mediaType", org.hamcrest.Matchers.contains("image/gif", "video/mp4"));
+        byte[] mp4 = as(VIEWER_KEY)
+                .accept("video/mp4")
+                .contentType("application/json")
+                .body(video)
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .contentType("video/mp4")
+                .extract()
+                .asByteArray();
+        assertThat(new String(mp4, 4, 4, java.nio.charset.StandardCharsets.US_ASCII))
+                .as("an MP4's ftyp box")
+                .isEqualTo("ftyp");
+        byte[] gif = as(VIEWER_KEY)
+                .accept("image/gif")
+                .contentType("application/json")
+                .body(video)
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .contentType("image/gif")
+                .extract()
+                .asByteArray();
+        assertThat(new String(gif, 0, 6, java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo("GIF89a");
 
-        as(VIEWER_KEY).get("/v1/models/" + model.name()).then().statusCode(200)
-                .body("version", equalTo("v1")).body("versions", hasItem("v1"))
+        as(VIEWER_KEY)
+                .get("/v1/models/" + model.name())
+                .then()
+                .statusCode(200)
+                .body("version", equalTo("v1"))
+                .body("versions", hasItem("v1"))
                 .body("manifest.image.width", equalTo(16));
         as(VIEWER_KEY).get("/v1/models").then().statusCode(200).body("name", hasItem(model.name()));
         as(VIEWER_KEY).get("/v1/models/no-such-model").then().statusCode(404);
@@ -107,17 +198,22 @@ class GatewaySamplingTest extends GatewayTestBase {
 
     @Test
     void aClientThatDisconnectsCancelsItsWorkOnTheSamplerOverRestAndSse() throws Exception {
-        GaussianModel model = publish(new GaussianModel(name("gwhangup"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
+        GaussianModel model =
+                publish(new GaussianModel(name("gwhangup"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
         String body = "{\"model\":\"" + model.name() + "\",\"count\":8,\"sampler\":\"ddpm\",\"output\":\"grid\"}";
         for (String accept : List.of("image/png", "text/event-stream")) {
             try (java.net.Socket socket = new java.net.Socket("localhost", io.restassured.RestAssured.port)) {
-                socket.getOutputStream().write(("POST /v1/samples HTTP/1.1\r\nHost: localhost\r\nX-API-Key: " + VIEWER_KEY
-                        + "\r\nAccept: " + accept + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
-                        + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                socket.getOutputStream()
+                        .write(("POST /v1/samples HTTP/1.1\r\nHost: localhost\r\nX-API-Key: " + VIEWER_KEY
+                                        + "\r\nAccept: " + accept
+                                        + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
+                                        + "\r\n\r\n" + body)
+                                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 socket.getOutputStream().flush();
                 await().atMost(Duration.ofSeconds(20)).until(() -> samplerBacklog() > 0);
             }
-            await(accept + ": the sampler drops the request").atMost(Duration.ofSeconds(10))
+            await(accept + ": the sampler drops the request")
+                    .atMost(Duration.ofSeconds(10))
                     .until(() -> samplerBacklog() == 0);
         }
     }

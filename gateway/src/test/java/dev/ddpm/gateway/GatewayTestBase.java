@@ -35,17 +35,26 @@ abstract class GatewayTestBase {
 
     @Inject
     ArtifactStore store;
+
     @Inject
     EventPublisher events;
+
     @Inject
     KafkaSettings kafka;
 
     /** Network evaluations the real sampler still holds (its metrics). */
     static double samplerBacklog() {
-        String metrics = given().baseUri(RealSampler.url()).port(-1).get("/q/metrics").then().statusCode(200)
-                .extract().asString();
-        return metrics.lines().filter(l -> l.startsWith("ddpm_sampler_backlog_evaluations"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        String metrics = given().baseUri(RealSampler.url())
+                .port(-1)
+                .get("/q/metrics")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
+        return metrics.lines()
+                .filter(l -> l.startsWith("ddpm_sampler_backlog_evaluations"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
     }
 
     static RequestSpecification as(String key) {
@@ -55,8 +64,13 @@ abstract class GatewayTestBase {
     GaussianModel publish(GaussianModel model) {
         model.publish(store, events);
         // The sampler loads it (ModelPublished): a request succeeds once it has.
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> as(VIEWER_KEY).contentType("application/json")
-                .body("{\"model\":\"" + model.name() + "\",\"steps\":2}").post("/v1/samples").then().statusCode(200));
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> as(VIEWER_KEY)
+                        .contentType("application/json")
+                        .body("{\"model\":\"" + model.name() + "\",\"steps\":2}")
+                        .post("/v1/samples")
+                        .then()
+                        .statusCode(200));
         return model;
     }
 
@@ -65,7 +79,8 @@ abstract class GatewayTestBase {
     }
 
     EventData awaitEvent(Topic topic, String key, Predicate<EventData> wanted) {
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
             consumer.subscribe(List.of(topic.topicName()));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (System.nanoTime() < deadline) {

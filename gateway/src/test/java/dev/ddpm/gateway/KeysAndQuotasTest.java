@@ -20,13 +20,24 @@ class KeysAndQuotasTest extends GatewayTestBase {
 
     @Test
     void keysAndScopesGuardTheApiButNotHealth() {
-        given().get("/v1/models").then().statusCode(401).contentType("application/problem+json")
+        given().get("/v1/models")
+                .then()
+                .statusCode(401)
+                .contentType("application/problem+json")
                 .header("WWW-Authenticate", containsString("Bearer"));
         given().header("X-API-Key", "not-a-key").get("/v1/models").then().statusCode(401);
         as(VIEWER_KEY).get("/v1/models").then().statusCode(200);
-        given().header("Authorization", "Bearer " + VIEWER_KEY).get("/v1/models").then().statusCode(200);
-        as(VIEWER_KEY).contentType("application/json").body("{\"dataset\":\"x\",\"steps\":10}").post("/v1/trainings")
-                .then().statusCode(403).body("detail", containsString("'train' scope"));
+        given().header("Authorization", "Bearer " + VIEWER_KEY)
+                .get("/v1/models")
+                .then()
+                .statusCode(200);
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"dataset\":\"x\",\"steps\":10}")
+                .post("/v1/trainings")
+                .then()
+                .statusCode(403)
+                .body("detail", containsString("'train' scope"));
         given().get("/q/health/live").then().statusCode(200);
         given().get("/q/metrics").then().statusCode(200);
         given().get("/q/openapi").then().statusCode(200).body(containsString("/v1/samples"));
@@ -41,7 +52,9 @@ class KeysAndQuotasTest extends GatewayTestBase {
             Response r = as("test-key-burst").get("/v1/sample-jobs/job-unknown");
             if (r.statusCode() == 429) {
                 firstRefused = i;
-                assertThat(Long.parseLong(r.header("Retry-After"))).as("seconds to the next token").isBetween(1L, 5L);
+                assertThat(Long.parseLong(r.header("Retry-After")))
+                        .as("seconds to the next token")
+                        .isBetween(1L, 5L);
             }
         }
         assertThat(firstRefused).as("the request the key's burst of 5 refuses").isBetween(6, 7);
@@ -49,16 +62,31 @@ class KeysAndQuotasTest extends GatewayTestBase {
 
     @Test
     void aKeyIsHeldToItsQuotaInNetworkEvaluations() {
-        GaussianModel model = publish(new GaussianModel(name("gwquota"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+        GaussianModel model =
+                publish(new GaussianModel(name("gwquota"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
         String large = "{\"model\":\"" + model.name() + "\",\"count\":4,\"sampler\":\"ddpm\",\"steps\":200}";
-        as("test-key-frugal").contentType("application/json").body(large).post("/v1/samples").then().statusCode(200);
+        as("test-key-frugal")
+                .contentType("application/json")
+                .body(large)
+                .post("/v1/samples")
+                .then()
+                .statusCode(200);
         // 800 of the key's 1,000 spent: the same again is refused at a normal request rate ...
-        Response refused = as("test-key-frugal").contentType("application/json").body(large).post("/v1/samples");
-        refused.then().statusCode(429).contentType("application/problem+json")
+        Response refused = as("test-key-frugal")
+                .contentType("application/json")
+                .body(large)
+                .post("/v1/samples");
+        refused.then()
+                .statusCode(429)
+                .contentType("application/problem+json")
                 .body("detail", containsString("needs 800 (4 images x 200 evaluations)"));
         assertThat(Long.parseLong(refused.header("Retry-After"))).isBetween(50L, 61L);
         // ... while a small request fits what is left.
-        as("test-key-frugal").contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":10}")
-                .post("/v1/samples").then().statusCode(200);
+        as("test-key-frugal")
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"steps\":10}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(200);
     }
 }

@@ -28,7 +28,9 @@ public class RealSampler implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public Map<String, String> start() {
-        Path jar = Path.of("..", "sampler-service", "target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().normalize();
+        Path jar = Path.of("..", "sampler-service", "target", "quarkus-app", "quarkus-run.jar")
+                .toAbsolutePath()
+                .normalize();
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: the gateway's tests run the packaged sampler; "
                     + "build it first (./mvnw verify builds the modules in order)");
@@ -37,10 +39,18 @@ public class RealSampler implements QuarkusTestResourceLifecycleManager {
         try {
             Path log = Path.of("target", "real-sampler.log");
             Files.createDirectories(log.getParent());
-            process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx1g", "-Dquarkus.http.port=" + port, "-Dsampler.max-batch=8",
-                    "-Dddpm.operator.key=test-operator-key", "-jar", jar.toString()))
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            process = new ProcessBuilder(List.of(
+                            Path.of(System.getProperty("java.home"), "bin", "java")
+                                    .toString(),
+                            "-Xmx1g",
+                            "-Dquarkus.http.port=" + port,
+                            "-Dsampler.max-batch=8",
+                            "-Dddpm.operator.key=test-operator-key",
+                            "-jar",
+                            jar.toString()))
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
             while (System.nanoTime() < deadline) {
                 if (!process.isAlive()) {
@@ -78,7 +88,8 @@ public class RealSampler implements QuarkusTestResourceLifecycleManager {
 
     private static boolean live(int port) {
         try {
-            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/q/health/live").toURL()
+            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/q/health/live")
+                    .toURL()
                     .openConnection();
             c.setConnectTimeout(500);
             c.setReadTimeout(1000);

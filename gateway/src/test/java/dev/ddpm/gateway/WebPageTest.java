@@ -46,6 +46,7 @@ class WebPageTest {
 
     @Inject
     ArtifactStore store;
+
     @Inject
     EventPublisher events;
 
@@ -55,10 +56,17 @@ class WebPageTest {
     void open() throws Exception {
         String chromium = System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium");
         String driver = System.getenv().getOrDefault("CHROMEDRIVER", "/usr/bin/chromedriver");
-        assertThat(new File(chromium)).as("Chromium (Debian: apt-get install chromium chromium-driver)").exists();
-        ChromeOptions options = new ChromeOptions().setBinary(chromium)
+        assertThat(new File(chromium))
+                .as("Chromium (Debian: apt-get install chromium chromium-driver)")
+                .exists();
+        ChromeOptions options = new ChromeOptions()
+                .setBinary(chromium)
                 .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1100,900");
-        browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(new File(driver)).build(), options);
+        browser = new ChromeDriver(
+                new ChromeDriverService.Builder()
+                        .usingDriverExecutable(new File(driver))
+                        .build(),
+                options);
         Files.createDirectories(SCREENSHOTS);
     }
 
@@ -71,23 +79,34 @@ class WebPageTest {
 
     @Test
     void clickingGenerateShowsTheDenoisingAndThenTheImages() throws Exception {
-        GaussianModel model = new GaussianModel("page-" + UUID.randomUUID().toString().substring(0, 8), "v1",
-                GaussianModel.pattern(1, 16, 1), 0.3, 1, 16);
+        GaussianModel model = new GaussianModel(
+                "page-" + UUID.randomUUID().toString().substring(0, 8),
+                "v1",
+                GaussianModel.pattern(1, 16, 1),
+                0.3,
+                1,
+                16);
         model.publish(store, events);
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().header("X-API-Key", GatewayTestBase.VIEWER_KEY)
-                .contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":2}")
-                .post("/v1/samples").then().statusCode(200));
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> given().header("X-API-Key", GatewayTestBase.VIEWER_KEY)
+                        .contentType("application/json")
+                        .body("{\"model\":\"" + model.name() + "\",\"steps\":2}")
+                        .post("/v1/samples")
+                        .then()
+                        .statusCode(200));
 
         browser.get("http://localhost:" + RestAssured.port + "/");
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         WebElement key = browser.findElement(By.id("api-key"));
         key.sendKeys(GatewayTestBase.VIEWER_KEY);
         ((JavascriptExecutor) browser).executeScript("arguments[0].dispatchEvent(new Event('change'))", key);
-        wait.until(d -> new Select(d.findElement(By.id("model"))).getOptions().stream()
-                .anyMatch(o -> o.getAttribute("value").equals(model.name())));
+        wait.until(d -> new Select(d.findElement(By.id("model")))
+                .getOptions().stream().anyMatch(o -> o.getAttribute("value").equals(model.name())));
         new Select(browser.findElement(By.id("model"))).selectByValue(model.name());
         new Select(browser.findElement(By.id("sampler"))).selectByValue("dpm++");
-        assertThat(browser.findElement(By.id("steps")).getAttribute("value")).as("the solver's own default").isEqualTo("20");
+        assertThat(browser.findElement(By.id("steps")).getAttribute("value"))
+                .as("the solver's own default")
+                .isEqualTo("20");
         WebElement steps = browser.findElement(By.id("steps"));
         steps.clear();
         steps.sendKeys("12");
@@ -105,6 +124,7 @@ class WebPageTest {
 
         browser.findElement(By.id("nav-trainings")).click();
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("view-trainings")));
-        Files.write(SCREENSHOTS.resolve("trainings.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+        Files.write(
+                SCREENSHOTS.resolve("trainings.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
 }

@@ -41,17 +41,23 @@ class HotSwapTest extends SamplerTestBase {
         var graphRef = store.put(Buckets.MODELS, name + "/v1/unet.onnx", graph, "application/octet-stream");
         // The guide's bytes changed after the manifest recorded their sha256.
         byte[] guide = new GaussianModel(name, "v1", model.mu(), 0.6, 1, 16).graph();
-        var honest = new dev.ddpm.core.storage.ObjectRef(Buckets.MODELS, name + "/v1/guide.onnx", guide.length,
-                dev.ddpm.core.storage.Sha256.of(guide));
+        var honest = new dev.ddpm.core.storage.ObjectRef(
+                Buckets.MODELS, name + "/v1/guide.onnx", guide.length, dev.ddpm.core.storage.Sha256.of(guide));
         byte[] tampered = guide.clone();
         tampered[tampered.length - 1] ^= 1;
         store.put(Buckets.MODELS, honest.key(), tampered, "application/octet-stream");
-        var manifestRef = store.putJson(Buckets.MODELS, name + "/v1/manifest.json",
+        var manifestRef = store.putJson(
+                Buckets.MODELS,
+                name + "/v1/manifest.json",
                 model.guidedManifest(graph, graphRef, honest, 2, java.time.Instant.now()));
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.ModelPublished(
-                name, "v1", manifestRef.key(), manifestRef.sha256())), Duration.ofSeconds(10));
-        assertThat(rejections(name, 1)).first().satisfies(r ->
-                assertThat(r.reason()).contains("guide.onnx").contains("sha256"));
+        events.publishAndWait(
+                dev.ddpm.core.events.CloudEvent.of(
+                        "/tests",
+                        new dev.ddpm.core.events.ModelPublished(name, "v1", manifestRef.key(), manifestRef.sha256())),
+                Duration.ofSeconds(10));
+        assertThat(rejections(name, 1))
+                .first()
+                .satisfies(r -> assertThat(r.reason()).contains("guide.onnx").contains("sha256"));
         assertThat(registry.current()).doesNotContainKey(name);
     }
 
@@ -69,7 +75,8 @@ class HotSwapTest extends SamplerTestBase {
             clients.add(pool.submit(() -> {
                 while (!stop.get()) {
                     Response r = given().contentType("application/json")
-                            .body("{\"model\":\"" + name + "\",\"count\":2,\"steps\":40,\"output\":\"grid\"}").post("/v1/samples");
+                            .body("{\"model\":\"" + name + "\",\"count\":2,\"steps\":40,\"output\":\"grid\"}")
+                            .post("/v1/samples");
                     if (r.statusCode() == 200) {
                         versions.add(r.header("X-Model-Version"));
                     } else if (r.statusCode() != 429) {
@@ -92,7 +99,8 @@ class HotSwapTest extends SamplerTestBase {
         assertThat(failures.get()).isZero();
         assertThat(versions).contains("v1", "v2");
         // Once v2 served, only v2 serves; v1 is closed after its last request (memory does not pile up).
-        assertThat(versions.subList(versions.lastIndexOf("v1") + 1, versions.size())).containsOnly("v2");
+        assertThat(versions.subList(versions.lastIndexOf("v1") + 1, versions.size()))
+                .containsOnly("v2");
         await().atMost(Duration.ofSeconds(10)).until(first::closed);
         assertThat(v1.version()).isEqualTo(first.version());
     }
@@ -105,31 +113,44 @@ class HotSwapTest extends SamplerTestBase {
         // v2: the graph's bytes changed after the manifest recorded their sha256.
         GaussianModel v2 = new GaussianModel(name, "v2", GaussianModel.pattern(1, 16, 1), 0.2, 1, 16);
         byte[] graph = v2.graph();
-        var honest = new dev.ddpm.core.storage.ObjectRef(Buckets.MODELS, name + "/v2/unet.onnx", graph.length,
-                dev.ddpm.core.storage.Sha256.of(graph));
+        var honest = new dev.ddpm.core.storage.ObjectRef(
+                Buckets.MODELS, name + "/v2/unet.onnx", graph.length, dev.ddpm.core.storage.Sha256.of(graph));
         byte[] tampered = graph.clone();
         tampered[tampered.length - 1] ^= 1;
         store.put(Buckets.MODELS, honest.key(), tampered, "application/octet-stream");
-        var v2Manifest = store.putJson(Buckets.MODELS, name + "/v2/manifest.json", v2.manifest(graph, honest, java.time.Instant.now()));
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.ModelPublished(
-                name, "v2", v2Manifest.key(), v2Manifest.sha256())), Duration.ofSeconds(10));
+        var v2Manifest = store.putJson(
+                Buckets.MODELS, name + "/v2/manifest.json", v2.manifest(graph, honest, java.time.Instant.now()));
+        events.publishAndWait(
+                dev.ddpm.core.events.CloudEvent.of(
+                        "/tests",
+                        new dev.ddpm.core.events.ModelPublished(name, "v2", v2Manifest.key(), v2Manifest.sha256())),
+                Duration.ofSeconds(10));
         // v3: a manifest that says 8x8 for a 16x16 graph.
         GaussianModel v3 = new GaussianModel(name, "v3", GaussianModel.pattern(1, 8, 0), 0.2, 1, 8);
         byte[] graph16 = new GaussianModel(name, "v3", GaussianModel.pattern(1, 16, 0), 0.2, 1, 16).graph();
         var ref = store.put(Buckets.MODELS, name + "/v3/unet.onnx", graph16, "application/octet-stream");
-        var manifestRef = store.putJson(Buckets.MODELS, name + "/v3/manifest.json", v3.manifest(graph16, ref, java.time.Instant.now()));
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.ModelPublished(
-                name, "v3", manifestRef.key(), manifestRef.sha256())), Duration.ofSeconds(10));
+        var manifestRef = store.putJson(
+                Buckets.MODELS, name + "/v3/manifest.json", v3.manifest(graph16, ref, java.time.Instant.now()));
+        events.publishAndWait(
+                dev.ddpm.core.events.CloudEvent.of(
+                        "/tests",
+                        new dev.ddpm.core.events.ModelPublished(name, "v3", manifestRef.key(), manifestRef.sha256())),
+                Duration.ofSeconds(10));
 
         // v4: a manifest that declares fewer bytes than its graph has (refused while reading, one byte past).
         GaussianModel v4 = new GaussianModel(name, "v4", GaussianModel.pattern(1, 16, 1), 0.2, 1, 16);
         byte[] graph4 = v4.graph();
         var stored4 = store.put(Buckets.MODELS, name + "/v4/unet.onnx", graph4, "application/octet-stream");
         // the manifest records the size of the array it is given: 100 bytes
-        var v4Manifest = store.putJson(Buckets.MODELS, name + "/v4/manifest.json", v4.manifest(new byte[100], stored4,
-                java.time.Instant.now()));
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.ModelPublished(
-                name, "v4", v4Manifest.key(), v4Manifest.sha256())), Duration.ofSeconds(10));
+        var v4Manifest = store.putJson(
+                Buckets.MODELS,
+                name + "/v4/manifest.json",
+                v4.manifest(new byte[100], stored4, java.time.Instant.now()));
+        events.publishAndWait(
+                dev.ddpm.core.events.CloudEvent.of(
+                        "/tests",
+                        new dev.ddpm.core.events.ModelPublished(name, "v4", v4Manifest.key(), v4Manifest.sha256())),
+                Duration.ofSeconds(10));
 
         List<ModelRejected> rejections = rejections(name, 3);
         assertThat(rejections).extracting(ModelRejected::version).contains("v2", "v3", "v4");
@@ -137,8 +158,12 @@ class HotSwapTest extends SamplerTestBase {
         assertThat(rejections).anySatisfy(r -> assertThat(r.reason()).contains("shape"));
         assertThat(rejections).anySatisfy(r -> assertThat(r.reason()).contains("size mismatch, declared 100 bytes"));
         assertThat(registry.current().get(name).version()).isEqualTo("v1");
-        given().contentType("application/json").body("{\"model\":\"" + name + "\",\"steps\":10}").post("/v1/samples")
-                .then().statusCode(200).header("X-Model-Version", "v1");
+        given().contentType("application/json")
+                .body("{\"model\":\"" + name + "\",\"steps\":10}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .header("X-Model-Version", "v1");
     }
 
     @Test
@@ -158,22 +183,30 @@ class HotSwapTest extends SamplerTestBase {
         GaussianModel v2 = new GaussianModel(name, "v2", GaussianModel.pattern(1, 16, 1), 0.3, 1, 16);
         byte[] garbage = "this is not an onnx model".getBytes();
         var ref = store.put(Buckets.MODELS, name + "/v2/unet.onnx", garbage, "application/octet-stream");
-        var manifestRef = store.putJson(Buckets.MODELS, name + "/v2/manifest.json", v2.manifest(garbage, ref, java.time.Instant.now()));
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.ModelPublished(
-                name, "v2", manifestRef.key(), manifestRef.sha256())), Duration.ofSeconds(10));
-        assertThat(rejections(name, 1)).singleElement().satisfies(r -> assertThat(r.reason()).contains("does not load"));
+        var manifestRef = store.putJson(
+                Buckets.MODELS, name + "/v2/manifest.json", v2.manifest(garbage, ref, java.time.Instant.now()));
+        events.publishAndWait(
+                dev.ddpm.core.events.CloudEvent.of(
+                        "/tests",
+                        new dev.ddpm.core.events.ModelPublished(name, "v2", manifestRef.key(), manifestRef.sha256())),
+                Duration.ofSeconds(10));
+        assertThat(rejections(name, 1))
+                .singleElement()
+                .satisfies(r -> assertThat(r.reason()).contains("does not load"));
         assertThat(registry.current().get(name).version()).isEqualTo("v1");
         given().post("/v1/models/" + name + "/load?version=v2").then().statusCode(422);
     }
 
     private List<ModelRejected> rejections(String name, int atLeast) {
         List<ModelRejected> found = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
             consumer.subscribe(List.of(Topic.MODELS.topicName()));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (System.nanoTime() < deadline && found.size() < atLeast) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    if (name.equals(record.key()) && ReceivedEvent.of(record).event().data() instanceof ModelRejected r) {
+                    if (name.equals(record.key())
+                            && ReceivedEvent.of(record).event().data() instanceof ModelRejected r) {
                         found.add(r);
                     }
                 }

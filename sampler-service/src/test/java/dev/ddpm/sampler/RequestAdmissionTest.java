@@ -30,19 +30,27 @@ class RequestAdmissionTest extends SamplerTestBase {
 
     @Test
     void aRequestThatCannotMeetItsDeadlineIsRefusedAtOnce() {
-        GaussianModel model = publish(new GaussianModel(name("deadline"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
-        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"count\":8,\"steps\":20}")
-                .post("/v1/samples").then().statusCode(200); // the batcher has measured its turns
+        GaussianModel model =
+                publish(new GaussianModel(name("deadline"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
+        given().contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"count\":8,\"steps\":20}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(200); // the batcher has measured its turns
         long start = System.nanoTime();
-        given().contentType("application/json").body("{\"model\":\"" + model.name()
-                        + "\",\"count\":64,\"sampler\":\"ddpm\",\"deadlineSeconds\":0.05}").post("/v1/samples")
-                .then().statusCode(504).contentType("application/problem+json")
+        given().contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"count\":64,\"sampler\":\"ddpm\",\"deadlineSeconds\":0.05}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(504)
+                .contentType("application/problem+json")
                 .body("detail", org.hamcrest.Matchers.containsString("cannot finish within its deadline"));
         assertThat((System.nanoTime() - start) / 1e9).as("refused, not queued").isLessThan(2);
 
         // The caller's own gRPC deadline counts as the request's deadline.
-        assertThatThrownBy(() -> result(SamplerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(300, TimeUnit.MILLISECONDS)
-                .sample(request(model.name(), 1, 64, Sampler.SAMPLER_DDPM, 1000))))
+        assertThatThrownBy(() -> result(SamplerServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(300, TimeUnit.MILLISECONDS)
+                        .sample(request(model.name(), 1, 64, Sampler.SAMPLER_DDPM, 1000))))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
                     assertThat(e.getStatus().getDescription()).contains("cannot finish within its deadline");
@@ -52,12 +60,14 @@ class RequestAdmissionTest extends SamplerTestBase {
 
     @Test
     void aFullQueueIsRefusedWithARetryHint() throws Exception {
-        GaussianModel model = publish(new GaussianModel(name("busy"), "v1", GaussianModel.pattern(3, 64, 1), 0.3, 3, 64));
+        GaussianModel model =
+                publish(new GaussianModel(name("busy"), "v1", GaussianModel.pattern(3, 64, 1), 0.3, 3, 64));
         ExecutorService pool = Executors.newFixedThreadPool(12);
         List<Future<Response>> calls = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             calls.add(pool.submit((Callable<Response>) () -> given().contentType("application/json")
-                    .body("{\"model\":\"" + model.name() + "\",\"count\":8,\"steps\":60,\"output\":\"grid\"}").post("/v1/samples")));
+                    .body("{\"model\":\"" + model.name() + "\",\"count\":8,\"steps\":60,\"output\":\"grid\"}")
+                    .post("/v1/samples")));
         }
         int refused = 0;
         int served = 0;
@@ -80,35 +90,73 @@ class RequestAdmissionTest extends SamplerTestBase {
 
     @Test
     void badRequestsAreAnsweredPrecisely() {
-        GaussianModel model = publish(new GaussianModel(name("bad"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
-        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"steps\":5000}").post("/v1/samples")
-                .then().statusCode(400).contentType("application/problem+json").body("field", org.hamcrest.Matchers.equalTo("steps"));
-        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"eta\":1.5}").post("/v1/samples")
-                .then().statusCode(400).body("field", org.hamcrest.Matchers.equalTo("eta"));
-        given().contentType("application/json").body("{\"model\":\"no-such-model\"}").post("/v1/samples").then().statusCode(404);
-        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"sampler\":\"dpm++\",\"order\":4}")
-                .post("/v1/samples").then().statusCode(400).body("field", org.hamcrest.Matchers.equalTo("order"));
-        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"sampler\":\"ddim\",\"order\":2}")
-                .post("/v1/samples").then().statusCode(400).body("detail", org.hamcrest.Matchers.containsString("dpm++ and unipc"));
-        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"sampler\":\"rk4\"}")
-                .post("/v1/samples").then().statusCode(400).body("field", org.hamcrest.Matchers.equalTo("sampler"));
-        given().contentType("application/json").body("{\"model\":\"" + model.name() + "\",\"spacing\":\"uniform\"}")
-                .post("/v1/samples").then().statusCode(400).body("field", org.hamcrest.Matchers.equalTo("spacing"));
+        GaussianModel model =
+                publish(new GaussianModel(name("bad"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+        given().contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"steps\":5000}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
+                .body("field", org.hamcrest.Matchers.equalTo("steps"));
+        given().contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"eta\":1.5}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .body("field", org.hamcrest.Matchers.equalTo("eta"));
+        given().contentType("application/json")
+                .body("{\"model\":\"no-such-model\"}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(404);
+        given().contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"sampler\":\"dpm++\",\"order\":4}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .body("field", org.hamcrest.Matchers.equalTo("order"));
+        given().contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"sampler\":\"ddim\",\"order\":2}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .body("detail", org.hamcrest.Matchers.containsString("dpm++ and unipc"));
+        given().contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"sampler\":\"rk4\"}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .body("field", org.hamcrest.Matchers.equalTo("sampler"));
+        given().contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"spacing\":\"uniform\"}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .body("field", org.hamcrest.Matchers.equalTo("spacing"));
         SampleRequest unipc = request(model.name(), 1, 1, Sampler.SAMPLER_UNIPC, 10);
-        SampleRequest orderFive = unipc.toBuilder().setParams(unipc.getParams().toBuilder().setOrder(5)).build();
-        assertThatThrownBy(() -> result(SamplerServiceGrpc.newBlockingStub(channel).sample(orderFive)))
+        SampleRequest orderFive = unipc.toBuilder()
+                .setParams(unipc.getParams().toBuilder().setOrder(5))
+                .build();
+        assertThatThrownBy(
+                        () -> result(SamplerServiceGrpc.newBlockingStub(channel).sample(orderFive)))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
                     assertThat(e.getStatus().getDescription()).startsWith("order");
                 });
-        given().contentType("application/json").body("{\"model\":\"../x\"}").post("/v1/samples").then().statusCode(400);
+        given().contentType("application/json")
+                .body("{\"model\":\"../x\"}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400);
         assertThatThrownBy(() -> result(sample(model.name(), 1, -2, Sampler.SAMPLER_DDIM, 10)))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
                     assertThat(e.getStatus().getDescription()).startsWith("count");
                 });
         assertThatThrownBy(() -> result(sample("no-such-model", 1, 1, Sampler.SAMPLER_DDIM, 10)))
-                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
     }
 }

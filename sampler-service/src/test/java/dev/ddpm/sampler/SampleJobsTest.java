@@ -38,54 +38,125 @@ class SampleJobsTest extends SamplerTestBase {
 
     @Test
     void aCancelledAsynchronousJobEndsAsCancelledAndFreesItsSlots() throws Exception {
-        GaussianModel model = publish(new GaussianModel(name("job-cancel"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
+        GaussianModel model =
+                publish(new GaussianModel(name("job-cancel"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
         String job = name("job-cancel");
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(job, model.name(), null, 64, SamplerKind.DDPM, null, null, 1L, dev.ddpm.core.api.OutputFormat.GRID)),
+        events.publishAndWait(
+                dev.ddpm.core.events.CloudEvent.of(
+                        "/tests",
+                        asyncJob(
+                                job,
+                                model.name(),
+                                null,
+                                64,
+                                SamplerKind.DDPM,
+                                null,
+                                null,
+                                1L,
+                                dev.ddpm.core.api.OutputFormat.GRID)),
                 Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(30)).until(() -> batcher.activeRequests() == 1);
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests",
-                new dev.ddpm.core.events.SampleJobCancelRequested(job)), Duration.ofSeconds(10));
-        assertThat(result(job)).isInstanceOfSatisfying(dev.ddpm.core.events.SampleJobFailed.class,
-                failed -> assertThat(failed.cancelled()).isTrue());
-        await().atMost(Duration.ofSeconds(5)).until(() -> batcher.activeRequests() == 0 && batcher.backlogEvaluations() == 0);
+        events.publishAndWait(
+                dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobCancelRequested(job)),
+                Duration.ofSeconds(10));
+        assertThat(result(job))
+                .isInstanceOfSatisfying(
+                        dev.ddpm.core.events.SampleJobFailed.class,
+                        failed -> assertThat(failed.cancelled()).isTrue());
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> batcher.activeRequests() == 0 && batcher.backlogEvaluations() == 0);
         assertThat(store.exists(Buckets.SAMPLES, job + "/result.json")).isFalse();
     }
 
     @Test
     void asynchronousJobsStoreTheirResultsAndAnnounceThem() throws Exception {
-        GaussianModel model = publish(new GaussianModel(name("jobs"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+        GaussianModel model =
+                publish(new GaussianModel(name("jobs"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
         String videoJob = name("video");
         String pngJob = name("png");
         String badJob = name("bad");
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(videoJob, model.name(), null, 4, SamplerKind.DDIM, 20, 0.0, 5L, dev.ddpm.core.api.OutputFormat.VIDEO)),
+        events.publishAndWait(
+                dev.ddpm.core.events.CloudEvent.of(
+                        "/tests",
+                        asyncJob(
+                                videoJob,
+                                model.name(),
+                                null,
+                                4,
+                                SamplerKind.DDIM,
+                                20,
+                                0.0,
+                                5L,
+                                dev.ddpm.core.api.OutputFormat.VIDEO)),
                 Duration.ofSeconds(10));
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(pngJob, model.name(), "v1", 3, SamplerKind.DDPM, 50, null, 6L, dev.ddpm.core.api.OutputFormat.PNG)),
+        events.publishAndWait(
+                dev.ddpm.core.events.CloudEvent.of(
+                        "/tests",
+                        asyncJob(
+                                pngJob,
+                                model.name(),
+                                "v1",
+                                3,
+                                SamplerKind.DDPM,
+                                50,
+                                null,
+                                6L,
+                                dev.ddpm.core.api.OutputFormat.PNG)),
                 Duration.ofSeconds(10));
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(badJob, "no-such-model", null, 1, SamplerKind.DDIM, 10, null, 1L, dev.ddpm.core.api.OutputFormat.PNG)),
+        events.publishAndWait(
+                dev.ddpm.core.events.CloudEvent.of(
+                        "/tests",
+                        asyncJob(
+                                badJob,
+                                "no-such-model",
+                                null,
+                                1,
+                                SamplerKind.DDIM,
+                                10,
+                                null,
+                                1L,
+                                dev.ddpm.core.api.OutputFormat.PNG)),
                 Duration.ofSeconds(10));
 
         var video = (dev.ddpm.core.events.SampleJobCompleted) result(videoJob);
         assertThat(video.version()).isEqualTo("v1");
-        assertThat(video.results()).extracting(dev.ddpm.core.storage.ObjectRef::key)
+        assertThat(video.results())
+                .extracting(dev.ddpm.core.storage.ObjectRef::key)
                 .containsExactly(videoJob + "/image-0.gif", videoJob + "/image-1.mp4");
         // x_T and then the steps the schedule shows, in order, ending on the image the same request makes as a grid.
-        int frames = dev.ddpm.core.diffusion.AnimationFrames.stepsShown(20, dev.ddpm.core.diffusion.AnimationFrames.DEFAULT_FRAMES).length;
-        var gif = dev.ddpm.sampler.output.VideoFrames.gif(store.get(video.results().get(0)));
+        int frames = dev.ddpm.core.diffusion.AnimationFrames.stepsShown(
+                        20, dev.ddpm.core.diffusion.AnimationFrames.DEFAULT_FRAMES)
+                .length;
+        var gif = dev.ddpm.sampler.output.VideoFrames.gif(
+                store.get(video.results().get(0)));
         assertThat(gif).as("frames of the reverse process").hasSize(frames);
-        var mp4 = dev.ddpm.sampler.output.VideoFrames.mp4(store.get(video.results().get(1)));
-        assertThat(mp4).as("the same frames, the last held 1.5 s at 10 frames/s").hasSize(frames + 14);
-        byte[] grid = given().contentType("application/json").body("{\"model\":\"" + model.name()
-                + "\",\"count\":4,\"sampler\":\"ddim\",\"steps\":20,\"eta\":0,\"seed\":5,\"output\":\"grid\"}")
-                .post("/v1/samples").then().statusCode(200).extract().asByteArray();
+        var mp4 = dev.ddpm.sampler.output.VideoFrames.mp4(
+                store.get(video.results().get(1)));
+        assertThat(mp4)
+                .as("the same frames, the last held 1.5 s at 10 frames/s")
+                .hasSize(frames + 14);
+        byte[] grid = given().contentType("application/json")
+                .body("{\"model\":\"" + model.name()
+                        + "\",\"count\":4,\"sampler\":\"ddim\",\"steps\":20,\"eta\":0,\"seed\":5,\"output\":\"grid\"}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asByteArray();
         var finalImage = ImageIO.read(new ByteArrayInputStream(grid));
-        assertThat(dev.ddpm.sampler.output.VideoFrames.meanDifference(finalImage, gif.get(frames - 1), 1)).isLessThan(2);
+        assertThat(dev.ddpm.sampler.output.VideoFrames.meanDifference(finalImage, gif.get(frames - 1), 1))
+                .isLessThan(2);
         assertThat(dev.ddpm.sampler.output.VideoFrames.meanDifference(finalImage, gif.get(0), 1))
-                .as("the first frame is the starting noise").isGreaterThan(20);
+                .as("the first frame is the starting noise")
+                .isGreaterThan(20);
         int scale = dev.ddpm.sampler.output.VideoFrames.mp4Scale(finalImage);
-        assertThat(dev.ddpm.sampler.output.VideoFrames.meanDifference(finalImage, mp4.get(mp4.size() - 1), scale)).isLessThan(8);
+        assertThat(dev.ddpm.sampler.output.VideoFrames.meanDifference(finalImage, mp4.get(mp4.size() - 1), scale))
+                .isLessThan(8);
         var png = (dev.ddpm.core.events.SampleJobCompleted) result(pngJob);
         assertThat(png.results()).hasSize(3);
-        assertThat(ImageIO.read(new ByteArrayInputStream(store.get(png.results().get(2)))).getWidth()).isEqualTo(16);
+        assertThat(ImageIO.read(new ByteArrayInputStream(store.get(png.results().get(2))))
+                        .getWidth())
+                .isEqualTo(16);
         assertThat(store.exists(Buckets.SAMPLES, pngJob + "/result.json")).isTrue();
         var bad = (dev.ddpm.core.events.SampleJobFailed) result(badJob);
         assertThat(bad.reason()).contains("no-such-model");
@@ -94,26 +165,41 @@ class SampleJobsTest extends SamplerTestBase {
     /** A job carries the whole request: the settings only a body names (variance, clipping) change its images too. */
     @Test
     void anAsynchronousJobSamplesAsTheSameRequestMadeSynchronously() throws Exception {
-        GaussianModel model = publish(new GaussianModel(name("whole"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+        GaussianModel model =
+                publish(new GaussianModel(name("whole"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
         String job = name("whole-job");
         String defaults = "{\"model\":\"" + model.name() + "\",\"count\":4,\"sampler\":\"ddpm\",\"steps\":50,"
                 + "\"seed\":9,\"output\":\"grid\"";
         String body = defaults + ",\"variance\":\"fixed_large\",\"clipX0\":false}";
-        var request = dev.ddpm.core.json.Json.read(body.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                dev.ddpm.core.api.SamplingRequest.class);
-        events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests",
-                new dev.ddpm.core.events.SampleJobRequested(job, request)), Duration.ofSeconds(10));
+        var request = dev.ddpm.core.json.Json.read(
+                body.getBytes(java.nio.charset.StandardCharsets.UTF_8), dev.ddpm.core.api.SamplingRequest.class);
+        events.publishAndWait(
+                dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(job, request)),
+                Duration.ofSeconds(10));
 
         var done = (dev.ddpm.core.events.SampleJobCompleted) result(job);
-        BufferedImage asynchronous = ImageIO.read(new ByteArrayInputStream(store.get(done.results().get(0))));
-        BufferedImage same = ImageIO.read(new ByteArrayInputStream(given().contentType("application/json").body(body)
-                .post("/v1/samples").then().statusCode(200).extract().asByteArray()));
+        BufferedImage asynchronous =
+                ImageIO.read(new ByteArrayInputStream(store.get(done.results().get(0))));
+        BufferedImage same = ImageIO.read(new ByteArrayInputStream(given().contentType("application/json")
+                .body(body)
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asByteArray()));
         BufferedImage withDefaults = ImageIO.read(new ByteArrayInputStream(given().contentType("application/json")
-                .body(defaults + "}").post("/v1/samples").then().statusCode(200).extract().asByteArray()));
+                .body(defaults + "}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asByteArray()));
         double differenceToSame = dev.ddpm.sampler.output.VideoFrames.meanDifference(same, asynchronous, 1);
         double differenceToDefaults = dev.ddpm.sampler.output.VideoFrames.meanDifference(withDefaults, asynchronous, 1);
         assertThat(differenceToSame).isLessThan(0.5);
-        assertThat(differenceToDefaults).as("what the job's variance and clipping change").isGreaterThan(2);
+        assertThat(differenceToDefaults)
+                .as("what the job's variance and clipping change")
+                .isGreaterThan(2);
     }
 
     /**
@@ -122,7 +208,8 @@ class SampleJobsTest extends SamplerTestBase {
      */
     @Test
     void jobsArrivingAtAFullQueueWaitForAPlaceAndComplete() throws Exception {
-        GaussianModel model = publish(new GaussianModel(name("crowded"), "v1", GaussianModel.pattern(3, 64, 1), 0.3, 3, 64));
+        GaussianModel model =
+                publish(new GaussianModel(name("crowded"), "v1", GaussianModel.pattern(3, 64, 1), 0.3, 3, 64));
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger refused = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -145,7 +232,19 @@ class SampleJobsTest extends SamplerTestBase {
         for (int i = 0; i < 3; i++) {
             String job = name("crowded-" + i);
             jobs.add(job);
-            events.publishAndWait(dev.ddpm.core.events.CloudEvent.of("/tests", asyncJob(job, model.name(), null, 2, SamplerKind.DDIM, 10, null, (long) i, dev.ddpm.core.api.OutputFormat.PNG)),
+            events.publishAndWait(
+                    dev.ddpm.core.events.CloudEvent.of(
+                            "/tests",
+                            asyncJob(
+                                    job,
+                                    model.name(),
+                                    null,
+                                    2,
+                                    SamplerKind.DDIM,
+                                    10,
+                                    null,
+                                    (long) i,
+                                    dev.ddpm.core.api.OutputFormat.PNG)),
                     Duration.ofSeconds(10));
         }
         Thread.sleep(3000); // the jobs meet the full queue
@@ -160,7 +259,8 @@ class SampleJobsTest extends SamplerTestBase {
     }
 
     private dev.ddpm.core.events.EventData result(String jobId) {
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
             consumer.subscribe(List.of(Topic.SAMPLE_RESULTS.topicName()));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (System.nanoTime() < deadline) {
@@ -175,10 +275,19 @@ class SampleJobsTest extends SamplerTestBase {
     }
 
     /** An asynchronous job with the request's defaults for what it does not name. */
-    private static dev.ddpm.core.events.SampleJobRequested asyncJob(String jobId, String model, String version, int count,
-                                                                  SamplerKind sampler, Integer steps, Double eta,
-                                                                  long seed, dev.ddpm.core.api.OutputFormat output) {
-        return new dev.ddpm.core.events.SampleJobRequested(jobId, new dev.ddpm.core.api.SamplingRequest(model, version,
-                count, sampler, steps, eta, seed, output, null, null, null, null, null, null));
+    private static dev.ddpm.core.events.SampleJobRequested asyncJob(
+            String jobId,
+            String model,
+            String version,
+            int count,
+            SamplerKind sampler,
+            Integer steps,
+            Double eta,
+            long seed,
+            dev.ddpm.core.api.OutputFormat output) {
+        return new dev.ddpm.core.events.SampleJobRequested(
+                jobId,
+                new dev.ddpm.core.api.SamplingRequest(
+                        model, version, count, sampler, steps, eta, seed, output, null, null, null, null, null, null));
     }
 }

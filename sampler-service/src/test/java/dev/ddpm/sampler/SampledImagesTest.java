@@ -1,9 +1,9 @@
 package dev.ddpm.sampler;
 
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.diffusion.TimestepSpacing;
-import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.proto.common.v1.Sampler;
 import dev.ddpm.service.testing.GaussianModel;
 import io.quarkus.test.junit.QuarkusTest;
@@ -35,7 +35,8 @@ class SampledImagesTest extends SamplerTestBase {
 
     @Test
     void samplesFollowTheModelsDistributionForBothSamplers() throws IOException {
-        GaussianModel model = publish(new GaussianModel(name("gauss"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
+        GaussianModel model =
+                publish(new GaussianModel(name("gauss"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
         GaussianModel other = new GaussianModel("x", "v", GaussianModel.pattern(1, 16, 2), 0.3, 1, 16);
         for (String sampler : List.of("ddim", "ddpm")) {
             Response response = twelveAsJson(model.name(), sampler, 7);
@@ -54,28 +55,46 @@ class SampledImagesTest extends SamplerTestBase {
     /** Each ODE solver, served: the images ddpm-core computes for the seed, distributed as the model's. */
     @Test
     void everyOdeSolverServesWhatDdpmCoreComputesForTheSeedAndFollowsTheModel() throws IOException {
-        GaussianModel model = publish(new GaussianModel(name("solvers"), "v1", GaussianModel.pattern(1, 16, 2), 0.3, 1, 16));
+        GaussianModel model =
+                publish(new GaussianModel(name("solvers"), "v1", GaussianModel.pattern(1, 16, 2), 0.3, 1, 16));
         GaussianModel other = new GaussianModel("x", "v", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16);
-        record Case(SamplerKind kind, int steps, Integer order, TimestepSpacing spacing) {
-        }
-        for (Case c : List.of(new Case(SamplerKind.DPM_SOLVER_PP, 12, 3, TimestepSpacing.KARRAS),
-                new Case(SamplerKind.DPM_SOLVER_PP, 10, null, null), new Case(SamplerKind.UNIPC, 10, null, null),
-                new Case(SamplerKind.EULER, 20, null, null), new Case(SamplerKind.HEUN, 12, null, null), new Case(SamplerKind.UNIPC, 12, 3, TimestepSpacing.LEADING))) {
+        record Case(SamplerKind kind, int steps, Integer order, TimestepSpacing spacing) {}
+        for (Case c : List.of(
+                new Case(SamplerKind.DPM_SOLVER_PP, 12, 3, TimestepSpacing.KARRAS),
+                new Case(SamplerKind.DPM_SOLVER_PP, 10, null, null),
+                new Case(SamplerKind.UNIPC, 10, null, null),
+                new Case(SamplerKind.EULER, 20, null, null),
+                new Case(SamplerKind.HEUN, 12, null, null),
+                new Case(SamplerKind.UNIPC, 12, 3, TimestepSpacing.LEADING))) {
             String extra = (c.order() == null ? "" : ",\"order\":" + c.order())
-                    + (c.spacing() == null ? "" : ",\"spacing\":\"" + c.spacing().name().toLowerCase() + "\"");
+                    + (c.spacing() == null
+                            ? ""
+                            : ",\"spacing\":\"" + c.spacing().name().toLowerCase() + "\"");
             Response response = given().contentType("application/json")
-                    .body("{\"model\":\"" + model.name() + "\",\"count\":12,\"sampler\":\"" + c.kind().wireName()
-                            + "\",\"steps\":" + c.steps() + ",\"seed\":5,\"output\":\"json\",\"clipX0\":false" + extra + "}")
+                    .body("{\"model\":\"" + model.name() + "\",\"count\":12,\"sampler\":\""
+                            + c.kind().wireName() + "\",\"steps\":" + c.steps()
+                            + ",\"seed\":5,\"output\":\"json\",\"clipX0\":false" + extra + "}")
                     .post("/v1/samples");
             response.then().statusCode(200);
             List<float[]> served = images(response);
-            float[][] direct = dev.ddpm.core.diffusion.ReverseProcess.sample(model.denoiser(),
-                    () -> Schedulers.create(GaussianModel.DIFFUSION, SchedulerSettings.of(c.kind()).withSteps(c.steps())
-                            .withClipX0(false).withOrder(c.order()).withSpacing(c.spacing())), 12, 256, 5, 0);
+            float[][] direct = dev.ddpm.core.diffusion.ReverseProcess.sample(
+                    model.denoiser(),
+                    () -> Schedulers.create(
+                            GaussianModel.DIFFUSION,
+                            SchedulerSettings.of(c.kind())
+                                    .withSteps(c.steps())
+                                    .withClipX0(false)
+                                    .withOrder(c.order())
+                                    .withSpacing(c.spacing())),
+                    12,
+                    256,
+                    5,
+                    0);
             for (int n = 0; n < 12; n++) {
                 for (int i = 0; i < 256; i++) {
                     float expected = Math.max(-1f, Math.min(1f, direct[n][i]));
-                    assertThat(served.get(n)[i]).as("%s image %d pixel %d", c, n, i)
+                    assertThat(served.get(n)[i])
+                            .as("%s image %d pixel %d", c, n, i)
                             .isCloseTo(expected, org.assertj.core.api.Assertions.within(1.5f / 127.5f));
                 }
             }
@@ -96,11 +115,13 @@ class SampledImagesTest extends SamplerTestBase {
         GaussianModel guided = new GaussianModel(name("guided"), "v1", mu, 0.3, 1, 16);
         guided.publishGuided(store, events, 0.6, 2);
         await().atMost(Duration.ofSeconds(30)).until(() -> registry.current().containsKey(guided.name()));
-        assertThat(registry.current().get(guided.name()).manifest().guide().weight()).isEqualTo(2.0);
+        assertThat(registry.current().get(guided.name()).manifest().guide().weight())
+                .isEqualTo(2.0);
         for (String sampler : List.of("ddpm", "dpm++", "unipc", "heun")) {
             double[] plain = residual(images(twelveAsJson(alone.name(), sampler, 11)), mu);
             double[] withGuide = residual(images(twelveAsJson(guided.name(), sampler, 11)), mu);
-            System.out.printf("%s alone: residual std %.4f; autoguided: %.4f (model s = 0.3, guide s = 0.6, w = 2)%n",
+            System.out.printf(
+                    "%s alone: residual std %.4f; autoguided: %.4f (model s = 0.3, guide s = 0.6, w = 2)%n",
                     sampler, plain[1], withGuide[1]);
             assertThat(plain[1]).isBetween(0.22, 0.38);
             assertThat(Math.abs(withGuide[0])).isLessThan(0.05);
@@ -128,14 +149,19 @@ class SampledImagesTest extends SamplerTestBase {
 
     @Test
     void aSeedGivesTheSameImagesWhateverTheBatch() throws Exception {
-        GaussianModel model = publish(new GaussianModel(name("seeds"), "v1", GaussianModel.pattern(1, 16, 1), 0.4, 1, 16));
-        byte[] alone = result(sample(model.name(), 42, 1, Sampler.SAMPLER_DDIM, 30)).get(0);
+        GaussianModel model =
+                publish(new GaussianModel(name("seeds"), "v1", GaussianModel.pattern(1, 16, 1), 0.4, 1, 16));
+        byte[] alone =
+                result(sample(model.name(), 42, 1, Sampler.SAMPLER_DDIM, 30)).get(0);
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {
             // The same request among neighbours at other timesteps, step counts and samplers.
-            Future<List<byte[]>> crowded = pool.submit(() -> result(sample(model.name(), 42, 3, Sampler.SAMPLER_DDIM, 30)));
-            Future<List<byte[]>> ddpm = pool.submit(() -> result(sample(model.name(), 1, 2, Sampler.SAMPLER_DDPM, 400)));
-            Future<List<byte[]>> other = pool.submit(() -> result(sample(model.name(), 43, 1, Sampler.SAMPLER_DDIM, 30)));
+            Future<List<byte[]>> crowded =
+                    pool.submit(() -> result(sample(model.name(), 42, 3, Sampler.SAMPLER_DDIM, 30)));
+            Future<List<byte[]>> ddpm =
+                    pool.submit(() -> result(sample(model.name(), 1, 2, Sampler.SAMPLER_DDPM, 400)));
+            Future<List<byte[]>> other =
+                    pool.submit(() -> result(sample(model.name(), 43, 1, Sampler.SAMPLER_DDIM, 30)));
             assertThat(crowded.get(60, TimeUnit.SECONDS).get(0)).isEqualTo(alone);
             assertThat(other.get(60, TimeUnit.SECONDS).get(0)).isNotEqualTo(alone);
             assertThat(ddpm.get(60, TimeUnit.SECONDS)).hasSize(2);
@@ -169,6 +195,6 @@ class SampledImagesTest extends SamplerTestBase {
             }
         }
         double mean = sum / n;
-        return new double[]{mean, Math.sqrt(squares / n - mean * mean)};
+        return new double[] {mean, Math.sqrt(squares / n - mean * mean)};
     }
 }

@@ -1,18 +1,17 @@
 package dev.ddpm.sampler;
 
+import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.sampler.registry.ModelRegistry;
 import dev.ddpm.service.testing.GaussianModel;
-import dev.ddpm.core.events.Topic;
 import dev.ddpm.service.testing.ServiceContractTest;
 import io.quarkus.test.junit.QuarkusTest;
-
-import java.util.List;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 
 import static io.restassured.RestAssured.given;
@@ -31,8 +30,10 @@ class SamplerServiceContractTest extends ServiceContractTest {
 
     @Inject
     ArtifactStore store;
+
     @Inject
     EventPublisher events;
+
     @Inject
     ModelRegistry registry;
 
@@ -40,18 +41,23 @@ class SamplerServiceContractTest extends ServiceContractTest {
     @Override
     protected void readinessFollowsTheRealKafkaAndS3() {
         if (!registry.anyLoaded()) {
-            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().get("/q/health/ready").then()
-                    .statusCode(503)
-                    .body("checks.find { it.name == 'kafka' }.status", equalTo("UP"))
-                    .body("checks.find { it.name == 's3' }.status", equalTo("UP"))
-                    .body("checks.find { it.name == 'models' }.status", equalTo("DOWN")));
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(() -> given().get("/q/health/ready")
+                            .then()
+                            .statusCode(503)
+                            .body("checks.find { it.name == 'kafka' }.status", equalTo("UP"))
+                            .body("checks.find { it.name == 's3' }.status", equalTo("UP"))
+                            .body("checks.find { it.name == 'models' }.status", equalTo("DOWN")));
         }
         String name = "contract-" + UUID.randomUUID().toString().substring(0, 8);
         new GaussianModel(name, "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16).publish(store, events);
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().get("/q/health/ready").then().statusCode(200)
-                .body("checks.name", hasItems("kafka", "s3", "models"))
-                .body("checks.find { it.name == 'models' }.data." + name, equalTo("v1"))
-                .body("checks.find { it.name == 'models' }.data.executionProvider", equalTo("cpu")));
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> given().get("/q/health/ready")
+                        .then()
+                        .statusCode(200)
+                        .body("checks.name", hasItems("kafka", "s3", "models"))
+                        .body("checks.find { it.name == 'models' }.data." + name, equalTo("v1"))
+                        .body("checks.find { it.name == 'models' }.data.executionProvider", equalTo("cpu")));
         super.readinessFollowsTheRealKafkaAndS3();
     }
 }

@@ -38,12 +38,16 @@ abstract class SamplerTestBase {
 
     @Inject
     ArtifactStore store;
+
     @Inject
     EventPublisher events;
+
     @Inject
     KafkaSettings kafka;
+
     @Inject
     ModelRegistry registry;
+
     @Inject
     StepBatcher batcher;
 
@@ -55,9 +59,12 @@ abstract class SamplerTestBase {
     @BeforeEach
     void channel() {
         io.grpc.Metadata credentials = new io.grpc.Metadata();
-        credentials.put(io.grpc.Metadata.Key.of("x-operator-key", io.grpc.Metadata.ASCII_STRING_MARSHALLER), OPERATOR_KEY);
-        channel = ManagedChannelBuilder.forAddress("localhost", RestAssured.port).usePlaintext()
-                .intercept(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(credentials)).build();
+        credentials.put(
+                io.grpc.Metadata.Key.of("x-operator-key", io.grpc.Metadata.ASCII_STRING_MARSHALLER), OPERATOR_KEY);
+        channel = ManagedChannelBuilder.forAddress("localhost", RestAssured.port)
+                .usePlaintext()
+                .intercept(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(credentials))
+                .build();
     }
 
     @AfterEach
@@ -72,8 +79,9 @@ abstract class SamplerTestBase {
 
     GaussianModel publish(GaussianModel model) {
         model.publish(store, events);
-        await().atMost(Duration.ofSeconds(30)).until(() -> registry.current().containsKey(model.name())
-                && registry.current().get(model.name()).version().equals(model.version()));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> registry.current().containsKey(model.name())
+                        && registry.current().get(model.name()).version().equals(model.version()));
         return model;
     }
 
@@ -82,9 +90,17 @@ abstract class SamplerTestBase {
     }
 
     static SampleRequest request(String model, long seed, int count, Sampler sampler, int steps) {
-        return SampleRequest.newBuilder().setRequestId(UUID.randomUUID().toString()).setParams(SampleParams.newBuilder()
-                .setModel(ModelRef.newBuilder().setName(model)).setSeed(seed).setCount(count).setSampler(sampler)
-                .setSteps(steps).setOutput(OutputFormat.OUTPUT_FORMAT_PNG).setClipX0(true)).build();
+        return SampleRequest.newBuilder()
+                .setRequestId(UUID.randomUUID().toString())
+                .setParams(SampleParams.newBuilder()
+                        .setModel(ModelRef.newBuilder().setName(model))
+                        .setSeed(seed)
+                        .setCount(count)
+                        .setSampler(sampler)
+                        .setSteps(steps)
+                        .setOutput(OutputFormat.OUTPUT_FORMAT_PNG)
+                        .setClipX0(true))
+                .build();
     }
 
     Iterator<SampleEvent> sample(String model, long seed, int count, Sampler sampler, int steps) {
@@ -95,7 +111,9 @@ abstract class SamplerTestBase {
         while (stream.hasNext()) {
             SampleEvent event = stream.next();
             if (event.hasResult()) {
-                return event.getResult().getImagesList().stream().map(i -> i.getData().toByteArray()).toList();
+                return event.getResult().getImagesList().stream()
+                        .map(i -> i.getData().toByteArray())
+                        .toList();
             }
         }
         throw new AssertionError("the stream ended without a result");

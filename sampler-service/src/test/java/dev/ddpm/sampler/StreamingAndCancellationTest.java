@@ -35,12 +35,13 @@ class StreamingAndCancellationTest extends SamplerTestBase {
 
     @Test
     void cancellingFreesTheSlotsAtTheNextStep() {
-        GaussianModel model = publish(new GaussianModel(name("cancel"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
+        GaussianModel model =
+                publish(new GaussianModel(name("cancel"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
         Context.CancellableContext context = Context.current().withCancellation();
         AtomicInteger steps = new AtomicInteger();
         context.run(() -> {
-            Iterator<SampleEvent> stream = SamplerServiceGrpc.newBlockingStub(channel).sample(request(model.name(), 1, 8,
-                    Sampler.SAMPLER_DDPM, 1000));
+            Iterator<SampleEvent> stream = SamplerServiceGrpc.newBlockingStub(channel)
+                    .sample(request(model.name(), 1, 8, Sampler.SAMPLER_DDPM, 1000));
             while (stream.hasNext() && steps.get() < 3) {
                 SampleEvent event = stream.next();
                 if (event.hasProgress() && event.getProgress().getStep() > 0) {
@@ -56,43 +57,62 @@ class StreamingAndCancellationTest extends SamplerTestBase {
 
     @Test
     void aRestClientThatDisconnectsFreesItsSlotsAtTheNextStep() throws Exception {
-        GaussianModel model = publish(new GaussianModel(name("hangup"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
+        GaussianModel model =
+                publish(new GaussianModel(name("hangup"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
         String body = "{\"model\":\"" + model.name() + "\",\"count\":8,\"sampler\":\"ddpm\",\"output\":\"grid\"}";
         try (java.net.Socket socket = new java.net.Socket("localhost", RestAssured.port)) {
-            socket.getOutputStream().write(("POST /v1/samples HTTP/1.1\r\nHost: localhost\r\nX-Operator-Key: " + OPERATOR_KEY
-                    + "\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            socket.getOutputStream()
+                    .write(("POST /v1/samples HTTP/1.1\r\nHost: localhost\r\nX-Operator-Key: " + OPERATOR_KEY
+                                    + "\r\nContent-Type: application/json\r\n"
+                                    + "Content-Length: " + body.length() + "\r\n\r\n" + body)
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
             socket.getOutputStream().flush();
             await().atMost(Duration.ofSeconds(10)).until(() -> batcher.activeRequests() == 1);
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> batcher.activeRequests() == 0 && batcher.backlogEvaluations() == 0);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> batcher.activeRequests() == 0 && batcher.backlogEvaluations() == 0);
         assertThat(registry.current().get(model.name()).activeLeases()).isZero();
     }
 
     @Test
     void progressAndPreviewsStreamBeforeTheResult() throws IOException {
-        GaussianModel model = publish(new GaussianModel(name("stream"), "v1", GaussianModel.pattern(1, 16, 3), 0.3, 1, 16));
-        SampleRequest request = SampleRequest.newBuilder().setParams(SampleParams.newBuilder()
-                .setModel(ModelRef.newBuilder().setName(model.name())).setCount(2).setSampler(Sampler.SAMPLER_DDIM)
-                .setSteps(20).setPreviewEvery(5).setOutput(OutputFormat.OUTPUT_FORMAT_GRID)).build();
+        GaussianModel model =
+                publish(new GaussianModel(name("stream"), "v1", GaussianModel.pattern(1, 16, 3), 0.3, 1, 16));
+        SampleRequest request = SampleRequest.newBuilder()
+                .setParams(SampleParams.newBuilder()
+                        .setModel(ModelRef.newBuilder().setName(model.name()))
+                        .setCount(2)
+                        .setSampler(Sampler.SAMPLER_DDIM)
+                        .setSteps(20)
+                        .setPreviewEvery(5)
+                        .setOutput(OutputFormat.OUTPUT_FORMAT_GRID))
+                .build();
         List<Integer> steps = new ArrayList<>();
         List<Integer> previewSteps = new ArrayList<>();
         SampleEvent last = null;
-        for (Iterator<SampleEvent> it = SamplerServiceGrpc.newBlockingStub(channel).sample(request); it.hasNext(); ) {
+        for (Iterator<SampleEvent> it =
+                        SamplerServiceGrpc.newBlockingStub(channel).sample(request);
+                it.hasNext(); ) {
             last = it.next();
             if (last.hasProgress() && last.getProgress().getQueuePosition() == 0) {
                 steps.add(last.getProgress().getStep());
                 assertThat(last.getProgress().getTotalSteps()).isEqualTo(20);
             } else if (last.hasPreview()) {
                 previewSteps.add(last.getPreview().getStep());
-                assertThat(ImageIO.read(new ByteArrayInputStream(last.getPreview().getPng().toByteArray())).getWidth()).isEqualTo(16);
+                assertThat(ImageIO.read(new ByteArrayInputStream(
+                                        last.getPreview().getPng().toByteArray()))
+                                .getWidth())
+                        .isEqualTo(16);
             }
         }
-        assertThat(steps).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 20).boxed().toList());
+        assertThat(steps)
+                .containsExactlyElementsOf(
+                        java.util.stream.IntStream.rangeClosed(1, 20).boxed().toList());
         assertThat(previewSteps).containsExactly(5, 5, 10, 10, 15, 15);
         assertThat(last.hasResult()).isTrue();
         assertThat(last.getResult().getModel().getVersion()).isEqualTo("v1");
-        BufferedImage grid = ImageIO.read(new ByteArrayInputStream(last.getResult().getImages(0).getData().toByteArray()));
+        BufferedImage grid = ImageIO.read(
+                new ByteArrayInputStream(last.getResult().getImages(0).getData().toByteArray()));
         assertThat(grid.getWidth()).isEqualTo(2 * 16 + 3 * 2);
     }
 }

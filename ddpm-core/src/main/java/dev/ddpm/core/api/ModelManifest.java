@@ -1,11 +1,11 @@
 package dev.ddpm.core.api;
 
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.OptionalField;
+import dev.ddpm.core.json.Require;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.TensorSpec;
 import dev.ddpm.core.model.UNetConfig;
-import dev.ddpm.core.json.OptionalField;
-import dev.ddpm.core.json.Require;
 
 import java.time.Instant;
 import java.util.List;
@@ -53,9 +53,13 @@ public record ModelManifest(
         Require.nonNull(diffusion, "diffusion");
         Require.nonNull(architecture, "architecture");
         metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
-        if (guide != null && !(guide.onnx().inputs().equals(onnx.inputs()) && guide.onnx().outputs().equals(onnx.outputs()))) {
-            throw new InvalidPayloadException("field 'guide.onnx' must have the model's inputs and outputs: the guide "
-                    + "sees the same x and t and predicts the same thing", "guide.onnx");
+        if (guide != null
+                && !(guide.onnx().inputs().equals(onnx.inputs())
+                        && guide.onnx().outputs().equals(onnx.outputs()))) {
+            throw new InvalidPayloadException(
+                    "field 'guide.onnx' must have the model's inputs and outputs: the guide "
+                            + "sees the same x and t and predicts the same thing",
+                    "guide.onnx");
         }
     }
 
@@ -66,7 +70,11 @@ public record ModelManifest(
      *               optimisation settings), so that a model can be retrained as it was made; absent for
      *               a run planned by hand and for a guide
      */
-    public record Training(String runId, long step, boolean ema, @OptionalField TrainingRequest recipe) {
+    public record Training(
+            String runId,
+            long step,
+            boolean ema,
+            @OptionalField TrainingRequest recipe) {
         public Training {
             Require.safeName(runId, "runId");
             Require.atLeast(step, 0, "step");
@@ -74,8 +82,8 @@ public record ModelManifest(
     }
 
     /** The ONNX file: object key in the models bucket, size, sha256, opset and interface. */
-    public record Onnx(String key, long sizeBytes, String sha256, int opset,
-                       List<TensorSpec> inputs, List<TensorSpec> outputs) {
+    public record Onnx(
+            String key, long sizeBytes, String sha256, int opset, List<TensorSpec> inputs, List<TensorSpec> outputs) {
         public Onnx {
             Require.nonBlank(key, "key");
             Require.atLeast(sizeBytes, 1, "sizeBytes");

@@ -6,13 +6,18 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 public enum OutputFormat {
     // Declared in the order of the proto's OutputFormat (1..4), then JSON, which only REST has.
     /** One PNG per image. */
-    @JsonProperty("png") PNG,
+    @JsonProperty("png")
+    PNG,
     /** All images tiled into one PNG. */
-    @JsonProperty("grid") GRID,
+    @JsonProperty("grid")
+    GRID,
     /** Animated GIF of the reverse process. */
-    @JsonProperty("gif") GIF,
+    @JsonProperty("gif")
+    GIF,
     /** The reverse process as a video: an animated GIF and an MP4 (H.264) of the same frames. */
-    @JsonProperty("video") VIDEO,
+    @JsonProperty("video")
+    VIDEO,
     /** JSON with base64 PNGs. */
-    @JsonProperty("json") JSON
+    @JsonProperty("json")
+    JSON
 }

@@ -7,8 +7,8 @@ import com.google.protobuf.Message;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.Timestamp;
 import dev.ddpm.core.diffusion.DdpmVariance;
-import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.diffusion.SamplerKind;
+import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.LearningRateDecay;
@@ -33,8 +33,7 @@ import java.util.Locale;
  */
 public final class ProtoMapping {
 
-    private ProtoMapping() {
-    }
+    private ProtoMapping() {}
 
     // ---- SampleParams ---------------------------------------------------------------------------
 
@@ -74,14 +73,23 @@ public final class ProtoMapping {
         set(params, "eta", request.eta());
         set(params, "seed", request.seed());
         // JSON (base64 PNGs) is how REST wraps PNGs; over gRPC the images are the PNGs themselves.
-        setEnum(params, "output", "OUTPUT_FORMAT_" + (request.output() == OutputFormat.JSON ? OutputFormat.PNG
-                : request.output()).name());
+        setEnum(
+                params,
+                "output",
+                "OUTPUT_FORMAT_"
+                        + (request.output() == OutputFormat.JSON ? OutputFormat.PNG : request.output()).name());
         set(params, "clip_x0", request.clipX0());
         setEnum(params, "variance", "VARIANCE_" + request.ddpmVariance().name());
         set(params, "preview_every", request.previewEvery());
         set(params, "deadline_seconds", request.deadlineSeconds() == null ? 0.0 : request.deadlineSeconds());
         set(params, "order", request.order() == null ? 0 : request.order());
-        setEnum(params, "spacing", "SPACING_" + (request.spacing() == null ? "UNSPECIFIED" : request.spacing().name()));
+        setEnum(
+                params,
+                "spacing",
+                "SPACING_"
+                        + (request.spacing() == null
+                                ? "UNSPECIFIED"
+                                : request.spacing().name()));
         return params;
     }
 
@@ -111,11 +119,12 @@ public final class ProtoMapping {
                 .snrGamma((Double) get(m, "snr_gamma"))
                 .maxMinutes((Double) get(m, "max_minutes"))
                 .keepCheckpoints(zeroToNull((Integer) get(m, "keep_checkpoints")))
-                .horizontalFlip(switch (enumName(m, "horizontal_flip")) {
-                    case "FLIP_ON" -> Boolean.TRUE;
-                    case "FLIP_OFF" -> Boolean.FALSE;
-                    default -> null;
-                })
+                .horizontalFlip(
+                        switch (enumName(m, "horizontal_flip")) {
+                            case "FLIP_ON" -> Boolean.TRUE;
+                            case "FLIP_OFF" -> Boolean.FALSE;
+                            default -> null;
+                        })
                 .qualityEvery((Integer) get(m, "quality_every"))
                 .resumeFrom(blankToNull((String) get(m, "resume_from")))
                 .build();
@@ -143,8 +152,10 @@ public final class ProtoMapping {
         set(m, "snr_gamma", r.snrGamma());
         set(m, "max_minutes", r.maxMinutes());
         set(m, "keep_checkpoints", r.keepCheckpoints());
-        setEnum(m, "horizontal_flip", r.horizontalFlip() == null ? "FLIP_UNSPECIFIED"
-                : r.horizontalFlip() ? "FLIP_ON" : "FLIP_OFF");
+        setEnum(
+                m,
+                "horizontal_flip",
+                r.horizontalFlip() == null ? "FLIP_UNSPECIFIED" : r.horizontalFlip() ? "FLIP_ON" : "FLIP_OFF");
         set(m, "quality_every", r.qualityEvery());
         set(m, "resume_from", r.resumeFrom() == null ? "" : r.resumeFrom());
         return m;
@@ -177,7 +188,10 @@ public final class ProtoMapping {
     }
 
     public static Timestamp timestamp(Instant t) {
-        return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+        return Timestamp.newBuilder()
+                .setSeconds(t.getEpochSecond())
+                .setNanos(t.getNano())
+                .build();
     }
 
     // ---- descriptors ----------------------------------------------------------------------------

@@ -17,11 +17,11 @@ public final class RunIds {
 
     /** Longest model prefix kept, so that an id stays a safe name (at most 63 characters). */
     static final int MAX_PREFIX = 40;
+
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private RunIds() {
-    }
+    private RunIds() {}
 
     /** A new run id for a run of {@code model} (a safe name), at the clock's time. */
     public static String next(String model, Clock clock) {
@@ -29,8 +29,10 @@ public final class RunIds {
         String prefix = model.length() > MAX_PREFIX ? model.substring(0, MAX_PREFIX) : model;
         byte[] suffix = new byte[2];
         RANDOM.nextBytes(suffix);
-        return Require.safeName(prefix + "-" + LocalDateTime.now(clock).format(TIME) + "-"
-                + HexFormat.of().formatHex(suffix), "runId");
+        return Require.safeName(
+                prefix + "-" + LocalDateTime.now(clock).format(TIME) + "-"
+                        + HexFormat.of().formatHex(suffix),
+                "runId");
     }
 
     /** A new run id at the current UTC time. */

@@ -12,6 +12,5 @@ import java.util.List;
 public record SampleResultBody(String model, String version, double seconds, List<File> images) {
 
     /** One file of the result: a PNG, a GIF or an MP4. */
-    public record File(int index, String mediaType, byte[] data) {
-    }
+    public record File(int index, String mediaType, byte[] data) {}
 }

@@ -1,9 +1,9 @@
 package dev.ddpm.core.api;
 
 import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.diffusion.TimestepSpacing;
-import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
@@ -27,12 +27,21 @@ import java.time.Duration;
  * @param spacing  linspace, leading, trailing or karras; absent: karras for euler and heun,
  *                 linspace for the others
  */
-public record SamplingRequest(String model, @OptionalField String version, @OptionalField Integer count,
-                              @OptionalField SamplerKind sampler, @OptionalField Integer steps,
-                              @OptionalField Double eta, @OptionalField Long seed, @OptionalField OutputFormat output,
-                              @OptionalField Boolean clipX0, @OptionalField String variance,
-                              @OptionalField Integer previewEvery, @OptionalField Double deadlineSeconds,
-                              @OptionalField Integer order, @OptionalField TimestepSpacing spacing) {
+public record SamplingRequest(
+        String model,
+        @OptionalField String version,
+        @OptionalField Integer count,
+        @OptionalField SamplerKind sampler,
+        @OptionalField Integer steps,
+        @OptionalField Double eta,
+        @OptionalField Long seed,
+        @OptionalField OutputFormat output,
+        @OptionalField Boolean clipX0,
+        @OptionalField String variance,
+        @OptionalField Integer previewEvery,
+        @OptionalField Double deadlineSeconds,
+        @OptionalField Integer order,
+        @OptionalField TimestepSpacing spacing) {
 
     public SamplingRequest {
         Require.safeName(model, "model");
@@ -49,7 +58,9 @@ public record SamplingRequest(String model, @OptionalField String version, @Opti
         output = output == null ? OutputFormat.PNG : output;
         clipX0 = clipX0 == null || clipX0;
         try {
-            variance = variance == null ? DdpmVariance.FIXED_SMALL.wireName() : DdpmVariance.byName(variance).wireName();
+            variance = variance == null
+                    ? DdpmVariance.FIXED_SMALL.wireName()
+                    : DdpmVariance.byName(variance).wireName();
         } catch (IllegalArgumentException e) {
             throw new InvalidPayloadException("field 'variance' " + e.getMessage(), "variance");
         }
@@ -59,8 +70,9 @@ public record SamplingRequest(String model, @OptionalField String version, @Opti
             throw new InvalidPayloadException("field 'order' " + orderProblem, "order");
         }
         if (deadlineSeconds != null && !(deadlineSeconds > 0 && deadlineSeconds <= MAX_DEADLINE_SECONDS)) {
-            throw new InvalidPayloadException("field 'deadlineSeconds' must be in (0, " + MAX_DEADLINE_SECONDS
-                    + "], was " + deadlineSeconds, "deadlineSeconds");
+            throw new InvalidPayloadException(
+                    "field 'deadlineSeconds' must be in (0, " + MAX_DEADLINE_SECONDS + "], was " + deadlineSeconds,
+                    "deadlineSeconds");
         }
     }
 
@@ -93,14 +105,40 @@ public record SamplingRequest(String model, @OptionalField String version, @Opti
             return this;
         }
         double seconds = Math.max(other.toNanos(), 1) / 1e9;
-        return new SamplingRequest(model, version, count, sampler, steps, eta, seed, output, clipX0, variance,
-                previewEvery, Math.min(seconds, MAX_DEADLINE_SECONDS), order, spacing);
+        return new SamplingRequest(
+                model,
+                version,
+                count,
+                sampler,
+                steps,
+                eta,
+                seed,
+                output,
+                clipX0,
+                variance,
+                previewEvery,
+                Math.min(seconds, MAX_DEADLINE_SECONDS),
+                order,
+                spacing);
     }
 
     /** This request with its steps decided (the sampler's default resolved against the model's T). */
     public SamplingRequest withSteps(int resolved) {
-        return new SamplingRequest(model, version, count, sampler, resolved, eta, seed, output, clipX0, variance,
-                previewEvery, deadlineSeconds, order, spacing);
+        return new SamplingRequest(
+                model,
+                version,
+                count,
+                sampler,
+                resolved,
+                eta,
+                seed,
+                output,
+                clipX0,
+                variance,
+                previewEvery,
+                deadlineSeconds,
+                order,
+                spacing);
     }
 
     /** Network evaluations per image once the steps are decided (Heun calls twice per step). */

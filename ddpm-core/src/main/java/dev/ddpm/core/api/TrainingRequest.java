@@ -79,6 +79,7 @@ public record TrainingRequest(
     public static final double MAX_MINUTES = 100 * 365.25 * 24 * 60;
     /** Upper bounds of what one request may ask (docs/api.md, "Limits"). */
     public static final long MAX_STEPS = 10_000_000;
+
     public static final int MAX_BATCH_SIZE = 4096;
     public static final int MAX_KEPT_CHECKPOINTS = 1000;
     /** Far beyond any weighting in use (the paper's gamma is 5); a bound keeps the loss finite. */
@@ -92,6 +93,7 @@ public record TrainingRequest(
     public static final double DEFAULT_LEARNING_RATE = 2e-4;
     /** Ho et al.'s EMA decay. */
     public static final double DEFAULT_EMA_DECAY = 0.9999;
+
     public static final int DEFAULT_CHECKPOINT_EVERY = 1000;
     public static final int DEFAULT_KEPT_CHECKPOINTS = 5;
 
@@ -99,23 +101,26 @@ public record TrainingRequest(
         Require.safeName(dataset, "dataset");
         modelName = modelName == null ? dataset : Require.safeName(modelName, "modelName");
         preset = preset == null ? DEFAULT_PRESET : Require.safeName(preset, "preset");
-        timesteps = timesteps == null ? DEFAULT_TIMESTEPS
+        timesteps = timesteps == null
+                ? DEFAULT_TIMESTEPS
                 : Require.between(timesteps, 1, DiffusionConfig.MAX_TIMESTEPS, "timesteps");
         schedule = schedule == null ? DEFAULT_SCHEDULE : schedule;
         predictionType = predictionType == null ? DEFAULT_PREDICTION : predictionType;
         Require.between(steps, 1, MAX_STEPS, "steps");
         batchSize = batchSize == null ? DEFAULT_BATCH_SIZE : Require.between(batchSize, 1, MAX_BATCH_SIZE, "batchSize");
-        learningRate = learningRate == null ? DEFAULT_LEARNING_RATE
-                : Require.inRange(learningRate, 1e-12, 1, "learningRate");
+        learningRate =
+                learningRate == null ? DEFAULT_LEARNING_RATE : Require.inRange(learningRate, 1e-12, 1, "learningRate");
         warmupSteps = warmupSteps == null ? 0 : Require.between(warmupSteps, 0, (int) MAX_STEPS, "warmupSteps");
         emaDecay = emaDecay == null ? DEFAULT_EMA_DECAY : Require.inRange(emaDecay, 0, 1, "emaDecay");
         seed = seed == null ? 0L : Require.atLeast(seed, 0, "seed");
-        checkpointEvery = checkpointEvery == null ? DEFAULT_CHECKPOINT_EVERY
+        checkpointEvery = checkpointEvery == null
+                ? DEFAULT_CHECKPOINT_EVERY
                 : Require.between(checkpointEvery, 1, (int) MAX_STEPS, "checkpointEvery");
         learningRateDecay = learningRateDecay == null ? LearningRateDecay.NONE : learningRateDecay;
         snrGamma = snrGamma == null ? 0.0 : Require.inRange(snrGamma, 0, MAX_SNR_GAMMA, "snrGamma");
         maxMinutes = maxMinutes == null ? 0.0 : Require.inRange(maxMinutes, 0, MAX_MINUTES, "maxMinutes");
-        keepCheckpoints = keepCheckpoints == null ? DEFAULT_KEPT_CHECKPOINTS
+        keepCheckpoints = keepCheckpoints == null
+                ? DEFAULT_KEPT_CHECKPOINTS
                 : Require.between(keepCheckpoints, 1, MAX_KEPT_CHECKPOINTS, "keepCheckpoints");
         qualityEvery = qualityEvery == null ? 0 : Require.between(qualityEvery, 0, (int) MAX_STEPS, "qualityEvery");
         if (resumeFrom != null) {
@@ -124,14 +129,20 @@ public record TrainingRequest(
         // Cross-field rules: a warm-up that never ends never reaches the learning rate asked for, and a
         // cosine decay would start after the run's last step.
         if (warmupSteps > 0 && warmupSteps >= steps) {
-            throw new InvalidPayloadException("field 'warmupSteps' (" + warmupSteps + ") must be fewer than 'steps' ("
-                    + steps + "): the learning rate would never reach " + learningRate, "warmupSteps");
+            throw new InvalidPayloadException(
+                    "field 'warmupSteps' (" + warmupSteps + ") must be fewer than 'steps' (" + steps
+                            + "): the learning rate would never reach " + learningRate,
+                    "warmupSteps");
         }
     }
 
     /** The diffusion settings the run trains with (the schedule's other constants at their papers' values). */
     public DiffusionConfig diffusion() {
-        return DiffusionConfig.builder().timesteps(timesteps).schedule(schedule).predictionType(predictionType).build();
+        return DiffusionConfig.builder()
+                .timesteps(timesteps)
+                .schedule(schedule)
+                .predictionType(predictionType)
+                .build();
     }
 
     /** Whether images are flipped for a model of {@code channels}: as asked, else for colour only. */
@@ -150,12 +161,28 @@ public record TrainingRequest(
 
     /** A builder holding this request's values, to change some by name. */
     public Builder toBuilder() {
-        return new Builder().dataset(dataset).modelName(modelName).preset(preset).architecture(architecture)
-                .timesteps(timesteps).schedule(schedule).predictionType(predictionType).steps(steps)
-                .batchSize(batchSize).learningRate(learningRate).warmupSteps(warmupSteps).emaDecay(emaDecay)
-                .seed(seed).checkpointEvery(checkpointEvery).learningRateDecay(learningRateDecay).snrGamma(snrGamma)
-                .maxMinutes(maxMinutes).keepCheckpoints(keepCheckpoints).horizontalFlip(horizontalFlip)
-                .qualityEvery(qualityEvery).resumeFrom(resumeFrom);
+        return new Builder()
+                .dataset(dataset)
+                .modelName(modelName)
+                .preset(preset)
+                .architecture(architecture)
+                .timesteps(timesteps)
+                .schedule(schedule)
+                .predictionType(predictionType)
+                .steps(steps)
+                .batchSize(batchSize)
+                .learningRate(learningRate)
+                .warmupSteps(warmupSteps)
+                .emaDecay(emaDecay)
+                .seed(seed)
+                .checkpointEvery(checkpointEvery)
+                .learningRateDecay(learningRateDecay)
+                .snrGamma(snrGamma)
+                .maxMinutes(maxMinutes)
+                .keepCheckpoints(keepCheckpoints)
+                .horizontalFlip(horizontalFlip)
+                .qualityEvery(qualityEvery)
+                .resumeFrom(resumeFrom);
     }
 
     /** Builds a request by name; what is left unset takes the request's default. */
@@ -182,8 +209,7 @@ public record TrainingRequest(
         private Integer qualityEvery;
         private String resumeFrom;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder dataset(String dataset) {
             this.dataset = dataset;
@@ -293,9 +319,28 @@ public record TrainingRequest(
 
         /** @throws InvalidPayloadException naming the first field that breaks a bound or rule */
         public TrainingRequest build() {
-            return new TrainingRequest(dataset, modelName, preset, architecture, timesteps, schedule, predictionType,
-                    steps, batchSize, learningRate, warmupSteps, emaDecay, seed, checkpointEvery, learningRateDecay,
-                    snrGamma, maxMinutes, keepCheckpoints, horizontalFlip, qualityEvery, resumeFrom);
+            return new TrainingRequest(
+                    dataset,
+                    modelName,
+                    preset,
+                    architecture,
+                    timesteps,
+                    schedule,
+                    predictionType,
+                    steps,
+                    batchSize,
+                    learningRate,
+                    warmupSteps,
+                    emaDecay,
+                    seed,
+                    checkpointEvery,
+                    learningRateDecay,
+                    snrGamma,
+                    maxMinutes,
+                    keepCheckpoints,
+                    horizontalFlip,
+                    qualityEvery,
+                    resumeFrom);
         }
     }
 }

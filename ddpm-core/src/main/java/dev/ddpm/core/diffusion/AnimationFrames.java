@@ -13,8 +13,7 @@ public final class AnimationFrames {
     /** Frames of an animation unless asked otherwise: about 5 s at 10 frames per second. */
     public static final int DEFAULT_FRAMES = 48;
 
-    private AnimationFrames() {
-    }
+    private AnimationFrames() {}
 
     /**
      * The step counts after which a frame is taken, ascending and distinct, from 0 (x_T, before any

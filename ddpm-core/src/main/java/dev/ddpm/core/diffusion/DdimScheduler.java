@@ -19,8 +19,12 @@ public final class DdimScheduler extends SequencedScheduler {
         this(schedule, predictionType, eta, clipX0, TimestepSpacing.LINSPACE);
     }
 
-    public DdimScheduler(NoiseSchedule schedule, PredictionType predictionType, double eta, boolean clipX0,
-                         TimestepSpacing spacing) {
+    public DdimScheduler(
+            NoiseSchedule schedule,
+            PredictionType predictionType,
+            double eta,
+            boolean clipX0,
+            TimestepSpacing spacing) {
         super(schedule, predictionType, clipX0, spacing);
         if (!(eta >= 0 && eta <= 1)) {
             throw new IllegalArgumentException("eta must be in [0, 1], was " + eta);
@@ -36,9 +40,8 @@ public final class DdimScheduler extends SequencedScheduler {
         double abarPrev = prev < 0 ? 1.0 : s.alphaBar(prev);
 
         float[] x0 = predictedX0(modelOutput, sample, t);
-        float[] eps = clipX0 || predictionType != PredictionType.EPSILON
-                ? forward.epsFromX0(x0, sample, t)
-                : modelOutput;
+        float[] eps =
+                clipX0 || predictionType != PredictionType.EPSILON ? forward.epsFromX0(x0, sample, t) : modelOutput;
         double sigma = eta * Math.sqrt((1.0 - abarPrev) / (1.0 - abarT)) * Math.sqrt(1.0 - abarT / abarPrev);
         double dirCoef = Math.sqrt(Math.max(0.0, 1.0 - abarPrev - sigma * sigma)); // "direction pointing to x_t"
         double x0Coef = Math.sqrt(abarPrev);

@@ -18,8 +18,12 @@ public final class DdpmScheduler extends SequencedScheduler {
         this(schedule, predictionType, variance, clipX0, TimestepSpacing.LINSPACE);
     }
 
-    public DdpmScheduler(NoiseSchedule schedule, PredictionType predictionType, DdpmVariance variance, boolean clipX0,
-                         TimestepSpacing spacing) {
+    public DdpmScheduler(
+            NoiseSchedule schedule,
+            PredictionType predictionType,
+            DdpmVariance variance,
+            boolean clipX0,
+            TimestepSpacing spacing) {
         super(schedule, predictionType, clipX0, spacing);
         this.variance = variance;
     }

@@ -27,7 +27,10 @@ public enum DdpmVariance {
      * @throws IllegalArgumentException naming the accepted values when {@code name} is none of them
      */
     public static DdpmVariance byName(String name) {
-        return Arrays.stream(values()).filter(v -> v.wireName().equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("must be " + String.join(" or ", wireNames()) + ", was '" + name + "'"));
+        return Arrays.stream(values())
+                .filter(v -> v.wireName().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "must be " + String.join(" or ", wireNames()) + ", was '" + name + "'"));
     }
 }

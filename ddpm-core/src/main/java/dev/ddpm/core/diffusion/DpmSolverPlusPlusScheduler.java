@@ -26,8 +26,8 @@ public final class DpmSolverPlusPlusScheduler extends OdeSolverScheduler {
     private final PredictionHistory history = new PredictionHistory();
     private int lowerOrderSteps;
 
-    public DpmSolverPlusPlusScheduler(NoiseSchedule schedule, PredictionType predictionType, int order, boolean clipX0,
-                                      TimestepSpacing spacing) {
+    public DpmSolverPlusPlusScheduler(
+            NoiseSchedule schedule, PredictionType predictionType, int order, boolean clipX0, TimestepSpacing spacing) {
         super(schedule, predictionType, clipX0, spacing);
         this.order = checkedOrder(SamplerKind.DPM_SOLVER_PP, order);
     }
@@ -77,8 +77,8 @@ public final class DpmSolverPlusPlusScheduler extends OdeSolverScheduler {
             return m0.clone();
         }
         double h = t.lambda() - s0.lambda();
-        double ratio = t.sigma() / s0.sigma();             // sigma_t / sigma_s
-        double expm1 = Math.expm1(-h);                     // e^{-h} - 1
+        double ratio = t.sigma() / s0.sigma(); // sigma_t / sigma_s
+        double expm1 = Math.expm1(-h); // e^{-h} - 1
         float[] xt = new float[sample.length];
         for (int i = 0; i < xt.length; i++) {
             // x_t = (sigma_t / sigma_s) sample - alpha_t (e^{-h} - 1) m0
@@ -95,15 +95,15 @@ public final class DpmSolverPlusPlusScheduler extends OdeSolverScheduler {
     static float[] secondOrderUpdate(float[] sample, NoiseLevel s0, NoiseLevel t, PredictionHistory history) {
         float[] m0 = history.prediction(0);
         float[] m1 = history.prediction(1);
-        double h = t.lambda() - s0.lambda();               // h = lambda_t - lambda_s0
-        double h0 = s0.lambda() - history.lambda(1);       // h_0 = lambda_s0 - lambda_s1
+        double h = t.lambda() - s0.lambda(); // h = lambda_t - lambda_s0
+        double h0 = s0.lambda() - history.lambda(1); // h_0 = lambda_s0 - lambda_s1
         double r0 = h0 / h;
-        double ratio = t.sigma() / s0.sigma();             // sigma_t / sigma_s0
-        double expm1 = Math.expm1(-h);                     // e^{-h} - 1
+        double ratio = t.sigma() / s0.sigma(); // sigma_t / sigma_s0
+        double expm1 = Math.expm1(-h); // e^{-h} - 1
         float[] xt = new float[sample.length];
         for (int i = 0; i < xt.length; i++) {
-            double d0 = m0[i];                             // D0 = m0
-            double d1 = (m0[i] - m1[i]) / r0;              // D1 = (1 / r0) (m0 - m1)
+            double d0 = m0[i]; // D0 = m0
+            double d1 = (m0[i] - m1[i]) / r0; // D1 = (1 / r0) (m0 - m1)
             // x_t = (sigma_t / sigma_s0) sample - alpha_t (e^{-h} - 1) D0 - 0.5 alpha_t (e^{-h} - 1) D1
             xt[i] = (float) (ratio * sample[i] - t.alpha() * expm1 * d0 - 0.5 * t.alpha() * expm1 * d1);
         }
@@ -124,22 +124,22 @@ public final class DpmSolverPlusPlusScheduler extends OdeSolverScheduler {
         float[] m0 = history.prediction(0);
         float[] m1 = history.prediction(1);
         float[] m2 = history.prediction(2);
-        double h = t.lambda() - s0.lambda();               // h = lambda_t - lambda_s0
-        double h0 = s0.lambda() - history.lambda(1);       // h_0 = lambda_s0 - lambda_s1
+        double h = t.lambda() - s0.lambda(); // h = lambda_t - lambda_s0
+        double h0 = s0.lambda() - history.lambda(1); // h_0 = lambda_s0 - lambda_s1
         double h1 = history.lambda(1) - history.lambda(2); // h_1 = lambda_s1 - lambda_s2
         double r0 = h0 / h;
         double r1 = h1 / h;
-        double ratio = t.sigma() / s0.sigma();             // sigma_t / sigma_s0
-        double expm1 = Math.expm1(-h);                     // e^{-h} - 1
-        double d1Weight = t.alpha() * (expm1 / h + 1.0);               // alpha_t ((e^{-h} - 1) / h + 1)
-        double d2Weight = t.alpha() * ((expm1 + h) / (h * h) - 0.5);   // alpha_t ((e^{-h} - 1 + h) / h^2 - 0.5)
+        double ratio = t.sigma() / s0.sigma(); // sigma_t / sigma_s0
+        double expm1 = Math.expm1(-h); // e^{-h} - 1
+        double d1Weight = t.alpha() * (expm1 / h + 1.0); // alpha_t ((e^{-h} - 1) / h + 1)
+        double d2Weight = t.alpha() * ((expm1 + h) / (h * h) - 0.5); // alpha_t ((e^{-h} - 1 + h) / h^2 - 0.5)
         float[] xt = new float[sample.length];
         for (int i = 0; i < xt.length; i++) {
-            double d0 = m0[i];                             // D0 = m0
-            double d10 = (m0[i] - m1[i]) / r0;             // D1_0 = (1 / r0) (m0 - m1)
-            double d11 = (m1[i] - m2[i]) / r1;             // D1_1 = (1 / r1) (m1 - m2)
+            double d0 = m0[i]; // D0 = m0
+            double d10 = (m0[i] - m1[i]) / r0; // D1_0 = (1 / r0) (m0 - m1)
+            double d11 = (m1[i] - m2[i]) / r1; // D1_1 = (1 / r1) (m1 - m2)
             double d1 = d10 + r0 / (r0 + r1) * (d10 - d11); // D1 = D1_0 + (r0 / (r0 + r1)) (D1_0 - D1_1)
-            double d2 = (d10 - d11) / (r0 + r1);           // D2 = (1 / (r0 + r1)) (D1_0 - D1_1)
+            double d2 = (d10 - d11) / (r0 + r1); // D2 = (1 / (r0 + r1)) (D1_0 - D1_1)
             // x_t = (sigma_t / sigma_s0) sample - alpha_t (e^{-h} - 1) D0 + alpha_t ((e^{-h} - 1) / h + 1) D1
             //       - alpha_t ((e^{-h} - 1 + h) / h^2 - 0.5) D2
             xt[i] = (float) (ratio * sample[i] - t.alpha() * expm1 * d0 + d1Weight * d1 - d2Weight * d2);

@@ -62,9 +62,8 @@ public final class ForwardProcess {
      * Per-sample scalars of a training batch: x_t = signal x_0 + noise eps (eq. 4),
      * target = targetX0 x_0 + targetEps eps, and each sample's weight in the mean squared error.
      */
-    public record TrainingCoefficients(float[] signal, float[] noise, float[] targetX0, float[] targetEps,
-                                       float[] lossWeight) {
-    }
+    public record TrainingCoefficients(
+            float[] signal, float[] noise, float[] targetX0, float[] targetEps, float[] lossWeight) {}
 
     /**
      * The Min-SNR-gamma weight of timestep t's loss (Hang et al. 2023, eq. 8 and table 1), with

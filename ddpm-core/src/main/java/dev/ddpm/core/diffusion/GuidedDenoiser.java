@@ -26,8 +26,8 @@ public final class GuidedDenoiser implements Denoiser {
      */
     public GuidedDenoiser(Denoiser model, Denoiser guide, double weight) {
         if (!(weight >= 1) || Double.isInfinite(weight)) {
-            throw new IllegalArgumentException("guidance weight must be a finite number >= 1 (1 = no guidance), not "
-                    + weight);
+            throw new IllegalArgumentException(
+                    "guidance weight must be a finite number >= 1 (1 = no guidance), not " + weight);
         }
         this.model = model;
         this.guide = guide;
@@ -42,8 +42,8 @@ public final class GuidedDenoiser implements Denoiser {
         }
         float[][] weaker = guide.predict(x, t);
         if (weaker.length != better.length) {
-            throw new IllegalStateException("the guide answered " + weaker.length + " predictions for "
-                    + better.length + " images");
+            throw new IllegalStateException(
+                    "the guide answered " + weaker.length + " predictions for " + better.length + " images");
         }
         float[][] guided = new float[better.length][];
         for (int i = 0; i < better.length; i++) {
@@ -59,8 +59,8 @@ public final class GuidedDenoiser implements Denoiser {
      */
     public static float[] extrapolate(float[] model, float[] guide, double weight) {
         if (guide.length != model.length) {
-            throw new IllegalStateException("the guide's prediction has " + guide.length
-                    + " values, the model's " + model.length + ": the two must make the same images");
+            throw new IllegalStateException("the guide's prediction has " + guide.length + " values, the model's "
+                    + model.length + ": the two must make the same images");
         }
         float[] guided = new float[model.length];
         for (int j = 0; j < model.length; j++) {

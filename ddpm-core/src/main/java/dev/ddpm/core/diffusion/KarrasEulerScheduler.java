@@ -11,8 +11,8 @@ import dev.ddpm.core.model.PredictionType;
  */
 public final class KarrasEulerScheduler extends OdeSolverScheduler {
 
-    public KarrasEulerScheduler(NoiseSchedule schedule, PredictionType predictionType, boolean clipX0,
-                                TimestepSpacing spacing) {
+    public KarrasEulerScheduler(
+            NoiseSchedule schedule, PredictionType predictionType, boolean clipX0, TimestepSpacing spacing) {
         super(schedule, predictionType, clipX0, spacing);
     }
 
@@ -34,6 +34,6 @@ public final class KarrasEulerScheduler extends OdeSolverScheduler {
             return x0.clone();
         }
         double ratio = target.karrasSigma() / s.karrasSigma();
-        return combine(target.alpha() / s.alpha() * ratio, x, new double[]{target.alpha() * (1 - ratio)}, x0);
+        return combine(target.alpha() / s.alpha() * ratio, x, new double[] {target.alpha() * (1 - ratio)}, x0);
     }
 }

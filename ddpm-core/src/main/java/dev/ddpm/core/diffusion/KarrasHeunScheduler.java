@@ -14,11 +14,12 @@ public final class KarrasHeunScheduler extends OdeSolverScheduler {
 
     /** x~_i and d_i of the step under way, between its two calls; null before its first. */
     private float[] start;
+
     private float[] slope;
     private int interval;
 
-    public KarrasHeunScheduler(NoiseSchedule schedule, PredictionType predictionType, boolean clipX0,
-                               TimestepSpacing spacing) {
+    public KarrasHeunScheduler(
+            NoiseSchedule schedule, PredictionType predictionType, boolean clipX0, TimestepSpacing spacing) {
         super(schedule, predictionType, clipX0, spacing);
     }
 
@@ -41,7 +42,7 @@ public final class KarrasHeunScheduler extends OdeSolverScheduler {
         order[0] = levels[0];
         for (int i = 1; i < levels.length; i++) {
             order[2 * i - 1] = levels[i]; // the correction of step i-1
-            order[2 * i] = levels[i];     // the first slope of step i
+            order[2 * i] = levels[i]; // the first slope of step i
         }
         return order;
     }
@@ -60,7 +61,7 @@ public final class KarrasHeunScheduler extends OdeSolverScheduler {
             } else {
                 // d_i = (x~_i - x0) / sigma~_i, kept for the correction (line 5)
                 start = combine(1 / s.alpha(), sample, new double[0]);
-                slope = combine(1 / s.karrasSigma(), start, new double[]{-1 / s.karrasSigma()}, x0);
+                slope = combine(1 / s.karrasSigma(), start, new double[] {-1 / s.karrasSigma()}, x0);
             }
         } else {
             NoiseLevel s = level(interval);

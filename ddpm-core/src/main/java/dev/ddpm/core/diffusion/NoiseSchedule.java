@@ -128,6 +128,5 @@ public final class NoiseSchedule {
      * mu~ = coefX0 x_0 + coefXt x_t; variance is beta~ = (1 - abar_prev) / (1 - abar_t) beta, zero at
      * the first step; beta is the step's own beta, the other choice of Ho et al. section 3.2.
      */
-    public record Posterior(double coefX0, double coefXt, double variance, double beta) {
-    }
+    public record Posterior(double coefX0, double coefXt, double variance, double beta) {}
 }

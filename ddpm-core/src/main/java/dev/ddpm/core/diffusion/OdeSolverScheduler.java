@@ -39,8 +39,7 @@ abstract class OdeSolverScheduler implements Scheduler {
     }
 
     /** Forgets the state of earlier steps (none by default). */
-    protected void reset() {
-    }
+    protected void reset() {}
 
     /** One network call per solver timestep (Heun overrides it). */
     @Override
@@ -77,8 +76,8 @@ abstract class OdeSolverScheduler implements Scheduler {
             throw new IllegalStateException("the scheduler has taken all its " + order.length + " steps");
         }
         if (order[calls] != t) {
-            throw new IllegalArgumentException("timestep " + t + " is not this scheduler's next one ("
-                    + order[calls] + ", call " + (calls + 1) + " of " + order.length + ")");
+            throw new IllegalArgumentException("timestep " + t + " is not this scheduler's next one (" + order[calls]
+                    + ", call " + (calls + 1) + " of " + order.length + ")");
         }
     }
 

@@ -10,16 +10,15 @@ import java.util.function.Supplier;
  */
 public final class ReverseProcess {
 
-    private ReverseProcess() {
-    }
+    private ReverseProcess() {}
 
     /**
      * @param schedulers one fresh scheduler per call (already given its step count)
      * @param length     C*H*W of one image
      * @return the final x_0 of each image, in model space (about [-1, 1])
      */
-    public static float[][] sample(Denoiser denoiser, Supplier<Scheduler> schedulers, int count, int length,
-                                   long seed, long firstIndex) {
+    public static float[][] sample(
+            Denoiser denoiser, Supplier<Scheduler> schedulers, int count, int length, long seed, long firstIndex) {
         if (count == 0) {
             return new float[0][];
         }

@@ -1,6 +1,5 @@
 package dev.ddpm.core.diffusion;
 
-
 import java.util.Objects;
 
 /**
@@ -21,8 +20,14 @@ import java.util.Objects;
  *                 for them, and stays null for the others
  * @param spacing  null: {@link Schedulers#defaultSpacing} of the sampler
  */
-public record SchedulerSettings(SamplerKind sampler, Integer steps, double eta, DdpmVariance variance, boolean clipX0,
-                                Integer order, TimestepSpacing spacing) {
+public record SchedulerSettings(
+        SamplerKind sampler,
+        Integer steps,
+        double eta,
+        DdpmVariance variance,
+        boolean clipX0,
+        Integer order,
+        TimestepSpacing spacing) {
 
     public static final double DEFAULT_ETA = 0.0;
     public static final DdpmVariance DEFAULT_VARIANCE = DdpmVariance.FIXED_SMALL;

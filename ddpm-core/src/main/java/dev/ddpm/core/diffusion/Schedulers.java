@@ -13,15 +13,16 @@ public final class Schedulers {
     public static final int DEFAULT_DDIM_STEPS = 50;
     /** The ODE solvers' step count when a request names none (Heun: {@value #DEFAULT_HEUN_STEPS}). */
     public static final int DEFAULT_SOLVER_STEPS = 20;
+
     public static final int DEFAULT_HEUN_STEPS = 10;
     /** The multistep solvers' order when a request names none: 2, as diffusers advise with guidance. */
     public static final int DEFAULT_ORDER = 2;
     /** The multistep solvers' orders: {@value #MIN_ORDER} to {@value #MAX_ORDER}, diffusers' 1M, 2M and 3M. */
     public static final int MIN_ORDER = 1;
+
     public static final int MAX_ORDER = 3;
 
-    private Schedulers() {
-    }
+    private Schedulers() {}
 
     /**
      * The solver steps a request runs: the ones it names, else all T for DDPM, {@value #DEFAULT_DDIM_STEPS}
@@ -68,7 +69,9 @@ public final class Schedulers {
 
     /** The spacing a request that names none gets: Karras sigmas for Euler and Heun, linspace otherwise. */
     public static TimestepSpacing defaultSpacing(SamplerKind kind) {
-        return kind == SamplerKind.EULER || kind == SamplerKind.HEUN ? TimestepSpacing.KARRAS : TimestepSpacing.LINSPACE;
+        return kind == SamplerKind.EULER || kind == SamplerKind.HEUN
+                ? TimestepSpacing.KARRAS
+                : TimestepSpacing.LINSPACE;
     }
 
     /**

@@ -6,5 +6,4 @@ package dev.ddpm.core.diffusion;
  * @param prevSample  x_{t-1} (x at the next timestep of the scheduler's sequence)
  * @param predictedX0 the model's estimate of x_0 at this step (for previews)
  */
-public record StepResult(float[] prevSample, float[] predictedX0) {
-}
+public record StepResult(float[] prevSample, float[] predictedX0) {}

@@ -25,8 +25,8 @@ final class TimestepSequence {
     int previousOf(int t) {
         int prev = t >= 0 && t < previousByTimestep.length ? previousByTimestep[t] : Integer.MIN_VALUE;
         if (prev == Integer.MIN_VALUE) {
-            throw new IllegalArgumentException("timestep " + t + " is not in this scheduler's sequence "
-                    + "(" + timesteps.length + " steps from " + timesteps[0] + ")");
+            throw new IllegalArgumentException("timestep " + t + " is not in this scheduler's sequence " + "("
+                    + timesteps.length + " steps from " + timesteps[0] + ")");
         }
         return prev;
     }

@@ -11,18 +11,22 @@ import java.util.Locale;
  */
 public enum TimestepSpacing {
     /** round(linspace(T-1, 0, N)): the first step starts at pure noise, the last at t = 0. */
-    @JsonProperty("linspace") LINSPACE,
+    @JsonProperty("linspace")
+    LINSPACE,
     /** (N-1-i) floor(T/N): DDIM's original spacing; starts below T-1 when N does not divide T. */
-    @JsonProperty("leading") LEADING,
+    @JsonProperty("leading")
+    LEADING,
     /** round(T - i T/N) - 1: starts at T-1 and keeps the steps near the data T/N apart (Lin et al. 2024). */
-    @JsonProperty("trailing") TRAILING,
+    @JsonProperty("trailing")
+    TRAILING,
     /**
      * Karras et al. 2022, eq. 5: sigma~_i = (sigma~_max^(1/rho) + i/(N-1) (sigma~_min^(1/rho) -
      * sigma~_max^(1/rho)))^rho with rho = 7, dense near the data. The network knows only integer
      * timesteps, so each sigma~ is mapped to the nearest timestep (in log sigma~) and the solver then
      * uses that timestep's own noise level: the ODE stays exact for the level the network is told.
      */
-    @JsonProperty("karras") KARRAS;
+    @JsonProperty("karras")
+    KARRAS;
 
     static final double KARRAS_RHO = 7.0;
 
@@ -30,8 +34,8 @@ public enum TimestepSpacing {
         try {
             return valueOf(value.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("spacing must be linspace, leading, trailing or karras, was '"
-                    + value + "'");
+            throw new IllegalArgumentException(
+                    "spacing must be linspace, leading, trailing or karras, was '" + value + "'");
         }
     }
 
@@ -44,8 +48,8 @@ public enum TimestepSpacing {
         int[] t = new int[steps];
         for (int i = 0; i < steps; i++) {
             t[i] = switch (this) {
-                case LINSPACE -> steps == 1 ? total - 1
-                        : (int) Math.round((double) (total - 1) * (steps - 1 - i) / (steps - 1));
+                case LINSPACE ->
+                    steps == 1 ? total - 1 : (int) Math.round((double) (total - 1) * (steps - 1 - i) / (steps - 1));
                 case LEADING -> (steps - 1 - i) * (total / steps);
                 case TRAILING -> (int) Math.round(total - (double) i * total / steps) - 1;
                 case KARRAS -> karras(schedule, steps, i);

@@ -23,8 +23,8 @@ public final class UniPcScheduler extends OdeSolverScheduler {
     private int lowerOrderSteps;
     private int lastOrder;
 
-    public UniPcScheduler(NoiseSchedule schedule, PredictionType predictionType, int order, boolean clipX0,
-                          TimestepSpacing spacing) {
+    public UniPcScheduler(
+            NoiseSchedule schedule, PredictionType predictionType, int order, boolean clipX0, TimestepSpacing spacing) {
         super(schedule, predictionType, clipX0, spacing);
         this.order = checkedOrder(SamplerKind.UNIPC, order);
     }
@@ -67,21 +67,21 @@ public final class UniPcScheduler extends OdeSolverScheduler {
      *
      * @param order p, 1-3: the p - 1 earlier predictions it uses
      */
-    static float[] predictorUpdate(float[] sample, NoiseLevel s0, NoiseLevel t, PredictionHistory history,
-                                   int order) {
+    static float[] predictorUpdate(float[] sample, NoiseLevel s0, NoiseLevel t, PredictionHistory history, int order) {
         float[] m0 = history.prediction(0);
         if (t.clean()) {
             // sigma_t = 0, alpha_t = 1, h = infinity: e^{-h} - 1 = B(h) = -1 and the step is first order.
             return m0.clone();
         }
         double h = t.lambda() - s0.lambda();
-        double[] rks = history.ratios(h, order);          // r_k = (lambda_{s_k} - lambda_s0) / h, then 1
-        double hPhi1 = Math.expm1(-h);                    // h phi_1 = e^{hh} - 1, hh = -h (data prediction)
-        double bH = hPhi1;                                // B(h) of bh2
+        double[] rks = history.ratios(h, order); // r_k = (lambda_{s_k} - lambda_s0) / h, then 1
+        double hPhi1 = Math.expm1(-h); // h phi_1 = e^{hh} - 1, hh = -h (data prediction)
+        double bH = hPhi1; // B(h) of bh2
         // rho_p solves the leading (p - 1) x (p - 1) block of R rho = b; for p = 2 diffusers take 1/2.
-        double[] rhosP = order == 1 ? new double[0]
-                : order == 2 ? new double[]{0.5} : solve(orderConditions(h, rks, order), order - 1);
-        double ratio = t.sigma() / s0.sigma();            // sigma_t / sigma_s0
+        double[] rhosP = order == 1
+                ? new double[0]
+                : order == 2 ? new double[] {0.5} : solve(orderConditions(h, rks, order), order - 1);
+        double ratio = t.sigma() / s0.sigma(); // sigma_t / sigma_s0
         float[] xt = new float[sample.length];
         for (int i = 0; i < xt.length; i++) {
             // pred_res = sum_k rho_p[k] D1_k, D1_k = (m_k - m0) / r_k
@@ -102,17 +102,17 @@ public final class UniPcScheduler extends OdeSolverScheduler {
      *
      * @param order p, the order of the predictor being corrected; the corrector's accuracy is p + 1
      */
-    static float[] correctorUpdate(float[] lastSample, NoiseLevel s0, NoiseLevel t, PredictionHistory history,
-                                   float[] mt, int order) {
+    static float[] correctorUpdate(
+            float[] lastSample, NoiseLevel s0, NoiseLevel t, PredictionHistory history, float[] mt, int order) {
         float[] m0 = history.prediction(0);
         double h = t.lambda() - s0.lambda();
-        double[] rks = history.ratios(h, order);          // r_k = (lambda_{s_k} - lambda_s0) / h, then 1 for t
-        double hPhi1 = Math.expm1(-h);                    // h phi_1 = e^{hh} - 1, hh = -h (data prediction)
-        double bH = hPhi1;                                // B(h) of bh2
+        double[] rks = history.ratios(h, order); // r_k = (lambda_{s_k} - lambda_s0) / h, then 1 for t
+        double hPhi1 = Math.expm1(-h); // h phi_1 = e^{hh} - 1, hh = -h (data prediction)
+        double bH = hPhi1; // B(h) of bh2
         // rho_c solves the whole p x p R rho = b, the last column for D1_t; for p = 1 diffusers take 1/2.
-        double[] rhosC = order == 1 ? new double[]{0.5} : solve(orderConditions(h, rks, order), order);
+        double[] rhosC = order == 1 ? new double[] {0.5} : solve(orderConditions(h, rks, order), order);
         double rhoT = rhosC[order - 1];
-        double ratio = t.sigma() / s0.sigma();            // sigma_t / sigma_s0
+        double ratio = t.sigma() / s0.sigma(); // sigma_t / sigma_s0
         float[] xt = new float[lastSample.length];
         for (int i = 0; i < xt.length; i++) {
             // corr_res = sum_{k < p-1} rho_c[k] D1_k, D1_k = (m_k - m0) / r_k
@@ -120,17 +120,16 @@ public final class UniPcScheduler extends OdeSolverScheduler {
             for (int k = 0; k < order - 1; k++) {
                 corrRes += rhosC[k] * (history.prediction(k + 1)[i] - m0[i]) / rks[k];
             }
-            double d1t = mt[i] - m0[i];                    // D1_t = m_t - m0
+            double d1t = mt[i] - m0[i]; // D1_t = m_t - m0
             // x_t = (sigma_t / sigma_s0) x - alpha_t h phi_1 m0 - alpha_t B(h) (corr_res + rho_c[-1] D1_t)
-            xt[i] = (float) (ratio * lastSample[i] - t.alpha() * hPhi1 * m0[i]
-                    - t.alpha() * bH * (corrRes + rhoT * d1t));
+            xt[i] = (float)
+                    (ratio * lastSample[i] - t.alpha() * hPhi1 * m0[i] - t.alpha() * bH * (corrRes + rhoT * d1t));
         }
         return xt;
     }
 
     /** The linear system R rho = b whose solution gives UniPC its order (eq. 8 of Zhao et al. 2023). */
-    private record OrderConditions(double[][] R, double[] b) {
-    }
+    private record OrderConditions(double[][] R, double[] b) {}
 
     /**
      * R_{q,k} = r_k^q and b_q = h phi_{q+1} q! / B(h) for q = 0..p-1, diffusers' recursion with hh = -h

@@ -31,15 +31,22 @@ public record CloudEvent<T extends EventData>(
         Require.nonNull(data, "data");
         EventType expected = EventType.of(data);
         if (!expected.type().equals(type)) {
-            throw new dev.ddpm.core.json.InvalidPayloadException("type '" + type + "' does not match data "
-                    + data.getClass().getSimpleName() + " (expected '" + expected.type() + "')", "type");
+            throw new dev.ddpm.core.json.InvalidPayloadException(
+                    "type '" + type + "' does not match data " + data.getClass().getSimpleName() + " (expected '"
+                            + expected.type() + "')",
+                    "type");
         }
     }
 
     /** A new event with a random id, the current time, and the payload's key as subject. */
     public static <T extends EventData> CloudEvent<T> of(String source, T data) {
-        return new CloudEvent<>(UUID.randomUUID().toString(), source, EventType.of(data).type(),
-                data.partitionKey(), Instant.now().truncatedTo(ChronoUnit.MILLIS), data);
+        return new CloudEvent<>(
+                UUID.randomUUID().toString(),
+                source,
+                EventType.of(data).type(),
+                data.partitionKey(),
+                Instant.now().truncatedTo(ChronoUnit.MILLIS),
+                data);
     }
 
     public EventType eventType() {

@@ -21,8 +21,7 @@ public final class EventCodec {
     /** Kafka header and HTTP content type of a structured-mode CloudEvent. */
     public static final String CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8";
 
-    private EventCodec() {
-    }
+    private EventCodec() {}
 
     public static byte[] encode(CloudEvent<?> event) {
         ObjectNode node = Json.mapper().createObjectNode();
@@ -47,8 +46,10 @@ public final class EventCodec {
     public static <T extends EventData> CloudEvent<T> decode(byte[] bytes, Class<T> dataClass) {
         CloudEvent<?> event = decode(bytes);
         if (!dataClass.isInstance(event.data())) {
-            throw new InvalidPayloadException("CloudEvent " + event.id() + ": expected data "
-                    + dataClass.getSimpleName() + " but type is '" + event.type() + "'", "type");
+            throw new InvalidPayloadException(
+                    "CloudEvent " + event.id() + ": expected data " + dataClass.getSimpleName() + " but type is '"
+                            + event.type() + "'",
+                    "type");
         }
         @SuppressWarnings("unchecked")
         CloudEvent<T> typed = (CloudEvent<T>) event;
@@ -63,8 +64,8 @@ public final class EventCodec {
     public static CloudEvent<?> decodeBinary(java.util.Map<String, String> attributes, byte[] data) {
         ObjectNode node = Json.mapper().createObjectNode();
         attributes.forEach(node::put);
-        String context = "CloudEvent " + attributes.getOrDefault("id", "") + " (" + attributes.getOrDefault("type", "")
-                + ")";
+        String context =
+                "CloudEvent " + attributes.getOrDefault("id", "") + " (" + attributes.getOrDefault("type", "") + ")";
         if (data != null && data.length > 0) {
             try {
                 node.set("data", Json.parse(data, "data"));
@@ -81,8 +82,10 @@ public final class EventCodec {
         }
         String specVersion = attribute(node, "specversion", "CloudEvent");
         if (!CloudEvent.SPEC_VERSION.equals(specVersion)) {
-            throw new InvalidPayloadException("CloudEvent: unsupported specversion '" + specVersion
-                    + "' (this platform speaks " + CloudEvent.SPEC_VERSION + ")", "specversion");
+            throw new InvalidPayloadException(
+                    "CloudEvent: unsupported specversion '" + specVersion + "' (this platform speaks "
+                            + CloudEvent.SPEC_VERSION + ")",
+                    "specversion");
         }
         String id = attribute(node, "id", "CloudEvent");
         String context = "CloudEvent " + id;
@@ -91,10 +94,13 @@ public final class EventCodec {
         String source = attribute(node, "source", context);
         Instant time = time(node, context);
         JsonNode contentType = node.get("datacontenttype");
-        if (contentType != null && !contentType.isNull()
+        if (contentType != null
+                && !contentType.isNull()
                 && !contentType.asText().startsWith(CloudEvent.DATA_CONTENT_TYPE)) {
-            throw new InvalidPayloadException(context + ": datacontenttype must be " + CloudEvent.DATA_CONTENT_TYPE
-                    + ", was '" + contentType.asText() + "'", "datacontenttype");
+            throw new InvalidPayloadException(
+                    context + ": datacontenttype must be " + CloudEvent.DATA_CONTENT_TYPE + ", was '"
+                            + contentType.asText() + "'",
+                    "datacontenttype");
         }
         EventType eventType;
         try {
@@ -110,12 +116,12 @@ public final class EventCodec {
         try {
             payload = Json.read(data, eventType.dataClass());
         } catch (InvalidPayloadException e) {
-            throw new InvalidPayloadException(context + ": data " + e.getMessage(),
-                    e.field() == null ? "data" : "data." + e.field(), e);
+            throw new InvalidPayloadException(
+                    context + ": data " + e.getMessage(), e.field() == null ? "data" : "data." + e.field(), e);
         }
         JsonNode subject = node.get("subject");
-        return new CloudEvent<>(id, source, type, subject == null || subject.isNull() ? null : subject.asText(),
-                time, payload);
+        return new CloudEvent<>(
+                id, source, type, subject == null || subject.isNull() ? null : subject.asText(), time, payload);
     }
 
     private static String attribute(JsonNode node, String name, String context) {
@@ -134,8 +140,8 @@ public final class EventCodec {
         try {
             return java.time.OffsetDateTime.parse(text).toInstant();
         } catch (DateTimeParseException e) {
-            throw new InvalidPayloadException(context + ": attribute 'time' must be an RFC 3339 timestamp, was '"
-                    + text + "'", "time", e);
+            throw new InvalidPayloadException(
+                    context + ": attribute 'time' must be an RFC 3339 timestamp, was '" + text + "'", "time", e);
         }
     }
 }

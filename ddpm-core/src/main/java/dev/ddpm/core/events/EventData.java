@@ -5,11 +5,20 @@ package dev.ddpm.core.events;
  * is partitioned by (run id, model name, dataset name, job id), which is also the event's subject,
  * so that all events of one run or model stay in order on one partition.
  */
-public sealed interface EventData permits
-        TrainingRequested, TrainingStarted, TrainingProgress, CheckpointSaved, TrainingCompleted, TrainingFailed,
-        ModelPublished, ModelRejected,
-        DatasetUpdated,
-        SampleJobRequested, SampleJobCancelRequested, SampleJobCompleted, SampleJobFailed {
+public sealed interface EventData
+        permits TrainingRequested,
+                TrainingStarted,
+                TrainingProgress,
+                CheckpointSaved,
+                TrainingCompleted,
+                TrainingFailed,
+                ModelPublished,
+                ModelRejected,
+                DatasetUpdated,
+                SampleJobRequested,
+                SampleJobCancelRequested,
+                SampleJobCompleted,
+                SampleJobFailed {
 
     /** Kafka record key and CloudEvent subject. */
     String partitionKey();

@@ -20,8 +20,8 @@ public enum EventType {
     MODEL_REJECTED("dev.ddpm.model.rejected.v1", Topic.MODELS, ModelRejected.class),
     DATASET_UPDATED("dev.ddpm.dataset.updated.v1", Topic.DATASETS, DatasetUpdated.class),
     SAMPLE_JOB_REQUESTED("dev.ddpm.sample-job.requested.v2", Topic.SAMPLE_JOBS, SampleJobRequested.class),
-    SAMPLE_JOB_CANCEL_REQUESTED("dev.ddpm.sample-job.cancel-requested.v1", Topic.SAMPLE_JOBS,
-            SampleJobCancelRequested.class),
+    SAMPLE_JOB_CANCEL_REQUESTED(
+            "dev.ddpm.sample-job.cancel-requested.v1", Topic.SAMPLE_JOBS, SampleJobCancelRequested.class),
     SAMPLE_JOB_COMPLETED("dev.ddpm.sample-job.completed.v1", Topic.SAMPLE_RESULTS, SampleJobCompleted.class),
     SAMPLE_JOB_FAILED("dev.ddpm.sample-job.failed.v1", Topic.SAMPLE_RESULTS, SampleJobFailed.class);
 
@@ -60,8 +60,13 @@ public enum EventType {
     public static EventType ofType(String type) {
         EventType known = BY_TYPE.get(type);
         if (known == null) {
-            throw new dev.ddpm.core.json.InvalidPayloadException("unknown event type '" + type + "'; known types: "
-                    + Arrays.stream(values()).map(EventType::type).sorted().collect(Collectors.joining(", ")), "type");
+            throw new dev.ddpm.core.json.InvalidPayloadException(
+                    "unknown event type '" + type + "'; known types: "
+                            + Arrays.stream(values())
+                                    .map(EventType::type)
+                                    .sorted()
+                                    .collect(Collectors.joining(", ")),
+                    "type");
         }
         return known;
     }

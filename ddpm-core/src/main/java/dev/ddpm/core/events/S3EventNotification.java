@@ -17,8 +17,7 @@ import java.util.List;
  */
 public final class S3EventNotification {
 
-    private S3EventNotification() {
-    }
+    private S3EventNotification() {}
 
     /** True when the JSON looks like an S3 event notification rather than a CloudEvent. */
     public static boolean matches(JsonNode node) {
@@ -37,8 +36,9 @@ public final class S3EventNotification {
             String bucket = record.path("s3").path("bucket").path("name").asText("");
             String encodedKey = record.path("s3").path("object").path("key").asText("");
             if (eventName.isEmpty() || bucket.isEmpty() || encodedKey.isEmpty()) {
-                throw new InvalidPayloadException("S3 notification: Records[" + i
-                        + "] lacks eventName, s3.bucket.name or s3.object.key", "Records[" + i + "]");
+                throw new InvalidPayloadException(
+                        "S3 notification: Records[" + i + "] lacks eventName, s3.bucket.name or s3.object.key",
+                        "Records[" + i + "]");
             }
             if (!Buckets.DATASETS.equals(bucket) || !eventName.matches("s3:Object(Created|Removed):.*")) {
                 continue;
@@ -47,8 +47,11 @@ public final class S3EventNotification {
             try {
                 key = URLDecoder.decode(encodedKey, StandardCharsets.UTF_8);
             } catch (IllegalArgumentException e) {
-                throw new InvalidPayloadException("S3 notification: Records[" + i + "].s3.object.key '" + encodedKey
-                        + "' is not URL-encoded: " + e.getMessage(), "Records[" + i + "].s3.object.key", e);
+                throw new InvalidPayloadException(
+                        "S3 notification: Records[" + i + "].s3.object.key '" + encodedKey + "' is not URL-encoded: "
+                                + e.getMessage(),
+                        "Records[" + i + "].s3.object.key",
+                        e);
             }
             int slash = key.indexOf('/');
             if (slash <= 0) {

@@ -1,7 +1,7 @@
 package dev.ddpm.core.events;
 
-import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.json.Require;
+import dev.ddpm.core.storage.ObjectRef;
 
 import java.util.List;
 

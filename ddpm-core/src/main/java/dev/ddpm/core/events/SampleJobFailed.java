@@ -8,7 +8,8 @@ import dev.ddpm.core.json.Require;
  *
  * @param cancelled the job ended because a client cancelled it (absent: false)
  */
-public record SampleJobFailed(String jobId, String reason, @OptionalField Boolean cancelled) implements EventData {
+public record SampleJobFailed(
+        String jobId, String reason, @OptionalField Boolean cancelled) implements EventData {
 
     public SampleJobFailed {
         Require.safeName(jobId, "jobId");

@@ -10,7 +10,8 @@ public record TrainingCompleted(
         long finalStep,
         double finalLoss,
         String checkpointKey,
-        @OptionalField String modelVersion) implements EventData {
+        @OptionalField String modelVersion)
+        implements EventData {
 
     public TrainingCompleted {
         Require.safeName(runId, "runId");

@@ -22,10 +22,11 @@ public record TrainingProgress(
         double loss,
         double imagesPerSecond,
         double etaSeconds,
-        @OptionalField Map<String, Double> quality) implements EventData {
+        @OptionalField Map<String, Double> quality)
+        implements EventData {
 
-    public TrainingProgress(String runId, long step, long totalSteps, double loss, double imagesPerSecond,
-                            double etaSeconds) {
+    public TrainingProgress(
+            String runId, long step, long totalSteps, double loss, double imagesPerSecond, double etaSeconds) {
         this(runId, step, totalSteps, loss, imagesPerSecond, etaSeconds, null);
     }
 

@@ -10,7 +10,8 @@ public record TrainingStarted(
         String device,
         long parameterCount,
         long startStep,
-        long totalSteps) implements EventData {
+        long totalSteps)
+        implements EventData {
 
     public TrainingStarted {
         Require.safeName(runId, "runId");

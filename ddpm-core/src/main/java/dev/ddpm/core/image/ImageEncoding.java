@@ -14,8 +14,7 @@ import java.util.List;
  */
 public final class ImageEncoding {
 
-    private ImageEncoding() {
-    }
+    private ImageEncoding() {}
 
     public static int toByte(float value) {
         float clipped = Math.max(-1f, Math.min(1f, value));
@@ -43,8 +42,8 @@ public final class ImageEncoding {
         for (int n = 0; n < images.size(); n++) {
             float[] image = images.get(n);
             if (image.length != channels * plane) {
-                throw new IllegalArgumentException("image " + n + " has " + image.length + " values, expected "
-                        + channels * plane);
+                throw new IllegalArgumentException(
+                        "image " + n + " has " + image.length + " values, expected " + channels * plane);
             }
             int left = padding + (n % cols) * (size + padding);
             int top = padding + (n / cols) * (size + padding);
@@ -81,7 +80,8 @@ public final class ImageEncoding {
         if (frames.isEmpty()) {
             throw new IllegalArgumentException("an animation needs at least one frame");
         }
-        javax.imageio.ImageWriter writer = ImageIO.getImageWritersByFormatName("gif").next();
+        javax.imageio.ImageWriter writer =
+                ImageIO.getImageWritersByFormatName("gif").next();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (javax.imageio.stream.ImageOutputStream stream = ImageIO.createImageOutputStream(out)) {
             writer.setOutput(stream);
@@ -91,19 +91,23 @@ public final class ImageEncoding {
                 javax.imageio.ImageTypeSpecifier type = javax.imageio.ImageTypeSpecifier.createFromRenderedImage(frame);
                 javax.imageio.metadata.IIOMetadata metadata = writer.getDefaultImageMetadata(type, null);
                 String format = metadata.getNativeMetadataFormatName();
-                javax.imageio.metadata.IIOMetadataNode root = (javax.imageio.metadata.IIOMetadataNode) metadata.getAsTree(format);
+                javax.imageio.metadata.IIOMetadataNode root =
+                        (javax.imageio.metadata.IIOMetadataNode) metadata.getAsTree(format);
                 javax.imageio.metadata.IIOMetadataNode control = child(root, "GraphicControlExtension");
                 control.setAttribute("disposalMethod", "none");
                 control.setAttribute("userInputFlag", "FALSE");
                 control.setAttribute("transparentColorFlag", "FALSE");
                 control.setAttribute("transparentColorIndex", "0");
-                control.setAttribute("delayTime", Integer.toString(i == frames.size() - 1 ? holdLastCentiseconds : delayCentiseconds));
+                control.setAttribute(
+                        "delayTime",
+                        Integer.toString(i == frames.size() - 1 ? holdLastCentiseconds : delayCentiseconds));
                 if (i == 0) {
                     javax.imageio.metadata.IIOMetadataNode extensions = child(root, "ApplicationExtensions");
-                    javax.imageio.metadata.IIOMetadataNode loop = new javax.imageio.metadata.IIOMetadataNode("ApplicationExtension");
+                    javax.imageio.metadata.IIOMetadataNode loop =
+                            new javax.imageio.metadata.IIOMetadataNode("ApplicationExtension");
                     loop.setAttribute("applicationID", "NETSCAPE");
                     loop.setAttribute("authenticationCode", "2.0");
-                    loop.setUserObject(new byte[]{1, 0, 0}); // sub-block 1: loop count 0 = forever
+                    loop.setUserObject(new byte[] {1, 0, 0}); // sub-block 1: loop count 0 = forever
                     extensions.appendChild(loop);
                 }
                 metadata.setFromTree(format, root);
@@ -118,7 +122,8 @@ public final class ImageEncoding {
         return out.toByteArray();
     }
 
-    private static javax.imageio.metadata.IIOMetadataNode child(javax.imageio.metadata.IIOMetadataNode root, String name) {
+    private static javax.imageio.metadata.IIOMetadataNode child(
+            javax.imageio.metadata.IIOMetadataNode root, String name) {
         for (int i = 0; i < root.getLength(); i++) {
             if (root.item(i).getNodeName().equalsIgnoreCase(name)) {
                 return (javax.imageio.metadata.IIOMetadataNode) root.item(i);

@@ -1,7 +1,7 @@
 package dev.ddpm.core.json;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -45,8 +45,7 @@ public final class Json {
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .build();
 
-    private Json() {
-    }
+    private Json() {}
 
     /** The shared mapper; treat it as read-only. */
     public static ObjectMapper mapper() {
@@ -57,7 +56,8 @@ public final class Json {
         try {
             return MAPPER.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialize " + value.getClass().getSimpleName(), e);
+            throw new IllegalStateException(
+                    "cannot serialize " + value.getClass().getSimpleName(), e);
         }
     }
 
@@ -66,7 +66,8 @@ public final class Json {
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialize " + value.getClass().getSimpleName(), e);
+            throw new IllegalStateException(
+                    "cannot serialize " + value.getClass().getSimpleName(), e);
         }
     }
 
@@ -75,7 +76,8 @@ public final class Json {
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialize " + value.getClass().getSimpleName(), e);
+            throw new IllegalStateException(
+                    "cannot serialize " + value.getClass().getSimpleName(), e);
         }
     }
 
@@ -129,11 +131,15 @@ public final class Json {
             String expected = e.getTargetType() != null && e.getTargetType().isEnum()
                     ? "must be " + wireNames(e.getTargetType()) + ", was '" + e.getValue() + "'"
                     : firstLine(e.getOriginalMessage());
-            throw new InvalidPayloadException(what + ": field '" + path(e) + "' has an invalid value "
-                    + e.getValue() + " (" + expected + ")", path(e), e);
+            throw new InvalidPayloadException(
+                    what + ": field '" + path(e) + "' has an invalid value " + e.getValue() + " (" + expected + ")",
+                    path(e),
+                    e);
         } catch (MismatchedInputException e) {
-            throw new InvalidPayloadException(what + ": field '" + path(e) + "' has the wrong type ("
-                    + firstLine(e.getOriginalMessage()) + ")", path(e), e);
+            throw new InvalidPayloadException(
+                    what + ": field '" + path(e) + "' has the wrong type (" + firstLine(e.getOriginalMessage()) + ")",
+                    path(e),
+                    e);
         } catch (JsonProcessingException e) {
             throw new InvalidPayloadException(what + ": " + firstLine(e.getOriginalMessage()), null, e);
         }
@@ -145,8 +151,10 @@ public final class Json {
         }
         if (!node.isObject()) {
             String where = prefix.isEmpty() ? "document" : "field '" + prefix + "'";
-            throw new InvalidPayloadException(what + ": " + where + " must be a JSON object, was "
-                    + node.getNodeType().name().toLowerCase(), prefix.isEmpty() ? null : prefix);
+            throw new InvalidPayloadException(
+                    what + ": " + where + " must be a JSON object, was "
+                            + node.getNodeType().name().toLowerCase(),
+                    prefix.isEmpty() ? null : prefix);
         }
         for (RecordComponent component : type.getRecordComponents()) {
             String field = join(prefix, component.getName());
@@ -192,15 +200,15 @@ public final class Json {
                 }
             }
         }
-        throw new InvalidPayloadException("field '" + field + "' must be " + wireNames(type) + ", was '" + wireName
-                + "'", field);
+        throw new InvalidPayloadException(
+                "field '" + field + "' must be " + wireNames(type) + ", was '" + wireName + "'", field);
     }
 
     /** How JSON spells {@code constant} (its {@code @JsonProperty} name, else its Java name). */
     public static String wireName(Enum<?> constant) {
         try {
-            JsonProperty property = constant.getDeclaringClass().getField(constant.name())
-                    .getAnnotation(JsonProperty.class);
+            JsonProperty property =
+                    constant.getDeclaringClass().getField(constant.name()).getAnnotation(JsonProperty.class);
             return property != null ? property.value() : constant.name();
         } catch (NoSuchFieldException e) {
             throw new IllegalStateException(e);
@@ -217,14 +225,16 @@ public final class Json {
             }
         }
         int last = names.size() - 1;
-        return last <= 0 ? String.join("", names)
+        return last <= 0
+                ? String.join("", names)
                 : String.join(", ", names.subList(0, last)) + " or " + names.get(last);
     }
 
     private static String path(JsonMappingException e) {
         return e.getPath().stream()
                 .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
-                .collect(Collectors.joining(".")).replace(".[", "[");
+                .collect(Collectors.joining("."))
+                .replace(".[", "[");
     }
 
     private static String join(String prefix, String field) {

@@ -12,8 +12,7 @@ public final class Require {
     /** Object-key-safe names: models, datasets, runs, jobs. No path separators, no dot-dot. */
     private static final Pattern SAFE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
 
-    private Require() {
-    }
+    private Require() {}
 
     public static String nonBlank(String value, String field) {
         if (value == null || value.isBlank()) {
@@ -36,8 +35,10 @@ public final class Require {
     public static String safeName(String value, String field) {
         nonBlank(value, field);
         if (!SAFE_NAME.matcher(value).matches() || value.contains("..")) {
-            throw new InvalidPayloadException("field '" + field + "' must match " + SAFE_NAME.pattern()
-                    + " without '..' (it becomes part of object keys), was '" + value + "'", field);
+            throw new InvalidPayloadException(
+                    "field '" + field + "' must match " + SAFE_NAME.pattern()
+                            + " without '..' (it becomes part of object keys), was '" + value + "'",
+                    field);
         }
         return value;
     }
@@ -56,8 +57,10 @@ public final class Require {
     /** {@code value} in min..max, or a 400-style error naming the field and the bound it broke. */
     public static long between(long value, long min, long max, String field) {
         if (value < min || value > max) {
-            throw new InvalidPayloadException("field '" + field + "' must be " + (value < min ? ">= " + min
-                    : "at most " + max) + ", was " + value, field);
+            throw new InvalidPayloadException(
+                    "field '" + field + "' must be " + (value < min ? ">= " + min : "at most " + max) + ", was "
+                            + value,
+                    field);
         }
         return value;
     }

@@ -21,10 +21,10 @@ public final class CloudEventBinding {
 
     /** Prefix of the binary mode's attribute headers (binding spec, 3.2.3). */
     public static final String HEADER_PREFIX = "ce_";
+
     public static final String CONTENT_TYPE_HEADER = "content-type";
 
-    private CloudEventBinding() {
-    }
+    private CloudEventBinding() {}
 
     /** True when the headers mark the record as a CloudEvent in either mode. */
     public static boolean isCloudEvent(Headers headers) {
@@ -39,7 +39,8 @@ public final class CloudEventBinding {
         Map<String, String> attributes = new LinkedHashMap<>();
         for (Header header : headers) {
             if (header.key().startsWith(HEADER_PREFIX) && header.value() != null) {
-                attributes.put(header.key().substring(HEADER_PREFIX.length()),
+                attributes.put(
+                        header.key().substring(HEADER_PREFIX.length()),
                         new String(header.value(), StandardCharsets.UTF_8));
             }
         }
@@ -57,7 +58,8 @@ public final class CloudEventBinding {
 
     private static boolean structured(Headers headers) {
         Header contentType = headers == null ? null : headers.lastHeader(CONTENT_TYPE_HEADER);
-        return contentType != null && contentType.value() != null
+        return contentType != null
+                && contentType.value() != null
                 && new String(contentType.value(), StandardCharsets.UTF_8).startsWith("application/cloudevents");
     }
 }

@@ -50,14 +50,20 @@ public final class EventPublisher implements AutoCloseable {
     }
 
     public CompletableFuture<RecordMetadata> publish(CloudEvent<?> event) {
-        ProducerRecord<String, byte[]> record = new ProducerRecord<>(event.topic().topicName(), null,
-                event.data().partitionKey(), EventCodec.encode(event),
-                List.of(new RecordHeader(CONTENT_TYPE_HEADER, EventCodec.CONTENT_TYPE.getBytes(StandardCharsets.UTF_8))));
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(
+                event.topic().topicName(),
+                null,
+                event.data().partitionKey(),
+                EventCodec.encode(event),
+                List.of(new RecordHeader(
+                        CONTENT_TYPE_HEADER, EventCodec.CONTENT_TYPE.getBytes(StandardCharsets.UTF_8))));
         CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
         producer.send(record, (metadata, error) -> {
             if (error != null) {
-                result.completeExceptionally(new MessagingException("publishing " + event.type() + " " + event.id()
-                        + " to " + record.topic() + " failed: " + error.getMessage(), error));
+                result.completeExceptionally(new MessagingException(
+                        "publishing " + event.type() + " " + event.id() + " to " + record.topic() + " failed: "
+                                + error.getMessage(),
+                        error));
             } else {
                 result.complete(metadata);
             }
@@ -70,11 +76,14 @@ public final class EventPublisher implements AutoCloseable {
         try {
             return publish(event).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw e.getCause() instanceof MessagingException m ? m
+            throw e.getCause() instanceof MessagingException m
+                    ? m
                     : new MessagingException("publishing " + event.id() + " failed", e.getCause());
         } catch (TimeoutException e) {
-            throw new MessagingException("publishing " + event.type() + " " + event.id() + " to "
-                    + event.topic().topicName() + " was not acknowledged within " + timeout, e);
+            throw new MessagingException(
+                    "publishing " + event.type() + " " + event.id() + " to "
+                            + event.topic().topicName() + " was not acknowledged within " + timeout,
+                    e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new MessagingException("interrupted while publishing " + event.id(), e);

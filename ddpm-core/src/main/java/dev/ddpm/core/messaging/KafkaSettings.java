@@ -32,8 +32,8 @@ public record KafkaSettings(String bootstrapServers, String serviceName) {
             throw new IllegalArgumentException("Kafka bootstrap servers are not configured (KAFKA_BOOTSTRAP_SERVERS)");
         }
         if (serviceName == null || !serviceName.matches("[a-z0-9][a-z0-9-]*")) {
-            throw new IllegalArgumentException("service name must be lower-case letters, digits and '-', was '"
-                    + serviceName + "'");
+            throw new IllegalArgumentException(
+                    "service name must be lower-case letters, digits and '-', was '" + serviceName + "'");
         }
     }
 

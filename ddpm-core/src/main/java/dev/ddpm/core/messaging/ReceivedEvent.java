@@ -9,16 +9,21 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * decoded event (binary or structured mode, see {@link CloudEventBinding}) or the reason it was
  * rejected, with the record's coordinates.
  */
-public record ReceivedEvent(String topic, int partition, long offset, String key,
-                            CloudEvent<?> event, String rejection) {
+public record ReceivedEvent(
+        String topic, int partition, long offset, String key, CloudEvent<?> event, String rejection) {
 
     public static ReceivedEvent of(ConsumerRecord<String, byte[]> record) {
         try {
-            return new ReceivedEvent(record.topic(), record.partition(), record.offset(), record.key(),
-                    CloudEventBinding.decode(record.headers(), record.value()), null);
+            return new ReceivedEvent(
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    record.key(),
+                    CloudEventBinding.decode(record.headers(), record.value()),
+                    null);
         } catch (InvalidPayloadException e) {
-            return new ReceivedEvent(record.topic(), record.partition(), record.offset(), record.key(),
-                    null, e.getMessage());
+            return new ReceivedEvent(
+                    record.topic(), record.partition(), record.offset(), record.key(), null, e.getMessage());
         }
     }
 

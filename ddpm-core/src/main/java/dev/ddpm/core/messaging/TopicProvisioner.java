@@ -20,8 +20,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class TopicProvisioner {
 
-    private TopicProvisioner() {
-    }
+    private TopicProvisioner() {}
 
     /** @return names of the topics it created */
     public static List<String> ensureTopics(Admin admin, short replicationFactor)

@@ -30,9 +30,11 @@ public record DiffusionConfig(
     public static final int DEFAULT_TIMESTEPS = 1000;
     /** Ho et al.'s beta_1 and beta_T of the linear schedule. */
     public static final double DEFAULT_BETA_START = 1e-4;
+
     public static final double DEFAULT_BETA_END = 0.02;
     /** Nichol and Dhariwal's s and beta cap of the cosine schedule. */
     public static final double DEFAULT_COSINE_OFFSET = 0.008;
+
     public static final double DEFAULT_MAX_BETA = 0.999;
 
     public DiffusionConfig {
@@ -55,8 +57,13 @@ public record DiffusionConfig(
 
     /** The paper's setting: T = 1000, linear betas 1e-4 .. 0.02, epsilon prediction. */
     public static DiffusionConfig ho2020() {
-        return builder().timesteps(1000).schedule(BetaSchedule.LINEAR).betaStart(1e-4).betaEnd(0.02)
-                .predictionType(PredictionType.EPSILON).build();
+        return builder()
+                .timesteps(1000)
+                .schedule(BetaSchedule.LINEAR)
+                .betaStart(1e-4)
+                .betaEnd(0.02)
+                .predictionType(PredictionType.EPSILON)
+                .build();
     }
 
     /**
@@ -79,8 +86,7 @@ public record DiffusionConfig(
         private double maxBeta = DEFAULT_MAX_BETA;
         private PredictionType predictionType = PredictionType.EPSILON;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder timesteps(int timesteps) {
             this.timesteps = timesteps;

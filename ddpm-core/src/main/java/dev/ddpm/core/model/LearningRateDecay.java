@@ -5,7 +5,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 /** How the learning rate moves after its warm-up. */
 public enum LearningRateDecay {
     /** Constant at the peak learning rate (Ho et al. 2020). */
-    @JsonProperty("none") NONE,
+    @JsonProperty("none")
+    NONE,
     /** A half-cosine from the peak down to a tenth of it at the run's last step (short runs end better). */
-    @JsonProperty("cosine") COSINE
+    @JsonProperty("cosine")
+    COSINE
 }

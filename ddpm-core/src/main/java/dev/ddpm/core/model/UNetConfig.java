@@ -40,8 +40,8 @@ public record UNetConfig(
         Require.atLeast(resBlocksPerLevel, 1, "resBlocksPerLevel");
         Require.atLeast(groups, 1, "groups");
         if (baseChannels % groups != 0) {
-            throw new InvalidPayloadException("field 'groups' (" + groups
-                    + ") must divide 'baseChannels' (" + baseChannels + ")", "groups");
+            throw new InvalidPayloadException(
+                    "field 'groups' (" + groups + ") must divide 'baseChannels' (" + baseChannels + ")", "groups");
         }
         Require.inRange(dropout, 0, 1, "dropout");
         channelMultipliers = List.copyOf(channelMultipliers);
@@ -60,9 +60,15 @@ public record UNetConfig(
 
     /** A builder holding this architecture, to change some of it by name. */
     public Builder toBuilder() {
-        return builder().imageChannels(imageChannels).imageSize(imageSize).baseChannels(baseChannels)
-                .channelMultipliers(channelMultipliers).attentionResolutions(attentionResolutions)
-                .resBlocksPerLevel(resBlocksPerLevel).groups(groups).dropout(dropout);
+        return builder()
+                .imageChannels(imageChannels)
+                .imageSize(imageSize)
+                .baseChannels(baseChannels)
+                .channelMultipliers(channelMultipliers)
+                .attentionResolutions(attentionResolutions)
+                .resBlocksPerLevel(resBlocksPerLevel)
+                .groups(groups)
+                .dropout(dropout);
     }
 
     /** Named fields of a {@link UNetConfig}; see {@link #builder()}. */
@@ -77,8 +83,7 @@ public record UNetConfig(
         private int groups = 32;
         private double dropout = 0.1;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder imageChannels(int imageChannels) {
             this.imageChannels = imageChannels;
@@ -122,8 +127,15 @@ public record UNetConfig(
         }
 
         public UNetConfig build() {
-            return new UNetConfig(imageChannels, imageSize, baseChannels, channelMultipliers, attentionResolutions,
-                    resBlocksPerLevel, groups, dropout);
+            return new UNetConfig(
+                    imageChannels,
+                    imageSize,
+                    baseChannels,
+                    channelMultipliers,
+                    attentionResolutions,
+                    resBlocksPerLevel,
+                    groups,
+                    dropout);
         }
     }
 }

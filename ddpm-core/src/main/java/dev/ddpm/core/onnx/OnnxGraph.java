@@ -4,9 +4,9 @@ import com.google.protobuf.ByteString;
 import dev.ddpm.core.onnx.proto.OnnxProto.AttributeProto;
 import dev.ddpm.core.onnx.proto.OnnxProto.GraphProto;
 import dev.ddpm.core.onnx.proto.OnnxProto.ModelProto;
+import dev.ddpm.core.onnx.proto.OnnxProto.NodeProto;
 import dev.ddpm.core.onnx.proto.OnnxProto.OperatorSetIdProto;
 import dev.ddpm.core.onnx.proto.OnnxProto.StringStringEntryProto;
-import dev.ddpm.core.onnx.proto.OnnxProto.NodeProto;
 import dev.ddpm.core.onnx.proto.OnnxProto.TensorProto;
 import dev.ddpm.core.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.ddpm.core.onnx.proto.OnnxProto.TypeProto;
@@ -47,7 +47,8 @@ public final class OnnxGraph {
                 .setProducerName(producer)
                 .setDocString(docString)
                 .setGraph(build());
-        metadata.forEach((k, v) -> model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+        metadata.forEach((k, v) -> model.addMetadataProps(
+                StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         return model.build().toByteArray();
     }
 
@@ -65,42 +66,55 @@ public final class OnnxGraph {
     public String floats(String name, float[] values, long... dims) {
         long count = Arrays.stream(dims).reduce(1, (a, b) -> a * b);
         if (count != values.length) {
-            throw new IllegalArgumentException("initializer " + name + ": " + values.length + " values for dims "
-                    + Arrays.toString(dims));
+            throw new IllegalArgumentException(
+                    "initializer " + name + ": " + values.length + " values for dims " + Arrays.toString(dims));
         }
         ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         bytes.asFloatBuffer().put(values);
         String unique = unique(name);
-        graph.addInitializer(TensorProto.newBuilder().setName(unique).setDataType(TensorProto.DataType.FLOAT_VALUE)
-                .addAllDims(box(dims)).setRawData(ByteString.copyFrom(bytes.array())));
+        graph.addInitializer(TensorProto.newBuilder()
+                .setName(unique)
+                .setDataType(TensorProto.DataType.FLOAT_VALUE)
+                .addAllDims(box(dims))
+                .setRawData(ByteString.copyFrom(bytes.array())));
         return unique;
     }
 
     public String scalar(String name, float value) {
-        return floats(name, new float[]{value});
+        return floats(name, new float[] {value});
     }
 
     /** An int64 vector initializer (shapes, axes). */
     public String longs(String name, long... values) {
         String unique = unique(name);
-        graph.addInitializer(TensorProto.newBuilder().setName(unique).setDataType(TensorProto.DataType.INT64_VALUE)
-                .addDims(values.length).addAllInt64Data(box(values)));
+        graph.addInitializer(TensorProto.newBuilder()
+                .setName(unique)
+                .setDataType(TensorProto.DataType.INT64_VALUE)
+                .addDims(values.length)
+                .addAllInt64Data(box(values)));
         return unique;
     }
 
     /** Appends a node; returns the name of its (single) output. */
     public String node(String opType, String outputHint, List<String> inputs, AttributeProto... attributes) {
         String output = unique(outputHint);
-        graph.addNode(NodeProto.newBuilder().setOpType(opType).setName(output + "/" + opType)
-                .addAllInput(inputs).addOutput(output).addAllAttribute(List.of(attributes)));
+        graph.addNode(NodeProto.newBuilder()
+                .setOpType(opType)
+                .setName(output + "/" + opType)
+                .addAllInput(inputs)
+                .addOutput(output)
+                .addAllAttribute(List.of(attributes)));
         return output;
     }
 
     /** Renames a value to a fixed name (the graph output) with an Identity node. */
     public void identity(String input, String output) {
         claim(output);
-        graph.addNode(NodeProto.newBuilder().setOpType("Identity").setName(output + "/Identity")
-                .addInput(input).addOutput(output));
+        graph.addNode(NodeProto.newBuilder()
+                .setOpType("Identity")
+                .setName(output + "/Identity")
+                .addInput(input)
+                .addOutput(output));
     }
 
     // ---- operators -----------------------------------------------------------------------------
@@ -119,8 +133,14 @@ public final class OnnxGraph {
     }
 
     public String conv(String hint, String x, String weight, String bias, int kernel, int stride, int pad) {
-        return node("Conv", hint, List.of(x, weight, bias), ints("kernel_shape", kernel, kernel),
-                ints("strides", stride, stride), ints("pads", pad, pad, pad, pad), ints("dilations", 1, 1),
+        return node(
+                "Conv",
+                hint,
+                List.of(x, weight, bias),
+                ints("kernel_shape", kernel, kernel),
+                ints("strides", stride, stride),
+                ints("pads", pad, pad, pad, pad),
+                ints("dilations", 1, 1),
                 integer("group", 1));
     }
 
@@ -172,21 +192,35 @@ public final class OnnxGraph {
     // ---- attributes ----------------------------------------------------------------------------
 
     public static AttributeProto ints(String name, long... values) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS)
-                .addAllInts(box(values)).build();
+        return AttributeProto.newBuilder()
+                .setName(name)
+                .setType(AttributeProto.AttributeType.INTS)
+                .addAllInts(box(values))
+                .build();
     }
 
     public static AttributeProto integer(String name, long value) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
+        return AttributeProto.newBuilder()
+                .setName(name)
+                .setType(AttributeProto.AttributeType.INT)
+                .setI(value)
+                .build();
     }
 
     public static AttributeProto real(String name, float value) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(value).build();
+        return AttributeProto.newBuilder()
+                .setName(name)
+                .setType(AttributeProto.AttributeType.FLOAT)
+                .setF(value)
+                .build();
     }
 
     public static AttributeProto string(String name, String value) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
-                .setS(ByteString.copyFromUtf8(value)).build();
+        return AttributeProto.newBuilder()
+                .setName(name)
+                .setType(AttributeProto.AttributeType.STRING)
+                .setS(ByteString.copyFromUtf8(value))
+                .build();
     }
 
     // ---- names ---------------------------------------------------------------------------------
@@ -217,8 +251,13 @@ public final class OnnxGraph {
             }
             shape.addDim(d);
         }
-        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-                TypeProto.Tensor.newBuilder().setElemType(elemType.getNumber()).setShape(shape))).build();
+        return ValueInfoProto.newBuilder()
+                .setName(name)
+                .setType(TypeProto.newBuilder()
+                        .setTensorType(TypeProto.Tensor.newBuilder()
+                                .setElemType(elemType.getNumber())
+                                .setShape(shape)))
+                .build();
     }
 
     private static List<Long> box(long... values) {

@@ -10,8 +10,8 @@ import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
-import io.minio.SourceObject;
 import io.minio.Result;
+import io.minio.SourceObject;
 import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
 import io.minio.errors.ErrorResponseException;
@@ -23,7 +23,6 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -52,6 +51,7 @@ public final class ArtifactStore implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ArtifactStore.class.getName());
     /** Where {@link #putStream} stages bytes whose sha256 is not known yet; no reader lists it. */
     public static final String STAGING_PREFIX = ".staging/";
+
     private static final long STREAM_PART_BYTES = 16L << 20;
     private static final Set<String> NOT_FOUND_CODES = Set.of("NoSuchKey", "NoSuchBucket", "NoSuchObject");
 
@@ -75,7 +75,10 @@ public final class ArtifactStore implements AutoCloseable {
 
     /** Bucket names visible with these credentials; the cheapest call that proves the server answers and the keys are valid. */
     public List<String> listBuckets() {
-        return call("list buckets", "", () -> client.listBuckets().stream().map(b -> b.name()).sorted().toList());
+        return call(
+                "list buckets",
+                "",
+                () -> client.listBuckets().stream().map(b -> b.name()).sorted().toList());
     }
 
     /** Creates the buckets that do not exist yet; returns the ones it created. */
@@ -83,14 +86,16 @@ public final class ArtifactStore implements AutoCloseable {
         List<String> created = new ArrayList<>();
         for (String bucket : buckets) {
             boolean made = call("create bucket", bucket, () -> {
-                if (client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build())) {
+                if (client.bucketExists(
+                        BucketExistsArgs.builder().bucket(bucket).build())) {
                     return false;
                 }
                 try {
                     client.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
                     return true;
                 } catch (ErrorResponseException e) {
-                    String code = e.errorResponse() == null ? "" : e.errorResponse().code();
+                    String code =
+                            e.errorResponse() == null ? "" : e.errorResponse().code();
                     if ("BucketAlreadyOwnedByYou".equals(code) || "BucketAlreadyExists".equals(code)) {
                         return false; // another replica created it a moment ago
                     }
@@ -106,12 +111,16 @@ public final class ArtifactStore implements AutoCloseable {
 
     public ObjectRef put(String bucket, String key, byte[] data, String contentType) {
         String sha256 = Sha256.of(data);
-        call("put", bucket + "/" + key, () -> client.putObject(PutObjectArgs.builder()
-                .bucket(bucket).object(key)
-                .data(data, data.length)
-                .contentType(contentType)
-                .userMetadata(Map.of(SHA256_METADATA, sha256))
-                .build()));
+        call(
+                "put",
+                bucket + "/" + key,
+                () -> client.putObject(PutObjectArgs.builder()
+                        .bucket(bucket)
+                        .object(key)
+                        .data(data, data.length)
+                        .contentType(contentType)
+                        .userMetadata(Map.of(SHA256_METADATA, sha256))
+                        .build()));
         return new ObjectRef(bucket, key, data.length, sha256);
     }
 
@@ -120,16 +129,18 @@ public final class ArtifactStore implements AutoCloseable {
             String sha256 = Sha256.of(file);
             long size = Files.size(file);
             try (InputStream in = Files.newInputStream(file)) {
-                call("put", bucket + "/" + key, () -> client.putObject(PutObjectArgs.builder()
-                        .bucket(bucket).object(key)
-                        .stream(in, size, null)
-                        .contentType(contentType)
-                        .userMetadata(Map.of(SHA256_METADATA, sha256))
-                        .build()));
+                call(
+                        "put",
+                        bucket + "/" + key,
+                        () -> client.putObject(PutObjectArgs.builder().bucket(bucket).object(key).stream(in, size, null)
+                                .contentType(contentType)
+                                .userMetadata(Map.of(SHA256_METADATA, sha256))
+                                .build()));
             }
             return new ObjectRef(bucket, key, size, sha256);
         } catch (IOException e) {
-            throw new StorageException("put " + bucket + "/" + key + ": cannot read " + file + ": " + e.getMessage(), e);
+            throw new StorageException(
+                    "put " + bucket + "/" + key + ": cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -146,11 +157,13 @@ public final class ArtifactStore implements AutoCloseable {
         CountingDigest counted = new CountingDigest(in, maxBytes);
         try {
             try {
-                call("put", bucket + "/" + staging, () -> client.putObject(PutObjectArgs.builder()
-                        .bucket(bucket).object(staging)
-                        .stream(counted, null, STREAM_PART_BYTES)
-                        .contentType(contentType)
-                        .build()));
+                call(
+                        "put",
+                        bucket + "/" + staging,
+                        () -> client.putObject(PutObjectArgs.builder().bucket(bucket).object(staging).stream(
+                                        counted, null, STREAM_PART_BYTES)
+                                .contentType(contentType)
+                                .build()));
             } catch (StorageException e) {
                 if (counted.exceeded) {
                     throw new ObjectTooLargeException(location(bucket + "/" + key), maxBytes);
@@ -158,13 +171,20 @@ public final class ArtifactStore implements AutoCloseable {
                 throw e;
             }
             String sha256 = Sha256.hex(counted.digest);
-            call("copy", bucket + "/" + key, () -> client.copyObject(CopyObjectArgs.builder()
-                    .bucket(bucket).object(key)
-                    .source(SourceObject.builder().bucket(bucket).object(staging).build())
-                    .metadataDirective(Directive.REPLACE)
-                    .headers(Map.of("Content-Type", contentType))
-                    .userMetadata(Map.of(SHA256_METADATA, sha256))
-                    .build()));
+            call(
+                    "copy",
+                    bucket + "/" + key,
+                    () -> client.copyObject(CopyObjectArgs.builder()
+                            .bucket(bucket)
+                            .object(key)
+                            .source(SourceObject.builder()
+                                    .bucket(bucket)
+                                    .object(staging)
+                                    .build())
+                            .metadataDirective(Directive.REPLACE)
+                            .headers(Map.of("Content-Type", contentType))
+                            .userMetadata(Map.of(SHA256_METADATA, sha256))
+                            .build()));
             return new ObjectRef(bucket, key, counted.count, sha256);
         } finally {
             try {
@@ -172,8 +192,9 @@ public final class ArtifactStore implements AutoCloseable {
             } catch (ObjectNotFoundException e) {
                 // the write stopped before the staging object existed
             } catch (StorageException e) {
-                LOG.log(System.Logger.Level.WARNING, "staging object " + bucket + "/" + staging
-                        + " not removed: " + e.getMessage());
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "staging object " + bucket + "/" + staging + " not removed: " + e.getMessage());
             }
         }
     }
@@ -271,7 +292,8 @@ public final class ArtifactStore implements AutoCloseable {
             Files.createDirectories(dir);
             temp = Files.createTempFile(dir, "." + target.getFileName(), ".part");
             MessageDigest digest = Sha256.digest();
-            try (InputStream in = open(bucket, key); OutputStream out = Files.newOutputStream(temp)) {
+            try (InputStream in = open(bucket, key);
+                    OutputStream out = Files.newOutputStream(temp)) {
                 byte[] buffer = new byte[1 << 16];
                 for (int n; (n = in.read(buffer)) > 0; ) {
                     digest.update(buffer, 0, n);
@@ -285,8 +307,8 @@ public final class ArtifactStore implements AutoCloseable {
             temp = null;
             return target;
         } catch (IOException e) {
-            throw new StorageException(location(bucket + "/" + key) + ": download to " + target
-                    + " failed: " + e.getMessage(), e);
+            throw new StorageException(
+                    location(bucket + "/" + key) + ": download to " + target + " failed: " + e.getMessage(), e);
         } finally {
             if (temp != null) {
                 try {
@@ -317,13 +339,21 @@ public final class ArtifactStore implements AutoCloseable {
     public List<StoredObject> list(String bucket, String prefix) {
         List<StoredObject> objects = new ArrayList<>();
         return call("list", bucket + "/" + prefix, () -> {
-            Iterable<Result<Item>> results = client.listObjects(
-                    ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build());
+            Iterable<Result<Item>> results = client.listObjects(ListObjectsArgs.builder()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .recursive(true)
+                    .build());
             for (Result<Item> result : results) {
                 Item item = result.get();
                 if (!item.isDir()) {
-                    objects.add(new StoredObject(bucket, item.objectName(), item.size(),
-                            item.lastModified() == null ? null : item.lastModified().toInstant()));
+                    objects.add(new StoredObject(
+                            bucket,
+                            item.objectName(),
+                            item.size(),
+                            item.lastModified() == null
+                                    ? null
+                                    : item.lastModified().toInstant()));
                 }
             }
             return objects;
@@ -332,7 +362,8 @@ public final class ArtifactStore implements AutoCloseable {
 
     public void delete(String bucket, String key) {
         call("delete", bucket + "/" + key, () -> {
-            client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build());
+            client.removeObject(
+                    RemoveObjectArgs.builder().bucket(bucket).object(key).build());
             return null;
         });
     }
@@ -344,8 +375,8 @@ public final class ArtifactStore implements AutoCloseable {
      *
      * @return the reference of the pointer object
      */
-    public ObjectRef writeThenPoint(String bucket, List<Upload> data, String pointerKey,
-                                    Function<List<ObjectRef>, ?> pointer) {
+    public ObjectRef writeThenPoint(
+            String bucket, List<Upload> data, String pointerKey, Function<List<ObjectRef>, ?> pointer) {
         List<ObjectRef> written = new ArrayList<>();
         try {
             for (Upload upload : data) {
@@ -357,8 +388,10 @@ public final class ArtifactStore implements AutoCloseable {
                 try {
                     delete(ref.bucket(), ref.key());
                 } catch (RuntimeException cleanup) {
-                    LOG.log(System.Logger.Level.WARNING, "could not remove unreferenced " + ref.key()
-                            + " after a failed publish: " + cleanup.getMessage());
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "could not remove unreferenced " + ref.key() + " after a failed publish: "
+                                    + cleanup.getMessage());
                 }
             }
             throw e;
@@ -375,8 +408,9 @@ public final class ArtifactStore implements AutoCloseable {
         long limit = declaredSize > 0 ? declaredSize + 1 : Long.MAX_VALUE;
         try (InputStream in = open(bucket, key)) {
             byte[] buffer = new byte[1 << 16];
-            for (int n; out.size() < limit
-                    && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - out.size()))) > 0; ) {
+            for (int n;
+                    out.size() < limit
+                            && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - out.size()))) > 0; ) {
                 digest.update(buffer, 0, n);
                 out.write(buffer, 0, n);
             }
@@ -399,13 +433,19 @@ public final class ArtifactStore implements AutoCloseable {
     }
 
     private InputStream open(String bucket, String key) {
-        return call("get", bucket + "/" + key,
-                () -> client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build()));
+        return call(
+                "get",
+                bucket + "/" + key,
+                () -> client.getObject(
+                        GetObjectArgs.builder().bucket(bucket).object(key).build()));
     }
 
     private StatObjectResponse stat(String bucket, String key) {
-        return call("stat", bucket + "/" + key,
-                () -> client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build()));
+        return call(
+                "stat",
+                bucket + "/" + key,
+                () -> client.statObject(
+                        StatObjectArgs.builder().bucket(bucket).object(key).build()));
     }
 
     /** A MinIO client call; the client reports I/O failures as unchecked exceptions too. */
@@ -432,10 +472,13 @@ public final class ArtifactStore implements AutoCloseable {
             if (NOT_FOUND_CODES.contains(code)) {
                 return new ObjectNotFoundException(location(object));
             }
-            return new StorageException(location(object) + ": " + operation + " refused by the server: " + code
-                    + " (" + response.errorResponse().message() + ")", e);
+            return new StorageException(
+                    location(object) + ": " + operation + " refused by the server: " + code + " ("
+                            + response.errorResponse().message() + ")",
+                    e);
         }
-        if (e instanceof ErrorResponseException response && response.response() != null
+        if (e instanceof ErrorResponseException response
+                && response.response() != null
                 && response.response().code() == 404) {
             return new ObjectNotFoundException(location(object));
         }

@@ -16,6 +16,5 @@ public final class Buckets {
 
     public static final List<String> ALL = List.of(DATASETS, CHECKPOINTS, MODELS, SAMPLES);
 
-    private Buckets() {
-    }
+    private Buckets() {}
 }

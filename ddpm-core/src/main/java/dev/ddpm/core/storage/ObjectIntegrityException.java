@@ -26,8 +26,10 @@ public class ObjectIntegrityException extends StorageException {
     /** The object is not the size its reference declares (read no further than one byte past it). */
     public static ObjectIntegrityException size(String location, long declared, long read) {
         return new ObjectIntegrityException(location + ": size mismatch, declared " + declared + " bytes but "
-                + (read > declared ? "the stored object is larger (read stopped after " + read + " bytes)"
-                : "the stored object has " + read) + "; it is refused");
+                + (read > declared
+                        ? "the stored object is larger (read stopped after " + read + " bytes)"
+                        : "the stored object has " + read)
+                + "; it is refused");
     }
 
     /** null for a size mismatch. */

@@ -11,8 +11,7 @@ import java.util.HexFormat;
 /** sha256 as 64 lower-case hex digits, the form every manifest, pointer and event carries. */
 public final class Sha256 {
 
-    private Sha256() {
-    }
+    private Sha256() {}
 
     public static MessageDigest digest() {
         try {

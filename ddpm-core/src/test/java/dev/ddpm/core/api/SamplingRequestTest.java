@@ -38,7 +38,8 @@ class SamplingRequestTest {
     @ParameterizedTest
     @EnumSource(DdpmVariance.class)
     void everyVarianceIsReadByItsWireName(DdpmVariance variance) {
-        SamplingRequest body = read("{\"model\":\"mnist\",\"sampler\":\"ddpm\",\"variance\":\"" + variance.wireName() + "\"}");
+        SamplingRequest body =
+                read("{\"model\":\"mnist\",\"sampler\":\"ddpm\",\"variance\":\"" + variance.wireName() + "\"}");
 
         assertThat(body.ddpmVariance()).isEqualTo(variance);
         assertThat(DdpmVariance.byName(variance.wireName())).isEqualTo(variance);
@@ -49,6 +50,7 @@ class SamplingRequestTest {
         assertThatThrownBy(() -> read("{\"model\":\"mnist\",\"variance\":\"FIXED_LARGE\"}"))
                 .isInstanceOf(InvalidPayloadException.class)
                 .hasMessageContaining("field 'variance' must be fixed_small or fixed_large, was 'FIXED_LARGE'")
-                .satisfies(e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("variance"));
+                .satisfies(
+                        e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("variance"));
     }
 }

@@ -67,26 +67,28 @@ class TrainingRequestTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-            "steps            | \"steps\":0                          | >= 1",
-            "steps            | \"steps\":20000000                   | at most 10000000",
-            "batchSize        | \"steps\":10,\"batchSize\":5000      | at most 4096",
-            "learningRate     | \"steps\":10,\"learningRate\":2      | must be in",
-            "emaDecay         | \"steps\":10,\"emaDecay\":1.5        | must be in",
-            "seed             | \"steps\":10,\"seed\":-1             | >= 0",
-            "timesteps        | \"steps\":10,\"timesteps\":20000     | at most 10000",
-            "checkpointEvery  | \"steps\":10,\"checkpointEvery\":0   | >= 1",
-            "keepCheckpoints  | \"steps\":10,\"keepCheckpoints\":1001 | at most 1000",
-            "qualityEvery     | \"steps\":10,\"qualityEvery\":-1     | >= 0",
-            "snrGamma         | \"steps\":10,\"snrGamma\":-5         | must be in",
-            "maxMinutes       | \"steps\":10,\"maxMinutes\":-1       | must be in",
-            "modelName        | \"steps\":10,\"modelName\":\"../x\"  | must match",
-            "resumeFrom       | \"steps\":10,\"resumeFrom\":\"A\"    | must match",
-            "schedule         | \"steps\":10,\"schedule\":\"sigmoid\" | must be linear or cosine, was 'sigmoid'",
-            "predictionType   | \"steps\":10,\"predictionType\":\"x0\" | must be epsilon or v, was 'x0'",
-            "learningRateDecay | \"steps\":10,\"learningRateDecay\":\"linear\" | must be none or cosine, was 'linear'",
-            "warmupSteps      | \"steps\":10,\"warmupSteps\":10      | must be fewer than 'steps' (10)",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "steps            | \"steps\":0                          | >= 1",
+                "steps            | \"steps\":20000000                   | at most 10000000",
+                "batchSize        | \"steps\":10,\"batchSize\":5000      | at most 4096",
+                "learningRate     | \"steps\":10,\"learningRate\":2      | must be in",
+                "emaDecay         | \"steps\":10,\"emaDecay\":1.5        | must be in",
+                "seed             | \"steps\":10,\"seed\":-1             | >= 0",
+                "timesteps        | \"steps\":10,\"timesteps\":20000     | at most 10000",
+                "checkpointEvery  | \"steps\":10,\"checkpointEvery\":0   | >= 1",
+                "keepCheckpoints  | \"steps\":10,\"keepCheckpoints\":1001 | at most 1000",
+                "qualityEvery     | \"steps\":10,\"qualityEvery\":-1     | >= 0",
+                "snrGamma         | \"steps\":10,\"snrGamma\":-5         | must be in",
+                "maxMinutes       | \"steps\":10,\"maxMinutes\":-1       | must be in",
+                "modelName        | \"steps\":10,\"modelName\":\"../x\"  | must match",
+                "resumeFrom       | \"steps\":10,\"resumeFrom\":\"A\"    | must match",
+                "schedule         | \"steps\":10,\"schedule\":\"sigmoid\" | must be linear or cosine, was 'sigmoid'",
+                "predictionType   | \"steps\":10,\"predictionType\":\"x0\" | must be epsilon or v, was 'x0'",
+                "learningRateDecay | \"steps\":10,\"learningRateDecay\":\"linear\" | must be none or cosine, was 'linear'",
+                "warmupSteps      | \"steps\":10,\"warmupSteps\":10      | must be fewer than 'steps' (10)",
+            })
     void eachBoundIsRefusedNamingItsField(String field, String json, String message) {
         assertThatThrownBy(() -> read("{\"dataset\":\"digits\"," + json + "}"))
                 .isInstanceOfSatisfying(InvalidPayloadException.class, e -> {
@@ -97,15 +99,25 @@ class TrainingRequestTest {
 
     @Test
     void theDataSetAndTheStepsAreRequired() {
-        assertThatThrownBy(() -> read("{\"steps\":10}")).isInstanceOfSatisfying(InvalidPayloadException.class,
-                e -> assertThat(e.field()).isEqualTo("dataset"));
-        assertThatThrownBy(() -> read("{\"dataset\":\"digits\"}")).isInstanceOfSatisfying(InvalidPayloadException.class,
-                e -> assertThat(e.field()).isEqualTo("steps"));
+        assertThatThrownBy(() -> read("{\"steps\":10}"))
+                .isInstanceOfSatisfying(
+                        InvalidPayloadException.class,
+                        e -> assertThat(e.field()).isEqualTo("dataset"));
+        assertThatThrownBy(() -> read("{\"dataset\":\"digits\"}"))
+                .isInstanceOfSatisfying(
+                        InvalidPayloadException.class,
+                        e -> assertThat(e.field()).isEqualTo("steps"));
     }
 
     @Test
     void aWarmUpShorterThanTheRunIsAccepted() {
-        assertThat(TrainingRequest.builder().dataset("d").steps(10).warmupSteps(9).build().warmupSteps()).isEqualTo(9);
+        assertThat(TrainingRequest.builder()
+                        .dataset("d")
+                        .steps(10)
+                        .warmupSteps(9)
+                        .build()
+                        .warmupSteps())
+                .isEqualTo(9);
     }
 
     @Test
@@ -117,7 +129,8 @@ class TrainingRequestTest {
         assertThat(first).matches("digits-20261207-101530-[0-9a-f]{4}");
         assertThat(second).isNotEqualTo(first);
         String longModel = "m".repeat(63);
-        assertThat(RunIds.next(longModel, clock)).hasSizeLessThanOrEqualTo(63)
+        assertThat(RunIds.next(longModel, clock))
+                .hasSizeLessThanOrEqualTo(63)
                 .startsWith("m".repeat(RunIds.MAX_PREFIX) + "-20261207");
     }
 }

@@ -13,7 +13,8 @@ class AnimationFramesTest {
         assertThat(shown).hasSize(48).startsWith(0).endsWith(1000).isSorted().doesNotHaveDuplicates();
         // The last tenth of the steps, where the image forms, gets far more than a tenth of the frames.
         long late = java.util.Arrays.stream(shown).filter(s -> s > 900).count();
-        long early = java.util.Arrays.stream(shown).filter(s -> s > 0 && s <= 100).count();
+        long early =
+                java.util.Arrays.stream(shown).filter(s -> s > 0 && s <= 100).count();
         assertThat(late).isGreaterThan(10);
         assertThat(early).isLessThanOrEqualTo(3);
         // Gaps shrink toward the end.

@@ -39,13 +39,14 @@ class ForwardProcessTest {
     void theTrainingTargetInvertsToX0(PredictionType type) {
         float[] x0 = {0.5f, -1f, 0.25f, 0.9f};
         float[] eps = SeededNoise.forSample(3, 0).draw(0, 4);
-        for (int t : new int[]{0, 10, 500, 999}) {
+        for (int t : new int[] {0, 10, 500, 999}) {
             float[] xt = forward.noisy(x0, eps, t);
             float[] target = forward.target(x0, eps, t, type);
             float[] recovered = forward.predictX0(target, xt, t, type);
             for (int i = 0; i < 4; i++) {
                 // at t = 999 eps-prediction divides by sqrt(abar) ~ 0.006: float error grows accordingly
-                assertThat(recovered[i]).isCloseTo(x0[i], within(t == 999 && type == PredictionType.EPSILON ? 2e-3f : 1e-5f));
+                assertThat(recovered[i])
+                        .isCloseTo(x0[i], within(t == 999 && type == PredictionType.EPSILON ? 2e-3f : 1e-5f));
             }
             float[] epsBack = forward.epsFromX0(x0, xt, t);
             for (int i = 0; i < 4; i++) {
@@ -85,15 +86,22 @@ class ForwardProcessTest {
     void lossWeightsAreMinSnrOverSnr() {
         int high = timestepWithSnr(10);
         int low = timestepWithSnr(2);
-        assertThat(forward.lossWeight(high, PredictionType.EPSILON, 5)).as("SNR 10, epsilon")
+        assertThat(forward.lossWeight(high, PredictionType.EPSILON, 5))
+                .as("SNR 10, epsilon")
                 .isCloseTo(5 / snr(high), within(1e-12));
         assertThat(5 / snr(high)).isCloseTo(0.5, within(0.02));
-        assertThat(forward.lossWeight(low, PredictionType.EPSILON, 5)).as("SNR 2 < gamma, epsilon").isEqualTo(1.0);
-        assertThat(forward.lossWeight(high, PredictionType.V, 5)).as("SNR 10, v")
+        assertThat(forward.lossWeight(low, PredictionType.EPSILON, 5))
+                .as("SNR 2 < gamma, epsilon")
+                .isEqualTo(1.0);
+        assertThat(forward.lossWeight(high, PredictionType.V, 5))
+                .as("SNR 10, v")
                 .isCloseTo(5 / (snr(high) + 1), within(1e-12));
-        assertThat(forward.lossWeight(low, PredictionType.V, 5)).as("SNR 2, v")
+        assertThat(forward.lossWeight(low, PredictionType.V, 5))
+                .as("SNR 2, v")
                 .isCloseTo(snr(low) / (snr(low) + 1), within(1e-12));
-        assertThat(forward.lossWeight(0, PredictionType.EPSILON, 0)).as("off: the simple loss").isEqualTo(1.0);
+        assertThat(forward.lossWeight(0, PredictionType.EPSILON, 0))
+                .as("off: the simple loss")
+                .isEqualTo(1.0);
     }
 
     @ParameterizedTest

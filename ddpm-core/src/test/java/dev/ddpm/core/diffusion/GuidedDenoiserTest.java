@@ -20,8 +20,11 @@ import static org.assertj.core.api.Assertions.within;
  */
 class GuidedDenoiserTest {
 
-    private static final DiffusionConfig COSINE_V = DiffusionConfig.builder().timesteps(1000)
-            .schedule(BetaSchedule.COSINE).predictionType(PredictionType.V).build();
+    private static final DiffusionConfig COSINE_V = DiffusionConfig.builder()
+            .timesteps(1000)
+            .schedule(BetaSchedule.COSINE)
+            .predictionType(PredictionType.V)
+            .build();
     private final NoiseSchedule schedule = NoiseSchedule.from(COSINE_V);
     private final ForwardProcess forward = new ForwardProcess(schedule);
 
@@ -54,8 +57,8 @@ class GuidedDenoiserTest {
         float[] vModel = {0.5f, -0.1f, 0.9f};
         float[] vGuide = {0.2f, 0.4f, 1.1f};
         int t = 700;
-        float[] guidedV = new GuidedDenoiser((x, ts) -> new float[][]{vModel}, (x, ts) -> new float[][]{vGuide}, 2.5)
-                .predict(new float[][]{xt}, new int[]{t})[0];
+        float[] guidedV = new GuidedDenoiser((x, ts) -> new float[][] {vModel}, (x, ts) -> new float[][] {vGuide}, 2.5)
+                .predict(new float[][] {xt}, new int[] {t})[0];
         float[] x0Model = forward.predictX0(vModel, xt, t, PredictionType.V);
         float[] x0Guide = forward.predictX0(vGuide, xt, t, PredictionType.V);
         float[] x0Guided = forward.predictX0(guidedV, xt, t, PredictionType.V);
@@ -67,25 +70,29 @@ class GuidedDenoiserTest {
     @Test
     void weightOneIsTheModelAloneAndNeverCallsTheGuide() {
         AtomicInteger guideCalls = new AtomicInteger();
-        float[][] out = new GuidedDenoiser((x, t) -> new float[][]{{1, 2}}, (x, t) -> {
-            guideCalls.incrementAndGet();
-            return new float[][]{{9, 9}};
-        }, 1).predict(new float[][]{{0, 0}}, new int[]{5});
+        float[][] out = new GuidedDenoiser(
+                        (x, t) -> new float[][] {{1, 2}},
+                        (x, t) -> {
+                            guideCalls.incrementAndGet();
+                            return new float[][] {{9, 9}};
+                        },
+                        1)
+                .predict(new float[][] {{0, 0}}, new int[] {5});
         assertThat(out[0]).containsExactly(1, 2);
         assertThat(guideCalls).hasValue(0);
     }
 
     @Test
     void theWeightIsAnExtrapolationFromTheGuidePastTheModel() {
-        float[][] out = new GuidedDenoiser((x, t) -> new float[][]{{1, -2}}, (x, t) -> new float[][]{{0.5f, 1}}, 3)
-                .predict(new float[][]{{0, 0}}, new int[]{5});
+        float[][] out = new GuidedDenoiser((x, t) -> new float[][] {{1, -2}}, (x, t) -> new float[][] {{0.5f, 1}}, 3)
+                .predict(new float[][] {{0, 0}}, new int[] {5});
         assertThat(out[0]).containsExactly(2f, -8f); // 0.5 + 3 (1 - 0.5), 1 + 3 (-2 - 1)
     }
 
     @Test
     void aWeightBelowOneOrNotANumberIsRefused() {
         Denoiser any = (x, t) -> x;
-        for (double weight : new double[]{0.5, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
+        for (double weight : new double[] {0.5, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
             assertThatThrownBy(() -> new GuidedDenoiser(any, any, weight))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining(">= 1");
@@ -94,21 +101,26 @@ class GuidedDenoiserTest {
 
     @Test
     void aGuideThatMakesOtherImagesIsRefused() {
-        GuidedDenoiser mismatched = new GuidedDenoiser((x, t) -> new float[][]{{1, 2}}, (x, t) -> new float[][]{{1, 2, 3}}, 2);
-        assertThatThrownBy(() -> mismatched.predict(new float[][]{{0, 0}}, new int[]{1}))
+        GuidedDenoiser mismatched =
+                new GuidedDenoiser((x, t) -> new float[][] {{1, 2}}, (x, t) -> new float[][] {{1, 2, 3}}, 2);
+        assertThatThrownBy(() -> mismatched.predict(new float[][] {{0, 0}}, new int[] {1}))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("the guide's prediction has 3 values, the model's 2");
     }
 
-    private record Spread(double meanDistance, double shareAbove) {
-    }
+    private record Spread(double meanDistance, double shareAbove) {}
 
     /** 2,000 one-pixel samples with DDPM-100: their mean distance to the nearer point, and the share near +1. */
     private Spread spread(Denoiser denoiser) {
-        float[][] samples = ReverseProcess.sample(denoiser,
-                () -> Schedulers.create(COSINE_V,
+        float[][] samples = ReverseProcess.sample(
+                denoiser,
+                () -> Schedulers.create(
+                        COSINE_V,
                         SchedulerSettings.of(SamplerKind.DDPM).withSteps(100).withClipX0(false)),
-                2000, 1, 7, 0);
+                2000,
+                1,
+                7,
+                0);
         double distance = 0;
         int above = 0;
         for (float[] sample : samples) {
@@ -130,7 +142,8 @@ class GuidedDenoiserTest {
                 double variance = abar * s * s + 1 - abar;
                 double xt = x[i][0];
                 // Posterior weight of +1 (a logistic of the log-likelihood ratio, safe from underflow).
-                double logRatio = (Math.pow(xt + Math.sqrt(abar), 2) - Math.pow(xt - Math.sqrt(abar), 2)) / (2 * variance);
+                double logRatio =
+                        (Math.pow(xt + Math.sqrt(abar), 2) - Math.pow(xt - Math.sqrt(abar), 2)) / (2 * variance);
                 double pPlus = 1 / (1 + Math.exp(-logRatio));
                 double x0Plus = 1 + Math.sqrt(abar) * s * s * (xt - Math.sqrt(abar)) / variance;
                 double x0Minus = -1 + Math.sqrt(abar) * s * s * (xt + Math.sqrt(abar)) / variance;

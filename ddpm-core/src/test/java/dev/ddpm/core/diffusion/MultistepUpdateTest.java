@@ -25,6 +25,7 @@ class MultistepUpdateTest {
 
     /** Per coordinate, the coefficients c_n of g(lambda) = sum_n c_n lambda^n. */
     private static final double[][] CONSTANT = {{0.4}, {-0.8}, {0.1}};
+
     private static final double[][] LINEAR = {{0.4, 0.9}, {-0.8, -1.3}, {0.1, 0.5}};
     private static final double[][] QUADRATIC = {{0.4, 0.9, -0.7}, {-0.8, -1.3, 1.1}, {0.1, 0.5, 0.6}};
     private static final double[][] CUBIC = {{0.4, 0.9, -0.7, 0.8}, {-0.8, -1.3, 1.1, -0.6}, {0.1, 0.5, 0.6, 1.2}};
@@ -73,7 +74,8 @@ class MultistepUpdateTest {
         double[] out = new double[x.length];
         for (int i = 0; i < x.length; i++) {
             // sigma_t e^lambda = alpha_t at lambda_t, and sigma_t alpha_s / sigma_s at lambda_s
-            out[i] = t.sigma() / s.sigma() * x[i] + t.alpha() * antiderivativeFactor(g[i], lambdaT)
+            out[i] = t.sigma() / s.sigma() * x[i]
+                    + t.alpha() * antiderivativeFactor(g[i], lambdaT)
                     - t.sigma() * s.alpha() / s.sigma() * antiderivativeFactor(g[i], lambdaS);
         }
         return out;
@@ -83,7 +85,7 @@ class MultistepUpdateTest {
     private static double[][] constantAt(double[][] g, double lambda) {
         double[][] c = new double[g.length][];
         for (int i = 0; i < g.length; i++) {
-            c[i] = new double[]{g(g[i], lambda)};
+            c[i] = new double[] {g(g[i], lambda)};
         }
         return c;
     }
@@ -96,7 +98,7 @@ class MultistepUpdateTest {
             for (int n = 1; n < g[i].length; n++) {
                 slope += n * g[i][n] * Math.pow(lambda, n - 1);
             }
-            c[i] = new double[]{g(g[i], lambda) - slope * lambda, slope};
+            c[i] = new double[] {g(g[i], lambda) - slope * lambda, slope};
         }
         return c;
     }
@@ -120,15 +122,17 @@ class MultistepUpdateTest {
 
     @Test
     void dpmSolverFirstOrderIsExactForAConstantDataPredictionAndLandsOnItAtCleanData() {
-        float[] xt = DpmSolverPlusPlusScheduler.firstOrderUpdate(SAMPLE, level(LAMBDA_S0), level(LAMBDA_T),
-                predictions(CONSTANT, LAMBDA_S0));
-        assertThat(maxDifference(xt, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, CONSTANT))).isLessThan(EXACT);
+        float[] xt = DpmSolverPlusPlusScheduler.firstOrderUpdate(
+                SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), predictions(CONSTANT, LAMBDA_S0));
+        assertThat(maxDifference(xt, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, CONSTANT)))
+                .isLessThan(EXACT);
         // A line is integrated as its value at the start: off by far more than rounding.
-        float[] line = DpmSolverPlusPlusScheduler.firstOrderUpdate(SAMPLE, level(LAMBDA_S0), level(LAMBDA_T),
-                predictions(LINEAR, LAMBDA_S0));
+        float[] line = DpmSolverPlusPlusScheduler.firstOrderUpdate(
+                SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), predictions(LINEAR, LAMBDA_S0));
         assertThat(maxDifference(line, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, constantAt(LINEAR, LAMBDA_S0))))
                 .isLessThan(EXACT);
-        assertThat(maxDifference(line, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, LINEAR))).isGreaterThan(1e-2);
+        assertThat(maxDifference(line, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, LINEAR)))
+                .isGreaterThan(1e-2);
 
         float[] m0 = predictions(LINEAR, LAMBDA_S0);
         assertThat(DpmSolverPlusPlusScheduler.firstOrderUpdate(SAMPLE, level(LAMBDA_S0), NoiseLevel.CLEAN, m0))
@@ -147,21 +151,23 @@ class MultistepUpdateTest {
         double error = maxDifference(xt, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, LINEAR));
         assertThat(error).isBetween(1e-4, 1e-2);
 
-        float[] constant = DpmSolverPlusPlusScheduler.secondOrderUpdate(SAMPLE, level(LAMBDA_S0), level(LAMBDA_T),
-                history(CONSTANT));
-        assertThat(maxDifference(constant, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, CONSTANT))).isLessThan(EXACT);
+        float[] constant = DpmSolverPlusPlusScheduler.secondOrderUpdate(
+                SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), history(CONSTANT));
+        assertThat(maxDifference(constant, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, CONSTANT)))
+                .isLessThan(EXACT);
     }
 
     @Test
     void dpmSolverThirdOrderIsExactForALinearDataPredictionAndKeepsHalfOfACurvatureTerm() {
-        float[] line = DpmSolverPlusPlusScheduler.thirdOrderUpdate(SAMPLE, level(LAMBDA_S0), level(LAMBDA_T),
-                history(LINEAR));
-        assertThat(maxDifference(line, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, LINEAR))).isLessThan(EXACT);
+        float[] line =
+                DpmSolverPlusPlusScheduler.thirdOrderUpdate(SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), history(LINEAR));
+        assertThat(maxDifference(line, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, LINEAR)))
+                .isLessThan(EXACT);
 
         // diffusers' (and Lu et al.'s code's) D2 is h^2 x0'' / 2 under a weight meant for h^2 x0'': the step
         // is the mean of the exact flows of the parabola and of its tangent at s0.
-        float[] parabola = DpmSolverPlusPlusScheduler.thirdOrderUpdate(SAMPLE, level(LAMBDA_S0), level(LAMBDA_T),
-                history(QUADRATIC));
+        float[] parabola = DpmSolverPlusPlusScheduler.thirdOrderUpdate(
+                SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), history(QUADRATIC));
         double[] exact = exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, QUADRATIC);
         double[] tangent = exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, tangentAt(QUADRATIC, LAMBDA_S0));
         double[] mean = new double[exact.length];
@@ -176,42 +182,46 @@ class MultistepUpdateTest {
     @ValueSource(ints = {1, 2, 3})
     void uniPredictorOfOrderPIsExactForDataPredictionsOfDegreePMinusOne(int order) {
         double[][] exactFor = order == 1 ? CONSTANT : order == 2 ? LINEAR : QUADRATIC;
-        float[] xt = UniPcScheduler.predictorUpdate(SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), history(exactFor),
-                order);
+        float[] xt =
+                UniPcScheduler.predictorUpdate(SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), history(exactFor), order);
         double[] exact = exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, exactFor);
         if (order == 2) {
             // diffusers' UniP-2 takes rho = 1/2 rather than solving for it: the midpoint rule, as DPM-Solver++(2M).
-            assertThat(maxDifference(xt, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T,
-                    constantAt(LINEAR, (LAMBDA_S0 + LAMBDA_T) / 2)))).isLessThan(EXACT);
+            assertThat(maxDifference(
+                            xt, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, constantAt(LINEAR, (LAMBDA_S0 + LAMBDA_T) / 2))))
+                    .isLessThan(EXACT);
             assertThat(maxDifference(xt, exact)).isBetween(1e-4, 1e-2);
         } else {
             assertThat(maxDifference(xt, exact)).isLessThan(EXACT);
         }
         double[][] beyond = order == 1 ? LINEAR : order == 2 ? QUADRATIC : CUBIC;
-        float[] inexact = UniPcScheduler.predictorUpdate(SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), history(beyond),
-                order);
-        assertThat(maxDifference(inexact, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, beyond))).isGreaterThan(1e-5);
+        float[] inexact =
+                UniPcScheduler.predictorUpdate(SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), history(beyond), order);
+        assertThat(maxDifference(inexact, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, beyond)))
+                .isGreaterThan(1e-5);
     }
 
     @ParameterizedTest(name = "UniC-{0}")
     @ValueSource(ints = {1, 2, 3})
     void uniCorrectorOfOrderPIsExactForDataPredictionsOfDegreeP(int order) {
         double[][] exactFor = order == 1 ? LINEAR : order == 2 ? QUADRATIC : CUBIC;
-        float[] xt = UniPcScheduler.correctorUpdate(SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), history(exactFor),
-                predictions(exactFor, LAMBDA_T), order);
+        float[] xt = UniPcScheduler.correctorUpdate(
+                SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), history(exactFor), predictions(exactFor, LAMBDA_T), order);
         double[] exact = exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, exactFor);
         if (order == 1) {
             // diffusers' UniC-1 takes rho = 1/2: the line's mean of its two ends, its value at the midpoint.
-            assertThat(maxDifference(xt, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T,
-                    constantAt(LINEAR, (LAMBDA_S0 + LAMBDA_T) / 2)))).isLessThan(EXACT);
+            assertThat(maxDifference(
+                            xt, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, constantAt(LINEAR, (LAMBDA_S0 + LAMBDA_T) / 2))))
+                    .isLessThan(EXACT);
             assertThat(maxDifference(xt, exact)).isBetween(1e-4, 1e-2);
         } else {
             assertThat(maxDifference(xt, exact)).isLessThan(EXACT);
         }
         double[][] beyond = order == 1 ? QUADRATIC : order == 2 ? CUBIC : QUARTIC;
-        float[] inexact = UniPcScheduler.correctorUpdate(SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), history(beyond),
-                predictions(beyond, LAMBDA_T), order);
-        assertThat(maxDifference(inexact, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, beyond))).isGreaterThan(1e-5);
+        float[] inexact = UniPcScheduler.correctorUpdate(
+                SAMPLE, level(LAMBDA_S0), level(LAMBDA_T), history(beyond), predictions(beyond, LAMBDA_T), order);
+        assertThat(maxDifference(inexact, exactFlow(SAMPLE, LAMBDA_S0, LAMBDA_T, beyond)))
+                .isGreaterThan(1e-5);
     }
 
     @Test

@@ -30,7 +30,9 @@ class NoiseScheduleTest {
         assertThat(linear.posterior(1, 0).variance()).isCloseTo(5.4531876613021935e-05, within(1e-15));
         for (int t = 1; t < 1000; t += 111) {
             assertThat(linear.posterior(t, t - 1).beta()).isCloseTo(linear.beta(t), within(1e-12));
-            assertThat(linear.posterior(t, t - 1).variance()).isLessThan(linear.beta(t)).isPositive();
+            assertThat(linear.posterior(t, t - 1).variance())
+                    .isLessThan(linear.beta(t))
+                    .isPositive();
         }
     }
 
@@ -38,7 +40,7 @@ class NoiseScheduleTest {
     void posteriorMeanCoefficientsReproduceX0WhenXtIsNoiseless() {
         // With eps = 0, x_t = sqrt(abar_t) x0 and the posterior mean must be sqrt(abar_{t-1}) x0.
         for (int t = 1; t < 1000; t += 97) {
-            for (int prev : new int[]{t - 1, t / 2, -1}) {
+            for (int prev : new int[] {t - 1, t / 2, -1}) {
                 NoiseSchedule.Posterior q = linear.posterior(t, prev);
                 double mean = q.coefX0() + q.coefXt() * Math.sqrt(linear.alphaBar(t));
                 assertThat(mean).isCloseTo(prev < 0 ? 1 : Math.sqrt(linear.alphaBar(prev)), within(1e-12));
@@ -48,9 +50,11 @@ class NoiseScheduleTest {
 
     @Test
     void cosineScheduleFollowsNicholAndDhariwal() {
-        NoiseSchedule cosine = NoiseSchedule.from(
-                DiffusionConfig.builder().timesteps(1000).schedule(BetaSchedule.COSINE)
-                        .predictionType(PredictionType.EPSILON).build());
+        NoiseSchedule cosine = NoiseSchedule.from(DiffusionConfig.builder()
+                .timesteps(1000)
+                .schedule(BetaSchedule.COSINE)
+                .predictionType(PredictionType.EPSILON)
+                .build());
         double f0 = Math.pow(Math.cos(0.008 / 1.008 * Math.PI / 2), 2);
         double expectedMid = Math.pow(Math.cos((0.5 + 0.008) / 1.008 * Math.PI / 2), 2) / f0;
         assertThat(cosine.alphaBar(499)).isCloseTo(expectedMid, within(1e-9));

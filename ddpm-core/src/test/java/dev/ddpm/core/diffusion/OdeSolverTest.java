@@ -34,8 +34,11 @@ class OdeSolverTest {
         float[] x0 = new float[x.length];
         for (int i = 0; i < x.length; i++) {
             double s2 = S[i] * S[i];
-            x0[i] = (float) (MU[i] + l.alpha() * s2 / (l.alpha() * l.alpha() * s2 + l.sigma() * l.sigma())
-                    * (x[i] - l.alpha() * MU[i]));
+            x0[i] = (float) (MU[i]
+                    + l.alpha()
+                            * s2
+                            / (l.alpha() * l.alpha() * s2 + l.sigma() * l.sigma())
+                            * (x[i] - l.alpha() * MU[i]));
         }
         ForwardProcess forward = new ForwardProcess(schedule);
         float[] eps = forward.epsFromX0(x0, x, t);
@@ -62,7 +65,9 @@ class OdeSolverTest {
         int[] calls = scheduler.timesteps();
         float[] x = START.clone();
         for (int k = 0; k < calls.length - 1; k++) {
-            x = scheduler.step(output(x, calls[k], schedule, type), calls[k], x, (s, n) -> new float[n]).prevSample();
+            x = scheduler
+                    .step(output(x, calls[k], schedule, type), calls[k], x, (s, n) -> new float[n])
+                    .prevSample();
         }
         double[] truth = exact(START, calls[0], calls[calls.length - 1], schedule);
         double error = 0;
@@ -74,27 +79,35 @@ class OdeSolverTest {
 
     @ParameterizedTest(name = "{0} order {1}, {3}: observed order >= {2}")
     @CsvSource({
-            "DPM_SOLVER_PP, 1, 0.9, EPSILON",
-            "DPM_SOLVER_PP, 2, 1.8, EPSILON",
-            "DPM_SOLVER_PP, 3, 2.8, EPSILON",
-            "DPM_SOLVER_PP, 2, 1.8, V",
-            "UNIPC, 1, 1.5, EPSILON",
-            "UNIPC, 2, 2.1, EPSILON",
-            "UNIPC, 3, 2.1, V",
-            "EULER, 0, 0.9, EPSILON",
-            "HEUN, 0, 1.9, EPSILON",
+        "DPM_SOLVER_PP, 1, 0.9, EPSILON",
+        "DPM_SOLVER_PP, 2, 1.8, EPSILON",
+        "DPM_SOLVER_PP, 3, 2.8, EPSILON",
+        "DPM_SOLVER_PP, 2, 1.8, V",
+        "UNIPC, 1, 1.5, EPSILON",
+        "UNIPC, 2, 2.1, EPSILON",
+        "UNIPC, 3, 2.1, V",
+        "EULER, 0, 0.9, EPSILON",
+        "HEUN, 0, 1.9, EPSILON",
     })
-    void theErrorFallsWithTheSolversOrderAsStepsDouble(SamplerKind kind, int order, double minimumOrder,
-                                                        PredictionType type) {
+    void theErrorFallsWithTheSolversOrderAsStepsDouble(
+            SamplerKind kind, int order, double minimumOrder, PredictionType type) {
         // T = 1025, so that linspace steps of 2^k + 1 are exactly uniform in t.
-        DiffusionConfig config = DiffusionConfig.builder().timesteps(1025).schedule(BetaSchedule.LINEAR)
-                .predictionType(type).build();
+        DiffusionConfig config = DiffusionConfig.builder()
+                .timesteps(1025)
+                .schedule(BetaSchedule.LINEAR)
+                .predictionType(type)
+                .build();
         NoiseSchedule schedule = NoiseSchedule.from(config);
         int[] steps = {33, 65, 129, 257, 513};
         double[] errors = new double[steps.length];
         for (int k = 0; k < steps.length; k++) {
-            Scheduler scheduler = Schedulers.create(config, SchedulerSettings.of(kind).withSteps(steps[k])
-                    .withClipX0(false).withOrder(order == 0 ? null : order).withSpacing(TimestepSpacing.LINSPACE));
+            Scheduler scheduler = Schedulers.create(
+                    config,
+                    SchedulerSettings.of(kind)
+                            .withSteps(steps[k])
+                            .withClipX0(false)
+                            .withOrder(order == 0 ? null : order)
+                            .withSpacing(TimestepSpacing.LINSPACE));
             errors[k] = errorAtTimestepZero(scheduler, schedule, type);
         }
         // log2 of the error ratio of the last doubling: the order the solver shows (from 257 to 513 steps,
@@ -102,28 +115,47 @@ class OdeSolverTest {
         // where the warm-up and the lower final orders allow), Euler 1.00, Heun 2.01).
         int last = steps.length - 1;
         double observed = Math.log(errors[last - 1] / errors[last]) / Math.log(2);
-        assertThat(errors[last]).as("errors %s", java.util.Arrays.toString(errors)).isLessThan(errors[0]);
-        assertThat(observed).as("observed order, errors %s", java.util.Arrays.toString(errors))
+        assertThat(errors[last])
+                .as("errors %s", java.util.Arrays.toString(errors))
+                .isLessThan(errors[0]);
+        assertThat(observed)
+                .as("observed order, errors %s", java.util.Arrays.toString(errors))
                 .isGreaterThanOrEqualTo(minimumOrder);
     }
 
     @Test
     void firstOrderDpmSolverPlusPlusAndEulerAreDdimWithEtaZero() {
         for (TimestepSpacing spacing : TimestepSpacing.values()) {
-            Scheduler ddim = Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.DDIM).withSteps(12)
-                    .withClipX0(false).withSpacing(spacing));
-            Scheduler dpm = Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.DPM_SOLVER_PP).withSteps(12)
-                    .withClipX0(false).withOrder(1).withSpacing(spacing));
-            Scheduler euler = Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.EULER).withSteps(12)
-                    .withClipX0(false).withSpacing(spacing));
+            Scheduler ddim = Schedulers.create(
+                    LINEAR,
+                    SchedulerSettings.of(SamplerKind.DDIM)
+                            .withSteps(12)
+                            .withClipX0(false)
+                            .withSpacing(spacing));
+            Scheduler dpm = Schedulers.create(
+                    LINEAR,
+                    SchedulerSettings.of(SamplerKind.DPM_SOLVER_PP)
+                            .withSteps(12)
+                            .withClipX0(false)
+                            .withOrder(1)
+                            .withSpacing(spacing));
+            Scheduler euler = Schedulers.create(
+                    LINEAR,
+                    SchedulerSettings.of(SamplerKind.EULER)
+                            .withSteps(12)
+                            .withClipX0(false)
+                            .withSpacing(spacing));
             NoiseSchedule schedule = NoiseSchedule.from(LINEAR);
             float[] a = START.clone();
             float[] b = START.clone();
             float[] c = START.clone();
             for (int t : ddim.timesteps()) {
-                a = ddim.step(output(a, t, schedule, PredictionType.EPSILON), t, a, (s, n) -> new float[n]).prevSample();
-                b = dpm.step(output(b, t, schedule, PredictionType.EPSILON), t, b, (s, n) -> new float[n]).prevSample();
-                c = euler.step(output(c, t, schedule, PredictionType.EPSILON), t, c, (s, n) -> new float[n]).prevSample();
+                a = ddim.step(output(a, t, schedule, PredictionType.EPSILON), t, a, (s, n) -> new float[n])
+                        .prevSample();
+                b = dpm.step(output(b, t, schedule, PredictionType.EPSILON), t, b, (s, n) -> new float[n])
+                        .prevSample();
+                c = euler.step(output(c, t, schedule, PredictionType.EPSILON), t, c, (s, n) -> new float[n])
+                        .prevSample();
                 for (int i = 0; i < a.length; i++) {
                     assertThat(b[i]).as("%s at t=%d", spacing, t).isCloseTo(a[i], within(2e-6f));
                     assertThat(c[i]).as("%s at t=%d", spacing, t).isCloseTo(a[i], within(2e-6f));
@@ -135,15 +167,15 @@ class OdeSolverTest {
     /** Trajectories from diffusers' formulas in numpy (src/test/resources/solvers/reference.py). */
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-            "dpm++1, DPM_SOLVER_PP, 1, LINSPACE",
-            "dpm++2, DPM_SOLVER_PP, 2, LINSPACE",
-            "dpm++3, DPM_SOLVER_PP, 3, LINSPACE",
-            "dpm++2-karras, DPM_SOLVER_PP, 2, KARRAS",
-            "unipc1, UNIPC, 1, LINSPACE",
-            "unipc2, UNIPC, 2, LINSPACE",
-            "unipc3, UNIPC, 3, LINSPACE",
-            "euler, EULER, 0, KARRAS",
-            "heun, HEUN, 0, KARRAS",
+        "dpm++1, DPM_SOLVER_PP, 1, LINSPACE",
+        "dpm++2, DPM_SOLVER_PP, 2, LINSPACE",
+        "dpm++3, DPM_SOLVER_PP, 3, LINSPACE",
+        "dpm++2-karras, DPM_SOLVER_PP, 2, KARRAS",
+        "unipc1, UNIPC, 1, LINSPACE",
+        "unipc2, UNIPC, 2, LINSPACE",
+        "unipc3, UNIPC, 3, LINSPACE",
+        "euler, EULER, 0, KARRAS",
+        "heun, HEUN, 0, KARRAS",
     })
     void everyStepMatchesTheIndependentNumpyReference(String name, SamplerKind kind, int order, TimestepSpacing spacing)
             throws IOException {
@@ -154,10 +186,18 @@ class OdeSolverTest {
         assertThat(floats(reference.get("mu"))).containsExactly(MU[0], MU[1], MU[2]);
         assertThat(floats(reference.get("s"))).containsExactly(S[0], S[1], S[2]);
         int steps = reference.get("steps").asInt();
-        Scheduler scheduler = Schedulers.create(LINEAR, SchedulerSettings.of(kind).withSteps(steps).withClipX0(false)
-                .withOrder(order == 0 ? null : order).withSpacing(spacing));
+        Scheduler scheduler = Schedulers.create(
+                LINEAR,
+                SchedulerSettings.of(kind)
+                        .withSteps(steps)
+                        .withClipX0(false)
+                        .withOrder(order == 0 ? null : order)
+                        .withSpacing(spacing));
         int[] expectedLevels = ints(reference.get(spacing == TimestepSpacing.KARRAS ? "karras" : "linspace"));
-        assertThat(kind == SamplerKind.HEUN ? scheduler.timesteps()[0] : scheduler.timesteps()[9])
+        assertThat(
+                        kind == SamplerKind.HEUN
+                                ? scheduler.timesteps()[0]
+                                : scheduler.timesteps()[9])
                 .isEqualTo(kind == SamplerKind.HEUN ? expectedLevels[0] : expectedLevels[9]);
         assertThat(TimestepSpacing.valueOf(spacing.name()).timesteps(NoiseSchedule.from(LINEAR), steps))
                 .containsExactly(expectedLevels);
@@ -168,11 +208,17 @@ class OdeSolverTest {
         int[] calls = scheduler.timesteps();
         assertThat(calls).hasSize(trajectory.size());
         for (int k = 0; k < calls.length; k++) {
-            padded = scheduler.step(output(padded, calls[k], schedule, PredictionType.EPSILON), calls[k], padded,
-                    (s, n) -> new float[n]).prevSample();
+            padded = scheduler
+                    .step(
+                            output(padded, calls[k], schedule, PredictionType.EPSILON),
+                            calls[k],
+                            padded,
+                            (s, n) -> new float[n])
+                    .prevSample();
             float[] expected = floats(trajectory.get(k));
             for (int i = 0; i < 3; i++) {
-                assertThat((double) padded[i]).as("%s call %d (t=%d) coordinate %d", name, k, calls[k], i)
+                assertThat((double) padded[i])
+                        .as("%s call %d (t=%d) coordinate %d", name, k, calls[k], i)
                         .isCloseTo(expected[i], within(2e-5 * Math.max(1, Math.abs(expected[i]))));
             }
         }
@@ -181,23 +227,25 @@ class OdeSolverTest {
     @Test
     void theSpacingsAreDiffusersOnes() {
         NoiseSchedule schedule = NoiseSchedule.from(LINEAR);
-        assertThat(TimestepSpacing.LINSPACE.timesteps(schedule, 10)).containsExactly(999, 888, 777, 666, 555, 444, 333,
-                222, 111, 0);
-        assertThat(TimestepSpacing.LEADING.timesteps(schedule, 10)).containsExactly(900, 800, 700, 600, 500, 400, 300,
-                200, 100, 0);
-        assertThat(TimestepSpacing.TRAILING.timesteps(schedule, 10)).containsExactly(999, 899, 799, 699, 599, 499, 399,
-                299, 199, 99);
+        assertThat(TimestepSpacing.LINSPACE.timesteps(schedule, 10))
+                .containsExactly(999, 888, 777, 666, 555, 444, 333, 222, 111, 0);
+        assertThat(TimestepSpacing.LEADING.timesteps(schedule, 10))
+                .containsExactly(900, 800, 700, 600, 500, 400, 300, 200, 100, 0);
+        assertThat(TimestepSpacing.TRAILING.timesteps(schedule, 10))
+                .containsExactly(999, 899, 799, 699, 599, 499, 399, 299, 199, 99);
         int[] karras = TimestepSpacing.KARRAS.timesteps(schedule, 10);
         assertThat(karras[0]).isEqualTo(999);
         assertThat(karras[9]).isEqualTo(0);
         // Dense near the data: the last interval is far shorter than the first.
         assertThat(karras[8] - karras[9]).isLessThan((karras[0] - karras[1]) / 2);
         for (TimestepSpacing spacing : TimestepSpacing.values()) {
-            for (int n : new int[]{1, 2, 7, 999, 1000}) {
+            for (int n : new int[] {1, 2, 7, 999, 1000}) {
                 int[] t = spacing.timesteps(schedule, n);
                 assertThat(t).hasSize(n);
                 for (int i = 1; i < n; i++) {
-                    assertThat(t[i]).as("%s %d steps, descending and distinct", spacing, n).isLessThan(t[i - 1]);
+                    assertThat(t[i])
+                            .as("%s %d steps, descending and distinct", spacing, n)
+                            .isLessThan(t[i - 1]);
                 }
                 assertThat(t[n - 1]).isGreaterThanOrEqualTo(0);
                 assertThat(t[0]).isLessThanOrEqualTo(999);
@@ -208,13 +256,14 @@ class OdeSolverTest {
 
     @Test
     void heunCallsTheNetworkTwicePerStepButTheLastAndStatefulSolversRefuseOutOfOrderCalls() {
-        Scheduler heun = Schedulers.create(LINEAR,
-                SchedulerSettings.of(SamplerKind.HEUN).withSteps(4).withClipX0(false));
+        Scheduler heun = Schedulers.create(
+                LINEAR, SchedulerSettings.of(SamplerKind.HEUN).withSteps(4).withClipX0(false));
         int[] calls = heun.timesteps();
         assertThat(calls).hasSize(7);
         assertThat(calls[1]).isEqualTo(calls[2]);
         assertThat(Schedulers.evaluations(SamplerKind.HEUN, 4)).isEqualTo(7);
-        Scheduler dpm = Schedulers.create(LINEAR,
+        Scheduler dpm = Schedulers.create(
+                LINEAR,
                 SchedulerSettings.of(SamplerKind.DPM_SOLVER_PP).withSteps(10).withClipX0(false));
         assertThatThrownBy(() -> dpm.step(new float[1], 888, new float[1], (s, n) -> new float[n]))
                 .hasMessageContaining("timestep 888 is not this scheduler's next one (999");

@@ -25,12 +25,12 @@ class SamplingStateTest {
 
     @Test
     void anImageDependsOnItsSeedAndIndexOnlyNotOnItsBatch() {
-        Supplier<Scheduler> ddim = () -> Schedulers.create(DIFFUSION,
-                SchedulerSettings.of(SamplerKind.DDIM).withSteps(20).withEta(0.5));
+        Supplier<Scheduler> ddim = () -> Schedulers.create(
+                DIFFUSION, SchedulerSettings.of(SamplerKind.DDIM).withSteps(20).withEta(0.5));
         float[][] batch = ReverseProcess.sample(NETWORK, ddim, 3, 12, 9, 0);
         SamplingState alone = new SamplingState(ddim, 1, 12, 9, 2);
         while (!alone.finished()) {
-            alone.step(NETWORK.predict(alone.samples(), new int[]{alone.currentTimestep()}));
+            alone.step(NETWORK.predict(alone.samples(), new int[] {alone.currentTimestep()}));
         }
         assertThat(alone.stepsDone()).isEqualTo(20);
         assertThat(alone.samples()[0]).containsExactly(batch[2]);

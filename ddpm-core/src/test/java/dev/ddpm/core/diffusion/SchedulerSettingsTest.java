@@ -34,8 +34,8 @@ class SchedulerSettingsTest {
 
     @Test
     void theDefaultsAreASamplingRequestsDefaults() {
-        SamplingRequest request = new SamplingRequest("m", null, null, null, null, null, null, null, null, null, null,
-                null, null, null);
+        SamplingRequest request =
+                new SamplingRequest("m", null, null, null, null, null, null, null, null, null, null, null, null, null);
         SchedulerSettings settings = SchedulerSettings.of(request.sampler());
         assertThat(settings.eta()).isEqualTo(request.eta());
         assertThat(settings.variance()).isEqualTo(request.ddpmVariance());
@@ -45,29 +45,38 @@ class SchedulerSettingsTest {
 
     @Test
     void eachWithChangesOneSettingAndNullGoesBackToTheDefault() {
-        SchedulerSettings dpm = SchedulerSettings.of(SamplerKind.DPM_SOLVER_PP).withSteps(7).withOrder(3)
-                .withSpacing(TimestepSpacing.KARRAS).withClipX0(false).withEta(0.5)
+        SchedulerSettings dpm = SchedulerSettings.of(SamplerKind.DPM_SOLVER_PP)
+                .withSteps(7)
+                .withOrder(3)
+                .withSpacing(TimestepSpacing.KARRAS)
+                .withClipX0(false)
+                .withEta(0.5)
                 .withVariance(DdpmVariance.FIXED_LARGE);
-        assertThat(dpm).isEqualTo(new SchedulerSettings(SamplerKind.DPM_SOLVER_PP, 7, 0.5, DdpmVariance.FIXED_LARGE,
-                false, 3, TimestepSpacing.KARRAS));
+        assertThat(dpm)
+                .isEqualTo(new SchedulerSettings(
+                        SamplerKind.DPM_SOLVER_PP, 7, 0.5, DdpmVariance.FIXED_LARGE, false, 3, TimestepSpacing.KARRAS));
         assertThat(dpm.withOrder(null).order()).isEqualTo(2);
         assertThat(dpm.withSpacing(null).spacing()).isEqualTo(TimestepSpacing.LINSPACE);
         assertThat(dpm.withSteps(null).steps()).isNull();
-        assertThat(dpm.withOrder(1)).isEqualTo(new SchedulerSettings(SamplerKind.DPM_SOLVER_PP, 7, 0.5,
-                DdpmVariance.FIXED_LARGE, false, 1, TimestepSpacing.KARRAS));
+        assertThat(dpm.withOrder(1))
+                .isEqualTo(new SchedulerSettings(
+                        SamplerKind.DPM_SOLVER_PP, 7, 0.5, DdpmVariance.FIXED_LARGE, false, 1, TimestepSpacing.KARRAS));
     }
 
     @Test
     void settingsThatNoSchedulerCouldRunAreRefused() {
-        assertThatThrownBy(() -> SchedulerSettings.of(null)).isInstanceOf(NullPointerException.class)
+        assertThatThrownBy(() -> SchedulerSettings.of(null))
+                .isInstanceOf(NullPointerException.class)
                 .hasMessageContaining("sampler");
         assertThatThrownBy(() -> SchedulerSettings.of(SamplerKind.DDPM).withVariance(null))
-                .isInstanceOf(NullPointerException.class).hasMessageContaining("variance");
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("variance");
         assertThatThrownBy(() -> SchedulerSettings.of(SamplerKind.DDIM).withSteps(0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("steps must be >= 1 (null: the sampler's default), was 0");
         assertThatThrownBy(() -> SchedulerSettings.of(SamplerKind.UNIPC).withOrder(4))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("order must be in 1..3, was 4");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("order must be in 1..3, was 4");
         assertThatThrownBy(() -> SchedulerSettings.of(SamplerKind.DPM_SOLVER_PP).withOrder(0))
                 .hasMessage("order must be in 1..3, was 0");
         assertThatThrownBy(() -> SchedulerSettings.of(SamplerKind.DDIM).withOrder(2))
@@ -78,32 +87,46 @@ class SchedulerSettingsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = SamplerKind.class, names = {"DPM_SOLVER_PP", "UNIPC"})
+    @EnumSource(
+            value = SamplerKind.class,
+            names = {"DPM_SOLVER_PP", "UNIPC"})
     void theSolversThemselvesKeepTheSameOrderRule(SamplerKind kind) {
         NoiseSchedule schedule = NoiseSchedule.from(LINEAR);
         TimestepSpacing linspace = TimestepSpacing.LINSPACE;
-        for (int order : new int[]{0, 4}) {
+        for (int order : new int[] {0, 4}) {
             assertThatThrownBy(() -> {
-                if (kind == SamplerKind.UNIPC) {
-                    new UniPcScheduler(schedule, PredictionType.EPSILON, order, false, linspace);
-                } else {
-                    new DpmSolverPlusPlusScheduler(schedule, PredictionType.EPSILON, order, false, linspace);
-                }
-            }).hasMessage(kind.wireName() + " order " + Schedulers.orderProblem(kind, order));
+                        if (kind == SamplerKind.UNIPC) {
+                            new UniPcScheduler(schedule, PredictionType.EPSILON, order, false, linspace);
+                        } else {
+                            new DpmSolverPlusPlusScheduler(schedule, PredictionType.EPSILON, order, false, linspace);
+                        }
+                    })
+                    .hasMessage(kind.wireName() + " order " + Schedulers.orderProblem(kind, order));
         }
         assertThat(Schedulers.orderProblem(kind, 4)).isEqualTo("must be in 1..3, was 4");
         for (int order = Schedulers.MIN_ORDER; order <= Schedulers.MAX_ORDER; order++) {
-            assertThat(Schedulers.create(LINEAR, SchedulerSettings.of(kind).withOrder(order).withSteps(5)).timesteps())
+            assertThat(Schedulers.create(
+                                    LINEAR,
+                                    SchedulerSettings.of(kind).withOrder(order).withSteps(5))
+                            .timesteps())
                     .hasSize(5);
         }
     }
 
     @Test
     void createResolvesTheStepsAgainstTheModelsTimesteps() {
-        assertThat(Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.DDPM)).timesteps()).hasSize(1000);
-        assertThat(Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.DDIM)).timesteps()).hasSize(50);
-        assertThat(Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.UNIPC)).timesteps()).hasSize(20);
-        assertThat(Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.DDIM).withSteps(7)).timesteps())
+        assertThat(Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.DDPM))
+                        .timesteps())
+                .hasSize(1000);
+        assertThat(Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.DDIM))
+                        .timesteps())
+                .hasSize(50);
+        assertThat(Schedulers.create(LINEAR, SchedulerSettings.of(SamplerKind.UNIPC))
+                        .timesteps())
+                .hasSize(20);
+        assertThat(Schedulers.create(
+                                LINEAR, SchedulerSettings.of(SamplerKind.DDIM).withSteps(7))
+                        .timesteps())
                 .hasSize(7);
         SchedulerSettings leading = SchedulerSettings.of(SamplerKind.EULER).withSpacing(TimestepSpacing.LEADING);
         assertThat(Schedulers.create(LINEAR, leading).timesteps())

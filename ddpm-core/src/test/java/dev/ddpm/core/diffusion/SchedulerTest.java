@@ -46,7 +46,7 @@ class SchedulerTest {
         float[] x = SeededNoise.forSample(1, 0).draw(SeededNoise.INITIAL, 48);
         float[] out = SeededNoise.forSample(2, 0).draw(0, 48);
         GaussianNoise noise = SeededNoise.forSample(3, 0);
-        for (int t : new int[]{999, 640, 100, 1}) {
+        for (int t : new int[] {999, 640, 100, 1}) {
             StepResult a = ddpm.step(out, t, x, noise);
             StepResult b = ddim.step(out, t, x, noise);
             for (int i = 0; i < x.length; i++) {
@@ -70,7 +70,7 @@ class SchedulerTest {
     @Test
     void clippingKeepsPredictedX0InRange() {
         Scheduler ddpm = new DdpmScheduler(schedule, PredictionType.EPSILON, DdpmVariance.FIXED_SMALL, true);
-        StepResult step = ddpm.step(new float[]{-5f, 5f}, 999, new float[]{3f, -3f}, SeededNoise.forSample(0, 0));
+        StepResult step = ddpm.step(new float[] {-5f, 5f}, 999, new float[] {3f, -3f}, SeededNoise.forSample(0, 0));
         for (float v : step.predictedX0()) {
             assertThat(v).isBetween(-1f, 1f);
         }
@@ -78,29 +78,33 @@ class SchedulerTest {
 
     @ParameterizedTest(name = "{0} {1} steps, {2}, {3}")
     @CsvSource({
-            "DDPM, 1000, EPSILON, linear",
-            "DDPM, 100, EPSILON, linear",
-            "DDPM, 1000, V, cosine",
-            "DDIM, 50, EPSILON, linear",
-            "DDIM, 25, V, cosine",
-            "DPM_SOLVER_PP, 20, EPSILON, linear",
-            "DPM_SOLVER_PP, 15, V, cosine",
-            "UNIPC, 20, EPSILON, linear",
-            "EULER, 30, V, cosine",
-            "HEUN, 10, EPSILON, linear",
+        "DDPM, 1000, EPSILON, linear",
+        "DDPM, 100, EPSILON, linear",
+        "DDPM, 1000, V, cosine",
+        "DDIM, 50, EPSILON, linear",
+        "DDIM, 25, V, cosine",
+        "DPM_SOLVER_PP, 20, EPSILON, linear",
+        "DPM_SOLVER_PP, 15, V, cosine",
+        "UNIPC, 20, EPSILON, linear",
+        "EULER, 30, V, cosine",
+        "HEUN, 10, EPSILON, linear",
     })
-    void exactDenoiserOfTwoPointsSamplesBothPointsInProportion(SamplerKind kind, int steps, PredictionType type,
-                                                              String scheduleName) {
-        DiffusionConfig config = DiffusionConfig.builder().timesteps(1000)
+    void exactDenoiserOfTwoPointsSamplesBothPointsInProportion(
+            SamplerKind kind, int steps, PredictionType type, String scheduleName) {
+        DiffusionConfig config = DiffusionConfig.builder()
+                .timesteps(1000)
                 .schedule("cosine".equals(scheduleName) ? BetaSchedule.COSINE : BetaSchedule.LINEAR)
-                .predictionType(type).build();
+                .predictionType(type)
+                .build();
         NoiseSchedule s = NoiseSchedule.from(config);
         ForwardProcess forward = new ForwardProcess(s);
-        TwoPointData data = new TwoPointData(new float[]{0.8f, -0.6f, 0.2f, 0.5f}, new float[]{-0.7f, 0.4f, -0.3f, -0.5f}, 0.3);
+        TwoPointData data =
+                new TwoPointData(new float[] {0.8f, -0.6f, 0.2f, 0.5f}, new float[] {-0.7f, 0.4f, -0.3f, -0.5f}, 0.3);
         int samples = 300;
         int nearA = 0;
         for (int n = 0; n < samples; n++) {
-            Scheduler scheduler = Schedulers.create(config,
+            Scheduler scheduler = Schedulers.create(
+                    config,
                     SchedulerSettings.of(kind).withSteps(steps).withEta(1.0).withClipX0(false));
             GaussianNoise noise = SeededNoise.forSample(2024, n);
             float[] x = noise.draw(SeededNoise.INITIAL, 4);
@@ -112,7 +116,9 @@ class SchedulerTest {
             }
             double da = distance(x, data.a);
             double db = distance(x, data.b);
-            assertThat(Math.min(da, db)).as("sample %d lands on a data point", n).isLessThan(0.02);
+            assertThat(Math.min(da, db))
+                    .as("sample %d lands on a data point", n)
+                    .isLessThan(0.02);
             if (da < db) {
                 nearA++;
             }
@@ -124,15 +130,17 @@ class SchedulerTest {
     @Test
     void aWrongDenoiserDoesNotPassTheTwoPointCheck() {
         // The same check with an untrained "model" (predicting zero noise) lands nowhere near the data.
-        Scheduler scheduler = Schedulers.create(LINEAR,
-                SchedulerSettings.of(SamplerKind.DDIM).withSteps(50).withClipX0(false));
+        Scheduler scheduler = Schedulers.create(
+                LINEAR, SchedulerSettings.of(SamplerKind.DDIM).withSteps(50).withClipX0(false));
         GaussianNoise noise = SeededNoise.forSample(1, 0);
         float[] x = noise.draw(SeededNoise.INITIAL, 4);
         for (int t : scheduler.timesteps()) {
             x = scheduler.step(new float[4], t, x, noise).prevSample();
         }
-        assertThat(Math.min(distance(x, new float[]{0.8f, -0.6f, 0.2f, 0.5f}),
-                distance(x, new float[]{-0.7f, 0.4f, -0.3f, -0.5f}))).isGreaterThan(0.1);
+        assertThat(Math.min(
+                        distance(x, new float[] {0.8f, -0.6f, 0.2f, 0.5f}),
+                        distance(x, new float[] {-0.7f, 0.4f, -0.3f, -0.5f})))
+                .isGreaterThan(0.1);
     }
 
     private static double distance(float[] x, float[] y) {

@@ -55,50 +55,69 @@ class EventCodecTest {
 
     @Test
     void missingDataFieldIsNamed() {
-        assertRejected(EventType.TRAINING_PROGRESS, e -> ((ObjectNode) e.get("data")).remove("step"),
-                "data.step", "TrainingProgress: field 'step' is missing");
+        assertRejected(
+                EventType.TRAINING_PROGRESS,
+                e -> ((ObjectNode) e.get("data")).remove("step"),
+                "data.step",
+                "TrainingProgress: field 'step' is missing");
     }
 
     @Test
     void missingNestedFieldIsNamedWithItsPath() {
-        assertRejected(EventType.TRAINING_REQUESTED,
+        assertRejected(
+                EventType.TRAINING_REQUESTED,
                 e -> ((ObjectNode) e.get("data").get("request").get("architecture")).remove("imageSize"),
-                "data.request.architecture.imageSize", "field 'request.architecture.imageSize' is missing");
+                "data.request.architecture.imageSize",
+                "field 'request.architecture.imageSize' is missing");
     }
 
     @Test
     void wrongTypeIsNamed() {
-        assertRejected(EventType.TRAINING_PROGRESS, e -> ((ObjectNode) e.get("data")).put("step", "twelve"),
-                "data.step", "field 'step' has an invalid value twelve");
+        assertRejected(
+                EventType.TRAINING_PROGRESS,
+                e -> ((ObjectNode) e.get("data")).put("step", "twelve"),
+                "data.step",
+                "field 'step' has an invalid value twelve");
     }
 
     @Test
     void outOfRangeValueIsNamed() {
-        assertRejected(EventType.TRAINING_PROGRESS, e -> ((ObjectNode) e.get("data")).put("step", -5),
-                "data.step", "field 'step' must be >= 0, was -5");
+        assertRejected(
+                EventType.TRAINING_PROGRESS,
+                e -> ((ObjectNode) e.get("data")).put("step", -5),
+                "data.step",
+                "field 'step' must be >= 0, was -5");
     }
 
     @Test
     void nestedSemanticErrorCarriesThePath() {
-        assertRejected(EventType.TRAINING_REQUESTED,
+        assertRejected(
+                EventType.TRAINING_REQUESTED,
                 e -> ((ObjectNode) e.get("data").get("request").get("architecture")).put("imageSize", 0),
-                "data.request.architecture.imageSize", "field 'request.architecture.imageSize' must be >= 1, was 0");
+                "data.request.architecture.imageSize",
+                "field 'request.architecture.imageSize' must be >= 1, was 0");
     }
 
     @Test
     void trainingOptionsAreCheckedAndOptional() {
-        assertRejected(EventType.TRAINING_REQUESTED,
+        assertRejected(
+                EventType.TRAINING_REQUESTED,
                 e -> ((ObjectNode) e.get("data").get("request")).put("learningRateDecay", "step"),
                 "data.request.learningRateDecay",
                 "field 'request.learningRateDecay' has an invalid value step (must be none or cosine, was 'step')");
-        assertRejected(EventType.TRAINING_REQUESTED,
+        assertRejected(
+                EventType.TRAINING_REQUESTED,
                 e -> ((ObjectNode) e.get("data").get("request")).put("snrGamma", -1),
-                "data.request.snrGamma", "field 'request.snrGamma' must be in");
-        assertRejected(EventType.TRAINING_REQUESTED,
+                "data.request.snrGamma",
+                "field 'request.snrGamma' must be in");
+        assertRejected(
+                EventType.TRAINING_REQUESTED,
                 e -> ((ObjectNode) e.get("data").get("request")).put("maxMinutes", -5),
-                "data.request.maxMinutes", "field 'request.maxMinutes' must be in [0.0, ");
+                "data.request.maxMinutes",
+                "field 'request.maxMinutes' must be in [0.0, ");
         // Only the data set and the steps are required; the rest take the request's defaults.
-        TrainingRequest minimal = TrainingRequest.builder().dataset("m").steps(10).build();
+        TrainingRequest minimal =
+                TrainingRequest.builder().dataset("m").steps(10).build();
         assertThat(minimal.cosineDecay()).isFalse();
         assertThat(minimal.snrGamma()).isZero();
         assertThat(minimal.maxMinutes()).isZero();
@@ -107,49 +126,79 @@ class EventCodecTest {
     /** The v1 request, whose config left the data set and resume point outside it, is refused by its type. */
     @Test
     void aVersionOneTrainingRequestIsRefusedAsAnUnknownType() {
-        assertRejected(EventType.TRAINING_REQUESTED, e -> ((ObjectNode) e).put("type", "dev.ddpm.training.requested.v1"),
-                "type", "unknown event type 'dev.ddpm.training.requested.v1'");
+        assertRejected(
+                EventType.TRAINING_REQUESTED,
+                e -> ((ObjectNode) e).put("type", "dev.ddpm.training.requested.v1"),
+                "type",
+                "unknown event type 'dev.ddpm.training.requested.v1'");
     }
 
     @Test
     void unknownEnumValueIsNamed() {
-        assertRejected(EventType.SAMPLE_JOB_REQUESTED, e -> ((ObjectNode) e.get("data").get("request")).put("sampler", "rk4"),
-                "data.request.sampler", "field 'request.sampler' has an invalid value rk4");
+        assertRejected(
+                EventType.SAMPLE_JOB_REQUESTED,
+                e -> ((ObjectNode) e.get("data").get("request")).put("sampler", "rk4"),
+                "data.request.sampler",
+                "field 'request.sampler' has an invalid value rk4");
     }
 
     @Test
     void pathTricksInNamesAreRefused() {
-        assertRejected(EventType.DATASET_UPDATED, e -> ((ObjectNode) e.get("data")).put("dataset", "../etc"),
-                "data.dataset", "field 'dataset' must match");
+        assertRejected(
+                EventType.DATASET_UPDATED,
+                e -> ((ObjectNode) e.get("data")).put("dataset", "../etc"),
+                "data.dataset",
+                "field 'dataset' must match");
     }
 
     @Test
     void missingEnvelopeAttributeIsNamed() {
-        assertRejected(EventType.MODEL_PUBLISHED, e -> ((ObjectNode) e).remove("source"), "source",
+        assertRejected(
+                EventType.MODEL_PUBLISHED,
+                e -> ((ObjectNode) e).remove("source"),
+                "source",
                 "attribute 'source' is missing");
-        assertRejected(EventType.MODEL_PUBLISHED, e -> ((ObjectNode) e).remove("id"), "id",
+        assertRejected(
+                EventType.MODEL_PUBLISHED,
+                e -> ((ObjectNode) e).remove("id"),
+                "id",
                 "CloudEvent: attribute 'id' is missing");
-        assertRejected(EventType.MODEL_PUBLISHED, e -> ((ObjectNode) e).remove("data"), "data",
-                "attribute 'data' is missing");
+        assertRejected(
+                EventType.MODEL_PUBLISHED, e -> ((ObjectNode) e).remove("data"), "data", "attribute 'data' is missing");
     }
 
     /** The flat job shape of v1, which could not carry the whole request, is refused by its type. */
     @Test
     void aVersionOneSampleJobIsRefusedAsAnUnknownType() {
-        assertRejected(EventType.SAMPLE_JOB_REQUESTED, e -> ((ObjectNode) e).put("type", "dev.ddpm.sample-job.requested.v1"),
-                "type", "unknown event type 'dev.ddpm.sample-job.requested.v1'");
+        assertRejected(
+                EventType.SAMPLE_JOB_REQUESTED,
+                e -> ((ObjectNode) e).put("type", "dev.ddpm.sample-job.requested.v1"),
+                "type",
+                "unknown event type 'dev.ddpm.sample-job.requested.v1'");
     }
 
     @Test
     void malformedEnvelopeAttributesAreRefused() {
-        assertRejected(EventType.MODEL_PUBLISHED, e -> ((ObjectNode) e).put("specversion", "0.3"), "specversion",
+        assertRejected(
+                EventType.MODEL_PUBLISHED,
+                e -> ((ObjectNode) e).put("specversion", "0.3"),
+                "specversion",
                 "unsupported specversion '0.3'");
-        assertRejected(EventType.MODEL_PUBLISHED, e -> ((ObjectNode) e).put("time", "yesterday"), "time",
+        assertRejected(
+                EventType.MODEL_PUBLISHED,
+                e -> ((ObjectNode) e).put("time", "yesterday"),
+                "time",
                 "'time' must be an RFC 3339 timestamp, was 'yesterday'");
-        assertRejected(EventType.MODEL_PUBLISHED, e -> ((ObjectNode) e).put("type", "com.example.other"), "type",
+        assertRejected(
+                EventType.MODEL_PUBLISHED,
+                e -> ((ObjectNode) e).put("type", "com.example.other"),
+                "type",
                 "unknown event type 'com.example.other'");
-        assertRejected(EventType.MODEL_PUBLISHED, e -> ((ObjectNode) e).put("datacontenttype", "text/xml"),
-                "datacontenttype", "datacontenttype must be application/json");
+        assertRejected(
+                EventType.MODEL_PUBLISHED,
+                e -> ((ObjectNode) e).put("datacontenttype", "text/xml"),
+                "datacontenttype",
+                "datacontenttype must be application/json");
     }
 
     @Test
@@ -181,7 +230,8 @@ class EventCodecTest {
         ObjectNode wire = (ObjectNode) Json.parse(EventCodec.encode(event), "t");
         ((ObjectNode) wire.get("data")).remove("step");
 
-        assertThat(((TrainingFailed) EventCodec.decode(Json.write(wire)).data()).step()).isNull();
+        assertThat(((TrainingFailed) EventCodec.decode(Json.write(wire)).data()).step())
+                .isNull();
     }
 
     private static void assertRejected(EventType type, Consumer<JsonNode> corruption, String field, String message) {

@@ -26,13 +26,15 @@ class S3EventNotificationTest {
         var node = Json.parse(MINIO_PUT.getBytes(StandardCharsets.UTF_8), "n");
 
         assertThat(S3EventNotification.matches(node)).isTrue();
-        assertThat(S3EventNotification.toDatasetUpdates(node)).containsExactly(
-                new DatasetUpdated("emoji", "emoji/a b.png", null, "s3-notification:s3:ObjectCreated:Put"));
+        assertThat(S3EventNotification.toDatasetUpdates(node))
+                .containsExactly(
+                        new DatasetUpdated("emoji", "emoji/a b.png", null, "s3-notification:s3:ObjectCreated:Put"));
     }
 
     @Test
     void cloudEventsAreNotMistakenForNotifications() {
-        var node = Json.parse(EventCodec.encode(CloudEvent.of("/t", SamplePayloads.of(EventType.DATASET_UPDATED))), "n");
+        var node =
+                Json.parse(EventCodec.encode(CloudEvent.of("/t", SamplePayloads.of(EventType.DATASET_UPDATED))), "n");
         assertThat(S3EventNotification.matches(node)).isFalse();
     }
 

@@ -24,8 +24,8 @@ class ImageEncodingTest {
 
     @Test
     void rgbImageRoundTripsThroughPng() throws IOException {
-        float[] image = new float[3 * 4];                  // 2x2 RGB
-        java.util.Arrays.fill(image, 0, 4, 1f);            // red plane full
+        float[] image = new float[3 * 4]; // 2x2 RGB
+        java.util.Arrays.fill(image, 0, 4, 1f); // red plane full
         java.util.Arrays.fill(image, 4, 12, -1f);
         BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(ImageEncoding.png(image, 3, 2)));
         assertThat(decoded.getWidth()).isEqualTo(2);
@@ -36,14 +36,14 @@ class ImageEncodingTest {
     void gridTilesImagesRowByRowWithPadding() {
         float[] white = new float[4];
         java.util.Arrays.fill(white, 1f);
-        float[] black = new float[]{-1, -1, -1, -1};
+        float[] black = new float[] {-1, -1, -1, -1};
         BufferedImage grid = ImageEncoding.grid(List.of(white, black, white), 1, 2, 2, 1);
         assertThat(grid.getWidth()).isEqualTo(2 * 2 + 3);
         assertThat(grid.getHeight()).isEqualTo(2 * 2 + 3);
-        assertThat(grid.getRGB(1, 1) & 0xFFFFFF).isEqualTo(0xFFFFFF);   // first tile
-        assertThat(grid.getRGB(4, 1) & 0xFFFFFF).isEqualTo(0x000000);   // second tile
-        assertThat(grid.getRGB(1, 4) & 0xFFFFFF).isEqualTo(0xFFFFFF);   // third tile, next row
-        assertThat(grid.getRGB(0, 0) & 0xFFFFFF).isEqualTo(0x000000);   // padding
+        assertThat(grid.getRGB(1, 1) & 0xFFFFFF).isEqualTo(0xFFFFFF); // first tile
+        assertThat(grid.getRGB(4, 1) & 0xFFFFFF).isEqualTo(0x000000); // second tile
+        assertThat(grid.getRGB(1, 4) & 0xFFFFFF).isEqualTo(0xFFFFFF); // third tile, next row
+        assertThat(grid.getRGB(0, 0) & 0xFFFFFF).isEqualTo(0x000000); // padding
     }
 
     @Test
@@ -66,10 +66,11 @@ class ImageEncodingTest {
             var reader = ImageIO.getImageReadersByFormatName("gif").next();
             reader.setInput(in);
             assertThat(reader.getNumImages(true)).isEqualTo(5);
-            assertThat(reader.read(4).getRGB(0, 0) & 0xff).isEqualTo(255);  // the last frame is white
-            assertThat(reader.read(0).getRGB(0, 0) & 0xff).isZero();       // the first black
+            assertThat(reader.read(4).getRGB(0, 0) & 0xff).isEqualTo(255); // the last frame is white
+            assertThat(reader.read(0).getRGB(0, 0) & 0xff).isZero(); // the first black
         }
         // NETSCAPE2.0 application extension: the animation loops.
-        assertThat(new String(gif, java.nio.charset.StandardCharsets.ISO_8859_1)).contains("NETSCAPE2.0");
+        assertThat(new String(gif, java.nio.charset.StandardCharsets.ISO_8859_1))
+                .contains("NETSCAPE2.0");
     }
 }

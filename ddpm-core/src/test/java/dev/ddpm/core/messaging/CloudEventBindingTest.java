@@ -16,8 +16,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Both content modes of the CloudEvents Kafka binding decode to the same event; broken ones are refused by name. */
 class CloudEventBindingTest {
 
-    private final CloudEvent<TrainingProgress> event = CloudEvent.of("/ddpm/trainer-service",
-            new TrainingProgress("run-1", 10, 100, 0.25, 12.5, 30));
+    private final CloudEvent<TrainingProgress> event =
+            CloudEvent.of("/ddpm/trainer-service", new TrainingProgress("run-1", 10, 100, 0.25, 12.5, 30));
 
     @Test
     void binaryAndStructuredModesDecodeToTheSameEvent() {
@@ -37,14 +37,18 @@ class CloudEventBindingTest {
     @Test
     void aBrokenBinaryAttributeOrDataIsRefusedWithItsName() {
         assertThatThrownBy(() -> CloudEventBinding.decode(binaryHeaders("yesterday"), Json.write(event.data())))
-                .isInstanceOf(InvalidPayloadException.class).hasMessageContaining("'time'");
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessageContaining("'time'");
         RecordHeaders noId = binaryHeaders(event.time().toString());
         noId.remove("ce_id");
         assertThatThrownBy(() -> CloudEventBinding.decode(noId, Json.write(event.data())))
-                .isInstanceOf(InvalidPayloadException.class).hasMessageContaining("'id' is missing");
-        assertThatThrownBy(() -> CloudEventBinding.decode(binaryHeaders(event.time().toString()),
-                "{\"runId\": ".getBytes(StandardCharsets.UTF_8)))
-                .isInstanceOf(InvalidPayloadException.class).hasMessageContaining(event.id()).hasMessageContaining("JSON");
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessageContaining("'id' is missing");
+        assertThatThrownBy(() -> CloudEventBinding.decode(
+                        binaryHeaders(event.time().toString()), "{\"runId\": ".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessageContaining(event.id())
+                .hasMessageContaining("JSON");
     }
 
     private RecordHeaders binaryHeaders(String time) {

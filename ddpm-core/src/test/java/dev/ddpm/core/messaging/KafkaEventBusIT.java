@@ -70,7 +70,10 @@ class KafkaEventBusIT {
     void modelsTopicIsCompacted() throws Exception {
         try (Admin admin = Admin.create(SETTINGS.admin())) {
             ConfigResource models = new ConfigResource(ConfigResource.Type.TOPIC, Topic.MODELS.topicName());
-            Config config = admin.describeConfigs(List.of(models)).all().get(10, TimeUnit.SECONDS).get(models);
+            Config config = admin.describeConfigs(List.of(models))
+                    .all()
+                    .get(10, TimeUnit.SECONDS)
+                    .get(models);
             assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
         }
     }
@@ -82,7 +85,8 @@ class KafkaEventBusIT {
                 .getBytes(StandardCharsets.UTF_8);
         RecordMetadata bad;
         try (KafkaProducer<String, byte[]> raw = new KafkaProducer<>(SETTINGS.producer())) {
-            bad = raw.send(new ProducerRecord<>(Topic.MODELS.topicName(), key, garbage)).get(30, TimeUnit.SECONDS);
+            bad = raw.send(new ProducerRecord<>(Topic.MODELS.topicName(), key, garbage))
+                    .get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -92,8 +96,8 @@ class KafkaEventBusIT {
         ReceivedEvent rejected = ReceivedEvent.of(readAt(Topic.MODELS, bad));
 
         assertThat(rejected.valid()).isFalse();
-        assertThat(rejected.rejection()).isEqualTo(
-                "CloudEvent x1 (dev.ddpm.model.published.v1): attribute 'source' is missing");
+        assertThat(rejected.rejection())
+                .isEqualTo("CloudEvent x1 (dev.ddpm.model.published.v1): attribute 'source' is missing");
         assertThat(rejected.coordinates()).isEqualTo("ddpm.models-" + bad.partition() + "@" + bad.offset());
         ReceivedEvent next = ReceivedEvent.of(readAt(Topic.MODELS, bad.partition(), bad.offset() + 1, good.id()));
         assertThat(next.event()).isEqualTo(good);

@@ -27,7 +27,6 @@ class KafkaSettingsTest {
 
     @Test
     void missingBootstrapIsAClearError() {
-        assertThatThrownBy(() -> new KafkaSettings(" ", "gateway"))
-                .hasMessageContaining("KAFKA_BOOTSTRAP_SERVERS");
+        assertThatThrownBy(() -> new KafkaSettings(" ", "gateway")).hasMessageContaining("KAFKA_BOOTSTRAP_SERVERS");
     }
 }

@@ -1,7 +1,7 @@
 package dev.ddpm.core.model;
 
-import dev.ddpm.core.api.ModelManifest;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.events.SamplePayloads;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
@@ -17,18 +17,35 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ModelManifestTest {
 
     static ModelManifest manifest() {
-        return new ModelManifest(ModelManifest.CURRENT_SCHEMA, "emoji", "20261128-0001",
+        return new ModelManifest(
+                ModelManifest.CURRENT_SCHEMA,
+                "emoji",
+                "20261128-0001",
                 Instant.parse("2026-11-28T10:15:30.123Z"),
                 new ModelManifest.Training("run-0001", 20_000, true, null),
-                new ModelManifest.Onnx("emoji/20261128-0001/unet.onnx", 3_400_000, SamplePayloads.SHA, 17,
-                        List.of(new TensorSpec("x", "float32", List.of("N", "3", "32", "32")),
+                new ModelManifest.Onnx(
+                        "emoji/20261128-0001/unet.onnx",
+                        3_400_000,
+                        SamplePayloads.SHA,
+                        17,
+                        List.of(
+                                new TensorSpec("x", "float32", List.of("N", "3", "32", "32")),
                                 new TensorSpec("t", "int64", List.of("N"))),
                         List.of(new TensorSpec("out", "float32", List.of("N", "3", "32", "32")))),
                 new ModelManifest.Image(3, 32, 32),
                 DiffusionConfig.ho2020(),
-                UNetConfig.builder().imageChannels(3).imageSize(32).baseChannels(64).channelMultipliers(List.of(1, 2, 4, 4))
-                        .attentionResolutions(List.of(16, 8)).resBlocksPerLevel(2).groups(32).dropout(0.1).build(),
-                Map.of("fid_proxy", 41.5, "parity_max_abs_diff", 2.1e-6), null);
+                UNetConfig.builder()
+                        .imageChannels(3)
+                        .imageSize(32)
+                        .baseChannels(64)
+                        .channelMultipliers(List.of(1, 2, 4, 4))
+                        .attentionResolutions(List.of(16, 8))
+                        .resBlocksPerLevel(2)
+                        .groups(32)
+                        .dropout(0.1)
+                        .build(),
+                Map.of("fid_proxy", 41.5, "parity_max_abs_diff", 2.1e-6),
+                null);
     }
 
     @Test
@@ -87,10 +104,24 @@ class ModelManifestTest {
 
     static ModelManifest guided(double weight) {
         ModelManifest m = manifest();
-        ModelManifest.Onnx guide = new ModelManifest.Onnx("emoji/20261128-0001/guide.onnx", 3_400_000,
-                SamplePayloads.SHA, 17, m.onnx().inputs(), m.onnx().outputs());
-        return new ModelManifest(m.schemaVersion(), m.name(), m.version(), m.createdAt(), m.training(), m.onnx(),
-                m.image(), m.diffusion(), m.architecture(), m.metrics(),
+        ModelManifest.Onnx guide = new ModelManifest.Onnx(
+                "emoji/20261128-0001/guide.onnx",
+                3_400_000,
+                SamplePayloads.SHA,
+                17,
+                m.onnx().inputs(),
+                m.onnx().outputs());
+        return new ModelManifest(
+                m.schemaVersion(),
+                m.name(),
+                m.version(),
+                m.createdAt(),
+                m.training(),
+                m.onnx(),
+                m.image(),
+                m.diffusion(),
+                m.architecture(),
+                m.metrics(),
                 new ModelManifest.Guide(guide, new ModelManifest.Training("run-0001", 2_000, true, null), weight));
     }
 
@@ -104,7 +135,8 @@ class ModelManifestTest {
         ModelManifest guided = guided(2);
         assertThat(Json.read(Json.write(guided), ModelManifest.class)).isEqualTo(guided);
         assertThat(Json.tree(guided).get("guide").get("weight").asDouble()).isEqualTo(2.0);
-        assertThat(Json.tree(guided).get("guide").get("training").get("step").asLong()).isEqualTo(2_000);
+        assertThat(Json.tree(guided).get("guide").get("training").get("step").asLong())
+                .isEqualTo(2_000);
     }
 
     @Test
@@ -116,8 +148,9 @@ class ModelManifestTest {
                 .hasMessageContaining("field 'guide.weight' must be in [1.0, 100.0], was 0.5");
 
         ObjectNode otherShape = (ObjectNode) Json.tree(guided(2));
-        ((com.fasterxml.jackson.databind.node.ArrayNode) otherShape.get("guide").get("onnx").get("inputs").get(0)
-                .get("shape")).set(1, "1");
+        ((com.fasterxml.jackson.databind.node.ArrayNode)
+                        otherShape.get("guide").get("onnx").get("inputs").get(0).get("shape"))
+                .set(1, "1");
         assertThatThrownBy(() -> Json.read(otherShape, ModelManifest.class))
                 .isInstanceOf(InvalidPayloadException.class)
                 .hasMessageContaining("field 'guide.onnx' must have the model's inputs and outputs");
@@ -125,7 +158,8 @@ class ModelManifestTest {
 
     @Test
     void groupsMustDivideChannels() {
-        assertThatThrownBy(() -> UNetConfig.builder().baseChannels(64).groups(24).build())
+        assertThatThrownBy(
+                        () -> UNetConfig.builder().baseChannels(64).groups(24).build())
                 .isInstanceOf(InvalidPayloadException.class)
                 .hasMessageContaining("'groups' (24) must divide 'baseChannels' (64)");
     }

@@ -28,9 +28,16 @@ class UNetConfigTest {
 
     @Test
     void eachSetterSetsItsOwnFieldAndToBuilderKeepsTheRest() {
-        UNetConfig config = UNetConfig.builder().imageChannels(1).imageSize(28).baseChannels(16)
-                .channelMultipliers(List.of(1, 2, 4)).attentionResolutions(List.of(7)).resBlocksPerLevel(1).groups(8)
-                .dropout(0.0).build();
+        UNetConfig config = UNetConfig.builder()
+                .imageChannels(1)
+                .imageSize(28)
+                .baseChannels(16)
+                .channelMultipliers(List.of(1, 2, 4))
+                .attentionResolutions(List.of(7))
+                .resBlocksPerLevel(1)
+                .groups(8)
+                .dropout(0.0)
+                .build();
         assertThat(config).isEqualTo(new UNetConfig(1, 28, 16, List.of(1, 2, 4), List.of(7), 1, 8, 0.0));
         assertThat(config.toBuilder().build()).isEqualTo(config);
         assertThat(config.toBuilder().imageChannels(3).imageSize(32).build())
@@ -42,10 +49,13 @@ class UNetConfigTest {
         assertThatThrownBy(() -> UNetConfig.builder().baseChannels(16).build())
                 .isInstanceOf(InvalidPayloadException.class)
                 .hasMessageContaining("'groups' (32) must divide 'baseChannels' (16)");
-        assertThatThrownBy(() -> UNetConfig.builder().channelMultipliers(List.of()).build())
-                .isInstanceOf(InvalidPayloadException.class).hasMessageContaining("'channelMultipliers'");
+        assertThatThrownBy(
+                        () -> UNetConfig.builder().channelMultipliers(List.of()).build())
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessageContaining("'channelMultipliers'");
         assertThatThrownBy(() -> UNetConfig.builder().dropout(1.5).build())
-                .isInstanceOf(InvalidPayloadException.class).hasMessageContaining("'dropout'");
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessageContaining("'dropout'");
     }
 
     @Test
@@ -54,8 +64,16 @@ class UNetConfigTest {
         JsonNode tree = Json.tree(config);
         List<String> names = new ArrayList<>();
         tree.fieldNames().forEachRemaining(names::add);
-        assertThat(names).containsExactly("imageChannels", "imageSize", "baseChannels", "channelMultipliers",
-                "attentionResolutions", "resBlocksPerLevel", "groups", "dropout");
+        assertThat(names)
+                .containsExactly(
+                        "imageChannels",
+                        "imageSize",
+                        "baseChannels",
+                        "channelMultipliers",
+                        "attentionResolutions",
+                        "resBlocksPerLevel",
+                        "groups",
+                        "dropout");
         assertThat(Json.read(Json.write(config), UNetConfig.class)).isEqualTo(config);
     }
 }

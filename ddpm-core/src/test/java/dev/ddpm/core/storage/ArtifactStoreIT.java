@@ -62,17 +62,27 @@ class ArtifactStoreIT {
     void aStreamGoesUpWholeWithItsSha256OrNotAtAll(@TempDir Path dir) {
         byte[] data = new byte[20 * 1024 * 1024 + 3]; // two 16 MiB parts, size unknown in advance
         new Random(11).nextBytes(data);
-        ObjectRef ref = store.putStream(Buckets.DATASETS, prefix + "big.bin",
-                new java.io.ByteArrayInputStream(data), data.length, "application/octet-stream");
+        ObjectRef ref = store.putStream(
+                Buckets.DATASETS,
+                prefix + "big.bin",
+                new java.io.ByteArrayInputStream(data),
+                data.length,
+                "application/octet-stream");
         assertThat(ref.sizeBytes()).isEqualTo(data.length);
         assertThat(ref.sha256()).isEqualTo(Sha256.of(data));
         assertThat(store.storedSha256(Buckets.DATASETS, prefix + "big.bin")).contains(ref.sha256());
         assertThat(store.get(ref)).isEqualTo(data);
-        assertThat(store.download(Buckets.DATASETS, prefix + "big.bin", dir.resolve("big.bin"))).hasBinaryContent(data);
+        assertThat(store.download(Buckets.DATASETS, prefix + "big.bin", dir.resolve("big.bin")))
+                .hasBinaryContent(data);
 
-        assertThatThrownBy(() -> store.putStream(Buckets.DATASETS, prefix + "over.bin",
-                new java.io.ByteArrayInputStream(data), data.length - 1, "application/octet-stream"))
-                .isInstanceOf(ObjectTooLargeException.class).hasMessageContaining("limit of " + (data.length - 1));
+        assertThatThrownBy(() -> store.putStream(
+                        Buckets.DATASETS,
+                        prefix + "over.bin",
+                        new java.io.ByteArrayInputStream(data),
+                        data.length - 1,
+                        "application/octet-stream"))
+                .isInstanceOf(ObjectTooLargeException.class)
+                .hasMessageContaining("limit of " + (data.length - 1));
         assertThat(store.exists(Buckets.DATASETS, prefix + "over.bin")).isFalse();
         assertThat(store.list(Buckets.DATASETS, ArtifactStore.STAGING_PREFIX)).isEmpty();
     }
@@ -93,9 +103,13 @@ class ArtifactStoreIT {
     @Test
     void listingSeesEverythingUnderThePrefixAcrossPages() {
         for (int i = 0; i < 1005; i++) { // more than one page of 1000 keys
-            store.put(Buckets.DATASETS, prefix + "img/" + String.format("%04d", i) + ".png", new byte[]{(byte) i}, "image/png");
+            store.put(
+                    Buckets.DATASETS,
+                    prefix + "img/" + String.format("%04d", i) + ".png",
+                    new byte[] {(byte) i},
+                    "image/png");
         }
-        store.put(Buckets.DATASETS, prefix + "other.txt", new byte[]{1}, "text/plain");
+        store.put(Buckets.DATASETS, prefix + "other.txt", new byte[] {1}, "text/plain");
 
         List<StoredObject> listed = store.list(Buckets.DATASETS, prefix + "img/");
 
@@ -110,11 +124,16 @@ class ArtifactStoreIT {
         byte[] tampered = "weights v2".getBytes(StandardCharsets.UTF_8);
         String key = prefix + "corrupt.bin";
         // Another writer replaces the bytes but leaves the old sha256 in the metadata.
-        try (MinioClient raw = MinioClient.builder().endpoint(S3.endpoint())
-                .credentials(S3.accessKey(), S3.secretKey()).build()) {
-            raw.putObject(PutObjectArgs.builder().bucket(Buckets.MODELS).object(key)
+        try (MinioClient raw = MinioClient.builder()
+                .endpoint(S3.endpoint())
+                .credentials(S3.accessKey(), S3.secretKey())
+                .build()) {
+            raw.putObject(PutObjectArgs.builder()
+                    .bucket(Buckets.MODELS)
+                    .object(key)
                     .data(tampered, tampered.length)
-                    .userMetadata(Map.of(ArtifactStore.SHA256_METADATA, Sha256.of(good))).build());
+                    .userMetadata(Map.of(ArtifactStore.SHA256_METADATA, Sha256.of(good)))
+                    .build());
         }
 
         assertThatThrownBy(() -> store.get(Buckets.MODELS, key))
@@ -133,30 +152,37 @@ class ArtifactStoreIT {
         byte[] graph = new byte[1 << 20];
         ObjectRef stored = store.put(Buckets.MODELS, prefix + "sized.onnx", graph, "application/octet-stream");
         ObjectRef declaredSmaller = new ObjectRef(Buckets.MODELS, stored.key(), 1000, stored.sha256());
-        assertThatThrownBy(() -> store.get(declaredSmaller)).isInstanceOf(ObjectIntegrityException.class)
-                .hasMessageContaining("declared 1000 bytes but the stored object is larger (read stopped after 1001 bytes)");
+        assertThatThrownBy(() -> store.get(declaredSmaller))
+                .isInstanceOf(ObjectIntegrityException.class)
+                .hasMessageContaining(
+                        "declared 1000 bytes but the stored object is larger (read stopped after 1001 bytes)");
         ObjectRef declaredLarger = new ObjectRef(Buckets.MODELS, stored.key(), graph.length + 1, stored.sha256());
-        assertThatThrownBy(() -> store.get(declaredLarger)).isInstanceOf(ObjectIntegrityException.class)
+        assertThatThrownBy(() -> store.get(declaredLarger))
+                .isInstanceOf(ObjectIntegrityException.class)
                 .hasMessageContaining("the stored object has " + graph.length);
         assertThat(store.get(stored)).hasSize(graph.length);
     }
 
     @Test
     void corruptDownloadLeavesNoFileBehind(@TempDir Path dir) {
-        ObjectRef real = store.put(Buckets.MODELS, prefix + "m.onnx", new byte[]{1, 2, 3}, "application/octet-stream");
-        ObjectRef wrong = new ObjectRef(real.bucket(), real.key(), 3, Sha256.of(new byte[]{9}));
+        ObjectRef real = store.put(Buckets.MODELS, prefix + "m.onnx", new byte[] {1, 2, 3}, "application/octet-stream");
+        ObjectRef wrong = new ObjectRef(real.bucket(), real.key(), 3, Sha256.of(new byte[] {9}));
 
-        assertThatThrownBy(() -> store.download(wrong, dir.resolve("m.onnx"))).isInstanceOf(ObjectIntegrityException.class);
+        assertThatThrownBy(() -> store.download(wrong, dir.resolve("m.onnx")))
+                .isInstanceOf(ObjectIntegrityException.class);
         assertThat(dir.toFile().list()).isEmpty();
     }
 
     @Test
     void writeThenPointPublishesDataBeforeThePointer() {
         String base = prefix + "emoji/v1/";
-        ObjectRef pointer = store.writeThenPoint(Buckets.MODELS,
-                List.of(Upload.bytes(base + "unet.onnx", new byte[]{1, 2, 3}, "application/octet-stream"),
-                        Upload.bytes(base + "samples.png", new byte[]{4, 5}, "image/png")),
-                base + "latest.json", refs -> refs.get(0));
+        ObjectRef pointer = store.writeThenPoint(
+                Buckets.MODELS,
+                List.of(
+                        Upload.bytes(base + "unet.onnx", new byte[] {1, 2, 3}, "application/octet-stream"),
+                        Upload.bytes(base + "samples.png", new byte[] {4, 5}, "image/png")),
+                base + "latest.json",
+                refs -> refs.get(0));
 
         ObjectRef target = store.getJson(pointer, ObjectRef.class);
         assertThat(target.key()).isEqualTo(base + "unet.onnx");
@@ -166,19 +192,25 @@ class ArtifactStoreIT {
     @Test
     void failedPublishLeavesNothingVisible() {
         String base = prefix + "broken/v1/";
-        assertThatThrownBy(() -> store.writeThenPoint(Buckets.MODELS,
-                List.of(Upload.bytes(base + "unet.onnx", new byte[]{1}, "application/octet-stream")),
-                base + "manifest.json", refs -> {
-                    throw new IllegalStateException("export validation failed");
-                })).hasMessage("export validation failed");
+        assertThatThrownBy(() -> store.writeThenPoint(
+                        Buckets.MODELS,
+                        List.of(Upload.bytes(base + "unet.onnx", new byte[] {1}, "application/octet-stream")),
+                        base + "manifest.json",
+                        refs -> {
+                            throw new IllegalStateException("export validation failed");
+                        }))
+                .hasMessage("export validation failed");
 
         assertThat(store.list(Buckets.MODELS, base)).isEmpty();
     }
 
     @Test
     void jsonDocumentsAreValidatedOnRead() {
-        ObjectRef ref = store.put(Buckets.MODELS, prefix + "bad.json",
-                "{\"timesteps\": 0}".getBytes(StandardCharsets.UTF_8), "application/json");
+        ObjectRef ref = store.put(
+                Buckets.MODELS,
+                prefix + "bad.json",
+                "{\"timesteps\": 0}".getBytes(StandardCharsets.UTF_8),
+                "application/json");
 
         assertThatThrownBy(() -> store.getJson(ref, DiffusionConfig.class))
                 .hasMessage("DiffusionConfig: field 'schedule' is missing");

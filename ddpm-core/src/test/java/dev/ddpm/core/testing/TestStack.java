@@ -11,16 +11,19 @@ import java.time.Duration;
  */
 public final class TestStack {
 
-    private TestStack() {
-    }
+    private TestStack() {}
 
     public static KafkaSettings kafka(String serviceName) {
         return new KafkaSettings(required("KAFKA_BOOTSTRAP_SERVERS"), serviceName);
     }
 
     public static S3Settings s3() {
-        return new S3Settings(required("S3_ENDPOINT"), required("S3_ACCESS_KEY"), required("S3_SECRET_KEY"),
-                "us-east-1", Duration.ofSeconds(20));
+        return new S3Settings(
+                required("S3_ENDPOINT"),
+                required("S3_ACCESS_KEY"),
+                required("S3_SECRET_KEY"),
+                "us-east-1",
+                Duration.ofSeconds(20));
     }
 
     public static String required(String name) {

@@ -30,7 +30,8 @@ public class OperatorAuthFilter implements ContainerRequestFilter {
         String refusal = key.refusal(request.getHeaderString(OperatorKey.HEADER));
         if (refusal != null) {
             request.abortWith(Problems.builder(401, "operator key required", refusal)
-                    .header("WWW-Authenticate", "OperatorKey").build());
+                    .header("WWW-Authenticate", "OperatorKey")
+                    .build());
         }
     }
 }

@@ -16,8 +16,7 @@ public final class ProblemTranslation {
 
     private static final Logger LOG = Logger.getLogger(ProblemTranslation.class);
 
-    private ProblemTranslation() {
-    }
+    private ProblemTranslation() {}
 
     /**
      * The problem {@code e} stands for: its own where it is a {@link ProblemSource}; 400 naming the

@@ -21,16 +21,15 @@ import java.util.regex.Pattern;
 public final class GrpcProblems {
 
     /** Trailer: milliseconds after which the same call may be taken (RESOURCE_EXHAUSTED). */
-    public static final Metadata.Key<String> RETRY_AFTER_MS = Metadata.Key.of("retry-after-ms",
-            Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> RETRY_AFTER_MS =
+            Metadata.Key.of("retry-after-ms", Metadata.ASCII_STRING_MARSHALLER);
     /** Trailer: dotted path of the request field at fault (INVALID_ARGUMENT). */
     public static final Metadata.Key<String> FIELD = Metadata.Key.of("field", Metadata.ASCII_STRING_MARSHALLER);
 
     /** What an ASCII metadata value may hold; a field outside it stays in the description only. */
     private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x20-\\x7e]+");
 
-    private GrpcProblems() {
-    }
+    private GrpcProblems() {}
 
     /** The status to fail a call with; a status already made (a refusal further down) passes as it is. */
     public static StatusRuntimeException status(Throwable e) {
@@ -98,8 +97,12 @@ public final class GrpcProblems {
             case UNAVAILABLE -> 503;
             default -> 502;
         };
-        Problem problem = Problem.of(http, title(http), status.getDescription() != null ? status.getDescription()
-                : "the called service answered " + status.getCode());
+        Problem problem = Problem.of(
+                http,
+                title(http),
+                status.getDescription() != null
+                        ? status.getDescription()
+                        : "the called service answered " + status.getCode());
         if (trailers != null && trailers.get(FIELD) != null) {
             problem = problem.withField(trailers.get(FIELD));
         }
@@ -111,7 +114,8 @@ public final class GrpcProblems {
 
     private static Duration retryAfter(Metadata trailers) {
         String ms = trailers == null ? null : trailers.get(RETRY_AFTER_MS);
-        return ms != null && ms.matches("[0-9]{1,15}") && Long.parseLong(ms) > 0 ? Duration.ofMillis(Long.parseLong(ms))
+        return ms != null && ms.matches("[0-9]{1,15}") && Long.parseLong(ms) > 0
+                ? Duration.ofMillis(Long.parseLong(ms))
                 : Duration.ofSeconds(1);
     }
 

@@ -57,29 +57,39 @@ public class DependencyMonitor {
     private final AtomicBoolean bucketsProvisioned = new AtomicBoolean();
     private ScheduledExecutorService scheduler;
 
-    public DependencyMonitor(ConnectionsConfig config, Admin admin, ArtifactStore store, KafkaSettings kafkaSettings,
-                             MeterRegistry registry) {
+    public DependencyMonitor(
+            ConnectionsConfig config,
+            Admin admin,
+            ArtifactStore store,
+            KafkaSettings kafkaSettings,
+            MeterRegistry registry) {
         this.config = config;
         this.admin = admin;
         this.store = store;
         this.kafkaSettings = kafkaSettings;
         statuses.put(KAFKA, new AtomicReference<>(DependencyStatus.unknown(KAFKA, kafkaSettings.bootstrapServers())));
         statuses.put(S3, new AtomicReference<>(DependencyStatus.unknown(S3, store.endpoint())));
-        statuses.forEach((name, status) -> Gauge.builder("ddpm.dependency.up", status, s -> s.get().up() ? 1 : 0)
+        statuses.forEach((name, status) -> Gauge.builder(
+                        "ddpm.dependency.up", status, s -> s.get().up() ? 1 : 0)
                 .description("1 while the dependency answers the service's probe, else 0")
                 .tag("dependency", name)
                 .register(registry));
     }
 
     void onStart(@Observes StartupEvent event) {
-        LOG.infof("%s starting; Kafka %s, S3 %s; readiness follows them (probe every %s)", config.serviceName(),
-                kafkaSettings.bootstrapServers(), store.endpoint(), config.probe().interval().toMillis() / 1000.0 + " s");
+        LOG.infof(
+                "%s starting; Kafka %s, S3 %s; readiness follows them (probe every %s)",
+                config.serviceName(),
+                kafkaSettings.bootstrapServers(),
+                store.endpoint(),
+                config.probe().interval().toMillis() / 1000.0 + " s");
         scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "ddpm-dependency-monitor");
             thread.setDaemon(true);
             return thread;
         });
-        scheduler.scheduleWithFixedDelay(this::probeAll, 0, config.probe().interval().toMillis(), TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(
+                this::probeAll, 0, config.probe().interval().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -100,8 +110,9 @@ public class DependencyMonitor {
             if (statuses.values().stream().allMatch(s -> s.get().up()) && announced.compareAndSet(false, true)) {
                 DependencyStatus kafka = status(KAFKA);
                 DependencyStatus s3 = status(S3);
-                LOG.infof("%s connected: Kafka %s (%s), S3 %s (%s)", config.serviceName(), kafka.address(),
-                        kafka.detail(), s3.address(), s3.detail());
+                LOG.infof(
+                        "%s connected: Kafka %s (%s), S3 %s (%s)",
+                        config.serviceName(), kafka.address(), kafka.detail(), s3.address(), s3.detail());
             }
         } catch (RuntimeException e) {
             LOG.errorf("dependency probe failed unexpectedly: %s", e.toString());
@@ -127,28 +138,39 @@ public class DependencyMonitor {
         String address = kafkaSettings.bootstrapServers();
         long timeoutMs = config.probe().timeout().toMillis();
         try {
-            DescribeClusterResult cluster = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) timeoutMs));
+            DescribeClusterResult cluster =
+                    admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) timeoutMs));
             String clusterId = cluster.clusterId().get(timeoutMs + 500, TimeUnit.MILLISECONDS);
-            int brokers = cluster.nodes().get(timeoutMs + 500, TimeUnit.MILLISECONDS).size();
+            int brokers =
+                    cluster.nodes().get(timeoutMs + 500, TimeUnit.MILLISECONDS).size();
             Map<String, String> facts = new LinkedHashMap<>();
             facts.put("clusterId", clusterId);
             facts.put("brokers", String.valueOf(brokers));
             if (config.provisioning().createTopics() && !topicsProvisioned.get()) {
-                List<String> created = TopicProvisioner.ensureTopics(admin, config.provisioning().topicReplicationFactor());
+                List<String> created = TopicProvisioner.ensureTopics(
+                        admin, config.provisioning().topicReplicationFactor());
                 topicsProvisioned.set(true);
                 if (!created.isEmpty()) {
                     LOG.infof("created Kafka topics %s", created);
                 }
             }
             Set<String> topics = admin.listTopics().names().get(timeoutMs, TimeUnit.MILLISECONDS);
-            List<String> missing = Arrays.stream(Topic.values()).map(Topic::topicName)
-                    .filter(t -> !topics.contains(t)).toList();
+            List<String> missing = Arrays.stream(Topic.values())
+                    .map(Topic::topicName)
+                    .filter(t -> !topics.contains(t))
+                    .toList();
             if (!missing.isEmpty()) {
                 String why = "topics missing: " + missing;
                 return down(KAFKA, address, why, why, facts);
             }
-            return new DependencyStatus(KAFKA, address, true, "connected, topics present",
-                    "cluster " + clusterId + ", " + brokers + " broker" + (brokers == 1 ? "" : "s"), Instant.now(), facts);
+            return new DependencyStatus(
+                    KAFKA,
+                    address,
+                    true,
+                    "connected, topics present",
+                    "cluster " + clusterId + ", " + brokers + " broker" + (brokers == 1 ? "" : "s"),
+                    Instant.now(),
+                    facts);
         } catch (ExecutionException e) {
             return down(KAFKA, address, UNREACHABLE, describe(e.getCause()), Map.of());
         } catch (TimeoutException e) {
@@ -181,8 +203,14 @@ public class DependencyMonitor {
                 String why = "buckets missing: " + missing;
                 return down(S3, address, why, why, Map.of());
             }
-            return new DependencyStatus(S3, address, true, "connected, buckets present",
-                    "buckets " + String.join(", ", Buckets.ALL), Instant.now(), Map.of("buckets", String.join(",", present)));
+            return new DependencyStatus(
+                    S3,
+                    address,
+                    true,
+                    "connected, buckets present",
+                    "buckets " + String.join(", ", Buckets.ALL),
+                    Instant.now(),
+                    Map.of("buckets", String.join(",", present)));
         } catch (RuntimeException e) {
             return down(S3, address, UNREACHABLE, e.getMessage(), Map.of());
         }
@@ -193,8 +221,8 @@ public class DependencyMonitor {
         return statuses.values().stream().map(AtomicReference::get).toList();
     }
 
-    private static DependencyStatus down(String name, String address, String summary, String detail,
-                                         Map<String, String> facts) {
+    private static DependencyStatus down(
+            String name, String address, String summary, String detail, Map<String, String> facts) {
         return new DependencyStatus(name, address, false, summary, detail, Instant.now(), facts);
     }
 

@@ -10,8 +10,7 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
  */
 final class DependencyResponse {
 
-    private DependencyResponse() {
-    }
+    private DependencyResponse() {}
 
     static HealthCheckResponse of(DependencyStatus status) {
         HealthCheckResponseBuilder builder = HealthCheckResponse.named(status.name())

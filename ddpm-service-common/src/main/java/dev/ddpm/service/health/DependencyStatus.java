@@ -10,8 +10,14 @@ import java.util.Map;
  * @param summary what anyone may read (readiness): the state in words, without addresses or ids
  * @param detail  what operators read ({@code GET /v1/dependencies}, the log): the full answer or error
  */
-public record DependencyStatus(String name, String address, boolean up, String summary, String detail,
-                               Instant since, Map<String, String> facts) {
+public record DependencyStatus(
+        String name,
+        String address,
+        boolean up,
+        String summary,
+        String detail,
+        Instant since,
+        Map<String, String> facts) {
 
     static final String NOT_PROBED = "not probed yet";
 

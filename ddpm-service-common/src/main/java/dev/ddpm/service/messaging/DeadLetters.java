@@ -45,8 +45,9 @@ public class DeadLetters {
     }
 
     public CompletionStage<Void> send(String channel, Message<?> message, Throwable error) {
-        LOG.warnf("%s: record %s goes to the dead-letter topic: %s", channel, EventMessages.coordinates(message),
-                describe(error));
+        LOG.warnf(
+                "%s: record %s goes to the dead-letter topic: %s",
+                channel, EventMessages.coordinates(message), describe(error));
         counter(channel).increment();
         return message.nack(error);
     }
@@ -59,7 +60,8 @@ public class DeadLetters {
     }
 
     private static String describe(Throwable error) {
-        return error.getMessage() == null ? error.getClass().getName()
+        return error.getMessage() == null
+                ? error.getClass().getName()
                 : error.getClass().getSimpleName() + ": " + error.getMessage();
     }
 }

@@ -23,8 +23,7 @@ import java.time.ZoneOffset;
  */
 public final class EventMessages {
 
-    private EventMessages() {
-    }
+    private EventMessages() {}
 
     public static Message<byte[]> of(CloudEvent<?> event) {
         OutgoingCloudEventMetadata<Object> cloudEvent = OutgoingCloudEventMetadata.builder()
@@ -50,8 +49,10 @@ public final class EventMessages {
         IncomingKafkaRecordMetadata<?, ?> kafka = kafka(message);
         CloudEvent<?> event = CloudEventBinding.decode(headers(message), message.getPayload());
         Topic.byName(kafka.getTopic()).filter(topic -> topic != event.topic()).ifPresent(topic -> {
-            throw new InvalidPayloadException("CloudEvent " + event.id() + " (" + event.type() + ") belongs on "
-                    + event.topic().topicName() + ", not on " + topic.topicName(), "type");
+            throw new InvalidPayloadException(
+                    "CloudEvent " + event.id() + " (" + event.type() + ") belongs on "
+                            + event.topic().topicName() + ", not on " + topic.topicName(),
+                    "type");
         });
         return event;
     }

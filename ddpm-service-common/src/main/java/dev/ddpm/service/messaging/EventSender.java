@@ -26,8 +26,11 @@ public final class EventSender {
     public Uni<Void> send(EventData data) {
         CloudEvent<?> event = CloudEvent.of(source, data);
         return emitter.sendMessage(EventMessages.of(event))
-                .onFailure().transform(e -> new MessagingException("sending " + event.type() + " " + event.id()
-                        + " to " + event.topic().topicName() + " failed: " + e.getMessage(), e));
+                .onFailure()
+                .transform(e -> new MessagingException(
+                        "sending " + event.type() + " " + event.id() + " to "
+                                + event.topic().topicName() + " failed: " + e.getMessage(),
+                        e));
     }
 
     /** Sends and waits for the broker's acknowledgement. */
@@ -35,8 +38,10 @@ public final class EventSender {
         try {
             send(data).await().atMost(timeout);
         } catch (TimeoutException e) {
-            throw new MessagingException(data.getClass().getSimpleName() + " for " + data.partitionKey()
-                    + " was not acknowledged within " + timeout, e);
+            throw new MessagingException(
+                    data.getClass().getSimpleName() + " for " + data.partitionKey() + " was not acknowledged within "
+                            + timeout,
+                    e);
         }
     }
 }

@@ -29,8 +29,11 @@ public class HttpProblems {
     @ServerExceptionMapper
     public Response notAllowed(NotAllowedException e, jakarta.ws.rs.container.ContainerRequestContext request) {
         String allow = e.getResponse().getHeaderString(HttpHeaders.ALLOW);
-        Response.ResponseBuilder answer = Problems.builder(405, "method not allowed", request.getMethod() + " is not "
-                + "allowed on " + request.getUriInfo().getPath() + (allow == null ? "" : " (allowed: " + allow + ")"));
+        Response.ResponseBuilder answer = Problems.builder(
+                405,
+                "method not allowed",
+                request.getMethod() + " is not " + "allowed on "
+                        + request.getUriInfo().getPath() + (allow == null ? "" : " (allowed: " + allow + ")"));
         if (allow != null) {
             answer.header(HttpHeaders.ALLOW, allow);
         }
@@ -39,8 +42,11 @@ public class HttpProblems {
 
     @ServerExceptionMapper
     public Response unsupported(NotSupportedException e, HttpHeaders headers) {
-        return Problems.problem(415, "unsupported media type", "content type '"
-                + (headers.getMediaType() == null ? "none" : headers.getMediaType()) + "' is not accepted here");
+        return Problems.problem(
+                415,
+                "unsupported media type",
+                "content type '" + (headers.getMediaType() == null ? "none" : headers.getMediaType())
+                        + "' is not accepted here");
     }
 
     @ServerExceptionMapper
@@ -63,7 +69,9 @@ public class HttpProblems {
             return e.getResponse();
         }
         String reason = e.getResponse().getStatusInfo().getReasonPhrase();
-        return Problems.problem(status, reason == null ? "error" : reason.toLowerCase(java.util.Locale.ROOT),
+        return Problems.problem(
+                status,
+                reason == null ? "error" : reason.toLowerCase(java.util.Locale.ROOT),
                 "the request was refused (" + status + ")");
     }
 

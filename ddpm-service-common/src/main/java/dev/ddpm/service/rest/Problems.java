@@ -9,8 +9,7 @@ public final class Problems {
 
     public static final String MEDIA_TYPE = "application/problem+json";
 
-    private Problems() {
-    }
+    private Problems() {}
 
     public static Response problem(int status, String title, String detail) {
         return response(Problem.of(status, title, detail));
@@ -31,8 +30,8 @@ public final class Problems {
 
     /** The problem as problem+json, with Retry-After where it carries a retry hint. */
     public static Response.ResponseBuilder builder(Problem problem) {
-        Response.ResponseBuilder answer = Response.status(problem.status()).type(MEDIA_TYPE)
-                .entity(Json.write(problem.body()));
+        Response.ResponseBuilder answer =
+                Response.status(problem.status()).type(MEDIA_TYPE).entity(Json.write(problem.body()));
         if (problem.retryAfter() != null) {
             answer.header("Retry-After", problem.retryAfterSeconds());
         }

@@ -32,8 +32,9 @@ class GrpcProblemsTest {
 
     @Test
     void theFieldAtFaultIsATrailerAndStartsTheDescription() {
-        StatusRuntimeException status = GrpcProblems.status(new Refused(Problem.of(400, "invalid sampling request",
-                "steps must be in 1..50, was 5000").withField("steps")));
+        StatusRuntimeException status = GrpcProblems.status(
+                new Refused(Problem.of(400, "invalid sampling request", "steps must be in 1..50, was 5000")
+                        .withField("steps")));
 
         assertThat(status.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(status.getStatus().getDescription()).isEqualTo("steps: steps must be in 1..50, was 5000");
@@ -43,8 +44,8 @@ class GrpcProblemsTest {
 
     @Test
     void aRetryHintIsATrailerInMilliseconds() {
-        StatusRuntimeException status = GrpcProblems.status(new Refused(Problem.of(429, "sampler busy", "full")
-                .withRetryAfter(Duration.ofMillis(2500))));
+        StatusRuntimeException status = GrpcProblems.status(
+                new Refused(Problem.of(429, "sampler busy", "full").withRetryAfter(Duration.ofMillis(2500))));
 
         assertThat(status.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(status.getTrailers().get(GrpcProblems.RETRY_AFTER_MS)).isEqualTo("2500");
@@ -54,8 +55,8 @@ class GrpcProblemsTest {
 
     @Test
     void sharedExceptionsHaveTheCodesOfTheirHttpStatuses() {
-        StatusRuntimeException invalid = GrpcProblems.status(new InvalidPayloadException("field 'model.name' must "
-                + "not be blank", "model.name"));
+        StatusRuntimeException invalid = GrpcProblems.status(
+                new InvalidPayloadException("field 'model.name' must " + "not be blank", "model.name"));
         assertThat(invalid.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(invalid.getTrailers().get(GrpcProblems.FIELD)).isEqualTo("model.name");
         assertThat(GrpcProblems.status(new StorageException("down")).getStatus().getCode())
@@ -76,7 +77,8 @@ class GrpcProblemsTest {
 
     @Test
     void aStatusAlreadyMadePassesAsItIs() {
-        StatusRuntimeException made = Status.PERMISSION_DENIED.withDescription("no").asRuntimeException();
+        StatusRuntimeException made =
+                Status.PERMISSION_DENIED.withDescription("no").asRuntimeException();
         assertThat(GrpcProblems.status(made)).isSameAs(made);
     }
 
@@ -91,31 +93,44 @@ class GrpcProblemsTest {
         assertThat(read.field()).isEqualTo("order");
         assertThat(read.detail()).isEqualTo("order: order applies to dpm++ and unipc: was ddim");
         Metadata none = new Metadata();
-        assertThat(GrpcProblems.problem(Status.INVALID_ARGUMENT.withDescription("steps: too many")
-                .asRuntimeException(none)).field()).as("no trailer, no field").isNull();
+        assertThat(GrpcProblems.problem(Status.INVALID_ARGUMENT
+                                .withDescription("steps: too many")
+                                .asRuntimeException(none))
+                        .field())
+                .as("no trailer, no field")
+                .isNull();
     }
 
     @Test
     void readBackKeepsTheRetryHintAndDefaultsItToASecond() {
-        Problem read = GrpcProblems.problem(GrpcProblems.status(Problem.of(429, "sampler busy", "full")
-                .withRetryAfter(Duration.ofMillis(4200))));
+        Problem read = GrpcProblems.problem(
+                GrpcProblems.status(Problem.of(429, "sampler busy", "full").withRetryAfter(Duration.ofMillis(4200))));
         assertThat(read.status()).isEqualTo(429);
         assertThat(read.retryAfter()).isEqualTo(Duration.ofMillis(4200));
         assertThat(read.retryAfterSeconds()).isEqualTo(5);
 
-        assertThat(GrpcProblems.problem(Status.RESOURCE_EXHAUSTED.asRuntimeException()).retryAfter())
+        assertThat(GrpcProblems.problem(Status.RESOURCE_EXHAUSTED.asRuntimeException())
+                        .retryAfter())
                 .isEqualTo(Duration.ofSeconds(1));
     }
 
     @Test
     void readBackKeepsWhatTheClientCanActOnAndMakesTheRestBadGateway() {
-        assertThat(GrpcProblems.problem(Status.NOT_FOUND.asRuntimeException()).status()).isEqualTo(404);
-        assertThat(GrpcProblems.problem(Status.DEADLINE_EXCEEDED.asRuntimeException()).status()).isEqualTo(504);
-        assertThat(GrpcProblems.problem(Status.UNAVAILABLE.asRuntimeException()).status()).isEqualTo(503);
-        Problem credentials = GrpcProblems.problem(Status.UNAUTHENTICATED.withDescription("operator key").asRuntimeException());
-        assertThat(credentials.status()).as("this service's own key refused: not the client's fault").isEqualTo(502);
+        assertThat(GrpcProblems.problem(Status.NOT_FOUND.asRuntimeException()).status())
+                .isEqualTo(404);
+        assertThat(GrpcProblems.problem(Status.DEADLINE_EXCEEDED.asRuntimeException())
+                        .status())
+                .isEqualTo(504);
+        assertThat(GrpcProblems.problem(Status.UNAVAILABLE.asRuntimeException()).status())
+                .isEqualTo(503);
+        Problem credentials = GrpcProblems.problem(
+                Status.UNAUTHENTICATED.withDescription("operator key").asRuntimeException());
+        assertThat(credentials.status())
+                .as("this service's own key refused: not the client's fault")
+                .isEqualTo(502);
         assertThat(credentials.detail()).isEqualTo("operator key");
-        assertThat(GrpcProblems.problem(Status.INTERNAL.asRuntimeException()).detail()).contains("INTERNAL");
+        assertThat(GrpcProblems.problem(Status.INTERNAL.asRuntimeException()).detail())
+                .contains("INTERNAL");
         Problem broken = GrpcProblems.problem(new IllegalStateException("channel shut down"));
         assertThat(broken.status()).isEqualTo(502);
         assertThat(broken.detail()).contains("channel shut down");

@@ -38,8 +38,9 @@ class HttpProblemsTest {
 
     @Test
     void aServicesOwnExceptionKeepsItsStatusTitleAndField() {
-        Response answer = mapper.problem(new Refused(Problem.of(400, "invalid sampling request", "steps must be in 1..50")
-                .withField("steps")));
+        Response answer =
+                mapper.problem(new Refused(Problem.of(400, "invalid sampling request", "steps must be in 1..50")
+                        .withField("steps")));
 
         assertThat(answer.getStatus()).isEqualTo(400);
         assertThat(answer.getMediaType()).hasToString(Problems.MEDIA_TYPE);
@@ -55,14 +56,16 @@ class HttpProblemsTest {
 
     @Test
     void aRetryHintIsRetryAfterInWholeSecondsRoundedUp() {
-        Response answer = mapper.problem(new Refused(Problem.of(429, "sampler busy", "the queue is full")
-                .withRetryAfter(Duration.ofMillis(2001))));
+        Response answer = mapper.problem(new Refused(
+                Problem.of(429, "sampler busy", "the queue is full").withRetryAfter(Duration.ofMillis(2001))));
 
         assertThat(answer.getStatus()).isEqualTo(429);
         assertThat(answer.getHeaderString("Retry-After")).isEqualTo("3");
         assertThat(body(answer).has("field")).isFalse();
         assertThat(mapper.problem(new Refused(Problem.of(429, "busy", "full").withRetryAfter(Duration.ofMillis(10))))
-                .getHeaderString("Retry-After")).as("at least a second").isEqualTo("1");
+                        .getHeaderString("Retry-After"))
+                .as("at least a second")
+                .isEqualTo("1");
     }
 
     @Test
@@ -72,16 +75,23 @@ class HttpProblemsTest {
         assertThat(answer.getStatus()).isEqualTo(400);
         assertThat(body(answer).get("title").asText()).isEqualTo("invalid request");
         assertThat(body(answer).get("field").asText()).isEqualTo("model");
-        assertThat(body(mapper.problem(new InvalidPayloadException("empty document", null))).has("field")).isFalse();
+        assertThat(body(mapper.problem(new InvalidPayloadException("empty document", null)))
+                        .has("field"))
+                .isFalse();
     }
 
     @Test
     void dependenciesAwayAre503AndAMissingObject404() {
-        assertThat(mapper.problem(new StorageException("s3 at 127.0.0.1:1: connection refused")).getStatus())
+        assertThat(mapper.problem(new StorageException("s3 at 127.0.0.1:1: connection refused"))
+                        .getStatus())
                 .isEqualTo(503);
-        assertThat(body(mapper.problem(new StorageException("down"))).get("title").asText())
+        assertThat(body(mapper.problem(new StorageException("down")))
+                        .get("title")
+                        .asText())
                 .isEqualTo("object store unavailable");
-        assertThat(body(mapper.problem(new MessagingException("no broker", null))).get("title").asText())
+        assertThat(body(mapper.problem(new MessagingException("no broker", null)))
+                        .get("title")
+                        .asText())
                 .isEqualTo("broker unavailable");
         Response missing = mapper.problem(new ObjectNotFoundException("ddpm-runs/r1/checkpoint.json"));
         assertThat(missing.getStatus()).isEqualTo(404);
@@ -96,7 +106,9 @@ class HttpProblemsTest {
         JsonNode body = body(answer);
         assertThat(body.get("title").asText()).isEqualTo("internal error");
         assertThat(body.get("errorId").asText()).isNotBlank();
-        assertThat(body.get("detail").asText()).contains(body.get("errorId").asText()).doesNotContain("secret");
+        assertThat(body.get("detail").asText())
+                .contains(body.get("errorId").asText())
+                .doesNotContain("secret");
     }
 
     private static JsonNode body(Response answer) {

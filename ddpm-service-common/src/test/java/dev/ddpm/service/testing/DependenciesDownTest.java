@@ -27,8 +27,11 @@ public abstract class DependenciesDownTest {
     @Test
     void aliveButNotReadyWithTheReason() {
         given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
-                given().get("/q/health/ready").then().statusCode(503)
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> given().get("/q/health/ready")
+                        .then()
+                        .statusCode(503)
                         .body("status", equalTo("DOWN"))
                         .body("checks.find { it.name == 'kafka' }.status", equalTo("DOWN"))
                         .body("checks.find { it.name == 'kafka' }.data.reason", containsString("unreachable"))
@@ -36,12 +39,20 @@ public abstract class DependenciesDownTest {
                         .body("checks.find { it.name == 's3' }.data.reason", containsString("unreachable"))
                         .body(not(containsString("127.0.0.1"))));
         // The precise reasons, with addresses, for operators.
-        operator().get("/v1/dependencies").then().statusCode(200)
+        operator()
+                .get("/v1/dependencies")
+                .then()
+                .statusCode(200)
                 .body("find { it.name == 'kafka' }.address", equalTo("127.0.0.1:1"))
-                .body("find { it.name == 'kafka' }.detail", allOf(containsString(" "), not(containsString("not probed"))))
-                .body("find { it.name == 's3' }.detail",
+                .body(
+                        "find { it.name == 'kafka' }.detail",
+                        allOf(containsString(" "), not(containsString("not probed"))))
+                .body(
+                        "find { it.name == 's3' }.detail",
                         containsString("S3 http://127.0.0.1:1: list buckets failed: ConnectException"));
-        given().get("/q/metrics").then().statusCode(200)
+        given().get("/q/metrics")
+                .then()
+                .statusCode(200)
                 .body(containsString("ddpm_dependency_up{dependency=\"s3\"} 0.0"));
     }
 }

@@ -1,19 +1,19 @@
 package dev.ddpm.service.testing;
 
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.NoiseSchedule;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.ModelPublished;
-import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.model.DiffusionConfig;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.model.TensorSpec;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.onnx.OnnxGraph;
 import dev.ddpm.core.onnx.proto.OnnxProto.TensorProto.DataType;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectRef;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -83,14 +83,26 @@ public record GaussianModel(String name, String version, float[] mu, double s, i
     public ModelManifest manifest(byte[] graph, ObjectRef graphRef, Instant createdAt) {
         String c = Integer.toString(channels);
         String n = Integer.toString(size);
-        return new ModelManifest(ModelManifest.CURRENT_SCHEMA, name, version, createdAt,
+        return new ModelManifest(
+                ModelManifest.CURRENT_SCHEMA,
+                name,
+                version,
+                createdAt,
                 new ModelManifest.Training("analytic", 0, false, null),
-                new ModelManifest.Onnx(graphRef.key(), graph.length, graphRef.sha256(), 17,
-                        List.of(new TensorSpec("x", "float32", List.of("N", c, n, n)),
+                new ModelManifest.Onnx(
+                        graphRef.key(),
+                        graph.length,
+                        graphRef.sha256(),
+                        17,
+                        List.of(
+                                new TensorSpec("x", "float32", List.of("N", c, n, n)),
                                 new TensorSpec("t", "int64", List.of("N"))),
                         List.of(new TensorSpec("prediction", "float32", List.of("N", c, n, n)))),
-                new ModelManifest.Image(channels, size, size), DIFFUSION,
-                new UNetConfig(channels, size, 16, List.of(1), List.of(), 1, 4, 0.0), Map.of("s", s), null);
+                new ModelManifest.Image(channels, size, size),
+                DIFFUSION,
+                new UNetConfig(channels, size, 16, List.of(1), List.of(), 1, 4, 0.0),
+                Map.of("s", s),
+                null);
     }
 
     /** Uploads graph then manifest, and announces the version; returns the manifest's reference. */
@@ -109,19 +121,42 @@ public record GaussianModel(String name, String version, float[] mu, double s, i
      */
     public ObjectRef publishGuided(ArtifactStore store, EventPublisher events, double guideS, double weight) {
         byte[] graph = graph();
-        return publish(store, events, guidedManifest(graph, upload(store, "unet.onnx", graph),
-                upload(store, "guide.onnx", new GaussianModel(name, version, mu, guideS, channels, size).graph()),
-                weight, Instant.now()));
+        return publish(
+                store,
+                events,
+                guidedManifest(
+                        graph,
+                        upload(store, "unet.onnx", graph),
+                        upload(
+                                store,
+                                "guide.onnx",
+                                new GaussianModel(name, version, mu, guideS, channels, size).graph()),
+                        weight,
+                        Instant.now()));
     }
 
     /** The manifest of this model autoguided by the graph at {@code guideRef} (same interface). */
-    public ModelManifest guidedManifest(byte[] graph, ObjectRef graphRef, ObjectRef guideRef, double weight,
-                                        Instant createdAt) {
+    public ModelManifest guidedManifest(
+            byte[] graph, ObjectRef graphRef, ObjectRef guideRef, double weight, Instant createdAt) {
         ModelManifest plain = manifest(graph, graphRef, createdAt);
-        ModelManifest.Onnx guideOnnx = new ModelManifest.Onnx(guideRef.key(), guideRef.sizeBytes(), guideRef.sha256(),
-                plain.onnx().opset(), plain.onnx().inputs(), plain.onnx().outputs());
-        return new ModelManifest(plain.schemaVersion(), name, version, createdAt, plain.training(), plain.onnx(),
-                plain.image(), plain.diffusion(), plain.architecture(), plain.metrics(),
+        ModelManifest.Onnx guideOnnx = new ModelManifest.Onnx(
+                guideRef.key(),
+                guideRef.sizeBytes(),
+                guideRef.sha256(),
+                plain.onnx().opset(),
+                plain.onnx().inputs(),
+                plain.onnx().outputs());
+        return new ModelManifest(
+                plain.schemaVersion(),
+                name,
+                version,
+                createdAt,
+                plain.training(),
+                plain.onnx(),
+                plain.image(),
+                plain.diffusion(),
+                plain.architecture(),
+                plain.metrics(),
                 new ModelManifest.Guide(guideOnnx, new ModelManifest.Training("analytic", 0, false, null), weight));
     }
 
@@ -131,8 +166,9 @@ public record GaussianModel(String name, String version, float[] mu, double s, i
 
     private ObjectRef publish(ArtifactStore store, EventPublisher events, ModelManifest manifest) {
         ObjectRef manifestRef = store.putJson(Buckets.MODELS, name + "/" + version + "/manifest.json", manifest);
-        events.publishAndWait(CloudEvent.of("/tests", new ModelPublished(name, version, manifestRef.key(),
-                manifestRef.sha256())), Duration.ofSeconds(30));
+        events.publishAndWait(
+                CloudEvent.of("/tests", new ModelPublished(name, version, manifestRef.key(), manifestRef.sha256())),
+                Duration.ofSeconds(30));
         return manifestRef;
     }
 }

@@ -38,8 +38,7 @@ public final class PoisonRecords {
         WRONG_TOPIC
     }
 
-    private PoisonRecords() {
-    }
+    private PoisonRecords() {}
 
     /** Sends one record of each kind to {@code topic}, in order, all under {@code key}. */
     public static void send(KafkaSettings kafka, Topic topic, String key) throws Exception {
@@ -52,18 +51,32 @@ public final class PoisonRecords {
 
     static ProducerRecord<String, byte[]> record(Topic topic, String key, Kind kind) {
         return switch (kind) {
-            case MALFORMED_JSON -> new ProducerRecord<>(topic.topicName(), null, key,
-                    "{\"specversion\": \"1.0\", \"id\": ".getBytes(StandardCharsets.UTF_8),
-                    List.of(header("content-type", EventCodec.CONTENT_TYPE)));
-            case BAD_BINARY_TIME -> new ProducerRecord<>(topic.topicName(), null, key,
-                    "{}".getBytes(StandardCharsets.UTF_8),
-                    List.of(header("ce_specversion", "1.0"), header("ce_id", UUID.randomUUID().toString()),
-                            header("ce_source", "/ddpm/poison"), header("ce_type", "dev.ddpm.dataset.updated.v1"),
-                            header("ce_time", "yesterday at noon"), header("content-type", "application/json")));
+            case MALFORMED_JSON ->
+                new ProducerRecord<>(
+                        topic.topicName(),
+                        null,
+                        key,
+                        "{\"specversion\": \"1.0\", \"id\": ".getBytes(StandardCharsets.UTF_8),
+                        List.of(header("content-type", EventCodec.CONTENT_TYPE)));
+            case BAD_BINARY_TIME ->
+                new ProducerRecord<>(
+                        topic.topicName(),
+                        null,
+                        key,
+                        "{}".getBytes(StandardCharsets.UTF_8),
+                        List.of(
+                                header("ce_specversion", "1.0"),
+                                        header("ce_id", UUID.randomUUID().toString()),
+                                header("ce_source", "/ddpm/poison"), header("ce_type", "dev.ddpm.dataset.updated.v1"),
+                                header("ce_time", "yesterday at noon"), header("content-type", "application/json")));
             case WRONG_TOPIC -> {
-                EventData foreign = topic == Topic.SAMPLE_RESULTS ? new DatasetUpdated("poison", null, 1L, "test")
+                EventData foreign = topic == Topic.SAMPLE_RESULTS
+                        ? new DatasetUpdated("poison", null, 1L, "test")
                         : new SampleJobFailed("job-poison", "test");
-                yield new ProducerRecord<>(topic.topicName(), null, key,
+                yield new ProducerRecord<>(
+                        topic.topicName(),
+                        null,
+                        key,
                         EventCodec.encode(CloudEvent.of("/ddpm/poison", foreign)),
                         List.of(header("content-type", EventCodec.CONTENT_TYPE)));
             }
@@ -71,8 +84,8 @@ public final class PoisonRecords {
     }
 
     /** The dead letters of {@code topic} under {@code key}, once {@code count} have arrived. */
-    public static List<ConsumerRecord<String, byte[]>> awaitDeadLetters(KafkaSettings kafka, Topic topic, String key,
-                                                                         int count, Duration timeout) {
+    public static List<ConsumerRecord<String, byte[]>> awaitDeadLetters(
+            KafkaSettings kafka, Topic topic, String key, int count, Duration timeout) {
         Topic dlq = topic.deadLetterTopic().orElseThrow();
         Map<String, Object> config = kafka.consumer("test-dlq-" + UUID.randomUUID());
         List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();

@@ -11,15 +11,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.emptyOrNullString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.not;
-import static org.hamcrest.Matchers.emptyOrNullString;
 
 /**
  * What every service promises operators, run by each service against the real broker and S3
@@ -41,16 +40,20 @@ public abstract class ServiceContractTest {
      */
     @Test
     void poisonRecordsGoToTheDeadLetterTopicsAndConsumptionGoesOn() throws Exception {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
-                given().get("/q/health/ready").then().body("checks.find { it.name == 'kafka' }.status", equalTo("UP")));
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> given().get("/q/health/ready")
+                        .then()
+                        .body("checks.find { it.name == 'kafka' }.status", equalTo("UP")));
         for (Topic topic : consumedTopics()) {
             String key = "poison-" + UUID.randomUUID();
             PoisonRecords.send(kafka, topic, key);
-            List<ConsumerRecord<String, byte[]>> dead = PoisonRecords.awaitDeadLetters(kafka, topic, key,
-                    PoisonRecords.Kind.values().length, Duration.ofSeconds(60));
+            List<ConsumerRecord<String, byte[]>> dead = PoisonRecords.awaitDeadLetters(
+                    kafka, topic, key, PoisonRecords.Kind.values().length, Duration.ofSeconds(60));
             assertThat(dead).as("dead letters of %s", topic.topicName()).hasSize(PoisonRecords.Kind.values().length);
-            assertThat(dead).allSatisfy(r -> assertThat(PoisonRecords.header(r, "dead-letter-topic"))
-                    .isEqualTo(topic.topicName()));
+            assertThat(dead)
+                    .allSatisfy(r -> assertThat(PoisonRecords.header(r, "dead-letter-topic"))
+                            .isEqualTo(topic.topicName()));
             assertThat(PoisonRecords.header(dead.get(0), "dead-letter-reason")).contains("not valid JSON");
             assertThat(PoisonRecords.header(dead.get(1), "dead-letter-reason")).contains("time");
             assertThat(PoisonRecords.header(dead.get(2), "dead-letter-reason")).contains("belongs on");
@@ -66,19 +69,28 @@ public abstract class ServiceContractTest {
 
     @Test
     protected void readinessFollowsTheRealKafkaAndS3() {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
-                given().get("/q/health/ready").then().statusCode(200)
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> given().get("/q/health/ready")
+                        .then()
+                        .statusCode(200)
                         .body("status", equalTo("UP"))
                         .body("checks.name", hasItems("kafka", "s3")));
         // Open to anyone, so without addresses or ids; the details are for operators only.
         String readiness = given().get("/q/health/ready").asString();
-        assertThat(readiness).doesNotContain(kafka.bootstrapServers()).doesNotContain("clusterId")
+        assertThat(readiness)
+                .doesNotContain(kafka.bootstrapServers())
+                .doesNotContain("clusterId")
                 .doesNotContain("address");
         given().get("/v1/dependencies").then().statusCode(401);
-        operator().get("/v1/dependencies").then().statusCode(200)
+        operator()
+                .get("/v1/dependencies")
+                .then()
+                .statusCode(200)
                 .body("find { it.name == 'kafka' }.address", equalTo(kafka.bootstrapServers()))
                 .body("find { it.name == 'kafka' }.facts.clusterId", not(emptyOrNullString()))
-                .body("find { it.name == 's3' }.facts.buckets",
+                .body(
+                        "find { it.name == 's3' }.facts.buckets",
                         containsString("ddpm-checkpoints,ddpm-datasets,ddpm-models,ddpm-samples"));
     }
 
@@ -89,8 +101,10 @@ public abstract class ServiceContractTest {
 
     @Test
     void metricsArePrometheusText() {
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
-                given().get("/q/metrics").then().statusCode(200)
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> given().get("/q/metrics")
+                        .then()
+                        .statusCode(200)
                         .body(containsString("ddpm_dependency_up{dependency=\"kafka\"} 1.0"))
                         .body(containsString("ddpm_dependency_up{dependency=\"s3\"} 1.0"))
                         .body(containsString("jvm_memory_used_bytes")));
@@ -98,7 +112,10 @@ public abstract class ServiceContractTest {
 
     @Test
     void openApiDocumentIsServed() {
-        given().accept("application/json").get("/q/openapi").then().statusCode(200)
+        given().accept("application/json")
+                .get("/q/openapi")
+                .then()
+                .statusCode(200)
                 .body("openapi", containsString("3."));
     }
 
@@ -109,16 +126,24 @@ public abstract class ServiceContractTest {
     @Test
     @SuppressWarnings("unchecked")
     void everyJsonRequestBodyHasItsSchemaInTheApiDocument() {
-        java.util.Map<String, Object> paths = given().accept("application/json").get("/q/openapi").then()
-                .statusCode(200).extract().path("paths");
+        java.util.Map<String, Object> paths = given().accept("application/json")
+                .get("/q/openapi")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("paths");
         List<String> bodies = new java.util.ArrayList<>();
-        paths.forEach((path, operations) -> ((java.util.Map<String, Object>) operations).forEach((method, operation) -> {
-            Object json = operation instanceof java.util.Map<?, ?> op && op.get("requestBody") instanceof java.util.Map<?, ?> body
-                    && body.get("content") instanceof java.util.Map<?, ?> content ? content.get("application/json") : null;
-            if (json != null) {
-                bodies.add(method + " " + path + ": " + ((java.util.Map<String, Object>) json).get("schema"));
-            }
-        }));
+        paths.forEach((path, operations) -> ((java.util.Map<String, Object>) operations)
+                .forEach((method, operation) -> {
+                    Object json = operation instanceof java.util.Map<?, ?> op
+                                    && op.get("requestBody") instanceof java.util.Map<?, ?> body
+                                    && body.get("content") instanceof java.util.Map<?, ?> content
+                            ? content.get("application/json")
+                            : null;
+                    if (json != null) {
+                        bodies.add(method + " " + path + ": " + ((java.util.Map<String, Object>) json).get("schema"));
+                    }
+                }));
         assertThat(bodies).isNotEmpty().allSatisfy(body -> assertThat(body).contains("$ref=#/components/schemas/"));
     }
 }

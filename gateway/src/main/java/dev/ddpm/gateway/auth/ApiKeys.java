@@ -45,7 +45,9 @@ public class ApiKeys {
 
     /** The key a request presents: the X-API-Key header, else an {@code Authorization: Bearer} one. */
     public static String presented(String apiKeyHeader, String authorizationHeader) {
-        if (apiKeyHeader == null && authorizationHeader != null && authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        if (apiKeyHeader == null
+                && authorizationHeader != null
+                && authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return authorizationHeader.substring(7);
         }
         return apiKeyHeader;

@@ -36,21 +36,31 @@ public class AuthFilter implements ContainerRequestFilter {
         }
         Optional<Caller> caller = keys.identify(presentedKey(request));
         if (caller.isEmpty()) {
-            request.abortWith(Problems.builder(401, "unauthenticated",
-                    "send a valid API key in the X-API-Key header (or Authorization: Bearer)").header("WWW-Authenticate",
-                    "Bearer realm=\"ddpm\"").build());
+            request.abortWith(Problems.builder(
+                            401,
+                            "unauthenticated",
+                            "send a valid API key in the X-API-Key header (or Authorization: Bearer)")
+                    .header("WWW-Authenticate", "Bearer realm=\"ddpm\"")
+                    .build());
             return;
         }
         Scope needed = scopeFor(path, request.getMethod());
         if (!caller.get().may(needed)) {
-            request.abortWith(Problems.problem(403, "forbidden", "API key '" + caller.get().keyId() + "' lacks the '"
-                    + needed.name().toLowerCase(java.util.Locale.ROOT) + "' scope this call needs"));
+            request.abortWith(Problems.problem(
+                    403,
+                    "forbidden",
+                    "API key '" + caller.get().keyId() + "' lacks the '"
+                            + needed.name().toLowerCase(java.util.Locale.ROOT) + "' scope this call needs"));
             return;
         }
         long wait = limiter.tryAcquire(caller.get().keyId());
         if (wait > 0) {
-            request.abortWith(Problems.builder(429, "rate limit exceeded", "API key '" + caller.get().keyId()
-                    + "' is over its rate; retry after " + wait + " s").header("Retry-After", wait).build());
+            request.abortWith(Problems.builder(
+                            429,
+                            "rate limit exceeded",
+                            "API key '" + caller.get().keyId() + "' is over its rate; retry after " + wait + " s")
+                    .header("Retry-After", wait)
+                    .build());
             return;
         }
         request.setProperty(CALLER, caller.get());

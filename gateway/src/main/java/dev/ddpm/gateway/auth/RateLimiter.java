@@ -28,17 +28,29 @@ public class RateLimiter {
 
     public RateLimiter(GatewayConfig config) {
         GatewayConfig.Auth auth = config.auth();
-        this.requestDefaults = Quota.of(auth.ratePerSecond(), auth.burst(), "gateway.auth.rate-per-second",
-                "gateway.auth.burst");
-        this.evaluationDefaults = Quota.of(auth.evaluationsPerSecond(), auth.evaluationBurst(),
-                "gateway.auth.evaluations-per-second", "gateway.auth.evaluation-burst");
+        this.requestDefaults =
+                Quota.of(auth.ratePerSecond(), auth.burst(), "gateway.auth.rate-per-second", "gateway.auth.burst");
+        this.evaluationDefaults = Quota.of(
+                auth.evaluationsPerSecond(),
+                auth.evaluationBurst(),
+                "gateway.auth.evaluations-per-second",
+                "gateway.auth.evaluation-burst");
         auth.keys().forEach((id, key) -> {
             String prefix = "gateway.auth.keys." + id;
-            requestQuotas.put(id, Quota.of(key.ratePerSecond().orElse(requestDefaults.rate()),
-                    key.burst().orElse((long) requestDefaults.burst()), prefix + ".rate-per-second", prefix + ".burst"));
-            evaluationQuotas.put(id, Quota.of(key.evaluationsPerSecond().orElse(evaluationDefaults.rate()),
-                    key.evaluationBurst().orElse((long) evaluationDefaults.burst()), prefix + ".evaluations-per-second",
-                    prefix + ".evaluation-burst"));
+            requestQuotas.put(
+                    id,
+                    Quota.of(
+                            key.ratePerSecond().orElse(requestDefaults.rate()),
+                            key.burst().orElse((long) requestDefaults.burst()),
+                            prefix + ".rate-per-second",
+                            prefix + ".burst"));
+            evaluationQuotas.put(
+                    id,
+                    Quota.of(
+                            key.evaluationsPerSecond().orElse(evaluationDefaults.rate()),
+                            key.evaluationBurst().orElse((long) evaluationDefaults.burst()),
+                            prefix + ".evaluations-per-second",
+                            prefix + ".evaluation-burst"));
         });
     }
 
@@ -51,7 +63,9 @@ public class RateLimiter {
     /** @return 0 when the key may spend {@code cost} network evaluations now, else the seconds until it may */
     public long tryAcquireEvaluations(String keyId, long cost) {
         Quota quota = evaluationQuotas.getOrDefault(keyId, evaluationDefaults);
-        return evaluations.computeIfAbsent(keyId, k -> new Bucket(quota.burst())).take(quota, cost, System.nanoTime());
+        return evaluations
+                .computeIfAbsent(keyId, k -> new Bucket(quota.burst()))
+                .take(quota, cost, System.nanoTime());
     }
 
     /** The evaluation rate a key is held to (for the refusal's message). */

@@ -43,8 +43,11 @@ public class SamplerClient {
     public SamplerClient(GatewayConfig config, ConnectionsConfig connections) {
         this.config = config;
         Metadata credentials = new Metadata();
-        connections.operator().key().ifPresent(key -> credentials.put(Metadata.Key.of(OperatorKey.HEADER,
-                Metadata.ASCII_STRING_MARSHALLER), key));
+        connections
+                .operator()
+                .key()
+                .ifPresent(key ->
+                        credentials.put(Metadata.Key.of(OperatorKey.HEADER, Metadata.ASCII_STRING_MARSHALLER), key));
         this.channel = ManagedChannelBuilder.forTarget(config.samplers())
                 .defaultLoadBalancingPolicy("round_robin")
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
@@ -58,7 +61,8 @@ public class SamplerClient {
     public Multi<SampleEvent> sample(SamplingRequest sampling, String requestId) {
         SampleRequest request = SampleRequest.newBuilder()
                 .setRequestId(requestId == null ? UUID.randomUUID().toString() : requestId)
-                .setParams(ProtoMapping.sampleParams(sampling, SampleParams.newBuilder())).build();
+                .setParams(ProtoMapping.sampleParams(sampling, SampleParams.newBuilder()))
+                .build();
         return MutinySamplerServiceGrpc.newMutinyStub(channel)
                 .withDeadlineAfter(config.samplingDeadline().toMillis(), TimeUnit.MILLISECONDS)
                 .sample(request);
@@ -66,9 +70,11 @@ public class SamplerClient {
 
     /** What the serving sampler knows of a model (its T, image size, versions). */
     public ModelInfo model(String name, String version) {
-        return SamplerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-                .getModel(GetModelRequest.newBuilder().setModel(ModelRef.newBuilder().setName(name)
-                        .setVersion(version == null ? "" : version)).build());
+        return SamplerServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(10, TimeUnit.SECONDS)
+                .getModel(GetModelRequest.newBuilder()
+                        .setModel(ModelRef.newBuilder().setName(name).setVersion(version == null ? "" : version))
+                        .build());
     }
 
     @PreDestroy

@@ -26,7 +26,8 @@ final class ChunkStream extends InputStream {
     /** Blocks until the first chunk (which names the upload) has arrived; null when there is none. */
     static ChunkStream open(Multi<DatasetChunk> upload) {
         Iterator<DatasetChunk> chunks = upload.subscribe()
-                .asIterable(CHUNKS_AHEAD, () -> new ArrayBlockingQueue<>(CHUNKS_AHEAD)).iterator();
+                .asIterable(CHUNKS_AHEAD, () -> new ArrayBlockingQueue<>(CHUNKS_AHEAD))
+                .iterator();
         return chunks.hasNext() ? new ChunkStream(chunks.next(), chunks) : null;
     }
 

@@ -1,8 +1,8 @@
 package dev.ddpm.gateway.grpc;
 
 import dev.ddpm.core.api.ProtoMapping;
-import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.api.SamplingRequest;
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.client.SamplerClient;
@@ -61,8 +61,15 @@ public class DdpmGrpcService implements DdpmService {
     private final SamplingQuota quota;
     private final OpenStreams streams;
 
-    public DdpmGrpcService(SamplerClient samplers, ModelCatalog catalog, SampleJobs jobs, TrainingRequests trainings,
-                           TrainingRuns runs, DatasetUploads datasets, SamplingQuota quota, OpenStreams streams) {
+    public DdpmGrpcService(
+            SamplerClient samplers,
+            ModelCatalog catalog,
+            SampleJobs jobs,
+            TrainingRequests trainings,
+            TrainingRuns runs,
+            DatasetUploads datasets,
+            SamplingQuota quota,
+            OpenStreams streams) {
         this.samplers = samplers;
         this.catalog = catalog;
         this.jobs = jobs;
@@ -79,8 +86,7 @@ public class DdpmGrpcService implements DdpmService {
         try {
             SamplingRequest body = ProtoMapping.samplingRequest(request);
             quota.charge(GrpcAuthInterceptor.caller(), body);
-            return samplers.sample(body, null)
-                    .onFailure().transform(e -> GrpcProblems.status(SamplerProblems.of(e)));
+            return samplers.sample(body, null).onFailure().transform(e -> GrpcProblems.status(SamplerProblems.of(e)));
         } catch (RuntimeException e) {
             return Multi.createFrom().failure(GrpcProblems.status(e));
         }
@@ -89,8 +95,8 @@ public class DdpmGrpcService implements DdpmService {
     @Override
     @Blocking
     public Uni<SampleJob> submitSampleJob(SampleParams request) {
-        return call(() -> job(jobs.status(jobs.submit(GrpcAuthInterceptor.caller(),
-                ProtoMapping.samplingRequest(request)))));
+        return call(() ->
+                job(jobs.status(jobs.submit(GrpcAuthInterceptor.caller(), ProtoMapping.samplingRequest(request)))));
     }
 
     @Override
@@ -110,8 +116,10 @@ public class DdpmGrpcService implements DdpmService {
     public Uni<ListModelsResponse> listModels(ListModelsRequest request) {
         return call(() -> {
             ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
-            catalog.versions().forEach((name, versions) -> catalog.manifest(name, null)
-                    .ifPresent(m -> response.addModels(ProtoMapping.modelInfo(m, versions, ModelInfo.newBuilder()))));
+            catalog.versions()
+                    .forEach((name, versions) -> catalog.manifest(name, null)
+                            .ifPresent(m ->
+                                    response.addModels(ProtoMapping.modelInfo(m, versions, ModelInfo.newBuilder()))));
             return response.build();
         });
     }
@@ -126,7 +134,8 @@ public class DdpmGrpcService implements DdpmService {
                 Require.safeName(version, "model.version");
             }
             return catalog.manifest(name, version)
-                    .map(m -> ProtoMapping.modelInfo(m, catalog.versions(name), ModelInfo.newBuilder()).build())
+                    .map(m -> ProtoMapping.modelInfo(m, catalog.versions(name), ModelInfo.newBuilder())
+                            .build())
                     .orElseThrow(() -> new GatewayException(404, "unknown model", "no published model '" + name + "'"));
         });
     }
@@ -145,15 +154,18 @@ public class DdpmGrpcService implements DdpmService {
     @Override
     @Blocking
     public Uni<TrainingRun> getTraining(GetTrainingRequest request) {
-        return call(() -> runs.get(request.getRunId()).map(DdpmGrpcService::run).orElseThrow(() ->
-                new GatewayException(404, "unknown training run", "no run '" + request.getRunId() + "' is known")));
+        return call(() -> runs.get(request.getRunId())
+                .map(DdpmGrpcService::run)
+                .orElseThrow(() -> new GatewayException(
+                        404, "unknown training run", "no run '" + request.getRunId() + "' is known")));
     }
 
     @Override
     public Multi<TrainingRun> watchTraining(GetTrainingRequest request) {
         if (runs.get(request.getRunId()).isEmpty()) {
-            return Multi.createFrom().failure(GrpcProblems.status(Problem.of(404, "unknown training run",
-                    "no run '" + request.getRunId() + "' is known")));
+            return Multi.createFrom()
+                    .failure(GrpcProblems.status(
+                            Problem.of(404, "unknown training run", "no run '" + request.getRunId() + "' is known")));
         }
         Runnable close;
         try {
@@ -161,7 +173,10 @@ public class DdpmGrpcService implements DdpmService {
         } catch (RuntimeException e) {
             return Multi.createFrom().failure(GrpcProblems.status(e));
         }
-        return runs.watch(request.getRunId()).map(DdpmGrpcService::run).onTermination().invoke(close);
+        return runs.watch(request.getRunId())
+                .map(DdpmGrpcService::run)
+                .onTermination()
+                .invoke(close);
     }
 
     @Override
@@ -172,18 +187,25 @@ public class DdpmGrpcService implements DdpmService {
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(e);
         }
-        return Uni.createFrom().item(() -> {
+        return Uni.createFrom()
+                .item(() -> {
                     ChunkStream upload = ChunkStream.open(request);
                     if (upload == null || upload.first().getName().isEmpty()) {
-                        throw new GatewayException(400, "invalid upload", "the first chunk must name the data set", "name");
+                        throw new GatewayException(
+                                400, "invalid upload", "the first chunk must name the data set", "name");
                     }
-                    DatasetUploads.Stored stored = datasets.upload(upload.first().getName(),
-                            blank(upload.first().getFileName()), upload, caller.keyId());
-                    return Dataset.newBuilder().setName(stored.dataset()).setObjects(stored.objects())
-                            .setBytes(stored.bytes()).setUpdatedAt(ProtoMapping.timestamp(Instant.now())).build();
+                    DatasetUploads.Stored stored = datasets.upload(
+                            upload.first().getName(), blank(upload.first().getFileName()), upload, caller.keyId());
+                    return Dataset.newBuilder()
+                            .setName(stored.dataset())
+                            .setObjects(stored.objects())
+                            .setBytes(stored.bytes())
+                            .setUpdatedAt(ProtoMapping.timestamp(Instant.now()))
+                            .build();
                 })
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-                .onFailure().transform(GrpcProblems::status);
+                .onFailure()
+                .transform(GrpcProblems::status);
     }
 
     @Override
@@ -191,8 +213,11 @@ public class DdpmGrpcService implements DdpmService {
     public Uni<ListDatasetsResponse> listDatasets(ListDatasetsRequest request) {
         return call(() -> {
             ListDatasetsResponse.Builder response = ListDatasetsResponse.newBuilder();
-            datasets.list().forEach(d -> response.addDatasets(Dataset.newBuilder().setName(d.name())
-                    .setObjects(d.objects()).setBytes(d.bytes())));
+            datasets.list()
+                    .forEach(d -> response.addDatasets(Dataset.newBuilder()
+                            .setName(d.name())
+                            .setObjects(d.objects())
+                            .setBytes(d.bytes())));
             return response.build();
         });
     }
@@ -200,13 +225,17 @@ public class DdpmGrpcService implements DdpmService {
     // ---- mapping -------------------------------------------------------------------------------
 
     private static SampleJob job(SampleJobs.Status s) {
-        SampleJob.Builder job = SampleJob.newBuilder().setJobId(s.jobId()).setState(switch (s.state()) {
-            case QUEUED -> SampleJob.State.STATE_QUEUED;
-            case CANCELLING -> SampleJob.State.STATE_RUNNING;
-            case SUCCEEDED -> SampleJob.State.STATE_SUCCEEDED;
-            case FAILED -> SampleJob.State.STATE_FAILED;
-            case CANCELLED -> SampleJob.State.STATE_CANCELLED;
-        }).addAllResultUrls(s.results());
+        SampleJob.Builder job = SampleJob.newBuilder()
+                .setJobId(s.jobId())
+                .setState(
+                        switch (s.state()) {
+                            case QUEUED -> SampleJob.State.STATE_QUEUED;
+                            case CANCELLING -> SampleJob.State.STATE_RUNNING;
+                            case SUCCEEDED -> SampleJob.State.STATE_SUCCEEDED;
+                            case FAILED -> SampleJob.State.STATE_FAILED;
+                            case CANCELLED -> SampleJob.State.STATE_CANCELLED;
+                        })
+                .addAllResultUrls(s.results());
         if (s.error() != null) {
             job.setError(s.error());
         }
@@ -214,14 +243,23 @@ public class DdpmGrpcService implements DdpmService {
     }
 
     private static TrainingRun run(TrainingRuns.Run r) {
-        TrainingRun.Builder run = TrainingRun.newBuilder().setRunId(r.runId()).setState(switch (r.state()) {
-                    case REQUESTED -> TrainingRun.State.STATE_REQUESTED;
-                    case RUNNING -> TrainingRun.State.STATE_RUNNING;
-                    case COMPLETED -> TrainingRun.State.STATE_COMPLETED;
-                    case FAILED -> TrainingRun.State.STATE_FAILED;
-                }).setStep(r.step()).setTotalSteps(r.totalSteps()).setLoss(Double.isFinite(r.loss()) ? r.loss() : 0)
-                .putAllQuality(r.quality()).setQualityStep(r.qualityStep())
-                .setImagesPerSecond(r.imagesPerSecond()).setEtaSeconds(r.etaSeconds()).setUpdatedAt(ProtoMapping.timestamp(r.updatedAt()));
+        TrainingRun.Builder run = TrainingRun.newBuilder()
+                .setRunId(r.runId())
+                .setState(
+                        switch (r.state()) {
+                            case REQUESTED -> TrainingRun.State.STATE_REQUESTED;
+                            case RUNNING -> TrainingRun.State.STATE_RUNNING;
+                            case COMPLETED -> TrainingRun.State.STATE_COMPLETED;
+                            case FAILED -> TrainingRun.State.STATE_FAILED;
+                        })
+                .setStep(r.step())
+                .setTotalSteps(r.totalSteps())
+                .setLoss(Double.isFinite(r.loss()) ? r.loss() : 0)
+                .putAllQuality(r.quality())
+                .setQualityStep(r.qualityStep())
+                .setImagesPerSecond(r.imagesPerSecond())
+                .setEtaSeconds(r.etaSeconds())
+                .setUpdatedAt(ProtoMapping.timestamp(r.updatedAt()));
         if (r.modelVersion() != null) {
             run.setModelVersion(r.modelVersion());
         }

@@ -33,9 +33,10 @@ public class GrpcAuthInterceptor implements ServerInterceptor {
     private static final Context.Key<Caller> CALLER = Context.key("ddpm-caller");
     static final String SERVICE = "ddpm.gateway.v1.DdpmService";
     private static final Metadata.Key<String> API_KEY = Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
-    private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-    private static final Set<String> TRAINING_METHODS = Set.of("StartTraining", "GetTraining", "WatchTraining",
-            "UploadDataset", "ListDatasets");
+    private static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Set<String> TRAINING_METHODS =
+            Set.of("StartTraining", "GetTraining", "WatchTraining", "UploadDataset", "ListDatasets");
 
     private final ApiKeys keys;
     private final RateLimiter limiter;
@@ -46,24 +47,37 @@ public class GrpcAuthInterceptor implements ServerInterceptor {
     }
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         if (!SERVICE.equals(call.getMethodDescriptor().getServiceName())) {
             return next.startCall(call, headers);
         }
-        Caller caller = keys.identify(ApiKeys.presented(headers.get(API_KEY), headers.get(AUTHORIZATION))).orElse(null);
+        Caller caller = keys.identify(ApiKeys.presented(headers.get(API_KEY), headers.get(AUTHORIZATION)))
+                .orElse(null);
         if (caller == null) {
             return refuse(call, Problem.of(401, "unauthenticated", "send a valid API key in the x-api-key metadata"));
         }
         String method = call.getMethodDescriptor().getBareMethodName();
         Scope needed = TRAINING_METHODS.contains(method) ? Scope.TRAIN : Scope.SAMPLE;
         if (!caller.may(needed)) {
-            return refuse(call, Problem.of(403, "forbidden", "API key '" + caller.keyId() + "' lacks the '"
-                    + needed.name().toLowerCase(java.util.Locale.ROOT) + "' scope " + method + " needs"));
+            return refuse(
+                    call,
+                    Problem.of(
+                            403,
+                            "forbidden",
+                            "API key '" + caller.keyId() + "' lacks the '"
+                                    + needed.name().toLowerCase(java.util.Locale.ROOT) + "' scope " + method
+                                    + " needs"));
         }
         long wait = limiter.tryAcquire(caller.keyId());
         if (wait > 0) {
-            return refuse(call, Problem.of(429, "rate limit exceeded", "API key '" + caller.keyId()
-                    + "' is over its rate; retry after " + wait + " s").withRetryAfter(Duration.ofSeconds(wait)));
+            return refuse(
+                    call,
+                    Problem.of(
+                                    429,
+                                    "rate limit exceeded",
+                                    "API key '" + caller.keyId() + "' is over its rate; retry after " + wait + " s")
+                            .withRetryAfter(Duration.ofSeconds(wait)));
         }
         return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
     }
@@ -86,7 +100,6 @@ public class GrpcAuthInterceptor implements ServerInterceptor {
     private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Problem problem) {
         StatusRuntimeException refusal = GrpcProblems.status(problem);
         call.close(refusal.getStatus(), refusal.getTrailers());
-        return new ServerCall.Listener<>() {
-        };
+        return new ServerCall.Listener<>() {};
     }
 }

@@ -10,17 +10,17 @@ import dev.ddpm.service.grpc.GrpcProblems;
  */
 public final class SamplerProblems {
 
-    private SamplerProblems() {
-    }
+    private SamplerProblems() {}
 
     public static Problem of(Throwable error) {
         Problem problem = GrpcProblems.problem(error);
-        return problem.withTitle(switch (problem.status()) {
-            case 400 -> "invalid sampling request";
-            case 404 -> "unknown model";
-            case 429 -> "samplers busy";
-            case 504 -> "sampling timed out";
-            default -> "sampler unavailable";
-        });
+        return problem.withTitle(
+                switch (problem.status()) {
+                    case 400 -> "invalid sampling request";
+                    case 404 -> "unknown model";
+                    case 429 -> "samplers busy";
+                    case 504 -> "sampling timed out";
+                    default -> "sampler unavailable";
+                });
     }
 }

@@ -28,6 +28,9 @@ public class SampleResultsConsumer {
 
     @Incoming(CHANNEL)
     public CompletionStage<Void> onOutcome(Message<byte[]> message) {
-        return deadLetters.acknowledgeAfter(CHANNEL, message, () -> results.record(EventMessages.decode(message).data()));
+        return deadLetters.acknowledgeAfter(
+                CHANNEL,
+                message,
+                () -> results.record(EventMessages.decode(message).data()));
     }
 }

@@ -29,6 +29,7 @@ public class TrainingEventsConsumer {
 
     @Incoming(CHANNEL)
     public CompletionStage<Void> onEvent(Message<byte[]> message) {
-        return deadLetters.acknowledgeAfter(CHANNEL, message, () -> runs.apply(EventMessages.decode(message).data()));
+        return deadLetters.acknowledgeAfter(
+                CHANNEL, message, () -> runs.apply(EventMessages.decode(message).data()));
     }
 }

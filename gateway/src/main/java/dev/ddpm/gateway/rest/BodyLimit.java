@@ -46,8 +46,10 @@ public class BodyLimit implements ContainerRequestFilter {
                 return; // chunked: counted while it streams
             }
             if (request.getHeaderString("Transfer-Encoding") != null) {
-                request.abortWith(Problems.problem(411, "length required", "a request body here is JSON of at most "
-                        + limit + " bytes, sent with Content-Length"));
+                request.abortWith(Problems.problem(
+                        411,
+                        "length required",
+                        "a request body here is JSON of at most " + limit + " bytes, sent with Content-Length"));
             }
             return;
         }
@@ -55,16 +57,24 @@ public class BodyLimit implements ContainerRequestFilter {
         try {
             bytes = Long.parseLong(length.trim());
         } catch (NumberFormatException e) {
-            request.abortWith(Problems.problem(400, "invalid Content-Length", "Content-Length '" + length
-                    + "' is not a number"));
+            request.abortWith(
+                    Problems.problem(400, "invalid Content-Length", "Content-Length '" + length + "' is not a number"));
             return;
         }
         if (bytes > limit) {
-            request.abortWith(upload
-                    ? Problems.problem(413, "upload too large", "uploads are limited to " + limit
-                            + " bytes (gateway.max-upload-bytes); this one has " + bytes + "; nothing was stored")
-                    : Problems.problem(413, "request body too large", "JSON bodies are limited to " + limit
-                            + " bytes (gateway.max-json-bytes); this one has " + bytes));
+            request.abortWith(
+                    upload
+                            ? Problems.problem(
+                                    413,
+                                    "upload too large",
+                                    "uploads are limited to " + limit
+                                            + " bytes (gateway.max-upload-bytes); this one has " + bytes
+                                            + "; nothing was stored")
+                            : Problems.problem(
+                                    413,
+                                    "request body too large",
+                                    "JSON bodies are limited to " + limit
+                                            + " bytes (gateway.max-json-bytes); this one has " + bytes));
         }
     }
 

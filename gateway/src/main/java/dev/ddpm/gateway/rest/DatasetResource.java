@@ -36,10 +36,14 @@ public class DatasetResource {
     @POST
     @Path("/{name}")
     @Consumes(MediaType.WILDCARD)
-    public Response upload(@PathParam("name") String name, @QueryParam("file") String file, InputStream body,
-                           @Context ContainerRequestContext request) {
+    public Response upload(
+            @PathParam("name") String name,
+            @QueryParam("file") String file,
+            InputStream body,
+            @Context ContainerRequestContext request) {
         Caller caller = (Caller) request.getProperty(AuthFilter.CALLER);
-        return Response.status(201).entity(uploads.upload(name, file, body, caller == null ? "unknown" : caller.keyId()))
+        return Response.status(201)
+                .entity(uploads.upload(name, file, body, caller == null ? "unknown" : caller.keyId()))
                 .build();
     }
 

@@ -1,7 +1,6 @@
 package dev.ddpm.gateway.rest;
 
 import dev.ddpm.core.json.Require;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.gateway.service.ModelCatalog;
 import dev.ddpm.service.rest.Problems;
@@ -31,8 +30,16 @@ public class ModelResource {
     @GET
     public List<Map<String, Object>> list() {
         List<Map<String, Object>> models = new ArrayList<>();
-        catalog.versions().forEach((name, versions) -> models.add(Map.of("name", name, "latestVersion", versions.get(0),
-                "versions", versions, "samplesUrl", samplesUrl(name, versions.get(0)))));
+        catalog.versions()
+                .forEach((name, versions) -> models.add(Map.of(
+                        "name",
+                        name,
+                        "latestVersion",
+                        versions.get(0),
+                        "versions",
+                        versions,
+                        "samplesUrl",
+                        samplesUrl(name, versions.get(0)))));
         return models;
     }
 
@@ -49,17 +56,21 @@ public class ModelResource {
         if (invalid != null) {
             return invalid;
         }
-        return catalog.manifest(name, version).map(manifest -> {
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("name", name);
-            body.put("version", manifest.version());
-            body.put("versions", catalog.versions(name));
-            body.put("metrics", manifest.metrics());
-            body.put("samplesUrl", samplesUrl(name, manifest.version()));
-            body.put("manifest", manifest);
-            return Response.ok(body).build();
-        }).orElseGet(() -> Problems.problem(404, "unknown model", "no published model '" + name + "'"
-                + (version == null ? "" : " version '" + version + "'")));
+        return catalog.manifest(name, version)
+                .map(manifest -> {
+                    Map<String, Object> body = new LinkedHashMap<>();
+                    body.put("name", name);
+                    body.put("version", manifest.version());
+                    body.put("versions", catalog.versions(name));
+                    body.put("metrics", manifest.metrics());
+                    body.put("samplesUrl", samplesUrl(name, manifest.version()));
+                    body.put("manifest", manifest);
+                    return Response.ok(body).build();
+                })
+                .orElseGet(() -> Problems.problem(
+                        404,
+                        "unknown model",
+                        "no published model '" + name + "'" + (version == null ? "" : " version '" + version + "'")));
     }
 
     @GET

@@ -44,7 +44,8 @@ public class SampleJobResource {
     @Consumes(MediaType.APPLICATION_JSON)
     public Response submit(SamplingRequest body, @Context ContainerRequestContext request) {
         String jobId = jobs.submit(AuthFilter.caller(request), body);
-        return Response.accepted(Map.of("jobId", jobId, "status", "/v1/sample-jobs/" + jobId)).build();
+        return Response.accepted(Map.of("jobId", jobId, "status", "/v1/sample-jobs/" + jobId))
+                .build();
     }
 
     @GET
@@ -71,7 +72,8 @@ public class SampleJobResource {
         }
         try {
             String type = name.endsWith(".gif") ? "image/gif" : name.endsWith(".mp4") ? "video/mp4" : "image/png";
-            return Response.ok(store.get(Buckets.SAMPLES, id + "/" + name), type).build();
+            return Response.ok(store.get(Buckets.SAMPLES, id + "/" + name), type)
+                    .build();
         } catch (ObjectNotFoundException e) {
             return Problems.problem(404, "no such file", "job '" + id + "' has no file '" + name + "'");
         }

@@ -1,8 +1,8 @@
 package dev.ddpm.gateway.rest;
 
+import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.core.api.SampleResultBody;
 import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.gateway.auth.AuthFilter;
 import dev.ddpm.gateway.client.SamplerClient;
@@ -54,32 +54,43 @@ public class SampleResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces({"image/png", "image/gif", "video/mp4", MediaType.APPLICATION_JSON, Problems.MEDIA_TYPE})
-    @Operation(summary = "Sample images; the image itself (png, grid, gif), JSON with base64 files (json, several"
-            + " PNGs, video), or one file of a video when Accept names its type (video/mp4 or image/gif)")
+    @Operation(
+            summary = "Sample images; the image itself (png, grid, gif), JSON with base64 files (json, several"
+                    + " PNGs, video), or one file of a video when Accept names its type (video/mp4 or image/gif)")
     @Blocking // the quota may read the model's manifest from S3
     public Uni<Response> sample(SamplingRequest body, @Context ContainerRequestContext request) {
         quota.charge(AuthFilter.caller(request), body);
         return samplers.sample(body, null)
-                .filter(SampleEvent::hasResult).collect().last()
+                .filter(SampleEvent::hasResult)
+                .collect()
+                .last()
                 .map(last -> last == null
                         ? Problems.problem(502, "no result", "the sampler ended the stream without a result")
                         : answer(body, last.getResult(), request.getHeaderString("Accept")))
-                .onFailure().recoverWithItem(SampleResource::failure);
+                .onFailure()
+                .recoverWithItem(SampleResource::failure);
     }
 
     /** One file as itself, where the request makes one or the client accepts only one of its types; JSON otherwise. */
     private static Response answer(SamplingRequest body, SampleResult result, String accept) {
         if (body.output() != OutputFormat.JSON) {
-            List<Image> wanted = result.getImagesCount() == 1 ? result.getImagesList() : result.getImagesList().stream()
-                    .filter(image -> accept != null && !accept.contains(MediaType.APPLICATION_JSON)
-                            && !accept.contains("*/*") && accept.contains(image.getMediaType())).toList();
+            List<Image> wanted = result.getImagesCount() == 1
+                    ? result.getImagesList()
+                    : result.getImagesList().stream()
+                            .filter(image -> accept != null
+                                    && !accept.contains(MediaType.APPLICATION_JSON)
+                                    && !accept.contains("*/*")
+                                    && accept.contains(image.getMediaType()))
+                            .toList();
             if (wanted.size() == 1) {
                 Image image = wanted.get(0);
                 return Response.ok(image.getData().toByteArray(), image.getMediaType())
-                        .header("X-Model-Version", result.getModel().getVersion()).build();
+                        .header("X-Model-Version", result.getModel().getVersion())
+                        .build();
             }
         }
-        return Response.ok(Json.write(resultJson(result)), MediaType.APPLICATION_JSON).build();
+        return Response.ok(Json.write(resultJson(result)), MediaType.APPLICATION_JSON)
+                .build();
     }
 
     @POST
@@ -87,7 +98,8 @@ public class SampleResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(summary = "Sample images, streamed: progress and preview events, then result (or error)")
     @Blocking
-    public Multi<OutboundSseEvent> stream(SamplingRequest body, @Context Sse sse, @Context ContainerRequestContext request) {
+    public Multi<OutboundSseEvent> stream(
+            SamplingRequest body, @Context Sse sse, @Context ContainerRequestContext request) {
         try {
             quota.charge(AuthFilter.caller(request), body);
         } catch (GatewayException e) {
@@ -95,27 +107,31 @@ public class SampleResource {
         }
         return samplers.sample(body, null)
                 .map(event -> event(sse, event))
-                .onFailure().recoverWithItem(e -> error(sse, SamplerProblems.of(e)));
+                .onFailure()
+                .recoverWithItem(e -> error(sse, SamplerProblems.of(e)));
     }
 
     /** The SSE {@code progress} event's data, its fields in this order. */
-    record ProgressEvent(int step, int totalSteps, double etaSeconds, int queuePosition) {
-    }
+    record ProgressEvent(int step, int totalSteps, double etaSeconds, int queuePosition) {}
 
     /** The SSE {@code preview} event's data: the predicted x_0 as a base64 PNG. */
-    record PreviewEvent(int step, int index, byte[] png) {
-    }
+    record PreviewEvent(int step, int index, byte[] png) {}
 
     private static OutboundSseEvent event(Sse sse, SampleEvent event) {
         Object data;
         String name;
         if (event.hasProgress()) {
             name = "progress";
-            data = new ProgressEvent(event.getProgress().getStep(), event.getProgress().getTotalSteps(),
-                    event.getProgress().getEtaSeconds(), event.getProgress().getQueuePosition());
+            data = new ProgressEvent(
+                    event.getProgress().getStep(),
+                    event.getProgress().getTotalSteps(),
+                    event.getProgress().getEtaSeconds(),
+                    event.getProgress().getQueuePosition());
         } else if (event.hasPreview()) {
             name = "preview";
-            data = new PreviewEvent(event.getPreview().getStep(), event.getPreview().getIndex(),
+            data = new PreviewEvent(
+                    event.getPreview().getStep(),
+                    event.getPreview().getIndex(),
                     event.getPreview().getPng().toByteArray());
         } else {
             name = "result";
@@ -126,13 +142,23 @@ public class SampleResource {
 
     /** The SSE {@code error} event: the problem+json members the same failure has as a plain response. */
     private static OutboundSseEvent error(Sse sse, Problem problem) {
-        return sse.newEventBuilder().name("error").data(Json.writeCompact(problem.body())).build();
+        return sse.newEventBuilder()
+                .name("error")
+                .data(Json.writeCompact(problem.body()))
+                .build();
     }
 
     static SampleResultBody resultJson(SampleResult result) {
-        return new SampleResultBody(result.getModel().getName(), result.getModel().getVersion(), result.getSeconds(),
-                result.getImagesList().stream().map(image -> new SampleResultBody.File(image.getIndex(),
-                        image.getMediaType(), image.getData().toByteArray())).toList());
+        return new SampleResultBody(
+                result.getModel().getName(),
+                result.getModel().getVersion(),
+                result.getSeconds(),
+                result.getImagesList().stream()
+                        .map(image -> new SampleResultBody.File(
+                                image.getIndex(),
+                                image.getMediaType(),
+                                image.getData().toByteArray()))
+                        .toList());
     }
 
     private static Response failure(Throwable e) {

@@ -52,8 +52,12 @@ public class TrainingResource {
     private final OpenStreams streams;
     private final GatewayConfig config;
 
-    public TrainingResource(TrainingRequests requests, ArtifactStore store, TrainingRuns runs, OpenStreams streams,
-                            GatewayConfig config) {
+    public TrainingResource(
+            TrainingRequests requests,
+            ArtifactStore store,
+            TrainingRuns runs,
+            OpenStreams streams,
+            GatewayConfig config) {
         this.requests = requests;
         this.store = store;
         this.runs = runs;
@@ -66,8 +70,14 @@ public class TrainingResource {
     public Response start(TrainingRequest body, @Context ContainerRequestContext request) {
         Caller caller = (Caller) request.getProperty(AuthFilter.CALLER);
         String runId = requests.start(body, caller == null ? null : caller.keyId());
-        return Response.accepted(Map.of("runId", runId, "status", "/v1/trainings/" + runId,
-                "events", "/v1/trainings/" + runId + "/events")).build();
+        return Response.accepted(Map.of(
+                        "runId",
+                        runId,
+                        "status",
+                        "/v1/trainings/" + runId,
+                        "events",
+                        "/v1/trainings/" + runId + "/events"))
+                .build();
     }
 
     @GET
@@ -82,7 +92,8 @@ public class TrainingResource {
         if (invalid != null) {
             return invalid;
         }
-        return runs.get(id).map(run -> Response.ok(view(run)).build())
+        return runs.get(id)
+                .map(run -> Response.ok(view(run)).build())
                 .orElseGet(() -> Problems.problem(404, "unknown training run", "no run '" + id + "' is known"));
     }
 
@@ -94,8 +105,8 @@ public class TrainingResource {
     @GET
     @Path("/{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse,
-                                          @Context ContainerRequestContext request) {
+    public Multi<OutboundSseEvent> events(
+            @PathParam("id") String id, @Context Sse sse, @Context ContainerRequestContext request) {
         if (ModelResource.checkNames(id, null) != null) {
             throw new GatewayException(400, "invalid run id", "'" + id + "' is not a run id", "id");
         }
@@ -103,18 +114,26 @@ public class TrainingResource {
             throw new GatewayException(404, "unknown training run", "no run '" + id + "' is known");
         }
         Runnable close = streams.open(AuthFilter.caller(request));
-        Multi<OutboundSseEvent> changes = runs.watch(id).map(run -> sse.newEventBuilder()
-                .name(run.state().name().toLowerCase(Locale.ROOT)).data(Json.writeCompact(view(run))).build());
-        return withHeartbeat(changes, config.streams().heartbeat(), () -> sse.newEventBuilder().comment("heartbeat").build())
-                .onTermination().invoke(close);
+        Multi<OutboundSseEvent> changes = runs.watch(id)
+                .map(run -> sse.newEventBuilder()
+                        .name(run.state().name().toLowerCase(Locale.ROOT))
+                        .data(Json.writeCompact(view(run)))
+                        .build());
+        return withHeartbeat(
+                        changes,
+                        config.streams().heartbeat(),
+                        () -> sse.newEventBuilder().comment("heartbeat").build())
+                .onTermination()
+                .invoke(close);
     }
 
     /** {@code source}, with {@code beat} every {@code every} while it lasts; it ends when the source does. */
     static <T> Multi<T> withHeartbeat(Multi<T> source, Duration every, Supplier<T> beat) {
         return Multi.createFrom().emitter(emitter -> {
             var watching = source.subscribe().with(emitter::emit, emitter::fail, emitter::complete);
-            var beating = Infrastructure.getDefaultWorkerPool().scheduleAtFixedRate(() -> emitter.emit(beat.get()),
-                    every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+            var beating = Infrastructure.getDefaultWorkerPool()
+                    .scheduleAtFixedRate(
+                            () -> emitter.emit(beat.get()), every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
             emitter.onTermination(() -> {
                 watching.cancel();
                 beating.cancel(false);
@@ -133,8 +152,10 @@ public class TrainingResource {
         return store.list(Buckets.CHECKPOINTS, id + "/samples/").stream()
                 .max(Comparator.comparingLong(o -> step(o.key())))
                 .map(StoredObject::key)
-                .map(key -> Response.ok(store.get(Buckets.CHECKPOINTS, key), "image/png").build())
-                .orElseGet(() -> Problems.problem(404, "no sample grid yet", "run '" + id + "' has stored no grid yet"));
+                .map(key -> Response.ok(store.get(Buckets.CHECKPOINTS, key), "image/png")
+                        .build())
+                .orElseGet(
+                        () -> Problems.problem(404, "no sample grid yet", "run '" + id + "' has stored no grid yet"));
     }
 
     private static long step(String key) {

@@ -2,19 +2,18 @@ package dev.ddpm.gateway.service;
 
 import dev.ddpm.core.events.DatasetUpdated;
 import dev.ddpm.core.json.Require;
-import dev.ddpm.gateway.messaging.outgoing.GatewayEvents;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.ObjectTooLargeException;
 import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.gateway.config.GatewayConfig;
+import dev.ddpm.gateway.messaging.outgoing.GatewayEvents;
 import jakarta.inject.Singleton;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,12 +29,10 @@ import java.util.TreeMap;
 public class DatasetUploads {
 
     /** What was stored. */
-    public record Stored(String dataset, String key, String sha256, long bytes, String format, long objects) {
-    }
+    public record Stored(String dataset, String key, String sha256, long bytes, String format, long objects) {}
 
     /** One data set in the bucket. */
-    public record Summary(String name, long objects, long bytes) {
-    }
+    public record Summary(String name, long objects, long bytes) {}
 
     private final ArtifactStore store;
     private final GatewayEvents events;
@@ -70,32 +67,39 @@ public class DatasetUploads {
             head = in.readNBytes(UploadFormat.HEADER_BYTES);
             in.reset();
         } catch (IOException e) {
-            throw new GatewayException(400, "upload interrupted", "the upload could not be read: " + e.getMessage(),
-                    "data");
+            throw new GatewayException(
+                    400, "upload interrupted", "the upload could not be read: " + e.getMessage(), "data");
         }
         if (head.length == 0) {
             throw new GatewayException(400, "empty upload", "the upload is empty", "data");
         }
-        UploadFormat format = UploadFormat.detect(head).orElseThrow(() -> new GatewayException(415,
-                "unsupported upload format", "the upload is none of PNG, JPEG, zip, tar, tar.gz or MNIST IDX images"));
+        UploadFormat format = UploadFormat.detect(head)
+                .orElseThrow(() -> new GatewayException(
+                        415,
+                        "unsupported upload format",
+                        "the upload is none of PNG, JPEG, zip, tar, tar.gz or MNIST IDX images"));
         String objectName = file != null ? file : "upload-" + System.currentTimeMillis() + "." + format.extension();
         ObjectRef ref;
         try {
-            ref = store.putStream(Buckets.DATASETS, name + "/" + objectName, in, config.maxUploadBytes(),
-                    "application/octet-stream");
+            ref = store.putStream(
+                    Buckets.DATASETS, name + "/" + objectName, in, config.maxUploadBytes(), "application/octet-stream");
         } catch (ObjectTooLargeException e) {
             throw tooLarge();
         }
         long objects = store.list(Buckets.DATASETS, name + "/").size();
-        events.datasetUpdates().sendAndWait(new DatasetUpdated(name, ref.key(), objects, "gateway:" + uploader),
-                Duration.ofSeconds(30));
-        return new Stored(name, ref.key(), ref.sha256(), ref.sizeBytes(), format.name().toLowerCase(Locale.ROOT),
-                objects);
+        events.datasetUpdates()
+                .sendAndWait(
+                        new DatasetUpdated(name, ref.key(), objects, "gateway:" + uploader), Duration.ofSeconds(30));
+        return new Stored(
+                name, ref.key(), ref.sha256(), ref.sizeBytes(), format.name().toLowerCase(Locale.ROOT), objects);
     }
 
     private GatewayException tooLarge() {
-        return new GatewayException(413, "upload too large", "uploads are limited to " + config.maxUploadBytes()
-                + " bytes (gateway.max-upload-bytes); nothing was stored");
+        return new GatewayException(
+                413,
+                "upload too large",
+                "uploads are limited to " + config.maxUploadBytes()
+                        + " bytes (gateway.max-upload-bytes); nothing was stored");
     }
 
     public List<Summary> list() {

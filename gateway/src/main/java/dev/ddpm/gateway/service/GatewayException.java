@@ -28,8 +28,8 @@ public final class GatewayException extends RuntimeException implements ProblemS
 
     /** 429 with the seconds after which the same request would be taken. */
     public static GatewayException tooMany(String title, String detail, long retryAfterSeconds) {
-        return new GatewayException(Problem.of(429, title, detail)
-                .withRetryAfter(Duration.ofSeconds(Math.max(1, retryAfterSeconds))));
+        return new GatewayException(
+                Problem.of(429, title, detail).withRetryAfter(Duration.ofSeconds(Math.max(1, retryAfterSeconds))));
     }
 
     @Override

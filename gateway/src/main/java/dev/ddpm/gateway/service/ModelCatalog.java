@@ -27,11 +27,19 @@ public class ModelCatalog {
 
     /** Versions by model name, newest first; only versions whose manifest exists (complete ones). */
     public Map<String, List<String>> versions() {
-        return store.list(Buckets.MODELS, "").stream().map(StoredObject::key)
+        return store.list(Buckets.MODELS, "").stream()
+                .map(StoredObject::key)
                 .filter(k -> k.endsWith("/" + MANIFEST) && k.split("/").length == 3)
-                .collect(Collectors.groupingBy(k -> k.split("/")[0], TreeMap::new,
-                        Collectors.mapping(k -> k.split("/")[1], Collectors.collectingAndThen(Collectors.toList(),
-                                l -> l.stream().sorted(Comparator.reverseOrder()).toList()))));
+                .collect(Collectors.groupingBy(
+                        k -> k.split("/")[0],
+                        TreeMap::new,
+                        Collectors.mapping(
+                                k -> k.split("/")[1],
+                                Collectors.collectingAndThen(
+                                        Collectors.toList(),
+                                        l -> l.stream()
+                                                .sorted(Comparator.reverseOrder())
+                                                .toList()))));
     }
 
     public List<String> versions(String name) {

@@ -35,8 +35,11 @@ public class OpenStreams {
         AtomicInteger count = open.computeIfAbsent(caller.keyId(), k -> new AtomicInteger());
         if (count.incrementAndGet() > maxPerKey) {
             count.decrementAndGet();
-            throw GatewayException.tooMany("too many open streams", "API key '" + caller.keyId() + "' holds "
-                    + maxPerKey + " open event streams, its most (gateway.streams.max-per-key); close one first", 5);
+            throw GatewayException.tooMany(
+                    "too many open streams",
+                    "API key '" + caller.keyId() + "' holds " + maxPerKey
+                            + " open event streams, its most (gateway.streams.max-per-key); close one first",
+                    5);
         }
         java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
         return () -> {

@@ -30,7 +30,8 @@ public class SampleJobResults {
         } else if (data instanceof SampleJobFailed f) {
             outcomes.putIfAbsent(f.jobId(), f);
         } else {
-            throw new IllegalArgumentException("not a sample job outcome: " + data.getClass().getSimpleName());
+            throw new IllegalArgumentException(
+                    "not a sample job outcome: " + data.getClass().getSimpleName());
         }
     }
 }

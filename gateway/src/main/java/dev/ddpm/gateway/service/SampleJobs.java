@@ -23,18 +23,22 @@ import java.util.UUID;
 public class SampleJobs {
 
     /** A job as the APIs show it; {@code results} are gateway URLs of the files. */
-    public record Status(String jobId, State state, String model, String version, List<String> results, String error) {
-    }
+    public record Status(String jobId, State state, String model, String version, List<String> results, String error) {}
 
     /** Where a job stands; the JSON names are the HTTP API's. */
     public enum State {
         /** Submitted, not ended: waiting for or running on a sampler. */
-        @JsonProperty("queued") QUEUED,
+        @JsonProperty("queued")
+        QUEUED,
         /** A cancel was sent; the job ends as cancelled once its sampler hears it. */
-        @JsonProperty("cancelling") CANCELLING,
-        @JsonProperty("succeeded") SUCCEEDED,
-        @JsonProperty("failed") FAILED,
-        @JsonProperty("cancelled") CANCELLED
+        @JsonProperty("cancelling")
+        CANCELLING,
+        @JsonProperty("succeeded")
+        SUCCEEDED,
+        @JsonProperty("failed")
+        FAILED,
+        @JsonProperty("cancelled")
+        CANCELLED
     }
 
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
@@ -65,8 +69,11 @@ public class SampleJobs {
     public Status cancel(String jobId) {
         Status now = status(jobId);
         if (now.state() != State.QUEUED) {
-            throw new GatewayException(409, "job has ended", "job '" + jobId + "' has ended ("
-                    + now.state().name().toLowerCase(Locale.ROOT) + "); there is nothing to cancel");
+            throw new GatewayException(
+                    409,
+                    "job has ended",
+                    "job '" + jobId + "' has ended (" + now.state().name().toLowerCase(Locale.ROOT)
+                            + "); there is nothing to cancel");
         }
         events.sampleJobs().sendAndWait(new SampleJobCancelRequested(jobId), SEND_TIMEOUT);
         return new Status(jobId, State.CANCELLING, null, null, List.of(), null);
@@ -75,12 +82,20 @@ public class SampleJobs {
     public Status status(String jobId) {
         var outcome = results.outcome(jobId);
         if (outcome.isPresent() && outcome.get() instanceof SampleJobCompleted done) {
-            return new Status(jobId, State.SUCCEEDED, done.model(), done.version(), done.results().stream()
-                    .map(r -> "/v1/sample-jobs/" + jobId + "/files/" + r.key().substring(r.key().lastIndexOf('/') + 1))
-                    .toList(), null);
+            return new Status(
+                    jobId,
+                    State.SUCCEEDED,
+                    done.model(),
+                    done.version(),
+                    done.results().stream()
+                            .map(r -> "/v1/sample-jobs/" + jobId + "/files/"
+                                    + r.key().substring(r.key().lastIndexOf('/') + 1))
+                            .toList(),
+                    null);
         }
         if (outcome.isPresent() && outcome.get() instanceof SampleJobFailed failed) {
-            return new Status(jobId, failed.cancelled() ? State.CANCELLED : State.FAILED, null, null, List.of(), failed.reason());
+            return new Status(
+                    jobId, failed.cancelled() ? State.CANCELLED : State.FAILED, null, null, List.of(), failed.reason());
         }
         return new Status(jobId, State.QUEUED, null, null, List.of(), null);
     }

@@ -1,9 +1,9 @@
 package dev.ddpm.gateway.service;
 
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.model.DiffusionConfig;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.auth.RateLimiter;
 import dev.ddpm.gateway.config.GatewayConfig;
@@ -24,8 +24,7 @@ public class SamplingQuota {
     /** How long a model's T is trusted before the catalog is read again. */
     private static final Duration TIMESTEPS_TTL = Duration.ofMinutes(5);
 
-    private record Timesteps(int value, long readAt) {
-    }
+    private record Timesteps(int value, long readAt) {}
 
     private final GatewayConfig config;
     private final RateLimiter limiter;
@@ -43,22 +42,35 @@ public class SamplingQuota {
      */
     public void charge(Caller caller, SamplingRequest body) {
         if (body.count() > config.maxCount()) {
-            throw new GatewayException(400, "invalid sampling request", "field 'count' must be at most "
-                    + config.maxCount() + ", was " + body.count(), "count");
+            throw new GatewayException(
+                    400,
+                    "invalid sampling request",
+                    "field 'count' must be at most " + config.maxCount() + ", was " + body.count(),
+                    "count");
         }
         long cost = evaluations(body);
         long wait = limiter.tryAcquireEvaluations(caller.keyId(), cost);
         if (wait > 0) {
-            throw GatewayException.tooMany("sampling quota exceeded", String.format(java.util.Locale.ROOT,
-                    "API key '%s' may use %.0f network evaluations per second; this request needs %d (%d images x %d "
-                            + "evaluations); retry after %d s", caller.keyId(), limiter.evaluationsPerSecond(caller.keyId()),
-                    cost, body.count(), cost / body.count(), wait), wait);
+            throw GatewayException.tooMany(
+                    "sampling quota exceeded",
+                    String.format(
+                            java.util.Locale.ROOT,
+                            "API key '%s' may use %.0f network evaluations per second; this request needs %d (%d images x %d "
+                                    + "evaluations); retry after %d s",
+                            caller.keyId(),
+                            limiter.evaluationsPerSecond(caller.keyId()),
+                            cost,
+                            body.count(),
+                            cost / body.count(),
+                            wait),
+                    wait);
         }
     }
 
     /** Network evaluations the request will take. */
     long evaluations(SamplingRequest body) {
-        int steps = body.steps() != null ? body.steps()
+        int steps = body.steps() != null
+                ? body.steps()
                 : Schedulers.steps(body.sampler(), null, timesteps(body.model(), body.version()));
         return (long) body.count() * Schedulers.evaluations(body.sampler(), steps);
     }
@@ -71,7 +83,9 @@ public class SamplingQuota {
             return known.value();
         }
         // An unknown model is the sampler's to refuse (404); it is charged as the default T until then.
-        int value = catalog.manifest(model, version).map(ModelManifest::diffusion).map(DiffusionConfig::timesteps)
+        int value = catalog.manifest(model, version)
+                .map(ModelManifest::diffusion)
+                .map(DiffusionConfig::timesteps)
                 .orElse(DiffusionConfig.ho2020().timesteps());
         timesteps.put(key, new Timesteps(value, now));
         return value;

@@ -30,11 +30,16 @@ public class TrainingRequests {
      */
     public String start(TrainingRequest request, String requestedBy) {
         if (store.list(Buckets.DATASETS, request.dataset() + "/").isEmpty()) {
-            throw new GatewayException(404, "unknown data set", "data set '" + request.dataset() + "' has no objects; "
-                    + "upload it first (POST /v1/datasets/" + request.dataset() + ")", "dataset");
+            throw new GatewayException(
+                    404,
+                    "unknown data set",
+                    "data set '" + request.dataset() + "' has no objects; " + "upload it first (POST /v1/datasets/"
+                            + request.dataset() + ")",
+                    "dataset");
         }
         String runId = RunIds.next(request.modelName());
-        events.trainingRequests().sendAndWait(new TrainingRequested(runId, request, requestedBy), Duration.ofSeconds(30));
+        events.trainingRequests()
+                .sendAndWait(new TrainingRequested(runId, request, requestedBy), Duration.ofSeconds(30));
         runs.requested(runId, request.modelName());
         return runId;
     }

@@ -27,7 +27,12 @@ import java.util.concurrent.ConcurrentMap;
 @Singleton
 public class TrainingRuns {
 
-    public enum State { REQUESTED, RUNNING, COMPLETED, FAILED }
+    public enum State {
+        REQUESTED,
+        RUNNING,
+        COMPLETED,
+        FAILED
+    }
 
     /**
      * One run as the API shows it.
@@ -35,17 +40,43 @@ public class TrainingRuns {
      * @param quality     the newest quality measurement (TrainingProgress.quality), empty before the first
      * @param qualityStep the step it was measured at
      */
-    public record Run(String runId, String modelName, State state, long step, long totalSteps, double loss,
-                      double imagesPerSecond, double etaSeconds, String modelVersion, String error, Instant updatedAt,
-                      java.util.Map<String, Double> quality, long qualityStep) {
+    public record Run(
+            String runId,
+            String modelName,
+            State state,
+            long step,
+            long totalSteps,
+            double loss,
+            double imagesPerSecond,
+            double etaSeconds,
+            String modelVersion,
+            String error,
+            Instant updatedAt,
+            java.util.Map<String, Double> quality,
+            long qualityStep) {
 
         Run with(State s, long st, long total, double l, double ips, double eta, String version, String err) {
-            return new Run(runId, modelName, s, st, total, l, ips, eta, version, err, Instant.now(), quality, qualityStep);
+            return new Run(
+                    runId, modelName, s, st, total, l, ips, eta, version, err, Instant.now(), quality, qualityStep);
         }
 
         Run withQuality(java.util.Map<String, Double> measured, long atStep) {
-            return measured.isEmpty() ? this : new Run(runId, modelName, state, step, totalSteps, loss, imagesPerSecond,
-                    etaSeconds, modelVersion, error, updatedAt, measured, atStep);
+            return measured.isEmpty()
+                    ? this
+                    : new Run(
+                            runId,
+                            modelName,
+                            state,
+                            step,
+                            totalSteps,
+                            loss,
+                            imagesPerSecond,
+                            etaSeconds,
+                            modelVersion,
+                            error,
+                            updatedAt,
+                            measured,
+                            atStep);
         }
 
         public boolean finished() {
@@ -62,7 +93,9 @@ public class TrainingRuns {
 
     /** Every run known, most recently updated first. */
     public java.util.List<Run> all() {
-        return runs.values().stream().sorted(java.util.Comparator.comparing(Run::updatedAt).reversed()).toList();
+        return runs.values().stream()
+                .sorted(java.util.Comparator.comparing(Run::updatedAt).reversed())
+                .toList();
     }
 
     public Optional<Run> get(String runId) {
@@ -71,19 +104,36 @@ public class TrainingRuns {
 
     /** The gateway asked for this run: it shows as requested until the trainer reports. */
     public void requested(String runId, String modelName) {
-        update(runs.merge(runId, new Run(runId, modelName, State.REQUESTED, 0, 0, Double.NaN, 0, 0, null, null,
-                Instant.now(), java.util.Map.of(), 0), (old, fresh) -> old));
+        update(runs.merge(
+                runId,
+                new Run(
+                        runId,
+                        modelName,
+                        State.REQUESTED,
+                        0,
+                        0,
+                        Double.NaN,
+                        0,
+                        0,
+                        null,
+                        null,
+                        Instant.now(),
+                        java.util.Map.of(),
+                        0),
+                (old, fresh) -> old));
     }
 
     /** The run's state now and at every change, ending after it completes or fails. */
     public Multi<Run> watch(String runId) {
         return Multi.createFrom().emitter(emitter -> {
-            var subscription = changes.filter(r -> r.runId().equals(runId)).subscribe().with(run -> {
-                emitter.emit(run);
-                if (run.finished()) {
-                    emitter.complete();
-                }
-            });
+            var subscription = changes.filter(r -> r.runId().equals(runId))
+                    .subscribe()
+                    .with(run -> {
+                        emitter.emit(run);
+                        if (run.finished()) {
+                            emitter.complete();
+                        }
+                    });
             emitter.onTermination(subscription::cancel);
             get(runId).ifPresent(run -> {
                 emitter.emit(run);
@@ -109,8 +159,8 @@ public class TrainingRuns {
      */
     private static boolean isStale(Run known, EventData data) {
         return switch (known.state()) {
-            case COMPLETED -> data instanceof TrainingStarted || data instanceof TrainingProgress
-                    || data instanceof CheckpointSaved;
+            case COMPLETED ->
+                data instanceof TrainingStarted || data instanceof TrainingProgress || data instanceof CheckpointSaved;
             case FAILED -> data instanceof TrainingProgress || data instanceof CheckpointSaved;
             default -> false;
         };
@@ -118,25 +168,61 @@ public class TrainingRuns {
 
     private void fold(EventData data) {
         if (data instanceof TrainingStarted s) {
-            update(runs.compute(s.runId(), (id, old) -> base(id, old, s.modelName())
-                    .with(State.RUNNING, s.startStep(), s.totalSteps(), Double.NaN, 0, 0, null, null)));
+            update(runs.compute(
+                    s.runId(),
+                    (id, old) -> base(id, old, s.modelName())
+                            .with(State.RUNNING, s.startStep(), s.totalSteps(), Double.NaN, 0, 0, null, null)));
         } else if (data instanceof TrainingProgress p) {
-            update(runs.compute(p.runId(), (id, old) -> base(id, old, null)
-                    .with(State.RUNNING, p.step(), p.totalSteps(), p.loss(), p.imagesPerSecond(), p.etaSeconds(), null, null)
-                    .withQuality(p.quality(), p.step())));
+            update(runs.compute(
+                    p.runId(),
+                    (id, old) -> base(id, old, null)
+                            .with(
+                                    State.RUNNING,
+                                    p.step(),
+                                    p.totalSteps(),
+                                    p.loss(),
+                                    p.imagesPerSecond(),
+                                    p.etaSeconds(),
+                                    null,
+                                    null)
+                            .withQuality(p.quality(), p.step())));
         } else if (data instanceof CheckpointSaved c) {
             update(runs.compute(c.runId(), (id, old) -> {
                 Run r = base(id, old, null);
-                return r.with(r.state() == State.REQUESTED ? State.RUNNING : r.state(), Math.max(r.step(), c.step()),
-                        r.totalSteps(), r.loss(), r.imagesPerSecond(), r.etaSeconds(), r.modelVersion(), r.error());
+                return r.with(
+                        r.state() == State.REQUESTED ? State.RUNNING : r.state(),
+                        Math.max(r.step(), c.step()),
+                        r.totalSteps(),
+                        r.loss(),
+                        r.imagesPerSecond(),
+                        r.etaSeconds(),
+                        r.modelVersion(),
+                        r.error());
             }));
         } else if (data instanceof TrainingCompleted c) {
-            update(runs.compute(c.runId(), (id, old) -> base(id, old, c.modelName())
-                    .with(State.COMPLETED, c.finalStep(), c.finalStep(), c.finalLoss(), 0, 0, c.modelVersion(), null)));
+            update(runs.compute(
+                    c.runId(),
+                    (id, old) -> base(id, old, c.modelName())
+                            .with(
+                                    State.COMPLETED,
+                                    c.finalStep(),
+                                    c.finalStep(),
+                                    c.finalLoss(),
+                                    0,
+                                    0,
+                                    c.modelVersion(),
+                                    null)));
         } else if (data instanceof TrainingFailed f) {
             update(runs.compute(f.runId(), (id, old) -> {
                 Run r = base(id, old, null);
-                return r.with(State.FAILED, f.step() == null ? r.step() : f.step(), r.totalSteps(), r.loss(), 0, 0, null,
+                return r.with(
+                        State.FAILED,
+                        f.step() == null ? r.step() : f.step(),
+                        r.totalSteps(),
+                        r.loss(),
+                        0,
+                        0,
+                        null,
                         f.reason());
             }));
         }
@@ -144,11 +230,37 @@ public class TrainingRuns {
 
     private static Run base(String id, Run old, String modelName) {
         if (old != null) {
-            return modelName == null || old.modelName() != null ? old
-                    : new Run(id, modelName, old.state(), old.step(), old.totalSteps(), old.loss(), old.imagesPerSecond(),
-                    old.etaSeconds(), old.modelVersion(), old.error(), old.updatedAt(), old.quality(), old.qualityStep());
+            return modelName == null || old.modelName() != null
+                    ? old
+                    : new Run(
+                            id,
+                            modelName,
+                            old.state(),
+                            old.step(),
+                            old.totalSteps(),
+                            old.loss(),
+                            old.imagesPerSecond(),
+                            old.etaSeconds(),
+                            old.modelVersion(),
+                            old.error(),
+                            old.updatedAt(),
+                            old.quality(),
+                            old.qualityStep());
         }
-        return new Run(id, modelName, State.REQUESTED, 0, 0, Double.NaN, 0, 0, null, null, Instant.now(), java.util.Map.of(), 0);
+        return new Run(
+                id,
+                modelName,
+                State.REQUESTED,
+                0,
+                0,
+                Double.NaN,
+                0,
+                0,
+                null,
+                null,
+                Instant.now(),
+                java.util.Map.of(),
+                0);
     }
 
     private void update(Run run) {

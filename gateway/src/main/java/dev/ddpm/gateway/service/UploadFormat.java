@@ -5,7 +5,12 @@ import java.util.Optional;
 
 /** What an uploaded file is, by its first bytes (never by its name alone): the formats the trainer reads. */
 public enum UploadFormat {
-    PNG("png"), JPEG("jpg"), ZIP("zip"), TAR_GZ("tar.gz"), TAR("tar"), IDX("idx");
+    PNG("png"),
+    JPEG("jpg"),
+    ZIP("zip"),
+    TAR_GZ("tar.gz"),
+    TAR("tar"),
+    IDX("idx");
 
     /** The bytes {@link #detect} needs: tar's magic ends at offset 262. */
     public static final int HEADER_BYTES = 512;

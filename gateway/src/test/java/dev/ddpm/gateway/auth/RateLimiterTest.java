@@ -32,7 +32,9 @@ class RateLimiterTest {
         // The third request within its burst of 2 waits for a token at 0.001/s: about 1,000 s.
         assertThat(limiter.tryAcquire("small")).isBetween(900L, 1000L);
         for (int i = 0; i < 3; i++) {
-            assertThat(limiter.tryAcquire("plain")).as("a key on the defaults (burst 40)").isZero();
+            assertThat(limiter.tryAcquire("plain"))
+                    .as("a key on the defaults (burst 40)")
+                    .isZero();
         }
     }
 
@@ -52,8 +54,12 @@ class RateLimiterTest {
                 "gateway.auth.keys.work.evaluations-per-second", "100",
                 "gateway.auth.keys.work.evaluation-burst", "1000")));
         assertThat(fresh.tryAcquireEvaluations("work", 5000)).isZero();
-        assertThat(fresh.tryAcquireEvaluations("work", 1)).as("4,000 in debt at 100/s").isBetween(39L, 41L);
-        assertThat(fresh.tryAcquireEvaluations("other", 60_000)).as("the defaults: burst 64,000").isZero();
+        assertThat(fresh.tryAcquireEvaluations("work", 1))
+                .as("4,000 in debt at 100/s")
+                .isBetween(39L, 41L);
+        assertThat(fresh.tryAcquireEvaluations("other", 60_000))
+                .as("the defaults: burst 64,000")
+                .isZero();
     }
 
     @Test
@@ -69,16 +75,19 @@ class RateLimiterTest {
                 .hasMessage("gateway.auth.burst must be >= 1, was 0");
         assertThatThrownBy(() -> new RateLimiter(config(Map.of("gateway.auth.evaluation-burst", "0"))))
                 .hasMessage("gateway.auth.evaluation-burst must be >= 1, was 0");
-        assertThatThrownBy(() -> new dev.ddpm.gateway.service.OpenStreams(config(Map.of("gateway.streams.max-per-key", "0"))))
+        assertThatThrownBy(() ->
+                        new dev.ddpm.gateway.service.OpenStreams(config(Map.of("gateway.streams.max-per-key", "0"))))
                 .hasMessage("gateway.streams.max-per-key must be >= 1, was 0");
-        assertThatThrownBy(() -> new dev.ddpm.gateway.service.OpenStreams(config(Map.of("gateway.streams.heartbeat", "0s"))))
+        assertThatThrownBy(() ->
+                        new dev.ddpm.gateway.service.OpenStreams(config(Map.of("gateway.streams.heartbeat", "0s"))))
                 .hasMessageStartingWith("gateway.streams.heartbeat must be at least 1 ms");
     }
 
     private static GatewayConfig config(Map<String, String> settings) {
         Map<String, String> all = new HashMap<>(settings);
         // Every configured key has a hash and scopes; the quota settings are what is under test.
-        settings.keySet().stream().filter(k -> k.startsWith("gateway.auth.keys."))
+        settings.keySet().stream()
+                .filter(k -> k.startsWith("gateway.auth.keys."))
                 .map(k -> k.substring(0, k.lastIndexOf('.')))
                 .forEach(key -> {
                     all.putIfAbsent(key + ".sha256", "00".repeat(32));

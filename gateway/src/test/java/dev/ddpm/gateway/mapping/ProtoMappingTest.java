@@ -1,14 +1,14 @@
 package dev.ddpm.gateway.mapping;
 
+import dev.ddpm.core.api.ModelManifest;
+import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.core.api.ProtoMapping;
 import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.diffusion.TimestepSpacing;
-import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.core.diffusion.SamplerKind;
+import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.DiffusionConfig;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.model.TensorSpec;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.proto.common.v1.ModelInfo;
@@ -32,12 +32,30 @@ class ProtoMappingTest {
 
     @Test
     void everyFieldOfARequestCrossesTheProtoBoundaryAndBack() {
-        SamplingRequest request = new SamplingRequest("emoji", "20261128-0001", 9, SamplerKind.HEUN, 12, 0.25, 77L,
-                OutputFormat.VIDEO, false, "fixed_large", 3, 42.5, null, TimestepSpacing.TRAILING);
+        SamplingRequest request = new SamplingRequest(
+                "emoji",
+                "20261128-0001",
+                9,
+                SamplerKind.HEUN,
+                12,
+                0.25,
+                77L,
+                OutputFormat.VIDEO,
+                false,
+                "fixed_large",
+                3,
+                42.5,
+                null,
+                TimestepSpacing.TRAILING);
 
-        SampleParams params = ProtoMapping.sampleParams(request, SampleParams.newBuilder()).build();
+        SampleParams params =
+                ProtoMapping.sampleParams(request, SampleParams.newBuilder()).build();
 
-        assertThat(params.getModel()).isEqualTo(ModelRef.newBuilder().setName("emoji").setVersion("20261128-0001").build());
+        assertThat(params.getModel())
+                .isEqualTo(ModelRef.newBuilder()
+                        .setName("emoji")
+                        .setVersion("20261128-0001")
+                        .build());
         assertThat(params.getSampler()).isEqualTo(Sampler.SAMPLER_HEUN);
         assertThat(params.getOutput()).isEqualTo(dev.ddpm.proto.common.v1.OutputFormat.OUTPUT_FORMAT_VIDEO);
         assertThat(params.getVariance()).isEqualTo(Variance.VARIANCE_FIXED_LARGE);
@@ -49,27 +67,42 @@ class ProtoMappingTest {
         assertThat(params.getDeadlineSeconds()).isEqualTo(42.5);
         assertThat(ProtoMapping.samplingRequest(params)).isEqualTo(request);
 
-        SamplingRequest multistep = new SamplingRequest("emoji", null, 2, SamplerKind.DPM_SOLVER_PP, null, null, 5L,
-                OutputFormat.GRID, true, null, null, null, 3, null);
+        SamplingRequest multistep = new SamplingRequest(
+                "emoji",
+                null,
+                2,
+                SamplerKind.DPM_SOLVER_PP,
+                null,
+                null,
+                5L,
+                OutputFormat.GRID,
+                true,
+                null,
+                null,
+                null,
+                3,
+                null);
         assertThat(ProtoMapping.samplingRequest(ProtoMapping.sampleParams(multistep, SampleParams.newBuilder())))
                 .isEqualTo(multistep);
     }
 
     @Test
     void unsetProtoFieldsTakeTheDefaultsOfABodyThatLeavesThemOut() {
-        SampleParams params = SampleParams.newBuilder().setModel(ModelRef.newBuilder().setName("emoji")).build();
+        SampleParams params = SampleParams.newBuilder()
+                .setModel(ModelRef.newBuilder().setName("emoji"))
+                .build();
 
         // proto3 has no absent bool: an unset clip_x0 is false, where JSON's absent clipX0 is true.
-        SamplingRequest body = Json.read("{\"model\":\"emoji\",\"clipX0\":false}".getBytes(StandardCharsets.UTF_8),
-                SamplingRequest.class);
+        SamplingRequest body = Json.read(
+                "{\"model\":\"emoji\",\"clipX0\":false}".getBytes(StandardCharsets.UTF_8), SamplingRequest.class);
         assertThat(ProtoMapping.samplingRequest(params)).isEqualTo(body);
         assertThat(body.sampler()).isEqualTo(SamplingRequest.DEFAULT_SAMPLER);
     }
 
     @Test
     void jsonOutputTravelsAsPngs() {
-        SamplingRequest request = new SamplingRequest("emoji", null, 2, null, null, null, null, OutputFormat.JSON, null,
-                null, null, null, null, null);
+        SamplingRequest request = new SamplingRequest(
+                "emoji", null, 2, null, null, null, null, OutputFormat.JSON, null, null, null, null, null, null);
 
         assertThat(ProtoMapping.sampleParams(request, SampleParams.newBuilder()).getOutput())
                 .isEqualTo(dev.ddpm.proto.common.v1.OutputFormat.OUTPUT_FORMAT_PNG);
@@ -77,37 +110,57 @@ class ProtoMappingTest {
 
     @Test
     void anOutOfRangeProtoFieldIsRefusedNamingIt() {
-        SampleParams params = SampleParams.newBuilder().setModel(ModelRef.newBuilder().setName("emoji"))
-                .setSampler(Sampler.SAMPLER_DDIM).setEta(1.5).build();
+        SampleParams params = SampleParams.newBuilder()
+                .setModel(ModelRef.newBuilder().setName("emoji"))
+                .setSampler(Sampler.SAMPLER_DDIM)
+                .setEta(1.5)
+                .build();
 
-        assertThatThrownBy(() -> ProtoMapping.samplingRequest(params)).isInstanceOf(InvalidPayloadException.class)
-                .satisfies(e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("eta"));
-        assertThatThrownBy(() -> ProtoMapping.samplingRequest(params.toBuilder().setEta(0).setOrder(2).build()))
+        assertThatThrownBy(() -> ProtoMapping.samplingRequest(params))
                 .isInstanceOf(InvalidPayloadException.class)
-                .satisfies(e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("order"));
+                .satisfies(
+                        e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("eta"));
+        assertThatThrownBy(() -> ProtoMapping.samplingRequest(
+                        params.toBuilder().setEta(0).setOrder(2).build()))
+                .isInstanceOf(InvalidPayloadException.class)
+                .satisfies(
+                        e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("order"));
     }
 
     @Test
     void modelInfoCarriesTheManifest() {
         Instant created = Instant.parse("2026-11-28T10:15:30.123Z");
-        ModelManifest manifest = new ModelManifest(ModelManifest.CURRENT_SCHEMA, "emoji", "20261128-0001", created,
+        ModelManifest manifest = new ModelManifest(
+                ModelManifest.CURRENT_SCHEMA,
+                "emoji",
+                "20261128-0001",
+                created,
                 new ModelManifest.Training("run-0001", 20_000, true, null),
-                new ModelManifest.Onnx("emoji/20261128-0001/unet.onnx", 3_400_000, "0".repeat(64), 17,
-                        List.of(new TensorSpec("x", "float32", List.of("N", "3", "32", "32")),
+                new ModelManifest.Onnx(
+                        "emoji/20261128-0001/unet.onnx",
+                        3_400_000,
+                        "0".repeat(64),
+                        17,
+                        List.of(
+                                new TensorSpec("x", "float32", List.of("N", "3", "32", "32")),
                                 new TensorSpec("t", "int64", List.of("N"))),
                         List.of(new TensorSpec("out", "float32", List.of("N", "3", "32", "32")))),
-                new ModelManifest.Image(3, 32, 24), DiffusionConfig.ho2020(),
+                new ModelManifest.Image(3, 32, 24),
+                DiffusionConfig.ho2020(),
                 new UNetConfig(3, 32, 64, List.of(1, 2, 4, 4), List.of(16, 8), 2, 32, 0.1),
-                Map.of("quality_fld", 41.5), null);
+                Map.of("quality_fld", 41.5),
+                null);
 
-        ModelInfo info = ProtoMapping.modelInfo(manifest, List.of("20261128-0001", "20261127-0001"),
-                ModelInfo.newBuilder()).build();
+        ModelInfo info = ProtoMapping.modelInfo(
+                        manifest, List.of("20261128-0001", "20261127-0001"), ModelInfo.newBuilder())
+                .build();
 
         assertThat(info.getName()).isEqualTo("emoji");
         assertThat(info.getVersion()).isEqualTo("20261128-0001");
         assertThat(info.getCreatedAt().getSeconds()).isEqualTo(created.getEpochSecond());
         assertThat(info.getCreatedAt().getNanos()).isEqualTo(created.getNano());
-        assertThat(List.of(info.getChannels(), info.getHeight(), info.getWidth())).containsExactly(3, 32, 24);
+        assertThat(List.of(info.getChannels(), info.getHeight(), info.getWidth()))
+                .containsExactly(3, 32, 24);
         assertThat(info.getTimesteps()).isEqualTo(1000);
         assertThat(info.getSchedule()).isEqualTo("linear");
         assertThat(info.getPredictionType()).isEqualTo("epsilon");

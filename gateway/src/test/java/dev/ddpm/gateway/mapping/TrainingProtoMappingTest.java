@@ -21,11 +21,27 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class TrainingProtoMappingTest {
 
     /** Every field away from its default, so a field the mapping drops shows as a difference. */
-    private static final TrainingRequest EVERY_FIELD = TrainingRequest.builder().dataset("emoji").modelName("emoji-v2")
-            .preset("colour-32").timesteps(500).schedule(BetaSchedule.COSINE).predictionType(PredictionType.V)
-            .steps(20_000).batchSize(32).learningRate(1e-3).warmupSteps(200).emaDecay(0.999).seed(42L)
-            .checkpointEvery(250).learningRateDecay(LearningRateDecay.COSINE).snrGamma(5.0).maxMinutes(90.0)
-            .keepCheckpoints(3).horizontalFlip(false).qualityEvery(100).resumeFrom("emoji-20261207-101530-0a1b")
+    private static final TrainingRequest EVERY_FIELD = TrainingRequest.builder()
+            .dataset("emoji")
+            .modelName("emoji-v2")
+            .preset("colour-32")
+            .timesteps(500)
+            .schedule(BetaSchedule.COSINE)
+            .predictionType(PredictionType.V)
+            .steps(20_000)
+            .batchSize(32)
+            .learningRate(1e-3)
+            .warmupSteps(200)
+            .emaDecay(0.999)
+            .seed(42L)
+            .checkpointEvery(250)
+            .learningRateDecay(LearningRateDecay.COSINE)
+            .snrGamma(5.0)
+            .maxMinutes(90.0)
+            .keepCheckpoints(3)
+            .horizontalFlip(false)
+            .qualityEvery(100)
+            .resumeFrom("emoji-20261207-101530-0a1b")
             .build();
 
     @Test
@@ -41,15 +57,19 @@ class TrainingProtoMappingTest {
         // A field added to the proto but not to the mapping stays at its default and fails here.
         for (FieldDescriptor field : StartTrainingRequest.getDescriptor().getFields()) {
             assertThat(message.hasField(field) || !field.getDefaultValue().equals(message.getField(field)))
-                    .as("field %s is mapped", field.getName()).isTrue();
+                    .as("field %s is mapped", field.getName())
+                    .isTrue();
         }
     }
 
     @Test
     void unsetProtoFieldsTakeTheDefaultsOfABodyThatLeavesThemOut() {
-        StartTrainingRequest message = StartTrainingRequest.newBuilder().setDataset("emoji").setSteps(100).build();
-        TrainingRequest body = Json.read("{\"dataset\":\"emoji\",\"steps\":100}".getBytes(StandardCharsets.UTF_8),
-                TrainingRequest.class);
+        StartTrainingRequest message = StartTrainingRequest.newBuilder()
+                .setDataset("emoji")
+                .setSteps(100)
+                .build();
+        TrainingRequest body = Json.read(
+                "{\"dataset\":\"emoji\",\"steps\":100}".getBytes(StandardCharsets.UTF_8), TrainingRequest.class);
 
         assertThat(ProtoMapping.trainingRequest(message)).isEqualTo(body);
         assertThat(body.emaDecay()).isEqualTo(TrainingRequest.DEFAULT_EMA_DECAY);
@@ -57,24 +77,38 @@ class TrainingProtoMappingTest {
 
     @Test
     void optionalFieldsCarryTheirZero() {
-        StartTrainingRequest message = StartTrainingRequest.newBuilder().setDataset("emoji").setSteps(100)
-                .setEmaDecay(0).setWarmupSteps(0).build();
+        StartTrainingRequest message = StartTrainingRequest.newBuilder()
+                .setDataset("emoji")
+                .setSteps(100)
+                .setEmaDecay(0)
+                .setWarmupSteps(0)
+                .build();
 
-        assertThat(ProtoMapping.trainingRequest(message).emaDecay()).as("0: no averaging, asked for").isZero();
+        assertThat(ProtoMapping.trainingRequest(message).emaDecay())
+                .as("0: no averaging, asked for")
+                .isZero();
     }
 
     @Test
     void anUnknownWireNameIsRefusedNamingTheJsonField() {
-        StartTrainingRequest message = StartTrainingRequest.newBuilder().setDataset("emoji").setSteps(100)
-                .setLearningRateDecay("linear").build();
+        StartTrainingRequest message = StartTrainingRequest.newBuilder()
+                .setDataset("emoji")
+                .setSteps(100)
+                .setLearningRateDecay("linear")
+                .build();
 
         assertThatThrownBy(() -> ProtoMapping.trainingRequest(message))
                 .isInstanceOfSatisfying(InvalidPayloadException.class, e -> {
                     assertThat(e.field()).isEqualTo("learningRateDecay");
                     assertThat(e.getMessage()).contains("must be none or cosine, was 'linear'");
                 });
-        assertThatThrownBy(() -> ProtoMapping.trainingRequest(StartTrainingRequest.newBuilder().setDataset("emoji")
-                .setSteps(10).setWarmupSteps(10).build()))
-                .isInstanceOfSatisfying(InvalidPayloadException.class, e -> assertThat(e.field()).isEqualTo("warmupSteps"));
+        assertThatThrownBy(() -> ProtoMapping.trainingRequest(StartTrainingRequest.newBuilder()
+                        .setDataset("emoji")
+                        .setSteps(10)
+                        .setWarmupSteps(10)
+                        .build()))
+                .isInstanceOfSatisfying(
+                        InvalidPayloadException.class,
+                        e -> assertThat(e.field()).isEqualTo("warmupSteps"));
     }
 }

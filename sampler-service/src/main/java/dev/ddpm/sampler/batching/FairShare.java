@@ -20,11 +20,9 @@ import java.util.List;
 public final class FairShare {
 
     /** What a request can use at this step. */
-    public record Demand(int images, Priority priority) {
-    }
+    public record Demand(int images, Priority priority) {}
 
-    private FairShare() {
-    }
+    private FairShare() {}
 
     /**
      * @param demands  in arrival order, each already capped (unfinished images, per-request cap)

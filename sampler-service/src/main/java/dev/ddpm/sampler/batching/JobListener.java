@@ -9,12 +9,10 @@ import dev.ddpm.core.api.ModelManifest;
 public interface JobListener {
 
     /** @param queuePosition > 0 while waiting for a batch slot */
-    default void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {
-    }
+    default void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {}
 
     /** The predicted x_0 of image {@code index} after {@code step} steps (model space, C*H*W). */
-    default void preview(ModelManifest.Image image, int step, int index, float[] predictedX0) {
-    }
+    default void preview(ModelManifest.Image image, int step, int index, float[] predictedX0) {}
 
     /** The final images (model space) and, when frames were asked for, the reverse process every few steps. */
     void completed(ModelManifest model, float[][] images, java.util.List<float[][]> frames, double seconds);

@@ -1,12 +1,12 @@
 package dev.ddpm.sampler.batching;
 
+import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.AnimationFrames;
 import dev.ddpm.core.diffusion.SamplingState;
 import dev.ddpm.core.diffusion.Scheduler;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.sampler.engine.LoadedModel;
 
 import java.util.ArrayList;
@@ -23,7 +23,6 @@ import java.util.function.Supplier;
  */
 public final class SamplingJob {
 
-
     private final String id;
     private final SamplingRequest spec;
     private final Priority priority;
@@ -36,8 +35,7 @@ public final class SamplingJob {
     private final long deadlineNanos;
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private volatile boolean completed;
-    private volatile Runnable onCancel = () -> {
-    };
+    private volatile Runnable onCancel = () -> {};
     private long firstStepNanos = -1;
     private int started;
     private int finished;
@@ -45,19 +43,26 @@ public final class SamplingJob {
     private int[] shownSteps;
 
     /** @param spec with its steps resolved (never null) */
-    public SamplingJob(String id, SamplingRequest spec, Priority priority, LoadedModel.Lease lease, JobListener listener) {
+    public SamplingJob(
+            String id, SamplingRequest spec, Priority priority, LoadedModel.Lease lease, JobListener listener) {
         this.id = id;
         this.spec = spec;
         this.priority = priority;
         this.lease = lease;
         this.listener = listener;
         LoadedModel model = lease.model();
-        SchedulerSettings settings = SchedulerSettings.of(spec.sampler()).withSteps(spec.steps()).withEta(spec.eta())
-                .withVariance(spec.ddpmVariance()).withClipX0(spec.clipX0()).withOrder(spec.order())
+        SchedulerSettings settings = SchedulerSettings.of(spec.sampler())
+                .withSteps(spec.steps())
+                .withEta(spec.eta())
+                .withVariance(spec.ddpmVariance())
+                .withClipX0(spec.clipX0())
+                .withOrder(spec.order())
                 .withSpacing(spec.spacing());
         this.schedulers = () -> Schedulers.create(model.manifest().diffusion(), settings);
         this.images = new SamplingState[spec.count()];
-        this.deadlineNanos = spec.deadline() == null ? Long.MAX_VALUE : createdNanos + spec.deadline().toNanos();
+        this.deadlineNanos = spec.deadline() == null
+                ? Long.MAX_VALUE
+                : createdNanos + spec.deadline().toNanos();
         for (int i = 0; i < spec.count(); i++) {
             frames.add(new ArrayList<>());
         }
@@ -155,7 +160,8 @@ public final class SamplingJob {
                 running.add(i);
             }
         }
-        running.sort(Comparator.comparingInt((Integer i) -> images[i].stepsDone()).reversed());
+        running.sort(
+                Comparator.comparingInt((Integer i) -> images[i].stepsDone()).reversed());
         List<Integer> chosen = new ArrayList<>(running.subList(0, Math.min(slots, running.size())));
         while (chosen.size() < slots && started < images.length) {
             images[started] = new SamplingState(schedulers, 1, model().imageLength(), spec.seed(), started);
@@ -182,7 +188,7 @@ public final class SamplingJob {
     /** One reverse step of image {@code index}, given the network's output at its timestep. */
     void advance(int index, float[] modelOutput) {
         SamplingState image = images[index];
-        image.step(new float[][]{modelOutput});
+        image.step(new float[][] {modelOutput});
         evaluationsDone++;
         int done = image.stepsDone();
         int total = image.totalSteps();

@@ -2,7 +2,6 @@ package dev.ddpm.sampler.batching;
 
 import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.engine.LoadedModel;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -42,6 +41,7 @@ public class StepBatcher {
     private static final Logger LOG = Logger.getLogger(StepBatcher.class);
     /** Weight of the newest turn in the moving averages of turn time and throughput. */
     private static final double SMOOTHING = 0.2;
+
     private static final Duration LONGEST_RETRY_HINT = Duration.ofMinutes(10);
 
     private final SamplerConfig config;
@@ -51,11 +51,13 @@ public class StepBatcher {
     private final BlockingQueue<SamplingJob> arrivals = new LinkedBlockingQueue<>();
     /** In arrival order; the loop thread's own. */
     private final List<SamplingJob> jobs = new ArrayList<>();
+
     private final Map<SamplingJob, Integer> announcedPositions = new IdentityHashMap<>();
 
     private final Object admission = new Object();
     /** Held requests and the evaluations each still counts in {@link #backlog}; guarded by {@link #admission}. */
     private final Map<SamplingJob, Long> held = new IdentityHashMap<>();
+
     private long backlog;
 
     private volatile List<FairShare.Demand> lastDemands = List.of();
@@ -76,14 +78,18 @@ public class StepBatcher {
     public StepBatcher(SamplerConfig config, MeterRegistry meters) {
         this.config = config;
         this.capacity = config.maxBatch();
-        this.slotsPerRequest = Math.min(capacity, config.scheduling().maxSlotsPerRequest().orElse(capacity));
+        this.slotsPerRequest =
+                Math.min(capacity, config.scheduling().maxSlotsPerRequest().orElse(capacity));
         double share = config.scheduling().backgroundShare();
         if (capacity < 1 || slotsPerRequest < 1) {
-            throw new IllegalArgumentException("sampler.max-batch and sampler.scheduling.max-slots-per-request must be >= 1");
+            throw new IllegalArgumentException(
+                    "sampler.max-batch and sampler.scheduling.max-slots-per-request must be >= 1");
         }
         if (config.queue().maxRequests() < 1 || config.queue().maxEvaluations() < 1) {
-            throw new IllegalArgumentException("sampler.queue.max-requests and sampler.queue.max-evaluations must be >= 1, were "
-                    + config.queue().maxRequests() + " and " + config.queue().maxEvaluations());
+            throw new IllegalArgumentException(
+                    "sampler.queue.max-requests and sampler.queue.max-evaluations must be >= 1, were "
+                            + config.queue().maxRequests() + " and "
+                            + config.queue().maxEvaluations());
         }
         if (!(share >= 0 && share <= 1)) {
             throw new IllegalArgumentException("sampler.scheduling.background-share must be in [0, 1], was " + share);
@@ -91,13 +97,19 @@ public class StepBatcher {
         this.backgroundReserve = share == 0 ? 0 : Math.max(1, (int) Math.floor(share * capacity));
         this.meters = meters;
         this.batchSizes = DistributionSummary.builder("ddpm_sampler_batch_images")
-                .description("images per network call").register(meters);
+                .description("images per network call")
+                .register(meters);
         this.stepLatency = Timer.builder("ddpm_sampler_step_seconds")
-                .description("one network call and the scheduler steps it feeds").register(meters);
+                .description("one network call and the scheduler steps it feeds")
+                .register(meters);
         for (Priority priority : Priority.values()) {
-            waits.put(priority, Timer.builder("ddpm_sampler_wait_seconds")
-                    .description("from arrival to a request's first step").tag("priority", tag(priority))
-                    .publishPercentileHistogram().register(meters));
+            waits.put(
+                    priority,
+                    Timer.builder("ddpm_sampler_wait_seconds")
+                            .description("from arrival to a request's first step")
+                            .tag("priority", tag(priority))
+                            .publishPercentileHistogram()
+                            .register(meters));
         }
         meters.gauge("ddpm_sampler_queue_depth", this, b -> b.waitingRequests);
         meters.gauge("ddpm_sampler_active_requests", this, b -> b.activeRequests);
@@ -147,36 +159,53 @@ public class StepBatcher {
                 backlog += job.evaluations();
             }
         } catch (RuntimeException e) {
-            meters.counter("ddpm_sampler_refused_total", "reason", e instanceof DeadlineException ? "deadline" : "queue",
-                    "priority", tag(job.priority())).increment();
+            meters.counter(
+                            "ddpm_sampler_refused_total",
+                            "reason",
+                            e instanceof DeadlineException ? "deadline" : "queue",
+                            "priority",
+                            tag(job.priority()))
+                    .increment();
             job.release();
             throw e;
         }
         job.onCancel(() -> {
             settle(job);
-            meters.counter("ddpm_sampler_cancelled_total", "priority", tag(job.priority()),
-                    "when", job.waiting() ? "waiting" : "running").increment();
+            meters.counter(
+                            "ddpm_sampler_cancelled_total",
+                            "priority",
+                            tag(job.priority()),
+                            "when",
+                            job.waiting() ? "waiting" : "running")
+                    .increment();
         });
         arrivals.add(job);
     }
 
     private void admit(SamplingJob job) {
         if (held.size() >= config.queue().maxRequests()) {
-            throw new QueueFullException("the sampler holds " + held.size() + " requests, its most",
-                    config.retryAfter());
+            throw new QueueFullException(
+                    "the sampler holds " + held.size() + " requests, its most", config.retryAfter());
         }
         long max = config.queue().maxEvaluations();
         if (backlog > 0 && backlog + job.evaluations() > max) {
-            throw new QueueFullException("the sampler's backlog is " + backlog + " network evaluations and this request"
-                    + " needs " + job.evaluations() + " (" + job.spec().count() + " images x " + job.spec().evaluationsPerImage()
-                    + " evaluations), above the bound of " + max, retryHint(backlog + job.evaluations() - max));
+            throw new QueueFullException(
+                    "the sampler's backlog is " + backlog + " network evaluations and this request"
+                            + " needs " + job.evaluations() + " (" + job.spec().count() + " images x "
+                            + job.spec().evaluationsPerImage()
+                            + " evaluations), above the bound of " + max,
+                    retryHint(backlog + job.evaluations() - max));
         }
         if (job.spec().deadline() != null) {
             double estimate = estimatedSeconds(job);
             double deadline = job.spec().deadline().toNanos() / 1e9;
             if (estimate > deadline) {
-                throw new DeadlineException(String.format(java.util.Locale.ROOT, "the request cannot finish within its "
-                        + "deadline of %.3f s: at the present load it needs about %.1f s", deadline, estimate));
+                throw new DeadlineException(String.format(
+                        java.util.Locale.ROOT,
+                        "the request cannot finish within its "
+                                + "deadline of %.3f s: at the present load it needs about %.1f s",
+                        deadline,
+                        estimate));
             }
         }
     }
@@ -188,7 +217,8 @@ public class StepBatcher {
             return config.retryAfter();
         }
         Duration drain = Duration.ofMillis((long) Math.ceil(excess / rate * 1000));
-        return drain.compareTo(config.retryAfter()) < 0 ? config.retryAfter()
+        return drain.compareTo(config.retryAfter()) < 0
+                ? config.retryAfter()
                 : drain.compareTo(LONGEST_RETRY_HINT) > 0 ? LONGEST_RETRY_HINT : drain;
     }
 
@@ -209,7 +239,8 @@ public class StepBatcher {
             slots = 1;
             waitForSlot = evaluationsPerSecond > 0 ? backlog / evaluationsPerSecond : 0;
         }
-        long turns = (long) Math.ceil(job.spec().count() / (double) slots) * job.spec().evaluationsPerImage();
+        long turns = (long) Math.ceil(job.spec().count() / (double) slots)
+                * job.spec().evaluationsPerImage();
         return waitForSlot + turns * turn;
     }
 
@@ -302,10 +333,16 @@ public class StepBatcher {
         for (Iterator<SamplingJob> it = jobs.iterator(); it.hasNext(); ) {
             SamplingJob job = it.next();
             if (!job.cancelled() && job.pastDeadline(now)) {
-                meters.counter("ddpm_sampler_deadline_exceeded_total", "priority", tag(job.priority())).increment();
-                fail(job, new DeadlineException(String.format(java.util.Locale.ROOT,
-                        "the request ran past its deadline of %.3f s (%d of %d evaluations done); cancelled",
-                        job.spec().deadline().toNanos() / 1e9, job.evaluationsDone(), job.evaluations())));
+                meters.counter("ddpm_sampler_deadline_exceeded_total", "priority", tag(job.priority()))
+                        .increment();
+                fail(
+                        job,
+                        new DeadlineException(String.format(
+                                java.util.Locale.ROOT,
+                                "the request ran past its deadline of %.3f s (%d of %d evaluations done); cancelled",
+                                job.spec().deadline().toNanos() / 1e9,
+                                job.evaluationsDone(),
+                                job.evaluations())));
             }
             if (job.cancelled()) {
                 LOG.debugf("request %s cancelled after %d evaluations", job.id(), job.evaluationsDone());
@@ -342,7 +379,8 @@ public class StepBatcher {
     private void step(Map<SamplingJob, List<Integer>> work) {
         Map<Object, List<SamplingJob>> groups = new LinkedHashMap<>();
         for (SamplingJob job : work.keySet()) {
-            groups.computeIfAbsent(config.batching() ? job.model() : job, m -> new ArrayList<>()).add(job);
+            groups.computeIfAbsent(config.batching() ? job.model() : job, m -> new ArrayList<>())
+                    .add(job);
         }
         for (List<SamplingJob> group : groups.values()) {
             LoadedModel model = group.get(0).model();
@@ -408,7 +446,8 @@ public class StepBatcher {
             job.cancel();
         }
         if (job.finished()) {
-            meters.counter("ddpm_sampler_images_total", "model", job.model().name()).increment(job.spec().count());
+            meters.counter("ddpm_sampler_images_total", "model", job.model().name())
+                    .increment(job.spec().count());
         }
     }
 

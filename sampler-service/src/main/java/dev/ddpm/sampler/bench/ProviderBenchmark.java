@@ -1,7 +1,7 @@
 package dev.ddpm.sampler.bench;
 
-import dev.ddpm.core.json.Json;
 import dev.ddpm.core.api.ModelManifest;
+import dev.ddpm.core.json.Json;
 import dev.ddpm.sampler.engine.ExecutionProvider;
 import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.sampler.engine.OnnxEngine;
@@ -23,8 +23,7 @@ import java.util.SplittableRandom;
  */
 public final class ProviderBenchmark {
 
-    private ProviderBenchmark() {
-    }
+    private ProviderBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : ".run/gpu-check/article");
@@ -44,17 +43,18 @@ public final class ProviderBenchmark {
         for (int p = 0; p < providers.length; p++) {
             LoadedModel model;
             try {
-                model = LoadedModel.open(new OnnxEngine(new SamplerBenchmark.BenchConfig(false, providers[p])), manifest,
-                        graph);
+                model = LoadedModel.open(
+                        new OnnxEngine(new SamplerBenchmark.BenchConfig(false, providers[p])), manifest, graph);
             } catch (RuntimeException e) {
                 if (p > 0) {
                     throw e;
                 }
                 Throwable cause = e.getCause() == null ? e : e.getCause();
-                System.out.println("[gpu-check] ONNX Runtime's CUDA execution provider did not start: " + cause.getMessage()
-                        + "\n[gpu-check] ONNX Runtime 1.29 needs the NVIDIA driver, CUDA 12 (libcublasLt.so.12, libcudart.so.12)"
-                        + " and cuDNN 9 (libcudnn.so.9) on the library path (LD_LIBRARY_PATH; the error above names the one"
-                        + " missing). Measuring the CPU provider alone.");
+                System.out.println(
+                        "[gpu-check] ONNX Runtime's CUDA execution provider did not start: " + cause.getMessage()
+                                + "\n[gpu-check] ONNX Runtime 1.29 needs the NVIDIA driver, CUDA 12 (libcublasLt.so.12, libcudart.so.12)"
+                                + " and cuDNN 9 (libcudnn.so.9) on the library path (LD_LIBRARY_PATH; the error above names the one"
+                                + " missing). Measuring the CPU provider alone.");
                 continue;
             }
             try {
@@ -63,8 +63,12 @@ public final class ProviderBenchmark {
                 }
                 for (int b = 0; b < batches.size(); b++) {
                     rates[p][b] = evalsPerSecond(model, batches.get(b), seconds);
-                    System.out.printf(Locale.ROOT, "[gpu-check] %s provider, batch %d: %.1f evaluations/s%n", providers[p],
-                            batches.get(b), rates[p][b]);
+                    System.out.printf(
+                            Locale.ROOT,
+                            "[gpu-check] %s provider, batch %d: %.1f evaluations/s%n",
+                            providers[p],
+                            batches.get(b),
+                            rates[p][b]);
                 }
             } finally {
                 model.retire();
@@ -74,8 +78,13 @@ public final class ProviderBenchmark {
         System.out.println("| model | batch | CUDA EP evals/s | CPU EP evals/s | CUDA / CPU |");
         System.out.println("|---|---|---|---|---|");
         for (int b = 0; b < batches.size(); b++) {
-            System.out.printf(Locale.ROOT, "| %s | %d | %s | %.1f | %s |%n", manifest.name(), batches.get(b),
-                    cuda ? String.format(Locale.ROOT, "%.1f", rates[0][b]) : "unavailable", rates[1][b],
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %s | %d | %s | %.1f | %s |%n",
+                    manifest.name(),
+                    batches.get(b),
+                    cuda ? String.format(Locale.ROOT, "%.1f", rates[0][b]) : "unavailable",
+                    rates[1][b],
                     cuda ? String.format(Locale.ROOT, "%.1fx", rates[0][b] / rates[1][b]) : "-");
         }
         if (!cuda) {

@@ -1,10 +1,10 @@
 package dev.ddpm.sampler.bench;
 
-import dev.ddpm.core.api.SamplingRequest;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.api.OutputFormat;
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.json.Json;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.SamplingJob;
@@ -39,8 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class SamplerBenchmark {
 
-    private SamplerBenchmark() {
-    }
+    private SamplerBenchmark() {}
 
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : ".run/bench/mnist");
@@ -84,10 +83,12 @@ public final class SamplerBenchmark {
         }
         rows.add(String.format("| small alone | %.0f | %.3f | %.3f | |", smallAlone[0], smallAlone[1], smallAlone[2]));
         rows.add(String.format("| large alone | | | | %.0f |", largeAlone));
-        rows.add(String.format("| small + large | %.0f | %.3f | %.3f | %.0f |", smallMixed[0], smallMixed[1], smallMixed[2],
-                largeMixed));
-        rows.add(String.format("| under load vs alone | | %.2fx | %.2fx | %.0f %% |", smallMixed[1] / smallAlone[1],
-                smallMixed[2] / smallAlone[2], 100 * largeMixed / largeAlone));
+        rows.add(String.format(
+                "| small + large | %.0f | %.3f | %.3f | %.0f |",
+                smallMixed[0], smallMixed[1], smallMixed[2], largeMixed));
+        rows.add(String.format(
+                "| under load vs alone | | %.2fx | %.2fx | %.0f %% |",
+                smallMixed[1] / smallAlone[1], smallMixed[2] / smallAlone[2], 100 * largeMixed / largeAlone));
         rows.forEach(System.out::println);
         return rows;
     }
@@ -115,17 +116,25 @@ public final class SamplerBenchmark {
         List<String> rows = new ArrayList<>();
         rows.add("| batching | clients | requests | images/s | p50 latency (s) | p99 latency (s) | vs 1 client |");
         rows.add("|---|---|---|---|---|---|---|");
-        for (boolean batching : new boolean[]{true, false}) {
+        for (boolean batching : new boolean[] {true, false}) {
             double single = 0;
-            for (int clients : new int[]{1, 4, 16}) {
+            for (int clients : new int[] {1, 4, 16}) {
                 try (Bench bench = new Bench(manifest, graph, batching)) {
-                    double[] r = bench.closedLoop(List.of(new Load(clients, 1, SamplerKind.DDIM, 50)), seconds).get(0);
+                    double[] r = bench.closedLoop(List.of(new Load(clients, 1, SamplerKind.DDIM, 50)), seconds)
+                            .get(0);
                     double imagesPerSecond = r[3] / 50;
                     if (clients == 1) {
                         single = imagesPerSecond;
                     }
-                    String row = String.format("| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2fx |", batching ? "on" : "off",
-                            clients, r[0], imagesPerSecond, r[1], r[2], imagesPerSecond / single);
+                    String row = String.format(
+                            "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.2fx |",
+                            batching ? "on" : "off",
+                            clients,
+                            r[0],
+                            imagesPerSecond,
+                            r[1],
+                            r[2],
+                            imagesPerSecond / single);
                     System.out.println(row);
                     rows.add(row);
                 }
@@ -135,8 +144,7 @@ public final class SamplerBenchmark {
     }
 
     /** {@code clients} closed-loop clients, each sending requests of {@code count} images. */
-    private record Load(int clients, int count, SamplerKind kind, int steps) {
-    }
+    private record Load(int clients, int count, SamplerKind kind, int steps) {}
 
     /** One engine, model and batcher, as the service wires them. */
     private static final class Bench implements AutoCloseable {
@@ -156,16 +164,28 @@ public final class SamplerBenchmark {
             return submit(count, kind, steps, evaluations).done();
         }
 
-        private record Pending(SamplingJob job, CompletableFuture<Void> done) {
-        }
+        private record Pending(SamplingJob job, CompletableFuture<Void> done) {}
 
         private Pending submit(int count, SamplerKind kind, int steps, AtomicLong evaluations) {
             CompletableFuture<Void> done = new CompletableFuture<>();
-            SamplingRequest spec = new SamplingRequest(model.name(), null, count, kind, steps, 0.0,
-                    ids.incrementAndGet(), OutputFormat.PNG, true, null, 0, null, null, null);
+            SamplingRequest spec = new SamplingRequest(
+                    model.name(),
+                    null,
+                    count,
+                    kind,
+                    steps,
+                    0.0,
+                    ids.incrementAndGet(),
+                    OutputFormat.PNG,
+                    true,
+                    null,
+                    0,
+                    null,
+                    null,
+                    null);
             long[] counted = {0};
-            SamplingJob job = new SamplingJob(Long.toString(ids.get()), spec, Priority.INTERACTIVE, model.lease(),
-                    new JobListener() {
+            SamplingJob job = new SamplingJob(
+                    Long.toString(ids.get()), spec, Priority.INTERACTIVE, model.lease(), new JobListener() {
                         public void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {
                             evaluations.addAndGet((long) step * count - counted[0]);
                             counted[0] = (long) step * count;
@@ -236,15 +256,20 @@ public final class SamplerBenchmark {
             for (int i = 0; i < loads.size(); i++) {
                 List<Double> sorted = new ArrayList<>(latencies.get(i));
                 Collections.sort(sorted);
-                results.add(new double[]{sorted.size(), percentile(sorted, 0.5), percentile(sorted, 0.99),
-                        evaluations.get(i).get() / wall});
+                results.add(new double[] {
+                    sorted.size(),
+                    percentile(sorted, 0.5),
+                    percentile(sorted, 0.99),
+                    evaluations.get(i).get() / wall
+                });
             }
             return results;
         }
 
         private static double percentile(List<Double> sorted, double q) {
-            return sorted.isEmpty() ? Double.NaN : sorted.get(Math.min(sorted.size() - 1,
-                    (int) Math.ceil(q * sorted.size()) - 1));
+            return sorted.isEmpty()
+                    ? Double.NaN
+                    : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1));
         }
 
         @Override
@@ -262,25 +287,55 @@ public final class SamplerBenchmark {
             this(batching, "auto");
         }
 
-        public int intraOpThreads() { return 0; }
-        public Optional<List<String>> models() { return Optional.empty(); }
-        public int maxBatch() { return MAX_BATCH; }
-        public int maxImagesPerRequest() { return 64; }
-        public int maxPinnedVersions() { return 4; }
-        public Duration retryAfter() { return Duration.ofSeconds(2); }
-        public boolean followPublications() { return false; }
+        public int intraOpThreads() {
+            return 0;
+        }
+
+        public Optional<List<String>> models() {
+            return Optional.empty();
+        }
+
+        public int maxBatch() {
+            return MAX_BATCH;
+        }
+
+        public int maxImagesPerRequest() {
+            return 64;
+        }
+
+        public int maxPinnedVersions() {
+            return 4;
+        }
+
+        public Duration retryAfter() {
+            return Duration.ofSeconds(2);
+        }
+
+        public boolean followPublications() {
+            return false;
+        }
 
         public Queue queue() {
             return new Queue() {
-                public int maxRequests() { return 64; }
-                public long maxEvaluations() { return 1_000_000; }
+                public int maxRequests() {
+                    return 64;
+                }
+
+                public long maxEvaluations() {
+                    return 1_000_000;
+                }
             };
         }
 
         public Scheduling scheduling() {
             return new Scheduling() {
-                public Optional<Integer> maxSlotsPerRequest() { return Optional.empty(); }
-                public double backgroundShare() { return 0.25; }
+                public Optional<Integer> maxSlotsPerRequest() {
+                    return Optional.empty();
+                }
+
+                public double backgroundShare() {
+                    return 0.25;
+                }
             };
         }
     }

@@ -7,8 +7,8 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import dev.ddpm.core.diffusion.GuidedDenoiser;
 import dev.ddpm.core.api.ModelManifest;
+import dev.ddpm.core.diffusion.GuidedDenoiser;
 import dev.ddpm.core.model.TensorSpec;
 import org.jboss.logging.Logger;
 
@@ -44,8 +44,12 @@ public final class LoadedModel {
     private final String inputX;
     private final String inputT;
 
-    private LoadedModel(ModelManifest manifest, OrtEnvironment environment, OrtSession session, OrtSession guideSession,
-                        ExecutionProvider provider) {
+    private LoadedModel(
+            ModelManifest manifest,
+            OrtEnvironment environment,
+            OrtSession session,
+            OrtSession guideSession,
+            ExecutionProvider provider) {
         this.manifest = manifest;
         this.environment = environment;
         this.session = session;
@@ -171,26 +175,30 @@ public final class LoadedModel {
         if (guideSession == null) {
             return prediction;
         }
-        return GuidedDenoiser.extrapolate(prediction, run(guideSession, x, t, n, "the guide of "), manifest.guide().weight());
+        return GuidedDenoiser.extrapolate(
+                prediction,
+                run(guideSession, x, t, n, "the guide of "),
+                manifest.guide().weight());
     }
 
     private float[] run(OrtSession session, float[] x, long[] t, int n, String which) {
         ModelManifest.Image image = manifest.image();
         long[] shape = {n, image.channels(), image.height(), image.width()};
-        try (OnnxTensor xTensor = OnnxTensor.createTensor(environment, FloatBuffer.wrap(x, 0, n * imageLength()), shape);
-             OnnxTensor tTensor = OnnxTensor.createTensor(environment, LongBuffer.wrap(t, 0, n), new long[]{n});
-             OrtSession.Result result = session.run(Map.of(inputX, xTensor, inputT, tTensor))) {
+        try (OnnxTensor xTensor =
+                        OnnxTensor.createTensor(environment, FloatBuffer.wrap(x, 0, n * imageLength()), shape);
+                OnnxTensor tTensor = OnnxTensor.createTensor(environment, LongBuffer.wrap(t, 0, n), new long[] {n});
+                OrtSession.Result result = session.run(Map.of(inputX, xTensor, inputT, tTensor))) {
             FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
             if (out.remaining() != n * imageLength()) {
-                throw new IllegalStateException(which + "model " + name() + " " + version() + " returned " + out.remaining()
-                        + " values for " + n + " images of " + imageLength());
+                throw new IllegalStateException(which + "model " + name() + " " + version() + " returned "
+                        + out.remaining() + " values for " + n + " images of " + imageLength());
             }
             float[] prediction = new float[out.remaining()];
             out.get(prediction);
             return prediction;
         } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed on " + which + "model " + name() + " " + version() + ": "
-                    + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "ONNX Runtime failed on " + which + "model " + name() + " " + version() + ": " + e.getMessage(), e);
         }
     }
 
@@ -217,9 +225,13 @@ public final class LoadedModel {
             }
             check("output", outputs.get(0), graphOutputs.get(outputs.get(0).name()));
             ModelManifest.Image image = manifest.image();
-            List<String> expected = List.of("N", Integer.toString(image.channels()), Integer.toString(image.height()),
+            List<String> expected = List.of(
+                    "N",
+                    Integer.toString(image.channels()),
+                    Integer.toString(image.height()),
                     Integer.toString(image.width()));
-            if (!dimsMatch(inputs.get(0).shape(), expected) || !dimsMatch(outputs.get(0).shape(), expected)) {
+            if (!dimsMatch(inputs.get(0).shape(), expected)
+                    || !dimsMatch(outputs.get(0).shape(), expected)) {
                 throw new ModelRejectedException("manifest image " + image + " disagrees with its tensor shapes "
                         + inputs.get(0).shape() + " / " + outputs.get(0).shape());
             }
@@ -229,12 +241,14 @@ public final class LoadedModel {
     }
 
     private static boolean dimsMatch(List<String> actual, List<String> expected) {
-        return actual.size() == expected.size() && actual.subList(1, actual.size()).equals(expected.subList(1, expected.size()));
+        return actual.size() == expected.size()
+                && actual.subList(1, actual.size()).equals(expected.subList(1, expected.size()));
     }
 
     private static void check(String kind, TensorSpec spec, NodeInfo node) {
         if (node == null || !(node.getInfo() instanceof TensorInfo info)) {
-            throw new ModelRejectedException("the graph has no tensor " + kind + " '" + spec.name() + "' that the manifest names");
+            throw new ModelRejectedException(
+                    "the graph has no tensor " + kind + " '" + spec.name() + "' that the manifest names");
         }
         OnnxJavaType type = info.type;
         boolean typeOk = switch (spec.elementType()) {

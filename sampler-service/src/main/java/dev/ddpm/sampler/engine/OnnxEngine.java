@@ -34,8 +34,11 @@ public class OnnxEngine {
     public OnnxEngine(SamplerConfig config, io.micrometer.core.instrument.MeterRegistry meters) {
         this(config);
         for (ExecutionProvider p : ExecutionProvider.values()) {
-            meters.gauge("ddpm_sampler_execution_provider", io.micrometer.core.instrument.Tags.of("provider", p.label()),
-                    this, engine -> engine.provider() == p ? 1 : 0);
+            meters.gauge(
+                    "ddpm_sampler_execution_provider",
+                    io.micrometer.core.instrument.Tags.of("provider", p.label()),
+                    this,
+                    engine -> engine.provider() == p ? 1 : 0);
         }
     }
 
@@ -56,8 +59,9 @@ public class OnnxEngine {
                 case "cpu" -> ExecutionProvider.CPU;
                 case "cuda" -> ExecutionProvider.CUDA;
                 case "auto" -> gpuPresent() ? ExecutionProvider.CUDA : ExecutionProvider.CPU;
-                default -> throw new IllegalArgumentException(
-                        "sampler.execution-provider must be auto, cuda or cpu, was '" + wanted + "'");
+                default ->
+                    throw new IllegalArgumentException(
+                            "sampler.execution-provider must be auto, cuda or cpu, was '" + wanted + "'");
             };
             if (provider == ExecutionProvider.CPU) {
                 LOG.infof("ONNX Runtime on the CPU (%s)", wanted.equals("cpu") ? "configured" : "no GPU present");

@@ -21,12 +21,14 @@ import java.util.concurrent.TimeUnit;
 @ApplicationScoped
 public class CallDeadlines implements ServerInterceptor {
 
-    private static final Metadata.Key<String> TIMEOUT = Metadata.Key.of("grpc-timeout", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> TIMEOUT =
+            Metadata.Key.of("grpc-timeout", Metadata.ASCII_STRING_MARSHALLER);
     /** System.nanoTime() by which the call must end. */
     private static final Context.Key<Long> DEADLINE_NANOS = Context.key("ddpm-call-deadline");
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         Duration timeout = parse(headers.get(TIMEOUT));
         if (timeout == null) {
             return next.startCall(call, headers);

@@ -1,7 +1,6 @@
 package dev.ddpm.sampler.grpc;
 
 import dev.ddpm.service.auth.OperatorKey;
-
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -17,9 +16,10 @@ import java.util.Set;
 @ApplicationScoped
 public class OperatorGrpcInterceptor implements ServerInterceptor {
 
-    private static final Metadata.Key<String> KEY = Metadata.Key.of(OperatorKey.HEADER, Metadata.ASCII_STRING_MARSHALLER);
-    private static final Set<String> OPEN = Set.of("grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
-            "grpc.reflection.v1.ServerReflection");
+    private static final Metadata.Key<String> KEY =
+            Metadata.Key.of(OperatorKey.HEADER, Metadata.ASCII_STRING_MARSHALLER);
+    private static final Set<String> OPEN = Set.of(
+            "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection");
 
     private final OperatorKey key;
 
@@ -28,15 +28,15 @@ public class OperatorGrpcInterceptor implements ServerInterceptor {
     }
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         if (!key.required() || OPEN.contains(call.getMethodDescriptor().getServiceName())) {
             return next.startCall(call, headers);
         }
         String refusal = key.refusal(headers.get(KEY));
         if (refusal != null) {
             call.close(Status.UNAUTHENTICATED.withDescription(refusal), new Metadata());
-            return new ServerCall.Listener<>() {
-            };
+            return new ServerCall.Listener<>() {};
         }
         return next.startCall(call, headers);
     }

@@ -1,10 +1,10 @@
 package dev.ddpm.sampler.grpc;
 
 import com.google.protobuf.ByteString;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.api.ProtoMapping;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.image.ImageEncoding;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.Image;
 import dev.ddpm.proto.common.v1.ListModelsRequest;
@@ -56,9 +56,10 @@ public class SamplerGrpcService implements SamplerService {
     public Multi<SampleEvent> sample(SampleRequest request) {
         return Multi.createFrom().emitter(emitter -> {
             try {
-                SamplingRequest spec = ProtoMapping.samplingRequest(request.getParams()).withDeadlineAtMost(CallDeadlines.remaining());
-                SamplingJob job = sampling.start(request.getRequestId(), spec, Priority.INTERACTIVE,
-                        new StreamingListener(emitter, spec));
+                SamplingRequest spec =
+                        ProtoMapping.samplingRequest(request.getParams()).withDeadlineAtMost(CallDeadlines.remaining());
+                SamplingJob job = sampling.start(
+                        request.getRequestId(), spec, Priority.INTERACTIVE, new StreamingListener(emitter, spec));
                 emitter.onTermination(job::cancel);
             } catch (RuntimeException e) {
                 emitter.fail(GrpcProblems.status(e));
@@ -70,16 +71,24 @@ public class SamplerGrpcService implements SamplerService {
     @Blocking
     public Uni<ListModelsResponse> listModels(ListModelsRequest request) {
         ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
-        registry.current().values().forEach(m -> response.addModels(ProtoMapping.modelInfo(m.manifest(), List.of(), ModelInfo.newBuilder())));
+        registry.current()
+                .values()
+                .forEach(m ->
+                        response.addModels(ProtoMapping.modelInfo(m.manifest(), List.of(), ModelInfo.newBuilder())));
         return Uni.createFrom().item(response.build());
     }
 
     @Override
     @Blocking
     public Uni<ModelInfo> getModel(GetModelRequest request) {
-        try (LoadedModel.Lease lease = registry.acquire(request.getModel().getName(), request.getModel().getVersion())) {
-            return Uni.createFrom().item(ProtoMapping.modelInfo(lease.model().manifest(),
-                    registry.versions(request.getModel().getName()), ModelInfo.newBuilder()).build());
+        try (LoadedModel.Lease lease = registry.acquire(
+                request.getModel().getName(), request.getModel().getVersion())) {
+            return Uni.createFrom()
+                    .item(ProtoMapping.modelInfo(
+                                    lease.model().manifest(),
+                                    registry.versions(request.getModel().getName()),
+                                    ModelInfo.newBuilder())
+                            .build());
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(GrpcProblems.status(e));
         }
@@ -97,14 +106,24 @@ public class SamplerGrpcService implements SamplerService {
 
         @Override
         public void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {
-            emitter.emit(SampleEvent.newBuilder().setProgress(Progress.newBuilder().setStep(step).setTotalSteps(totalSteps)
-                    .setEtaSeconds(Double.isFinite(etaSeconds) ? etaSeconds : 0).setQueuePosition(queuePosition)).build());
+            emitter.emit(SampleEvent.newBuilder()
+                    .setProgress(Progress.newBuilder()
+                            .setStep(step)
+                            .setTotalSteps(totalSteps)
+                            .setEtaSeconds(Double.isFinite(etaSeconds) ? etaSeconds : 0)
+                            .setQueuePosition(queuePosition))
+                    .build());
         }
 
         @Override
         public void preview(ModelManifest.Image image, int step, int index, float[] predictedX0) {
-            emitter.emit(SampleEvent.newBuilder().setPreview(Preview.newBuilder().setStep(step).setIndex(index)
-                    .setPng(ByteString.copyFrom(ImageEncoding.png(predictedX0, image.channels(), image.width())))).build());
+            emitter.emit(SampleEvent.newBuilder()
+                    .setPreview(Preview.newBuilder()
+                            .setStep(step)
+                            .setIndex(index)
+                            .setPng(ByteString.copyFrom(
+                                    ImageEncoding.png(predictedX0, image.channels(), image.width()))))
+                    .build());
         }
 
         @Override
@@ -113,12 +132,19 @@ public class SamplerGrpcService implements SamplerService {
             Infrastructure.getDefaultWorkerPool().execute(() -> {
                 try {
                     SampleResult.Builder result = SampleResult.newBuilder()
-                            .setModel(ModelRef.newBuilder().setName(model.name()).setVersion(model.version()))
+                            .setModel(
+                                    ModelRef.newBuilder().setName(model.name()).setVersion(model.version()))
                             .setSeconds(seconds);
-                    for (EncodedImage file : ResultEncoder.encode(spec.output(), images, frames,
-                            model.image().channels(), model.image().width())) {
-                        result.addImages(Image.newBuilder().setIndex(file.index())
-                                .setData(ByteString.copyFrom(file.data())).setMediaType(file.mediaType()));
+                    for (EncodedImage file : ResultEncoder.encode(
+                            spec.output(),
+                            images,
+                            frames,
+                            model.image().channels(),
+                            model.image().width())) {
+                        result.addImages(Image.newBuilder()
+                                .setIndex(file.index())
+                                .setData(ByteString.copyFrom(file.data()))
+                                .setMediaType(file.mediaType()));
                     }
                     emitter.emit(SampleEvent.newBuilder().setResult(result).build());
                     emitter.complete();

@@ -27,8 +27,11 @@ public class ModelsReadinessCheck implements HealthCheck {
                 .withData("executionProvider", engine.provider().label());
         registry.current().forEach((name, model) -> response.withData(name, model.version()));
         if (!registry.anyLoaded()) {
-            return response.down().withData("reason", "no model loaded yet (waiting for a ModelPublished or a "
-                    + "model in the models bucket)").build();
+            return response.down()
+                    .withData(
+                            "reason",
+                            "no model loaded yet (waiting for a ModelPublished or a " + "model in the models bucket)")
+                    .build();
         }
         return response.up().build();
     }

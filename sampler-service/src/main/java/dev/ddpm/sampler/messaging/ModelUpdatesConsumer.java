@@ -64,6 +64,8 @@ public class ModelUpdatesConsumer {
     }
 
     private boolean wanted(String name) {
-        return config.models().map(list -> list.isEmpty() || list.contains(name)).orElse(true);
+        return config.models()
+                .map(list -> list.isEmpty() || list.contains(name))
+                .orElse(true);
     }
 }

@@ -49,13 +49,15 @@ public class SampleJobsConsumer {
             CloudEvent<?> event = EventMessages.decode(message);
             if (event.data() instanceof SampleJobCancelRequested cancel) {
                 if (!jobs.cancel(cancel.jobId())) {
-                    LOG.infof("job %s is not running here (finished, or never started); nothing to cancel", cancel.jobId());
+                    LOG.infof(
+                            "job %s is not running here (finished, or never started); nothing to cancel",
+                            cancel.jobId());
                 }
                 return message.ack();
             }
             if (!(event.data() instanceof SampleJobRequested job)) {
-                throw new InvalidPayloadException("expected a sample job on " + CHANNEL + ", got '" + event.type() + "'",
-                        "type");
+                throw new InvalidPayloadException(
+                        "expected a sample job on " + CHANNEL + ", got '" + event.type() + "'", "type");
             }
             if (!processed.firstTime(event)) {
                 return message.ack();

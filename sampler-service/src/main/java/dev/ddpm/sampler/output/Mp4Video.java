@@ -24,8 +24,7 @@ final class Mp4Video {
 
     static final int MIN_SIDE = 256;
 
-    private Mp4Video() {
-    }
+    private Mp4Video() {}
 
     static byte[] encode(List<BufferedImage> frames, int framesPerSecond, double holdSeconds) {
         if (frames.isEmpty()) {

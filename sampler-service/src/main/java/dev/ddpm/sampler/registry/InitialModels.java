@@ -45,7 +45,8 @@ public class InitialModels {
     public CompletionStage<Void> load() {
         List<String> names = config.models().filter(l -> !l.isEmpty()).orElseGet(registry::storedModels);
         for (String name : names) {
-            if (!registry.current().containsKey(name) && registry.installLatest(name).isEmpty()) {
+            if (!registry.current().containsKey(name)
+                    && registry.installLatest(name).isEmpty()) {
                 LOG.infof("model %s has no loadable version yet; it loads when one is published", name);
             }
         }

@@ -1,23 +1,23 @@
 package dev.ddpm.sampler.registry;
 
-import dev.ddpm.core.events.ModelRejected;
-import dev.ddpm.core.storage.ObjectRef;
-import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.api.ModelManifest;
+import dev.ddpm.core.events.ModelRejected;
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectIntegrityException;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.sampler.engine.ModelRejectedException;
 import dev.ddpm.sampler.engine.OnnxEngine;
 import dev.ddpm.sampler.messaging.outgoing.SamplerEvents;
-import jakarta.annotation.PreDestroy;
-import jakarta.inject.Singleton;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -51,12 +51,13 @@ public class ModelRegistry {
     private final ConcurrentMap<String, LoadedModel> current = new ConcurrentHashMap<>();
     /** Versions requests pinned, least recently used first; guarded by itself. */
     private final LinkedHashMap<String, LoadedModel> pinned = new LinkedHashMap<>(16, 0.75f, true);
+
     private final int maxPinned;
     /** {@code ddpm_sampler_model_info{model, version}} = 1 for each current version (dashboards). */
     private final MultiGauge servedVersions;
 
-    public ModelRegistry(ArtifactStore store, OnnxEngine engine, SamplerEvents events, MeterRegistry meters,
-                         SamplerConfig config) {
+    public ModelRegistry(
+            ArtifactStore store, OnnxEngine engine, SamplerEvents events, MeterRegistry meters, SamplerConfig config) {
         this.store = store;
         this.maxPinned = config.maxPinnedVersions();
         if (maxPinned < 1) {
@@ -70,9 +71,11 @@ public class ModelRegistry {
     }
 
     private void publishServedVersions() {
-        servedVersions.register(current.values().stream()
-                .map(m -> MultiGauge.Row.of(Tags.of("model", m.name(), "version", m.version()), 1))
-                .toList(), true);
+        servedVersions.register(
+                current.values().stream()
+                        .map(m -> MultiGauge.Row.of(Tags.of("model", m.name(), "version", m.version()), 1))
+                        .toList(),
+                true);
     }
 
     /** The current version of each model, by name. */
@@ -93,7 +96,8 @@ public class ModelRegistry {
             for (int attempt = 0; attempt < 10; attempt++) {
                 LoadedModel model = current.get(name);
                 if (model == null) {
-                    throw new UnknownModelException("model '" + name + "' is not loaded here; loaded: " + current.keySet());
+                    throw new UnknownModelException(
+                            "model '" + name + "' is not loaded here; loaded: " + current.keySet());
                 }
                 LoadedModel.Lease lease = model.lease();
                 if (lease != null) {
@@ -137,10 +141,12 @@ public class ModelRegistry {
             model = open(manifestAt(key + "/" + MANIFEST, null));
             pinned.put(key, model);
             while (pinned.size() > maxPinned) {
-                Map.Entry<String, LoadedModel> eldest = pinned.entrySet().iterator().next();
+                Map.Entry<String, LoadedModel> eldest =
+                        pinned.entrySet().iterator().next();
                 pinned.remove(eldest.getKey());
                 eldest.getValue().retire();
-                LOG.infof("pinned version %s unloaded: %d pinned versions at most (sampler.max-pinned-versions)",
+                LOG.infof(
+                        "pinned version %s unloaded: %d pinned versions at most (sampler.max-pinned-versions)",
                         eldest.getKey(), maxPinned);
             }
             return model;
@@ -183,7 +189,11 @@ public class ModelRegistry {
         }
         LoadedModel previous = current.put(manifest.name(), model);
         publishServedVersions();
-        LOG.infof("serving model %s version %s on %s%s", model.name(), model.version(), model.provider().label(),
+        LOG.infof(
+                "serving model %s version %s on %s%s",
+                model.name(),
+                model.version(),
+                model.provider().label(),
                 previous == null ? "" : " (was " + previous.version() + ", retired after its last request)");
         if (previous != null) {
             previous.retire();
@@ -206,16 +216,23 @@ public class ModelRegistry {
 
     /** Names of the models in the bucket (each with at least one manifest). */
     public List<String> storedModels() {
-        return store.list(Buckets.MODELS, "").stream().map(StoredObject::key)
+        return store.list(Buckets.MODELS, "").stream()
+                .map(StoredObject::key)
                 .filter(k -> k.endsWith("/" + MANIFEST) && k.split("/").length == 3)
-                .map(k -> k.substring(0, k.indexOf('/'))).distinct().sorted().toList();
+                .map(k -> k.substring(0, k.indexOf('/')))
+                .distinct()
+                .sorted()
+                .toList();
     }
 
     /** Versions of {@code name} that have a manifest, newest first. */
     public List<String> versions(String name) {
-        return store.list(Buckets.MODELS, name + "/").stream().map(StoredObject::key)
+        return store.list(Buckets.MODELS, name + "/").stream()
+                .map(StoredObject::key)
                 .filter(k -> k.endsWith("/" + MANIFEST) && k.split("/").length == 3)
-                .map(k -> k.split("/")[1]).sorted(Comparator.reverseOrder()).toList();
+                .map(k -> k.split("/")[1])
+                .sorted(Comparator.reverseOrder())
+                .toList();
     }
 
     /** Stops serving {@code name} (current and pinned versions); running requests finish first. */
@@ -224,7 +241,9 @@ public class ModelRegistry {
         publishServedVersions();
         List<String> keys;
         synchronized (pinned) {
-            keys = new ArrayList<>(pinned.keySet().stream().filter(k -> k.startsWith(name + "/")).toList());
+            keys = new ArrayList<>(pinned.keySet().stream()
+                    .filter(k -> k.startsWith(name + "/"))
+                    .toList());
             for (String key : keys) {
                 pinned.remove(key).retire();
             }
@@ -246,12 +265,16 @@ public class ModelRegistry {
 
     private ModelManifest manifestAt(String key, String sha256) {
         try {
-            String expected = sha256 != null ? sha256 : store.storedSha256(Buckets.MODELS, key).orElse(null);
-            byte[] bytes = expected == null ? store.get(Buckets.MODELS, key)
+            String expected = sha256 != null
+                    ? sha256
+                    : store.storedSha256(Buckets.MODELS, key).orElse(null);
+            byte[] bytes = expected == null
+                    ? store.get(Buckets.MODELS, key)
                     : store.get(new ObjectRef(Buckets.MODELS, key, 0, expected));
             ModelManifest manifest = dev.ddpm.core.json.Json.read(bytes, ModelManifest.class);
             if (!key.equals(manifest.name() + "/" + manifest.version() + "/" + MANIFEST)) {
-                throw new ModelRejectedException("manifest " + key + " names " + manifest.name() + "/" + manifest.version());
+                throw new ModelRejectedException(
+                        "manifest " + key + " names " + manifest.name() + "/" + manifest.version());
             }
             return manifest;
         } catch (ObjectIntegrityException e) {
@@ -263,12 +286,23 @@ public class ModelRegistry {
 
     private LoadedModel open(ModelManifest manifest) {
         byte[] graph = graph(manifest, manifest.onnx());
-        byte[] guideGraph = manifest.guide() == null ? null : graph(manifest, manifest.guide().onnx());
+        byte[] guideGraph = manifest.guide() == null
+                ? null
+                : graph(manifest, manifest.guide().onnx());
         long start = System.nanoTime();
         LoadedModel model = LoadedModel.open(engine, manifest, graph, guideGraph);
-        LOG.infof("loaded model %s version %s (%,d bytes%s) and warmed it up in %d ms", manifest.name(), manifest.version(),
-                graph.length, guideGraph == null ? "" : String.format(", autoguided w=%s by a %,d-byte guide from step %d",
-                        manifest.guide().weight(), guideGraph.length, manifest.guide().training().step()),
+        LOG.infof(
+                "loaded model %s version %s (%,d bytes%s) and warmed it up in %d ms",
+                manifest.name(),
+                manifest.version(),
+                graph.length,
+                guideGraph == null
+                        ? ""
+                        : String.format(
+                                ", autoguided w=%s by a %,d-byte guide from step %d",
+                                manifest.guide().weight(),
+                                guideGraph.length,
+                                manifest.guide().training().step()),
                 (System.nanoTime() - start) / 1_000_000);
         return model;
     }
@@ -277,8 +311,10 @@ public class ModelRegistry {
         try {
             return store.get(new ObjectRef(Buckets.MODELS, onnx.key(), onnx.sizeBytes(), onnx.sha256()));
         } catch (ObjectIntegrityException e) {
-            throw new ModelRejectedException(onnx.key() + " of " + manifest.name() + " " + manifest.version()
-                    + " fails its sha256: " + e.getMessage(), e);
+            throw new ModelRejectedException(
+                    onnx.key() + " of " + manifest.name() + " " + manifest.version() + " fails its sha256: "
+                            + e.getMessage(),
+                    e);
         }
     }
 

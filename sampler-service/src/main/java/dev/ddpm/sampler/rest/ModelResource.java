@@ -31,10 +31,16 @@ public class ModelResource {
     }
 
     /** A loaded version as operators see it. */
-    public record LoadedView(String name, String version, String provider, Instant loadedAt, int activeRequests,
-                             ModelManifest manifest) {
+    public record LoadedView(
+            String name,
+            String version,
+            String provider,
+            Instant loadedAt,
+            int activeRequests,
+            ModelManifest manifest) {
         static LoadedView of(LoadedModel m) {
-            return new LoadedView(m.name(), m.version(), m.provider().label(), m.loadedAt(), m.activeLeases(), m.manifest());
+            return new LoadedView(
+                    m.name(), m.version(), m.provider().label(), m.loadedAt(), m.activeLeases(), m.manifest());
         }
     }
 
@@ -56,15 +62,18 @@ public class ModelResource {
         } catch (StorageException e) {
             versions = List.of(model.version());
         }
-        return Response.ok(Map.of("loaded", LoadedView.of(model), "versions", versions)).build();
+        return Response.ok(Map.of("loaded", LoadedView.of(model), "versions", versions))
+                .build();
     }
 
     @POST
     @Path("/{name}/load")
     public Response load(@PathParam("name") String name, @QueryParam("version") String version) {
         if (version == null || version.isBlank()) {
-            return registry.installLatest(name).map(m -> Response.ok(LoadedView.of(m)).build())
-                    .orElseGet(() -> Problems.problem(404, "unknown model", "no loadable version of '" + name + "' in the models bucket"));
+            return registry.installLatest(name)
+                    .map(m -> Response.ok(LoadedView.of(m)).build())
+                    .orElseGet(() -> Problems.problem(
+                            404, "unknown model", "no loadable version of '" + name + "' in the models bucket"));
         }
         try (LoadedModel.Lease lease = registry.acquire(name, version)) {
             return Response.ok(LoadedView.of(lease.model())).build();
@@ -74,7 +83,8 @@ public class ModelResource {
     @DELETE
     @Path("/{name}")
     public Response unload(@PathParam("name") String name) {
-        return registry.unload(name) ? Response.noContent().build()
+        return registry.unload(name)
+                ? Response.noContent().build()
                 : Problems.problem(404, "unknown model", "model '" + name + "' is not loaded here");
     }
 }

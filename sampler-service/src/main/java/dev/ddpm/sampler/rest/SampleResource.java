@@ -1,10 +1,10 @@
 package dev.ddpm.sampler.rest;
 
+import dev.ddpm.core.api.ModelManifest;
+import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.core.api.SampleResultBody;
 import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.core.json.Json;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.sampler.batching.DeadlineException;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
@@ -41,8 +41,7 @@ public class SampleResource {
         this.sampling = sampling;
     }
 
-    private record Outcome(ModelManifest model, List<EncodedImage> files, double seconds) {
-    }
+    private record Outcome(ModelManifest model, List<EncodedImage> files, double seconds) {}
 
     /**
      * Completes when the images are done; a client that disconnects cancels the subscription (Quarkus
@@ -53,16 +52,24 @@ public class SampleResource {
     @Blocking // a pinned version is loaded from S3 on first use
     public Uni<Response> sample(SamplingRequest request) {
         AtomicReference<SamplingJob> started = new AtomicReference<>();
-        return Uni.createFrom().<Outcome>emitter(outcome -> started.set(sampling.start(null, request, Priority.INTERACTIVE,
-                        new JobListener() {
+        return Uni.createFrom()
+                .<Outcome>emitter(outcome ->
+                        started.set(sampling.start(null, request, Priority.INTERACTIVE, new JobListener() {
                             /** Encodes on a worker thread, never holding up the batch's next step. */
                             @Override
-                            public void completed(ModelManifest model, float[][] images, List<float[][]> frames,
-                                                  double seconds) {
+                            public void completed(
+                                    ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
                                 Infrastructure.getDefaultWorkerPool().execute(() -> {
                                     try {
-                                        outcome.complete(new Outcome(model, ResultEncoder.encode(request.output(), images,
-                                                frames, model.image().channels(), model.image().width()), seconds));
+                                        outcome.complete(new Outcome(
+                                                model,
+                                                ResultEncoder.encode(
+                                                        request.output(),
+                                                        images,
+                                                        frames,
+                                                        model.image().channels(),
+                                                        model.image().width()),
+                                                seconds));
                                     } catch (RuntimeException e) {
                                         outcome.fail(e);
                                     }
@@ -74,10 +81,13 @@ public class SampleResource {
                                 outcome.fail(error);
                             }
                         })))
-                .ifNoItem().after(LONGEST).failWith(() -> new DeadlineException("not finished in " + LONGEST.toMinutes()
-                        + " minutes"))
-                .onCancellation().invoke(() -> cancel(started.get()))
-                .onFailure().invoke(() -> cancel(started.get()))
+                .ifNoItem()
+                .after(LONGEST)
+                .failWith(() -> new DeadlineException("not finished in " + LONGEST.toMinutes() + " minutes"))
+                .onCancellation()
+                .invoke(() -> cancel(started.get()))
+                .onFailure()
+                .invoke(() -> cancel(started.get()))
                 .map(outcome -> answer(request, outcome));
     }
 
@@ -92,11 +102,16 @@ public class SampleResource {
         if (request.output() != OutputFormat.JSON && files.size() == 1) {
             EncodedImage file = files.get(0);
             return Response.ok(file.data(), file.mediaType())
-                    .header("X-Model-Version", outcome.model().version()).build();
+                    .header("X-Model-Version", outcome.model().version())
+                    .build();
         }
-        SampleResultBody json = new SampleResultBody(outcome.model().name(), outcome.model().version(),
-                outcome.seconds(), files.stream()
-                .map(file -> new SampleResultBody.File(file.index(), file.mediaType(), file.data())).toList());
+        SampleResultBody json = new SampleResultBody(
+                outcome.model().name(),
+                outcome.model().version(),
+                outcome.seconds(),
+                files.stream()
+                        .map(file -> new SampleResultBody.File(file.index(), file.mediaType(), file.data()))
+                        .toList());
         return Response.ok(Json.write(json), MediaType.APPLICATION_JSON).build();
     }
 }

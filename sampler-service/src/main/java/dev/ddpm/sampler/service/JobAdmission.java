@@ -24,8 +24,13 @@ public class JobAdmission {
         this.sampling = sampling;
     }
 
-    @Retry(retryOn = QueueFullException.class, maxRetries = -1, delay = 1, delayUnit = ChronoUnit.SECONDS,
-            maxDuration = 0, jitter = 250)
+    @Retry(
+            retryOn = QueueFullException.class,
+            maxRetries = -1,
+            delay = 1,
+            delayUnit = ChronoUnit.SECONDS,
+            maxDuration = 0,
+            jitter = 250)
     public SamplingJob admit(String jobId, SamplingRequest spec, JobListener listener) {
         return sampling.start(jobId, spec, Priority.BACKGROUND, listener);
     }

@@ -1,13 +1,13 @@
 package dev.ddpm.sampler.service;
 
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.events.EventData;
-import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.events.SampleJobCompleted;
 import dev.ddpm.core.events.SampleJobFailed;
 import dev.ddpm.core.events.SampleJobRequested;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.Upload;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.SamplingJob;
@@ -86,8 +86,7 @@ public class SampleJobRunner {
         return done;
     }
 
-    private record Running(SamplingJob job, Listener listener) {
-    }
+    private record Running(SamplingJob job, Listener listener) {}
 
     /**
      * Cancels a job this replica holds: its slots are freed at the next step, and it ends as a
@@ -109,15 +108,19 @@ public class SampleJobRunner {
         return jobId + "/result.json";
     }
 
-    private void store(SampleJobRequested job, ModelManifest model, float[][] images, List<float[][]> frames,
-                       double seconds) {
+    private void store(
+            SampleJobRequested job, ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
         try {
             List<Upload> uploads = new ArrayList<>();
-            for (EncodedImage file : ResultEncoder.encode(job.request().output(), images, frames, model.image().channels(),
+            for (EncodedImage file : ResultEncoder.encode(
+                    job.request().output(),
+                    images,
+                    frames,
+                    model.image().channels(),
                     model.image().width())) {
                 String extension = ResultEncoder.extension(file.mediaType());
-                uploads.add(new Upload.Bytes(job.jobId() + "/image-" + file.index() + "." + extension, file.data(),
-                        file.mediaType()));
+                uploads.add(new Upload.Bytes(
+                        job.jobId() + "/image-" + file.index() + "." + extension, file.data(), file.mediaType()));
             }
             List<ObjectRef> stored = new ArrayList<>();
             store.writeThenPoint(Buckets.SAMPLES, uploads, pointer(job.jobId()), refs -> {
@@ -125,8 +128,9 @@ public class SampleJobRunner {
                 return new SampleJobCompleted(job.jobId(), model.name(), model.version(), refs);
             });
             send(new SampleJobCompleted(job.jobId(), model.name(), model.version(), stored));
-            LOG.infof("job %s: %d images of %s %s in %.1f s", job.jobId(), images.length, model.name(), model.version(),
-                    seconds);
+            LOG.infof(
+                    "job %s: %d images of %s %s in %.1f s",
+                    job.jobId(), images.length, model.name(), model.version(), seconds);
         } catch (RuntimeException e) {
             send(new SampleJobFailed(job.jobId(), "results could not be stored: " + e.getMessage()));
         }
@@ -145,7 +149,8 @@ public class SampleJobRunner {
 
         private final SampleJobRequested job;
         private final CompletableFuture<Void> done;
-        private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+        private final java.util.concurrent.atomic.AtomicBoolean settled =
+                new java.util.concurrent.atomic.AtomicBoolean();
 
         Listener(SampleJobRequested job, CompletableFuture<Void> done) {
             this.job = job;

@@ -1,8 +1,8 @@
 package dev.ddpm.sampler.service;
 
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.SamplingJob;
@@ -43,14 +43,18 @@ public class SamplingService {
     public SamplingJob start(String requestId, SamplingRequest requested, Priority priority, JobListener listener) {
         // The request validated itself (SamplingRequest); what is left depends on this service and the model.
         if (requested.count() > config.maxImagesPerRequest()) {
-            throw new InvalidSampleRequestException("count", "count must be in 1.." + config.maxImagesPerRequest()
-                    + ", was " + requested.count());
+            throw new InvalidSampleRequestException(
+                    "count", "count must be in 1.." + config.maxImagesPerRequest() + ", was " + requested.count());
         }
         LoadedModel.Lease lease = registry.acquire(requested.model(), requested.version());
         try {
             SamplingRequest spec = withSteps(requested, lease.model().manifest());
-            SamplingJob job = new SamplingJob(requestId == null || requestId.isBlank()
-                    ? UUID.randomUUID().toString() : requestId, spec, priority, lease, listener);
+            SamplingJob job = new SamplingJob(
+                    requestId == null || requestId.isBlank() ? UUID.randomUUID().toString() : requestId,
+                    spec,
+                    priority,
+                    lease,
+                    listener);
             batcher.submit(job);
             return job;
         } catch (RuntimeException e) {
@@ -63,8 +67,8 @@ public class SamplingService {
         int timesteps = manifest.diffusion().timesteps();
         int steps = Schedulers.steps(spec.sampler(), spec.steps(), timesteps);
         if (steps < 1 || steps > timesteps) {
-            throw new InvalidSampleRequestException("steps", "steps must be in 1.." + timesteps + " for model "
-                    + manifest.name() + ", was " + steps);
+            throw new InvalidSampleRequestException(
+                    "steps", "steps must be in 1.." + timesteps + " for model " + manifest.name() + ", was " + steps);
         }
         return spec.withSteps(steps);
     }

@@ -1,11 +1,11 @@
 package dev.ddpm.sampler.batching;
 
-import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.storage.ObjectRef;
-import dev.ddpm.core.api.OutputFormat;
-import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.api.ModelManifest;
+import dev.ddpm.core.api.OutputFormat;
+import dev.ddpm.core.api.SamplingRequest;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.Sha256;
 import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.engine.LoadedModel;
@@ -72,7 +72,8 @@ class StepBatcherTest {
         double underLoad = medianSeconds(batcher, 3);
 
         assertThat(large.result).as("the large request is still running").isNotDone();
-        System.out.printf("1-image DDIM-5: %.4f s alone, %.4f s beside a 64-image DDPM-1000 request%n", alone, underLoad);
+        System.out.printf(
+                "1-image DDIM-5: %.4f s alone, %.4f s beside a 64-image DDPM-1000 request%n", alone, underLoad);
         // Waiting for the large request (head-of-line) takes the whole 8000 turns it needs.
         assertThat(underLoad).isLessThan(10 * alone + 0.05);
         large.job.cancel();
@@ -83,7 +84,8 @@ class StepBatcherTest {
         StepBatcher batcher = batcher(Settings.of(8).withSlotsPerRequest(3));
         Request first = submit(batcher, 64, SamplerKind.DDPM, 1000, 1, Priority.INTERACTIVE, null);
         Request second = submit(batcher, 64, SamplerKind.DDPM, 1000, 2, Priority.INTERACTIVE, null);
-        await().atMost(Duration.ofSeconds(10)).until(() -> first.evaluations.get() > 300 && second.evaluations.get() > 300);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> first.evaluations.get() > 300 && second.evaluations.get() > 300);
         assertThat(batcher.activeImages()).as("two requests, three slots each").isEqualTo(6);
         long a = first.evaluations.get();
         long b = second.evaluations.get();
@@ -114,7 +116,9 @@ class StepBatcherTest {
         StepBatcher batcher = batcher(Settings.of(8).withBackgroundShare(0.25));
         Request background = submit(batcher, 64, SamplerKind.DDPM, 1000, 1, Priority.BACKGROUND, null);
         await().atMost(Duration.ofSeconds(10)).until(() -> background.evaluations.get() > 100);
-        assertThat(batcher.activeImages()).as("alone, a background job uses the whole batch").isEqualTo(8);
+        assertThat(batcher.activeImages())
+                .as("alone, a background job uses the whole batch")
+                .isEqualTo(8);
 
         Request interactive = submit(batcher, 64, SamplerKind.DDPM, 1000, 2, Priority.INTERACTIVE, null);
         await().atMost(Duration.ofSeconds(10)).until(() -> interactive.evaluations.get() > 0);
@@ -138,7 +142,8 @@ class StepBatcherTest {
         assertThat(batcher.queueDepth()).as("two slots, three requests").isEqualTo(1);
         assertThat(waiting.queuePositions).contains(1);
         assertThatThrownBy(() -> submit(batcher, 1, SamplerKind.DDIM, 5, 4, Priority.INTERACTIVE, null))
-                .isInstanceOf(QueueFullException.class).hasMessageContaining("holds 3 requests");
+                .isInstanceOf(QueueFullException.class)
+                .hasMessageContaining("holds 3 requests");
         // a and b keep stepping meanwhile: what they did between the two readings is allowed for.
         long doneBefore = a.evaluations.get() + b.evaluations.get();
         long backlog = batcher.backlogEvaluations();
@@ -153,7 +158,8 @@ class StepBatcherTest {
         b.job.cancel();
         assertThat(next.result).succeedsWithin(Duration.ofSeconds(10));
         assertThat(waiting.evaluations.get()).isZero();
-        assertThat(meters.counter("ddpm_sampler_cancelled_total", "priority", "interactive", "when", "waiting").count())
+        assertThat(meters.counter("ddpm_sampler_cancelled_total", "priority", "interactive", "when", "waiting")
+                        .count())
                 .isEqualTo(1);
     }
 
@@ -163,7 +169,8 @@ class StepBatcherTest {
         Request running = submit(batcher, 8, SamplerKind.DDPM, 1000, 1, Priority.INTERACTIVE, null);
         await().atMost(Duration.ofSeconds(10)).until(() -> running.evaluations.get() > 0);
         running.job.cancel();
-        await().atMost(Duration.ofSeconds(2)).until(() -> batcher.activeRequests() == 0 && batcher.backlogEvaluations() == 0);
+        await().atMost(Duration.ofSeconds(2))
+                .until(() -> batcher.activeRequests() == 0 && batcher.backlogEvaluations() == 0);
         assertThat(model.activeLeases()).isZero();
     }
 
@@ -173,9 +180,11 @@ class StepBatcherTest {
         Request large = submit(batcher, 64, SamplerKind.DDPM, 1000, 1, Priority.INTERACTIVE, null);
         await().atMost(Duration.ofSeconds(10)).until(() -> large.evaluations.get() > 1000);
         // 64 x 1000 held: another 64 x 1000 is over the bound, a small one is not.
-        QueueFullException refused = org.junit.jupiter.api.Assertions.assertThrows(QueueFullException.class,
+        QueueFullException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                QueueFullException.class,
                 () -> submit(batcher, 64, SamplerKind.DDPM, 1000, 2, Priority.INTERACTIVE, null));
-        assertThat(refused.getMessage()).contains("network evaluations", "64 images x 1000 evaluations", "bound of 100000");
+        assertThat(refused.getMessage())
+                .contains("network evaluations", "64 images x 1000 evaluations", "bound of 100000");
         assertThat(refused.retryAfter()).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
         Request small = submit(batcher, 4, SamplerKind.DDIM, 50, 3, Priority.INTERACTIVE, null);
         assertThat(small.result).succeedsWithin(Duration.ofSeconds(10));
@@ -187,13 +196,17 @@ class StepBatcherTest {
         StepBatcher fresh = batcher(Settings.of(8));
         // Nothing measured yet: taken, then cancelled when its deadline passes.
         Request late = submit(fresh, 64, SamplerKind.DDPM, 1000, 1, Priority.INTERACTIVE, Duration.ofMillis(200));
-        assertThatThrownBy(() -> late.result.get(10, TimeUnit.SECONDS)).cause()
-                .isInstanceOf(DeadlineException.class).hasMessageContaining("ran past its deadline");
+        assertThatThrownBy(() -> late.result.get(10, TimeUnit.SECONDS))
+                .cause()
+                .isInstanceOf(DeadlineException.class)
+                .hasMessageContaining("ran past its deadline");
         await().atMost(Duration.ofSeconds(2)).until(() -> fresh.activeRequests() == 0);
 
         // Measured now: refused before it is queued.
-        assertThatThrownBy(() -> submit(fresh, 64, SamplerKind.DDPM, 1000, 2, Priority.INTERACTIVE, Duration.ofMillis(50)))
-                .isInstanceOf(DeadlineException.class).hasMessageContaining("cannot finish within its deadline");
+        assertThatThrownBy(
+                        () -> submit(fresh, 64, SamplerKind.DDPM, 1000, 2, Priority.INTERACTIVE, Duration.ofMillis(50)))
+                .isInstanceOf(DeadlineException.class)
+                .hasMessageContaining("cannot finish within its deadline");
         Request inTime = submit(fresh, 1, SamplerKind.DDIM, 5, 3, Priority.INTERACTIVE, Duration.ofSeconds(30));
         assertThat(inTime.result).succeedsWithin(Duration.ofSeconds(10));
     }
@@ -213,12 +226,14 @@ class StepBatcherTest {
     @Test
     void aSeedGivesTheSameImagesWhateverTheSlicing() throws Exception {
         float[][] whole = submit(batcher(Settings.of(8)), 6, SamplerKind.DDIM, 40, 7, Priority.INTERACTIVE, null)
-                .result.get(30, TimeUnit.SECONDS);
+                .result
+                .get(30, TimeUnit.SECONDS);
         // Two slots, one per request, and a neighbour: the same six images one at a time, paused between steps.
         StepBatcher sliced = batcher(Settings.of(2).withSlotsPerRequest(1));
         Request neighbour = submit(sliced, 3, SamplerKind.DDPM, 200, 8, Priority.INTERACTIVE, null);
         float[][] pieces = submit(sliced, 6, SamplerKind.DDIM, 40, 7, Priority.INTERACTIVE, null)
-                .result.get(60, TimeUnit.SECONDS);
+                .result
+                .get(60, TimeUnit.SECONDS);
         neighbour.job.cancel();
         assertThat(pieces).isDeepEqualTo(whole);
     }
@@ -226,9 +241,11 @@ class StepBatcherTest {
     @Test
     void settingsThatCannotWorkStopTheStartNamingTheSetting() {
         assertThatThrownBy(() -> new StepBatcher(Settings.of(8).withMaxRequests(0), new SimpleMeterRegistry()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sampler.queue.max-requests");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("sampler.queue.max-requests");
         assertThatThrownBy(() -> new StepBatcher(Settings.of(8).withBackgroundShare(1.5), new SimpleMeterRegistry()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sampler.scheduling.background-share");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("sampler.scheduling.background-share");
     }
 
     // ---- helpers -------------------------------------------------------------------------------
@@ -248,11 +265,31 @@ class StepBatcherTest {
         final List<Integer> queuePositions = Collections.synchronizedList(new ArrayList<>());
     }
 
-    private static Request submit(StepBatcher batcher, int count, SamplerKind kind, int steps, long seed,
-                                  Priority priority, Duration deadline) {
+    private static Request submit(
+            StepBatcher batcher,
+            int count,
+            SamplerKind kind,
+            int steps,
+            long seed,
+            Priority priority,
+            Duration deadline) {
         Request request = new Request();
-        SamplingRequest spec = new SamplingRequest("scheduling", null, count, kind, steps, 0.0, seed, OutputFormat.PNG,
-                true, null, 0, null, null, null).withDeadlineAtMost(deadline);
+        SamplingRequest spec = new SamplingRequest(
+                        "scheduling",
+                        null,
+                        count,
+                        kind,
+                        steps,
+                        0.0,
+                        seed,
+                        OutputFormat.PNG,
+                        true,
+                        null,
+                        0,
+                        null,
+                        null,
+                        null)
+                .withDeadlineAtMost(deadline);
         request.job = new SamplingJob("r-" + seed, spec, priority, model.lease(), new JobListener() {
             @Override
             public void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {
@@ -281,7 +318,9 @@ class StepBatcherTest {
         List<Double> seconds = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             long start = System.nanoTime();
-            submit(batcher, 1, SamplerKind.DDIM, 5, 100 + i, Priority.INTERACTIVE, null).result.get(60, TimeUnit.SECONDS);
+            submit(batcher, 1, SamplerKind.DDIM, 5, 100 + i, Priority.INTERACTIVE, null)
+                    .result
+                    .get(60, TimeUnit.SECONDS);
             seconds.add((System.nanoTime() - start) / 1e9);
         }
         Collections.sort(seconds);
@@ -310,8 +349,13 @@ class StepBatcherTest {
     }
 
     /** The settings the tests vary; the rest as the service's defaults. */
-    private record Settings(int maxBatch, int maxRequests, long maxEvaluations, Optional<Integer> slotsPerRequest,
-                            double backgroundShare) implements SamplerConfig {
+    private record Settings(
+            int maxBatch,
+            int maxRequests,
+            long maxEvaluations,
+            Optional<Integer> slotsPerRequest,
+            double backgroundShare)
+            implements SamplerConfig {
 
         static Settings of(int maxBatch) {
             return new Settings(maxBatch, 64, 1_000_000, Optional.empty(), 0.25);
@@ -333,26 +377,59 @@ class StepBatcherTest {
             return new Settings(maxBatch, maxRequests, maxEvaluations, slotsPerRequest, share);
         }
 
-        public String executionProvider() { return "cpu"; }
-        public int intraOpThreads() { return 1; }
-        public Optional<List<String>> models() { return Optional.empty(); }
-        public int maxImagesPerRequest() { return 64; }
-        public int maxPinnedVersions() { return 4; }
-        public Duration retryAfter() { return Duration.ofSeconds(2); }
-        public boolean batching() { return true; }
-        public boolean followPublications() { return false; }
+        public String executionProvider() {
+            return "cpu";
+        }
+
+        public int intraOpThreads() {
+            return 1;
+        }
+
+        public Optional<List<String>> models() {
+            return Optional.empty();
+        }
+
+        public int maxImagesPerRequest() {
+            return 64;
+        }
+
+        public int maxPinnedVersions() {
+            return 4;
+        }
+
+        public Duration retryAfter() {
+            return Duration.ofSeconds(2);
+        }
+
+        public boolean batching() {
+            return true;
+        }
+
+        public boolean followPublications() {
+            return false;
+        }
 
         public Queue queue() {
             return new Queue() {
-                public int maxRequests() { return maxRequests; }
-                public long maxEvaluations() { return maxEvaluations; }
+                public int maxRequests() {
+                    return maxRequests;
+                }
+
+                public long maxEvaluations() {
+                    return maxEvaluations;
+                }
             };
         }
 
         public Scheduling scheduling() {
             return new Scheduling() {
-                public Optional<Integer> maxSlotsPerRequest() { return slotsPerRequest; }
-                public double backgroundShare() { return backgroundShare; }
+                public Optional<Integer> maxSlotsPerRequest() {
+                    return slotsPerRequest;
+                }
+
+                public double backgroundShare() {
+                    return backgroundShare;
+                }
             };
         }
     }

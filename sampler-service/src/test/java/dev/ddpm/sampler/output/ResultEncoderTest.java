@@ -25,7 +25,7 @@ class ResultEncoderTest {
         int frameCount = 12;
         List<float[][]> frames = new ArrayList<>();
         for (int k = 0; k < frameCount; k++) {
-            frames.add(new float[][]{colour(k, frameCount, 0), colour(k, frameCount, 1)});
+            frames.add(new float[][] {colour(k, frameCount, 0), colour(k, frameCount, 1)});
         }
         float[][] last = frames.get(frameCount - 1);
 
@@ -38,16 +38,21 @@ class ResultEncoderTest {
         List<BufferedImage> gif = VideoFrames.gif(files.get(0).data());
         assertThat(gif).hasSize(frameCount);
         assertThat(brightness(gif)).isSorted();
-        assertThat(VideoFrames.meanDifference(finalGrid, gif.get(frameCount - 1), 1)).isLessThan(4);
+        assertThat(VideoFrames.meanDifference(finalGrid, gif.get(frameCount - 1), 1))
+                .isLessThan(4);
 
         List<BufferedImage> mp4 = VideoFrames.mp4(files.get(1).data());
         int hold = (int) Math.round(ResultEncoder.HOLD_SECONDS * ResultEncoder.FRAMES_PER_SECOND) - 1;
         assertThat(mp4).hasSize(frameCount + hold);
         int scale = Mp4Video.scale(finalGrid.getWidth(), finalGrid.getHeight());
-        assertThat(mp4.get(0).getWidth()).isGreaterThanOrEqualTo(finalGrid.getWidth() * scale).isEven();
+        assertThat(mp4.get(0).getWidth())
+                .isGreaterThanOrEqualTo(finalGrid.getWidth() * scale)
+                .isEven();
         assertThat(brightness(mp4.subList(0, frameCount))).isSorted();
         for (BufferedImage held : mp4.subList(frameCount - 1, mp4.size())) {
-            assertThat(VideoFrames.meanDifference(finalGrid, held, scale)).as("H.264 is lossy, but close").isLessThan(8);
+            assertThat(VideoFrames.meanDifference(finalGrid, held, scale))
+                    .as("H.264 is lossy, but close")
+                    .isLessThan(8);
         }
         assertThat(VideoFrames.meanDifference(finalGrid, mp4.get(0), scale)).isGreaterThan(40);
     }

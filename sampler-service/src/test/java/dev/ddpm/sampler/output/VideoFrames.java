@@ -18,8 +18,7 @@ import java.util.List;
 /** Decodes the animations the sampler writes, frame by frame, as tests read them. */
 public final class VideoFrames {
 
-    private VideoFrames() {
-    }
+    private VideoFrames() {}
 
     public static List<BufferedImage> gif(byte[] data) throws Exception {
         List<BufferedImage> frames = new ArrayList<>();
@@ -36,7 +35,8 @@ public final class VideoFrames {
 
     /** The MP4's frames in display order, as RGB images. */
     public static List<BufferedImage> mp4(byte[] data) throws Exception {
-        FrameGrab grab = FrameGrab.createFrameGrab(ByteBufferSeekableByteChannel.readFromByteBuffer(ByteBuffer.wrap(data)));
+        FrameGrab grab =
+                FrameGrab.createFrameGrab(ByteBufferSeekableByteChannel.readFromByteBuffer(ByteBuffer.wrap(data)));
         List<BufferedImage> frames = new ArrayList<>();
         for (Picture picture; (picture = grab.getNativeFrame()) != null; ) {
             Picture rgb = Picture.create(picture.getWidth(), picture.getHeight(), ColorSpace.RGB);

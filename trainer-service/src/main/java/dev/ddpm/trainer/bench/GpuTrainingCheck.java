@@ -24,8 +24,7 @@ import java.util.Map;
  */
 public final class GpuTrainingCheck {
 
-    private GpuTrainingCheck() {
-    }
+    private GpuTrainingCheck() {}
 
     public static void main(String[] args) {
         Path out = Path.of(args.length > 0 ? args[0] : ".run/gpu-check");
@@ -38,18 +37,26 @@ public final class GpuTrainingCheck {
         try {
             device = DjlEngine.select(choice);
         } catch (RuntimeException | UnsatisfiedLinkError e) {
-            System.out.println("[gpu-check] the trainer cannot use a GPU: " + e.getMessage() + "\n[gpu-check] DJL needs the"
-                    + " CUDA build of libtorch (the trainer built with -Pcuda, pytorch-native-cu124) and the NVIDIA driver;"
-                    + " nvidia-smi must list the GPU.");
+            System.out.println(
+                    "[gpu-check] the trainer cannot use a GPU: " + e.getMessage() + "\n[gpu-check] DJL needs the"
+                            + " CUDA build of libtorch (the trainer built with -Pcuda, pytorch-native-cu124) and the NVIDIA driver;"
+                            + " nvidia-smi must list the GPU.");
             System.exit(3);
             return;
         }
         UNetConfig arch = UNetPresets.byName(preset);
-        TrainingSettings settings = TrainingSettings.builder().architecture(arch).batchSize(batch).learningRate(2e-4f)
-                .warmupSteps(0).emaDecay(0.9999f).horizontalFlip(arch.imageChannels() == 3).seed(1).build();
+        TrainingSettings settings = TrainingSettings.builder()
+                .architecture(arch)
+                .batchSize(batch)
+                .learningRate(2e-4f)
+                .warmupSteps(0)
+                .emaDecay(0.9999f)
+                .horizontalFlip(arch.imageChannels() == 3)
+                .seed(1)
+                .build();
         try (DiffusionTrainer trainer = new DiffusionTrainer(settings, device)) {
-            TrainingBenchmark.RandomImages data = new TrainingBenchmark.RandomImages(arch.imageChannels(), arch.imageSize(),
-                    Math.max(256, batch));
+            TrainingBenchmark.RandomImages data =
+                    new TrainingBenchmark.RandomImages(arch.imageChannels(), arch.imageSize(), Math.max(256, batch));
             for (int i = 0; i < 3; i++) {
                 trainer.trainStep(data); // warm-up: cuDNN picks its kernels on the first steps
             }
@@ -59,18 +66,34 @@ public final class GpuTrainingCheck {
                 loss = trainer.trainStep(data);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf(Locale.ROOT, "[gpu-check] trainer: %s (%,d parameters) on %s, batch %d: %d steps in %.1f s,"
-                    + " %.1f images/s, loss %.4f%n", preset, trainer.network().unet().parameterCount(), device, batch, steps, seconds,
-                    steps * batch / seconds, loss);
+            System.out.printf(
+                    Locale.ROOT,
+                    "[gpu-check] trainer: %s (%,d parameters) on %s, batch %d: %d steps in %.1f s,"
+                            + " %.1f images/s, loss %.4f%n",
+                    preset,
+                    trainer.network().unet().parameterCount(),
+                    device,
+                    batch,
+                    steps,
+                    seconds,
+                    steps * batch / seconds,
+                    loss);
             long exportStart = System.nanoTime();
             byte[] graph = UNetOnnxExporter.export(trainer.network().unet(), settings.diffusion(), Map.of());
             InferenceBenchmark.writeModel(out.resolve(preset), preset, arch, settings.diffusion(), graph);
             int length = arch.imageChannels() * arch.imageSize() * arch.imageSize();
-            try (OnnxRuntimeDenoiser onnx = OnnxRuntimeDenoiser.withThreads(graph, 0, arch.imageChannels(), arch.imageSize(),
-                    arch.imageSize())) {
-                double diff = ExportParity.maxAbsDifference(onnx, trainer.network().denoiser(), 4, length, 1000, 9);
-                System.out.printf(Locale.ROOT, "[gpu-check] export: %,d bytes of ONNX in %.1f s, max |ORT (CPU) - DJL (%s)|"
-                        + " = %.1e, written to %s%n", graph.length, (System.nanoTime() - exportStart) / 1e9, device, diff,
+            try (OnnxRuntimeDenoiser onnx = OnnxRuntimeDenoiser.withThreads(
+                    graph, 0, arch.imageChannels(), arch.imageSize(), arch.imageSize())) {
+                double diff =
+                        ExportParity.maxAbsDifference(onnx, trainer.network().denoiser(), 4, length, 1000, 9);
+                System.out.printf(
+                        Locale.ROOT,
+                        "[gpu-check] export: %,d bytes of ONNX in %.1f s, max |ORT (CPU) - DJL (%s)|"
+                                + " = %.1e, written to %s%n",
+                        graph.length,
+                        (System.nanoTime() - exportStart) / 1e9,
+                        device,
+                        diff,
                         out.resolve(preset));
                 // cuDNN convolves in TF32 by default on Ampere and later (about 1e-3 relative), so the GPU side
                 // differs from ORT's FP32 by more than the 1e-5 of CPU against CPU; a broken export differs by O(1).

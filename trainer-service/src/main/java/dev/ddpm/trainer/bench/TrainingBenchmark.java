@@ -24,13 +24,13 @@ import java.util.List;
  */
 public final class TrainingBenchmark {
 
-    private TrainingBenchmark() {
-    }
+    private TrainingBenchmark() {}
 
     public static void main(String[] args) {
         int steps = args.length > 0 ? Integer.parseInt(args[0]) : 50;
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 32;
-        List<String> presets = args.length > 2 ? List.of(args).subList(2, args.length) : List.of("tiny", "mnist", "article");
+        List<String> presets =
+                args.length > 2 ? List.of(args).subList(2, args.length) : List.of("tiny", "mnist", "article");
         DjlEngine.configureOffline(0);
         Device device = DjlEngine.select(System.getProperty("device", "auto"));
         List<String> rows = new ArrayList<>();
@@ -39,8 +39,14 @@ public final class TrainingBenchmark {
         rows.add("|---|---|---|---|---|---|---|---|---|---|---|");
         for (String preset : presets) {
             UNetConfig arch = UNetPresets.byName(preset);
-            TrainingSettings settings = TrainingSettings.builder().architecture(arch).batchSize(batch)
-                    .learningRate(2e-4f).warmupSteps(0).emaDecay(0.9999f).seed(1).build();
+            TrainingSettings settings = TrainingSettings.builder()
+                    .architecture(arch)
+                    .batchSize(batch)
+                    .learningRate(2e-4f)
+                    .warmupSteps(0)
+                    .emaDecay(0.9999f)
+                    .seed(1)
+                    .build();
             try (DiffusionTrainer trainer = new DiffusionTrainer(settings, device)) {
                 ImageSet data = new RandomImages(arch.imageChannels(), arch.imageSize(), 256);
                 for (int i = 0; i < 3; i++) {
@@ -57,9 +63,20 @@ public final class TrainingBenchmark {
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 long rssEnd = residentMegabytes();
-                String row = String.format("| %s | %dx%dx%d | %,d | %d | %d | %.0f | %.1f | %d | %d | %d | %+.1f%% |",
-                        preset, arch.imageChannels(), arch.imageSize(), arch.imageSize(), trainer.network().unet().parameterCount(),
-                        batch, steps, seconds * 1000 / steps, steps * batch / seconds, rssStart, rssTenth, rssEnd,
+                String row = String.format(
+                        "| %s | %dx%dx%d | %,d | %d | %d | %.0f | %.1f | %d | %d | %d | %+.1f%% |",
+                        preset,
+                        arch.imageChannels(),
+                        arch.imageSize(),
+                        arch.imageSize(),
+                        trainer.network().unet().parameterCount(),
+                        batch,
+                        steps,
+                        seconds * 1000 / steps,
+                        steps * batch / seconds,
+                        rssStart,
+                        rssTenth,
+                        rssEnd,
                         100.0 * (rssEnd - rssTenth) / rssTenth);
                 System.out.println(row);
                 rows.add(row);

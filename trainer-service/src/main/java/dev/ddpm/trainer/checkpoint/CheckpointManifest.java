@@ -1,10 +1,10 @@
 package dev.ddpm.trainer.checkpoint;
 
-import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.UNetConfig;
+import dev.ddpm.core.storage.ObjectRef;
 
 import java.time.Instant;
 
@@ -50,7 +50,8 @@ public record CheckpointManifest(
         if (decayEnd != null) {
             Require.atLeast(decayEnd, 1, "decayEnd");
         }
-        trainingSeconds = trainingSeconds == null ? 0.0
+        trainingSeconds = trainingSeconds == null
+                ? 0.0
                 : Require.inRange(trainingSeconds, 0, Double.MAX_VALUE, "trainingSeconds");
     }
 }

@@ -3,10 +3,10 @@ package dev.ddpm.trainer.checkpoint;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import dev.ddpm.core.api.TrainingRequest;
-import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.core.storage.Upload;
@@ -102,11 +102,21 @@ public final class CheckpointStore {
     public DiffusionNetwork restore(String runId, long step, ai.djl.Device device) {
         String key = runId + "/step-" + step + "/checkpoint.json";
         List<ObjectRef> candidates = candidates(runId);
-        ObjectRef ref = candidates.stream().filter(c -> c.key().equals(key)).findFirst()
+        ObjectRef ref = candidates.stream()
+                .filter(c -> c.key().equals(key))
+                .findFirst()
                 .orElseThrow(() -> new NoUsableCheckpointException("run " + runId + " has no checkpoint at step " + step
-                        + "; it has " + (candidates.isEmpty() ? "none" : "steps " + candidates.stream()
-                        .map(c -> STEP_MANIFEST.matcher(c.key())).filter(Matcher::matches).map(m -> m.group(1))
-                        .distinct().sorted(Comparator.comparingLong(Long::parseLong)).toList())));
+                        + "; it has "
+                        + (candidates.isEmpty()
+                                ? "none"
+                                : "steps "
+                                        + candidates.stream()
+                                                .map(c -> STEP_MANIFEST.matcher(c.key()))
+                                                .filter(Matcher::matches)
+                                                .map(m -> m.group(1))
+                                                .distinct()
+                                                .sorted(Comparator.comparingLong(Long::parseLong))
+                                                .toList())));
         try {
             CheckpointManifest manifest = store.getJson(ref, CheckpointManifest.class);
             return restore(manifest, device);
@@ -118,8 +128,8 @@ public final class CheckpointStore {
     /** Reads and verifies the checkpoint's weights, then builds the network that holds them. */
     private DiffusionNetwork restore(CheckpointManifest manifest, ai.djl.Device device) {
         LoadedState state = load(manifest);
-        DiffusionNetwork network = new DiffusionNetwork(manifest.architecture(), manifest.diffusion(), device,
-                manifest.seed());
+        DiffusionNetwork network =
+                new DiffusionNetwork(manifest.architecture(), manifest.diffusion(), device, manifest.seed());
         try {
             applyWeights(state, network);
             return network;
@@ -147,8 +157,12 @@ public final class CheckpointStore {
      * that {@code retention} does not keep (none when it is null). A failed deletion is logged and
      * retried after the next save; it never fails the run.
      */
-    public ObjectRef save(String runId, DiffusionTrainer trainer, boolean ended, double trainingSeconds,
-                          CheckpointRetention retention) {
+    public ObjectRef save(
+            String runId,
+            DiffusionTrainer trainer,
+            boolean ended,
+            double trainingSeconds,
+            CheckpointRetention retention) {
         // Only a decay end a time box moved is recorded: a resume that plans more steps gets its own.
         Long fittedDecayEnd = trainer.decayEnd() < trainer.settings().decaySteps() ? trainer.decayEnd() : null;
         long step = trainer.step();
@@ -160,12 +174,30 @@ public final class CheckpointStore {
         trainer.optimizer().secondMoments().forEach((name, v) -> optimizer.put("v/" + name, v));
         List<Upload> data = List.of(
                 Upload.bytes(prefix + "weights.bin", TensorArchive.write(tensors(weights)), "application/octet-stream"),
-                Upload.bytes(prefix + "ema.bin", TensorArchive.write(tensors(trainer.network().ema().shadow())), "application/octet-stream"),
-                Upload.bytes(prefix + "optimizer.bin", TensorArchive.write(tensors(optimizer)), "application/octet-stream"));
-        ObjectRef manifest = store.writeThenPoint(Buckets.CHECKPOINTS, data, prefix + "checkpoint.json",
-                refs -> new CheckpointManifest(runId, step, Instant.now(), trainer.settings().architecture(),
-                        trainer.settings().diffusion(), trainer.settings().seed(), trainer.optimizer().updates(),
-                        trainer.skippedSteps(), refs.get(0), refs.get(1), refs.get(2), ended, fittedDecayEnd,
+                Upload.bytes(
+                        prefix + "ema.bin",
+                        TensorArchive.write(tensors(trainer.network().ema().shadow())),
+                        "application/octet-stream"),
+                Upload.bytes(
+                        prefix + "optimizer.bin", TensorArchive.write(tensors(optimizer)), "application/octet-stream"));
+        ObjectRef manifest = store.writeThenPoint(
+                Buckets.CHECKPOINTS,
+                data,
+                prefix + "checkpoint.json",
+                refs -> new CheckpointManifest(
+                        runId,
+                        step,
+                        Instant.now(),
+                        trainer.settings().architecture(),
+                        trainer.settings().diffusion(),
+                        trainer.settings().seed(),
+                        trainer.optimizer().updates(),
+                        trainer.skippedSteps(),
+                        refs.get(0),
+                        refs.get(1),
+                        refs.get(2),
+                        ended,
+                        fittedDecayEnd,
                         trainingSeconds));
         store.putJson(Buckets.CHECKPOINTS, latestKey(runId), manifest);
         if (retention != null) {
@@ -178,8 +210,11 @@ public final class CheckpointStore {
     void prune(String runId, long newest, CheckpointRetention retention) {
         try {
             List<StoredObject> objects = store.list(Buckets.CHECKPOINTS, runId + "/step-");
-            List<Long> steps = objects.stream().map(o -> STEP_MANIFEST.matcher(o.key())).filter(Matcher::matches)
-                    .map(m -> Long.parseLong(m.group(1))).toList();
+            List<Long> steps = objects.stream()
+                    .map(o -> STEP_MANIFEST.matcher(o.key()))
+                    .filter(Matcher::matches)
+                    .map(m -> Long.parseLong(m.group(1)))
+                    .toList();
             var kept = retention.kept(steps);
             for (long step : steps) {
                 if (kept.contains(step) || step == newest) {
@@ -189,7 +224,9 @@ public final class CheckpointStore {
                 store.delete(Buckets.CHECKPOINTS, prefix + "checkpoint.json");
                 for (StoredObject object : objects) {
                     Matcher m = STEP_OBJECT.matcher(object.key());
-                    if (object.key().startsWith(prefix) && m.matches() && !object.key().endsWith("/checkpoint.json")) {
+                    if (object.key().startsWith(prefix)
+                            && m.matches()
+                            && !object.key().endsWith("/checkpoint.json")) {
                         store.delete(Buckets.CHECKPOINTS, object.key());
                     }
                 }
@@ -222,8 +259,9 @@ public final class CheckpointStore {
             try {
                 return Optional.of(use.apply(store.getJson(candidate, CheckpointManifest.class)));
             } catch (StorageException | InvalidPayloadException | CorruptCheckpointException e) {
-                LOG.warnf("checkpoint %s of run %s is unusable, trying the previous one: %s", candidate.key(), runId,
-                        e.getMessage());
+                LOG.warnf(
+                        "checkpoint %s of run %s is unusable, trying the previous one: %s",
+                        candidate.key(), runId, e.getMessage());
             }
         }
         return Optional.empty();
@@ -242,8 +280,9 @@ public final class CheckpointStore {
         listed.sort(Comparator.comparingLong(CheckpointStore::stepOf).reversed());
         for (StoredObject object : listed) {
             if (candidates.stream().noneMatch(c -> c.key().equals(object.key()))) {
-                store.storedSha256(object.bucket(), object.key()).ifPresent(sha ->
-                        candidates.add(new ObjectRef(object.bucket(), object.key(), object.sizeBytes(), sha)));
+                store.storedSha256(object.bucket(), object.key())
+                        .ifPresent(sha ->
+                                candidates.add(new ObjectRef(object.bucket(), object.key(), object.sizeBytes(), sha)));
             }
         }
         return List.copyOf(candidates);
@@ -254,16 +293,23 @@ public final class CheckpointStore {
         return m.matches() ? Long.parseLong(m.group(1)) : -1;
     }
 
-    private record LoadedState(CheckpointManifest manifest, Map<String, TensorArchive.Tensor> weights,
-                               Map<String, TensorArchive.Tensor> ema, Map<String, TensorArchive.Tensor> optimizer) {
-    }
+    private record LoadedState(
+            CheckpointManifest manifest,
+            Map<String, TensorArchive.Tensor> weights,
+            Map<String, TensorArchive.Tensor> ema,
+            Map<String, TensorArchive.Tensor> optimizer) {}
 
     /** Reads and verifies everything before touching the trainer, so a bad object changes nothing. */
     private LoadedState load(CheckpointManifest manifest) {
-        return new LoadedState(manifest,
-                TensorArchive.read(store.get(manifest.weights()), manifest.weights().key()),
-                TensorArchive.read(store.get(manifest.emaWeights()), manifest.emaWeights().key()),
-                TensorArchive.read(store.get(manifest.optimizerState()), manifest.optimizerState().key()));
+        return new LoadedState(
+                manifest,
+                TensorArchive.read(
+                        store.get(manifest.weights()), manifest.weights().key()),
+                TensorArchive.read(
+                        store.get(manifest.emaWeights()), manifest.emaWeights().key()),
+                TensorArchive.read(
+                        store.get(manifest.optimizerState()),
+                        manifest.optimizerState().key()));
     }
 
     /** A run's whole state: the network's, then the optimizer's moments and the step counters. */
@@ -286,16 +332,19 @@ public final class CheckpointStore {
     /** The weights, their average and their step, checked against the network's shapes first. */
     private static void applyWeights(LoadedState state, DiffusionNetwork network) {
         if (!state.manifest().architecture().equals(network.architecture())) {
-            throw new CorruptCheckpointException("checkpoint architecture " + state.manifest().architecture()
-                    + " differs from the run's " + network.architecture());
+            throw new CorruptCheckpointException("checkpoint architecture "
+                    + state.manifest().architecture() + " differs from the run's " + network.architecture());
         }
         Map<String, Parameter> parameters = network.parameters();
         for (Map.Entry<String, Parameter> entry : parameters.entrySet()) {
             check(state.weights(), entry.getKey(), entry.getValue().getArray(), "weights");
             check(state.ema(), entry.getKey(), entry.getValue().getArray(), "EMA weights");
         }
-        parameters.forEach((name, p) -> p.getArray().set(state.weights().get(name).values()));
-        network.ema().shadow().forEach((name, shadow) -> shadow.set(state.ema().get(name).values()));
+        parameters.forEach(
+                (name, p) -> p.getArray().set(state.weights().get(name).values()));
+        network.ema()
+                .shadow()
+                .forEach((name, shadow) -> shadow.set(state.ema().get(name).values()));
         network.setStep(state.manifest().step());
     }
 
@@ -308,8 +357,8 @@ public final class CheckpointStore {
 
     private static Map<String, TensorArchive.Tensor> tensors(Map<String, NDArray> arrays) {
         Map<String, TensorArchive.Tensor> tensors = new LinkedHashMap<>();
-        arrays.forEach((name, array) -> tensors.put(name, new TensorArchive.Tensor(array.getShape().getShape(),
-                array.toFloatArray())));
+        arrays.forEach((name, array) ->
+                tensors.put(name, new TensorArchive.Tensor(array.getShape().getShape(), array.toFloatArray())));
         return tensors;
     }
 }

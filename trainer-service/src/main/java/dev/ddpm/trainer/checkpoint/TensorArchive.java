@@ -33,8 +33,7 @@ public final class TensorArchive {
         }
     }
 
-    private TensorArchive() {
-    }
+    private TensorArchive() {}
 
     public static byte[] write(Map<String, Tensor> tensors) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -68,7 +67,8 @@ public final class TensorArchive {
             }
             int version = in.readInt();
             if (version != VERSION) {
-                throw new CorruptCheckpointException(what + " has tensor archive version " + version + ", this build reads " + VERSION);
+                throw new CorruptCheckpointException(
+                        what + " has tensor archive version " + version + ", this build reads " + VERSION);
             }
             int count = in.readInt();
             for (int i = 0; i < count; i++) {

@@ -2,7 +2,6 @@ package dev.ddpm.trainer.cli;
 
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.storage.S3Settings;
-
 import picocli.CommandLine.Command;
 
 import java.util.Map;
@@ -14,8 +13,12 @@ import java.util.Map;
  * (and its help names the variables); the settings come from the environment, never from options, so
  * keys stay out of the process list.
  */
-@Command(footer = {"", "S3 and Kafka are those of S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION and "
-        + "KAFKA_BOOTSTRAP_SERVERS (the local stack's when unset)."})
+@Command(
+        footer = {
+            "",
+            "S3 and Kafka are those of S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION and "
+                    + "KAFKA_BOOTSTRAP_SERVERS (the local stack's when unset)."
+        })
 final class Connections {
 
     static final String CLIENT_NAME = "trainer-cli";
@@ -32,8 +35,12 @@ final class Connections {
 
     /** S3 with the services' request timeout ({@link S3Settings}'s default, as {@code ddpm.s3.timeout}'s). */
     S3Settings s3() {
-        return new S3Settings(env("S3_ENDPOINT", "http://127.0.0.1:9000"), env("S3_ACCESS_KEY", "ddpm-local"),
-                env("S3_SECRET_KEY", "ddpm-local-secret"), env("S3_REGION", "us-east-1"), null);
+        return new S3Settings(
+                env("S3_ENDPOINT", "http://127.0.0.1:9000"),
+                env("S3_ACCESS_KEY", "ddpm-local"),
+                env("S3_SECRET_KEY", "ddpm-local-secret"),
+                env("S3_REGION", "us-east-1"),
+                null);
     }
 
     KafkaSettings kafka() {

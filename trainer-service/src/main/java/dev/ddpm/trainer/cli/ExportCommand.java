@@ -1,9 +1,9 @@
 package dev.ddpm.trainer.cli;
 
 import ai.djl.Device;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.messaging.EventPublisher;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
@@ -20,10 +20,14 @@ import java.time.Clock;
 import java.util.Map;
 
 /** {@code export}: a run's newest checkpoint published as a model version, announced on Kafka. */
-@Command(name = "export", sortOptions = false,
-        description = {"Exports the run's newest checkpoint to ONNX, checks it against DJL and publishes unet.onnx, "
-                + "samples.png and manifest.json to ddpm-models/NAME/VERSION/, then ModelPublished on Kafka.",
-                "With --guidance also guide.onnx: the sampler then serves the model autoguided."})
+@Command(
+        name = "export",
+        sortOptions = false,
+        description = {
+            "Exports the run's newest checkpoint to ONNX, checks it against DJL and publishes unet.onnx, "
+                    + "samples.png and manifest.json to ddpm-models/NAME/VERSION/, then ModelPublished on Kafka.",
+            "With --guidance also guide.onnx: the sampler then serves the model autoguided."
+        })
 final class ExportCommand implements Runnable {
 
     @Spec
@@ -35,13 +39,20 @@ final class ExportCommand implements Runnable {
     @Option(names = "--model", paramLabel = "NAME", description = "model name (default: the run's)")
     private String model;
 
-    @Option(names = "--weights", paramLabel = "WEIGHTS", defaultValue = "ema", converter = WireNames.WeightChoices.class,
+    @Option(
+            names = "--weights",
+            paramLabel = "WEIGHTS",
+            defaultValue = "ema",
+            converter = WireNames.WeightChoices.class,
             completionCandidates = WireNames.WeightChoices.class,
             description = "${COMPLETION-CANDIDATES}: the weights' moving average or the trained weights "
                     + "(default: ${DEFAULT-VALUE})")
     private WireNames.Weights weights;
 
-    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "auto",
+    @Option(
+            names = "--device",
+            paramLabel = "DEVICE",
+            defaultValue = "auto",
             description = "auto, cpu or gpu (default: ${DEFAULT-VALUE})")
     private String device;
 
@@ -57,18 +68,29 @@ final class ExportCommand implements Runnable {
         DjlEngine.configureOffline(0);
         Device chosen = DjlEngine.select(device);
         try (ArtifactStore store = new ArtifactStore(connections.s3());
-             EventPublisher events = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {
+                EventPublisher events = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {
             CheckpointStore checkpoints = new CheckpointStore(store);
             try (DiffusionNetwork network = checkpoints.restore(run, chosen);
-                 Guidance guidance = guidanceOptions.open(run, network, checkpoints, chosen)) {
+                    Guidance guidance = guidanceOptions.open(run, network, checkpoints, chosen)) {
                 String name = model != null ? model : checkpoints.latest(run).runId();
-                ModelManifest manifest = publisher(store, events).publish(network, guidance.forPublishing(),
-                        new ModelPublisher.Request(TrainerCli.safeName(name), run, weights == WireNames.Weights.EMA,
-                                Map.of()));
-                spec.commandLine().getOut().printf("published %s/%s/%s/manifest.json (step %d%s, parity %.1e) and "
-                        + "announced it on %s%n", Buckets.MODELS, manifest.name(), manifest.version(),
-                        manifest.training().step(), guidance.description(),
-                        manifest.metrics().get("onnx_parity_max_abs_diff"), Topic.MODELS.topicName());
+                ModelManifest manifest = publisher(store, events)
+                        .publish(
+                                network,
+                                guidance.forPublishing(),
+                                new ModelPublisher.Request(
+                                        TrainerCli.safeName(name), run, weights == WireNames.Weights.EMA, Map.of()));
+                spec.commandLine()
+                        .getOut()
+                        .printf(
+                                "published %s/%s/%s/manifest.json (step %d%s, parity %.1e) and "
+                                        + "announced it on %s%n",
+                                Buckets.MODELS,
+                                manifest.name(),
+                                manifest.version(),
+                                manifest.training().step(),
+                                guidance.description(),
+                                manifest.metrics().get("onnx_parity_max_abs_diff"),
+                                Topic.MODELS.topicName());
             }
         }
     }

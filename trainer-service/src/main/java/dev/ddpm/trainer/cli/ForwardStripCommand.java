@@ -18,7 +18,9 @@ import java.util.List;
 import java.util.Locale;
 
 /** {@code forward-strip}: one data set image at chosen timesteps of q(x_t | x_0) (Ho et al. eq. 4). */
-@Command(name = "forward-strip", sortOptions = false,
+@Command(
+        name = "forward-strip",
+        sortOptions = false,
         description = "One image of the data set noised by the forward process at those timesteps, as a PNG strip.")
 final class ForwardStripCommand implements Runnable {
 
@@ -31,24 +33,41 @@ final class ForwardStripCommand implements Runnable {
     @Option(names = "--out", paramLabel = "FILE", required = true, description = "where the PNG strip is written")
     private Path out;
 
-    @Option(names = "--index", paramLabel = "N", defaultValue = "0",
+    @Option(
+            names = "--index",
+            paramLabel = "N",
+            defaultValue = "0",
             description = "which image of the data set (default: ${DEFAULT-VALUE})")
     private int index;
 
-    @Option(names = "--timesteps", paramLabel = "T", split = ",", defaultValue = "0,50,100,200,300,500,700,999",
+    @Option(
+            names = "--timesteps",
+            paramLabel = "T",
+            split = ",",
+            defaultValue = "0,50,100,200,300,500,700,999",
             description = "the timesteps shown (default: ${DEFAULT-VALUE})")
     private List<Integer> timesteps;
 
-    @Option(names = "--schedule", paramLabel = "SCHEDULE", defaultValue = "linear", converter = WireNames.Schedules.class,
+    @Option(
+            names = "--schedule",
+            paramLabel = "SCHEDULE",
+            defaultValue = "linear",
+            converter = WireNames.Schedules.class,
             completionCandidates = WireNames.Schedules.class,
             description = "${COMPLETION-CANDIDATES}: the beta schedule (default: ${DEFAULT-VALUE})")
     private BetaSchedule schedule;
 
-    @Option(names = "--size", paramLabel = "PIXELS", defaultValue = "32",
+    @Option(
+            names = "--size",
+            paramLabel = "PIXELS",
+            defaultValue = "32",
             description = "the image's side once read (default: ${DEFAULT-VALUE})")
     private int size;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
+    @Option(
+            names = "--seed",
+            paramLabel = "N",
+            defaultValue = "0",
             description = "seed of the noise (default: ${DEFAULT-VALUE})")
     private long seed;
 
@@ -65,7 +84,10 @@ final class ForwardStripCommand implements Runnable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot write " + out + ": " + e.getMessage(), e);
         }
-        spec.commandLine().getOut().printf("image %d of %s at t = %s (%s schedule) written to %s%n", index, data,
-                timesteps, diffusion.schedule().name().toLowerCase(Locale.ROOT), out);
+        spec.commandLine()
+                .getOut()
+                .printf(
+                        "image %d of %s at t = %s (%s schedule) written to %s%n",
+                        index, data, timesteps, diffusion.schedule().name().toLowerCase(Locale.ROOT), out);
     }
 }

@@ -31,12 +31,18 @@ final class Guidance implements AutoCloseable {
      * Loads the guide, checked to make the same images with the same diffusion settings as the model
      * (otherwise the two predictions mean different things).
      */
-    static Guidance load(double weight, String guideRun, long guideStep, DiffusionNetwork model,
-                         CheckpointStore checkpoints, Device device) {
+    static Guidance load(
+            double weight,
+            String guideRun,
+            long guideStep,
+            DiffusionNetwork model,
+            CheckpointStore checkpoints,
+            Device device) {
         DiffusionNetwork guide = checkpoints.restore(guideRun, guideStep, device);
         try {
             if (!guide.diffusion().equals(model.diffusion())
-                    || guide.architecture().imageChannels() != model.architecture().imageChannels()
+                    || guide.architecture().imageChannels()
+                            != model.architecture().imageChannels()
                     || guide.architecture().imageSize() != model.architecture().imageSize()) {
                 throw new IllegalStateException("the guide (run " + guideRun + ", step " + guide.step() + ": "
                         + guide.diffusion() + ", " + guide.architecture().imageSize() + "px) must share the "

@@ -19,7 +19,10 @@ final class GuidanceOptions {
     @Spec(Spec.Target.MIXEE)
     private CommandSpec command;
 
-    @Option(names = "--guidance", paramLabel = "W", defaultValue = "1",
+    @Option(
+            names = "--guidance",
+            paramLabel = "W",
+            defaultValue = "1",
             description = "autoguidance weight (Karras et al. 2024): extrapolates the model's prediction away from a "
                     + "weaker checkpoint's, D_0 + w (D_1 - D_0); both use the weights chosen "
                     + "(default: ${DEFAULT-VALUE}, none)")
@@ -48,7 +51,8 @@ final class GuidanceOptions {
     /** The guidance the options ask for around {@code model}, the guide loaded (none without guidance). */
     Guidance open(String run, DiffusionNetwork model, CheckpointStore checkpoints, Device device) {
         check();
-        return weight == 1 ? Guidance.NONE
+        return weight == 1
+                ? Guidance.NONE
                 : Guidance.load(weight, guideRun == null ? run : guideRun, guideStep, model, checkpoints, device);
     }
 

@@ -14,23 +14,34 @@ import picocli.CommandLine.Spec;
 import java.time.Duration;
 
 /** {@code request-training}: asks the trainer-service for a run, with a TrainingRequested on Kafka. */
-@Command(name = "request-training", sortOptions = false,
-        description = {"Asks the trainer-service to train, via Kafka.",
-                "Past --max-minutes the service ends the run at its next step and publishes it (as train's "
-                        + "--time-box: the cosine decay fitted to the steps it reaches)."})
+@Command(
+        name = "request-training",
+        sortOptions = false,
+        description = {
+            "Asks the trainer-service to train, via Kafka.",
+            "Past --max-minutes the service ends the run at its next step and publishes it (as train's "
+                    + "--time-box: the cosine decay fitted to the steps it reaches)."
+        })
 final class RequestTrainingCommand implements Runnable {
 
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--data", paramLabel = "NAME", required = true,
+    @Option(
+            names = "--data",
+            paramLabel = "NAME",
+            required = true,
             description = "data set name in the datasets bucket (see upload-dataset)")
     private String data;
 
     @Mixin
     private TrainingOptions training;
 
-    @Option(names = "--max-minutes", paramLabel = "MINUTES", defaultValue = "0", converter = TrainingOptions.Minutes.class,
+    @Option(
+            names = "--max-minutes",
+            paramLabel = "MINUTES",
+            defaultValue = "0",
+            converter = TrainingOptions.Minutes.class,
             description = "the run's time box: it ends at its next step past this many minutes of training "
                     + "(default: ${DEFAULT-VALUE}, none)")
     private double maxMinutes;
@@ -45,16 +56,21 @@ final class RequestTrainingCommand implements Runnable {
     @Override
     public void run() {
         if (timeBox > 0) {
-            throw new ParameterException(spec.commandLine(), "a requested run's time box is --max-minutes (the service "
-                    + "ends the run there, its decay fitted); --time-box is train's");
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "a requested run's time box is --max-minutes (the service "
+                            + "ends the run there, its decay fitted); --time-box is train's");
         }
         TrainingRequest asked = request();
         TrainingRequested request = new TrainingRequested(training.runId(asked), asked, "cli");
         try (EventPublisher publisher = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {
             publisher.publishAndWait(CloudEvent.of(Connections.EVENT_SOURCE, request), Duration.ofSeconds(30));
         }
-        spec.commandLine().getOut().printf("training run %s requested (model %s on data set %s)%n", request.runId(),
-                asked.modelName(), asked.dataset());
+        spec.commandLine()
+                .getOut()
+                .printf(
+                        "training run %s requested (model %s on data set %s)%n",
+                        request.runId(), asked.modelName(), asked.dataset());
     }
 
     /** The request sent: the options', with --max-minutes as its time box. */

@@ -18,7 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** {@code sample-grid}: a grid of samples from a run's newest checkpoint (EMA weights), as a PNG. */
-@Command(name = "sample-grid", sortOptions = false,
+@Command(
+        name = "sample-grid",
+        sortOptions = false,
         description = "Samples from the run's newest checkpoint (EMA weights) into one PNG grid.")
 final class SampleGridCommand implements Runnable {
 
@@ -31,15 +33,24 @@ final class SampleGridCommand implements Runnable {
     @Option(names = "--out", paramLabel = "FILE", required = true, description = "where the PNG grid is written")
     private Path out;
 
-    @Option(names = "--count", paramLabel = "N", defaultValue = "" + PreviewGrid.IMAGES,
+    @Option(
+            names = "--count",
+            paramLabel = "N",
+            defaultValue = "" + PreviewGrid.IMAGES,
             description = "samples in the grid (default: ${DEFAULT-VALUE})")
     private int count;
 
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
+    @Option(
+            names = "--seed",
+            paramLabel = "N",
+            defaultValue = "0",
             description = "seed of the samples' noise (default: ${DEFAULT-VALUE})")
     private long seed;
 
-    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "auto",
+    @Option(
+            names = "--device",
+            paramLabel = "DEVICE",
+            defaultValue = "auto",
             description = "auto, cpu or gpu (default: ${DEFAULT-VALUE})")
     private String device;
 
@@ -61,15 +72,30 @@ final class SampleGridCommand implements Runnable {
         try (ArtifactStore store = new ArtifactStore(connections.s3())) {
             CheckpointStore checkpoints = new CheckpointStore(store);
             try (DiffusionNetwork network = checkpoints.restore(run, chosen);
-                 Guidance guidance = guidanceOptions.open(run, network, checkpoints, chosen)) {
+                    Guidance guidance = guidanceOptions.open(run, network, checkpoints, chosen)) {
                 int c = network.architecture().imageChannels();
                 int size = network.architecture().imageSize();
-                float[][] samples = guidance.withWeights(true, network, () -> ReverseProcess.sample(
-                        guidance.denoiser(network), sampler.schedulers(network.diffusion()), count, c * size * size,
-                        seed, 0));
+                float[][] samples = guidance.withWeights(
+                        true,
+                        network,
+                        () -> ReverseProcess.sample(
+                                guidance.denoiser(network),
+                                sampler.schedulers(network.diffusion()),
+                                count,
+                                c * size * size,
+                                seed,
+                                0));
                 Files.write(out, PreviewGrid.encode(samples, c, size));
-                spec.commandLine().getOut().printf("%d samples of run %s (step %d, %s%s) written to %s%n", count, run,
-                        network.step(), sampler.description(network.diffusion()), guidance.description(), out);
+                spec.commandLine()
+                        .getOut()
+                        .printf(
+                                "%d samples of run %s (step %d, %s%s) written to %s%n",
+                                count,
+                                run,
+                                network.step(),
+                                sampler.description(network.diffusion()),
+                                guidance.description(),
+                                out);
             } catch (IOException e) {
                 throw new IllegalStateException("cannot write " + out + ": " + e.getMessage(), e);
             }

@@ -2,11 +2,11 @@ package dev.ddpm.trainer.cli;
 
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.DdpmVariance;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.Scheduler;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.diffusion.TimestepSpacing;
-import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -25,31 +25,46 @@ final class SamplerOptions {
     @Spec(Spec.Target.MIXEE)
     private CommandSpec command;
 
-    @Option(names = "--sampler", paramLabel = "SAMPLER", converter = WireNames.Samplers.class,
+    @Option(
+            names = "--sampler",
+            paramLabel = "SAMPLER",
+            converter = WireNames.Samplers.class,
             completionCandidates = WireNames.Samplers.class,
             description = "${COMPLETION-CANDIDATES} (default: the sampler-service's, unipc)")
     private SamplerKind kind;
 
-    @Option(names = "--steps", paramLabel = "N",
+    @Option(
+            names = "--steps",
+            paramLabel = "N",
             description = "sampling steps (default: the sampler's: 50 ddim, T ddpm, 20 dpm++/unipc/euler, 10 heun)")
     private Integer steps;
 
     @Option(names = "--order", paramLabel = "1-3", description = "solver order of dpm++ and unipc (default: 2)")
     private Integer order;
 
-    @Option(names = "--spacing", paramLabel = "SPACING", converter = WireNames.Spacings.class,
+    @Option(
+            names = "--spacing",
+            paramLabel = "SPACING",
+            converter = WireNames.Spacings.class,
             completionCandidates = WireNames.Spacings.class,
             description = "${COMPLETION-CANDIDATES} (default: karras for euler and heun, else linspace)")
     private TimestepSpacing spacing;
 
-    @Option(names = "--eta", paramLabel = "E", defaultValue = "0",
+    @Option(
+            names = "--eta",
+            paramLabel = "E",
+            defaultValue = "0",
             description = "DDIM's noise share (default: ${DEFAULT-VALUE}, deterministic)")
     private double eta;
 
     // Ho et al. 2020 (section 3.2): beta~_t is optimal for a deterministic x_0, beta_t for x_0 ~ N(0, I);
     // the sampler-service offers both, so both can be measured.
-    @Option(names = "--variance", paramLabel = "VARIANCE", defaultValue = "fixed_small",
-            converter = WireNames.Variances.class, completionCandidates = WireNames.Variances.class,
+    @Option(
+            names = "--variance",
+            paramLabel = "VARIANCE",
+            defaultValue = "fixed_small",
+            converter = WireNames.Variances.class,
+            completionCandidates = WireNames.Variances.class,
             description = "${COMPLETION-CANDIDATES}: DDPM's reverse-step variance (default: ${DEFAULT-VALUE})")
     private DdpmVariance variance;
 
@@ -71,8 +86,12 @@ final class SamplerOptions {
 
     /** A fresh scheduler per image, as the sampler-service makes them. */
     Supplier<Scheduler> schedulers(DiffusionConfig diffusion) {
-        SchedulerSettings settings = SchedulerSettings.of(kind()).withSteps(steps).withEta(eta)
-                .withVariance(variance).withOrder(order).withSpacing(spacing);
+        SchedulerSettings settings = SchedulerSettings.of(kind())
+                .withSteps(steps)
+                .withEta(eta)
+                .withVariance(variance)
+                .withOrder(order)
+                .withSpacing(spacing);
         return () -> Schedulers.create(diffusion, settings);
     }
 
@@ -87,7 +106,7 @@ final class SamplerOptions {
             default -> "";
         };
         TimestepSpacing shown = spacing == null ? Schedulers.defaultSpacing(sampler) : spacing;
-        return sampler.wireName() + " " + n + " steps" + details + ", " + shown.name().toLowerCase(Locale.ROOT) + " ("
-                + Schedulers.evaluations(sampler, n) + " evaluations)";
+        return sampler.wireName() + " " + n + " steps" + details + ", "
+                + shown.name().toLowerCase(Locale.ROOT) + " (" + Schedulers.evaluations(sampler, n) + " evaluations)";
     }
 }

@@ -4,8 +4,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
@@ -18,17 +18,31 @@ import java.util.Locale;
  * commands, {@code COMMAND --help} a command's options. Exits 0 on success, 2 on a usage error (the
  * message and where the options are listed on standard error) and 1 when the command fails.
  */
-@Command(name = "scripts/ddpm.sh", synopsisSubcommandLabel = "COMMAND",
+@Command(
+        name = "scripts/ddpm.sh",
+        synopsisSubcommandLabel = "COMMAND",
         description = "The trainer's command line, against S3 and Kafka (S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, "
                 + "S3_REGION, KAFKA_BOOTSTRAP_SERVERS; the local stack's by default).",
-        subcommands = {TrainCommand.class, SampleGridCommand.class, EvaluateCommand.class, ForwardStripCommand.class,
-                ExportCommand.class, UploadDatasetCommand.class, RequestTrainingCommand.class, TrainerCli.Help.class})
+        subcommands = {
+            TrainCommand.class,
+            SampleGridCommand.class,
+            EvaluateCommand.class,
+            ForwardStripCommand.class,
+            ExportCommand.class,
+            UploadDatasetCommand.class,
+            RequestTrainingCommand.class,
+            TrainerCli.Help.class
+        })
 public final class TrainerCli implements Runnable {
 
     @Spec
     private CommandSpec spec;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, scope = ScopeType.INHERIT, description = "this help")
+    @Option(
+            names = {"-h", "--help"},
+            usageHelp = true,
+            scope = ScopeType.INHERIT,
+            description = "this help")
     private boolean help;
 
     public static void main(String[] args) {
@@ -47,10 +61,14 @@ public final class TrainerCli implements Runnable {
             CommandLine failed = e.getCommandLine();
             boolean top = failed.getParent() == null;
             // picocli starts some of its messages with "Error: "; this line already says it.
-            String message = e.getMessage().startsWith("Error: ") ? e.getMessage().substring(7) : e.getMessage();
+            String message =
+                    e.getMessage().startsWith("Error: ") ? e.getMessage().substring(7) : e.getMessage();
             failed.getErr().println("error: " + (top ? "" : failed.getCommandName() + ": ") + message);
-            failed.getErr().println(top ? "(scripts/ddpm.sh help lists the commands)"
-                    : "(" + failed.getCommandSpec().qualifiedName() + " --help lists the options)");
+            failed.getErr()
+                    .println(
+                            top
+                                    ? "(scripts/ddpm.sh help lists the commands)"
+                                    : "(" + failed.getCommandSpec().qualifiedName() + " --help lists the options)");
             return failed.getCommandSpec().exitCodeOnInvalidInput();
         });
         cli.setExecutionExceptionHandler((e, failed, parsed) -> {

@@ -30,77 +30,117 @@ final class TrainingOptions {
     @Spec(Spec.Target.MIXEE)
     private CommandSpec command;
 
-    @Option(names = "--preset", paramLabel = "PRESET", completionCandidates = Presets.class,
-            description = "architecture preset: ${COMPLETION-CANDIDATES} (default: " + TrainingRequest.DEFAULT_PRESET
-                    + ")")
+    @Option(
+            names = "--preset",
+            paramLabel = "PRESET",
+            completionCandidates = Presets.class,
+            description =
+                    "architecture preset: ${COMPLETION-CANDIDATES} (default: " + TrainingRequest.DEFAULT_PRESET + ")")
     private String preset;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "" + DEFAULT_STEPS,
+    @Option(
+            names = "--steps",
+            paramLabel = "N",
+            defaultValue = "" + DEFAULT_STEPS,
             description = "optimiser steps in all, resumed ones included (default: ${DEFAULT-VALUE})")
     private long steps;
 
-    @Option(names = "--batch", paramLabel = "N",
+    @Option(
+            names = "--batch",
+            paramLabel = "N",
             description = "images per step (default: " + TrainingRequest.DEFAULT_BATCH_SIZE + ")")
     private Integer batchSize;
 
-    @Option(names = "--lr", paramLabel = "LR",
+    @Option(
+            names = "--lr",
+            paramLabel = "LR",
             description = "AdamW peak learning rate (default: " + TrainingRequest.DEFAULT_LEARNING_RATE + ")")
     private Double learningRate;
 
     @Option(names = "--warmup", paramLabel = "N", description = "linear learning-rate warm-up steps (default: 0)")
     private Integer warmupSteps;
 
-    @Option(names = "--lr-decay", paramLabel = "DECAY", converter = WireNames.Decays.class,
+    @Option(
+            names = "--lr-decay",
+            paramLabel = "DECAY",
+            converter = WireNames.Decays.class,
             completionCandidates = WireNames.Decays.class,
             description = "${COMPLETION-CANDIDATES}: constant after the warm-up, or a half-cosine down to a tenth "
                     + "at the last step (default: none)")
     private LearningRateDecay learningRateDecay;
 
-    @Option(names = "--ema", paramLabel = "DECAY",
+    @Option(
+            names = "--ema",
+            paramLabel = "DECAY",
             description = "decay of the weights' moving average (default: " + TrainingRequest.DEFAULT_EMA_DECAY + ")")
     private Double emaDecay;
 
     @Option(names = "--seed", paramLabel = "N", description = "seed of every random choice of the run (default: 0)")
     private Long seed;
 
-    @Option(names = "--schedule", paramLabel = "SCHEDULE", converter = WireNames.Schedules.class,
+    @Option(
+            names = "--schedule",
+            paramLabel = "SCHEDULE",
+            converter = WireNames.Schedules.class,
             completionCandidates = WireNames.Schedules.class,
             description = "${COMPLETION-CANDIDATES}: the beta schedule (default: linear)")
     private BetaSchedule schedule;
 
-    @Option(names = "--prediction", paramLabel = "TYPE", converter = WireNames.Predictions.class,
+    @Option(
+            names = "--prediction",
+            paramLabel = "TYPE",
+            converter = WireNames.Predictions.class,
             completionCandidates = WireNames.Predictions.class,
             description = "${COMPLETION-CANDIDATES}: what the network predicts (default: epsilon)")
     private PredictionType predictionType;
 
-    @Option(names = "--snr-gamma", paramLabel = "GAMMA",
+    @Option(
+            names = "--snr-gamma",
+            paramLabel = "GAMMA",
             description = "Min-SNR loss weighting's gamma, 5 in its paper (default: 0, unweighted)")
     private Double snrGamma;
 
-    @Option(names = "--model", paramLabel = "NAME", description = "name the model is published under "
-            + "(default: the data set's)")
+    @Option(
+            names = "--model",
+            paramLabel = "NAME",
+            description = "name the model is published under " + "(default: the data set's)")
     private String modelName;
 
-    @Option(names = "--checkpoint-every", paramLabel = "N",
+    @Option(
+            names = "--checkpoint-every",
+            paramLabel = "N",
             description = "steps between checkpoints (default: " + TrainingRequest.DEFAULT_CHECKPOINT_EVERY + ")")
     private Integer checkpointEvery;
 
-    @Option(names = "--keep-checkpoints", paramLabel = "N", description = "newest checkpoints kept beside the "
-            + "doubling ladder (default: " + TrainingRequest.DEFAULT_KEPT_CHECKPOINTS + ")")
+    @Option(
+            names = "--keep-checkpoints",
+            paramLabel = "N",
+            description = "newest checkpoints kept beside the " + "doubling ladder (default: "
+                    + TrainingRequest.DEFAULT_KEPT_CHECKPOINTS + ")")
     private Integer keepCheckpoints;
 
-    @Option(names = "--flip", paramLabel = "FLIP", defaultValue = "auto", converter = WireNames.FlipChoices.class,
+    @Option(
+            names = "--flip",
+            paramLabel = "FLIP",
+            defaultValue = "auto",
+            converter = WireNames.FlipChoices.class,
             completionCandidates = WireNames.FlipChoices.class,
             description = "${COMPLETION-CANDIDATES}: mirror training images left-right at random "
                     + "(default: ${DEFAULT-VALUE}: colour images only)")
     private WireNames.Flip flip;
 
-    @Option(names = "--quality-every", paramLabel = "N", description = "steps between quality measurements (FLD, "
-            + "recognisable share, memorisation) on a labelled data set (default: 0, none)")
+    @Option(
+            names = "--quality-every",
+            paramLabel = "N",
+            description = "steps between quality measurements (FLD, "
+                    + "recognisable share, memorisation) on a labelled data set (default: 0, none)")
     private Integer qualityEvery;
 
-    @Option(names = "--run", paramLabel = "ID", description = "run id; a run with checkpoints resumes from the newest "
-            + "(default: a new id from the model name and the time)")
+    @Option(
+            names = "--run",
+            paramLabel = "ID",
+            description = "run id; a run with checkpoints resumes from the newest "
+                    + "(default: a new id from the model name and the time)")
     private String runId;
 
     /**
@@ -140,7 +180,8 @@ final class TrainingOptions {
     private String inOptionTerms(InvalidPayloadException e) {
         // The fields here are named as the request's, so the option is found by its field's name.
         return command.options().stream()
-                .filter(option -> option.userObject() instanceof Field field && field.getName().equals(e.field()))
+                .filter(option -> option.userObject() instanceof Field field
+                        && field.getName().equals(e.field()))
                 .findFirst()
                 .map(option -> e.getMessage().replace("field '" + e.field() + "'", option.longestName()))
                 .orElse(e.getMessage());

@@ -18,7 +18,9 @@ import java.time.Duration;
 import java.util.stream.Stream;
 
 /** {@code upload-dataset}: a folder or file into the datasets bucket, announced with DatasetUpdated. */
-@Command(name = "upload-dataset", sortOptions = false,
+@Command(
+        name = "upload-dataset",
+        sortOptions = false,
         description = "Uploads into ddpm-datasets/NAME/ and announces it on Kafka.")
 final class UploadDatasetCommand implements Runnable {
 
@@ -37,20 +39,25 @@ final class UploadDatasetCommand implements Runnable {
     @Override
     public void run() {
         String dataset = TrainerCli.safeName(name);
-        try (ArtifactStore store = new ArtifactStore(connections.s3()); Stream<Path> files = Files.isDirectory(path)
-                ? Files.walk(path).filter(Files::isRegularFile) : Stream.of(path)) {
+        try (ArtifactStore store = new ArtifactStore(connections.s3());
+                Stream<Path> files =
+                        Files.isDirectory(path) ? Files.walk(path).filter(Files::isRegularFile) : Stream.of(path)) {
             store.ensureBuckets(Buckets.ALL);
             // A bare file name has no parent: its key is then its name alone.
-            Path base = Files.isDirectory(path) ? path.toAbsolutePath() : path.toAbsolutePath().getParent();
+            Path base = Files.isDirectory(path)
+                    ? path.toAbsolutePath()
+                    : path.toAbsolutePath().getParent();
             long count = 0;
             for (Path file : files.sorted().toList()) {
-                String key = dataset + "/" + base.relativize(file.toAbsolutePath()).toString().replace('\\', '/');
+                String key = dataset + "/"
+                        + base.relativize(file.toAbsolutePath()).toString().replace('\\', '/');
                 store.put(Buckets.DATASETS, key, file, "application/octet-stream");
                 count++;
             }
             try (EventPublisher publisher = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {
-                publisher.publishAndWait(CloudEvent.of(Connections.EVENT_SOURCE,
-                        new DatasetUpdated(dataset, null, count, "cli-upload")), Duration.ofSeconds(30));
+                publisher.publishAndWait(
+                        CloudEvent.of(Connections.EVENT_SOURCE, new DatasetUpdated(dataset, null, count, "cli-upload")),
+                        Duration.ofSeconds(30));
             }
             spec.commandLine().getOut().printf("%d files uploaded to %s/%s/%n", count, Buckets.DATASETS, dataset);
         } catch (IOException e) {

@@ -1,8 +1,8 @@
 package dev.ddpm.trainer.cli;
 
 import dev.ddpm.core.diffusion.DdpmVariance;
-import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.diffusion.SamplerKind;
+import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.LearningRateDecay;
@@ -94,7 +94,8 @@ abstract class WireNames<E extends Enum<E>> implements ITypeConverter<E>, Iterab
 
     /** {@code --weights}: whether the EMA (the default) or the trained weights are used. */
     enum Weights {
-        EMA, TRAINED
+        EMA,
+        TRAINED
     }
 
     static final class WeightChoices extends WireNames<Weights> {
@@ -105,7 +106,9 @@ abstract class WireNames<E extends Enum<E>> implements ITypeConverter<E>, Iterab
 
     /** {@code --flip}: the request's horizontal flip as asked, or (auto) left to the image channels. */
     enum Flip {
-        AUTO(null), TRUE(true), FALSE(false);
+        AUTO(null),
+        TRUE(true),
+        FALSE(false);
 
         private final Boolean horizontalFlip;
 

@@ -130,7 +130,8 @@ public final class DatasetReader {
         return collector.result();
     }
 
-    private void readArchive(ArchiveInputStream<? extends ArchiveEntry> archive, Collector collector) throws IOException {
+    private void readArchive(ArchiveInputStream<? extends ArchiveEntry> archive, Collector collector)
+            throws IOException {
         byte[] emojiIndex = null;
         byte[] emojiSheet = null;
         String sheetName = null;
@@ -147,15 +148,16 @@ public final class DatasetReader {
                     sheetName = entry.getName();
                     emojiSheet = collector.read(sheetName, archive);
                 } else if (isImage(lower)) {
-                    collector.image(entry.getName(), collector.read(entry.getName(), archive),
-                            folderLabel(entry.getName()));
+                    collector.image(
+                            entry.getName(), collector.read(entry.getName(), archive), folderLabel(entry.getName()));
                 }
             }
         } catch (IOException e) {
             throw new DatasetException(collector.source + " is not a readable archive: " + e.getMessage(), e);
         }
         if (emojiSheet != null && emojiIndex != null) {
-            collector.addAll(EmojiSheet.read(collector.source, emojiIndex, emojiSheet, channels, size, limits.maxImages()));
+            collector.addAll(
+                    EmojiSheet.read(collector.source, emojiIndex, emojiSheet, channels, size, limits.maxImages()));
         } else if (emojiSheet != null) {
             collector.image(sheetName, emojiSheet, folderLabel(sheetName));
         }
@@ -190,23 +192,25 @@ public final class DatasetReader {
         }
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
         if (bytes.length < 16 || in.readInt() != IDX_IMAGES_MAGIC) {
-            throw new DatasetException(name + " is neither an image, an archive (.zip, .tar, .tar.gz), a CIFAR batch (.bin)"
-                    + " nor an IDX image file (magic 0x00000803)");
+            throw new DatasetException(
+                    name + " is neither an image, an archive (.zip, .tar, .tar.gz), a CIFAR batch (.bin)"
+                            + " nor an IDX image file (magic 0x00000803)");
         }
         int count = in.readInt();
         int rows = in.readInt();
         int cols = in.readInt();
         long expected = 16L + (long) count * rows * cols;
         if (count > limits.maxImages()) {
-            throw new DatasetException(name + ": IDX header promises " + count + " images, more than the limit of "
-                    + limits.maxImages());
+            throw new DatasetException(
+                    name + ": IDX header promises " + count + " images, more than the limit of " + limits.maxImages());
         }
         if (count < 0 || rows <= 0 || cols <= 0 || bytes.length < expected) {
             throw new DatasetException(name + ": IDX header promises " + count + " images of " + rows + "x" + cols
                     + " (" + expected + " bytes) but the file has " + bytes.length);
         }
         if (labels != null && labels.length != count) {
-            throw new DatasetException(name + " holds " + count + " images but its label file " + labels.length + " labels");
+            throw new DatasetException(
+                    name + " holds " + count + " images but its label file " + labels.length + " labels");
         }
         for (int i = 0; i < count; i++) {
             float[] gray = Pixels.fromGray(bytes, 16 + i * rows * cols, rows, cols, size);
@@ -242,7 +246,9 @@ public final class DatasetReader {
     }
 
     private static boolean isArchive(String lowerName) {
-        return lowerName.endsWith(".zip") || lowerName.endsWith(".tar") || lowerName.endsWith(".tar.gz")
+        return lowerName.endsWith(".zip")
+                || lowerName.endsWith(".tar")
+                || lowerName.endsWith(".tar.gz")
                 || lowerName.endsWith(".tgz");
     }
 
@@ -308,8 +314,8 @@ public final class DatasetReader {
         /** @param label the image's class, or null where the data set names none */
         void add(float[] image, String label) {
             if (images.size() >= limits.maxImages()) {
-                throw new DatasetException("data set " + source + " has more than the limit of " + limits.maxImages()
-                        + " images");
+                throw new DatasetException(
+                        "data set " + source + " has more than the limit of " + limits.maxImages() + " images");
             }
             images.add(image);
             labels.add(label);
@@ -353,8 +359,10 @@ public final class DatasetReader {
         InMemoryImageSet result() {
             if (images.isEmpty()) {
                 throw new DatasetException("data set " + source + " has no usable image"
-                        + (skipped.isEmpty() ? "" : "; skipped " + skipped.size() + ": "
-                        + String.join(", ", skipped.subList(0, Math.min(5, skipped.size())))));
+                        + (skipped.isEmpty()
+                                ? ""
+                                : "; skipped " + skipped.size() + ": "
+                                        + String.join(", ", skipped.subList(0, Math.min(5, skipped.size())))));
             }
             return new InMemoryImageSet(channels, size, images, skipped, labels());
         }

@@ -26,17 +26,16 @@ public final class EmojiSheet {
 
     /** The files a folder must hold to be read as an emoji sheet. */
     public static final String INDEX = "emoji.json";
+
     public static final String SHEET = "sheet-32.png";
     static final int TILE = 32;
     static final int PITCH = TILE + 2;
     static final int BACKGROUND = 0xFFFFFF;
 
     /** The tiles as images (C x size x size in [-1, 1]), each with its category's index. */
-    public record Labelled(List<float[]> images, int[] labels, List<String> categories) {
-    }
+    public record Labelled(List<float[]> images, int[] labels, List<String> categories) {}
 
-    private EmojiSheet() {
-    }
+    private EmojiSheet() {}
 
     public static boolean describes(Path folder) {
         return Files.isRegularFile(folder.resolve(INDEX)) && Files.isRegularFile(folder.resolve(SHEET));
@@ -47,16 +46,21 @@ public final class EmojiSheet {
      */
     public static Labelled read(Path folder, int channels, int size, int maxImages) {
         try {
-            return read(folder.toString(), Files.readAllBytes(folder.resolve(INDEX)), Files.readAllBytes(folder.resolve(SHEET)),
-                    channels, size, maxImages);
+            return read(
+                    folder.toString(),
+                    Files.readAllBytes(folder.resolve(INDEX)),
+                    Files.readAllBytes(folder.resolve(SHEET)),
+                    channels,
+                    size,
+                    maxImages);
         } catch (IOException e) {
             throw new DatasetException("cannot read the emoji sheet in " + folder + ": " + e.getMessage(), e);
         }
     }
 
     /** The same from the two files' bytes (entries of an archive); {@code source} names them in errors. */
-    public static Labelled read(String source, byte[] indexBytes, byte[] sheetBytes, int channels, int size,
-                                int maxImages) {
+    public static Labelled read(
+            String source, byte[] indexBytes, byte[] sheetBytes, int channels, int size, int maxImages) {
         JsonNode index;
         BufferedImage sheet;
         try {
@@ -89,7 +93,8 @@ public final class EmojiSheet {
                         + ", sheet_y " + entry.path("sheet_y") + ")");
             }
             if (images.size() >= maxImages) {
-                throw new DatasetException("emoji sheet " + folder + " has more than the limit of " + maxImages + " images");
+                throw new DatasetException(
+                        "emoji sheet " + folder + " has more than the limit of " + maxImages + " images");
             }
             images.add(Pixels.fromImage(onBackground(sheet.getSubimage(x, y, TILE, TILE)), channels, size));
             labels.add(categories.indexOf(entry.path("category").asText("Unknown")));

@@ -12,8 +12,7 @@ import java.nio.file.Path;
 /** MNIST-format label files (IDX, magic 0x00000801), plain or gzip. */
 public final class IdxLabels {
 
-    private IdxLabels() {
-    }
+    private IdxLabels() {}
 
     public static int[] read(Path file) {
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(file))) {

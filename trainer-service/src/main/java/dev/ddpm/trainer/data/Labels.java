@@ -15,7 +15,8 @@ public record Labels(int[] ofImage, List<String> classes) {
         classes = List.copyOf(classes);
         for (int label : ofImage) {
             if (label < 0 || label >= classes.size()) {
-                throw new IllegalArgumentException("label " + label + " is not one of the " + classes.size() + " classes");
+                throw new IllegalArgumentException(
+                        "label " + label + " is not one of the " + classes.size() + " classes");
             }
         }
     }

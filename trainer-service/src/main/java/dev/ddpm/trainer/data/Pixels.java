@@ -7,8 +7,7 @@ import java.awt.image.BufferedImage;
 /** Conversions between decoded images and model space ([-1, 1], channel-major). */
 public final class Pixels {
 
-    private Pixels() {
-    }
+    private Pixels() {}
 
     /** 0..255 to [-1, 1] (Ho et al.: x / 127.5 - 1). */
     static float toModel(int value) {
@@ -82,8 +81,8 @@ public final class Pixels {
      */
     public static float[] centred(float[] image, int size, int target) {
         if (image.length != size * size || size > target) {
-            throw new IllegalArgumentException("cannot centre a " + image.length + "-value image as " + size + "x" + size
-                    + " on " + target + "x" + target);
+            throw new IllegalArgumentException("cannot centre a " + image.length + "-value image as " + size + "x"
+                    + size + " on " + target + "x" + target);
         }
         float[] out = new float[target * target];
         java.util.Arrays.fill(out, -1f);

@@ -103,6 +103,5 @@ public final class SyntheticPatterns implements ImageSet {
         return new Match(best, bestRms);
     }
 
-    public record Match(int mode, double rms) {
-    }
+    public record Match(int mode, double rms) {}
 }

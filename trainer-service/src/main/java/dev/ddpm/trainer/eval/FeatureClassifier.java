@@ -56,8 +56,9 @@ public final class FeatureClassifier implements AutoCloseable {
     /** @param imageSize a multiple of 4 (two 2x2 poolings) */
     public FeatureClassifier(Device device, int channels, int imageSize, int classes, long seed) {
         if (imageSize % 4 != 0 || imageSize < 8 || classes < 2) {
-            throw new IllegalArgumentException("the classifier takes square images of a multiple of 4 pixels (8 or more)"
-                    + " and at least two classes, got " + imageSize + " pixels and " + classes + " classes");
+            throw new IllegalArgumentException(
+                    "the classifier takes square images of a multiple of 4 pixels (8 or more)"
+                            + " and at least two classes, got " + imageSize + " pixels and " + classes + " classes");
         }
         this.channels = channels;
         this.imageSize = imageSize;
@@ -65,10 +66,18 @@ public final class FeatureClassifier implements AutoCloseable {
         manager = NDManager.newBaseManager(device);
         Engine.getEngine("PyTorch").setRandomSeed((int) seed);
         features = new SequentialBlock()
-                .add(Conv2d.builder().setFilters(16).setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2)).build())
+                .add(Conv2d.builder()
+                        .setFilters(16)
+                        .setKernelShape(new Shape(5, 5))
+                        .optPadding(new Shape(2, 2))
+                        .build())
                 .add(Activation::relu)
                 .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
-                .add(Conv2d.builder().setFilters(32).setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2)).build())
+                .add(Conv2d.builder()
+                        .setFilters(32)
+                        .setKernelShape(new Shape(5, 5))
+                        .optPadding(new Shape(2, 2))
+                        .build())
                 .add(Activation::relu)
                 .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
                 .add(Blocks.batchFlattenBlock())
@@ -134,9 +143,14 @@ public final class FeatureClassifier implements AutoCloseable {
                 try (NDScope scope = new NDScope()) {
                     NDArray input = manager.create(x, new Shape(batch, channels, imageSize, imageSize));
                     NDArray target = manager.create(oneHot, new Shape(batch, classes));
-                    try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                    try (GradientCollector collector =
+                            Engine.getEngine("PyTorch").newGradientCollector()) {
                         NDArray logits = logits(input, true);
-                        NDArray loss = logits.logSoftmax(1).mul(target).sum(new int[]{1}).neg().mean();
+                        NDArray loss = logits.logSoftmax(1)
+                                .mul(target)
+                                .sum(new int[] {1})
+                                .neg()
+                                .mean();
                         collector.backward(loss);
                     }
                     adam.update(parameters, 1e-3f);
@@ -174,7 +188,9 @@ public final class FeatureClassifier implements AutoCloseable {
                 confidentCorrect += right ? 1 : 0;
             }
         }
-        return new Calibration((double) correct / probabilities.length, (double) confident / probabilities.length,
+        return new Calibration(
+                (double) correct / probabilities.length,
+                (double) confident / probabilities.length,
                 confident == 0 ? 0 : (double) confidentCorrect / confident);
     }
 
@@ -182,7 +198,8 @@ public final class FeatureClassifier implements AutoCloseable {
     public record Calibration(double accuracy, double confidentShare, double confidentAccuracy) {
         @Override
         public String toString() {
-            return String.format("accuracy %.2f%%; confident on %.1f%% of the images, %.2f%% of those right",
+            return String.format(
+                    "accuracy %.2f%%; confident on %.1f%% of the images, %.2f%% of those right",
                     100 * accuracy, 100 * confidentShare, 100 * confidentAccuracy);
         }
     }
@@ -191,7 +208,9 @@ public final class FeatureClassifier implements AutoCloseable {
     public double[][] features(float[][] images) {
         double[][] out = new double[images.length][];
         forEachBatch(images, (offset, input) -> {
-            float[] f = features.forward(store, new NDList(input), false).singletonOrThrow().toFloatArray();
+            float[] f = features.forward(store, new NDList(input), false)
+                    .singletonOrThrow()
+                    .toFloatArray();
             for (int i = 0; i < f.length / FEATURES; i++) {
                 double[] row = new double[FEATURES];
                 for (int j = 0; j < FEATURES; j++) {
@@ -216,8 +235,10 @@ public final class FeatureClassifier implements AutoCloseable {
 
     public byte[] save() {
         Map<String, TensorArchive.Tensor> tensors = new LinkedHashMap<>();
-        parameters.forEach((name, p) -> tensors.put(name,
-                new TensorArchive.Tensor(p.getArray().getShape().getShape(), p.getArray().toFloatArray())));
+        parameters.forEach((name, p) -> tensors.put(
+                name,
+                new TensorArchive.Tensor(
+                        p.getArray().getShape().getShape(), p.getArray().toFloatArray())));
         return TensorArchive.write(tensors);
     }
 
@@ -299,8 +320,8 @@ public final class FeatureClassifier implements AutoCloseable {
 
     private void requireGeometry(ImageSet images) {
         if (images.channels() != channels || images.imageSize() != imageSize) {
-            throw new IllegalArgumentException("the classifier takes " + geometry() + " images, got " + images.channels()
-                    + "x" + images.imageSize() + "x" + images.imageSize());
+            throw new IllegalArgumentException("the classifier takes " + geometry() + " images, got "
+                    + images.channels() + "x" + images.imageSize() + "x" + images.imageSize());
         }
     }
 

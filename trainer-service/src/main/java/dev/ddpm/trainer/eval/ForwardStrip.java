@@ -18,17 +18,17 @@ import java.util.List;
  */
 public final class ForwardStrip {
 
-    private ForwardStrip() {
-    }
+    private ForwardStrip() {}
 
-    public static BufferedImage draw(float[] x0, int channels, int size, DiffusionConfig diffusion, List<Integer> timesteps,
-                                     long seed) {
+    public static BufferedImage draw(
+            float[] x0, int channels, int size, DiffusionConfig diffusion, List<Integer> timesteps, long seed) {
         ForwardProcess forward = new ForwardProcess(NoiseSchedule.from(diffusion));
         float[] eps = SeededNoise.forSample(seed, 0).draw(SeededNoise.INITIAL, x0.length);
         List<float[]> images = new ArrayList<>();
         for (int t : timesteps) {
             if (t < 0 || t >= diffusion.timesteps()) {
-                throw new IllegalArgumentException("timesteps must be in 0.." + (diffusion.timesteps() - 1) + ", was " + t);
+                throw new IllegalArgumentException(
+                        "timesteps must be in 0.." + (diffusion.timesteps() - 1) + ", was " + t);
             }
             images.add(t == 0 ? x0 : forward.noisy(x0, eps, t));
         }

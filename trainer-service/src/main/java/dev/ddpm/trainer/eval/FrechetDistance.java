@@ -9,13 +9,13 @@ package dev.ddpm.trainer.eval;
  */
 public final class FrechetDistance {
 
-    private FrechetDistance() {
-    }
+    private FrechetDistance() {}
 
     /** @param a rows are samples, columns features; @param b the same feature columns */
     public static double between(double[][] a, double[][] b) {
         if (a.length < 2 || b.length < 2) {
-            throw new IllegalArgumentException("need at least two samples on each side, got " + a.length + " and " + b.length);
+            throw new IllegalArgumentException(
+                    "need at least two samples on each side, got " + a.length + " and " + b.length);
         }
         int d = a[0].length;
         if (b[0].length != d) {

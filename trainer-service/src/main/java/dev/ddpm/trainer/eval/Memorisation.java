@@ -63,7 +63,11 @@ public record Memorisation(double medianNearest, double realMedianNearest) {
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "nearest training image %.3f RMS (training images to their nearest other %.3f, ratio %.2f)",
-                medianNearest, realMedianNearest, ratio());
+        return String.format(
+                Locale.ROOT,
+                "nearest training image %.3f RMS (training images to their nearest other %.3f, ratio %.2f)",
+                medianNearest,
+                realMedianNearest,
+                ratio());
     }
 }

@@ -24,12 +24,12 @@ public final class MnistEvaluation {
 
     /** The classifier's cache file in the MNIST folder; a new file name when the classifier changes. */
     public static final String CLASSIFIER_CACHE = "classifier-v1.bin";
+
     public static final int DEFAULT_SAMPLES = 1000;
     /** Epochs of the classifier's one training. */
     public static final int DEFAULT_EPOCHS = 2;
 
-    private MnistEvaluation() {
-    }
+    private MnistEvaluation() {}
 
     /**
      * @param mnist   folder with MNIST's four IDX files (scripts/fetch-mnist.sh)
@@ -37,18 +37,26 @@ public final class MnistEvaluation {
      * @param epochs  epochs of the classifier's training when it is not cached yet
      * @param log     told the classifier's calibration on the test digits before sampling starts
      */
-    public static EvaluationResult evaluate(CheckpointStore checkpoints, String run, Device device, Path mnist,
-                                            int samples, int epochs, long seed, SampleSource source,
-                                            Consumer<String> log) {
+    public static EvaluationResult evaluate(
+            CheckpointStore checkpoints,
+            String run,
+            Device device,
+            Path mnist,
+            int samples,
+            int epochs,
+            long seed,
+            SampleSource source,
+            Consumer<String> log) {
         // Checked before the data set is read or the classifier trained, so a wrong run fails at once.
         CheckpointManifest manifest = checkpoints.latest(run);
         int size = manifest.architecture().imageSize();
         // 28x28 (MNIST's own) to 32x32 samples are centred as the reader pads real digits; smaller
         // ones would be shrunken digits the classifier never saw, so their metrics would mislead.
         if (manifest.architecture().imageChannels() != 1 || size < 28 || size > FeatureClassifier.MNIST_SIZE) {
-            throw new IllegalStateException("run " + run + " makes " + manifest.architecture().imageChannels() + "x"
-                    + size + "x" + size + " images; the MNIST metrics need one channel at 28x28 to 32x32 "
-                    + "(e.g. preset mnist-28 or mnist)");
+            throw new IllegalStateException(
+                    "run " + run + " makes " + manifest.architecture().imageChannels() + "x"
+                            + size + "x" + size + " images; the MNIST metrics need one channel at 28x28 to 32x32 "
+                            + "(e.g. preset mnist-28 or mnist)");
         }
         try (FeatureClassifier classifier = FeatureClassifier.mnist(device, 1)) {
             DatasetReader reader = new DatasetReader(1, FeatureClassifier.MNIST_SIZE);
@@ -78,8 +86,12 @@ public final class MnistEvaluation {
                     real[i] = test.image(i);
                     reference[i] = train.image(i);
                 }
-                return new EvaluationResult(run, manifest.step(), drawn.description(),
-                        QualityReport.of(classifier, images, real, reference), sampling);
+                return new EvaluationResult(
+                        run,
+                        manifest.step(),
+                        drawn.description(),
+                        QualityReport.of(classifier, images, real, reference),
+                        sampling);
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot read or write " + mnist + ": " + e.getMessage(), e);

@@ -18,14 +18,16 @@ final class OutOfSetImages {
 
     private static final ForwardProcess FORWARD = new ForwardProcess(NoiseSchedule.linear(1000, 1e-4, 0.02));
 
-    private OutOfSetImages() {
-    }
+    private OutOfSetImages() {}
 
     static float[] from(float[] image, int channels, int size, SplittableRandom random) {
         return switch (random.nextInt(4)) {
             case 0 -> uniform(image.length, random);
-            case 1 -> FORWARD.noisy(image, SeededNoise.forSample(random.nextLong(), 0).draw(SeededNoise.INITIAL, image.length),
-                    400 + random.nextInt(600));
+            case 1 ->
+                FORWARD.noisy(
+                        image,
+                        SeededNoise.forSample(random.nextLong(), 0).draw(SeededNoise.INITIAL, image.length),
+                        400 + random.nextInt(600));
             case 2 -> shuffled(image, channels, size, random);
             default -> smoothField(channels, size, random);
         };

@@ -2,9 +2,9 @@ package dev.ddpm.trainer.eval;
 
 import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.model.DiffusionConfig;
 
@@ -21,14 +21,18 @@ public final class PreviewGrid {
     /** The DDPM paper's arXiv date: any fixed number does. */
     public static final long SEED = 20200619L;
 
-    private PreviewGrid() {
-    }
+    private PreviewGrid() {}
 
     /** The grid of what {@code denoiser} makes, as a PNG. */
     public static byte[] png(Denoiser denoiser, DiffusionConfig diffusion, int channels, int size) {
-        float[][] samples = ReverseProcess.sample(denoiser,
-                () -> Schedulers.create(diffusion, SchedulerSettings.of(SamplerKind.DDIM).withSteps(50)),
-                IMAGES, channels * size * size, SEED, 0);
+        float[][] samples = ReverseProcess.sample(
+                denoiser,
+                () -> Schedulers.create(
+                        diffusion, SchedulerSettings.of(SamplerKind.DDIM).withSteps(50)),
+                IMAGES,
+                channels * size * size,
+                SEED,
+                0);
         return encode(samples, channels, size);
     }
 

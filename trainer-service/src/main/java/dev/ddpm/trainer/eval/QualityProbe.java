@@ -31,8 +31,14 @@ public final class QualityProbe implements AutoCloseable {
     private final int[] referenceIndices;
     private final FeatureClassifier.Calibration calibration;
 
-    private QualityProbe(FeatureClassifier classifier, List<String> classes, float[][] real, float[][] reference,
-                         float[][] training, int[] referenceIndices, FeatureClassifier.Calibration calibration) {
+    private QualityProbe(
+            FeatureClassifier classifier,
+            List<String> classes,
+            float[][] real,
+            float[][] reference,
+            float[][] training,
+            int[] referenceIndices,
+            FeatureClassifier.Calibration calibration) {
         this.classifier = classifier;
         this.classes = classes;
         this.real = real;
@@ -49,14 +55,16 @@ public final class QualityProbe implements AutoCloseable {
      * @throws IllegalArgumentException when the data set has no labels or too few images to hold any out
      */
     public static QualityProbe train(ImageSet data, int samples, boolean flips, Device device, long seed) {
-        Labels labels = data.labels().orElseThrow(() -> new IllegalArgumentException(
-                "the quality metric needs a labelled data set (IDX labels, CIFAR-10, emoji categories or one"
-                        + " sub-folder per class); this one names no classes"));
+        Labels labels = data.labels()
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "the quality metric needs a labelled data set (IDX labels, CIFAR-10, emoji categories or one"
+                                + " sub-folder per class); this one names no classes"));
         int n = data.size();
         int heldOut = n / 5;
         int perSet = Math.min(samples, heldOut / 2);
         if (perSet < 2) {
-            throw new IllegalArgumentException("the quality metric needs at least 20 labelled images, the data set has " + n);
+            throw new IllegalArgumentException(
+                    "the quality metric needs at least 20 labelled images, the data set has " + n);
         }
         int[] order = shuffled(n, seed);
         List<float[]> trainImages = new ArrayList<>();
@@ -65,7 +73,8 @@ public final class QualityProbe implements AutoCloseable {
             trainLabels[i - heldOut] = labels.ofImage()[order[i]];
             trainImages.add(data.image(order[i]));
         }
-        InMemoryImageSet classifierSet = new InMemoryImageSet(data.channels(), data.imageSize(), trainImages, List.of());
+        InMemoryImageSet classifierSet =
+                new InMemoryImageSet(data.channels(), data.imageSize(), trainImages, List.of());
         float[][] real = new float[perSet][];
         float[][] reference = new float[perSet][];
         int[] referenceIndices = new int[perSet];
@@ -81,16 +90,21 @@ public final class QualityProbe implements AutoCloseable {
             heldLabels[i] = labels.ofImage()[order[i]];
         }
         // One class more than the data set's: the reject class of images of none of them.
-        FeatureClassifier classifier = new FeatureClassifier(device, data.channels(), data.imageSize(), labels.count() + 1,
-                seed);
+        FeatureClassifier classifier =
+                new FeatureClassifier(device, data.channels(), data.imageSize(), labels.count() + 1, seed);
         try {
             int epochs = Math.max(2, Math.min(40, CLASSIFIER_PRESENTATIONS / classifierSet.size()));
             long started = System.nanoTime();
             classifier.train(classifierSet, trainLabels, epochs, 64, seed, flips, labels.count());
             FeatureClassifier.Calibration calibration = classifier.calibration(
                     new InMemoryImageSet(data.channels(), data.imageSize(), held, List.of()), heldLabels);
-            LOG.infof("quality classifier: %d classes, %d epochs on %d images in %.0f s; on %d held-out images %s",
-                    labels.count(), epochs, classifierSet.size(), (System.nanoTime() - started) / 1e9, held.size(),
+            LOG.infof(
+                    "quality classifier: %d classes, %d epochs on %d images in %.0f s; on %d held-out images %s",
+                    labels.count(),
+                    epochs,
+                    classifierSet.size(),
+                    (System.nanoTime() - started) / 1e9,
+                    held.size(),
                     calibration);
             float[][] training = null;
             if (n <= Memorisation.MAX_TRAINING_IMAGES) {
@@ -99,7 +113,8 @@ public final class QualityProbe implements AutoCloseable {
                     training[i] = data.image(i);
                 }
             }
-            return new QualityProbe(classifier, labels.classes(), real, reference, training, referenceIndices, calibration);
+            return new QualityProbe(
+                    classifier, labels.classes(), real, reference, training, referenceIndices, calibration);
         } catch (RuntimeException e) {
             classifier.close();
             throw e;
@@ -119,7 +134,8 @@ public final class QualityProbe implements AutoCloseable {
     /** The report of {@link #samples()} generated images (model space, the data set's geometry). */
     public QualityReport measure(float[][] generated) {
         if (generated.length != real.length) {
-            throw new IllegalArgumentException("the probe compares " + real.length + " samples, got " + generated.length);
+            throw new IllegalArgumentException(
+                    "the probe compares " + real.length + " samples, got " + generated.length);
         }
         Memorisation memorisation = training == null ? null : Memorisation.of(generated, training, referenceIndices);
         return QualityReport.of(classifier, generated, real, reference, classes, memorisation);

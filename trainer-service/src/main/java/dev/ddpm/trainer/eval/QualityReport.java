@@ -14,19 +14,32 @@ import java.util.Map;
  * beside the same share of real images (the ceiling the classifier allows), how the recognised samples spread over the classes, and, where it was
  * measured, the memorisation check ({@link Memorisation}).
  */
-public record QualityReport(int samples, double fld, double floor, double recognisableShare, double realShare,
-                            double[] classShares, List<String> classes, Memorisation memorisation) {
+public record QualityReport(
+        int samples,
+        double fld,
+        double floor,
+        double recognisableShare,
+        double realShare,
+        double[] classShares,
+        List<String> classes,
+        Memorisation memorisation) {
 
     public static final double CONFIDENT = 0.9;
 
     /** Computes the report; {@code real} and {@code reference} are two disjoint real sets (floor). */
-    public static QualityReport of(FeatureClassifier classifier, float[][] generated, float[][] real, float[][] reference) {
+    public static QualityReport of(
+            FeatureClassifier classifier, float[][] generated, float[][] real, float[][] reference) {
         return of(classifier, generated, real, reference, digits(classifier.classes()), null);
     }
 
     /** @param memorisation the nearest-training-image check of the same samples, or null when not measured */
-    public static QualityReport of(FeatureClassifier classifier, float[][] generated, float[][] real, float[][] reference,
-                                   List<String> classNames, Memorisation memorisation) {
+    public static QualityReport of(
+            FeatureClassifier classifier,
+            float[][] generated,
+            float[][] real,
+            float[][] reference,
+            List<String> classNames,
+            Memorisation memorisation) {
         double[][] realFeatures = classifier.features(real);
         double fld = FrechetDistance.between(classifier.features(generated), realFeatures);
         double floor = FrechetDistance.between(classifier.features(reference), realFeatures);
@@ -56,7 +69,9 @@ public record QualityReport(int samples, double fld, double floor, double recogn
     }
 
     private static List<String> digits(int count) {
-        return java.util.stream.IntStream.range(0, count).mapToObj(Integer::toString).toList();
+        return java.util.stream.IntStream.range(0, count)
+                .mapToObj(Integer::toString)
+                .toList();
     }
 
     public double largestClassShare() {
@@ -91,8 +106,15 @@ public record QualityReport(int samples, double fld, double floor, double recogn
         for (int c = 0; c < classShares.length; c++) {
             histogram.append(String.format(Locale.ROOT, " %s:%.0f%%", classes.get(c), 100 * classShares[c]));
         }
-        return String.format(Locale.ROOT, "%d samples: FLD %.2f (real-vs-real floor %.2f), recognisable %.1f%% (real %.1f%%),"
-                + " classes%s%s", samples, fld, floor, 100 * recognisableShare, 100 * realShare, histogram,
+        return String.format(
+                Locale.ROOT,
+                "%d samples: FLD %.2f (real-vs-real floor %.2f), recognisable %.1f%% (real %.1f%%)," + " classes%s%s",
+                samples,
+                fld,
+                floor,
+                100 * recognisableShare,
+                100 * realShare,
+                histogram,
                 memorisation == null ? "" : "; " + memorisation);
     }
 }

@@ -16,6 +16,5 @@ public interface SampleSource {
      * @param images      the samples, channel-major in [-1, 1]
      * @param description how they were drawn, for the report ("unipc 20 steps, ... (20 evaluations)")
      */
-    record Drawn(float[][] images, String description) {
-    }
+    record Drawn(float[][] images, String description) {}
 }

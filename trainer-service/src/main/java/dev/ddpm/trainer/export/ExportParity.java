@@ -13,11 +13,11 @@ public final class ExportParity {
     /** The tolerance the issue asks of every export; float32 rounding gives about 1e-6 here. */
     public static final double TOLERANCE = 1e-4;
 
-    private ExportParity() {
-    }
+    private ExportParity() {}
 
     /** Largest |a - b| over the predictions for {@code batch} probe images. */
-    public static double maxAbsDifference(Denoiser a, Denoiser b, int batch, int imageLength, int timesteps, long seed) {
+    public static double maxAbsDifference(
+            Denoiser a, Denoiser b, int batch, int imageLength, int timesteps, long seed) {
         float[][] x = new float[batch][];
         int[] t = new int[batch];
         for (int i = 0; i < batch; i++) {

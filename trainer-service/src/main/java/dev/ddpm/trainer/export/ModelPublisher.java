@@ -1,17 +1,17 @@
 package dev.ddpm.trainer.export;
 
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.api.TrainingRequest;
-import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.GuidedDenoiser;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.ModelPublished;
-import dev.ddpm.core.storage.ObjectRef;
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.messaging.EventPublisher;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.Upload;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.eval.PreviewGrid;
@@ -60,13 +60,12 @@ public final class ModelPublisher {
      * Autoguidance to publish with the model: the guide network (a weaker checkpoint, same diffusion
      * settings and image shape), the run it comes from, and the weight w >= 1.
      */
-    public record Guide(DiffusionNetwork network, String runId, double weight) {
-    }
+    public record Guide(DiffusionNetwork network, String runId, double weight) {}
 
     static final int PROBE_BATCH = 4;
     private static final Logger LOG = Logger.getLogger(ModelPublisher.class);
-    private static final DateTimeFormatter VERSION_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
-            .withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter VERSION_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
     private final ArtifactStore store;
     private final Announcer announcer;
@@ -94,16 +93,25 @@ public final class ModelPublisher {
         long step = network.step();
         Instant now = clock.instant();
         String version = unusedVersion(request.modelName(), VERSION_TIME.format(now) + "-s" + step);
-        Map<String, String> metadata = Map.of("ddpm.model", request.modelName(), "ddpm.version", version,
-                "ddpm.run", request.runId(), "ddpm.step", Long.toString(step), "ddpm.ema", Boolean.toString(request.ema()));
+        Map<String, String> metadata = Map.of(
+                "ddpm.model",
+                request.modelName(),
+                "ddpm.version",
+                version,
+                "ddpm.run",
+                request.runId(),
+                "ddpm.step",
+                Long.toString(step),
+                "ddpm.ema",
+                Boolean.toString(request.ema()));
 
         // Export and check with the same weights in the model.
         Export export = export(network, request.ema(), metadata);
         Export guideExport = guide == null ? null : exportGuide(guide, request.ema(), metadata);
         byte[] grid;
         try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(export.bytes(), c, size, size);
-             OnnxRuntimeDenoiser guideOnnx = guideExport == null ? null
-                     : new OnnxRuntimeDenoiser(guideExport.bytes(), c, size, size)) {
+                OnnxRuntimeDenoiser guideOnnx =
+                        guideExport == null ? null : new OnnxRuntimeDenoiser(guideExport.bytes(), c, size, size)) {
             Denoiser denoiser = guide == null ? onnx : new GuidedDenoiser(onnx, guideOnnx, guide.weight());
             grid = PreviewGrid.png(denoiser, network.diffusion(), c, size);
         }
@@ -122,32 +130,56 @@ public final class ModelPublisher {
             uploads.add(new Upload.Bytes(prefix + "guide.onnx", guideExport.bytes(), "application/octet-stream"));
         }
         ModelManifest[] manifest = new ModelManifest[1];
-        ObjectRef manifestRef = store.writeThenPoint(Buckets.MODELS, uploads,
-                prefix + "manifest.json", refs -> manifest[0] = new ModelManifest(ModelManifest.CURRENT_SCHEMA,
-                        request.modelName(), version, now,
+        ObjectRef manifestRef = store.writeThenPoint(
+                Buckets.MODELS,
+                uploads,
+                prefix + "manifest.json",
+                refs -> manifest[0] = new ModelManifest(
+                        ModelManifest.CURRENT_SCHEMA,
+                        request.modelName(),
+                        version,
+                        now,
                         new ModelManifest.Training(request.runId(), step, request.ema(), recipe(request.runId())),
-                        onnx(refs.get(0), architecture), new ModelManifest.Image(c, size, size),
-                        network.diffusion(), architecture, metrics,
-                        guide == null ? null : new ModelManifest.Guide(onnx(refs.get(2), guide.network().architecture()),
-                                new ModelManifest.Training(guide.runId(), guide.network().step(), request.ema(), null),
-                                guide.weight())));
+                        onnx(refs.get(0), architecture),
+                        new ModelManifest.Image(c, size, size),
+                        network.diffusion(),
+                        architecture,
+                        metrics,
+                        guide == null
+                                ? null
+                                : new ModelManifest.Guide(
+                                        onnx(refs.get(2), guide.network().architecture()),
+                                        new ModelManifest.Training(
+                                                guide.runId(), guide.network().step(), request.ema(), null),
+                                        guide.weight())));
         try {
-            announcer.announce(new ModelPublished(request.modelName(), version, manifestRef.key(), manifestRef.sha256()));
+            announcer.announce(
+                    new ModelPublished(request.modelName(), version, manifestRef.key(), manifestRef.sha256()));
         } catch (RuntimeException e) {
             // Not announced means not published: remove the manifest first, so no reader finds it half-gone.
             for (String name : List.of("manifest.json", "unet.onnx", "samples.png", "guide.onnx")) {
                 try {
                     store.delete(Buckets.MODELS, prefix + name);
                 } catch (RuntimeException cleanup) {
-                    LOG.warnf("could not remove %s%s after a failed announcement: %s", prefix, name, cleanup.getMessage());
+                    LOG.warnf(
+                            "could not remove %s%s after a failed announcement: %s",
+                            prefix, name, cleanup.getMessage());
                 }
             }
-            throw new InvalidExportException("model " + request.modelName() + " version " + version
-                    + " was not announced (" + e.getMessage() + "); its files were removed", e);
+            throw new InvalidExportException(
+                    "model " + request.modelName() + " version " + version + " was not announced (" + e.getMessage()
+                            + "); its files were removed",
+                    e);
         }
-        LOG.infof("published model %s version %s (run %s, step %d, %s weights, %,d bytes, parity %.1e)",
-                request.modelName(), version, request.runId(), step, request.ema() ? "EMA" : "trained",
-                export.bytes().length, export.parity());
+        LOG.infof(
+                "published model %s version %s (run %s, step %d, %s weights, %,d bytes, parity %.1e)",
+                request.modelName(),
+                version,
+                request.runId(),
+                step,
+                request.ema() ? "EMA" : "trained",
+                export.bytes().length,
+                export.parity());
         return manifest[0];
     }
 
@@ -160,8 +192,7 @@ public final class ModelPublisher {
         return version;
     }
 
-    private record Export(byte[] bytes, double parity) {
-    }
+    private record Export(byte[] bytes, double parity) {}
 
     /**
      * The request the run was trained by, recorded as the model's recipe; absent for a run planned by
@@ -172,15 +203,21 @@ public final class ModelPublisher {
         try {
             return new CheckpointStore(store).recipe(runId).orElse(null);
         } catch (InvalidPayloadException e) {
-            LOG.warnf("run %s: its stored training request is not readable, the manifest goes without it: %s", runId,
-                    e.getMessage());
+            LOG.warnf(
+                    "run %s: its stored training request is not readable, the manifest goes without it: %s",
+                    runId, e.getMessage());
             return null;
         }
     }
 
     private static ModelManifest.Onnx onnx(ObjectRef ref, UNetConfig architecture) {
-        return new ModelManifest.Onnx(ref.key(), ref.sizeBytes(), ref.sha256(), UNetOnnxExporter.OPSET,
-                UNetOnnxExporter.inputs(architecture), UNetOnnxExporter.outputs(architecture));
+        return new ModelManifest.Onnx(
+                ref.key(),
+                ref.sizeBytes(),
+                ref.sha256(),
+                UNetOnnxExporter.OPSET,
+                UNetOnnxExporter.inputs(architecture),
+                UNetOnnxExporter.outputs(architecture));
     }
 
     /** The network's EMA (or trained) weights exported and checked against DJL. */
@@ -193,8 +230,10 @@ public final class ModelPublisher {
         UNetConfig a = model.architecture();
         UNetConfig g = guide.network().architecture();
         if (!guide.network().diffusion().equals(model.diffusion())
-                || g.imageChannels() != a.imageChannels() || g.imageSize() != a.imageSize()) {
-            throw new InvalidExportException("the guide (run " + guide.runId() + ", step " + guide.network().step()
+                || g.imageChannels() != a.imageChannels()
+                || g.imageSize() != a.imageSize()) {
+            throw new InvalidExportException("the guide (run " + guide.runId() + ", step "
+                    + guide.network().step()
                     + ") must share the model's diffusion settings and image shape; nothing published");
         }
         // The manifest's own bound, checked before anything is exported rather than when the manifest is built.
@@ -216,9 +255,15 @@ public final class ModelPublisher {
         UNetConfig a = network.architecture();
         byte[] bytes = UNetOnnxExporter.export(network.unet(), network.diffusion(), metadata);
         double parity;
-        try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(bytes, a.imageChannels(), a.imageSize(), a.imageSize())) {
-            parity = ExportParity.maxAbsDifference(onnx, network.denoiser(), PROBE_BATCH,
-                    a.imageChannels() * a.imageSize() * a.imageSize(), network.diffusion().timesteps(), 1);
+        try (OnnxRuntimeDenoiser onnx =
+                new OnnxRuntimeDenoiser(bytes, a.imageChannels(), a.imageSize(), a.imageSize())) {
+            parity = ExportParity.maxAbsDifference(
+                    onnx,
+                    network.denoiser(),
+                    PROBE_BATCH,
+                    a.imageChannels() * a.imageSize() * a.imageSize(),
+                    network.diffusion().timesteps(),
+                    1);
         }
         if (!(parity <= ExportParity.TOLERANCE)) {
             throw new InvalidExportException(String.format(

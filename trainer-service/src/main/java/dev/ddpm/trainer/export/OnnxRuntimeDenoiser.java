@@ -63,8 +63,9 @@ public final class OnnxRuntimeDenoiser implements Denoiser, AutoCloseable {
         times.flip();
         long[] shape = {x.length, imageShape[0], imageShape[1], imageShape[2]};
         try (OnnxTensor xTensor = OnnxTensor.createTensor(environment, images, shape);
-             OnnxTensor tTensor = OnnxTensor.createTensor(environment, times, new long[]{t.length});
-             OrtSession.Result result = session.run(Map.of(UNetOnnxExporter.INPUT_X, xTensor, UNetOnnxExporter.INPUT_T, tTensor))) {
+                OnnxTensor tTensor = OnnxTensor.createTensor(environment, times, new long[] {t.length});
+                OrtSession.Result result =
+                        session.run(Map.of(UNetOnnxExporter.INPUT_X, xTensor, UNetOnnxExporter.INPUT_T, tTensor))) {
             FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
             float[][] predictions = new float[x.length][length];
             for (float[] prediction : predictions) {

@@ -47,12 +47,20 @@ public final class UNetOnnxExporter {
     public static final int OPSET = 17;
     /** IR version 8 goes with opset 17 (onnx 1.12). */
     public static final int IR_VERSION = 8;
+
     public static final String INPUT_X = "x";
     public static final String INPUT_T = "t";
     public static final String OUTPUT = "prediction";
 
-    private static final Set<Class<? extends Block>> KNOWN = Set.of(UNet.class, TimestepEmbedding.class,
-            ResidualBlock.class, SelfAttention.class, Downsample.class, Upsample.class, GroupNorm.class, Conv2d.class,
+    private static final Set<Class<? extends Block>> KNOWN = Set.of(
+            UNet.class,
+            TimestepEmbedding.class,
+            ResidualBlock.class,
+            SelfAttention.class,
+            Downsample.class,
+            Upsample.class,
+            GroupNorm.class,
+            Conv2d.class,
             Linear.class);
 
     private final UNet unet;
@@ -78,15 +86,20 @@ public final class UNetOnnxExporter {
         metadata.put("ddpm.timesteps", Integer.toString(diffusion.timesteps()));
         metadata.putAll(extraMetadata);
         String version = UNetOnnxExporter.class.getPackage().getImplementationVersion();
-        return exporter.graph.toModel(IR_VERSION, OPSET, "ddpm-trainer " + (version == null ? "dev" : version),
-                "DDPM noise-prediction UNet (Ho et al. 2020)", metadata);
+        return exporter.graph.toModel(
+                IR_VERSION,
+                OPSET,
+                "ddpm-trainer " + (version == null ? "dev" : version),
+                "DDPM noise-prediction UNet (Ho et al. 2020)",
+                metadata);
     }
 
     /** The graph's interface as the manifest records it. */
     public static List<TensorSpec> inputs(UNetConfig config) {
         String c = Integer.toString(config.imageChannels());
         String s = Integer.toString(config.imageSize());
-        return List.of(new TensorSpec(INPUT_X, "float32", List.of("N", c, s, s)),
+        return List.of(
+                new TensorSpec(INPUT_X, "float32", List.of("N", c, s, s)),
                 new TensorSpec(INPUT_T, "int64", List.of("N")));
     }
 
@@ -100,18 +113,20 @@ public final class UNetOnnxExporter {
     static void verifyKnown(String path, Block block) {
         if (!KNOWN.contains(block.getClass())) {
             throw new UnsupportedBlockException("cannot export block '" + path + "' of type "
-                    + block.getClass().getName() + ": the ONNX writer knows " + KNOWN.stream()
-                    .map(Class::getSimpleName).sorted().toList());
+                    + block.getClass().getName() + ": the ONNX writer knows "
+                    + KNOWN.stream().map(Class::getSimpleName).sorted().toList());
         }
         block.getChildren().forEach(child -> verifyKnown(path + "/" + child.getKey(), child.getValue()));
     }
 
     private void verifyAllParametersWritten() {
         List<String> missing = unet.getParameters().stream()
-                .filter(p -> !written.contains(p.getValue())).map(p -> p.getKey()).toList();
+                .filter(p -> !written.contains(p.getValue()))
+                .map(p -> p.getKey())
+                .toList();
         if (!missing.isEmpty()) {
-            throw new UnsupportedBlockException("the ONNX writer did not write parameters " + missing
-                    + ": their blocks are not translated");
+            throw new UnsupportedBlockException(
+                    "the ONNX writer did not write parameters " + missing + ": their blocks are not translated");
         }
     }
 
@@ -171,14 +186,20 @@ public final class UNetOnnxExporter {
         String tFloat = graph.cast(name + "/t_float", t, DataType.FLOAT);
         String column = graph.unsqueeze(name + "/t_column", tFloat, graph.longs(name + "/axis1", 1));
         String angles = graph.mul(name + "/angles", column, graph.floats(name + "/frequencies", frequencies, 1, half));
-        String sinusoids = graph.concat(name + "/sinusoids", 1, graph.unary("Sin", name + "/sin", angles),
+        String sinusoids = graph.concat(
+                name + "/sinusoids",
+                1,
+                graph.unary("Sin", name + "/sin", angles),
                 graph.unary("Cos", name + "/cos", angles));
         String h = graph.silu(name + "/silu", linear(name + "/dense0", block.first(), sinusoids));
         return linear(name + "/dense1", block.second(), h);
     }
 
     private String residual(String name, ResidualBlock block, String x, String temb) {
-        String h = conv(name + "/conv1", block.conv1(), graph.silu(name + "/silu1", groupNorm(name + "/norm1", block.norm1(), x)));
+        String h = conv(
+                name + "/conv1",
+                block.conv1(),
+                graph.silu(name + "/silu1", groupNorm(name + "/norm1", block.norm1(), x)));
         String t = linear(name + "/temb", block.timeProjection(), graph.silu(name + "/temb_silu", temb));
         String tImage = graph.reshape(name + "/temb_image", t, graph.longs(name + "/temb_shape", 0, block.out(), 1, 1));
         h = graph.add(name + "/add_temb", h, tImage);
@@ -210,9 +231,13 @@ public final class UNetOnnxExporter {
 
     /** Nearest 2x (floor of x/2 picks the source pixel: NDArray.repeat on both axes), then the convolution. */
     private String upsample(String name, Upsample block, String x) {
-        String scales = graph.floats(name + "/scales", new float[]{1, 1, 2, 2}, 4);
-        String doubled = graph.node("Resize", name + "/nearest", List.of(x, "", scales),
-                OnnxGraph.string("mode", "nearest"), OnnxGraph.string("coordinate_transformation_mode", "asymmetric"),
+        String scales = graph.floats(name + "/scales", new float[] {1, 1, 2, 2}, 4);
+        String doubled = graph.node(
+                "Resize",
+                name + "/nearest",
+                List.of(x, "", scales),
+                OnnxGraph.string("mode", "nearest"),
+                OnnxGraph.string("coordinate_transformation_mode", "asymmetric"),
                 OnnxGraph.string("nearest_mode", "floor"));
         return conv(name + "/conv", block.conv(), doubled);
     }
@@ -224,8 +249,12 @@ public final class UNetOnnxExporter {
         String grouped = graph.reshape(name + "/grouped", x, graph.longs(name + "/group_shape", 0, groups, -1));
         float[] ones = new float[groups];
         java.util.Arrays.fill(ones, 1f);
-        String normalised = graph.instanceNorm(name + "/normalised", grouped, graph.floats(name + "/unit_scale", ones, groups),
-                graph.floats(name + "/zero_bias", new float[groups], groups), GroupNorm.EPSILON);
+        String normalised = graph.instanceNorm(
+                name + "/normalised",
+                grouped,
+                graph.floats(name + "/unit_scale", ones, groups),
+                graph.floats(name + "/zero_bias", new float[groups], groups),
+                GroupNorm.EPSILON);
         String image = graph.reshape(name + "/image", normalised, graph.shapeOf(name + "/shape", x));
         String gamma = weight(name + "/gamma", block.gamma(), channels, 1, 1);
         String beta = weight(name + "/beta", block.beta(), channels, 1, 1);
@@ -233,7 +262,9 @@ public final class UNetOnnxExporter {
     }
 
     private String conv(String name, Conv2d conv, String x) {
-        if (conv.getGroups() != 1 || conv.getDilation().get(0) != 1 || !conv.isIncludeBias()
+        if (conv.getGroups() != 1
+                || conv.getDilation().get(0) != 1
+                || !conv.isIncludeBias()
                 || conv.getKernelShape().get(0) != conv.getKernelShape().get(1)
                 || conv.getStride().get(0) != conv.getStride().get(1)
                 || conv.getPadding().get(0) != conv.getPadding().get(1)) {
@@ -244,7 +275,13 @@ public final class UNetOnnxExporter {
         Parameter bias = conv.getParameters().get("bias");
         String w = weight(name + "/weight", weight, weight.getArray().getShape().getShape());
         String b = weight(name + "/bias", bias, bias.getArray().getShape().getShape());
-        return graph.conv(name, x, w, b, (int) conv.getKernelShape().get(0), (int) conv.getStride().get(0),
+        return graph.conv(
+                name,
+                x,
+                w,
+                b,
+                (int) conv.getKernelShape().get(0),
+                (int) conv.getStride().get(0),
                 (int) conv.getPadding().get(0));
     }
 

@@ -54,8 +54,8 @@ public class DatasetEventsConsumer {
         }
         CloudEvent<?> event = EventMessages.decode(message);
         if (!(event.data() instanceof DatasetUpdated update)) {
-            throw new InvalidPayloadException("expected a data set update on " + CHANNEL + ", got '" + event.type() + "'",
-                    "type");
+            throw new InvalidPayloadException(
+                    "expected a data set update on " + CHANNEL + ", got '" + event.type() + "'", "type");
         }
         if (processed.firstTime(event)) {
             policy.datasetChanged(update.dataset());

@@ -74,27 +74,25 @@ public class RunOwnership implements KafkaConsumerRebalanceListener {
     }
 
     @Override
-    public void onPartitionsAssigned(Consumer<?, ?> consumer,
-                                     Collection<TopicPartition> partitions) {
+    public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         owned.addAll(partitions);
     }
 
     @Override
-    public void onPartitionsRevoked(Consumer<?, ?> consumer,
-                                    Collection<TopicPartition> partitions) {
+    public void onPartitionsRevoked(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         owned.removeAll(partitions);
         TopicPartition current = running;
         if (current == null || !partitions.contains(current)) {
             return;
         }
-        LOG.infof("partition %s moves to another trainer: pausing its run at the next step for the new owner",
-                current);
+        LOG.infof("partition %s moves to another trainer: pausing its run at the next step for the new owner", current);
         handOff = true;
         try {
             runEnded.get(HAND_OFF_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
-            LOG.warnf("the run of %s did not pause within %s; the new owner may start it alongside", current,
-                    HAND_OFF_WAIT);
+            LOG.warnf(
+                    "the run of %s did not pause within %s; the new owner may start it alongside",
+                    current, HAND_OFF_WAIT);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (java.util.concurrent.ExecutionException e) {
@@ -103,8 +101,7 @@ public class RunOwnership implements KafkaConsumerRebalanceListener {
     }
 
     @Override
-    public void onPartitionsLost(Consumer<?, ?> consumer,
-                                 Collection<TopicPartition> partitions) {
+    public void onPartitionsLost(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         onPartitionsRevoked(consumer, partitions);
     }
 }

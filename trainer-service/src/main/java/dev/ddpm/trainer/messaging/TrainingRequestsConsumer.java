@@ -42,8 +42,8 @@ public class TrainingRequestsConsumer {
     private final DeadLetters deadLetters;
     private final ProcessedEvents processed = new ProcessedEvents(10_000);
 
-    public TrainingRequestsConsumer(TrainingService training, @Identifier(RunOwnership.NAME) RunOwnership ownership,
-                                    DeadLetters deadLetters) {
+    public TrainingRequestsConsumer(
+            TrainingService training, @Identifier(RunOwnership.NAME) RunOwnership ownership, DeadLetters deadLetters) {
         this.training = training;
         this.ownership = ownership;
         this.deadLetters = deadLetters;
@@ -66,8 +66,8 @@ public class TrainingRequestsConsumer {
     private CompletionStage<Void> handle(Message<byte[]> message) {
         CloudEvent<?> event = EventMessages.decode(message);
         if (!(event.data() instanceof TrainingRequested request)) {
-            throw new InvalidPayloadException("expected a training request on " + CHANNEL + ", got '" + event.type()
-                    + "'", "type");
+            throw new InvalidPayloadException(
+                    "expected a training request on " + CHANNEL + ", got '" + event.type() + "'", "type");
         }
         if (processed.handled(event)) {
             LOG.infof("run %s: duplicate request %s ignored", request.runId(), event.id());
@@ -78,29 +78,35 @@ public class TrainingRequestsConsumer {
             processed.remember(event);
             return message.ack();
         }
-        LOG.infof("run %s requested (%s): training %s on %s", request.runId(), EventMessages.coordinates(message),
-                request.request().modelName(), request.request().dataset());
+        LOG.infof(
+                "run %s requested (%s): training %s on %s",
+                request.runId(),
+                EventMessages.coordinates(message),
+                request.request().modelName(),
+                request.request().dataset());
         TopicPartition partition = partition(message);
         switch (ownership.run(partition, stop -> training.run(request, stop))) {
             case NOT_OWNED -> {
-                LOG.infof("run %s: partition %s was revoked before the run started; its new owner runs it",
+                LOG.infof(
+                        "run %s: partition %s was revoked before the run started; its new owner runs it",
                         request.runId(), partition);
                 return CompletableFuture.completedFuture(null);
             }
             case HANDED_OFF -> {
-                LOG.infof("run %s paused with its request unacknowledged; it resumes from its checkpoint",
+                LOG.infof(
+                        "run %s paused with its request unacknowledged; it resumes from its checkpoint",
                         request.runId());
                 return CompletableFuture.completedFuture(null);
             }
-            case ENDED -> {
-            }
+            case ENDED -> {}
         }
         processed.remember(event);
         return message.ack();
     }
 
     private static TopicPartition partition(Message<?> message) {
-        IncomingKafkaRecordMetadata<?, ?> kafka = message.getMetadata(IncomingKafkaRecordMetadata.class).orElseThrow();
+        IncomingKafkaRecordMetadata<?, ?> kafka =
+                message.getMetadata(IncomingKafkaRecordMetadata.class).orElseThrow();
         return new TopicPartition(kafka.getTopic(), kafka.getPartition());
     }
 }

@@ -25,14 +25,15 @@ public final class Downsample extends AbstractBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         return new NDList(Ops.apply(conv, store, inputs.singletonOrThrow(), training));
     }
 
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape x = inputShapes[0];
-        return new Shape[]{new Shape(x.get(0), channels, (x.get(2) + 1) / 2, (x.get(3) + 1) / 2)};
+        return new Shape[] {new Shape(x.get(0), channels, (x.get(2) + 1) / 2, (x.get(3) + 1) / 2)};
     }
 
     @Override

@@ -26,14 +26,23 @@ public final class GroupNorm extends AbstractBlock {
 
     public GroupNorm(int channels, int groups) {
         if (channels % groups != 0) {
-            throw new IllegalArgumentException("GroupNorm: " + groups + " groups do not divide " + channels + " channels");
+            throw new IllegalArgumentException(
+                    "GroupNorm: " + groups + " groups do not divide " + channels + " channels");
         }
         this.channels = channels;
         this.groups = groups;
-        this.gamma = addParameter(Parameter.builder().setName("gamma").setType(Parameter.Type.GAMMA)
-                .optShape(new Shape(channels)).optInitializer(new ConstantInitializer(1f)).build());
-        this.beta = addParameter(Parameter.builder().setName("beta").setType(Parameter.Type.BETA)
-                .optShape(new Shape(channels)).optInitializer(new ConstantInitializer(0f)).build());
+        this.gamma = addParameter(Parameter.builder()
+                .setName("gamma")
+                .setType(Parameter.Type.GAMMA)
+                .optShape(new Shape(channels))
+                .optInitializer(new ConstantInitializer(1f))
+                .build());
+        this.beta = addParameter(Parameter.builder()
+                .setName("beta")
+                .setType(Parameter.Type.BETA)
+                .optShape(new Shape(channels))
+                .optInitializer(new ConstantInitializer(0f))
+                .build());
     }
 
     public int channels() {
@@ -53,7 +62,8 @@ public final class GroupNorm extends AbstractBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Shape shape = x.getShape();
         // Each group's statistics are a layer norm over that group's channels x height x width, and
@@ -64,10 +74,15 @@ public final class GroupNorm extends AbstractBlock {
         // per-channel affine follows.
         long groupLength = shape.size() / (shape.get(0) * groups);
         Shape groupShape = new Shape(groupLength);
-        NDArray normalised = x.getNDArrayInternal().layerNorm(x.reshape(shape.get(0), groups, groupLength), groupShape,
-                x.getManager().ones(groupShape, x.getDataType(), x.getDevice()),
-                x.getManager().zeros(groupShape, x.getDataType(), x.getDevice()), EPSILON)
-                .singletonOrThrow().reshape(shape);
+        NDArray normalised = x.getNDArrayInternal()
+                .layerNorm(
+                        x.reshape(shape.get(0), groups, groupLength),
+                        groupShape,
+                        x.getManager().ones(groupShape, x.getDataType(), x.getDevice()),
+                        x.getManager().zeros(groupShape, x.getDataType(), x.getDevice()),
+                        EPSILON)
+                .singletonOrThrow()
+                .reshape(shape);
         NDArray g = store.getValue(gamma, x.getDevice(), training).reshape(1, channels, 1, 1);
         NDArray b = store.getValue(beta, x.getDevice(), training).reshape(1, channels, 1, 1);
         return new NDList(normalised.mul(g).add(b));

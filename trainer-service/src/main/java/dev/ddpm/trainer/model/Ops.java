@@ -2,9 +2,9 @@ package dev.ddpm.trainer.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.nn.Block;
-import ai.djl.nn.Activation;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
@@ -12,8 +12,7 @@ import ai.djl.training.ParameterStore;
 /** Small helpers the UNet blocks share. */
 final class Ops {
 
-    private Ops() {
-    }
+    private Ops() {}
 
     /** SiLU / swish: x * sigmoid(x) (DJL has no block by that name). */
     static NDArray silu(NDArray x) {
@@ -26,8 +25,12 @@ final class Ops {
 
     static Conv2d conv(int filters, int kernel, int stride) {
         int pad = kernel / 2;
-        return Conv2d.builder().setFilters(filters).setKernelShape(new Shape(kernel, kernel))
-                .optStride(new Shape(stride, stride)).optPadding(new Shape(pad, pad)).build();
+        return Conv2d.builder()
+                .setFilters(filters)
+                .setKernelShape(new Shape(kernel, kernel))
+                .optStride(new Shape(stride, stride))
+                .optPadding(new Shape(pad, pad))
+                .build();
     }
 
     static Linear linear(int units) {

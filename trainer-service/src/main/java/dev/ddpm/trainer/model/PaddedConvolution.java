@@ -23,8 +23,7 @@ public final class PaddedConvolution {
     /** Output channels are padded to a multiple of this (AVX-512's floats per vector, a multiple of AVX2's 8). */
     public static final int CHANNEL_MULTIPLE = 16;
 
-    private PaddedConvolution() {
-    }
+    private PaddedConvolution() {}
 
     /** {@code conv}'s forward pass, with its output channels padded when they are not a multiple of 16. */
     static NDArray apply(Conv2d conv, ParameterStore store, NDArray x, boolean training) {
@@ -33,9 +32,12 @@ public final class PaddedConvolution {
         }
         Parameter weight = conv.getParameters().get("weight");
         Parameter bias = conv.getParameters().get("bias");
-        return forward(x, store.getValue(weight, x.getDevice(), training),
+        return forward(
+                x,
+                store.getValue(weight, x.getDevice(), training),
                 bias == null ? null : store.getValue(bias, x.getDevice(), training),
-                conv.getStride(), conv.getPadding());
+                conv.getStride(),
+                conv.getPadding());
     }
 
     /** conv2d(x, weight, bias) computed with the filters zero-padded to a multiple of 16. */
@@ -49,11 +51,16 @@ public final class PaddedConvolution {
             // Made on and attached to the input's manager, as the layer's other intermediates are, so
             // they are freed with them and not kept by the parameters' long-lived manager.
             NDManager manager = x.getManager();
-            paddedWeight = weight.concat(manager.zeros(new Shape(padded - filters, w.get(1), w.get(2), w.get(3)),
-                    weight.getDataType(), weight.getDevice()), 0);
+            paddedWeight = weight.concat(
+                    manager.zeros(
+                            new Shape(padded - filters, w.get(1), w.get(2), w.get(3)),
+                            weight.getDataType(),
+                            weight.getDevice()),
+                    0);
             paddedWeight.attach(manager);
             if (bias != null) {
-                paddedBias = bias.concat(manager.zeros(new Shape(padded - filters), bias.getDataType(), bias.getDevice()), 0);
+                paddedBias = bias.concat(
+                        manager.zeros(new Shape(padded - filters), bias.getDataType(), bias.getDevice()), 0);
                 paddedBias.attach(manager);
             }
         }

@@ -44,19 +44,45 @@ public final class ResidualBlock extends AbstractBlock {
         this.skip = in == out ? null : addChildBlock("skip", Ops.conv(out, 1, 1));
     }
 
-    public int in() { return in; }
-    public int out() { return out; }
-    public float dropout() { return dropout; }
-    public GroupNorm norm1() { return norm1; }
-    public Conv2d conv1() { return conv1; }
-    public Linear timeProjection() { return timeProjection; }
-    public GroupNorm norm2() { return norm2; }
-    public Conv2d conv2() { return conv2; }
+    public int in() {
+        return in;
+    }
+
+    public int out() {
+        return out;
+    }
+
+    public float dropout() {
+        return dropout;
+    }
+
+    public GroupNorm norm1() {
+        return norm1;
+    }
+
+    public Conv2d conv1() {
+        return conv1;
+    }
+
+    public Linear timeProjection() {
+        return timeProjection;
+    }
+
+    public GroupNorm norm2() {
+        return norm2;
+    }
+
+    public Conv2d conv2() {
+        return conv2;
+    }
     /** The 1x1 projection on the skip path, or null when in == out. */
-    public Conv2d skip() { return skip; }
+    public Conv2d skip() {
+        return skip;
+    }
 
     @Override
-    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
         NDArray temb = inputs.get(1);
         NDArray h = Ops.apply(conv1, store, Ops.silu(Ops.apply(norm1, store, x, training)), training);
@@ -74,7 +100,7 @@ public final class ResidualBlock extends AbstractBlock {
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape x = inputShapes[0];
-        return new Shape[]{new Shape(x.get(0), out, x.get(2), x.get(3))};
+        return new Shape[] {new Shape(x.get(0), out, x.get(2), x.get(3))};
     }
 
     @Override

@@ -16,8 +16,7 @@ import ai.djl.ndarray.types.Shape;
  */
 public final class Scale {
 
-    private Scale() {
-    }
+    private Scale() {}
 
     /** {@code x * factor}, with the factor in memory libtorch owns, on x's device and of x's type. */
     public static NDArray by(NDArray x, double factor) {

@@ -33,15 +33,33 @@ public final class SelfAttention extends AbstractBlock {
         this.projection = addChildBlock("proj", Ops.conv(channels, 1, 1));
     }
 
-    public int channels() { return channels; }
-    public GroupNorm norm() { return norm; }
-    public Conv2d query() { return query; }
-    public Conv2d key() { return key; }
-    public Conv2d value() { return value; }
-    public Conv2d projection() { return projection; }
+    public int channels() {
+        return channels;
+    }
+
+    public GroupNorm norm() {
+        return norm;
+    }
+
+    public Conv2d query() {
+        return query;
+    }
+
+    public Conv2d key() {
+        return key;
+    }
+
+    public Conv2d value() {
+        return value;
+    }
+
+    public Conv2d projection() {
+        return projection;
+    }
 
     @Override
-    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Shape shape = x.getShape();
         long n = shape.get(0);
@@ -51,7 +69,8 @@ public final class SelfAttention extends AbstractBlock {
         NDArray k = Ops.apply(key, store, h, training).reshape(n, channels, positions);
         NDArray v = Ops.apply(value, store, h, training).reshape(n, channels, positions);
         // weights[n, i, j] = softmax_j(q_i . k_j / sqrt(C))
-        NDArray weights = Scale.by(q.transpose(0, 2, 1).matMul(k), 1.0 / Math.sqrt(channels)).softmax(2);
+        NDArray weights = Scale.by(q.transpose(0, 2, 1).matMul(k), 1.0 / Math.sqrt(channels))
+                .softmax(2);
         // out[n, c, i] = sum_j v[n, c, j] weights[n, i, j]
         NDArray attended = v.matMul(weights.transpose(0, 2, 1)).reshape(shape);
         return new NDList(x.add(Ops.apply(projection, store, attended, training)));

@@ -56,7 +56,8 @@ public final class TimestepEmbedding extends AbstractBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray embedding = sinusoids(inputs.singletonOrThrow(), sinusoidDim);
         NDArray h = Ops.silu(Ops.apply(first, store, embedding, training));
         return new NDList(Ops.apply(second, store, h, training));
@@ -64,7 +65,7 @@ public final class TimestepEmbedding extends AbstractBlock {
 
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[]{new Shape(inputShapes[0].get(0), dim)};
+        return new Shape[] {new Shape(inputShapes[0].get(0), dim)};
     }
 
     @Override

@@ -29,12 +29,10 @@ import java.util.List;
 public final class UNet extends AbstractBlock {
 
     /** One level of the contracting path. {@code attention.get(i)} may be null. */
-    public record DownLevel(List<ResidualBlock> blocks, List<SelfAttention> attention, Downsample downsample) {
-    }
+    public record DownLevel(List<ResidualBlock> blocks, List<SelfAttention> attention, Downsample downsample) {}
 
     /** One level of the expanding path. {@code attention.get(i)} may be null. */
-    public record UpLevel(List<ResidualBlock> blocks, List<SelfAttention> attention, Upsample upsample) {
-    }
+    public record UpLevel(List<ResidualBlock> blocks, List<SelfAttention> attention, Upsample upsample) {}
 
     private final UNetConfig config;
     private final TimestepEmbedding timeEmbedding;
@@ -68,9 +66,12 @@ public final class UNet extends AbstractBlock {
             List<ResidualBlock> blocks = new ArrayList<>();
             List<SelfAttention> attention = new ArrayList<>();
             for (int i = 0; i < config.resBlocksPerLevel(); i++) {
-                blocks.add(addChildBlock("down" + level + "_res" + i, new ResidualBlock(channels, out, tembDim, groups, dropout)));
-                attention.add(config.attentionResolutions().contains(resolution)
-                        ? addChildBlock("down" + level + "_attn" + i, new SelfAttention(out, groups)) : null);
+                blocks.add(addChildBlock(
+                        "down" + level + "_res" + i, new ResidualBlock(channels, out, tembDim, groups, dropout)));
+                attention.add(
+                        config.attentionResolutions().contains(resolution)
+                                ? addChildBlock("down" + level + "_attn" + i, new SelfAttention(out, groups))
+                                : null);
                 channels = out;
                 skipChannels.push(channels);
             }
@@ -93,9 +94,12 @@ public final class UNet extends AbstractBlock {
             List<SelfAttention> attention = new ArrayList<>();
             for (int i = 0; i <= config.resBlocksPerLevel(); i++) {
                 int in = channels + skipChannels.pop();
-                blocks.add(addChildBlock("up" + level + "_res" + i, new ResidualBlock(in, out, tembDim, groups, dropout)));
-                attention.add(config.attentionResolutions().contains(resolution)
-                        ? addChildBlock("up" + level + "_attn" + i, new SelfAttention(out, groups)) : null);
+                blocks.add(
+                        addChildBlock("up" + level + "_res" + i, new ResidualBlock(in, out, tembDim, groups, dropout)));
+                attention.add(
+                        config.attentionResolutions().contains(resolution)
+                                ? addChildBlock("up" + level + "_attn" + i, new SelfAttention(out, groups))
+                                : null);
                 channels = out;
             }
             Upsample upsample = null;
@@ -113,21 +117,53 @@ public final class UNet extends AbstractBlock {
         return java.util.Collections.unmodifiableList(new ArrayList<>(list));
     }
 
-    public UNetConfig config() { return config; }
-    public TimestepEmbedding timeEmbedding() { return timeEmbedding; }
-    public Conv2d convIn() { return convIn; }
-    public List<DownLevel> down() { return List.copyOf(down); }
-    public ResidualBlock middle1() { return middle1; }
-    public SelfAttention middleAttention() { return middleAttention; }
-    public ResidualBlock middle2() { return middle2; }
-    public List<UpLevel> up() { return List.copyOf(up); }
-    public GroupNorm normOut() { return normOut; }
-    public Conv2d convOut() { return convOut; }
+    public UNetConfig config() {
+        return config;
+    }
+
+    public TimestepEmbedding timeEmbedding() {
+        return timeEmbedding;
+    }
+
+    public Conv2d convIn() {
+        return convIn;
+    }
+
+    public List<DownLevel> down() {
+        return List.copyOf(down);
+    }
+
+    public ResidualBlock middle1() {
+        return middle1;
+    }
+
+    public SelfAttention middleAttention() {
+        return middleAttention;
+    }
+
+    public ResidualBlock middle2() {
+        return middle2;
+    }
+
+    public List<UpLevel> up() {
+        return List.copyOf(up);
+    }
+
+    public GroupNorm normOut() {
+        return normOut;
+    }
+
+    public Conv2d convOut() {
+        return convOut;
+    }
 
     @Override
-    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
-        NDArray temb = timeEmbedding.forward(store, new NDList(inputs.get(1)), training).singletonOrThrow();
+        NDArray temb = timeEmbedding
+                .forward(store, new NDList(inputs.get(1)), training)
+                .singletonOrThrow();
 
         Deque<NDArray> skips = new ArrayDeque<>();
         NDArray h = Ops.apply(convIn, store, x, training);
@@ -159,7 +195,8 @@ public final class UNet extends AbstractBlock {
         return new NDList(PaddedConvolution.apply(convOut, store, h, training));
     }
 
-    private static NDArray residual(ResidualBlock block, ParameterStore store, NDArray h, NDArray temb, boolean training) {
+    private static NDArray residual(
+            ResidualBlock block, ParameterStore store, NDArray h, NDArray temb, boolean training) {
         return block.forward(store, new NDList(h, temb), training).singletonOrThrow();
     }
 
@@ -169,7 +206,7 @@ public final class UNet extends AbstractBlock {
 
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[]{inputShapes[0]};
+        return new Shape[] {inputShapes[0]};
     }
 
     @Override
@@ -187,6 +224,8 @@ public final class UNet extends AbstractBlock {
 
     /** Trainable parameters (the number printed at start). */
     public long parameterCount() {
-        return getParameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+        return getParameters().values().stream()
+                .mapToLong(p -> p.getArray().size())
+                .sum();
     }
 }

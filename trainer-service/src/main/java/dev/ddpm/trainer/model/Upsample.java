@@ -26,7 +26,8 @@ public final class Upsample extends AbstractBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         NDArray doubled = x.repeat(2, 2).repeat(3, 2);
         return new NDList(Ops.apply(conv, store, doubled, training));
@@ -35,7 +36,7 @@ public final class Upsample extends AbstractBlock {
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape x = inputShapes[0];
-        return new Shape[]{new Shape(x.get(0), channels, x.get(2) * 2, x.get(3) * 2)};
+        return new Shape[] {new Shape(x.get(0), channels, x.get(2) * 2, x.get(3) * 2)};
     }
 
     @Override

@@ -10,7 +10,10 @@ import dev.ddpm.core.json.Require;
  * @param model   model name to publish under (default: the run id)
  * @param weights {@code ema} (default) or {@code trained}
  */
-public record ExportRequest(String runId, @OptionalField String model, @OptionalField String weights) {
+public record ExportRequest(
+        String runId,
+        @OptionalField String model,
+        @OptionalField String weights) {
 
     public ExportRequest {
         Require.safeName(runId, "runId");

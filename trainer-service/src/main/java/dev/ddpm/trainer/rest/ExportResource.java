@@ -1,7 +1,7 @@
 package dev.ddpm.trainer.rest;
 
-import dev.ddpm.core.json.Json;
 import dev.ddpm.core.api.ModelManifest;
+import dev.ddpm.core.json.Json;
 import dev.ddpm.service.rest.Problems;
 import dev.ddpm.trainer.export.InvalidExportException;
 import dev.ddpm.trainer.export.UnsupportedBlockException;
@@ -38,11 +38,15 @@ public class ExportResource {
     public Response export(ExportRequest request) {
         ModelManifest manifest;
         try {
-            manifest = training.export(request.runId(), request.model(), request.weights().equals("ema"));
+            manifest = training.export(
+                    request.runId(), request.model(), request.weights().equals("ema"));
         } catch (InvalidExportException | UnsupportedBlockException e) {
             LOG.warnf("export of run %s refused: %s", request.runId(), e.getMessage());
             throw e;
         }
-        return Response.status(201).type(MediaType.APPLICATION_JSON).entity(Json.write(manifest)).build();
+        return Response.status(201)
+                .type(MediaType.APPLICATION_JSON)
+                .entity(Json.write(manifest))
+                .build();
     }
 }

@@ -10,11 +10,9 @@ import java.util.List;
 /** The loss curve of a run as a small PNG-ready chart (log-scale loss against step). */
 final class LossPlot {
 
-    private LossPlot() {
-    }
+    private LossPlot() {}
 
-    record Point(long step, double loss) {
-    }
+    record Point(long step, double loss) {}
 
     static BufferedImage draw(List<Point> points, int width, int height) {
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
@@ -25,10 +23,14 @@ final class LossPlot {
         int margin = 40;
         g.setColor(Color.GRAY);
         g.drawRect(margin, 10, width - margin - 10, height - margin - 10);
-        List<Point> finite = points.stream().filter(p -> Double.isFinite(p.loss()) && p.loss() > 0).toList();
+        List<Point> finite = points.stream()
+                .filter(p -> Double.isFinite(p.loss()) && p.loss() > 0)
+                .toList();
         if (finite.size() >= 2) {
-            double minLog = finite.stream().mapToDouble(p -> Math.log10(p.loss())).min().orElse(0);
-            double maxLog = finite.stream().mapToDouble(p -> Math.log10(p.loss())).max().orElse(1);
+            double minLog =
+                    finite.stream().mapToDouble(p -> Math.log10(p.loss())).min().orElse(0);
+            double maxLog =
+                    finite.stream().mapToDouble(p -> Math.log10(p.loss())).max().orElse(1);
             if (maxLog - minLog < 1e-9) {
                 maxLog = minLog + 1;
             }

@@ -19,23 +19,18 @@ public interface RunListener {
     /** Does nothing; for runs nobody watches. */
     RunListener NONE = new RunListener() {
         @Override
-        public void started(long parameterCount, String device, long startStep, long totalSteps) {
-        }
+        public void started(long parameterCount, String device, long startStep, long totalSteps) {}
 
         @Override
-        public void progress(RunProgress progress) {
-        }
+        public void progress(RunProgress progress) {}
 
         @Override
-        public void checkpointSaved(long step, ObjectRef checkpoint) {
-        }
+        public void checkpointSaved(long step, ObjectRef checkpoint) {}
 
         @Override
-        public void completed(long step, double loss, ObjectRef checkpoint, String modelVersion) {
-        }
+        public void completed(long step, double loss, ObjectRef checkpoint, String modelVersion) {}
 
         @Override
-        public void failed(long step, String reason) {
-        }
+        public void failed(long step, String reason) {}
     };
 }

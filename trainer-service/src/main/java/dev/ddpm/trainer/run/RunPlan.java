@@ -19,14 +19,27 @@ import dev.ddpm.trainer.train.TrainingSettings;
  * @param recipe          the training request the run was planned from (null for a plan built by hand);
  *                        stored beside the run's checkpoints and recorded in every model it publishes
  */
-public record RunPlan(String runId, String modelName, String dataset, TrainingSettings settings, long totalSteps,
-                      int checkpointEvery, int progressEvery, int gridEvery, String resumeFrom, int exportEvery,
-                      int keepCheckpoints, int qualityEvery, int qualitySamples, TrainingRequest recipe) {
+public record RunPlan(
+        String runId,
+        String modelName,
+        String dataset,
+        TrainingSettings settings,
+        long totalSteps,
+        int checkpointEvery,
+        int progressEvery,
+        int gridEvery,
+        String resumeFrom,
+        int exportEvery,
+        int keepCheckpoints,
+        int qualityEvery,
+        int qualitySamples,
+        TrainingRequest recipe) {
 
     /** Samples of one quality measurement unless configured: enough for a stable ranking, a few seconds on a CPU. */
     public static final int DEFAULT_QUALITY_SAMPLES = 64;
     /** What a plan built without them gets: the trainer-service's defaults (docs/configuration.md). */
     public static final int DEFAULT_CHECKPOINT_EVERY = 1000;
+
     public static final int DEFAULT_PROGRESS_EVERY = 50;
     public static final int DEFAULT_GRID_EVERY = 1000;
     public static final int DEFAULT_KEPT_CHECKPOINTS = 5;
@@ -51,8 +64,7 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
      *
      * @param exportEvery also publish every this many checkpoints (0: only at the end)
      */
-    public record Reporting(int progressEvery, int gridEvery, int exportEvery, int qualitySamples) {
-    }
+    public record Reporting(int progressEvery, int gridEvery, int exportEvery, int qualitySamples) {}
 
     /**
      * The plan of a requested run: the one place a {@link TrainingRequest} (from Kafka or the CLI)
@@ -61,12 +73,22 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
      */
     public static RunPlan of(String runId, TrainingRequest c, Reporting reporting) {
         UNetConfig architecture = c.architecture() != null ? c.architecture() : UNetPresets.byName(c.preset());
-        return builder().runId(runId).modelName(c.modelName()).dataset(c.dataset())
-                .settings(TrainingSettings.of(c, architecture)).totalSteps(c.steps())
-                .checkpointEvery(c.checkpointEvery()).progressEvery(reporting.progressEvery())
-                .gridEvery(reporting.gridEvery()).resumeFrom(c.resumeFrom()).exportEvery(reporting.exportEvery())
-                .keepCheckpoints(c.keepCheckpoints()).qualityEvery(c.qualityEvery())
-                .qualitySamples(reporting.qualitySamples()).recipe(c).build();
+        return builder()
+                .runId(runId)
+                .modelName(c.modelName())
+                .dataset(c.dataset())
+                .settings(TrainingSettings.of(c, architecture))
+                .totalSteps(c.steps())
+                .checkpointEvery(c.checkpointEvery())
+                .progressEvery(reporting.progressEvery())
+                .gridEvery(reporting.gridEvery())
+                .resumeFrom(c.resumeFrom())
+                .exportEvery(reporting.exportEvery())
+                .keepCheckpoints(c.keepCheckpoints())
+                .qualityEvery(c.qualityEvery())
+                .qualitySamples(reporting.qualitySamples())
+                .recipe(c)
+                .build();
     }
 
     /**
@@ -98,8 +120,7 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
         private int qualityEvery;
         private int qualitySamples = DEFAULT_QUALITY_SAMPLES;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder runId(String runId) {
             this.runId = runId;
@@ -176,8 +197,21 @@ public record RunPlan(String runId, String modelName, String dataset, TrainingSe
         }
 
         public RunPlan build() {
-            return new RunPlan(runId, modelName, dataset, settings, totalSteps, checkpointEvery, progressEvery,
-                    gridEvery, resumeFrom, exportEvery, keepCheckpoints, qualityEvery, qualitySamples, recipe);
+            return new RunPlan(
+                    runId,
+                    modelName,
+                    dataset,
+                    settings,
+                    totalSteps,
+                    checkpointEvery,
+                    progressEvery,
+                    gridEvery,
+                    resumeFrom,
+                    exportEvery,
+                    keepCheckpoints,
+                    qualityEvery,
+                    qualitySamples,
+                    recipe);
         }
     }
 }

@@ -14,10 +14,10 @@ final class TimeBoxedDecay {
 
     /** Wait this long (or a twentieth of the box, if shorter) before trusting the rate. */
     static final double SETTLE_SECONDS = 60;
+
     static final long SETTLE_STEPS = 5;
 
-    private TimeBoxedDecay() {
-    }
+    private TimeBoxedDecay() {}
 
     /**
      * The step a run at {@code step} reaches when its time box ends, at the rate of this attempt so

@@ -3,13 +3,13 @@ package dev.ddpm.trainer.run;
 import ai.djl.Device;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.storage.ObjectRef;
-import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointRetention;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
@@ -51,13 +51,19 @@ public final class TrainingRun {
     private Map<String, Double> lastQuality = Map.of();
 
     /** @param publisher publishes the final weights (and every {@code exportEvery} checkpoints); null: no export */
-    public TrainingRun(RunPlan plan, ImageSet data, Device device, ArtifactStore store, RunListener listener,
-                       ModelPublisher publisher) {
+    public TrainingRun(
+            RunPlan plan,
+            ImageSet data,
+            Device device,
+            ArtifactStore store,
+            RunListener listener,
+            ModelPublisher publisher) {
         if (data.channels() != plan.settings().architecture().imageChannels()
                 || data.imageSize() != plan.settings().architecture().imageSize()) {
             throw new IllegalArgumentException("data set " + plan.dataset() + " has " + data.channels() + "x"
                     + data.imageSize() + "x" + data.imageSize() + " images, the model takes "
-                    + plan.settings().architecture().imageChannels() + "x" + plan.settings().architecture().imageSize()
+                    + plan.settings().architecture().imageChannels() + "x"
+                    + plan.settings().architecture().imageSize()
                     + "x" + plan.settings().architecture().imageSize());
         }
         this.plan = plan;
@@ -93,15 +99,16 @@ public final class TrainingRun {
             announce(trainer, attempt);
             attempt.probe = qualityProbe();
             if (attempt.step >= plan.totalSteps()) {
-                LOG.infof("run %s is already at step %d of %d: nothing to train", plan.runId(), attempt.step,
-                        plan.totalSteps());
+                LOG.infof(
+                        "run %s is already at step %d of %d: nothing to train",
+                        plan.runId(), attempt.step, plan.totalSteps());
                 return checkpoints.save(plan.runId(), trainer, true, attempt.secondsBefore, retention);
             }
             if (resumedItself && attempt.limit.reached()) {
                 // Resumed with its time box already spent by the earlier attempts: it ends where they left it,
                 // as a run that reaches its box does. (A fresh run always trains at least one step.)
-                LOG.infof("run %s resumed at step %d with its time box spent: it ends here", plan.runId(),
-                        attempt.step);
+                LOG.infof(
+                        "run %s resumed at step %d with its time box spent: it ends here", plan.runId(), attempt.step);
                 saveCheckpoint(trainer, attempt, true, attempt.secondsBefore);
                 storeGrid(trainer, attempt.step);
                 return finish(trainer, attempt);
@@ -127,8 +134,10 @@ public final class TrainingRun {
         String resumeFrom = plan.resumeFrom() == null ? plan.runId() : plan.resumeFrom();
         Optional<CheckpointManifest> resumed = checkpoints.resume(resumeFrom, trainer);
         // A fine-tune starts its own clock and schedule; a resume of this run goes on with its own.
-        Optional<CheckpointManifest> earlierAttempt = resumed.filter(m -> m.runId().equals(plan.runId()));
-        attempt.secondsBefore = earlierAttempt.map(CheckpointManifest::trainingSeconds).orElse(0.0);
+        Optional<CheckpointManifest> earlierAttempt =
+                resumed.filter(m -> m.runId().equals(plan.runId()));
+        attempt.secondsBefore =
+                earlierAttempt.map(CheckpointManifest::trainingSeconds).orElse(0.0);
         earlierAttempt.map(CheckpointManifest::decayEnd).ifPresent(trainer::fitDecayEnd);
         attempt.limit = timeBox.afterSpending(attempt.secondsBefore);
         attempt.step = trainer.step();
@@ -139,9 +148,19 @@ public final class TrainingRun {
     private void announce(DiffusionTrainer trainer, Attempt attempt) {
         long parameters = trainer.network().unet().parameterCount();
         TrainingSettings s = plan.settings();
-        LOG.infof("run %s: model %s, %,d parameters, %d images of %s, steps %d..%d on %s; batch %d, lr %.2g%s, %s loss",
-                plan.runId(), plan.modelName(), parameters, data.size(), plan.dataset(), attempt.step,
-                plan.totalSteps(), device, s.batchSize(), s.learningRate(), s.decaySteps() > 0 ? " cosine" : "",
+        LOG.infof(
+                "run %s: model %s, %,d parameters, %d images of %s, steps %d..%d on %s; batch %d, lr %.2g%s, %s loss",
+                plan.runId(),
+                plan.modelName(),
+                parameters,
+                data.size(),
+                plan.dataset(),
+                attempt.step,
+                plan.totalSteps(),
+                device,
+                s.batchSize(),
+                s.learningRate(),
+                s.decaySteps() > 0 ? " cosine" : "",
                 s.snrGamma() > 0 ? "Min-SNR-" + s.snrGamma() : "simple");
         if (plan.recipe() != null) {
             checkpoints.saveRecipe(plan.runId(), plan.recipe());
@@ -191,8 +210,9 @@ public final class TrainingRun {
             return true;
         }
         if (attempt.limit.reached()) {
-            LOG.infof("run %s reached its time limit at step %d of %d: it ends here", plan.runId(), attempt.step,
-                    plan.totalSteps());
+            LOG.infof(
+                    "run %s reached its time limit at step %d of %d: it ends here",
+                    plan.runId(), attempt.step, plan.totalSteps());
             return true;
         }
         return false;
@@ -206,11 +226,12 @@ public final class TrainingRun {
         double seconds = (System.nanoTime() - attempt.windowStart) / 1e9;
         double imagesPerSecond = attempt.windowSteps * plan.settings().batchSize() / Math.max(seconds, 1e-9);
         // A time box ends the run sooner than its steps would: the ETA is whichever comes first.
-        double eta = Math.min(Math.max(attempt.limit.secondsLeft(), 0),
+        double eta = Math.min(
+                Math.max(attempt.limit.secondsLeft(), 0),
                 (plan.totalSteps() - attempt.step) * plan.settings().batchSize() / Math.max(imagesPerSecond, 1e-9));
         Map<String, Double> quality = measure ? measureQuality(trainer, attempt.probe) : Map.of();
-        RunProgress progress = new RunProgress(attempt.step, plan.totalSteps(), attempt.smoothedLoss, imagesPerSecond,
-                eta, quality);
+        RunProgress progress =
+                new RunProgress(attempt.step, plan.totalSteps(), attempt.smoothedLoss, imagesPerSecond, eta, quality);
         LOG.info(progress.line());
         listener.progress(progress);
         attempt.history.add(new LossPlot.Point(attempt.step, attempt.smoothedLoss));
@@ -221,8 +242,12 @@ public final class TrainingRun {
     /** A time-boxed run with a decay refits the decay's end to the steps its remaining time allows. */
     private void fitDecayToTimeBox(DiffusionTrainer trainer, Attempt attempt, double attemptSeconds) {
         if (attempt.limit.isSet() && plan.settings().decaySteps() > 0) {
-            attempt.loggedDecayEnd = fitDecay(trainer, attempt.step - attempt.firstStep, attemptSeconds,
-                    attempt.limit.secondsLeft(), attempt.loggedDecayEnd);
+            attempt.loggedDecayEnd = fitDecay(
+                    trainer,
+                    attempt.step - attempt.firstStep,
+                    attemptSeconds,
+                    attempt.limit.secondsLeft(),
+                    attempt.loggedDecayEnd);
         }
     }
 
@@ -252,7 +277,11 @@ public final class TrainingRun {
             return null;
         }
         try {
-            return QualityProbe.train(data, plan.qualitySamples(), plan.settings().horizontalFlip(), device,
+            return QualityProbe.train(
+                    data,
+                    plan.qualitySamples(),
+                    plan.settings().horizontalFlip(),
+                    device,
                     plan.settings().seed());
         } catch (IllegalArgumentException e) {
             LOG.warnf("run %s: no quality measurements: %s", plan.runId(), e.getMessage());
@@ -266,19 +295,27 @@ public final class TrainingRun {
         int size = plan.settings().architecture().imageSize();
         SamplerKind kind = SamplingRequest.DEFAULT_SAMPLER;
         DiffusionNetwork network = trainer.network();
-        float[][] samples = network.withEmaWeights(() -> ReverseProcess.sample(network.denoiser(),
+        float[][] samples = network.withEmaWeights(() -> ReverseProcess.sample(
+                network.denoiser(),
                 () -> Schedulers.create(plan.settings().diffusion(), SchedulerSettings.of(kind)),
-                probe.samples(), channels * size * size, QUALITY_SEED, 0));
+                probe.samples(),
+                channels * size * size,
+                QUALITY_SEED,
+                0));
         QualityReport report = probe.measure(samples);
         lastQuality = report.metrics();
         return lastQuality;
     }
 
     /** Refits the decay's end to the time box; returns the end last logged (logged when it moved 2 %). */
-    private long fitDecay(DiffusionTrainer trainer, long stepsThisAttempt, double secondsThisAttempt, double secondsLeft,
-                          long loggedDecayEnd) {
-        long projected = TimeBoxedDecay.projectedLastStep(trainer.step(), stepsThisAttempt, secondsThisAttempt,
-                secondsLeft);
+    private long fitDecay(
+            DiffusionTrainer trainer,
+            long stepsThisAttempt,
+            double secondsThisAttempt,
+            double secondsLeft,
+            long loggedDecayEnd) {
+        long projected =
+                TimeBoxedDecay.projectedLastStep(trainer.step(), stepsThisAttempt, secondsThisAttempt, secondsLeft);
         if (projected < 0) {
             return loggedDecayEnd;
         }
@@ -286,7 +323,8 @@ public final class TrainingRun {
         if (Math.abs(trainer.decayEnd() - loggedDecayEnd) < 0.02 * loggedDecayEnd) {
             return loggedDecayEnd;
         }
-        LOG.infof("run %s: learning-rate decay fitted to the time box, floor at step %d (planned %d; %.0f s left)",
+        LOG.infof(
+                "run %s: learning-rate decay fitted to the time box, floor at step %d (planned %d; %.0f s left)",
                 plan.runId(), trainer.decayEnd(), plan.settings().decaySteps(), secondsLeft);
         return trainer.decayEnd();
     }
@@ -300,7 +338,8 @@ public final class TrainingRun {
         if (Double.isFinite(smoothedLoss)) {
             metrics.put("train_loss", smoothedLoss);
         }
-        return publisher.publish(trainer.network(), new ModelPublisher.Request(plan.modelName(), plan.runId(), true, metrics))
+        return publisher
+                .publish(trainer.network(), new ModelPublisher.Request(plan.modelName(), plan.runId(), true, metrics))
                 .version();
     }
 
@@ -308,8 +347,8 @@ public final class TrainingRun {
         int channels = plan.settings().architecture().imageChannels();
         int size = plan.settings().architecture().imageSize();
         DiffusionNetwork network = trainer.network();
-        byte[] png = network.withEmaWeights(() -> PreviewGrid.png(network.denoiser(), plan.settings().diffusion(),
-                channels, size));
+        byte[] png = network.withEmaWeights(
+                () -> PreviewGrid.png(network.denoiser(), plan.settings().diffusion(), channels, size));
         store.put(Buckets.CHECKPOINTS, plan.runId() + "/samples/step-" + step + ".png", png, "image/png");
     }
 
@@ -332,11 +371,13 @@ public final class TrainingRun {
         TimeLimit limit;
         /** Null without quality measurements; closed when the attempt ends. */
         QualityProbe probe;
+
         long step;
         /** The step this attempt's training started from. */
         long firstStep;
         /** Exponential moving average of the finite step losses; NaN before the first. */
         double smoothedLoss = Double.NaN;
+
         final List<LossPlot.Point> history = new ArrayList<>();
         long windowStart;
         long windowSteps;

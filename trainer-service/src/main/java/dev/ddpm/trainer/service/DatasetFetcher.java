@@ -34,15 +34,16 @@ final class DatasetFetcher {
     InMemoryImageSet fetch(String dataset, int channels, int size) {
         List<StoredObject> objects = store.list(Buckets.DATASETS, dataset + "/");
         if (objects.isEmpty()) {
-            throw new DatasetException("data set " + dataset + " is empty: no objects under "
-                    + Buckets.DATASETS + "/" + dataset + "/");
+            throw new DatasetException(
+                    "data set " + dataset + " is empty: no objects under " + Buckets.DATASETS + "/" + dataset + "/");
         }
         Path folder = null;
         try {
             Files.createDirectories(workDir);
             folder = Files.createTempDirectory(workDir, dataset + "-");
             for (StoredObject object : objects) {
-                Path target = folder.resolve(object.key().substring(dataset.length() + 1)).normalize();
+                Path target = folder.resolve(object.key().substring(dataset.length() + 1))
+                        .normalize();
                 if (!target.startsWith(folder)) {
                     throw new DatasetException("object key " + object.key() + " escapes the data set folder");
                 }

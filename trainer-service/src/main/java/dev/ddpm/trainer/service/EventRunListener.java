@@ -2,11 +2,11 @@ package dev.ddpm.trainer.service;
 
 import dev.ddpm.core.events.CheckpointSaved;
 import dev.ddpm.core.events.EventData;
-import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.events.TrainingCompleted;
 import dev.ddpm.core.events.TrainingFailed;
 import dev.ddpm.core.events.TrainingProgress;
 import dev.ddpm.core.events.TrainingStarted;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.service.messaging.EventSender;
 import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunPlan;
@@ -44,16 +44,22 @@ final class EventRunListener implements RunListener {
 
     @Override
     public void started(long parameterCount, String device, long startStep, long totalSteps) {
-        send(new TrainingStarted(runId, modelName, dataset, device, parameterCount, startStep,
-                totalSteps));
+        send(new TrainingStarted(runId, modelName, dataset, device, parameterCount, startStep, totalSteps));
     }
 
     @Override
     public void progress(RunProgress p) {
         if (Double.isFinite(p.smoothedLoss())) {
-            sender.send(new TrainingProgress(runId, p.step(), p.totalSteps(), p.smoothedLoss(),
-                    p.imagesPerSecond(), p.etaSeconds(), p.quality())).subscribe().with(sent -> { },
-                    e -> LOG.debugf("progress of run %s not sent: %s", runId, e.getMessage()));
+            sender.send(new TrainingProgress(
+                            runId,
+                            p.step(),
+                            p.totalSteps(),
+                            p.smoothedLoss(),
+                            p.imagesPerSecond(),
+                            p.etaSeconds(),
+                            p.quality()))
+                    .subscribe()
+                    .with(sent -> {}, e -> LOG.debugf("progress of run %s not sent: %s", runId, e.getMessage()));
         }
     }
 
@@ -64,8 +70,8 @@ final class EventRunListener implements RunListener {
 
     @Override
     public void completed(long step, double loss, ObjectRef checkpoint, String modelVersion) {
-        send(new TrainingCompleted(runId, modelName, step, Double.isFinite(loss) ? loss : 0.0,
-                checkpoint.key(), modelVersion));
+        send(new TrainingCompleted(
+                runId, modelName, step, Double.isFinite(loss) ? loss : 0.0, checkpoint.key(), modelVersion));
     }
 
     @Override

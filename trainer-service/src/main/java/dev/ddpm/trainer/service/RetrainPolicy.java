@@ -5,12 +5,12 @@ import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Require;
-import dev.ddpm.trainer.messaging.outgoing.TrainerEvents;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.config.RetrainConfig;
+import dev.ddpm.trainer.messaging.outgoing.TrainerEvents;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
@@ -76,11 +76,19 @@ public class RetrainPolicy {
         pending.remove(dataset);
         try {
             String model = dataset;
-            TrainingRequest.Builder training = TrainingRequest.builder().dataset(dataset).modelName(model)
-                    .preset(config.preset()).steps(config.steps()).batchSize(config.batchSize())
-                    .learningRate(config.learningRate()).seed(config.seed()).checkpointEvery(config.checkpointEvery())
-                    .learningRateDecay(config.learningRateDecay()).snrGamma(config.snrGamma())
-                    .maxMinutes(config.maxMinutes()).keepCheckpoints(config.keepCheckpoints());
+            TrainingRequest.Builder training = TrainingRequest.builder()
+                    .dataset(dataset)
+                    .modelName(model)
+                    .preset(config.preset())
+                    .steps(config.steps())
+                    .batchSize(config.batchSize())
+                    .learningRate(config.learningRate())
+                    .seed(config.seed())
+                    .checkpointEvery(config.checkpointEvery())
+                    .learningRateDecay(config.learningRateDecay())
+                    .snrGamma(config.snrGamma())
+                    .maxMinutes(config.maxMinutes())
+                    .keepCheckpoints(config.keepCheckpoints());
             if (config.policy() == RetrainConfig.Policy.FINE_TUNE) {
                 var previous = lastRun(model);
                 if (previous != null) {
@@ -91,8 +99,14 @@ public class RetrainPolicy {
             TrainingRequested request = new TrainingRequested(runId, training.build(), "dataset-update");
             events.trainingRequests().sendAndWait(request, Duration.ofSeconds(30));
             store.putJson(Buckets.CHECKPOINTS, lastRunKey(model), new LastRun(runId));
-            LOG.infof("data set %s changed: requested run %s (%s%s)", dataset, runId, config.policy(),
-                    request.request().resumeFrom() == null ? "" : ", from " + request.request().resumeFrom());
+            LOG.infof(
+                    "data set %s changed: requested run %s (%s%s)",
+                    dataset,
+                    runId,
+                    config.policy(),
+                    request.request().resumeFrom() == null
+                            ? ""
+                            : ", from " + request.request().resumeFrom());
         } catch (RuntimeException e) {
             LOG.errorf("data set %s changed but no run could be requested: %s", dataset, e.getMessage());
         }
@@ -102,7 +116,9 @@ public class RetrainPolicy {
     private RunAt lastRun(String model) {
         try {
             LastRun last = store.getJson(Buckets.CHECKPOINTS, lastRunKey(model), LastRun.class);
-            return new RunAt(last.runId(), new CheckpointStore(store).latest(last.runId()).step());
+            return new RunAt(
+                    last.runId(),
+                    new CheckpointStore(store).latest(last.runId()).step());
         } catch (StorageException | InvalidPayloadException e) {
             LOG.infof("model %s has no earlier run to fine-tune (%s); training from scratch", model, e.getMessage());
             return null;
@@ -120,6 +136,5 @@ public class RetrainPolicy {
         }
     }
 
-    private record RunAt(String runId, long step) {
-    }
+    private record RunAt(String runId, long step) {}
 }

@@ -1,9 +1,9 @@
 package dev.ddpm.trainer.service;
 
 import ai.djl.Device;
+import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.StorageException;
@@ -49,8 +49,14 @@ public class TrainingService {
 
     /** The run described by a request; invalid settings fail here, before any work. */
     public RunPlan plan(TrainingRequested request) {
-        return RunPlan.of(request.runId(), request.request(), new RunPlan.Reporting(config.progressEvery(),
-                config.gridEvery(), config.export().everyCheckpoints(), config.qualitySamples()));
+        return RunPlan.of(
+                request.runId(),
+                request.request(),
+                new RunPlan.Reporting(
+                        config.progressEvery(),
+                        config.gridEvery(),
+                        config.export().everyCheckpoints(),
+                        config.qualitySamples()));
     }
 
     /** Whether the run has ended: its newest checkpoint is its last step, or where its time limit ended it. */
@@ -70,18 +76,27 @@ public class TrainingService {
             plan = plan(request);
         } catch (RuntimeException e) {
             LOG.warnf("run %s refused: %s", request.runId(), e.getMessage());
-            new EventRunListener(events.trainingEvents(), request.runId(), request.request().modelName(),
-                    request.request().dataset()).failed(0, "invalid request: " + e.getMessage());
+            new EventRunListener(
+                            events.trainingEvents(),
+                            request.runId(),
+                            request.request().modelName(),
+                            request.request().dataset())
+                    .failed(0, "invalid request: " + e.getMessage());
             return;
         }
         RunListener listener = metrics.watching(new EventRunListener(events.trainingEvents(), plan));
         InMemoryImageSet data;
         try {
             UNetConfig arch = plan.settings().architecture();
-            data = new DatasetFetcher(store, workDir(), limits()).fetch(plan.dataset(), arch.imageChannels(), arch.imageSize());
+            data = new DatasetFetcher(store, workDir(), limits())
+                    .fetch(plan.dataset(), arch.imageChannels(), arch.imageSize());
             if (!data.skipped().isEmpty()) {
-                LOG.warnf("run %s: %d unreadable images skipped in %s, e.g. %s", plan.runId(), data.skipped().size(),
-                        plan.dataset(), data.skipped().get(0));
+                LOG.warnf(
+                        "run %s: %d unreadable images skipped in %s, e.g. %s",
+                        plan.runId(),
+                        data.skipped().size(),
+                        plan.dataset(),
+                        data.skipped().get(0));
             }
         } catch (RuntimeException | Error e) {
             listener.failed(0, e.getMessage());
@@ -89,8 +104,14 @@ public class TrainingService {
         }
         try {
             // Counted from here, after the data set is fetched: the limit is on training.
-            new TrainingRun(plan, data, device(), store, listener,
-                    config.export().onCompletion() ? modelPublisher() : null).run(stop, request.request().maxMinutes());
+            new TrainingRun(
+                            plan,
+                            data,
+                            device(),
+                            store,
+                            listener,
+                            config.export().onCompletion() ? modelPublisher() : null)
+                    .run(stop, request.request().maxMinutes());
         } catch (RuntimeException | Error e) {
             // TrainingRun has reported it as TrainingFailed; the consumer moves on to the next request.
         }
@@ -107,7 +128,8 @@ public class TrainingService {
     }
 
     private ModelPublisher modelPublisher() {
-        return new ModelPublisher(store, event -> events.models().sendAndWait(event, ANNOUNCE_TIMEOUT), Clock.systemUTC());
+        return new ModelPublisher(
+                store, event -> events.models().sendAndWait(event, ANNOUNCE_TIMEOUT), Clock.systemUTC());
     }
 
     private Device device() {

@@ -73,18 +73,22 @@ public final class AdamW {
     }
 
     /** Restores the state written by a checkpoint. */
-    public void restore(long updates, Map<String, float[]> first, Map<String, float[]> second,
-                        Map<String, Parameter> parameters) {
+    public void restore(
+            long updates, Map<String, float[]> first, Map<String, float[]> second, Map<String, Parameter> parameters) {
         this.updates = updates;
         firstMoments.clear();
         secondMoments.clear();
         for (var entry : parameters.entrySet()) {
             NDArray weight = entry.getValue().getArray();
             if (first.containsKey(entry.getKey())) {
-                firstMoments.put(entry.getKey(), manager.create(first.get(entry.getKey()), weight.getShape())
-                        .toDevice(weight.getDevice(), false));
-                secondMoments.put(entry.getKey(), manager.create(second.get(entry.getKey()), weight.getShape())
-                        .toDevice(weight.getDevice(), false));
+                firstMoments.put(
+                        entry.getKey(),
+                        manager.create(first.get(entry.getKey()), weight.getShape())
+                                .toDevice(weight.getDevice(), false));
+                secondMoments.put(
+                        entry.getKey(),
+                        manager.create(second.get(entry.getKey()), weight.getShape())
+                                .toDevice(weight.getDevice(), false));
             }
         }
     }

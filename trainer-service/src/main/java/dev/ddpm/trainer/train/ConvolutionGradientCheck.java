@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.trainer.model.PaddedConvolution;
 import dev.ddpm.trainer.model.UNetPresets;
@@ -37,6 +36,7 @@ public final class ConvolutionGradientCheck {
     static final double TOLERANCE = 1e-4;
     /** Exit status of {@link #main} when the gradients are wrong. */
     public static final int WRONG = 3;
+
     private static final int BATCH = 4;
     private static final int SIZE = 8;
     private static final int KERNEL = 3;
@@ -46,14 +46,14 @@ public final class ConvolutionGradientCheck {
     private static final Map<Set<Convolution>, Outcome> CPU_OUTCOMES = new HashMap<>();
 
     /** Whether the gradients matched the reference, and if not, where and by how much. */
-    public record Outcome(boolean correct, String detail) {
-    }
+    public record Outcome(boolean correct, String detail) {}
 
     /** A 3x3 convolution (padding 1) the UNet runs: input and output channels, stride. */
     public record Convolution(int inputs, int outputs, int stride) {
         @Override
         public String toString() {
-            return "%d->%d channel 3x3 convolution%s".formatted(inputs, outputs, stride == 1 ? "" : " (stride " + stride + ")");
+            return "%d->%d channel 3x3 convolution%s"
+                    .formatted(inputs, outputs, stride == 1 ? "" : " (stride " + stride + ")");
         }
     }
 
@@ -63,8 +63,7 @@ public final class ConvolutionGradientCheck {
         float[][] gradients(float[] x, Shape xShape, float[] w, Shape wShape, float[] r, int stride);
     }
 
-    private ConvolutionGradientCheck() {
-    }
+    private ConvolutionGradientCheck() {}
 
     /**
      * The distinct 3x3 convolutions of {@code architecture} whose input gradient training needs: at
@@ -110,13 +109,13 @@ public final class ConvolutionGradientCheck {
 
     /** The check of {@code convolutions} on libtorch's CPU kernels, run once per process. */
     public static synchronized Outcome cpu(Set<Convolution> convolutions) {
-        return CPU_OUTCOMES.computeIfAbsent(Set.copyOf(convolutions),
-                c -> check(convolutions, ConvolutionGradientCheck::libtorch));
+        return CPU_OUTCOMES.computeIfAbsent(
+                Set.copyOf(convolutions), c -> check(convolutions, ConvolutionGradientCheck::libtorch));
     }
 
     /** Compares {@code source} with the reference on each of {@code convolutions}. */
     public static Outcome check(Set<Convolution> convolutions, GradientSource source) {
-        Random random = new Random(20200619);   // the DDPM paper's arXiv date: any fixed seed
+        Random random = new Random(20200619); // the DDPM paper's arXiv date: any fixed seed
         double worst = 0;
         for (Convolution convolution : convolutions) {
             int stride = convolution.stride();
@@ -132,21 +131,28 @@ public final class ConvolutionGradientCheck {
                 double inputError = relativeError(got[0], reference[0]);
                 double weightError = relativeError(got[1], reference[1]);
                 if (!(inputError <= TOLERANCE)) {
-                    return new Outcome(false, "input gradient of a %s off by %.2g (relative)".formatted(convolution, inputError));
+                    return new Outcome(
+                            false, "input gradient of a %s off by %.2g (relative)".formatted(convolution, inputError));
                 }
                 if (!(weightError <= TOLERANCE)) {
-                    return new Outcome(false, "weight gradient of a %s off by %.2g (relative)".formatted(convolution, weightError));
+                    return new Outcome(
+                            false,
+                            "weight gradient of a %s off by %.2g (relative)".formatted(convolution, weightError));
                 }
                 worst = Math.max(worst, Math.max(inputError, weightError));
             }
         }
-        return new Outcome(true, "gradients of %d convolutions match the reference within %.1e".formatted(convolutions.size(), worst));
+        return new Outcome(
+                true,
+                "gradients of %d convolutions match the reference within %.1e".formatted(convolutions.size(), worst));
     }
 
     static String failureMessage(Outcome outcome) {
         String cap = System.getenv("ONEDNN_MAX_CPU_ISA");
-        return "libtorch computes wrong convolution gradients on this CPU (" + outcome.detail() + ", ONEDNN_MAX_CPU_ISA="
-                + (cap == null ? "unset" : cap) + "): training here would diverge or learn nothing. Start the trainer with "
+        return "libtorch computes wrong convolution gradients on this CPU (" + outcome.detail()
+                + ", ONEDNN_MAX_CPU_ISA="
+                + (cap == null ? "unset" : cap)
+                + "): training here would diverge or learn nothing. Start the trainer with "
                 + "ONEDNN_MAX_CPU_ISA=AVX (the scripts and the container entrypoint do so when this check fails; "
                 + "see docs/configuration.md), or train on a GPU.";
     }
@@ -162,16 +168,18 @@ public final class ConvolutionGradientCheck {
     /** The gradients as the UNet computes them: through {@link PaddedConvolution}. */
     static float[][] libtorch(float[] x, Shape xShape, float[] w, Shape wShape, float[] r, int stride) {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu());
-             GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
             NDArray input = manager.create(x, xShape);
             NDArray weight = manager.create(w, wShape);
             input.setRequiresGradient(true);
             weight.setRequiresGradient(true);
-            NDArray output = PaddedConvolution.forward(input, weight, null, new Shape(stride, stride),
-                    new Shape(KERNEL / 2, KERNEL / 2));
+            NDArray output = PaddedConvolution.forward(
+                    input, weight, null, new Shape(stride, stride), new Shape(KERNEL / 2, KERNEL / 2));
             NDArray weighted = output.mul(manager.create(r, output.getShape())).sum();
             collector.backward(weighted);
-            return new float[][] {input.getGradient().toFloatArray(), weight.getGradient().toFloatArray()};
+            return new float[][] {
+                input.getGradient().toFloatArray(), weight.getGradient().toFloatArray()
+            };
         }
     }
 

@@ -49,6 +49,7 @@ public final class DiffusionTrainer implements AutoCloseable {
     private int skippedInARow;
     /** Where the cosine decay reaches its floor: the settings' step, or earlier for a time-boxed run. */
     private long decayEnd;
+
     private boolean gradientsChecked;
 
     /**
@@ -121,7 +122,8 @@ public final class DiffusionTrainer implements AutoCloseable {
         boolean updated;
         // The step's arrays (and, on several devices, its weight copies) are freed when the step ends.
         try (NDScope scope = new NDScope();
-             NDManager copies = network.devices().size() > 1 ? network.manager().newSubManager() : null) {
+                NDManager copies =
+                        network.devices().size() > 1 ? network.manager().newSubManager() : null) {
             loss = backpropagate(batch, copies);
             Gradients gradients = clipOrDrop(k, loss);
             updated = gradients != null;
@@ -156,8 +158,8 @@ public final class DiffusionTrainer implements AutoCloseable {
             t[i] = random.nextInt(timesteps);
             tValues[i] = t[i];
         }
-        ForwardProcess.TrainingCoefficients c = forward.trainingCoefficients(t, settings.diffusion().predictionType(),
-                settings.snrGamma());
+        ForwardProcess.TrainingCoefficients c =
+                forward.trainingCoefficients(t, settings.diffusion().predictionType(), settings.snrGamma());
         float[] eps = SeededNoise.forSample(settings.seed() ^ 0x6E6F697365L, k).draw(0, batch * imageLength);
         // Dropout draws from torch's global generator, whose state DJL cannot save: reseeding it from
         // (seed, k) makes step k's masks as reproducible as its batch, so a resumed run drops the same
@@ -171,13 +173,16 @@ public final class DiffusionTrainer implements AutoCloseable {
      * backward pass, which leaves the batch's gradient in the weights; returns the loss.
      */
     private float backpropagate(Batch batch, NDManager copies) {
-        Shape shape = new Shape(settings.batchSize(), settings.architecture().imageChannels(),
-                settings.architecture().imageSize(), settings.architecture().imageSize());
+        Shape shape = new Shape(
+                settings.batchSize(),
+                settings.architecture().imageChannels(),
+                settings.architecture().imageSize(),
+                settings.architecture().imageSize());
         NDManager manager = network.manager();
         ForwardProcess.TrainingCoefficients c = batch.coefficients();
         NDArray x0Array = manager.create(batch.x0(), shape);
         NDArray epsArray = manager.create(batch.eps(), shape);
-        NDArray xt = affine(c.signal(), x0Array, c.noise(), epsArray);          // eq. 4
+        NDArray xt = affine(c.signal(), x0Array, c.noise(), epsArray); // eq. 4
         NDArray target = affine(c.targetX0(), x0Array, c.targetEps(), epsArray);
         NDArray tArray = manager.create(batch.t());
         NDArray weights = settings.snrGamma() == 0 ? null : manager.create(c.lossWeight());
@@ -191,7 +196,8 @@ public final class DiffusionTrainer implements AutoCloseable {
     /** The network's (optionally weighted) mean squared error on x_t, on one device or data-parallel. */
     private NDArray loss(NDArray xt, NDArray t, NDArray target, NDArray weights, NDManager copies) {
         if (network.devices().size() == 1) {
-            NDArray prediction = network.unet().forward(network.parameterStore(), new NDList(xt, t), true)
+            NDArray prediction = network.unet()
+                    .forward(network.parameterStore(), new NDList(xt, t), true)
                     .singletonOrThrow();
             return meanSquaredError(prediction, target, weights);
         }
@@ -236,8 +242,8 @@ public final class DiffusionTrainer implements AutoCloseable {
      * at the same time. Must run inside the gradient tape: the weight copies carry the gradients
      * back to the first device.
      */
-    private NDArray dataParallelLoss(NDArray xt, NDArray t, NDArray target, NDArray weights, int batch,
-            NDManager copies) {
+    private NDArray dataParallelLoss(
+            NDArray xt, NDArray t, NDArray target, NDArray weights, int batch, NDManager copies) {
         List<Device> devices = network.devices();
         int shards = Math.min(devices.size(), batch);
         NDArray[] losses = new NDArray[shards];
@@ -249,10 +255,13 @@ public final class DiffusionTrainer implements AutoCloseable {
             ParameterStore store = i == 0 ? network.parameterStore() : new ParameterStore(copies, true);
             NDArray x = xt.get(from + ":" + to).toDevice(device, false);
             NDArray times = t.get(from + ":" + to).toDevice(device, false);
-            NDArray prediction = network.unet().forward(store, new NDList(x, times), true).singletonOrThrow();
-            NDArray shardWeights = weights == null ? null : weights.get(from + ":" + to).toDevice(device, false);
-            losses[i] = Scale.by(meanSquaredError(prediction, target.get(from + ":" + to).toDevice(device, false),
-                    shardWeights), (double) (to - from) / batch);
+            NDArray prediction =
+                    network.unet().forward(store, new NDList(x, times), true).singletonOrThrow();
+            NDArray shardWeights =
+                    weights == null ? null : weights.get(from + ":" + to).toDevice(device, false);
+            losses[i] = Scale.by(
+                    meanSquaredError(prediction, target.get(from + ":" + to).toDevice(device, false), shardWeights),
+                    (double) (to - from) / batch);
         }
         NDArray total = losses[0];
         for (int i = 1; i < shards; i++) {
@@ -271,13 +280,17 @@ public final class DiffusionTrainer implements AutoCloseable {
             return squared.mean();
         }
         // PyTorch's engine in DJL reduces over one axis at a time: flatten each sample first.
-        return squared.reshape(squared.getShape().get(0), -1).mean(new int[] {1}).mul(weights).mean();
+        return squared.reshape(squared.getShape().get(0), -1)
+                .mean(new int[] {1})
+                .mul(weights)
+                .mean();
     }
 
     /** a x + b y with one scalar of a and b per sample (the batch's first axis). */
     private NDArray affine(float[] a, NDArray x, float[] b, NDArray y) {
         Shape perSample = new Shape(a.length, 1, 1, 1);
-        return x.mul(network.manager().create(a, perSample)).add(y.mul(network.manager().create(b, perSample)));
+        return x.mul(network.manager().create(a, perSample))
+                .add(y.mul(network.manager().create(b, perSample)));
     }
 
     /** Updates dropped because the loss or the gradient was not finite. */
@@ -310,6 +323,5 @@ public final class DiffusionTrainer implements AutoCloseable {
      * Step k's batch: the images x_0 and the noise eps (batch x image, flattened), the timesteps as
      * the network's input, and ddpm-core's per-sample coefficients of x_t, the target and the loss weight.
      */
-    private record Batch(float[] x0, float[] t, float[] eps, ForwardProcess.TrainingCoefficients coefficients) {
-    }
+    private record Batch(float[] x0, float[] t, float[] eps, ForwardProcess.TrainingCoefficients coefficients) {}
 }

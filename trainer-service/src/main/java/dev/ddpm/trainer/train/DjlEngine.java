@@ -16,8 +16,7 @@ public final class DjlEngine {
 
     private static final Logger LOG = Logger.getLogger(DjlEngine.class);
 
-    private DjlEngine() {
-    }
+    private DjlEngine() {}
 
     /** Must run before the first DJL call of the process. */
     public static void configureOffline(int threads) {
@@ -57,11 +56,19 @@ public final class DjlEngine {
                 yield gpus(gpus);
             }
             case "auto" -> visible > 0 ? gpus(gpus) : Device.cpu();
-            default -> throw new IllegalArgumentException("trainer.device must be auto, cpu or gpu, was '" + choice + "'");
+            default ->
+                throw new IllegalArgumentException("trainer.device must be auto, cpu or gpu, was '" + choice + "'");
         };
-        LOG.infof("training on %s (PyTorch %s, %d GPU(s) visible, device setting '%s'%s)",
-                device.getDevices(), engine.getVersion(), visible, choice,
-                device.getDevices().size() > 1 ? ", data-parallel: each batch split across " + device.getDevices().size() + " GPUs" : "");
+        LOG.infof(
+                "training on %s (PyTorch %s, %d GPU(s) visible, device setting '%s'%s)",
+                device.getDevices(),
+                engine.getVersion(),
+                visible,
+                choice,
+                device.getDevices().size() > 1
+                        ? ", data-parallel: each batch split across "
+                                + device.getDevices().size() + " GPUs"
+                        : "");
         return device;
     }
 

@@ -36,7 +36,8 @@ public final class Ema {
     public void update(Map<String, Parameter> parameters, long step, float decay) {
         float d = decayAt(step, decay);
         try (NDScope scope = new NDScope()) { // the products are temporaries of the model's manager
-            parameters.forEach((name, p) -> shadow.get(name).muli(d).addi(p.getArray().mul(1 - d)));
+            parameters.forEach(
+                    (name, p) -> shadow.get(name).muli(d).addi(p.getArray().mul(1 - d)));
         }
     }
 
@@ -55,7 +56,8 @@ public final class Ema {
             try {
                 return action.get();
             } finally {
-                parameters.forEach((name, p) -> p.getArray().set(trained.get(name).toByteBuffer()));
+                parameters.forEach(
+                        (name, p) -> p.getArray().set(trained.get(name).toByteBuffer()));
             }
         }
     }

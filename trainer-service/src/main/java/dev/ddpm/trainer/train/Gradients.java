@@ -53,8 +53,11 @@ final class Gradients {
                 names.add(p.getKey());
             }
         }
-        return names.isEmpty() ? "" : "; not finite in " + names.size() + " of " + parameters.size() + " gradients: "
-                + String.join(", ", names.subList(0, Math.min(6, names.size()))) + (names.size() > 6 ? ", ..." : "");
+        return names.isEmpty()
+                ? ""
+                : "; not finite in " + names.size() + " of " + parameters.size() + " gradients: "
+                        + String.join(", ", names.subList(0, Math.min(6, names.size())))
+                        + (names.size() > 6 ? ", ..." : "");
     }
 
     void zero() {

@@ -53,12 +53,20 @@ public record TrainingSettings(
      * where the run was asked for.
      */
     public static TrainingSettings of(TrainingRequest c, UNetConfig architecture) {
-        return builder().architecture(architecture).diffusion(c.diffusion()).batchSize(c.batchSize())
-                .learningRate(c.learningRate().floatValue()).warmupSteps(c.warmupSteps())
-                .decaySteps(c.cosineDecay() ? c.steps() : 0).emaDecay(c.emaDecay().floatValue())
-                .weightDecay(WEIGHT_DECAY).gradientClip(GRADIENT_CLIP)
-                .horizontalFlip(c.flips(architecture.imageChannels())).seed(c.seed())
-                .snrGamma(c.snrGamma().floatValue()).build();
+        return builder()
+                .architecture(architecture)
+                .diffusion(c.diffusion())
+                .batchSize(c.batchSize())
+                .learningRate(c.learningRate().floatValue())
+                .warmupSteps(c.warmupSteps())
+                .decaySteps(c.cosineDecay() ? c.steps() : 0)
+                .emaDecay(c.emaDecay().floatValue())
+                .weightDecay(WEIGHT_DECAY)
+                .gradientClip(GRADIENT_CLIP)
+                .horizontalFlip(c.flips(architecture.imageChannels()))
+                .seed(c.seed())
+                .snrGamma(c.snrGamma().floatValue())
+                .build();
     }
 
     /** Learning rate of update number {@code step} (1-based): linear warm-up, then constant or cosine decay. */
@@ -97,9 +105,19 @@ public record TrainingSettings(
 
     /** A builder holding these settings, to change some of them by name. */
     public Builder toBuilder() {
-        return builder().architecture(architecture).diffusion(diffusion).batchSize(batchSize).learningRate(learningRate)
-                .warmupSteps(warmupSteps).decaySteps(decaySteps).emaDecay(emaDecay).weightDecay(weightDecay)
-                .gradientClip(gradientClip).horizontalFlip(horizontalFlip).seed(seed).snrGamma(snrGamma);
+        return builder()
+                .architecture(architecture)
+                .diffusion(diffusion)
+                .batchSize(batchSize)
+                .learningRate(learningRate)
+                .warmupSteps(warmupSteps)
+                .decaySteps(decaySteps)
+                .emaDecay(emaDecay)
+                .weightDecay(weightDecay)
+                .gradientClip(gradientClip)
+                .horizontalFlip(horizontalFlip)
+                .seed(seed)
+                .snrGamma(snrGamma);
     }
 
     /** Named fields of {@link TrainingSettings}; see {@link #builder()}. */
@@ -118,8 +136,7 @@ public record TrainingSettings(
         private long seed;
         private float snrGamma;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder architecture(UNetConfig architecture) {
             this.architecture = architecture;
@@ -185,8 +202,19 @@ public record TrainingSettings(
         }
 
         public TrainingSettings build() {
-            return new TrainingSettings(architecture, diffusion, batchSize, learningRate, warmupSteps, decaySteps,
-                    emaDecay, weightDecay, gradientClip, horizontalFlip, seed, snrGamma);
+            return new TrainingSettings(
+                    architecture,
+                    diffusion,
+                    batchSize,
+                    learningRate,
+                    warmupSteps,
+                    decaySteps,
+                    emaDecay,
+                    weightDecay,
+                    gradientClip,
+                    horizontalFlip,
+                    seed,
+                    snrGamma);
         }
     }
 }

@@ -1,9 +1,9 @@
 package dev.ddpm.trainer.checkpoint;
 
 import ai.djl.Device;
-import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.testing.TestStack;
 import dev.ddpm.trainer.data.SyntheticPatterns;
 import dev.ddpm.trainer.train.DiffusionNetwork;
@@ -53,11 +53,16 @@ class CheckpointResumeIT {
                 assertThat(manifest.step()).isEqualTo(10);
                 // Everything the next step depends on is restored bit for bit.
                 assertThat(resumed.step()).isEqualTo(10);
-                assertThat(resumed.optimizer().updates()).isEqualTo(original.optimizer().updates());
+                assertThat(resumed.optimizer().updates())
+                        .isEqualTo(original.optimizer().updates());
                 assertSame(weights(resumed), weights(original));
                 assertSame(ema(resumed), ema(original));
-                assertSame(arrays(resumed.optimizer().firstMoments()), arrays(original.optimizer().firstMoments()));
-                assertSame(arrays(resumed.optimizer().secondMoments()), arrays(original.optimizer().secondMoments()));
+                assertSame(
+                        arrays(resumed.optimizer().firstMoments()),
+                        arrays(original.optimizer().firstMoments()));
+                assertSame(
+                        arrays(resumed.optimizer().secondMoments()),
+                        arrays(original.optimizer().secondMoments()));
 
                 // The next step matches too. (Not bitwise: PyTorch's CPU kernels are not reproducible to
                 // the last bit under load; 1.7e-5 was seen between two identical runs. A resume without
@@ -79,14 +84,22 @@ class CheckpointResumeIT {
                 checkpoints.save(run, trainer, step == 12, 0, retention);
             }
         }
-        var keys = store.list(Buckets.CHECKPOINTS, run + "/step-").stream().map(o -> o.key()).toList();
-        var steps = keys.stream().map(k -> k.replaceAll(".*/step-(\\d+)/.*", "$1")).map(Long::parseLong)
+        var keys = store.list(Buckets.CHECKPOINTS, run + "/step-").stream()
+                .map(o -> o.key())
+                .toList();
+        var steps = keys.stream()
+                .map(k -> k.replaceAll(".*/step-(\\d+)/.*", "$1"))
+                .map(Long::parseLong)
                 .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
         // The newest three, and 1, 2, 4, 8 (checkpointEvery x 2^k); nothing at all of the others.
         assertThat(steps).containsExactly(1L, 2L, 4L, 8L, 10L, 11L, 12L);
-        assertThat(keys).filteredOn(k -> k.contains("/step-8/"))
-                .containsExactlyInAnyOrder(run + "/step-8/checkpoint.json", run + "/step-8/weights.bin",
-                        run + "/step-8/ema.bin", run + "/step-8/optimizer.bin");
+        assertThat(keys)
+                .filteredOn(k -> k.contains("/step-8/"))
+                .containsExactlyInAnyOrder(
+                        run + "/step-8/checkpoint.json",
+                        run + "/step-8/weights.bin",
+                        run + "/step-8/ema.bin",
+                        run + "/step-8/optimizer.bin");
         try (DiffusionTrainer resumed = trainer()) {
             assertThat(checkpoints.resume(run, resumed).orElseThrow().step()).isEqualTo(12);
         }
@@ -94,7 +107,8 @@ class CheckpointResumeIT {
             assertThat(guide.step()).isEqualTo(2);
         }
         assertThatThrownBy(() -> checkpoints.restore(run, 3, Device.cpu()))
-                .hasMessageContaining("no checkpoint at step 3").hasMessageContaining("[1, 2, 4, 8, 10, 11, 12]");
+                .hasMessageContaining("no checkpoint at step 3")
+                .hasMessageContaining("[1, 2, 4, 8, 10, 11, 12]");
     }
 
     @Test
@@ -105,7 +119,9 @@ class CheckpointResumeIT {
             checkpoints.save(run, original);
             try (DiffusionTrainer forgetful = trainer()) {
                 checkpoints.resume(run, forgetful).orElseThrow();
-                forgetful.optimizer().restore(0, Map.of(), Map.of(), forgetful.network().parameters());
+                forgetful
+                        .optimizer()
+                        .restore(0, Map.of(), Map.of(), forgetful.network().parameters());
                 train(original, 1);
                 train(forgetful, 1);
                 assertThat(maxAbsDiff(weights(forgetful), weights(original))).isGreaterThan(2e-4f);
@@ -118,7 +134,7 @@ class CheckpointResumeIT {
         String run = runId();
         CheckpointManifest damaged = store.getJson(saveAtThreeAndSix(run).atSix(), CheckpointManifest.class);
         // The weights object is replaced behind the manifest's back.
-        store.put(Buckets.CHECKPOINTS, damaged.weights().key(), new byte[]{1, 2, 3}, "application/octet-stream");
+        store.put(Buckets.CHECKPOINTS, damaged.weights().key(), new byte[] {1, 2, 3}, "application/octet-stream");
 
         try (DiffusionTrainer resumed = trainer()) {
             CheckpointManifest used = checkpoints.resume(run, resumed).orElseThrow();
@@ -148,7 +164,7 @@ class CheckpointResumeIT {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("run " + run + " has no checkpoint at step 4; it has steps [3, 6]");
         CheckpointManifest six = store.getJson(atSix, CheckpointManifest.class);
-        store.put(Buckets.CHECKPOINTS, six.emaWeights().key(), new byte[]{1, 2, 3}, "application/octet-stream");
+        store.put(Buckets.CHECKPOINTS, six.emaWeights().key(), new byte[] {1, 2, 3}, "application/octet-stream");
         assertThatThrownBy(() -> checkpoints.restore(run, 6, Device.cpu()))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("checkpoint " + run + "/step-6/checkpoint.json is unusable: ");
@@ -162,8 +178,7 @@ class CheckpointResumeIT {
         }
     }
 
-    private record TwoCheckpoints(Map<String, float[]> weightsAtThree, ObjectRef atSix) {
-    }
+    private record TwoCheckpoints(Map<String, float[]> weightsAtThree, ObjectRef atSix) {}
 
     /** Trains 6 steps, checkpointing after steps 3 and 6. */
     private static TwoCheckpoints saveAtThreeAndSix(String run) {

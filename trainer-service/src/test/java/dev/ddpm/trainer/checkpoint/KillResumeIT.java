@@ -82,20 +82,50 @@ class KillResumeIT {
         double[] moved = absDiff(whole, atKill);
         double[] noise = absDiff(finalWeights(control), whole);
         System.out.printf("two uninterrupted runs: mean %.3e max %.3e%n", noise[0], noise[1]);
-        System.out.printf("killed after step %d: |resumed - uninterrupted| mean %.3e max %.3e; the last %d steps moved "
-                + "the weights by mean %.3e max %.3e%n", stepAtKill, difference[0], difference[1], STEPS - stepAtKill,
-                moved[0], moved[1]);
+        System.out.printf(
+                "killed after step %d: |resumed - uninterrupted| mean %.3e max %.3e; the last %d steps moved "
+                        + "the weights by mean %.3e max %.3e%n",
+                stepAtKill, difference[0], difference[1], STEPS - stepAtKill, moved[0], moved[1]);
         assertThat(moved[0]).isGreaterThan(1e-5);
         assertThat(difference[0]).isLessThan(0.2 * moved[0]);
     }
 
     private static Process train(String run) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djava.awt.headless=true", "-cp", System.getProperty("java.class.path"),
-                "dev.ddpm.trainer.cli.TrainerCli", "train", "--data", data.toString(), "--preset", "tiny",
-                "--steps", Integer.toString(STEPS), "--batch", "8", "--lr", "1e-3", "--warmup", "5", "--ema", "0.99",
-                "--seed", "11", "--run", run, "--model", "kill-test", "--checkpoint-every", "10", "--grid-every", "1000",
-                "--progress-every", "5", "--threads", "1"));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.awt.headless=true",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.ddpm.trainer.cli.TrainerCli",
+                "train",
+                "--data",
+                data.toString(),
+                "--preset",
+                "tiny",
+                "--steps",
+                Integer.toString(STEPS),
+                "--batch",
+                "8",
+                "--lr",
+                "1e-3",
+                "--warmup",
+                "5",
+                "--ema",
+                "0.99",
+                "--seed",
+                "11",
+                "--run",
+                run,
+                "--model",
+                "kill-test",
+                "--checkpoint-every",
+                "10",
+                "--grid-every",
+                "1000",
+                "--progress-every",
+                "5",
+                "--threads",
+                "1"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("MKL_CBWR", "COMPATIBLE");
         builder.environment().put("OMP_NUM_THREADS", "1");
@@ -117,8 +147,8 @@ class KillResumeIT {
     }
 
     private static Map<String, TensorArchive.Tensor> weightsAt(String run, long step) {
-        CheckpointManifest manifest = store.getJson(Buckets.CHECKPOINTS, run + "/step-" + step + "/checkpoint.json",
-                CheckpointManifest.class);
+        CheckpointManifest manifest = store.getJson(
+                Buckets.CHECKPOINTS, run + "/step-" + step + "/checkpoint.json", CheckpointManifest.class);
         return TensorArchive.read(store.get(manifest.weights()), run);
     }
 
@@ -138,6 +168,6 @@ class KillResumeIT {
                 n++;
             }
         }
-        return new double[]{sum / n, max};
+        return new double[] {sum / n, max};
     }
 }

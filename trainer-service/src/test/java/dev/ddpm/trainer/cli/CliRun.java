@@ -20,6 +20,10 @@ record CliRun(int exitCode, String out, String err) {
 
     /** The command {@code args} name, its options parsed but nothing run. */
     static CommandLine parsed(String... args) {
-        return TrainerCli.commandLine().parseArgs(args).subcommand().commandSpec().commandLine();
+        return TrainerCli.commandLine()
+                .parseArgs(args)
+                .subcommand()
+                .commandSpec()
+                .commandLine();
     }
 }

@@ -16,13 +16,25 @@ class ConnectionsTest {
 
     @Test
     void theEnvironmentNamesTheServersAndTheLocalStackFillsTheGaps() {
-        S3Settings s3 = new Connections().in(Map.of("S3_ENDPOINT", "http://s3.example:9000", "S3_ACCESS_KEY", "key",
-                "S3_SECRET_KEY", "secret", "S3_REGION", "eu-west-1")).s3();
+        S3Settings s3 = new Connections()
+                .in(Map.of(
+                        "S3_ENDPOINT",
+                        "http://s3.example:9000",
+                        "S3_ACCESS_KEY",
+                        "key",
+                        "S3_SECRET_KEY",
+                        "secret",
+                        "S3_REGION",
+                        "eu-west-1"))
+                .s3();
         assertThat(s3.endpoint()).isEqualTo("http://s3.example:9000");
         assertThat(s3.accessKey()).isEqualTo("key");
         assertThat(s3.secretKey()).isEqualTo("secret");
         assertThat(s3.region()).isEqualTo("eu-west-1");
-        assertThat(new Connections().in(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")).kafka().bootstrapServers())
+        assertThat(new Connections()
+                        .in(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092"))
+                        .kafka()
+                        .bootstrapServers())
                 .isEqualTo("kafka:9092");
 
         Connections local = new Connections().in(Map.of("S3_ENDPOINT", " "));
@@ -32,7 +44,11 @@ class ConnectionsTest {
 
     @Test
     void anS3RequestTimesOutWhenTheServicesDo() throws NoSuchMethodException {
-        String servicesDefault = ConnectionsConfig.S3.class.getMethod("timeout").getAnnotation(WithDefault.class).value();
+        String servicesDefault = ConnectionsConfig.S3
+                .class
+                .getMethod("timeout")
+                .getAnnotation(WithDefault.class)
+                .value();
         assertThat(new Connections().in(Map.of()).s3().timeout())
                 .isEqualTo(Duration.parse("PT" + servicesDefault.toUpperCase(Locale.ROOT)));
     }

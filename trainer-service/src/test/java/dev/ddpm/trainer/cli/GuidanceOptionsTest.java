@@ -61,8 +61,11 @@ class GuidanceOptionsTest {
 
     @Test
     void everyGuidedCommandRefusesThemAsUsageErrorsBeforeReadingACheckpoint() {
-        for (String[] command : new String[][] {{"evaluate", "--run", "r", "--mnist", "/nowhere"},
-                {"sample-grid", "--run", "r", "--out", "grid.png"}, {"export", "--run", "r"}}) {
+        for (String[] command : new String[][] {
+            {"evaluate", "--run", "r", "--mnist", "/nowhere"},
+            {"sample-grid", "--run", "r", "--out", "grid.png"},
+            {"export", "--run", "r"}
+        }) {
             String[] args = java.util.Arrays.copyOf(command, command.length + 2);
             args[command.length] = "--guidance";
             args[command.length + 1] = "2";

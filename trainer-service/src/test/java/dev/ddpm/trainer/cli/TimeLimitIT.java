@@ -29,8 +29,27 @@ class TimeLimitIT {
     void aRunPastItsLimitStopsWithACheckpointAndTheSameCommandFinishesIt(@TempDir Path dir) throws IOException {
         Path data = Files.write(dir.resolve("train-images-idx3-ubyte"), idx(16, 16));
         String run = "time-limit-" + UUID.randomUUID().toString().substring(0, 8);
-        String[] common = {"train", "--data", data.toString(), "--preset", "tiny", "--steps", "6", "--batch", "4",
-                "--run", run, "--checkpoint-every", "100", "--grid-every", "100", "--threads", "1", "--device", "cpu"};
+        String[] common = {
+            "train",
+            "--data",
+            data.toString(),
+            "--preset",
+            "tiny",
+            "--steps",
+            "6",
+            "--batch",
+            "4",
+            "--run",
+            run,
+            "--checkpoint-every",
+            "100",
+            "--grid-every",
+            "100",
+            "--threads",
+            "1",
+            "--device",
+            "cpu"
+        };
 
         // A limit of 6 ms has passed by the end of the first step.
         assertThat(TrainerCli.run(concat(common, "--max-minutes", "0.0001"))).isZero();
@@ -50,10 +69,35 @@ class TimeLimitIT {
         Path data = Files.write(dir.resolve("train-images-idx3-ubyte"), idx(16, 16));
         String run = "time-box-" + UUID.randomUUID().toString().substring(0, 8);
         // Planned far beyond what 6 seconds reach, with cosine decay: the box ends it.
-        String[] command = {"train", "--data", data.toString(), "--preset", "tiny", "--steps", "1000000", "--batch", "4",
-                "--lr-decay", "cosine", "--warmup", "5", "--run", run, "--checkpoint-every", "100000",
-                "--grid-every", "100000", "--progress-every", "10", "--threads", "1", "--device", "cpu",
-                "--time-box", "0.1"};
+        String[] command = {
+            "train",
+            "--data",
+            data.toString(),
+            "--preset",
+            "tiny",
+            "--steps",
+            "1000000",
+            "--batch",
+            "4",
+            "--lr-decay",
+            "cosine",
+            "--warmup",
+            "5",
+            "--run",
+            run,
+            "--checkpoint-every",
+            "100000",
+            "--grid-every",
+            "100000",
+            "--progress-every",
+            "10",
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+            "--time-box",
+            "0.1"
+        };
 
         assertThat(TrainerCli.run(command)).isZero();
         try (ArtifactStore store = new ArtifactStore(TestStack.s3())) {
@@ -63,7 +107,9 @@ class TimeLimitIT {
             assertThat(ended.trainingSeconds()).as("about the box's 6 s").isBetween(6.0, 60.0);
             // The decay was fitted to the steps reached, not left to end at step 1,000,000: the
             // projection from the rate so far lands near the step the box actually ended at.
-            assertThat(ended.decayEnd()).as("fitted decay end").isNotNull()
+            assertThat(ended.decayEnd())
+                    .as("fitted decay end")
+                    .isNotNull()
                     .isBetween(ended.step() / 3, ended.step() * 3);
 
             // The same command again: the box is spent (its seconds are in the checkpoint), nothing trains.
@@ -79,23 +125,26 @@ class TimeLimitIT {
         for (String limit : new String[] {"-1", "NaN", "Infinity"}) {
             CliRun run = CliRun.of("train", "--data", "/nowhere", "--max-minutes", limit);
             assertThat(run.exitCode()).isEqualTo(2);
-            assertThat(run.err()).contains("error: train: Invalid value for option '--max-minutes': must be 0 (no limit) "
-                    + "or a number of minutes, was '" + limit + "'");
+            assertThat(run.err())
+                    .contains("error: train: Invalid value for option '--max-minutes': must be 0 (no limit) "
+                            + "or a number of minutes, was '" + limit + "'");
         }
         assertThat(CliRun.of("train", "--data", "/nowhere", "--time-box", "-2").err())
                 .contains("error: train: Invalid value for option '--time-box': must be 0 (no limit) or a number of "
                         + "minutes, was '-2'");
         CliRun both = CliRun.of("train", "--data", "/nowhere", "--time-box", "5", "--max-minutes", "5");
         assertThat(both.exitCode()).isEqualTo(2);
-        assertThat(both.err()).contains("error: train: --max-minutes (pause) and --time-box (end there) exclude each other");
+        assertThat(both.err())
+                .contains("error: train: --max-minutes (pause) and --time-box (end there) exclude each other");
         CliRun box = CliRun.of("request-training", "--data", "d", "--time-box", "5");
         assertThat(box.exitCode()).isEqualTo(2);
         assertThat(box.err()).contains("error: request-training: a requested run's time box is --max-minutes");
         // A training request is checked the same way, before anything is sent.
         CliRun request = CliRun.of("request-training", "--data", "d", "--max-minutes", "-5");
         assertThat(request.exitCode()).isEqualTo(2);
-        assertThat(request.err()).contains("error: request-training: Invalid value for option '--max-minutes': must be "
-                + "0 (no limit) or a number of minutes, was '-5'");
+        assertThat(request.err())
+                .contains("error: request-training: Invalid value for option '--max-minutes': must be "
+                        + "0 (no limit) or a number of minutes, was '-5'");
     }
 
     private static String[] concat(String[] head, String... tail) {

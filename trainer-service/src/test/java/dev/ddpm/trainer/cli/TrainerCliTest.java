@@ -12,8 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The commands, their generated help and the exit codes scripts rely on (0 done, 1 failed, 2 usage error). */
 class TrainerCliTest {
 
-    private static final List<String> COMMANDS = List.of("train", "sample-grid", "evaluate", "forward-strip", "export",
-            "upload-dataset", "request-training");
+    private static final List<String> COMMANDS = List.of(
+            "train", "sample-grid", "evaluate", "forward-strip", "export", "upload-dataset", "request-training");
 
     @Test
     void everyCommandsHelpListsEachOfItsOptions() {
@@ -27,8 +27,12 @@ class TrainerCliTest {
                 if (option.usageHelp()) {
                     assertThat(help.out()).contains("-h, --help");
                 } else if (!option.hidden()) {
-                    assertThat(help.out()).as(name + " --help").contains(option.longestName() + "=" + option.paramLabel());
-                    assertThat(option.description()).as(name + " " + option.longestName()).isNotEmpty();
+                    assertThat(help.out())
+                            .as(name + " --help")
+                            .contains(option.longestName() + "=" + option.paramLabel());
+                    assertThat(option.description())
+                            .as(name + " " + option.longestName())
+                            .isNotEmpty();
                 }
             }
             assertThat(CliRun.of("help", name).out()).as("help " + name).isEqualTo(help.out());
@@ -38,14 +42,24 @@ class TrainerCliTest {
     @Test
     void theHelpShowsDefaultsAndMarksOnlyTrulyRequiredOptionsSo() {
         String train = CliRun.of("train", "--help").out();
-        assertThat(train).contains("[--preset=PRESET]").contains("[--steps=N]").contains(" --data=PATH ")
-                .contains("(default: 1000)").contains("(default: 64)").contains("mnist-28").contains("S3_ENDPOINT");
-        CommandLine.Model.CommandSpec spec = TrainerCli.commandLine().getSubcommands().get("train").getCommandSpec();
+        assertThat(train)
+                .contains("[--preset=PRESET]")
+                .contains("[--steps=N]")
+                .contains(" --data=PATH ")
+                .contains("(default: 1000)")
+                .contains("(default: 64)")
+                .contains("mnist-28")
+                .contains("S3_ENDPOINT");
+        CommandLine.Model.CommandSpec spec =
+                TrainerCli.commandLine().getSubcommands().get("train").getCommandSpec();
         assertThat(spec.findOption("--preset").required()).isFalse();
         assertThat(spec.findOption("--steps").required()).isFalse();
         assertThat(spec.findOption("--data").required()).isTrue();
         String request = CliRun.of("request-training", "--help").out();
-        assertThat(request).contains("[--preset=PRESET]").contains("[--steps=N]").doesNotContain("--time-box=");
+        assertThat(request)
+                .contains("[--preset=PRESET]")
+                .contains("[--steps=N]")
+                .doesNotContain("--time-box=");
     }
 
     @Test
@@ -68,7 +82,9 @@ class TrainerCliTest {
 
         CliRun option = CliRun.of("upload-dataset", "--name", "d", "--path", "/nowhere", "--colour", "red");
         assertThat(option.exitCode()).isEqualTo(2);
-        assertThat(option.err()).contains("error: upload-dataset: Unknown option").contains("--colour")
+        assertThat(option.err())
+                .contains("error: upload-dataset: Unknown option")
+                .contains("--colour")
                 .contains("scripts/ddpm.sh upload-dataset --help lists the options");
 
         CliRun missing = CliRun.of("forward-strip", "--data", "/nowhere");
@@ -77,6 +93,9 @@ class TrainerCliTest {
 
         CliRun failed = CliRun.of("forward-strip", "--data", "/nowhere/at-all", "--out", "strip.png");
         assertThat(failed.exitCode()).isEqualTo(1);
-        assertThat(failed.err()).startsWith("error: ").contains("/nowhere/at-all").doesNotContain("--help");
+        assertThat(failed.err())
+                .startsWith("error: ")
+                .contains("/nowhere/at-all")
+                .doesNotContain("--help");
     }
 }

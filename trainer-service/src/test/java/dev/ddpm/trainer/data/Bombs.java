@@ -9,8 +9,7 @@ import java.util.zip.GZIPOutputStream;
 /** Small files that expand past the data set limits, generated (nothing shipped or fetched). */
 public final class Bombs {
 
-    private Bombs() {
-    }
+    private Bombs() {}
 
     /** A valid IDX header for one 8192 x 8192 image and its 64 MB of zero pixels, gzip'd to about 64 KB. */
     public static byte[] gzippedIdx() {

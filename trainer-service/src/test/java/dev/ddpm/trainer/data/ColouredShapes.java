@@ -13,11 +13,15 @@ public final class ColouredShapes {
 
     static final List<String> SHAPES = List.of("bar", "cross", "disc", "square");
     private static final float[][] COLOURS = {
-            {0.9f, 0.1f, 0.1f}, {0.1f, 0.7f, 0.2f}, {0.1f, 0.3f, 0.9f}, {0.95f, 0.8f, 0.1f}, {0.6f, 0.2f, 0.8f},
-            {0.1f, 0.1f, 0.1f}};
+        {0.9f, 0.1f, 0.1f},
+        {0.1f, 0.7f, 0.2f},
+        {0.1f, 0.3f, 0.9f},
+        {0.95f, 0.8f, 0.1f},
+        {0.6f, 0.2f, 0.8f},
+        {0.1f, 0.1f, 0.1f}
+    };
 
-    private ColouredShapes() {
-    }
+    private ColouredShapes() {}
 
     /** {@code count} images of 3 x size x size, labelled by shape, reproducible from {@code seed}. */
     public static InMemoryImageSet generate(int count, int size, long seed) {
@@ -38,8 +42,10 @@ public final class ColouredShapes {
                     boolean on = switch (SHAPES.get(shape)) {
                         case "disc" -> dx * dx + dy * dy <= radius * radius;
                         case "square" -> Math.abs(dx) <= radius * 0.85 && Math.abs(dy) <= radius * 0.85;
-                        case "cross" -> Math.abs(dx) <= radius && Math.abs(dy) <= radius
-                                && (Math.abs(dx) <= radius * 0.3 || Math.abs(dy) <= radius * 0.3);
+                        case "cross" ->
+                            Math.abs(dx) <= radius
+                                    && Math.abs(dy) <= radius
+                                    && (Math.abs(dx) <= radius * 0.3 || Math.abs(dy) <= radius * 0.3);
                         default -> Math.abs(dx) <= radius * 1.2 && Math.abs(dy) <= radius * 0.35;
                     };
                     for (int c = 0; c < 3; c++) {

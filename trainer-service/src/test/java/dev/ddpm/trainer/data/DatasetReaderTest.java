@@ -33,7 +33,7 @@ class DatasetReaderTest {
         Files.createDirectories(dir.resolve("sub"));
         Files.write(dir.resolve("red.png"), png(64, 48, 0xFF0000));
         Files.write(dir.resolve("sub/blue.jpg"), jpeg(20, 20, 0x0000FF));
-        Files.write(dir.resolve("broken.png"), new byte[]{1, 2, 3, 4});
+        Files.write(dir.resolve("broken.png"), new byte[] {1, 2, 3, 4});
         Files.writeString(dir.resolve("notes.txt"), "ignored");
 
         InMemoryImageSet set = new DatasetReader(3, 16).read(dir);
@@ -42,8 +42,8 @@ class DatasetReaderTest {
         assertThat(set.skipped()).singleElement().asString().startsWith("broken.png");
         float[] red = set.image(0);
         assertThat(red).hasSize(3 * 16 * 16);
-        assertThat(red[0]).isCloseTo(1f, within(0.01f));              // R plane
-        assertThat(red[16 * 16]).isCloseTo(-1f, within(0.01f));       // G plane
+        assertThat(red[0]).isCloseTo(1f, within(0.01f)); // R plane
+        assertThat(red[16 * 16]).isCloseTo(-1f, within(0.01f)); // G plane
         float[] blue = set.image(1);
         assertThat(blue[2 * 16 * 16 + 100]).isCloseTo(1f, within(0.05f)); // JPEG is lossy
         // One image at the top, one in a folder: not every image has a class, so the set has none.
@@ -53,7 +53,7 @@ class DatasetReaderTest {
     @Test
     void imagesInOneFolderPerClassAreLabelledByTheFolderAlsoInAnArchive() throws IOException {
         Path folder = Files.createDirectories(dir.resolve("flowers"));
-        for (String name : new String[]{"rose/1.png", "daisy/1.png", "rose/2.png", "tulip/a.jpg"}) {
+        for (String name : new String[] {"rose/1.png", "daisy/1.png", "rose/2.png", "tulip/a.jpg"}) {
             Files.createDirectories(folder.resolve(name).getParent());
             Files.write(folder.resolve(name), name.endsWith(".jpg") ? jpeg(8, 8, 0xFF00FF) : png(8, 8, 0x00FF00));
         }
@@ -65,12 +65,13 @@ class DatasetReaderTest {
 
         Path zip = dir.resolve("flowers.zip");
         try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip))) {
-            for (String name : new String[]{"flowers/rose/1.png", "flowers/daisy/1.png"}) {
+            for (String name : new String[] {"flowers/rose/1.png", "flowers/daisy/1.png"}) {
                 out.putNextEntry(new ZipEntry(name));
                 out.write(png(8, 8, 0x00FF00));
             }
         }
-        assertThat(new DatasetReader(3, 8).read(zip).labels().orElseThrow().ofImage()).containsExactly(1, 0);
+        assertThat(new DatasetReader(3, 8).read(zip).labels().orElseThrow().ofImage())
+                .containsExactly(1, 0);
     }
 
     @Test
@@ -86,16 +87,16 @@ class DatasetReaderTest {
             out.putNextEntry(new ZipEntry("images/a.png"));
             out.write(png(10, 10, 0x00FF00));
             out.putNextEntry(new ZipEntry("images/bad.png"));
-            out.write(new byte[]{9, 9});
+            out.write(new byte[] {9, 9});
         }
         InMemoryImageSet fromZip = new DatasetReader(3, 8).read(zip);
         assertThat(fromZip.size()).isEqualTo(1);
         assertThat(fromZip.skipped()).hasSize(1);
 
         Path tar = dir.resolve("set.tar.gz");
-        try (TarArchiveOutputStream out = new TarArchiveOutputStream(
-                new GzipCompressorOutputStream(Files.newOutputStream(tar)))) {
-            for (String name : new String[]{"x/1.png", "x/2.png"}) {
+        try (TarArchiveOutputStream out =
+                new TarArchiveOutputStream(new GzipCompressorOutputStream(Files.newOutputStream(tar)))) {
+            for (String name : new String[] {"x/1.png", "x/2.png"}) {
                 byte[] data = png(10, 10, 0x123456);
                 TarArchiveEntry entry = new TarArchiveEntry(name);
                 entry.setSize(data.length);
@@ -111,15 +112,16 @@ class DatasetReaderTest {
     void idxImagesArePaddedIntoTheModelSizePlainOrGzipped() throws IOException {
         byte[] idx = idx(3, 28, 28);
         Files.write(dir.resolve("train-images-idx3-ubyte"), idx);
-        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(dir.resolve("train-images-idx3-ubyte.gz")))) {
+        try (OutputStream out =
+                new GZIPOutputStream(Files.newOutputStream(dir.resolve("train-images-idx3-ubyte.gz")))) {
             out.write(idx);
         }
-        for (String name : new String[]{"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"}) {
+        for (String name : new String[] {"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"}) {
             InMemoryImageSet set = new DatasetReader(1, 32).read(dir.resolve(name));
             assertThat(set.size()).isEqualTo(3);
             float[] first = set.image(0);
-            assertThat(first[0]).isEqualTo(-1f);                            // padding is black
-            assertThat(first[2 * 32 + 2]).isCloseTo(-1f, within(1e-6f));    // pixel (0,0) of image 0 = 0
+            assertThat(first[0]).isEqualTo(-1f); // padding is black
+            assertThat(first[2 * 32 + 2]).isCloseTo(-1f, within(1e-6f)); // pixel (0,0) of image 0 = 0
             assertThat(first[2 * 32 + 3]).isCloseTo(1 / 127.5f - 1, within(1e-6f)); // pixel (0,1) = 1
         }
     }
@@ -141,7 +143,7 @@ class DatasetReaderTest {
     @Test
     void aFolderMayHoldIdxFilesBesideTheirLabels() throws IOException {
         Files.write(dir.resolve("train-images-idx3-ubyte"), idx(2, 28, 28));
-        Files.write(dir.resolve("train-labels-idx1-ubyte"), new byte[]{0, 0, 8, 1, 0, 0, 0, 2, 7, 3});
+        Files.write(dir.resolve("train-labels-idx1-ubyte"), new byte[] {0, 0, 8, 1, 0, 0, 0, 2, 7, 3});
         Files.writeString(dir.resolve("README"), "MNIST");
         InMemoryImageSet set = new DatasetReader(1, 32).read(dir);
         assertThat(set.size()).isEqualTo(2);
@@ -149,15 +151,16 @@ class DatasetReaderTest {
         assertThat(set.labels().orElseThrow().classes()).containsExactly("3", "7");
         assertThat(set.labels().orElseThrow().ofImage()).containsExactly(1, 0);
 
-        Files.write(dir.resolve("train-labels-idx1-ubyte"), new byte[]{0, 0, 8, 1, 0, 0, 0, 1, 7});
-        assertThatThrownBy(() -> new DatasetReader(1, 32).read(dir)).isInstanceOf(DatasetException.class)
+        Files.write(dir.resolve("train-labels-idx1-ubyte"), new byte[] {0, 0, 8, 1, 0, 0, 0, 1, 7});
+        assertThatThrownBy(() -> new DatasetReader(1, 32).read(dir))
+                .isInstanceOf(DatasetException.class)
                 .hasMessage("train-images-idx3-ubyte holds 2 images but its label file 1 labels");
     }
 
     @Test
     void cifarBinaryBatchIsRead() throws IOException {
         byte[] batch = new byte[2 * 3073];
-        batch[0] = 3;                       // label
+        batch[0] = 3; // label
         java.util.Arrays.fill(batch, 1, 1 + 1024, (byte) 255); // red plane of record 0
         Files.write(dir.resolve("data_batch_1.bin"), batch);
 
@@ -175,18 +178,19 @@ class DatasetReaderTest {
     void emptyOrWrongFormatDataSetsFailNamingTheFile() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("empty"));
         assertThatThrownBy(() -> new DatasetReader(1, 8).read(empty))
-                .isInstanceOf(DatasetException.class).hasMessageContaining(empty + " has no usable image");
+                .isInstanceOf(DatasetException.class)
+                .hasMessageContaining(empty + " has no usable image");
 
         Path onlyBroken = Files.createDirectories(dir.resolve("broken"));
-        Files.write(onlyBroken.resolve("x.png"), new byte[]{0});
-        assertThatThrownBy(() -> new DatasetReader(1, 8).read(onlyBroken))
-                .hasMessageContaining("skipped 1: x.png");
+        Files.write(onlyBroken.resolve("x.png"), new byte[] {0});
+        assertThatThrownBy(() -> new DatasetReader(1, 8).read(onlyBroken)).hasMessageContaining("skipped 1: x.png");
 
         Path text = Files.writeString(dir.resolve("labels.csv"), "a,b,c\n1,2,3\n4,5,6\n7,8,9\n");
         assertThatThrownBy(() -> new DatasetReader(1, 8).read(text))
                 .hasMessageContaining("labels.csv is neither an image");
 
-        Path truncated = Files.write(dir.resolve("t10k-images-idx3-ubyte"), java.util.Arrays.copyOf(idx(5, 28, 28), 500));
+        Path truncated =
+                Files.write(dir.resolve("t10k-images-idx3-ubyte"), java.util.Arrays.copyOf(idx(5, 28, 28), 500));
         assertThatThrownBy(() -> new DatasetReader(1, 32).read(truncated))
                 .hasMessageContaining("t10k-images-idx3-ubyte: IDX header promises 5 images of 28x28");
 
@@ -206,7 +210,8 @@ class DatasetReaderTest {
         assertThat(gz.length).isLessThan(1 << 20);
         Files.write(dir.resolve("bomb-idx3-ubyte.gz"), gz);
         assertThatThrownBy(() -> new DatasetReader(1, 8, limits).read(dir.resolve("bomb-idx3-ubyte.gz")))
-                .isInstanceOf(DatasetException.class).hasMessageContaining("expands past the limit of 16777216 bytes");
+                .isInstanceOf(DatasetException.class)
+                .hasMessageContaining("expands past the limit of 16777216 bytes");
 
         Path zip = dir.resolve("bomb.zip");
         try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip))) {
@@ -216,14 +221,16 @@ class DatasetReaderTest {
         }
         assertThat(Files.size(zip)).isLessThan(1 << 20);
         assertThatThrownBy(() -> new DatasetReader(1, 8, limits).read(zip))
-                .isInstanceOf(DatasetException.class).hasMessageContaining("expands past the limit");
+                .isInstanceOf(DatasetException.class)
+                .hasMessageContaining("expands past the limit");
 
         Path many = Files.createDirectories(dir.resolve("many"));
         for (int i = 0; i < 3; i++) {
             Files.write(many.resolve(i + ".png"), png(4, 4, 0x808080));
         }
         assertThatThrownBy(() -> new DatasetReader(1, 8, limits).read(many))
-                .isInstanceOf(DatasetException.class).hasMessageContaining("more than the limit of 2 images");
+                .isInstanceOf(DatasetException.class)
+                .hasMessageContaining("more than the limit of 2 images");
 
         // A PNG whose header says 30000 x 30000: refused from the header, never decoded.
         Path giant = Files.createDirectories(dir.resolve("giant"));
@@ -238,13 +245,13 @@ class DatasetReaderTest {
     private static byte[] pngHeader(int width, int height) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
-        out.write(new byte[]{(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+        out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
         ByteArrayOutputStream ihdr = new ByteArrayOutputStream();
         DataOutputStream header = new DataOutputStream(ihdr);
         header.writeBytes("IHDR");
         header.writeInt(width);
         header.writeInt(height);
-        header.write(new byte[]{8, 0, 0, 0, 0});
+        header.write(new byte[] {8, 0, 0, 0, 0});
         chunk(out, ihdr.toByteArray());
         chunk(out, "IEND".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         return bytes.toByteArray();

@@ -1,11 +1,10 @@
 package dev.ddpm.trainer.data;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import javax.imageio.ImageIO;
 import java.awt.Color;
@@ -27,7 +26,8 @@ class EmojiSheetTest {
 
     /** A 3 x 2 sheet: a red square at (0,0), a blue one at (1,0), a green one at (2,1); transparent elsewhere. */
     private void sheet(String index) throws IOException {
-        BufferedImage sheet = new BufferedImage(3 * EmojiSheet.PITCH, 2 * EmojiSheet.PITCH, BufferedImage.TYPE_INT_ARGB);
+        BufferedImage sheet =
+                new BufferedImage(3 * EmojiSheet.PITCH, 2 * EmojiSheet.PITCH, BufferedImage.TYPE_INT_ARGB);
         Graphics2D g = sheet.createGraphics();
         fill(g, 0, 0, Color.RED);
         fill(g, 1, 0, Color.BLUE);
@@ -62,7 +62,7 @@ class EmojiSheetTest {
         float[] red = set.images().get(0);
         int centre = 16 * 32 + 16;
         int plane = 32 * 32;
-        assertThat(red[centre]).isCloseTo(1f, within(1e-6f));          // R
+        assertThat(red[centre]).isCloseTo(1f, within(1e-6f)); // R
         assertThat(red[plane + centre]).isCloseTo(-1f, within(1e-6f)); // G
         assertThat(red[2 * plane + centre]).isCloseTo(-1f, within(1e-6f));
         // Transparent around the glyph: the white background, not black.
@@ -86,8 +86,9 @@ class EmojiSheetTest {
     void anArchiveHoldingTheSheetAndItsIndexIsReadAsTheEmojiSet() throws IOException {
         sheet(INDEX);
         Path tar = dir.resolve("emoji.tar.gz");
-        try (TarArchiveOutputStream out = new TarArchiveOutputStream(new GzipCompressorOutputStream(Files.newOutputStream(tar)))) {
-            for (String name : new String[]{EmojiSheet.SHEET, EmojiSheet.INDEX}) {
+        try (TarArchiveOutputStream out =
+                new TarArchiveOutputStream(new GzipCompressorOutputStream(Files.newOutputStream(tar)))) {
+            for (String name : new String[] {EmojiSheet.SHEET, EmojiSheet.INDEX}) {
                 byte[] data = Files.readAllBytes(dir.resolve(name));
                 TarArchiveEntry entry = new TarArchiveEntry("emoji/" + name);
                 entry.setSize(data.length);
@@ -97,19 +98,26 @@ class EmojiSheetTest {
             }
         }
         InMemoryImageSet set = new DatasetReader(3, 32).read(tar);
-        assertThat(set.size()).as("the three tiles, not the sheet as one picture").isEqualTo(3);
+        assertThat(set.size())
+                .as("the three tiles, not the sheet as one picture")
+                .isEqualTo(3);
         assertThat(set.labels().orElseThrow().classes()).containsExactly("Flags", "Symbols");
-        assertThat(set.image(1)).containsExactly(new DatasetReader(3, 32).read(dir).image(1));
+        assertThat(set.image(1))
+                .containsExactly(new DatasetReader(3, 32).read(dir).image(1));
     }
 
     @Test
     void aBrokenIndexOrTooManyTilesFailWithTheReason() throws IOException {
-        sheet("[{\"short_name\":\"far\",\"sheet_x\":7,\"sheet_y\":0,\"category\":\"Symbols\",\"has_img_google\":true}]");
-        assertThatThrownBy(() -> EmojiSheet.read(dir, 3, 32, 100)).isInstanceOf(DatasetException.class)
+        sheet(
+                "[{\"short_name\":\"far\",\"sheet_x\":7,\"sheet_y\":0,\"category\":\"Symbols\",\"has_img_google\":true}]");
+        assertThatThrownBy(() -> EmojiSheet.read(dir, 3, 32, 100))
+                .isInstanceOf(DatasetException.class)
                 .hasMessageContaining("emoji far is outside the 102x68 sheet");
         sheet("{\"not\":\"a list\"}");
-        assertThatThrownBy(() -> EmojiSheet.read(dir, 3, 32, 100)).hasMessageContaining("is not emoji-datasource's list");
+        assertThatThrownBy(() -> EmojiSheet.read(dir, 3, 32, 100))
+                .hasMessageContaining("is not emoji-datasource's list");
         sheet(INDEX);
-        assertThatThrownBy(() -> EmojiSheet.read(dir, 3, 32, 2)).hasMessageContaining("more than the limit of 2 images");
+        assertThatThrownBy(() -> EmojiSheet.read(dir, 3, 32, 2))
+                .hasMessageContaining("more than the limit of 2 images");
     }
 }

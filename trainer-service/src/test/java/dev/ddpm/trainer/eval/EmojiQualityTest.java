@@ -2,9 +2,9 @@ package dev.ddpm.trainer.eval;
 
 import ai.djl.Device;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.trainer.data.DatasetReader;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.data.Labels;
@@ -43,14 +43,18 @@ class EmojiQualityTest {
     static void trainClassifier() {
         String dir = System.getenv("EMOJI_DIR");
         if (dir == null || !Files.isDirectory(Path.of(dir))) {
-            throw new IllegalStateException("EMOJI_DIR is not set: run through scripts/test.sh, or scripts/fetch-emoji.sh"
-                    + " and export EMOJI_DIR=.run/data/emoji");
+            throw new IllegalStateException(
+                    "EMOJI_DIR is not set: run through scripts/test.sh, or scripts/fetch-emoji.sh"
+                            + " and export EMOJI_DIR=.run/data/emoji");
         }
         DjlEngine.configureOffline(0);
         emoji = new DatasetReader(3, 32).read(Path.of(dir));
         Labels labels = emoji.labels().orElseThrow();
         // Three disjoint real sets of 200 held out from the classifier; it trains on the rest.
-        int[] order = new SplittableRandom(11).ints(0, Integer.MAX_VALUE).limit(emoji.size()).toArray();
+        int[] order = new SplittableRandom(11)
+                .ints(0, Integer.MAX_VALUE)
+                .limit(emoji.size())
+                .toArray();
         Integer[] index = new Integer[emoji.size()];
         for (int i = 0; i < index.length; i++) {
             index[i] = i;
@@ -69,8 +73,9 @@ class EmojiQualityTest {
         classifier = new FeatureClassifier(Device.cpu(), 3, 32, labels.count() + 1, 1);
         long start = System.nanoTime();
         classifier.train(new InMemoryImageSet(3, 32, train, List.of()), trainLabels, 20, 64, 1, true, labels.count());
-        System.out.printf("emoji classifier: %d classes, 20 epochs on %d images in %.1f s%n", labels.count(), train.size(),
-                (System.nanoTime() - start) / 1e9);
+        System.out.printf(
+                "emoji classifier: %d classes, 20 epochs on %d images in %.1f s%n",
+                labels.count(), train.size(), (System.nanoTime() - start) / 1e9);
     }
 
     @AfterAll
@@ -86,8 +91,11 @@ class EmojiQualityTest {
         QualityReport realReport = QualityReport.of(classifier, unseen, real, reference, classes, null);
         System.out.println("unseen real emoji: " + realReport);
         assertThat(realReport.fld()).isLessThan(2 * realReport.floor() + 1);
-        assertThat(realReport.recognisableShare()).isBetween(realReport.realShare() - 0.1, realReport.realShare() + 0.1);
-        assertThat(realReport.realShare()).as("the classifier must call a fair share of real emoji").isGreaterThan(0.2);
+        assertThat(realReport.recognisableShare())
+                .isBetween(realReport.realShare() - 0.1, realReport.realShare() + 0.1);
+        assertThat(realReport.realShare())
+                .as("the classifier must call a fair share of real emoji")
+                .isGreaterThan(0.2);
 
         SplittableRandom random = new SplittableRandom(3);
         float[][] noise = new float[PER_SET][3 * 32 * 32];
@@ -101,12 +109,25 @@ class EmojiQualityTest {
         assertThat(noiseReport.fld()).isGreaterThan(10 * realReport.fld());
         assertThat(noiseReport.recognisableShare()).isLessThan(realReport.recognisableShare() / 4);
 
-        TrainingSettings settings = TrainingSettings.builder().architecture(UNetPresets.byName("colour-32"))
-                .batchSize(1).learningRate(1e-4f).warmupSteps(0).emaDecay(0.999f).horizontalFlip(true).seed(3).build();
+        TrainingSettings settings = TrainingSettings.builder()
+                .architecture(UNetPresets.byName("colour-32"))
+                .batchSize(1)
+                .learningRate(1e-4f)
+                .warmupSteps(0)
+                .emaDecay(0.999f)
+                .horizontalFlip(true)
+                .seed(3)
+                .build();
         try (DiffusionTrainer untrained = new DiffusionTrainer(settings, Device.cpu())) {
-            float[][] samples = ReverseProcess.sample(untrained.network().denoiser(),
-                    () -> Schedulers.create(settings.diffusion(), SchedulerSettings.of(SamplerKind.DDIM).withSteps(10)),
-                    PER_SET, 3 * 32 * 32, 5, 0);
+            float[][] samples = ReverseProcess.sample(
+                    untrained.network().denoiser(),
+                    () -> Schedulers.create(
+                            settings.diffusion(),
+                            SchedulerSettings.of(SamplerKind.DDIM).withSteps(10)),
+                    PER_SET,
+                    3 * 32 * 32,
+                    5,
+                    0);
             QualityReport untrainedReport = QualityReport.of(classifier, samples, real, reference, classes, null);
             System.out.println("untrained colour-32: " + untrainedReport);
             assertThat(untrainedReport.fld()).isGreaterThan(10 * realReport.fld());
@@ -120,7 +141,8 @@ class EmojiQualityTest {
         for (int i = 0; i < training.length; i++) {
             training[i] = emoji.image(i);
         }
-        int[] realIndices = java.util.stream.IntStream.range(0, 100).map(i -> i * 7).toArray();
+        int[] realIndices =
+                java.util.stream.IntStream.range(0, 100).map(i -> i * 7).toArray();
         float[][] copies = new float[100][];
         for (int i = 0; i < copies.length; i++) {
             copies[i] = training[i * 11].clone();
@@ -128,7 +150,9 @@ class EmojiQualityTest {
         Memorisation copied = Memorisation.of(copies, training, realIndices);
         System.out.println("copies: " + copied);
         assertThat(copied.medianNearest()).isZero();
-        assertThat(copied.realMedianNearest()).as("emoji differ from their nearest neighbour").isGreaterThan(0.05);
+        assertThat(copied.realMedianNearest())
+                .as("emoji differ from their nearest neighbour")
+                .isGreaterThan(0.05);
 
         // Real emoji mirrored: new images of the same kind, about as far from the set as its own images are.
         float[][] mirrored = new float[100][];

@@ -13,23 +13,23 @@ class FrechetDistanceTest {
 
     @Test
     void identicalSetsAreAtDistanceZero() {
-        double[][] x = gaussian(2000, new double[]{1, -2, 0.5}, new double[]{1, 2, 0.5}, 1);
+        double[][] x = gaussian(2000, new double[] {1, -2, 0.5}, new double[] {1, 2, 0.5}, 1);
         assertThat(FrechetDistance.between(x, x)).isCloseTo(0, within(1e-9));
     }
 
     @Test
     void aShiftedMeanAddsItsSquaredLength() {
         // Same covariance, means apart by (3, 4): distance ~ 25 (plus sampling noise).
-        double[][] a = gaussian(20000, new double[]{0, 0}, new double[]{1, 1}, 2);
-        double[][] b = gaussian(20000, new double[]{3, 4}, new double[]{1, 1}, 3);
+        double[][] a = gaussian(20000, new double[] {0, 0}, new double[] {1, 1}, 2);
+        double[][] b = gaussian(20000, new double[] {3, 4}, new double[] {1, 1}, 3);
         assertThat(FrechetDistance.between(a, b)).isCloseTo(25, within(0.3));
     }
 
     @Test
     void differentSpreadsGiveTheSumOfSquaredSigmaDifferences() {
         // Diagonal covariances: the distance is sum (sigma1_i - sigma2_i)^2 = (2-1)^2 + (3-1)^2 = 5.
-        double[][] a = gaussian(40000, new double[]{0, 0}, new double[]{1, 1}, 4);
-        double[][] b = gaussian(40000, new double[]{0, 0}, new double[]{2, 3}, 5);
+        double[][] a = gaussian(40000, new double[] {0, 0}, new double[] {1, 1}, 4);
+        double[][] b = gaussian(40000, new double[] {0, 0}, new double[] {2, 3}, 5);
         assertThat(FrechetDistance.between(a, b)).isCloseTo(5, within(0.15));
     }
 
@@ -38,7 +38,7 @@ class FrechetDistanceTest {
         // Rotate a diagonal Gaussian by 45 degrees: S2 = R diag(4, 1) R^T vs S1 = I.
         // Tr(S1 + S2 - 2 sqrt(S1 S2)) = 2 + 5 - 2 (2 + 1) = 1.
         SplittableRandom random = new SplittableRandom(6);
-        double[][] a = gaussian(40000, new double[]{0, 0}, new double[]{1, 1}, 7);
+        double[][] a = gaussian(40000, new double[] {0, 0}, new double[] {1, 1}, 7);
         double[][] b = new double[40000][2];
         double c = Math.cos(Math.PI / 4);
         for (double[] row : b) {

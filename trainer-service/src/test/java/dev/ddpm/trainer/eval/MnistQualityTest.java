@@ -2,9 +2,9 @@ package dev.ddpm.trainer.eval;
 
 import ai.djl.Device;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.trainer.data.DatasetReader;
 import dev.ddpm.trainer.data.IdxLabels;
 import dev.ddpm.trainer.data.InMemoryImageSet;
@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -39,8 +38,9 @@ class MnistQualityTest {
     static void trainClassifier() {
         String dir = System.getenv("MNIST_DIR");
         if (dir == null || !Files.isDirectory(Path.of(dir))) {
-            throw new IllegalStateException("MNIST_DIR is not set: run through scripts/test.sh, or scripts/fetch-mnist.sh"
-                    + " and export MNIST_DIR=.run/data/mnist");
+            throw new IllegalStateException(
+                    "MNIST_DIR is not set: run through scripts/test.sh, or scripts/fetch-mnist.sh"
+                            + " and export MNIST_DIR=.run/data/mnist");
         }
         DjlEngine.configureOffline(0);
         DatasetReader reader = new DatasetReader(1, 32);
@@ -75,7 +75,8 @@ class MnistQualityTest {
         assertThat(calibration.accuracy()).isEqualTo(classifier.accuracy(test, testLabels));
         // Confidence >= 0.9 is what "recognisable" means: it must be a call that is right >= 90 % of the
         // time, and the calls below it must be the doubtful ones, so the confident share is the more accurate.
-        assertThat(calibration.confidentAccuracy()).isGreaterThanOrEqualTo(QualityReport.CONFIDENT)
+        assertThat(calibration.confidentAccuracy())
+                .isGreaterThanOrEqualTo(QualityReport.CONFIDENT)
                 .isGreaterThan(calibration.accuracy());
         assertThat(calibration.confidentShare()).isBetween(0.85, 1.0).isLessThan(1.0);
     }
@@ -89,24 +90,39 @@ class MnistQualityTest {
         QualityReport real = QualityReport.of(classifier, testB, testA, trainSubset);
         System.out.println("real test digits: " + real);
         assertThat(real.recognisableShare()).isGreaterThan(0.85);
-        assertThat(real.realShare()).as("the reference (train) digits' share, the ceiling shown beside a model's")
+        assertThat(real.realShare())
+                .as("the reference (train) digits' share, the ceiling shown beside a model's")
                 .isGreaterThan(0.85);
         assertThat(real.largestClassShare()).isLessThan(0.15);
         assertThat(real.fld()).isLessThan(3 * real.floor() + 1);
 
         TrainingSettings settings = TrainingSettings.builder()
-                .architecture(UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 32)).batchSize(1).learningRate(1e-4f)
-                .warmupSteps(0).emaDecay(0.999f).seed(3).build();
+                .architecture(UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 32))
+                .batchSize(1)
+                .learningRate(1e-4f)
+                .warmupSteps(0)
+                .emaDecay(0.999f)
+                .seed(3)
+                .build();
         try (DiffusionTrainer untrained = new DiffusionTrainer(settings, Device.cpu())) {
-            float[][] samples = ReverseProcess.sample(untrained.network().denoiser(),
-                    () -> Schedulers.create(settings.diffusion(), SchedulerSettings.of(SamplerKind.DDIM).withSteps(10)),
-                    300, 32 * 32, 5, 0);
+            float[][] samples = ReverseProcess.sample(
+                    untrained.network().denoiser(),
+                    () -> Schedulers.create(
+                            settings.diffusion(),
+                            SchedulerSettings.of(SamplerKind.DDIM).withSteps(10)),
+                    300,
+                    32 * 32,
+                    5,
+                    0);
             QualityReport noise = QualityReport.of(classifier, samples, testA, trainSubset);
             System.out.println("untrained model: " + noise);
             assertThat(noise.fld()).isGreaterThan(10 * real.fld());
-            assertThat(noise.realShare()).as("the ceiling depends on the real digits only").isEqualTo(real.realShare());
+            assertThat(noise.realShare())
+                    .as("the ceiling depends on the real digits only")
+                    .isEqualTo(real.realShare());
             // The recipe's target (>= 90 % recognisable, no class above 15 %) is not met by noise.
-            assertThat(noise.recognisableShare() >= 0.9 && noise.largestClassShare() <= 0.15).isFalse();
+            assertThat(noise.recognisableShare() >= 0.9 && noise.largestClassShare() <= 0.15)
+                    .isFalse();
         }
     }
 

@@ -1,13 +1,13 @@
 package dev.ddpm.trainer.export;
 
 import ai.djl.Device;
-import dev.ddpm.core.events.ModelPublished;
-import dev.ddpm.core.storage.ObjectRef;
-import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.api.ModelManifest;
+import dev.ddpm.core.events.ModelPublished;
+import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.model.TensorSpec;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.testing.TestStack;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.DjlEngine;
@@ -63,7 +63,8 @@ class ModelPublisherIT {
         String model = "pub-" + UUID.randomUUID().toString().substring(0, 8);
         List<ModelPublished> announced = new ArrayList<>();
         ModelManifest manifest = new ModelPublisher(store, announced::add, CLOCK)
-                .publish(trainer.network(), new ModelPublisher.Request(model, "run-x", true, Map.of("train_loss", 0.5)));
+                .publish(
+                        trainer.network(), new ModelPublisher.Request(model, "run-x", true, Map.of("train_loss", 0.5)));
 
         assertThat(manifest.version()).isEqualTo("20261128-120000-s10");
         assertThat(announced).singleElement().satisfies(event -> {
@@ -77,11 +78,22 @@ class ModelPublisherIT {
         assertThat(read).isEqualTo(manifest);
         assertThat(read.metrics()).containsEntry("train_loss", 0.5).containsKey("onnx_parity_max_abs_diff");
         assertThat(read.onnx().inputs()).extracting(TensorSpec::name).containsExactly("x", "t");
-        byte[] graph = store.get(new ObjectRef(Buckets.MODELS, read.onnx().key(), read.onnx().sizeBytes(), read.onnx().sha256()));
+        byte[] graph = store.get(new ObjectRef(
+                Buckets.MODELS,
+                read.onnx().key(),
+                read.onnx().sizeBytes(),
+                read.onnx().sha256()));
         ModelManifest.Image image = read.image();
-        try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(graph, image.channels(), image.height(), image.width())) {
-            double diff = trainer.network().withEmaWeights(() -> ExportParity.maxAbsDifference(onnx, trainer.network().denoiser(), 5,
-                    image.channels() * image.height() * image.width(), read.diffusion().timesteps(), 42));
+        try (OnnxRuntimeDenoiser onnx =
+                new OnnxRuntimeDenoiser(graph, image.channels(), image.height(), image.width())) {
+            double diff = trainer.network()
+                    .withEmaWeights(() -> ExportParity.maxAbsDifference(
+                            onnx,
+                            trainer.network().denoiser(),
+                            5,
+                            image.channels() * image.height() * image.width(),
+                            read.diffusion().timesteps(),
+                            42));
             assertThat(diff).isLessThanOrEqualTo(ExportParity.TOLERANCE);
         }
 
@@ -89,7 +101,8 @@ class ModelPublisherIT {
         ModelManifest second = new ModelPublisher(store, announced::add, CLOCK)
                 .publish(trainer.network(), new ModelPublisher.Request(model, "run-x", true, Map.of()));
         assertThat(second.version()).isEqualTo("20261128-120000-s10-2");
-        assertThat(store.getJson(Buckets.MODELS, announced.get(0).manifestKey(), ModelManifest.class)).isEqualTo(manifest);
+        assertThat(store.getJson(Buckets.MODELS, announced.get(0).manifestKey(), ModelManifest.class))
+                .isEqualTo(manifest);
     }
 
     @Test
@@ -99,7 +112,9 @@ class ModelPublisherIT {
         try (DiffusionTrainer early = new DiffusionTrainer(TinyRun.settings(), Device.cpu())) {
             early.trainStep(TinyRun.DATA);
             ModelPublisher publisher = new ModelPublisher(store, announced::add, CLOCK);
-            ModelManifest manifest = publisher.publish(trainer.network(), new ModelPublisher.Guide(early.network(), "run-early", 2),
+            ModelManifest manifest = publisher.publish(
+                    trainer.network(),
+                    new ModelPublisher.Guide(early.network(), "run-early", 2),
                     new ModelPublisher.Request(model, "run-x", true, Map.of()));
 
             ModelManifest read = store.getJson(Buckets.MODELS, announced.get(0).manifestKey(), ModelManifest.class);
@@ -113,14 +128,30 @@ class ModelPublisherIT {
             byte[] guideGraph = store.get(new ObjectRef(Buckets.MODELS, g.key(), g.sizeBytes(), g.sha256()));
             ModelManifest.Image image = read.image();
             int length = image.channels() * image.height() * image.width();
-            try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(guideGraph, image.channels(), image.height(), image.width())) {
-                assertThat(early.network().withEmaWeights(() -> ExportParity.maxAbsDifference(onnx, early.network().denoiser(), 3, length,
-                        read.diffusion().timesteps(), 5))).isLessThanOrEqualTo(ExportParity.TOLERANCE);
-                assertThat(trainer.network().withEmaWeights(() -> ExportParity.maxAbsDifference(onnx, trainer.network().denoiser(), 3, length,
-                        read.diffusion().timesteps(), 5))).isGreaterThan(100 * ExportParity.TOLERANCE);
+            try (OnnxRuntimeDenoiser onnx =
+                    new OnnxRuntimeDenoiser(guideGraph, image.channels(), image.height(), image.width())) {
+                assertThat(early.network()
+                                .withEmaWeights(() -> ExportParity.maxAbsDifference(
+                                        onnx,
+                                        early.network().denoiser(),
+                                        3,
+                                        length,
+                                        read.diffusion().timesteps(),
+                                        5)))
+                        .isLessThanOrEqualTo(ExportParity.TOLERANCE);
+                assertThat(trainer.network()
+                                .withEmaWeights(() -> ExportParity.maxAbsDifference(
+                                        onnx,
+                                        trainer.network().denoiser(),
+                                        3,
+                                        length,
+                                        read.diffusion().timesteps(),
+                                        5)))
+                        .isGreaterThan(100 * ExportParity.TOLERANCE);
             }
             // The grid shows what the sampler will serve: the guided samples differ from the unguided ones.
-            ModelManifest plain = publisher.publish(trainer.network(), new ModelPublisher.Request(model, "run-x", true, Map.of()));
+            ModelManifest plain =
+                    publisher.publish(trainer.network(), new ModelPublisher.Request(model, "run-x", true, Map.of()));
             assertThat(plain.guide()).isNull();
             assertThat(store.get(Buckets.MODELS, model + "/" + read.version() + "/samples.png"))
                     .isNotEqualTo(store.get(Buckets.MODELS, model + "/" + plain.version() + "/samples.png"));
@@ -132,14 +163,25 @@ class ModelPublisherIT {
         String model = "misguided-" + UUID.randomUUID().toString().substring(0, 8);
         var settings = TinyRun.settings();
         var otherDiffusion = dev.ddpm.core.model.DiffusionConfig.builder()
-                .timesteps(500).schedule(settings.diffusion().schedule())
-                .predictionType(settings.diffusion().predictionType()).build();
-        var otherSettings = dev.ddpm.trainer.train.TrainingSettings.builder().architecture(settings.architecture())
-                .diffusion(otherDiffusion).batchSize(1).learningRate(1e-4f).warmupSteps(0).emaDecay(0.999f).seed(0)
+                .timesteps(500)
+                .schedule(settings.diffusion().schedule())
+                .predictionType(settings.diffusion().predictionType())
+                .build();
+        var otherSettings = dev.ddpm.trainer.train.TrainingSettings.builder()
+                .architecture(settings.architecture())
+                .diffusion(otherDiffusion)
+                .batchSize(1)
+                .learningRate(1e-4f)
+                .warmupSteps(0)
+                .emaDecay(0.999f)
+                .seed(0)
                 .build();
         try (DiffusionTrainer other = new DiffusionTrainer(otherSettings, Device.cpu())) {
-            assertThatThrownBy(() -> new ModelPublisher(store, event -> { }, CLOCK).publish(trainer.network(),
-                    new ModelPublisher.Guide(other.network(), "run-other", 2), new ModelPublisher.Request(model, "run-x", true, Map.of())))
+            assertThatThrownBy(() -> new ModelPublisher(store, event -> {}, CLOCK)
+                            .publish(
+                                    trainer.network(),
+                                    new ModelPublisher.Guide(other.network(), "run-other", 2),
+                                    new ModelPublisher.Request(model, "run-x", true, Map.of())))
                     .isInstanceOf(InvalidExportException.class)
                     .hasMessageContaining("must share the model's diffusion settings");
         }
@@ -149,10 +191,14 @@ class ModelPublisherIT {
     @Test
     void aVersionThatCannotBeAnnouncedLeavesNothingBehind() {
         String model = "unannounced-" + UUID.randomUUID().toString().substring(0, 8);
-        ModelPublisher publisher = new ModelPublisher(store, event -> {
-            throw new MessagingException("broker unreachable", null);
-        }, CLOCK);
-        assertThatThrownBy(() -> publisher.publish(trainer.network(), new ModelPublisher.Request(model, "run-y", true, Map.of())))
+        ModelPublisher publisher = new ModelPublisher(
+                store,
+                event -> {
+                    throw new MessagingException("broker unreachable", null);
+                },
+                CLOCK);
+        assertThatThrownBy(() -> publisher.publish(
+                        trainer.network(), new ModelPublisher.Request(model, "run-y", true, Map.of())))
                 .isInstanceOf(InvalidExportException.class)
                 .hasMessageContaining("was not announced")
                 .hasMessageContaining("broker unreachable");

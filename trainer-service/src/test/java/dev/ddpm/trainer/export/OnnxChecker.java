@@ -23,15 +23,16 @@ final class OnnxChecker {
                   "metadata", ",".join(p.key for p in model.metadata_props))
             """;
 
-    private OnnxChecker() {
-    }
+    private OnnxChecker() {}
 
     /** The checker's one-line report; throws with its output when it rejects the file. */
     static String check(Path file) throws IOException, InterruptedException {
         if (!Files.isExecutable(Path.of(PYTHON))) {
             throw new AssertionError(PYTHON + " not found: install Debian's python3-onnx (scripts/test.sh does)");
         }
-        Process process = new ProcessBuilder(PYTHON, "-c", SCRIPT, file.toString()).redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(PYTHON, "-c", SCRIPT, file.toString())
+                .redirectErrorStream(true)
+                .start();
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new AssertionError("onnx.checker did not finish in 120 s");

@@ -4,9 +4,9 @@ import ai.djl.Device;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.norm.BatchNorm;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.onnx.proto.OnnxProto.ModelProto;
@@ -53,8 +53,9 @@ class UNetOnnxExportTest {
         UNetConfig architecture = UNetPresets.byName(preset);
         try (DiffusionTrainer trainer = trainer(architecture)) {
             double diff = parity(trainer, preset.equals("tiny") ? 6 : 3);
-            System.out.printf("parity %s (%,d parameters, random weights): max |ONNX - DJL| = %.2e%n", preset,
-                    trainer.network().unet().parameterCount(), diff);
+            System.out.printf(
+                    "parity %s (%,d parameters, random weights): max |ONNX - DJL| = %.2e%n",
+                    preset, trainer.network().unet().parameterCount(), diff);
             assertThat(diff).isLessThanOrEqualTo(ExportParity.TOLERANCE);
         }
     }
@@ -71,9 +72,11 @@ class UNetOnnxExportTest {
             assertThat(trained).isLessThanOrEqualTo(ExportParity.TOLERANCE);
             assertThat(averaged).isLessThanOrEqualTo(ExportParity.TOLERANCE);
             // The export carries the weights it was given: trained and EMA graphs differ.
-            byte[] trainedGraph = UNetOnnxExporter.export(trainer.network().unet(), trainer.settings().diffusion(), Map.of());
-            byte[] emaGraph = trainer.network().withEmaWeights(() -> UNetOnnxExporter.export(trainer.network().unet(),
-                    trainer.settings().diffusion(), Map.of()));
+            byte[] trainedGraph = UNetOnnxExporter.export(
+                    trainer.network().unet(), trainer.settings().diffusion(), Map.of());
+            byte[] emaGraph = trainer.network()
+                    .withEmaWeights(() -> UNetOnnxExporter.export(
+                            trainer.network().unet(), trainer.settings().diffusion(), Map.of()));
             assertThat(emaGraph).isNotEqualTo(trainedGraph);
         }
     }
@@ -81,16 +84,20 @@ class UNetOnnxExportTest {
     @Test
     void dropoutIsLeftOutOfTheGraph() {
         UNetConfig architecture = UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 8);
-        try (DiffusionTrainer trainer = trainer(architecture.toBuilder().attentionResolutions(List.of(4))
-                .dropout(0.5).build())) {
-            byte[] bytes = UNetOnnxExporter.export(trainer.network().unet(), trainer.settings().diffusion(), Map.of());
+        try (DiffusionTrainer trainer = trainer(architecture.toBuilder()
+                .attentionResolutions(List.of(4))
+                .dropout(0.5)
+                .build())) {
+            byte[] bytes = UNetOnnxExporter.export(
+                    trainer.network().unet(), trainer.settings().diffusion(), Map.of());
             List<String> ops = opTypes(bytes);
             assertThat(ops).doesNotContain("Dropout", "RandomUniform", "RandomNormal", "Bernoulli");
             try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(bytes, 1, 8, 8)) {
                 // Equal to DJL's inference-mode output, and deterministic: with dropout active neither would hold.
                 assertThat(ExportParity.maxAbsDifference(onnx, trainer.network().denoiser(), 4, 64, 1000, 3))
                         .isLessThanOrEqualTo(ExportParity.TOLERANCE);
-                assertThat(ExportParity.maxAbsDifference(onnx, onnx, 4, 64, 1000, 3)).isZero();
+                assertThat(ExportParity.maxAbsDifference(onnx, onnx, 4, 64, 1000, 3))
+                        .isZero();
             }
         }
     }
@@ -106,12 +113,11 @@ class UNetOnnxExportTest {
             for (SamplerKind kind : SamplerKind.values()) {
                 int steps = kind == SamplerKind.DDIM ? 25 : 100;
                 SchedulerSettings settings = SchedulerSettings.of(kind).withSteps(steps);
-                float[][] viaDjl = ReverseProcess.sample(trainer.network().denoiser(),
-                        () -> Schedulers.create(diffusion, settings), 6, 64, 11, 0);
+                float[][] viaDjl = ReverseProcess.sample(
+                        trainer.network().denoiser(), () -> Schedulers.create(diffusion, settings), 6, 64, 11, 0);
                 float[][] viaOnnx;
                 try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(bytes, 1, 8, 8)) {
-                    viaOnnx = ReverseProcess.sample(onnx,
-                            () -> Schedulers.create(diffusion, settings), 6, 64, 11, 0);
+                    viaOnnx = ReverseProcess.sample(onnx, () -> Schedulers.create(diffusion, settings), 6, 64, 11, 0);
                 }
                 double max = 0;
                 for (int i = 0; i < viaDjl.length; i++) {
@@ -120,8 +126,9 @@ class UNetOnnxExportTest {
                     }
                 }
                 // In 8-bit pixels [-1, 1] -> [0, 255]: far below one grey level.
-                System.out.printf("sampling parity %s-%d: max pixel difference %.2e (%.4f grey levels)%n", kind, steps,
-                        max, max * 127.5);
+                System.out.printf(
+                        "sampling parity %s-%d: max pixel difference %.2e (%.4f grey levels)%n",
+                        kind, steps, max, max * 127.5);
                 assertThat(max * 127.5).isLessThan(0.5);
             }
         }
@@ -131,8 +138,12 @@ class UNetOnnxExportTest {
     void theFilePassesTheOnnxProjectsOwnChecker(@TempDir Path dir) throws Exception {
         try (DiffusionTrainer trainer = trainer(UNetPresets.byName("tiny"))) {
             Path file = dir.resolve("unet.onnx");
-            Files.write(file, UNetOnnxExporter.export(trainer.network().unet(), trainer.settings().diffusion(),
-                    Map.of("ddpm.model", "checker-test")));
+            Files.write(
+                    file,
+                    UNetOnnxExporter.export(
+                            trainer.network().unet(),
+                            trainer.settings().diffusion(),
+                            Map.of("ddpm.model", "checker-test")));
             String report = OnnxChecker.check(file);
             assertThat(report).contains("opset 17", "ddpm.diffusion", "ddpm.model");
         }
@@ -152,23 +163,38 @@ class UNetOnnxExportTest {
     }
 
     static DiffusionTrainer trainer(UNetConfig architecture) {
-        TrainingSettings settings = TrainingSettings.builder().architecture(architecture).batchSize(1)
-                .learningRate(1e-4f).warmupSteps(0).emaDecay(0.999f).seed(5).build();
+        TrainingSettings settings = TrainingSettings.builder()
+                .architecture(architecture)
+                .batchSize(1)
+                .learningRate(1e-4f)
+                .warmupSteps(0)
+                .emaDecay(0.999f)
+                .seed(5)
+                .build();
         return new DiffusionTrainer(settings, Device.cpu());
     }
 
     static double parity(DiffusionTrainer trainer, int batch) {
         UNetConfig a = trainer.settings().architecture();
-        byte[] bytes = UNetOnnxExporter.export(trainer.network().unet(), trainer.settings().diffusion(), Map.of());
-        try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(bytes, a.imageChannels(), a.imageSize(), a.imageSize())) {
-            return ExportParity.maxAbsDifference(onnx, trainer.network().denoiser(), batch,
-                    a.imageChannels() * a.imageSize() * a.imageSize(), trainer.settings().diffusion().timesteps(), 1);
+        byte[] bytes = UNetOnnxExporter.export(
+                trainer.network().unet(), trainer.settings().diffusion(), Map.of());
+        try (OnnxRuntimeDenoiser onnx =
+                new OnnxRuntimeDenoiser(bytes, a.imageChannels(), a.imageSize(), a.imageSize())) {
+            return ExportParity.maxAbsDifference(
+                    onnx,
+                    trainer.network().denoiser(),
+                    batch,
+                    a.imageChannels() * a.imageSize() * a.imageSize(),
+                    trainer.settings().diffusion().timesteps(),
+                    1);
         }
     }
 
     static List<String> opTypes(byte[] bytes) {
         try {
-            return ModelProto.parseFrom(bytes).getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
+            return ModelProto.parseFrom(bytes).getGraph().getNodeList().stream()
+                    .map(NodeProto::getOpType)
+                    .toList();
         } catch (IOException e) {
             throw new AssertionError(e);
         }

@@ -1,10 +1,10 @@
 package dev.ddpm.trainer.messaging;
 
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.EventData;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.events.TrainingCompleted;
-import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.events.TrainingStarted;
 import dev.ddpm.core.image.ImageEncoding;
@@ -75,11 +75,24 @@ class TrainingRequestAcknowledgementIT {
         String run = "ack-run-" + suffix;
         SyntheticPatterns patterns = new SyntheticPatterns(16, 2, 2, 2, 2);
         for (int i = 0; i < patterns.size(); i++) {
-            store.put(Buckets.DATASETS, dataset + "/img-" + i + ".png", ImageEncoding.png(patterns.image(i), 1, 16),
+            store.put(
+                    Buckets.DATASETS,
+                    dataset + "/img-" + i + ".png",
+                    ImageEncoding.png(patterns.image(i), 1, 16),
                     "image/png");
         }
-        TrainingRequested request = new TrainingRequested(run, TrainingRequest.builder().dataset(dataset)
-                .steps(STEPS).batchSize(8).learningRate(1e-3).emaDecay(0.99).seed(1L).checkpointEvery(10).build(), "test");
+        TrainingRequested request = new TrainingRequested(
+                run,
+                TrainingRequest.builder()
+                        .dataset(dataset)
+                        .steps(STEPS)
+                        .batchSize(8)
+                        .learningRate(1e-3)
+                        .emaDecay(0.99)
+                        .seed(1L)
+                        .checkpointEvery(10)
+                        .build(),
+                "test");
 
         Process first = trainer("first");
         RecordMetadata sent;
@@ -88,7 +101,9 @@ class TrainingRequestAcknowledgementIT {
         }
         TopicPartition partition = new TopicPartition(sent.topic(), sent.partition());
         CheckpointWait.atLeast(store, run, 10, first);
-        assertThat(committed(partition)).as("not committed while the run trains").isLessThanOrEqualTo(sent.offset());
+        assertThat(committed(partition))
+                .as("not committed while the run trains")
+                .isLessThanOrEqualTo(sent.offset());
         first.destroyForcibly(); // SIGKILL: no shutdown, no final checkpoint, no commit
         assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
         long stepAtKill = new CheckpointStore(store).latest(run).step();
@@ -97,21 +112,29 @@ class TrainingRequestAcknowledgementIT {
         Process second = trainer("second");
         try {
             List<EventData> events = collect(run, TrainingCompleted.class::isInstance, Duration.ofMinutes(4));
-            List<TrainingStarted> starts = events.stream().filter(TrainingStarted.class::isInstance)
-                    .map(TrainingStarted.class::cast).toList();
-            assertThat(starts).extracting(TrainingStarted::startStep).as("a fresh start, then the resume")
+            List<TrainingStarted> starts = events.stream()
+                    .filter(TrainingStarted.class::isInstance)
+                    .map(TrainingStarted.class::cast)
+                    .toList();
+            assertThat(starts)
+                    .extracting(TrainingStarted::startStep)
+                    .as("a fresh start, then the resume")
                     .containsExactly(0L, stepAtKill);
-            assertThat(events.get(events.size() - 1)).isInstanceOfSatisfying(TrainingCompleted.class,
-                    c -> assertThat(c.finalStep()).isEqualTo(STEPS));
+            assertThat(events.get(events.size() - 1))
+                    .isInstanceOfSatisfying(
+                            TrainingCompleted.class,
+                            c -> assertThat(c.finalStep()).isEqualTo(STEPS));
             awaitCommitted(partition, sent.offset() + 1);
 
             try (EventPublisher publisher = new EventPublisher(kafka, "/test")) {
-                RecordMetadata again = publisher.publishAndWait(CloudEvent.of("/test", request), Duration.ofSeconds(30));
+                RecordMetadata again =
+                        publisher.publishAndWait(CloudEvent.of("/test", request), Duration.ofSeconds(30));
                 awaitCommitted(new TopicPartition(again.topic(), again.partition()), again.offset() + 1);
             }
             List<EventData> after = collect(run, e -> false, Duration.ofSeconds(3));
             assertThat(after.stream().filter(TrainingStarted.class::isInstance).count())
-                    .as("the request of a finished run is acknowledged without training again").isEqualTo(2);
+                    .as("the request of a finished run is acknowledged without training again")
+                    .isEqualTo(2);
         } finally {
             second.destroy();
             second.waitFor(30, TimeUnit.SECONDS);
@@ -123,12 +146,19 @@ class TrainingRequestAcknowledgementIT {
         Path jar = Path.of("target", "quarkus-app", "quarkus-run.jar");
         assertThat(jar).as("the packaged service (mvn package)").exists();
         Path log = Files.createTempFile("trainer-" + name + "-", ".log");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dquarkus.http.port=0", "-Dtrainer.threads=1", "-Dtrainer.export.on-completion=false",
-                "-Dtrainer.progress-every=5", "-Dtrainer.grid-every=1000",
-                "-Dmp.messaging.incoming.training-requests.session.timeout.ms=6000",
-                "-Dmp.messaging.incoming.training-requests.heartbeat.interval.ms=1000",
-                "-jar", jar.toString()).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder builder = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Dquarkus.http.port=0",
+                        "-Dtrainer.threads=1",
+                        "-Dtrainer.export.on-completion=false",
+                        "-Dtrainer.progress-every=5",
+                        "-Dtrainer.grid-every=1000",
+                        "-Dmp.messaging.incoming.training-requests.session.timeout.ms=6000",
+                        "-Dmp.messaging.incoming.training-requests.heartbeat.interval.ms=1000",
+                        "-jar",
+                        jar.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         builder.environment().put("OMP_NUM_THREADS", "1");
         System.out.println("trainer " + name + " logs to " + log);
         return builder.start();
@@ -136,8 +166,10 @@ class TrainingRequestAcknowledgementIT {
 
     private static long committed(TopicPartition partition) throws Exception {
         try (Admin admin = Admin.create(kafka.admin())) {
-            OffsetAndMetadata offset = admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata()
-                    .get(10, TimeUnit.SECONDS).get(partition);
+            OffsetAndMetadata offset = admin.listConsumerGroupOffsets(GROUP)
+                    .partitionsToOffsetAndMetadata()
+                    .get(10, TimeUnit.SECONDS)
+                    .get(partition);
             return offset == null ? -1 : offset.offset();
         }
     }
@@ -145,7 +177,9 @@ class TrainingRequestAcknowledgementIT {
     private static void awaitCommitted(TopicPartition partition, long offset) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (committed(partition) < offset) {
-            assertThat(System.nanoTime()).as("offset %d of %s committed", offset, partition).isLessThan(deadline);
+            assertThat(System.nanoTime())
+                    .as("offset %d of %s committed", offset, partition)
+                    .isLessThan(deadline);
             Thread.sleep(250);
         }
     }

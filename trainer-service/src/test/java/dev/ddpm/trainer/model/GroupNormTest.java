@@ -53,7 +53,8 @@ class GroupNormTest {
             norm.beta().getArray().set(beta);
             NDArray input = manager.create(x, new Shape(batch, channels, height, width));
             actual = norm.forward(new ParameterStore(manager, false), new NDList(input), false)
-                    .singletonOrThrow().toFloatArray();
+                    .singletonOrThrow()
+                    .toFloatArray();
         }
 
         float[] expected = groupNorm(x, gamma, beta, batch, channels, groups, height * width);
@@ -62,7 +63,8 @@ class GroupNormTest {
         }
     }
 
-    private static float[] groupNorm(float[] x, float[] gamma, float[] beta, int batch, int channels, int groups, int pixels) {
+    private static float[] groupNorm(
+            float[] x, float[] gamma, float[] beta, int batch, int channels, int groups, int pixels) {
         float[] y = new float[x.length];
         int perGroup = channels / groups * pixels;
         for (int n = 0; n < batch; n++) {
@@ -80,7 +82,8 @@ class GroupNormTest {
                 variance /= perGroup;
                 for (int i = from; i < from + perGroup; i++) {
                     int channel = i / pixels % channels;
-                    y[i] = (float) ((x[i] - mean) / Math.sqrt(variance + GroupNorm.EPSILON) * gamma[channel] + beta[channel]);
+                    y[i] = (float)
+                            ((x[i] - mean) / Math.sqrt(variance + GroupNorm.EPSILON) * gamma[channel] + beta[channel]);
                 }
             }
         }

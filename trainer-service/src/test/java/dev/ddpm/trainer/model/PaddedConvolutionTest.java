@@ -33,7 +33,9 @@ class PaddedConvolutionTest {
                 NDArray plain = Conv2d.conv2d(x, w, b, one, one, one, 1).singletonOrThrow();
                 NDArray padded = PaddedConvolution.forward(x, w, b, one, one);
                 assertThat(padded.getShape()).as("%d filters", filters).isEqualTo(new Shape(2, filters, 8, 8));
-                assertThat(padded.sub(plain).abs().max().getFloat()).as("%d filters", filters).isLessThan(1e-5f);
+                assertThat(padded.sub(plain).abs().max().getFloat())
+                        .as("%d filters", filters)
+                        .isLessThan(1e-5f);
             }
         }
     }

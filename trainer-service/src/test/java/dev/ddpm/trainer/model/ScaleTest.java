@@ -37,7 +37,7 @@ class ScaleTest {
     @Test
     void aScaledValueKeepsItsGradientAcrossAGarbageCollection() {
         try (NDManager manager = NDManager.newBaseManager();
-             GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
             NDArray x = manager.create(new float[] {1f, -2f, 3f, 0.5f});
             x.setRequiresGradient(true);
             NDArray y = Scale.by(x, 0.25);
@@ -58,19 +58,23 @@ class ScaleTest {
             NDArray t = manager.create(new float[] {3f, 100f, 500f, 900f});
             Map<String, float[]> undisturbed = gradients(unet, manager, x, t, false);
             Map<String, float[]> collected = gradients(unet, manager, x, t, true);
-            String query = undisturbed.keySet().stream().filter(k -> k.contains("attn") && k.endsWith("q_weight"))
-                    .findFirst().orElseThrow();
+            String query = undisturbed.keySet().stream()
+                    .filter(k -> k.contains("attn") && k.endsWith("q_weight"))
+                    .findFirst()
+                    .orElseThrow();
             assertThat(norm(undisturbed.get(query))).as("%s's gradient", query).isGreaterThan(0);
             undisturbed.forEach((name, g) -> assertThat(norm(difference(collected.get(name), g)))
-                    .as("%s's gradient changed by a collection", name).isLessThanOrEqualTo(1e-6 * norm(g)));
+                    .as("%s's gradient changed by a collection", name)
+                    .isLessThanOrEqualTo(1e-6 * norm(g)));
         }
     }
 
     private static Map<String, float[]> gradients(UNet unet, NDManager manager, NDArray x, NDArray t, boolean collect) {
         Map<String, float[]> gradients = new LinkedHashMap<>();
         try (NDManager step = manager.newSubManager();
-             GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-            NDArray out = unet.forward(new ParameterStore(step, false), new NDList(x, t), true).singletonOrThrow();
+                GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+            NDArray out = unet.forward(new ParameterStore(step, false), new NDList(x, t), true)
+                    .singletonOrThrow();
             NDArray loss = out.square().mean();
             if (collect) {
                 collectGarbage();

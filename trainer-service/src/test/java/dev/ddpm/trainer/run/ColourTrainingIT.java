@@ -2,12 +2,12 @@ package dev.ddpm.trainer.run;
 
 import ai.djl.Device;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.storage.ObjectRef;
-import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.testing.TestStack;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.data.ColouredShapes;
@@ -42,29 +42,54 @@ class ColourTrainingIT {
     void aColourRunReportsItsQualityAndEndsCloserToTheDataThanAnUntrainedModel() {
         DjlEngine.configureOffline(2);
         InMemoryImageSet shapes = ColouredShapes.generate(480, 16, 5);
-        TrainingSettings settings = TrainingSettings.builder().architecture(UNetPresets.byName("tiny-colour"))
-                .batchSize(16).learningRate(2e-3f).warmupSteps(50).decaySteps(STEPS).emaDecay(0.99f)
-                .horizontalFlip(true).seed(7).build();
+        TrainingSettings settings = TrainingSettings.builder()
+                .architecture(UNetPresets.byName("tiny-colour"))
+                .batchSize(16)
+                .learningRate(2e-3f)
+                .warmupSteps(50)
+                .decaySteps(STEPS)
+                .emaDecay(0.99f)
+                .horizontalFlip(true)
+                .seed(7)
+                .build();
         String run = "colour-" + UUID.randomUUID().toString().substring(0, 8);
-        RunPlan plan = RunPlan.builder().runId(run).modelName("shapes").dataset("shapes").settings(settings)
-                .totalSteps(STEPS).checkpointEvery(1000).progressEvery(100).gridEvery(1000).keepCheckpoints(5)
-                .qualityEvery(200).qualitySamples(48).build();
+        RunPlan plan = RunPlan.builder()
+                .runId(run)
+                .modelName("shapes")
+                .dataset("shapes")
+                .settings(settings)
+                .totalSteps(STEPS)
+                .checkpointEvery(1000)
+                .progressEvery(100)
+                .gridEvery(1000)
+                .keepCheckpoints(5)
+                .qualityEvery(200)
+                .qualitySamples(48)
+                .build();
         List<RunProgress> reports = new ArrayList<>();
         try (ArtifactStore store = new ArtifactStore(TestStack.s3())) {
-            ObjectRef checkpoint = new TrainingRun(plan, shapes, Device.cpu(), store, new Recording(reports), null)
-                    .run(() -> false);
-            List<RunProgress> measured = reports.stream().filter(p -> !p.quality().isEmpty()).toList();
+            ObjectRef checkpoint =
+                    new TrainingRun(plan, shapes, Device.cpu(), store, new Recording(reports), null).run(() -> false);
+            List<RunProgress> measured =
+                    reports.stream().filter(p -> !p.quality().isEmpty()).toList();
             assertThat(measured).extracting(RunProgress::step).containsExactly(200L, 400L);
             Map<String, Double> last = measured.get(1).quality();
             System.out.println("in-run quality at 200: " + measured.get(0).quality() + "\nat 400: " + last);
-            assertThat(last).containsKeys("quality_fld", "quality_fld_floor", "quality_recognisable",
-                    "quality_real_recognisable", "quality_nearest_train", "quality_real_nearest_train");
+            assertThat(last)
+                    .containsKeys(
+                            "quality_fld",
+                            "quality_fld_floor",
+                            "quality_recognisable",
+                            "quality_real_recognisable",
+                            "quality_nearest_train",
+                            "quality_real_nearest_train");
 
             try (QualityProbe probe = QualityProbe.train(shapes, 48, true, Device.cpu(), 7);
-                 DiffusionNetwork trained = new CheckpointStore(store).restore(run, Device.cpu());
-                 DiffusionTrainer untrained = new DiffusionTrainer(settings, Device.cpu())) {
+                    DiffusionNetwork trained = new CheckpointStore(store).restore(run, Device.cpu());
+                    DiffusionTrainer untrained = new DiffusionTrainer(settings, Device.cpu())) {
                 assertThat(checkpoint.key()).contains(run);
-                QualityReport trainedReport = probe.measure(trained.withEmaWeights(() -> sample(trained, probe.samples())));
+                QualityReport trainedReport =
+                        probe.measure(trained.withEmaWeights(() -> sample(trained, probe.samples())));
                 QualityReport untrainedReport = probe.measure(sample(untrained.network(), probe.samples()));
                 System.out.println("trained: " + trainedReport + "\nuntrained: " + untrainedReport);
                 assertThat(trainedReport.fld()).isLessThan(untrainedReport.fld() / 3);
@@ -72,22 +97,28 @@ class ColourTrainingIT {
                 // the data than an untrained model's samples do, though.
                 assertThat(trainedReport.memorisation().medianNearest())
                         .isLessThan(untrainedReport.memorisation().medianNearest() / 1.5);
-                assertThat(last.get("quality_fld")).as("the run's own last measurement").isLessThan(untrainedReport.fld() / 3);
+                assertThat(last.get("quality_fld"))
+                        .as("the run's own last measurement")
+                        .isLessThan(untrainedReport.fld() / 3);
             }
         }
     }
 
     private static float[][] sample(DiffusionNetwork network, int count) {
-        return ReverseProcess.sample(network.denoiser(),
-                () -> Schedulers.create(DiffusionConfig.ho2020(),
+        return ReverseProcess.sample(
+                network.denoiser(),
+                () -> Schedulers.create(
+                        DiffusionConfig.ho2020(),
                         SchedulerSettings.of(SamplerKind.UNIPC).withSteps(20)),
-                count, 3 * 16 * 16, 99, 0);
+                count,
+                3 * 16 * 16,
+                99,
+                0);
     }
 
     private record Recording(List<RunProgress> reports) implements RunListener {
         @Override
-        public void started(long parameterCount, String device, long startStep, long totalSteps) {
-        }
+        public void started(long parameterCount, String device, long startStep, long totalSteps) {}
 
         @Override
         public void progress(RunProgress progress) {
@@ -95,15 +126,12 @@ class ColourTrainingIT {
         }
 
         @Override
-        public void checkpointSaved(long step, ObjectRef checkpoint) {
-        }
+        public void checkpointSaved(long step, ObjectRef checkpoint) {}
 
         @Override
-        public void completed(long step, double loss, ObjectRef checkpoint, String modelVersion) {
-        }
+        public void completed(long step, double loss, ObjectRef checkpoint, String modelVersion) {}
 
         @Override
-        public void failed(long step, String reason) {
-        }
+        public void failed(long step, String reason) {}
     }
 }

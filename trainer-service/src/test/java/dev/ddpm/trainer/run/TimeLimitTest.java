@@ -40,17 +40,23 @@ class TimeLimitTest {
         now.addAndGet(40_000_000_001L);
         assertThat(resumed.reached()).isTrue();
         assertThat(limit.reached()).as("the original is unchanged").isFalse();
-        assertThat(TimeLimit.minutes(1, now::get).afterSpending(1e300).secondsLeft()).as("capped, no overflow").isZero();
-        assertThat(TimeLimit.minutes(0, now::get).afterSpending(1e9).reached()).as("no limit").isFalse();
+        assertThat(TimeLimit.minutes(1, now::get).afterSpending(1e300).secondsLeft())
+                .as("capped, no overflow")
+                .isZero();
+        assertThat(TimeLimit.minutes(0, now::get).afterSpending(1e9).reached())
+                .as("no limit")
+                .isFalse();
         assertThat(TimeLimit.minutes(0, now::get).secondsLeft()).isInfinite();
-        assertThatThrownBy(() -> limit.afterSpending(-1)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> limit.afterSpending(-1))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("was -1.0");
     }
 
     @Test
     void aLimitThatIsNotANumberOfMinutesIsRefused() {
         for (double bad : new double[] {-1, Double.NaN, Double.POSITIVE_INFINITY}) {
-            assertThatThrownBy(() -> TimeLimit.minutes(bad)).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> TimeLimit.minutes(bad))
+                    .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("was " + bad);
         }
     }

@@ -33,7 +33,8 @@ class TrainingMetricsTest {
             }
 
             @Override
-            public void completed(long step, double loss, dev.ddpm.core.storage.ObjectRef checkpoint, String modelVersion) {
+            public void completed(
+                    long step, double loss, dev.ddpm.core.storage.ObjectRef checkpoint, String modelVersion) {
                 heard.add("completed " + step);
             }
 
@@ -56,13 +57,24 @@ class TrainingMetricsTest {
         watched.completed(100, 0.1, null, "v1");
         assertThat(gauge(meters, "ddpm_trainer_active")).isZero();
         assertThat(gauge(meters, "ddpm_trainer_loss")).isNaN();
-        assertThat(meters.get("ddpm_trainer_runs_total").tag("outcome", "completed").counter().count()).isEqualTo(1.0);
+        assertThat(meters.get("ddpm_trainer_runs_total")
+                        .tag("outcome", "completed")
+                        .counter()
+                        .count())
+                .isEqualTo(1.0);
 
         watched.started(1000, "cpu()", 0, 100);
-        assertThat(gauge(meters, "ddpm_trainer_loss")).as("no stale loss from the previous run").isNaN();
+        assertThat(gauge(meters, "ddpm_trainer_loss"))
+                .as("no stale loss from the previous run")
+                .isNaN();
         watched.failed(3, "diverged");
-        assertThat(meters.get("ddpm_trainer_runs_total").tag("outcome", "failed").counter().count()).isEqualTo(1.0);
-        assertThat(heard).containsExactly("started", "progress 50", "checkpoint 100", "completed 100", "started", "failed 3");
+        assertThat(meters.get("ddpm_trainer_runs_total")
+                        .tag("outcome", "failed")
+                        .counter()
+                        .count())
+                .isEqualTo(1.0);
+        assertThat(heard)
+                .containsExactly("started", "progress 50", "checkpoint 100", "completed 100", "started", "failed 3");
     }
 
     private static double gauge(SimpleMeterRegistry meters, String name) {

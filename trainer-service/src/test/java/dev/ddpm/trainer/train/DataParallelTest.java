@@ -30,11 +30,13 @@ class DataParallelTest {
     void shardedStepsMatchOneDevice() {
         TrainingSettings settings = TinyRun.settings();
         try (DiffusionTrainer single = new DiffusionTrainer(settings, Device.cpu());
-             DiffusionTrainer sharded = new DiffusionTrainer(settings,
-                     new Device.MultiDevice(Device.cpu(), Device.cpu(), Device.cpu()))) {
+                DiffusionTrainer sharded = new DiffusionTrainer(
+                        settings, new Device.MultiDevice(Device.cpu(), Device.cpu(), Device.cpu()))) {
             assertThat(sharded.network().devices()).hasSize(3);
             Map<String, float[]> initial = values(single.network().parameters());
-            assertThat(meanDifference(initial, values(sharded.network().parameters()))).as("same initial weights").isZero();
+            assertThat(meanDifference(initial, values(sharded.network().parameters())))
+                    .as("same initial weights")
+                    .isZero();
             for (int i = 0; i < STEPS; i++) {
                 float a = single.trainStep(TinyRun.DATA);
                 float b = sharded.trainStep(TinyRun.DATA);
@@ -43,10 +45,13 @@ class DataParallelTest {
             Map<String, float[]> trained = values(single.network().parameters());
             double moved = meanDifference(initial, trained);
             double difference = meanDifference(trained, values(sharded.network().parameters()));
-            System.out.printf("data-parallel: weights moved %.2e on average in %d steps; sharded vs single differ by %.2e%n",
+            System.out.printf(
+                    "data-parallel: weights moved %.2e on average in %d steps; sharded vs single differ by %.2e%n",
                     moved, STEPS, difference);
             assertThat(moved).as("the steps changed the weights").isGreaterThan(1e-5);
-            assertThat(difference).as("sharded weights equal single-device weights").isLessThan(moved * 1e-2);
+            assertThat(difference)
+                    .as("sharded weights equal single-device weights")
+                    .isLessThan(moved * 1e-2);
         }
     }
 }

@@ -28,7 +28,7 @@ class DropoutReproducibilityTest {
     void aDisturbedGeneratorDoesNotChangeTheRun() {
         TrainingSettings settings = TinyRun.settingsWithDropout(0.3);
         try (DiffusionTrainer straight = new DiffusionTrainer(settings, Device.cpu());
-             DiffusionTrainer disturbed = new DiffusionTrainer(settings, Device.cpu())) {
+                DiffusionTrainer disturbed = new DiffusionTrainer(settings, Device.cpu())) {
             Map<String, float[]> initial = values(straight.network().parameters());
             for (int i = 0; i < 4; i++) {
                 straight.trainStep(TinyRun.DATA);
@@ -43,7 +43,8 @@ class DropoutReproducibilityTest {
             Map<String, float[]> end = values(straight.network().parameters());
             double moved = meanDifference(initial, end);
             double difference = meanDifference(end, values(disturbed.network().parameters()));
-            System.out.printf("dropout 0.3: weights moved %.2e in 4 steps; disturbed vs straight differ by %.2e%n",
+            System.out.printf(
+                    "dropout 0.3: weights moved %.2e in 4 steps; disturbed vs straight differ by %.2e%n",
                     moved, difference);
             assertThat(moved).isGreaterThan(1e-5);
             assertThat(difference).isLessThan(moved * 1e-2);

@@ -10,7 +10,11 @@ import static org.assertj.core.api.Assertions.offset;
 class LearningRateScheduleTest {
 
     private static TrainingSettings schedule(int warmup, long decaySteps) {
-        return TinyRun.settings().toBuilder().learningRate(1e-3f).warmupSteps(warmup).decaySteps(decaySteps).build();
+        return TinyRun.settings().toBuilder()
+                .learningRate(1e-3f)
+                .warmupSteps(warmup)
+                .decaySteps(decaySteps)
+                .build();
     }
 
     @Test
@@ -28,13 +32,16 @@ class LearningRateScheduleTest {
     @Test
     void anEarlierDecayEndCompressesTheSameCosine() {
         TrainingSettings s = schedule(100, 1100);
-        assertThat(s.learningRateAt(350, 600)).as("half-way to an end at 600")
+        assertThat(s.learningRateAt(350, 600))
+                .as("half-way to an end at 600")
                 .isCloseTo(s.learningRateAt(600), offset(1e-9f));
         assertThat(s.learningRateAt(600, 600)).isCloseTo(1e-4f, offset(1e-9f));
         // An end inside the warm-up is taken as the first step after it: the floor right there.
         assertThat(s.learningRateAt(101, 20)).isCloseTo(1e-4f, offset(1e-9f));
         assertThat(s.learningRateAt(50, 20)).as("the warm-up is untouched").isCloseTo(5e-4f, offset(1e-9f));
-        assertThat(schedule(100, 0).learningRateAt(5000, 600)).as("no decay: nothing to fit").isCloseTo(1e-3f, offset(1e-9f));
+        assertThat(schedule(100, 0).learningRateAt(5000, 600))
+                .as("no decay: nothing to fit")
+                .isCloseTo(1e-3f, offset(1e-9f));
     }
 
     @Test
@@ -45,7 +52,9 @@ class LearningRateScheduleTest {
             trainer.fitDecayEnd(400);
             assertThat(trainer.decayEnd()).isEqualTo(400);
             trainer.fitDecayEnd(900);
-            assertThat(trainer.decayEnd()).as("moves back up with a better estimate").isEqualTo(900);
+            assertThat(trainer.decayEnd())
+                    .as("moves back up with a better estimate")
+                    .isEqualTo(900);
             trainer.fitDecayEnd(5000);
             assertThat(trainer.decayEnd()).as("never past the plan").isEqualTo(1000);
             trainer.restoreStep(700, 0);

@@ -2,9 +2,9 @@ package dev.ddpm.trainer.train;
 
 import ai.djl.Device;
 import dev.ddpm.core.diffusion.ReverseProcess;
+import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
-import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.trainer.data.SyntheticPatterns;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,7 +36,8 @@ class LearningTest {
             for (int i = 1; i < STEPS; i++) {
                 last = trainer.trainStep(DATA);
             }
-            System.out.printf("tiny: %d params, %d steps in %.1f s, loss %.3f -> %.3f%n",
+            System.out.printf(
+                    "tiny: %d params, %d steps in %.1f s, loss %.3f -> %.3f%n",
                     trainer.network().unet().parameterCount(), STEPS, (System.nanoTime() - start) / 1e9, first, last);
             ModeReport report = trainer.network().withEmaWeights(() -> ModeReport.of(DATA, sample(trainer)));
             System.out.println("trained: " + report);
@@ -58,9 +59,15 @@ class LearningTest {
     }
 
     private static float[][] sample(DiffusionTrainer trainer) {
-        return ReverseProcess.sample(trainer.network().denoiser(),
-                () -> Schedulers.create(DiffusionConfig.ho2020(), SchedulerSettings.of(SamplerKind.DDIM).withSteps(50)),
-                100, 8 * 8, 1234, 0);
+        return ReverseProcess.sample(
+                trainer.network().denoiser(),
+                () -> Schedulers.create(
+                        DiffusionConfig.ho2020(),
+                        SchedulerSettings.of(SamplerKind.DDIM).withSteps(50)),
+                100,
+                8 * 8,
+                1234,
+                0);
     }
 
     record ModeReport(double onPatternShare, double[] shares) {

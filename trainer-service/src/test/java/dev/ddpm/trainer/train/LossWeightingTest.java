@@ -33,7 +33,7 @@ class LossWeightingTest {
     void gammaAboveEverySnrGivesTheSimpleLoss() {
         // The linear schedule's largest SNR is abar_1 / (1 - abar_1) = 0.9999 / 0.0001, about 1e4.
         try (DiffusionTrainer simple = new DiffusionTrainer(withGamma(0), Device.cpu());
-             DiffusionTrainer huge = new DiffusionTrainer(withGamma(1e6f), Device.cpu())) {
+                DiffusionTrainer huge = new DiffusionTrainer(withGamma(1e6f), Device.cpu())) {
             float a = simple.trainStep(TinyRun.DATA);
             float b = huge.trainStep(TinyRun.DATA);
             assertThat(b).isCloseTo(a, offset(1e-5f * a));
@@ -43,16 +43,18 @@ class LossWeightingTest {
     @Test
     void minSnrDownWeightsTheNearlyCleanTimestepsOnOneDeviceAndSharded() {
         try (DiffusionTrainer simple = new DiffusionTrainer(withGamma(0), Device.cpu());
-             DiffusionTrainer weighted = new DiffusionTrainer(withGamma(5), Device.cpu());
-             DiffusionTrainer sharded = new DiffusionTrainer(withGamma(5),
-                     new Device.MultiDevice(Device.cpu(), Device.cpu(), Device.cpu()))) {
+                DiffusionTrainer weighted = new DiffusionTrainer(withGamma(5), Device.cpu());
+                DiffusionTrainer sharded = new DiffusionTrainer(
+                        withGamma(5), new Device.MultiDevice(Device.cpu(), Device.cpu(), Device.cpu()))) {
             float a = simple.trainStep(TinyRun.DATA);
             float b = weighted.trainStep(TinyRun.DATA);
             float c = sharded.trainStep(TinyRun.DATA);
             System.out.printf("first-step loss: simple %.4f, Min-SNR-5 %.4f, Min-SNR-5 in 3 shards %.4f%n", a, b, c);
             // The same batch; about one timestep in eight has SNR > 5 and counts less.
             assertThat(b).as("weighted below the simple loss").isLessThan(a * 0.97f);
-            assertThat(c).as("the shards weight their samples as one device does").isCloseTo(b, offset(1e-5f * b));
+            assertThat(c)
+                    .as("the shards weight their samples as one device does")
+                    .isCloseTo(b, offset(1e-5f * b));
         }
     }
 }

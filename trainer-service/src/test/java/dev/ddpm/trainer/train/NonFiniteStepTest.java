@@ -31,10 +31,23 @@ class NonFiniteStepTest {
 
     /** The patterns with every pixel NaN: a loss and a gradient that are NaN on any weights. */
     private static final ImageSet POISONED = new ImageSet() {
-        @Override public int size() { return TinyRun.DATA.size(); }
-        @Override public int channels() { return TinyRun.DATA.channels(); }
-        @Override public int imageSize() { return TinyRun.DATA.imageSize(); }
-        @Override public float[] image(int index) {
+        @Override
+        public int size() {
+            return TinyRun.DATA.size();
+        }
+
+        @Override
+        public int channels() {
+            return TinyRun.DATA.channels();
+        }
+
+        @Override
+        public int imageSize() {
+            return TinyRun.DATA.imageSize();
+        }
+
+        @Override
+        public float[] image(int index) {
             float[] image = new float[TinyRun.DATA.image(index).length];
             Arrays.fill(image, Float.NaN);
             return image;
@@ -48,7 +61,8 @@ class NonFiniteStepTest {
 
             assertThat(trainer.trainStep(POISONED)).isNaN();
             assertThat(trainer.skippedSteps()).isEqualTo(1);
-            assertThat(meanDifference(initial, values(trainer.network().parameters()))).as("weights after a dropped step")
+            assertThat(meanDifference(initial, values(trainer.network().parameters())))
+                    .as("weights after a dropped step")
                     .isZero();
             // Whatever the dropped step let go of is collected now and its memory handed out again,
             // filled with NaN: gradients that still pointed there would poison the next steps.

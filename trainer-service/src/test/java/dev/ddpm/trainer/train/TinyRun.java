@@ -13,18 +13,25 @@ public final class TinyRun {
     /** Four patterns with weights 0.4, 0.3, 0.2, 0.1. */
     public static final SyntheticPatterns DATA = new SyntheticPatterns(8, 4, 3, 2, 1);
 
-    private TinyRun() {
-    }
+    private TinyRun() {}
 
     public static TrainingSettings settings() {
-        return TrainingSettings.builder().architecture(UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 8))
-                .batchSize(32).learningRate(2e-3f).warmupSteps(50).emaDecay(0.99f).seed(7).build();
+        return TrainingSettings.builder()
+                .architecture(UNetPresets.withImage(UNetPresets.byName("tiny"), 1, 8))
+                .batchSize(32)
+                .learningRate(2e-3f)
+                .warmupSteps(50)
+                .emaDecay(0.99f)
+                .seed(7)
+                .build();
     }
 
     /** {@link #settings()} with dropout in every residual block. */
     public static TrainingSettings settingsWithDropout(double dropout) {
         TrainingSettings s = settings();
-        return s.toBuilder().architecture(s.architecture().toBuilder().dropout(dropout).build()).build();
+        return s.toBuilder()
+                .architecture(s.architecture().toBuilder().dropout(dropout).build())
+                .build();
     }
 
     /** A copy of the weights' values, by parameter name. */

@@ -33,10 +33,22 @@ class TrainingSettingsTest {
 
     @Test
     void eachSetterSetsItsOwnFieldAndToBuilderKeepsTheRest() {
-        DiffusionConfig cosine = DiffusionConfig.builder().schedule(BetaSchedule.COSINE).build();
-        TrainingSettings s = TrainingSettings.builder().architecture(TINY).diffusion(cosine).batchSize(16)
-                .learningRate(1e-3f).warmupSteps(10).decaySteps(500).emaDecay(0.99f).weightDecay(0.01f)
-                .gradientClip(2f).horizontalFlip(true).seed(42).snrGamma(5f).build();
+        DiffusionConfig cosine =
+                DiffusionConfig.builder().schedule(BetaSchedule.COSINE).build();
+        TrainingSettings s = TrainingSettings.builder()
+                .architecture(TINY)
+                .diffusion(cosine)
+                .batchSize(16)
+                .learningRate(1e-3f)
+                .warmupSteps(10)
+                .decaySteps(500)
+                .emaDecay(0.99f)
+                .weightDecay(0.01f)
+                .gradientClip(2f)
+                .horizontalFlip(true)
+                .seed(42)
+                .snrGamma(5f)
+                .build();
         assertThat(s).isEqualTo(new TrainingSettings(TINY, cosine, 16, 1e-3f, 10, 500, 0.99f, 0.01f, 2f, true, 42, 5f));
         assertThat(s.toBuilder().build()).isEqualTo(s);
         assertThat(s.toBuilder().seed(7).build())
@@ -46,10 +58,18 @@ class TrainingSettingsTest {
     @Test
     void theBuilderIsValidatedByTheRecord() {
         assertThatThrownBy(() -> TrainingSettings.builder().build())
-                .isInstanceOf(InvalidPayloadException.class).hasMessageContaining("'architecture' is missing");
-        assertThatThrownBy(() -> TrainingSettings.builder().architecture(TINY).diffusion(null).build())
-                .isInstanceOf(InvalidPayloadException.class).hasMessageContaining("'diffusion' is missing");
-        assertThatThrownBy(() -> TrainingSettings.builder().architecture(TINY).snrGamma(-1).build())
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessageContaining("'architecture' is missing");
+        assertThatThrownBy(() -> TrainingSettings.builder()
+                        .architecture(TINY)
+                        .diffusion(null)
+                        .build())
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessageContaining("'diffusion' is missing");
+        assertThatThrownBy(() -> TrainingSettings.builder()
+                        .architecture(TINY)
+                        .snrGamma(-1)
+                        .build())
                 .hasMessageContaining("gamma must be 0 (off) or positive, was -1");
     }
 }

@@ -17,10 +17,11 @@ public class GatewayEvents {
     private final EventSender sampleJobs;
     private final EventSender datasetUpdates;
 
-    public GatewayEvents(ConnectionsConfig config,
-                         @Channel("training-requests") MutinyEmitter<byte[]> trainingRequests,
-                         @Channel("sample-jobs") MutinyEmitter<byte[]> sampleJobs,
-                         @Channel("dataset-updates") MutinyEmitter<byte[]> datasetUpdates) {
+    public GatewayEvents(
+            ConnectionsConfig config,
+            @Channel("training-requests") MutinyEmitter<byte[]> trainingRequests,
+            @Channel("sample-jobs") MutinyEmitter<byte[]> sampleJobs,
+            @Channel("dataset-updates") MutinyEmitter<byte[]> datasetUpdates) {
         this.trainingRequests = new EventSender(trainingRequests, config.serviceName());
         this.sampleJobs = new EventSender(sampleJobs, config.serviceName());
         this.datasetUpdates = new EventSender(datasetUpdates, config.serviceName());

@@ -16,9 +16,10 @@ public class SamplerEvents {
     private final EventSender sampleResults;
     private final EventSender modelRejections;
 
-    public SamplerEvents(ConnectionsConfig config,
-                         @Channel("sample-results") MutinyEmitter<byte[]> sampleResults,
-                         @Channel("model-rejections") MutinyEmitter<byte[]> modelRejections) {
+    public SamplerEvents(
+            ConnectionsConfig config,
+            @Channel("sample-results") MutinyEmitter<byte[]> sampleResults,
+            @Channel("model-rejections") MutinyEmitter<byte[]> modelRejections) {
         this.sampleResults = new EventSender(sampleResults, config.serviceName());
         this.modelRejections = new EventSender(modelRejections, config.serviceName());
     }

@@ -18,10 +18,11 @@ public class TrainerEvents {
     private final EventSender models;
     private final EventSender trainingRequests;
 
-    public TrainerEvents(ConnectionsConfig config,
-                         @Channel("training-events") MutinyEmitter<byte[]> trainingEvents,
-                         @Channel("model-announcements") MutinyEmitter<byte[]> models,
-                         @Channel("retrain-requests") MutinyEmitter<byte[]> trainingRequests) {
+    public TrainerEvents(
+            ConnectionsConfig config,
+            @Channel("training-events") MutinyEmitter<byte[]> trainingEvents,
+            @Channel("model-announcements") MutinyEmitter<byte[]> models,
+            @Channel("retrain-requests") MutinyEmitter<byte[]> trainingRequests) {
         this.trainingEvents = new EventSender(trainingEvents, config.serviceName());
         this.models = new EventSender(models, config.serviceName());
         this.trainingRequests = new EventSender(trainingRequests, config.serviceName());
