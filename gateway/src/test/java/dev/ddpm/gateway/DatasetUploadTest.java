@@ -15,6 +15,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
@@ -63,7 +64,7 @@ class DatasetUploadTest extends GatewayTestBase {
     void bodiesAreBoundedPerEndpointAndUploadsStreamWhole() throws Exception {
         String dataset = name("big");
         byte[] png = ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16);
-        byte[] tooLarge = java.util.Arrays.copyOf(png, 3 << 20); // a PNG's magic, then past the test's 2 MiB
+        byte[] tooLarge = Arrays.copyOf(png, 3 << 20); // a PNG's magic, then past the test's 2 MiB
         // Declared too large: refused before a byte is read.
         as(TRAINER_KEY)
                 .contentType("application/octet-stream")
@@ -79,7 +80,7 @@ class DatasetUploadTest extends GatewayTestBase {
         assertThat(chunked.body()).contains("nothing was stored");
         assertThat(store.list(Buckets.DATASETS, dataset + "/")).isEmpty();
         // A chunked upload within the limit is stored whole, with its sha256.
-        byte[] fits = java.util.Arrays.copyOf(png, (3 << 20) / 2);
+        byte[] fits = Arrays.copyOf(png, (3 << 20) / 2);
         HttpResponse<String> stored = chunkedPost("/v1/datasets/" + dataset + "?file=fits.png", fits);
         assertThat(stored.statusCode()).as(stored.body()).isEqualTo(201);
         assertThat(store.get(Buckets.DATASETS, dataset + "/fits.png")).isEqualTo(fits);

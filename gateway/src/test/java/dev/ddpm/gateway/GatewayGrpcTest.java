@@ -9,6 +9,7 @@ import dev.ddpm.proto.common.v1.ModelRef;
 import dev.ddpm.proto.common.v1.SampleEvent;
 import dev.ddpm.proto.common.v1.SampleParams;
 import dev.ddpm.proto.common.v1.Sampler;
+import dev.ddpm.proto.common.v1.Spacing;
 import dev.ddpm.proto.gateway.v1.Dataset;
 import dev.ddpm.proto.gateway.v1.DatasetChunk;
 import dev.ddpm.proto.gateway.v1.DdpmServiceGrpc;
@@ -18,6 +19,7 @@ import dev.ddpm.proto.gateway.v1.StartTrainingRequest;
 import dev.ddpm.proto.gateway.v1.TrainingRun;
 import dev.ddpm.service.grpc.GrpcProblems;
 import dev.ddpm.service.testing.GaussianModel;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
@@ -34,6 +36,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -171,7 +174,7 @@ class GatewayGrpcTest {
                         .setModel(ModelRef.newBuilder().setName(model.name()))
                         .setCount(1)
                         .setSampler(Sampler.SAMPLER_HEUN)
-                        .setSpacing(dev.ddpm.proto.common.v1.Spacing.SPACING_KARRAS)
+                        .setSpacing(Spacing.SPACING_KARRAS)
                         .setSteps(4)
                         .build());
         int total = 0;
@@ -201,7 +204,7 @@ class GatewayGrpcTest {
                         .post("/v1/samples")
                         .then()
                         .statusCode(200));
-        io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
+        Context.CancellableContext call = Context.current().withCancellation();
         call.run(() -> {
             Iterator<SampleEvent> stream = as(GatewayTestBase.VIEWER_KEY)
                     .sample(SampleParams.newBuilder()
@@ -272,7 +275,7 @@ class GatewayGrpcTest {
 
                     public void onCompleted() {}
                 });
-        byte[] megabyte = java.util.Arrays.copyOf(png, 1 << 20);
+        byte[] megabyte = Arrays.copyOf(png, 1 << 20);
         large.onNext(DatasetChunk.newBuilder()
                 .setName(dataset)
                 .setFileName("large.png")

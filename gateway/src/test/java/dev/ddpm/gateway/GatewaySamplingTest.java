@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import javax.imageio.ImageIO;
 import java.io.ByteArrayInputStream;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -169,7 +170,7 @@ class GatewaySamplingTest extends GatewayTestBase {
                 .contentType("video/mp4")
                 .extract()
                 .asByteArray();
-        assertThat(new String(mp4, 4, 4, java.nio.charset.StandardCharsets.US_ASCII))
+        assertThat(new String(mp4, 4, 4, StandardCharsets.US_ASCII))
                 .as("an MP4's ftyp box")
                 .isEqualTo("ftyp");
         byte[] gif = as(VIEWER_KEY)
@@ -182,8 +183,7 @@ class GatewaySamplingTest extends GatewayTestBase {
                 .contentType("image/gif")
                 .extract()
                 .asByteArray();
-        assertThat(new String(gif, 0, 6, java.nio.charset.StandardCharsets.US_ASCII))
-                .isEqualTo("GIF89a");
+        assertThat(new String(gif, 0, 6, StandardCharsets.US_ASCII)).isEqualTo("GIF89a");
 
         as(VIEWER_KEY)
                 .get("/v1/models/" + model.name())
@@ -202,13 +202,13 @@ class GatewaySamplingTest extends GatewayTestBase {
                 publish(new GaussianModel(name("gwhangup"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
         String body = "{\"model\":\"" + model.name() + "\",\"count\":8,\"sampler\":\"ddpm\",\"output\":\"grid\"}";
         for (String accept : List.of("image/png", "text/event-stream")) {
-            try (java.net.Socket socket = new java.net.Socket("localhost", io.restassured.RestAssured.port)) {
+            try (Socket socket = new Socket("localhost", io.restassured.RestAssured.port)) {
                 socket.getOutputStream()
                         .write(("POST /v1/samples HTTP/1.1\r\nHost: localhost\r\nX-API-Key: " + VIEWER_KEY
                                         + "\r\nAccept: " + accept
                                         + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
                                         + "\r\n\r\n" + body)
-                                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                                .getBytes(StandardCharsets.UTF_8));
                 socket.getOutputStream().flush();
                 await().atMost(Duration.ofSeconds(20)).until(() -> samplerBacklog() > 0);
             }

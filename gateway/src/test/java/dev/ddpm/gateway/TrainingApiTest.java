@@ -11,10 +11,15 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -47,15 +52,15 @@ class TrainingApiTest extends GatewayTestBase {
         await().atMost(Duration.ofSeconds(20))
                 .until(() -> as(TRAINER_KEY).get("/v1/trainings/" + runId).statusCode() == 200);
 
-        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
-        java.net.http.HttpRequest events = java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        HttpClient client = HttpClient.newHttpClient();
+        HttpRequest events = HttpRequest.newBuilder(URI.create(
                         "http://localhost:" + io.restassured.RestAssured.port + "/v1/trainings/" + runId + "/events"))
                 .header("X-API-Key", TRAINER_KEY)
                 .header("Accept", "text/event-stream")
                 .build();
         List<Iterator<String>> streams = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            var response = client.send(events, java.net.http.HttpResponse.BodyHandlers.ofLines());
+            var response = client.send(events, HttpResponse.BodyHandlers.ofLines());
             assertThat(response.statusCode()).isEqualTo(200);
             streams.add(response.body().iterator());
         }
@@ -200,7 +205,7 @@ class TrainingApiTest extends GatewayTestBase {
                 0.25,
                 100.0,
                 3.0,
-                java.util.Map.of("quality_fld", 12.5, "quality_fld_floor", 3.0, "quality_recognisable", 0.5)));
+                Map.of("quality_fld", 12.5, "quality_fld_floor", 3.0, "quality_recognisable", 0.5)));
         send(new TrainingProgress(runId, 15, 20, 0.24, 100.0, 2.0));
         // The newest measurement stays shown through the progress reports without one.
         await().atMost(Duration.ofSeconds(20))

@@ -1,9 +1,13 @@
 package dev.ddpm.sampler;
 
+import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.ModelPublished;
 import dev.ddpm.core.events.ModelRejected;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.messaging.ReceivedEvent;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectRef;
+import dev.ddpm.core.storage.Sha256;
 import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.service.testing.GaussianModel;
 import io.quarkus.test.junit.QuarkusTest;
@@ -13,7 +17,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -41,19 +47,16 @@ class HotSwapTest extends SamplerTestBase {
         var graphRef = store.put(Buckets.MODELS, name + "/v1/unet.onnx", graph, "application/octet-stream");
         // The guide's bytes changed after the manifest recorded their sha256.
         byte[] guide = new GaussianModel(name, "v1", model.mu(), 0.6, 1, 16).graph();
-        var honest = new dev.ddpm.core.storage.ObjectRef(
-                Buckets.MODELS, name + "/v1/guide.onnx", guide.length, dev.ddpm.core.storage.Sha256.of(guide));
+        var honest = new ObjectRef(Buckets.MODELS, name + "/v1/guide.onnx", guide.length, Sha256.of(guide));
         byte[] tampered = guide.clone();
         tampered[tampered.length - 1] ^= 1;
         store.put(Buckets.MODELS, honest.key(), tampered, "application/octet-stream");
         var manifestRef = store.putJson(
                 Buckets.MODELS,
                 name + "/v1/manifest.json",
-                model.guidedManifest(graph, graphRef, honest, 2, java.time.Instant.now()));
+                model.guidedManifest(graph, graphRef, honest, 2, Instant.now()));
         events.publishAndWait(
-                dev.ddpm.core.events.CloudEvent.of(
-                        "/tests",
-                        new dev.ddpm.core.events.ModelPublished(name, "v1", manifestRef.key(), manifestRef.sha256())),
+                CloudEvent.of("/tests", new ModelPublished(name, "v1", manifestRef.key(), manifestRef.sha256())),
                 Duration.ofSeconds(10));
         assertThat(rejections(name, 1))
                 .first()
@@ -68,7 +71,7 @@ class HotSwapTest extends SamplerTestBase {
         LoadedModel first = registry.current().get(name);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger failures = new AtomicInteger();
-        List<String> versions = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> versions = Collections.synchronizedList(new ArrayList<>());
         ExecutorService pool = Executors.newFixedThreadPool(4);
         List<Future<?>> clients = new ArrayList<>();
         for (int c = 0; c < 3; c++) {
@@ -113,28 +116,23 @@ class HotSwapTest extends SamplerTestBase {
         // v2: the graph's bytes changed after the manifest recorded their sha256.
         GaussianModel v2 = new GaussianModel(name, "v2", GaussianModel.pattern(1, 16, 1), 0.2, 1, 16);
         byte[] graph = v2.graph();
-        var honest = new dev.ddpm.core.storage.ObjectRef(
-                Buckets.MODELS, name + "/v2/unet.onnx", graph.length, dev.ddpm.core.storage.Sha256.of(graph));
+        var honest = new ObjectRef(Buckets.MODELS, name + "/v2/unet.onnx", graph.length, Sha256.of(graph));
         byte[] tampered = graph.clone();
         tampered[tampered.length - 1] ^= 1;
         store.put(Buckets.MODELS, honest.key(), tampered, "application/octet-stream");
-        var v2Manifest = store.putJson(
-                Buckets.MODELS, name + "/v2/manifest.json", v2.manifest(graph, honest, java.time.Instant.now()));
+        var v2Manifest =
+                store.putJson(Buckets.MODELS, name + "/v2/manifest.json", v2.manifest(graph, honest, Instant.now()));
         events.publishAndWait(
-                dev.ddpm.core.events.CloudEvent.of(
-                        "/tests",
-                        new dev.ddpm.core.events.ModelPublished(name, "v2", v2Manifest.key(), v2Manifest.sha256())),
+                CloudEvent.of("/tests", new ModelPublished(name, "v2", v2Manifest.key(), v2Manifest.sha256())),
                 Duration.ofSeconds(10));
         // v3: a manifest that says 8x8 for a 16x16 graph.
         GaussianModel v3 = new GaussianModel(name, "v3", GaussianModel.pattern(1, 8, 0), 0.2, 1, 8);
         byte[] graph16 = new GaussianModel(name, "v3", GaussianModel.pattern(1, 16, 0), 0.2, 1, 16).graph();
         var ref = store.put(Buckets.MODELS, name + "/v3/unet.onnx", graph16, "application/octet-stream");
-        var manifestRef = store.putJson(
-                Buckets.MODELS, name + "/v3/manifest.json", v3.manifest(graph16, ref, java.time.Instant.now()));
+        var manifestRef =
+                store.putJson(Buckets.MODELS, name + "/v3/manifest.json", v3.manifest(graph16, ref, Instant.now()));
         events.publishAndWait(
-                dev.ddpm.core.events.CloudEvent.of(
-                        "/tests",
-                        new dev.ddpm.core.events.ModelPublished(name, "v3", manifestRef.key(), manifestRef.sha256())),
+                CloudEvent.of("/tests", new ModelPublished(name, "v3", manifestRef.key(), manifestRef.sha256())),
                 Duration.ofSeconds(10));
 
         // v4: a manifest that declares fewer bytes than its graph has (refused while reading, one byte past).
@@ -143,13 +141,9 @@ class HotSwapTest extends SamplerTestBase {
         var stored4 = store.put(Buckets.MODELS, name + "/v4/unet.onnx", graph4, "application/octet-stream");
         // the manifest records the size of the array it is given: 100 bytes
         var v4Manifest = store.putJson(
-                Buckets.MODELS,
-                name + "/v4/manifest.json",
-                v4.manifest(new byte[100], stored4, java.time.Instant.now()));
+                Buckets.MODELS, name + "/v4/manifest.json", v4.manifest(new byte[100], stored4, Instant.now()));
         events.publishAndWait(
-                dev.ddpm.core.events.CloudEvent.of(
-                        "/tests",
-                        new dev.ddpm.core.events.ModelPublished(name, "v4", v4Manifest.key(), v4Manifest.sha256())),
+                CloudEvent.of("/tests", new ModelPublished(name, "v4", v4Manifest.key(), v4Manifest.sha256())),
                 Duration.ofSeconds(10));
 
         List<ModelRejected> rejections = rejections(name, 3);
@@ -170,7 +164,7 @@ class HotSwapTest extends SamplerTestBase {
     void theVersionPublishedLastServesWhateverDateItsManifestClaims() {
         String name = name("dated");
         new GaussianModel(name, "v1", GaussianModel.pattern(1, 16, 0), 0.2, 1, 16)
-                .publishDated(store, events, java.time.Instant.parse("9999-01-01T00:00:00Z"));
+                .publishDated(store, events, Instant.parse("9999-01-01T00:00:00Z"));
         await().atMost(Duration.ofSeconds(30)).until(() -> registry.current().containsKey(name));
         publish(new GaussianModel(name, "v2", GaussianModel.pattern(1, 16, 1), 0.2, 1, 16));
         assertThat(registry.current().get(name).version()).isEqualTo("v2");
@@ -183,12 +177,10 @@ class HotSwapTest extends SamplerTestBase {
         GaussianModel v2 = new GaussianModel(name, "v2", GaussianModel.pattern(1, 16, 1), 0.3, 1, 16);
         byte[] garbage = "this is not an onnx model".getBytes();
         var ref = store.put(Buckets.MODELS, name + "/v2/unet.onnx", garbage, "application/octet-stream");
-        var manifestRef = store.putJson(
-                Buckets.MODELS, name + "/v2/manifest.json", v2.manifest(garbage, ref, java.time.Instant.now()));
+        var manifestRef =
+                store.putJson(Buckets.MODELS, name + "/v2/manifest.json", v2.manifest(garbage, ref, Instant.now()));
         events.publishAndWait(
-                dev.ddpm.core.events.CloudEvent.of(
-                        "/tests",
-                        new dev.ddpm.core.events.ModelPublished(name, "v2", manifestRef.key(), manifestRef.sha256())),
+                CloudEvent.of("/tests", new ModelPublished(name, "v2", manifestRef.key(), manifestRef.sha256())),
                 Duration.ofSeconds(10));
         assertThat(rejections(name, 1))
                 .singleElement()

@@ -1,5 +1,6 @@
 package dev.ddpm.sampler;
 
+import dev.ddpm.proto.common.v1.ListModelsRequest;
 import dev.ddpm.proto.sampler.v1.SamplerServiceGrpc;
 import dev.ddpm.service.testing.GaussianModel;
 import io.grpc.ManagedChannel;
@@ -44,8 +45,8 @@ class ModelOperationsTest extends SamplerTestBase {
                 .usePlaintext()
                 .build();
         try {
-            assertThatThrownBy(() -> SamplerServiceGrpc.newBlockingStub(bare)
-                            .listModels(dev.ddpm.proto.common.v1.ListModelsRequest.getDefaultInstance()))
+            assertThatThrownBy(() ->
+                            SamplerServiceGrpc.newBlockingStub(bare).listModels(ListModelsRequest.getDefaultInstance()))
                     .isInstanceOfSatisfying(
                             StatusRuntimeException.class,
                             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
@@ -56,7 +57,7 @@ class ModelOperationsTest extends SamplerTestBase {
         GaussianModel listed =
                 publish(new GaussianModel(name("listed"), "v1", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16));
         assertThat(SamplerServiceGrpc.newBlockingStub(channel)
-                        .listModels(dev.ddpm.proto.common.v1.ListModelsRequest.getDefaultInstance())
+                        .listModels(ListModelsRequest.getDefaultInstance())
                         .getModelsList())
                 .filteredOn(info -> info.getName().equals(listed.name()))
                 .singleElement()

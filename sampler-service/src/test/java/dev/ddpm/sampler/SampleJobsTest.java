@@ -1,9 +1,21 @@
 package dev.ddpm.sampler;
 
+import dev.ddpm.core.api.OutputFormat;
+import dev.ddpm.core.api.SamplingRequest;
+import dev.ddpm.core.diffusion.AnimationFrames;
 import dev.ddpm.core.diffusion.SamplerKind;
+import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.events.SampleJobCancelRequested;
+import dev.ddpm.core.events.SampleJobCompleted;
+import dev.ddpm.core.events.SampleJobFailed;
+import dev.ddpm.core.events.SampleJobRequested;
 import dev.ddpm.core.events.Topic;
+import dev.ddpm.core.json.Json;
 import dev.ddpm.core.messaging.ReceivedEvent;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectRef;
+import dev.ddpm.sampler.output.VideoFrames;
 import dev.ddpm.service.testing.GaussianModel;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
@@ -14,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,26 +55,15 @@ class SampleJobsTest extends SamplerTestBase {
                 publish(new GaussianModel(name("job-cancel"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
         String job = name("job-cancel");
         events.publishAndWait(
-                dev.ddpm.core.events.CloudEvent.of(
+                CloudEvent.of(
                         "/tests",
-                        asyncJob(
-                                job,
-                                model.name(),
-                                null,
-                                64,
-                                SamplerKind.DDPM,
-                                null,
-                                null,
-                                1L,
-                                dev.ddpm.core.api.OutputFormat.GRID)),
+                        asyncJob(job, model.name(), null, 64, SamplerKind.DDPM, null, null, 1L, OutputFormat.GRID)),
                 Duration.ofSeconds(10));
         await().atMost(Duration.ofSeconds(30)).until(() -> batcher.activeRequests() == 1);
-        events.publishAndWait(
-                dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobCancelRequested(job)),
-                Duration.ofSeconds(10));
+        events.publishAndWait(CloudEvent.of("/tests", new SampleJobCancelRequested(job)), Duration.ofSeconds(10));
         assertThat(result(job))
                 .isInstanceOfSatisfying(
-                        dev.ddpm.core.events.SampleJobFailed.class,
+                        SampleJobFailed.class,
                         failed -> assertThat(failed.cancelled()).isTrue());
         await().atMost(Duration.ofSeconds(5))
                 .until(() -> batcher.activeRequests() == 0 && batcher.backlogEvaluations() == 0);
@@ -76,62 +78,31 @@ class SampleJobsTest extends SamplerTestBase {
         String pngJob = name("png");
         String badJob = name("bad");
         events.publishAndWait(
-                dev.ddpm.core.events.CloudEvent.of(
+                CloudEvent.of(
                         "/tests",
-                        asyncJob(
-                                videoJob,
-                                model.name(),
-                                null,
-                                4,
-                                SamplerKind.DDIM,
-                                20,
-                                0.0,
-                                5L,
-                                dev.ddpm.core.api.OutputFormat.VIDEO)),
+                        asyncJob(videoJob, model.name(), null, 4, SamplerKind.DDIM, 20, 0.0, 5L, OutputFormat.VIDEO)),
                 Duration.ofSeconds(10));
         events.publishAndWait(
-                dev.ddpm.core.events.CloudEvent.of(
+                CloudEvent.of(
                         "/tests",
-                        asyncJob(
-                                pngJob,
-                                model.name(),
-                                "v1",
-                                3,
-                                SamplerKind.DDPM,
-                                50,
-                                null,
-                                6L,
-                                dev.ddpm.core.api.OutputFormat.PNG)),
+                        asyncJob(pngJob, model.name(), "v1", 3, SamplerKind.DDPM, 50, null, 6L, OutputFormat.PNG)),
                 Duration.ofSeconds(10));
         events.publishAndWait(
-                dev.ddpm.core.events.CloudEvent.of(
+                CloudEvent.of(
                         "/tests",
-                        asyncJob(
-                                badJob,
-                                "no-such-model",
-                                null,
-                                1,
-                                SamplerKind.DDIM,
-                                10,
-                                null,
-                                1L,
-                                dev.ddpm.core.api.OutputFormat.PNG)),
+                        asyncJob(badJob, "no-such-model", null, 1, SamplerKind.DDIM, 10, null, 1L, OutputFormat.PNG)),
                 Duration.ofSeconds(10));
 
-        var video = (dev.ddpm.core.events.SampleJobCompleted) result(videoJob);
+        var video = (SampleJobCompleted) result(videoJob);
         assertThat(video.version()).isEqualTo("v1");
         assertThat(video.results())
-                .extracting(dev.ddpm.core.storage.ObjectRef::key)
+                .extracting(ObjectRef::key)
                 .containsExactly(videoJob + "/image-0.gif", videoJob + "/image-1.mp4");
         // x_T and then the steps the schedule shows, in order, ending on the image the same request makes as a grid.
-        int frames = dev.ddpm.core.diffusion.AnimationFrames.stepsShown(
-                        20, dev.ddpm.core.diffusion.AnimationFrames.DEFAULT_FRAMES)
-                .length;
-        var gif = dev.ddpm.sampler.output.VideoFrames.gif(
-                store.get(video.results().get(0)));
+        int frames = AnimationFrames.stepsShown(20, AnimationFrames.DEFAULT_FRAMES).length;
+        var gif = VideoFrames.gif(store.get(video.results().get(0)));
         assertThat(gif).as("frames of the reverse process").hasSize(frames);
-        var mp4 = dev.ddpm.sampler.output.VideoFrames.mp4(
-                store.get(video.results().get(1)));
+        var mp4 = VideoFrames.mp4(store.get(video.results().get(1)));
         assertThat(mp4)
                 .as("the same frames, the last held 1.5 s at 10 frames/s")
                 .hasSize(frames + 14);
@@ -144,21 +115,21 @@ class SampleJobsTest extends SamplerTestBase {
                 .extract()
                 .asByteArray();
         var finalImage = ImageIO.read(new ByteArrayInputStream(grid));
-        assertThat(dev.ddpm.sampler.output.VideoFrames.meanDifference(finalImage, gif.get(frames - 1), 1))
+        assertThat(VideoFrames.meanDifference(finalImage, gif.get(frames - 1), 1))
                 .isLessThan(2);
-        assertThat(dev.ddpm.sampler.output.VideoFrames.meanDifference(finalImage, gif.get(0), 1))
+        assertThat(VideoFrames.meanDifference(finalImage, gif.get(0), 1))
                 .as("the first frame is the starting noise")
                 .isGreaterThan(20);
-        int scale = dev.ddpm.sampler.output.VideoFrames.mp4Scale(finalImage);
-        assertThat(dev.ddpm.sampler.output.VideoFrames.meanDifference(finalImage, mp4.get(mp4.size() - 1), scale))
+        int scale = VideoFrames.mp4Scale(finalImage);
+        assertThat(VideoFrames.meanDifference(finalImage, mp4.get(mp4.size() - 1), scale))
                 .isLessThan(8);
-        var png = (dev.ddpm.core.events.SampleJobCompleted) result(pngJob);
+        var png = (SampleJobCompleted) result(pngJob);
         assertThat(png.results()).hasSize(3);
         assertThat(ImageIO.read(new ByteArrayInputStream(store.get(png.results().get(2))))
                         .getWidth())
                 .isEqualTo(16);
         assertThat(store.exists(Buckets.SAMPLES, pngJob + "/result.json")).isTrue();
-        var bad = (dev.ddpm.core.events.SampleJobFailed) result(badJob);
+        var bad = (SampleJobFailed) result(badJob);
         assertThat(bad.reason()).contains("no-such-model");
     }
 
@@ -171,13 +142,10 @@ class SampleJobsTest extends SamplerTestBase {
         String defaults = "{\"model\":\"" + model.name() + "\",\"count\":4,\"sampler\":\"ddpm\",\"steps\":50,"
                 + "\"seed\":9,\"output\":\"grid\"";
         String body = defaults + ",\"variance\":\"fixed_large\",\"clipX0\":false}";
-        var request = dev.ddpm.core.json.Json.read(
-                body.getBytes(java.nio.charset.StandardCharsets.UTF_8), dev.ddpm.core.api.SamplingRequest.class);
-        events.publishAndWait(
-                dev.ddpm.core.events.CloudEvent.of("/tests", new dev.ddpm.core.events.SampleJobRequested(job, request)),
-                Duration.ofSeconds(10));
+        var request = Json.read(body.getBytes(StandardCharsets.UTF_8), SamplingRequest.class);
+        events.publishAndWait(CloudEvent.of("/tests", new SampleJobRequested(job, request)), Duration.ofSeconds(10));
 
-        var done = (dev.ddpm.core.events.SampleJobCompleted) result(job);
+        var done = (SampleJobCompleted) result(job);
         BufferedImage asynchronous =
                 ImageIO.read(new ByteArrayInputStream(store.get(done.results().get(0))));
         BufferedImage same = ImageIO.read(new ByteArrayInputStream(given().contentType("application/json")
@@ -194,8 +162,8 @@ class SampleJobsTest extends SamplerTestBase {
                 .statusCode(200)
                 .extract()
                 .asByteArray()));
-        double differenceToSame = dev.ddpm.sampler.output.VideoFrames.meanDifference(same, asynchronous, 1);
-        double differenceToDefaults = dev.ddpm.sampler.output.VideoFrames.meanDifference(withDefaults, asynchronous, 1);
+        double differenceToSame = VideoFrames.meanDifference(same, asynchronous, 1);
+        double differenceToDefaults = VideoFrames.meanDifference(withDefaults, asynchronous, 1);
         assertThat(differenceToSame).isLessThan(0.5);
         assertThat(differenceToDefaults)
                 .as("what the job's variance and clipping change")
@@ -233,7 +201,7 @@ class SampleJobsTest extends SamplerTestBase {
             String job = name("crowded-" + i);
             jobs.add(job);
             events.publishAndWait(
-                    dev.ddpm.core.events.CloudEvent.of(
+                    CloudEvent.of(
                             "/tests",
                             asyncJob(
                                     job,
@@ -244,7 +212,7 @@ class SampleJobsTest extends SamplerTestBase {
                                     10,
                                     null,
                                     (long) i,
-                                    dev.ddpm.core.api.OutputFormat.PNG)),
+                                    OutputFormat.PNG)),
                     Duration.ofSeconds(10));
         }
         Thread.sleep(3000); // the jobs meet the full queue
@@ -254,11 +222,11 @@ class SampleJobsTest extends SamplerTestBase {
         }
         pool.shutdownNow();
         for (String job : jobs) {
-            assertThat(result(job)).as(job).isInstanceOf(dev.ddpm.core.events.SampleJobCompleted.class);
+            assertThat(result(job)).as(job).isInstanceOf(SampleJobCompleted.class);
         }
     }
 
-    private dev.ddpm.core.events.EventData result(String jobId) {
+    private EventData result(String jobId) {
         try (KafkaConsumer<String, byte[]> consumer =
                 new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
             consumer.subscribe(List.of(Topic.SAMPLE_RESULTS.topicName()));
@@ -275,7 +243,7 @@ class SampleJobsTest extends SamplerTestBase {
     }
 
     /** An asynchronous job with the request's defaults for what it does not name. */
-    private static dev.ddpm.core.events.SampleJobRequested asyncJob(
+    private static SampleJobRequested asyncJob(
             String jobId,
             String model,
             String version,
@@ -284,10 +252,10 @@ class SampleJobsTest extends SamplerTestBase {
             Integer steps,
             Double eta,
             long seed,
-            dev.ddpm.core.api.OutputFormat output) {
-        return new dev.ddpm.core.events.SampleJobRequested(
+            OutputFormat output) {
+        return new SampleJobRequested(
                 jobId,
-                new dev.ddpm.core.api.SamplingRequest(
+                new SamplingRequest(
                         model, version, count, sampler, steps, eta, seed, output, null, null, null, null, null, null));
     }
 }

@@ -1,5 +1,6 @@
 package dev.ddpm.sampler;
 
+import dev.ddpm.core.diffusion.ReverseProcess;
 import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
@@ -16,6 +17,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -77,7 +79,7 @@ class SampledImagesTest extends SamplerTestBase {
                     .post("/v1/samples");
             response.then().statusCode(200);
             List<float[]> served = images(response);
-            float[][] direct = dev.ddpm.core.diffusion.ReverseProcess.sample(
+            float[][] direct = ReverseProcess.sample(
                     model.denoiser(),
                     () -> Schedulers.create(
                             GaussianModel.DIFFUSION,
@@ -142,7 +144,7 @@ class SampledImagesTest extends SamplerTestBase {
     private static List<float[]> images(Response response) throws IOException {
         List<float[]> images = new ArrayList<>();
         for (String data : response.jsonPath().<String>getList("images.data")) {
-            images.add(pixels(java.util.Base64.getDecoder().decode(data)));
+            images.add(pixels(Base64.getDecoder().decode(data)));
         }
         return images;
     }

@@ -15,6 +15,8 @@ import dev.ddpm.sampler.registry.ModelRegistry;
 import dev.ddpm.service.testing.GaussianModel;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.restassured.RestAssured;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
@@ -58,12 +60,11 @@ abstract class SamplerTestBase {
 
     @BeforeEach
     void channel() {
-        io.grpc.Metadata credentials = new io.grpc.Metadata();
-        credentials.put(
-                io.grpc.Metadata.Key.of("x-operator-key", io.grpc.Metadata.ASCII_STRING_MARSHALLER), OPERATOR_KEY);
+        Metadata credentials = new Metadata();
+        credentials.put(Metadata.Key.of("x-operator-key", Metadata.ASCII_STRING_MARSHALLER), OPERATOR_KEY);
         channel = ManagedChannelBuilder.forAddress("localhost", RestAssured.port)
                 .usePlaintext()
-                .intercept(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(credentials))
+                .intercept(MetadataUtils.newAttachHeadersInterceptor(credentials))
                 .build();
     }
 

@@ -17,11 +17,14 @@ import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -60,12 +63,12 @@ class StreamingAndCancellationTest extends SamplerTestBase {
         GaussianModel model =
                 publish(new GaussianModel(name("hangup"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
         String body = "{\"model\":\"" + model.name() + "\",\"count\":8,\"sampler\":\"ddpm\",\"output\":\"grid\"}";
-        try (java.net.Socket socket = new java.net.Socket("localhost", RestAssured.port)) {
+        try (Socket socket = new Socket("localhost", RestAssured.port)) {
             socket.getOutputStream()
                     .write(("POST /v1/samples HTTP/1.1\r\nHost: localhost\r\nX-Operator-Key: " + OPERATOR_KEY
                                     + "\r\nContent-Type: application/json\r\n"
                                     + "Content-Length: " + body.length() + "\r\n\r\n" + body)
-                            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                            .getBytes(StandardCharsets.UTF_8));
             socket.getOutputStream().flush();
             await().atMost(Duration.ofSeconds(10)).until(() -> batcher.activeRequests() == 1);
         }
@@ -106,8 +109,7 @@ class StreamingAndCancellationTest extends SamplerTestBase {
             }
         }
         assertThat(steps)
-                .containsExactlyElementsOf(
-                        java.util.stream.IntStream.rangeClosed(1, 20).boxed().toList());
+                .containsExactlyElementsOf(IntStream.rangeClosed(1, 20).boxed().toList());
         assertThat(previewSteps).containsExactly(5, 5, 10, 10, 15, 15);
         assertThat(last.hasResult()).isTrue();
         assertThat(last.getResult().getModel().getVersion()).isEqualTo("v1");

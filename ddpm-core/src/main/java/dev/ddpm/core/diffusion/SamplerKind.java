@@ -3,6 +3,8 @@ package dev.ddpm.core.diffusion;
 import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
+import java.util.Locale;
+
 /** Reverse-process algorithm (docs/api.md, "Samplers"). */
 public enum SamplerKind {
     /** Ancestral sampling, Ho et al. 2020 Algorithm 2. */
@@ -27,12 +29,12 @@ public enum SamplerKind {
 
     /** The name requests use: ddpm, ddim, dpm++, unipc, euler, heun. */
     public String wireName() {
-        return this == DPM_SOLVER_PP ? "dpm++" : name().toLowerCase(java.util.Locale.ROOT);
+        return this == DPM_SOLVER_PP ? "dpm++" : name().toLowerCase(Locale.ROOT);
     }
 
     /** The kind a request's name means (its wire name; "dpmpp" too). */
     public static SamplerKind parse(String name) {
-        String n = name.trim().toLowerCase(java.util.Locale.ROOT);
+        String n = name.trim().toLowerCase(Locale.ROOT);
         for (SamplerKind kind : values()) {
             if (kind.wireName().equals(n)) {
                 return kind;

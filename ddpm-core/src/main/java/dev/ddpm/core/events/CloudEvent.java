@@ -1,5 +1,6 @@
 package dev.ddpm.core.events;
 
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Require;
 
 import java.time.Instant;
@@ -31,7 +32,7 @@ public record CloudEvent<T extends EventData>(
         Require.nonNull(data, "data");
         EventType expected = EventType.of(data);
         if (!expected.type().equals(type)) {
-            throw new dev.ddpm.core.json.InvalidPayloadException(
+            throw new InvalidPayloadException(
                     "type '" + type + "' does not match data " + data.getClass().getSimpleName() + " (expected '"
                             + expected.type() + "')",
                     "type");

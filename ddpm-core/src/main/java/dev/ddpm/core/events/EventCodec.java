@@ -6,7 +6,9 @@ import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.Map;
 
 /**
  * CloudEvents 1.0 JSON event format (structured content mode) for the platform's events.
@@ -61,7 +63,7 @@ public final class EventCodec {
      * Kafka the {@code ce_*} headers, without the prefix) and the data as the record value.
      * The same checks apply as to a structured event.
      */
-    public static CloudEvent<?> decodeBinary(java.util.Map<String, String> attributes, byte[] data) {
+    public static CloudEvent<?> decodeBinary(Map<String, String> attributes, byte[] data) {
         ObjectNode node = Json.mapper().createObjectNode();
         attributes.forEach(node::put);
         String context =
@@ -138,7 +140,7 @@ public final class EventCodec {
     private static Instant time(JsonNode node, String context) {
         String text = attribute(node, "time", context);
         try {
-            return java.time.OffsetDateTime.parse(text).toInstant();
+            return OffsetDateTime.parse(text).toInstant();
         } catch (DateTimeParseException e) {
             throw new InvalidPayloadException(
                     context + ": attribute 'time' must be an RFC 3339 timestamp, was '" + text + "'", "time", e);

@@ -1,5 +1,7 @@
 package dev.ddpm.core.events;
 
+import dev.ddpm.core.json.InvalidPayloadException;
+
 import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Function;
@@ -60,7 +62,7 @@ public enum EventType {
     public static EventType ofType(String type) {
         EventType known = BY_TYPE.get(type);
         if (known == null) {
-            throw new dev.ddpm.core.json.InvalidPayloadException(
+            throw new InvalidPayloadException(
                     "unknown event type '" + type + "'; known types: "
                             + Arrays.stream(values())
                                     .map(EventType::type)

@@ -2,6 +2,7 @@ package dev.ddpm.core.messaging;
 
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.EventCodec;
+import dev.ddpm.core.events.EventData;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -45,7 +46,7 @@ public final class EventPublisher implements AutoCloseable {
     }
 
     /** Wraps the payload in a new CloudEvent from this publisher's source and sends it. */
-    public CompletableFuture<RecordMetadata> publish(dev.ddpm.core.events.EventData data) {
+    public CompletableFuture<RecordMetadata> publish(EventData data) {
         return publish(CloudEvent.of(source, data));
     }
 

@@ -1,5 +1,6 @@
 package dev.ddpm.core.model;
 
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 
@@ -48,7 +49,7 @@ public record DiffusionConfig(
         Require.inRange(betaStart, 0, 1, "betaStart");
         Require.inRange(betaEnd, 0, 1, "betaEnd");
         if (betaStart > betaEnd) {
-            throw new dev.ddpm.core.json.InvalidPayloadException(
+            throw new InvalidPayloadException(
                     "field 'betaStart' (" + betaStart + ") must not exceed 'betaEnd' (" + betaEnd + ")", "betaStart");
         }
         Require.inRange(cosineOffset, 0, 1, "cosineOffset");

@@ -21,7 +21,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A small builder for an ONNX graph (the trainer's UNet export, analytic test models): typed helpers for the operators the UNet needs (opset 17
+ * A small builder for an ONNX graph (the trainer's UNet export, analytic test models): typed helpers for the operators
+ * the UNet needs (opset 17
  * semantics), unique value names, and weights as little-endian raw_data initializers. Every helper
  * returns the name of the value it produced, so a network is written like its forward pass.
  */

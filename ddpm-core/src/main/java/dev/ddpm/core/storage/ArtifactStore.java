@@ -73,7 +73,10 @@ public final class ArtifactStore implements AutoCloseable {
         return endpoint;
     }
 
-    /** Bucket names visible with these credentials; the cheapest call that proves the server answers and the keys are valid. */
+    /**
+     * Bucket names visible with these credentials; the cheapest call that proves the server answers and the keys are
+     * valid.
+     */
     public List<String> listBuckets() {
         return call(
                 "list buckets",

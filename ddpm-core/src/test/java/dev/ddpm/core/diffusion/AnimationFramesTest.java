@@ -2,6 +2,8 @@ package dev.ddpm.core.diffusion;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,9 +14,8 @@ class AnimationFramesTest {
         int[] shown = AnimationFrames.stepsShown(1000, 48);
         assertThat(shown).hasSize(48).startsWith(0).endsWith(1000).isSorted().doesNotHaveDuplicates();
         // The last tenth of the steps, where the image forms, gets far more than a tenth of the frames.
-        long late = java.util.Arrays.stream(shown).filter(s -> s > 900).count();
-        long early =
-                java.util.Arrays.stream(shown).filter(s -> s > 0 && s <= 100).count();
+        long late = Arrays.stream(shown).filter(s -> s > 900).count();
+        long early = Arrays.stream(shown).filter(s -> s > 0 && s <= 100).count();
         assertThat(late).isGreaterThan(10);
         assertThat(early).isLessThanOrEqualTo(3);
         // Gaps shrink toward the end.

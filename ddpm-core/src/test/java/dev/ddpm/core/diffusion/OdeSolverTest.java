@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -115,11 +116,9 @@ class OdeSolverTest {
         // where the warm-up and the lower final orders allow), Euler 1.00, Heun 2.01).
         int last = steps.length - 1;
         double observed = Math.log(errors[last - 1] / errors[last]) / Math.log(2);
-        assertThat(errors[last])
-                .as("errors %s", java.util.Arrays.toString(errors))
-                .isLessThan(errors[0]);
+        assertThat(errors[last]).as("errors %s", Arrays.toString(errors)).isLessThan(errors[0]);
         assertThat(observed)
-                .as("observed order, errors %s", java.util.Arrays.toString(errors))
+                .as("observed order, errors %s", Arrays.toString(errors))
                 .isGreaterThanOrEqualTo(minimumOrder);
     }
 

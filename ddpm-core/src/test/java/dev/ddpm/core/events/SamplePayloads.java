@@ -4,6 +4,7 @@ import dev.ddpm.core.api.OutputFormat;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.diffusion.SamplerKind;
+import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.LearningRateDecay;
 import dev.ddpm.core.model.PredictionType;
@@ -76,7 +77,7 @@ public final class SamplePayloads {
                                 5,
                                 600.0,
                                 3,
-                                dev.ddpm.core.diffusion.TimestepSpacing.KARRAS));
+                                TimestepSpacing.KARRAS));
             case SAMPLE_JOB_CANCEL_REQUESTED -> new SampleJobCancelRequested("job-77");
             case SAMPLE_JOB_COMPLETED ->
                 new SampleJobCompleted(

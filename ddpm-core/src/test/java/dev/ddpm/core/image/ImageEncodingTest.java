@@ -6,6 +6,9 @@ import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,8 +28,8 @@ class ImageEncodingTest {
     @Test
     void rgbImageRoundTripsThroughPng() throws IOException {
         float[] image = new float[3 * 4]; // 2x2 RGB
-        java.util.Arrays.fill(image, 0, 4, 1f); // red plane full
-        java.util.Arrays.fill(image, 4, 12, -1f);
+        Arrays.fill(image, 0, 4, 1f); // red plane full
+        Arrays.fill(image, 4, 12, -1f);
         BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(ImageEncoding.png(image, 3, 2)));
         assertThat(decoded.getWidth()).isEqualTo(2);
         assertThat(decoded.getRGB(1, 1) & 0xFFFFFF).isEqualTo(0xFF0000);
@@ -35,7 +38,7 @@ class ImageEncodingTest {
     @Test
     void gridTilesImagesRowByRowWithPadding() {
         float[] white = new float[4];
-        java.util.Arrays.fill(white, 1f);
+        Arrays.fill(white, 1f);
         float[] black = new float[] {-1, -1, -1, -1};
         BufferedImage grid = ImageEncoding.grid(List.of(white, black, white), 1, 2, 2, 1);
         assertThat(grid.getWidth()).isEqualTo(2 * 2 + 3);
@@ -55,11 +58,11 @@ class ImageEncodingTest {
 
     @Test
     void animationKeepsEveryFrameAndLoops() throws IOException {
-        java.util.List<BufferedImage> frames = new java.util.ArrayList<>();
+        List<BufferedImage> frames = new ArrayList<>();
         for (int k = 0; k < 5; k++) {
             float[] image = new float[16];
-            java.util.Arrays.fill(image, -1f + k * 0.5f);
-            frames.add(ImageEncoding.grid(java.util.List.of(image), 1, 4, 1, 0));
+            Arrays.fill(image, -1f + k * 0.5f);
+            frames.add(ImageEncoding.grid(List.of(image), 1, 4, 1, 0));
         }
         byte[] gif = ImageEncoding.gif(frames, 8, 150);
         try (var in = ImageIO.createImageInputStream(new ByteArrayInputStream(gif))) {
@@ -70,7 +73,6 @@ class ImageEncodingTest {
             assertThat(reader.read(0).getRGB(0, 0) & 0xff).isZero(); // the first black
         }
         // NETSCAPE2.0 application extension: the animation loops.
-        assertThat(new String(gif, java.nio.charset.StandardCharsets.ISO_8859_1))
-                .contains("NETSCAPE2.0");
+        assertThat(new String(gif, StandardCharsets.ISO_8859_1)).contains("NETSCAPE2.0");
     }
 }

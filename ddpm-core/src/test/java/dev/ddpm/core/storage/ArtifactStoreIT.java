@@ -9,6 +9,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +66,7 @@ class ArtifactStoreIT {
         ObjectRef ref = store.putStream(
                 Buckets.DATASETS,
                 prefix + "big.bin",
-                new java.io.ByteArrayInputStream(data),
+                new ByteArrayInputStream(data),
                 data.length,
                 "application/octet-stream");
         assertThat(ref.sizeBytes()).isEqualTo(data.length);
@@ -78,7 +79,7 @@ class ArtifactStoreIT {
         assertThatThrownBy(() -> store.putStream(
                         Buckets.DATASETS,
                         prefix + "over.bin",
-                        new java.io.ByteArrayInputStream(data),
+                        new ByteArrayInputStream(data),
                         data.length - 1,
                         "application/octet-stream"))
                 .isInstanceOf(ObjectTooLargeException.class)

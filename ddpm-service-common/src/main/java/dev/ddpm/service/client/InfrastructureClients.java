@@ -10,6 +10,8 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import org.apache.kafka.clients.admin.Admin;
 
+import java.time.Duration;
+
 /**
  * The platform clients as beans, built once from {@link ConnectionsConfig}. None of them connects
  * when created: a service starts (and stays alive) while Kafka or S3 is still down.
@@ -53,7 +55,7 @@ public class InfrastructureClients {
     }
 
     void closeKafkaAdmin(@Disposes Admin admin) {
-        admin.close(java.time.Duration.ofSeconds(2));
+        admin.close(Duration.ofSeconds(2));
     }
 
     /**

@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Where a service finds the platform's infrastructure. Every property also reads from the
@@ -38,7 +39,7 @@ public interface ConnectionsConfig {
         boolean required();
 
         /** The shared operator key ({@code DDPM_OPERATOR_KEY}); absent: operator routes refuse everyone. */
-        java.util.Optional<String> key();
+        Optional<String> key();
     }
 
     interface Kafka {

@@ -12,6 +12,8 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import java.util.Locale;
+
 /**
  * The one exception mapper of every service: the HTTP layer's own refusals (no route, wrong method,
  * wrong content type, nothing acceptable), then every other exception as the {@link Problem}
@@ -71,7 +73,7 @@ public class HttpProblems {
         String reason = e.getResponse().getStatusInfo().getReasonPhrase();
         return Problems.problem(
                 status,
-                reason == null ? "error" : reason.toLowerCase(java.util.Locale.ROOT),
+                reason == null ? "error" : reason.toLowerCase(Locale.ROOT),
                 "the request was refused (" + status + ")");
     }
 

@@ -1,5 +1,6 @@
 package dev.ddpm.service.rest;
 
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.service.error.Problem;
 import jakarta.ws.rs.core.Response;
@@ -20,7 +21,7 @@ public final class Problems {
     }
 
     /** 400 for a body that failed strict binding; {@code field} names the culprit when one is. */
-    public static Response invalid(String title, dev.ddpm.core.json.InvalidPayloadException e) {
+    public static Response invalid(String title, InvalidPayloadException e) {
         return response(Problem.of(400, title, e.getMessage()).withField(e.field()));
     }
 

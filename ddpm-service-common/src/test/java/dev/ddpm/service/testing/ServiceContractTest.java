@@ -8,7 +8,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import static io.restassured.RestAssured.given;
@@ -126,24 +128,23 @@ public abstract class ServiceContractTest {
     @Test
     @SuppressWarnings("unchecked")
     void everyJsonRequestBodyHasItsSchemaInTheApiDocument() {
-        java.util.Map<String, Object> paths = given().accept("application/json")
+        Map<String, Object> paths = given().accept("application/json")
                 .get("/q/openapi")
                 .then()
                 .statusCode(200)
                 .extract()
                 .path("paths");
-        List<String> bodies = new java.util.ArrayList<>();
-        paths.forEach((path, operations) -> ((java.util.Map<String, Object>) operations)
-                .forEach((method, operation) -> {
-                    Object json = operation instanceof java.util.Map<?, ?> op
-                                    && op.get("requestBody") instanceof java.util.Map<?, ?> body
-                                    && body.get("content") instanceof java.util.Map<?, ?> content
-                            ? content.get("application/json")
-                            : null;
-                    if (json != null) {
-                        bodies.add(method + " " + path + ": " + ((java.util.Map<String, Object>) json).get("schema"));
-                    }
-                }));
+        List<String> bodies = new ArrayList<>();
+        paths.forEach((path, operations) -> ((Map<String, Object>) operations).forEach((method, operation) -> {
+            Object json = operation instanceof Map<?, ?> op
+                            && op.get("requestBody") instanceof Map<?, ?> body
+                            && body.get("content") instanceof Map<?, ?> content
+                    ? content.get("application/json")
+                    : null;
+            if (json != null) {
+                bodies.add(method + " " + path + ": " + ((Map<String, Object>) json).get("schema"));
+            }
+        }));
         assertThat(bodies).isNotEmpty().allSatisfy(body -> assertThat(body).contains("$ref=#/components/schemas/"));
     }
 }

@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -28,7 +29,7 @@ public class ApiKeys {
     public ApiKeys(GatewayConfig config) {
         this.enabled = config.auth().enabled();
         config.auth().keys().forEach((id, key) -> {
-            String hex = key.sha256().trim().toLowerCase(java.util.Locale.ROOT);
+            String hex = key.sha256().trim().toLowerCase(Locale.ROOT);
             if (!hex.matches("[0-9a-f]{64}")) {
                 throw new IllegalArgumentException("gateway.auth.keys." + id + ".sha256 must be 64 hex digits");
             }

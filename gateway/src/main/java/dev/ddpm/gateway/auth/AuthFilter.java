@@ -7,6 +7,7 @@ import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
 import jakarta.ws.rs.ext.Provider;
 
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -50,7 +51,7 @@ public class AuthFilter implements ContainerRequestFilter {
                     403,
                     "forbidden",
                     "API key '" + caller.get().keyId() + "' lacks the '"
-                            + needed.name().toLowerCase(java.util.Locale.ROOT) + "' scope this call needs"));
+                            + needed.name().toLowerCase(Locale.ROOT) + "' scope this call needs"));
             return;
         }
         long wait = limiter.tryAcquire(caller.get().keyId());

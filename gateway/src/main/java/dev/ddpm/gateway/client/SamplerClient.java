@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The sampler replicas over gRPC: one channel to the configured target, calls spread round-robin
  * over every address the name resolves to (a Kubernetes headless service gives one per pod), a
- * deadline on each call, the operator key ({@code ddpm.operator.key}) on every call, and cancellation passed through (a client that goes away cancels the
+ * deadline on each call, the operator key ({@code ddpm.operator.key}) on every call, and cancellation passed through (a
+ * client that goes away cancels the
  * sampler call, which frees its batch slots).
  */
 @Singleton

@@ -17,6 +17,7 @@ import io.quarkus.grpc.GlobalInterceptor;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -66,7 +67,7 @@ public class GrpcAuthInterceptor implements ServerInterceptor {
                             403,
                             "forbidden",
                             "API key '" + caller.keyId() + "' lacks the '"
-                                    + needed.name().toLowerCase(java.util.Locale.ROOT) + "' scope " + method
+                                    + needed.name().toLowerCase(Locale.ROOT) + "' scope " + method
                                     + " needs"));
         }
         long wait = limiter.tryAcquire(caller.keyId());

@@ -1,5 +1,6 @@
 package dev.ddpm.gateway.rest;
 
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.gateway.service.ModelCatalog;
@@ -100,7 +101,7 @@ public class ModelResource {
                 Require.safeName(version, "version");
             }
             return null;
-        } catch (dev.ddpm.core.json.InvalidPayloadException e) {
+        } catch (InvalidPayloadException e) {
             return Problems.invalid("invalid name", e);
         }
     }

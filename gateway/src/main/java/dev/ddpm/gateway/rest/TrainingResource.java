@@ -31,8 +31,10 @@ import jakarta.ws.rs.sse.Sse;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -81,7 +83,7 @@ public class TrainingResource {
     }
 
     @GET
-    public java.util.List<Map<String, Object>> list() {
+    public List<Map<String, Object>> list() {
         return runs.all().stream().map(TrainingResource::view).toList();
     }
 
@@ -178,7 +180,7 @@ public class TrainingResource {
         view.put("updatedAt", run.updatedAt().toString());
         view.put("gridUrl", "/v1/trainings/" + run.runId() + "/grid.png");
         if (!run.quality().isEmpty()) {
-            view.put("quality", new java.util.TreeMap<>(run.quality()));
+            view.put("quality", new TreeMap<>(run.quality()));
             view.put("qualityStep", run.qualityStep());
         }
         return view;

@@ -6,6 +6,7 @@ import jakarta.inject.Singleton;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Long-lived streams (training events over SSE and gRPC) held open per API key, up to a cap. */
@@ -41,7 +42,7 @@ public class OpenStreams {
                             + " open event streams, its most (gateway.streams.max-per-key); close one first",
                     5);
         }
-        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean closed = new AtomicBoolean();
         return () -> {
             if (closed.compareAndSet(false, true)) {
                 count.decrementAndGet();

@@ -10,6 +10,7 @@ import dev.ddpm.gateway.config.GatewayConfig;
 import jakarta.inject.Singleton;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -54,7 +55,7 @@ public class SamplingQuota {
             throw GatewayException.tooMany(
                     "sampling quota exceeded",
                     String.format(
-                            java.util.Locale.ROOT,
+                            Locale.ROOT,
                             "API key '%s' may use %.0f network evaluations per second; this request needs %d (%d images x %d "
                                     + "evaluations); retry after %d s",
                             caller.keyId(),

@@ -13,6 +13,9 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 
 import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -52,7 +55,7 @@ public class TrainingRuns {
             String modelVersion,
             String error,
             Instant updatedAt,
-            java.util.Map<String, Double> quality,
+            Map<String, Double> quality,
             long qualityStep) {
 
         Run with(State s, long st, long total, double l, double ips, double eta, String version, String err) {
@@ -60,7 +63,7 @@ public class TrainingRuns {
                     runId, modelName, s, st, total, l, ips, eta, version, err, Instant.now(), quality, qualityStep);
         }
 
-        Run withQuality(java.util.Map<String, Double> measured, long atStep) {
+        Run withQuality(Map<String, Double> measured, long atStep) {
             return measured.isEmpty()
                     ? this
                     : new Run(
@@ -92,9 +95,9 @@ public class TrainingRuns {
     }
 
     /** Every run known, most recently updated first. */
-    public java.util.List<Run> all() {
+    public List<Run> all() {
         return runs.values().stream()
-                .sorted(java.util.Comparator.comparing(Run::updatedAt).reversed())
+                .sorted(Comparator.comparing(Run::updatedAt).reversed())
                 .toList();
     }
 
@@ -118,7 +121,7 @@ public class TrainingRuns {
                         null,
                         null,
                         Instant.now(),
-                        java.util.Map.of(),
+                        Map.of(),
                         0),
                 (old, fresh) -> old));
     }
@@ -247,20 +250,7 @@ public class TrainingRuns {
                             old.quality(),
                             old.qualityStep());
         }
-        return new Run(
-                id,
-                modelName,
-                State.REQUESTED,
-                0,
-                0,
-                Double.NaN,
-                0,
-                0,
-                null,
-                null,
-                Instant.now(),
-                java.util.Map.of(),
-                0);
+        return new Run(id, modelName, State.REQUESTED, 0, 0, Double.NaN, 0, 0, null, null, Instant.now(), Map.of(), 0);
     }
 
     private void update(Run run) {

@@ -1,6 +1,7 @@
 package dev.ddpm.gateway.auth;
 
 import dev.ddpm.gateway.config.GatewayConfig;
+import dev.ddpm.gateway.service.OpenStreams;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
@@ -75,11 +76,9 @@ class RateLimiterTest {
                 .hasMessage("gateway.auth.burst must be >= 1, was 0");
         assertThatThrownBy(() -> new RateLimiter(config(Map.of("gateway.auth.evaluation-burst", "0"))))
                 .hasMessage("gateway.auth.evaluation-burst must be >= 1, was 0");
-        assertThatThrownBy(() ->
-                        new dev.ddpm.gateway.service.OpenStreams(config(Map.of("gateway.streams.max-per-key", "0"))))
+        assertThatThrownBy(() -> new OpenStreams(config(Map.of("gateway.streams.max-per-key", "0"))))
                 .hasMessage("gateway.streams.max-per-key must be >= 1, was 0");
-        assertThatThrownBy(() ->
-                        new dev.ddpm.gateway.service.OpenStreams(config(Map.of("gateway.streams.heartbeat", "0s"))))
+        assertThatThrownBy(() -> new OpenStreams(config(Map.of("gateway.streams.heartbeat", "0s"))))
                 .hasMessageStartingWith("gateway.streams.heartbeat must be at least 1 ms");
     }
 

@@ -2,6 +2,8 @@ package dev.ddpm.sampler.batching;
 
 import dev.ddpm.core.api.ModelManifest;
 
+import java.util.List;
+
 /**
  * What a caller hears about its request, on the batcher's thread: keep each call short. Progress
  * and previews are for callers that stream them; the others need not listen.
@@ -15,7 +17,7 @@ public interface JobListener {
     default void preview(ModelManifest.Image image, int step, int index, float[] predictedX0) {}
 
     /** The final images (model space) and, when frames were asked for, the reverse process every few steps. */
-    void completed(ModelManifest model, float[][] images, java.util.List<float[][]> frames, double seconds);
+    void completed(ModelManifest model, float[][] images, List<float[][]> frames, double seconds);
 
     void failed(RuntimeException error);
 }

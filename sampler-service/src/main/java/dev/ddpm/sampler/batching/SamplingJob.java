@@ -10,6 +10,7 @@ import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.sampler.engine.LoadedModel;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -192,7 +193,7 @@ public final class SamplingJob {
         evaluationsDone++;
         int done = image.stepsDone();
         int total = image.totalSteps();
-        if (animated() && java.util.Arrays.binarySearch(shownSteps(total), done) >= 0) {
+        if (animated() && Arrays.binarySearch(shownSteps(total), done) >= 0) {
             frames.get(index).add(image.samples()[0].clone());
         }
         if (spec.previewEvery() > 0 && done % spec.previewEvery() == 0 && done < total) {

@@ -18,6 +18,7 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -201,7 +202,7 @@ public class StepBatcher {
             double deadline = job.spec().deadline().toNanos() / 1e9;
             if (estimate > deadline) {
                 throw new DeadlineException(String.format(
-                        java.util.Locale.ROOT,
+                        Locale.ROOT,
                         "the request cannot finish within its "
                                 + "deadline of %.3f s: at the present load it needs about %.1f s",
                         deadline,
@@ -338,7 +339,7 @@ public class StepBatcher {
                 fail(
                         job,
                         new DeadlineException(String.format(
-                                java.util.Locale.ROOT,
+                                Locale.ROOT,
                                 "the request ran past its deadline of %.3f s (%d of %d evaluations done); cancelled",
                                 job.spec().deadline().toNanos() / 1e9,
                                 job.evaluationsDone(),
@@ -498,6 +499,6 @@ public class StepBatcher {
     }
 
     private static String tag(Priority priority) {
-        return priority.name().toLowerCase(java.util.Locale.ROOT);
+        return priority.name().toLowerCase(Locale.ROOT);
     }
 }

@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -228,7 +229,7 @@ public final class SamplerBenchmark {
                             while (!request.done().isDone() && System.nanoTime() < end) {
                                 try {
                                     request.done().get(50, TimeUnit.MILLISECONDS);
-                                } catch (java.util.concurrent.TimeoutException e) {
+                                } catch (TimeoutException e) {
                                     // still running
                                 }
                             }

@@ -2,6 +2,7 @@ package dev.ddpm.sampler.grpc;
 
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -43,7 +44,7 @@ public class CallDeadlines implements ServerInterceptor {
         if (deadline != null) {
             return Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
         }
-        io.grpc.Deadline own = Context.current().getDeadline();
+        Deadline own = Context.current().getDeadline();
         return own == null ? null : Duration.ofNanos(Math.max(1, own.timeRemaining(TimeUnit.NANOSECONDS)));
     }
 

@@ -3,6 +3,7 @@ package dev.ddpm.sampler.registry;
 import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.events.ModelRejected;
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.Json;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectIntegrityException;
@@ -271,7 +272,7 @@ public class ModelRegistry {
             byte[] bytes = expected == null
                     ? store.get(Buckets.MODELS, key)
                     : store.get(new ObjectRef(Buckets.MODELS, key, 0, expected));
-            ModelManifest manifest = dev.ddpm.core.json.Json.read(bytes, ModelManifest.class);
+            ModelManifest manifest = Json.read(bytes, ModelManifest.class);
             if (!key.equals(manifest.name() + "/" + manifest.version() + "/" + MANIFEST)) {
                 throw new ModelRejectedException(
                         "manifest " + key + " names " + manifest.name() + "/" + manifest.version());

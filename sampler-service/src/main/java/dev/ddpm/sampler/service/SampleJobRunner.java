@@ -26,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs one asynchronous sampling job: queued with the batcher beside live requests (waiting for a
@@ -149,8 +150,7 @@ public class SampleJobRunner {
 
         private final SampleJobRequested job;
         private final CompletableFuture<Void> done;
-        private final java.util.concurrent.atomic.AtomicBoolean settled =
-                new java.util.concurrent.atomic.AtomicBoolean();
+        private final AtomicBoolean settled = new AtomicBoolean();
 
         Listener(SampleJobRequested job, CompletableFuture<Void> done) {
             this.job = job;

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -334,7 +335,7 @@ class StepBatcherTest {
             while (!request.result.isDone() && !stop.get()) {
                 try {
                     request.result.get(20, TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.TimeoutException e) {
+                } catch (TimeoutException e) {
                     // still running
                 } catch (Exception e) {
                     throw new IllegalStateException(e);

@@ -1,5 +1,6 @@
 package dev.ddpm.trainer.checkpoint;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import dev.ddpm.core.api.TrainingRequest;
@@ -88,7 +89,7 @@ public final class CheckpointStore {
      *
      * @throws NoUsableCheckpointException when the run has no usable checkpoint
      */
-    public DiffusionNetwork restore(String runId, ai.djl.Device device) {
+    public DiffusionNetwork restore(String runId, Device device) {
         return newestUsable(runId, manifest -> restore(manifest, device))
                 .orElseThrow(() -> new NoUsableCheckpointException("run " + runId + " has no usable checkpoint"));
     }
@@ -99,7 +100,7 @@ public final class CheckpointStore {
      *
      * @throws NoUsableCheckpointException when the run has no checkpoint at that step, or it fails its sha256
      */
-    public DiffusionNetwork restore(String runId, long step, ai.djl.Device device) {
+    public DiffusionNetwork restore(String runId, long step, Device device) {
         String key = runId + "/step-" + step + "/checkpoint.json";
         List<ObjectRef> candidates = candidates(runId);
         ObjectRef ref = candidates.stream()
@@ -126,7 +127,7 @@ public final class CheckpointStore {
     }
 
     /** Reads and verifies the checkpoint's weights, then builds the network that holds them. */
-    private DiffusionNetwork restore(CheckpointManifest manifest, ai.djl.Device device) {
+    private DiffusionNetwork restore(CheckpointManifest manifest, Device device) {
         LoadedState state = load(manifest);
         DiffusionNetwork network =
                 new DiffusionNetwork(manifest.architecture(), manifest.diffusion(), device, manifest.seed());

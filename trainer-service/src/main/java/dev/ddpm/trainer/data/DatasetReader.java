@@ -18,9 +18,11 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -376,7 +378,7 @@ public final class DatasetReader {
             if (classes.size() < 2) {
                 return null;
             }
-            java.util.Map<String, Integer> index = new java.util.HashMap<>();
+            Map<String, Integer> index = new HashMap<>();
             for (int i = 0; i < classes.size(); i++) {
                 index.put(classes.get(i), i);
             }

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import javax.imageio.ImageIO;
+import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +67,7 @@ public final class EmojiSheet {
         BufferedImage sheet;
         try {
             index = new ObjectMapper().readTree(indexBytes);
-            sheet = ImageIO.read(new java.io.ByteArrayInputStream(sheetBytes));
+            sheet = ImageIO.read(new ByteArrayInputStream(sheetBytes));
         } catch (IOException e) {
             throw new DatasetException("cannot read the emoji sheet in " + source + ": " + e.getMessage(), e);
         }
@@ -109,7 +111,7 @@ public final class EmojiSheet {
     static BufferedImage onBackground(BufferedImage tile) {
         BufferedImage out = new BufferedImage(tile.getWidth(), tile.getHeight(), BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
-        g.setColor(new java.awt.Color(BACKGROUND));
+        g.setColor(new Color(BACKGROUND));
         g.fillRect(0, 0, tile.getWidth(), tile.getHeight());
         g.drawImage(tile, 0, 0, null);
         g.dispose();

@@ -1,5 +1,7 @@
 package dev.ddpm.trainer.data;
 
+import java.util.Optional;
+
 /**
  * Training images in model space: each image flattened channel-major (C, H, W), values in
  * [-1, 1] (pixel / 127.5 - 1, as in Ho et al.).
@@ -16,7 +18,7 @@ public interface ImageSet {
     float[] image(int index);
 
     /** The class of each image, where the data set names them. */
-    default java.util.Optional<Labels> labels() {
-        return java.util.Optional.empty();
+    default Optional<Labels> labels() {
+        return Optional.empty();
     }
 }

@@ -3,6 +3,7 @@ package dev.ddpm.trainer.data;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.util.Arrays;
 
 /** Conversions between decoded images and model space ([-1, 1], channel-major). */
 public final class Pixels {
@@ -54,7 +55,7 @@ public final class Pixels {
     static float[] fromGray(byte[] plane, int offset, int rows, int cols, int size) {
         if (rows <= size && cols <= size) {
             float[] out = new float[size * size];
-            java.util.Arrays.fill(out, -1f);
+            Arrays.fill(out, -1f);
             int top = (size - rows) / 2;
             int left = (size - cols) / 2;
             for (int y = 0; y < rows; y++) {
@@ -85,7 +86,7 @@ public final class Pixels {
                     + size + " on " + target + "x" + target);
         }
         float[] out = new float[target * target];
-        java.util.Arrays.fill(out, -1f);
+        Arrays.fill(out, -1f);
         int offset = (target - size) / 2;
         for (int y = 0; y < size; y++) {
             System.arraycopy(image, y * size, out, (offset + y) * target + offset, size);

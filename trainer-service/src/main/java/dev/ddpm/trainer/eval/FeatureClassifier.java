@@ -22,6 +22,7 @@ import dev.ddpm.trainer.checkpoint.TensorArchive;
 import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.train.AdamW;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -123,7 +124,7 @@ public final class FeatureClassifier implements AutoCloseable {
             for (int i = 0; i < index.length; i++) {
                 index[i] = i;
             }
-            java.util.Arrays.sort(index, (a, b) -> Integer.compare(order[a], order[b]));
+            Arrays.sort(index, (a, b) -> Integer.compare(order[a], order[b]));
             for (int step = 0; step < stepsPerEpoch; step++) {
                 float[] x = new float[batch * pixels];
                 float[] oneHot = new float[batch * classes];
@@ -227,7 +228,7 @@ public final class FeatureClassifier implements AutoCloseable {
         forEachBatch(images, (offset, input) -> {
             float[] p = logits(input, false).softmax(1).toFloatArray();
             for (int i = 0; i < p.length / classes; i++) {
-                out[offset + i] = java.util.Arrays.copyOfRange(p, i * classes, i * classes + classes);
+                out[offset + i] = Arrays.copyOfRange(p, i * classes, i * classes + classes);
             }
         });
         return out;

@@ -16,7 +16,10 @@ import java.util.Locale;
  */
 public record Memorisation(double medianNearest, double realMedianNearest) {
 
-    /** The largest training set the check runs on by default: 20,000 x 64 samples x 3,072 pixels is about 4e9 operations. */
+    /**
+     * The largest training set the check runs on by default: 20,000 x 64 samples x 3,072 pixels is about 4e9
+     * operations.
+     */
     public static final int MAX_TRAINING_IMAGES = 20_000;
 
     /** @param real indices into {@code training} of the real images measured against the others */

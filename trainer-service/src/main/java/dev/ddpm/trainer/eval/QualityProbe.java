@@ -12,7 +12,8 @@ import java.util.SplittableRandom;
 
 /**
  * The quality metric of any labelled data set, ready to score samples: the data set's own
- * classifier (with a reject class, {@link OutOfSetImages}), trained on a fixed 80 % of its images, and two disjoint real sets from the other 20 %
+ * classifier (with a reject class, {@link OutOfSetImages}), trained on a fixed 80 % of its images, and two disjoint
+ * real sets from the other 20 %
  * (one to compare samples with, one for the real-vs-real floor at the samples' count). Samples
  * are also checked for memorisation against the whole set when it is small
  * ({@link Memorisation#MAX_TRAINING_IMAGES}).

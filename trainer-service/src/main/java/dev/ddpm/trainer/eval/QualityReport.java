@@ -5,13 +5,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * How close generated images are to a labelled data set, in the features of the data set's own
  * classifier ({@link FeatureClassifier}): the Frechet distance to real images (FLD) beside the
  * real-vs-real floor (a second real set of the same size), the share of samples the classifier
  * calls a class of the data set with confidence >= 0.9 (not its reject class, where it has one)
- * beside the same share of real images (the ceiling the classifier allows), how the recognised samples spread over the classes, and, where it was
+ * beside the same share of real images (the ceiling the classifier allows), how the recognised samples spread over the
+ * classes, and, where it was
  * measured, the memorisation check ({@link Memorisation}).
  */
 public record QualityReport(
@@ -69,9 +71,7 @@ public record QualityReport(
     }
 
     private static List<String> digits(int count) {
-        return java.util.stream.IntStream.range(0, count)
-                .mapToObj(Integer::toString)
-                .toList();
+        return IntStream.range(0, count).mapToObj(Integer::toString).toList();
     }
 
     public double largestClassShare() {

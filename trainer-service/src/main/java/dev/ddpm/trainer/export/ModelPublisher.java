@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -123,7 +124,7 @@ public final class ModelPublisher {
         if (guideExport != null) {
             metrics.put("guide_onnx_parity_max_abs_diff", guideExport.parity());
         }
-        List<Upload> uploads = new java.util.ArrayList<>(List.of(
+        List<Upload> uploads = new ArrayList<>(List.of(
                 new Upload.Bytes(prefix + "unet.onnx", export.bytes(), "application/octet-stream"),
                 new Upload.Bytes(prefix + "samples.png", grid, "image/png")));
         if (guideExport != null) {

@@ -19,11 +19,13 @@ import dev.ddpm.trainer.model.UNet;
 import dev.ddpm.trainer.model.Upsample;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -82,7 +84,7 @@ public final class UNetOnnxExporter {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("ddpm.diffusion", Json.writeString(diffusion));
         metadata.put("ddpm.architecture", Json.writeString(unet.config()));
-        metadata.put("ddpm.prediction_type", diffusion.predictionType().name().toLowerCase(java.util.Locale.ROOT));
+        metadata.put("ddpm.prediction_type", diffusion.predictionType().name().toLowerCase(Locale.ROOT));
         metadata.put("ddpm.timesteps", Integer.toString(diffusion.timesteps()));
         metadata.putAll(extraMetadata);
         String version = UNetOnnxExporter.class.getPackage().getImplementationVersion();
@@ -248,7 +250,7 @@ public final class UNetOnnxExporter {
         int channels = block.channels();
         String grouped = graph.reshape(name + "/grouped", x, graph.longs(name + "/group_shape", 0, groups, -1));
         float[] ones = new float[groups];
-        java.util.Arrays.fill(ones, 1f);
+        Arrays.fill(ones, 1f);
         String normalised = graph.instanceNorm(
                 name + "/normalised",
                 grouped,

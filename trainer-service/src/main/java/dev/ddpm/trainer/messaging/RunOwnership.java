@@ -12,7 +12,9 @@ import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -89,13 +91,13 @@ public class RunOwnership implements KafkaConsumerRebalanceListener {
         handOff = true;
         try {
             runEnded.get(HAND_OFF_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             LOG.warnf(
                     "the run of %s did not pause within %s; the new owner may start it alongside",
                     current, HAND_OFF_WAIT);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             // the run ended with an error; its request is settled by the consumer
         }
     }

@@ -13,7 +13,8 @@ import ai.djl.training.ParameterStore;
  * Why: libtorch 2.5.1's oneDNN AVX-512 and AVX2 kernels compute a wrong input gradient whenever the
  * output channels are not a multiple of the vector width (16 floats, 8 for AVX2) on some CPUs (AMD
  * Zen 5 VMs; docs/evaluation.md, "What this machine does to training"), and the UNet's output
- * convolution has 1 or 3. Padded to 16 it runs the kernels that are right there, at full speed, instead of capping the whole process
+ * convolution has 1 or 3. Padded to 16 it runs the kernels that are right there, at full speed, instead of capping the
+ * whole process
  * at AVX (0.8x). The zero filters add nothing to the output and get no gradient that is used; the
  * parameters keep their real shape, so checkpoints and the ONNX export do not change. The extra cost
  * is one layer's worth (the output convolution at 16 filters instead of 1).

@@ -13,6 +13,7 @@ import dev.ddpm.core.model.UNetConfig;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 
@@ -114,7 +115,7 @@ public final class UNet extends AbstractBlock {
     }
 
     private static <T> List<T> nullableList(List<T> list) {
-        return java.util.Collections.unmodifiableList(new ArrayList<>(list));
+        return Collections.unmodifiableList(new ArrayList<>(list));
     }
 
     public UNetConfig config() {

@@ -4,6 +4,7 @@ import dev.ddpm.core.model.UNetConfig;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /** Named architectures, like denoising-diffusion-pytorch's presets. */
@@ -116,7 +117,7 @@ public final class UNetPresets {
         return preset.toBuilder().imageChannels(channels).imageSize(size).build();
     }
 
-    public static java.util.Set<String> names() {
+    public static Set<String> names() {
         return PRESETS.keySet();
     }
 }

@@ -1,5 +1,6 @@
 package dev.ddpm.trainer.rest;
 
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 
@@ -20,7 +21,7 @@ public record ExportRequest(
         model = model == null ? runId : Require.safeName(model, "model");
         weights = weights == null ? "ema" : weights;
         if (!weights.equals("ema") && !weights.equals("trained")) {
-            throw new dev.ddpm.core.json.InvalidPayloadException(
+            throw new InvalidPayloadException(
                     "field 'weights' must be 'ema' or 'trained', was '" + weights + "'", "weights");
         }
     }

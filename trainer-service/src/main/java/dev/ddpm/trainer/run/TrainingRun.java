@@ -24,6 +24,7 @@ import dev.ddpm.trainer.train.TrainingSettings;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -334,7 +335,7 @@ public final class TrainingRun {
         if (publisher == null) {
             return null;
         }
-        Map<String, Double> metrics = new java.util.LinkedHashMap<>(lastQuality);
+        Map<String, Double> metrics = new LinkedHashMap<>(lastQuality);
         if (Double.isFinite(smoothedLoss)) {
             metrics.put("train_loss", smoothedLoss);
         }

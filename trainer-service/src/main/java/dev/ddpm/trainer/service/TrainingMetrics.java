@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
 
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The trainer's Prometheus metrics, fed by the run it is executing: {@code ddpm_trainer_loss}
@@ -30,7 +31,7 @@ public class TrainingMetrics {
         meters.gauge("ddpm_trainer_active", this, m -> m.active ? 1 : 0);
     }
 
-    private double read(java.util.function.ToDoubleFunction<RunProgress> field) {
+    private double read(ToDoubleFunction<RunProgress> field) {
         RunProgress p = last.get();
         return p == null || !active ? Double.NaN : field.applyAsDouble(p);
     }

@@ -24,6 +24,7 @@ import org.jboss.logging.Logger;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
@@ -32,7 +33,7 @@ import java.util.function.BooleanSupplier;
 public class TrainingService {
 
     private static final Logger LOG = Logger.getLogger(TrainingService.class);
-    private static final java.time.Duration ANNOUNCE_TIMEOUT = java.time.Duration.ofSeconds(30);
+    private static final Duration ANNOUNCE_TIMEOUT = Duration.ofSeconds(30);
 
     private final TrainerConfig config;
     private final ArtifactStore store;

@@ -2,6 +2,7 @@ package dev.ddpm.trainer.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 
 import java.util.LinkedHashMap;
@@ -59,7 +60,7 @@ public final class AdamW {
     private NDArray zerosLike(NDArray weight) {
         // Lives as long as the optimizer, not as long as the step's NDScope.
         NDArray zeros = manager.zeros(weight.getShape(), weight.getDataType(), weight.getDevice());
-        ai.djl.ndarray.NDScope.unregister(zeros);
+        NDScope.unregister(zeros);
         return zeros;
     }
 

@@ -32,7 +32,9 @@ import java.util.Set;
  */
 public final class ConvolutionGradientCheck {
 
-    /** Above this relative error a gradient is wrong: float32 rounding gives about 1e-7, the broken kernels 1e-1 or NaN. */
+    /**
+     * Above this relative error a gradient is wrong: float32 rounding gives about 1e-7, the broken kernels 1e-1 or NaN.
+     */
     static final double TOLERANCE = 1e-4;
     /** Exit status of {@link #main} when the gradients are wrong. */
     public static final int WRONG = 3;

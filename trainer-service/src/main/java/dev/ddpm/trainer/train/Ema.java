@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Exponential moving average of the weights, the copy DDPM samples and exports from (Ho et al. use
@@ -46,7 +47,7 @@ public final class Ema {
     }
 
     /** Runs {@code action} with the averaged weights in the model, then puts the trained weights back. */
-    public <T> T withAveragedWeights(Map<String, Parameter> parameters, java.util.function.Supplier<T> action) {
+    public <T> T withAveragedWeights(Map<String, Parameter> parameters, Supplier<T> action) {
         Map<String, NDArray> trained = new LinkedHashMap<>();
         try (NDScope scope = new NDScope()) {
             parameters.forEach((name, p) -> {

@@ -1,6 +1,7 @@
 package dev.ddpm.trainer.checkpoint;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
@@ -14,8 +15,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -90,7 +94,7 @@ class CheckpointResumeIT {
         var steps = keys.stream()
                 .map(k -> k.replaceAll(".*/step-(\\d+)/.*", "$1"))
                 .map(Long::parseLong)
-                .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+                .collect(Collectors.toCollection(TreeSet::new));
         // The newest three, and 1, 2, 4, 8 (checkpointEvery x 2^k); nothing at all of the others.
         assertThat(steps).containsExactly(1L, 2L, 4L, 8L, 10L, 11L, 12L);
         assertThat(keys)
@@ -206,19 +210,19 @@ class CheckpointResumeIT {
     }
 
     private static Map<String, float[]> weights(DiffusionNetwork network) {
-        Map<String, float[]> copy = new java.util.LinkedHashMap<>();
+        Map<String, float[]> copy = new LinkedHashMap<>();
         network.parameters().forEach((name, p) -> copy.put(name, p.getArray().toFloatArray()));
         return copy;
     }
 
     private static Map<String, float[]> ema(DiffusionTrainer trainer) {
-        Map<String, float[]> copy = new java.util.LinkedHashMap<>();
+        Map<String, float[]> copy = new LinkedHashMap<>();
         trainer.network().ema().shadow().forEach((name, a) -> copy.put(name, a.toFloatArray()));
         return copy;
     }
 
-    private static Map<String, float[]> arrays(Map<String, ai.djl.ndarray.NDArray> arrays) {
-        Map<String, float[]> copy = new java.util.LinkedHashMap<>();
+    private static Map<String, float[]> arrays(Map<String, NDArray> arrays) {
+        Map<String, float[]> copy = new LinkedHashMap<>();
         arrays.forEach((name, a) -> copy.put(name, a.toFloatArray()));
         return copy;
     }

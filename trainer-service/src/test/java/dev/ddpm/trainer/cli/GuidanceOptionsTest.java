@@ -3,6 +3,8 @@ package dev.ddpm.trainer.cli;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine.ParameterException;
 
+import java.util.Arrays;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -66,7 +68,7 @@ class GuidanceOptionsTest {
             {"sample-grid", "--run", "r", "--out", "grid.png"},
             {"export", "--run", "r"}
         }) {
-            String[] args = java.util.Arrays.copyOf(command, command.length + 2);
+            String[] args = Arrays.copyOf(command, command.length + 2);
             args[command.length] = "--guidance";
             args[command.length + 1] = "2";
             CliRun run = CliRun.of(args);

@@ -12,8 +12,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.zip.CRC32;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -161,7 +164,7 @@ class DatasetReaderTest {
     void cifarBinaryBatchIsRead() throws IOException {
         byte[] batch = new byte[2 * 3073];
         batch[0] = 3; // label
-        java.util.Arrays.fill(batch, 1, 1 + 1024, (byte) 255); // red plane of record 0
+        Arrays.fill(batch, 1, 1 + 1024, (byte) 255); // red plane of record 0
         Files.write(dir.resolve("data_batch_1.bin"), batch);
 
         InMemoryImageSet set = new DatasetReader(3, 32).read(dir.resolve("data_batch_1.bin"));
@@ -189,8 +192,7 @@ class DatasetReaderTest {
         assertThatThrownBy(() -> new DatasetReader(1, 8).read(text))
                 .hasMessageContaining("labels.csv is neither an image");
 
-        Path truncated =
-                Files.write(dir.resolve("t10k-images-idx3-ubyte"), java.util.Arrays.copyOf(idx(5, 28, 28), 500));
+        Path truncated = Files.write(dir.resolve("t10k-images-idx3-ubyte"), Arrays.copyOf(idx(5, 28, 28), 500));
         assertThatThrownBy(() -> new DatasetReader(1, 32).read(truncated))
                 .hasMessageContaining("t10k-images-idx3-ubyte: IDX header promises 5 images of 28x28");
 
@@ -253,14 +255,14 @@ class DatasetReaderTest {
         header.writeInt(height);
         header.write(new byte[] {8, 0, 0, 0, 0});
         chunk(out, ihdr.toByteArray());
-        chunk(out, "IEND".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        chunk(out, "IEND".getBytes(StandardCharsets.US_ASCII));
         return bytes.toByteArray();
     }
 
     private static void chunk(DataOutputStream out, byte[] typeAndData) throws IOException {
         out.writeInt(typeAndData.length - 4);
         out.write(typeAndData);
-        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        CRC32 crc = new CRC32();
         crc.update(typeAndData);
         out.writeInt((int) crc.getValue());
     }

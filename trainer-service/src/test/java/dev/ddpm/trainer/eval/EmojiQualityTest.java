@@ -19,8 +19,10 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -59,7 +61,7 @@ class EmojiQualityTest {
         for (int i = 0; i < index.length; i++) {
             index[i] = i;
         }
-        java.util.Arrays.sort(index, (a, b) -> Integer.compare(order[a], order[b]));
+        Arrays.sort(index, (a, b) -> Integer.compare(order[a], order[b]));
         real = images(index, 0);
         reference = images(index, PER_SET);
         unseen = images(index, 2 * PER_SET);
@@ -141,8 +143,7 @@ class EmojiQualityTest {
         for (int i = 0; i < training.length; i++) {
             training[i] = emoji.image(i);
         }
-        int[] realIndices =
-                java.util.stream.IntStream.range(0, 100).map(i -> i * 7).toArray();
+        int[] realIndices = IntStream.range(0, 100).map(i -> i * 7).toArray();
         float[][] copies = new float[100][];
         for (int i = 0; i < copies.length; i++) {
             copies[i] = training[i * 11].clone();

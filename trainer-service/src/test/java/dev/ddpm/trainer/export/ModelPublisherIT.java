@@ -4,6 +4,7 @@ import ai.djl.Device;
 import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.events.ModelPublished;
 import dev.ddpm.core.messaging.MessagingException;
+import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.TensorSpec;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
@@ -12,6 +13,7 @@ import dev.ddpm.core.testing.TestStack;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.DjlEngine;
 import dev.ddpm.trainer.train.TinyRun;
+import dev.ddpm.trainer.train.TrainingSettings;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -162,12 +164,12 @@ class ModelPublisherIT {
     void aGuideFromAnotherDiffusionSetupIsRefusedAndNothingIsPublished() {
         String model = "misguided-" + UUID.randomUUID().toString().substring(0, 8);
         var settings = TinyRun.settings();
-        var otherDiffusion = dev.ddpm.core.model.DiffusionConfig.builder()
+        var otherDiffusion = DiffusionConfig.builder()
                 .timesteps(500)
                 .schedule(settings.diffusion().schedule())
                 .predictionType(settings.diffusion().predictionType())
                 .build();
-        var otherSettings = dev.ddpm.trainer.train.TrainingSettings.builder()
+        var otherSettings = TrainingSettings.builder()
                 .architecture(settings.architecture())
                 .diffusion(otherDiffusion)
                 .batchSize(1)

@@ -27,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -43,7 +44,7 @@ class UNetOnnxExportTest {
         DjlEngine.configureOffline(2);
     }
 
-    static java.util.Set<String> presets() {
+    static Set<String> presets() {
         return UNetPresets.names();
     }
 

@@ -1,5 +1,6 @@
 package dev.ddpm.trainer.service;
 
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunProgress;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -28,13 +29,12 @@ class TrainingMetricsTest {
             }
 
             @Override
-            public void checkpointSaved(long step, dev.ddpm.core.storage.ObjectRef checkpoint) {
+            public void checkpointSaved(long step, ObjectRef checkpoint) {
                 heard.add("checkpoint " + step);
             }
 
             @Override
-            public void completed(
-                    long step, double loss, dev.ddpm.core.storage.ObjectRef checkpoint, String modelVersion) {
+            public void completed(long step, double loss, ObjectRef checkpoint, String modelVersion) {
                 heard.add("completed " + step);
             }
 

@@ -19,6 +19,7 @@ import dev.ddpm.core.messaging.ReceivedEvent;
 import dev.ddpm.core.model.LearningRateDecay;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.trainer.data.Bombs;
 import dev.ddpm.trainer.data.SyntheticPatterns;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -260,7 +261,7 @@ class TrainingRequestsTest {
     void aDecompressionBombFailsTheRunNamingTheLimit() throws Exception {
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         String dataset = "bomb-" + suffix;
-        byte[] gz = dev.ddpm.trainer.data.Bombs.gzippedIdx();
+        byte[] gz = Bombs.gzippedIdx();
         assertThat(gz.length).isLessThan(100 << 10);
         store.put(Buckets.DATASETS, dataset + "/train-images-idx3-ubyte.gz", gz, "application/gzip");
         String run = "bomb-run-" + suffix;

@@ -10,6 +10,8 @@ import dev.ddpm.trainer.data.SyntheticPatterns;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -91,7 +93,7 @@ class LearningTest {
 
         @Override
         public String toString() {
-            return String.format("on-pattern %.2f, mode shares %s", onPatternShare, java.util.Arrays.toString(shares));
+            return String.format("on-pattern %.2f, mode shares %s", onPatternShare, Arrays.toString(shares));
         }
     }
 }

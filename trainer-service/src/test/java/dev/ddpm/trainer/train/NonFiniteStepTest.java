@@ -92,7 +92,10 @@ class NonFiniteStepTest {
         }
     }
 
-    /** Collects garbage, then allocates NaN-filled native arrays of every gradient's size (glibc reuses same-sized chunks). */
+    /**
+     * Collects garbage, then allocates NaN-filled native arrays of every gradient's size (glibc reuses same-sized
+     * chunks).
+     */
     private static List<NDArray> reuseFreedMemory(DiffusionTrainer trainer) {
         for (int i = 0; i < 3; i++) {
             System.gc();
