@@ -8,7 +8,6 @@ import dev.ddpm.trainer.eval.EvaluationResult;
 import dev.ddpm.trainer.eval.LabelledEvaluation;
 import dev.ddpm.trainer.eval.MnistEvaluation;
 import dev.ddpm.trainer.eval.SampleSource;
-import dev.ddpm.trainer.train.DjlEngine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -86,12 +85,8 @@ final class EvaluateCommand implements Runnable {
             description = "epochs of the MNIST classifier's one training (default: ${DEFAULT-VALUE})")
     private int epochs;
 
-    @Option(
-            names = "--device",
-            paramLabel = "DEVICE",
-            defaultValue = "auto",
-            description = "auto, cpu or gpu (default: ${DEFAULT-VALUE})")
-    private String device;
+    @Mixin
+    private DeviceOption device;
 
     @Mixin
     private SamplerOptions sampler;
@@ -106,8 +101,7 @@ final class EvaluateCommand implements Runnable {
     public void run() {
         sampler.check();
         guidanceOptions.check();
-        DjlEngine.configureOffline(0);
-        Device chosen = DjlEngine.select(device);
+        Device chosen = device.select();
         PrintWriter out = spec.commandLine().getOut();
         try (ArtifactStore store = new ArtifactStore(connections.s3())) {
             CheckpointStore checkpoints = new CheckpointStore(store);

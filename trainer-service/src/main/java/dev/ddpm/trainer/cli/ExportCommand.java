@@ -9,7 +9,6 @@ import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.train.DiffusionNetwork;
-import dev.ddpm.trainer.train.DjlEngine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -49,12 +48,8 @@ final class ExportCommand implements Runnable {
                     + "(default: ${DEFAULT-VALUE})")
     private WireNames.Weights weights;
 
-    @Option(
-            names = "--device",
-            paramLabel = "DEVICE",
-            defaultValue = "auto",
-            description = "auto, cpu or gpu (default: ${DEFAULT-VALUE})")
-    private String device;
+    @Mixin
+    private DeviceOption device;
 
     @Mixin
     private GuidanceOptions guidanceOptions;
@@ -65,8 +60,7 @@ final class ExportCommand implements Runnable {
     @Override
     public void run() {
         guidanceOptions.check();
-        DjlEngine.configureOffline(0);
-        Device chosen = DjlEngine.select(device);
+        Device chosen = device.select();
         try (ArtifactStore store = new ArtifactStore(connections.s3());
                 EventPublisher events = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {
             CheckpointStore checkpoints = new CheckpointStore(store);

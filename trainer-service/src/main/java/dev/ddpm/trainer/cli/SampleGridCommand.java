@@ -6,7 +6,6 @@ import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.eval.PreviewGrid;
 import dev.ddpm.trainer.train.DiffusionNetwork;
-import dev.ddpm.trainer.train.DjlEngine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -47,12 +46,8 @@ final class SampleGridCommand implements Runnable {
             description = "seed of the samples' noise (default: ${DEFAULT-VALUE})")
     private long seed;
 
-    @Option(
-            names = "--device",
-            paramLabel = "DEVICE",
-            defaultValue = "auto",
-            description = "auto, cpu or gpu (default: ${DEFAULT-VALUE})")
-    private String device;
+    @Mixin
+    private DeviceOption device;
 
     @Mixin
     private SamplerOptions sampler;
@@ -67,8 +62,7 @@ final class SampleGridCommand implements Runnable {
     public void run() {
         sampler.check();
         guidanceOptions.check();
-        DjlEngine.configureOffline(0);
-        Device chosen = DjlEngine.select(device);
+        Device chosen = device.select();
         try (ArtifactStore store = new ArtifactStore(connections.s3())) {
             CheckpointStore checkpoints = new CheckpointStore(store);
             try (DiffusionNetwork network = checkpoints.restore(run, chosen);
