@@ -1,6 +1,8 @@
 package dev.ddpm.core.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.Json;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.model.DiffusionConfig;
@@ -10,6 +12,7 @@ import dev.ddpm.core.model.UNetConfig;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code ddpm-models/{name}/{version}/manifest.json}: everything a sampler needs to serve a model,
@@ -68,16 +71,32 @@ public record ModelManifest(
      *
      * @param recipe the training request the run was trained by (data set, architecture, diffusion and
      *               optimisation settings), so that a model can be retrained as it was made; absent for
-     *               a run planned by hand and for a guide
+     *               a run planned by hand and for a guide. Kept as the document it was written as, so a
+     *               later, stricter {@link TrainingRequest} cannot make an older model's manifest
+     *               unreadable: {@link #trainingRequest()} reads it
      */
     public record Training(
             String runId,
             long step,
             boolean ema,
-            @OptionalField TrainingRequest recipe) {
+            @OptionalField JsonNode recipe) {
         public Training {
             Require.safeName(runId, "runId");
             Require.atLeast(step, 0, "step");
+            // JSON's null binds to a NullNode: absent either way.
+            recipe = recipe == null || recipe.isNull() ? null : recipe;
+        }
+
+        /** The recipe as a training request; empty when there is none or it no longer reads as one. */
+        public Optional<TrainingRequest> trainingRequest() {
+            if (recipe == null) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(Json.read(recipe, TrainingRequest.class));
+            } catch (InvalidPayloadException e) {
+                return Optional.empty();
+            }
         }
     }
 

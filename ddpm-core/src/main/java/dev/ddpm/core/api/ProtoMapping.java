@@ -135,6 +135,10 @@ public final class ProtoMapping {
      * only the JSON body carries); returns the builder.
      */
     public static <B extends Message.Builder> B startTrainingRequest(TrainingRequest r, B m) {
+        if (r.architecture() != null) {
+            throw new IllegalArgumentException("StartTrainingRequest has no architecture field: a request with a "
+                    + "full architecture travels as JSON (POST /v1/trainings)");
+        }
         set(m, "dataset", r.dataset());
         set(m, "model_name", r.modelName());
         set(m, "preset", r.preset());

@@ -201,7 +201,9 @@ public final class Json {
             }
         }
         throw new InvalidPayloadException(
-                "field '" + field + "' must be " + wireNames(type) + ", was '" + wireName + "'", field);
+                "field '" + field + "' has an invalid value " + wireName + " (must be " + wireNames(type) + ", was '"
+                        + wireName + "')",
+                field);
     }
 
     /** How JSON spells {@code constant} (its {@code @JsonProperty} name, else its Java name). */

@@ -1,12 +1,12 @@
 package dev.ddpm.trainer.export;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.ddpm.core.api.ModelManifest;
-import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.GuidedDenoiser;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.ModelPublished;
-import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.Json;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
@@ -130,6 +130,7 @@ public final class ModelPublisher {
         if (guideExport != null) {
             uploads.add(new Upload.Bytes(prefix + "guide.onnx", guideExport.bytes(), "application/octet-stream"));
         }
+        JsonNode recipe = recipe(request.runId());
         ModelManifest[] manifest = new ModelManifest[1];
         ObjectRef manifestRef = store.writeThenPoint(
                 Buckets.MODELS,
@@ -140,7 +141,7 @@ public final class ModelPublisher {
                         request.modelName(),
                         version,
                         now,
-                        new ModelManifest.Training(request.runId(), step, request.ema(), recipe(request.runId())),
+                        new ModelManifest.Training(request.runId(), step, request.ema(), recipe),
                         onnx(refs.get(0), architecture),
                         new ModelManifest.Image(c, size, size),
                         network.diffusion(),
@@ -197,13 +198,13 @@ public final class ModelPublisher {
 
     /**
      * The request the run was trained by, recorded as the model's recipe; absent for a run planned by
-     * hand. A stored request that no longer reads is left out with a warning: it must not keep the
-     * weights from being served.
+     * hand. A stored request that cannot be read (malformed, corrupt, the store failing) is left out
+     * with a warning: it must not keep the weights from being served.
      */
-    private TrainingRequest recipe(String runId) {
+    private JsonNode recipe(String runId) {
         try {
-            return new CheckpointStore(store).recipe(runId).orElse(null);
-        } catch (InvalidPayloadException e) {
+            return new CheckpointStore(store).recipe(runId).map(Json::tree).orElse(null);
+        } catch (RuntimeException e) {
             LOG.warnf(
                     "run %s: its stored training request is not readable, the manifest goes without it: %s",
                     runId, e.getMessage());

@@ -162,13 +162,13 @@ public record RunPlan(
             return this;
         }
 
-        /** The run whose newest checkpoint to start from; null (default): the run's own, if any. */
         /** The request the run was planned from, which the published model's manifest records; null: none. */
         public Builder recipe(TrainingRequest recipe) {
             this.recipe = recipe;
             return this;
         }
 
+        /** The run whose newest checkpoint to start from; null (default): the run's own, if any. */
         public Builder resumeFrom(String resumeFrom) {
             this.resumeFrom = resumeFrom;
             return this;

@@ -145,6 +145,26 @@ public final class TrainingRun {
         return earlierAttempt.isPresent();
     }
 
+    /**
+     * Stores the run's request beside its checkpoints the first time the run starts (a restart or a
+     * later {@code train --run} keeps the request the run began with). The recipe documents the model;
+     * failing to store it is logged, not a reason to fail the run.
+     */
+    private void keepRecipe() {
+        if (plan.recipe() == null) {
+            return;
+        }
+        try {
+            if (checkpoints.recipe(plan.runId()).isEmpty()) {
+                checkpoints.saveRecipe(plan.runId(), plan.recipe());
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf(
+                    "run %s: its training request could not be stored beside its checkpoints: %s",
+                    plan.runId(), e.getMessage());
+        }
+    }
+
     /** Logs what is about to train and reports the run as started. */
     private void announce(DiffusionTrainer trainer, Attempt attempt) {
         long parameters = trainer.network().unet().parameterCount();
@@ -163,9 +183,7 @@ public final class TrainingRun {
                 s.learningRate(),
                 s.decaySteps() > 0 ? " cosine" : "",
                 s.snrGamma() > 0 ? "Min-SNR-" + s.snrGamma() : "simple");
-        if (plan.recipe() != null) {
-            checkpoints.saveRecipe(plan.runId(), plan.recipe());
-        }
+        keepRecipe();
         listener.started(parameters, device.toString(), attempt.step, plan.totalSteps());
     }
 
