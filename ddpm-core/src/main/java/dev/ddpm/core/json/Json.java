@@ -15,11 +15,10 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.reflect.Field;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -192,12 +191,9 @@ public final class Json {
      * @throws InvalidPayloadException naming {@code field} and the accepted names
      */
     public static <E extends Enum<E>> E enumValue(Class<E> type, String wireName, String field) {
-        for (Field constant : type.getFields()) {
-            if (constant.isEnumConstant()) {
-                JsonProperty property = constant.getAnnotation(JsonProperty.class);
-                if ((property != null ? property.value() : constant.getName()).equals(wireName)) {
-                    return Enum.valueOf(type, constant.getName());
-                }
+        for (E constant : type.getEnumConstants()) {
+            if (wireName(constant).equals(wireName)) {
+                return constant;
             }
         }
         throw new InvalidPayloadException(
@@ -217,19 +213,19 @@ public final class Json {
         }
     }
 
-    /** An enum's names as JSON spells them: "none or cosine", "a, b or c". */
-    private static String wireNames(Class<?> enumType) {
-        List<String> names = new ArrayList<>();
-        for (Field constant : enumType.getFields()) {
-            if (constant.isEnumConstant()) {
-                JsonProperty property = constant.getAnnotation(JsonProperty.class);
-                names.add(property != null ? property.value() : constant.getName());
-            }
-        }
-        int last = names.size() - 1;
+    /** Words a value may be, as a message lists them: "none or cosine", "a, b or c". */
+    public static String alternatives(List<String> words) {
+        int last = words.size() - 1;
         return last <= 0
-                ? String.join("", names)
-                : String.join(", ", names.subList(0, last)) + " or " + names.get(last);
+                ? String.join("", words)
+                : String.join(", ", words.subList(0, last)) + " or " + words.get(last);
+    }
+
+    /** An enum's names as JSON spells them, as {@link #alternatives} lists them. */
+    private static String wireNames(Class<?> enumType) {
+        return alternatives(Arrays.stream(enumType.getEnumConstants())
+                .map(constant -> wireName((Enum<?>) constant))
+                .toList());
     }
 
     private static String path(JsonMappingException e) {

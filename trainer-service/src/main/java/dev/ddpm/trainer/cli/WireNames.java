@@ -10,7 +10,6 @@ import dev.ddpm.core.model.PredictionType;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -40,20 +39,14 @@ abstract class WireNames<E extends Enum<E>> implements ITypeConverter<E>, Iterab
                 return constant;
             }
         }
-        throw new TypeConversionException("must be " + choices(this) + ", was '" + value + "'");
+        List<String> words =
+                Arrays.stream(type.getEnumConstants()).map(wireName).toList();
+        throw new TypeConversionException("must be " + Json.alternatives(words) + ", was '" + value + "'");
     }
 
     @Override
     public Iterator<String> iterator() {
         return Arrays.stream(type.getEnumConstants()).map(wireName).iterator();
-    }
-
-    /** "a or b", "a, b or c". */
-    private static String choices(Iterable<String> words) {
-        List<String> all = new ArrayList<>();
-        words.forEach(all::add);
-        String last = all.get(all.size() - 1);
-        return all.size() == 1 ? last : String.join(", ", all.subList(0, all.size() - 1)) + " or " + last;
     }
 
     static final class Schedules extends WireNames<BetaSchedule> {
