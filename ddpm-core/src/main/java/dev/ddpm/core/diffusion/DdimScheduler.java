@@ -8,24 +8,24 @@ import dev.ddpm.core.model.PredictionType;
  *
  * <p>x_prev = sqrt(abar_prev) x0 + sqrt(1 - abar_prev - sigma^2) eps + sigma z, with
  * sigma = eta sqrt((1 - abar_prev) / (1 - abar_t)) sqrt(1 - abar_t / abar_prev) (eq. 16).
- * When x_0 is clipped, eps is recomputed from the clipped x_0 so that the step stays the exact
+ * When x_0 is clipped or thresholded, eps is recomputed from that x_0 so that the step stays the exact
  * posterior for eta = 1.
  */
 public final class DdimScheduler extends SequencedScheduler {
 
     private final double eta;
 
-    public DdimScheduler(NoiseSchedule schedule, PredictionType predictionType, double eta, boolean clipX0) {
-        this(schedule, predictionType, eta, clipX0, TimestepSpacing.LINSPACE);
+    public DdimScheduler(NoiseSchedule schedule, PredictionType predictionType, double eta, Thresholding thresholding) {
+        this(schedule, predictionType, eta, thresholding, TimestepSpacing.LINSPACE);
     }
 
     public DdimScheduler(
             NoiseSchedule schedule,
             PredictionType predictionType,
             double eta,
-            boolean clipX0,
+            Thresholding thresholding,
             TimestepSpacing spacing) {
-        super(schedule, predictionType, clipX0, spacing);
+        super(schedule, predictionType, thresholding, spacing);
         if (!(eta >= 0 && eta <= 1)) {
             throw new IllegalArgumentException("eta must be in [0, 1], was " + eta);
         }
@@ -40,8 +40,9 @@ public final class DdimScheduler extends SequencedScheduler {
         double abarPrev = prev < 0 ? 1.0 : s.alphaBar(prev);
 
         float[] x0 = predictedX0(modelOutput, sample, t);
-        float[] eps =
-                clipX0 || predictionType != PredictionType.EPSILON ? forward.epsFromX0(x0, sample, t) : modelOutput;
+        float[] eps = thresholding.changesPrediction() || predictionType != PredictionType.EPSILON
+                ? forward.epsFromX0(x0, sample, t)
+                : modelOutput;
         double sigma = eta * Math.sqrt((1.0 - abarPrev) / (1.0 - abarT)) * Math.sqrt(1.0 - abarT / abarPrev);
         double dirCoef = Math.sqrt(Math.max(0.0, 1.0 - abarPrev - sigma * sigma)); // "direction pointing to x_t"
         double x0Coef = Math.sqrt(abarPrev);

@@ -7,24 +7,25 @@ import dev.ddpm.core.model.PredictionType;
  * (Nichol and Dhariwal 2021, section 4: the betas of a subsequence S follow from abar:
  * beta_{S_i} = 1 - abar_{S_i} / abar_{S_{i-1}}).
  *
- * <p>Each step predicts x_0 from the model output, optionally clips it to [-1, 1], and samples the
+ * <p>Each step predicts x_0 from the model output, optionally clips or thresholds it, and samples the
  * posterior q(x_prev | x_t, x_0) (eq. 6-7) with the chosen variance.
  */
 public final class DdpmScheduler extends SequencedScheduler {
 
     private final DdpmVariance variance;
 
-    public DdpmScheduler(NoiseSchedule schedule, PredictionType predictionType, DdpmVariance variance, boolean clipX0) {
-        this(schedule, predictionType, variance, clipX0, TimestepSpacing.LINSPACE);
+    public DdpmScheduler(
+            NoiseSchedule schedule, PredictionType predictionType, DdpmVariance variance, Thresholding thresholding) {
+        this(schedule, predictionType, variance, thresholding, TimestepSpacing.LINSPACE);
     }
 
     public DdpmScheduler(
             NoiseSchedule schedule,
             PredictionType predictionType,
             DdpmVariance variance,
-            boolean clipX0,
+            Thresholding thresholding,
             TimestepSpacing spacing) {
-        super(schedule, predictionType, clipX0, spacing);
+        super(schedule, predictionType, thresholding, spacing);
         this.variance = variance;
     }
 

@@ -12,8 +12,8 @@ import dev.ddpm.core.model.PredictionType;
 public final class KarrasEulerScheduler extends OdeSolverScheduler {
 
     public KarrasEulerScheduler(
-            NoiseSchedule schedule, PredictionType predictionType, boolean clipX0, TimestepSpacing spacing) {
-        super(schedule, predictionType, clipX0, spacing);
+            NoiseSchedule schedule, PredictionType predictionType, Thresholding thresholding, TimestepSpacing spacing) {
+        super(schedule, predictionType, thresholding, spacing);
     }
 
     @Override

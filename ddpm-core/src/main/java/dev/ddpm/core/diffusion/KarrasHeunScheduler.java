@@ -19,8 +19,8 @@ public final class KarrasHeunScheduler extends OdeSolverScheduler {
     private int interval;
 
     public KarrasHeunScheduler(
-            NoiseSchedule schedule, PredictionType predictionType, boolean clipX0, TimestepSpacing spacing) {
-        super(schedule, predictionType, clipX0, spacing);
+            NoiseSchedule schedule, PredictionType predictionType, Thresholding thresholding, TimestepSpacing spacing) {
+        super(schedule, predictionType, thresholding, spacing);
     }
 
     /** The network calls of N solver timesteps. */

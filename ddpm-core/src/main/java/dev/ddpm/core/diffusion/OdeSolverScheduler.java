@@ -15,27 +15,36 @@ abstract class OdeSolverScheduler implements Scheduler {
     protected final NoiseSchedule schedule;
     private final ForwardProcess forward;
     private final PredictionType predictionType;
-    private final boolean clipX0;
+    private final Thresholding thresholding;
     private final TimestepSpacing spacing;
     /** The solver's timesteps t_0 > ... > t_{N-1}; the step after t_{N-1} reaches clean data. */
     protected int[] levels;
     /** Network calls taken since {@link #setTimesteps}. */
     protected int calls;
 
-    OdeSolverScheduler(NoiseSchedule schedule, PredictionType predictionType, boolean clipX0, TimestepSpacing spacing) {
+    OdeSolverScheduler(
+            NoiseSchedule schedule, PredictionType predictionType, Thresholding thresholding, TimestepSpacing spacing) {
         this.schedule = schedule;
         this.forward = new ForwardProcess(schedule);
         this.predictionType = predictionType;
-        this.clipX0 = clipX0;
+        this.thresholding = thresholding;
         this.spacing = spacing;
     }
 
     @Override
     public final int[] setTimesteps(int steps) {
-        levels = spacing.timesteps(schedule, steps);
+        levels = multistep() ? spacing.multistepTimesteps(schedule, steps) : spacing.timesteps(schedule, steps);
         calls = 0;
         reset();
         return timesteps();
+    }
+
+    /**
+     * Whether it runs on the multistep solvers' grid ({@link TimestepSpacing#multistepTimesteps}),
+     * as diffusers' multistep schedulers do, rather than on DDIM's.
+     */
+    protected boolean multistep() {
+        return false;
     }
 
     /** Forgets the state of earlier steps (none by default). */
@@ -81,12 +90,10 @@ abstract class OdeSolverScheduler implements Scheduler {
         }
     }
 
-    /** The data prediction x_0 at (x_t, t), clipped to [-1, 1] when asked. */
+    /** The data prediction x_0 at (x_t, t), clipped or thresholded when asked. */
     protected final float[] dataPrediction(float[] modelOutput, float[] sample, int t) {
         float[] x0 = forward.predictX0(modelOutput, sample, t, predictionType);
-        if (clipX0) {
-            ForwardProcess.clip(x0);
-        }
+        thresholding.apply(x0);
         return x0;
     }
 

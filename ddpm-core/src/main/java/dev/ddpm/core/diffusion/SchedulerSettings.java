@@ -16,6 +16,8 @@ import java.util.Objects;
  *                 {@value #DEFAULT_ETA}
  * @param variance DDPM's variance (the others ignore it); default fixed_small
  * @param clipX0   whether the data predictions are clipped to [-1, 1]; default {@value #DEFAULT_CLIP_X0}
+ * @param threshold dynamic thresholding's percentile in (0, 1] ({@link Thresholding}), which replaces
+ *                 clipping; null: none
  * @param order    dpm++ and unipc only, {@link Schedulers#orderProblem}; null: {@value Schedulers#DEFAULT_ORDER}
  *                 for them, and stays null for the others
  * @param spacing  null: {@link Schedulers#defaultSpacing} of the sampler
@@ -26,6 +28,7 @@ public record SchedulerSettings(
         double eta,
         DdpmVariance variance,
         boolean clipX0,
+        Double threshold,
         Integer order,
         TimestepSpacing spacing) {
 
@@ -40,6 +43,9 @@ public record SchedulerSettings(
         if (steps != null && steps < 1) {
             throw new IllegalArgumentException("steps must be >= 1 (null: the sampler's default), was " + steps);
         }
+        if (threshold != null && Thresholding.percentileProblem(threshold) != null) {
+            throw new IllegalArgumentException("threshold " + Thresholding.percentileProblem(threshold));
+        }
         String orderProblem = Schedulers.orderProblem(sampler, order);
         if (orderProblem != null) {
             throw new IllegalArgumentException("order " + orderProblem);
@@ -52,33 +58,43 @@ public record SchedulerSettings(
 
     /** The sampler with every other setting at its default. */
     public static SchedulerSettings of(SamplerKind sampler) {
-        return new SchedulerSettings(sampler, null, DEFAULT_ETA, DEFAULT_VARIANCE, DEFAULT_CLIP_X0, null, null);
+        return new SchedulerSettings(sampler, null, DEFAULT_ETA, DEFAULT_VARIANCE, DEFAULT_CLIP_X0, null, null, null);
     }
 
     /** @param steps null: the sampler's default */
     public SchedulerSettings withSteps(Integer steps) {
-        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, order, spacing);
+        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, threshold, order, spacing);
     }
 
     public SchedulerSettings withEta(double eta) {
-        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, order, spacing);
+        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, threshold, order, spacing);
     }
 
     public SchedulerSettings withVariance(DdpmVariance variance) {
-        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, order, spacing);
+        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, threshold, order, spacing);
     }
 
     public SchedulerSettings withClipX0(boolean clipX0) {
-        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, order, spacing);
+        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, threshold, order, spacing);
+    }
+
+    /** @param threshold dynamic thresholding's percentile; null: clipping as {@link #clipX0} says */
+    public SchedulerSettings withThreshold(Double threshold) {
+        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, threshold, order, spacing);
+    }
+
+    /** What the schedulers do to each x_0: dynamic thresholding when asked, else clipping or nothing. */
+    public Thresholding thresholding() {
+        return Thresholding.of(clipX0, threshold);
     }
 
     /** @param order null: {@value Schedulers#DEFAULT_ORDER} for dpm++ and unipc */
     public SchedulerSettings withOrder(Integer order) {
-        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, order, spacing);
+        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, threshold, order, spacing);
     }
 
     /** @param spacing null: the sampler's default */
     public SchedulerSettings withSpacing(TimestepSpacing spacing) {
-        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, order, spacing);
+        return new SchedulerSettings(sampler, steps, eta, variance, clipX0, threshold, order, spacing);
     }
 }

@@ -51,7 +51,7 @@ public final class Schedulers {
 
     /**
      * What is wrong with a request's {@code order} for its sampler, said after the word "order"
-     * ("must be in 1..3, was 4"), or null when it is fine (absent, or 1-3 for dpm++ and unipc). The one
+     * ("must be in 1..3, was 4"), or null when it is fine (absent, or 1-3 for the multistep samplers). The one
      * statement of the rule: requests, {@link SchedulerSettings} and the solvers' constructors ask it.
      */
     public static String orderProblem(SamplerKind kind, Integer order) {
@@ -59,7 +59,7 @@ public final class Schedulers {
             return null;
         }
         if (!kind.multistep()) {
-            return "applies to the dpm++ and unipc samplers, not " + kind.wireName();
+            return "applies to the dpm++, unipc, dpm++sde and sa-solver samplers, not " + kind.wireName();
         }
         if (order < MIN_ORDER || order > MAX_ORDER) {
             return "must be in " + MIN_ORDER + ".." + MAX_ORDER + ", was " + order;
@@ -81,15 +81,20 @@ public final class Schedulers {
     public static Scheduler create(DiffusionConfig diffusion, SchedulerSettings settings) {
         NoiseSchedule schedule = NoiseSchedule.from(diffusion);
         var type = diffusion.predictionType();
-        boolean clipX0 = settings.clipX0();
+        Thresholding thresholding = settings.thresholding();
         TimestepSpacing spacing = settings.spacing();
+        int order = settings.sampler().multistep() ? settings.order() : 0;
         Scheduler scheduler = switch (settings.sampler()) {
-            case DDPM -> new DdpmScheduler(schedule, type, settings.variance(), clipX0, spacing);
-            case DDIM -> new DdimScheduler(schedule, type, settings.eta(), clipX0, spacing);
-            case DPM_SOLVER_PP -> new DpmSolverPlusPlusScheduler(schedule, type, settings.order(), clipX0, spacing);
-            case UNIPC -> new UniPcScheduler(schedule, type, settings.order(), clipX0, spacing);
-            case EULER -> new KarrasEulerScheduler(schedule, type, clipX0, spacing);
-            case HEUN -> new KarrasHeunScheduler(schedule, type, clipX0, spacing);
+            case DDPM -> new DdpmScheduler(schedule, type, settings.variance(), thresholding, spacing);
+            case DDIM -> new DdimScheduler(schedule, type, settings.eta(), thresholding, spacing);
+            case DPM_SOLVER_PP -> new DpmSolverPlusPlusScheduler(schedule, type, order, thresholding, spacing);
+            case DPM_SOLVER_PP_SDE ->
+                new DpmSolverPlusPlusScheduler(schedule, type, order, thresholding, spacing, true);
+            case UNIPC -> new UniPcScheduler(schedule, type, order, thresholding, spacing);
+            case EULER -> new KarrasEulerScheduler(schedule, type, thresholding, spacing);
+            case EULER_ANCESTRAL -> new EulerAncestralScheduler(schedule, type, thresholding, spacing);
+            case HEUN -> new KarrasHeunScheduler(schedule, type, thresholding, spacing);
+            case SA_SOLVER -> throw new IllegalArgumentException("sa-solver is not built yet");
         };
         scheduler.setTimesteps(steps(settings.sampler(), settings.steps(), schedule.timesteps()));
         return scheduler;

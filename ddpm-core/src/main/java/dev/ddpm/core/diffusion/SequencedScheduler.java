@@ -4,21 +4,22 @@ import dev.ddpm.core.model.PredictionType;
 
 /**
  * What DDPM and DDIM share: the forward process they invert, the model's prediction type, optional
- * clipping of x_0, and the timestep sequence of the request. Their steps hold no state: each
+ * clipping or thresholding of x_0, and the timestep sequence of the request. Their steps hold no state: each
  * depends only on (x_t, t) and the sequence.
  */
 abstract class SequencedScheduler implements Scheduler {
 
     protected final ForwardProcess forward;
     protected final PredictionType predictionType;
-    protected final boolean clipX0;
+    protected final Thresholding thresholding;
     private final TimestepSpacing spacing;
     protected TimestepSequence sequence;
 
-    SequencedScheduler(NoiseSchedule schedule, PredictionType predictionType, boolean clipX0, TimestepSpacing spacing) {
+    SequencedScheduler(
+            NoiseSchedule schedule, PredictionType predictionType, Thresholding thresholding, TimestepSpacing spacing) {
         this.forward = new ForwardProcess(schedule);
         this.predictionType = predictionType;
-        this.clipX0 = clipX0;
+        this.thresholding = thresholding;
         this.spacing = spacing;
         setTimesteps(schedule.timesteps());
     }
@@ -34,12 +35,10 @@ abstract class SequencedScheduler implements Scheduler {
         return sequence.timesteps();
     }
 
-    /** The model's x_0 estimate at (x_t, t), clipped to [-1, 1] when asked. */
+    /** The model's x_0 estimate at (x_t, t), clipped or thresholded when asked. */
     protected float[] predictedX0(float[] modelOutput, float[] sample, int t) {
         float[] x0 = forward.predictX0(modelOutput, sample, t, predictionType);
-        if (clipX0) {
-            ForwardProcess.clip(x0);
-        }
+        thresholding.apply(x0);
         return x0;
     }
 }

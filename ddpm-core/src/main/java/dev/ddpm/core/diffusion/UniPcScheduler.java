@@ -24,9 +24,18 @@ public final class UniPcScheduler extends OdeSolverScheduler {
     private int lastOrder;
 
     public UniPcScheduler(
-            NoiseSchedule schedule, PredictionType predictionType, int order, boolean clipX0, TimestepSpacing spacing) {
-        super(schedule, predictionType, clipX0, spacing);
+            NoiseSchedule schedule,
+            PredictionType predictionType,
+            int order,
+            Thresholding thresholding,
+            TimestepSpacing spacing) {
+        super(schedule, predictionType, thresholding, spacing);
         this.order = checkedOrder(SamplerKind.UNIPC, order);
+    }
+
+    @Override
+    protected boolean multistep() {
+        return true;
     }
 
     @Override

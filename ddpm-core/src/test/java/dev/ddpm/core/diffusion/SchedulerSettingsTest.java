@@ -54,13 +54,27 @@ class SchedulerSettingsTest {
                 .withVariance(DdpmVariance.FIXED_LARGE);
         assertThat(dpm)
                 .isEqualTo(new SchedulerSettings(
-                        SamplerKind.DPM_SOLVER_PP, 7, 0.5, DdpmVariance.FIXED_LARGE, false, 3, TimestepSpacing.KARRAS));
+                        SamplerKind.DPM_SOLVER_PP,
+                        7,
+                        0.5,
+                        DdpmVariance.FIXED_LARGE,
+                        false,
+                        null,
+                        3,
+                        TimestepSpacing.KARRAS));
         assertThat(dpm.withOrder(null).order()).isEqualTo(2);
         assertThat(dpm.withSpacing(null).spacing()).isEqualTo(TimestepSpacing.LINSPACE);
         assertThat(dpm.withSteps(null).steps()).isNull();
         assertThat(dpm.withOrder(1))
                 .isEqualTo(new SchedulerSettings(
-                        SamplerKind.DPM_SOLVER_PP, 7, 0.5, DdpmVariance.FIXED_LARGE, false, 1, TimestepSpacing.KARRAS));
+                        SamplerKind.DPM_SOLVER_PP,
+                        7,
+                        0.5,
+                        DdpmVariance.FIXED_LARGE,
+                        false,
+                        null,
+                        1,
+                        TimestepSpacing.KARRAS));
     }
 
     @Test
@@ -80,7 +94,7 @@ class SchedulerSettingsTest {
         assertThatThrownBy(() -> SchedulerSettings.of(SamplerKind.DPM_SOLVER_PP).withOrder(0))
                 .hasMessage("order must be in 1..3, was 0");
         assertThatThrownBy(() -> SchedulerSettings.of(SamplerKind.DDIM).withOrder(2))
-                .hasMessage("order applies to the dpm++ and unipc samplers, not ddim");
+                .hasMessage("order applies to the dpm++, unipc, dpm++sde and sa-solver samplers, not ddim");
         // DDIM alone reads eta, and it is DDIM that refuses one out of [0, 1].
         SchedulerSettings wildEta = SchedulerSettings.of(SamplerKind.DDIM).withEta(1.5);
         assertThatThrownBy(() -> Schedulers.create(LINEAR, wildEta)).hasMessageContaining("eta must be in [0, 1]");
@@ -96,9 +110,10 @@ class SchedulerSettingsTest {
         for (int order : new int[] {0, 4}) {
             assertThatThrownBy(() -> {
                         if (kind == SamplerKind.UNIPC) {
-                            new UniPcScheduler(schedule, PredictionType.EPSILON, order, false, linspace);
+                            new UniPcScheduler(schedule, PredictionType.EPSILON, order, Thresholding.NONE, linspace);
                         } else {
-                            new DpmSolverPlusPlusScheduler(schedule, PredictionType.EPSILON, order, false, linspace);
+                            new DpmSolverPlusPlusScheduler(
+                                    schedule, PredictionType.EPSILON, order, Thresholding.NONE, linspace);
                         }
                     })
                     .hasMessage(kind.wireName() + " order " + Schedulers.orderProblem(kind, order));

@@ -33,7 +33,7 @@ class SchedulerTest {
 
     @Test
     void aTimestepOutsideTheSequenceIsRefused() {
-        Scheduler ddim = new DdimScheduler(schedule, PredictionType.EPSILON, 0, false);
+        Scheduler ddim = new DdimScheduler(schedule, PredictionType.EPSILON, 0, Thresholding.NONE);
         ddim.setTimesteps(10);
         assertThatThrownBy(() -> ddim.step(new float[1], 998, new float[1], SeededNoise.forSample(0, 0)))
                 .hasMessageContaining("timestep 998 is not in this scheduler's sequence");
@@ -41,8 +41,9 @@ class SchedulerTest {
 
     @Test
     void ddimWithEtaOneOverAllStepsIsTheDdpmFixedSmallStep() {
-        Scheduler ddpm = new DdpmScheduler(schedule, PredictionType.EPSILON, DdpmVariance.FIXED_SMALL, false);
-        Scheduler ddim = new DdimScheduler(schedule, PredictionType.EPSILON, 1.0, false);
+        Scheduler ddpm =
+                new DdpmScheduler(schedule, PredictionType.EPSILON, DdpmVariance.FIXED_SMALL, Thresholding.NONE);
+        Scheduler ddim = new DdimScheduler(schedule, PredictionType.EPSILON, 1.0, Thresholding.NONE);
         float[] x = SeededNoise.forSample(1, 0).draw(SeededNoise.INITIAL, 48);
         float[] out = SeededNoise.forSample(2, 0).draw(0, 48);
         GaussianNoise noise = SeededNoise.forSample(3, 0);
@@ -58,7 +59,7 @@ class SchedulerTest {
 
     @Test
     void ddimWithEtaZeroIsDeterministic() {
-        Scheduler ddim = new DdimScheduler(schedule, PredictionType.EPSILON, 0, false);
+        Scheduler ddim = new DdimScheduler(schedule, PredictionType.EPSILON, 0, Thresholding.NONE);
         ddim.setTimesteps(20);
         float[] x = {0.1f, -0.4f};
         float[] out = {0.3f, 0.2f};
@@ -69,7 +70,8 @@ class SchedulerTest {
 
     @Test
     void clippingKeepsPredictedX0InRange() {
-        Scheduler ddpm = new DdpmScheduler(schedule, PredictionType.EPSILON, DdpmVariance.FIXED_SMALL, true);
+        Scheduler ddpm =
+                new DdpmScheduler(schedule, PredictionType.EPSILON, DdpmVariance.FIXED_SMALL, Thresholding.CLIP);
         StepResult step = ddpm.step(new float[] {-5f, 5f}, 999, new float[] {3f, -3f}, SeededNoise.forSample(0, 0));
         for (float v : step.predictedX0()) {
             assertThat(v).isBetween(-1f, 1f);
