@@ -1,8 +1,8 @@
 package dev.ddpm.trainer.eval;
 
+import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.ReverseProcess;
-import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.image.ImageEncoding;
@@ -12,8 +12,9 @@ import java.util.List;
 
 /**
  * The 4x4 grid of samples a run stores at each checkpoint and a published model carries
- * ({@code samples.png}): DDIM with 50 steps from one fixed seed, so the grids of successive
- * checkpoints and of the model published from them show the same 16 starting noises.
+ * ({@code samples.png}): the sampler a request that names none gets ({@link SamplingRequest#DEFAULT_SAMPLER}
+ * at its default steps), from one fixed seed, so the grids show what a caller will be served, and those of
+ * successive checkpoints and of the model published from them show the same 16 starting noises.
  */
 public final class PreviewGrid {
 
@@ -27,8 +28,7 @@ public final class PreviewGrid {
     public static byte[] png(Denoiser denoiser, DiffusionConfig diffusion, int channels, int size) {
         float[][] samples = ReverseProcess.sample(
                 denoiser,
-                () -> Schedulers.create(
-                        diffusion, SchedulerSettings.of(SamplerKind.DDIM).withSteps(50)),
+                () -> Schedulers.create(diffusion, SchedulerSettings.of(SamplingRequest.DEFAULT_SAMPLER)),
                 IMAGES,
                 channels * size * size,
                 SEED,
