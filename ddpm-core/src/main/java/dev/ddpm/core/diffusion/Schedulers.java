@@ -94,7 +94,7 @@ public final class Schedulers {
             case EULER -> new KarrasEulerScheduler(schedule, type, thresholding, spacing);
             case EULER_ANCESTRAL -> new EulerAncestralScheduler(schedule, type, thresholding, spacing);
             case HEUN -> new KarrasHeunScheduler(schedule, type, thresholding, spacing);
-            case SA_SOLVER -> throw new IllegalArgumentException("sa-solver is not built yet");
+            case SA_SOLVER -> new SaSolverScheduler(schedule, type, order, thresholding, spacing);
         };
         scheduler.setTimesteps(steps(settings.sampler(), settings.steps(), schedule.timesteps()));
         return scheduler;
