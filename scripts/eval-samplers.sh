@@ -15,6 +15,7 @@ MNIST=${MNIST_DIR:-$REPO/.run/data/mnist}
 [[ -f "$MNIST/t10k-images-idx3-ubyte" ]] || "$REPO/scripts/fetch-mnist.sh" "$MNIST"
 SETTINGS=(
   "--sampler ddpm --steps 250"
+  "--sampler ddpm --steps 25"
   "--sampler ddim --steps 50"
   "--sampler dpm++ --steps 10"
   "--sampler dpm++ --steps 15"

@@ -18,7 +18,7 @@ import java.util.Objects;
  * @param clipX0   whether the data predictions are clipped to [-1, 1]; default {@value #DEFAULT_CLIP_X0}
  * @param threshold dynamic thresholding's percentile in (0, 1] ({@link Thresholding}), which replaces
  *                 clipping; null: none
- * @param order    dpm++ and unipc only, {@link Schedulers#orderProblem}; null: {@value Schedulers#DEFAULT_ORDER}
+ * @param order    the multistep samplers only (dpm++, unipc, dpm++sde, sa-solver), {@link Schedulers#orderProblem}; null: {@value Schedulers#DEFAULT_ORDER}
  *                 for them, and stays null for the others
  * @param spacing  null: {@link Schedulers#defaultSpacing} of the sampler
  */
@@ -88,7 +88,7 @@ public record SchedulerSettings(
         return Thresholding.of(clipX0, threshold);
     }
 
-    /** @param order null: {@value Schedulers#DEFAULT_ORDER} for dpm++ and unipc */
+    /** @param order null: {@value Schedulers#DEFAULT_ORDER} for the multistep samplers */
     public SchedulerSettings withOrder(Integer order) {
         return new SchedulerSettings(sampler, steps, eta, variance, clipX0, threshold, order, spacing);
     }
