@@ -18,8 +18,9 @@ import java.util.Objects;
  * @param clipX0   whether the data predictions are clipped to [-1, 1]; default {@value #DEFAULT_CLIP_X0}
  * @param threshold dynamic thresholding's percentile in (0, 1] ({@link Thresholding}), which replaces
  *                 clipping; null: none
- * @param order    the multistep samplers only (dpm++, unipc, dpm++sde, sa-solver), {@link Schedulers#orderProblem}; null: {@value Schedulers#DEFAULT_ORDER}
- *                 for them, and stays null for the others
+ * @param order    the multistep samplers only (dpm++, unipc, dpm++sde, sa-solver),
+ *                 {@link Schedulers#orderProblem}; null: {@value Schedulers#DEFAULT_ORDER} for them, and
+ *                 stays null for the others
  * @param spacing  null: {@link Schedulers#defaultSpacing} of the sampler
  */
 public record SchedulerSettings(
