@@ -116,15 +116,15 @@ class OdeSolverTest {
      * orders would blur it. The order is the mean slope of log2(error) over the doublings; the error at the
      * coarsest grid pins the constant as well, since some wrong formulas keep the order and change only
      * the constant. The float state limits the errors that can be seen to about 1e-6, hence fewer
-     * doublings for the fourth order. Measured (order, error at the coarsest N):
-     * DPM-Solver++ 1: 1.00, 3.16e-2 (like Euler: the same step)
-     * DPM-Solver++ 2: 2.06, 2.42e-3 (r0 = h / h0 instead of h0 / h: 2.02, 1.92e-3)
-     * DPM-Solver++ 3: 1.84, 1.53e-4 (without its D2 term: 2.1, 4.53e-4; diffusers' D2 weight integrates half
-     *   the curvature term, see MultistepUpdateTest, so the order is 2 with a smaller constant than 2's)
-     * DPM-Solver++ 2 on v-prediction: the same as on eps
+     * doublings for the fourth order. Measured (order, error at the coarsest N; a wrong formula's in brackets):
+     * DPM-Solver++ 1: 1.00, 3.16e-2 (Euler's step, and Euler's figures)
+     * DPM-Solver++ 2: 2.06, 2.42e-3 (r0 = h / h0: 2.02, 1.92e-3; its leading error telescopes over the steps)
+     * DPM-Solver++ 3: 1.84, 1.53e-4 (no D2 term: 2.1, 4.53e-4; diffusers' D2 weight integrates half the
+     *   curvature term, see MultistepUpdateTest, so the order is 2 with a smaller constant than 2M's)
+     * DPM-Solver++ 2 on v-prediction: 2.07, 2.42e-3
      * UniPC 1: 1.96, 6.59e-3 (the corrector adds an order)
-     * UniPC 2: 3.07, 1.52e-4 (corrector rho always 1/2: 0.84, 2.38e-2)
-     * UniPC 3: 4.0, ... (corrector rho always 1/2: 0.8, ...)
+     * UniPC 2: 2.96 over N = 32..128, 1.51e-4 (corrector rho always 1/2: 0.83, 2.38e-2)
+     * UniPC 3: 3.71 over N = 16..64, 1.76e-3 (corrector rho always 1/2: 0.60, 6.45e-2)
      * Euler: 1.00, 3.16e-2; Heun: 2.02, 4.32e-3
      */
     @ParameterizedTest(name = "{0} order {1}, {2}: from N = {3}, order {5} to {6}, error {7}")
