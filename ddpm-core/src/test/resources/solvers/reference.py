@@ -1,16 +1,27 @@
 #!/usr/bin/env python3
-"""Reference trajectories of the ODE solvers, written from diffusers' schedulers (v0.30:
-DPMSolverMultistepScheduler, UniPCMultistepScheduler, EulerDiscreteScheduler, HeunDiscreteScheduler),
-in their variables (VE sigmas, sigma -> alpha_t, sigma_t), independently of the Java code.
+"""Golden values for OdeSolverTest, transcribed from diffusers' own schedulers (huggingface/diffusers main:
+scheduling_ddim.py, scheduling_dpmsolver_multistep.py, scheduling_unipc_multistep.py,
+scheduling_euler_discrete.py, scheduling_euler_ancestral_discrete.py), line for line in their variables (VE
+sigmas, sigma -> alpha_t, sigma_t), independently of the Java code. Every function names the diffusers method it
+transcribes; torch becomes numpy in float64.
 
-One deliberate difference, shared with the Java code and documented in TimestepSpacing.KARRAS: with
-Karras sigmas the network can only be told integer timesteps, so the solver uses the sigmas of the
-rounded timesteps rather than the unrounded Karras sigmas.
+Where this differs from diffusers, the Java code does the same on purpose:
+- everything is float64 (diffusers keep betas and sigmas in float32);
+- the network is told integer timesteps, so every solver uses the noise level of its integer timestep: Euler's and
+  Euler ancestral's linspace grid is DDIM's (rounded) rather than diffusers' fractional one, and with Karras sigmas
+  the solver uses the sigma of each rounded timestep rather than the unrounded Karras sigma (TimestepSpacing.KARRAS);
+- a grid whose rounded timesteps collide is pushed apart into N distinct ones (karras_timesteps; the grid checks
+  list such N as null), and linspace with one step starts at T-1 rather than numpy's 0;
+- Heun (HeunDiscreteScheduler) is transcribed from Karras et al. (2022), Algorithm 1 with S_churn = 0, which that
+  scheduler implements; its source is not among the files above.
+The stochastic samplers (sde-dpmsolver++, Euler ancestral) take their noise from "noise", keyed by the timestep of
+the step that draws it, as the Java side's GaussianNoise is.
 
 The model is the exact eps-predictor of Gaussian data N(mu, s^2) per coordinate. Run:
   python3 reference.py > reference.json
 """
 import json
+
 import numpy as np
 
 T = 1000
@@ -19,7 +30,7 @@ alphas_cumprod = np.cumprod(1.0 - betas)
 all_sigmas = np.sqrt((1 - alphas_cumprod) / alphas_cumprod)  # VE sigma of each timestep
 MU = np.array([0.3, -0.5, 0.1])
 S = np.array([0.4, 0.2, 0.7])
-X_T = np.array([1.2, -0.7, 0.4])
+X_T = np.array([1.2, -0.7, 0.4], dtype=np.float32).astype(np.float64)  # exactly the Java test's floats
 
 
 def eps_model(x, t):
@@ -29,153 +40,329 @@ def eps_model(x, t):
     return (x - a * x0) / s
 
 
-def alpha_sigma(sigma):  # diffusers' _sigma_to_alpha_sigma_t
-    alpha_t = 1 / (sigma**2 + 1) ** 0.5
-    return alpha_t, sigma * alpha_t
+# ---------------------------------------------------------------------------------------------- timestep grids
 
 
-def x0_of(eps, x, sigma):  # convert_model_output, epsilon prediction, data form
-    alpha_t, sigma_t = alpha_sigma(sigma)
-    return (x - sigma_t * eps) / alpha_t
+def ddim_timesteps(n, spacing):  # DDIMScheduler.set_timesteps (steps_offset = 0)
+    if spacing == "linspace":
+        return np.linspace(0, T - 1, n).round()[::-1].copy().astype(np.int64)
+    if spacing == "leading":
+        step_ratio = T // n
+        return (np.arange(0, n) * step_ratio).round()[::-1].copy().astype(np.int64)
+    if spacing == "trailing":
+        step_ratio = T / n
+        return np.round(np.arange(T, 0, -step_ratio)).astype(np.int64) - 1
+    raise ValueError(spacing)
 
 
-def linspace_timesteps(n):
-    return np.linspace(0, T - 1, n).round()[::-1].astype(np.int64)
+def multistep_timesteps(n, spacing):  # DPMSolverMultistepScheduler.set_timesteps (UniPC's is the same)
+    last_timestep = T  # lambda_min_clipped = -inf: clipped_idx = 0
+    if spacing == "linspace":
+        return np.linspace(0, last_timestep - 1, n + 1).round()[::-1][:-1].copy().astype(np.int64)
+    if spacing == "leading":
+        step_ratio = last_timestep // (n + 1)
+        return (np.arange(0, n + 1) * step_ratio).round()[::-1][:-1].copy().astype(np.int64)
+    if spacing == "trailing":
+        step_ratio = T / n
+        return np.arange(last_timestep, 0, -step_ratio).round().copy().astype(np.int64) - 1
+    raise ValueError(spacing)
 
 
-def karras_timesteps(n, rho=7.0):
-    log_sigmas = np.log(all_sigmas)
-    smin, smax = all_sigmas[0], all_sigmas[-1]
+def sigma_to_t(sigma, log_sigmas):  # EulerDiscreteScheduler._sigma_to_t
+    log_sigma = np.log(np.maximum(sigma, 1e-10))
+    dists = log_sigma - log_sigmas[:, np.newaxis]
+    low_idx = np.cumsum((dists >= 0), axis=0).argmax(axis=0).clip(max=log_sigmas.shape[0] - 2)
+    high_idx = low_idx + 1
+    low = log_sigmas[low_idx]
+    high = log_sigmas[high_idx]
+    w = (low - log_sigma) / (low - high)
+    w = np.clip(w, 0, 1)
+    t = (1 - w) * low_idx + w * high_idx
+    return t.reshape(sigma.shape)
+
+
+def convert_to_karras(in_sigmas, n):  # EulerDiscreteScheduler._convert_to_karras (sigma_min, sigma_max unset)
+    sigma_min = in_sigmas[-1].item()
+    sigma_max = in_sigmas[0].item()
+    rho = 7.0
     ramp = np.linspace(0, 1, n)
-    sig = (smax ** (1 / rho) + ramp * (smin ** (1 / rho) - smax ** (1 / rho))) ** rho
-    ts = np.interp(np.log(sig), log_sigmas, np.arange(T)).round().astype(np.int64)  # _sigma_to_t
-    for i in range(n - 2, -1, -1):  # keep them distinct (only needed for large n)
+    min_inv_rho = sigma_min ** (1 / rho)
+    max_inv_rho = sigma_max ** (1 / rho)
+    return (max_inv_rho + ramp * (min_inv_rho - max_inv_rho)) ** rho
+
+
+def karras_timesteps(n):  # DPMSolverMultistepScheduler.set_timesteps, use_karras_sigmas (the same for both grids)
+    log_sigmas = np.log(all_sigmas)
+    sigmas = convert_to_karras(np.flip(all_sigmas).copy(), n)
+    ts = np.array([sigma_to_t(np.array(sigma), log_sigmas) for sigma in sigmas]).round().astype(np.int64)
+    return push_apart(ts)
+
+
+def push_apart(ts):  # the Java side's rule for colliding timesteps: up from the data end, then down from T-1
+    ts = ts.copy()
+    n = len(ts)
+    ts[n - 1] = max(ts[n - 1], 0)
+    for i in range(n - 2, -1, -1):
         ts[i] = max(ts[i], ts[i + 1] + 1)
     for i in range(n):
         ts[i] = min(ts[i], T - 1 - i)
     return ts
 
 
-def dpmpp(n, order, ts):
-    sigmas = np.concatenate([all_sigmas[ts], [0.0]])
-    x, outs, lower, traj = X_T.copy(), [], 0, []
-    for i, t in enumerate(ts):
-        m = x0_of(eps_model(x, t), x, sigmas[i])
-        outs = [m] + outs[:2]
-        lower_final = i == n - 1
-        lower_second = i == n - 2 and n < 15
-        if order == 1 or lower < 1 or lower_final:
-            o = 1
-        elif order == 2 or lower < 2 or lower_second:
-            o = 2
+def checksum(ts, n):
+    """sum (i + 1) t_i of a grid of n distinct descending timesteps in 0..T-1; None for any other grid."""
+    if len(ts) != n or ts[0] > T - 1 or ts[-1] < 0 or np.any(np.diff(ts) >= 0):
+        return None
+    return int(np.sum((np.arange(n) + 1) * ts))
+
+
+# -------------------------------------------------------------------------------------------------- samplers
+
+
+def alpha_sigma(sigma):  # _sigma_to_alpha_sigma_t
+    alpha_t = 1 / ((sigma**2 + 1) ** 0.5)
+    return alpha_t, sigma * alpha_t
+
+
+def lam(sigma):  # torch.log(alpha_t) - torch.log(sigma_t); +inf at sigma = 0
+    alpha_t, sigma_t = alpha_sigma(sigma)
+    return np.log(alpha_t) - np.log(sigma_t)
+
+
+def convert_model_output(eps, x, sigma):  # DPMSolverMultistepScheduler/UniPC convert_model_output, epsilon, x0
+    alpha_t, sigma_t = alpha_sigma(sigma)
+    return (x - sigma_t * eps) / alpha_t
+
+
+def dpmsolver_multistep(ts, order, algorithm, noise):  # DPMSolverMultistepScheduler.step, solver_type midpoint
+    n = len(ts)
+    sigmas = np.concatenate([all_sigmas[ts], [0.0]])  # final_sigmas_type "zero"
+    model_outputs = [None] * order
+    lower_order_nums = 0
+    sample = X_T.copy()
+    traj = []
+    for step_index, t in enumerate(ts):
+        lower_order_final = step_index == n - 1  # final_sigmas_type == "zero"
+        lower_order_second = step_index == n - 2 and n < 15  # lower_order_final = True
+        model_output = convert_model_output(eps_model(sample, t), sample, sigmas[step_index])
+        for i in range(order - 1):
+            model_outputs[i] = model_outputs[i + 1]
+        model_outputs[-1] = model_output
+        z = np.array(noise[int(t)]) if algorithm == "sde-dpmsolver++" else None
+        if order == 1 or lower_order_nums < 1 or lower_order_final:
+            sample = dpm_solver_first_order_update(model_output, sample, sigmas, step_index, algorithm, z)
+        elif order == 2 or lower_order_nums < 2 or lower_order_second:
+            sample = second_order_update(model_outputs, sample, sigmas, step_index, algorithm, z)
         else:
-            o = 3
-        a_t, s_t = alpha_sigma(sigmas[i + 1])
-        a_s0, s_s0 = alpha_sigma(sigmas[i])
-        if sigmas[i + 1] == 0:
-            x = outs[0]
-        else:
-            lam_t = np.log(a_t) - np.log(s_t)
-            lam = [np.log(alpha_sigma(sigmas[i - k])[0]) - np.log(alpha_sigma(sigmas[i - k])[1]) for k in range(o)]
-            h = lam_t - lam[0]
-            if o == 1:
-                x = (s_t / s_s0) * x - a_t * (np.exp(-h) - 1.0) * outs[0]
-            elif o == 2:
-                r0 = (lam[0] - lam[1]) / h
-                D0, D1 = outs[0], (1.0 / r0) * (outs[0] - outs[1])
-                x = (s_t / s_s0) * x - a_t * (np.exp(-h) - 1.0) * D0 - 0.5 * a_t * (np.exp(-h) - 1.0) * D1
-            else:
-                r0, r1 = (lam[0] - lam[1]) / h, (lam[1] - lam[2]) / h
-                D0 = outs[0]
-                D1_0, D1_1 = (1.0 / r0) * (outs[0] - outs[1]), (1.0 / r1) * (outs[1] - outs[2])
-                D1 = D1_0 + (r0 / (r0 + r1)) * (D1_0 - D1_1)
-                D2 = (1.0 / (r0 + r1)) * (D1_0 - D1_1)
-                x = ((s_t / s_s0) * x - a_t * (np.exp(-h) - 1.0) * D0 + a_t * ((np.exp(-h) - 1.0) / h + 1.0) * D1
-                     - a_t * ((np.exp(-h) - 1.0 + h) / h**2 - 0.5) * D2)
-        lower = min(lower + 1, order)
-        traj.append(x.tolist())
+            sample = third_order_update(model_outputs, sample, sigmas, step_index, algorithm, z)
+        if lower_order_nums < order:
+            lower_order_nums += 1
+        traj.append(sample.tolist())
     return traj
 
 
-def unipc(n, order, ts):
+def dpm_solver_first_order_update(model_output, sample, sigmas, step_index, algorithm, noise):
+    sigma_t, sigma_s = sigmas[step_index + 1], sigmas[step_index]
+    alpha_t, sigma_t = alpha_sigma(sigma_t)
+    alpha_s, sigma_s = alpha_sigma(sigma_s)
+    h = lam(sigmas[step_index + 1]) - lam(sigmas[step_index])
+    if algorithm == "dpmsolver++":
+        return (sigma_t / sigma_s) * sample - (alpha_t * (np.exp(-h) - 1.0)) * model_output
+    if noise is None:  # the step to clean data: the Java side draws none, and sigma_t = 0 multiplies it
+        noise = np.zeros_like(sample)
+    return (
+        (sigma_t / sigma_s * np.exp(-h)) * sample
+        + (alpha_t * (1 - np.exp(-2.0 * h))) * model_output
+        + sigma_t * np.sqrt(1.0 - np.exp(-2 * h)) * noise
+    )
+
+
+def second_order_update(model_output_list, sample, sigmas, step_index, algorithm, noise):
+    # multistep_dpm_solver_second_order_update
+    sigma_t, sigma_s0, sigma_s1 = sigmas[step_index + 1], sigmas[step_index], sigmas[step_index - 1]
+    alpha_t, sigma_t = alpha_sigma(sigma_t)
+    alpha_s0, sigma_s0 = alpha_sigma(sigma_s0)
+    lambda_t = lam(sigmas[step_index + 1])
+    lambda_s0 = lam(sigmas[step_index])
+    lambda_s1 = lam(sigmas[step_index - 1])
+    m0, m1 = model_output_list[-1], model_output_list[-2]
+    h, h_0 = lambda_t - lambda_s0, lambda_s0 - lambda_s1
+    r0 = h_0 / h
+    D0, D1 = m0, (1.0 / r0) * (m0 - m1)
+    if algorithm == "dpmsolver++":
+        return (
+            (sigma_t / sigma_s0) * sample
+            - (alpha_t * (np.exp(-h) - 1.0)) * D0
+            - 0.5 * (alpha_t * (np.exp(-h) - 1.0)) * D1
+        )
+    return (
+        (sigma_t / sigma_s0 * np.exp(-h)) * sample
+        + (alpha_t * (1 - np.exp(-2.0 * h))) * D0
+        + 0.5 * (alpha_t * (1 - np.exp(-2.0 * h))) * D1
+        + sigma_t * np.sqrt(1.0 - np.exp(-2 * h)) * noise
+    )
+
+
+def third_order_update(model_output_list, sample, sigmas, step_index, algorithm, noise):
+    # multistep_dpm_solver_third_order_update
+    sigma_t, sigma_s0 = sigmas[step_index + 1], sigmas[step_index]
+    alpha_t, sigma_t = alpha_sigma(sigma_t)
+    alpha_s0, sigma_s0 = alpha_sigma(sigma_s0)
+    lambda_t = lam(sigmas[step_index + 1])
+    lambda_s0 = lam(sigmas[step_index])
+    lambda_s1 = lam(sigmas[step_index - 1])
+    lambda_s2 = lam(sigmas[step_index - 2])
+    m0, m1, m2 = model_output_list[-1], model_output_list[-2], model_output_list[-3]
+    h, h_0, h_1 = lambda_t - lambda_s0, lambda_s0 - lambda_s1, lambda_s1 - lambda_s2
+    r0, r1 = h_0 / h, h_1 / h
+    D0 = m0
+    D1_0, D1_1 = (1.0 / r0) * (m0 - m1), (1.0 / r1) * (m1 - m2)
+    D1 = D1_0 + (r0 / (r0 + r1)) * (D1_0 - D1_1)
+    D2 = (1.0 / (r0 + r1)) * (D1_0 - D1_1)
+    if algorithm == "dpmsolver++":
+        return (
+            (sigma_t / sigma_s0) * sample
+            - (alpha_t * (np.exp(-h) - 1.0)) * D0
+            + (alpha_t * ((np.exp(-h) - 1.0) / h + 1.0)) * D1
+            - (alpha_t * ((np.exp(-h) - 1.0 + h) / h**2 - 0.5)) * D2
+        )
+    return (
+        (sigma_t / sigma_s0 * np.exp(-h)) * sample
+        + (alpha_t * (1.0 - np.exp(-2.0 * h))) * D0
+        + (alpha_t * ((1.0 - np.exp(-2.0 * h)) / (-2.0 * h) + 1.0)) * D1
+        + (alpha_t * ((1.0 - np.exp(-2.0 * h) - 2.0 * h) / (2.0 * h) ** 2 - 0.5)) * D2
+        + sigma_t * np.sqrt(1.0 - np.exp(-2 * h)) * noise
+    )
+
+
+def unipc_coefficients(h, rks, order):  # the R, b recursion both UniPC updates share (predict_x0, bh2)
+    hh = -h
+    h_phi_1 = np.expm1(hh)
+    h_phi_k = h_phi_1 / hh - 1
+    factorial_i = 1
+    B_h = np.expm1(hh)
+    R, b = [], []
+    for i in range(1, order + 1):
+        R.append(np.power(rks, i - 1))
+        b.append(h_phi_k * factorial_i / B_h)
+        factorial_i *= i + 1
+        h_phi_k = h_phi_k / hh - 1 / factorial_i
+    return np.stack(R), np.array(b), h_phi_1, B_h
+
+
+def unipc(ts, order):  # UniPCMultistepScheduler.step (bh2, predict_x0, lower_order_final, no disabled corrector)
+    n = len(ts)
     sigmas = np.concatenate([all_sigmas[ts], [0.0]])
-    lam = lambda sg: np.log(alpha_sigma(sg)[0]) - np.log(alpha_sigma(sg)[1])
-
-    def coeffs(h, rks, p):
-        hh = -h
-        h_phi_1 = np.expm1(hh)
-        h_phi_k = h_phi_1 / hh - 1
-        B_h = np.expm1(hh)
-        fact, R, b = 1, [], []
-        for k in range(1, p + 1):
-            R.append(np.power(rks, k - 1))
-            b.append(h_phi_k * fact / B_h)
-            fact *= k + 1
-            h_phi_k = h_phi_k / hh - 1 / fact
-        return np.stack(R), np.array(b), h_phi_1, B_h
-
-    outs, x, last, lower, this_order, traj = [], X_T.copy(), None, 0, 0, []
-    for i, t in enumerate(ts):
-        m = x0_of(eps_model(x, t), x, sigmas[i])
-        if i > 0 and last is not None:  # multistep_uni_c_bh_update
-            p = this_order
-            a_t, s_t = alpha_sigma(sigmas[i])
-            a_s0, s_s0 = alpha_sigma(sigmas[i - 1])
-            h = lam(sigmas[i]) - lam(sigmas[i - 1])
-            rks, D1s = [], []
-            for k in range(1, p):
-                rk = (lam(sigmas[i - 1 - k]) - lam(sigmas[i - 1])) / h
-                rks.append(rk)
-                D1s.append((outs[k] - outs[0]) / rk)
-            rks.append(1.0)
-            R, b, h_phi_1, B_h = coeffs(h, np.array(rks), p)
-            rhos_c = np.array([0.5]) if p == 1 else np.linalg.solve(R, b)
-            x_t_ = s_t / s_s0 * last - a_t * h_phi_1 * outs[0]
-            corr = sum(rhos_c[k] * D1s[k] for k in range(len(D1s))) if D1s else 0
-            x = x_t_ - a_t * B_h * (corr + rhos_c[-1] * (m - outs[0]))
-        outs = [m] + outs[:2]
-        this_order = min(order, n - i, lower + 1)
-        last = x
-        if sigmas[i + 1] == 0:
-            x = outs[0]
-        else:  # multistep_uni_p_bh_update
-            p = this_order
-            a_t, s_t = alpha_sigma(sigmas[i + 1])
-            a_s0, s_s0 = alpha_sigma(sigmas[i])
-            h = lam(sigmas[i + 1]) - lam(sigmas[i])
-            rks, D1s = [], []
-            for k in range(1, p):
-                rk = (lam(sigmas[i - k]) - lam(sigmas[i])) / h
-                rks.append(rk)
-                D1s.append((outs[k] - outs[0]) / rk)
-            rks.append(1.0)
-            R, b, h_phi_1, B_h = coeffs(h, np.array(rks), p)
-            x_t_ = s_t / s_s0 * x - a_t * h_phi_1 * outs[0]
-            if D1s:
-                rhos_p = np.array([0.5]) if p == 2 else np.linalg.solve(R[:-1, :-1], b[:-1])
-                x = x_t_ - a_t * B_h * sum(rhos_p[k] * D1s[k] for k in range(len(D1s)))
-            else:
-                x = x_t_
-        lower = min(lower + 1, order)
-        traj.append(x.tolist())
+    model_outputs = [None] * order
+    lower_order_nums = 0
+    last_sample = None
+    this_order = 0
+    sample = X_T.copy()
+    traj = []
+    for step_index, t in enumerate(ts):
+        use_corrector = step_index > 0 and last_sample is not None
+        model_output_convert = convert_model_output(eps_model(sample, t), sample, sigmas[step_index])
+        if use_corrector:
+            sample = uni_c_bh_update(model_output_convert, last_sample, sample, this_order, model_outputs, sigmas,
+                                     step_index)
+        for i in range(order - 1):
+            model_outputs[i] = model_outputs[i + 1]
+        model_outputs[-1] = model_output_convert
+        this_order = min(min(order, n - step_index), lower_order_nums + 1)
+        last_sample = sample
+        sample = uni_p_bh_update(sample, this_order, model_outputs, sigmas, step_index)
+        if lower_order_nums < order:
+            lower_order_nums += 1
+        traj.append(sample.tolist())
     return traj
 
 
-def euler(n, ts):  # EulerDiscreteScheduler: scale_model_input divides by sqrt(sigma^2 + 1)
+def uni_p_bh_update(x, order, model_output_list, sigmas, step_index):  # multistep_uni_p_bh_update
+    m0 = model_output_list[-1]
+    sigma_t, sigma_s0 = sigmas[step_index + 1], sigmas[step_index]
+    alpha_t, sigma_t = alpha_sigma(sigma_t)
+    alpha_s0, sigma_s0 = alpha_sigma(sigma_s0)
+    lambda_s0 = lam(sigmas[step_index])
+    h = lam(sigmas[step_index + 1]) - lambda_s0
+    rks, D1s = [], []
+    for i in range(1, order):
+        si = step_index - i
+        mi = model_output_list[-(i + 1)]
+        rk = (lam(sigmas[si]) - lambda_s0) / h
+        rks.append(rk)
+        D1s.append((mi - m0) / rk)
+    rks.append(1.0)
+    R, b, h_phi_1, B_h = unipc_coefficients(h, np.array(rks), order)
+    x_t_ = sigma_t / sigma_s0 * x - alpha_t * h_phi_1 * m0
+    if D1s:
+        rhos_p = np.array([0.5]) if order == 2 else np.linalg.solve(R[:-1, :-1], b[:-1])
+        pred_res = sum(rhos_p[k] * D1s[k] for k in range(len(D1s)))
+    else:
+        pred_res = 0
+    return x_t_ - alpha_t * B_h * pred_res
+
+
+def uni_c_bh_update(model_t, x, x_t, order, model_output_list, sigmas, step_index):  # multistep_uni_c_bh_update
+    m0 = model_output_list[-1]
+    sigma_t, sigma_s0 = sigmas[step_index], sigmas[step_index - 1]
+    alpha_t, sigma_t = alpha_sigma(sigma_t)
+    alpha_s0, sigma_s0 = alpha_sigma(sigma_s0)
+    lambda_s0 = lam(sigmas[step_index - 1])
+    h = lam(sigmas[step_index]) - lambda_s0
+    rks, D1s = [], []
+    for i in range(1, order):
+        si = step_index - (i + 1)
+        mi = model_output_list[-(i + 1)]
+        rk = (lam(sigmas[si]) - lambda_s0) / h
+        rks.append(rk)
+        D1s.append((mi - m0) / rk)
+    rks.append(1.0)
+    R, b, h_phi_1, B_h = unipc_coefficients(h, np.array(rks), order)
+    rhos_c = np.array([0.5]) if order == 1 else np.linalg.solve(R, b)
+    x_t_ = sigma_t / sigma_s0 * x - alpha_t * h_phi_1 * m0
+    corr_res = sum(rhos_c[k] * D1s[k] for k in range(len(D1s))) if D1s else 0
+    D1_t = model_t - m0
+    return x_t_ - alpha_t * B_h * (corr_res + rhos_c[-1] * D1_t)
+
+
+def euler(ts):  # EulerDiscreteScheduler.step with s_churn = 0; x_VE = x_VP sqrt(sigma^2 + 1)
     sigmas = np.concatenate([all_sigmas[ts], [0.0]])
-    xv = X_T * np.sqrt(sigmas[0] ** 2 + 1)  # the VE sample
+    sample = X_T * np.sqrt(sigmas[0] ** 2 + 1)
     traj = []
     for i, t in enumerate(ts):
-        inp = xv / np.sqrt(sigmas[i] ** 2 + 1)
-        eps = eps_model(inp, t)
-        pred_x0 = xv - sigmas[i] * eps
-        d = (xv - pred_x0) / sigmas[i]
-        xv = xv + (sigmas[i + 1] - sigmas[i]) * d
-        traj.append((xv / np.sqrt(sigmas[i + 1] ** 2 + 1)).tolist())  # back to VP for comparison
+        model_output = eps_model(sample / ((sigmas[i] ** 2 + 1) ** 0.5), t)  # scale_model_input
+        sigma_hat = sigmas[i]
+        pred_original_sample = sample - sigma_hat * model_output
+        derivative = (sample - pred_original_sample) / sigma_hat
+        dt = sigmas[i + 1] - sigma_hat
+        sample = sample + derivative * dt
+        traj.append((sample / np.sqrt(sigmas[i + 1] ** 2 + 1)).tolist())  # back to VP for comparison
     return traj
 
 
-def heun(n, ts):  # HeunDiscreteScheduler, first- and second-order halves
+def euler_ancestral(ts, noise):  # EulerAncestralDiscreteScheduler.step
+    sigmas = np.concatenate([all_sigmas[ts], [0.0]])
+    sample = X_T * np.sqrt(sigmas[0] ** 2 + 1)
+    traj = []
+    for i, t in enumerate(ts):
+        sigma = sigmas[i]
+        model_output = eps_model(sample / ((sigma**2 + 1) ** 0.5), t)  # scale_model_input
+        pred_original_sample = sample - sigma * model_output
+        sigma_from, sigma_to = sigmas[i], sigmas[i + 1]
+        sigma_up = (sigma_to**2 * (sigma_from**2 - sigma_to**2) / sigma_from**2) ** 0.5
+        sigma_down = (sigma_to**2 - sigma_up**2) ** 0.5
+        derivative = (sample - pred_original_sample) / sigma
+        dt = sigma_down - sigma
+        sample = sample + derivative * dt
+        # the step to clean data: sigma_up = 0, and the Java side draws no noise for it
+        z = np.array(noise[int(t)]) if sigma_to > 0 else np.zeros_like(sample)
+        sample = sample + z * sigma_up
+        traj.append((sample / np.sqrt(sigmas[i + 1] ** 2 + 1)).tolist())
+    return traj
+
+
+def heun(ts):  # Karras et al. 2022, Algorithm 1, S_churn = 0 (HeunDiscreteScheduler): 2N - 1 calls
+    n = len(ts)
     sig = all_sigmas[ts]
     xv = X_T * np.sqrt(sig[0] ** 2 + 1)
     traj = []
@@ -196,17 +383,82 @@ def heun(n, ts):  # HeunDiscreteScheduler, first- and second-order halves
     return traj
 
 
+# ------------------------------------------------------------------------------------------------------ main
+
+# name: (Java SamplerKind, order or 0, spacing, steps)
+CASES = {
+    "dpm++1": ("DPM_SOLVER_PP", 1, "linspace", 10),
+    "dpm++2": ("DPM_SOLVER_PP", 2, "linspace", 10),
+    "dpm++3": ("DPM_SOLVER_PP", 3, "linspace", 10),
+    "dpm++3-20": ("DPM_SOLVER_PP", 3, "linspace", 20),
+    "dpm++2-leading": ("DPM_SOLVER_PP", 2, "leading", 10),
+    "dpm++2-trailing": ("DPM_SOLVER_PP", 2, "trailing", 10),
+    "dpm++2-karras": ("DPM_SOLVER_PP", 2, "karras", 10),
+    "unipc1": ("UNIPC", 1, "linspace", 10),
+    "unipc2": ("UNIPC", 2, "linspace", 10),
+    "unipc3": ("UNIPC", 3, "linspace", 10),
+    "unipc3-20": ("UNIPC", 3, "linspace", 20),
+    "unipc2-leading": ("UNIPC", 2, "leading", 10),
+    "dpm++sde1": ("DPM_SOLVER_PP_SDE", 1, "linspace", 10),
+    "dpm++sde2": ("DPM_SOLVER_PP_SDE", 2, "linspace", 10),
+    "dpm++sde3": ("DPM_SOLVER_PP_SDE", 3, "linspace", 10),
+    "dpm++sde3-20": ("DPM_SOLVER_PP_SDE", 3, "linspace", 20),
+    "euler": ("EULER", 0, "karras", 10),
+    "euler-linspace": ("EULER", 0, "linspace", 10),
+    "heun": ("HEUN", 0, "karras", 10),
+    "euler-ancestral": ("EULER_ANCESTRAL", 0, "linspace", 10),
+    "euler-ancestral-trailing": ("EULER_ANCESTRAL", 0, "trailing", 10),
+}
+MULTISTEP = {"DPM_SOLVER_PP", "UNIPC", "DPM_SOLVER_PP_SDE"}
+
+
+def grid(sampler, spacing, steps):
+    if spacing == "karras":
+        return karras_timesteps(steps)
+    ts = multistep_timesteps(steps, spacing) if sampler in MULTISTEP else ddim_timesteps(steps, spacing)
+    assert checksum(ts, steps) is not None, (sampler, spacing, steps)
+    return ts
+
+
+def run(sampler, order, ts, noise):
+    if sampler == "DPM_SOLVER_PP":
+        return dpmsolver_multistep(ts, order, "dpmsolver++", noise)
+    if sampler == "DPM_SOLVER_PP_SDE":
+        return dpmsolver_multistep(ts, order, "sde-dpmsolver++", noise)
+    if sampler == "UNIPC":
+        return unipc(ts, order)
+    if sampler == "EULER":
+        return euler(ts)
+    if sampler == "EULER_ANCESTRAL":
+        return euler_ancestral(ts, noise)
+    if sampler == "HEUN":
+        return heun(ts)
+    raise ValueError(sampler)
+
+
 def main():
-    N = 10
-    out = {"xT": X_T.tolist(), "mu": MU.tolist(), "s": S.tolist(), "steps": N,
-           "linspace": linspace_timesteps(N).tolist(), "karras": karras_timesteps(N).tolist(), "trajectories": {}}
-    for o in (1, 2, 3):
-        out["trajectories"][f"dpm++{o}"] = dpmpp(N, o, linspace_timesteps(N))
-        out["trajectories"][f"unipc{o}"] = unipc(N, o, linspace_timesteps(N))
-    out["trajectories"]["dpm++2-karras"] = dpmpp(N, 2, karras_timesteps(N))
-    out["trajectories"]["euler"] = euler(N, karras_timesteps(N))
-    out["trajectories"]["heun"] = heun(N, karras_timesteps(N))
-    print(json.dumps(out, indent=1))
+    # One N(0, 1) draw of three floats per timestep, as the image's noise stream gives one per step key.
+    rng = np.random.default_rng(35)
+    noise = {t: rng.standard_normal(3).astype(np.float32).astype(np.float64).tolist() for t in range(T)}
+    trajectories = {}
+    used = set()
+    for name, (sampler, order, spacing, steps) in CASES.items():
+        ts = grid(sampler, spacing, steps)
+        if sampler in ("DPM_SOLVER_PP_SDE", "EULER_ANCESTRAL"):
+            used.update(int(t) for t in ts[:-1])  # the step to clean data draws none
+        with np.errstate(divide="ignore", invalid="ignore"):  # lambda = +inf at clean data, as in torch
+            states = run(sampler, order, ts, noise)
+        trajectories[name] = {"sampler": sampler, "order": order, "spacing": spacing.upper(), "steps": steps,
+                              "timesteps": [int(t) for t in ts], "states": states}
+    grids = {}
+    for kind, fn in (("timesteps", ddim_timesteps), ("multistepTimesteps", multistep_timesteps)):
+        grids[kind] = {s.upper(): [checksum(fn(n, s), n) for n in range(1, T + 1)]
+                       for s in ("linspace", "leading", "trailing")}
+    grids["karras"] = [checksum(karras_timesteps(n), n) for n in range(1, T + 1)]
+    out = {"T": T, "xT": X_T.tolist(), "mu": MU.tolist(), "s": S.tolist(),
+           "noise": {str(t): noise[t] for t in sorted(used)},
+           "grids": grids, "trajectories": trajectories}
+    print(json.dumps(out, separators=(",", ":")))
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ public enum TimestepSpacing {
                 // One step starts at pure noise (numpy's linspace would give t = 0).
                 case LINSPACE -> steps == 1 ? total - 1 : (int) Math.rint(linspace(total - 1, steps, steps - 1 - i));
                 case LEADING -> (steps - 1 - i) * (total / steps);
-                case TRAILING -> (int) Math.rint(total - i * ((double) total / steps)) - 1;
+                case TRAILING -> (int) Math.rint(arange(total, -(double) total / steps, i)) - 1;
                 case KARRAS -> karras(schedule, steps, i);
             };
         }
@@ -108,6 +108,16 @@ public enum TimestepSpacing {
      */
     static double linspace(double stop, int num, int k) {
         return k == num - 1 ? stop : k * (stop / (num - 1));
+    }
+
+    /**
+     * Point k of numpy's {@code arange(start, stop, step)}, to the bit: numpy fills it as start + k delta with
+     * delta = (start + step) - start, not step itself, which moves some points across a rounding boundary
+     * (trailing's 937.5 at T = 1000, N = 48 is 937.4999999999999 there).
+     */
+    static double arange(double start, double step, int k) {
+        double delta = (start + step) - start;
+        return start + k * delta;
     }
 
     /** Rounding can make neighbours equal: push them apart (up from the data end, then down from T-1). */
