@@ -74,6 +74,7 @@ $('generate').addEventListener('click', async () => {
   };
   if (body.sampler === 'ddim') body.eta = Number($('eta').value);
   if ($('spacing').value) body.spacing = $('spacing').value;
+  if ($('threshold').value) body.threshold = Number($('threshold').value);
   try {
     const response = await fetch('/v1/samples', {
       method: 'POST', headers: headers({ 'Content-Type': 'application/json', 'Accept': 'text/event-stream' }),

@@ -185,6 +185,30 @@ class GatewayGrpcTest {
         }
         assertThat(total).isEqualTo(7);
         assertThat(end.getResult().getImagesCount()).isEqualTo(1);
+
+        // A stochastic sampler with dynamic thresholding is served; a sampler number the contract lacks is
+        // refused naming the field, not served by the default sampler.
+        Iterator<SampleEvent> ancestral = as(GatewayTestBase.VIEWER_KEY)
+                .sample(SampleParams.newBuilder()
+                        .setModel(ModelRef.newBuilder().setName(model.name()))
+                        .setSampler(Sampler.SAMPLER_EULER_ANCESTRAL)
+                        .setSteps(6)
+                        .setThreshold(0.995)
+                        .build());
+        SampleEvent served = null;
+        while (ancestral.hasNext()) {
+            served = ancestral.next();
+        }
+        assertThat(served.getResult().getImagesCount()).isEqualTo(1);
+        StatusRuntimeException unknown = assertCode(
+                () -> first(as(GatewayTestBase.VIEWER_KEY)
+                        .sample(SampleParams.newBuilder()
+                                .setModel(ModelRef.newBuilder().setName(model.name()))
+                                .setSamplerValue(99)
+                                .build())),
+                Status.Code.INVALID_ARGUMENT);
+        assertThat(unknown.getTrailers().get(GrpcProblems.FIELD)).isEqualTo("sampler");
+        assertThat(unknown.getStatus().getDescription()).contains("SAMPLER_EULER_ANCESTRAL", "was 99");
     }
 
     @Test

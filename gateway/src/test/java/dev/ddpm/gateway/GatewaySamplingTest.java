@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
@@ -149,6 +150,56 @@ class GatewaySamplingTest extends GatewayTestBase {
                 .then()
                 .statusCode(400)
                 .body("field", equalTo("order"));
+
+        // The stochastic samplers and dynamic thresholding reach the sampler: the threshold changes the image
+        // the seed gives (at percentile 1, x_0 is divided by its largest |x_0|, where it passes 1 near the end).
+        // An unknown sampler's refusal names every sampler; a threshold outside (0, 1] is a 400.
+        String sde = "{\"model\":\"" + model.name() + "\",\"sampler\":\"dpm++sde\",\"steps\":10,\"seed\":3";
+        byte[] clipped = as(VIEWER_KEY)
+                .contentType("application/json")
+                .body(sde + "}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asByteArray();
+        byte[] thresholded = as(VIEWER_KEY)
+                .contentType("application/json")
+                .body(sde + ",\"threshold\":1}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asByteArray();
+        assertThat(thresholded).isNotEqualTo(clipped);
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"sampler\":\"euler-ancestral\",\"steps\":6}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .contentType("image/png");
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"sampler\":\"rk4\"}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
+                .body("field", equalTo("sampler"))
+                .body(
+                        "detail",
+                        containsString("must be ddpm, ddim, dpm++, unipc, euler, heun, dpm++sde, euler-ancestral or "
+                                + "sa-solver, was 'rk4'"));
+        as(VIEWER_KEY)
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"threshold\":1.5}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
+                .body("field", equalTo("threshold"))
+                .body("detail", containsString("field 'threshold' must be a percentile in (0, 1], was 1.5"));
 
         // The reverse process as a video: both files as JSON, or the one file the client accepts.
         String video = "{\"model\":\"" + model.name() + "\",\"count\":2,\"steps\":10,\"output\":\"video\"}";

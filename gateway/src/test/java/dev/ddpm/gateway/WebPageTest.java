@@ -122,6 +122,14 @@ class WebPageTest {
         assertThat(browser.findElement(By.id("error")).getText()).isEmpty();
         Files.write(SCREENSHOTS.resolve("generate.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
+        // A stochastic sampler with dynamic thresholding, from the same form.
+        new Select(browser.findElement(By.id("sampler"))).selectByValue("euler-ancestral");
+        browser.findElement(By.id("threshold")).sendKeys("0.995");
+        browser.findElement(By.id("generate")).click();
+        wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#images a.result img"), 4));
+        wait.until(d -> d.findElement(By.id("status")).getText().contains("done: " + model.name() + " v1"));
+        assertThat(browser.findElement(By.id("error")).getText()).isEmpty();
+
         browser.findElement(By.id("nav-trainings")).click();
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("view-trainings")));
         Files.write(

@@ -256,6 +256,7 @@ class SampleJobsTest extends SamplerTestBase {
         return new SampleJobRequested(
                 jobId,
                 new SamplingRequest(
-                        model, version, count, sampler, steps, eta, seed, output, null, null, null, null, null, null));
+                        model, version, count, sampler, steps, eta, seed, output, null, null, null, null, null, null,
+                        null));
     }
 }

@@ -18,7 +18,9 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -29,8 +31,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * What the sampler makes is right: samples follow the model's distribution for every sampler,
- * each ODE solver serves the images ddpm-core computes for the seed, autoguidance narrows the
- * spread, and a seed gives the same images whatever the batch.
+ * each solver (ODE or stochastic, with or without dynamic thresholding) serves the images ddpm-core
+ * computes for the seed, autoguidance narrows the spread, and a seed gives the same images whatever
+ * the batch.
  */
 @QuarkusTest
 class SampledImagesTest extends SamplerTestBase {
@@ -54,24 +57,40 @@ class SampledImagesTest extends SamplerTestBase {
         }
     }
 
-    /** Each ODE solver, served: the images ddpm-core computes for the seed, distributed as the model's. */
+    /**
+     * Each solver, served: the images ddpm-core computes for the seed, distributed as the model's. The
+     * stochastic ones draw their noise from the image's seeded stream, so the served images are exact too.
+     * Dynamic thresholding scales every x_0 by its percentile (pulling the images in, so they are not
+     * checked against the model's spread), and it must change the images the same request gives without it.
+     */
     @Test
-    void everyOdeSolverServesWhatDdpmCoreComputesForTheSeedAndFollowsTheModel() throws IOException {
+    void everySolverServesWhatDdpmCoreComputesForTheSeedAndFollowsTheModel() throws IOException {
         GaussianModel model =
                 publish(new GaussianModel(name("solvers"), "v1", GaussianModel.pattern(1, 16, 2), 0.3, 1, 16));
         GaussianModel other = new GaussianModel("x", "v", GaussianModel.pattern(1, 16, 0), 0.3, 1, 16);
-        record Case(SamplerKind kind, int steps, Integer order, TimestepSpacing spacing) {}
+        record Case(SamplerKind kind, int steps, Integer order, TimestepSpacing spacing, Double threshold) {
+            Case(SamplerKind kind, int steps, Integer order, TimestepSpacing spacing) {
+                this(kind, steps, order, spacing, null);
+            }
+        }
+        Map<String, List<float[]>> unthresholded = new HashMap<>();
         for (Case c : List.of(
                 new Case(SamplerKind.DPM_SOLVER_PP, 12, 3, TimestepSpacing.KARRAS),
-                new Case(SamplerKind.DPM_SOLVER_PP, 10, null, null),
-                new Case(SamplerKind.UNIPC, 10, null, null),
+                new Case(SamplerKind.DPM_SOLVER_PP, 20, null, null),
+                new Case(SamplerKind.UNIPC, 20, null, null),
                 new Case(SamplerKind.EULER, 20, null, null),
                 new Case(SamplerKind.HEUN, 12, null, null),
-                new Case(SamplerKind.UNIPC, 12, 3, TimestepSpacing.LEADING))) {
+                new Case(SamplerKind.UNIPC, 12, 3, TimestepSpacing.LEADING),
+                new Case(SamplerKind.DPM_SOLVER_PP_SDE, 20, null, null),
+                new Case(SamplerKind.DPM_SOLVER_PP_SDE, 20, 3, TimestepSpacing.KARRAS),
+                new Case(SamplerKind.EULER_ANCESTRAL, 50, null, null),
+                new Case(SamplerKind.DPM_SOLVER_PP_SDE, 20, null, null, 0.995),
+                new Case(SamplerKind.EULER_ANCESTRAL, 50, null, null, 0.995))) {
             String extra = (c.order() == null ? "" : ",\"order\":" + c.order())
                     + (c.spacing() == null
                             ? ""
-                            : ",\"spacing\":\"" + c.spacing().name().toLowerCase() + "\"");
+                            : ",\"spacing\":\"" + c.spacing().name().toLowerCase() + "\"")
+                    + (c.threshold() == null ? "" : ",\"threshold\":" + c.threshold());
             Response response = given().contentType("application/json")
                     .body("{\"model\":\"" + model.name() + "\",\"count\":12,\"sampler\":\""
                             + c.kind().wireName() + "\",\"steps\":" + c.steps()
@@ -87,7 +106,8 @@ class SampledImagesTest extends SamplerTestBase {
                                     .withSteps(c.steps())
                                     .withClipX0(false)
                                     .withOrder(c.order())
-                                    .withSpacing(c.spacing())),
+                                    .withSpacing(c.spacing())
+                                    .withThreshold(c.threshold())),
                     12,
                     256,
                     5,
@@ -100,6 +120,17 @@ class SampledImagesTest extends SamplerTestBase {
                             .isCloseTo(expected, org.assertj.core.api.Assertions.within(1.5f / 127.5f));
                 }
             }
+            String unthresholdedKey = c.kind() + " " + c.steps() + " " + c.order() + " " + c.spacing();
+            if (c.threshold() != null) {
+                assertThat(unthresholded.get(unthresholdedKey))
+                        .as("%s without its threshold, served before", c)
+                        .isNotNull();
+                assertThat(maxDifference(served, unthresholded.get(unthresholdedKey)))
+                        .as("%s against the same request without threshold", c)
+                        .isGreaterThan(0.1);
+                continue;
+            }
+            unthresholded.put(unthresholdedKey, served);
             double[] fit = residual(served, model.mu());
             System.out.printf("%s: residual mean %.4f, std %.4f (model s = 0.3)%n", c, fit[0], fit[1]);
             assertThat(Math.abs(fit[0])).isLessThan(0.05);
@@ -149,27 +180,46 @@ class SampledImagesTest extends SamplerTestBase {
         return images;
     }
 
+    /**
+     * DDIM, and the stochastic samplers whose every step draws fresh noise: that noise comes from the
+     * image's own seeded stream, never from the batch it shares network calls with.
+     */
     @Test
     void aSeedGivesTheSameImagesWhateverTheBatch() throws Exception {
         GaussianModel model =
                 publish(new GaussianModel(name("seeds"), "v1", GaussianModel.pattern(1, 16, 1), 0.4, 1, 16));
-        byte[] alone =
-                result(sample(model.name(), 42, 1, Sampler.SAMPLER_DDIM, 30)).get(0);
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {
-            // The same request among neighbours at other timesteps, step counts and samplers.
-            Future<List<byte[]>> crowded =
-                    pool.submit(() -> result(sample(model.name(), 42, 3, Sampler.SAMPLER_DDIM, 30)));
-            Future<List<byte[]>> ddpm =
-                    pool.submit(() -> result(sample(model.name(), 1, 2, Sampler.SAMPLER_DDPM, 400)));
-            Future<List<byte[]>> other =
-                    pool.submit(() -> result(sample(model.name(), 43, 1, Sampler.SAMPLER_DDIM, 30)));
-            assertThat(crowded.get(60, TimeUnit.SECONDS).get(0)).isEqualTo(alone);
-            assertThat(other.get(60, TimeUnit.SECONDS).get(0)).isNotEqualTo(alone);
-            assertThat(ddpm.get(60, TimeUnit.SECONDS)).hasSize(2);
+            for (Sampler sampler :
+                    List.of(Sampler.SAMPLER_DDIM, Sampler.SAMPLER_DPM_SOLVER_PP_SDE, Sampler.SAMPLER_EULER_ANCESTRAL)) {
+                byte[] alone = result(sample(model.name(), 42, 1, sampler, 30)).get(0);
+                // The same request among neighbours at other timesteps, step counts and samplers.
+                Future<List<byte[]>> crowded = pool.submit(() -> result(sample(model.name(), 42, 3, sampler, 30)));
+                Future<List<byte[]>> ddpm =
+                        pool.submit(() -> result(sample(model.name(), 1, 2, Sampler.SAMPLER_DDPM, 400)));
+                Future<List<byte[]>> other = pool.submit(() -> result(sample(model.name(), 43, 1, sampler, 30)));
+                List<byte[]> batch = crowded.get(60, TimeUnit.SECONDS);
+                assertThat(batch.get(0)).as("%s", sampler).isEqualTo(alone);
+                assertThat(batch.get(1)).as("%s", sampler).isNotEqualTo(alone);
+                assertThat(other.get(60, TimeUnit.SECONDS).get(0))
+                        .as("%s", sampler)
+                        .isNotEqualTo(alone);
+                assertThat(ddpm.get(60, TimeUnit.SECONDS)).hasSize(2);
+            }
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** The largest |a - b| over every pixel of every image. */
+    private static double maxDifference(List<float[]> a, List<float[]> b) {
+        double max = 0;
+        for (int n = 0; n < a.size(); n++) {
+            for (int i = 0; i < a.get(n).length; i++) {
+                max = Math.max(max, Math.abs(a.get(n)[i] - b.get(n)[i]));
+            }
+        }
+        return max;
     }
 
     private static float[] pixels(byte[] png) throws IOException {

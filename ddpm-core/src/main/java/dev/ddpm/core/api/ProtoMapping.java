@@ -9,6 +9,7 @@ import com.google.protobuf.Timestamp;
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.TimestepSpacing;
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.LearningRateDecay;
@@ -48,17 +49,18 @@ public final class ProtoMapping {
                 (String) get(model, "name"),
                 blankToNull((String) get(model, "version")),
                 zeroToNull((Integer) get(params, "count")),
-                constant(SamplerKind.class, enumName(params, "sampler"), "SAMPLER_"),
+                constant(SamplerKind.class, params, "sampler", "SAMPLER_"),
                 zeroToNull((Integer) get(params, "steps")),
                 (Double) get(params, "eta"),
                 (Long) get(params, "seed"),
-                constant(OutputFormat.class, enumName(params, "output"), "OUTPUT_FORMAT_"),
+                constant(OutputFormat.class, params, "output", "OUTPUT_FORMAT_"),
                 (Boolean) get(params, "clip_x0"),
-                variance(constant(DdpmVariance.class, enumName(params, "variance"), "VARIANCE_")),
+                variance(constant(DdpmVariance.class, params, "variance", "VARIANCE_")),
                 (Integer) get(params, "preview_every"),
                 zeroToNull((Double) get(params, "deadline_seconds")),
                 zeroToNull((Integer) get(params, "order")),
-                constant(TimestepSpacing.class, enumName(params, "spacing"), "SPACING_"));
+                constant(TimestepSpacing.class, params, "spacing", "SPACING_"),
+                (Double) getIfSet(params, "threshold"));
     }
 
     /** Fills a {@code SampleParams} builder with the request; returns the builder. */
@@ -90,6 +92,9 @@ public final class ProtoMapping {
                         + (request.spacing() == null
                                 ? "UNSPECIFIED"
                                 : request.spacing().name()));
+        if (request.threshold() != null) {
+            set(params, "threshold", request.threshold());
+        }
         return params;
     }
 
@@ -251,13 +256,40 @@ public final class ProtoMapping {
         message.setField(field, value);
     }
 
-    /** SAMPLER_DPM_SOLVER_PP -> DPM_SOLVER_PP; *_UNSPECIFIED (or a value this build does not know) -> null. */
-    private static <E extends Enum<E>> E constant(Class<E> type, String protoName, String prefix) {
-        if (!protoName.startsWith(prefix)) {
+    /**
+     * The constant an enum field holds, by name (SAMPLER_DPM_SOLVER_PP: DPM_SOLVER_PP); *_UNSPECIFIED: null.
+     * A number the contract does not define (a client built against a newer common.proto) or a constant
+     * without a counterpart in {@code type} is refused naming the field, not read as unset: a request for
+     * a sampler this build lacks must not be served by the default sampler.
+     *
+     * @throws dev.ddpm.core.json.InvalidPayloadException naming the field and the constants it may hold
+     */
+    private static <E extends Enum<E>> E constant(Class<E> type, MessageOrBuilder message, String name, String prefix) {
+        EnumValueDescriptor value = (EnumValueDescriptor) get(message, name);
+        if (value.getName().equals(prefix + "UNSPECIFIED")) {
+            return null;
+        }
+        E constant = counterpart(type, value, prefix);
+        if (constant != null) {
+            return constant;
+        }
+        List<String> accepted = value.getType().getValues().stream()
+                .filter(known -> counterpart(type, known, prefix) != null)
+                .map(EnumValueDescriptor::getName)
+                .toList();
+        throw new InvalidPayloadException(
+                "field '" + jsonName(name) + "' has an invalid value " + value.getNumber() + " (must be "
+                        + Json.alternatives(accepted) + ", was " + value.getNumber() + ")",
+                jsonName(name));
+    }
+
+    /** The constant of {@code type} named as {@code value} without its prefix; null when there is none. */
+    private static <E extends Enum<E>> E counterpart(Class<E> type, EnumValueDescriptor value, String prefix) {
+        if (!value.getName().startsWith(prefix) || value.getIndex() < 0) {
             return null;
         }
         try {
-            return Enum.valueOf(type, protoName.substring(prefix.length()));
+            return Enum.valueOf(type, value.getName().substring(prefix.length()));
         } catch (IllegalArgumentException e) {
             return null;
         }

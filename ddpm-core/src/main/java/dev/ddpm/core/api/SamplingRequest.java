@@ -3,6 +3,7 @@ package dev.ddpm.core.api;
 import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.Schedulers;
+import dev.ddpm.core.diffusion.Thresholding;
 import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.OptionalField;
@@ -18,14 +19,17 @@ import java.time.Duration;
  * depend on the model (steps up to T) or on the service (the most images per request) are checked
  * where those are known.
  *
- * @param sampler  ddpm, ddim, dpm++, unipc, euler or heun; absent: {@link #DEFAULT_SAMPLER}
+ * @param sampler  ddpm, ddim, dpm++, unipc, euler, heun, dpm++sde, euler-ancestral or sa-solver; absent:
+ *                 {@link #DEFAULT_SAMPLER}
  * @param steps    solver steps; absent: the sampler's default ({@code Schedulers.steps})
  * @param variance fixed_small (default) or fixed_large, DDPM only
  * @param deadlineSeconds the request must finish within this many seconds of arriving; one that
  *                 cannot is refused at once (504), one that runs past it is cancelled. Absent: none
- * @param order    dpm++ and unipc only: 1-3; absent: 2
+ * @param order    the multistep samplers only (dpm++, unipc, dpm++sde, sa-solver): 1-3; absent: 2
  * @param spacing  linspace, leading, trailing or karras; absent: karras for euler and heun,
  *                 linspace for the others
+ * @param threshold dynamic thresholding's percentile in (0, 1] ({@link Thresholding}), which then
+ *                 replaces {@code clipX0}; absent: none
  */
 public record SamplingRequest(
         String model,
@@ -41,7 +45,8 @@ public record SamplingRequest(
         @OptionalField Integer previewEvery,
         @OptionalField Double deadlineSeconds,
         @OptionalField Integer order,
-        @OptionalField TimestepSpacing spacing) {
+        @OptionalField TimestepSpacing spacing,
+        @OptionalField Double threshold) {
 
     public SamplingRequest {
         Require.safeName(model, "model");
@@ -73,6 +78,10 @@ public record SamplingRequest(
             throw new InvalidPayloadException(
                     "field 'deadlineSeconds' must be in (0, " + MAX_DEADLINE_SECONDS + "], was " + deadlineSeconds,
                     "deadlineSeconds");
+        }
+        String thresholdProblem = threshold == null ? null : Thresholding.percentileProblem(threshold);
+        if (thresholdProblem != null) {
+            throw new InvalidPayloadException("field 'threshold' " + thresholdProblem, "threshold");
         }
     }
 
@@ -119,7 +128,8 @@ public record SamplingRequest(
                 previewEvery,
                 Math.min(seconds, MAX_DEADLINE_SECONDS),
                 order,
-                spacing);
+                spacing,
+                threshold);
     }
 
     /** This request with its steps decided (the sampler's default resolved against the model's T). */
@@ -138,7 +148,8 @@ public record SamplingRequest(
                 previewEvery,
                 deadlineSeconds,
                 order,
-                spacing);
+                spacing,
+                threshold);
     }
 
     /** Network evaluations per image once the steps are decided (Heun calls twice per step). */

@@ -7,8 +7,10 @@ import dev.ddpm.core.json.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -33,6 +35,63 @@ class SamplingRequestTest {
         assertThat(body.output()).isEqualTo(OutputFormat.PNG);
         assertThat(body.clipX0()).isTrue();
         assertThat(body.ddpmVariance()).isEqualTo(DdpmVariance.FIXED_SMALL);
+        assertThat(body.threshold()).isNull();
+    }
+
+    @ParameterizedTest
+    @EnumSource(SamplerKind.class)
+    void everySamplerIsReadByItsWireName(SamplerKind sampler) {
+        SamplingRequest body = read("{\"model\":\"mnist\",\"sampler\":\"" + sampler.wireName() + "\"}");
+
+        assertThat(body.sampler()).isEqualTo(sampler);
+    }
+
+    @Test
+    void theNewSamplersAreReadByTheirNamesAndAliases() {
+        assertThat(read("{\"model\":\"mnist\",\"sampler\":\"dpm++sde\",\"order\":3}"))
+                .extracting(SamplingRequest::sampler, SamplingRequest::order)
+                .containsExactly(SamplerKind.DPM_SOLVER_PP_SDE, 3);
+        assertThat(read("{\"model\":\"mnist\",\"sampler\":\"euler-ancestral\"}").sampler())
+                .isEqualTo(SamplerKind.EULER_ANCESTRAL);
+        assertThat(read("{\"model\":\"mnist\",\"sampler\":\"euler_a\"}").sampler())
+                .isEqualTo(SamplerKind.EULER_ANCESTRAL);
+        assertThat(read("{\"model\":\"mnist\",\"sampler\":\"sa-solver\",\"order\":1}")
+                        .sampler())
+                .isEqualTo(SamplerKind.SA_SOLVER);
+        assertThatThrownBy(() -> read("{\"model\":\"mnist\",\"sampler\":\"euler-ancestral\",\"order\":2}"))
+                .isInstanceOf(InvalidPayloadException.class)
+                .satisfies(
+                        e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("order"));
+    }
+
+    @Test
+    void anUnknownSamplerIsRefusedListingEverySampler() {
+        assertThatThrownBy(() -> read("{\"model\":\"mnist\",\"sampler\":\"rk4\"}"))
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessageContaining("field 'sampler' has an invalid value rk4 (must be ddpm, ddim, dpm++, unipc, "
+                        + "euler, heun, dpm++sde, euler-ancestral or sa-solver, was 'rk4')")
+                .satisfies(
+                        e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("sampler"));
+    }
+
+    @Test
+    void aThresholdIsAPercentileKeptThroughTheResolvedCopies() {
+        SamplingRequest body = read("{\"model\":\"mnist\",\"sampler\":\"dpm++sde\",\"threshold\":0.995}");
+
+        assertThat(body.threshold()).isEqualTo(0.995);
+        assertThat(read("{\"model\":\"mnist\",\"threshold\":1}").threshold()).isEqualTo(1.0);
+        assertThat(body.withSteps(12).threshold()).isEqualTo(0.995);
+        assertThat(body.withDeadlineAtMost(Duration.ofSeconds(5)).threshold()).isEqualTo(0.995);
+    }
+
+    @ParameterizedTest
+    @ValueSource(doubles = {0.0, -0.5, 1.5})
+    void aThresholdOutsideZeroToOneIsRefusedNamingTheField(double threshold) {
+        assertThatThrownBy(() -> read("{\"model\":\"mnist\",\"threshold\":" + threshold + "}"))
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessageContaining("field 'threshold' must be a percentile in (0, 1], was " + threshold)
+                .satisfies(
+                        e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("threshold"));
     }
 
     @ParameterizedTest

@@ -34,12 +34,13 @@ class SchedulerSettingsTest {
 
     @Test
     void theDefaultsAreASamplingRequestsDefaults() {
-        SamplingRequest request =
-                new SamplingRequest("m", null, null, null, null, null, null, null, null, null, null, null, null, null);
+        SamplingRequest request = new SamplingRequest(
+                "m", null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         SchedulerSettings settings = SchedulerSettings.of(request.sampler());
         assertThat(settings.eta()).isEqualTo(request.eta());
         assertThat(settings.variance()).isEqualTo(request.ddpmVariance());
         assertThat(settings.clipX0()).isEqualTo(request.clipX0());
+        assertThat(settings.threshold()).isEqualTo(request.threshold());
         assertThat(settings.steps()).isEqualTo(request.steps());
     }
 

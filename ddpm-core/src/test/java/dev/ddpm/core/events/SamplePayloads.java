@@ -77,7 +77,8 @@ public final class SamplePayloads {
                                 5,
                                 600.0,
                                 3,
-                                TimestepSpacing.KARRAS));
+                                TimestepSpacing.KARRAS,
+                                0.995));
             case SAMPLE_JOB_CANCEL_REQUESTED -> new SampleJobCancelRequested("job-77");
             case SAMPLE_JOB_COMPLETED ->
                 new SampleJobCompleted(

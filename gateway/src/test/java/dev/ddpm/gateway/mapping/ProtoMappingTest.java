@@ -46,7 +46,8 @@ class ProtoMappingTest {
                 3,
                 42.5,
                 null,
-                TimestepSpacing.TRAILING);
+                TimestepSpacing.TRAILING,
+                null);
 
         SampleParams params =
                 ProtoMapping.sampleParams(request, SampleParams.newBuilder()).build();
@@ -65,6 +66,7 @@ class ProtoMappingTest {
         assertThat(params.getSeed()).isEqualTo(77L);
         assertThat(params.getPreviewEvery()).isEqualTo(3);
         assertThat(params.getDeadlineSeconds()).isEqualTo(42.5);
+        assertThat(params.hasThreshold()).isFalse();
         assertThat(ProtoMapping.samplingRequest(params)).isEqualTo(request);
 
         SamplingRequest multistep = new SamplingRequest(
@@ -81,9 +83,96 @@ class ProtoMappingTest {
                 null,
                 null,
                 3,
+                null,
                 null);
         assertThat(ProtoMapping.samplingRequest(ProtoMapping.sampleParams(multistep, SampleParams.newBuilder())))
                 .isEqualTo(multistep);
+    }
+
+    @Test
+    void theStochasticSamplersAndTheThresholdCrossTheProtoBoundaryAndBack() {
+        record Case(SamplerKind kind, Sampler proto, Integer order) {}
+        for (Case c : List.of(
+                new Case(SamplerKind.DPM_SOLVER_PP_SDE, Sampler.SAMPLER_DPM_SOLVER_PP_SDE, 3),
+                new Case(SamplerKind.EULER_ANCESTRAL, Sampler.SAMPLER_EULER_ANCESTRAL, null),
+                new Case(SamplerKind.SA_SOLVER, Sampler.SAMPLER_SA_SOLVER, 1))) {
+            SamplingRequest request = new SamplingRequest(
+                    "emoji",
+                    null,
+                    2,
+                    c.kind(),
+                    15,
+                    null,
+                    8L,
+                    OutputFormat.PNG,
+                    true,
+                    null,
+                    null,
+                    null,
+                    c.order(),
+                    TimestepSpacing.TRAILING,
+                    0.995);
+
+            SampleParams params = ProtoMapping.sampleParams(request, SampleParams.newBuilder())
+                    .build();
+
+            assertThat(params.getSampler()).as("%s", c).isEqualTo(c.proto());
+            assertThat(params.hasThreshold()).isTrue();
+            assertThat(params.getThreshold()).isEqualTo(0.995);
+            assertThat(ProtoMapping.samplingRequest(params)).as("%s", c).isEqualTo(request);
+        }
+    }
+
+    @Test
+    void aThresholdOutOfRangeIsRefusedNamingIt() {
+        SampleParams params = SampleParams.newBuilder()
+                .setModel(ModelRef.newBuilder().setName("emoji"))
+                .setSampler(Sampler.SAMPLER_EULER_ANCESTRAL)
+                .setThreshold(0)
+                .build();
+
+        // An explicit 0 is a percentile asked for, not proto3's "unset": optional tells them apart.
+        assertThatThrownBy(() -> ProtoMapping.samplingRequest(params))
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessage("field 'threshold' must be a percentile in (0, 1], was 0.0")
+                .satisfies(
+                        e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("threshold"));
+    }
+
+    @Test
+    void aSamplerNumberTheContractDoesNotDefineIsRefusedNotServedByTheDefault() {
+        SampleParams params = SampleParams.newBuilder()
+                .setModel(ModelRef.newBuilder().setName("emoji"))
+                .setSamplerValue(42)
+                .build();
+
+        assertThatThrownBy(() -> ProtoMapping.samplingRequest(params))
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessage("field 'sampler' has an invalid value 42 (must be SAMPLER_DDPM, SAMPLER_DDIM, "
+                        + "SAMPLER_DPM_SOLVER_PP, SAMPLER_UNIPC, SAMPLER_EULER, SAMPLER_HEUN, "
+                        + "SAMPLER_DPM_SOLVER_PP_SDE, SAMPLER_EULER_ANCESTRAL or SAMPLER_SA_SOLVER, was 42)")
+                .satisfies(
+                        e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("sampler"));
+        assertThatThrownBy(() -> ProtoMapping.samplingRequest(params.toBuilder()
+                        .setSampler(Sampler.SAMPLER_DDIM)
+                        .setSpacingValue(9)
+                        .build()))
+                .isInstanceOf(InvalidPayloadException.class)
+                .hasMessageContaining("field 'spacing' has an invalid value 9 (must be SPACING_LINSPACE,")
+                .satisfies(
+                        e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("spacing"));
+    }
+
+    @Test
+    void everyProtoSamplerMeansTheSamplerKindOfItsName() {
+        for (SamplerKind kind : SamplerKind.values()) {
+            SamplingRequest request = new SamplingRequest(
+                    "emoji", null, null, kind, null, null, null, null, null, null, null, null, null, null, null);
+            SampleParams params = ProtoMapping.sampleParams(request, SampleParams.newBuilder())
+                    .build();
+            assertThat(params.getSampler().name()).isEqualTo("SAMPLER_" + kind.name());
+            assertThat(ProtoMapping.samplingRequest(params).sampler()).isEqualTo(kind);
+        }
     }
 
     @Test
@@ -102,7 +191,7 @@ class ProtoMappingTest {
     @Test
     void jsonOutputTravelsAsPngs() {
         SamplingRequest request = new SamplingRequest(
-                "emoji", null, 2, null, null, null, null, OutputFormat.JSON, null, null, null, null, null, null);
+                "emoji", null, 2, null, null, null, null, OutputFormat.JSON, null, null, null, null, null, null, null);
 
         assertThat(ProtoMapping.sampleParams(request, SampleParams.newBuilder()).getOutput())
                 .isEqualTo(dev.ddpm.proto.common.v1.OutputFormat.OUTPUT_FORMAT_PNG);

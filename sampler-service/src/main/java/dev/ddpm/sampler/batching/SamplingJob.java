@@ -57,6 +57,7 @@ public final class SamplingJob {
                 .withEta(spec.eta())
                 .withVariance(spec.ddpmVariance())
                 .withClipX0(spec.clipX0())
+                .withThreshold(spec.threshold())
                 .withOrder(spec.order())
                 .withSpacing(spec.spacing());
         this.schedulers = () -> Schedulers.create(model.manifest().diffusion(), settings);

@@ -183,6 +183,7 @@ public final class SamplerBenchmark {
                     0,
                     null,
                     null,
+                    null,
                     null);
             long[] counted = {0};
             SamplingJob job = new SamplingJob(

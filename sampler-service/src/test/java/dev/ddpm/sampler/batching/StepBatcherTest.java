@@ -289,6 +289,7 @@ class StepBatcherTest {
                         0,
                         null,
                         null,
+                        null,
                         null)
                 .withDeadlineAtMost(deadline);
         request.job = new SamplingJob("r-" + seed, spec, priority, model.lease(), new JobListener() {
