@@ -121,7 +121,7 @@ class RequestAdmissionTest extends SamplerTestBase {
                 .post("/v1/samples")
                 .then()
                 .statusCode(400)
-                .body("detail", org.hamcrest.Matchers.containsString("dpm++ and unipc"));
+                .body("detail", org.hamcrest.Matchers.containsString("dpm++, unipc, dpm++sde and sa-solver"));
         given().contentType("application/json")
                 .body("{\"model\":\"" + model.name() + "\",\"sampler\":\"rk4\"}")
                 .post("/v1/samples")

@@ -41,10 +41,14 @@ import java.util.function.IntToDoubleFunction;
  */
 public final class SaSolverScheduler extends OdeSolverScheduler {
 
-    /** The default tau is 1 on the timesteps [{@value #STOCHASTIC_FROM}, {@value #STOCHASTIC_TO}], else 0. */
+    /**
+     * The default tau is 1 on the timesteps [{@value #STOCHASTIC_FROM}, {@value #STOCHASTIC_TO}] of a T =
+     * {@value #REFERENCE_TIMESTEPS} model, else 0; other T scale the range.
+     */
     static final int STOCHASTIC_FROM = 200;
 
     static final int STOCHASTIC_TO = 800;
+    static final int REFERENCE_TIMESTEPS = 1000;
 
     private final int order;
     private final IntToDoubleFunction tau;
@@ -64,7 +68,7 @@ public final class SaSolverScheduler extends OdeSolverScheduler {
             int order,
             Thresholding thresholding,
             TimestepSpacing spacing) {
-        this(schedule, predictionType, order, thresholding, spacing, SaSolverScheduler::defaultTau);
+        this(schedule, predictionType, order, thresholding, spacing, t -> defaultTau(t, schedule.timesteps()));
     }
 
     /** @param tau the stochasticity tau of the step that starts at timestep t, for tests (0 everywhere: the ODE) */
@@ -85,11 +89,12 @@ public final class SaSolverScheduler extends OdeSolverScheduler {
      * else 0: the paper's choice of a tau that is positive in the middle of sampling and 0 at its start and end,
      * after Karras et al. (2022), who found fresh noise useful only in a middle range of noise levels (their
      * S_tmin..S_tmax): near x_T the sample is almost all noise already, and near x_0 the network cannot
-     * remove the noise a step adds, which then stays in the image. The bounds are timesteps of a T = 1000
-     * model, as in diffusers.
+     * remove the noise a step adds, which then stays in the image. diffusers' bounds are timesteps of a T =
+     * 1000 model; for another T they keep their share of it (t / T in [0.2, 0.8]).
      */
-    static double defaultTau(int t) {
-        return t >= STOCHASTIC_FROM && t <= STOCHASTIC_TO ? 1.0 : 0.0;
+    static double defaultTau(int t, int timesteps) {
+        double scaled = (double) t * REFERENCE_TIMESTEPS / timesteps;
+        return scaled >= STOCHASTIC_FROM && scaled <= STOCHASTIC_TO ? 1.0 : 0.0;
     }
 
     @Override

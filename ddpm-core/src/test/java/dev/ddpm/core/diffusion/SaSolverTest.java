@@ -145,7 +145,7 @@ class SaSolverTest {
         }
         // One draw per stochastic step, keyed by its timestep; none where tau = 0 nor for the step to clean data.
         int[] stochastic = Arrays.stream(timesteps, 0, steps - 1)
-                .filter(t -> SaSolverScheduler.defaultTau(t) > 0)
+                .filter(t -> SaSolverScheduler.defaultTau(t, 1000) > 0)
                 .toArray();
         assertThat(drawn)
                 .containsExactlyElementsOf(Arrays.stream(stochastic).boxed().toList());
@@ -153,10 +153,15 @@ class SaSolverTest {
 
     @Test
     void theDefaultTauIsOneFrom200To800Inclusive() {
-        assertThat(SaSolverScheduler.defaultTau(199)).isZero();
-        assertThat(SaSolverScheduler.defaultTau(200)).isEqualTo(1.0);
-        assertThat(SaSolverScheduler.defaultTau(800)).isEqualTo(1.0);
-        assertThat(SaSolverScheduler.defaultTau(801)).isZero();
+        assertThat(SaSolverScheduler.defaultTau(199, 1000)).isZero();
+        assertThat(SaSolverScheduler.defaultTau(200, 1000)).isEqualTo(1.0);
+        assertThat(SaSolverScheduler.defaultTau(800, 1000)).isEqualTo(1.0);
+        assertThat(SaSolverScheduler.defaultTau(801, 1000)).isZero();
+        // A model of T = 500 keeps the share of its timesteps: 100..400.
+        assertThat(SaSolverScheduler.defaultTau(99, 500)).isZero();
+        assertThat(SaSolverScheduler.defaultTau(100, 500)).isEqualTo(1.0);
+        assertThat(SaSolverScheduler.defaultTau(400, 500)).isEqualTo(1.0);
+        assertThat(SaSolverScheduler.defaultTau(401, 500)).isZero();
     }
 
     @ParameterizedTest(name = "order {0}: error {1} at 320 steps, observed order >= {2}")
