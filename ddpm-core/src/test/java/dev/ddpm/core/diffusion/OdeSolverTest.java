@@ -18,6 +18,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static dev.ddpm.core.diffusion.JsonArrays.doubles;
+import static dev.ddpm.core.diffusion.JsonArrays.floats;
+import static dev.ddpm.core.diffusion.JsonArrays.ints;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -420,29 +423,5 @@ class OdeSolverTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static float[] floats(JsonNode array) {
-        float[] out = new float[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) array.get(i).asDouble();
-        }
-        return out;
-    }
-
-    private static double[] doubles(JsonNode array) {
-        double[] out = new double[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asDouble();
-        }
-        return out;
-    }
-
-    private static int[] ints(JsonNode array) {
-        int[] out = new int[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asInt();
-        }
-        return out;
     }
 }

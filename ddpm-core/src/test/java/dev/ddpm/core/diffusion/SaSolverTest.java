@@ -15,6 +15,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 
+import static dev.ddpm.core.diffusion.JsonArrays.doubles;
+import static dev.ddpm.core.diffusion.JsonArrays.floats;
+import static dev.ddpm.core.diffusion.JsonArrays.ints;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.assertj.core.api.Assertions.within;
@@ -281,29 +284,5 @@ class SaSolverTest {
 
     private static float[] last(List<float[]> trajectory) {
         return trajectory.get(trajectory.size() - 1);
-    }
-
-    private static double[] doubles(JsonNode array) {
-        double[] out = new double[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asDouble();
-        }
-        return out;
-    }
-
-    private static float[] floats(JsonNode array) {
-        float[] out = new float[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) array.get(i).asDouble();
-        }
-        return out;
-    }
-
-    private static int[] ints(JsonNode array) {
-        int[] out = new int[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asInt();
-        }
-        return out;
     }
 }
