@@ -40,7 +40,8 @@ final class SamplerOptions {
     @Option(
             names = "--steps",
             paramLabel = "N",
-            description = "sampling steps (default: the sampler's: 50 ddim, T ddpm, 10 heun, 20 the others)")
+            description =
+                    "sampling steps (default: the sampler's: 50 ddim, T ddpm, 10 heun, 25 dpm++sde, euler-ancestral and sa-solver, 20 the others)")
     private Integer steps;
 
     @Option(
