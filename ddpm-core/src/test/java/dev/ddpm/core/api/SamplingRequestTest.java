@@ -27,7 +27,9 @@ class SamplingRequestTest {
         SamplingRequest body = read("{\"model\":\"mnist\"}");
 
         assertThat(body.count()).isEqualTo(1);
-        assertThat(body.sampler()).isEqualTo(SamplerKind.UNIPC);
+        assertThat(body.sampler()).isEqualTo(SamplerKind.DPM_SOLVER_PP_SDE);
+        assertThat(dev.ddpm.core.diffusion.Schedulers.steps(body.sampler(), body.steps(), 1000))
+                .isEqualTo(25);
         assertThat(body.order()).isNull();
         assertThat(body.spacing()).isNull();
         assertThat(body.eta()).isEqualTo(0.0);
