@@ -39,7 +39,7 @@ class SamplerOptionsTest {
         assertThat(parse("--sampler", "heun").description(DiffusionConfig.ho2020()))
                 .isEqualTo("heun 10 steps, karras (19 evaluations)");
         assertThat(parse().description(DiffusionConfig.ho2020()))
-                .isEqualTo("unipc 20 steps, order 2, linspace (20 evaluations)");
+                .isEqualTo("dpm++sde 25 steps, order 2, linspace (25 evaluations)");
         assertThat(parse("--sampler", "ddim").description(DiffusionConfig.ho2020()))
                 .isEqualTo("ddim 50 steps, eta 0.0, linspace (50 evaluations)");
         assertThat(parse("--sampler", "ddpm", "--steps", "250", "--variance", "fixed_large")
@@ -60,7 +60,7 @@ class SamplerOptionsTest {
         SamplerOptions ancestral = parse("--sampler", "euler-ancestral", "--threshold", "1");
         assertThat(ancestral.kind()).isEqualTo(SamplerKind.EULER_ANCESTRAL);
         assertThat(ancestral.description(DiffusionConfig.ho2020()))
-                .isEqualTo("euler-ancestral 20 steps, threshold 1.0, linspace (20 evaluations)");
+                .isEqualTo("euler-ancestral 25 steps, threshold 1.0, linspace (25 evaluations)");
         assertThat(ancestral.schedulers(DiffusionConfig.ho2020()).get()).isInstanceOf(EulerAncestralScheduler.class);
         assertThat(parse("--sampler", "sa-solver", "--order", "1").kind()).isEqualTo(SamplerKind.SA_SOLVER);
     }
