@@ -18,6 +18,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static dev.ddpm.core.diffusion.GaussianData.MU;
+import static dev.ddpm.core.diffusion.GaussianData.S;
 import static dev.ddpm.core.diffusion.JsonArrays.doubles;
 import static dev.ddpm.core.diffusion.JsonArrays.floats;
 import static dev.ddpm.core.diffusion.JsonArrays.ints;
@@ -35,44 +37,18 @@ import static org.assertj.core.api.Assertions.within;
 class OdeSolverTest {
 
     private static final DiffusionConfig LINEAR = DiffusionConfig.ho2020();
-    private static final double[] MU = {0.3, -0.5, 0.1, 0.0};
-    private static final double[] S = {0.4, 0.2, 0.7, 1.0};
     private static final float[] START = {1.2f, -0.7f, 0.4f, -1.5f};
     private static final GaussianNoise NO_NOISE = (step, length) -> new float[length];
     private static final JsonNode REFERENCE = reference();
 
-    /**
-     * What a perfect network of the given type outputs at (x, t) for N(mu, s^2) data: from E[x_0 | x_t],
-     * in double precision, rounded once.
-     */
+    /** What a perfect network of the given type outputs at (x, t) for the Gaussian data. */
     private static float[] output(float[] x, int t, NoiseSchedule schedule, PredictionType type) {
-        NoiseLevel l = schedule.level(t);
-        float[] out = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            double s2 = S[i] * S[i];
-            double x0 = MU[i]
-                    + l.alpha()
-                            * s2
-                            / (l.alpha() * l.alpha() * s2 + l.sigma() * l.sigma())
-                            * (x[i] - l.alpha() * MU[i]);
-            double eps = (x[i] - l.alpha() * x0) / l.sigma();
-            // v = alpha_t eps - sigma_t x_0 (Salimans and Ho 2022)
-            out[i] = (float) (type == PredictionType.EPSILON ? eps : l.alpha() * eps - l.sigma() * x0);
-        }
-        return out;
+        return GaussianData.output(x, schedule.level(t), type);
     }
 
     /** The exact flow from x at timestep `from` to timestep `to` (-1: clean data). */
     private static double[] exact(float[] x, int from, int to, NoiseSchedule schedule) {
-        NoiseLevel a = schedule.level(from);
-        NoiseLevel b = schedule.level(to);
-        double[] out = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            double s2 = S[i] * S[i];
-            double z = (x[i] - a.alpha() * MU[i]) / Math.sqrt(a.alpha() * a.alpha() * s2 + a.sigma() * a.sigma());
-            out[i] = b.alpha() * MU[i] + Math.sqrt(b.alpha() * b.alpha() * s2 + b.sigma() * b.sigma()) * z;
-        }
-        return out;
+        return GaussianData.exactFlow(x, schedule.level(from), schedule.level(to));
     }
 
     private static Scheduler create(

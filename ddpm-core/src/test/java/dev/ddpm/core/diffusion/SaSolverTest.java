@@ -15,6 +15,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 
+import static dev.ddpm.core.diffusion.GaussianData.MU;
+import static dev.ddpm.core.diffusion.GaussianData.S;
 import static dev.ddpm.core.diffusion.JsonArrays.doubles;
 import static dev.ddpm.core.diffusion.JsonArrays.floats;
 import static dev.ddpm.core.diffusion.JsonArrays.ints;
@@ -31,40 +33,18 @@ class SaSolverTest {
 
     private static final DiffusionConfig LINEAR = DiffusionConfig.ho2020();
     private static final NoiseSchedule SCHEDULE = NoiseSchedule.from(LINEAR);
-    private static final double[] MU = {0.3, -0.5, 0.1, 0.0};
-    private static final double[] S = {0.4, 0.2, 0.7, 1.0};
     private static final float[] START = {1.2f, -0.7f, 0.4f, -1.5f};
     /** A noise source for steps that must draw none. */
     private static final GaussianNoise NO_DRAWS = (t, n) -> fail("drew noise for timestep " + t);
 
-    /** What an exact network of the given type outputs at (x_t, t): eps or v of E[x_0 | x_t]. */
+    /** What an exact network of the given type outputs at (x_t, t). */
     private static float[] output(float[] x, int t, PredictionType type) {
-        NoiseLevel l = SCHEDULE.level(t);
-        float[] out = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            double s2 = S[i] * S[i];
-            double x0 = MU[i]
-                    + l.alpha()
-                            * s2
-                            / (l.alpha() * l.alpha() * s2 + l.sigma() * l.sigma())
-                            * (x[i] - l.alpha() * MU[i]);
-            double eps = (x[i] - l.alpha() * x0) / l.sigma();
-            out[i] = (float) (type == PredictionType.EPSILON ? eps : l.alpha() * eps - l.sigma() * x0);
-        }
-        return out;
+        return GaussianData.output(x, SCHEDULE.level(t), type);
     }
 
     /** The probability-flow ODE's exact solution from x at timestep {@code from} to timestep {@code to}. */
     private static double[] exactFlow(float[] x, int from, int to) {
-        NoiseLevel a = SCHEDULE.level(from);
-        NoiseLevel b = SCHEDULE.level(to);
-        double[] out = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            double s2 = S[i] * S[i];
-            double z = (x[i] - a.alpha() * MU[i]) / Math.sqrt(a.alpha() * a.alpha() * s2 + a.sigma() * a.sigma());
-            out[i] = b.alpha() * MU[i] + Math.sqrt(b.alpha() * b.alpha() * s2 + b.sigma() * b.sigma()) * z;
-        }
-        return out;
+        return GaussianData.exactFlow(x, SCHEDULE.level(from), SCHEDULE.level(to));
     }
 
     private static SaSolverScheduler ode(int order) {
