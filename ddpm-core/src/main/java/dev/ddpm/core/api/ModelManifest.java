@@ -5,6 +5,7 @@ import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
+import dev.ddpm.core.lifecycle.Evaluation;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.TensorSpec;
 import dev.ddpm.core.model.UNetConfig;
@@ -29,6 +30,8 @@ import java.util.Optional;
  * @param architecture  UNet settings
  * @param metrics       quality metrics measured at export (name to value)
  * @param guide         optional autoguidance: a weaker network to sample with (absent: the model alone)
+ * @param evaluation    the quality gate's comparison with the production version at publication
+ *                      (absent: not evaluated, e.g. an export by hand)
  */
 public record ModelManifest(
         int schemaVersion,
@@ -41,7 +44,8 @@ public record ModelManifest(
         DiffusionConfig diffusion,
         UNetConfig architecture,
         @OptionalField Map<String, Double> metrics,
-        @OptionalField Guide guide) {
+        @OptionalField Guide guide,
+        @OptionalField Evaluation evaluation) {
 
     public static final int CURRENT_SCHEMA = 1;
 
@@ -133,6 +137,23 @@ public record ModelManifest(
             Require.nonNull(training, "training");
             Require.inRange(weight, 1, MAX_WEIGHT, "weight");
         }
+    }
+
+    /** This manifest with the quality gate's evaluation recorded. */
+    public ModelManifest withEvaluation(Evaluation value) {
+        return new ModelManifest(
+                schemaVersion,
+                name,
+                version,
+                createdAt,
+                training,
+                onnx,
+                image,
+                diffusion,
+                architecture,
+                metrics,
+                guide,
+                value);
     }
 
     public record Image(int channels, int height, int width) {

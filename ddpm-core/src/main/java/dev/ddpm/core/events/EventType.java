@@ -18,8 +18,14 @@ public enum EventType {
     CHECKPOINT_SAVED("dev.ddpm.training.checkpoint-saved.v1", Topic.TRAINING_EVENTS, CheckpointSaved.class),
     TRAINING_COMPLETED("dev.ddpm.training.completed.v1", Topic.TRAINING_EVENTS, TrainingCompleted.class),
     TRAINING_FAILED("dev.ddpm.training.failed.v1", Topic.TRAINING_EVENTS, TrainingFailed.class),
+    TRAINING_CANCEL_REQUESTED(
+            "dev.ddpm.training.cancel-requested.v1", Topic.TRAINING_REQUESTS, TrainingCancelRequested.class),
+    TRAINING_CANCELLED("dev.ddpm.training.cancelled.v1", Topic.TRAINING_EVENTS, TrainingCancelled.class),
+    MODEL_EVALUATED("dev.ddpm.model.evaluated.v1", Topic.TRAINING_EVENTS, ModelEvaluated.class),
     MODEL_PUBLISHED("dev.ddpm.model.published.v1", Topic.MODELS, ModelPublished.class),
     MODEL_REJECTED("dev.ddpm.model.rejected.v1", Topic.MODELS, ModelRejected.class),
+    MODEL_ALIAS_CHANGED("dev.ddpm.model.alias-changed.v1", Topic.MODELS, ModelAliasChanged.class),
+    MODEL_VERSION_DELETED("dev.ddpm.model.version-deleted.v1", Topic.MODELS, ModelVersionDeleted.class),
     DATASET_UPDATED("dev.ddpm.dataset.updated.v1", Topic.DATASETS, DatasetUpdated.class),
     SAMPLE_JOB_REQUESTED("dev.ddpm.sample-job.requested.v2", Topic.SAMPLE_JOBS, SampleJobRequested.class),
     SAMPLE_JOB_CANCEL_REQUESTED(

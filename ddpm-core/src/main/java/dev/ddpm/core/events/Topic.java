@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * The platform's Kafka topics, with the settings they are created with (partitions, compaction); which
  * events travel on each is docs/architecture.md, "Events".
- * The models topic is compacted: its latest ModelPublished per model name is the registry.
+ * The models topic is compacted (key: model name); the alias documents in the models bucket say what
+ * each model serves, and ModelAliasChanged announces every change to them.
  */
 public enum Topic {
     TRAINING_REQUESTS("ddpm.training-requests", 3, false),

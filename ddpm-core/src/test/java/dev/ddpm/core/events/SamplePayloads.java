@@ -5,13 +5,18 @@ import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.TimestepSpacing;
+import dev.ddpm.core.lifecycle.AliasChange;
+import dev.ddpm.core.lifecycle.CanarySplit;
+import dev.ddpm.core.lifecycle.QualityGate;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.LearningRateDecay;
 import dev.ddpm.core.model.PredictionType;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ObjectRef;
 
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /** One realistic payload per event type, fields filled with non-default values. */
 public final class SamplePayloads {
@@ -59,6 +64,37 @@ public final class SamplePayloads {
             case MODEL_PUBLISHED ->
                 new ModelPublished("emoji", "20261128-0001", "emoji/20261128-0001/manifest.json", SHA);
             case MODEL_REJECTED -> new ModelRejected("emoji", "20261128-0002", "ONNX parity 3e-2 above 1e-4");
+            case MODEL_ALIAS_CHANGED ->
+                new ModelAliasChanged(
+                        "emoji",
+                        3,
+                        Map.of("production", "20261128-0001", "candidate", "20261128-0002"),
+                        new CanarySplit("20261128-0002", 10),
+                        new AliasChange(
+                                3,
+                                Instant.parse("2026-11-28T10:00:00Z"),
+                                "canary",
+                                "20261128-0002",
+                                null,
+                                AliasChange.Action.CANARY,
+                                "key-ops",
+                                "10 % of production's requests to 20261128-0002"));
+            case MODEL_VERSION_DELETED -> new ModelVersionDeleted("emoji", "20261128-0002", "key-ops");
+            case MODEL_EVALUATED ->
+                new ModelEvaluated(
+                        "run-0001",
+                        "emoji",
+                        "20261128-0002",
+                        QualityGate.compare(
+                                "20261128-0001",
+                                "dpm++sde 25 steps, 64 samples, seed 7",
+                                Map.of("quality_fld", 1.2, "quality_recognisable", 0.9),
+                                Map.of("quality_fld", 1.5, "quality_recognisable", 0.85),
+                                0.1),
+                        true,
+                        "promoted");
+            case TRAINING_CANCEL_REQUESTED -> new TrainingCancelRequested("run-0001", "key-ops");
+            case TRAINING_CANCELLED -> new TrainingCancelled("run-0001", 1200, "key-ops");
             case DATASET_UPDATED -> new DatasetUpdated("emoji", "emoji/sheet.png", 1911L, "gateway-upload");
             case SAMPLE_JOB_REQUESTED ->
                 new SampleJobRequested(

@@ -45,6 +45,7 @@ class ModelManifestTest {
                         .dropout(0.1)
                         .build(),
                 Map.of("fid_proxy", 41.5, "parity_max_abs_diff", 2.1e-6),
+                null,
                 null);
     }
 
@@ -122,7 +123,8 @@ class ModelManifestTest {
                 m.diffusion(),
                 m.architecture(),
                 m.metrics(),
-                new ModelManifest.Guide(guide, new ModelManifest.Training("run-0001", 2_000, true, null), weight));
+                new ModelManifest.Guide(guide, new ModelManifest.Training("run-0001", 2_000, true, null), weight),
+                null);
     }
 
     @Test

@@ -102,6 +102,7 @@ public record GaussianModel(String name, String version, float[] mu, double s, i
                 DIFFUSION,
                 new UNetConfig(channels, size, 16, List.of(1), List.of(), 1, 4, 0.0),
                 Map.of("s", s),
+                null,
                 null);
     }
 
@@ -157,7 +158,8 @@ public record GaussianModel(String name, String version, float[] mu, double s, i
                 plain.diffusion(),
                 plain.architecture(),
                 plain.metrics(),
-                new ModelManifest.Guide(guideOnnx, new ModelManifest.Training("analytic", 0, false, null), weight));
+                new ModelManifest.Guide(guideOnnx, new ModelManifest.Training("analytic", 0, false, null), weight),
+                null);
     }
 
     private ObjectRef upload(ArtifactStore store, String file, byte[] graph) {

@@ -238,6 +238,7 @@ class ProtoMappingTest {
                 DiffusionConfig.ho2020(),
                 new UNetConfig(3, 32, 64, List.of(1, 2, 4, 4), List.of(16, 8), 2, 32, 0.1),
                 Map.of("quality_fld", 41.5),
+                null,
                 null);
 
         ModelInfo info = ProtoMapping.modelInfo(

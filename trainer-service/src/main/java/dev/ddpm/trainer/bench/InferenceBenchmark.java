@@ -123,6 +123,7 @@ public final class InferenceBenchmark {
                     diffusion,
                     arch,
                     Map.of(),
+                    null,
                     null);
             Files.write(dir.resolve("manifest.json"), Json.write(manifest));
         } catch (IOException e) {

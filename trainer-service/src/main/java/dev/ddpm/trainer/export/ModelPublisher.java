@@ -153,7 +153,8 @@ public final class ModelPublisher {
                                         onnx(refs.get(2), guide.network().architecture()),
                                         new ModelManifest.Training(
                                                 guide.runId(), guide.network().step(), request.ema(), null),
-                                        guide.weight())));
+                                        guide.weight()),
+                        null));
         try {
             announcer.announce(
                     new ModelPublished(request.modelName(), version, manifestRef.key(), manifestRef.sha256()));
