@@ -2,9 +2,13 @@
 # The whole loop across the three real services, the real broker and the S3 server (run by
 # scripts/test.sh after the smoke test, with its stack variables):
 #   upload a data set through the gateway -> DatasetUpdated -> the trainer trains a tiny model ->
-#   exports and publishes it -> the sampler swaps it in -> a sample through the gateway comes from
-#   it; then a second upload retrains, and the sampler serves the newer version while requests
-#   keep coming, none of them failing.
+#   exports and publishes it (the model's first version: production) -> the sampler swaps it in ->
+#   a sample through the gateway comes from it; then, with the model's promotion policy manual, a
+#   second upload retrains it with its recipe from its checkpoint -> the new version is a candidate
+#   with the quality gate's evaluation in its manifest, served only to requests that name it ->
+#   promote -> every request without a version gets it -> roll back -> the first version again,
+#   while requests keep coming, none of them failing. Prints the seconds from the promotion and
+#   from the rollback to the sampler serving the version.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -13,7 +17,7 @@ step() { echo "[e2e] $*"; }
 fail() { echo "[e2e] FAILED: $*" >&2; exit 1; }
 
 # Retraining on data set changes, short runs, a short debounce: what the loop needs to be quick.
-export TRAINER_RETRAIN_POLICY=scratch TRAINER_RETRAIN_DEBOUNCE=3s TRAINER_RETRAIN_PRESET=tiny \
+export TRAINER_RETRAIN_POLICY=fine-tune TRAINER_RETRAIN_DEBOUNCE=3s TRAINER_RETRAIN_PRESET=tiny \
   TRAINER_RETRAIN_STEPS=120 TRAINER_RETRAIN_BATCH_SIZE=16 TRAINER_RETRAIN_LEARNING_RATE=1e-3 \
   TRAINER_RETRAIN_CHECKPOINT_EVERY=120 TRAINER_GRID_EVERY=1000 TRAINER_PROGRESS_EVERY=20
 $STACK up >/dev/null
@@ -44,9 +48,23 @@ upload() {
     --data-binary "@$DATA/$1" "$API/v1/datasets/$DATASET?file=$1")
   [[ "$code" == 201 ]] || fail "upload of $1 answered $code"
 }
-version_of_sample() {
+version_of_sample() { # [VERSION or alias]: the version that served a 10-step sample
+  local version=""
+  [[ -n "${1:-}" ]] && version=",\"version\":\"$1\""
   curl -s -o /dev/null -D - "${KEY[@]}" -H 'Content-Type: application/json' \
-    -d "{\"model\":\"$DATASET\",\"steps\":10}" "$API/v1/samples" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-model-version"{print $2}'
+    -d "{\"model\":\"$DATASET\",\"steps\":10$version}" "$API/v1/samples" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-model-version"{print $2}'
+}
+post() { # PATH JSON: answers the HTTP status
+  curl -s -o "$DATA/last-body" -w '%{http_code}' "${KEY[@]}" -H 'Content-Type: application/json' -X "${3:-POST}" \
+    -d "$2" "$API$1"
+}
+seconds_until_served() { # VERSION: polls requests without a version every 0.1 s; prints the seconds it took
+  local start=$(date +%s.%N)
+  for _ in $(seq 1 600); do
+    [[ "$(version_of_sample)" == "$1" ]] && { /usr/bin/python3 -c "import time; print(f'{time.time() - $start:.2f}')"; return 0; }
+    sleep 0.1
+  done
+  fail "the sampler did not serve $1 within 60 s"
 }
 await_version_count() { # N: wait until the gateway lists N published versions
   for _ in $(seq 1 240); do
@@ -69,7 +87,9 @@ runs=$(curl -s "${KEY[@]}" "$API/v1/trainings" | /usr/bin/python3 -c \
 [[ "$runs" == 1 ]] || fail "expected one completed run of $DATASET, the gateway shows $runs"
 step "   served $first (one run: the burst of 8 uploads was debounced into one)"
 
-step "2. another upload retrains; requests keep coming during the swap and none fails"
+step "2. with a manual policy, another upload retrains: the new version is a candidate, production keeps serving"
+code=$(post "/v1/models/$DATASET/policy" '{"promotion":"manual"}' PUT)
+[[ "$code" == 200 ]] || fail "setting the policy answered $code: $(cat "$DATA/last-body")"
 codes="$DATA/codes"; : >"$codes"
 ( while [[ ! -f "$DATA/stop" ]]; do
     curl -s -o /dev/null -w '%{http_code} ' "${KEY[@]}" -H 'Content-Type: application/json' \
@@ -79,13 +99,33 @@ codes="$DATA/codes"; : >"$codes"
 load=$!
 upload "img-8.png"
 await_version_count 2
-second=$(curl -s "${KEY[@]}" "$API/v1/models/$DATASET" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')
-[[ "$second" != "$first" ]] || fail "no new version after the second upload"
-for _ in $(seq 1 60); do [[ "$(version_of_sample)" == "$second" ]] && break; sleep 1; done
-[[ "$(version_of_sample)" == "$second" ]] || fail "the sampler does not serve $second"
+second=$(curl -s "${KEY[@]}" "$API/v1/models/$DATASET/aliases" | /usr/bin/python3 -c \
+  'import json,sys; print(json.load(sys.stdin)["aliases"].get("candidate", ""))')
+[[ -n "$second" && "$second" != "$first" ]] || fail "no candidate after the second upload"
+curl -s "${KEY[@]}" "$API/v1/models/$DATASET/versions/$second" | /usr/bin/python3 -c '
+import json, sys
+m = json.load(sys.stdin)["manifest"]
+e = m.get("evaluation") or sys.exit("the candidate manifest has no evaluation")
+recipe = m["training"].get("recipe") or sys.exit("the candidate manifest has no recipe")
+print("[e2e]    gate: passed=%s: %s" % (e["passed"], e["reason"]))
+print("[e2e]    recipe: preset %s, resumed from %s" % (recipe.get("preset"), recipe.get("resumeFrom")))
+' || fail "the candidate's manifest lacks the gate's evaluation or its recipe"
+[[ "$(version_of_sample)" == "$first" ]] || fail "a request without a version got the candidate, not production $first"
+[[ "$(version_of_sample candidate)" == "$second" ]] || fail "a request for the candidate did not get $second"
+step "   candidate $second; production $first serves requests without a version"
+
+step "3. promote the candidate, then roll back; requests keep coming and none fails"
+code=$(post "/v1/models/$DATASET/promote" "{\"version\":\"$second\",\"reason\":\"e2e\"}")
+[[ "$code" == 200 ]] || fail "promote answered $code: $(cat "$DATA/last-body")"
+promoted_after=$(seconds_until_served "$second")
+code=$(post "/v1/models/$DATASET/versions/$second" '' DELETE)
+[[ "$code" == 409 ]] || fail "deleting the production version answered $code, not 409"
+code=$(post "/v1/models/$DATASET/rollback" '{"reason":"e2e"}')
+[[ "$code" == 200 ]] || fail "rollback answered $code: $(cat "$DATA/last-body")"
+rolled_back_after=$(seconds_until_served "$first")
 touch "$DATA/stop"; wait "$load"
 total=$(wc -w <"$codes"); bad=$(tr ' ' '\n' <"$codes" | grep -cv '^200$' || true)
-((total > 0)) || fail "no requests were made during the swap"
-((bad == 0)) || fail "$bad of $total requests during the swap did not answer 200: $(sort "$codes" | uniq -c | head)"
-step "   served $second; $total requests during retraining and swap, all 200"
+((total > 0)) || fail "no requests were made during retraining, promotion and rollback"
+((bad == 0)) || fail "$bad of $total requests did not answer 200: $(sort "$codes" | uniq -c | head)"
+step "   promotion served after ${promoted_after} s, rollback after ${rolled_back_after} s; $total requests, all 200"
 step "passed"
