@@ -449,6 +449,14 @@ public class StepBatcher {
         if (job.finished()) {
             meters.counter("ddpm_sampler_images_total", "model", job.model().name())
                     .increment(job.spec().count());
+            // per version, so that an operator can watch the share a canary serves
+            meters.counter(
+                            "ddpm_sampler_requests_served_total",
+                            "model",
+                            job.model().name(),
+                            "version",
+                            job.model().version())
+                    .increment();
         }
     }
 

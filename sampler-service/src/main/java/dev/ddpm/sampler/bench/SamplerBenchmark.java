@@ -317,6 +317,10 @@ public final class SamplerBenchmark {
             return false;
         }
 
+        public Duration aliasesRefresh() {
+            return Duration.ofSeconds(30);
+        }
+
         public Queue queue() {
             return new Queue() {
                 public int maxRequests() {

@@ -19,7 +19,10 @@ public interface SamplerConfig {
     @WithDefault("0")
     int intraOpThreads();
 
-    /** Models to load at start (their newest versions); empty: every model in the models bucket. */
+    /**
+     * Models to load at start (production per their alias documents, else their newest versions);
+     * empty: every model in the models bucket.
+     */
     Optional<List<String>> models();
 
     /** Most images in one network call; concurrent requests share it step by step. */
@@ -55,6 +58,13 @@ public interface SamplerConfig {
     /** Follow ModelPublished on ddpm.models and swap new versions in. */
     @WithDefault("true")
     boolean followPublications();
+
+    /**
+     * How often the alias documents of the models served are read again, so that a change whose
+     * announcement (ModelAliasChanged) was missed still takes effect.
+     */
+    @WithDefault("30s")
+    Duration aliasesRefresh();
 
     /** What the sampler holds at once beyond which new requests are refused (429 / RESOURCE_EXHAUSTED). */
     interface Queue {

@@ -5,6 +5,7 @@ import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.api.ProtoMapping;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.lifecycle.ModelAliases;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.Image;
 import dev.ddpm.proto.common.v1.ListModelsRequest;
@@ -34,6 +35,8 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * The sampler's internal gRPC API (ddpm/sampler/v1/sampler.proto): Sample streams progress and
@@ -73,8 +76,8 @@ public class SamplerGrpcService implements SamplerService {
         ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
         registry.current()
                 .values()
-                .forEach(m ->
-                        response.addModels(ProtoMapping.modelInfo(m.manifest(), List.of(), ModelInfo.newBuilder())));
+                .forEach(m -> response.addModels(
+                        withAliases(ProtoMapping.modelInfo(m.manifest(), List.of(), ModelInfo.newBuilder()), m)));
         return Uni.createFrom().item(response.build());
     }
 
@@ -92,6 +95,19 @@ public class SamplerGrpcService implements SamplerService {
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(GrpcProblems.status(e));
         }
+    }
+
+    /**
+     * The model's production and candidate versions and production's canary split, as this replica
+     * serves them (a model without an alias document: its current version as production).
+     */
+    private ModelInfo.Builder withAliases(ModelInfo.Builder info, LoadedModel production) {
+        Optional<ModelAliases> aliases = registry.aliases(production.name());
+        info.putAllAliases(
+                aliases.map(ModelAliases::aliases).orElse(Map.of(ModelAliases.PRODUCTION, production.version())));
+        aliases.map(ModelAliases::canary)
+                .ifPresent(canary -> info.setCanaryVersion(canary.version()).setCanaryPercent(canary.percent()));
+        return info;
     }
 
     /** Turns the batcher's callbacks into stream messages. */

@@ -1,9 +1,13 @@
 package dev.ddpm.sampler.messaging;
 
 import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.ModelAliasChanged;
 import dev.ddpm.core.events.ModelPublished;
 import dev.ddpm.core.events.ModelRejected;
+import dev.ddpm.core.events.ModelVersionDeleted;
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.lifecycle.ModelAliases;
+import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.engine.ModelRejectedException;
 import dev.ddpm.sampler.registry.ModelRegistry;
@@ -15,14 +19,19 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Installs every ModelPublished on the compacted {@code ddpm.models} topic. Each replica reads the
- * topic in a group of its own from the beginning, so every replica sees every publication. A
- * version that fails its checks is rejected by the registry (announced as ModelRejected, the
- * current version serving on); a record that cannot be decoded, or whose handling fails in any
- * other way, goes to {@code ddpm.models.dlq}.
+ * Follows the compacted {@code ddpm.models} topic: ModelAliasChanged serves production and the
+ * canary as the newer of the event and the model's alias document says; ModelPublished installs the
+ * new version only for a model without an alias document (with one, a new version is a candidate
+ * and production stays); ModelVersionDeleted drops a pinned version. Each replica reads the topic in
+ * a group of its own from the beginning, so every replica sees every change, and a replayed one
+ * changes nothing (its revision is not newer). A version that fails its checks is rejected by the
+ * registry (announced as ModelRejected, the current version serving on); a record that cannot be
+ * decoded, or whose handling fails in any other way, goes to {@code ddpm.models.dlq}.
  */
 @ApplicationScoped
 public class ModelUpdatesConsumer {
@@ -48,18 +57,67 @@ public class ModelUpdatesConsumer {
 
     private void handle(CloudEvent<?> event) {
         if (event.data() instanceof ModelRejected) {
-            return; // the topic's other event: a replica's verdict, nothing to install
+            return; // a replica's verdict, nothing to install
         }
-        if (!(event.data() instanceof ModelPublished published)) {
+        if (event.data() instanceof ModelPublished published) {
+            onPublished(published);
+        } else if (event.data() instanceof ModelAliasChanged changed) {
+            onAliasChanged(changed);
+        } else if (event.data() instanceof ModelVersionDeleted deleted) {
+            registry.dropVersion(deleted.name(), deleted.version());
+        } else {
             throw new InvalidPayloadException("unexpected event type '" + event.type() + "' on ddpm.models", "type");
         }
+    }
+
+    private void onPublished(ModelPublished published) {
         if (!config.followPublications() || !wanted(published.name())) {
             return;
         }
         try {
-            registry.install(published.manifestKey(), published.sha256());
+            Optional<ModelAliases> aliases = registry.storedAliases(published.name());
+            if (aliases.isPresent()) {
+                // A candidate: what serves is the document's production (applied if not yet).
+                registry.apply(aliases.get());
+            } else {
+                // Published before aliases existed, or its first version before the document is written.
+                registry.install(published.manifestKey(), published.sha256());
+            }
         } catch (ModelRejectedException e) {
             LOG.warnf("model %s version %s not installed: %s", published.name(), published.version(), e.getMessage());
+        }
+    }
+
+    private void onAliasChanged(ModelAliasChanged changed) {
+        if (!config.followPublications() || !wanted(changed.name())) {
+            return;
+        }
+        ModelAliases announced = new ModelAliases(
+                ModelAliases.CURRENT_SCHEMA,
+                changed.name(),
+                changed.revision(),
+                changed.change().at(),
+                null,
+                null,
+                changed.aliases(),
+                changed.canary(),
+                List.of());
+        ModelAliases newest = announced;
+        try {
+            newest = registry.storedAliases(changed.name())
+                    .filter(stored -> stored.revision() >= announced.revision())
+                    .orElse(announced);
+        } catch (StorageException e) {
+            LOG.warnf(
+                    "the alias document of model %s cannot be read (%s); serving revision %d as announced",
+                    changed.name(), e.getMessage(), changed.revision());
+        }
+        try {
+            registry.apply(newest);
+        } catch (ModelRejectedException e) {
+            LOG.warnf(
+                    "model %s revision %d not applied, the versions served stay: %s",
+                    changed.name(), newest.revision(), e.getMessage());
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.ddpm.sampler.registry;
 
 import dev.ddpm.sampler.config.SamplerConfig;
+import dev.ddpm.sampler.engine.ModelRejectedException;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -12,11 +14,17 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
- * At start, the newest version of each configured model (or of every model in the bucket) is
- * loaded, in the background and retried every few seconds for as long as S3 is away; publications
- * after that arrive through {@code ModelUpdatesConsumer}.
+ * At start, each configured model (or every model in the bucket) is loaded as its alias document
+ * says (production and the canary's version; a model without a document, its newest version), in
+ * the background and retried every few seconds for as long as S3 is away; changes after that arrive
+ * through {@code ModelUpdatesConsumer}. Every {@code sampler.aliases-refresh} the documents of the
+ * models served are read again, so that a change whose announcement was lost still takes effect.
  */
 @ApplicationScoped
 public class InitialModels {
@@ -25,6 +33,7 @@ public class InitialModels {
 
     private final ModelRegistry registry;
     private final SamplerConfig config;
+    private ScheduledExecutorService refresher;
 
     public InitialModels(ModelRegistry registry, SamplerConfig config) {
         this.registry = registry;
@@ -37,6 +46,19 @@ public class InitialModels {
                 LOG.warnf("loading the initial models gave up: %s", error.getMessage());
             }
         });
+        long period = config.aliasesRefresh().toMillis();
+        refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "ddpm-aliases-refresh");
+            thread.setDaemon(true);
+            return thread;
+        });
+        refresher.scheduleWithFixedDelay(this::refresh, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (refresher != null) {
+            refresher.shutdownNow();
+        }
     }
 
     /** Loads what is missing; retried (quietly) until the models bucket answers. */
@@ -46,10 +68,34 @@ public class InitialModels {
         List<String> names = config.models().filter(l -> !l.isEmpty()).orElseGet(registry::storedModels);
         for (String name : names) {
             if (!registry.current().containsKey(name)
-                    && registry.installLatest(name).isEmpty()) {
+                    && registry.installProduction(name).isEmpty()) {
                 LOG.infof("model %s has no loadable version yet; it loads when one is published", name);
             }
         }
         return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * Reads the alias documents of the models served (and the configured ones) and applies those
+     * newer than what is applied; a model that fails is logged and tried again next time.
+     */
+    public void refresh() {
+        List<String> names = config.models()
+                .filter(l -> !l.isEmpty())
+                .map(configured -> Stream.concat(configured.stream(), registry.servedModels().stream())
+                        .distinct()
+                        .toList())
+                .orElseGet(registry::servedModels);
+        for (String name : names) {
+            try {
+                registry.refresh(name);
+            } catch (ModelRejectedException e) {
+                LOG.warnf("model %s: the versions its alias document names are rejected: %s", name, e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.warnf(
+                        "model %s: its alias document could not be applied (%s); tried again in %s",
+                        name, e.getMessage(), config.aliasesRefresh());
+            }
+        }
     }
 }

@@ -4,6 +4,9 @@ import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.events.ModelRejected;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
+import dev.ddpm.core.lifecycle.CanarySplit;
+import dev.ddpm.core.lifecycle.ModelAliasStore;
+import dev.ddpm.core.lifecycle.ModelAliases;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectIntegrityException;
@@ -24,6 +27,7 @@ import org.jboss.logging.Logger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,14 +35,17 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.stream.Stream;
 
 /**
- * The model versions this replica serves: per name a current version (what requests without a
- * version get) and any pinned versions requests asked for. A new version is downloaded, verified
- * (sha256 of manifest and graph), checked against its manifest and warmed up before it replaces
- * the current one in a single map update: requests already running keep their lease on the old
- * version, which closes after the last of them. A version that fails any check is rejected
- * (ModelRejected on ddpm.models) and the current version goes on serving.
+ * The model versions this replica serves: per name a current version (production: what requests
+ * without a version get), the canary version beside it while production has a canary split, and
+ * any pinned versions requests asked for. A model's alias document ({@code aliases.json}) says which
+ * versions those are; a model without one (published before aliases existed) serves its newest
+ * version. A new version is downloaded, verified (sha256 of manifest and graph), checked against its
+ * manifest and warmed up before it replaces the current one in a single map update: requests already
+ * running keep their lease on the old version, which closes after the last of them. A version that
+ * fails any check is rejected (ModelRejected on ddpm.models) and the current version goes on serving.
  */
 @Singleton
 public class ModelRegistry {
@@ -49,7 +56,17 @@ public class ModelRegistry {
     private final ArtifactStore store;
     private final OnnxEngine engine;
     private final SamplerEvents events;
+    private final ModelAliasStore aliasStore;
     private final ConcurrentMap<String, LoadedModel> current = new ConcurrentHashMap<>();
+    /** The version that takes production's canary share, per model that has a canary split. */
+    private final ConcurrentMap<String, LoadedModel> canaries = new ConcurrentHashMap<>();
+    /**
+     * The alias document each model is served by; a model without one serves its newest version. A
+     * document whose revision is not newer than the one here changes nothing (replays, redeliveries).
+     */
+    private final ConcurrentMap<String, ModelAliases> applied = new ConcurrentHashMap<>();
+    /** The revision per model whose versions were rejected: not tried again until a newer one comes. */
+    private final Map<String, Long> refusedRevisions = new HashMap<>();
     /** Versions requests pinned, least recently used first; guarded by itself. */
     private final LinkedHashMap<String, LoadedModel> pinned = new LinkedHashMap<>(16, 0.75f, true);
 
@@ -60,6 +77,7 @@ public class ModelRegistry {
     public ModelRegistry(
             ArtifactStore store, OnnxEngine engine, SamplerEvents events, MeterRegistry meters, SamplerConfig config) {
         this.store = store;
+        this.aliasStore = new ModelAliasStore(store);
         this.maxPinned = config.maxPinnedVersions();
         if (maxPinned < 1) {
             throw new IllegalArgumentException("sampler.max-pinned-versions must be >= 1, was " + maxPinned);
@@ -67,13 +85,13 @@ public class ModelRegistry {
         this.engine = engine;
         this.events = events;
         this.servedVersions = MultiGauge.builder("ddpm_sampler_model_info")
-                .description("1 for each model version this replica serves by default")
+                .description("1 for each model version this replica serves by default (production and canary)")
                 .register(meters);
     }
 
     private void publishServedVersions() {
         servedVersions.register(
-                current.values().stream()
+                Stream.concat(current.values().stream(), canaries.values().stream())
                         .map(m -> MultiGauge.Row.of(Tags.of("model", m.name(), "version", m.version()), 1))
                         .toList(),
                 true);
@@ -89,30 +107,52 @@ public class ModelRegistry {
     }
 
     /**
-     * A lease on {@code name} at {@code version} (null or empty: the current version). A pinned
-     * version that is not loaded yet is loaded now.
+     * A lease on {@code name} at {@code version}: a version, an alias ({@code production},
+     * {@code candidate}) or null/empty for the current (production) version. A pinned version that is
+     * not loaded yet is loaded now. A canary split is not applied: see
+     * {@link #acquire(String, String, long)}.
      */
     public LoadedModel.Lease acquire(String name, String version) {
+        return acquire(name, version, false, 0);
+    }
+
+    /**
+     * As {@link #acquire(String, String)} for a request: one without a version goes to the canary's
+     * version when production has a canary split that takes {@code routingKey}, so that the same key
+     * always lands on the same version.
+     */
+    public LoadedModel.Lease acquire(String name, String version, long routingKey) {
+        return acquire(name, version, true, routingKey);
+    }
+
+    private LoadedModel.Lease acquire(String name, String version, boolean routed, long routingKey) {
         if (version == null || version.isEmpty()) {
-            for (int attempt = 0; attempt < 10; attempt++) {
-                LoadedModel model = current.get(name);
-                if (model == null) {
-                    throw new UnknownModelException(
-                            "model '" + name + "' is not loaded here; loaded: " + current.keySet());
+            if (routed) {
+                LoadedModel.Lease canary = canaryLease(name, routingKey);
+                if (canary != null) {
+                    return canary;
                 }
-                LoadedModel.Lease lease = model.lease();
+            }
+            return currentLease(name);
+        }
+        if (ModelAliases.isAlias(version)) {
+            ModelAliases aliases = applied.get(name);
+            if (aliases == null && ModelAliases.PRODUCTION.equals(version)) {
+                return currentLease(name);
+            }
+            String resolved = aliases == null ? null : aliases.aliases().get(version);
+            if (resolved == null) {
+                throw new UnknownModelException("model '" + name + "' has no " + version + " version"
+                        + (current.containsKey(name) ? "" : "; loaded: " + current.keySet()));
+            }
+            version = resolved;
+        }
+        for (LoadedModel loaded : new LoadedModel[] {current.get(name), canaries.get(name)}) {
+            if (loaded != null && loaded.version().equals(version)) {
+                LoadedModel.Lease lease = loaded.lease();
                 if (lease != null) {
                     return lease;
                 }
-                // retired between get and lease: a newer version is in the map now
-            }
-            throw new IllegalStateException("model '" + name + "' is being swapped repeatedly; retry");
-        }
-        LoadedModel now = current.get(name);
-        if (now != null && now.version().equals(version)) {
-            LoadedModel.Lease lease = now.lease();
-            if (lease != null) {
-                return lease;
             }
         }
         for (int attempt = 0; attempt < 3; attempt++) {
@@ -123,6 +163,34 @@ public class ModelRegistry {
             // unloaded between lookup and lease (made room for another pinned version): load it again
         }
         throw new IllegalStateException("version " + name + "/" + version + " is being unloaded repeatedly; retry");
+    }
+
+    private LoadedModel.Lease currentLease(String name) {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            LoadedModel model = current.get(name);
+            if (model == null) {
+                throw new UnknownModelException("model '" + name + "' is not loaded here; loaded: " + current.keySet());
+            }
+            LoadedModel.Lease lease = model.lease();
+            if (lease != null) {
+                return lease;
+            }
+            // retired between get and lease: a newer version is in the map now
+        }
+        throw new IllegalStateException("model '" + name + "' is being swapped repeatedly; retry");
+    }
+
+    /** A lease on the canary's version when the split takes this key and that version is loaded; else null. */
+    private LoadedModel.Lease canaryLease(String name, long routingKey) {
+        ModelAliases aliases = applied.get(name);
+        CanarySplit split = aliases == null ? null : aliases.canary();
+        if (split == null || !split.takes(routingKey)) {
+            return null;
+        }
+        LoadedModel canary = canaries.get(name);
+        // Between the maps' updates of a change the loaded canary may still be the previous one:
+        // production serves meanwhile rather than a version the split no longer names.
+        return canary != null && canary.version().equals(split.version()) ? canary.lease() : null;
     }
 
     /**
@@ -215,6 +283,157 @@ public class ModelRegistry {
         return Optional.empty();
     }
 
+    /**
+     * Serves {@code name} as its alias document says, read from the models bucket now: production
+     * and the canary's version; a model without a document, its newest version. Empty when nothing
+     * of it can be served.
+     */
+    public Optional<LoadedModel> installProduction(String name) {
+        Optional<ModelAliases> aliases = storedAliases(name);
+        if (aliases.isEmpty()) {
+            return installLatest(name);
+        }
+        apply(aliases.get());
+        return Optional.ofNullable(current.get(name));
+    }
+
+    /** The model's alias document as it is in the models bucket now; empty when it has none. */
+    public Optional<ModelAliases> storedAliases(String name) {
+        return aliasStore.read(name);
+    }
+
+    /** The alias document {@code name} is served by; empty for a model served without one. */
+    public Optional<ModelAliases> aliases(String name) {
+        return Optional.ofNullable(applied.get(name));
+    }
+
+    /**
+     * Serves a model as {@code aliases} says, unless a document of the same or a later revision is
+     * applied already. The versions it names are loaded and warmed up first (or taken from what is
+     * loaded: the canary's version promoted, a pinned candidate), then production and the canary
+     * change in one map update each; requests in flight finish on the versions they leased, which
+     * close after them. A version that is rejected leaves everything as it was, and this revision is
+     * not tried again.
+     *
+     * @return whether this document is now the one applied
+     * @throws ModelRejectedException when a version it names fails its checks (announced)
+     */
+    public synchronized boolean apply(ModelAliases aliases) {
+        String name = aliases.model();
+        ModelAliases known = applied.get(name);
+        if (known != null && aliases.revision() <= known.revision()
+                || refusedRevisions.getOrDefault(name, -1L) >= aliases.revision()) {
+            return false;
+        }
+        String productionVersion = aliases.production().orElse(null);
+        CanarySplit split = aliases.canary();
+        LoadedModel production = null;
+        LoadedModel canary = null;
+        try {
+            production = productionVersion == null ? current.get(name) : obtain(name, productionVersion);
+            canary = split == null ? null : obtain(name, split.version());
+        } catch (ModelRejectedException e) {
+            refusedRevisions.put(name, aliases.revision());
+            retireUnlessServing(production, name);
+            throw e;
+        } catch (RuntimeException e) {
+            retireUnlessServing(production, name);
+            throw e;
+        }
+        LoadedModel previousProduction = production == null ? current.get(name) : current.put(name, production);
+        LoadedModel previousCanary = canary == null ? canaries.remove(name) : canaries.put(name, canary);
+        applied.put(name, aliases);
+        publishServedVersions();
+        for (LoadedModel previous : new LoadedModel[] {previousProduction, previousCanary}) {
+            if (previous != null && previous != production && previous != canary) {
+                previous.retire();
+            }
+        }
+        if (previousProduction != production && production != null) {
+            LOG.infof(
+                    "serving model %s version %s as production (revision %d)%s",
+                    name,
+                    production.version(),
+                    aliases.revision(),
+                    previousProduction == null
+                            ? ""
+                            : " (was " + previousProduction.version() + ", retired after its last request)");
+        }
+        if (previousCanary != canary) {
+            LOG.infof(
+                    "model %s canary: %s (revision %d)",
+                    name,
+                    split == null ? "none" : split.percent() + " % of requests to " + split.version(),
+                    aliases.revision());
+        }
+        return true;
+    }
+
+    /**
+     * {@code name} at {@code version} loaded: the one already serving as production or canary, a
+     * pinned one (no longer pinned: it is about to serve by default), or opened now.
+     */
+    private LoadedModel obtain(String name, String version) {
+        for (LoadedModel loaded : new LoadedModel[] {current.get(name), canaries.get(name)}) {
+            if (loaded != null && loaded.version().equals(version)) {
+                return loaded;
+            }
+        }
+        synchronized (pinned) {
+            LoadedModel model = pinned.remove(name + "/" + version);
+            if (model != null) {
+                return model;
+            }
+        }
+        String key = name + "/" + version + "/" + MANIFEST;
+        try {
+            return open(manifestAt(key, null));
+        } catch (ModelRejectedException e) {
+            reject(name, version, e.getMessage());
+            throw e;
+        }
+    }
+
+    private void retireUnlessServing(LoadedModel model, String name) {
+        if (model != null && model != current.get(name) && model != canaries.get(name)) {
+            model.retire();
+        }
+    }
+
+    /**
+     * Re-reads the alias document of {@code name} and applies it when it is newer than the one
+     * applied: what a missed announcement would have changed.
+     */
+    public void refresh(String name) {
+        storedAliases(name).ifPresent(this::apply);
+    }
+
+    /** The models served now: those with a current version and those served by an alias document. */
+    public List<String> servedModels() {
+        return Stream.concat(current.keySet().stream(), applied.keySet().stream())
+                .distinct()
+                .sorted()
+                .toList();
+    }
+
+    /**
+     * Drops {@code name} at {@code version} if it is loaded as a pinned version (its files were
+     * deleted); production and the canary are left to their alias document, which never names a
+     * deleted version.
+     */
+    public boolean dropVersion(String name, String version) {
+        LoadedModel model;
+        synchronized (pinned) {
+            model = pinned.remove(name + "/" + version);
+        }
+        if (model == null) {
+            return false;
+        }
+        model.retire();
+        LOG.infof("pinned version %s/%s unloaded: it was deleted", name, version);
+        return true;
+    }
+
     /** Names of the models in the bucket (each with at least one manifest). */
     public List<String> storedModels() {
         return store.list(Buckets.MODELS, "").stream()
@@ -236,10 +455,17 @@ public class ModelRegistry {
                 .toList();
     }
 
-    /** Stops serving {@code name} (current and pinned versions); running requests finish first. */
-    public boolean unload(String name) {
+    /** Stops serving {@code name} (current, canary and pinned versions); running requests finish first. */
+    public synchronized boolean unload(String name) {
         LoadedModel model = current.remove(name);
+        LoadedModel canary = canaries.remove(name);
+        // Loaded again later, the model is served as its document says then, whatever revision that is.
+        applied.remove(name);
+        refusedRevisions.remove(name);
         publishServedVersions();
+        if (canary != null) {
+            canary.retire();
+        }
         List<String> keys;
         synchronized (pinned) {
             keys = new ArrayList<>(pinned.keySet().stream()
@@ -253,12 +479,13 @@ public class ModelRegistry {
             model.retire();
             LOG.infof("model %s unloaded (version %s closes after its last request)", name, model.version());
         }
-        return model != null || !keys.isEmpty();
+        return model != null || canary != null || !keys.isEmpty();
     }
 
     @PreDestroy
     void close() {
         current.values().forEach(LoadedModel::retire);
+        canaries.values().forEach(LoadedModel::retire);
         synchronized (pinned) {
             pinned.values().forEach(LoadedModel::retire);
         }

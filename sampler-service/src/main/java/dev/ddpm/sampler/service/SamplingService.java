@@ -3,6 +3,7 @@ package dev.ddpm.sampler.service;
 import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.diffusion.Schedulers;
+import dev.ddpm.core.lifecycle.CanarySplit;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.SamplingJob;
@@ -16,7 +17,8 @@ import java.util.UUID;
 
 /**
  * The one way into sampling for every API (gRPC, REST, Kafka jobs): checks the request against the
- * model it names, takes a lease on that model version, and queues the job with the batcher.
+ * model it names, takes a lease on that model version (production, its canary by the request's
+ * seed, or the version or alias the request names), and queues the job with the batcher.
  */
 @Singleton
 public class SamplingService {
@@ -46,21 +48,27 @@ public class SamplingService {
             throw new InvalidSampleRequestException(
                     "count", "count must be in 1.." + config.maxImagesPerRequest() + ", was " + requested.count());
         }
-        LoadedModel.Lease lease = registry.acquire(requested.model(), requested.version());
+        String id = requestId == null || requestId.isBlank() ? UUID.randomUUID().toString() : requestId;
+        LoadedModel.Lease lease = registry.acquire(requested.model(), requested.version(), routingKey(requested, id));
         try {
             SamplingRequest spec = withSteps(requested, lease.model().manifest());
-            SamplingJob job = new SamplingJob(
-                    requestId == null || requestId.isBlank() ? UUID.randomUUID().toString() : requestId,
-                    spec,
-                    priority,
-                    lease,
-                    listener);
+            SamplingJob job = new SamplingJob(id, spec, priority, lease, listener);
             batcher.submit(job);
             return job;
         } catch (RuntimeException e) {
             lease.close();
             throw e;
         }
+    }
+
+    /**
+     * What decides whether a request without a version goes to production's canary: its seed, so that
+     * the same seed lands on the same version on every replica. A request without a seed has seed 0
+     * ({@link SamplingRequest}), which would send every such request the same way: those are spread
+     * by their id instead.
+     */
+    static long routingKey(SamplingRequest request, String requestId) {
+        return request.seed() != 0 ? request.seed() : CanarySplit.routingKey(requestId);
     }
 
     private static SamplingRequest withSteps(SamplingRequest spec, ModelManifest manifest) {

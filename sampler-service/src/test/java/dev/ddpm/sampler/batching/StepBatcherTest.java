@@ -411,6 +411,10 @@ class StepBatcherTest {
             return false;
         }
 
+        public Duration aliasesRefresh() {
+            return Duration.ofSeconds(30);
+        }
+
         public Queue queue() {
             return new Queue() {
                 public int maxRequests() {
