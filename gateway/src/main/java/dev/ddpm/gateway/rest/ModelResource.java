@@ -1,6 +1,7 @@
 package dev.ddpm.gateway.rest;
 
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.Json;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.lifecycle.CanarySplit;
@@ -23,6 +24,7 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -162,16 +164,19 @@ public class ModelResource {
                 .build();
     }
 
+    /** The body is optional (a POST without one rolls back without a reason), so it is bound here. */
     @POST
     @Path("/{name}/rollback")
-    @Consumes({MediaType.APPLICATION_JSON, MediaType.WILDCARD})
-    public Response rollback(
-            @PathParam("name") String name, RollbackBody body, @Context ContainerRequestContext request) {
+    @Consumes(MediaType.WILDCARD)
+    public Response rollback(@PathParam("name") String name, String body, @Context ContainerRequestContext request) {
         Response invalid = checkNames(name, null);
         if (invalid != null) {
             return invalid;
         }
-        String reason = body == null ? null : body.reason();
+        String reason = body == null || body.isBlank()
+                ? null
+                : Json.read(body.getBytes(StandardCharsets.UTF_8), RollbackBody.class)
+                        .reason();
         return Response.ok(aliasesBody(operations.rollback(AuthFilter.caller(request), name, reason)))
                 .build();
     }
