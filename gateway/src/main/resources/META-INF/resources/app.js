@@ -1,5 +1,6 @@
 // The gateway's page: sampling with live previews from the server-sent events of POST /v1/samples,
-// and the training runs with their latest sample grid. Plain browser APIs, no build step.
+// the models with their production and candidate versions (promote, roll back), and the training
+// runs with their latest sample grid (cancel). Plain browser APIs, no build step.
 const $ = (id) => document.getElementById(id);
 const keyInput = $('api-key');
 keyInput.value = localStorage.getItem('ddpm-api-key') || '';
@@ -24,7 +25,7 @@ async function loadModels() {
   select.innerHTML = '';
   for (const m of models) {
     const option = document.createElement('option');
-    option.value = m.name; option.textContent = `${m.name} (${m.latestVersion})`;
+    option.value = m.name; option.textContent = `${m.name} (${m.production || m.latestVersion})`;
     select.appendChild(option);
   }
   if (models.some((m) => m.name === chosen)) select.value = chosen;
@@ -129,28 +130,89 @@ function quality(run) {
   return text;
 }
 
+// The quality gate's verdict on the version a run trained, when it has one.
+function verdict(run) {
+  const e = run.evaluation;
+  if (!e) return '';
+  return `gate: ${e.passed ? 'passed' : 'not passed'}, ${e.promoted ? 'promoted' : 'not promoted'} (${e.reason})`;
+}
+
+// A button in a table row that calls the API and reloads the table; a refusal shows in `errorBox`.
+function action(cell, label, className, request, reload, errorBox) {
+  const button = document.createElement('button');
+  button.textContent = label; button.className = className;
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    $(errorBox).textContent = '';
+    const response = await fetch(request.url, {
+      method: request.method, headers: headers(request.body ? { 'Content-Type': 'application/json' } : {}),
+      body: request.body ? JSON.stringify(request.body) : undefined
+    });
+    if (!response.ok) $(errorBox).textContent = await problem(response);
+    await reload();
+  });
+  cell.appendChild(button);
+  return button;
+}
+
 async function loadRuns() {
   const response = await fetch('/v1/trainings', { headers: headers() });
   const tbody = $('runs');
   tbody.innerHTML = '';
-  if (!response.ok) { tbody.innerHTML = `<tr><td colspan="7" class="error">${await problem(response)}</td></tr>`; return; }
+  if (!response.ok) { tbody.innerHTML = `<tr><td colspan="8" class="error">${await problem(response)}</td></tr>`; return; }
   for (const run of await response.json()) {
     const row = tbody.insertRow();
+    row.dataset.run = run.runId;
     for (const text of [run.runId, run.modelName, run.state, `${run.step} / ${run.totalSteps}`,
-                        run.loss == null ? '' : run.loss.toFixed(4), quality(run)]) row.insertCell().textContent = text;
+                        run.loss == null ? '' : run.loss.toFixed(4), [quality(run), verdict(run)].filter((t) => t).join('; ')]) {
+      row.insertCell().textContent = text;
+    }
+    row.cells[2].className = 'state';
     const cell = row.insertCell();
+    const actions = row.insertCell();
+    if (run.state === 'requested' || run.state === 'running') {
+      action(actions, 'Cancel', 'cancel', { method: 'DELETE', url: `/v1/trainings/${run.runId}` }, loadRuns, 'runs-error');
+    }
     const grid = await fetch(run.gridUrl, { headers: headers() });
     if (grid.ok) cell.appendChild(image(URL.createObjectURL(await grid.blob()), 'latest grid'));
   }
 }
 $('refresh').addEventListener('click', loadRuns);
 
+// Each model's production and candidate versions: promote the candidate, or roll production back.
+async function loadModelTable() {
+  const response = await fetch('/v1/models', { headers: headers() });
+  const tbody = $('model-rows');
+  tbody.innerHTML = '';
+  if (!response.ok) { $('models-error').textContent = await problem(response); return; }
+  for (const m of await response.json()) {
+    const row = tbody.insertRow();
+    row.dataset.model = m.name;
+    const canary = m.canary ? `${m.canary.version} (${m.canary.percent} %)` : '';
+    for (const [text, name] of [[m.name, 'name'], [m.production || '', 'production'], [m.candidate || '', 'candidate'],
+                                [canary, 'canary'], [m.versions.join(', '), 'versions']]) {
+      const cell = row.insertCell();
+      cell.textContent = text; cell.className = name;
+    }
+    const actions = row.insertCell();
+    const promote = action(actions, 'Promote candidate', 'promote', {
+      method: 'POST', url: `/v1/models/${m.name}/promote`, body: { version: m.candidate, reason: 'promoted on the page' }
+    }, loadModelTable, 'models-error');
+    promote.disabled = !m.candidate;
+    action(actions, 'Roll back', 'rollback', {
+      method: 'POST', url: `/v1/models/${m.name}/rollback`, body: { reason: 'rolled back on the page' }
+    }, loadModelTable, 'models-error');
+  }
+}
+$('refresh-models').addEventListener('click', loadModelTable);
+
 function show(view) {
-  for (const name of ['generate', 'trainings']) {
+  for (const name of ['generate', 'models', 'trainings']) {
     $(`view-${name}`).hidden = name !== view;
     $(`nav-${name}`).classList.toggle('active', name === view);
   }
   if (view === 'trainings') loadRuns();
+  if (view === 'models') loadModelTable();
 }
 window.addEventListener('hashchange', () => show(location.hash.slice(1) || 'generate'));
 show(location.hash.slice(1) || 'generate');

@@ -11,7 +11,7 @@ class GatewayContractTest extends ServiceContractTest {
 
     @Override
     protected List<Topic> consumedTopics() {
-        return List.of(Topic.TRAINING_EVENTS, Topic.SAMPLE_RESULTS);
+        return List.of(Topic.TRAINING_EVENTS, Topic.TRAINING_REQUESTS, Topic.SAMPLE_RESULTS);
     }
 
     @Override

@@ -2,19 +2,31 @@ package dev.ddpm.gateway;
 
 import com.google.protobuf.ByteString;
 import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.lifecycle.ModelAliasStore;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.ModelRef;
 import dev.ddpm.proto.common.v1.SampleEvent;
 import dev.ddpm.proto.common.v1.SampleParams;
 import dev.ddpm.proto.common.v1.Sampler;
 import dev.ddpm.proto.common.v1.Spacing;
+import dev.ddpm.proto.gateway.v1.AliasChange;
 import dev.ddpm.proto.gateway.v1.Dataset;
 import dev.ddpm.proto.gateway.v1.DatasetChunk;
 import dev.ddpm.proto.gateway.v1.DdpmServiceGrpc;
+import dev.ddpm.proto.gateway.v1.DeleteDatasetRequest;
+import dev.ddpm.proto.gateway.v1.DeleteModelVersionRequest;
+import dev.ddpm.proto.gateway.v1.GetModelAliasesRequest;
 import dev.ddpm.proto.gateway.v1.GetTrainingRequest;
 import dev.ddpm.proto.gateway.v1.ListDatasetsRequest;
+import dev.ddpm.proto.gateway.v1.ModelAliases;
+import dev.ddpm.proto.gateway.v1.PromoteModelRequest;
+import dev.ddpm.proto.gateway.v1.Promotion;
+import dev.ddpm.proto.gateway.v1.RollbackModelRequest;
+import dev.ddpm.proto.gateway.v1.SetCanaryRequest;
+import dev.ddpm.proto.gateway.v1.SetModelPolicyRequest;
 import dev.ddpm.proto.gateway.v1.StartTrainingRequest;
 import dev.ddpm.proto.gateway.v1.TrainingRun;
 import dev.ddpm.service.grpc.GrpcProblems;
@@ -47,7 +59,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** The public gRPC service: the HTTP API's keys, scopes and validation, and its operations end to end. */
+/**
+ * The public gRPC service: the HTTP API's keys, scopes and validation, and its operations end to end,
+ * the model lifecycle's included.
+ */
 @QuarkusTest
 @QuarkusTestResource(RealSampler.class)
 class GatewayGrpcTest {
@@ -354,6 +369,88 @@ class GatewayGrpcTest {
                                 .setMaxMinutes(-3)
                                 .build()),
                 Status.Code.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void theModelLifecycleWithTheHttpApisChecksAndStatusCodes() {
+        String model = ModelLifecycleApiTest.modelWithCandidate(
+                store, "grpc-life-" + UUID.randomUUID().toString().substring(0, 8), "trainer");
+        ModelAliases before = as(GatewayTestBase.VIEWER_KEY)
+                .getModelAliases(
+                        GetModelAliasesRequest.newBuilder().setModel(model).build());
+        assertThat(before.getAliasesMap()).containsEntry("production", "v1").containsEntry("candidate", "v2");
+        assertThat(before.getOwner()).isEqualTo("trainer");
+        assertThat(before.getHistoryList())
+                .extracting(AliasChange::getAction)
+                .containsExactly("published", "published");
+
+        PromoteModelRequest promote = PromoteModelRequest.newBuilder()
+                .setModel(model)
+                .setVersion("v2")
+                .build();
+        assertCode(() -> as(GatewayTestBase.VIEWER_KEY).promoteModel(promote), Status.Code.PERMISSION_DENIED);
+        StatusRuntimeException notOwner = assertCode(
+                () -> as(ModelLifecycleApiTest.OTHER_KEY).promoteModel(promote), Status.Code.PERMISSION_DENIED);
+        assertThat(notOwner.getStatus().getDescription()).contains("belongs to API key 'trainer'");
+        ModelAliases promoted = as(GatewayTestBase.TRAINER_KEY).promoteModel(promote);
+        assertThat(promoted.getAliasesMap()).containsEntry("production", "v2").doesNotContainKey("candidate");
+        assertThat(new ModelAliasStore(store).read(model).orElseThrow().production())
+                .contains("v2");
+
+        assertCode(
+                () -> as(GatewayTestBase.TRAINER_KEY)
+                        .deleteModelVersion(DeleteModelVersionRequest.newBuilder()
+                                .setModel(model)
+                                .setVersion("v2")
+                                .build()),
+                Status.Code.FAILED_PRECONDITION);
+        assertThat(store.exists(Buckets.MODELS, model + "/v2/manifest.json")).isTrue();
+
+        ModelAliases rolledBack = as(GatewayTestBase.TRAINER_KEY)
+                .rollbackModel(RollbackModelRequest.newBuilder()
+                        .setModel(model)
+                        .setReason("regression")
+                        .build());
+        assertThat(rolledBack.getAliasesMap()).containsEntry("production", "v1");
+        assertThat(rolledBack.getHistory(rolledBack.getHistoryCount() - 1).getReason())
+                .isEqualTo("regression");
+
+        ModelAliases canary = as(GatewayTestBase.TRAINER_KEY)
+                .setCanary(SetCanaryRequest.newBuilder()
+                        .setModel(model)
+                        .setVersion("v2")
+                        .setPercent(20)
+                        .build());
+        assertThat(canary.getCanaryVersion()).isEqualTo("v2");
+        assertThat(canary.getCanaryPercent()).isEqualTo(20);
+        ModelAliases policy = as(GatewayTestBase.TRAINER_KEY)
+                .setModelPolicy(SetModelPolicyRequest.newBuilder()
+                        .setModel(model)
+                        .setPromotion(Promotion.PROMOTION_MANUAL)
+                        .build());
+        assertThat(policy.getPromotion()).isEqualTo(Promotion.PROMOTION_MANUAL);
+        assertThat(policy.getMargin()).as("unchanged").isEqualTo(0.1);
+        assertThat(policy.getCanaryVersion()).as("the canary stays").isEqualTo("v2");
+
+        assertCode(
+                () -> as(GatewayTestBase.TRAINER_KEY)
+                        .promoteModel(PromoteModelRequest.newBuilder()
+                                .setModel(model)
+                                .setVersion("v9")
+                                .build()),
+                Status.Code.NOT_FOUND);
+        assertCode(
+                () -> as(GatewayTestBase.TRAINER_KEY)
+                        .cancelTraining(GetTrainingRequest.newBuilder()
+                                .setRunId("no-such-run")
+                                .build()),
+                Status.Code.NOT_FOUND);
+        assertCode(
+                () -> as(GatewayTestBase.TRAINER_KEY)
+                        .deleteDataset(DeleteDatasetRequest.newBuilder()
+                                .setName("no-such-dataset")
+                                .build()),
+                Status.Code.NOT_FOUND);
     }
 
     private static SampleEvent first(Iterator<SampleEvent> stream) {

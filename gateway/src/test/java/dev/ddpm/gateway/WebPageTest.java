@@ -1,12 +1,14 @@
 package dev.ddpm.gateway;
 
-import dev.ddpm.core.messaging.EventPublisher;
-import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.api.TrainingRequest;
+import dev.ddpm.core.events.Topic;
+import dev.ddpm.core.events.TrainingCancelRequested;
+import dev.ddpm.core.events.TrainingRequested;
+import dev.ddpm.core.lifecycle.ModelAliasStore;
 import dev.ddpm.service.testing.GaussianModel;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
-import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,19 +38,14 @@ import static org.awaitility.Awaitility.await;
 /**
  * The page people use, in Debian's headless Chromium (scripts/test.sh installs chromium and
  * chromium-driver): enter a key, pick a model, click Generate, and see the previews and the images
- * arrive; the training view lists runs. Screenshots go to target/surefire-reports/screenshots.
+ * arrive; the models view promotes and rolls back; the training view lists runs and cancels one.
+ * Screenshots go to target/surefire-reports/screenshots.
  */
 @QuarkusTest
 @QuarkusTestResource(RealSampler.class)
-class WebPageTest {
+class WebPageTest extends GatewayTestBase {
 
     static final Path SCREENSHOTS = Path.of("target", "surefire-reports", "screenshots");
-
-    @Inject
-    ArtifactStore store;
-
-    @Inject
-    EventPublisher events;
 
     private ChromeDriver browser;
 
@@ -134,5 +131,59 @@ class WebPageTest {
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("view-trainings")));
         Files.write(
                 SCREENSHOTS.resolve("trainings.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
+    @Test
+    void theModelsViewPromotesAndRollsBackAndARunningTrainingIsCancelled() throws Exception {
+        String model = ModelLifecycleApiTest.modelWithCandidate(store, name("page-life"), "trainer");
+        String runId = name("page-run");
+        send(new TrainingRequested(
+                runId, TrainingRequest.builder().dataset("d").steps(10).build(), "trainer"));
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> as(TRAINER_KEY).get("/v1/trainings/" + runId).statusCode() == 200);
+
+        browser.get("http://localhost:" + RestAssured.port + "/");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        WebElement key = browser.findElement(By.id("api-key"));
+        key.sendKeys(TRAINER_KEY);
+        ((JavascriptExecutor) browser).executeScript("arguments[0].dispatchEvent(new Event('change'))", key);
+        browser.findElement(By.id("nav-models")).click();
+        By row = By.cssSelector("#model-rows tr[data-model='" + model + "']");
+        wait.until(ExpectedConditions.presenceOfElementLocated(row));
+        assertThat(browser.findElement(row)
+                        .findElement(By.className("production"))
+                        .getText())
+                .isEqualTo("v1");
+        assertThat(browser.findElement(row)
+                        .findElement(By.className("candidate"))
+                        .getText())
+                .isEqualTo("v2");
+
+        browser.findElement(row).findElement(By.className("promote")).click();
+        wait.until(d -> d.findElement(row)
+                .findElement(By.className("production"))
+                .getText()
+                .equals("v2"));
+        assertThat(new ModelAliasStore(store).read(model).orElseThrow().production())
+                .contains("v2");
+        assertThat(browser.findElement(By.id("models-error")).getText()).isEmpty();
+        Files.write(SCREENSHOTS.resolve("models.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+
+        browser.findElement(row).findElement(By.className("rollback")).click();
+        wait.until(d -> d.findElement(row)
+                .findElement(By.className("production"))
+                .getText()
+                .equals("v1"));
+        assertThat(new ModelAliasStore(store).read(model).orElseThrow().production())
+                .contains("v1");
+
+        browser.findElement(By.id("nav-trainings")).click();
+        By run = By.cssSelector("#runs tr[data-run='" + runId + "']");
+        wait.until(ExpectedConditions.presenceOfElementLocated(run));
+        browser.findElement(run).findElement(By.className("cancel")).click();
+        TrainingCancelRequested cancel = (TrainingCancelRequested)
+                awaitEvent(Topic.TRAINING_REQUESTS, runId, TrainingCancelRequested.class::isInstance);
+        assertThat(cancel.requestedBy()).isEqualTo("trainer");
+        assertThat(browser.findElement(By.id("runs-error")).getText()).isEmpty();
     }
 }

@@ -1,6 +1,7 @@
 package dev.ddpm.service.error;
 
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.lifecycle.LifecycleException;
 import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.core.storage.StorageException;
@@ -20,7 +21,8 @@ public final class ProblemTranslation {
 
     /**
      * The problem {@code e} stands for: its own where it is a {@link ProblemSource}; 400 naming the
-     * field for a payload that broke its contract; 404 for a missing object; 503 while the object
+     * field for a payload that broke its contract; 404 for a missing object; a refused lifecycle
+     * operation 404 (what it names does not exist) or 409 (the model's state forbids it); 503 while the object
      * store or the broker is away (nothing was half-done, the request may succeed later); anything
      * else a 500 whose detail names only the id it is logged under, never a stack trace or address.
      */
@@ -30,6 +32,11 @@ public final class ProblemTranslation {
         }
         if (e instanceof InvalidPayloadException invalid) {
             return Problem.of(400, "invalid request", invalid.getMessage()).withField(invalid.field());
+        }
+        if (e instanceof LifecycleException refused) {
+            return refused.kind() == LifecycleException.Kind.NOT_FOUND
+                    ? Problem.of(404, "not found", refused.getMessage())
+                    : Problem.of(409, "conflict", refused.getMessage());
         }
         if (e instanceof ObjectNotFoundException) {
             return Problem.of(404, "not found", e.getMessage());

@@ -1,6 +1,7 @@
 package dev.ddpm.service.grpc;
 
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.lifecycle.LifecycleException;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.service.error.Problem;
 import dev.ddpm.service.error.ProblemSource;
@@ -64,6 +65,14 @@ class GrpcProblemsTest {
         StatusRuntimeException internal = GrpcProblems.status(new IllegalStateException("secret at /var/lib/ddpm"));
         assertThat(internal.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
         assertThat(internal.getStatus().getDescription()).contains("error id").doesNotContain("secret");
+        StatusRuntimeException production = GrpcProblems.status(
+                new LifecycleException(LifecycleException.Kind.CONFLICT, "version v1 is production of model 'm'"));
+        assertThat(production.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(production.getStatus().getDescription()).isEqualTo("version v1 is production of model 'm'");
+        assertThat(GrpcProblems.status(new LifecycleException(LifecycleException.Kind.NOT_FOUND, "no version"))
+                        .getStatus()
+                        .getCode())
+                .isEqualTo(Status.Code.NOT_FOUND);
 
         assertThat(GrpcProblems.code(401).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(GrpcProblems.code(403).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);

@@ -77,12 +77,19 @@ public class AuthFilter implements ContainerRequestFilter {
         return ApiKeys.presented(request.getHeaderString("X-API-Key"), request.getHeaderString("Authorization"));
     }
 
-    /** Training and data sets need "train"; dependency details "admin"; sampling and reading models "sample". */
+    /**
+     * Training, data sets and changing models (promote, roll back, canary, policy, delete) need
+     * "train"; dependency details "admin"; sampling and reading models "sample". Changing a model, a
+     * data set or a run also needs its owner or an admin, checked where it is changed.
+     */
     static Scope scopeFor(String path, String method) {
         if (path.startsWith("/v1/dependencies")) {
             return Scope.ADMIN;
         }
         if (path.startsWith("/v1/trainings") || path.startsWith("/v1/datasets")) {
+            return Scope.TRAIN;
+        }
+        if (path.startsWith("/v1/models") && !"GET".equals(method) && !"HEAD".equals(method)) {
             return Scope.TRAIN;
         }
         return Scope.SAMPLE;

@@ -3,13 +3,18 @@ package dev.ddpm.gateway.grpc;
 import dev.ddpm.core.api.ProtoMapping;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.api.TrainingRequest;
+import dev.ddpm.core.events.ModelEvaluated;
 import dev.ddpm.core.json.Require;
+import dev.ddpm.core.lifecycle.AliasChange;
+import dev.ddpm.core.lifecycle.CanarySplit;
+import dev.ddpm.core.lifecycle.ModelPolicy;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.client.SamplerClient;
 import dev.ddpm.gateway.mapping.SamplerProblems;
 import dev.ddpm.gateway.service.DatasetUploads;
 import dev.ddpm.gateway.service.GatewayException;
 import dev.ddpm.gateway.service.ModelCatalog;
+import dev.ddpm.gateway.service.ModelOperations;
 import dev.ddpm.gateway.service.OpenStreams;
 import dev.ddpm.gateway.service.SampleJobs;
 import dev.ddpm.gateway.service.SamplingQuota;
@@ -24,11 +29,23 @@ import dev.ddpm.proto.common.v1.SampleParams;
 import dev.ddpm.proto.gateway.v1.Dataset;
 import dev.ddpm.proto.gateway.v1.DatasetChunk;
 import dev.ddpm.proto.gateway.v1.DdpmService;
+import dev.ddpm.proto.gateway.v1.DeleteDatasetRequest;
+import dev.ddpm.proto.gateway.v1.DeleteDatasetResponse;
+import dev.ddpm.proto.gateway.v1.DeleteModelVersionRequest;
+import dev.ddpm.proto.gateway.v1.Evaluation;
+import dev.ddpm.proto.gateway.v1.GetModelAliasesRequest;
 import dev.ddpm.proto.gateway.v1.GetSampleJobRequest;
 import dev.ddpm.proto.gateway.v1.GetTrainingRequest;
 import dev.ddpm.proto.gateway.v1.ListDatasetsRequest;
 import dev.ddpm.proto.gateway.v1.ListDatasetsResponse;
+import dev.ddpm.proto.gateway.v1.ModelAliases;
+import dev.ddpm.proto.gateway.v1.PromoteModelRequest;
+import dev.ddpm.proto.gateway.v1.Promotion;
+import dev.ddpm.proto.gateway.v1.Retrain;
+import dev.ddpm.proto.gateway.v1.RollbackModelRequest;
 import dev.ddpm.proto.gateway.v1.SampleJob;
+import dev.ddpm.proto.gateway.v1.SetCanaryRequest;
+import dev.ddpm.proto.gateway.v1.SetModelPolicyRequest;
 import dev.ddpm.proto.gateway.v1.StartTrainingRequest;
 import dev.ddpm.proto.gateway.v1.TrainingRun;
 import dev.ddpm.service.error.Problem;
@@ -40,6 +57,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 import java.time.Instant;
+import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
@@ -60,6 +78,7 @@ public class DdpmGrpcService implements DdpmService {
     private final DatasetUploads datasets;
     private final SamplingQuota quota;
     private final OpenStreams streams;
+    private final ModelOperations models;
 
     public DdpmGrpcService(
             SamplerClient samplers,
@@ -69,7 +88,8 @@ public class DdpmGrpcService implements DdpmService {
             TrainingRuns runs,
             DatasetUploads datasets,
             SamplingQuota quota,
-            OpenStreams streams) {
+            OpenStreams streams,
+            ModelOperations models) {
         this.samplers = samplers;
         this.catalog = catalog;
         this.jobs = jobs;
@@ -78,6 +98,7 @@ public class DdpmGrpcService implements DdpmService {
         this.datasets = datasets;
         this.quota = quota;
         this.streams = streams;
+        this.models = models;
     }
 
     @Override
@@ -180,6 +201,100 @@ public class DdpmGrpcService implements DdpmService {
     }
 
     @Override
+    @Blocking
+    public Uni<TrainingRun> cancelTraining(GetTrainingRequest request) {
+        return call(() -> {
+            String runId = Require.safeName(request.getRunId(), "run_id");
+            trainings.cancel(runId, GrpcAuthInterceptor.caller());
+            return run(runs.get(runId).orElseThrow());
+        });
+    }
+
+    // ---- model lifecycle: the same operations and checks as the HTTP API (ModelOperations) ----
+
+    @Override
+    @Blocking
+    public Uni<ModelAliases> getModelAliases(GetModelAliasesRequest request) {
+        return call(() -> aliases(models.aliases(Require.safeName(request.getModel(), "model"))));
+    }
+
+    @Override
+    @Blocking
+    public Uni<ModelAliases> promoteModel(PromoteModelRequest request) {
+        return call(() -> aliases(models.promote(
+                GrpcAuthInterceptor.caller(),
+                Require.safeName(request.getModel(), "model"),
+                Require.safeName(request.getVersion(), "version"),
+                blank(request.getReason()))));
+    }
+
+    @Override
+    @Blocking
+    public Uni<ModelAliases> rollbackModel(RollbackModelRequest request) {
+        return call(() -> aliases(models.rollback(
+                GrpcAuthInterceptor.caller(),
+                Require.safeName(request.getModel(), "model"),
+                blank(request.getReason()))));
+    }
+
+    @Override
+    @Blocking
+    public Uni<ModelAliases> setCanary(SetCanaryRequest request) {
+        return call(() -> {
+            String model = Require.safeName(request.getModel(), "model");
+            CanarySplit split =
+                    request.getPercent() == 0 && request.getVersion().isEmpty()
+                            ? null
+                            : new CanarySplit(request.getVersion(), request.getPercent());
+            return aliases(models.canary(GrpcAuthInterceptor.caller(), model, split));
+        });
+    }
+
+    @Override
+    @Blocking
+    public Uni<ModelAliases> setModelPolicy(SetModelPolicyRequest request) {
+        return call(() -> {
+            ModelPolicy.Promotion promotion = switch (request.getPromotion()) {
+                case PROMOTION_AUTO -> ModelPolicy.Promotion.AUTO;
+                case PROMOTION_MANUAL -> ModelPolicy.Promotion.MANUAL;
+                default -> null;
+            };
+            ModelPolicy.Retrain retrain = switch (request.getRetrain()) {
+                case RETRAIN_OFF -> ModelPolicy.Retrain.OFF;
+                case RETRAIN_FINE_TUNE -> ModelPolicy.Retrain.FINE_TUNE;
+                case RETRAIN_SCRATCH -> ModelPolicy.Retrain.SCRATCH;
+                default -> null;
+            };
+            ModelOperations.PolicyChange change = new ModelOperations.PolicyChange(
+                    promotion, request.hasMargin() ? request.getMargin() : null, retrain);
+            return aliases(
+                    models.policy(GrpcAuthInterceptor.caller(), Require.safeName(request.getModel(), "model"), change));
+        });
+    }
+
+    @Override
+    @Blocking
+    public Uni<ModelAliases> deleteModelVersion(DeleteModelVersionRequest request) {
+        return call(() -> aliases(models.deleteVersion(
+                GrpcAuthInterceptor.caller(),
+                Require.safeName(request.getModel(), "model"),
+                Require.safeName(request.getVersion(), "version"))));
+    }
+
+    @Override
+    @Blocking
+    public Uni<DeleteDatasetResponse> deleteDataset(DeleteDatasetRequest request) {
+        return call(() -> {
+            String name = Require.safeName(request.getName(), "name");
+            long removed = datasets.delete(name, GrpcAuthInterceptor.caller());
+            return DeleteDatasetResponse.newBuilder()
+                    .setName(name)
+                    .setDeletedObjects(removed)
+                    .build();
+        });
+    }
+
+    @Override
     public Uni<Dataset> uploadDataset(Multi<DatasetChunk> request) {
         Caller caller;
         try {
@@ -251,6 +366,7 @@ public class DdpmGrpcService implements DdpmService {
                             case RUNNING -> TrainingRun.State.STATE_RUNNING;
                             case COMPLETED -> TrainingRun.State.STATE_COMPLETED;
                             case FAILED -> TrainingRun.State.STATE_FAILED;
+                            case CANCELLED -> TrainingRun.State.STATE_CANCELLED;
                         })
                 .setStep(r.step())
                 .setTotalSteps(r.totalSteps())
@@ -266,7 +382,78 @@ public class DdpmGrpcService implements DdpmService {
         if (r.error() != null) {
             run.setError(r.error());
         }
+        if (r.requestedBy() != null) {
+            run.setRequestedBy(r.requestedBy());
+        }
+        if (r.evaluated() != null) {
+            run.setEvaluation(evaluation(r.evaluated()));
+        }
         return run.build();
+    }
+
+    private static Evaluation evaluation(ModelEvaluated e) {
+        Evaluation.Builder evaluation = Evaluation.newBuilder()
+                .setVersion(e.version())
+                .setPassed(e.evaluation().passed())
+                .setPromoted(e.promoted())
+                .setReason(e.evaluation().reason())
+                .setMargin(e.evaluation().margin())
+                .putAllCandidateMetrics(e.evaluation().candidateMetrics())
+                .putAllProductionMetrics(e.evaluation().productionMetrics());
+        if (e.evaluation().production() != null) {
+            evaluation.setProduction(e.evaluation().production());
+        }
+        if (e.outcome() != null) {
+            evaluation.setOutcome(e.outcome());
+        }
+        return evaluation.build();
+    }
+
+    private static ModelAliases aliases(dev.ddpm.core.lifecycle.ModelAliases a) {
+        ModelAliases.Builder aliases = ModelAliases.newBuilder()
+                .setModel(a.model())
+                .setRevision(a.revision())
+                .putAllAliases(a.aliases())
+                .setPromotion(
+                        a.policy().promotion() == ModelPolicy.Promotion.MANUAL
+                                ? Promotion.PROMOTION_MANUAL
+                                : Promotion.PROMOTION_AUTO)
+                .setMargin(a.policy().margin())
+                .setRetrain(
+                        a.policy().retrain() == null
+                                ? Retrain.RETRAIN_UNSPECIFIED
+                                : switch (a.policy().retrain()) {
+                                    case OFF -> Retrain.RETRAIN_OFF;
+                                    case FINE_TUNE -> Retrain.RETRAIN_FINE_TUNE;
+                                    case SCRATCH -> Retrain.RETRAIN_SCRATCH;
+                                })
+                .setUpdatedAt(ProtoMapping.timestamp(a.updatedAt()));
+        if (a.canary() != null) {
+            aliases.setCanaryVersion(a.canary().version())
+                    .setCanaryPercent(a.canary().percent());
+        }
+        if (a.owner() != null) {
+            aliases.setOwner(a.owner());
+        }
+        for (AliasChange c : a.history()) {
+            dev.ddpm.proto.gateway.v1.AliasChange.Builder change = dev.ddpm.proto.gateway.v1.AliasChange.newBuilder()
+                    .setRevision(c.revision())
+                    .setAt(ProtoMapping.timestamp(c.at()))
+                    .setAlias(c.alias())
+                    .setAction(c.action().name().toLowerCase(Locale.ROOT).replace('_', '-'))
+                    .setActor(c.actor());
+            if (c.version() != null) {
+                change.setVersion(c.version());
+            }
+            if (c.previous() != null) {
+                change.setPrevious(c.previous());
+            }
+            if (c.reason() != null) {
+                change.setReason(c.reason());
+            }
+            aliases.addHistory(change);
+        }
+        return aliases.build();
     }
 
     private static String blank(String s) {

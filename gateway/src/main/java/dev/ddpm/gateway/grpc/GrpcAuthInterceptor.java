@@ -36,8 +36,19 @@ public class GrpcAuthInterceptor implements ServerInterceptor {
     private static final Metadata.Key<String> API_KEY = Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-    private static final Set<String> TRAINING_METHODS =
-            Set.of("StartTraining", "GetTraining", "WatchTraining", "UploadDataset", "ListDatasets");
+    private static final Set<String> TRAINING_METHODS = Set.of(
+            "StartTraining",
+            "GetTraining",
+            "WatchTraining",
+            "CancelTraining",
+            "UploadDataset",
+            "ListDatasets",
+            "DeleteDataset",
+            "PromoteModel",
+            "RollbackModel",
+            "SetCanary",
+            "SetModelPolicy",
+            "DeleteModelVersion");
 
     private final ApiKeys keys;
     private final RateLimiter limiter;

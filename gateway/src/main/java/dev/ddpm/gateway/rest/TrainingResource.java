@@ -1,6 +1,7 @@
 package dev.ddpm.gateway.rest;
 
 import dev.ddpm.core.api.TrainingRequest;
+import dev.ddpm.core.events.ModelEvaluated;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
@@ -16,6 +17,7 @@ import dev.ddpm.service.rest.Problems;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -42,7 +44,8 @@ import java.util.function.Supplier;
  * Training runs: {@code POST /v1/trainings} asks a trainer (TrainingRequested) and answers 202 with
  * the run id; {@code GET /v1/trainings/{id}} its state (from the trainers' events), {@code .../events}
  * the same as server-sent events until it ends (with heartbeats; a cap per key), {@code .../grid.png}
- * its newest sample grid.
+ * its newest sample grid; {@code DELETE /v1/trainings/{id}} asks the trainer to cancel it
+ * (TrainingCancelRequested; its requester or an admin) and answers 202.
  */
 @Path("/v1/trainings")
 @Produces(MediaType.APPLICATION_JSON)
@@ -97,6 +100,22 @@ public class TrainingResource {
         return runs.get(id)
                 .map(run -> Response.ok(view(run)).build())
                 .orElseGet(() -> Problems.problem(404, "unknown training run", "no run '" + id + "' is known"));
+    }
+
+    /** 202 once TrainingCancelRequested is on the topic; the run shows {@code cancelled} when the trainer stops it. */
+    @DELETE
+    @Path("/{id}")
+    public Response cancel(@PathParam("id") String id, @Context ContainerRequestContext request) {
+        Response invalid = ModelResource.checkNames(id, null);
+        if (invalid != null) {
+            return invalid;
+        }
+        TrainingRuns.Run run = requests.cancel(id, AuthFilter.caller(request));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("runId", run.runId());
+        body.put("state", "cancelling");
+        body.put("status", "/v1/trainings/" + run.runId());
+        return Response.accepted(body).build();
     }
 
     /**
@@ -182,6 +201,23 @@ public class TrainingResource {
         if (!run.quality().isEmpty()) {
             view.put("quality", new TreeMap<>(run.quality()));
             view.put("qualityStep", run.qualityStep());
+        }
+        view.put("requestedBy", run.requestedBy());
+        if (run.evaluated() != null) {
+            ModelEvaluated verdict = run.evaluated();
+            Map<String, Object> evaluation = new LinkedHashMap<>();
+            evaluation.put("version", verdict.version());
+            evaluation.put("production", verdict.evaluation().production());
+            evaluation.put("passed", verdict.evaluation().passed());
+            evaluation.put("promoted", verdict.promoted());
+            evaluation.put("reason", verdict.evaluation().reason());
+            evaluation.put("outcome", verdict.outcome());
+            evaluation.put("margin", verdict.evaluation().margin());
+            evaluation.put(
+                    "candidateMetrics", new TreeMap<>(verdict.evaluation().candidateMetrics()));
+            evaluation.put(
+                    "productionMetrics", new TreeMap<>(verdict.evaluation().productionMetrics()));
+            view.put("evaluation", evaluation);
         }
         return view;
     }

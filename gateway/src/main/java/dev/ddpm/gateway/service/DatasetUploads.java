@@ -4,9 +4,11 @@ import dev.ddpm.core.events.DatasetUpdated;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.ObjectTooLargeException;
 import dev.ddpm.core.storage.StoredObject;
+import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.config.GatewayConfig;
 import dev.ddpm.gateway.messaging.outgoing.GatewayEvents;
 import jakarta.inject.Singleton;
@@ -15,15 +17,20 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
  * Data set uploads for both APIs: one image or archive (recognised by content) stored under
- * {@code ddpm-datasets/{name}/}, then DatasetUpdated (which may start a retraining).
+ * {@code ddpm-datasets/{name}/}, then DatasetUpdated (which may start a retraining). The key that
+ * first uploads to a data set owns it: {@code ddpm-datasets/{name}.owner.json}, beside the data set
+ * rather than in it, so that no reader of the data set's objects takes it for an image (an object
+ * at the bucket's root belongs to no data set). Its owner or an admin may delete it.
  */
 @Singleton
 public class DatasetUploads {
@@ -33,6 +40,21 @@ public class DatasetUploads {
 
     /** One data set in the bucket. */
     public record Summary(String name, long objects, long bytes) {}
+
+    /**
+     * Who owns a data set: the key that first uploaded to it.
+     *
+     * @param owner the API key id
+     * @param since when that first upload was stored
+     */
+    public record DatasetOwner(String dataset, String owner, Instant since) {
+
+        public DatasetOwner {
+            Require.safeName(dataset, "dataset");
+            Require.nonBlank(owner, "owner");
+            Require.nonNull(since, "since");
+        }
+    }
 
     private final ArtifactStore store;
     private final GatewayEvents events;
@@ -86,12 +108,54 @@ public class DatasetUploads {
         } catch (ObjectTooLargeException e) {
             throw tooLarge();
         }
+        if (owner(name).isEmpty()) {
+            store.putJson(Buckets.DATASETS, ownerKey(name), new DatasetOwner(name, uploader, Instant.now()));
+        }
         long objects = store.list(Buckets.DATASETS, name + "/").size();
         events.datasetUpdates()
                 .sendAndWait(
                         new DatasetUpdated(name, ref.key(), objects, "gateway:" + uploader), Duration.ofSeconds(30));
         return new Stored(
                 name, ref.key(), ref.sha256(), ref.sizeBytes(), format.name().toLowerCase(Locale.ROOT), objects);
+    }
+
+    /** The data set's owner, if one is recorded (not for sets uploaded before owners were, or not through here). */
+    public Optional<String> owner(String name) {
+        try {
+            return Optional.of(store.getJson(Buckets.DATASETS, ownerKey(name), DatasetOwner.class)
+                    .owner());
+        } catch (ObjectNotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Removes every object of the data set, then its owner record. Models trained on it and their
+     * checkpoints stay.
+     *
+     * @return how many objects were removed
+     * @throws GatewayException 404 for a data set with no objects, 403 for a key that is neither its
+     *     owner nor an admin
+     */
+    public long delete(String name, Caller caller) {
+        Require.safeName(name, "name");
+        List<StoredObject> objects = store.list(Buckets.DATASETS, name + "/");
+        Optional<String> owner = owner(name);
+        if (objects.isEmpty() && owner.isEmpty()) {
+            throw new GatewayException(404, "unknown data set", "data set '" + name + "' has no objects");
+        }
+        Ownership.require(caller, owner.orElse(null), "data set '" + name + "'");
+        for (StoredObject object : objects) {
+            store.delete(Buckets.DATASETS, object.key());
+        }
+        if (owner.isPresent()) {
+            store.delete(Buckets.DATASETS, ownerKey(name));
+        }
+        return objects.size();
+    }
+
+    static String ownerKey(String name) {
+        return name + ".owner.json";
     }
 
     private GatewayException tooLarge() {
@@ -105,8 +169,9 @@ public class DatasetUploads {
     public List<Summary> list() {
         Map<String, long[]> sets = new TreeMap<>();
         for (StoredObject object : store.list(Buckets.DATASETS, "")) {
-            if (object.key().startsWith(ArtifactStore.STAGING_PREFIX)) {
-                continue; // an upload still on its way
+            if (object.key().startsWith(ArtifactStore.STAGING_PREFIX)
+                    || !object.key().contains("/")) {
+                continue; // an upload still on its way, or an owner record at the root
             }
             long[] totals = sets.computeIfAbsent(object.key().split("/")[0], k -> new long[2]);
             totals[0]++;

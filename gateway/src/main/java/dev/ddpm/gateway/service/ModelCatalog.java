@@ -1,6 +1,8 @@
 package dev.ddpm.gateway.service;
 
 import dev.ddpm.core.api.ModelManifest;
+import dev.ddpm.core.lifecycle.ModelAliasStore;
+import dev.ddpm.core.lifecycle.ModelAliases;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.StoredObject;
@@ -13,16 +15,21 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
-/** The published models as the models bucket has them: names, versions (newest first), manifests. */
+/**
+ * The published models as the models bucket has them: names, versions (newest first), manifests,
+ * and which version each alias names ({@code aliases.json}).
+ */
 @Singleton
 public class ModelCatalog {
 
     private static final String MANIFEST = "manifest.json";
 
     private final ArtifactStore store;
+    private final ModelAliasStore aliases;
 
     public ModelCatalog(ArtifactStore store) {
         this.store = store;
+        this.aliases = new ModelAliasStore(store);
     }
 
     /** Versions by model name, newest first; only versions whose manifest exists (complete ones). */
@@ -46,15 +53,39 @@ public class ModelCatalog {
         return versions().getOrDefault(name, List.of());
     }
 
-    /** The manifest of {@code version} (null: the newest), verified against its stored sha256. */
+    /** The model's alias document; empty for a model without one (its newest version is served). */
+    public Optional<ModelAliases> aliases(String name) {
+        return aliases.read(name);
+    }
+
+    /**
+     * The version requests without one get: production as {@code aliases.json} names it, else (a
+     * model published before it had aliases) the newest.
+     */
+    public Optional<String> production(String name, List<String> versions) {
+        Optional<String> named = aliases(name).flatMap(ModelAliases::production).filter(versions::contains);
+        return named.isPresent() ? named : versions.stream().findFirst();
+    }
+
+    /**
+     * The manifest of {@code version} (null: production; an alias: the version it names), verified
+     * against its stored sha256.
+     */
     public Optional<ModelManifest> manifest(String name, String version) {
         String chosen = version;
-        if (chosen == null) {
-            List<String> all = versions(name);
-            if (all.isEmpty()) {
+        if (chosen == null || ModelAliases.PRODUCTION.equals(chosen)) {
+            Optional<String> production = production(name, versions(name));
+            if (production.isEmpty()) {
                 return Optional.empty();
             }
-            chosen = all.get(0);
+            chosen = production.get();
+        } else if (ModelAliases.isAlias(chosen)) {
+            Optional<String> named =
+                    aliases(name).flatMap(a -> Optional.ofNullable(a.aliases().get(version)));
+            if (named.isEmpty()) {
+                return Optional.empty();
+            }
+            chosen = named.get();
         }
         String key = name + "/" + chosen + "/" + MANIFEST;
         if (!store.exists(Buckets.MODELS, key)) {

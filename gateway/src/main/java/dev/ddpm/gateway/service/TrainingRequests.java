@@ -2,15 +2,21 @@ package dev.ddpm.gateway.service;
 
 import dev.ddpm.core.api.RunIds;
 import dev.ddpm.core.api.TrainingRequest;
+import dev.ddpm.core.events.TrainingCancelRequested;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.messaging.outgoing.GatewayEvents;
 import jakarta.inject.Singleton;
 
 import java.time.Duration;
+import java.util.Locale;
 
-/** Starts training runs for both APIs: checks the data set exists, then TrainingRequested. */
+/**
+ * Starts training runs for both APIs (checks the data set exists, then TrainingRequested) and asks
+ * for their cancellation (TrainingCancelRequested).
+ */
 @Singleton
 public class TrainingRequests {
 
@@ -40,7 +46,32 @@ public class TrainingRequests {
         String runId = RunIds.next(request.modelName());
         events.trainingRequests()
                 .sendAndWait(new TrainingRequested(runId, request, requestedBy), Duration.ofSeconds(30));
-        runs.requested(runId, request.modelName());
+        runs.requested(runId, request.modelName(), requestedBy);
         return runId;
+    }
+
+    /**
+     * Asks the trainer to stop a run (it stops at its next step, or never starts, and reports
+     * TrainingCancelled); the run's state changes when that report arrives.
+     *
+     * @return the run as it is now
+     * @throws GatewayException 404 for an unknown run, 403 for a key that is neither its requester nor
+     *     an admin, 409 for a run that has ended
+     */
+    public TrainingRuns.Run cancel(String runId, Caller caller) {
+        TrainingRuns.Run run = runs.get(runId)
+                .orElseThrow(
+                        () -> new GatewayException(404, "unknown training run", "no run '" + runId + "' is known"));
+        Ownership.require(caller, run.requestedBy(), "training run '" + runId + "'");
+        if (run.finished()) {
+            throw new GatewayException(
+                    409,
+                    "training run ended",
+                    "run '" + runId + "' has ended already ("
+                            + run.state().name().toLowerCase(Locale.ROOT) + "): there is nothing to cancel");
+        }
+        events.trainingRequests()
+                .sendAndWait(new TrainingCancelRequested(runId, caller.keyId()), Duration.ofSeconds(30));
+        return run;
     }
 }

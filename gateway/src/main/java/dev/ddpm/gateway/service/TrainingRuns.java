@@ -2,9 +2,12 @@ package dev.ddpm.gateway.service;
 
 import dev.ddpm.core.events.CheckpointSaved;
 import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.events.ModelEvaluated;
+import dev.ddpm.core.events.TrainingCancelled;
 import dev.ddpm.core.events.TrainingCompleted;
 import dev.ddpm.core.events.TrainingFailed;
 import dev.ddpm.core.events.TrainingProgress;
+import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.events.TrainingStarted;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Multi;
@@ -21,11 +24,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
- * The state of every training run, folded from {@code ddpm.training-events} (each gateway replica
- * reads the topic from its start in a group of its own, see {@code TrainingEventsConsumer}), and a
- * live feed of changes for {@code GET /v1/trainings/{id}/events}. A run's state only moves forward:
- * an event that arrives after the run has completed or failed (a late progress report, a
- * redelivery) changes nothing.
+ * The state of every training run, folded from {@code ddpm.training-events} and who requested it
+ * from {@code ddpm.training-requests} (each gateway replica reads both topics from their start in a
+ * group of its own, see {@code TrainingEventsConsumer}), and a live feed of changes for
+ * {@code GET /v1/trainings/{id}/events}. A run's state only moves forward: an event that arrives
+ * after the run has completed, failed or been cancelled (a late progress report, a redelivery)
+ * changes nothing. The quality gate's verdict (ModelEvaluated) is taken in any state: it comes
+ * after the run has completed.
  */
 @Singleton
 public class TrainingRuns {
@@ -34,7 +39,9 @@ public class TrainingRuns {
         REQUESTED,
         RUNNING,
         COMPLETED,
-        FAILED
+        FAILED,
+        /** Ended by a cancellation (TrainingCancelled): checkpoints kept, nothing published. */
+        CANCELLED
     }
 
     /**
@@ -42,6 +49,8 @@ public class TrainingRuns {
      *
      * @param quality     the newest quality measurement (TrainingProgress.quality), empty before the first
      * @param qualityStep the step it was measured at
+     * @param requestedBy the key id that requested the run (its owner); null when not known
+     * @param evaluated   the quality gate's verdict on the version it trained; null before it has one
      */
     public record Run(
             String runId,
@@ -56,11 +65,67 @@ public class TrainingRuns {
             String error,
             Instant updatedAt,
             Map<String, Double> quality,
-            long qualityStep) {
+            long qualityStep,
+            String requestedBy,
+            ModelEvaluated evaluated) {
 
         Run with(State s, long st, long total, double l, double ips, double eta, String version, String err) {
             return new Run(
-                    runId, modelName, s, st, total, l, ips, eta, version, err, Instant.now(), quality, qualityStep);
+                    runId,
+                    modelName,
+                    s,
+                    st,
+                    total,
+                    l,
+                    ips,
+                    eta,
+                    version,
+                    err,
+                    Instant.now(),
+                    quality,
+                    qualityStep,
+                    requestedBy,
+                    evaluated);
+        }
+
+        Run withRequestedBy(String keyId) {
+            return keyId == null || requestedBy != null
+                    ? this
+                    : new Run(
+                            runId,
+                            modelName,
+                            state,
+                            step,
+                            totalSteps,
+                            loss,
+                            imagesPerSecond,
+                            etaSeconds,
+                            modelVersion,
+                            error,
+                            updatedAt,
+                            quality,
+                            qualityStep,
+                            keyId,
+                            evaluated);
+        }
+
+        Run withEvaluation(ModelEvaluated verdict) {
+            return new Run(
+                    runId,
+                    modelName,
+                    state,
+                    step,
+                    totalSteps,
+                    loss,
+                    imagesPerSecond,
+                    etaSeconds,
+                    modelVersion == null ? verdict.version() : modelVersion,
+                    error,
+                    Instant.now(),
+                    quality,
+                    qualityStep,
+                    requestedBy,
+                    verdict);
         }
 
         Run withQuality(Map<String, Double> measured, long atStep) {
@@ -79,11 +144,14 @@ public class TrainingRuns {
                             error,
                             updatedAt,
                             measured,
-                            atStep);
+                            atStep,
+                            requestedBy,
+                            evaluated);
         }
 
+        /** Whether the run has ended: completed, failed or cancelled. */
         public boolean finished() {
-            return state == State.COMPLETED || state == State.FAILED;
+            return state == State.COMPLETED || state == State.FAILED || state == State.CANCELLED;
         }
     }
 
@@ -105,25 +173,14 @@ public class TrainingRuns {
         return Optional.ofNullable(runs.get(runId));
     }
 
-    /** The gateway asked for this run: it shows as requested until the trainer reports. */
-    public void requested(String runId, String modelName) {
-        update(runs.merge(
-                runId,
-                new Run(
-                        runId,
-                        modelName,
-                        State.REQUESTED,
-                        0,
-                        0,
-                        Double.NaN,
-                        0,
-                        0,
-                        null,
-                        null,
-                        Instant.now(),
-                        Map.of(),
-                        0),
-                (old, fresh) -> old));
+    /**
+     * The run was requested (by this replica or, read from the requests' topic, by any): it shows as
+     * requested until the trainer reports. A run known already keeps its state and gains its owner.
+     *
+     * @param requestedBy the key id that asked for it; null when not known
+     */
+    public void requested(String runId, String modelName, String requestedBy) {
+        update(runs.compute(runId, (id, old) -> base(id, old, modelName).withRequestedBy(requestedBy)));
     }
 
     /** The run's state now and at every change, ending after it completes or fails. */
@@ -162,15 +219,38 @@ public class TrainingRuns {
      */
     private static boolean isStale(Run known, EventData data) {
         return switch (known.state()) {
-            case COMPLETED ->
-                data instanceof TrainingStarted || data instanceof TrainingProgress || data instanceof CheckpointSaved;
-            case FAILED -> data instanceof TrainingProgress || data instanceof CheckpointSaved;
+            case COMPLETED, CANCELLED ->
+                data instanceof TrainingStarted
+                        || data instanceof TrainingProgress
+                        || data instanceof CheckpointSaved
+                        || data instanceof TrainingCancelled;
+            case FAILED ->
+                data instanceof TrainingProgress
+                        || data instanceof CheckpointSaved
+                        || data instanceof TrainingCancelled;
             default -> false;
         };
     }
 
     private void fold(EventData data) {
-        if (data instanceof TrainingStarted s) {
+        if (data instanceof TrainingRequested r) {
+            requested(r.runId(), r.request().modelName(), r.requestedBy());
+        } else if (data instanceof TrainingCancelled c) {
+            update(runs.compute(c.runId(), (id, old) -> {
+                Run r = base(id, old, null);
+                return r.with(
+                        State.CANCELLED,
+                        Math.max(r.step(), c.step()),
+                        r.totalSteps(),
+                        r.loss(),
+                        0,
+                        0,
+                        null,
+                        c.requestedBy() == null ? "cancelled" : "cancelled by " + c.requestedBy());
+            }));
+        } else if (data instanceof ModelEvaluated e) {
+            update(runs.compute(e.runId(), (id, old) -> base(id, old, e.name()).withEvaluation(e)));
+        } else if (data instanceof TrainingStarted s) {
             update(runs.compute(
                     s.runId(),
                     (id, old) -> base(id, old, s.modelName())
@@ -248,9 +328,26 @@ public class TrainingRuns {
                             old.error(),
                             old.updatedAt(),
                             old.quality(),
-                            old.qualityStep());
+                            old.qualityStep(),
+                            old.requestedBy(),
+                            old.evaluated());
         }
-        return new Run(id, modelName, State.REQUESTED, 0, 0, Double.NaN, 0, 0, null, null, Instant.now(), Map.of(), 0);
+        return new Run(
+                id,
+                modelName,
+                State.REQUESTED,
+                0,
+                0,
+                Double.NaN,
+                0,
+                0,
+                null,
+                null,
+                Instant.now(),
+                Map.of(),
+                0,
+                null,
+                null);
     }
 
     private void update(Run run) {

@@ -1,11 +1,19 @@
 package dev.ddpm.gateway.service;
 
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.CheckpointSaved;
+import dev.ddpm.core.events.ModelEvaluated;
+import dev.ddpm.core.events.TrainingCancelled;
 import dev.ddpm.core.events.TrainingCompleted;
 import dev.ddpm.core.events.TrainingFailed;
 import dev.ddpm.core.events.TrainingProgress;
+import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.events.TrainingStarted;
+import dev.ddpm.core.lifecycle.Evaluation;
+import dev.ddpm.core.lifecycle.QualityGate;
 import org.junit.jupiter.api.Test;
+
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -40,5 +48,47 @@ class TrainingRunsTest {
         runs.apply(new TrainingProgress("r2", 30, 100, 0.1, 5, 10));
         assertThat(runs.get("r2").orElseThrow().state()).as("requested again").isEqualTo(TrainingRuns.State.RUNNING);
         assertThat(runs.get("r2").orElseThrow().step()).isEqualTo(30);
+    }
+
+    @Test
+    void aCancelledRunHasEndedAndStaysCancelled() {
+        runs.requested("r3", "m", "trainer");
+        runs.apply(new TrainingStarted("r3", "m", "d", "cpu", 10, 0, 100));
+        runs.apply(new TrainingCancelled("r3", 40, "trainer"));
+        runs.apply(new TrainingProgress("r3", 41, 100, 0.1, 5, 10));
+        runs.apply(new TrainingStarted("r3", "m", "d", "cpu", 10, 40, 100));
+
+        TrainingRuns.Run run = runs.get("r3").orElseThrow();
+        assertThat(run.state()).isEqualTo(TrainingRuns.State.CANCELLED);
+        assertThat(run.finished()).isTrue();
+        assertThat(run.step()).isEqualTo(40);
+        assertThat(run.requestedBy()).isEqualTo("trainer");
+    }
+
+    @Test
+    void aCancellationAfterTheRunCompletedChangesNothing() {
+        runs.apply(new TrainingStarted("r4", "m", "d", "cpu", 10, 0, 100));
+        runs.apply(new TrainingCompleted("r4", "m", 100, 0.05, "r4/step-100/checkpoint.json", "v1"));
+        runs.apply(new TrainingCancelled("r4", 100, "trainer"));
+        assertThat(runs.get("r4").orElseThrow().state()).isEqualTo(TrainingRuns.State.COMPLETED);
+    }
+
+    @Test
+    void theRequesterIsKeptWhateverOrderTheTopicsArriveInAndTheGatesVerdictIsShown() {
+        runs.apply(new TrainingStarted("r5", "m", "d", "cpu", 10, 0, 100));
+        runs.apply(new TrainingRequested(
+                "r5", TrainingRequest.builder().dataset("d").steps(100).build(), "alice"));
+        runs.apply(new TrainingCompleted("r5", "m", 100, 0.05, "r5/step-100/checkpoint.json", "v2"));
+        runs.apply(new TrainingRequested(
+                "r5", TrainingRequest.builder().dataset("d").steps(100).build(), "bob"));
+        Evaluation verdict =
+                QualityGate.compare("v1", "probe", Map.of("quality_fld", 2.0), Map.of("quality_fld", 1.0), 0.1);
+        runs.apply(new ModelEvaluated("r5", "m", "v2", verdict, false, "kept as candidate"));
+
+        TrainingRuns.Run run = runs.get("r5").orElseThrow();
+        assertThat(run.state()).as("a redelivered request reopens nothing").isEqualTo(TrainingRuns.State.COMPLETED);
+        assertThat(run.requestedBy()).as("the first requester").isEqualTo("alice");
+        assertThat(run.evaluated().evaluation().passed()).isFalse();
+        assertThat(run.evaluated().outcome()).isEqualTo("kept as candidate");
     }
 }

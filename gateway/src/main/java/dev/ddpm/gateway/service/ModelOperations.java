@@ -1,0 +1,97 @@
+package dev.ddpm.gateway.service;
+
+import dev.ddpm.core.json.OptionalField;
+import dev.ddpm.core.lifecycle.CanarySplit;
+import dev.ddpm.core.lifecycle.ModelAliases;
+import dev.ddpm.core.lifecycle.ModelLifecycle;
+import dev.ddpm.core.lifecycle.ModelPolicy;
+import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.gateway.auth.Caller;
+import dev.ddpm.gateway.messaging.outgoing.GatewayEvents;
+import jakarta.inject.Singleton;
+
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * The model lifecycle operations of both APIs: each checks that the caller may change the model (an
+ * admin, or the key recorded as its owner), then runs the one implementation every entry point
+ * shares ({@link ModelLifecycle}: {@code aliases.json} written first, then announced on
+ * {@code ddpm.models}, waiting for the broker). Its refusals become 404 and 409 in the shared error
+ * mapping.
+ */
+@Singleton
+public class ModelOperations {
+
+    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
+
+    private final ModelLifecycle lifecycle;
+
+    public ModelOperations(ArtifactStore store, GatewayEvents events) {
+        this.lifecycle =
+                new ModelLifecycle(store, event -> events.models().sendAndWait(event, SEND_TIMEOUT), Clock.systemUTC());
+    }
+
+    /**
+     * A change of the model's policy ({@code PUT /v1/models/{name}/policy}): the fields given replace
+     * the current policy's, the rest stay.
+     */
+    public record PolicyChange(
+            @OptionalField ModelPolicy.Promotion promotion,
+            @OptionalField Double margin,
+            @OptionalField ModelPolicy.Retrain retrain) {
+
+        ModelPolicy applyTo(ModelPolicy current) {
+            ModelPolicy next = current;
+            if (promotion != null) {
+                next = next.withPromotion(promotion);
+            }
+            if (margin != null) {
+                next = next.withMargin(margin);
+            }
+            if (retrain != null) {
+                next = next.withRetrain(retrain);
+            }
+            return next;
+        }
+    }
+
+    /** The model's aliases, canary, policy, owner and history (404 for an unknown model). */
+    public ModelAliases aliases(String model) {
+        return lifecycle.aliases(model);
+    }
+
+    public ModelAliases promote(Caller caller, String model, String version, String reason) {
+        mayChange(caller, model);
+        return lifecycle.promote(model, version, caller.keyId(), reason == null ? "promoted by an operator" : reason);
+    }
+
+    public ModelAliases rollback(Caller caller, String model, String reason) {
+        mayChange(caller, model);
+        return lifecycle.rollback(model, caller.keyId(), reason == null ? "rolled back by an operator" : reason);
+    }
+
+    /** @param split null: ends the canary */
+    public ModelAliases canary(Caller caller, String model, CanarySplit split) {
+        mayChange(caller, model);
+        return lifecycle.canary(model, split, caller.keyId());
+    }
+
+    public ModelAliases policy(Caller caller, String model, PolicyChange change) {
+        ModelAliases current = mayChange(caller, model);
+        return lifecycle.policy(model, change.applyTo(current.policy()), caller.keyId());
+    }
+
+    /** 409 for the production version or the canary's; removes the version's files otherwise. */
+    public ModelAliases deleteVersion(Caller caller, String model, String version) {
+        mayChange(caller, model);
+        return lifecycle.deleteVersion(model, version, caller.keyId());
+    }
+
+    /** The model's aliases, once the caller is known to be allowed to change them (404 first). */
+    private ModelAliases mayChange(Caller caller, String model) {
+        ModelAliases current = lifecycle.aliases(model);
+        Ownership.require(caller, current.owner(), "model '" + model + "'");
+        return current;
+    }
+}
