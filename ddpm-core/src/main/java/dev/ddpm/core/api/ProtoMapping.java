@@ -11,6 +11,7 @@ import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.json.Json;
+import dev.ddpm.core.lifecycle.CanarySplit;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.LearningRateDecay;
 import dev.ddpm.core.model.PredictionType;
@@ -18,6 +19,7 @@ import dev.ddpm.core.model.PredictionType;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The messages of the gRPC contracts ({@code SampleParams} and {@code ModelInfo} of common.proto,
@@ -193,6 +195,25 @@ public final class ProtoMapping {
         });
         FieldDescriptor versionList = field(info.getDescriptorForType(), "versions");
         versions.forEach(v -> info.addRepeatedField(versionList, v));
+        return info;
+    }
+
+    /**
+     * Fills a {@code ModelInfo} builder's aliases (alias to version) and production's canary split;
+     * returns it.
+     */
+    public static <B extends Message.Builder> B modelAliases(Map<String, String> aliases, CanarySplit canary, B info) {
+        FieldDescriptor map = field(info.getDescriptorForType(), "aliases");
+        aliases.forEach((alias, version) -> {
+            Message.Builder entry = info.newBuilderForField(map);
+            set(entry, "key", alias);
+            set(entry, "value", version);
+            info.addRepeatedField(map, entry.build());
+        });
+        if (canary != null) {
+            set(info, "canary_version", canary.version());
+            set(info, "canary_percent", canary.percent());
+        }
         return info;
     }
 

@@ -210,7 +210,7 @@ public record ModelAliases(
         }
         ModelAliases next = next(
                 new AliasChange(
-                        revision + 1, at, "policy", null, null, AliasChange.Action.POLICY, actor, value.toString()),
+                        revision + 1, at, "policy", null, null, AliasChange.Action.POLICY, actor, value.describe()),
                 aliases,
                 at);
         return new ModelAliases(schemaVersion, model, next.revision, at, owner, value, aliases, canary, next.history);

@@ -1,6 +1,7 @@
 package dev.ddpm.core.lifecycle;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.ddpm.core.json.Json;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 
@@ -42,6 +43,12 @@ public record ModelPolicy(
     public ModelPolicy {
         promotion = promotion == null ? Promotion.AUTO : promotion;
         Require.inRange(margin, 0, 1, "margin");
+    }
+
+    /** The policy in words, as the alias history records it: "promotion auto, margin 0.1, retrain off". */
+    public String describe() {
+        return "promotion " + Json.wireName(promotion) + ", margin " + margin + ", retrain "
+                + (retrain == null ? "as the trainer's default" : Json.wireName(retrain));
     }
 
     public ModelPolicy withPromotion(Promotion value) {

@@ -58,6 +58,8 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -139,8 +141,8 @@ public class DdpmGrpcService implements DdpmService {
             ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
             catalog.versions()
                     .forEach((name, versions) -> catalog.manifest(name, null)
-                            .ifPresent(m ->
-                                    response.addModels(ProtoMapping.modelInfo(m, versions, ModelInfo.newBuilder()))));
+                            .ifPresent(m -> response.addModels(
+                                    withAliases(ProtoMapping.modelInfo(m, versions, ModelInfo.newBuilder()), name))));
             return response.build();
         });
     }
@@ -155,10 +157,25 @@ public class DdpmGrpcService implements DdpmService {
                 Require.safeName(version, "model.version");
             }
             return catalog.manifest(name, version)
-                    .map(m -> ProtoMapping.modelInfo(m, catalog.versions(name), ModelInfo.newBuilder())
+                    .map(m -> withAliases(
+                                    ProtoMapping.modelInfo(m, catalog.versions(name), ModelInfo.newBuilder()), name)
                             .build())
                     .orElseThrow(() -> new GatewayException(404, "unknown model", "no published model '" + name + "'"));
         });
+    }
+
+    /** The model's aliases and canary as its alias document names them (none: the newest version as production). */
+    private ModelInfo.Builder withAliases(ModelInfo.Builder info, String name) {
+        Optional<dev.ddpm.core.lifecycle.ModelAliases> aliases = catalog.aliases(name);
+        String production = catalog.production(name, catalog.versions(name)).orElse(null);
+        return ProtoMapping.modelAliases(
+                aliases.map(dev.ddpm.core.lifecycle.ModelAliases::aliases)
+                        .orElse(
+                                production == null
+                                        ? Map.of()
+                                        : Map.of(dev.ddpm.core.lifecycle.ModelAliases.PRODUCTION, production)),
+                aliases.map(dev.ddpm.core.lifecycle.ModelAliases::canary).orElse(null),
+                info);
     }
 
     @Override

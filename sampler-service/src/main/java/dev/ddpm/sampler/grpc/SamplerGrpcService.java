@@ -103,11 +103,10 @@ public class SamplerGrpcService implements SamplerService {
      */
     private ModelInfo.Builder withAliases(ModelInfo.Builder info, LoadedModel production) {
         Optional<ModelAliases> aliases = registry.aliases(production.name());
-        info.putAllAliases(
-                aliases.map(ModelAliases::aliases).orElse(Map.of(ModelAliases.PRODUCTION, production.version())));
-        aliases.map(ModelAliases::canary)
-                .ifPresent(canary -> info.setCanaryVersion(canary.version()).setCanaryPercent(canary.percent()));
-        return info;
+        return ProtoMapping.modelAliases(
+                aliases.map(ModelAliases::aliases).orElse(Map.of(ModelAliases.PRODUCTION, production.version())),
+                aliases.map(ModelAliases::canary).orElse(null),
+                info);
     }
 
     /** Turns the batcher's callbacks into stream messages. */
