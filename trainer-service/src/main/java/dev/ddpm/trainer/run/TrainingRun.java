@@ -217,7 +217,7 @@ public final class TrainingRun {
                 saveCheckpoint(trainer, attempt, last, attempt.secondsBefore + attemptSeconds, !stopping);
                 if (stopping) {
                     storeLossPlot(attempt.history); // the curve up to the pause, as a finished run leaves it
-                    LOG.infof("run %s paused at step %d; it resumes from this checkpoint", plan.runId(), step);
+                    LOG.infof("run %s stopped at step %d with a checkpoint", plan.runId(), step);
                     return attempt.checkpoint;
                 }
             }

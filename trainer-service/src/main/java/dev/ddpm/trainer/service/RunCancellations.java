@@ -8,6 +8,7 @@ import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
@@ -52,6 +53,7 @@ public class RunCancellations {
         }
     };
 
+    @Inject
     public RunCancellations(ArtifactStore store) {
         this(store, Clock.systemUTC());
     }
