@@ -125,6 +125,10 @@ public class RunCancellations {
             // A marker that cannot be read still says the run was cancelled.
             LOG.warnf("run %s: unreadable cancel marker (%s); the run counts as cancelled", runId, e.getMessage());
             return Optional.of(new Marker(runId, null, clock.instant()));
+        } catch (StorageException e) {
+            // S3 away: the run goes on as if not cancelled, and fails where it needs S3 next (its data set).
+            LOG.warnf("run %s: its cancel marker could not be read (%s)", runId, e.getMessage());
+            return Optional.empty();
         }
     }
 

@@ -167,9 +167,19 @@ public class TrainingService {
         }
     }
 
-    private static void neverStarted(String runId, RunCancellations.Marker cancel, RunListener listener) {
+    /**
+     * Reports a run cancelled before this attempt as TrainingCancelled, at the step of its newest
+     * checkpoint: 0 for one that never trained, more for one cancelled while it waited to be resumed.
+     */
+    private void neverStarted(String runId, RunCancellations.Marker cancel, RunListener listener) {
+        long step;
+        try {
+            step = new CheckpointStore(store).latest(runId).step();
+        } catch (StorageException | InvalidPayloadException e) {
+            step = 0; // no checkpoint: it never trained
+        }
         LOG.infof("run %s was cancelled before it started: it does not train", runId);
-        listener.cancelled(0, cancel.requestedBy());
+        listener.cancelled(step, cancel.requestedBy());
     }
 
     /**
