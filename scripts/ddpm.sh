@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The trainer's command line (train, sample-grid, upload-dataset, request-training) against the
-# local stack's S3 and Kafka, or wherever S3_ENDPOINT / KAFKA_BOOTSTRAP_SERVERS point.
+# The trainer's command line (train, sample-grid, upload-dataset, request-training, models, trainings,
+# datasets) against the local stack's S3 and Kafka, or wherever S3_ENDPOINT / KAFKA_BOOTSTRAP_SERVERS point.
 #   scripts/ddpm.sh help
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

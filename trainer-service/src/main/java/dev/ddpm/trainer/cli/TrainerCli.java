@@ -31,6 +31,9 @@ import java.util.Locale;
             ExportCommand.class,
             UploadDatasetCommand.class,
             RequestTrainingCommand.class,
+            ModelsCommand.class,
+            TrainingsCommand.class,
+            DatasetsCommand.class,
             TrainerCli.Help.class
         })
 public final class TrainerCli implements Runnable {

@@ -4,6 +4,7 @@ import dev.ddpm.core.diffusion.DdpmVariance;
 import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.TimestepSpacing;
 import dev.ddpm.core.json.Json;
+import dev.ddpm.core.lifecycle.ModelPolicy;
 import dev.ddpm.core.model.BetaSchedule;
 import dev.ddpm.core.model.LearningRateDecay;
 import dev.ddpm.core.model.PredictionType;
@@ -82,6 +83,18 @@ abstract class WireNames<E extends Enum<E>> implements ITypeConverter<E>, Iterab
     static final class Variances extends WireNames<DdpmVariance> {
         Variances() {
             super(DdpmVariance.class, DdpmVariance::wireName);
+        }
+    }
+
+    static final class Promotions extends WireNames<ModelPolicy.Promotion> {
+        Promotions() {
+            super(ModelPolicy.Promotion.class, Json::wireName);
+        }
+    }
+
+    static final class Retrains extends WireNames<ModelPolicy.Retrain> {
+        Retrains() {
+            super(ModelPolicy.Retrain.class, Json::wireName);
         }
     }
 

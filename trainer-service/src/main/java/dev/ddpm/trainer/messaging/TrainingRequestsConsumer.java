@@ -1,6 +1,7 @@
 package dev.ddpm.trainer.messaging;
 
 import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.TrainingCancelRequested;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.messaging.ProcessedEvents;
@@ -28,7 +29,9 @@ import java.util.concurrent.CompletionStage;
  * the run takes; the request is acknowledged (its offset committed by the throttled strategy) only
  * when the run has ended, completed or failed. A run paused for a rebalance or a shutdown is left
  * unacknowledged, and whoever owns the partition next resumes it from its checkpoint
- * ({@link RunOwnership}). A request seen again, or whose run has already ended, starts nothing.
+ * ({@link RunOwnership}). A request seen again, or whose run has already ended, starts nothing; a
+ * cancelled run ends as TrainingCancelled and its request is acknowledged. TrainingCancelRequested
+ * records on the topic are acknowledged as they come: {@link TrainingCancelsConsumer} acts on them.
  * Anything else that goes wrong sends the record to {@code ddpm.training-requests.dlq}.
  */
 @ApplicationScoped
@@ -65,6 +68,11 @@ public class TrainingRequestsConsumer {
 
     private CompletionStage<Void> handle(Message<byte[]> message) {
         CloudEvent<?> event = EventMessages.decode(message);
+        if (event.data() instanceof TrainingCancelRequested cancel) {
+            // Cancels share the topic; TrainingCancelsConsumer acts on them, while a run may block this channel.
+            LOG.debugf("run %s: cancel request %s passed by", cancel.runId(), event.id());
+            return message.ack();
+        }
         if (!(event.data() instanceof TrainingRequested request)) {
             throw new InvalidPayloadException(
                     "expected a training request on " + CHANNEL + ", got '" + event.type() + "'", "type");

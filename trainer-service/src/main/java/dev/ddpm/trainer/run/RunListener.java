@@ -16,6 +16,15 @@ public interface RunListener {
 
     void failed(long step, String reason);
 
+    /**
+     * The run stopped because it was cancelled, a terminal state like completed and failed: its
+     * checkpoints stay and nothing was published. Does nothing unless a listener reports it.
+     *
+     * @param step        the step of its last checkpoint (0 when it never trained)
+     * @param requestedBy who cancelled it, if known
+     */
+    default void cancelled(long step, String requestedBy) {}
+
     /** Does nothing; for runs nobody watches. */
     RunListener NONE = new RunListener() {
         @Override

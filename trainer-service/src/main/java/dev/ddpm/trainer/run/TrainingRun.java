@@ -110,7 +110,7 @@ public final class TrainingRun {
                 // as a run that reaches its box does. (A fresh run always trains at least one step.)
                 LOG.infof(
                         "run %s resumed at step %d with its time box spent: it ends here", plan.runId(), attempt.step);
-                saveCheckpoint(trainer, attempt, true, attempt.secondsBefore);
+                saveCheckpoint(trainer, attempt, true, attempt.secondsBefore, true);
                 storeGrid(trainer, attempt.step);
                 return finish(trainer, attempt);
             }
@@ -211,11 +211,13 @@ public final class TrainingRun {
                 storeGrid(trainer, step);
                 storeLossPlot(attempt.history);
             }
-            if (step % plan.checkpointEvery() == 0 || last || stop.getAsBoolean()) {
-                saveCheckpoint(trainer, attempt, last, attempt.secondsBefore + attemptSeconds);
-                if (!last && stop.getAsBoolean()) {
+            boolean stopping = !last && stop.getAsBoolean();
+            if (step % plan.checkpointEvery() == 0 || last || stopping) {
+                // A run that stops here (cancelled, or paused for another owner) publishes nothing.
+                saveCheckpoint(trainer, attempt, last, attempt.secondsBefore + attemptSeconds, !stopping);
+                if (stopping) {
                     storeLossPlot(attempt.history); // the curve up to the pause, as a finished run leaves it
-                    LOG.infof("run %s paused at step %d; it resumes from this checkpoint", plan.runId(), step);
+                    LOG.infof("run %s stopped at step %d with a checkpoint", plan.runId(), step);
                     return attempt.checkpoint;
                 }
             }
@@ -272,13 +274,15 @@ public final class TrainingRun {
 
     /**
      * Saves a checkpoint ({@code last}: the run's final one) recording {@code trainingSeconds}, reports
-     * it, and publishes a model version every {@code exportEvery} checkpoints before the last.
+     * it, and publishes a model version every {@code exportEvery} checkpoints before the last (when
+     * {@code mayExport}).
      */
-    private void saveCheckpoint(DiffusionTrainer trainer, Attempt attempt, boolean last, double trainingSeconds) {
+    private void saveCheckpoint(
+            DiffusionTrainer trainer, Attempt attempt, boolean last, double trainingSeconds, boolean mayExport) {
         attempt.checkpoint = checkpoints.save(plan.runId(), trainer, last, trainingSeconds, retention);
         listener.checkpointSaved(attempt.step, attempt.checkpoint);
         attempt.checkpointsSaved++;
-        if (!last && plan.exportEvery() > 0 && attempt.checkpointsSaved % plan.exportEvery() == 0) {
+        if (mayExport && !last && plan.exportEvery() > 0 && attempt.checkpointsSaved % plan.exportEvery() == 0) {
             publish(trainer, attempt.smoothedLoss);
         }
     }

@@ -2,6 +2,7 @@ package dev.ddpm.trainer.service;
 
 import dev.ddpm.core.events.CheckpointSaved;
 import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.events.TrainingCancelled;
 import dev.ddpm.core.events.TrainingCompleted;
 import dev.ddpm.core.events.TrainingFailed;
 import dev.ddpm.core.events.TrainingProgress;
@@ -77,6 +78,11 @@ final class EventRunListener implements RunListener {
     @Override
     public void failed(long step, String reason) {
         send(new TrainingFailed(runId, step, reason));
+    }
+
+    @Override
+    public void cancelled(long step, String requestedBy) {
+        send(new TrainingCancelled(runId, step, requestedBy));
     }
 
     private void send(EventData data) {

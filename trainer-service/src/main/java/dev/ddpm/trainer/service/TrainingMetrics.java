@@ -68,6 +68,12 @@ public class TrainingMetrics {
                 ended("failed");
                 listener.failed(step, reason);
             }
+
+            @Override
+            public void cancelled(long step, String requestedBy) {
+                ended("cancelled");
+                listener.cancelled(step, requestedBy);
+            }
         };
     }
 

@@ -6,6 +6,7 @@ import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
@@ -16,6 +17,7 @@ import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.messaging.outgoing.TrainerEvents;
 import dev.ddpm.trainer.run.RunListener;
 import dev.ddpm.trainer.run.RunPlan;
+import dev.ddpm.trainer.run.RunProgress;
 import dev.ddpm.trainer.run.TrainingRun;
 import dev.ddpm.trainer.train.DiffusionNetwork;
 import dev.ddpm.trainer.train.DjlEngine;
@@ -26,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /** Turns a TrainingRequested into a run: plan, data, device, and the run itself, reported on Kafka. */
@@ -39,13 +42,20 @@ public class TrainingService {
     private final ArtifactStore store;
     private final TrainerEvents events;
     private final TrainingMetrics metrics;
+    private final RunCancellations cancellations;
     private volatile Device device;
 
-    public TrainingService(TrainerConfig config, ArtifactStore store, TrainerEvents events, TrainingMetrics metrics) {
+    public TrainingService(
+            TrainerConfig config,
+            ArtifactStore store,
+            TrainerEvents events,
+            TrainingMetrics metrics,
+            RunCancellations cancellations) {
         this.config = config;
         this.store = store;
         this.events = events;
         this.metrics = metrics;
+        this.cancellations = cancellations;
     }
 
     /** The run described by a request; invalid settings fail here, before any work. */
@@ -70,8 +80,24 @@ public class TrainingService {
         }
     }
 
-    /** Runs the request to its end (or until {@code stop}); failures are reported as TrainingFailed. */
+    /**
+     * Runs the request to its end (or until {@code stop}); failures are reported as TrainingFailed. A
+     * run cancelled while it trains stops at its next step with a checkpoint, publishes nothing and is
+     * reported as TrainingCancelled; one cancelled before it starts never trains.
+     */
     public void run(TrainingRequested request, BooleanSupplier stop) {
+        Optional<RunCancellations.Marker> cancelled = cancellations.find(request.runId());
+        if (cancelled.isPresent()) {
+            neverStarted(
+                    request.runId(),
+                    cancelled.get(),
+                    metrics.watching(new EventRunListener(
+                            events.trainingEvents(),
+                            request.runId(),
+                            request.request().modelName(),
+                            request.request().dataset())));
+            return;
+        }
         RunPlan plan;
         try {
             plan = plan(request);
@@ -85,7 +111,7 @@ public class TrainingService {
                     .failed(0, "invalid request: " + e.getMessage());
             return;
         }
-        RunListener listener = metrics.watching(new EventRunListener(events.trainingEvents(), plan));
+        RunOutcome outcome = new RunOutcome(metrics.watching(new EventRunListener(events.trainingEvents(), plan)));
         InMemoryImageSet data;
         try {
             UNetConfig arch = plan.settings().architecture();
@@ -100,7 +126,14 @@ public class TrainingService {
                         data.skipped().get(0));
             }
         } catch (RuntimeException | Error e) {
-            listener.failed(0, e.getMessage());
+            outcome.failed(0, e.getMessage());
+            return;
+        }
+        String runId = plan.runId();
+        // Fetching the data set takes a while: the cancel may have come meanwhile.
+        cancelled = cancellations.find(runId);
+        if (cancelled.isPresent()) {
+            neverStarted(runId, cancelled.get(), outcome);
             return;
         }
         try {
@@ -110,12 +143,43 @@ public class TrainingService {
                             data,
                             device(),
                             store,
-                            listener,
+                            outcome,
                             config.export().onCompletion() ? modelPublisher() : null)
-                    .run(stop, request.request().maxMinutes());
+                    .run(
+                            () -> stop.getAsBoolean() || cancellations.requested(runId),
+                            request.request().maxMinutes());
         } catch (RuntimeException | Error e) {
             // TrainingRun has reported it as TrainingFailed; the consumer moves on to the next request.
+            return;
         }
+        // Stopped, not ended: by its cancel, unless it only paused for another owner. A cancel that came
+        // during the last step is too late: the run completed.
+        if (!outcome.completed && cancellations.requested(runId)) {
+            LOG.infof(
+                    "run %s cancelled: stopped at step %d, its checkpoints kept, nothing published",
+                    runId, outcome.checkpointStep);
+            outcome.cancelled(
+                    outcome.checkpointStep,
+                    cancellations
+                            .find(runId)
+                            .map(RunCancellations.Marker::requestedBy)
+                            .orElse(null));
+        }
+    }
+
+    /**
+     * Reports a run cancelled before this attempt as TrainingCancelled, at the step of its newest
+     * checkpoint: 0 for one that never trained, more for one cancelled while it waited to be resumed.
+     */
+    private void neverStarted(String runId, RunCancellations.Marker cancel, RunListener listener) {
+        long step;
+        try {
+            step = new CheckpointStore(store).latest(runId).step();
+        } catch (StorageException | InvalidPayloadException e) {
+            step = 0; // no checkpoint: it never trained
+        }
+        LOG.infof("run %s was cancelled before it started: it does not train", runId);
+        listener.cancelled(step, cancel.requestedBy());
     }
 
     /**
@@ -152,5 +216,50 @@ public class TrainingService {
 
     private Path workDir() {
         return config.workDir().orElseGet(() -> Path.of(System.getProperty("java.io.tmpdir"), "ddpm-trainer"));
+    }
+
+    /** Passes a run's reports on, noting the step of its newest checkpoint and whether it completed. */
+    private static final class RunOutcome implements RunListener {
+
+        private final RunListener listener;
+        private long checkpointStep;
+        private boolean completed;
+
+        RunOutcome(RunListener listener) {
+            this.listener = listener;
+        }
+
+        @Override
+        public void started(long parameterCount, String device, long startStep, long totalSteps) {
+            checkpointStep = startStep;
+            listener.started(parameterCount, device, startStep, totalSteps);
+        }
+
+        @Override
+        public void progress(RunProgress progress) {
+            listener.progress(progress);
+        }
+
+        @Override
+        public void checkpointSaved(long step, ObjectRef checkpoint) {
+            checkpointStep = step;
+            listener.checkpointSaved(step, checkpoint);
+        }
+
+        @Override
+        public void completed(long step, double loss, ObjectRef checkpoint, String modelVersion) {
+            completed = true;
+            listener.completed(step, loss, checkpoint, modelVersion);
+        }
+
+        @Override
+        public void failed(long step, String reason) {
+            listener.failed(step, reason);
+        }
+
+        @Override
+        public void cancelled(long step, String requestedBy) {
+            listener.cancelled(step, requestedBy);
+        }
     }
 }

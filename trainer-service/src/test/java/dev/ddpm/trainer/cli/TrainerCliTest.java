@@ -13,7 +13,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TrainerCliTest {
 
     private static final List<String> COMMANDS = List.of(
-            "train", "sample-grid", "evaluate", "forward-strip", "export", "upload-dataset", "request-training");
+            "train",
+            "sample-grid",
+            "evaluate",
+            "forward-strip",
+            "export",
+            "upload-dataset",
+            "request-training",
+            "models",
+            "trainings",
+            "datasets");
+    /** The commands that group others, with what they group. */
+    private static final Map<String, List<String>> GROUPS = Map.of(
+            "models", List.of("aliases", "promote", "rollback", "canary", "policy", "delete"),
+            "trainings", List.of("cancel"),
+            "datasets", List.of("delete"));
 
     @Test
     void everyCommandsHelpListsEachOfItsOptions() {
@@ -37,6 +51,33 @@ class TrainerCliTest {
             }
             assertThat(CliRun.of("help", name).out()).as("help " + name).isEqualTo(help.out());
         }
+    }
+
+    @Test
+    void everyGroupedCommandsHelpListsItsOptionsAndParameters() {
+        GROUPS.forEach((group, names) -> {
+            CommandLine parent = TrainerCli.commandLine().getSubcommands().get(group);
+            assertThat(parent.getSubcommands().keySet()).as(group).containsExactlyInAnyOrderElementsOf(names);
+            CliRun listed = CliRun.of(group);
+            assertThat(listed.exitCode()).isZero();
+            for (String name : names) {
+                assertThat(listed.out()).as(group).contains("  " + name + " ");
+                CliRun help = CliRun.of(group, name, "--help");
+                assertThat(help.exitCode()).as(group + " " + name).isZero();
+                assertThat(help.out()).startsWith("Usage: scripts/ddpm.sh " + group + " " + name);
+                CommandLine.Model.CommandSpec spec =
+                        parent.getSubcommands().get(name).getCommandSpec();
+                for (OptionSpec option : spec.options()) {
+                    if (!option.usageHelp() && !option.hidden()) {
+                        assertThat(help.out()).as(group + " " + name).contains(option.longestName());
+                        assertThat(option.description()).isNotEmpty();
+                    }
+                }
+                spec.positionalParameters()
+                        .forEach(p ->
+                                assertThat(help.out()).as(group + " " + name).contains(p.paramLabel()));
+            }
+        });
     }
 
     @Test
