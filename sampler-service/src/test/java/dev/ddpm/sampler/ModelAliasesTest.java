@@ -179,8 +179,11 @@ class ModelAliasesTest extends SamplerTestBase {
         awaitRevision(name, 3);
 
         Map<Long, String> bySeed = new HashMap<>();
+        CanarySplit split = new CanarySplit("v2", 50);
         for (long seed = 1; seed <= 200; seed++) {
             bySeed.put(seed, served(name, seed, null));
+            // The split's own rule decides, so every replica (and the gateway) agrees on a seed.
+            assertThat(bySeed.get(seed)).as("seed %d", seed).isEqualTo(split.takes(seed) ? "v2" : "v1");
         }
         long canary = bySeed.values().stream().filter("v2"::equals).count();
         assertThat(bySeed.values()).containsOnly("v1", "v2");
