@@ -5,6 +5,9 @@ import dev.ddpm.core.events.ModelAliasChanged;
 import dev.ddpm.core.lifecycle.CanarySplit;
 import dev.ddpm.core.lifecycle.ModelAliases;
 import dev.ddpm.core.lifecycle.ModelLifecycle;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.ObjectRef;
+import dev.ddpm.core.storage.Sha256;
 import dev.ddpm.proto.common.v1.ListModelsRequest;
 import dev.ddpm.proto.sampler.v1.SamplerServiceGrpc;
 import dev.ddpm.sampler.config.SamplerConfig;
@@ -22,6 +25,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -175,8 +179,11 @@ class ModelAliasesTest extends SamplerTestBase {
         awaitRevision(name, 3);
 
         Map<Long, String> bySeed = new HashMap<>();
+        CanarySplit split = new CanarySplit("v2", 50);
         for (long seed = 1; seed <= 200; seed++) {
             bySeed.put(seed, served(name, seed, null));
+            // The split's own rule decides, so every replica (and the gateway) agrees on a seed.
+            assertThat(bySeed.get(seed)).as("seed %d", seed).isEqualTo(split.takes(seed) ? "v2" : "v1");
         }
         long canary = bySeed.values().stream().filter("v2"::equals).count();
         assertThat(bySeed.values()).containsOnly("v1", "v2");
@@ -277,6 +284,42 @@ class ModelAliasesTest extends SamplerTestBase {
             }
             try (LoadedModel.Lease lease = fresh.acquire(name, null, routedToCanary)) {
                 assertThat(lease.model().version()).isEqualTo("v3");
+            }
+        } finally {
+            fresh.unload(name);
+        }
+    }
+
+    @Test
+    void aCanaryVersionThatIsRejectedTakesNoShareHereOrOnAFreshRegistry() {
+        String name = name("bad-canary");
+        ModelLifecycle lifecycle = lifecycle();
+        release(lifecycle, gaussian(name, "v1"));
+        // v2: the graph's bytes changed after the manifest recorded their sha256.
+        GaussianModel v2 = gaussian(name, "v2");
+        byte[] graph = v2.graph();
+        ObjectRef honest = new ObjectRef(Buckets.MODELS, name + "/v2/unet.onnx", graph.length, Sha256.of(graph));
+        byte[] tampered = graph.clone();
+        tampered[tampered.length - 1] ^= 1;
+        store.put(Buckets.MODELS, honest.key(), tampered, "application/octet-stream");
+        store.putJson(Buckets.MODELS, name + "/v2/manifest.json", v2.manifest(graph, honest, Instant.now()));
+        lifecycle.published(name, "v2", "owner-key", "trainer");
+        CanarySplit split = new CanarySplit("v2", 50);
+        lifecycle.canary(name, split, "operator");
+        awaitRevision(name, 3);
+
+        long routedToCanary = 1;
+        while (!split.takes(routedToCanary)) {
+            routedToCanary++;
+        }
+        assertThat(served(name, routedToCanary, null)).isEqualTo("v1");
+        // A replica that starts now serves production although the canary's version cannot load.
+        ModelRegistry fresh = new ModelRegistry(store, engine, samplerEvents, new SimpleMeterRegistry(), config);
+        try {
+            assertThat(fresh.installProduction(name))
+                    .hasValueSatisfying(m -> assertThat(m.version()).isEqualTo("v1"));
+            try (LoadedModel.Lease lease = fresh.acquire(name, null, routedToCanary)) {
+                assertThat(lease.model().version()).isEqualTo("v1");
             }
         } finally {
             fresh.unload(name);

@@ -312,11 +312,12 @@ public class ModelRegistry {
      * applied already. The versions it names are loaded and warmed up first (or taken from what is
      * loaded: the canary's version promoted, a pinned candidate), then production and the canary
      * change in one map update each; requests in flight finish on the versions they leased, which
-     * close after them. A version that is rejected leaves everything as it was, and this revision is
-     * not tried again.
+     * close after them. A production version that is rejected leaves everything as it was, and this
+     * revision is not tried again. A canary version that is rejected takes no share: production
+     * serves every request, so that a bad canary cannot keep a replica from serving the model.
      *
      * @return whether this document is now the one applied
-     * @throws ModelRejectedException when a version it names fails its checks (announced)
+     * @throws ModelRejectedException when its production version fails its checks (announced)
      */
     public synchronized boolean apply(ModelAliases aliases) {
         String name = aliases.model();
@@ -331,11 +332,16 @@ public class ModelRegistry {
         LoadedModel canary = null;
         try {
             production = productionVersion == null ? current.get(name) : obtain(name, productionVersion);
-            canary = split == null ? null : obtain(name, split.version());
         } catch (ModelRejectedException e) {
             refusedRevisions.put(name, aliases.revision());
-            retireUnlessServing(production, name);
             throw e;
+        }
+        try {
+            canary = split == null ? null : obtain(name, split.version());
+        } catch (ModelRejectedException e) {
+            LOG.warnf(
+                    "model %s: canary version %s rejected; production %s serves all requests (revision %d)",
+                    name, split.version(), productionVersion, aliases.revision());
         } catch (RuntimeException e) {
             retireUnlessServing(production, name);
             throw e;
@@ -363,7 +369,7 @@ public class ModelRegistry {
             LOG.infof(
                     "model %s canary: %s (revision %d)",
                     name,
-                    split == null ? "none" : split.percent() + " % of requests to " + split.version(),
+                    canary == null ? "none" : split.percent() + " % of requests to " + split.version(),
                     aliases.revision());
         }
         return true;
