@@ -10,8 +10,9 @@ import java.util.SplittableRandom;
  * The quality gate's probe for a data set without labels, where no classifier gives features: the
  * Frechet distance of the images average-pooled to at most {@value #POOLED}x{@value #POOLED} per
  * channel ({@code quality_pixel_fd}, lower is better) against a fixed held-out split of the training
- * images, and the median distance of the samples to their nearest other training image
- * ({@code quality_nearest_train}, {@link Memorisation}). Pooling keeps the covariance small enough for
+ * images, and the median distance of the samples to their nearest training image outside that split
+ * ({@code quality_nearest_train}, {@link Memorisation}) beside the same figure of the held-out images
+ * ({@code quality_real_nearest_train}: how far real images lie from the others). Pooling keeps the covariance small enough for
  * a few dozen samples and measures layout and colour rather than pixel noise.
  */
 public final class PixelProbe implements SampleProbe {
@@ -23,12 +24,14 @@ public final class PixelProbe implements SampleProbe {
     private final int imageSize;
     private final double[][] realFeatures;
     private final float[][] training;
+    private final double realNearest;
 
-    private PixelProbe(int channels, int imageSize, double[][] realFeatures, float[][] training) {
+    private PixelProbe(int channels, int imageSize, double[][] realFeatures, float[][] training, double realNearest) {
         this.channels = channels;
         this.imageSize = imageSize;
         this.realFeatures = realFeatures;
         this.training = training;
+        this.realNearest = realNearest;
     }
 
     /**
@@ -47,14 +50,21 @@ public final class PixelProbe implements SampleProbe {
         }
         int[] order = shuffled(n, seed);
         double[][] real = new double[heldOut][];
+        float[][] realImages = new float[heldOut][];
         for (int i = 0; i < heldOut; i++) {
-            real[i] = pooled(data.image(order[i]), data.channels(), data.imageSize());
+            realImages[i] = data.image(order[i]);
+            real[i] = pooled(realImages[i], data.channels(), data.imageSize());
         }
         float[][] training = new float[Math.min(n - heldOut, Memorisation.MAX_TRAINING_IMAGES)][];
         for (int i = 0; i < training.length; i++) {
             training[i] = data.image(order[heldOut + i]);
         }
-        return new PixelProbe(data.channels(), data.imageSize(), real, training);
+        return new PixelProbe(
+                data.channels(),
+                data.imageSize(),
+                real,
+                training,
+                Memorisation.medianNearest(realImages, training, null));
     }
 
     @Override
@@ -84,6 +94,7 @@ public final class PixelProbe implements SampleProbe {
         figures.put("quality_samples", (double) generated.length);
         figures.put("quality_pixel_fd", FrechetDistance.between(features, realFeatures));
         figures.put("quality_nearest_train", Memorisation.medianNearest(generated, training, null));
+        figures.put("quality_real_nearest_train", realNearest);
         figures.values().removeIf(v -> !Double.isFinite(v));
         return figures;
     }
