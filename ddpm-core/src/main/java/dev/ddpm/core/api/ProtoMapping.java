@@ -134,6 +134,7 @@ public final class ProtoMapping {
                         })
                 .qualityEvery((Integer) get(m, "quality_every"))
                 .resumeFrom(blankToNull((String) get(m, "resume_from")))
+                .resumeFromStep((Long) getIfSet(m, "resume_from_step"))
                 .build();
     }
 
@@ -169,6 +170,9 @@ public final class ProtoMapping {
                 r.horizontalFlip() == null ? "FLIP_UNSPECIFIED" : r.horizontalFlip() ? "FLIP_ON" : "FLIP_OFF");
         set(m, "quality_every", r.qualityEvery());
         set(m, "resume_from", r.resumeFrom() == null ? "" : r.resumeFrom());
+        if (r.resumeFromStep() != null) {
+            set(m, "resume_from_step", r.resumeFromStep());
+        }
         return m;
     }
 

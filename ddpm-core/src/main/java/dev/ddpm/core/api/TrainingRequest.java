@@ -51,6 +51,9 @@ import dev.ddpm.core.model.UNetConfig;
  * @param qualityEvery      0 for none, or the steps between quality measurements during the run on a
  *                          labelled data set (FLD against its floor, recognisable share, memorisation)
  * @param resumeFrom        run id whose newest checkpoint to continue from, if any
+ * @param resumeFromStep    the step of {@code resumeFrom}'s checkpoint to continue from instead of its
+ *                          newest (a retraining fine-tunes the production version's weights, not a later
+ *                          checkpoint of the same run); fewer than {@code steps}
  */
 public record TrainingRequest(
         String dataset,
@@ -73,7 +76,8 @@ public record TrainingRequest(
         @OptionalField Integer keepCheckpoints,
         @OptionalField Boolean horizontalFlip,
         @OptionalField Integer qualityEvery,
-        @OptionalField String resumeFrom) {
+        @OptionalField String resumeFrom,
+        @OptionalField Long resumeFromStep) {
 
     /** A century: a longer limit is no limit, and its nanoseconds would overflow a clock. */
     public static final double MAX_MINUTES = 100 * 365.25 * 24 * 60;
@@ -125,6 +129,20 @@ public record TrainingRequest(
         qualityEvery = qualityEvery == null ? 0 : Require.between(qualityEvery, 0, (int) MAX_STEPS, "qualityEvery");
         if (resumeFrom != null) {
             Require.safeName(resumeFrom, "resumeFrom");
+        }
+        if (resumeFromStep != null) {
+            Require.atLeast(resumeFromStep, 0, "resumeFromStep");
+            if (resumeFrom == null) {
+                throw new InvalidPayloadException(
+                        "field 'resumeFromStep' needs 'resumeFrom': the step of which run's checkpoint?",
+                        "resumeFromStep");
+            }
+            if (resumeFromStep >= steps) {
+                throw new InvalidPayloadException(
+                        "field 'resumeFromStep' (" + resumeFromStep + ") must be fewer than 'steps' (" + steps
+                                + "): the run would train nothing",
+                        "resumeFromStep");
+            }
         }
         // Cross-field rules: a warm-up that never ends never reaches the learning rate asked for, and a
         // cosine decay would start after the run's last step.
@@ -182,7 +200,8 @@ public record TrainingRequest(
                 .keepCheckpoints(keepCheckpoints)
                 .horizontalFlip(horizontalFlip)
                 .qualityEvery(qualityEvery)
-                .resumeFrom(resumeFrom);
+                .resumeFrom(resumeFrom)
+                .resumeFromStep(resumeFromStep);
     }
 
     /** Builds a request by name; what is left unset takes the request's default. */
@@ -208,6 +227,7 @@ public record TrainingRequest(
         private Boolean horizontalFlip;
         private Integer qualityEvery;
         private String resumeFrom;
+        private Long resumeFromStep;
 
         private Builder() {}
 
@@ -317,6 +337,12 @@ public record TrainingRequest(
             return this;
         }
 
+        /** null: {@code resumeFrom}'s newest checkpoint. */
+        public Builder resumeFromStep(Long resumeFromStep) {
+            this.resumeFromStep = resumeFromStep;
+            return this;
+        }
+
         /** @throws InvalidPayloadException naming the first field that breaks a bound or rule */
         public TrainingRequest build() {
             return new TrainingRequest(
@@ -340,7 +366,8 @@ public record TrainingRequest(
                     keepCheckpoints,
                     horizontalFlip,
                     qualityEvery,
-                    resumeFrom);
+                    resumeFrom,
+                    resumeFromStep);
         }
     }
 }

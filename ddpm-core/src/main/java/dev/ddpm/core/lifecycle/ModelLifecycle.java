@@ -89,7 +89,33 @@ public final class ModelLifecycle {
      * @param owner the key id that trained it (recorded when the model has no owner yet)
      */
     public ModelAliases published(String model, String version, String owner, String actor) {
-        return change(model, owner, a -> a.published(version, owner, actor, clock.instant()));
+        return change(
+                model, owner, a -> servedWithoutDocument(a, version).published(version, owner, actor, clock.instant()));
+    }
+
+    /**
+     * A model published before it had an alias document serves its newest version: that one, not the
+     * version being published, is production when the first document is written, so the new version
+     * becomes a candidate as it would for a model with a document.
+     */
+    private ModelAliases servedWithoutDocument(ModelAliases current, String published) {
+        if (current.revision() != 0 || current.production().isPresent()) {
+            return current;
+        }
+        return versions(current.model()).stream()
+                .filter(v -> !v.equals(published))
+                .findFirst()
+                .map(served -> new ModelAliases(
+                        current.schemaVersion(),
+                        current.model(),
+                        0,
+                        current.updatedAt(),
+                        current.owner(),
+                        current.policy(),
+                        java.util.Map.of(ModelAliases.PRODUCTION, served),
+                        null,
+                        List.of()))
+                .orElse(current);
     }
 
     /** {@code version} becomes production (a canary split ends). */

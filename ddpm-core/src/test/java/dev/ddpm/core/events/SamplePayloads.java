@@ -48,6 +48,7 @@ public final class SamplePayloads {
                 .horizontalFlip(false)
                 .qualityEvery(100)
                 .resumeFrom("run-0000")
+                .resumeFromStep(1000L)
                 .build();
     }
 

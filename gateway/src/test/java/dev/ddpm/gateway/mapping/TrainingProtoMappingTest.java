@@ -42,6 +42,7 @@ class TrainingProtoMappingTest {
             .horizontalFlip(false)
             .qualityEvery(100)
             .resumeFrom("emoji-20261207-101530-0a1b")
+            .resumeFromStep(1500L)
             .build();
 
     @Test

@@ -101,6 +101,26 @@ public final class CheckpointStore {
      * @throws NoUsableCheckpointException when the run has no checkpoint at that step, or it fails its sha256
      */
     public DiffusionNetwork restore(String runId, long step, Device device) {
+        return exactly(runId, step, manifest -> restore(manifest, device));
+    }
+
+    /**
+     * As {@link #resume(String, DiffusionTrainer)} from the checkpoint at exactly {@code step}: a
+     * fine-tune of a published version starts from that version's weights, not from a later checkpoint
+     * of the same run.
+     *
+     * @throws NoUsableCheckpointException when the run has no checkpoint at that step, or it fails its sha256
+     */
+    public CheckpointManifest resume(String runId, long step, DiffusionTrainer trainer) {
+        return exactly(runId, step, manifest -> {
+            apply(load(manifest), trainer);
+            LOG.infof("resumed run %s from its checkpoint of step %d", runId, manifest.step());
+            return manifest;
+        });
+    }
+
+    /** {@code use} applied to the run's checkpoint at {@code step}, without falling back to another. */
+    private <T> T exactly(String runId, long step, Function<CheckpointManifest, T> use) {
         String key = runId + "/step-" + step + "/checkpoint.json";
         List<ObjectRef> candidates = candidates(runId);
         ObjectRef ref = candidates.stream()
@@ -119,8 +139,7 @@ public final class CheckpointStore {
                                                 .sorted(Comparator.comparingLong(Long::parseLong))
                                                 .toList())));
         try {
-            CheckpointManifest manifest = store.getJson(ref, CheckpointManifest.class);
-            return restore(manifest, device);
+            return use.apply(store.getJson(ref, CheckpointManifest.class));
         } catch (StorageException | InvalidPayloadException | CorruptCheckpointException e) {
             throw new NoUsableCheckpointException("checkpoint " + key + " is unusable: " + e.getMessage(), e);
         }

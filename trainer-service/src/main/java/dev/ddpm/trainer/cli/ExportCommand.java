@@ -2,7 +2,9 @@ package dev.ddpm.trainer.cli;
 
 import ai.djl.Device;
 import dev.ddpm.core.api.ModelManifest;
+import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.Topic;
+import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
@@ -16,6 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 
 /** {@code export}: a run's newest checkpoint published as a model version, announced on Kafka. */
@@ -89,8 +92,18 @@ final class ExportCommand implements Runnable {
         }
     }
 
-    /** Publishes to the models bucket and announces on Kafka (export, and train's {@code --export true}). */
+    /**
+     * Publishes to the models bucket and announces on Kafka (export, and train's {@code --export true}):
+     * a version becomes its model's candidate, and a run's final export passes the quality gate.
+     */
     static ModelPublisher publisher(ArtifactStore store, EventPublisher events) {
-        return new ModelPublisher(store, ModelPublisher.Announcer.viaKafka(events), Clock.systemUTC());
+        ModelLifecycle.Announcer announcer =
+                event -> events.publishAndWait(CloudEvent.of(events.source(), event), Duration.ofSeconds(30));
+        return new ModelPublisher(
+                store,
+                ModelPublisher.Announcer.viaKafka(events),
+                new ModelLifecycle(store, announcer, Clock.systemUTC()),
+                announcer,
+                Clock.systemUTC());
     }
 }

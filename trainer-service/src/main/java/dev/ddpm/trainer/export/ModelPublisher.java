@@ -5,9 +5,16 @@ import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.diffusion.Denoiser;
 import dev.ddpm.core.diffusion.GuidedDenoiser;
 import dev.ddpm.core.events.CloudEvent;
+import dev.ddpm.core.events.ModelEvaluated;
 import dev.ddpm.core.events.ModelPublished;
 import dev.ddpm.core.json.Json;
+import dev.ddpm.core.lifecycle.Evaluation;
+import dev.ddpm.core.lifecycle.LifecycleException;
+import dev.ddpm.core.lifecycle.ModelAliases;
+import dev.ddpm.core.lifecycle.ModelLifecycle;
+import dev.ddpm.core.lifecycle.ModelPolicy;
 import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
@@ -27,6 +34,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Publishes a run's network as a model version: ONNX export (EMA weights by default), a
@@ -36,6 +44,13 @@ import java.util.Map;
  * With a {@link Guide}, the guide network is exported and checked the same way, published as
  * {@code guide.onnx} and named in the manifest, so the sampler serves the model autoguided.
  * A failure at any point removes what this publish wrote: a reader never sees half a version.
+ *
+ * <p>With a {@link ModelLifecycle}, a published version becomes the model's candidate (its first
+ * version: production). Given a {@link Gate} (a run's final export), the exported graph is first
+ * compared with the production version, the verdict recorded in the manifest ({@code evaluation}),
+ * and after publication the version is promoted when it passed under an {@code auto} policy; the
+ * verdict is announced as ModelEvaluated. Nothing after the announcement fails the publish: the
+ * version stays, a candidate an operator can promote.
  */
 public final class ModelPublisher {
 
@@ -50,11 +65,39 @@ public final class ModelPublisher {
         }
     }
 
-    /** What to publish: under which name, from which run, and which copy of the weights. */
-    public record Request(String modelName, String runId, boolean ema, Map<String, Double> metrics) {
+    /**
+     * What to publish: under which name, from which run, and which copy of the weights.
+     *
+     * @param owner the API key id that asked for the run, recorded as the model's owner when it has none
+     *              (null: none)
+     */
+    public record Request(String modelName, String runId, boolean ema, Map<String, Double> metrics, String owner) {
         public Request {
             metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
         }
+
+        public Request(String modelName, String runId, boolean ema, Map<String, Double> metrics) {
+            this(modelName, runId, ema, metrics, null);
+        }
+    }
+
+    /** Compares an exported candidate with the model's production version before its manifest is written. */
+    @FunctionalInterface
+    public interface Gate {
+        /**
+         * The verdict on {@code candidate} (the exported graph, sampled with {@code diffusion}) against
+         * {@code productionVersion} of {@code model}, allowing {@code margin}.
+         *
+         * @throws RuntimeException when the comparison cannot be made (the candidate then stays a
+         *     candidate, with the reason)
+         */
+        Evaluation evaluate(
+                String model,
+                String productionVersion,
+                double margin,
+                Denoiser candidate,
+                DiffusionConfig diffusion,
+                ModelManifest.Image image);
     }
 
     /**
@@ -64,17 +107,38 @@ public final class ModelPublisher {
     public record Guide(DiffusionNetwork network, String runId, double weight) {}
 
     static final int PROBE_BATCH = 4;
+    /** The actor the model's alias history records for what the trainer does. */
+    static final String ACTOR = "trainer";
+
     private static final Logger LOG = Logger.getLogger(ModelPublisher.class);
     private static final DateTimeFormatter VERSION_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
     private final ArtifactStore store;
     private final Announcer announcer;
+    private final ModelLifecycle lifecycle;
+    private final ModelLifecycle.Announcer evaluations;
     private final Clock clock;
 
+    /** A publisher that only announces versions: no aliases are kept and no gate runs. */
     public ModelPublisher(ArtifactStore store, Announcer announcer, Clock clock) {
+        this(store, announcer, null, null, clock);
+    }
+
+    /**
+     * @param lifecycle   keeps the model's aliases: a published version becomes its candidate
+     * @param evaluations announces the gate's verdicts (ModelEvaluated on {@code ddpm.training-events})
+     */
+    public ModelPublisher(
+            ArtifactStore store,
+            Announcer announcer,
+            ModelLifecycle lifecycle,
+            ModelLifecycle.Announcer evaluations,
+            Clock clock) {
         this.store = store;
         this.announcer = announcer;
+        this.lifecycle = lifecycle;
+        this.evaluations = evaluations;
         this.clock = clock;
     }
 
@@ -85,6 +149,14 @@ public final class ModelPublisher {
 
     /** As {@link #publish(DiffusionNetwork, Request)}, with the guide (null for none) published beside the model. */
     public ModelManifest publish(DiffusionNetwork network, Guide guide, Request request) {
+        return publish(network, guide, request, null);
+    }
+
+    /**
+     * As {@link #publish(DiffusionNetwork, Guide, Request)}, passing the version through {@code gate}
+     * (null: none, the version is a candidate only) when this publisher keeps aliases.
+     */
+    public ModelManifest publish(DiffusionNetwork network, Guide guide, Request request, Gate gate) {
         if (guide != null) {
             checkGuide(network, guide);
         }
@@ -110,11 +182,16 @@ public final class ModelPublisher {
         Export export = export(network, request.ema(), metadata);
         Export guideExport = guide == null ? null : exportGuide(guide, request.ema(), metadata);
         byte[] grid;
+        Evaluation evaluation = null;
         try (OnnxRuntimeDenoiser onnx = new OnnxRuntimeDenoiser(export.bytes(), c, size, size);
                 OnnxRuntimeDenoiser guideOnnx =
                         guideExport == null ? null : new OnnxRuntimeDenoiser(guideExport.bytes(), c, size, size)) {
             Denoiser denoiser = guide == null ? onnx : new GuidedDenoiser(onnx, guideOnnx, guide.weight());
             grid = PreviewGrid.png(denoiser, network.diffusion(), c, size);
+            if (gate != null && lifecycle != null) {
+                ModelManifest.Image image = new ModelManifest.Image(c, size, size);
+                evaluation = evaluate(gate, request.modelName(), denoiser, network.diffusion(), image);
+            }
         }
 
         String prefix = request.modelName() + "/" + version + "/";
@@ -131,6 +208,7 @@ public final class ModelPublisher {
             uploads.add(new Upload.Bytes(prefix + "guide.onnx", guideExport.bytes(), "application/octet-stream"));
         }
         JsonNode recipe = recipe(request.runId());
+        Evaluation verdict = evaluation;
         ModelManifest[] manifest = new ModelManifest[1];
         ObjectRef manifestRef = store.writeThenPoint(
                 Buckets.MODELS,
@@ -154,7 +232,7 @@ public final class ModelPublisher {
                                         new ModelManifest.Training(
                                                 guide.runId(), guide.network().step(), request.ema(), null),
                                         guide.weight()),
-                        null));
+                        verdict));
         try {
             announcer.announce(
                     new ModelPublished(request.modelName(), version, manifestRef.key(), manifestRef.sha256()));
@@ -183,7 +261,113 @@ public final class ModelPublisher {
                 request.ema() ? "EMA" : "trained",
                 export.bytes().length,
                 export.parity());
+        settle(manifest[0], request, evaluation);
         return manifest[0];
+    }
+
+    /**
+     * The gate's verdict on a candidate; never throws. Without a production version (the model's first)
+     * there is nothing to compare: it passes, and publication makes it production. A gate that cannot
+     * run gives a verdict that does not pass, with the reason.
+     */
+    private Evaluation evaluate(
+            Gate gate, String model, Denoiser candidate, DiffusionConfig diffusion, ModelManifest.Image image) {
+        ModelAliases aliases;
+        try {
+            aliases = lifecycle.aliases(model);
+        } catch (LifecycleException e) {
+            aliases = ModelAliases.none(model, null); // no version at all yet
+        } catch (RuntimeException e) {
+            return notMeasured(null, ModelPolicy.DEFAULT_MARGIN, "the model's aliases could not be read: " + e);
+        }
+        ModelPolicy policy = aliases.policy();
+        Optional<String> production = aliases.production();
+        if (production.isEmpty()) {
+            return new Evaluation(
+                    null,
+                    "nothing measured",
+                    Map.of(),
+                    Map.of(),
+                    policy.margin(),
+                    true,
+                    "the model's first version: there is no production version to compare with");
+        }
+        Evaluation evaluation;
+        try {
+            evaluation = gate.evaluate(model, production.get(), policy.margin(), candidate, diffusion, image);
+        } catch (RuntimeException e) {
+            LOG.warnf(e, "model %s: the quality gate could not compare with production %s", model, production.get());
+            return notMeasured(production.get(), policy.margin(), "the quality gate could not run: " + e);
+        }
+        if (evaluation.passed() && policy.promotion() == ModelPolicy.Promotion.MANUAL) {
+            return new Evaluation(
+                    evaluation.production(),
+                    evaluation.probe(),
+                    evaluation.candidateMetrics(),
+                    evaluation.productionMetrics(),
+                    evaluation.margin(),
+                    true,
+                    evaluation.reason() + "; kept as candidate: the model's promotion policy is manual");
+        }
+        return evaluation;
+    }
+
+    private static Evaluation notMeasured(String production, double margin, String why) {
+        return new Evaluation(production, "nothing measured", Map.of(), Map.of(), margin, false, why);
+    }
+
+    /**
+     * Records the published version in the model's aliases (candidate, or production for the first) and
+     * acts on the verdict: production when it passed under an {@code auto} policy, announced as
+     * ModelEvaluated. The version is published whatever happens here: failures are logged.
+     */
+    private void settle(ModelManifest manifest, Request request, Evaluation evaluation) {
+        if (lifecycle == null) {
+            return;
+        }
+        String model = manifest.name();
+        String version = manifest.version();
+        ModelAliases aliases;
+        try {
+            aliases = lifecycle.published(model, version, request.owner(), ACTOR);
+        } catch (RuntimeException e) {
+            LOG.warnf(
+                    "model %s version %s is published but not recorded as a candidate (%s); promote it by hand",
+                    model, version, e.getMessage());
+            return;
+        }
+        if (evaluation == null) {
+            return;
+        }
+        boolean promoted = false;
+        String outcome;
+        if (aliases.production().filter(version::equals).isPresent()) {
+            promoted = true;
+            outcome = "production: the model's first version";
+        } else if (evaluation.production() == null) {
+            outcome = "kept as candidate: another version became production while it was published; not compared";
+        } else if (!evaluation.passed()) {
+            outcome = "kept as candidate: " + evaluation.reason();
+        } else if (aliases.policy().promotion() == ModelPolicy.Promotion.MANUAL) {
+            outcome = "kept as candidate: the model's promotion policy is manual";
+        } else {
+            try {
+                lifecycle.promote(model, version, ACTOR, evaluation.reason());
+                promoted = true;
+                outcome = "promoted";
+            } catch (RuntimeException e) {
+                outcome = "kept as candidate: the promotion failed: " + e.getMessage();
+            }
+        }
+        LOG.infof("model %s version %s: %s (%s)", model, version, outcome, evaluation.reason());
+        if (evaluations == null) {
+            return;
+        }
+        try {
+            evaluations.announce(new ModelEvaluated(request.runId(), model, version, evaluation, promoted, outcome));
+        } catch (RuntimeException e) {
+            LOG.warnf("ModelEvaluated for model %s version %s was not announced: %s", model, version, e.getMessage());
+        }
     }
 
     /** Two exports of one step in one second (a double click) get distinct versions, never an overwrite. */

@@ -18,6 +18,9 @@ import dev.ddpm.trainer.train.TrainingSettings;
  * @param qualitySamples  samples each measurement generates (fewer when the data set holds out fewer)
  * @param recipe          the training request the run was planned from (null for a plan built by hand);
  *                        stored beside the run's checkpoints and recorded in every model it publishes
+ * @param resumeFromStep  the step of {@code resumeFrom}'s checkpoint to start from (null: its newest)
+ * @param owner           the API key id that asked for the run, recorded as the owner of a model it
+ *                        publishes first (null: none, e.g. a retraining or the command line)
  */
 public record RunPlan(
         String runId,
@@ -33,7 +36,9 @@ public record RunPlan(
         int keepCheckpoints,
         int qualityEvery,
         int qualitySamples,
-        TrainingRequest recipe) {
+        TrainingRequest recipe,
+        Long resumeFromStep,
+        String owner) {
 
     /** Samples of one quality measurement unless configured: enough for a stable ranking, a few seconds on a CPU. */
     public static final int DEFAULT_QUALITY_SAMPLES = 64;
@@ -56,6 +61,9 @@ public record RunPlan(
         Require.atLeast(keepCheckpoints, 1, "keepCheckpoints");
         Require.atLeast(qualityEvery, 0, "qualityEvery");
         Require.atLeast(qualitySamples, 2, "qualitySamples");
+        if (resumeFromStep != null && resumeFrom == null) {
+            throw new IllegalArgumentException("resumeFromStep " + resumeFromStep + " needs the run to resume from");
+        }
     }
 
     /**
@@ -72,6 +80,11 @@ public record RunPlan(
      * {@code resumeFrom} (null: the run's own newest checkpoint, if any).
      */
     public static RunPlan of(String runId, TrainingRequest c, Reporting reporting) {
+        return of(runId, c, null, reporting);
+    }
+
+    /** As {@link #of(String, TrainingRequest, Reporting)}, for a run asked for by {@code owner} (an API key id). */
+    public static RunPlan of(String runId, TrainingRequest c, String owner, Reporting reporting) {
         UNetConfig architecture = c.architecture() != null ? c.architecture() : UNetPresets.byName(c.preset());
         return builder()
                 .runId(runId)
@@ -83,11 +96,13 @@ public record RunPlan(
                 .progressEvery(reporting.progressEvery())
                 .gridEvery(reporting.gridEvery())
                 .resumeFrom(c.resumeFrom())
+                .resumeFromStep(c.resumeFromStep())
                 .exportEvery(reporting.exportEvery())
                 .keepCheckpoints(c.keepCheckpoints())
                 .qualityEvery(c.qualityEvery())
                 .qualitySamples(reporting.qualitySamples())
                 .recipe(c)
+                .owner(owner)
                 .build();
     }
 
@@ -119,6 +134,8 @@ public record RunPlan(
         private int keepCheckpoints = DEFAULT_KEPT_CHECKPOINTS;
         private int qualityEvery;
         private int qualitySamples = DEFAULT_QUALITY_SAMPLES;
+        private Long resumeFromStep;
+        private String owner;
 
         private Builder() {}
 
@@ -174,6 +191,18 @@ public record RunPlan(
             return this;
         }
 
+        /** The step of {@code resumeFrom}'s checkpoint to start from; null (default): its newest. */
+        public Builder resumeFromStep(Long resumeFromStep) {
+            this.resumeFromStep = resumeFromStep;
+            return this;
+        }
+
+        /** The API key id that asked for the run; null (default): none. */
+        public Builder owner(String owner) {
+            this.owner = owner;
+            return this;
+        }
+
         /** Also publish every this many checkpoints; 0 (default): only at the end. */
         public Builder exportEvery(int exportEvery) {
             this.exportEvery = exportEvery;
@@ -211,7 +240,9 @@ public record RunPlan(
                     keepCheckpoints,
                     qualityEvery,
                     qualitySamples,
-                    recipe);
+                    recipe,
+                    resumeFromStep,
+                    owner);
         }
     }
 }

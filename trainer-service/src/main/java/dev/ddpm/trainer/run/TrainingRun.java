@@ -14,10 +14,13 @@ import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointRetention;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.data.ImageSet;
+import dev.ddpm.trainer.eval.PixelProbe;
 import dev.ddpm.trainer.eval.PreviewGrid;
 import dev.ddpm.trainer.eval.QualityProbe;
 import dev.ddpm.trainer.eval.QualityReport;
+import dev.ddpm.trainer.eval.SampleProbe;
 import dev.ddpm.trainer.export.ModelPublisher;
+import dev.ddpm.trainer.export.ProductionComparison;
 import dev.ddpm.trainer.train.DiffusionNetwork;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.TrainingSettings;
@@ -128,12 +131,17 @@ public final class TrainingRun {
     }
 
     /**
-     * Restores the newest usable checkpoint of the run (or of the run it fine-tunes) into the trainer,
-     * and with it the time the box has left; returns whether it was the run's own, an earlier attempt.
+     * Restores the newest usable checkpoint of the run into the trainer, or, for a run that has none
+     * yet, the one of the run it fine-tunes (at {@code resumeFromStep} when the plan names it), and
+     * with it the time the box has left; returns whether it was the run's own, an earlier attempt.
      */
     private boolean restore(DiffusionTrainer trainer, TimeLimit timeBox, Attempt attempt) {
-        String resumeFrom = plan.resumeFrom() == null ? plan.runId() : plan.resumeFrom();
-        Optional<CheckpointManifest> resumed = checkpoints.resume(resumeFrom, trainer);
+        Optional<CheckpointManifest> resumed = checkpoints.resume(plan.runId(), trainer);
+        if (resumed.isEmpty() && plan.resumeFrom() != null) {
+            resumed = plan.resumeFromStep() == null
+                    ? checkpoints.resume(plan.resumeFrom(), trainer)
+                    : Optional.of(checkpoints.resume(plan.resumeFrom(), plan.resumeFromStep(), trainer));
+        }
         // A fine-tune starts its own clock and schedule; a resume of this run goes on with its own.
         Optional<CheckpointManifest> earlierAttempt =
                 resumed.filter(m -> m.runId().equals(plan.runId()));
@@ -283,13 +291,17 @@ public final class TrainingRun {
         listener.checkpointSaved(attempt.step, attempt.checkpoint);
         attempt.checkpointsSaved++;
         if (mayExport && !last && plan.exportEvery() > 0 && attempt.checkpointsSaved % plan.exportEvery() == 0) {
-            publish(trainer, attempt.smoothedLoss);
+            // A candidate only: the gate judges the run's final export.
+            publish(trainer, attempt.smoothedLoss, null);
         }
     }
 
-    /** Publishes the final weights and reports the run as completed; returns its last checkpoint. */
+    /**
+     * Publishes the final weights through the quality gate and reports the run as completed; returns its
+     * last checkpoint.
+     */
     private ObjectRef finish(DiffusionTrainer trainer, Attempt attempt) {
-        String version = publish(trainer, attempt.smoothedLoss);
+        String version = publish(trainer, attempt.smoothedLoss, gate(attempt.probe));
         listener.completed(attempt.step, attempt.smoothedLoss, attempt.checkpoint, version);
         return attempt.checkpoint;
     }
@@ -352,8 +364,26 @@ public final class TrainingRun {
         return trainer.decayEnd();
     }
 
-    /** The version published from the trainer's current weights, or null without a publisher. */
-    private String publish(DiffusionTrainer trainer, double smoothedLoss) {
+    /**
+     * The quality gate of the final export: the candidate and production sampled from the noises of the
+     * in-run measurements and scored on the run's quality probe, or, without one (no labels, no
+     * {@code qualityEvery}), on a pixel probe of the run's images; as many samples as its measurements take.
+     */
+    private ModelPublisher.Gate gate(QualityProbe runProbe) {
+        return new ProductionComparison(
+                store,
+                () -> runProbe != null
+                        ? SampleProbe.of(runProbe)
+                        : PixelProbe.of(
+                                data, plan.qualitySamples(), plan.settings().seed()),
+                QUALITY_SEED);
+    }
+
+    /**
+     * The version published from the trainer's current weights (through {@code gate}; null: none), or
+     * null without a publisher.
+     */
+    private String publish(DiffusionTrainer trainer, double smoothedLoss, ModelPublisher.Gate gate) {
         if (publisher == null) {
             return null;
         }
@@ -362,7 +392,11 @@ public final class TrainingRun {
             metrics.put("train_loss", smoothedLoss);
         }
         return publisher
-                .publish(trainer.network(), new ModelPublisher.Request(plan.modelName(), plan.runId(), true, metrics))
+                .publish(
+                        trainer.network(),
+                        null,
+                        new ModelPublisher.Request(plan.modelName(), plan.runId(), true, metrics, plan.owner()),
+                        gate)
                 .version();
     }
 

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.ObjectRef;
@@ -29,6 +30,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /** Turns a TrainingRequested into a run: plan, data, device, and the run itself, reported on Kafka. */
@@ -37,6 +39,8 @@ public class TrainingService {
 
     private static final Logger LOG = Logger.getLogger(TrainingService.class);
     private static final Duration ANNOUNCE_TIMEOUT = Duration.ofSeconds(30);
+    /** Who asks for runs without being an API key: a request by one of them gives its model no owner. */
+    private static final Set<String> NOT_KEYS = Set.of(RetrainPolicy.REQUESTED_BY, "cli");
 
     private final TrainerConfig config;
     private final ArtifactStore store;
@@ -63,6 +67,7 @@ public class TrainingService {
         return RunPlan.of(
                 request.runId(),
                 request.request(),
+                owner(request.requestedBy()),
                 new RunPlan.Reporting(
                         config.progressEvery(),
                         config.gridEvery(),
@@ -192,9 +197,24 @@ public class TrainingService {
         }
     }
 
+    /** The key id that asked for a run, which owns the model it publishes first; null when no key asked. */
+    static String owner(String requestedBy) {
+        return requestedBy == null || requestedBy.isBlank() || NOT_KEYS.contains(requestedBy) ? null : requestedBy;
+    }
+
+    /**
+     * Publishes versions as candidates of their model's aliases (announced on {@code ddpm.models}), and
+     * the quality gate's verdicts on {@code ddpm.training-events}.
+     */
     private ModelPublisher modelPublisher() {
-        return new ModelPublisher(
+        ModelLifecycle lifecycle = new ModelLifecycle(
                 store, event -> events.models().sendAndWait(event, ANNOUNCE_TIMEOUT), Clock.systemUTC());
+        return new ModelPublisher(
+                store,
+                event -> events.models().sendAndWait(event, ANNOUNCE_TIMEOUT),
+                lifecycle,
+                event -> events.trainingEvents().sendAndWait(event, ANNOUNCE_TIMEOUT),
+                Clock.systemUTC());
     }
 
     private Device device() {

@@ -3,6 +3,8 @@ package dev.ddpm.trainer.export;
 import ai.djl.Device;
 import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.events.ModelPublished;
+import dev.ddpm.core.lifecycle.ModelAliases;
+import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.TensorSpec;
@@ -188,6 +190,25 @@ class ModelPublisherIT {
                     .hasMessageContaining("must share the model's diffusion settings");
         }
         assertThat(store.list(Buckets.MODELS, model + "/")).isEmpty();
+    }
+
+    @Test
+    void aVersionOfAModelServedWithoutAliasesBecomesACandidateNotProduction() {
+        String model = "legacy-" + UUID.randomUUID().toString().substring(0, 8);
+        List<ModelPublished> announced = new ArrayList<>();
+        ModelManifest served = new ModelPublisher(store, announced::add, CLOCK)
+                .publish(trainer.network(), new ModelPublisher.Request(model, "run-old", true, Map.of()));
+        ModelLifecycle lifecycle = new ModelLifecycle(store, event -> {}, CLOCK);
+        ModelPublisher publisher = new ModelPublisher(store, announced::add, lifecycle, event -> {}, CLOCK);
+
+        ModelManifest next = publisher.publish(
+                trainer.network(), new ModelPublisher.Request(model, "run-new", true, Map.of(), "key-ops"));
+
+        ModelAliases aliases = lifecycle.aliases(model);
+        assertThat(aliases.production()).contains(served.version());
+        assertThat(aliases.candidate()).contains(next.version());
+        assertThat(aliases.owner()).isEqualTo("key-ops");
+        assertThat(next.evaluation()).as("no gate: a candidate only").isNull();
     }
 
     @Test

@@ -59,9 +59,12 @@ class RunPlanTest {
                 .keepCheckpoints(6)
                 .qualityEvery(7)
                 .qualitySamples(8)
+                .resumeFromStep(9L)
+                .owner("key-ops")
                 .build();
         assertThat(plan)
-                .isEqualTo(new RunPlan("run-1", "digits", "mnist", SETTINGS, 100, 2, 3, 4, "run-0", 5, 6, 7, 8, null));
+                .isEqualTo(new RunPlan(
+                        "run-1", "digits", "mnist", SETTINGS, 100, 2, 3, 4, "run-0", 5, 6, 7, 8, null, 9L, "key-ops"));
     }
 
     @Test
