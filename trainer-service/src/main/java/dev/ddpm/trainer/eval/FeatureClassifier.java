@@ -21,6 +21,7 @@ import ai.djl.util.Pair;
 import dev.ddpm.trainer.checkpoint.TensorArchive;
 import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.train.AdamW;
+import dev.ddpm.trainer.train.DjlEngine;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -154,6 +155,7 @@ public final class FeatureClassifier implements AutoCloseable {
                                 .mean();
                         collector.backward(loss);
                     }
+                    DjlEngine.gradientsOff();
                     adam.update(parameters, 1e-3f);
                     for (Parameter p : parameters.values()) {
                         NDArray grad = p.getArray().getGradient();

@@ -4,7 +4,6 @@ import dev.ddpm.trainer.data.ImageSet;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * The quality gate's probe for a data set without labels, where no classifier gives features: the
@@ -48,7 +47,7 @@ public final class PixelProbe implements SampleProbe {
             throw new IllegalArgumentException(
                     "the pixel probe needs at least 4 images to hold 2 out, the data set has " + n);
         }
-        int[] order = shuffled(n, seed);
+        int[] order = QualityProbe.shuffled(n, seed);
         double[][] real = new double[heldOut][];
         float[][] realImages = new float[heldOut][];
         for (int i = 0; i < heldOut; i++) {
@@ -121,20 +120,5 @@ public final class PixelProbe implements SampleProbe {
             }
         }
         return out;
-    }
-
-    private static int[] shuffled(int n, long seed) {
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        SplittableRandom random = new SplittableRandom(seed);
-        for (int i = n - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
     }
 }

@@ -142,7 +142,8 @@ public final class QualityProbe implements AutoCloseable {
         return QualityReport.of(classifier, generated, real, reference, classes, memorisation);
     }
 
-    private static int[] shuffled(int n, long seed) {
+    /** 0..n-1 in the order a Fisher-Yates shuffle seeded with {@code seed} gives: the probes' fixed splits. */
+    static int[] shuffled(int n, long seed) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;

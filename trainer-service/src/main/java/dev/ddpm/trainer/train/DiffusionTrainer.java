@@ -230,6 +230,7 @@ public final class DiffusionTrainer implements AutoCloseable {
 
     /** The AdamW step of update k with the clipped gradients, which are then zeroed for the next step. */
     private void update(long k, Gradients gradients) {
+        DjlEngine.gradientsOff();
         optimizer.update(network.parameters(), settings.learningRateAt(k, decayEnd));
         gradients.zero();
         skippedInARow = 0;

@@ -2,6 +2,7 @@ package dev.ddpm.trainer.train;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
@@ -26,6 +27,18 @@ public final class DjlEngine {
             System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(threads));
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         }
+    }
+
+    /**
+     * Turns libtorch's gradient recording off on the calling thread, as an optimizer's in-place
+     * update of the weights needs. Recording is per thread: the engine turns it off only on the thread
+     * that started it, every other thread starts with libtorch's default (on), and a gradient
+     * collector's close restores what the thread had. Without this, the first update on a worker
+     * thread other than the engine's fails with "a leaf Variable that requires grad is being used in
+     * an in-place operation".
+     */
+    public static void gradientsOff() {
+        JniUtils.setGradMode(false);
     }
 
     /** {@link #select(String, int)} with every visible GPU. */

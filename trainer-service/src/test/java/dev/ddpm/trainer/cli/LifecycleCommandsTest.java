@@ -57,6 +57,8 @@ class LifecycleCommandsTest {
     @Test
     void promoteRollbackCanaryPolicyAndDeleteChangeTheAliasesAndDeletingProductionIsRefused() {
         String model = "cli-model-" + UUID.randomUUID().toString().substring(0, 8);
+        ModelLifecycle trainer = new ModelLifecycle(store, event -> {}, Clock.systemUTC());
+        // Each version's files, then its publication, as the trainer does; v3 is stored but never announced.
         for (String version : List.of("v1", "v2", "v3")) {
             store.put(
                     Buckets.MODELS,
@@ -64,10 +66,10 @@ class LifecycleCommandsTest {
                     new byte[] {1, 2, 3},
                     "application/octet-stream");
             store.put(Buckets.MODELS, model + "/" + version + "/manifest.json", "{}".getBytes(), "application/json");
+            if (!version.equals("v3")) {
+                trainer.published(model, version, "key-owner", "trainer");
+            }
         }
-        ModelLifecycle trainer = new ModelLifecycle(store, event -> {}, Clock.systemUTC());
-        trainer.published(model, "v1", "key-owner", "trainer");
-        trainer.published(model, "v2", "key-owner", "trainer");
 
         CliRun shown = CliRun.of("models", "aliases", model);
         assertThat(shown.exitCode()).as(shown.err()).isZero();
