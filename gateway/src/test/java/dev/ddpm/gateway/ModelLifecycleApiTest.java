@@ -62,10 +62,10 @@ class ModelLifecycleApiTest extends GatewayTestBase {
 
     /** Two versions published as the trainer publishes them: v1 production, v2 candidate. */
     static String modelWithCandidate(ArtifactStore store, String name, String owner) {
-        storeVersion(store, name, "v1");
-        storeVersion(store, name, "v2");
         ModelLifecycle lifecycle = new ModelLifecycle(store, event -> {}, Clock.systemUTC());
+        storeVersion(store, name, "v1");
         lifecycle.published(name, "v1", owner, "trainer");
+        storeVersion(store, name, "v2");
         lifecycle.published(name, "v2", owner, "trainer");
         return name;
     }
