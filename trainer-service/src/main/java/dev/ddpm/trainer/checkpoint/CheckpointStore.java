@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.Require;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
@@ -226,7 +227,37 @@ public final class CheckpointStore {
         return manifest;
     }
 
-    /** Deletes the checkpoints of the run that {@code retention} does not keep; {@code newest} always stays. */
+    /** The marker of a checkpoint whose weights were published as a model version. */
+    static final String PUBLISHED = "published.json";
+
+    /** Which model version was published from a checkpoint: retention keeps that checkpoint. */
+    public record Published(String model, String version) {
+        public Published {
+            Require.safeName(model, "model");
+            Require.safeName(version, "version");
+        }
+    }
+
+    /**
+     * Marks the run's checkpoint of {@code step} as the weights of a published version: retention keeps
+     * it, so the version can be fine-tuned (a retraining resumes from exactly that checkpoint) or used as
+     * a guide however long the run goes on. Best effort: a failure is logged, the version stands.
+     */
+    public void markPublished(String runId, long step, String model, String version) {
+        try {
+            store.putJson(
+                    Buckets.CHECKPOINTS, runId + "/step-" + step + "/" + PUBLISHED, new Published(model, version));
+        } catch (StorageException e) {
+            LOG.warnf(
+                    "run %s: checkpoint of step %d not marked as published (%s); retention may delete it",
+                    runId, step, e.getMessage());
+        }
+    }
+
+    /**
+     * Deletes the checkpoints of the run that {@code retention} does not keep; {@code newest} and those a
+     * model version was published from always stay.
+     */
     void prune(String runId, long newest, CheckpointRetention retention) {
         try {
             List<StoredObject> objects = store.list(Buckets.CHECKPOINTS, runId + "/step-");
@@ -237,7 +268,10 @@ public final class CheckpointStore {
                     .toList();
             var kept = retention.kept(steps);
             for (long step : steps) {
-                if (kept.contains(step) || step == newest) {
+                String published = runId + "/step-" + step + "/" + PUBLISHED;
+                if (kept.contains(step)
+                        || step == newest
+                        || objects.stream().anyMatch(o -> o.key().equals(published))) {
                     continue;
                 }
                 String prefix = runId + "/step-" + step + "/";

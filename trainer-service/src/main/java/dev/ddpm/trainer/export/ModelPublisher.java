@@ -261,6 +261,7 @@ public final class ModelPublisher {
                 request.ema() ? "EMA" : "trained",
                 export.bytes().length,
                 export.parity());
+        new CheckpointStore(store).markPublished(request.runId(), step, request.modelName(), version);
         settle(manifest[0], request, evaluation);
         return manifest[0];
     }

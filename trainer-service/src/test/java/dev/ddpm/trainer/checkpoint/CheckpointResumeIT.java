@@ -116,6 +116,28 @@ class CheckpointResumeIT {
     }
 
     @Test
+    void aCheckpointAVersionWasPublishedFromOutlivesRetention() {
+        String run = runId();
+        CheckpointRetention retention = new CheckpointRetention(2, 1);
+        try (DiffusionTrainer trainer = trainer()) {
+            for (int step = 1; step <= 8; step++) {
+                train(trainer, 1);
+                checkpoints.save(run, trainer, step == 8, 0, retention);
+                if (step == 3) {
+                    checkpoints.markPublished(run, 3, "retained", "v-s3");
+                }
+            }
+        }
+        // Off the ladder (1, 2, 4, 8) and older than the newest two, step 3 stays because a version came from it.
+        try (DiffusionNetwork published = checkpoints.restore(run, 3, Device.cpu())) {
+            assertThat(published.step()).isEqualTo(3);
+        }
+        assertThatThrownBy(() -> checkpoints.restore(run, 5, Device.cpu()))
+                .hasMessageContaining("no checkpoint at step 5")
+                .hasMessageContaining("[1, 2, 3, 4, 7, 8]");
+    }
+
+    @Test
     void aResumeThatLosesTheOptimizerStateIsCaughtByTheSameComparison() {
         String run = runId();
         try (DiffusionTrainer original = trainer()) {
