@@ -70,83 +70,188 @@ public class TrainingRuns {
             ModelEvaluated evaluated) {
 
         Run with(State s, long st, long total, double l, double ips, double eta, String version, String err) {
-            return new Run(
-                    runId,
-                    modelName,
-                    s,
-                    st,
-                    total,
-                    l,
-                    ips,
-                    eta,
-                    version,
-                    err,
-                    Instant.now(),
-                    quality,
-                    qualityStep,
-                    requestedBy,
-                    evaluated);
+            return toBuilder()
+                    .state(s)
+                    .step(st)
+                    .totalSteps(total)
+                    .loss(l)
+                    .imagesPerSecond(ips)
+                    .etaSeconds(eta)
+                    .modelVersion(version)
+                    .error(err)
+                    .updatedAt(Instant.now())
+                    .build();
         }
 
         Run withRequestedBy(String keyId) {
             return keyId == null || requestedBy != null
                     ? this
-                    : new Run(
-                            runId,
-                            modelName,
-                            state,
-                            step,
-                            totalSteps,
-                            loss,
-                            imagesPerSecond,
-                            etaSeconds,
-                            modelVersion,
-                            error,
-                            updatedAt,
-                            quality,
-                            qualityStep,
-                            keyId,
-                            evaluated);
+                    : toBuilder().requestedBy(keyId).build();
         }
 
         Run withEvaluation(ModelEvaluated verdict) {
-            return new Run(
-                    runId,
-                    modelName,
-                    state,
-                    step,
-                    totalSteps,
-                    loss,
-                    imagesPerSecond,
-                    etaSeconds,
-                    modelVersion == null ? verdict.version() : modelVersion,
-                    error,
-                    Instant.now(),
-                    quality,
-                    qualityStep,
-                    requestedBy,
-                    verdict);
+            return toBuilder()
+                    .modelVersion(modelVersion == null ? verdict.version() : modelVersion)
+                    .updatedAt(Instant.now())
+                    .evaluated(verdict)
+                    .build();
         }
 
         Run withQuality(Map<String, Double> measured, long atStep) {
             return measured.isEmpty()
                     ? this
-                    : new Run(
-                            runId,
-                            modelName,
-                            state,
-                            step,
-                            totalSteps,
-                            loss,
-                            imagesPerSecond,
-                            etaSeconds,
-                            modelVersion,
-                            error,
-                            updatedAt,
-                            measured,
-                            atStep,
-                            requestedBy,
-                            evaluated);
+                    : toBuilder().quality(measured).qualityStep(atStep).build();
+        }
+
+        /** This run, to change by name. */
+        Builder toBuilder() {
+            return new Builder(this);
+        }
+
+        /** A run just requested: nothing known of it but its id. */
+        static Builder requested(String runId) {
+            return new Builder(new Run(
+                    runId,
+                    null,
+                    State.REQUESTED,
+                    0,
+                    0,
+                    Double.NaN,
+                    0,
+                    0,
+                    null,
+                    null,
+                    Instant.now(),
+                    Map.of(),
+                    0,
+                    null,
+                    null));
+        }
+
+        /** Builds a run by name from another. */
+        static final class Builder {
+            private final String runId;
+            private String modelName;
+            private State state;
+            private long step;
+            private long totalSteps;
+            private double loss;
+            private double imagesPerSecond;
+            private double etaSeconds;
+            private String modelVersion;
+            private String error;
+            private Instant updatedAt;
+            private Map<String, Double> quality;
+            private long qualityStep;
+            private String requestedBy;
+            private ModelEvaluated evaluated;
+
+            private Builder(Run from) {
+                runId = from.runId;
+                modelName = from.modelName;
+                state = from.state;
+                step = from.step;
+                totalSteps = from.totalSteps;
+                loss = from.loss;
+                imagesPerSecond = from.imagesPerSecond;
+                etaSeconds = from.etaSeconds;
+                modelVersion = from.modelVersion;
+                error = from.error;
+                updatedAt = from.updatedAt;
+                quality = from.quality;
+                qualityStep = from.qualityStep;
+                requestedBy = from.requestedBy;
+                evaluated = from.evaluated;
+            }
+
+            Builder modelName(String value) {
+                modelName = value;
+                return this;
+            }
+
+            Builder state(State value) {
+                state = value;
+                return this;
+            }
+
+            Builder step(long value) {
+                step = value;
+                return this;
+            }
+
+            Builder totalSteps(long value) {
+                totalSteps = value;
+                return this;
+            }
+
+            Builder loss(double value) {
+                loss = value;
+                return this;
+            }
+
+            Builder imagesPerSecond(double value) {
+                imagesPerSecond = value;
+                return this;
+            }
+
+            Builder etaSeconds(double value) {
+                etaSeconds = value;
+                return this;
+            }
+
+            Builder modelVersion(String value) {
+                modelVersion = value;
+                return this;
+            }
+
+            Builder error(String value) {
+                error = value;
+                return this;
+            }
+
+            Builder updatedAt(Instant value) {
+                updatedAt = value;
+                return this;
+            }
+
+            Builder quality(Map<String, Double> value) {
+                quality = value;
+                return this;
+            }
+
+            Builder qualityStep(long value) {
+                qualityStep = value;
+                return this;
+            }
+
+            Builder requestedBy(String value) {
+                requestedBy = value;
+                return this;
+            }
+
+            Builder evaluated(ModelEvaluated value) {
+                evaluated = value;
+                return this;
+            }
+
+            Run build() {
+                return new Run(
+                        runId,
+                        modelName,
+                        state,
+                        step,
+                        totalSteps,
+                        loss,
+                        imagesPerSecond,
+                        etaSeconds,
+                        modelVersion,
+                        error,
+                        updatedAt,
+                        quality,
+                        qualityStep,
+                        requestedBy,
+                        evaluated);
+            }
         }
 
         /** Whether the run has ended: completed, failed or cancelled. */
@@ -315,39 +420,9 @@ public class TrainingRuns {
         if (old != null) {
             return modelName == null || old.modelName() != null
                     ? old
-                    : new Run(
-                            id,
-                            modelName,
-                            old.state(),
-                            old.step(),
-                            old.totalSteps(),
-                            old.loss(),
-                            old.imagesPerSecond(),
-                            old.etaSeconds(),
-                            old.modelVersion(),
-                            old.error(),
-                            old.updatedAt(),
-                            old.quality(),
-                            old.qualityStep(),
-                            old.requestedBy(),
-                            old.evaluated());
+                    : old.toBuilder().modelName(modelName).build();
         }
-        return new Run(
-                id,
-                modelName,
-                State.REQUESTED,
-                0,
-                0,
-                Double.NaN,
-                0,
-                0,
-                null,
-                null,
-                Instant.now(),
-                Map.of(),
-                0,
-                null,
-                null);
+        return Run.requested(id).modelName(modelName).build();
     }
 
     private void update(Run run) {
