@@ -10,9 +10,11 @@ import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
+import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointRetention;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import dev.ddpm.trainer.checkpoint.NoUsableCheckpointException;
 import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.eval.PixelProbe;
 import dev.ddpm.trainer.eval.PreviewGrid;
@@ -141,6 +143,11 @@ public final class TrainingRun {
             resumed = plan.resumeFromStep() == null
                     ? checkpoints.resume(plan.resumeFrom(), trainer)
                     : Optional.of(checkpoints.resume(plan.resumeFrom(), plan.resumeFromStep(), trainer));
+            if (resumed.isEmpty()) {
+                // Training from step 0 would publish a model that is not the fine-tune asked for.
+                throw new NoUsableCheckpointException("run " + plan.runId() + " fine-tunes run " + plan.resumeFrom()
+                        + ", which has no usable checkpoint (none stored, or none readable now); nothing trained");
+            }
         }
         // A fine-tune starts its own clock and schedule; a resume of this run goes on with its own.
         Optional<CheckpointManifest> earlierAttempt =
@@ -400,18 +407,29 @@ public final class TrainingRun {
                 .version();
     }
 
+    /** The preview grid of {@code step}; best effort: a failed write is logged, the run goes on. */
     private void storeGrid(DiffusionTrainer trainer, long step) {
         int channels = plan.settings().architecture().imageChannels();
         int size = plan.settings().architecture().imageSize();
         DiffusionNetwork network = trainer.network();
         byte[] png = network.withEmaWeights(
                 () -> PreviewGrid.png(network.denoiser(), plan.settings().diffusion(), channels, size));
-        store.put(Buckets.CHECKPOINTS, plan.runId() + "/samples/step-" + step + ".png", png, "image/png");
+        bestEffort("the grid of step " + step, plan.runId() + "/samples/step-" + step + ".png", png);
     }
 
+    /** The loss curve so far; best effort, as the grid. */
     private void storeLossPlot(List<LossPlot.Point> history) {
         byte[] png = ImageEncoding.png(LossPlot.draw(history, 480, 240));
-        store.put(Buckets.CHECKPOINTS, plan.runId() + "/loss.png", png, "image/png");
+        bestEffort("the loss curve", plan.runId() + "/loss.png", png);
+    }
+
+    /** Writes a picture for people to look at: it must not end a run whose checkpoints are safe. */
+    private void bestEffort(String what, String key, byte[] png) {
+        try {
+            store.put(Buckets.CHECKPOINTS, key, png, "image/png");
+        } catch (StorageException e) {
+            LOG.warnf("run %s: %s was not stored (%s); the run goes on", plan.runId(), what, e.getMessage());
+        }
     }
 
     /**

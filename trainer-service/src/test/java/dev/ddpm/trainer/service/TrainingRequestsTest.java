@@ -19,6 +19,7 @@ import dev.ddpm.core.messaging.ReceivedEvent;
 import dev.ddpm.core.model.LearningRateDecay;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.trainer.data.Bombs;
 import dev.ddpm.trainer.data.SyntheticPatterns;
 import io.quarkus.test.junit.QuarkusTest;
@@ -41,6 +42,7 @@ import java.util.function.Predicate;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.hamcrest.Matchers.containsString;
 
 /**
@@ -276,6 +278,64 @@ class TrainingRequestsTest {
                 .isInstanceOfSatisfying(
                         TrainingFailed.class,
                         failed -> assertThat(failed.reason()).contains("expands past the limit of 33554432 bytes"));
+    }
+
+    /**
+     * The grid and the loss curve cannot be written (objects named like their folders block their keys, as
+     * S3 and MinIO refuse a key below an object): the run still completes and publishes.
+     */
+    @Test
+    void aRunWhosePicturesCannotBeStoredStillCompletes() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String dataset = "blocked-" + suffix;
+        uploadPatterns(dataset);
+        String run = "blocked-run-" + suffix;
+        store.put(Buckets.CHECKPOINTS, run + "/samples", new byte[] {1}, "application/octet-stream");
+        store.put(Buckets.CHECKPOINTS, run + "/loss.png/blocker", new byte[] {1}, "application/octet-stream");
+        assertThatThrownBy(
+                        () -> store.put(Buckets.CHECKPOINTS, run + "/samples/step-5.png", new byte[] {1}, "image/png"))
+                .as("the server refuses the grid's key")
+                .isInstanceOf(StorageException.class);
+        publisher.publishAndWait(
+                CloudEvent.of(
+                        "/test",
+                        new TrainingRequested(run, tiny(dataset).steps(5).build(), "test")),
+                Duration.ofSeconds(30));
+        List<EventData> events = collect(
+                run, e -> e instanceof TrainingFailed || e instanceof TrainingCompleted, Duration.ofSeconds(120));
+        assertThat(events).last().isInstanceOf(TrainingCompleted.class);
+    }
+
+    /** A fine-tune of a run that has no checkpoint fails naming it, instead of training from step 0 and publishing. */
+    @Test
+    void aFineTuneOfARunWithoutCheckpointsFailsInsteadOfStartingOver() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String dataset = "orphan-" + suffix;
+        uploadPatterns(dataset);
+        String run = "orphan-run-" + suffix;
+        publisher.publishAndWait(
+                CloudEvent.of(
+                        "/test",
+                        new TrainingRequested(
+                                run,
+                                tiny(dataset)
+                                        .steps(5)
+                                        .resumeFrom("no-such-run-" + suffix)
+                                        .build(),
+                                "test")),
+                Duration.ofSeconds(30));
+        List<EventData> events = collect(
+                run, e -> e instanceof TrainingFailed || e instanceof TrainingCompleted, Duration.ofSeconds(60));
+        assertThat(events)
+                .last()
+                .isInstanceOfSatisfying(
+                        TrainingFailed.class,
+                        failed -> assertThat(failed.reason())
+                                .contains("fine-tunes run no-such-run-" + suffix)
+                                .contains("no usable checkpoint"));
+        assertThat(store.list(Buckets.MODELS, dataset + "/"))
+                .as("nothing published")
+                .isEmpty();
     }
 
     /** The tests' request on {@code dataset}: the tiny preset, 8 images a step, checkpoints every 10 steps. */
