@@ -176,9 +176,7 @@ public final class ModelLifecycle {
         }
         String prefix = model + "/" + version + "/";
         store.delete(Buckets.MODELS, prefix + MANIFEST);
-        for (StoredObject object : store.list(Buckets.MODELS, prefix)) {
-            store.delete(Buckets.MODELS, object.key());
-        }
+        store.deleteAll(Buckets.MODELS, prefix);
         announce(new ModelVersionDeleted(model, version, actor));
         return after;
     }

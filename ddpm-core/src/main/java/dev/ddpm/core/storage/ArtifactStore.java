@@ -371,6 +371,15 @@ public final class ArtifactStore implements AutoCloseable {
         });
     }
 
+    /** Deletes every object whose key starts with {@code prefix}; returns how many there were. */
+    public int deleteAll(String bucket, String prefix) {
+        List<StoredObject> objects = list(bucket, prefix);
+        for (StoredObject object : objects) {
+            delete(bucket, object.key());
+        }
+        return objects.size();
+    }
+
     /**
      * Publishes a multi-object artifact so that readers see all of it or nothing: the data objects
      * first, then the pointer (a JSON document built from their references) last. If any write

@@ -139,19 +139,17 @@ public class DatasetUploads {
      */
     public long delete(String name, Caller caller) {
         Require.safeName(name, "name");
-        List<StoredObject> objects = store.list(Buckets.DATASETS, name + "/");
+        boolean stored = !store.list(Buckets.DATASETS, name + "/").isEmpty();
         Optional<String> owner = owner(name);
-        if (objects.isEmpty() && owner.isEmpty()) {
+        if (!stored && owner.isEmpty()) {
             throw new GatewayException(404, "unknown data set", "data set '" + name + "' has no objects");
         }
         Ownership.require(caller, owner.orElse(null), "data set '" + name + "'");
-        for (StoredObject object : objects) {
-            store.delete(Buckets.DATASETS, object.key());
-        }
+        int deleted = store.deleteAll(Buckets.DATASETS, name + "/");
         if (owner.isPresent()) {
             store.delete(Buckets.DATASETS, ownerKey(name));
         }
-        return objects.size();
+        return deleted;
     }
 
     static String ownerKey(String name) {

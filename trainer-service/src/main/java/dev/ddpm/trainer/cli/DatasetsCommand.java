@@ -2,14 +2,11 @@ package dev.ddpm.trainer.cli;
 
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
-import dev.ddpm.core.storage.StoredObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-
-import java.util.List;
 
 /** {@code datasets}: the data sets in the datasets bucket (upload-dataset adds them). */
 @Command(
@@ -53,16 +50,13 @@ final class DatasetsCommand implements Runnable {
                 throw new IllegalArgumentException("'" + name + "' names no data set");
             }
             try (ArtifactStore store = new ArtifactStore(connections.s3())) {
-                List<StoredObject> objects = store.list(Buckets.DATASETS, dataset + "/");
-                if (objects.isEmpty()) {
+                int deleted = store.deleteAll(Buckets.DATASETS, dataset + "/");
+                if (deleted == 0) {
                     throw new IllegalStateException("no data set '" + dataset + "' in " + Buckets.DATASETS);
-                }
-                for (StoredObject object : objects) {
-                    store.delete(Buckets.DATASETS, object.key());
                 }
                 spec.commandLine()
                         .getOut()
-                        .printf("%d files deleted from %s/%s/%n", objects.size(), Buckets.DATASETS, dataset);
+                        .printf("%d files deleted from %s/%s/%n", deleted, Buckets.DATASETS, dataset);
             }
         }
     }
