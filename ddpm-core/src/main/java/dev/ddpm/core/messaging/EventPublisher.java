@@ -72,7 +72,15 @@ public final class EventPublisher implements AutoCloseable {
         return result;
     }
 
-    /** Sends and waits for the broker's acknowledgement (acks=all). */
+    /**
+     * Sends and waits for the broker's acknowledgement (acks=all), {@link Delivery#ACK_WAIT}: a failure
+     * means the record will not arrive later.
+     */
+    public RecordMetadata publishAndWait(CloudEvent<?> event) {
+        return publishAndWait(event, Delivery.ACK_WAIT);
+    }
+
+    /** Sends and waits at most {@code timeout} for the broker's acknowledgement (acks=all). */
     public RecordMetadata publishAndWait(CloudEvent<?> event, Duration timeout) {
         try {
             return publish(event).get(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -2,6 +2,7 @@ package dev.ddpm.service.messaging;
 
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.messaging.Delivery;
 import dev.ddpm.core.messaging.MessagingException;
 import io.smallrye.mutiny.TimeoutException;
 import io.smallrye.mutiny.Uni;
@@ -33,7 +34,15 @@ public final class EventSender {
                         e));
     }
 
-    /** Sends and waits for the broker's acknowledgement. */
+    /**
+     * Sends and waits for the broker's acknowledgement, {@link Delivery#ACK_WAIT}: a failure means the
+     * record will not arrive later.
+     */
+    public void sendAndWait(EventData data) {
+        sendAndWait(data, Delivery.ACK_WAIT);
+    }
+
+    /** Sends and waits at most {@code timeout} for the broker's acknowledgement. */
     public void sendAndWait(EventData data, Duration timeout) {
         try {
             send(data).await().atMost(timeout);

@@ -16,7 +16,6 @@ import jakarta.inject.Singleton;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,9 +111,7 @@ public class DatasetUploads {
             store.putJson(Buckets.DATASETS, ownerKey(name), new DatasetOwner(name, uploader, Instant.now()));
         }
         long objects = store.list(Buckets.DATASETS, name + "/").size();
-        events.datasetUpdates()
-                .sendAndWait(
-                        new DatasetUpdated(name, ref.key(), objects, "gateway:" + uploader), Duration.ofSeconds(30));
+        events.datasetUpdates().sendAndWait(new DatasetUpdated(name, ref.key(), objects, "gateway:" + uploader));
         return new Stored(
                 name, ref.key(), ref.sha256(), ref.sizeBytes(), format.name().toLowerCase(Locale.ROOT), objects);
     }

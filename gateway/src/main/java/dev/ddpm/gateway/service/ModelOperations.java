@@ -11,7 +11,6 @@ import dev.ddpm.gateway.messaging.outgoing.GatewayEvents;
 import jakarta.inject.Singleton;
 
 import java.time.Clock;
-import java.time.Duration;
 
 /**
  * The model lifecycle operations of both APIs: each checks that the caller may change the model (an
@@ -23,13 +22,10 @@ import java.time.Duration;
 @Singleton
 public class ModelOperations {
 
-    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
-
     private final ModelLifecycle lifecycle;
 
     public ModelOperations(ArtifactStore store, GatewayEvents events) {
-        this.lifecycle =
-                new ModelLifecycle(store, event -> events.models().sendAndWait(event, SEND_TIMEOUT), Clock.systemUTC());
+        this.lifecycle = new ModelLifecycle(store, event -> events.models().sendAndWait(event), Clock.systemUTC());
     }
 
     /**

@@ -10,7 +10,6 @@ import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.messaging.outgoing.GatewayEvents;
 import jakarta.inject.Singleton;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -41,8 +40,6 @@ public class SampleJobs {
         CANCELLED
     }
 
-    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
-
     private final GatewayEvents events;
     private final SampleJobResults results;
     private final SamplingQuota quota;
@@ -57,7 +54,7 @@ public class SampleJobs {
     public String submit(Caller caller, SamplingRequest body) {
         quota.charge(caller, body);
         String jobId = "job-" + UUID.randomUUID();
-        events.sampleJobs().sendAndWait(new SampleJobRequested(jobId, body), SEND_TIMEOUT);
+        events.sampleJobs().sendAndWait(new SampleJobRequested(jobId, body));
         return jobId;
     }
 
@@ -75,7 +72,7 @@ public class SampleJobs {
                     "job '" + jobId + "' has ended (" + now.state().name().toLowerCase(Locale.ROOT)
                             + "); there is nothing to cancel");
         }
-        events.sampleJobs().sendAndWait(new SampleJobCancelRequested(jobId), SEND_TIMEOUT);
+        events.sampleJobs().sendAndWait(new SampleJobCancelRequested(jobId));
         return new Status(jobId, State.CANCELLING, null, null, List.of(), null);
     }
 

@@ -10,7 +10,6 @@ import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.messaging.outgoing.GatewayEvents;
 import jakarta.inject.Singleton;
 
-import java.time.Duration;
 import java.util.Locale;
 
 /**
@@ -44,8 +43,7 @@ public class TrainingRequests {
                     "dataset");
         }
         String runId = RunIds.next(request.modelName());
-        events.trainingRequests()
-                .sendAndWait(new TrainingRequested(runId, request, requestedBy), Duration.ofSeconds(30));
+        events.trainingRequests().sendAndWait(new TrainingRequested(runId, request, requestedBy));
         runs.requested(runId, request.modelName(), requestedBy);
         return runId;
     }
@@ -70,8 +68,7 @@ public class TrainingRequests {
                     "run '" + runId + "' has ended already ("
                             + run.state().name().toLowerCase(Locale.ROOT) + "): there is nothing to cancel");
         }
-        events.trainingRequests()
-                .sendAndWait(new TrainingCancelRequested(runId, caller.keyId()), Duration.ofSeconds(30));
+        events.trainingRequests().sendAndWait(new TrainingCancelRequested(runId, caller.keyId()));
         return run;
     }
 }

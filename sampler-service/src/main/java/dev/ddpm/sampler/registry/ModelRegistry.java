@@ -24,7 +24,6 @@ import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -555,7 +554,7 @@ public class ModelRegistry {
     private void reject(String name, String version, String reason) {
         LOG.warnf("model %s version %s rejected: %s; the current version keeps serving", name, version, reason);
         try {
-            events.modelRejections().sendAndWait(new ModelRejected(name, version, reason), Duration.ofSeconds(10));
+            events.modelRejections().sendAndWait(new ModelRejected(name, version, reason));
         } catch (RuntimeException e) {
             LOG.warnf("could not announce the rejection of %s %s: %s", name, version, e.getMessage());
         }

@@ -18,7 +18,6 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +39,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public class SampleJobRunner {
 
     private static final Logger LOG = Logger.getLogger(SampleJobRunner.class);
-    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
 
     private final JobAdmission admission;
     private final ArtifactStore store;
@@ -139,7 +137,7 @@ public class SampleJobRunner {
 
     private void send(EventData data) {
         try {
-            events.sampleResults().sendAndWait(data, SEND_TIMEOUT);
+            events.sampleResults().sendAndWait(data);
         } catch (RuntimeException e) {
             LOG.warnf("could not publish %s: %s", data.getClass().getSimpleName(), e.getMessage());
         }

@@ -18,7 +18,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Map;
 
 /** {@code export}: a run's newest checkpoint published as a model version, announced on Kafka. */
@@ -97,8 +96,7 @@ final class ExportCommand implements Runnable {
      * a version becomes its model's candidate, and a run's final export passes the quality gate.
      */
     static ModelPublisher publisher(ArtifactStore store, EventPublisher events) {
-        ModelLifecycle.Announcer announcer =
-                event -> events.publishAndWait(CloudEvent.of(events.source(), event), Duration.ofSeconds(30));
+        ModelLifecycle.Announcer announcer = event -> events.publishAndWait(CloudEvent.of(events.source(), event));
         return new ModelPublisher(
                 store,
                 ModelPublisher.Announcer.viaKafka(events),

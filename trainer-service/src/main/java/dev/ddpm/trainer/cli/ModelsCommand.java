@@ -19,7 +19,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.function.Function;
 
 /**
@@ -45,8 +44,6 @@ final class ModelsCommand implements Runnable {
     /** Who the alias history names for what these commands change. */
     static final String ACTOR = "cli";
 
-    private static final Duration ANNOUNCE_TIMEOUT = Duration.ofSeconds(30);
-
     @Spec
     private CommandSpec spec;
 
@@ -62,7 +59,7 @@ final class ModelsCommand implements Runnable {
                 EventPublisher events = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {
             ModelLifecycle lifecycle = new ModelLifecycle(
                     store,
-                    event -> events.publishAndWait(CloudEvent.of(Connections.EVENT_SOURCE, event), ANNOUNCE_TIMEOUT),
+                    event -> events.publishAndWait(CloudEvent.of(Connections.EVENT_SOURCE, event)),
                     Clock.systemUTC());
             return operation.apply(lifecycle);
         }

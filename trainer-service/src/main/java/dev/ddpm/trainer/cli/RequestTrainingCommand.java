@@ -11,8 +11,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-import java.time.Duration;
-
 /** {@code request-training}: asks the trainer-service for a run, with a TrainingRequested on Kafka. */
 @Command(
         name = "request-training",
@@ -64,7 +62,7 @@ final class RequestTrainingCommand implements Runnable {
         TrainingRequest asked = request();
         TrainingRequested request = new TrainingRequested(training.runId(asked), asked, "cli");
         try (EventPublisher publisher = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {
-            publisher.publishAndWait(CloudEvent.of(Connections.EVENT_SOURCE, request), Duration.ofSeconds(30));
+            publisher.publishAndWait(CloudEvent.of(Connections.EVENT_SOURCE, request));
         }
         spec.commandLine()
                 .getOut()

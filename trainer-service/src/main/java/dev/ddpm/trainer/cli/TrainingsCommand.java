@@ -10,8 +10,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.time.Duration;
-
 /** {@code trainings}: training runs the trainer-service executes. */
 @Command(
         name = "trainings",
@@ -53,7 +51,7 @@ final class TrainingsCommand implements Runnable {
         public void run() {
             TrainingCancelRequested cancel = new TrainingCancelRequested(run, ModelsCommand.ACTOR);
             try (EventPublisher publisher = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {
-                publisher.publishAndWait(CloudEvent.of(Connections.EVENT_SOURCE, cancel), Duration.ofSeconds(30));
+                publisher.publishAndWait(CloudEvent.of(Connections.EVENT_SOURCE, cancel));
             }
             spec.commandLine()
                     .getOut()

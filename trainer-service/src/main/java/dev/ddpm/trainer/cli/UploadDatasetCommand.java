@@ -14,7 +14,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.stream.Stream;
 
 /** {@code upload-dataset}: a folder or file into the datasets bucket, announced with DatasetUpdated. */
@@ -55,9 +54,8 @@ final class UploadDatasetCommand implements Runnable {
                 count++;
             }
             try (EventPublisher publisher = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {
-                publisher.publishAndWait(
-                        CloudEvent.of(Connections.EVENT_SOURCE, new DatasetUpdated(dataset, null, count, "cli-upload")),
-                        Duration.ofSeconds(30));
+                publisher.publishAndWait(CloudEvent.of(
+                        Connections.EVENT_SOURCE, new DatasetUpdated(dataset, null, count, "cli-upload")));
             }
             spec.commandLine().getOut().printf("%d files uploaded to %s/%s/%n", count, Buckets.DATASETS, dataset);
         } catch (IOException e) {

@@ -26,7 +26,6 @@ import dev.ddpm.trainer.train.DiffusionNetwork;
 import org.jboss.logging.Logger;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -61,7 +60,7 @@ public final class ModelPublisher {
 
         /** ModelPublished on {@code ddpm.models}, waiting for the broker's acknowledgement. */
         static Announcer viaKafka(EventPublisher publisher) {
-            return event -> publisher.publishAndWait(CloudEvent.of(publisher.source(), event), Duration.ofSeconds(30));
+            return event -> publisher.publishAndWait(CloudEvent.of(publisher.source(), event));
         }
     }
 

@@ -14,8 +14,6 @@ import dev.ddpm.trainer.run.RunPlan;
 import dev.ddpm.trainer.run.RunProgress;
 import org.jboss.logging.Logger;
 
-import java.time.Duration;
-
 /**
  * Reports a run on {@code ddpm.training-events}. Lifecycle events wait for the broker's
  * acknowledgement; progress is sent without waiting (a lost progress event costs nothing, a stalled
@@ -24,7 +22,6 @@ import java.time.Duration;
 final class EventRunListener implements RunListener {
 
     private static final Logger LOG = Logger.getLogger(EventRunListener.class);
-    private static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
 
     private final EventSender sender;
     private final String runId;
@@ -87,7 +84,7 @@ final class EventRunListener implements RunListener {
 
     private void send(EventData data) {
         try {
-            sender.sendAndWait(data, ACK_TIMEOUT);
+            sender.sendAndWait(data);
         } catch (RuntimeException e) {
             LOG.warnf("could not publish %s for run %s: %s", data.getClass().getSimpleName(), runId, e.getMessage());
         }

@@ -23,7 +23,6 @@ import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +54,6 @@ public class RetrainPolicy {
     public static final String REQUESTED_BY = "dataset-update";
 
     private static final Logger LOG = Logger.getLogger(RetrainPolicy.class);
-    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
 
     private final RetrainConfig config;
     private final TrainerEvents events;
@@ -72,8 +70,7 @@ public class RetrainPolicy {
         this.config = config;
         this.events = events;
         this.store = store;
-        this.lifecycle =
-                new ModelLifecycle(store, event -> events.models().sendAndWait(event, SEND_TIMEOUT), Clock.systemUTC());
+        this.lifecycle = new ModelLifecycle(store, event -> events.models().sendAndWait(event), Clock.systemUTC());
     }
 
     /** Whether a data set that no model's production recipe names trains a model of its own. */
@@ -109,7 +106,7 @@ public class RetrainPolicy {
         }
         for (TrainingRequested request : requests) {
             try {
-                events.trainingRequests().sendAndWait(request, SEND_TIMEOUT);
+                events.trainingRequests().sendAndWait(request);
                 String model = request.request().modelName();
                 store.putJson(Buckets.CHECKPOINTS, lastRunKey(model), new LastRun(request.runId()));
                 TrainingRequest r = request.request();

@@ -27,7 +27,6 @@ import org.jboss.logging.Logger;
 
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -38,7 +37,6 @@ import java.util.function.BooleanSupplier;
 public class TrainingService {
 
     private static final Logger LOG = Logger.getLogger(TrainingService.class);
-    private static final Duration ANNOUNCE_TIMEOUT = Duration.ofSeconds(30);
     /** Who asks for runs without being an API key: a request by one of them gives its model no owner. */
     private static final Set<String> NOT_KEYS = Set.of(RetrainPolicy.REQUESTED_BY, "cli");
 
@@ -207,13 +205,13 @@ public class TrainingService {
      * the quality gate's verdicts on {@code ddpm.training-events}.
      */
     private ModelPublisher modelPublisher() {
-        ModelLifecycle lifecycle = new ModelLifecycle(
-                store, event -> events.models().sendAndWait(event, ANNOUNCE_TIMEOUT), Clock.systemUTC());
+        ModelLifecycle lifecycle =
+                new ModelLifecycle(store, event -> events.models().sendAndWait(event), Clock.systemUTC());
         return new ModelPublisher(
                 store,
-                event -> events.models().sendAndWait(event, ANNOUNCE_TIMEOUT),
+                event -> events.models().sendAndWait(event),
                 lifecycle,
-                event -> events.trainingEvents().sendAndWait(event, ANNOUNCE_TIMEOUT),
+                event -> events.trainingEvents().sendAndWait(event),
                 Clock.systemUTC());
     }
 
