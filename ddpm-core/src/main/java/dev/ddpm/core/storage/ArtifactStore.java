@@ -15,7 +15,9 @@ import io.minio.SourceObject;
 import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
 import io.minio.errors.ErrorResponseException;
+import io.minio.errors.InvalidResponseException;
 import io.minio.errors.MinioException;
+import io.minio.errors.ServerException;
 import io.minio.messages.Item;
 
 import java.io.ByteArrayOutputStream;
@@ -27,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -34,12 +37,21 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The platform's object store over the MinIO client: every object is written with its sha256 in
  * user metadata, every read verifies a sha256 before returning bytes, and multi-object artifacts
  * become visible through a pointer written last ({@link #writeThenPoint}).
+ *
+ * <p>Every operation that can be repeated without harm (all but the first half of {@link #putStream},
+ * whose source stream is read once) is retried when the server is unavailable
+ * ({@link StorageUnavailableException}: refused connections, timeouts, 5xx), with exponential backoff
+ * for at most the store's retry budget; a missing object, a refusal or a corrupt object fails at once.
+ * Probes and provisioning ({@link #listBuckets}, {@link #ensureBuckets}) are never retried: they
+ * report the server's state as it is.
  *
  * <p>Works against MinIO and any S3 server that keeps user metadata (S3Proxy locally).
  */
@@ -54,11 +66,31 @@ public final class ArtifactStore implements AutoCloseable {
 
     private static final long STREAM_PART_BYTES = 16L << 20;
     private static final Set<String> NOT_FOUND_CODES = Set.of("NoSuchKey", "NoSuchBucket", "NoSuchObject");
+    /** Error codes of a server that cannot serve now but may later (S3's 500 and 503 answers). */
+    private static final Set<String> UNAVAILABLE_CODES =
+            Set.of("InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout");
+
+    private static final long FIRST_RETRY_DELAY_MS = 200;
+    private static final long MAX_RETRY_DELAY_MS = 5_000;
 
     private final MinioClient client;
     private final String endpoint;
+    private final Duration retryBudget;
 
+    /** A store that retries nothing: every failure is reported at once. */
     public ArtifactStore(S3Settings settings) {
+        this(settings, Duration.ZERO);
+    }
+
+    /**
+     * @param retryBudget how long an operation may go on retrying while the server is unavailable
+     *                    (the first attempt not counted); zero: no retries
+     */
+    public ArtifactStore(S3Settings settings, Duration retryBudget) {
+        if (retryBudget.isNegative()) {
+            throw new IllegalArgumentException("retry budget must not be negative, was " + retryBudget);
+        }
+        this.retryBudget = retryBudget;
         this.endpoint = settings.endpoint();
         this.client = MinioClient.builder()
                 .endpoint(settings.endpoint())
@@ -78,7 +110,7 @@ public final class ArtifactStore implements AutoCloseable {
      * valid.
      */
     public List<String> listBuckets() {
-        return call(
+        return once(
                 "list buckets",
                 "",
                 () -> client.listBuckets().stream().map(b -> b.name()).sorted().toList());
@@ -88,7 +120,7 @@ public final class ArtifactStore implements AutoCloseable {
     public List<String> ensureBuckets(Collection<String> buckets) {
         List<String> created = new ArrayList<>();
         for (String bucket : buckets) {
-            boolean made = call("create bucket", bucket, () -> {
+            boolean made = once("create bucket", bucket, () -> {
                 if (client.bucketExists(
                         BucketExistsArgs.builder().bucket(bucket).build())) {
                     return false;
@@ -131,15 +163,15 @@ public final class ArtifactStore implements AutoCloseable {
         try {
             String sha256 = Sha256.of(file);
             long size = Files.size(file);
-            try (InputStream in = Files.newInputStream(file)) {
-                call(
-                        "put",
-                        bucket + "/" + key,
-                        () -> client.putObject(PutObjectArgs.builder().bucket(bucket).object(key).stream(in, size, null)
-                                .contentType(contentType)
-                                .userMetadata(Map.of(SHA256_METADATA, sha256))
-                                .build()));
-            }
+            // The file is opened by each attempt, so a retry sends it from its start.
+            call("put", bucket + "/" + key, () -> {
+                try (InputStream in = Files.newInputStream(file)) {
+                    return client.putObject(PutObjectArgs.builder().bucket(bucket).object(key).stream(in, size, null)
+                            .contentType(contentType)
+                            .userMetadata(Map.of(SHA256_METADATA, sha256))
+                            .build());
+                }
+            });
             return new ObjectRef(bucket, key, size, sha256);
         } catch (IOException e) {
             throw new StorageException(
@@ -160,7 +192,8 @@ public final class ArtifactStore implements AutoCloseable {
         CountingDigest counted = new CountingDigest(in, maxBytes);
         try {
             try {
-                call(
+                // Once: the source stream cannot be read again.
+                once(
                         "put",
                         bucket + "/" + staging,
                         () -> client.putObject(PutObjectArgs.builder().bucket(bucket).object(staging).stream(
@@ -289,6 +322,10 @@ public final class ArtifactStore implements AutoCloseable {
     }
 
     private Path download(String bucket, String key, String expectedSha256, Path target) {
+        return retrying(() -> downloadOnce(bucket, key, expectedSha256, target));
+    }
+
+    private Path downloadOnce(String bucket, String key, String expectedSha256, Path target) {
         Path dir = target.toAbsolutePath().getParent();
         Path temp = null;
         try {
@@ -310,8 +347,11 @@ public final class ArtifactStore implements AutoCloseable {
             temp = null;
             return target;
         } catch (IOException e) {
-            throw new StorageException(
-                    location(bucket + "/" + key) + ": download to " + target + " failed: " + e.getMessage(), e);
+            // A broken connection mid-stream is the server's trouble; a local file error is not.
+            String message = location(bucket + "/" + key) + ": download to " + target + " failed: " + e.getMessage();
+            throw e instanceof java.net.SocketException || e instanceof java.net.SocketTimeoutException
+                    ? new StorageUnavailableException(message, e)
+                    : new StorageException(message, e);
         } finally {
             if (temp != null) {
                 try {
@@ -415,6 +455,10 @@ public final class ArtifactStore implements AutoCloseable {
      *                     so an object that grew is refused without being buffered whole
      */
     private byte[] read(String bucket, String key, String expectedSha256, long declaredSize) {
+        return retrying(() -> readOnce(bucket, key, expectedSha256, declaredSize));
+    }
+
+    private byte[] readOnce(String bucket, String key, String expectedSha256, long declaredSize) {
         MessageDigest digest = Sha256.digest();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         long limit = declaredSize > 0 ? declaredSize + 1 : Long.MAX_VALUE;
@@ -427,7 +471,7 @@ public final class ArtifactStore implements AutoCloseable {
                 out.write(buffer, 0, n);
             }
         } catch (IOException e) {
-            throw new StorageException(location(bucket + "/" + key) + ": read failed: " + e.getMessage(), e);
+            throw new StorageUnavailableException(location(bucket + "/" + key) + ": read failed: " + e.getMessage(), e);
         }
         if (declaredSize > 0 && out.size() != declaredSize) {
             throw ObjectIntegrityException.size(location(bucket + "/" + key), declaredSize, out.size());
@@ -444,8 +488,9 @@ public final class ArtifactStore implements AutoCloseable {
         }
     }
 
+    /** Opens the object's stream; the caller retries the whole read (the stream can break midway). */
     private InputStream open(String bucket, String key) {
-        return call(
+        return once(
                 "get",
                 bucket + "/" + key,
                 () -> client.getObject(
@@ -463,18 +508,60 @@ public final class ArtifactStore implements AutoCloseable {
     /** A MinIO client call; the client reports I/O failures as unchecked exceptions too. */
     @FunctionalInterface
     private interface S3Call<T> {
-        T run() throws MinioException;
+        T run() throws MinioException, IOException;
     }
 
+    /** A MinIO client call, retried while the server is unavailable. */
     private <T> T call(String operation, String object, S3Call<T> call) {
+        return retrying(() -> once(operation, object, call));
+    }
+
+    /** A MinIO client call, tried once. */
+    private <T> T once(String operation, String object, S3Call<T> call) {
         try {
             return call.run();
         } catch (MinioException e) {
             throw failure(operation, object, e);
         } catch (StorageException e) {
             throw e;
-        } catch (RuntimeException e) {
-            throw new StorageException(location(object) + ": " + operation + " failed: " + rootCause(e), e);
+        } catch (IOException | RuntimeException e) {
+            // The client reports refused connections and timeouts this way.
+            throw new StorageUnavailableException(location(object) + ": " + operation + " failed: " + rootCause(e), e);
+        }
+    }
+
+    /**
+     * Repeats {@code attempt} while it fails with {@link StorageUnavailableException}, waiting 0.2 s, 0.4 s,
+     * ... up to 5 s (with jitter) between attempts, until the retry budget would be exceeded; then the last
+     * failure is thrown, saying how long the server was tried.
+     */
+    private <T> T retrying(Supplier<T> attempt) {
+        long start = System.nanoTime();
+        long deadline = start + retryBudget.toNanos();
+        long delayMs = FIRST_RETRY_DELAY_MS;
+        for (int attempts = 1; ; attempts++) {
+            try {
+                return attempt.get();
+            } catch (StorageUnavailableException e) {
+                long waitMs = delayMs + ThreadLocalRandom.current().nextLong(delayMs / 4 + 1);
+                if (System.nanoTime() + waitMs * 1_000_000 > deadline) {
+                    if (attempts == 1) {
+                        throw e;
+                    }
+                    throw new StorageUnavailableException(
+                            e.getMessage() + " (" + attempts + " attempts over "
+                                    + Duration.ofNanos(System.nanoTime() - start)
+                                            .toSeconds() + " s)",
+                            e);
+                }
+                try {
+                    Thread.sleep(waitMs);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS);
+            }
         }
     }
 
@@ -483,6 +570,13 @@ public final class ArtifactStore implements AutoCloseable {
             String code = response.errorResponse().code();
             if (NOT_FOUND_CODES.contains(code)) {
                 return new ObjectNotFoundException(location(object));
+            }
+            if (UNAVAILABLE_CODES.contains(code)
+                    || response.response() != null && response.response().code() >= 500) {
+                return new StorageUnavailableException(
+                        location(object) + ": " + operation + " failed: the server answered " + code + " ("
+                                + response.errorResponse().message() + ")",
+                        e);
             }
             return new StorageException(
                     location(object) + ": " + operation + " refused by the server: " + code + " ("
@@ -493,6 +587,10 @@ public final class ArtifactStore implements AutoCloseable {
                 && response.response() != null
                 && response.response().code() == 404) {
             return new ObjectNotFoundException(location(object));
+        }
+        if (e instanceof ServerException || e instanceof InvalidResponseException) {
+            // A 5xx without an S3 error body, or a proxy's page in front of the server.
+            return new StorageUnavailableException(location(object) + ": " + operation + " failed: " + rootCause(e), e);
         }
         return new StorageException(location(object) + ": " + operation + " failed: " + rootCause(e), e);
     }

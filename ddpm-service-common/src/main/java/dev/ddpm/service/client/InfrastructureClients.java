@@ -41,7 +41,7 @@ public class InfrastructureClients {
     @Produces
     @Singleton
     ArtifactStore artifactStore(S3Settings settings) {
-        return new ArtifactStore(settings);
+        return new ArtifactStore(settings, config.s3().retryBudget());
     }
 
     void closeArtifactStore(@Disposes ArtifactStore store) {

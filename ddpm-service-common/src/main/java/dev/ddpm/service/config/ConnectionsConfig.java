@@ -59,6 +59,13 @@ public interface ConnectionsConfig {
         /** Read/write timeout of one S3 request. */
         @WithDefault("30s")
         Duration timeout();
+
+        /**
+         * How long an operation goes on retrying while S3 is unavailable (refused connections, timeouts,
+         * 5xx) before it fails; 0: no retries. Long enough to ride out a restart of the S3 server.
+         */
+        @WithDefault("30s")
+        Duration retryBudget();
     }
 
     /** What a service creates when it finds it missing. */

@@ -1,9 +1,11 @@
 package dev.ddpm.trainer.cli;
 
 import dev.ddpm.core.messaging.KafkaSettings;
+import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.S3Settings;
 import picocli.CommandLine.Command;
 
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -25,6 +27,9 @@ final class Connections {
     /** The CloudEvents source of what the commands publish. */
     static final String EVENT_SOURCE = "/ddpm/cli";
 
+    /** {@code ddpm.s3.retry-budget}'s default in the services. */
+    private static final Duration STORE_RETRY_BUDGET = Duration.ofSeconds(30);
+
     private Map<String, String> environment = System.getenv();
 
     /** The settings another environment gives (tests). */
@@ -41,6 +46,11 @@ final class Connections {
                 env("S3_SECRET_KEY", "ddpm-local-secret"),
                 env("S3_REGION", "us-east-1"),
                 null);
+    }
+
+    /** The object store, retrying while S3 is unavailable for as long as the services do by default. */
+    ArtifactStore store() {
+        return new ArtifactStore(s3(), STORE_RETRY_BUDGET);
     }
 
     KafkaSettings kafka() {

@@ -49,7 +49,7 @@ final class DatasetsCommand implements Runnable {
             if (dataset.isEmpty()) {
                 throw new IllegalArgumentException("'" + name + "' names no data set");
             }
-            try (ArtifactStore store = new ArtifactStore(connections.s3())) {
+            try (ArtifactStore store = connections.store()) {
                 int deleted = store.deleteAll(Buckets.DATASETS, dataset + "/");
                 if (deleted == 0) {
                     throw new IllegalStateException("no data set '" + dataset + "' in " + Buckets.DATASETS);

@@ -103,7 +103,7 @@ final class EvaluateCommand implements Runnable {
         guidanceOptions.check();
         Device chosen = device.select();
         PrintWriter out = spec.commandLine().getOut();
-        try (ArtifactStore store = new ArtifactStore(connections.s3())) {
+        try (ArtifactStore store = connections.store()) {
             CheckpointStore checkpoints = new CheckpointStore(store);
             SampleSource source = draw(checkpoints, chosen);
             EvaluationResult result = reference.data != null

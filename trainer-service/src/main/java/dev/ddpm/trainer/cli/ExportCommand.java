@@ -63,7 +63,7 @@ final class ExportCommand implements Runnable {
     public void run() {
         guidanceOptions.check();
         Device chosen = device.select();
-        try (ArtifactStore store = new ArtifactStore(connections.s3());
+        try (ArtifactStore store = connections.store();
                 EventPublisher events = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {
             CheckpointStore checkpoints = new CheckpointStore(store);
             try (DiffusionNetwork network = checkpoints.restore(run, chosen);

@@ -55,7 +55,7 @@ final class ModelsCommand implements Runnable {
 
     /** Runs {@code operation} on the lifecycle of the models bucket, announcing on Kafka. */
     static <T> T withLifecycle(Connections connections, Function<ModelLifecycle, T> operation) {
-        try (ArtifactStore store = new ArtifactStore(connections.s3());
+        try (ArtifactStore store = connections.store();
                 EventPublisher events = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {
             ModelLifecycle lifecycle = new ModelLifecycle(
                     store,

@@ -63,7 +63,7 @@ final class SampleGridCommand implements Runnable {
         sampler.check();
         guidanceOptions.check();
         Device chosen = device.select();
-        try (ArtifactStore store = new ArtifactStore(connections.s3())) {
+        try (ArtifactStore store = connections.store()) {
             CheckpointStore checkpoints = new CheckpointStore(store);
             try (DiffusionNetwork network = checkpoints.restore(run, chosen);
                     Guidance guidance = guidanceOptions.open(run, network, checkpoints, chosen)) {

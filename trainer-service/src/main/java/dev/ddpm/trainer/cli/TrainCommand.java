@@ -145,7 +145,7 @@ final class TrainCommand implements Runnable {
         // --max-minutes pauses (resumable with the same command): here the person can simply go on.
         // --time-box ends the run as a requested run's maxMinutes does.
         TimeLimit pastLimit = TimeLimit.minutes(maxMinutes);
-        try (ArtifactStore store = new ArtifactStore(connections.s3())) {
+        try (ArtifactStore store = connections.store()) {
             store.ensureBuckets(Buckets.ALL);
             if (export) {
                 try (EventPublisher events = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {

@@ -38,7 +38,7 @@ final class UploadDatasetCommand implements Runnable {
     @Override
     public void run() {
         String dataset = TrainerCli.safeName(name);
-        try (ArtifactStore store = new ArtifactStore(connections.s3());
+        try (ArtifactStore store = connections.store();
                 Stream<Path> files =
                         Files.isDirectory(path) ? Files.walk(path).filter(Files::isRegularFile) : Stream.of(path)) {
             store.ensureBuckets(Buckets.ALL);
