@@ -333,6 +333,18 @@ public final class SamplerBenchmark {
             };
         }
 
+        public Jobs jobs() {
+            return new Jobs() {
+                public int queueCapacity() {
+                    return 64;
+                }
+
+                public Duration deadline() {
+                    return Duration.ofMinutes(20);
+                }
+            };
+        }
+
         public Scheduling scheduling() {
             return new Scheduling() {
                 public Optional<Integer> maxSlotsPerRequest() {

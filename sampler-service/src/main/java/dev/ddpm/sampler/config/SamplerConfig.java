@@ -66,6 +66,28 @@ public interface SamplerConfig {
     @WithDefault("30s")
     Duration aliasesRefresh();
 
+    Jobs jobs();
+
+    /** Asynchronous jobs from {@code ddpm.sample-jobs} (docs/architecture.md, "The sampler"). */
+    interface Jobs {
+
+        /**
+         * Jobs this replica holds at once, from reading the record to acknowledging it (waiting for
+         * a place in the batcher, sampling, storing and announcing the outcome); while it holds this
+         * many it reads no further job.
+         */
+        @WithDefault("64")
+        int queueCapacity();
+
+        /**
+         * How long after its record is read a job may take to end; one still waiting or sampling
+         * then fails as "deadline exceeded". Below the channel's unprocessed-record-max-age, so that
+         * no record is held past it.
+         */
+        @WithDefault("20m")
+        Duration deadline();
+    }
+
     /** What the sampler holds at once beyond which new requests are refused (429 / RESOURCE_EXHAUSTED). */
     interface Queue {
 

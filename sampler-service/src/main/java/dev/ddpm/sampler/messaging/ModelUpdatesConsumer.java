@@ -7,9 +7,13 @@ import dev.ddpm.core.events.ModelRejected;
 import dev.ddpm.core.events.ModelVersionDeleted;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.lifecycle.ModelAliases;
+import dev.ddpm.core.storage.ObjectIntegrityException;
+import dev.ddpm.core.storage.ObjectNotFoundException;
+import dev.ddpm.core.storage.ObjectTooLargeException;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.engine.ModelRejectedException;
+import dev.ddpm.sampler.registry.MissedModelUpdates;
 import dev.ddpm.sampler.registry.ModelRegistry;
 import dev.ddpm.service.messaging.DeadLetters;
 import dev.ddpm.service.messaging.EventMessages;
@@ -30,7 +34,9 @@ import java.util.concurrent.CompletionStage;
  * and production stays); ModelVersionDeleted drops a pinned version. Each replica reads the topic in
  * a group of its own from the beginning, so every replica sees every change, and a replayed one
  * changes nothing (its revision is not newer). A version that fails its checks is rejected by the
- * registry (announced as ModelRejected, the current version serving on); a record that cannot be
+ * registry (announced as ModelRejected, the current version serving on). An update that meets S3
+ * away is retried ({@link ModelUpdateAttempts}) and, should S3 stay away longer, left to the periodic
+ * alias refresh ({@link MissedModelUpdates}) instead of being dead-lettered. A record that cannot be
  * decoded, or whose handling fails in any other way, goes to {@code ddpm.models.dlq}.
  */
 @ApplicationScoped
@@ -42,17 +48,58 @@ public class ModelUpdatesConsumer {
     private final ModelRegistry registry;
     private final SamplerConfig config;
     private final DeadLetters deadLetters;
+    private final ModelUpdateAttempts attempts;
+    private final MissedModelUpdates missed;
 
-    public ModelUpdatesConsumer(ModelRegistry registry, SamplerConfig config, DeadLetters deadLetters) {
+    public ModelUpdatesConsumer(
+            ModelRegistry registry,
+            SamplerConfig config,
+            DeadLetters deadLetters,
+            ModelUpdateAttempts attempts,
+            MissedModelUpdates missed) {
         this.registry = registry;
         this.config = config;
         this.deadLetters = deadLetters;
+        this.attempts = attempts;
+        this.missed = missed;
     }
 
     @Incoming(CHANNEL)
     @Blocking
     public CompletionStage<Void> onRecord(Message<byte[]> message) {
-        return deadLetters.acknowledgeAfter(CHANNEL, message, () -> handle(EventMessages.decode(message)));
+        return deadLetters.acknowledgeAfter(CHANNEL, message, () -> {
+            CloudEvent<?> event = EventMessages.decode(message);
+            try {
+                attempts.apply(() -> handle(event));
+            } catch (StorageException e) {
+                if (!outage(e) || model(event) == null) {
+                    throw e;
+                }
+                missed.missed(model(event));
+                LOG.warnf(
+                        "%s for model %s not applied, S3 stays away (%s); the alias refresh applies what the"
+                                + " bucket holds once it answers",
+                        event.type(), model(event), e.getMessage());
+            }
+        });
+    }
+
+    /** S3 away, as opposed to an object that is missing, corrupt or too large. */
+    private static boolean outage(StorageException e) {
+        return !(e instanceof ObjectNotFoundException
+                || e instanceof ObjectIntegrityException
+                || e instanceof ObjectTooLargeException);
+    }
+
+    /** The model an update is about; null for an event that names none. */
+    private static String model(CloudEvent<?> event) {
+        if (event.data() instanceof ModelPublished published) {
+            return published.name();
+        }
+        if (event.data() instanceof ModelAliasChanged changed) {
+            return changed.name();
+        }
+        return null;
     }
 
     private void handle(CloudEvent<?> event) {

@@ -33,11 +33,13 @@ public class InitialModels {
 
     private final ModelRegistry registry;
     private final SamplerConfig config;
+    private final MissedModelUpdates missed;
     private ScheduledExecutorService refresher;
 
-    public InitialModels(ModelRegistry registry, SamplerConfig config) {
+    public InitialModels(ModelRegistry registry, SamplerConfig config, MissedModelUpdates missed) {
         this.registry = registry;
         this.config = config;
+        this.missed = missed;
     }
 
     void onStart(@Observes StartupEvent event, InitialModels self) {
@@ -77,9 +79,24 @@ public class InitialModels {
 
     /**
      * Reads the alias documents of the models served (and the configured ones) and applies those
-     * newer than what is applied; a model that fails is logged and tried again next time.
+     * newer than what is applied, and serves each model whose update S3 kept from being applied as
+     * the bucket says now; a model that fails is logged and tried again next time.
      */
     public void refresh() {
+        for (String name : missed.models()) {
+            try {
+                registry.installProduction(name);
+                missed.caughtUp(name);
+                LOG.infof("model %s: the update missed while S3 was away is applied", name);
+            } catch (ModelRejectedException e) {
+                missed.caughtUp(name); // rejected and announced: nothing further to catch up
+                LOG.warnf("model %s: the versions the bucket names are rejected: %s", name, e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.warnf(
+                        "model %s: a missed update is still not applied (%s); tried again in %s",
+                        name, e.getMessage(), config.aliasesRefresh());
+            }
+        }
         List<String> names = config.models()
                 .filter(l -> !l.isEmpty())
                 .map(configured -> Stream.concat(configured.stream(), registry.servedModels().stream())

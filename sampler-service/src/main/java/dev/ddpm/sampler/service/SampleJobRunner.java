@@ -5,178 +5,303 @@ import dev.ddpm.core.events.EventData;
 import dev.ddpm.core.events.SampleJobCompleted;
 import dev.ddpm.core.events.SampleJobFailed;
 import dev.ddpm.core.events.SampleJobRequested;
-import dev.ddpm.core.storage.ArtifactStore;
-import dev.ddpm.core.storage.Buckets;
-import dev.ddpm.core.storage.ObjectRef;
-import dev.ddpm.core.storage.Upload;
+import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.sampler.batching.DeadlineException;
 import dev.ddpm.sampler.batching.JobListener;
+import dev.ddpm.sampler.batching.QueueFullException;
 import dev.ddpm.sampler.batching.SamplingJob;
+import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.messaging.outgoing.SamplerEvents;
-import dev.ddpm.sampler.output.EncodedImage;
-import dev.ddpm.sampler.output.ResultEncoder;
+import dev.ddpm.sampler.registry.UnknownModelException;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
-import java.util.ArrayList;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
- * Runs one asynchronous sampling job: queued with the batcher beside live requests (waiting for a
- * place while its queue is full, {@link JobAdmission}), results written to
- * {@code ddpm-samples/{jobId}/} with {@code result.json} last, then SampleJobCompleted or
- * SampleJobFailed on {@code ddpm.sample-results}. A job cancelled while it waits or runs frees its
- * place and slots at once and ends as a cancelled SampleJobFailed. Encoding, the upload and the send run on a pool
- * of their own, never on the batcher's thread, so a slow S3 stalls no live request.
+ * Asynchronous jobs from their record to its acknowledgement. A job read is held in the local
+ * {@link JobQueue} at once (the consumer goes on reading until the queue is full); one admission
+ * thread moves waiting jobs into the batcher, oldest first, as it has places: a job whose results a
+ * previous delivery stored is announced again instead of run, one for a model stored but not loaded
+ * here yet (every start, rollout and scale-out) or that meets S3 away waits and is tried again with
+ * backoff, and one no place can ever take (too large, unable to finish before its deadline, a model
+ * that does not exist) fails at once. A job still waiting or sampling at its deadline
+ * ({@code sampler.jobs.deadline}, or the request's own {@code deadlineSeconds} when earlier) fails
+ * as "deadline exceeded". A cancel ends a held job at once, whatever it waits for, and one for a job
+ * not read yet is remembered, so that the job ends as cancelled when it comes. Every job ends in
+ * exactly one SampleJobCompleted or SampleJobFailed ({@link JobOutcomes}), and its record is
+ * acknowledged only once that is stored and announced.
  */
 @ApplicationScoped
 public class SampleJobRunner {
 
     private static final Logger LOG = Logger.getLogger(SampleJobRunner.class);
+    /** How long a job that found S3 away or its model not loaded waits before it is tried again. */
+    private static final Backoff RETRIES = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(10));
+    /** Longest wait before a job that met a full batcher is offered again. */
+    private static final Duration BATCHER_FULL_RETRY = Duration.ofSeconds(1);
+    /** How often the admission thread looks at the queue besides when a job arrives. */
+    private static final Duration TICK = Duration.ofMillis(250);
+    /** Cancelled job ids remembered for jobs that have not come yet. */
+    private static final int REMEMBERED_CANCELS = 10_000;
 
     private final JobAdmission admission;
-    private final ArtifactStore store;
-    private final SamplerEvents events;
-    private final Map<String, Running> running = new ConcurrentHashMap<>();
-    private final ExecutorService results = Executors.newFixedThreadPool(2, r -> {
-        Thread thread = new Thread(r, "ddpm-sample-job-results");
+    private final JobResults results;
+    private final JobQueue queue;
+    private final JobOutcomes outcomes;
+    private final Duration deadline;
+    private final Backoff backoff;
+    private final Map<String, Boolean> cancelled = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > REMEMBERED_CANCELS;
+        }
+    };
+    private final ScheduledExecutorService admitting = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "ddpm-sample-job-admission");
         thread.setDaemon(true);
         return thread;
     });
 
-    public SampleJobRunner(JobAdmission admission, ArtifactStore store, SamplerEvents events) {
+    @Inject
+    public SampleJobRunner(JobAdmission admission, JobResults results, SamplerEvents events, SamplerConfig config) {
+        this(
+                admission,
+                results,
+                outcome -> events.sampleResults().sendAndWait(outcome),
+                config.jobs().queueCapacity(),
+                config.jobs().deadline(),
+                RETRIES);
+    }
+
+    /**
+     * @param announcer sends a job's outcome, returning once the broker has it
+     * @param deadline  how long after its record is read a job may take to end
+     * @param backoff   delays between attempts of a job, a result write or an announcement that failed
+     */
+    SampleJobRunner(
+            JobAdmission admission,
+            JobResults results,
+            Consumer<EventData> announcer,
+            int capacity,
+            Duration deadline,
+            Backoff backoff) {
+        if (deadline.isNegative() || deadline.isZero()) {
+            throw new IllegalArgumentException("sampler.jobs.deadline must be positive, was " + deadline);
+        }
         this.admission = admission;
-        this.store = store;
-        this.events = events;
+        this.results = results;
+        this.queue = new JobQueue(capacity);
+        this.outcomes = new JobOutcomes(results, announcer, queue, backoff);
+        this.deadline = deadline;
+        this.backoff = backoff;
+        admitting.scheduleWithFixedDelay(this::admitWaiting, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @PreDestroy
     void close() {
-        results.shutdown();
-    }
-
-    /** Whether a job's results are already stored (a redelivered job is not run again). */
-    public boolean hasResults(String jobId) {
-        return store.exists(Buckets.SAMPLES, pointer(jobId));
+        admitting.shutdownNow();
+        outcomes.close();
     }
 
     /**
-     * Queues the job; returns once the batcher has taken it, with a future that completes when its
-     * outcome is stored and announced. A job the sampler refuses (unknown model, a field out of
-     * range) ends at once as SampleJobFailed.
+     * Holds a job until it ends; {@code acknowledge} is called once its outcome is stored and
+     * announced. Returns a stage that completes when the local queue has room for the next job: at
+     * once unless it is full, so that the consumer reads no further job until a place frees.
      */
-    public CompletableFuture<Void> start(SampleJobRequested job) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        try {
-            Listener listener = new Listener(job, done);
-            SamplingJob admitted = admission.admit(job.jobId(), job.request(), listener);
-            running.put(job.jobId(), new Running(admitted, listener));
-            done.whenComplete((ok, error) -> running.remove(job.jobId()));
-        } catch (RuntimeException e) {
-            send(new SampleJobFailed(job.jobId(), e.getMessage()));
-            done.complete(null);
+    public CompletionStage<Void> accept(SampleJobRequested job, Supplier<CompletionStage<Void>> acknowledge) {
+        Duration requested = job.request().deadline();
+        Duration limit = requested != null && requested.compareTo(deadline) < 0 ? requested : deadline;
+        if (!queue.add(new HeldJob(job, limit, acknowledge))) {
+            LOG.infof("job %s is held here already; the record that delivered it again is acknowledged", job.jobId());
+            return acknowledge.get();
         }
-        return done;
+        admitting.execute(this::admitWaiting);
+        return queue.room();
     }
 
-    private record Running(SamplingJob job, Listener listener) {}
-
     /**
-     * Cancels a job this replica holds: its slots are freed at the next step, and it ends as a
-     * cancelled SampleJobFailed (so its record is acknowledged).
+     * Cancels a job: one held here ends at once as a cancelled SampleJobFailed (its slots freed at the
+     * next step); one not read yet ends so when it comes.
      *
-     * @return false when this replica holds no such job (finished already, or never here)
+     * @return false when this replica holds no such job, or its outcome is decided already
      */
     public boolean cancel(String jobId) {
-        Running job = running.remove(jobId);
-        if (job == null) {
+        synchronized (cancelled) {
+            cancelled.put(jobId, Boolean.TRUE);
+        }
+        HeldJob job = queue.get(jobId);
+        if (job == null || !job.settle()) {
             return false;
         }
-        job.job().cancel();
-        job.listener().finish(() -> send(new SampleJobFailed(jobId, "cancelled by a client", true)));
+        outcomes.announce(job, cancelledOutcome(jobId));
         return true;
     }
 
-    private static String pointer(String jobId) {
-        return jobId + "/result.json";
+    /** Jobs held now: waiting, sampling, or having their outcome stored and announced. */
+    public int held() {
+        return queue.size();
     }
 
-    private void store(
-            SampleJobRequested job, ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
+    /** The stage of a job held here; empty when it is not. */
+    public Optional<String> stage(String jobId) {
+        return Optional.ofNullable(queue.get(jobId))
+                .map(job -> job.stage().name().toLowerCase(Locale.ROOT));
+    }
+
+    private static SampleJobFailed cancelledOutcome(String jobId) {
+        return new SampleJobFailed(jobId, "cancelled by a client", true);
+    }
+
+    private boolean wasCancelled(String jobId) {
+        synchronized (cancelled) {
+            return cancelled.containsKey(jobId);
+        }
+    }
+
+    /** One pass over the held jobs, on the admission thread: deadlines first, then admission in order. */
+    private void admitWaiting() {
         try {
-            List<Upload> uploads = new ArrayList<>();
-            for (EncodedImage file : ResultEncoder.encode(
-                    job.request().output(),
-                    images,
-                    frames,
-                    model.image().channels(),
-                    model.image().width())) {
-                String extension = ResultEncoder.extension(file.mediaType());
-                uploads.add(new Upload.Bytes(
-                        job.jobId() + "/image-" + file.index() + "." + extension, file.data(), file.mediaType()));
+            List<HeldJob> held = queue.snapshot();
+            boolean batcherFull = false;
+            long now = System.nanoTime();
+            for (HeldJob job : held) {
+                HeldJob.Stage stage = job.stage();
+                if (stage == HeldJob.Stage.FINISHING) {
+                    continue;
+                }
+                if (job.pastDeadline()) {
+                    expire(job);
+                } else if (stage == HeldJob.Stage.WAITING && !batcherFull && job.due(now)) {
+                    batcherFull = !admit(job);
+                }
             }
-            List<ObjectRef> stored = new ArrayList<>();
-            store.writeThenPoint(Buckets.SAMPLES, uploads, pointer(job.jobId()), refs -> {
-                stored.addAll(refs);
-                return new SampleJobCompleted(job.jobId(), model.name(), model.version(), refs);
-            });
-            send(new SampleJobCompleted(job.jobId(), model.name(), model.version(), stored));
-            LOG.infof(
-                    "job %s: %d images of %s %s in %.1f s",
-                    job.jobId(), images.length, model.name(), model.version(), seconds);
         } catch (RuntimeException e) {
-            send(new SampleJobFailed(job.jobId(), "results could not be stored: " + e.getMessage()));
+            LOG.errorf(e, "admitting sample jobs failed; tried again shortly");
         }
     }
 
-    private void send(EventData data) {
+    private void expire(HeldJob job) {
+        if (!job.settle()) {
+            return;
+        }
+        String waitingFor = job.waitingFor();
+        outcomes.announce(
+                job,
+                new SampleJobFailed(
+                        job.id(),
+                        "deadline exceeded: the job did not end within " + describe(job.deadline()) + " of its arrival"
+                                + (waitingFor == null ? "" : "; it was waiting: " + waitingFor)));
+    }
+
+    private static String describe(Duration duration) {
+        return duration.toSecondsPart() == 0 && duration.toNanosPart() == 0 && duration.toMinutes() > 0
+                ? duration.toMinutes() + " min"
+                : String.format(Locale.ROOT, "%.1f s", duration.toNanos() / 1e9);
+    }
+
+    /**
+     * One attempt to move a waiting job on: announced from its stored results, ended as cancelled,
+     * admitted, refused, or left waiting.
+     *
+     * @return false when the batcher is full (the jobs behind it wait their turn)
+     */
+    private boolean admit(HeldJob job) {
+        String id = job.id();
         try {
-            events.sampleResults().sendAndWait(data);
+            if (!job.resultsChecked()) {
+                Optional<SampleJobCompleted> stored = results.stored(id);
+                job.resultsChecked(true);
+                if (stored.isPresent()) {
+                    LOG.infof("job %s already has its results; announced again, not run again", id);
+                    finish(job, stored.get());
+                    return true;
+                }
+            }
+            if (wasCancelled(id)) {
+                finish(job, cancelledOutcome(id));
+                return true;
+            }
+            SamplingJob admitted =
+                    admission.admit(id, job.job().request().withDeadlineAtMost(job.remaining()), new Listener(job));
+            if (!job.sampling(admitted)) {
+                admitted.cancel(); // cancelled or expired meanwhile
+            }
+            return true;
+        } catch (QueueFullException e) {
+            Duration hint = e.retryAfter();
+            job.retryLater(
+                    "for a place in the batcher", hint.compareTo(BATCHER_FULL_RETRY) < 0 ? hint : BATCHER_FULL_RETRY);
+            return false;
+        } catch (StorageException e) {
+            Duration delay = backoff.after(job.failedAttempts() + 1);
+            LOG.warnf("job %s: S3 cannot be read (%s); tried again in %s", id, e.getMessage(), delay);
+            job.retryLater("for S3: " + e.getMessage(), delay);
+            return true;
+        } catch (UnknownModelException e) {
+            if (admission.awaitsModel(job.job().request())) {
+                Duration delay = backoff.after(job.failedAttempts() + 1);
+                if (job.failedAttempts() == 0) {
+                    LOG.infof(
+                            "job %s waits for model %s, stored but not loaded here yet",
+                            id, job.job().request().model());
+                }
+                job.retryLater("for model '" + job.job().request().model() + "', stored but not loaded here", delay);
+            } else {
+                finish(job, new SampleJobFailed(id, e.getMessage()));
+            }
+            return true;
         } catch (RuntimeException e) {
-            LOG.warnf("could not publish %s: %s", data.getClass().getSimpleName(), e.getMessage());
+            // Refused for good: invalid for the model, too large, or unable to finish before its deadline.
+            finish(
+                    job,
+                    new SampleJobFailed(
+                            id, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+            return true;
         }
     }
 
-    /** Hears the job on the batcher's thread and hands its outcome to the results pool. */
+    private void finish(HeldJob job, EventData outcome) {
+        if (job.settle()) {
+            outcomes.announce(job, outcome);
+        }
+    }
+
+    /** Hears the job on the batcher's thread and hands its outcome to {@link JobOutcomes}. */
     private final class Listener implements JobListener {
 
-        private final SampleJobRequested job;
-        private final CompletableFuture<Void> done;
-        private final AtomicBoolean settled = new AtomicBoolean();
+        private final HeldJob job;
 
-        Listener(SampleJobRequested job, CompletableFuture<Void> done) {
+        Listener(HeldJob job) {
             this.job = job;
-            this.done = done;
         }
 
         @Override
         public void completed(ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
-            finish(() -> store(job, model, images, frames, seconds));
+            if (job.settle()) {
+                outcomes.store(job, model, images, frames, seconds);
+            }
         }
 
         @Override
         public void failed(RuntimeException error) {
-            finish(() -> send(new SampleJobFailed(job.jobId(), error.getMessage())));
-        }
-
-        /** The job's one outcome: whichever of completion, failure and cancellation comes first. */
-        void finish(Runnable outcome) {
-            if (!settled.compareAndSet(false, true)) {
-                return;
-            }
-            CompletableFuture.runAsync(outcome, results).whenComplete((ok, error) -> {
-                if (error != null) {
-                    done.completeExceptionally(error);
-                } else {
-                    done.complete(null);
-                }
-            });
+            String reason = error instanceof DeadlineException
+                    ? "deadline exceeded: " + error.getMessage()
+                    : error.getMessage();
+            finish(job, new SampleJobFailed(job.id(), reason));
         }
     }
 }

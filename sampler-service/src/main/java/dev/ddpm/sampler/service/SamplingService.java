@@ -52,12 +52,33 @@ public class SamplingService {
         LoadedModel.Lease lease = registry.acquire(requested.model(), requested.version(), routingKey(requested, id));
         try {
             SamplingRequest spec = withSteps(requested, lease.model().manifest());
+            if (priority == Priority.BACKGROUND) {
+                refuseIfNeverAdmitted(spec);
+            }
             SamplingJob job = new SamplingJob(id, spec, priority, lease, listener);
             batcher.submit(job);
             return job;
         } catch (RuntimeException e) {
             lease.close();
             throw e;
+        }
+    }
+
+    /**
+     * An asynchronous job waits for room instead of being refused when the batcher is full, so one
+     * that no room can ever take is refused now: the batcher takes a request larger than
+     * {@code sampler.queue.max-evaluations} only while it holds nothing else, which a busy sampler
+     * may never do.
+     */
+    private void refuseIfNeverAdmitted(SamplingRequest spec) {
+        long evaluations = (long) spec.count() * spec.evaluationsPerImage();
+        long bound = config.queue().maxEvaluations();
+        if (evaluations > bound) {
+            throw new InvalidSampleRequestException(
+                    "count",
+                    "the job needs " + evaluations + " network evaluations (" + spec.count() + " images x "
+                            + spec.evaluationsPerImage() + "), more than the " + bound
+                            + " one job may take (sampler.queue.max-evaluations)");
         }
     }
 

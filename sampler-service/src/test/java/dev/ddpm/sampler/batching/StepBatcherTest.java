@@ -427,6 +427,18 @@ class StepBatcherTest {
             };
         }
 
+        public Jobs jobs() {
+            return new Jobs() {
+                public int queueCapacity() {
+                    return 64;
+                }
+
+                public Duration deadline() {
+                    return Duration.ofMinutes(20);
+                }
+            };
+        }
+
         public Scheduling scheduling() {
             return new Scheduling() {
                 public Optional<Integer> maxSlotsPerRequest() {
