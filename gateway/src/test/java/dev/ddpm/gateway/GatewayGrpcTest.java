@@ -25,6 +25,7 @@ import dev.ddpm.proto.gateway.v1.ModelAliases;
 import dev.ddpm.proto.gateway.v1.PromoteModelRequest;
 import dev.ddpm.proto.gateway.v1.Promotion;
 import dev.ddpm.proto.gateway.v1.RollbackModelRequest;
+import dev.ddpm.proto.gateway.v1.SampleJob;
 import dev.ddpm.proto.gateway.v1.SetCanaryRequest;
 import dev.ddpm.proto.gateway.v1.SetModelPolicyRequest;
 import dev.ddpm.proto.gateway.v1.StartTrainingRequest;
@@ -451,6 +452,50 @@ class GatewayGrpcTest {
                                 .setName("no-such-dataset")
                                 .build()),
                 Status.Code.NOT_FOUND);
+    }
+
+    @Test
+    void theIdempotencyKeyMetadataNamesTheSameJobAndRunAtEveryRepeatAndIsValidated() {
+        String key = "grpc-" + UUID.randomUUID();
+        SampleParams params = SampleParams.newBuilder()
+                .setModel(ModelRef.newBuilder().setName("no-such-model-grpc"))
+                .setCount(1)
+                .setSteps(2)
+                .build();
+        SampleJob job = withKey(GatewayTestBase.VIEWER_KEY, key).submitSampleJob(params);
+        assertThat(withKey(GatewayTestBase.VIEWER_KEY, key)
+                        .submitSampleJob(params)
+                        .getJobId())
+                .isEqualTo(job.getJobId());
+        assertThat(as(GatewayTestBase.VIEWER_KEY).submitSampleJob(params).getJobId())
+                .as("without the key: a new job")
+                .isNotEqualTo(job.getJobId());
+
+        String dataset = "grpc-idem-" + UUID.randomUUID().toString().substring(0, 8);
+        store.put(Buckets.DATASETS, dataset + "/a.png", new byte[] {1, 2, 3}, "image/png");
+        StartTrainingRequest training = StartTrainingRequest.newBuilder()
+                .setDataset(dataset)
+                .setSteps(5)
+                .build();
+        TrainingRun run = withKey(GatewayTestBase.TRAINER_KEY, key).startTraining(training);
+        assertThat(run.getDataset()).isEqualTo(dataset);
+        assertThat(run.getModelName()).isEqualTo(dataset);
+        assertThat(withKey(GatewayTestBase.TRAINER_KEY, key)
+                        .startTraining(training)
+                        .getRunId())
+                .isEqualTo(run.getRunId());
+
+        StatusRuntimeException invalid = assertCode(
+                () -> withKey(GatewayTestBase.VIEWER_KEY, "k".repeat(129)).submitSampleJob(params),
+                Status.Code.INVALID_ARGUMENT);
+        assertThat(invalid.getStatus().getDescription())
+                .contains("metadata 'idempotency-key' must be 1 to 128 characters long, was 129");
+    }
+
+    private DdpmServiceGrpc.DdpmServiceBlockingStub withKey(String apiKey, String idempotencyKey) {
+        Metadata metadata = new Metadata();
+        metadata.put(Metadata.Key.of("idempotency-key", Metadata.ASCII_STRING_MARSHALLER), idempotencyKey);
+        return as(apiKey).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
     }
 
     private static SampleEvent first(Iterator<SampleEvent> stream) {

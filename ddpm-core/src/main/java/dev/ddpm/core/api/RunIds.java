@@ -2,16 +2,19 @@ package dev.ddpm.core.api;
 
 import dev.ddpm.core.json.Require;
 
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
+import java.util.UUID;
 
 /**
  * The one way a run id is made, whoever asks for the run (the gateway's APIs, the CLI, a data set
  * change): {@code {model}-{yyyyMMdd-HHmmss}-{4 hex}}, in UTC. The time sorts runs and tells a person
- * when one started; the random suffix keeps two runs asked in the same second apart.
+ * when one started; the random suffix keeps two runs asked in the same second apart. A request that
+ * may be repeated (an idempotency key) takes a {@link #derived} id instead, the same at every repeat.
  */
 public final class RunIds {
 
@@ -38,5 +41,21 @@ public final class RunIds {
     /** A new run id at the current UTC time. */
     public static String next(String model) {
         return next(model, Clock.systemUTC());
+    }
+
+    /**
+     * The run id of {@code model} for {@code seed}, the same whenever and wherever it is asked:
+     * {@code {model}-{20 hex}}, the hex from a name-based UUID of the seed (80 bits: two seeds never
+     * meet in practice). For requests that may be repeated, where the seed names the request (who asked,
+     * and the key they gave it).
+     */
+    public static String derived(String model, String seed) {
+        Require.safeName(model, "modelName");
+        Require.nonNull(seed, "seed");
+        String prefix = model.length() > MAX_PREFIX ? model.substring(0, MAX_PREFIX) : model;
+        String hex = UUID.nameUUIDFromBytes(seed.getBytes(StandardCharsets.UTF_8))
+                .toString()
+                .replace("-", "");
+        return Require.safeName(prefix + "-" + hex.substring(0, 20), "runId");
     }
 }

@@ -136,4 +136,13 @@ class TrainingRequestTest {
                 .hasSizeLessThanOrEqualTo(63)
                 .startsWith("m".repeat(RunIds.MAX_PREFIX) + "-20261207");
     }
+
+    @Test
+    void derivedRunIdsAreSafeNamesTheSameForTheSameSeedAndDifferentForAnother() {
+        String id = RunIds.derived("digits", "trainer\nretry-1");
+
+        assertThat(id).matches("digits-[0-9a-f]{20}").isEqualTo(RunIds.derived("digits", "trainer\nretry-1"));
+        assertThat(RunIds.derived("digits", "trainer\nretry-2")).isNotEqualTo(id);
+        assertThat(RunIds.derived("m".repeat(63), "seed")).hasSizeLessThanOrEqualTo(63);
+    }
 }

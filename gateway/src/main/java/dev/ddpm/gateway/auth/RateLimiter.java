@@ -68,6 +68,12 @@ public class RateLimiter {
                 .take(quota, cost, System.nanoTime());
     }
 
+    /** Gives back {@code cost} network evaluations the key was charged for work that was never done. */
+    public void refundEvaluations(String keyId, long cost) {
+        Quota quota = evaluationQuotas.getOrDefault(keyId, evaluationDefaults);
+        evaluations.computeIfAbsent(keyId, k -> new Bucket(quota.burst())).give(quota, cost, System.nanoTime());
+    }
+
     /** The evaluation rate a key is held to (for the refusal's message). */
     public double evaluationsPerSecond(String keyId) {
         return evaluationQuotas.getOrDefault(keyId, evaluationDefaults).rate();
@@ -103,6 +109,11 @@ public class RateLimiter {
                 return 0;
             }
             return Math.max(1, (long) Math.ceil((needed - tokens) / quota.rate()));
+        }
+
+        synchronized void give(Quota quota, long cost, long now) {
+            tokens = Math.min(quota.burst(), tokens + (now - last) / 1e9 * quota.rate() + cost);
+            last = now;
         }
     }
 }

@@ -118,14 +118,18 @@ public class DdpmGrpcService implements DdpmService {
     @Override
     @Blocking
     public Uni<SampleJob> submitSampleJob(SampleParams request) {
-        return call(() ->
-                job(jobs.status(jobs.submit(GrpcAuthInterceptor.caller(), ProtoMapping.samplingRequest(request)))));
+        return call(() -> job(jobs.status(jobs.submit(
+                        GrpcAuthInterceptor.caller(),
+                        ProtoMapping.samplingRequest(request),
+                        GrpcAuthInterceptor.idempotencyKey())
+                .id())));
     }
 
     @Override
     @Blocking
     public Uni<SampleJob> cancelSampleJob(GetSampleJobRequest request) {
-        return call(() -> job(jobs.cancel(Require.safeName(request.getJobId(), "job_id"))));
+        return call(
+                () -> job(jobs.cancel(Require.safeName(request.getJobId(), "job_id"), GrpcAuthInterceptor.caller())));
     }
 
     @Override
@@ -184,7 +188,9 @@ public class DdpmGrpcService implements DdpmService {
         return call(() -> {
             Caller caller = GrpcAuthInterceptor.caller();
             TrainingRequest body = ProtoMapping.trainingRequest(r);
-            String runId = trainings.start(body, caller.keyId());
+            String runId = trainings
+                    .start(body, caller.keyId(), GrpcAuthInterceptor.idempotencyKey())
+                    .id();
             return run(runs.get(runId).orElseThrow());
         });
     }
@@ -401,6 +407,12 @@ public class DdpmGrpcService implements DdpmService {
         }
         if (r.requestedBy() != null) {
             run.setRequestedBy(r.requestedBy());
+        }
+        if (r.modelName() != null) {
+            run.setModelName(r.modelName());
+        }
+        if (r.dataset() != null) {
+            run.setDataset(r.dataset());
         }
         if (r.evaluated() != null) {
             run.setEvaluation(evaluation(r.evaluated()));

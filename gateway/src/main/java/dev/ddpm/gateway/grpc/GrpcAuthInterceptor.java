@@ -4,6 +4,8 @@ import dev.ddpm.gateway.auth.ApiKeys;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.auth.RateLimiter;
 import dev.ddpm.gateway.auth.Scope;
+import dev.ddpm.gateway.service.GatewayException;
+import dev.ddpm.gateway.service.Idempotency;
 import dev.ddpm.service.error.Problem;
 import dev.ddpm.service.grpc.GrpcProblems;
 import io.grpc.Context;
@@ -25,17 +27,21 @@ import java.util.Set;
  * {@code authorization: Bearer}), UNAUTHENTICATED without one, PERMISSION_DENIED without the method's
  * scope, RESOURCE_EXHAUSTED (trailer {@code retry-after-ms}) beyond the key's rate: the HTTP API's
  * refusals, written by the shared {@link GrpcProblems}. Health and reflection stay open. The service
- * reads who calls through {@link #caller()}.
+ * reads who calls through {@link #caller()}, and the {@code idempotency-key} metadata through
+ * {@link #idempotencyKey()}.
  */
 @GlobalInterceptor
 @ApplicationScoped
 public class GrpcAuthInterceptor implements ServerInterceptor {
 
     private static final Context.Key<Caller> CALLER = Context.key("ddpm-caller");
+    private static final Context.Key<String> IDEMPOTENCY_KEY = Context.key("ddpm-idempotency-key");
     static final String SERVICE = "ddpm.gateway.v1.DdpmService";
     private static final Metadata.Key<String> API_KEY = Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> IDEMPOTENCY =
+            Metadata.Key.of(Idempotency.METADATA, Metadata.ASCII_STRING_MARSHALLER);
     private static final Set<String> TRAINING_METHODS = Set.of(
             "StartTraining",
             "GetTraining",
@@ -91,7 +97,11 @@ public class GrpcAuthInterceptor implements ServerInterceptor {
                                     "API key '" + caller.keyId() + "' is over its rate; retry after " + wait + " s")
                             .withRetryAfter(Duration.ofSeconds(wait)));
         }
-        return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
+        return Contexts.interceptCall(
+                Context.current().withValue(CALLER, caller).withValue(IDEMPOTENCY_KEY, headers.get(IDEMPOTENCY)),
+                call,
+                headers,
+                next);
     }
 
     /**
@@ -107,6 +117,16 @@ public class GrpcAuthInterceptor implements ServerInterceptor {
             throw GrpcProblems.status(Problem.of(401, "unauthenticated", "the call was not identified by an API key"));
         }
         return caller;
+    }
+
+    /**
+     * The current call's {@code idempotency-key} metadata, validated as the HTTP header is.
+     *
+     * @return null when the call carries none
+     * @throws GatewayException 400 (INVALID_ARGUMENT) for a key that is not 1 to 128 printable ASCII characters
+     */
+    public static String idempotencyKey() {
+        return Idempotency.validate(IDEMPOTENCY_KEY.get(), Idempotency.METADATA);
     }
 
     private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Problem problem) {

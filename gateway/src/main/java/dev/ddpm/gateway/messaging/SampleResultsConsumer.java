@@ -1,6 +1,9 @@
 package dev.ddpm.gateway.messaging;
 
-import dev.ddpm.gateway.service.SampleJobResults;
+import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.events.SampleJobCompleted;
+import dev.ddpm.core.events.SampleJobFailed;
+import dev.ddpm.gateway.service.SampleJobView;
 import dev.ddpm.service.messaging.DeadLetters;
 import dev.ddpm.service.messaging.EventMessages;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -10,7 +13,7 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Folds {@code ddpm.sample-results} into {@link SampleJobResults}; each replica reads every outcome
+ * Folds {@code ddpm.sample-results} into {@link SampleJobView}; each replica reads every outcome
  * in a group of its own. A record that is not a job outcome goes to {@code ddpm.sample-results.dlq}.
  */
 @ApplicationScoped
@@ -18,11 +21,11 @@ public class SampleResultsConsumer {
 
     static final String CHANNEL = "sample-results";
 
-    private final SampleJobResults results;
+    private final SampleJobView jobs;
     private final DeadLetters deadLetters;
 
-    public SampleResultsConsumer(SampleJobResults results, DeadLetters deadLetters) {
-        this.results = results;
+    public SampleResultsConsumer(SampleJobView jobs, DeadLetters deadLetters) {
+        this.jobs = jobs;
         this.deadLetters = deadLetters;
     }
 
@@ -31,6 +34,15 @@ public class SampleResultsConsumer {
         return deadLetters.acknowledgeAfter(
                 CHANNEL,
                 message,
-                () -> results.record(EventMessages.decode(message).data()));
+                () -> jobs.apply(outcome(EventMessages.decode(message).data())));
+    }
+
+    /** Only outcomes belong on this topic: anything else goes to the dead-letter topic. */
+    private static EventData outcome(EventData data) {
+        if (!(data instanceof SampleJobCompleted || data instanceof SampleJobFailed)) {
+            throw new IllegalArgumentException(
+                    "not a sample job outcome: " + data.getClass().getSimpleName());
+        }
+        return data;
     }
 }

@@ -5,11 +5,13 @@ import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.gateway.auth.AuthFilter;
+import dev.ddpm.gateway.service.Idempotency;
 import dev.ddpm.gateway.service.SampleJobs;
 import dev.ddpm.service.rest.Problems;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -24,8 +26,9 @@ import java.util.Map;
 /**
  * Large batches, asynchronously: {@code POST /v1/sample-jobs} (202 and the job id) puts a
  * SampleJobRequested on {@code ddpm.sample-jobs}; {@code GET /v1/sample-jobs/{id}} says queued,
- * succeeded (with the result URLs), failed (with the reason) or cancelled; {@code DELETE} cancels
- * a job that has not ended (202, 409 once it has); the files come from
+ * cancelling, succeeded (with the result URLs), failed (with the reason) or cancelled, on any replica
+ * (404 for a job none has heard of); {@code DELETE} cancels a job that has not ended (202, 409 once
+ * it has; its submitter or an admin); the files come from
  * {@code GET /v1/sample-jobs/{id}/files/{name}}.
  */
 @Path("/v1/sample-jobs")
@@ -40,12 +43,22 @@ public class SampleJobResource {
         this.store = store;
     }
 
+    /**
+     * 202 with the job id; with an {@code Idempotency-Key} header, a repeat of a job the gateway knows
+     * answers the same 202 and body (header {@code Idempotent-Replayed: true}), neither sent nor charged
+     * again.
+     */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response submit(SamplingRequest body, @Context ContainerRequestContext request) {
-        String jobId = jobs.submit(AuthFilter.caller(request), body);
-        return Response.accepted(Map.of("jobId", jobId, "status", "/v1/sample-jobs/" + jobId))
-                .build();
+    public Response submit(
+            SamplingRequest body,
+            @HeaderParam(Idempotency.HEADER) String idempotencyKey,
+            @Context ContainerRequestContext request) {
+        String key = Idempotency.validate(idempotencyKey, Idempotency.HEADER);
+        Idempotency.Submission job = jobs.submit(AuthFilter.caller(request), body, key);
+        Response.ResponseBuilder accepted =
+                Response.accepted(Map.of("jobId", job.id(), "status", "/v1/sample-jobs/" + job.id()));
+        return (job.replayed() ? accepted.header(Idempotency.REPLAYED_HEADER, "true") : accepted).build();
     }
 
     @GET
@@ -57,9 +70,11 @@ public class SampleJobResource {
 
     @DELETE
     @Path("/{id}")
-    public Response cancel(@PathParam("id") String id) {
+    public Response cancel(@PathParam("id") String id, @Context ContainerRequestContext request) {
         Response invalid = ModelResource.checkNames(id, null);
-        return invalid != null ? invalid : Response.accepted(jobs.cancel(id)).build();
+        return invalid != null
+                ? invalid
+                : Response.accepted(jobs.cancel(id, AuthFilter.caller(request))).build();
     }
 
     @GET

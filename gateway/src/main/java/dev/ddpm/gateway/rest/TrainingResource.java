@@ -10,6 +10,7 @@ import dev.ddpm.gateway.auth.AuthFilter;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.config.GatewayConfig;
 import dev.ddpm.gateway.service.GatewayException;
+import dev.ddpm.gateway.service.Idempotency;
 import dev.ddpm.gateway.service.OpenStreams;
 import dev.ddpm.gateway.service.TrainingRequests;
 import dev.ddpm.gateway.service.TrainingRuns;
@@ -19,6 +20,7 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -70,19 +72,23 @@ public class TrainingResource {
         this.config = config;
     }
 
+    /**
+     * 202 with the run id; with an {@code Idempotency-Key} header, a repeat of a run the gateway knows
+     * answers the same 202 and body (header {@code Idempotent-Replayed: true}) without sending it again.
+     */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response start(TrainingRequest body, @Context ContainerRequestContext request) {
+    public Response start(
+            TrainingRequest body,
+            @HeaderParam(Idempotency.HEADER) String idempotencyKey,
+            @Context ContainerRequestContext request) {
+        String key = Idempotency.validate(idempotencyKey, Idempotency.HEADER);
         Caller caller = (Caller) request.getProperty(AuthFilter.CALLER);
-        String runId = requests.start(body, caller == null ? null : caller.keyId());
-        return Response.accepted(Map.of(
-                        "runId",
-                        runId,
-                        "status",
-                        "/v1/trainings/" + runId,
-                        "events",
-                        "/v1/trainings/" + runId + "/events"))
-                .build();
+        Idempotency.Submission run = requests.start(body, caller == null ? null : caller.keyId(), key);
+        String runId = run.id();
+        Response.ResponseBuilder accepted = Response.accepted(Map.of(
+                "runId", runId, "status", "/v1/trainings/" + runId, "events", "/v1/trainings/" + runId + "/events"));
+        return (run.replayed() ? accepted.header(Idempotency.REPLAYED_HEADER, "true") : accepted).build();
     }
 
     @GET
@@ -188,6 +194,7 @@ public class TrainingResource {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("runId", run.runId());
         view.put("modelName", run.modelName());
+        view.put("dataset", run.dataset());
         view.put("state", run.state().name().toLowerCase(Locale.ROOT));
         view.put("step", run.step());
         view.put("totalSteps", run.totalSteps());

@@ -39,9 +39,10 @@ public class SamplingQuota {
     }
 
     /**
+     * @return the network evaluations charged, for {@link #refund} should the request not be made
      * @throws GatewayException 400 for too many images, 429 (with the wait) over the key's evaluations
      */
-    public void charge(Caller caller, SamplingRequest body) {
+    public long charge(Caller caller, SamplingRequest body) {
         if (body.count() > config.maxCount()) {
             throw new GatewayException(
                     400,
@@ -66,6 +67,12 @@ public class SamplingQuota {
                             wait),
                     wait);
         }
+        return cost;
+    }
+
+    /** Gives back what {@link #charge} took for a request that was never made (its event never sent). */
+    public void refund(Caller caller, long charged) {
+        limiter.refundEvaluations(caller.keyId(), charged);
     }
 
     /** Network evaluations the request will take. */

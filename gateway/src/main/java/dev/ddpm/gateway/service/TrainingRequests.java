@@ -4,6 +4,7 @@ import dev.ddpm.core.api.RunIds;
 import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.TrainingCancelRequested;
 import dev.ddpm.core.events.TrainingRequested;
+import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.gateway.auth.Caller;
@@ -30,10 +31,23 @@ public class TrainingRequests {
     }
 
     /**
-     * @param request validated when it was bound (a field out of range is a 400 whatever the data set's state)
-     * @return the new run's id
+     * Checks the data set, sends TrainingRequested and folds the run into the view as requested. With an
+     * idempotency key the run id is derived from it, the caller's key id and the model, and a run the view
+     * knows by that id is answered as it is, not sent again.
+     *
+     * @param request        validated when it was bound (a field out of range is a 400 whatever the data set's
+     *                       state)
+     * @param idempotencyKey validated ({@link Idempotency#validate}); null for none
+     * @throws GatewayException 404 for a data set with no objects, 503 when the broker did not take the request
+     *     (nothing was submitted)
      */
-    public String start(TrainingRequest request, String requestedBy) {
+    public Idempotency.Submission start(TrainingRequest request, String requestedBy, String idempotencyKey) {
+        String runId = idempotencyKey == null
+                ? RunIds.next(request.modelName())
+                : Idempotency.runId(request.modelName(), requestedBy, idempotencyKey);
+        if (idempotencyKey != null && runs.get(runId).isPresent()) {
+            return new Idempotency.Submission(runId, true);
+        }
         if (store.list(Buckets.DATASETS, request.dataset() + "/").isEmpty()) {
             throw new GatewayException(
                     404,
@@ -42,10 +56,13 @@ public class TrainingRequests {
                             + request.dataset() + ")",
                     "dataset");
         }
-        String runId = RunIds.next(request.modelName());
-        events.trainingRequests().sendAndWait(new TrainingRequested(runId, request, requestedBy));
-        runs.requested(runId, request.modelName(), requestedBy);
-        return runId;
+        try {
+            events.trainingRequests().sendAndWait(new TrainingRequested(runId, request, requestedBy));
+        } catch (MessagingException e) {
+            throw Idempotency.notSubmitted("training request", idempotencyKey, e);
+        }
+        runs.requested(runId, request.modelName(), request.dataset(), requestedBy);
+        return new Idempotency.Submission(runId, false);
     }
 
     /**

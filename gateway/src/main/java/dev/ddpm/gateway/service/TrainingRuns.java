@@ -51,6 +51,7 @@ public class TrainingRuns {
      * @param qualityStep the step it was measured at
      * @param requestedBy the key id that requested the run (its owner); null when not known
      * @param evaluated   the quality gate's verdict on the version it trained; null before it has one
+     * @param dataset     the data set it trains on (its request, or TrainingStarted); null when not known
      */
     public record Run(
             String runId,
@@ -67,7 +68,8 @@ public class TrainingRuns {
             Map<String, Double> quality,
             long qualityStep,
             String requestedBy,
-            ModelEvaluated evaluated) {
+            ModelEvaluated evaluated,
+            String dataset) {
 
         Run with(State s, long st, long total, double l, double ips, double eta, String version, String err) {
             return toBuilder()
@@ -87,6 +89,12 @@ public class TrainingRuns {
             return keyId == null || requestedBy != null
                     ? this
                     : toBuilder().requestedBy(keyId).build();
+        }
+
+        Run withDataset(String name) {
+            return name == null || dataset != null
+                    ? this
+                    : toBuilder().dataset(name).build();
         }
 
         Run withEvaluation(ModelEvaluated verdict) {
@@ -125,6 +133,7 @@ public class TrainingRuns {
                     Map.of(),
                     0,
                     null,
+                    null,
                     null));
         }
 
@@ -145,6 +154,7 @@ public class TrainingRuns {
             private long qualityStep;
             private String requestedBy;
             private ModelEvaluated evaluated;
+            private String dataset;
 
             private Builder(Run from) {
                 runId = from.runId;
@@ -162,6 +172,7 @@ public class TrainingRuns {
                 qualityStep = from.qualityStep;
                 requestedBy = from.requestedBy;
                 evaluated = from.evaluated;
+                dataset = from.dataset;
             }
 
             Builder modelName(String value) {
@@ -234,6 +245,11 @@ public class TrainingRuns {
                 return this;
             }
 
+            Builder dataset(String value) {
+                dataset = value;
+                return this;
+            }
+
             Run build() {
                 return new Run(
                         runId,
@@ -250,7 +266,8 @@ public class TrainingRuns {
                         quality,
                         qualityStep,
                         requestedBy,
-                        evaluated);
+                        evaluated,
+                        dataset);
             }
         }
 
@@ -285,7 +302,18 @@ public class TrainingRuns {
      * @param requestedBy the key id that asked for it; null when not known
      */
     public void requested(String runId, String modelName, String requestedBy) {
-        update(runs.compute(runId, (id, old) -> base(id, old, modelName).withRequestedBy(requestedBy)));
+        requested(runId, modelName, null, requestedBy);
+    }
+
+    /**
+     * {@link #requested(String, String, String)} with the data set it trains on, which a run known
+     * already gains too when it had none.
+     */
+    public void requested(String runId, String modelName, String dataset, String requestedBy) {
+        update(runs.compute(
+                runId,
+                (id, old) ->
+                        base(id, old, modelName).withRequestedBy(requestedBy).withDataset(dataset)));
     }
 
     /** The run's state now and at every change, ending after it completes or fails. */
@@ -319,12 +347,21 @@ public class TrainingRuns {
     }
 
     /**
-     * An event that would move an ended run backwards: progress or a checkpoint after it ended, or a
-     * start after it completed. A start after a failure is the run being requested again, and counts.
+     * An event that would move an ended run backwards or tell its end again: progress or a checkpoint
+     * after it ended, a start after it completed, a failure after it completed, or the same end again
+     * (a trainer re-sends a run's end when its request is redelivered). A start after a failure is the
+     * run being requested again, and counts.
      */
     private static boolean isStale(Run known, EventData data) {
         return switch (known.state()) {
-            case COMPLETED, CANCELLED ->
+            case COMPLETED ->
+                data instanceof TrainingStarted
+                        || data instanceof TrainingProgress
+                        || data instanceof CheckpointSaved
+                        || data instanceof TrainingCancelled
+                        || data instanceof TrainingCompleted
+                        || data instanceof TrainingFailed;
+            case CANCELLED ->
                 data instanceof TrainingStarted
                         || data instanceof TrainingProgress
                         || data instanceof CheckpointSaved
@@ -332,14 +369,15 @@ public class TrainingRuns {
             case FAILED ->
                 data instanceof TrainingProgress
                         || data instanceof CheckpointSaved
-                        || data instanceof TrainingCancelled;
+                        || data instanceof TrainingCancelled
+                        || data instanceof TrainingFailed;
             default -> false;
         };
     }
 
     private void fold(EventData data) {
         if (data instanceof TrainingRequested r) {
-            requested(r.runId(), r.request().modelName(), r.requestedBy());
+            requested(r.runId(), r.request().modelName(), r.request().dataset(), r.requestedBy());
         } else if (data instanceof TrainingCancelled c) {
             update(runs.compute(c.runId(), (id, old) -> {
                 Run r = base(id, old, null);
@@ -359,6 +397,7 @@ public class TrainingRuns {
             update(runs.compute(
                     s.runId(),
                     (id, old) -> base(id, old, s.modelName())
+                            .withDataset(s.dataset())
                             .with(State.RUNNING, s.startStep(), s.totalSteps(), Double.NaN, 0, 0, null, null)));
         } else if (data instanceof TrainingProgress p) {
             update(runs.compute(

@@ -64,6 +64,26 @@ class RateLimiterTest {
     }
 
     @Test
+    void aRefundGivesBackWhatWasChargedUpToTheBurst() {
+        RateLimiter limiter = new RateLimiter(config(Map.of(
+                "gateway.auth.keys.work.evaluations-per-second", "0.001",
+                "gateway.auth.keys.work.evaluation-burst", "1000")));
+
+        assertThat(limiter.tryAcquireEvaluations("work", 800)).isZero();
+        limiter.refundEvaluations("work", 800);
+        assertThat(limiter.tryAcquireEvaluations("work", 800))
+                .as("the refunded evaluations are there again")
+                .isZero();
+        limiter.refundEvaluations("work", 5000);
+        assertThat(limiter.tryAcquireEvaluations("work", 1000))
+                .as("a full bucket")
+                .isZero();
+        assertThat(limiter.tryAcquireEvaluations("work", 1))
+                .as("never more than the burst")
+                .isPositive();
+    }
+
+    @Test
     void aQuotaThatCannotWorkStopsTheStartNamingTheSetting() {
         assertThatThrownBy(() -> new RateLimiter(config(Map.of("gateway.auth.keys.bad.rate-per-second", "0"))))
                 .isInstanceOf(IllegalArgumentException.class)

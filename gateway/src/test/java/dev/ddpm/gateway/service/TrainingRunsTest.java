@@ -91,4 +91,40 @@ class TrainingRunsTest {
         assertThat(run.evaluated().evaluation().passed()).isFalse();
         assertThat(run.evaluated().outcome()).isEqualTo("kept as candidate");
     }
+
+    @Test
+    void aRequestReadFromTheTopicShowsTheRunRequestedWithItsOwnerModelAndDataSet() {
+        runs.apply(new TrainingRequested(
+                "r6",
+                TrainingRequest.builder()
+                        .dataset("faces")
+                        .modelName("portraits")
+                        .steps(100)
+                        .build(),
+                "alice"));
+
+        TrainingRuns.Run run = runs.get("r6").orElseThrow();
+        assertThat(run.state()).isEqualTo(TrainingRuns.State.REQUESTED);
+        assertThat(run.requestedBy()).isEqualTo("alice");
+        assertThat(run.modelName()).isEqualTo("portraits");
+        assertThat(run.dataset()).isEqualTo("faces");
+    }
+
+    @Test
+    void anEndToldAgainLeavesTheRunAsItWas() {
+        runs.apply(new TrainingStarted("r7", "m", "d", "cpu", 10, 0, 100));
+        runs.apply(new TrainingCompleted("r7", "m", 100, 0.05, "r7/step-100/checkpoint.json", "v1"));
+        TrainingRuns.Run completed = runs.get("r7").orElseThrow();
+        runs.apply(new TrainingCompleted("r7", "m", 100, 0.05, "r7/step-100/checkpoint.json", "v1"));
+        runs.apply(new TrainingFailed("r7", 100L, "re-sent after a redelivery"));
+        runs.apply(new TrainingStarted("r7", "m", "d", "cpu", 10, 0, 100));
+        assertThat(runs.get("r7").orElseThrow()).isSameAs(completed);
+        assertThat(completed.dataset()).as("from TrainingStarted").isEqualTo("d");
+
+        runs.apply(new TrainingStarted("r8", "m", "d", "cpu", 10, 0, 100));
+        runs.apply(new TrainingFailed("r8", 20L, "out of memory"));
+        TrainingRuns.Run failed = runs.get("r8").orElseThrow();
+        runs.apply(new TrainingFailed("r8", 20L, "out of memory"));
+        assertThat(runs.get("r8").orElseThrow()).isSameAs(failed);
+    }
 }
