@@ -5,9 +5,11 @@ import io.minio.BucketExistsArgs;
 import io.minio.CopyObjectArgs;
 import io.minio.Directive;
 import io.minio.GetObjectArgs;
+import io.minio.GetObjectResponse;
 import io.minio.ListObjectsArgs;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
+import io.minio.ObjectWriteResponse;
 import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
 import io.minio.Result;
@@ -606,6 +608,85 @@ public final class ArtifactStore implements AutoCloseable {
         }
         String message = t.getMessage();
         return t.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
+    /** An object's bytes and the ETag they were read under, for a write conditional on them ({@link #putIfMatch}). */
+    public record Tagged(byte[] data, String etag) {}
+
+    /**
+     * The object's bytes and ETag from one GET (so the two belong together), verified against the sha256
+     * stored with it when it has one.
+     *
+     * @throws ObjectNotFoundException when there is no such object
+     */
+    public Tagged getTagged(String bucket, String key) {
+        return call("get", bucket + "/" + key, () -> {
+            try (GetObjectResponse response = client.getObject(
+                    GetObjectArgs.builder().bucket(bucket).object(key).build())) {
+                byte[] data = response.readAllBytes();
+                String sha256 = response.headers().get("x-amz-meta-" + SHA256_METADATA);
+                if (sha256 != null) {
+                    verify(bucket + "/" + key, sha256, Sha256.of(data));
+                }
+                return new Tagged(data, unquoted(response.headers().get("ETag")));
+            } catch (IOException e) {
+                throw new StorageException(location(bucket + "/" + key) + ": get failed: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    /**
+     * Writes the object only when none has its key ({@code If-None-Match: *}): of two writers racing for
+     * the key, exactly one succeeds. Returns the new object's ETag, or empty when an object was there.
+     */
+    public Optional<String> putIfAbsent(String bucket, String key, byte[] data, String contentType) {
+        return conditionalPut(bucket, key, data, contentType, Map.of("If-None-Match", "*"));
+    }
+
+    /**
+     * Replaces the object only while its ETag is still {@code etag} ({@code If-Match}), as read by
+     * {@link #getTagged}: a compare-and-swap. Returns the new ETag, or empty when the object has changed
+     * or is gone.
+     */
+    public Optional<String> putIfMatch(String bucket, String key, byte[] data, String contentType, String etag) {
+        return conditionalPut(bucket, key, data, contentType, Map.of("If-Match", "\"" + etag + "\""));
+    }
+
+    private Optional<String> conditionalPut(
+            String bucket, String key, byte[] data, String contentType, Map<String, String> condition) {
+        String sha256 = Sha256.of(data);
+        return call("conditional put", bucket + "/" + key, () -> {
+            try {
+                ObjectWriteResponse written = client.putObject(PutObjectArgs.builder()
+                        .bucket(bucket)
+                        .object(key)
+                        .data(data, data.length)
+                        .contentType(contentType)
+                        .headers(condition)
+                        .userMetadata(Map.of(SHA256_METADATA, sha256))
+                        .build());
+                return Optional.of(unquoted(written.etag()));
+            } catch (ErrorResponseException e) {
+                if (preconditionFailed(e)) {
+                    return Optional.empty();
+                }
+                throw e;
+            }
+        });
+    }
+
+    /** 412, or 409 where a server reports two conditional writes that raced; 404 for If-Match on no object. */
+    private static boolean preconditionFailed(ErrorResponseException e) {
+        String code = e.errorResponse() == null ? "" : e.errorResponse().code();
+        int status = e.response() == null ? 0 : e.response().code();
+        return status == 412
+                || "PreconditionFailed".equals(code)
+                || "ConditionalRequestConflict".equals(code)
+                || NOT_FOUND_CODES.contains(code);
+    }
+
+    private static String unquoted(String etag) {
+        return etag == null ? null : etag.replace("\"", "");
     }
 
     @Override

@@ -184,6 +184,23 @@ public final class CheckpointStore {
             boolean ended,
             double trainingSeconds,
             CheckpointRetention retention) {
+        return save(runId, trainer, ended, trainingSeconds, retention, CheckpointFence.NONE);
+    }
+
+    /**
+     * As {@link #save(String, DiffusionTrainer, boolean, double, CheckpointRetention)}, asking {@code fence}
+     * before writing and again before pruning.
+     *
+     * @throws RunFencedException when the fence says another attempt owns the run: nothing more is written
+     */
+    public ObjectRef save(
+            String runId,
+            DiffusionTrainer trainer,
+            boolean ended,
+            double trainingSeconds,
+            CheckpointRetention retention,
+            CheckpointFence fence) {
+        fence.verify();
         // Only a decay end a time box moved is recorded: a resume that plans more steps gets its own.
         Long fittedDecayEnd = trainer.decayEnd() < trainer.settings().decaySteps() ? trainer.decayEnd() : null;
         long step = trainer.step();
@@ -222,6 +239,7 @@ public final class CheckpointStore {
                         trainingSeconds));
         store.putJson(Buckets.CHECKPOINTS, latestKey(runId), manifest);
         if (retention != null) {
+            fence.verify();
             prune(runId, step, retention);
         }
         return manifest;
@@ -252,6 +270,28 @@ public final class CheckpointStore {
                     "run %s: checkpoint of step %d not marked as published (%s); retention may delete it",
                     runId, step, e.getMessage());
         }
+    }
+
+    /**
+     * The version published from the run's checkpoint of {@code step}, if one was: a finished run
+     * publishes again only what was never published.
+     *
+     * @throws StorageException when the marker cannot be read
+     */
+    public Optional<Published> published(String runId, long step) {
+        String key = runId + "/step-" + step + "/" + PUBLISHED;
+        return store.exists(Buckets.CHECKPOINTS, key)
+                ? Optional.of(store.getJson(Buckets.CHECKPOINTS, key, Published.class))
+                : Optional.empty();
+    }
+
+    /**
+     * The reference latest.json holds: the run's newest checkpoint.json.
+     *
+     * @throws StorageException when the run has no checkpoint or it cannot be read
+     */
+    public ObjectRef latestRef(String runId) {
+        return store.getJson(Buckets.CHECKPOINTS, latestKey(runId), ObjectRef.class);
     }
 
     /**

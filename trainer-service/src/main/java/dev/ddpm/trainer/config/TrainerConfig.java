@@ -1,5 +1,6 @@
 package dev.ddpm.trainer.config;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -43,6 +44,19 @@ public interface TrainerConfig {
 
     /** Where data sets are downloaded to; a temporary folder when absent. */
     Optional<Path> workDir();
+
+    /**
+     * Starts of one run without progress (a newer checkpoint) before it ends as failed: a trainer killed
+     * mid-run, e.g. for memory, would otherwise retry it forever.
+     */
+    @WithDefault("3")
+    int maxAttempts();
+
+    /**
+     * The memory a run may use (e.g. 8G), against which its estimate is checked before it starts; when
+     * absent, the GPU's memory, else the container's limit or the machine's memory, less the JVM heap.
+     */
+    Optional<MemorySize> memoryLimit();
 
     /** Publishing models from runs. */
     Export export();

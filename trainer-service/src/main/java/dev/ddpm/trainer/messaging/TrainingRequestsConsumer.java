@@ -29,8 +29,11 @@ import java.util.concurrent.CompletionStage;
  * the run takes; the request is acknowledged (its offset committed by the throttled strategy) only
  * when the run has ended, completed or failed. A run paused for a rebalance or a shutdown is left
  * unacknowledged, and whoever owns the partition next resumes it from its checkpoint
- * ({@link RunOwnership}). A request seen again, or whose run has already ended, starts nothing; a
- * cancelled run ends as TrainingCancelled and its request is acknowledged. TrainingCancelRequested
+ * ({@link RunOwnership}). A run's end is stored ({@code outcome.json}) and its terminal event
+ * acknowledged by the broker before its request is; when either fails the request stays
+ * unacknowledged, and its redelivery sends the stored end's event again, or finishes a run that ended
+ * without one, training nothing ({@link TrainingService#run}). A cancelled run ends as
+ * TrainingCancelled and its request is acknowledged. TrainingCancelRequested
  * records on the topic are acknowledged as they come: {@link TrainingCancelsConsumer} acts on them.
  * Anything else that goes wrong sends the record to {@code ddpm.training-requests.dlq}.
  */
@@ -81,11 +84,6 @@ public class TrainingRequestsConsumer {
             LOG.infof("run %s: duplicate request %s ignored", request.runId(), event.id());
             return message.ack();
         }
-        if (training.ended(request.runId(), request.request().steps())) {
-            LOG.infof("run %s has already ended (its newest checkpoint is its last); request ignored", request.runId());
-            processed.remember(event);
-            return message.ack();
-        }
         LOG.infof(
                 "run %s requested (%s): training %s on %s",
                 request.runId(),
@@ -93,7 +91,8 @@ public class TrainingRequestsConsumer {
                 request.request().modelName(),
                 request.request().dataset());
         TopicPartition partition = partition(message);
-        switch (ownership.run(partition, stop -> training.run(request, stop))) {
+        boolean[] settled = {false};
+        switch (ownership.run(partition, stop -> settled[0] = training.run(request, stop))) {
             case NOT_OWNED -> {
                 LOG.infof(
                         "run %s: partition %s was revoked before the run started; its new owner runs it",
@@ -107,6 +106,14 @@ public class TrainingRequestsConsumer {
                 return CompletableFuture.completedFuture(null);
             }
             case ENDED -> {}
+        }
+        if (!settled[0]) {
+            // Acknowledged, the request would be gone while the run's end is not on record or not announced.
+            LOG.warnf(
+                    "run %s: its end is not stored and announced (or another trainer owns it); its request stays"
+                            + " unacknowledged, and a redelivery finishes it",
+                    request.runId());
+            return CompletableFuture.completedFuture(null);
         }
         processed.remember(event);
         return message.ack();

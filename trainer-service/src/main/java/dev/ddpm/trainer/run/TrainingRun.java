@@ -7,14 +7,17 @@ import dev.ddpm.core.diffusion.SamplerKind;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.image.ImageEncoding;
+import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.trainer.checkpoint.CheckpointFence;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointRetention;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.checkpoint.NoUsableCheckpointException;
+import dev.ddpm.trainer.checkpoint.RunFencedException;
 import dev.ddpm.trainer.data.ImageSet;
 import dev.ddpm.trainer.eval.PixelProbe;
 import dev.ddpm.trainer.eval.PreviewGrid;
@@ -54,6 +57,7 @@ public final class TrainingRun {
     private final RunListener listener;
     private final ModelPublisher publisher;
     private final CheckpointRetention retention;
+    private final CheckpointFence fence;
     private Map<String, Double> lastQuality = Map.of();
 
     /** @param publisher publishes the final weights (and every {@code exportEvery} checkpoints); null: no export */
@@ -64,6 +68,21 @@ public final class TrainingRun {
             ArtifactStore store,
             RunListener listener,
             ModelPublisher publisher) {
+        this(plan, data, device, store, listener, publisher, CheckpointFence.NONE);
+    }
+
+    /**
+     * As the other constructor, asking {@code fence} before every checkpoint write whether this attempt
+     * still owns the run; when it does not, {@link #run} throws {@link RunFencedException} and reports nothing.
+     */
+    public TrainingRun(
+            RunPlan plan,
+            ImageSet data,
+            Device device,
+            ArtifactStore store,
+            RunListener listener,
+            ModelPublisher publisher,
+            CheckpointFence fence) {
         if (data.channels() != plan.settings().architecture().imageChannels()
                 || data.imageSize() != plan.settings().architecture().imageSize()) {
             throw new IllegalArgumentException("data set " + plan.dataset() + " has " + data.channels() + "x"
@@ -80,6 +99,7 @@ public final class TrainingRun {
         this.listener = listener;
         this.publisher = publisher;
         this.retention = new CheckpointRetention(plan.keepCheckpoints(), plan.checkpointEvery());
+        this.fence = fence;
     }
 
     /** Runs to the last step (or until {@code stop} says so, after a checkpoint); returns the final checkpoint. */
@@ -98,7 +118,7 @@ public final class TrainingRun {
     public ObjectRef run(BooleanSupplier stop, double timeBoxMinutes) {
         // The attempt's clock and the time box start together, before the network is built and restored,
         // so the seconds a checkpoint records are the seconds the box has used.
-        Attempt attempt = new Attempt(System.nanoTime());
+        Attempt attempt = new Attempt(System.nanoTime(), stop);
         TimeLimit timeBox = TimeLimit.minutes(timeBoxMinutes);
         try (DiffusionTrainer trainer = new DiffusionTrainer(plan.settings(), device)) {
             boolean resumedItself = restore(trainer, timeBox, attempt);
@@ -108,7 +128,12 @@ public final class TrainingRun {
                 LOG.infof(
                         "run %s is already at step %d of %d: nothing to train",
                         plan.runId(), attempt.step, plan.totalSteps());
-                return checkpoints.save(plan.runId(), trainer, true, attempt.secondsBefore, retention);
+                return checkpoints.save(plan.runId(), trainer, true, attempt.secondsBefore, retention, fence);
+            }
+            if (stop.getAsBoolean()) {
+                // Restoring and building the probe take a while: a revoked run pauses here, at its checkpoint.
+                LOG.infof("run %s stopped before training, at step %d", plan.runId(), attempt.step);
+                return attempt.checkpoint;
             }
             if (resumedItself && attempt.limit.reached()) {
                 // Resumed with its time box already spent by the earlier attempts: it ends where they left it,
@@ -120,6 +145,9 @@ public final class TrainingRun {
                 return finish(trainer, attempt);
             }
             return train(trainer, attempt, stop);
+        } catch (RunFencedException e) {
+            LOG.infof("run %s stops at step %d without writing: %s", plan.runId(), attempt.step, e.getMessage());
+            throw e;
         } catch (RuntimeException | Error e) {
             // Errors too (out of memory in libtorch or the heap): the run is settled as failed either way.
             LOG.errorf("run %s failed at step %d: %s", plan.runId(), attempt.step, e.toString());
@@ -215,7 +243,9 @@ public final class TrainingRun {
             long step = attempt.step;
             last = isLastStep(attempt);
             double attemptSeconds = attempt.secondsSoFar();
-            boolean measure = attempt.probe != null && (step % plan.qualityEvery() == 0 || last);
+            boolean stopping = !last && stop.getAsBoolean();
+            // A quality measurement takes seconds to minutes: a run about to stop skips it.
+            boolean measure = !stopping && attempt.probe != null && (step % plan.qualityEvery() == 0 || last);
             if (step % plan.progressEvery() == 0 || last || measure) {
                 reportProgress(trainer, attempt, measure);
                 if (!last) {
@@ -226,7 +256,6 @@ public final class TrainingRun {
                 storeGrid(trainer, step);
                 storeLossPlot(attempt.history);
             }
-            boolean stopping = !last && stop.getAsBoolean();
             if (step % plan.checkpointEvery() == 0 || last || stopping) {
                 // A run that stops here (cancelled, or paused for another owner) publishes nothing.
                 saveCheckpoint(trainer, attempt, last, attempt.secondsBefore + attemptSeconds, !stopping);
@@ -294,10 +323,14 @@ public final class TrainingRun {
      */
     private void saveCheckpoint(
             DiffusionTrainer trainer, Attempt attempt, boolean last, double trainingSeconds, boolean mayExport) {
-        attempt.checkpoint = checkpoints.save(plan.runId(), trainer, last, trainingSeconds, retention);
+        attempt.checkpoint = checkpoints.save(plan.runId(), trainer, last, trainingSeconds, retention, fence);
         listener.checkpointSaved(attempt.step, attempt.checkpoint);
         attempt.checkpointsSaved++;
-        if (mayExport && !last && plan.exportEvery() > 0 && attempt.checkpointsSaved % plan.exportEvery() == 0) {
+        if (mayExport
+                && !last
+                && plan.exportEvery() > 0
+                && attempt.checkpointsSaved % plan.exportEvery() == 0
+                && !attempt.stop.getAsBoolean()) {
             // A candidate only: the gate judges the run's final export.
             publish(trainer, attempt.smoothedLoss, null);
         }
@@ -308,9 +341,24 @@ public final class TrainingRun {
      * last checkpoint.
      */
     private ObjectRef finish(DiffusionTrainer trainer, Attempt attempt) {
-        String version = publish(trainer, attempt.smoothedLoss, gate(attempt.probe));
+        // A checkpoint published already (by exportEvery, or an attempt that died before reporting) keeps
+        // its version: publishing it again would make a second version of the same weights.
+        Optional<CheckpointStore.Published> published = publisher == null ? Optional.empty() : published(attempt.step);
+        String version = published.isPresent()
+                ? published.get().version()
+                : publish(trainer, attempt.smoothedLoss, gate(attempt.probe));
         listener.completed(attempt.step, attempt.smoothedLoss, attempt.checkpoint, version);
         return attempt.checkpoint;
+    }
+
+    /** The version published from the run's checkpoint of {@code step}; empty when none (or unreadable). */
+    private Optional<CheckpointStore.Published> published(long step) {
+        try {
+            return checkpoints.published(plan.runId(), step);
+        } catch (StorageException | InvalidPayloadException e) {
+            LOG.warnf("run %s: whether step %d was published is unknown (%s)", plan.runId(), step, e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** The run's quality probe when it asks for measurements and the data set has labels; null otherwise. */
@@ -440,6 +488,8 @@ public final class TrainingRun {
 
         /** When this attempt started, on {@link System#nanoTime()}. */
         final long startNanos;
+        /** Says when the attempt is to pause. */
+        final BooleanSupplier stop;
         /** Training seconds of the run's earlier attempts (from its checkpoint). */
         double secondsBefore;
         /** The time box, less what the earlier attempts spent. */
@@ -461,8 +511,9 @@ public final class TrainingRun {
         /** The decay end last logged by {@link #fitDecay}. */
         long loggedDecayEnd;
 
-        Attempt(long startNanos) {
+        Attempt(long startNanos, BooleanSupplier stop) {
             this.startNanos = startNanos;
+            this.stop = stop;
         }
 
         void startTraining(long decayEnd) {

@@ -7,16 +7,23 @@ import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
+import dev.ddpm.trainer.checkpoint.RunFencedException;
 import dev.ddpm.trainer.config.TrainerConfig;
 import dev.ddpm.trainer.data.DatasetReader;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.messaging.outgoing.TrainerEvents;
+import dev.ddpm.trainer.run.OutcomeRecord;
+import dev.ddpm.trainer.run.RunAttempts;
+import dev.ddpm.trainer.run.RunLease;
 import dev.ddpm.trainer.run.RunListener;
+import dev.ddpm.trainer.run.RunMemoryEstimate;
+import dev.ddpm.trainer.run.RunOutcomes;
 import dev.ddpm.trainer.run.RunPlan;
 import dev.ddpm.trainer.run.RunProgress;
 import dev.ddpm.trainer.run.TrainingRun;
@@ -45,6 +52,8 @@ public class TrainingService {
     private final TrainerEvents events;
     private final TrainingMetrics metrics;
     private final RunCancellations cancellations;
+    private final RunOutcomes outcomes;
+    private final RunAttempts attempts;
     private volatile Device device;
 
     public TrainingService(
@@ -58,6 +67,8 @@ public class TrainingService {
         this.events = events;
         this.metrics = metrics;
         this.cancellations = cancellations;
+        this.outcomes = new RunOutcomes(store);
+        this.attempts = new RunAttempts(store, config.maxAttempts(), Clock.systemUTC());
     }
 
     /** The run described by a request; invalid settings fail here, before any work. */
@@ -73,48 +84,79 @@ public class TrainingService {
                         config.qualitySamples()));
     }
 
-    /** Whether the run has ended: its newest checkpoint is its last step, or where its time limit ended it. */
-    public boolean ended(String runId, long steps) {
+    /**
+     * Settles a request: runs it to its end (or until {@code stop}), or, for a run that ended before,
+     * finishes what its earlier attempt left undone, without training. Failures are reported as
+     * TrainingFailed. A run cancelled while it trains stops at its next step with a checkpoint, publishes
+     * nothing and is reported as TrainingCancelled; one cancelled before it starts never trains.
+     *
+     * @return whether the request may be acknowledged: the run's outcome is stored and its terminal event
+     *     acknowledged by the broker. False too when the run paused or another trainer took it over.
+     */
+    public boolean run(TrainingRequested request, BooleanSupplier stop) {
+        String runId = request.runId();
+        EventRunListener report = new EventRunListener(
+                events.trainingEvents(),
+                runId,
+                request.request().modelName(),
+                request.request().dataset(),
+                request.requestedBy(),
+                outcomes,
+                new TerminalEvents(event -> events.trainingEvents().sendAndWait(event)));
+        RunListener watched = metrics.watching(report);
+        Optional<OutcomeRecord> recorded;
+        Optional<CheckpointManifest> ended;
         try {
-            CheckpointManifest latest = new CheckpointStore(store).latest(runId);
-            return latest.ended() || latest.step() >= steps;
+            recorded = outcomes.find(runId);
+            ended = recorded.isPresent()
+                    ? Optional.empty()
+                    : endedCheckpoint(runId, request.request().steps());
         } catch (StorageException | InvalidPayloadException e) {
+            LOG.errorf("run %s: whether it has ended is unknown (%s); its request stays unacknowledged", runId, e);
             return false;
         }
-    }
-
-    /**
-     * Runs the request to its end (or until {@code stop}); failures are reported as TrainingFailed. A
-     * run cancelled while it trains stops at its next step with a checkpoint, publishes nothing and is
-     * reported as TrainingCancelled; one cancelled before it starts never trains.
-     */
-    public void run(TrainingRequested request, BooleanSupplier stop) {
-        Optional<RunCancellations.Marker> cancelled = cancellations.find(request.runId());
+        if (recorded.isPresent()) {
+            LOG.infof(
+                    "run %s has ended already (%s): its event is sent again, nothing trains",
+                    runId, recorded.get().state());
+            return report.announceAgain(recorded.get());
+        }
+        if (ended.isPresent()) {
+            finishEnded(request, ended.get(), watched);
+            return report.settled();
+        }
+        Optional<RunCancellations.Marker> cancelled = cancellations.find(runId);
         if (cancelled.isPresent()) {
-            neverStarted(
-                    request.runId(),
-                    cancelled.get(),
-                    metrics.watching(new EventRunListener(
-                            events.trainingEvents(),
-                            request.runId(),
-                            request.request().modelName(),
-                            request.request().dataset())));
-            return;
+            neverStarted(runId, cancelled.get(), watched);
+            return report.settled();
         }
         RunPlan plan;
         try {
             plan = plan(request);
+            refuseWhatCannotFit(plan, request.request().preset());
         } catch (RuntimeException e) {
-            LOG.warnf("run %s refused: %s", request.runId(), e.getMessage());
-            new EventRunListener(
-                            events.trainingEvents(),
-                            request.runId(),
-                            request.request().modelName(),
-                            request.request().dataset())
-                    .failed(0, "invalid request: " + e.getMessage());
-            return;
+            LOG.warnf("run %s refused: %s", runId, e.getMessage());
+            report.failed(0, "invalid request: " + e.getMessage());
+            return report.settled();
         }
-        RunOutcome outcome = new RunOutcome(metrics.watching(new EventRunListener(events.trainingEvents(), plan)));
+        Optional<RunLease> lease;
+        try {
+            Optional<String> exhausted = attempts.start(runId);
+            if (exhausted.isPresent()) {
+                LOG.errorf("run %s fails: %s", runId, exhausted.get());
+                watched.failed(newestStep(runId), exhausted.get());
+                return report.settled();
+            }
+            lease = RunLease.take(store, runId, RunLease.THIS_TRAINER, Clock.systemUTC());
+        } catch (StorageException | InvalidPayloadException e) {
+            LOG.errorf("run %s not started: %s; its request stays unacknowledged", runId, e.getMessage());
+            return false;
+        }
+        if (lease.isEmpty()) {
+            LOG.infof("run %s: another trainer took it at the same moment; it runs there", runId);
+            return false;
+        }
+        RunOutcome outcome = new RunOutcome(watched);
         InMemoryImageSet data;
         try {
             UNetConfig arch = plan.settings().architecture();
@@ -130,14 +172,17 @@ public class TrainingService {
             }
         } catch (RuntimeException | Error e) {
             outcome.failed(0, e.getMessage());
-            return;
+            return report.settled();
         }
-        String runId = plan.runId();
-        // Fetching the data set takes a while: the cancel may have come meanwhile.
+        // Fetching the data set takes a while: the cancel may have come meanwhile, or the partition moved.
         cancelled = cancellations.find(runId);
         if (cancelled.isPresent()) {
             neverStarted(runId, cancelled.get(), outcome);
-            return;
+            return report.settled();
+        }
+        if (stop.getAsBoolean()) {
+            LOG.infof("run %s paused after fetching its data set, before training", runId);
+            return false;
         }
         try {
             // Counted from here, after the data set is fetched: the limit is on training.
@@ -147,13 +192,16 @@ public class TrainingService {
                             device(),
                             store,
                             outcome,
-                            config.export().onCompletion() ? modelPublisher() : null)
+                            config.export().onCompletion() ? modelPublisher() : null,
+                            lease.get())
                     .run(
                             () -> stop.getAsBoolean() || cancellations.requested(runId),
                             request.request().maxMinutes());
+        } catch (RunFencedException e) {
+            return false; // another trainer owns the run now; its request is that trainer's to settle
         } catch (RuntimeException | Error e) {
             // TrainingRun has reported it as TrainingFailed; the consumer moves on to the next request.
-            return;
+            return report.settled();
         }
         // Stopped, not ended: by its cancel, unless it only paused for another owner. A cancel that came
         // during the last step is too late: the run completed.
@@ -167,6 +215,87 @@ public class TrainingService {
                             .find(runId)
                             .map(RunCancellations.Marker::requestedBy)
                             .orElse(null));
+        }
+        return report.settled();
+    }
+
+    /**
+     * The run's newest checkpoint when it ended the run (its last step, or where its time limit ended it):
+     * the run has trained, and only what comes after may be missing.
+     */
+    private Optional<CheckpointManifest> endedCheckpoint(String runId, long steps) {
+        CheckpointManifest latest;
+        try {
+            latest = new CheckpointStore(store).latest(runId);
+        } catch (ObjectNotFoundException e) {
+            return Optional.empty();
+        }
+        return latest.ended() || latest.step() >= steps ? Optional.of(latest) : Optional.empty();
+    }
+
+    /**
+     * Finishes a run whose final checkpoint is stored but whose end is not (the trainer stopped between
+     * the two): publishes from that checkpoint unless a version was published from it already, then
+     * reports it completed. Nothing trains; the version is a candidate, as the quality gate's probe is
+     * built from the data set, which is not fetched for this.
+     */
+    private void finishEnded(TrainingRequested request, CheckpointManifest ended, RunListener listener) {
+        String runId = request.runId();
+        long step = ended.step();
+        CheckpointStore checkpoints = new CheckpointStore(store);
+        try {
+            ObjectRef checkpoint = checkpoints.latestRef(runId);
+            Optional<CheckpointStore.Published> published = checkpoints.published(runId, step);
+            String version = published.map(CheckpointStore.Published::version).orElse(null);
+            if (published.isEmpty() && config.export().onCompletion()) {
+                try (DiffusionNetwork network = checkpoints.restore(runId, step, device())) {
+                    version = modelPublisher()
+                            .publish(
+                                    network,
+                                    null,
+                                    new ModelPublisher.Request(
+                                            request.request().modelName(),
+                                            runId,
+                                            true,
+                                            Map.of(),
+                                            owner(request.requestedBy())),
+                                    null)
+                            .version();
+                }
+            }
+            LOG.infof(
+                    "run %s ended at step %d in an earlier attempt: finished without training (version %s, %s)",
+                    runId, step, version, published.isPresent() ? "published then" : "published now");
+            listener.completed(step, Double.NaN, checkpoint, version);
+        } catch (RuntimeException e) {
+            LOG.errorf("run %s ended at step %d but could not be finished: %s", runId, step, e);
+            listener.failed(step, "the run ended at step " + step + " but could not be finished: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses a run whose estimated memory exceeds what this trainer has, before any work: started, it
+     * would be killed mid-step at every redelivery.
+     */
+    private void refuseWhatCannotFit(RunPlan plan, String preset) {
+        UNetConfig arch = plan.settings().architecture();
+        int batch = plan.settings().batchSize();
+        RunMemoryEstimate needed = RunMemoryEstimate.of(arch, batch);
+        long available = TrainerMemory.available(device(), config.memoryLimit().map(m -> m.asLongValue()));
+        if (needed.bytes() > available) {
+            throw new IllegalArgumentException("needs about " + RunMemoryEstimate.human(needed.bytes())
+                    + " of memory (batch " + batch + " of " + arch.imageSize() + "x" + arch.imageSize()
+                    + (preset == null ? " on its architecture" : " on preset " + preset) + "), the trainer has "
+                    + RunMemoryEstimate.human(available) + "; lower batchSize");
+        }
+    }
+
+    /** The step of the run's newest checkpoint; 0 when it has none. */
+    private long newestStep(String runId) {
+        try {
+            return new CheckpointStore(store).latest(runId).step();
+        } catch (StorageException | InvalidPayloadException e) {
+            return 0;
         }
     }
 

@@ -17,6 +17,11 @@ import dev.ddpm.core.testing.TestStack;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.checkpoint.CheckpointWait;
 import dev.ddpm.trainer.data.SyntheticPatterns;
+import dev.ddpm.trainer.run.OutcomeRecord;
+import dev.ddpm.trainer.run.OutcomeRecord.State;
+import dev.ddpm.trainer.run.RunAttempts;
+import dev.ddpm.trainer.run.RunLease;
+import dev.ddpm.trainer.run.RunOutcomes;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -30,6 +35,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -125,6 +131,21 @@ class TrainingRequestAcknowledgementIT {
                             TrainingCompleted.class,
                             c -> assertThat(c.finalStep()).isEqualTo(STEPS));
             awaitCommitted(partition, sent.offset() + 1);
+            OutcomeRecord outcome = new RunOutcomes(store).find(run).orElseThrow();
+            assertThat(outcome.state())
+                    .as("stored before the request was acknowledged")
+                    .isEqualTo(State.COMPLETED);
+            assertThat(outcome.step()).isEqualTo(STEPS);
+            assertThat(new RunAttempts(store, 3, Clock.systemUTC())
+                            .previous(run)
+                            .orElseThrow()
+                            .starts())
+                    .as("the second start found a newer checkpoint than the first: progress")
+                    .isEqualTo(1);
+            assertThat(store.getJson(Buckets.CHECKPOINTS, RunLease.key(run), RunLease.Holder.class)
+                            .epoch())
+                    .as("each attempt took the lease in turn")
+                    .isEqualTo(2);
 
             try (EventPublisher publisher = new EventPublisher(kafka, "/test")) {
                 RecordMetadata again =
@@ -135,6 +156,12 @@ class TrainingRequestAcknowledgementIT {
             assertThat(after.stream().filter(TrainingStarted.class::isInstance).count())
                     .as("the request of a finished run is acknowledged without training again")
                     .isEqualTo(2);
+            assertThat(after)
+                    .filteredOn(TrainingCompleted.class::isInstance)
+                    .as("its stored end announced again, the same completion")
+                    .hasSize(2)
+                    .extracting(e -> ((TrainingCompleted) e).finalStep())
+                    .containsOnly((long) STEPS);
         } finally {
             second.destroy();
             second.waitFor(30, TimeUnit.SECONDS);
