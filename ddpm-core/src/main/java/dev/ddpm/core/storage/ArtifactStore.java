@@ -630,7 +630,8 @@ public final class ArtifactStore implements AutoCloseable {
                 }
                 return new Tagged(data, unquoted(response.headers().get("ETag")));
             } catch (IOException e) {
-                throw new StorageException(location(bucket + "/" + key) + ": get failed: " + e.getMessage(), e);
+                throw new StorageUnavailableException(
+                        location(bucket + "/" + key) + ": get failed: " + e.getMessage(), e);
             }
         });
     }
