@@ -130,8 +130,9 @@ public final class TrainingRun {
                         plan.runId(), attempt.step, plan.totalSteps());
                 return checkpoints.save(plan.runId(), trainer, true, attempt.secondsBefore, retention, fence);
             }
-            if (stop.getAsBoolean()) {
+            if (resumedItself && stop.getAsBoolean()) {
                 // Restoring and building the probe take a while: a revoked run pauses here, at its checkpoint.
+                // A run without one of its own trains a step first, so that it leaves one to resume from.
                 LOG.infof("run %s stopped before training, at step %d", plan.runId(), attempt.step);
                 return attempt.checkpoint;
             }
