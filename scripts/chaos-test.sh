@@ -92,10 +92,11 @@ port_of() {
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # start COMPONENT: once a killed predecessor has let go of the port (a SIGKILLed JVM with gigabytes
-# of memory takes a moment to go), up to 30 s.
+# of memory takes a moment to go), up to 30 s. The predecessor's log is kept as service-HHMMSS.log.
 start() {
-  local deadline=$((SECONDS + 30))
+  local deadline=$((SECONDS + 30)) log="$DDPM_RUN_DIR/$1/service.log"
   while port_busy "$(port_of "$1")" && ((SECONDS < deadline)); do sleep 0.2; done
+  [[ -f "$log" ]] && mv "$log" "${log%.log}-$(date +%H%M%S).log"
   stack start "$1"
 }
 
@@ -105,6 +106,10 @@ cleanup() {
   local rc=$?
   [[ -n "$WATCHDOG" ]] && { kill "$WATCHDOG" 2>/dev/null; wait "$WATCHDOG" 2>/dev/null; }
   [[ -n "$S3_FROZEN" ]] && kill -CONT "$S3_FROZEN" 2>/dev/null
+  # The services at once (each takes seconds to stop), then the broker and S3.
+  local c
+  for c in gateway2 gateway sampler trainer; do "$STACK" stop "$c" >>"$WORK/stack.log" 2>&1 & done
+  wait
   "$STACK" down >>"$WORK/stack.log" 2>&1 || true
   # Anything that still carries this run folder's marker is ours (a start that raced a stop): by pid.
   local pid
@@ -197,7 +202,7 @@ start_job() {
     return 0
   fi
   REPLY="$(field jobId)"
-  echo "$SC $REPLY" >>"$IDS"
+  echo "$SC $REPLY seed=$SEED" >>"$IDS"
   SC_IDS+=("$REPLY")
 }
 # start_jobs N heavy|light [GATEWAY]: the job ids in JOBS.
@@ -243,7 +248,10 @@ await_sampler_busy() {
 }
 
 # The trainer's log lines about a run (the evidence of a LOST line).
-trainer_says() { grep -hF -- "$1" "$DDPM_RUN_DIR/trainer/service.log" 2>/dev/null | tail -n "${2:-2}" | cut -c1-220; }
+trainer_says() { logs_say trainer "$@"; }
+logs_say() { # COMPONENT TEXT [N]: the last N lines (1) of its logs, all its lives, that mention TEXT
+  cat "$DDPM_RUN_DIR/$1"/service-*.log "$DDPM_RUN_DIR/$1/service.log" 2>/dev/null | grep -F -- "$2" | tail -n "${3:-1}" | cut -c1-220
+}
 
 # --- scenarios and invariants --------------------------------------------------------------------
 
@@ -360,7 +368,7 @@ if wanted 1; then
     NOTES+=("killed after ${f#"$S3_DATA/ddpm-checkpoints/"}")
     start trainer || lost "the trainer does not start again"
     await "$run" -- --bound 60 --want completed --require-version
-    ((${#SC_LOST[@]})) && evidence "$(trainer_says "$run" 1)"
+    ((${#SC_LOST[@]})) && evidence "$(trainer_says "$run")"
   elif [[ -n "$run" ]]; then
     lost "run $run wrote no final checkpoint within 180 s (state $("${PY[@]}" state "$run"))"
   fi
@@ -414,7 +422,7 @@ if wanted 2; then
       await "$poison" -- --bound 30 --want failed
     fi
   fi
-  await "$good" -- --bound 180 --want completed --require-version
+  await "$good" -- --bound 120 --want completed --require-version
   end
 fi
 
@@ -447,8 +455,11 @@ if wanted 3; then
   sleep $((OUTAGE - (SECONDS - t0)))
   s3_up
   NOTES+=("S3 $([[ "$S3_FAULT" == freeze ]] && echo frozen || echo stopped) for $((SECONDS - t0)) s")
-  await "$run" "${jobs[@]}" -- --bound 120
-  ((${#SC_LOST[@]})) && evidence "$(trainer_says "$run" 1)"
+  await "$run" "${jobs[@]}" -- --bound 60
+  if ((${#SC_LOST[@]})); then
+    evidence "$(trainer_says "$run")"
+    for j in "${jobs[@]}"; do evidence "$(logs_say sampler "$j")"; done
+  fi
   end
 fi
 
@@ -463,8 +474,8 @@ if wanted 4; then
   sleep "$OUTAGE"
   start kafka || lost "Kafka does not start again"
   NOTES+=("broker down $((SECONDS - t0)) s")
-  await "$run" -- --bound 150
-  ((${#SC_LOST[@]})) && evidence "$(trainer_says "$run" 1)"
+  await "$run" -- --bound 90
+  ((${#SC_LOST[@]})) && evidence "$(trainer_says "$run")"
   end
 fi
 
@@ -482,14 +493,14 @@ if wanted 5 || wanted 6; then
   start_jobs 3 light; waiting=("${JOBS[@]}")
   SC="${S5[0]}"
   start sampler || lost "the sampler does not start again"
-  await "${inflight[@]}" -- --bound 120
-  ((${#SC_LOST[@]})) && evidence "$(grep -hF -- "${inflight[0]}" "$DDPM_RUN_DIR/sampler/service.log" | tail -n 1 | cut -c1-220)"
+  await "${inflight[@]}" -- --bound 60
+  if ((${#SC_LOST[@]})); then for j in "${inflight[@]}"; do evidence "$(logs_say sampler "$j")"; done; fi
   end
   begin sampler-start-with-backlog
   SC_T0=$kill_at
   SC_IDS=("${waiting[@]}")
-  await "${waiting[@]}" -- --bound 120 --want succeeded
-  ((${#SC_LOST[@]})) && evidence "$(grep -hE 'job-|model' "$DDPM_RUN_DIR/sampler/service.log" | grep -F -- "${waiting[0]}" | tail -n 1 | cut -c1-220)"
+  await "${waiting[@]}" -- --bound 60 --want succeeded
+  if ((${#SC_LOST[@]})); then for j in "${waiting[@]}"; do evidence "$(logs_say sampler "$j")"; done; fi
   end
 fi
 

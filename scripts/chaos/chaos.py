@@ -247,6 +247,7 @@ def cmd_ledger(dump, ids_file):
         "dev.ddpm.sample-job.failed.v1": "failed",
     }
     requested = {}
+    seeds = {}
     ended = {}
     published = {}
     for line in open(dump, encoding="utf-8"):
@@ -263,6 +264,9 @@ def cmd_ledger(dump, ids_file):
         if ctype in ("dev.ddpm.training.requested.v2", "dev.ddpm.sample-job.requested.v2"):
             rid = data.get("runId") or data.get("jobId") or key
             requested[rid] = requested.get(rid, 0) + 1
+            seed = (data.get("request") or {}).get("seed") if ctype.startswith("dev.ddpm.sample-job") else None
+            if seed is not None:
+                seeds[seed] = seeds.get(seed, 0) + 1
         elif ctype in terminal:
             rid = data.get("runId") or data.get("jobId") or key
             outcome = terminal[ctype]
@@ -283,6 +287,12 @@ def cmd_ledger(dump, ids_file):
         if len(outcomes) > 1:
             print("LOST [%s] %s %s: %d terminal events (%s)" % (scenario, what, i, len(outcomes), ", ".join(outcomes) or "none"))
             lost += 1
+        if is_job(i) and rest and rest[0].startswith("seed="):
+            # Each job request of the suite has a seed of its own: more records with it are duplicates.
+            n = seeds.get(int(rest[0][5:]), 0)
+            if n > 1:
+                print("LOST [%s] job %s: its one request became %d job records" % (scenario, i, n))
+                lost += 1
         if not is_job(i) and rest:
             versions = published.get(rest[0], [])
             if len(versions) > 1:
