@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine with only a JDK 17: starts a real Kafka broker and a
 # real S3 server for this run (on ports apart from a developer's local stack), runs every unit and
-# integration test (./mvnw verify), then the end-to-end smoke test of the local stack, and stops
-# everything it started, whatever the outcome.
+# integration test (./mvnw verify), then the end-to-end smoke test of the local stack and the
+# fault-injection suite (scripts/chaos-test.sh), and stops everything it started, whatever the outcome.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -48,5 +48,7 @@ export EMOJI_DIR="$REPO/.run/data/emoji"
 DDPM_REQUIRE_BUILD=1 deploy/check/run.sh
 scripts/smoke-test.sh
 scripts/e2e-test.sh
+# Fault injection on a stack of its own (ports 29092/29000/28080-28083, .run/chaos): docs/testing.md.
+scripts/chaos-test.sh
 
 echo "[test] all tests passed in $((SECONDS - started)) s"

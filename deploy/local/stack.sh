@@ -6,6 +6,7 @@
 #   deploy/local/stack.sh down               stop everything this stack started
 #   deploy/local/stack.sh status             what runs where
 #   deploy/local/stack.sh start COMPONENT..  kafka | s3 | infra | trainer | sampler | gateway | services
+#                                            | gateway2 (a second gateway, same configuration, GATEWAY2_PORT)
 #   deploy/local/stack.sh stop COMPONENT..
 #   deploy/local/stack.sh logs COMPONENT     tail of the component's log
 #   deploy/local/stack.sh env                the variables that point a client at this stack
@@ -15,6 +16,7 @@
 #   KAFKA_PORT [9092]  KAFKA_CONTROLLER_PORT [9093]  S3_PORT [9000]
 #   S3_ACCESS_KEY [ddpm-local]  S3_SECRET_KEY [ddpm-local-secret]
 #   GATEWAY_PORT [8080]  SAMPLER_PORT [8081]  TRAINER_PORT [8082]  DDPM_WAIT_SECONDS [120]
+#   GATEWAY2_PORT [8083]  DDPM_JAVA_OPTS  extra JVM options (-D...) for every service it starts
 #
 # A process is only ever stopped when its pid file is ours AND its command line carries this run
 # folder's marker, so the script never kills a process it did not start (pid reuse included).
@@ -40,6 +42,10 @@ DDPM_BIND_HOST="${DDPM_BIND_HOST:-127.0.0.1}"
 GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 SAMPLER_PORT="${SAMPLER_PORT:-8081}"
 TRAINER_PORT="${TRAINER_PORT:-8082}"
+# A second gateway (component gateway2): the same configuration on its own port, for tests of replicas.
+GATEWAY2_PORT="${GATEWAY2_PORT:-8083}"
+# Extra JVM options for every service this script starts (e.g. -Dmp.messaging.connector.smallrye-kafka.session.timeout.ms=10000).
+read -r -a EXTRA_JAVA_OPTS <<<"${DDPM_JAVA_OPTS:-}"
 WAIT_SECONDS="${DDPM_WAIT_SECONDS:-120}"
 BUCKETS=(ddpm-datasets ddpm-checkpoints ddpm-models ddpm-samples)
 SERVICES=(trainer sampler gateway)
@@ -229,8 +235,12 @@ EOF
 
 # --- services ---------------------------------------------------------------------------------
 
-module_of() { case "$1" in trainer) echo trainer-service ;; sampler) echo sampler-service ;; gateway) echo gateway ;; esac; }
-port_of() { case "$1" in trainer) echo "$TRAINER_PORT" ;; sampler) echo "$SAMPLER_PORT" ;; gateway) echo "$GATEWAY_PORT" ;; esac; }
+module_of() { case "$1" in trainer) echo trainer-service ;; sampler) echo sampler-service ;; gateway|gateway2) echo gateway ;; esac; }
+port_of() {
+  case "$1" in
+    trainer) echo "$TRAINER_PORT" ;; sampler) echo "$SAMPLER_PORT" ;; gateway) echo "$GATEWAY_PORT" ;; gateway2) echo "$GATEWAY2_PORT" ;;
+  esac
+}
 jar_of() { echo "$REPO/$(module_of "$1")/target/quarkus-app/quarkus-run.jar"; }
 
 http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" 2>/dev/null || true; }
@@ -270,7 +280,7 @@ start_service() {
     local extra=()
     case "$svc" in
       # The gateway accepts one local key with every scope (its sha256; the key itself is not configured).
-      gateway) extra=(-Dgateway.auth.keys.local.sha256="$(printf '%s' "$GATEWAY_API_KEY" | sha256sum | cut -c1-64)"
+      gateway|gateway2) extra=(-Dgateway.auth.keys.local.sha256="$(printf '%s' "$GATEWAY_API_KEY" | sha256sum | cut -c1-64)"
                       -Dgateway.auth.keys.local.scopes=admin -Dgateway.samplers="dns:///127.0.0.1:$SAMPLER_PORT") ;;
       trainer) extra=(-Xmx3g)
                # shellcheck source=../docker/onednn-isa.sh
@@ -284,7 +294,7 @@ start_service() {
     nohup env KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
       S3_ACCESS_KEY="$S3_ACCESS_KEY" S3_SECRET_KEY="$S3_SECRET_KEY" \
       DDPM_OPERATOR_KEY="$DDPM_OPERATOR_KEY" \
-      java -Dddpmstack.component="$svc" -Dddpmstack.run="$RUN_DIR" -Xmx512m "${extra[@]}" -Dquarkus.http.port="$port" \
+      java -Dddpmstack.component="$svc" -Dddpmstack.run="$RUN_DIR" -Xmx512m "${extra[@]}" ${EXTRA_JAVA_OPTS[@]+"${EXTRA_JAVA_OPTS[@]}"} -Dquarkus.http.port="$port" \
       -Dquarkus.http.host="$DDPM_BIND_HOST" -Dquarkus.swagger-ui.enable=true -Dquarkus.grpc.server.enable-reflection-service=true \
       -jar "$jar" >"$dir/service.log" 2>&1 </dev/null &
     pid=$!
@@ -308,8 +318,8 @@ expand() {
       infra) echo kafka s3 ;;
       services) echo "${SERVICES[@]}" ;;
       all) echo kafka s3 "${SERVICES[@]}" ;;
-      kafka|s3|trainer|sampler|gateway) echo "$c" ;;
-      *) die "unknown component '$c' (kafka, s3, infra, trainer, sampler, gateway, services)" ;;
+      kafka|s3|trainer|sampler|gateway|gateway2) echo "$c" ;;
+      *) die "unknown component '$c' (kafka, s3, infra, trainer, sampler, gateway, gateway2, services)" ;;
     esac
   done
 }
@@ -333,7 +343,9 @@ stop() {
 status() {
   printf '%-8s %-8s %-8s %-28s %s\n' COMPONENT STATE PID ADDRESS HEALTH
   local c pid addr health
-  for c in kafka s3 "${SERVICES[@]}"; do
+  for c in kafka s3 "${SERVICES[@]}" gateway2; do
+    # The second gateway is listed only while it has a pid file.
+    [[ "$c" != gateway2 || -f "$(pid_file gateway2)" ]] || continue
     pid="$(owned_pid "$c")"
     case "$c" in
       kafka) addr="127.0.0.1:$KAFKA_PORT" ;;
@@ -377,7 +389,10 @@ case "$cmd" in
     for svc in "${SERVICES[@]}"; do start_service "$svc" ready; done
     status
     ;;
-  down) stop all ;;
+  down)
+    [[ ! -f "$(pid_file gateway2)" ]] || stop gateway2
+    stop all
+    ;;
   start) [[ $# -gt 0 ]] || die "start what? (kafka, s3, infra, trainer, sampler, gateway, services)"; start "$@" ;;
   stop) [[ $# -gt 0 ]] || die "stop what? (kafka, s3, infra, trainer, sampler, gateway, services, all)"; stop "$@" ;;
   status) status ;;
@@ -385,8 +400,8 @@ case "$cmd" in
     case "${1:-}" in
       kafka) tail -n "${LINES:-60}" "$RUN_DIR/kafka/logs/server.log" ;;
       s3) tail -n "${LINES:-60}" "$RUN_DIR/s3/s3proxy.log" ;;
-      trainer|sampler|gateway) tail -n "${LINES:-60}" "$RUN_DIR/$1/service.log" ;;
-      *) die "logs of what? (kafka, s3, trainer, sampler, gateway)" ;;
+      trainer|sampler|gateway|gateway2) tail -n "${LINES:-60}" "$RUN_DIR/$1/service.log" ;;
+      *) die "logs of what? (kafka, s3, trainer, sampler, gateway, gateway2)" ;;
     esac
     ;;
   env) print_env ;;
