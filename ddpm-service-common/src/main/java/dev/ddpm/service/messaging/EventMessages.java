@@ -11,9 +11,11 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.Metadata;
+import org.jboss.logging.Logger;
 
 import java.net.URI;
 import java.time.ZoneOffset;
+import java.util.Optional;
 
 /**
  * Platform events as Reactive Messaging messages. Outgoing: binary content mode through the
@@ -22,6 +24,8 @@ import java.time.ZoneOffset;
  * modes, decoded strictly by ddpm-core ({@link CloudEventBinding}).
  */
 public final class EventMessages {
+
+    private static final Logger LOG = Logger.getLogger(EventMessages.class);
 
     private EventMessages() {}
 
@@ -55,6 +59,20 @@ public final class EventMessages {
                     "type");
         });
         return event;
+    }
+
+    /**
+     * The event a record carries, or empty for one that cannot be read: for a channel that reads a topic
+     * beside the channel that owns it (and dead-letters what it cannot read), so that a bad record is not
+     * dead-lettered once per reader.
+     */
+    public static Optional<CloudEvent<?>> decodeOrPassBy(Message<byte[]> message) {
+        try {
+            return Optional.of(decode(message));
+        } catch (RuntimeException e) {
+            LOG.debugf("record %s passed by: %s", coordinates(message), e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** topic-partition@offset of a consumed message, for log lines. */

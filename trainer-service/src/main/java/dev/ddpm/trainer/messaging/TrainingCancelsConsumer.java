@@ -37,11 +37,8 @@ public class TrainingCancelsConsumer {
     @Incoming(CHANNEL)
     @Blocking
     public CompletionStage<Void> onRecord(Message<byte[]> message) {
-        CloudEvent<?> event;
-        try {
-            event = EventMessages.decode(message);
-        } catch (RuntimeException e) { // the requests' channel dead-letters what cannot be read
-            LOG.debugf("record %s passed by: %s", EventMessages.coordinates(message), e.getMessage());
+        CloudEvent<?> event = EventMessages.decodeOrPassBy(message).orElse(null);
+        if (event == null) { // the owning channel dead-letters what cannot be read
             return message.ack();
         }
         if (event.data() instanceof TrainingCancelRequested cancel) {
