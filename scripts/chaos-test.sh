@@ -19,7 +19,7 @@
 #                                   then it starts: all succeed (they wait for the model to load)
 #   7. two-gateways                 a second gateway (stack.sh's gateway2) answers every run and job
 #                                   of the suite as the first does, and a job submitted through it
-#   8. ledger                       Kafka's records: no run or job ends twice, one request record per
+#   8. ledger                       Kafka's records: no run or job ends in two different ways (a repeat of the same end is fine), one request record per
 #                                   submission, at most one published version per run
 # Invariants after every scenario, through the gateway's API and S3: every run and job of it reaches
 # a terminal state within its bound; every listed model version's manifest and objects exist in S3
