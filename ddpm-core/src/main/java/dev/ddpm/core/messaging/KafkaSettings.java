@@ -49,6 +49,7 @@ public record KafkaSettings(String bootstrapServers, String serviceName) {
         config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Delivery.TIMEOUT.toMillis());
         config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Delivery.REQUEST_TIMEOUT.toMillis());
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Delivery.MAX_BLOCK.toMillis());
         config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

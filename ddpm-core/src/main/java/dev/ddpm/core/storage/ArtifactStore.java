@@ -27,6 +27,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -382,8 +383,8 @@ public final class ArtifactStore implements AutoCloseable {
 
     /** Every object under the prefix (recursive), in key order; paging is handled here. */
     public List<StoredObject> list(String bucket, String prefix) {
-        List<StoredObject> objects = new ArrayList<>();
         return call("list", bucket + "/" + prefix, () -> {
+            List<StoredObject> objects = new ArrayList<>(); // per attempt: a retried listing starts over
             Iterable<Result<Item>> results = client.listObjects(ListObjectsArgs.builder()
                     .bucket(bucket)
                     .prefix(prefix)
@@ -526,6 +527,9 @@ public final class ArtifactStore implements AutoCloseable {
             throw failure(operation, object, e);
         } catch (StorageException e) {
             throw e;
+        } catch (FileSystemException | IllegalArgumentException e) {
+            // This side's trouble (a local file, a bad argument): repeating it would not help.
+            throw new StorageException(location(object) + ": " + operation + " failed: " + rootCause(e), e);
         } catch (IOException | RuntimeException e) {
             // The client reports refused connections and timeouts this way.
             throw new StorageUnavailableException(location(object) + ": " + operation + " failed: " + rootCause(e), e);
@@ -656,7 +660,9 @@ public final class ArtifactStore implements AutoCloseable {
     private Optional<String> conditionalPut(
             String bucket, String key, byte[] data, String contentType, Map<String, String> condition) {
         String sha256 = Sha256.of(data);
+        int[] attempts = {0};
         return call("conditional put", bucket + "/" + key, () -> {
+            attempts[0]++;
             try {
                 ObjectWriteResponse written = client.putObject(PutObjectArgs.builder()
                         .bucket(bucket)
@@ -669,11 +675,24 @@ public final class ArtifactStore implements AutoCloseable {
                 return Optional.of(unquoted(written.etag()));
             } catch (ErrorResponseException e) {
                 if (preconditionFailed(e)) {
-                    return Optional.empty();
+                    // A retry refused because an earlier attempt did write (its answer was lost) has won.
+                    return attempts[0] > 1 ? ourWrite(bucket, key, sha256) : Optional.<String>empty();
                 }
                 throw e;
             }
         });
+    }
+
+    /** The object's ETag when it holds the bytes with {@code sha256} (this writer's), else empty. */
+    private Optional<String> ourWrite(String bucket, String key, String sha256) {
+        try {
+            StatObjectResponse stat = stat(bucket, key);
+            return sha256.equals(stat.userMetadata().getFirst(SHA256_METADATA))
+                    ? Optional.of(unquoted(stat.etag()))
+                    : Optional.empty();
+        } catch (ObjectNotFoundException e) {
+            return Optional.empty();
+        }
     }
 
     /** 412, or 409 where a server reports two conditional writes that raced; 404 for If-Match on no object. */

@@ -25,9 +25,13 @@ class DeliveryPolicyTest {
         }
         long delivery = Long.parseLong(config.getProperty(CONNECTOR + "delivery.timeout.ms"));
         long request = Long.parseLong(config.getProperty(CONNECTOR + "request.timeout.ms"));
+        long maxBlock = Long.parseLong(config.getProperty(CONNECTOR + "max.block.ms"));
         assertEquals(Delivery.TIMEOUT.toMillis(), delivery);
         assertEquals(Delivery.REQUEST_TIMEOUT.toMillis(), request);
-        assertTrue(Delivery.ACK_WAIT.toMillis() > delivery, "a sender must wait longer than its producer tries");
+        assertEquals(Delivery.MAX_BLOCK.toMillis(), maxBlock);
+        assertTrue(
+                Delivery.ACK_WAIT.toMillis() > maxBlock + delivery,
+                "a sender must wait longer than its producer may block and then try");
         assertTrue(delivery >= request, "Kafka refuses a delivery timeout below the request timeout");
     }
 
@@ -36,5 +40,6 @@ class DeliveryPolicyTest {
         var producer = new KafkaSettings("127.0.0.1:9092", "test").producer();
         assertEquals((int) Delivery.TIMEOUT.toMillis(), producer.get(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG));
         assertEquals((int) Delivery.REQUEST_TIMEOUT.toMillis(), producer.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG));
+        assertEquals(Delivery.MAX_BLOCK.toMillis(), producer.get(ProducerConfig.MAX_BLOCK_MS_CONFIG));
     }
 }

@@ -14,6 +14,7 @@ import dev.ddpm.core.lifecycle.ModelAliases;
 import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.lifecycle.ModelPolicy;
 import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
@@ -246,10 +247,12 @@ public final class ModelPublisher {
                             prefix, name, cleanup.getMessage());
                 }
             }
-            throw new InvalidExportException(
-                    "model " + request.modelName() + " version " + version + " was not announced (" + e.getMessage()
-                            + "); its files were removed",
-                    e);
+            String message = "model " + request.modelName() + " version " + version + " was not announced ("
+                    + e.getMessage() + "); its files were removed";
+            // The broker away is an outage (a later attempt publishes); anything else is this export's fault.
+            throw e instanceof MessagingException
+                    ? new MessagingException(message, e)
+                    : new InvalidExportException(message, e);
         }
         LOG.infof(
                 "published model %s version %s (run %s, step %d, %s weights, %,d bytes, parity %.1e)",

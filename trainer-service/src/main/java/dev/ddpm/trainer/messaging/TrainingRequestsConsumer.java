@@ -19,8 +19,10 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
 
 /**
  * TrainingRequested events from {@code ddpm.training-requests}, one run at a time per trainer;
@@ -42,6 +44,8 @@ public class TrainingRequestsConsumer {
 
     static final String CHANNEL = "training-requests";
     private static final Logger LOG = Logger.getLogger(TrainingRequestsConsumer.class);
+    private static final Duration FIRST_RETRY = Duration.ofSeconds(5);
+    private static final Duration MAX_RETRY = Duration.ofMinutes(2);
 
     private final TrainingService training;
     private final RunOwnership ownership;
@@ -92,7 +96,7 @@ public class TrainingRequestsConsumer {
                 request.request().dataset());
         TopicPartition partition = partition(message);
         boolean[] settled = {false};
-        switch (ownership.run(partition, stop -> settled[0] = training.run(request, stop))) {
+        switch (ownership.run(partition, stop -> settled[0] = untilSettled(request, stop))) {
             case NOT_OWNED -> {
                 LOG.infof(
                         "run %s: partition %s was revoked before the run started; its new owner runs it",
@@ -117,6 +121,53 @@ public class TrainingRequestsConsumer {
         }
         processed.remember(event);
         return message.ack();
+    }
+
+    /**
+     * Runs the request until it is settled, trying again with backoff while an outage keeps its end
+     * from being stored or announced (S3 or the broker away past their own retries): the request is
+     * not left unacknowledged while this trainer goes on with nothing to redeliver it. Returns false
+     * when the run paused ({@code stop}) or another trainer holds it.
+     */
+    private boolean untilSettled(TrainingRequested request, BooleanSupplier stop) {
+        Duration wait = FIRST_RETRY;
+        while (true) {
+            switch (training.run(request, stop)) {
+                case SETTLED -> {
+                    return true;
+                }
+                case NOT_OURS -> {
+                    return false;
+                }
+                case UNSETTLED -> {
+                    if (stop.getAsBoolean()) {
+                        return false;
+                    }
+                }
+            }
+            LOG.warnf("run %s is not settled; its request is tried again in %s", request.runId(), wait);
+            if (!pause(wait, stop)) {
+                return false;
+            }
+            wait = wait.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : wait.multipliedBy(2);
+        }
+    }
+
+    /** Sleeps {@code wait}, waking early for {@code stop}; false when stopped. */
+    private static boolean pause(Duration wait, BooleanSupplier stop) {
+        long until = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < until) {
+            if (stop.getAsBoolean()) {
+                return false;
+            }
+            try {
+                Thread.sleep(Math.min(500, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return !stop.getAsBoolean();
     }
 
     private static TopicPartition partition(Message<?> message) {

@@ -68,6 +68,19 @@ public final class RunAttempts {
         return Optional.empty();
     }
 
+    /**
+     * Takes back the count of a start that ended within its process (trained, paused, failed or met an
+     * outage): only starts that ended the process count, so the next start counts from one again. Best
+     * effort: a count left behind costs one start.
+     */
+    public void release(String runId) {
+        try {
+            store.delete(Buckets.CHECKPOINTS, key(runId));
+        } catch (StorageException e) {
+            // the count stays; it resets at the next start that finds progress
+        }
+    }
+
     /** The count so far; empty for a run that never started (or whose count is unreadable). */
     public Optional<Count> previous(String runId) {
         try {

@@ -1,6 +1,7 @@
 package dev.ddpm.trainer.run;
 
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.json.Json;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.StorageException;
@@ -29,8 +30,16 @@ public final class RunOutcomes {
                 : Optional.empty();
     }
 
-    /** Stores the record; once written the run is settled, whatever a later attempt would do. */
-    public void write(OutcomeRecord outcome) {
-        store.putJson(Buckets.CHECKPOINTS, OutcomeRecord.key(outcome.runId()), outcome);
+    /**
+     * Stores the record unless the run has one already (a conditional write: of two trainers ending one
+     * run, the first end stored is the run's end); returns the run's end, this one or the one stored first.
+     */
+    public OutcomeRecord write(OutcomeRecord outcome) {
+        String key = OutcomeRecord.key(outcome.runId());
+        if (store.putIfAbsent(Buckets.CHECKPOINTS, key, Json.write(outcome), "application/json")
+                .isPresent()) {
+            return outcome;
+        }
+        return store.getJson(Buckets.CHECKPOINTS, key, OutcomeRecord.class);
     }
 }

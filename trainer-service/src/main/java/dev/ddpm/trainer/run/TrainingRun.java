@@ -8,10 +8,12 @@ import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
 import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.json.InvalidPayloadException;
+import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.core.storage.StorageUnavailableException;
 import dev.ddpm.trainer.checkpoint.CheckpointFence;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointRetention;
@@ -148,6 +150,11 @@ public final class TrainingRun {
             return train(trainer, attempt, stop);
         } catch (RunFencedException e) {
             LOG.infof("run %s stops at step %d without writing: %s", plan.runId(), attempt.step, e.getMessage());
+            throw e;
+        } catch (StorageUnavailableException | MessagingException e) {
+            // S3 or the broker away past their retries: not the run's failure. It resumes from its newest
+            // checkpoint when its request is tried again.
+            LOG.warnf("run %s interrupted at step %d by an outage: %s", plan.runId(), attempt.step, e.getMessage());
             throw e;
         } catch (RuntimeException | Error e) {
             // Errors too (out of memory in libtorch or the heap): the run is settled as failed either way.

@@ -147,15 +147,21 @@ final class EventRunListener implements RunListener {
             return;
         }
         ended = true;
+        OutcomeRecord stored;
         try {
-            outcomes.write(outcome);
+            stored = outcomes.write(outcome);
         } catch (RuntimeException e) {
             LOG.errorf(
                     "run %s: its outcome (%s) could not be stored (%s); its request stays unacknowledged",
                     runId, outcome.state(), e.getMessage());
             return;
         }
-        settled = terminal.deliver(outcome.event());
+        if (stored.state() != outcome.state()) {
+            LOG.warnf(
+                    "run %s ended %s by another attempt first; that end stands, not %s",
+                    runId, stored.state(), outcome.state());
+        }
+        settled = terminal.deliver(stored.event());
     }
 
     /** Announces the end a run has stored already (its request came again); whether it was acknowledged. */

@@ -5,11 +5,13 @@ import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.lifecycle.ModelLifecycle;
+import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.core.storage.StorageUnavailableException;
 import dev.ddpm.trainer.checkpoint.CheckpointManifest;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.checkpoint.RunFencedException;
@@ -71,6 +73,20 @@ public class TrainingService {
         this.attempts = new RunAttempts(store, config.maxAttempts(), Clock.systemUTC());
     }
 
+    /** Where a request stands after {@link #run}. */
+    public enum Settlement {
+        /** The run's end is stored and announced: the request may be acknowledged. */
+        SETTLED,
+        /** Not ended, or its end not stored or announced (paused, or an outage): try again later. */
+        UNSETTLED,
+        /** Another trainer holds the run's lease: its request is that trainer's to settle. */
+        NOT_OURS;
+
+        static Settlement of(boolean settled) {
+            return settled ? SETTLED : UNSETTLED;
+        }
+    }
+
     /** The run described by a request; invalid settings fail here, before any work. */
     public RunPlan plan(TrainingRequested request) {
         return RunPlan.of(
@@ -90,10 +106,11 @@ public class TrainingService {
      * TrainingFailed. A run cancelled while it trains stops at its next step with a checkpoint, publishes
      * nothing and is reported as TrainingCancelled; one cancelled before it starts never trains.
      *
-     * @return whether the request may be acknowledged: the run's outcome is stored and its terminal event
-     *     acknowledged by the broker. False too when the run paused or another trainer took it over.
+     * @return whether the request may be acknowledged ({@link Settlement#SETTLED}: the run's outcome is
+     *     stored and its terminal event acknowledged by the broker), should be tried again (the run paused,
+     *     or an outage kept its end from being stored or announced), or belongs to another trainer now
      */
-    public boolean run(TrainingRequested request, BooleanSupplier stop) {
+    public Settlement run(TrainingRequested request, BooleanSupplier stop) {
         String runId = request.runId();
         EventRunListener report = new EventRunListener(
                 events.trainingEvents(),
@@ -113,22 +130,22 @@ public class TrainingService {
                     : endedCheckpoint(runId, request.request().steps());
         } catch (StorageException | InvalidPayloadException e) {
             LOG.errorf("run %s: whether it has ended is unknown (%s); its request stays unacknowledged", runId, e);
-            return false;
+            return Settlement.UNSETTLED;
         }
         if (recorded.isPresent()) {
             LOG.infof(
                     "run %s has ended already (%s): its event is sent again, nothing trains",
                     runId, recorded.get().state());
-            return report.announceAgain(recorded.get());
+            return Settlement.of(report.announceAgain(recorded.get()));
         }
         if (ended.isPresent()) {
             finishEnded(request, ended.get(), watched);
-            return report.settled();
+            return Settlement.of(report.settled());
         }
         Optional<RunCancellations.Marker> cancelled = cancellations.find(runId);
         if (cancelled.isPresent()) {
             neverStarted(runId, cancelled.get(), watched);
-            return report.settled();
+            return Settlement.of(report.settled());
         }
         RunPlan plan;
         try {
@@ -137,7 +154,7 @@ public class TrainingService {
         } catch (RuntimeException e) {
             LOG.warnf("run %s refused: %s", runId, e.getMessage());
             report.failed(0, "invalid request: " + e.getMessage());
-            return report.settled();
+            return Settlement.of(report.settled());
         }
         Optional<RunLease> lease;
         try {
@@ -145,17 +162,35 @@ public class TrainingService {
             if (exhausted.isPresent()) {
                 LOG.errorf("run %s fails: %s", runId, exhausted.get());
                 watched.failed(newestStep(runId), exhausted.get());
-                return report.settled();
+                return Settlement.of(report.settled());
             }
             lease = RunLease.take(store, runId, RunLease.THIS_TRAINER, Clock.systemUTC());
         } catch (StorageException | InvalidPayloadException e) {
             LOG.errorf("run %s not started: %s; its request stays unacknowledged", runId, e.getMessage());
-            return false;
+            return Settlement.UNSETTLED;
         }
         if (lease.isEmpty()) {
             LOG.infof("run %s: another trainer took it at the same moment; it runs there", runId);
-            return false;
+            attempts.release(runId);
+            return Settlement.NOT_OURS;
         }
+        try {
+            return attempt(request, plan, lease.get(), report, watched, stop);
+        } finally {
+            // This start did not end the process: it is not one of the starts the count is for.
+            attempts.release(runId);
+        }
+    }
+
+    /** One attempt at a run whose lease this trainer holds: data, then training from its newest checkpoint. */
+    private Settlement attempt(
+            TrainingRequested request,
+            RunPlan plan,
+            RunLease lease,
+            EventRunListener report,
+            RunListener watched,
+            BooleanSupplier stop) {
+        String runId = request.runId();
         RunOutcome outcome = new RunOutcome(watched);
         InMemoryImageSet data;
         try {
@@ -170,19 +205,22 @@ public class TrainingService {
                         plan.dataset(),
                         data.skipped().get(0));
             }
+        } catch (StorageUnavailableException e) {
+            LOG.warnf("run %s: its data set could not be fetched while S3 is away (%s); tried again", runId, e);
+            return Settlement.UNSETTLED;
         } catch (RuntimeException | Error e) {
             outcome.failed(0, e.getMessage());
-            return report.settled();
+            return Settlement.of(report.settled());
         }
         // Fetching the data set takes a while: the cancel may have come meanwhile, or the partition moved.
-        cancelled = cancellations.find(runId);
+        Optional<RunCancellations.Marker> cancelled = cancellations.find(runId);
         if (cancelled.isPresent()) {
             neverStarted(runId, cancelled.get(), outcome);
-            return report.settled();
+            return Settlement.of(report.settled());
         }
         if (stop.getAsBoolean()) {
             LOG.infof("run %s paused after fetching its data set, before training", runId);
-            return false;
+            return Settlement.UNSETTLED;
         }
         try {
             // Counted from here, after the data set is fetched: the limit is on training.
@@ -193,15 +231,17 @@ public class TrainingService {
                             store,
                             outcome,
                             config.export().onCompletion() ? modelPublisher() : null,
-                            lease.get())
+                            lease)
                     .run(
                             () -> stop.getAsBoolean() || cancellations.requested(runId),
                             request.request().maxMinutes());
         } catch (RunFencedException e) {
-            return false; // another trainer owns the run now; its request is that trainer's to settle
+            return Settlement.NOT_OURS; // another trainer owns the run now; its request is that trainer's to settle
+        } catch (StorageUnavailableException | MessagingException e) {
+            return Settlement.UNSETTLED; // an outage, not the run's fault: it resumes from its checkpoint
         } catch (RuntimeException | Error e) {
             // TrainingRun has reported it as TrainingFailed; the consumer moves on to the next request.
-            return report.settled();
+            return Settlement.of(report.settled());
         }
         // Stopped, not ended: by its cancel, unless it only paused for another owner. A cancel that came
         // during the last step is too late: the run completed.
@@ -216,7 +256,7 @@ public class TrainingService {
                             .map(RunCancellations.Marker::requestedBy)
                             .orElse(null));
         }
-        return report.settled();
+        return Settlement.of(report.settled());
     }
 
     /**

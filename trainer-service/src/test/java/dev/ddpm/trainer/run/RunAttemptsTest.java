@@ -70,4 +70,17 @@ class RunAttemptsTest {
                             assertThat(reason).startsWith("started 2 times without reaching a checkpoint past step 1"));
         }
     }
+
+    @Test
+    void aStartThatEndsWithinItsProcessIsTakenBack() {
+        RunAttempts attempts = new RunAttempts(store, 1, Clock.systemUTC());
+        assertThat(attempts.start(run)).isEmpty();
+
+        attempts.release(run);
+
+        assertThat(attempts.previous(run)).isEmpty();
+        assertThat(attempts.start(run))
+                .as("a paused or interrupted start is not one that killed the trainer")
+                .isEmpty();
+    }
 }
