@@ -80,9 +80,9 @@ public interface SamplerConfig {
         int queueCapacity();
 
         /**
-         * How long after its record is read a job may take to end; one still waiting or sampling
-         * then fails as "deadline exceeded". Below the channel's unprocessed-record-max-age, so that
-         * no record is held past it.
+         * How long after it was requested (its record's time, so a record delivered again gets only
+         * what is left) a job may take to end; one still waiting or sampling then fails as "deadline
+         * exceeded". Below the channel's unprocessed-record-max-age, so that no record is held past it.
          */
         @WithDefault("20m")
         Duration deadline();

@@ -4,7 +4,6 @@ import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.SampleJobCancelRequested;
 import dev.ddpm.core.events.SampleJobRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
-import dev.ddpm.core.messaging.ProcessedEvents;
 import dev.ddpm.sampler.service.SampleJobRunner;
 import dev.ddpm.service.messaging.DeadLetters;
 import dev.ddpm.service.messaging.EventMessages;
@@ -32,7 +31,6 @@ public class SampleJobsConsumer {
 
     private final SampleJobRunner jobs;
     private final DeadLetters deadLetters;
-    private final ProcessedEvents processed = new ProcessedEvents(10_000);
 
     public SampleJobsConsumer(SampleJobRunner jobs, DeadLetters deadLetters) {
         this.jobs = jobs;
@@ -51,10 +49,9 @@ public class SampleJobsConsumer {
                 throw new InvalidPayloadException(
                         "expected a sample job on " + CHANNEL + ", got '" + event.type() + "'", "type");
             }
-            if (!processed.firstTime(event)) {
-                return message.ack();
-            }
-            return jobs.accept(job, message::ack);
+            // A record delivered again is never acknowledged here: the runner attaches it to the job it
+            // holds, or finds the outcome a previous delivery stored.
+            return jobs.accept(job, event.time(), message::ack);
         } catch (Throwable e) {
             return deadLetters.send(CHANNEL, message, e);
         }

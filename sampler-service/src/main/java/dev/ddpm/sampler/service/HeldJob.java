@@ -4,6 +4,10 @@ import dev.ddpm.core.events.SampleJobRequested;
 import dev.ddpm.sampler.batching.SamplingJob;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
@@ -25,7 +29,9 @@ final class HeldJob {
     private final SampleJobRequested job;
     private final Duration deadline;
     private final long deadlineNanos;
-    private final Supplier<CompletionStage<Void>> acknowledge;
+    /** The job's record, and any delivered again while it is held: all are acknowledged when it ends. */
+    private final List<Supplier<CompletionStage<Void>>> acknowledgements = new ArrayList<>();
+    private boolean acknowledged;
     private Stage stage = Stage.WAITING;
     private SamplingJob sampling;
     /** Not tried again before this (System.nanoTime), after a failed attempt; the admission thread's own. */
@@ -38,14 +44,22 @@ final class HeldJob {
     private boolean resultsChecked;
 
     /**
-     * @param deadline    how long after now the job may take to end
+     * @param requested   when the job was requested (its record's time): the deadline counts from then, so
+     *                    that a record delivered again gets only what is left of it
+     * @param deadline    how long after {@code requested} the job may take to end
      * @param acknowledge acknowledges the job's record, once its outcome is stored and announced
      */
-    HeldJob(SampleJobRequested job, Duration deadline, Supplier<CompletionStage<Void>> acknowledge) {
+    HeldJob(
+            SampleJobRequested job,
+            Instant requested,
+            Duration deadline,
+            Supplier<CompletionStage<Void>> acknowledge) {
         this.job = job;
         this.deadline = deadline;
-        this.deadlineNanos = System.nanoTime() + deadline.toNanos();
-        this.acknowledge = acknowledge;
+        // A requested time ahead of this clock (skew) counts as now: never more than the whole deadline.
+        Duration age = Duration.between(requested, Instant.now());
+        this.deadlineNanos = System.nanoTime() + deadline.minus(age.isNegative() ? Duration.ZERO : age).toNanos();
+        this.acknowledgements.add(acknowledge);
     }
 
     String id() {
@@ -60,7 +74,7 @@ final class HeldJob {
         return stage;
     }
 
-    /** How long after its record was read the job may take to end. */
+    /** How long after it was requested the job may take to end. */
     Duration deadline() {
         return deadline;
     }
@@ -133,7 +147,35 @@ final class HeldJob {
         resultsChecked = checked;
     }
 
+    /**
+     * Adds the acknowledgement of a record that delivered the job again while it is held, so that
+     * the record is acknowledged with the job's own when the job ends, never before: acknowledged
+     * earlier, it would commit the offset past a job not ended yet. False once the job's records
+     * are acknowledged (its outcome stored and announced): the caller may acknowledge it at once.
+     */
+    synchronized boolean alsoAcknowledge(Supplier<CompletionStage<Void>> acknowledge) {
+        if (acknowledged) {
+            return false;
+        }
+        acknowledgements.add(acknowledge);
+        return true;
+    }
+
+    /** Acknowledges every record that delivered the job; completes when all are. */
     CompletionStage<Void> acknowledge() {
-        return acknowledge.get();
+        List<Supplier<CompletionStage<Void>>> records;
+        synchronized (this) {
+            acknowledged = true;
+            records = List.copyOf(acknowledgements);
+        }
+        CompletableFuture<?>[] acks = new CompletableFuture<?>[records.size()];
+        for (int i = 0; i < acks.length; i++) {
+            try {
+                acks[i] = records.get(i).get().toCompletableFuture();
+            } catch (RuntimeException e) {
+                acks[i] = CompletableFuture.failedFuture(e); // the other records are acknowledged still
+            }
+        }
+        return CompletableFuture.allOf(acks);
     }
 }

@@ -45,7 +45,9 @@ public class JobAdmission {
      * this replica serves (every model, or those {@code sampler.models} names) and is stored (an
      * alias document or a version), so it is being loaded, as at every start, rollout and
      * scale-out. A job that names a version of its own loads it on demand and never waits, and one
-     * for a model that does not exist fails at once. S3 away: it waits, since it cannot tell.
+     * for a model that does not exist fails at once.
+     *
+     * @throws StorageException S3 is away: the job waits, since it cannot tell
      */
     public boolean awaitsModel(SamplingRequest request) {
         String name = request.model();
@@ -63,7 +65,7 @@ public class JobAdmission {
             return registry.storedAliases(name).isPresent()
                     || !registry.versions(name).isEmpty();
         } catch (StorageException e) {
-            return true;
+            throw e;
         } catch (RuntimeException e) {
             return false; // an alias document that cannot be read: the job fails as the model's
         }

@@ -22,7 +22,10 @@ import java.util.function.Consumer;
  * A held job's one outcome made durable, then announced, then its record acknowledged, on a pool of
  * its own (never the batcher's thread, so a slow S3 or broker stalls no live request). A result
  * write that fails (S3 away longer than the store's own retries) is tried again later, until the
- * job's deadline, after which the job fails; an announcement that fails is tried again until it
+ * job's deadline, after which the job fails. A failure is stored too ({@link JobResults#storeFailure}),
+ * tried again likewise until the deadline; one that cannot be stored past it (every attempt has the
+ * store's own retries) is announced unstored, since holding its record longer would outlive the
+ * channel's staleness limit. An announcement that fails is tried again until it
  * succeeds, the record staying unacknowledged meanwhile, since the outcome must not be lost: should
  * the broker stay away past the channel's staleness limit, the replica restarts and the job's record
  * comes again (a stored result is then announced again, {@link SampleJobRunner}).
@@ -64,16 +67,30 @@ final class JobOutcomes {
             try {
                 uploads = encode(job, model, images, frames);
             } catch (RuntimeException e) {
-                send(job, new SampleJobFailed(job.id(), "results could not be encoded: " + e.getMessage()), 0);
+                fail(job, new SampleJobFailed(job.id(), "results could not be encoded: " + e.getMessage()), 0);
                 return;
             }
             write(job, model, uploads, images.length, seconds, 0);
         });
     }
 
-    /** Announces {@code outcome} (the job's one outcome), then acknowledges the job's record. */
+    /**
+     * Stores {@code outcome} (the job's one outcome) where it is a failure, announces it, then
+     * acknowledges the job's record.
+     */
     void announce(HeldJob job, EventData outcome) {
-        pool.execute(() -> send(job, outcome, 0));
+        pool.execute(() -> {
+            if (outcome instanceof SampleJobFailed failed) {
+                fail(job, failed, 0);
+            } else {
+                send(job, outcome, 0);
+            }
+        });
+    }
+
+    /** Announces an outcome a previous delivery stored, then acknowledges the job's record. */
+    void announceStored(HeldJob job, EventData stored) {
+        pool.execute(() -> send(job, stored, 0));
     }
 
     private static List<Upload> encode(HeldJob job, ModelManifest model, float[][] images, List<float[][]> frames) {
@@ -99,7 +116,7 @@ final class JobOutcomes {
             completed = results.write(job.id(), model, uploads);
         } catch (StorageException e) {
             if (job.pastDeadline()) {
-                send(
+                fail(
                         job,
                         new SampleJobFailed(
                                 job.id(), "deadline exceeded: results could not be stored: " + e.getMessage()),
@@ -111,11 +128,35 @@ final class JobOutcomes {
             later(() -> write(job, model, uploads, images, seconds, failures + 1), delay);
             return;
         } catch (RuntimeException e) {
-            send(job, new SampleJobFailed(job.id(), "results could not be stored: " + e.getMessage()), 0);
+            fail(job, new SampleJobFailed(job.id(), "results could not be stored: " + e.getMessage()), 0);
             return;
         }
         LOG.infof("job %s: %d images of %s %s in %.1f s", job.id(), images, model.name(), model.version(), seconds);
         send(job, completed, 0);
+    }
+
+    /** Stores the failure, then announces the end stored (an earlier one, where there was one). */
+    private void fail(HeldJob job, SampleJobFailed failed, int failures) {
+        EventData end;
+        try {
+            end = results.storeFailure(failed);
+        } catch (StorageException e) {
+            if (job.pastDeadline()) {
+                LOG.warnf(
+                        "job %s: its failure could not be stored (%s); announced unstored", job.id(), e.getMessage());
+                send(job, failed, 0);
+                return;
+            }
+            Duration delay = backoff.after(failures + 1);
+            LOG.warnf(
+                    "job %s: its failure could not be stored (%s); trying again in %s", job.id(), e.getMessage(), delay);
+            later(() -> fail(job, failed, failures + 1), delay);
+            return;
+        } catch (RuntimeException e) {
+            LOG.warnf("job %s: its failure could not be stored (%s); announced unstored", job.id(), e.getMessage());
+            end = failed;
+        }
+        send(job, end, 0);
     }
 
     private void send(HeldJob job, EventData outcome, int failures) {

@@ -19,11 +19,13 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,11 +36,12 @@ import java.util.function.Supplier;
 /**
  * Asynchronous jobs from their record to its acknowledgement. A job read is held in the local
  * {@link JobQueue} at once (the consumer goes on reading until the queue is full); one admission
- * thread moves waiting jobs into the batcher, oldest first, as it has places: a job whose results a
- * previous delivery stored is announced again instead of run, one for a model stored but not loaded
- * here yet (every start, rollout and scale-out) or that meets S3 away waits and is tried again with
- * backoff, and one no place can ever take (too large, unable to finish before its deadline, a model
- * that does not exist) fails at once. A job still waiting or sampling at its deadline
+ * thread moves waiting jobs into the batcher, oldest first, as it has places: a job whose outcome a
+ * previous delivery stored (results or failure) is announced again instead of run, one for a model
+ * stored but not loaded here yet (every start, rollout and scale-out) waits and is tried again with
+ * backoff, S3 found away holds every waiting job back for a backoff shared by all, and one no place
+ * can ever take (too large, unable to finish before its deadline, a model that does not exist)
+ * fails at once. A job still waiting or sampling at its deadline
  * ({@code sampler.jobs.deadline}, or the request's own {@code deadlineSeconds} when earlier) fails
  * as "deadline exceeded". A cancel ends a held job at once, whatever it waits for, and one for a job
  * not read yet is remembered, so that the job ends as cancelled when it comes. Every job ends in
@@ -70,6 +73,9 @@ public class SampleJobRunner {
             return size() > REMEMBERED_CANCELS;
         }
     };
+    /** S3 found away this many times running, and no waiting job tried before s3NotBefore; admission thread's. */
+    private int s3Failures;
+    private long s3NotBefore = System.nanoTime();
     private final ScheduledExecutorService admitting = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "ddpm-sample-job-admission");
         thread.setDaemon(true);
@@ -89,7 +95,7 @@ public class SampleJobRunner {
 
     /**
      * @param announcer sends a job's outcome, returning once the broker has it
-     * @param deadline  how long after its record is read a job may take to end
+     * @param deadline  how long after it was requested (its record's time) a job may take to end
      * @param backoff   delays between attempts of a job, a result write or an announcement that failed
      */
     SampleJobRunner(
@@ -120,13 +126,24 @@ public class SampleJobRunner {
     /**
      * Holds a job until it ends; {@code acknowledge} is called once its outcome is stored and
      * announced. Returns a stage that completes when the local queue has room for the next job: at
-     * once unless it is full, so that the consumer reads no further job until a place frees.
+     * once unless it is full, so that the consumer reads no further job until a place frees. A job
+     * held here already (its record delivered again, after a rebalance) is not held twice: the new
+     * record is acknowledged when the held job ends.
+     *
+     * @param requested when the job was requested (its record's time), from which its deadline counts
      */
-    public CompletionStage<Void> accept(SampleJobRequested job, Supplier<CompletionStage<Void>> acknowledge) {
-        Duration requested = job.request().deadline();
-        Duration limit = requested != null && requested.compareTo(deadline) < 0 ? requested : deadline;
-        if (!queue.add(new HeldJob(job, limit, acknowledge))) {
-            LOG.infof("job %s is held here already; the record that delivered it again is acknowledged", job.jobId());
+    public CompletionStage<Void> accept(
+            SampleJobRequested job, Instant requested, Supplier<CompletionStage<Void>> acknowledge) {
+        Duration requestedLimit = job.request().deadline();
+        Duration limit = requestedLimit != null && requestedLimit.compareTo(deadline) < 0 ? requestedLimit : deadline;
+        if (!queue.add(new HeldJob(job, requested, limit, acknowledge))) {
+            HeldJob holding = queue.get(job.jobId());
+            if (holding != null && holding.alsoAcknowledge(acknowledge)) {
+                LOG.infof("job %s is held here already; the record that delivered it again is acknowledged with it",
+                        job.jobId());
+                return CompletableFuture.completedFuture(null);
+            }
+            // It ended meanwhile: its outcome is stored and announced.
             return acknowledge.get();
         }
         admitting.execute(this::admitWaiting);
@@ -172,21 +189,30 @@ public class SampleJobRunner {
         }
     }
 
-    /** One pass over the held jobs, on the admission thread: deadlines first, then admission in order. */
+    /**
+     * One pass over the held jobs, on the admission thread: deadlines first, every job's, then
+     * admission in order, which ends at the first job that meets the batcher full or S3 away. S3
+     * away, no job is tried again before a backoff shared by all: each check waits out the store's
+     * own retries, and a pass trying every job would hold deadlines back for as long again per job.
+     */
     private void admitWaiting() {
         try {
             List<HeldJob> held = queue.snapshot();
-            boolean batcherFull = false;
-            long now = System.nanoTime();
             for (HeldJob job : held) {
-                HeldJob.Stage stage = job.stage();
-                if (stage == HeldJob.Stage.FINISHING) {
-                    continue;
-                }
-                if (job.pastDeadline()) {
+                if (job.stage() != HeldJob.Stage.FINISHING && job.pastDeadline()) {
                     expire(job);
-                } else if (stage == HeldJob.Stage.WAITING && !batcherFull && job.due(now)) {
-                    batcherFull = !admit(job);
+                }
+            }
+            long now = System.nanoTime();
+            if (now - s3NotBefore < 0) {
+                return;
+            }
+            for (HeldJob job : held) {
+                if (job.stage() == HeldJob.Stage.WAITING && job.due(now)) {
+                    Admitted admitted = admit(job);
+                    if (admitted != Admitted.MOVED_ON) {
+                        return; // the jobs behind it wait their turn
+                    }
                 }
             }
         } catch (RuntimeException e) {
@@ -203,7 +229,7 @@ public class SampleJobRunner {
                 job,
                 new SampleJobFailed(
                         job.id(),
-                        "deadline exceeded: the job did not end within " + describe(job.deadline()) + " of its arrival"
+                        "deadline exceeded: the job did not end within " + describe(job.deadline()) + " of its request"
                                 + (waitingFor == null ? "" : "; it was waiting: " + waitingFor)));
     }
 
@@ -217,42 +243,48 @@ public class SampleJobRunner {
      * One attempt to move a waiting job on: announced from its stored results, ended as cancelled,
      * admitted, refused, or left waiting.
      *
-     * @return false when the batcher is full (the jobs behind it wait their turn)
+     * @return whether the job moved on, or met the batcher full or S3 away
      */
-    private boolean admit(HeldJob job) {
+    private Admitted admit(HeldJob job) {
         String id = job.id();
         try {
             if (!job.resultsChecked()) {
-                Optional<SampleJobCompleted> stored = results.stored(id);
+                Optional<EventData> stored = results.stored(id);
+                s3Failures = 0;
                 job.resultsChecked(true);
                 if (stored.isPresent()) {
-                    LOG.infof("job %s already has its results; announced again, not run again", id);
-                    finish(job, stored.get());
-                    return true;
+                    LOG.infof("job %s already has its outcome stored; announced again, not run again", id);
+                    if (job.settle()) {
+                        outcomes.announceStored(job, stored.get());
+                    }
+                    return Admitted.MOVED_ON;
                 }
             }
             if (wasCancelled(id)) {
                 finish(job, cancelledOutcome(id));
-                return true;
+                return Admitted.MOVED_ON;
             }
             SamplingJob admitted =
                     admission.admit(id, job.job().request().withDeadlineAtMost(job.remaining()), new Listener(job));
             if (!job.sampling(admitted)) {
                 admitted.cancel(); // cancelled or expired meanwhile
             }
-            return true;
+            return Admitted.MOVED_ON;
         } catch (QueueFullException e) {
             Duration hint = e.retryAfter();
             job.retryLater(
                     "for a place in the batcher", hint.compareTo(BATCHER_FULL_RETRY) < 0 ? hint : BATCHER_FULL_RETRY);
-            return false;
+            return Admitted.BATCHER_FULL;
         } catch (StorageException e) {
-            Duration delay = backoff.after(job.failedAttempts() + 1);
-            LOG.warnf("job %s: S3 cannot be read (%s); tried again in %s", id, e.getMessage(), delay);
-            job.retryLater("for S3: " + e.getMessage(), delay);
-            return true;
+            return s3Away(job, e);
         } catch (UnknownModelException e) {
-            if (admission.awaitsModel(job.job().request())) {
+            boolean awaitsModel;
+            try {
+                awaitsModel = admission.awaitsModel(job.job().request());
+            } catch (StorageException away) {
+                return s3Away(job, away);
+            }
+            if (awaitsModel) {
                 Duration delay = backoff.after(job.failedAttempts() + 1);
                 if (job.failedAttempts() == 0) {
                     LOG.infof(
@@ -263,21 +295,39 @@ public class SampleJobRunner {
             } else {
                 finish(job, new SampleJobFailed(id, e.getMessage()));
             }
-            return true;
+            return Admitted.MOVED_ON;
         } catch (RuntimeException e) {
             // Refused for good: invalid for the model, too large, or unable to finish before its deadline.
             finish(
                     job,
                     new SampleJobFailed(
                             id, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
-            return true;
+            return Admitted.MOVED_ON;
         }
+    }
+
+    /** S3 could not be read for the job: no waiting job is tried again before a backoff shared by all. */
+    private Admitted s3Away(HeldJob job, StorageException e) {
+        s3Failures++;
+        Duration delay = backoff.after(s3Failures);
+        LOG.warnf("job %s: S3 cannot be read (%s); waiting jobs tried again in %s", job.id(), e.getMessage(), delay);
+        job.retryLater("for S3: " + e.getMessage(), delay);
+        s3NotBefore = System.nanoTime() + delay.toNanos();
+        return Admitted.S3_AWAY;
     }
 
     private void finish(HeldJob job, EventData outcome) {
         if (job.settle()) {
             outcomes.announce(job, outcome);
         }
+    }
+
+    /** What one attempt to admit a waiting job came to. */
+    private enum Admitted {
+        /** Announced, ended, admitted, or left waiting for a reason of its own. */
+        MOVED_ON,
+        BATCHER_FULL,
+        S3_AWAY
     }
 
     /** Hears the job on the batcher's thread and hands its outcome to {@link JobOutcomes}. */

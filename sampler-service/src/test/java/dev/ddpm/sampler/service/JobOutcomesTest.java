@@ -79,7 +79,7 @@ class JobOutcomesTest {
     }
 
     private HeldJob held(SampleJobRunnerTest.Record record, Duration deadline) {
-        HeldJob job = new HeldJob(SampleJobRunnerTest.job("j1"), deadline, record::ack);
+        HeldJob job = new HeldJob(SampleJobRunnerTest.job("j1"), Instant.now(), deadline, record::ack);
         queue.add(job);
         job.settle();
         return job;
@@ -103,8 +103,13 @@ class JobOutcomesTest {
         }
 
         @Override
-        public Optional<SampleJobCompleted> stored(String jobId) {
+        public Optional<EventData> stored(String jobId) {
             return Optional.empty();
+        }
+
+        @Override
+        public EventData storeFailure(SampleJobFailed failed) {
+            return failed;
         }
 
         @Override

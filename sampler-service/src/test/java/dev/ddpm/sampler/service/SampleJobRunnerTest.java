@@ -15,10 +15,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -69,7 +72,7 @@ class SampleJobRunnerTest {
         results.unreachable = true;
         Record record = new Record();
 
-        assertThat(jobs.accept(job("j1"), record::ack).toCompletableFuture()).isDone();
+        assertThat(jobs.accept(job("j1"), Instant.now(), record::ack).toCompletableFuture()).isDone();
         await().atMost(Duration.ofSeconds(5)).until(() -> results.lookups.get() >= 3);
         assertThat(announced).as("nothing announced while S3 is away").isEmpty();
         assertThat(record.acks).hasValue(0);
@@ -88,7 +91,7 @@ class SampleJobRunnerTest {
         results.unreachable = true;
         Record record = new Record();
 
-        jobs.accept(job("j1"), record::ack);
+        jobs.accept(job("j1"), Instant.now(), record::ack);
 
         await().atMost(Duration.ofSeconds(5)).until(() -> record.acks.get() == 1);
         assertThat(announced).singleElement().isInstanceOfSatisfying(SampleJobFailed.class, failed -> {
@@ -108,7 +111,7 @@ class SampleJobRunnerTest {
         failingAnnouncements.set(3);
         Record record = new Record();
 
-        jobs.accept(job("j1"), record::ack);
+        jobs.accept(job("j1"), Instant.now(), record::ack);
 
         await().atMost(Duration.ofSeconds(5)).until(() -> failingAnnouncements.get() == 0);
         await().atMost(Duration.ofSeconds(5)).until(() -> record.acks.get() == 1);
@@ -120,13 +123,13 @@ class SampleJobRunnerTest {
         SampleJobRunner jobs = runner(4, Duration.ofMinutes(1));
         admission.stored = true;
         Record waiting = new Record();
-        jobs.accept(job("j1"), waiting::ack);
+        jobs.accept(job("j1"), Instant.now(), waiting::ack);
         await().atMost(Duration.ofSeconds(5)).until(() -> admission.attempts.get() >= 3);
         assertThat(announced).isEmpty();
 
         admission.stored = false;
         Record unknown = new Record();
-        jobs.accept(job("j2"), unknown::ack);
+        jobs.accept(job("j2"), Instant.now(), unknown::ack);
         await().atMost(Duration.ofSeconds(5)).until(() -> unknown.acks.get() == 1);
         assertThat(announced)
                 .singleElement()
@@ -142,8 +145,8 @@ class SampleJobRunnerTest {
         Record first = new Record();
         Record second = new Record();
 
-        assertThat(jobs.accept(job("j1"), first::ack).toCompletableFuture()).isDone();
-        CompletableFuture<Void> room = jobs.accept(job("j2"), second::ack).toCompletableFuture();
+        assertThat(jobs.accept(job("j1"), Instant.now(), first::ack).toCompletableFuture()).isDone();
+        CompletableFuture<Void> room = jobs.accept(job("j2"), Instant.now(), second::ack).toCompletableFuture();
         assertThat(room).as("the consumer waits for room").isNotDone();
 
         assertThat(jobs.cancel("j1")).isTrue();
@@ -164,7 +167,7 @@ class SampleJobRunnerTest {
         assertThat(jobs.cancel("j1")).as("not held yet").isFalse();
         Record record = new Record();
 
-        jobs.accept(job("j1"), record::ack);
+        jobs.accept(job("j1"), Instant.now(), record::ack);
 
         await().atMost(Duration.ofSeconds(5)).until(() -> record.acks.get() == 1);
         assertThat(announced)
@@ -173,6 +176,85 @@ class SampleJobRunnerTest {
                         SampleJobFailed.class,
                         failed -> assertThat(failed.cancelled()).isTrue());
         assertThat(admission.attempts).as("never admitted").hasValue(0);
+    }
+
+    @Test
+    void aRecordDeliveringAHeldJobAgainIsAcknowledgedOnlyWithTheJobsOwnWhenItEnds() {
+        SampleJobRunner jobs = runner(4, Duration.ofMinutes(1));
+        admission.stored = true; // waits for its model
+        Record first = new Record();
+        Record again = new Record();
+
+        jobs.accept(job("j1"), Instant.now(), first::ack);
+        assertThat(jobs.accept(job("j1"), Instant.now(), again::ack).toCompletableFuture()).isDone();
+        await().atMost(Duration.ofSeconds(5)).until(() -> admission.attempts.get() >= 2);
+        assertThat(again.acks).as("not committed past a job still held").hasValue(0);
+        assertThat(jobs.held()).isEqualTo(1);
+
+        jobs.cancel("j1");
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> first.acks.get() == 1 && again.acks.get() == 1);
+        assertThat(announced).singleElement().isInstanceOf(SampleJobFailed.class);
+    }
+
+    @Test
+    void aFailureIsStoredBeforeItIsAnnouncedAndARedeliveryAnnouncesItAgainInsteadOfRunning() {
+        SampleJobRunner jobs = runner(4, Duration.ofMinutes(1));
+        Record record = new Record();
+        jobs.accept(job("j1"), Instant.now(), record::ack); // the model does not exist
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> record.acks.get() == 1);
+        assertThat(results.stored).as("stored").isInstanceOf(SampleJobFailed.class);
+        assertThat(announced).containsExactly(results.stored);
+        int attempts = admission.attempts.get();
+
+        admission.stored = true; // were it run again, it would wait for its model
+        Record redelivered = new Record();
+        jobs.accept(job("j1"), Instant.now(), redelivered::ack);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> redelivered.acks.get() == 1);
+        assertThat(announced).containsExactly(results.stored, results.stored);
+        assertThat(admission.attempts).as("not run again").hasValue(attempts);
+    }
+
+    @Test
+    void theDeadlineCountsFromTheRequestSoARedeliveredOldRecordFailsAtOnce() {
+        SampleJobRunner jobs = runner(4, Duration.ofMinutes(1));
+        admission.stored = true; // would wait for its model
+        Record record = new Record();
+
+        jobs.accept(job("j1"), Instant.now().minus(Duration.ofMinutes(2)), record::ack);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> record.acks.get() == 1);
+        assertThat(announced)
+                .singleElement()
+                .isInstanceOfSatisfying(
+                        SampleJobFailed.class,
+                        failed -> assertThat(failed.reason()).startsWith("deadline exceeded"));
+    }
+
+    @Test
+    void s3AwayHoldsEveryWaitingJobBackTogetherAndDeadlinesAreStillEnforced() {
+        SampleJobRunner jobs = runner(16, Duration.ofSeconds(2));
+        results.unreachable = true;
+        List<Record> records = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            Record record = new Record();
+            records.add(record);
+            jobs.accept(job("j" + i), Instant.now(), record::ack);
+        }
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> results.lookups.get() >= 5);
+        assertThat(results.lookedUp)
+                .as("each pass ends at the first job that meets S3 away")
+                .containsExactly("j0");
+
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> records.stream().allMatch(record -> record.acks.get() == 1));
+        assertThat(announced)
+                .hasSize(10)
+                .allSatisfy(outcome ->
+                        assertThat(((SampleJobFailed) outcome).reason()).startsWith("deadline exceeded"));
     }
 
     static SampleJobRequested job(String id) {
@@ -192,23 +274,36 @@ class SampleJobRunnerTest {
         }
     }
 
-    /** The results bucket: unreachable, or holding one job's results. */
+    /** The results bucket: unreachable, or holding one job's outcome. */
     static final class StoredResults extends JobResults {
         volatile boolean unreachable;
-        volatile SampleJobCompleted stored;
+        volatile EventData stored;
         final AtomicInteger lookups = new AtomicInteger();
+        final Set<String> lookedUp = ConcurrentHashMap.newKeySet();
 
         StoredResults() {
             super(null);
         }
 
         @Override
-        public Optional<SampleJobCompleted> stored(String jobId) {
+        public Optional<EventData> stored(String jobId) {
             lookups.incrementAndGet();
+            lookedUp.add(jobId);
             if (unreachable) {
                 throw new StorageException("s3 at http://127.0.0.1:1: unreachable");
             }
-            return Optional.ofNullable(stored).filter(s -> s.jobId().equals(jobId));
+            return Optional.ofNullable(stored).filter(s -> s.partitionKey().equals(jobId));
+        }
+
+        @Override
+        public synchronized EventData storeFailure(SampleJobFailed failed) {
+            if (unreachable) {
+                throw new StorageException("s3 at http://127.0.0.1:1: unreachable");
+            }
+            if (stored == null) {
+                stored = failed;
+            }
+            return stored;
         }
 
         @Override
