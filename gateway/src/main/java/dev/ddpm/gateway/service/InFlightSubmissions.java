@@ -17,8 +17,7 @@ import java.util.function.Supplier;
  */
 final class InFlightSubmissions {
 
-    private final ConcurrentMap<String, CompletableFuture<Idempotency.Submission>> inFlight =
-            new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, CompletableFuture<Idempotency.Submission>> inFlight = new ConcurrentHashMap<>();
 
     /**
      * Makes the submission of {@code id} once. The id is registered before {@code known} is asked, so of

@@ -79,8 +79,7 @@ public class SampleJobs {
             return send(caller, body, "job-" + UUID.randomUUID(), null);
         }
         String jobId = Idempotency.jobId(caller.keyId(), idempotencyKey);
-        return inFlight.once(
-                jobId, () -> view.get(jobId).isPresent(), () -> send(caller, body, jobId, idempotencyKey));
+        return inFlight.once(jobId, () -> view.get(jobId).isPresent(), () -> send(caller, body, jobId, idempotencyKey));
     }
 
     private Idempotency.Submission send(Caller caller, SamplingRequest body, String jobId, String idempotencyKey) {

@@ -73,7 +73,8 @@ class InFlightSubmissionsTest {
 
         brokerAck.countDown();
 
-        assertThatThrownBy(() -> firstAnswer.get(10, TimeUnit.SECONDS)).hasMessageContaining("the broker did not take it");
+        assertThatThrownBy(() -> firstAnswer.get(10, TimeUnit.SECONDS))
+                .hasMessageContaining("the broker did not take it");
         assertThat(repeatAnswer.get(10, TimeUnit.SECONDS)).isEqualTo(new Idempotency.Submission(ID, false));
         assertThat(sent).as("the first was not sent; the repeat was").hasValue(2);
         assertThat(inFlight.size()).isZero();
