@@ -12,8 +12,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
@@ -63,6 +69,33 @@ class GatewayBrokerAwayTest {
                     .body("detail", containsString("the sample job was not submitted"))
                     .body("detail", containsString("nothing was charged"))
                     .body("detail", containsString("retried with the same Idempotency-Key header"));
+        }
+    }
+
+    @Test
+    void aRepeatWhileTheFirstIsInFlightWaitsForItAndIsChargedOnlyOnceTheFirstWasNot() throws Exception {
+        // As above, 800 of 1,000: were the repeat charged while the first still holds its 800, it would be a 429.
+        String body = "{\"model\":\"emoji\",\"count\":4,\"steps\":200,\"sampler\":\"ddpm\"}";
+        String key = "overlap-" + UUID.randomUUID();
+        Callable<Integer> submit = () -> given().header("X-API-Key", "test-key-frugal")
+                .header("Idempotency-Key", key)
+                .contentType("application/json")
+                .body(body)
+                .post("/v1/sample-jobs")
+                .statusCode();
+        ExecutorService clients = Executors.newFixedThreadPool(2);
+        try {
+            Future<Integer> first = clients.submit(submit);
+            // Well inside the second the first spends waiting for a broker that is not there.
+            Thread.sleep(300);
+            Future<Integer> repeat = clients.submit(submit);
+
+            assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(503);
+            assertThat(repeat.get(30, TimeUnit.SECONDS))
+                    .as("the repeat waited for the first, then was submitted (and refused) on its own")
+                    .isEqualTo(503);
+        } finally {
+            clients.shutdownNow();
         }
     }
 

@@ -56,6 +56,7 @@ public class SampleJobs {
     private final SampleJobView view;
     private final SampleJobResults results;
     private final SamplingQuota quota;
+    private final InFlightSubmissions inFlight = new InFlightSubmissions();
 
     public SampleJobs(GatewayEvents events, SampleJobView view, SampleJobResults results, SamplingQuota quota) {
         this.events = events;
@@ -67,17 +68,21 @@ public class SampleJobs {
     /**
      * Charges the key's quota, sends SampleJobRequested and folds the job into the view as queued. With
      * an idempotency key the job id is derived from it and the caller's key id, and a job the view knows
-     * by that id is answered as it is, neither sent nor charged again.
+     * by that id is answered as it is, neither sent nor charged again; a repeat while this replica is still
+     * submitting the first waits for it and answers the same ({@link InFlightSubmissions}).
      *
      * @param idempotencyKey validated ({@link Idempotency#validate}); null for none
      * @throws GatewayException 503 when the broker did not take the job: nothing was submitted or charged
      */
     public Idempotency.Submission submit(Caller caller, SamplingRequest body, String idempotencyKey) {
-        String jobId =
-                idempotencyKey == null ? "job-" + UUID.randomUUID() : Idempotency.jobId(caller.keyId(), idempotencyKey);
-        if (idempotencyKey != null && view.get(jobId).isPresent()) {
-            return new Idempotency.Submission(jobId, true);
+        if (idempotencyKey == null) {
+            return send(caller, body, "job-" + UUID.randomUUID(), null);
         }
+        String jobId = Idempotency.jobId(caller.keyId(), idempotencyKey);
+        return inFlight.once(jobId, () -> view.get(jobId).isPresent(), () -> send(caller, body, jobId, idempotencyKey));
+    }
+
+    private Idempotency.Submission send(Caller caller, SamplingRequest body, String jobId, String idempotencyKey) {
         long charged = quota.charge(caller, body);
         try {
             events.sampleJobs().sendAndWait(new SampleJobRequested(jobId, body, caller.keyId()));

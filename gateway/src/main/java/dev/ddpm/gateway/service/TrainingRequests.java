@@ -23,6 +23,7 @@ public class TrainingRequests {
     private final GatewayEvents events;
     private final ArtifactStore store;
     private final TrainingRuns runs;
+    private final InFlightSubmissions inFlight = new InFlightSubmissions();
 
     public TrainingRequests(GatewayEvents events, ArtifactStore store, TrainingRuns runs) {
         this.events = events;
@@ -33,7 +34,8 @@ public class TrainingRequests {
     /**
      * Checks the data set, sends TrainingRequested and folds the run into the view as requested. With an
      * idempotency key the run id is derived from it, the caller's key id and the model, and a run the view
-     * knows by that id is answered as it is, not sent again.
+     * knows by that id is answered as it is, not sent again; a repeat while this replica is still submitting
+     * the first waits for it and answers the same ({@link InFlightSubmissions}).
      *
      * @param request        validated when it was bound (a field out of range is a 400 whatever the data set's
      *                       state)
@@ -42,12 +44,16 @@ public class TrainingRequests {
      *     (nothing was submitted)
      */
     public Idempotency.Submission start(TrainingRequest request, String requestedBy, String idempotencyKey) {
-        String runId = idempotencyKey == null
-                ? RunIds.next(request.modelName())
-                : Idempotency.runId(request.modelName(), requestedBy, idempotencyKey);
-        if (idempotencyKey != null && runs.get(runId).isPresent()) {
-            return new Idempotency.Submission(runId, true);
+        if (idempotencyKey == null) {
+            return send(request, requestedBy, RunIds.next(request.modelName()), null);
         }
+        String runId = Idempotency.runId(request.modelName(), requestedBy, idempotencyKey);
+        return inFlight.once(
+                runId, () -> runs.get(runId).isPresent(), () -> send(request, requestedBy, runId, idempotencyKey));
+    }
+
+    private Idempotency.Submission send(
+            TrainingRequest request, String requestedBy, String runId, String idempotencyKey) {
         if (store.list(Buckets.DATASETS, request.dataset() + "/").isEmpty()) {
             throw new GatewayException(
                     404,
