@@ -31,6 +31,7 @@ final class HeldJob {
     private final long deadlineNanos;
     /** The job's record, and any delivered again while it is held: all are acknowledged when it ends. */
     private final List<Supplier<CompletionStage<Void>>> acknowledgements = new ArrayList<>();
+
     private boolean acknowledged;
     private Stage stage = Stage.WAITING;
     private SamplingJob sampling;
@@ -49,16 +50,13 @@ final class HeldJob {
      * @param deadline    how long after {@code requested} the job may take to end
      * @param acknowledge acknowledges the job's record, once its outcome is stored and announced
      */
-    HeldJob(
-            SampleJobRequested job,
-            Instant requested,
-            Duration deadline,
-            Supplier<CompletionStage<Void>> acknowledge) {
+    HeldJob(SampleJobRequested job, Instant requested, Duration deadline, Supplier<CompletionStage<Void>> acknowledge) {
         this.job = job;
         this.deadline = deadline;
         // A requested time ahead of this clock (skew) counts as now: never more than the whole deadline.
         Duration age = Duration.between(requested, Instant.now());
-        this.deadlineNanos = System.nanoTime() + deadline.minus(age.isNegative() ? Duration.ZERO : age).toNanos();
+        this.deadlineNanos = System.nanoTime()
+                + deadline.minus(age.isNegative() ? Duration.ZERO : age).toNanos();
         this.acknowledgements.add(acknowledge);
     }
 

@@ -142,14 +142,14 @@ final class JobOutcomes {
             end = results.storeFailure(failed);
         } catch (StorageException e) {
             if (job.pastDeadline()) {
-                LOG.warnf(
-                        "job %s: its failure could not be stored (%s); announced unstored", job.id(), e.getMessage());
+                LOG.warnf("job %s: its failure could not be stored (%s); announced unstored", job.id(), e.getMessage());
                 send(job, failed, 0);
                 return;
             }
             Duration delay = backoff.after(failures + 1);
             LOG.warnf(
-                    "job %s: its failure could not be stored (%s); trying again in %s", job.id(), e.getMessage(), delay);
+                    "job %s: its failure could not be stored (%s); trying again in %s",
+                    job.id(), e.getMessage(), delay);
             later(() -> fail(job, failed, failures + 1), delay);
             return;
         } catch (RuntimeException e) {

@@ -2,7 +2,6 @@ package dev.ddpm.sampler.service;
 
 import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.events.EventData;
-import dev.ddpm.core.events.SampleJobCompleted;
 import dev.ddpm.core.events.SampleJobFailed;
 import dev.ddpm.core.events.SampleJobRequested;
 import dev.ddpm.core.storage.StorageException;
@@ -75,6 +74,7 @@ public class SampleJobRunner {
     };
     /** S3 found away this many times running, and no waiting job tried before s3NotBefore; admission thread's. */
     private int s3Failures;
+
     private long s3NotBefore = System.nanoTime();
     private final ScheduledExecutorService admitting = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "ddpm-sample-job-admission");
@@ -139,7 +139,8 @@ public class SampleJobRunner {
         if (!queue.add(new HeldJob(job, requested, limit, acknowledge))) {
             HeldJob holding = queue.get(job.jobId());
             if (holding != null && holding.alsoAcknowledge(acknowledge)) {
-                LOG.infof("job %s is held here already; the record that delivered it again is acknowledged with it",
+                LOG.infof(
+                        "job %s is held here already; the record that delivered it again is acknowledged with it",
                         job.jobId());
                 return CompletableFuture.completedFuture(null);
             }

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -72,7 +72,8 @@ class SampleJobRunnerTest {
         results.unreachable = true;
         Record record = new Record();
 
-        assertThat(jobs.accept(job("j1"), Instant.now(), record::ack).toCompletableFuture()).isDone();
+        assertThat(jobs.accept(job("j1"), Instant.now(), record::ack).toCompletableFuture())
+                .isDone();
         await().atMost(Duration.ofSeconds(5)).until(() -> results.lookups.get() >= 3);
         assertThat(announced).as("nothing announced while S3 is away").isEmpty();
         assertThat(record.acks).hasValue(0);
@@ -145,8 +146,10 @@ class SampleJobRunnerTest {
         Record first = new Record();
         Record second = new Record();
 
-        assertThat(jobs.accept(job("j1"), Instant.now(), first::ack).toCompletableFuture()).isDone();
-        CompletableFuture<Void> room = jobs.accept(job("j2"), Instant.now(), second::ack).toCompletableFuture();
+        assertThat(jobs.accept(job("j1"), Instant.now(), first::ack).toCompletableFuture())
+                .isDone();
+        CompletableFuture<Void> room =
+                jobs.accept(job("j2"), Instant.now(), second::ack).toCompletableFuture();
         assertThat(room).as("the consumer waits for room").isNotDone();
 
         assertThat(jobs.cancel("j1")).isTrue();
@@ -186,7 +189,8 @@ class SampleJobRunnerTest {
         Record again = new Record();
 
         jobs.accept(job("j1"), Instant.now(), first::ack);
-        assertThat(jobs.accept(job("j1"), Instant.now(), again::ack).toCompletableFuture()).isDone();
+        assertThat(jobs.accept(job("j1"), Instant.now(), again::ack).toCompletableFuture())
+                .isDone();
         await().atMost(Duration.ofSeconds(5)).until(() -> admission.attempts.get() >= 2);
         assertThat(again.acks).as("not committed past a job still held").hasValue(0);
         assertThat(jobs.held()).isEqualTo(1);
@@ -249,8 +253,7 @@ class SampleJobRunnerTest {
                 .as("each pass ends at the first job that meets S3 away")
                 .containsExactly("j0");
 
-        await().atMost(Duration.ofSeconds(10))
-                .until(() -> records.stream().allMatch(record -> record.acks.get() == 1));
+        await().atMost(Duration.ofSeconds(10)).until(() -> records.stream().allMatch(record -> record.acks.get() == 1));
         assertThat(announced)
                 .hasSize(10)
                 .allSatisfy(outcome ->
