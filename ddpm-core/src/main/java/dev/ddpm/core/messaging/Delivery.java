@@ -16,8 +16,11 @@ public final class Delivery {
     public static final Duration TIMEOUT = Duration.ofSeconds(60);
     /** Kafka's {@code request.timeout.ms}: one attempt; the delivery timeout must cover it plus linger. */
     public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
-    /** Kafka's {@code max.block.ms}: how long a send waits for the broker's metadata before it is sent. */
-    public static final Duration MAX_BLOCK = Duration.ofSeconds(5);
+    /**
+     * Kafka's {@code max.block.ms}: how long a send waits for the broker's metadata before it is sent. As
+     * long as the delivery timeout: a service's first sends wait for the topics it provisions at start.
+     */
+    public static final Duration MAX_BLOCK = Duration.ofSeconds(60);
     /** How long a sender waits for the broker's acknowledgement before it treats the send as failed. */
     public static final Duration ACK_WAIT = MAX_BLOCK.plus(TIMEOUT).plusSeconds(5);
 
