@@ -17,8 +17,8 @@ public final class Delivery {
     /** Kafka's {@code request.timeout.ms}: one attempt; the delivery timeout must cover it plus linger. */
     public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
     /**
-     * Kafka's {@code max.block.ms}: how long a send waits for the broker's metadata before it is sent. As
-     * long as the delivery timeout: a service's first sends wait for the topics it provisions at start.
+     * Kafka's {@code max.block.ms}: how long a send waits for the broker's metadata before it is sent;
+     * Kafka's default, so a service's first sends wait for the topics it provisions at start.
      */
     public static final Duration MAX_BLOCK = Duration.ofSeconds(60);
     /** How long a sender waits for the broker's acknowledgement before it treats the send as failed. */

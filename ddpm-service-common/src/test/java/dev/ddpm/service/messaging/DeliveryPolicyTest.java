@@ -25,7 +25,8 @@ class DeliveryPolicyTest {
         }
         long delivery = Long.parseLong(config.getProperty(CONNECTOR + "delivery.timeout.ms"));
         long request = Long.parseLong(config.getProperty(CONNECTOR + "request.timeout.ms"));
-        long maxBlock = Long.parseLong(config.getProperty(CONNECTOR + "max.block.ms"));
+        // Left at Kafka's default, which Delivery.MAX_BLOCK states.
+        long maxBlock = Long.parseLong(config.getProperty(CONNECTOR + "max.block.ms", "60000"));
         assertEquals(Delivery.TIMEOUT.toMillis(), delivery);
         assertEquals(Delivery.REQUEST_TIMEOUT.toMillis(), request);
         assertEquals(Delivery.MAX_BLOCK.toMillis(), maxBlock);
