@@ -1,6 +1,6 @@
 package dev.ddpm.gateway.messaging;
 
-import dev.ddpm.core.events.EventData;
+import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.SampleJobCancelRequested;
 import dev.ddpm.core.events.SampleJobRequested;
 import dev.ddpm.gateway.service.SampleJobView;
@@ -31,19 +31,18 @@ public class SampleJobRequestsConsumer {
         this.deadLetters = deadLetters;
     }
 
+    /**
+     * Folds a job or its cancellation into the view. A record that cannot be read is passed by: the
+     * sampler's jobs channel owns the topic and dead-letters it, once, not once per gateway replica.
+     */
     @Incoming(CHANNEL)
     public CompletionStage<Void> onEvent(Message<byte[]> message) {
         return deadLetters.acknowledgeAfter(
                 CHANNEL,
                 message,
-                () -> jobs.apply(request(EventMessages.decode(message).data())));
-    }
-
-    private static EventData request(EventData data) {
-        if (!(data instanceof SampleJobRequested || data instanceof SampleJobCancelRequested)) {
-            throw new IllegalArgumentException(
-                    "not a sample job or its cancellation: " + data.getClass().getSimpleName());
-        }
-        return data;
+                () -> EventMessages.decodeOrPassBy(message)
+                        .map(CloudEvent::data)
+                        .filter(data -> data instanceof SampleJobRequested || data instanceof SampleJobCancelRequested)
+                        .ifPresent(jobs::apply));
     }
 }
