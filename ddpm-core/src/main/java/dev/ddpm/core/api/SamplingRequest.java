@@ -153,6 +153,53 @@ public record SamplingRequest(
                 threshold);
     }
 
+    /**
+     * This request with at most {@code maxPerImage} previews of each image: its {@code previewEvery}
+     * raised to at least ceil(steps / maxPerImage) (steps decided), so that a client asking for a
+     * preview after every step of a long request still gets a valid one, with fewer previews.
+     * Without previews, or already within the cap, the request itself.
+     */
+    public SamplingRequest withPreviewsAtMost(int maxPerImage) {
+        if (steps == null) {
+            throw new IllegalStateException("the steps must be decided before the previews are capped");
+        }
+        int interval = previewInterval(previewEvery, steps, maxPerImage);
+        if (interval == previewEvery) {
+            return this;
+        }
+        return new SamplingRequest(
+                model,
+                version,
+                count,
+                sampler,
+                steps,
+                eta,
+                seed,
+                output,
+                clipX0,
+                variance,
+                interval,
+                deadlineSeconds,
+                order,
+                spacing,
+                threshold);
+    }
+
+    /**
+     * The preview interval a request gets: {@code requested} (0: no previews), at least
+     * ceil(steps / maxPerImage). Previews come after every interval-th step short of the last, so an
+     * image previews at most floor((steps - 1) / interval) <= maxPerImage times.
+     */
+    public static int previewInterval(int requested, int steps, int maxPerImage) {
+        if (maxPerImage < 1) {
+            throw new IllegalArgumentException("the most previews per image must be >= 1, was " + maxPerImage);
+        }
+        if (requested <= 0) {
+            return 0;
+        }
+        return Math.max(requested, (steps + maxPerImage - 1) / maxPerImage);
+    }
+
     /** Network evaluations per image once the steps are decided (Heun calls twice per step). */
     public int evaluationsPerImage() {
         return Schedulers.evaluations(sampler, steps);

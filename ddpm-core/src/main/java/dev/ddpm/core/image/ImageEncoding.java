@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Model-space images ([-1, 1], channel-major C x H x W, 1 or 3 channels) to PNG: single images for
@@ -27,32 +28,73 @@ public final class ImageEncoding {
 
     /** The images tiled row by row, {@code columns} per row, separated by {@code padding} black pixels. */
     public static BufferedImage grid(List<float[]> images, int channels, int size, int columns, int padding) {
+        return grid(
+                images.size(),
+                n -> images.get(n).length,
+                (n, i) -> toByte(images.get(n)[i]),
+                channels,
+                size,
+                columns,
+                padding);
+    }
+
+    /**
+     * The image as 8-bit values ({@link #toByte}), a quarter of its float size: what an encoder needs
+     * of a frame it keeps until the end of a request.
+     */
+    public static byte[] quantise(float[] image) {
+        byte[] pixels = new byte[image.length];
+        for (int i = 0; i < image.length; i++) {
+            pixels[i] = (byte) toByte(image[i]);
+        }
+        return pixels;
+    }
+
+    /** As {@link #grid(List, int, int, int, int)} for images already {@link #quantise quantised}. */
+    public static BufferedImage gridOfQuantised(List<byte[]> images, int channels, int size, int columns, int padding) {
+        return grid(
+                images.size(),
+                n -> images.get(n).length,
+                (n, i) -> images.get(n)[i] & 0xFF,
+                channels,
+                size,
+                columns,
+                padding);
+    }
+
+    /** The 8-bit value of element {@code index} of image {@code image}. */
+    private interface Pixels {
+        int value(int image, int index);
+    }
+
+    private static BufferedImage grid(
+            int count, IntUnaryOperator lengths, Pixels pixels, int channels, int size, int columns, int padding) {
         if (channels != 1 && channels != 3) {
             throw new IllegalArgumentException("images have 1 or 3 channels, not " + channels);
         }
-        if (images.isEmpty()) {
+        if (count == 0) {
             throw new IllegalArgumentException("a grid needs at least one image");
         }
-        int cols = Math.min(columns, images.size());
-        int rows = (images.size() + cols - 1) / cols;
+        int cols = Math.min(columns, count);
+        int rows = (count + cols - 1) / cols;
         int width = cols * size + (cols + 1) * padding;
         int height = rows * size + (rows + 1) * padding;
         BufferedImage grid = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         int plane = size * size;
-        for (int n = 0; n < images.size(); n++) {
-            float[] image = images.get(n);
-            if (image.length != channels * plane) {
+        for (int n = 0; n < count; n++) {
+            int length = lengths.applyAsInt(n);
+            if (length != channels * plane) {
                 throw new IllegalArgumentException(
-                        "image " + n + " has " + image.length + " values, expected " + channels * plane);
+                        "image " + n + " has " + length + " values, expected " + channels * plane);
             }
             int left = padding + (n % cols) * (size + padding);
             int top = padding + (n / cols) * (size + padding);
             for (int y = 0; y < size; y++) {
                 for (int x = 0; x < size; x++) {
                     int i = y * size + x;
-                    int r = toByte(image[i]);
-                    int g = channels == 1 ? r : toByte(image[plane + i]);
-                    int b = channels == 1 ? r : toByte(image[2 * plane + i]);
+                    int r = pixels.value(n, i);
+                    int g = channels == 1 ? r : pixels.value(n, plane + i);
+                    int b = channels == 1 ? r : pixels.value(n, 2 * plane + i);
                     grid.setRGB(left + x, top + y, (r << 16) | (g << 8) | b);
                 }
             }

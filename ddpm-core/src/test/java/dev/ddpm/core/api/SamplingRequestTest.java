@@ -114,4 +114,28 @@ class SamplingRequestTest {
                 .satisfies(
                         e -> assertThat(((InvalidPayloadException) e).field()).isEqualTo("variance"));
     }
+
+    @Test
+    void previewsAreCappedPerImageByRaisingTheIntervalNeverRefused() {
+        SamplingRequest everyStep = read("{\"model\":\"mnist\",\"steps\":1000,\"previewEvery\":1}");
+
+        SamplingRequest capped = everyStep.withPreviewsAtMost(50);
+
+        assertThat(capped.previewEvery()).isEqualTo(20);
+        int previews = 0;
+        for (int step = 1; step < 1000; step++) {
+            previews += step % capped.previewEvery() == 0 ? 1 : 0;
+        }
+        assertThat(previews).isLessThanOrEqualTo(50);
+        // within the cap, or without previews, the request is left as it is
+        assertThat(read("{\"model\":\"mnist\",\"steps\":20,\"previewEvery\":5}")
+                        .withPreviewsAtMost(50)
+                        .previewEvery())
+                .isEqualTo(5);
+        assertThat(read("{\"model\":\"mnist\",\"steps\":1000}")
+                        .withPreviewsAtMost(50)
+                        .previewEvery())
+                .isZero();
+        assertThat(SamplingRequest.previewInterval(1, 1001, 50)).isEqualTo(21);
+    }
 }

@@ -7,6 +7,7 @@ import dev.ddpm.core.diffusion.SamplingState;
 import dev.ddpm.core.diffusion.Scheduler;
 import dev.ddpm.core.diffusion.SchedulerSettings;
 import dev.ddpm.core.diffusion.Schedulers;
+import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.sampler.engine.LoadedModel;
 
 import java.util.ArrayList;
@@ -31,12 +32,15 @@ public final class SamplingJob {
     private final JobListener listener;
     private final Supplier<Scheduler> schedulers;
     private final SamplingState[] images;
-    private final List<List<float[]>> frames = new ArrayList<>();
+    /** Per image, its animation frames as 8-bit pixels: a quarter of their float size, all an encoder needs. */
+    private final List<List<byte[]>> frames = new ArrayList<>();
+
     private final long createdNanos = System.nanoTime();
     private final long deadlineNanos;
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private volatile boolean completed;
     private volatile Runnable onCancel = () -> {};
+    private final Runnable onRelease;
     private long firstStepNanos = -1;
     private int started;
     private int finished;
@@ -46,7 +50,19 @@ public final class SamplingJob {
     /** @param spec with its steps resolved (never null) */
     public SamplingJob(
             String id, SamplingRequest spec, Priority priority, LoadedModel.Lease lease, JobListener listener) {
+        this(id, spec, priority, lease, listener, () -> {});
+    }
+
+    /** @param onRelease what else the job holds beside its lease (memory it was admitted with), given back with it, once */
+    public SamplingJob(
+            String id,
+            SamplingRequest spec,
+            Priority priority,
+            LoadedModel.Lease lease,
+            JobListener listener,
+            Runnable onRelease) {
         this.id = id;
+        this.onRelease = onRelease;
         this.spec = spec;
         this.priority = priority;
         this.lease = lease;
@@ -168,7 +184,7 @@ public final class SamplingJob {
         while (chosen.size() < slots && started < images.length) {
             images[started] = new SamplingState(schedulers, 1, model().imageLength(), spec.seed(), started);
             if (animated()) {
-                frames.get(started).add(images[started].samples()[0].clone()); // x_T, the first frame
+                frames.get(started).add(ImageEncoding.quantise(images[started].samples()[0])); // x_T, the first frame
             }
             chosen.add(started++);
         }
@@ -195,10 +211,10 @@ public final class SamplingJob {
         int done = image.stepsDone();
         int total = image.totalSteps();
         if (animated() && Arrays.binarySearch(shownSteps(total), done) >= 0) {
-            frames.get(index).add(image.samples()[0].clone());
+            frames.get(index).add(ImageEncoding.quantise(image.samples()[0]));
         }
         if (spec.previewEvery() > 0 && done % spec.previewEvery() == 0 && done < total) {
-            listener.preview(model().manifest().image(), done, index, image.predictedX0()[0]);
+            listener.preview(model().manifest().image(), done, index, image.predictedX0()[0].clone());
         }
         if (image.finished()) {
             finished++;
@@ -226,10 +242,10 @@ public final class SamplingJob {
     }
 
     /** Frame f of every image (all images keep frames at the same steps). */
-    private List<float[][]> framesByStep() {
-        List<float[][]> byStep = new ArrayList<>();
+    private List<byte[][]> framesByStep() {
+        List<byte[][]> byStep = new ArrayList<>();
         for (int f = 0; f < frames.get(0).size(); f++) {
-            float[][] frame = new float[images.length][];
+            byte[][] frame = new byte[images.length][];
             for (int i = 0; i < images.length; i++) {
                 frame[i] = frames.get(i).get(f);
             }
@@ -240,5 +256,6 @@ public final class SamplingJob {
 
     void release() {
         lease.close();
+        onRelease.run();
     }
 }

@@ -13,7 +13,9 @@ import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.sampler.engine.OnnxEngine;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.quarkus.runtime.configuration.MemorySize;
 
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -193,7 +195,7 @@ public final class SamplerBenchmark {
                             counted[0] = (long) step * count;
                         }
 
-                        public void completed(ModelManifest m, float[][] images, List<float[][]> frames, double s) {
+                        public void completed(ModelManifest m, float[][] images, List<byte[][]> frames, double s) {
                             done.complete(null);
                         }
 
@@ -330,6 +332,10 @@ public final class SamplerBenchmark {
                 public long maxEvaluations() {
                     return 1_000_000;
                 }
+
+                public MemorySize maxHeldBytes() {
+                    return new MemorySize(BigInteger.valueOf(1L << 30));
+                }
             };
         }
 
@@ -353,6 +359,30 @@ public final class SamplerBenchmark {
 
                 public double backgroundShare() {
                     return 0.25;
+                }
+            };
+        }
+
+        public Previews previews() {
+            return new Previews() {
+                public int maxPerImage() {
+                    return 50;
+                }
+
+                public int encoderThreads() {
+                    return 2;
+                }
+            };
+        }
+
+        public Sessions sessions() {
+            return new Sessions() {
+                public int maxOpen() {
+                    return 8;
+                }
+
+                public int loadsPerCallerPerMinute() {
+                    return 0;
                 }
             };
         }

@@ -1,5 +1,6 @@
 package dev.ddpm.sampler.config;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -68,6 +69,48 @@ public interface SamplerConfig {
 
     Jobs jobs();
 
+    Previews previews();
+
+    Sessions sessions();
+
+    /** Previews streamed to gRPC callers (docs/api.md, "Previews"). */
+    interface Previews {
+
+        /**
+         * Most previews of each image of a request: a request's {@code previewEvery} is raised to at
+         * least ceil(steps / this), never refused.
+         */
+        @WithDefault("50")
+        int maxPerImage();
+
+        /**
+         * Threads that encode previews as PNG, off the step batcher's thread; each request waits
+         * for at most one turn on them, with only the newest preview of each image.
+         */
+        @WithDefault("2")
+        int encoderThreads();
+    }
+
+    /** ONNX Runtime sessions: the versions a request may load beside those served by default. */
+    interface Sessions {
+
+        /**
+         * Most sessions open at once: production, canary and pinned versions, and retired ones
+         * still leased by a request. A request that would load a pinned version beyond it is
+         * refused (429 / RESOURCE_EXHAUSTED); versions served by default always load.
+         */
+        @WithDefault("8")
+        int maxOpen();
+
+        /**
+         * Loads of pinned versions (a version not loaded yet, asked for by {@code version}) one
+         * caller (the {@code ddpm-caller} header; without one, all such callers together) may
+         * start per minute; 0: no limit.
+         */
+        @WithDefault("6")
+        int loadsPerCallerPerMinute();
+    }
+
     /** Asynchronous jobs from {@code ddpm.sample-jobs} (docs/architecture.md, "The sampler"). */
     interface Jobs {
 
@@ -101,6 +144,14 @@ public interface SamplerConfig {
          */
         @WithDefault("256000")
         long maxEvaluations();
+
+        /**
+         * Memory the held requests may hold together: their animation frames (GIF, VIDEO) and the
+         * working copies of their images ({@code HeldMemory}). A request that alone needs more is
+         * refused as invalid (400).
+         */
+        @WithDefault("256M")
+        MemorySize maxHeldBytes();
     }
 
     /** How a network call's image slots are shared (docs/architecture.md, "Scheduling"). */

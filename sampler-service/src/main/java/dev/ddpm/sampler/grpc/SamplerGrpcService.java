@@ -1,100 +1,114 @@
 package dev.ddpm.sampler.grpc;
 
-import com.google.protobuf.ByteString;
-import dev.ddpm.core.api.ModelManifest;
 import dev.ddpm.core.api.ProtoMapping;
 import dev.ddpm.core.api.SamplingRequest;
-import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.lifecycle.ModelAliases;
 import dev.ddpm.proto.common.v1.GetModelRequest;
-import dev.ddpm.proto.common.v1.Image;
 import dev.ddpm.proto.common.v1.ListModelsRequest;
 import dev.ddpm.proto.common.v1.ListModelsResponse;
 import dev.ddpm.proto.common.v1.ModelInfo;
-import dev.ddpm.proto.common.v1.ModelRef;
-import dev.ddpm.proto.common.v1.Preview;
-import dev.ddpm.proto.common.v1.Progress;
 import dev.ddpm.proto.common.v1.SampleEvent;
-import dev.ddpm.proto.common.v1.SampleResult;
 import dev.ddpm.proto.sampler.v1.SampleRequest;
-import dev.ddpm.proto.sampler.v1.SamplerService;
-import dev.ddpm.sampler.batching.JobListener;
+import dev.ddpm.proto.sampler.v1.SamplerServiceGrpc;
 import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.engine.LoadedModel;
-import dev.ddpm.sampler.output.EncodedImage;
-import dev.ddpm.sampler.output.ResultEncoder;
+import dev.ddpm.sampler.output.PreviewEncoder;
 import dev.ddpm.sampler.registry.ModelRegistry;
 import dev.ddpm.sampler.service.SamplingService;
 import dev.ddpm.service.grpc.GrpcProblems;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
-import io.smallrye.mutiny.Multi;
-import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
-import io.smallrye.mutiny.subscription.MultiEmitter;
 
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The sampler's internal gRPC API (ddpm/sampler/v1/sampler.proto): Sample streams progress and
- * previews, then the result; cancelling the call frees its batch slots at the next step. Failures are
- * written by the shared {@link GrpcProblems}: the field at fault and the retry hint travel as trailers.
+ * previews at the pace its reader takes them ({@link SampleStream}), then the result; cancelling the
+ * call frees its batch slots at the next step. Failures are written by the shared
+ * {@link GrpcProblems}: the field at fault and the retry hint travel as trailers. Written against
+ * grpc-java's stream observers, whose readiness (flow control) a Mutiny stream would hide.
  */
 @GrpcService
-public class SamplerGrpcService implements SamplerService {
+public class SamplerGrpcService extends SamplerServiceGrpc.SamplerServiceImplBase {
 
     private final SamplingService sampling;
     private final ModelRegistry registry;
+    private final PreviewEncoder previews;
+    private final MeterRegistry meters;
 
-    public SamplerGrpcService(SamplingService sampling, ModelRegistry registry) {
+    public SamplerGrpcService(
+            SamplingService sampling, ModelRegistry registry, PreviewEncoder previews, MeterRegistry meters) {
         this.sampling = sampling;
         this.registry = registry;
+        this.previews = previews;
+        this.meters = meters;
     }
 
     @Override
     @Blocking // a pinned version is loaded from S3 on first use
-    public Multi<SampleEvent> sample(SampleRequest request) {
-        return Multi.createFrom().emitter(emitter -> {
-            try {
-                SamplingRequest spec =
-                        ProtoMapping.samplingRequest(request.getParams()).withDeadlineAtMost(CallDeadlines.remaining());
-                SamplingJob job = sampling.start(
-                        request.getRequestId(), spec, Priority.INTERACTIVE, new StreamingListener(emitter, spec));
-                emitter.onTermination(job::cancel);
-            } catch (RuntimeException e) {
-                emitter.fail(GrpcProblems.status(e));
+    public void sample(SampleRequest request, StreamObserver<SampleEvent> responses) {
+        ServerCallStreamObserver<SampleEvent> call = (ServerCallStreamObserver<SampleEvent>) responses;
+        AtomicReference<SamplingJob> started = new AtomicReference<>();
+        call.setOnCancelHandler(() -> {
+            SamplingJob job = started.get();
+            if (job != null) {
+                job.cancel();
             }
         });
+        try {
+            SamplingRequest spec =
+                    ProtoMapping.samplingRequest(request.getParams()).withDeadlineAtMost(CallDeadlines.remaining());
+            SamplingJob job = sampling.start(
+                    request.getRequestId(),
+                    spec,
+                    Priority.INTERACTIVE,
+                    new SampleStream(call, spec, previews, meters),
+                    CallerIdentity.current());
+            started.set(job);
+            if (call.isCancelled()) {
+                job.cancel();
+            }
+        } catch (RuntimeException e) {
+            responses.onError(GrpcProblems.status(e));
+        }
     }
 
     @Override
     @Blocking
-    public Uni<ListModelsResponse> listModels(ListModelsRequest request) {
+    public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> responses) {
         ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
         registry.current()
                 .values()
                 .forEach(m -> response.addModels(
                         withAliases(ProtoMapping.modelInfo(m.manifest(), List.of(), ModelInfo.newBuilder()), m)));
-        return Uni.createFrom().item(response.build());
+        responses.onNext(response.build());
+        responses.onCompleted();
     }
 
     @Override
     @Blocking
-    public Uni<ModelInfo> getModel(GetModelRequest request) {
+    public void getModel(GetModelRequest request, StreamObserver<ModelInfo> responses) {
+        ModelInfo info;
         try (LoadedModel.Lease lease = registry.acquire(
-                request.getModel().getName(), request.getModel().getVersion())) {
-            return Uni.createFrom()
-                    .item(ProtoMapping.modelInfo(
-                                    lease.model().manifest(),
-                                    registry.versions(request.getModel().getName()),
-                                    ModelInfo.newBuilder())
-                            .build());
+                request.getModel().getName(), request.getModel().getVersion(), CallerIdentity.current())) {
+            info = ProtoMapping.modelInfo(
+                            lease.model().manifest(),
+                            registry.versions(request.getModel().getName()),
+                            ModelInfo.newBuilder())
+                    .build();
         } catch (RuntimeException e) {
-            return Uni.createFrom().failure(GrpcProblems.status(e));
+            responses.onError(GrpcProblems.status(e));
+            return;
         }
+        responses.onNext(info);
+        responses.onCompleted();
     }
 
     /**
@@ -107,71 +121,5 @@ public class SamplerGrpcService implements SamplerService {
                 aliases.map(ModelAliases::aliases).orElse(Map.of(ModelAliases.PRODUCTION, production.version())),
                 aliases.map(ModelAliases::canary).orElse(null),
                 info);
-    }
-
-    /** Turns the batcher's callbacks into stream messages. */
-    private static final class StreamingListener implements JobListener {
-        private final MultiEmitter<? super SampleEvent> emitter;
-        private final SamplingRequest spec;
-
-        StreamingListener(MultiEmitter<? super SampleEvent> emitter, SamplingRequest spec) {
-            this.emitter = emitter;
-            this.spec = spec;
-        }
-
-        @Override
-        public void progress(int step, int totalSteps, double etaSeconds, int queuePosition) {
-            emitter.emit(SampleEvent.newBuilder()
-                    .setProgress(Progress.newBuilder()
-                            .setStep(step)
-                            .setTotalSteps(totalSteps)
-                            .setEtaSeconds(Double.isFinite(etaSeconds) ? etaSeconds : 0)
-                            .setQueuePosition(queuePosition))
-                    .build());
-        }
-
-        @Override
-        public void preview(ModelManifest.Image image, int step, int index, float[] predictedX0) {
-            emitter.emit(SampleEvent.newBuilder()
-                    .setPreview(Preview.newBuilder()
-                            .setStep(step)
-                            .setIndex(index)
-                            .setPng(ByteString.copyFrom(
-                                    ImageEncoding.png(predictedX0, image.channels(), image.width()))))
-                    .build());
-        }
-
-        @Override
-        /** Encodes on a worker thread: a large grid or GIF must not hold up the batch's next step. */
-        public void completed(ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
-            Infrastructure.getDefaultWorkerPool().execute(() -> {
-                try {
-                    SampleResult.Builder result = SampleResult.newBuilder()
-                            .setModel(
-                                    ModelRef.newBuilder().setName(model.name()).setVersion(model.version()))
-                            .setSeconds(seconds);
-                    for (EncodedImage file : ResultEncoder.encode(
-                            spec.output(),
-                            images,
-                            frames,
-                            model.image().channels(),
-                            model.image().width())) {
-                        result.addImages(Image.newBuilder()
-                                .setIndex(file.index())
-                                .setData(ByteString.copyFrom(file.data()))
-                                .setMediaType(file.mediaType()));
-                    }
-                    emitter.emit(SampleEvent.newBuilder().setResult(result).build());
-                    emitter.complete();
-                } catch (RuntimeException e) {
-                    emitter.fail(GrpcProblems.status(e));
-                }
-            });
-        }
-
-        @Override
-        public void failed(RuntimeException error) {
-            emitter.fail(GrpcProblems.status(error));
-        }
     }
 }

@@ -21,10 +21,10 @@ public final class ResultEncoder {
 
     /**
      * @param frames the reverse process at the steps {@link dev.ddpm.core.diffusion.AnimationFrames} shows
-     *               (only for GIF and VIDEO), each frame all images
+     *               (only for GIF and VIDEO), each frame all images, {@link ImageEncoding#quantise quantised}
      */
     public static List<EncodedImage> encode(
-            OutputFormat format, float[][] images, List<float[][]> frames, int channels, int size) {
+            OutputFormat format, float[][] images, List<byte[][]> frames, int channels, int size) {
         int columns = (int) Math.ceil(Math.sqrt(images.length));
         return switch (format) {
             case GRID ->
@@ -50,10 +50,10 @@ public final class ResultEncoder {
         };
     }
 
-    private static List<BufferedImage> grids(List<float[][]> frames, int channels, int size, int columns) {
+    private static List<BufferedImage> grids(List<byte[][]> frames, int channels, int size, int columns) {
         List<BufferedImage> grids = new ArrayList<>();
-        for (float[][] frame : frames) {
-            grids.add(ImageEncoding.grid(Arrays.asList(frame), channels, size, columns, GRID_PADDING));
+        for (byte[][] frame : frames) {
+            grids.add(ImageEncoding.gridOfQuantised(Arrays.asList(frame), channels, size, columns, GRID_PADDING));
         }
         return grids;
     }

@@ -27,11 +27,15 @@ import org.jboss.logging.Logger;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.stream.Stream;
@@ -69,6 +73,12 @@ public class ModelRegistry {
     /** Versions requests pinned, least recently used first; guarded by itself. */
     private final LinkedHashMap<String, LoadedModel> pinned = new LinkedHashMap<>(16, 0.75f, true);
 
+    /** Pinned versions being loaded, each by the first request that asked for it; guarded by {@link #pinned}. */
+    private final Map<String, CompletableFuture<LoadedModel>> loading = new HashMap<>();
+    /** Every version this registry opened whose session is not closed yet (retired ones still leased among them). */
+    private final Set<LoadedModel> opened = ConcurrentHashMap.newKeySet();
+
+    private final ModelLoads loads;
     private final int maxPinned;
     /** {@code ddpm_sampler_model_info{model, version}} = 1 for each current version (dashboards). */
     private final MultiGauge servedVersions;
@@ -78,6 +88,7 @@ public class ModelRegistry {
         this.store = store;
         this.aliasStore = new ModelAliasStore(store);
         this.maxPinned = config.maxPinnedVersions();
+        this.loads = new ModelLoads(config);
         if (maxPinned < 1) {
             throw new IllegalArgumentException("sampler.max-pinned-versions must be >= 1, was " + maxPinned);
         }
@@ -86,6 +97,7 @@ public class ModelRegistry {
         this.servedVersions = MultiGauge.builder("ddpm_sampler_model_info")
                 .description("1 for each model version this replica serves by default (production and canary)")
                 .register(meters);
+        meters.gauge("ddpm_sampler_open_sessions", this, ModelRegistry::openSessions);
     }
 
     private void publishServedVersions() {
@@ -112,7 +124,7 @@ public class ModelRegistry {
      * {@link #acquire(String, String, long)}.
      */
     public LoadedModel.Lease acquire(String name, String version) {
-        return acquire(name, version, false, 0);
+        return acquire(name, version, false, 0, null);
     }
 
     /**
@@ -121,10 +133,25 @@ public class ModelRegistry {
      * always lands on the same version.
      */
     public LoadedModel.Lease acquire(String name, String version, long routingKey) {
-        return acquire(name, version, true, routingKey);
+        return acquire(name, version, true, routingKey, null);
     }
 
-    private LoadedModel.Lease acquire(String name, String version, boolean routed, long routingKey) {
+    /**
+     * As {@link #acquire(String, String, long)}, a pinned version's load counted against
+     * {@code caller} (the {@code ddpm-caller} of the call; null or blank: all anonymous calls together).
+     *
+     * @throws ModelLoadRefusedException the version is not loaded and may not be now (sessions, or the caller's loads)
+     */
+    public LoadedModel.Lease acquire(String name, String version, long routingKey, String caller) {
+        return acquire(name, version, true, routingKey, caller);
+    }
+
+    /** As {@link #acquire(String, String)}, a pinned version's load counted against {@code caller}. */
+    public LoadedModel.Lease acquire(String name, String version, String caller) {
+        return acquire(name, version, false, 0, caller);
+    }
+
+    private LoadedModel.Lease acquire(String name, String version, boolean routed, long routingKey, String caller) {
         if (version == null || version.isEmpty()) {
             if (routed) {
                 LoadedModel.Lease canary = canaryLease(name, routingKey);
@@ -155,7 +182,8 @@ public class ModelRegistry {
             }
         }
         for (int attempt = 0; attempt < 3; attempt++) {
-            LoadedModel.Lease lease = pinnedVersion(name, version).lease();
+            LoadedModel.Lease lease =
+                    pinnedVersion(name, version, ModelLoads.caller(caller)).lease();
             if (lease != null) {
                 return lease;
             }
@@ -193,32 +221,91 @@ public class ModelRegistry {
     }
 
     /**
-     * A pinned version, loaded now if it is not. At most {@code sampler.max-pinned-versions} stay
-     * loaded: the least recently used beyond that is retired (it closes after its last request).
+     * A pinned version, loaded now if it is not. The load runs outside every lock the registry
+     * holds, so that one slow load holds up nothing else; requests for the same version meanwhile
+     * wait for that one load. At most {@code sampler.max-pinned-versions} stay loaded: the least
+     * recently used beyond that is retired (it closes after its last request).
+     *
+     * @throws ModelLoadRefusedException beyond the open sessions or the caller's loads per minute
      */
-    private LoadedModel pinnedVersion(String name, String version) {
+    private LoadedModel pinnedVersion(String name, String version, String caller) {
         String key = name + "/" + version;
+        CompletableFuture<LoadedModel> load;
         synchronized (pinned) {
             LoadedModel model = pinned.get(key);
             if (model != null) {
                 return model;
             }
+            load = loading.get(key);
+            if (load == null) {
+                closeIdlePinnedVersions();
+                loads.start(caller, key, openSessions() + loading.size());
+                load = new CompletableFuture<>();
+                loading.put(key, load);
+            } else {
+                return await(load);
+            }
+        }
+        try {
             if (!store.exists(Buckets.MODELS, key + "/" + MANIFEST)) {
                 throw new UnknownModelException("model '" + name + "' has no version '" + version + "'");
             }
-            model = open(manifestAt(key + "/" + MANIFEST, null));
-            pinned.put(key, model);
-            while (pinned.size() > maxPinned) {
-                Map.Entry<String, LoadedModel> eldest =
-                        pinned.entrySet().iterator().next();
-                pinned.remove(eldest.getKey());
-                eldest.getValue().retire();
-                LOG.infof(
-                        "pinned version %s unloaded: %d pinned versions at most (sampler.max-pinned-versions)",
-                        eldest.getKey(), maxPinned);
+            LoadedModel model = open(manifestAt(key + "/" + MANIFEST, null));
+            synchronized (pinned) {
+                loading.remove(key);
+                pinned.put(key, model);
+                while (pinned.size() > maxPinned) {
+                    Map.Entry<String, LoadedModel> eldest =
+                            pinned.entrySet().iterator().next();
+                    pinned.remove(eldest.getKey());
+                    eldest.getValue().retire();
+                    LOG.infof(
+                            "pinned version %s unloaded: %d pinned versions at most (sampler.max-pinned-versions)",
+                            eldest.getKey(), maxPinned);
+                }
             }
+            load.complete(model);
             return model;
+        } catch (RuntimeException e) {
+            synchronized (pinned) {
+                loading.remove(key);
+            }
+            load.completeExceptionally(e);
+            throw e;
         }
+    }
+
+    /** The version another request is loading, once it is; that request's failure, if it failed. */
+    private static LoadedModel await(CompletableFuture<LoadedModel> load) {
+        try {
+            return load.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /**
+     * At the session cap, pinned versions no request holds are closed first (least recently used
+     * first), so that the cap refuses a load only while the open sessions are in use. Holds {@link #pinned}.
+     */
+    private void closeIdlePinnedVersions() {
+        for (Iterator<Map.Entry<String, LoadedModel>> it = pinned.entrySet().iterator();
+                it.hasNext() && openSessions() + loading.size() >= loads.maxOpen(); ) {
+            Map.Entry<String, LoadedModel> entry = it.next();
+            if (entry.getValue().activeLeases() == 0) {
+                it.remove();
+                entry.getValue().retire();
+                LOG.infof(
+                        "pinned version %s unloaded: %d model sessions at most (sampler.sessions.max-open)",
+                        entry.getKey(), loads.maxOpen());
+            }
+        }
+    }
+
+    /** ONNX Runtime sessions open now: versions served, pinned, and retired ones still leased. */
+    public int openSessions() {
+        opened.removeIf(LoadedModel::closed);
+        return opened.size();
     }
 
     /** The pinned versions loaded now ({@code name/version}), least recently used first. */
@@ -524,6 +611,7 @@ public class ModelRegistry {
                 : graph(manifest, manifest.guide().onnx());
         long start = System.nanoTime();
         LoadedModel model = LoadedModel.open(engine, manifest, graph, guideGraph);
+        opened.add(model);
         LOG.infof(
                 "loaded model %s version %s (%,d bytes%s) and warmed it up in %d ms",
                 manifest.name(),

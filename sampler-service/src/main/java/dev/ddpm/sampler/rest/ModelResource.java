@@ -5,10 +5,12 @@ import dev.ddpm.core.lifecycle.CanarySplit;
 import dev.ddpm.core.lifecycle.ModelAliases;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.sampler.engine.LoadedModel;
+import dev.ddpm.sampler.grpc.CallerIdentity;
 import dev.ddpm.sampler.registry.ModelRegistry;
 import dev.ddpm.service.rest.Problems;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -103,14 +105,17 @@ public class ModelResource {
 
     @POST
     @Path("/{name}/load")
-    public Response load(@PathParam("name") String name, @QueryParam("version") String version) {
+    public Response load(
+            @PathParam("name") String name,
+            @QueryParam("version") String version,
+            @HeaderParam(CallerIdentity.HEADER) String caller) {
         if (version == null || version.isBlank()) {
             return registry.installProduction(name)
                     .map(m -> Response.ok(LoadedView.of(m, registry)).build())
                     .orElseGet(() -> Problems.problem(
                             404, "unknown model", "no loadable version of '" + name + "' in the models bucket"));
         }
-        try (LoadedModel.Lease lease = registry.acquire(name, version)) {
+        try (LoadedModel.Lease lease = registry.acquire(name, version, caller)) {
             return Response.ok(LoadedView.of(lease.model(), registry)).build();
         }
     }

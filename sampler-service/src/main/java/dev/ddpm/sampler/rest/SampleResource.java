@@ -9,6 +9,7 @@ import dev.ddpm.sampler.batching.DeadlineException;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.Priority;
 import dev.ddpm.sampler.batching.SamplingJob;
+import dev.ddpm.sampler.grpc.CallerIdentity;
 import dev.ddpm.sampler.output.EncodedImage;
 import dev.ddpm.sampler.output.ResultEncoder;
 import dev.ddpm.sampler.service.SamplingService;
@@ -16,6 +17,7 @@ import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.core.MediaType;
@@ -50,15 +52,18 @@ public class SampleResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Blocking // a pinned version is loaded from S3 on first use
-    public Uni<Response> sample(SamplingRequest request) {
+    public Uni<Response> sample(SamplingRequest request, @HeaderParam(CallerIdentity.HEADER) String caller) {
         AtomicReference<SamplingJob> started = new AtomicReference<>();
         return Uni.createFrom()
-                .<Outcome>emitter(outcome ->
-                        started.set(sampling.start(null, request, Priority.INTERACTIVE, new JobListener() {
+                .<Outcome>emitter(outcome -> started.set(sampling.start(
+                        null,
+                        request,
+                        Priority.INTERACTIVE,
+                        new JobListener() {
                             /** Encodes on a worker thread, never holding up the batch's next step. */
                             @Override
                             public void completed(
-                                    ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
+                                    ModelManifest model, float[][] images, List<byte[][]> frames, double seconds) {
                                 Infrastructure.getDefaultWorkerPool().execute(() -> {
                                     try {
                                         outcome.complete(new Outcome(
@@ -80,7 +85,8 @@ public class SampleResource {
                             public void failed(RuntimeException error) {
                                 outcome.fail(error);
                             }
-                        })))
+                        },
+                        caller)))
                 .ifNoItem()
                 .after(LONGEST)
                 .failWith(() -> new DeadlineException("not finished in " + LONGEST.toMinutes() + " minutes"))

@@ -61,7 +61,7 @@ final class JobOutcomes {
     }
 
     /** Encodes a completed job's images, stores them with its {@code result.json}, then announces it. */
-    void store(HeldJob job, ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
+    void store(HeldJob job, ModelManifest model, float[][] images, List<byte[][]> frames, double seconds) {
         pool.execute(() -> {
             List<Upload> uploads;
             try {
@@ -93,7 +93,7 @@ final class JobOutcomes {
         pool.execute(() -> send(job, stored, 0));
     }
 
-    private static List<Upload> encode(HeldJob job, ModelManifest model, float[][] images, List<float[][]> frames) {
+    private static List<Upload> encode(HeldJob job, ModelManifest model, float[][] images, List<byte[][]> frames) {
         String jobId = job.id();
         List<Upload> uploads = new ArrayList<>();
         for (EncodedImage file : ResultEncoder.encode(

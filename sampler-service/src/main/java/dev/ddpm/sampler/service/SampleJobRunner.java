@@ -341,7 +341,7 @@ public class SampleJobRunner {
         }
 
         @Override
-        public void completed(ModelManifest model, float[][] images, List<float[][]> frames, double seconds) {
+        public void completed(ModelManifest model, float[][] images, List<byte[][]> frames, double seconds) {
             if (job.settle()) {
                 outcomes.store(job, model, images, frames, seconds);
             }

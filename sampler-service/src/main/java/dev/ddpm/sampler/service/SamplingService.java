@@ -26,11 +26,13 @@ public class SamplingService {
     private final ModelRegistry registry;
     private final StepBatcher batcher;
     private final SamplerConfig config;
+    private final HeldMemory heldMemory;
 
-    public SamplingService(ModelRegistry registry, StepBatcher batcher, SamplerConfig config) {
+    public SamplingService(ModelRegistry registry, StepBatcher batcher, SamplerConfig config, HeldMemory heldMemory) {
         this.registry = registry;
         this.batcher = batcher;
         this.config = config;
+        this.heldMemory = heldMemory;
     }
 
     /**
@@ -43,23 +45,43 @@ public class SamplingService {
      * @throws dev.ddpm.sampler.batching.DeadlineException    the request cannot finish before its deadline
      */
     public SamplingJob start(String requestId, SamplingRequest requested, Priority priority, JobListener listener) {
+        return start(requestId, requested, priority, listener, null);
+    }
+
+    /**
+     * As {@link #start(String, SamplingRequest, Priority, JobListener)} for {@code caller} (the
+     * call's {@code ddpm-caller}; null: anonymous), whom a load of a pinned version is counted against.
+     *
+     * @throws dev.ddpm.sampler.registry.ModelLoadRefusedException the version is not loaded and may not be now
+     * @throws dev.ddpm.sampler.batching.QueueFullException also when the held requests' memory leaves too little room
+     */
+    public SamplingJob start(
+            String requestId, SamplingRequest requested, Priority priority, JobListener listener, String caller) {
         // The request validated itself (SamplingRequest); what is left depends on this service and the model.
         if (requested.count() > config.maxImagesPerRequest()) {
             throw new InvalidSampleRequestException(
                     "count", "count must be in 1.." + config.maxImagesPerRequest() + ", was " + requested.count());
         }
         String id = requestId == null || requestId.isBlank() ? UUID.randomUUID().toString() : requestId;
-        LoadedModel.Lease lease = registry.acquire(requested.model(), requested.version(), routingKey(requested, id));
+        LoadedModel.Lease lease =
+                registry.acquire(requested.model(), requested.version(), routingKey(requested, id), caller);
+        HeldMemory.Reservation memory = null;
         try {
-            SamplingRequest spec = withSteps(requested, lease.model().manifest());
+            SamplingRequest spec = withSteps(requested, lease.model().manifest())
+                    .withPreviewsAtMost(config.previews().maxPerImage());
             if (priority == Priority.BACKGROUND) {
                 refuseIfNeverAdmitted(spec);
             }
-            SamplingJob job = new SamplingJob(id, spec, priority, lease, listener);
+            memory = heldMemory.reserve(spec, lease.model().imageLength());
+            SamplingJob job = new SamplingJob(id, spec, priority, lease, listener, memory);
+            listener.resolved(spec);
             batcher.submit(job);
             return job;
         } catch (RuntimeException e) {
             lease.close();
+            if (memory != null) {
+                memory.run();
+            }
             throw e;
         }
     }

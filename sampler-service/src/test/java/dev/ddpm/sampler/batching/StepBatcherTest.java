@@ -12,11 +12,13 @@ import dev.ddpm.sampler.engine.LoadedModel;
 import dev.ddpm.sampler.engine.OnnxEngine;
 import dev.ddpm.service.testing.GaussianModel;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.quarkus.runtime.configuration.MemorySize;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -302,7 +304,7 @@ class StepBatcherTest {
             }
 
             @Override
-            public void completed(ModelManifest m, float[][] images, List<float[][]> frames, double seconds) {
+            public void completed(ModelManifest m, float[][] images, List<byte[][]> frames, double seconds) {
                 request.result.complete(images);
             }
 
@@ -424,6 +426,10 @@ class StepBatcherTest {
                 public long maxEvaluations() {
                     return maxEvaluations;
                 }
+
+                public MemorySize maxHeldBytes() {
+                    return new MemorySize(BigInteger.valueOf(1L << 30));
+                }
             };
         }
 
@@ -447,6 +453,30 @@ class StepBatcherTest {
 
                 public double backgroundShare() {
                     return backgroundShare;
+                }
+            };
+        }
+
+        public Previews previews() {
+            return new Previews() {
+                public int maxPerImage() {
+                    return 50;
+                }
+
+                public int encoderThreads() {
+                    return 2;
+                }
+            };
+        }
+
+        public Sessions sessions() {
+            return new Sessions() {
+                public int maxOpen() {
+                    return 8;
+                }
+
+                public int loadsPerCallerPerMinute() {
+                    return 0;
                 }
             };
         }

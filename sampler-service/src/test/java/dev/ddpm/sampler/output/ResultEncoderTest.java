@@ -23,11 +23,12 @@ class ResultEncoderTest {
     void aVideoIsAGifAndAnMp4OfTheFramesInOrderEndingOnTheFinalImage() throws Exception {
         // Frame k: two colour images whose brightness grows with k (a process that visibly moves).
         int frameCount = 12;
-        List<float[][]> frames = new ArrayList<>();
+        List<byte[][]> frames = new ArrayList<>();
+        float[][] last = null;
         for (int k = 0; k < frameCount; k++) {
-            frames.add(new float[][] {colour(k, frameCount, 0), colour(k, frameCount, 1)});
+            last = new float[][] {colour(k, frameCount, 0), colour(k, frameCount, 1)};
+            frames.add(new byte[][] {ImageEncoding.quantise(last[0]), ImageEncoding.quantise(last[1])});
         }
-        float[][] last = frames.get(frameCount - 1);
 
         List<EncodedImage> files = ResultEncoder.encode(OutputFormat.VIDEO, last, frames, 3, SIZE);
 
