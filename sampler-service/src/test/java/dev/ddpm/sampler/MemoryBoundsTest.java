@@ -123,7 +123,9 @@ class MemoryBoundsTest extends SamplerTestBase {
         GaussianModel model = served();
         SampleRequest request = ddpm(model.name(), "", 8, OutputFormat.OUTPUT_FORMAT_GRID)
                 .setParams(ddpm(model.name(), "", 8, OutputFormat.OUTPUT_FORMAT_GRID).getParams().toBuilder()
-                        .setPreviewEvery(20))
+                        .setSampler(Sampler.SAMPLER_DDIM)
+                        .setSteps(200)
+                        .setPreviewEvery(4))
                 .build();
         double supersededBefore = superseded();
         List<SampleEvent> events = new CopyOnWriteArrayList<>();
@@ -160,6 +162,7 @@ class MemoryBoundsTest extends SamplerTestBase {
             }
         });
         // 8 images x 49 previews: far more than the transport's windows hold.
+        await().atMost(Duration.ofSeconds(10)).until(() -> batcher.backlogEvaluations() > 0);
         await().atMost(Duration.ofSeconds(60)).until(() -> batcher.backlogEvaluations() == 0);
         stream.get(0).request(Integer.MAX_VALUE);
         try {
