@@ -128,6 +128,7 @@ class MemoryBoundsTest extends SamplerTestBase {
                         .setPreviewEvery(4))
                 .build();
         double supersededBefore = superseded();
+        double sentBefore = sent();
         List<SampleEvent> events = new CopyOnWriteArrayList<>();
         CompletableFuture<Void> done = new CompletableFuture<>();
         List<ClientCallStreamObserver<SampleRequest>> stream = new CopyOnWriteArrayList<>();
@@ -164,6 +165,11 @@ class MemoryBoundsTest extends SamplerTestBase {
         // 8 images x 49 previews: far more than the transport's windows hold.
         await().atMost(Duration.ofSeconds(10)).until(() -> batcher.backlogEvaluations() > 0);
         await().atMost(Duration.ofSeconds(60)).until(() -> batcher.backlogEvaluations() == 0);
+        // what the sampler wrote while nobody read: what the transport's windows took, no more
+        double sentUnread = sent() - sentBefore;
+        assertThat(sentUnread)
+                .as("previews written while the reader read nothing")
+                .isLessThanOrEqualTo(40);
         stream.get(0).request(Integer.MAX_VALUE);
         try {
             done.get(30, TimeUnit.SECONDS);
@@ -175,6 +181,10 @@ class MemoryBoundsTest extends SamplerTestBase {
         assertThat(events.get(events.size() - 1).hasResult()).isTrue();
         assertThat(previews).isPositive().isLessThan(8 * 49);
         assertThat(superseded()).isGreaterThan(supersededBefore);
+    }
+
+    private double sent() {
+        return meters.counter("ddpm_sampler_previews_total", "outcome", "sent").count();
     }
 
     private double superseded() {
