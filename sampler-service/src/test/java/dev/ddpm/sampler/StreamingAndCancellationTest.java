@@ -110,7 +110,9 @@ class StreamingAndCancellationTest extends SamplerTestBase {
         }
         assertThat(steps)
                 .containsExactlyElementsOf(IntStream.rangeClosed(1, 20).boxed().toList());
-        assertThat(previewSteps).containsExactly(5, 5, 10, 10, 15, 15);
+        // the newest preview of each image wins while the encoder is busy, so one may be passed by
+        assertThat(previewSteps).isNotEmpty().allMatch(step -> step == 5 || step == 10 || step == 15);
+        assertThat(previewSteps).hasSizeLessThanOrEqualTo(6);
         assertThat(last.hasResult()).isTrue();
         assertThat(last.getResult().getModel().getVersion()).isEqualTo("v1");
         BufferedImage grid = ImageIO.read(
