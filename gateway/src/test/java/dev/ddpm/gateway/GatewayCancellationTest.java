@@ -10,6 +10,8 @@ import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -111,30 +113,79 @@ class GatewayCancellationTest extends GatewayTestBase {
     }
 
     @Test
-    void aClientThatNeverReadsItsEventStreamCostsTheGatewayLittleHeap() throws Exception {
-        // Many previews still flow (16 images x 47 steps of 128x128 PNGs: tens of MB), few enough
-        // steps that a sampler's own cap on previews per request leaves them all.
-        String previews = "{\"model\":\"" + model.name()
-                + "\",\"count\":16,\"sampler\":\"ddim\",\"steps\":48,\"previewEvery\":1,\"output\":\"grid\"}";
+    void anSseClientThatNeverReadsCostsTheGatewayLittleHeap() throws Exception {
         long before = heapAfterGc();
         try (Socket socket = new Socket()) {
             socket.setReceiveBufferSize(4096);
             socket.connect(new InetSocketAddress("localhost", RestAssured.port));
-            send(socket, VIEWER_KEY, "text/event-stream", previews);
-            await().atMost(Duration.ofSeconds(30)).until(() -> gatewayMetric("ddpm_gateway_sampler_calls") > 0);
-            // The call ends once the gateway has read every event the sampler sent: what it holds then is
-            // what it keeps for the client that reads nothing.
-            await("the sampler's stream ends")
-                    .atMost(Duration.ofSeconds(120))
-                    .until(() -> gatewayMetric("ddpm_gateway_sampler_calls") == 0);
-            long held = heapAfterGc() - before;
-            assertThat(held)
-                    .as("heap the gateway holds for the unread stream (bytes)")
-                    .isLessThan(UNREAD_STREAM_HEAP_BOUND);
-            assertThat(gatewayMetric("ddpm_gateway_sampler_superseded_events_total"))
-                    .as("previews replaced by newer ones before the client read them")
-                    .isGreaterThan(0);
+            send(socket, VIEWER_KEY, "text/event-stream", manyPreviews());
+            assertTheGatewayHoldsLittleOnceTheSamplerIsDone(before);
         }
+    }
+
+    @Test
+    void aGrpcClientThatNeverReadsCostsTheGatewayLittleHeap() throws Exception {
+        long before = heapAfterGc();
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", RestAssured.port)
+                .usePlaintext()
+                .build();
+        try {
+            Metadata key = new Metadata();
+            key.put(Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER), "test-key-other");
+            DdpmServiceGrpc.newStub(channel)
+                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(key))
+                    .sample(
+                            SampleParams.newBuilder()
+                                    .setModel(ModelRef.newBuilder().setName(model.name()))
+                                    .setCount(16)
+                                    .setSampler(Sampler.SAMPLER_DDIM)
+                                    .setSteps(48)
+                                    .setPreviewEvery(1)
+                                    .build(),
+                            new ClientResponseObserver<Object, SampleEvent>() {
+                                @Override
+                                public void beforeStart(ClientCallStreamObserver<Object> call) {
+                                    call.disableAutoRequestWithInitial(0); // never reads a message
+                                }
+
+                                @Override
+                                public void onNext(SampleEvent value) {}
+
+                                @Override
+                                public void onError(Throwable t) {}
+
+                                @Override
+                                public void onCompleted() {}
+                            });
+            assertTheGatewayHoldsLittleOnceTheSamplerIsDone(before);
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Many previews (16 images x 47 steps of 128x128 PNGs: tens of MB), in few enough steps that a
+     * sampler's own cap on previews per request leaves them all.
+     */
+    private static String manyPreviews() {
+        return "{\"model\":\"" + model.name()
+                + "\",\"count\":16,\"sampler\":\"ddim\",\"steps\":48,\"previewEvery\":1,\"output\":\"grid\"}";
+    }
+
+    private static void assertTheGatewayHoldsLittleOnceTheSamplerIsDone(long heapBefore) {
+        double supersededBefore = gatewayMetric("ddpm_gateway_sampler_superseded_events_total");
+        await().atMost(Duration.ofSeconds(30)).until(() -> gatewayMetric("ddpm_gateway_sampler_calls") > 0);
+        // The call ends once the gateway has read every event the sampler sent: what it holds then is
+        // what it keeps for the client that reads nothing.
+        await("the sampler's stream ends")
+                .atMost(Duration.ofSeconds(120))
+                .until(() -> gatewayMetric("ddpm_gateway_sampler_calls") == 0);
+        assertThat(heapAfterGc() - heapBefore)
+                .as("heap the gateway holds for the unread stream (bytes)")
+                .isLessThan(UNREAD_STREAM_HEAP_BOUND);
+        assertThat(gatewayMetric("ddpm_gateway_sampler_superseded_events_total"))
+                .as("previews replaced by newer ones before the client read them")
+                .isGreaterThan(supersededBefore);
     }
 
     private static long heapAfterGc() {

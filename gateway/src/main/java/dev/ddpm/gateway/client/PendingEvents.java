@@ -13,31 +13,36 @@ import java.util.Map;
  * slowly (or not at all) costs at most one preview per image however many the sampler sends, and
  * still gets the result. Not thread-safe: its owner guards it.
  */
-final class PendingEvents {
+public final class PendingEvents {
 
     private SampleEvent progress;
     private final Map<Integer, SampleEvent> previews = new LinkedHashMap<>();
     private final ArrayDeque<SampleEvent> others = new ArrayDeque<>();
     private long superseded;
 
-    /** Keeps {@code event}, replacing the progress or the same image's preview it makes stale. */
-    void add(SampleEvent event) {
+    /**
+     * Keeps {@code event}, replacing the progress or the same image's preview it makes stale.
+     *
+     * @return whether it replaced one (dropped unread)
+     */
+    public boolean add(SampleEvent event) {
+        boolean replaced = false;
         if (event.hasProgress()) {
-            if (progress != null) {
-                superseded++;
-            }
+            replaced = progress != null;
             progress = event;
         } else if (event.hasPreview()) {
-            if (previews.put(event.getPreview().getIndex(), event) != null) {
-                superseded++;
-            }
+            replaced = previews.put(event.getPreview().getIndex(), event) != null;
         } else {
             others.add(event);
         }
+        if (replaced) {
+            superseded++;
+        }
+        return replaced;
     }
 
     /** The next event to deliver (progress, then previews, then the rest in order); null when none waits. */
-    SampleEvent next() {
+    public SampleEvent next() {
         if (progress != null) {
             SampleEvent next = progress;
             progress = null;
@@ -52,12 +57,12 @@ final class PendingEvents {
         return others.poll();
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return progress == null && previews.isEmpty() && others.isEmpty();
     }
 
     /** Events dropped so far because a newer one of the same kind replaced them before delivery. */
-    long superseded() {
+    public long superseded() {
         return superseded;
     }
 }

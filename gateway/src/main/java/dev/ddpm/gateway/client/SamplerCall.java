@@ -9,7 +9,6 @@ import io.smallrye.mutiny.subscription.MultiEmitter;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
-import java.util.function.LongConsumer;
 
 /**
  * One Sample call to a sampler as a Multi that its subscriber can stop and cannot flood. Cancelling
@@ -22,7 +21,7 @@ final class SamplerCall implements ClientResponseObserver<SampleRequest, SampleE
 
     private final MultiEmitter<? super SampleEvent> emitter;
     private final Runnable onEnd;
-    private final LongConsumer onSuperseded;
+    private final Runnable onSuperseded;
     private final PendingEvents pending = new PendingEvents();
     private final AtomicInteger drains = new AtomicInteger();
     private volatile ClientCallStreamObserver<SampleRequest> call;
@@ -32,7 +31,7 @@ final class SamplerCall implements ClientResponseObserver<SampleRequest, SampleE
     // Touched by the one draining thread only:
     private boolean delivered;
 
-    private SamplerCall(MultiEmitter<? super SampleEvent> emitter, Runnable onEnd, LongConsumer onSuperseded) {
+    private SamplerCall(MultiEmitter<? super SampleEvent> emitter, Runnable onEnd, Runnable onSuperseded) {
         this.emitter = emitter;
         this.onEnd = onEnd;
         this.onSuperseded = onSuperseded;
@@ -41,13 +40,13 @@ final class SamplerCall implements ClientResponseObserver<SampleRequest, SampleE
     /**
      * @param start        starts the call with the observer it is given
      * @param onEnd        run once when the call ends, however it ends
-     * @param onSuperseded told how many progress and preview events were dropped unread, when the call ends
+     * @param onSuperseded run for each progress or preview event dropped unread (a newer one replaced it)
      */
     static Multi<SampleEvent> of(
             BiConsumer<SampleRequest, ClientResponseObserver<SampleRequest, SampleEvent>> start,
             SampleRequest request,
             Runnable onEnd,
-            LongConsumer onSuperseded) {
+            Runnable onSuperseded) {
         return Multi.createFrom().emitter(emitter -> {
             SamplerCall relay = new SamplerCall(emitter, onEnd, onSuperseded);
             emitter.onRequest(n -> relay.drain());
@@ -63,8 +62,12 @@ final class SamplerCall implements ClientResponseObserver<SampleRequest, SampleE
 
     @Override
     public void onNext(SampleEvent event) {
+        boolean replaced;
         synchronized (pending) {
-            pending.add(event);
+            replaced = pending.add(event);
+        }
+        if (replaced) {
+            onSuperseded.run();
         }
         drain();
     }
@@ -80,14 +83,11 @@ final class SamplerCall implements ClientResponseObserver<SampleRequest, SampleE
     }
 
     private void end(Throwable error) {
-        long superseded;
         synchronized (pending) {
             ended = true;
             failure = error;
-            superseded = pending.superseded();
         }
         onEnd.run();
-        onSuperseded.accept(superseded);
         drain();
     }
 

@@ -2,6 +2,7 @@ package dev.ddpm.gateway.client;
 
 import dev.ddpm.core.api.ProtoMapping;
 import dev.ddpm.core.api.SamplingRequest;
+import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.config.GatewayConfig;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.ModelInfo;
@@ -12,7 +13,6 @@ import dev.ddpm.proto.sampler.v1.SampleRequest;
 import dev.ddpm.proto.sampler.v1.SamplerServiceGrpc;
 import dev.ddpm.service.auth.OperatorKey;
 import dev.ddpm.service.config.ConnectionsConfig;
-import dev.ddpm.gateway.auth.Caller;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
@@ -26,6 +26,8 @@ import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
@@ -33,8 +35,7 @@ import java.util.regex.Pattern;
 /**
  * The sampler replicas over gRPC: one channel to the configured target, calls spread round-robin
  * over every address the name resolves to (a Kubernetes headless service gives one per pod; the
- * samplers close connections after {@code quarkus.grpc.server.max-connection-age}, so the name is
- * resolved again and new pods get calls), a deadline on each call, the operator key
+ * name is resolved again every {@code gateway.samplers-refresh}, so pods added since get calls), a deadline on each call, the operator key
  * ({@code ddpm.operator.key}) on every call and the caller's key id in {@value #CALLER_HEADER}. A
  * client that goes away cancels the sampler call, which frees its batch slots; a slow client gets
  * the newest previews, not all of them ({@link SamplerCall}).
@@ -54,6 +55,11 @@ public class SamplerClient {
     private final GatewayConfig config;
     private final ManagedChannel channel;
     private final AtomicInteger openCalls = new AtomicInteger();
+    private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "ddpm-samplers-refresh");
+        thread.setDaemon(true);
+        return thread;
+    });
     private final Counter superseded;
 
     public SamplerClient(GatewayConfig config, ConnectionsConfig connections, MeterRegistry registry) {
@@ -61,9 +67,7 @@ public class SamplerClient {
         Gauge.builder("ddpm.gateway.sampler.calls", openCalls, AtomicInteger::get)
                 .description("Sampling calls to the samplers open now")
                 .register(registry);
-        this.superseded = Counter.builder("ddpm.gateway.sampler.superseded.events")
-                .description("Progress and preview events a slow client never read, replaced by newer ones")
-                .register(registry);
+        this.superseded = SupersededEvents.counter(registry);
         Metadata credentials = new Metadata();
         connections
                 .operator()
@@ -77,6 +81,15 @@ public class SamplerClient {
                 .usePlaintext()
                 .build();
         LOG.infof("sampling through %s (round robin)", config.samplers());
+        long refresh = config.samplersRefresh().toMillis();
+        if (refresh < 1) {
+            throw new IllegalArgumentException(
+                    "gateway.samplers-refresh must be at least 1 ms, was " + config.samplersRefresh());
+        }
+        // A channel resolves its target only when it connects or a connection fails: while every sampler
+        // stays up it would never see a new one. Idling it drops the resolver and balancer (calls running
+        // go on); the next call resolves the name again and connects to every address it has now.
+        refresher.scheduleWithFixedDelay(channel::enterIdle, refresh, refresh, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -102,7 +115,7 @@ public class SamplerClient {
                 },
                 request,
                 openCalls::decrementAndGet,
-                n -> superseded.increment(n));
+                superseded::increment);
     }
 
     /** What the serving sampler knows of a model (its T, image size, versions). */
@@ -116,6 +129,7 @@ public class SamplerClient {
 
     @PreDestroy
     void close() {
+        refresher.shutdownNow();
         channel.shutdownNow();
     }
 }

@@ -7,10 +7,9 @@ import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.auth.RateLimiter;
 import dev.ddpm.gateway.config.GatewayConfig;
-import jakarta.inject.Singleton;
-
 import dev.ddpm.proto.common.v1.SampleEvent;
 import io.smallrye.mutiny.Multi;
+import jakarta.inject.Singleton;
 
 import java.time.Duration;
 import java.util.Locale;
@@ -100,7 +99,9 @@ public class SamplingQuota {
         return call.invoke(event -> {
                     if (event.hasProgress() && event.getProgress().getTotalSteps() > 0) {
                         done.set(Math.min(
-                                1.0, (double) event.getProgress().getStep() / event.getProgress().getTotalSteps()));
+                                1.0,
+                                (double) event.getProgress().getStep()
+                                        / event.getProgress().getTotalSteps()));
                     } else if (event.hasResult()) {
                         resulted.set(true);
                     }
