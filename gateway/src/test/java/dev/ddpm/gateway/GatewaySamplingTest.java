@@ -10,23 +10,18 @@ import org.junit.jupiter.api.Test;
 
 import javax.imageio.ImageIO;
 import java.io.ByteArrayInputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
 /**
  * Sampling through the gateway: plain, streamed (SSE) and as video, the solvers' settings
- * reaching the sampler, validation, models, and a client that disconnects cancelling its
- * work on the sampler.
+ * reaching the sampler, validation, models. Clients that leave: {@link GatewayCancellationTest}.
  */
 @QuarkusTest
 @QuarkusTestResource(RealSampler.class)
@@ -245,27 +240,5 @@ class GatewaySamplingTest extends GatewayTestBase {
                 .body("manifest.image.width", equalTo(16));
         as(VIEWER_KEY).get("/v1/models").then().statusCode(200).body("name", hasItem(model.name()));
         as(VIEWER_KEY).get("/v1/models/no-such-model").then().statusCode(404);
-    }
-
-    @Test
-    void aClientThatDisconnectsCancelsItsWorkOnTheSamplerOverRestAndSse() throws Exception {
-        GaussianModel model =
-                publish(new GaussianModel(name("gwhangup"), "v1", GaussianModel.pattern(3, 64, 0), 0.3, 3, 64));
-        String body = "{\"model\":\"" + model.name() + "\",\"count\":8,\"sampler\":\"ddpm\",\"output\":\"grid\"}";
-        for (String accept : List.of("image/png", "text/event-stream")) {
-            try (Socket socket = new Socket("localhost", io.restassured.RestAssured.port)) {
-                socket.getOutputStream()
-                        .write(("POST /v1/samples HTTP/1.1\r\nHost: localhost\r\nX-API-Key: " + VIEWER_KEY
-                                        + "\r\nAccept: " + accept
-                                        + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
-                                        + "\r\n\r\n" + body)
-                                .getBytes(StandardCharsets.UTF_8));
-                socket.getOutputStream().flush();
-                await().atMost(Duration.ofSeconds(20)).until(() -> samplerBacklog() > 0);
-            }
-            await(accept + ": the sampler drops the request")
-                    .atMost(Duration.ofSeconds(10))
-                    .until(() -> samplerBacklog() == 0);
-        }
     }
 }

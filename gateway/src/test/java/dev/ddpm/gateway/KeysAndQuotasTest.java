@@ -89,4 +89,44 @@ class KeysAndQuotasTest extends GatewayTestBase {
                 .then()
                 .statusCode(200);
     }
+
+    @Test
+    void whatTheGatewayOrTheSamplerRefusesCostsNothing() {
+        GaussianModel model =
+                publish(new GaussianModel(name("gwrefund"), "v1", GaussianModel.pattern(1, 16, 1), 0.3, 1, 16));
+        // Steps beyond the model's T are refused before any charge: 64 x 2^31 evaluations would be years of debt.
+        as("test-key-thrifty")
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"count\":64,\"sampler\":\"ddpm\",\"steps\":2147483647}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
+                .body("field", org.hamcrest.Matchers.equalTo("steps"))
+                .body("detail", containsString("must be in 1..1000 for model " + model.name()));
+        // The sampler refuses what it does not serve: the charge (900 of the key's 1,000) is given back.
+        as("test-key-thrifty")
+                .contentType("application/json")
+                .body("{\"model\":\"" + name("no-such-model") + "\",\"sampler\":\"ddim\",\"steps\":900}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(404);
+        String stream = as("test-key-thrifty")
+                .accept("text/event-stream")
+                .contentType("application/json")
+                .body("{\"model\":\"" + name("no-such-model") + "\",\"sampler\":\"ddim\",\"steps\":900}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
+        assertThat(stream).contains("event:error", "\"status\":404");
+        // So the whole burst is still there (it refills at 1 a second).
+        as("test-key-thrifty")
+                .contentType("application/json")
+                .body("{\"model\":\"" + model.name() + "\",\"sampler\":\"ddim\",\"steps\":900}")
+                .post("/v1/samples")
+                .then()
+                .statusCode(200);
+    }
 }

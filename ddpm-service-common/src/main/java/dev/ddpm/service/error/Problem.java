@@ -14,7 +14,8 @@ import java.util.Objects;
  *
  * @param status     the HTTP status, 400..599
  * @param title      short and the same for every occurrence of this kind of problem
- * @param detail     this occurrence, precise enough to act on
+ * @param detail     this occurrence, precise enough to act on; never an internal address (taken out here,
+ *                   {@link InternalAddresses}, so that no protocol's answer can carry one)
  * @param field      dotted path of the request field at fault; null when none is
  * @param retryAfter wait before retrying; null when the service gives no hint
  * @param errorId    the id under which an internal failure is logged; null otherwise
@@ -29,7 +30,7 @@ public record Problem(int status, String title, String detail, String field, Dur
             throw new IllegalArgumentException("a problem's status is 400..599, was " + status);
         }
         Objects.requireNonNull(title, "title");
-        Objects.requireNonNull(detail, "detail");
+        detail = InternalAddresses.scrub(Objects.requireNonNull(detail, "detail"), status);
         if (retryAfter != null && retryAfter.isNegative()) {
             throw new IllegalArgumentException("retryAfter must not be negative, was " + retryAfter);
         }

@@ -2,13 +2,13 @@ package dev.ddpm.gateway.client;
 
 import dev.ddpm.core.api.ProtoMapping;
 import dev.ddpm.core.api.SamplingRequest;
+import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.config.GatewayConfig;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.ModelInfo;
 import dev.ddpm.proto.common.v1.ModelRef;
 import dev.ddpm.proto.common.v1.SampleEvent;
 import dev.ddpm.proto.common.v1.SampleParams;
-import dev.ddpm.proto.sampler.v1.MutinySamplerServiceGrpc;
 import dev.ddpm.proto.sampler.v1.SampleRequest;
 import dev.ddpm.proto.sampler.v1.SamplerServiceGrpc;
 import dev.ddpm.service.auth.OperatorKey;
@@ -17,20 +17,28 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Multi;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 /**
  * The sampler replicas over gRPC: one channel to the configured target, calls spread round-robin
- * over every address the name resolves to (a Kubernetes headless service gives one per pod), a
- * deadline on each call, the operator key ({@code ddpm.operator.key}) on every call, and cancellation passed through (a
- * client that goes away cancels the
- * sampler call, which frees its batch slots).
+ * over every address the name resolves to (a Kubernetes headless service gives one per pod; the
+ * name is resolved again every {@code gateway.samplers-refresh}, so pods added since get calls), a deadline on each call, the operator key
+ * ({@code ddpm.operator.key}) on every call and the caller's key id in {@value #CALLER_HEADER}. A
+ * client that goes away cancels the sampler call, which frees its batch slots; a slow client gets
+ * the newest previews, not all of them ({@link SamplerCall}).
  */
 @Singleton
 public class SamplerClient {
@@ -38,11 +46,28 @@ public class SamplerClient {
     private static final Logger LOG = Logger.getLogger(SamplerClient.class);
     static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+    /** gRPC metadata naming the API key a sampling call is made for (the sampler limits some work per caller). */
+    public static final String CALLER_HEADER = "ddpm-caller";
+
+    private static final Metadata.Key<String> CALLER = Metadata.Key.of(CALLER_HEADER, Metadata.ASCII_STRING_MARSHALLER);
+    private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x20-\\x7e]+");
+
     private final GatewayConfig config;
     private final ManagedChannel channel;
+    private final AtomicInteger openCalls = new AtomicInteger();
+    private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "ddpm-samplers-refresh");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final Counter superseded;
 
-    public SamplerClient(GatewayConfig config, ConnectionsConfig connections) {
+    public SamplerClient(GatewayConfig config, ConnectionsConfig connections, MeterRegistry registry) {
         this.config = config;
+        Gauge.builder("ddpm.gateway.sampler.calls", openCalls, AtomicInteger::get)
+                .description("Sampling calls to the samplers open now")
+                .register(registry);
+        this.superseded = SupersededEvents.counter(registry);
         Metadata credentials = new Metadata();
         connections
                 .operator()
@@ -56,17 +81,41 @@ public class SamplerClient {
                 .usePlaintext()
                 .build();
         LOG.infof("sampling through %s (round robin)", config.samplers());
+        long refresh = config.samplersRefresh().toMillis();
+        if (refresh < 1) {
+            throw new IllegalArgumentException(
+                    "gateway.samplers-refresh must be at least 1 ms, was " + config.samplersRefresh());
+        }
+        // A channel resolves its target only when it connects or a connection fails: while every sampler
+        // stays up it would never see a new one. Idling it drops the resolver and balancer (calls running
+        // go on); the next call resolves the name again and connects to every address it has now.
+        refresher.scheduleWithFixedDelay(channel::enterIdle, refresh, refresh, TimeUnit.MILLISECONDS);
     }
 
-    /** Streams progress, previews and the result; cancelling the subscription cancels the call. */
-    public Multi<SampleEvent> sample(SamplingRequest sampling, String requestId) {
+    /**
+     * Streams progress, previews and the result for {@code caller}; cancelling the subscription cancels
+     * the call. Each subscription makes its own call.
+     */
+    public Multi<SampleEvent> sample(Caller caller, SamplingRequest sampling) {
         SampleRequest request = SampleRequest.newBuilder()
-                .setRequestId(requestId == null ? UUID.randomUUID().toString() : requestId)
+                .setRequestId(UUID.randomUUID().toString())
                 .setParams(ProtoMapping.sampleParams(sampling, SampleParams.newBuilder()))
                 .build();
-        return MutinySamplerServiceGrpc.newMutinyStub(channel)
-                .withDeadlineAfter(config.samplingDeadline().toMillis(), TimeUnit.MILLISECONDS)
-                .sample(request);
+        Metadata metadata = new Metadata();
+        if (PRINTABLE_ASCII.matcher(caller.keyId()).matches()) {
+            metadata.put(CALLER, caller.keyId());
+        }
+        SamplerServiceGrpc.SamplerServiceStub stub = SamplerServiceGrpc.newStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
+        return SamplerCall.of(
+                (call, observer) -> {
+                    openCalls.incrementAndGet();
+                    stub.withDeadlineAfter(config.samplingDeadline().toMillis(), TimeUnit.MILLISECONDS)
+                            .sample(call, observer);
+                },
+                request,
+                openCalls::decrementAndGet,
+                superseded::increment);
     }
 
     /** What the serving sampler knows of a model (its T, image size, versions). */
@@ -80,6 +129,7 @@ public class SamplerClient {
 
     @PreDestroy
     void close() {
+        refresher.shutdownNow();
         channel.shutdownNow();
     }
 }

@@ -20,6 +20,14 @@ public interface GatewayConfig {
     @WithDefault("dns:///127.0.0.1:8081")
     String samplers();
 
+    /**
+     * How often the gateway looks the samplers' name up again while its connections stay up, so that
+     * sampler pods added since (a scale-out, a rolling update) get calls: the channel's connections are
+     * replaced as their calls end.
+     */
+    @WithDefault("30s")
+    Duration samplersRefresh();
+
     /** Deadline of one sampling call to a sampler. */
     @WithDefault("10m")
     Duration samplingDeadline();

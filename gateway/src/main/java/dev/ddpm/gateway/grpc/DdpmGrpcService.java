@@ -108,8 +108,11 @@ public class DdpmGrpcService implements DdpmService {
     public Multi<SampleEvent> sample(SampleParams request) {
         try {
             SamplingRequest body = ProtoMapping.samplingRequest(request);
-            quota.charge(GrpcAuthInterceptor.caller(), body);
-            return samplers.sample(body, null).onFailure().transform(e -> GrpcProblems.status(SamplerProblems.of(e)));
+            Caller caller = GrpcAuthInterceptor.caller();
+            long charged = quota.charge(caller, body);
+            return quota.settled(caller, charged, samplers.sample(caller, body))
+                    .onFailure()
+                    .transform(e -> GrpcProblems.status(SamplerProblems.of(e)));
         } catch (RuntimeException e) {
             return Multi.createFrom().failure(GrpcProblems.status(e));
         }

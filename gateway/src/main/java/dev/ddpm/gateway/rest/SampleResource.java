@@ -5,6 +5,7 @@ import dev.ddpm.core.api.SampleResultBody;
 import dev.ddpm.core.api.SamplingRequest;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.gateway.auth.AuthFilter;
+import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.client.SamplerClient;
 import dev.ddpm.gateway.mapping.SamplerProblems;
 import dev.ddpm.gateway.service.GatewayException;
@@ -59,8 +60,9 @@ public class SampleResource {
                     + " PNGs, video), or one file of a video when Accept names its type (video/mp4 or image/gif)")
     @Blocking // the quota may read the model's manifest from S3
     public Uni<Response> sample(SamplingRequest body, @Context ContainerRequestContext request) {
-        quota.charge(AuthFilter.caller(request), body);
-        return samplers.sample(body, null)
+        Caller caller = AuthFilter.caller(request);
+        long charged = quota.charge(caller, body);
+        return quota.settled(caller, charged, samplers.sample(caller, body))
                 .filter(SampleEvent::hasResult)
                 .collect()
                 .last()
@@ -100,12 +102,14 @@ public class SampleResource {
     @Blocking
     public Multi<OutboundSseEvent> stream(
             SamplingRequest body, @Context Sse sse, @Context ContainerRequestContext request) {
+        Caller caller = AuthFilter.caller(request);
+        long charged;
         try {
-            quota.charge(AuthFilter.caller(request), body);
+            charged = quota.charge(caller, body);
         } catch (GatewayException e) {
             return Multi.createFrom().item(error(sse, e.problem()));
         }
-        return samplers.sample(body, null)
+        return quota.settled(caller, charged, samplers.sample(caller, body))
                 .map(event -> event(sse, event))
                 .onFailure()
                 .recoverWithItem(e -> error(sse, SamplerProblems.of(e)));

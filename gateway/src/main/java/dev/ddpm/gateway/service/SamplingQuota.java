@@ -7,40 +7,52 @@ import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.auth.RateLimiter;
 import dev.ddpm.gateway.config.GatewayConfig;
+import dev.ddpm.proto.common.v1.SampleEvent;
+import io.smallrye.mutiny.Multi;
 import jakarta.inject.Singleton;
 
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The gateway's own checks on a sampling request before it reaches a sampler, for every API
- * (REST, SSE, gRPC, asynchronous jobs): the most images per request, and the key's quota in network
- * evaluations (images x steps, with the steps a request that names none gets from its model's T).
+ * (REST, SSE, gRPC, asynchronous jobs): the most images per request, steps up to the model's T, and
+ * the key's quota in network evaluations (images x steps, with the steps a request that names none
+ * gets from its model's T). A request is charged only once it passed these checks, and a sampling
+ * call given back what it did not use when it ends without a result ({@link #settled}).
  */
 @Singleton
 public class SamplingQuota {
 
     /** How long a model's T is trusted before the catalog is read again. */
-    private static final Duration TIMESTEPS_TTL = Duration.ofMinutes(5);
-
-    private record Timesteps(int value, long readAt) {}
+    static final Duration TIMESTEPS_TTL = Duration.ofMinutes(5);
+    /**
+     * How long a name without a published model is remembered as such: each miss lists the models
+     * bucket, so a client sending unknown names costs one listing per name per this.
+     */
+    static final Duration UNKNOWN_MODEL_TTL = Duration.ofSeconds(30);
+    /** Model names (and versions) whose T is kept; beyond, the least recently asked go first. */
+    static final int MAX_MODELS_KEPT = 1024;
 
     private final GatewayConfig config;
     private final RateLimiter limiter;
     private final ModelCatalog catalog;
-    private final Map<String, Timesteps> timesteps = new ConcurrentHashMap<>();
+    private final ExpiringCache<String, OptionalInt> timesteps;
 
     public SamplingQuota(GatewayConfig config, RateLimiter limiter, ModelCatalog catalog) {
         this.config = config;
         this.limiter = limiter;
         this.catalog = catalog;
+        this.timesteps = new ExpiringCache<>(MAX_MODELS_KEPT, System::nanoTime);
     }
 
     /**
      * @return the network evaluations charged, for {@link #refund} should the request not be made
-     * @throws GatewayException 400 for too many images, 429 (with the wait) over the key's evaluations
+     * @throws GatewayException 400 for too many images or more steps than the model's T, 429 (with the
+     *     wait) over the key's evaluations
      */
     public long charge(Caller caller, SamplingRequest body) {
         if (body.count() > config.maxCount()) {
@@ -75,27 +87,61 @@ public class SamplingQuota {
         limiter.refundEvaluations(caller.keyId(), charged);
     }
 
-    /** Network evaluations the request will take. */
+    /**
+     * The sampling call's events, with the share of {@code charged} it did not use given back should
+     * it end without a result: all of it when the sampler refused it (invalid, unknown model, busy,
+     * unavailable, timed out in the queue) or the client left before its first step, the steps not
+     * taken when it failed or was cancelled on its way.
+     */
+    public Multi<SampleEvent> settled(Caller caller, long charged, Multi<SampleEvent> call) {
+        AtomicReference<Double> done = new AtomicReference<>(0.0);
+        AtomicBoolean resulted = new AtomicBoolean();
+        return call.invoke(event -> {
+                    if (event.hasProgress() && event.getProgress().getTotalSteps() > 0) {
+                        done.set(Math.min(
+                                1.0,
+                                (double) event.getProgress().getStep()
+                                        / event.getProgress().getTotalSteps()));
+                    } else if (event.hasResult()) {
+                        resulted.set(true);
+                    }
+                })
+                .onTermination()
+                .invoke(() -> {
+                    if (!resulted.get()) {
+                        refund(caller, (long) Math.floor(charged * (1 - done.get())));
+                    }
+                });
+    }
+
+    /** Network evaluations the request will take: its steps (at most the model's T) for each image. */
     long evaluations(SamplingRequest body) {
-        int steps = body.steps() != null
-                ? body.steps()
-                : Schedulers.steps(body.sampler(), null, timesteps(body.model(), body.version()));
+        OptionalInt known = timesteps(body.model(), body.version());
+        // An unknown model is the sampler's to refuse (404, refunded); it is charged as the default T until then.
+        int t = known.orElse(DiffusionConfig.ho2020().timesteps());
+        if (body.steps() != null && body.steps() > t && known.isPresent()) {
+            throw new GatewayException(
+                    400,
+                    "invalid sampling request",
+                    "field 'steps' must be in 1.." + t + " for model " + body.model() + ", was " + body.steps(),
+                    "steps");
+        }
+        int steps = Schedulers.steps(body.sampler(), body.steps() == null ? null : Math.min(body.steps(), t), t);
         return (long) body.count() * Schedulers.evaluations(body.sampler(), steps);
     }
 
-    private int timesteps(String model, String version) {
-        String key = model + "/" + (version == null ? "" : version);
-        long now = System.nanoTime();
-        Timesteps known = timesteps.get(key);
-        if (known != null && now - known.readAt() < TIMESTEPS_TTL.toNanos()) {
-            return known.value();
-        }
-        // An unknown model is the sampler's to refuse (404); it is charged as the default T until then.
-        int value = catalog.manifest(model, version)
-                .map(ModelManifest::diffusion)
-                .map(DiffusionConfig::timesteps)
-                .orElse(DiffusionConfig.ho2020().timesteps());
-        timesteps.put(key, new Timesteps(value, now));
-        return value;
+    private OptionalInt timesteps(String model, String version) {
+        return timesteps.get(
+                model + "/" + (version == null ? "" : version),
+                key -> catalog.manifest(model, version)
+                        .map(ModelManifest::diffusion)
+                        .map(m -> OptionalInt.of(m.timesteps()))
+                        .orElse(OptionalInt.empty()),
+                value -> value.isPresent() ? TIMESTEPS_TTL : UNKNOWN_MODEL_TTL);
+    }
+
+    /** Model names whose T (or absence) is kept now. */
+    int modelsKept() {
+        return timesteps.size();
     }
 }
