@@ -63,24 +63,6 @@ class HttpProblemsTest extends GatewayTestBase {
                 .body("detail", not(emptyOrNullString()));
     }
 
-    @Test
-    void aPathThatIsNoValidUriIsAProblem() throws Exception {
-        // Sent raw: HTTP clients refuse to send such a path.
-        HttpClient client = vertx.createHttpClient();
-        try {
-            Answer answer = send(client, HttpMethod.GET, "/v1/models/%ZZ", null, null);
-            assertThat(answer.response().statusCode()).isEqualTo(400);
-            assertThat(answer.response().getHeader("Content-Type")).isEqualTo("application/problem+json");
-            JsonObject problem = answer.body().toJsonObject();
-            assertThat(problem.getString("type")).isEqualTo("about:blank");
-            assertThat(problem.getInteger("status")).isEqualTo(400);
-            assertThat(problem.getString("title")).isEqualTo("bad request");
-            assertThat(problem.getString("detail")).contains("no valid URI");
-        } finally {
-            client.close();
-        }
-    }
-
     /** A response and its whole body. */
     private record Answer(HttpClientResponse response, Buffer body) {}
 
