@@ -67,7 +67,13 @@ public final class ArtifactStore implements AutoCloseable {
     /** Where {@link #putStream} stages bytes whose sha256 is not known yet; no reader lists it. */
     public static final String STAGING_PREFIX = ".staging/";
 
-    private static final long STREAM_PART_BYTES = 16L << 20;
+    /**
+     * The part {@link #putStream} holds in memory while it sends it: S3's least (5 MiB), so that a
+     * service bounds the heap its streamed uploads take by how many it runs at once. 10,000 parts
+     * of it make 50 GB, far beyond any upload the platform takes.
+     */
+    public static final long STREAM_PART_BYTES = 5L << 20;
+
     private static final Set<String> NOT_FOUND_CODES = Set.of("NoSuchKey", "NoSuchBucket", "NoSuchObject");
     /** Error codes of a server that cannot serve now but may later (S3's 500 and 503 answers). */
     private static final Set<String> UNAVAILABLE_CODES =
@@ -184,7 +190,7 @@ public final class ArtifactStore implements AutoCloseable {
 
     /**
      * Streams {@code in} to {@code bucket/key} without holding it in memory. The bytes go to a staging
-     * object under {@link #STAGING_PREFIX} (multipart, 16 MiB parts) while their sha256 is computed;
+     * object under {@link #STAGING_PREFIX} (multipart, one {@link #STREAM_PART_BYTES} part in memory at a time) while their sha256 is computed;
      * then the server copies it to {@code key} with the sha256 recorded, and the staging object is
      * removed. Readers of {@code key} see the whole object or none.
      *

@@ -61,7 +61,8 @@ class ArtifactStoreIT {
 
     @Test
     void aStreamGoesUpWholeWithItsSha256OrNotAtAll(@TempDir Path dir) {
-        byte[] data = new byte[20 * 1024 * 1024 + 3]; // two 16 MiB parts, size unknown in advance
+        // Three parts, size unknown in advance.
+        byte[] data = new byte[(int) (2 * ArtifactStore.STREAM_PART_BYTES) + 3];
         new Random(11).nextBytes(data);
         ObjectRef ref = store.putStream(
                 Buckets.DATASETS,

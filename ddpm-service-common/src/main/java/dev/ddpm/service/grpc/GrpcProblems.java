@@ -61,6 +61,7 @@ public final class GrpcProblems {
             case 401 -> Status.UNAUTHENTICATED;
             case 403 -> Status.PERMISSION_DENIED;
             case 404 -> Status.NOT_FOUND;
+            case 408 -> Status.DEADLINE_EXCEEDED;
             case 409, 422 -> Status.FAILED_PRECONDITION;
             case 413, 429 -> Status.RESOURCE_EXHAUSTED;
             case 500 -> Status.INTERNAL;

@@ -48,6 +48,39 @@ public interface GatewayConfig {
 
     Streams streams();
 
+    Uploads uploads();
+
+    /**
+     * Data set uploads (REST and gRPC): how many run at once, on their own threads, and how slowly a
+     * client may send one. Each running upload holds at most one S3 part in memory
+     * (ArtifactStore.STREAM_PART_BYTES, 5 MiB), so part buffers stay under max-concurrent x 5 MiB.
+     */
+    interface Uploads {
+
+        /** Uploads the gateway runs at once over all keys (its upload threads); beyond: 429 / RESOURCE_EXHAUSTED. */
+        @WithDefault("8")
+        int maxConcurrent();
+
+        /** Uploads one API key may run at once; beyond: 429 / RESOURCE_EXHAUSTED. */
+        @WithDefault("2")
+        int maxConcurrentPerKey();
+
+        /**
+         * Slowest average rate, in bytes per second of waiting for the client, an upload may arrive
+         * at once its grace has passed; slower: cut off with 408, nothing stored.
+         */
+        @WithDefault("16384")
+        long minBytesPerSecond();
+
+        /** Waiting for the client that is never held against the minimum rate (a slow start). */
+        @WithDefault("10s")
+        Duration rateGrace();
+
+        /** Longest an upload may take from its first byte to its last; longer: cut off with 408. */
+        @WithDefault("10m")
+        Duration maxDuration();
+    }
+
     /** Training event streams (SSE and gRPC WatchTraining). */
     interface Streams {
 

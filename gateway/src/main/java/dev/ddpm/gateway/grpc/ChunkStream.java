@@ -16,7 +16,8 @@ import java.util.concurrent.ArrayBlockingQueue;
  */
 final class ChunkStream extends InputStream {
 
-    private static final int CHUNKS_AHEAD = 4;
+    /** Chunks held ahead of the reader: at most this many gRPC messages (4 MiB each) per upload. */
+    private static final int CHUNKS_AHEAD = 2;
 
     private final Iterator<DatasetChunk> chunks;
     private final DatasetChunk first;

@@ -20,6 +20,7 @@ import dev.ddpm.gateway.service.SampleJobs;
 import dev.ddpm.gateway.service.SamplingQuota;
 import dev.ddpm.gateway.service.TrainingRequests;
 import dev.ddpm.gateway.service.TrainingRuns;
+import dev.ddpm.gateway.service.UploadSlots;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.ListModelsRequest;
 import dev.ddpm.proto.common.v1.ListModelsResponse;
@@ -54,7 +55,6 @@ import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 import java.time.Instant;
 import java.util.Locale;
@@ -81,6 +81,7 @@ public class DdpmGrpcService implements DdpmService {
     private final SamplingQuota quota;
     private final OpenStreams streams;
     private final ModelOperations models;
+    private final UploadSlots uploadSlots;
 
     public DdpmGrpcService(
             SamplerClient samplers,
@@ -91,7 +92,8 @@ public class DdpmGrpcService implements DdpmService {
             DatasetUploads datasets,
             SamplingQuota quota,
             OpenStreams streams,
-            ModelOperations models) {
+            ModelOperations models,
+            UploadSlots uploadSlots) {
         this.samplers = samplers;
         this.catalog = catalog;
         this.jobs = jobs;
@@ -101,6 +103,7 @@ public class DdpmGrpcService implements DdpmService {
         this.quota = quota;
         this.streams = streams;
         this.models = models;
+        this.uploadSlots = uploadSlots;
     }
 
     @Override
@@ -320,13 +323,16 @@ public class DdpmGrpcService implements DdpmService {
         });
     }
 
+    /** Admitted or refused (RESOURCE_EXHAUSTED) at once, then read on the uploads' own threads ({@link UploadSlots}). */
     @Override
     public Uni<Dataset> uploadDataset(Multi<DatasetChunk> request) {
         Caller caller;
+        UploadSlots.Slot slot;
         try {
-            caller = GrpcAuthInterceptor.caller(); // here: the worker that reads the chunks has no gRPC context
+            caller = GrpcAuthInterceptor.caller(); // here: the thread that reads the chunks has no gRPC context
+            slot = uploadSlots.admit(caller.keyId());
         } catch (RuntimeException e) {
-            return Uni.createFrom().failure(e);
+            return Uni.createFrom().failure(GrpcProblems.status(e));
         }
         return Uni.createFrom()
                 .item(() -> {
@@ -344,7 +350,9 @@ public class DdpmGrpcService implements DdpmService {
                             .setUpdatedAt(ProtoMapping.timestamp(Instant.now()))
                             .build();
                 })
-                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                .runSubscriptionOn(slot.executor())
+                .onTermination()
+                .invoke(slot::close)
                 .onFailure()
                 .transform(GrpcProblems::status);
     }

@@ -58,11 +58,13 @@ public class DatasetUploads {
     private final ArtifactStore store;
     private final GatewayEvents events;
     private final GatewayConfig config;
+    private final UploadPacing pacing;
 
-    public DatasetUploads(ArtifactStore store, GatewayEvents events, GatewayConfig config) {
+    public DatasetUploads(ArtifactStore store, GatewayEvents events, GatewayConfig config, UploadPacing pacing) {
         this.store = store;
         this.events = events;
         this.config = config;
+        this.pacing = pacing;
     }
 
     public long maxBytes() {
@@ -74,22 +76,31 @@ public class DatasetUploads {
      * {@code gateway.max-upload-bytes} on the way; the object appears only once complete.
      *
      * @param file object name inside the data set; null: one is made up from the time and format
-     * @throws GatewayException 400 (names, empty), 413 (too large), 415 (not a format the trainer reads)
+     * @throws GatewayException 400 (names, empty), 408 (arriving too slowly, {@link UploadPacing}), 413 (too
+     *     large), 415 (not a format the trainer reads)
      */
     public Stored upload(String name, String file, InputStream body, String uploader) {
         Require.safeName(name, "name");
         if (file != null) {
             Require.safeName(file, "file");
         }
-        BufferedInputStream in = new BufferedInputStream(body, 1 << 16);
+        try (UploadPacing.Paced paced = pacing.watch(body)) {
+            return store(name, file, paced, uploader);
+        }
+    }
+
+    private Stored store(String name, String file, UploadPacing.Paced paced, String uploader) {
+        BufferedInputStream in = new BufferedInputStream(paced, 1 << 16);
         byte[] head;
         try {
             in.mark(UploadFormat.HEADER_BYTES);
             head = in.readNBytes(UploadFormat.HEADER_BYTES);
             in.reset();
         } catch (IOException e) {
-            throw new GatewayException(
-                    400, "upload interrupted", "the upload could not be read: " + e.getMessage(), "data");
+            throw paced.cutOff()
+                    .map(DatasetUploads::tooSlow)
+                    .orElseGet(() -> new GatewayException(
+                            400, "upload interrupted", "the upload could not be read: " + e.getMessage(), "data"));
         }
         if (head.length == 0) {
             throw new GatewayException(400, "empty upload", "the upload is empty", "data");
@@ -106,6 +117,9 @@ public class DatasetUploads {
                     Buckets.DATASETS, name + "/" + objectName, in, config.maxUploadBytes(), "application/octet-stream");
         } catch (ObjectTooLargeException e) {
             throw tooLarge();
+        } catch (RuntimeException e) {
+            // The store reports a failed read of the upload as its own failure; a cut-off is the client's.
+            throw paced.cutOff().map(DatasetUploads::tooSlow).orElseThrow(() -> e);
         }
         if (owner(name).isEmpty()) {
             store.putJson(Buckets.DATASETS, ownerKey(name), new DatasetOwner(name, uploader, Instant.now()));
@@ -151,6 +165,10 @@ public class DatasetUploads {
 
     static String ownerKey(String name) {
         return name + ".owner.json";
+    }
+
+    private static GatewayException tooSlow(String detail) {
+        return new GatewayException(408, "upload too slow", detail);
     }
 
     private GatewayException tooLarge() {
