@@ -142,7 +142,7 @@ public class LoadBench {
                     p.clazz(), p.id(), "no answer", Kind.LOST, millisSince(p.startNanos()), 0,
                     "still without a terminal answer when the run ended", 0));
         }
-        Drain drain = monitor.watchDrain(o.drainSeconds);
+        Drain drain = monitor.watchDrain(endAt, o.drainSeconds);
         monitor.stop();
         monitorThread.join(3000);
         Report report = new Report(o, classes, new ArrayList<>(outcomes), monitor, drain,
@@ -258,7 +258,7 @@ public class LoadBench {
             return classify(clazz, id, start, response.statusCode(), response.headers().firstValue("Retry-After"),
                     readBrief(response.body()));
         }
-        InputStream in = slowly ? new Throttled(response.body(), o.slowChunk, o.slowIntervalMs) : response.body();
+        InputStream in = slowly ? new Throttled(response.body(), o.slowChunk, o.slowBytesPerSecond) : response.body();
         AtomicBoolean timedOut = new AtomicBoolean();
         // Closing the stream ends a read that waits past the deadline; the run's hard end backs it up.
         var closer = timers.schedule(() -> {
@@ -468,16 +468,16 @@ public class LoadBench {
         return zip.toByteArray();
     }
 
-    /** Serves an input stream at most {@code chunk} bytes per read, one read per interval: a slow reader. */
+    /** Hands an input stream on at a fixed byte rate (what it reads, then a sleep for its share): a slow reader. */
     static final class Throttled extends InputStream {
         private final InputStream in;
         private final int chunk;
-        private final long intervalMs;
+        private final long nanosPerByte;
 
-        Throttled(InputStream in, int chunk, long intervalMs) {
+        Throttled(InputStream in, int chunk, int bytesPerSecond) {
             this.in = in;
             this.chunk = chunk;
-            this.intervalMs = intervalMs;
+            this.nanosPerByte = TimeUnit.SECONDS.toNanos(1) / bytesPerSecond;
         }
 
         @Override
@@ -488,8 +488,11 @@ public class LoadBench {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            sleepNanos(TimeUnit.MILLISECONDS.toNanos(intervalMs));
-            return in.read(b, off, Math.min(len, chunk));
+            int n = in.read(b, off, Math.min(len, chunk));
+            if (n > 0) {
+                sleepNanos(n * nanosPerByte);
+            }
+            return n;
         }
 
         @Override
@@ -518,7 +521,7 @@ public class LoadBench {
         long abandonMs = 1500;
         long slowPauseMs = 10_000;
         int slowChunk = 4096;
-        long slowIntervalMs = 100;
+        int slowBytesPerSecond = 16 * 1024;
         int uploadImages = 64;
         int uploadSize = 32;
         int drainSeconds = 60;
@@ -553,7 +556,7 @@ public class LoadBench {
                         case "--abandon-ms" -> o.abandonMs = positive(name, Integer.parseInt(v), 600_000);
                         case "--slow-pause-ms" -> o.slowPauseMs = Long.parseLong(v);
                         case "--slow-chunk" -> o.slowChunk = positive(name, Integer.parseInt(v), 1 << 20);
-                        case "--slow-interval-ms" -> o.slowIntervalMs = Long.parseLong(v);
+                        case "--slow-bytes-per-second" -> o.slowBytesPerSecond = positive(name, Integer.parseInt(v), 1 << 30);
                         case "--upload-images" -> o.uploadImages = positive(name, Integer.parseInt(v), 10_000);
                         case "--upload-size" -> o.uploadSize = positive(name, Integer.parseInt(v), 512);
                         case "--drain-seconds" -> o.drainSeconds = Integer.parseInt(v);
@@ -737,21 +740,42 @@ public class LoadBench {
             }
         }
 
-        /** After the load: until the sampler holds no request, at most {@code seconds}. */
-        Drain watchDrain(int seconds) {
+        /**
+         * What the sampler held when the load ended (the first sample after it), and how long after that
+         * it first held nothing: watched until {@code seconds} past the load's end, or now if later.
+         */
+        Drain watchDrain(long endAtNanos, int seconds) {
             if (o.samplerUrl == null) {
                 return null;
             }
-            Map<String, Double> atEnd = metrics("sampler", o.samplerUrl);
-            double active = atEnd.getOrDefault("active", Double.NaN);
-            double backlog = atEnd.getOrDefault("backlog", Double.NaN);
-            long t0 = System.nanoTime();
-            double now = active;
-            while (!(now == 0) && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(seconds)) {
+            double end = (endAtNanos - start) / 1e9;
+            long deadline = Math.max(System.nanoTime(), endAtNanos + TimeUnit.SECONDS.toNanos(seconds));
+            double[] atEnd = null;
+            double idle = Double.NaN;
+            double last = Double.NaN;
+            while (true) {
+                synchronized (rows) {
+                    for (double[] row : rows) {
+                        if (row[0] < end || Double.isNaN(row[7])) {
+                            continue;
+                        }
+                        if (atEnd == null) {
+                            atEnd = row;
+                        }
+                        last = row[7];
+                        if (row[7] == 0 && Double.isNaN(idle)) {
+                            idle = row[0] - end;
+                        }
+                    }
+                }
+                if (!Double.isNaN(idle) || System.nanoTime() >= deadline) {
+                    break;
+                }
                 sleepNanos(TimeUnit.MILLISECONDS.toNanos(500));
-                now = metrics("sampler", o.samplerUrl).getOrDefault("active", Double.NaN);
             }
-            return new Drain(active, backlog, now == 0 ? (System.nanoTime() - t0) / 1e9 : Double.NaN, now);
+            return atEnd == null
+                    ? new Drain(Double.NaN, Double.NaN, idle, last)
+                    : new Drain(atEnd[7], atEnd[8], idle, last);
         }
 
         static double value(String line) {
@@ -814,19 +838,19 @@ public class LoadBench {
         private final List<Outcome> outcomes;
         private final Monitor monitor;
         private final Drain drain;
-        private final double seconds;
+        private final double wallSeconds;
         private final int uploadBytes;
         private final double gatewayHwm;
         private final double samplerHwm;
 
-        Report(Options o, List<String> classes, List<Outcome> outcomes, Monitor monitor, Drain drain, double seconds,
+        Report(Options o, List<String> classes, List<Outcome> outcomes, Monitor monitor, Drain drain, double wallSeconds,
                 int uploadBytes) {
             this.o = o;
             this.classes = classes;
             this.outcomes = outcomes;
             this.monitor = monitor;
             this.drain = drain;
-            this.seconds = seconds;
+            this.wallSeconds = wallSeconds;
             this.uploadBytes = uploadBytes;
             this.gatewayHwm = Monitor.rssMib(o.gatewayPid, "VmHWM");
             this.samplerHwm = Monitor.rssMib(o.samplerPid, "VmHWM");
@@ -852,7 +876,7 @@ public class LoadBench {
                 List<Double> ok = mine.stream().filter(x -> x.kind() == Kind.OK).map(Outcome::millis).sorted().toList();
                 double previews = mine.stream().filter(x -> x.kind() == Kind.OK).mapToInt(Outcome::previews).sum();
                 out.add(new ClassStats(c, clients, mine.size(), kinds, statuses, percentile(ok, 50), percentile(ok, 99),
-                        ok.size() / seconds, ok.isEmpty() ? Double.NaN : previews / ok.size()));
+                        ok.size() / (double) o.seconds, ok.isEmpty() ? Double.NaN : previews / ok.size()));
             }
             return out;
         }
@@ -869,6 +893,14 @@ public class LoadBench {
             return outcomes.stream().filter(x -> x.kind() == k).count();
         }
 
+        /** 504s answered at admission (the deadline cannot be met at the present load), not after waiting. */
+        long deadlineRefusals() {
+            return outcomes.stream()
+                    .filter(x -> x.kind() == Kind.SERVER_ERROR && x.label().startsWith("504")
+                            && x.detail().contains("cannot finish within"))
+                    .count();
+        }
+
         List<Outcome> lost() {
             return outcomes.stream().filter(x -> x.kind() == Kind.LOST).toList();
         }
@@ -879,8 +911,9 @@ public class LoadBench {
 
         String text() {
             StringBuilder s = new StringBuilder();
-            s.append(String.format(Locale.ROOT, "%nload-bench %s: %d clients for %.0f s against %s (model %s)%n",
-                    Instant.now().toString().substring(0, 19) + "Z", classes.size(), seconds, o.url, o.model));
+            s.append(String.format(Locale.ROOT,
+                    "%nload-bench %s: %d clients for %d s against %s (model %s); the last answer %.0f s after the start%n",
+                    Instant.now().toString().substring(0, 19) + "Z", classes.size(), o.seconds, o.url, o.model, wallSeconds));
             s.append(String.format(Locale.ROOT, "%-10s %7s %8s %6s %7s %5s %5s %9s %5s %7s %8s %8s  %s%n",
                     "class", "clients", "requests", "ok", "refused", "4xx", "5xx", "abandoned", "lost", "ok/s",
                     "p50 ms", "p99 ms", "statuses"));
@@ -895,6 +928,11 @@ public class LoadBench {
                             + " 5xx %d (target 0), lost %d (target 0)%n",
                     outcomes.size(), count(Kind.OK), count(Kind.REFUSED), count(Kind.CLIENT_ERROR), count(Kind.ABANDONED),
                     count(Kind.SERVER_ERROR), count(Kind.LOST)));
+            if (deadlineRefusals() > 0) {
+                s.append(String.format(Locale.ROOT,
+                        "  of the 5xx, %d are 504s refused at once: the sampler estimated it could not meet the deadline%n",
+                        deadlineRefusals()));
+            }
             stats().stream().filter(c -> !Double.isNaN(c.previewsPerOk()) && c.previewsPerOk() > 0).forEach(c ->
                     s.append(String.format(Locale.ROOT, "previews per %s result: %.1f%n", c.clazz(), c.previewsPerOk())));
             List<Outcome> lost = lost();
@@ -942,7 +980,8 @@ public class LoadBench {
             s.append("  \"url\": ").append(q(o.url.toString())).append(",\n");
             s.append("  \"model\": ").append(q(o.model)).append(",\n");
             s.append("  \"clients\": ").append(classes.size()).append(",\n");
-            s.append("  \"seconds\": ").append(d(seconds)).append(",\n");
+            s.append("  \"seconds\": ").append(o.seconds).append(",\n");
+            s.append("  \"wallSeconds\": ").append(d(wallSeconds)).append(",\n");
             s.append("  \"mix\": ").append(q(o.mix)).append(",\n");
             s.append("  \"uploadBytes\": ").append(uploadBytes).append(",\n");
             s.append("  \"classes\": [\n");
@@ -965,6 +1004,7 @@ public class LoadBench {
             s.append("  \"totals\": {\"requests\": ").append(outcomes.size()).append(", \"ok\": ").append(count(Kind.OK))
                     .append(", \"refused\": ").append(count(Kind.REFUSED)).append(", \"clientErrors\": ")
                     .append(count(Kind.CLIENT_ERROR)).append(", \"serverErrors\": ").append(count(Kind.SERVER_ERROR))
+                    .append(", \"serverErrorsDeadlineRefusals\": ").append(deadlineRefusals())
                     .append(", \"abandoned\": ").append(count(Kind.ABANDONED)).append(", \"lost\": ").append(count(Kind.LOST))
                     .append("},\n");
             s.append("  \"lost\": [");
