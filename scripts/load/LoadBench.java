@@ -647,7 +647,7 @@ public class LoadBench {
 
     // --- resources --------------------------------------------------------------------------------
 
-    /** What the sampler held when the load ended, and how long it took to let go of it. */
+    /** The requests (running and waiting) the sampler held when the load ended, and how long it took to let go of them. */
     record Drain(double activeAtEnd, double backlogAtEnd, double secondsToIdle, double activeAfter) {}
 
     /** Every second: each service's heap and live threads (its /q/metrics) and RSS (/proc). */
@@ -667,8 +667,8 @@ public class LoadBench {
 
         static final String[] COLUMNS = {
             "seconds", "gateway_heap_mib", "gateway_rss_mib", "gateway_threads", "sampler_heap_mib",
-            "sampler_rss_mib", "sampler_threads", "sampler_active_requests", "sampler_backlog_evaluations",
-            "requests_in_flight"
+            "sampler_rss_mib", "sampler_threads", "sampler_active_requests", "sampler_waiting_requests",
+            "sampler_backlog_evaluations", "requests_in_flight"
         };
 
         Monitor(Options o, java.util.function.IntSupplier inFlight) {
@@ -699,7 +699,7 @@ public class LoadBench {
                 (System.nanoTime() - start) / 1e9,
                 mib(g.get("heap")), rssMib(o.gatewayPid, "VmRSS"), orNaN(g.get("threads")),
                 mib(s.get("heap")), rssMib(o.samplerPid, "VmRSS"), orNaN(s.get("threads")),
-                orNaN(s.get("active")), orNaN(s.get("backlog")), inFlight.getAsInt()
+                orNaN(s.get("active")), orNaN(s.get("waiting")), orNaN(s.get("backlog")), inFlight.getAsInt()
             };
             rows.add(row);
             for (int i = 1; i < row.length; i++) {
@@ -726,6 +726,8 @@ public class LoadBench {
                         m.put("threads", value(line));
                     } else if (line.startsWith("ddpm_sampler_active_requests")) {
                         m.put("active", value(line));
+                    } else if (line.startsWith("ddpm_sampler_queue_depth")) {
+                        m.put("waiting", value(line));
                     } else if (line.startsWith("ddpm_sampler_backlog_evaluations")) {
                         m.put("backlog", value(line));
                     }
@@ -762,8 +764,8 @@ public class LoadBench {
                         if (atEnd == null) {
                             atEnd = row;
                         }
-                        last = row[7];
-                        if (row[7] == 0 && Double.isNaN(idle)) {
+                        last = held(row);
+                        if (last == 0 && Double.isNaN(idle)) {
                             idle = row[0] - end;
                         }
                     }
@@ -775,7 +777,12 @@ public class LoadBench {
             }
             return atEnd == null
                     ? new Drain(Double.NaN, Double.NaN, idle, last)
-                    : new Drain(atEnd[7], atEnd[8], idle, last);
+                    : new Drain(held(atEnd), atEnd[9], idle, last);
+        }
+
+        /** Requests the sampler holds in a sample: running and waiting for a place. */
+        static double held(double[] row) {
+            return row[7] + (Double.isNaN(row[8]) ? 0 : row[8]);
         }
 
         static double value(String line) {
@@ -896,7 +903,7 @@ public class LoadBench {
         /** 504s answered at admission (the deadline cannot be met at the present load), not after waiting. */
         long deadlineRefusals() {
             return outcomes.stream()
-                    .filter(x -> x.kind() == Kind.SERVER_ERROR && x.label().startsWith("504")
+                    .filter(x -> x.kind() == Kind.SERVER_ERROR && x.label().matches("(200\\+error )?504")
                             && x.detail().contains("cannot finish within"))
                     .count();
         }
@@ -947,9 +954,12 @@ public class LoadBench {
                     .forEach(line -> s.append("  e.g. ").append(line).append('\n'));
             s.append(resources("gateway", gatewayHwm));
             s.append(resources("sampler", samplerHwm));
+            s.append(String.format(Locale.ROOT, "sampler peaks: %s requests running, %s waiting, %s evaluations of backlog%n",
+                    num(monitor.peaks.get("sampler_active_requests")), num(monitor.peaks.get("sampler_waiting_requests")),
+                    num(monitor.peaks.get("sampler_backlog_evaluations"))));
             if (drain != null) {
                 s.append(String.format(Locale.ROOT,
-                        "sampler when the load ended: %s requests held, %s evaluations of backlog; %s%n",
+                        "sampler when the load ended: %s requests held (running and waiting), %s evaluations of backlog; %s%n",
                         num(drain.activeAtEnd()), num(drain.backlogAtEnd()),
                         !Double.isNaN(drain.secondsToIdle())
                                 ? String.format(Locale.ROOT, "idle %.1f s later", drain.secondsToIdle())
@@ -1034,6 +1044,7 @@ public class LoadBench {
                     .append(", \"samplerVmHwmMiB\": ").append(d(samplerHwm))
                     .append(", \"samplerThreadsPeak\": ").append(d(monitor.peaks.get("sampler_threads")))
                     .append(", \"samplerActiveRequestsPeak\": ").append(d(monitor.peaks.get("sampler_active_requests")))
+                    .append(", \"samplerWaitingRequestsPeak\": ").append(d(monitor.peaks.get("sampler_waiting_requests")))
                     .append(", \"samplerBacklogEvaluationsPeak\": ").append(d(monitor.peaks.get("sampler_backlog_evaluations")))
                     .append(", \"samples\": ").append(monitor.samples());
             monitor.unanswered.forEach((svc, n) -> s.append(", ").append(q(svc + "MetricsUnanswered")).append(": ").append(n.get()));
