@@ -8,8 +8,8 @@
 #   sse         the same as server-sent events with previewEvery 1
 #   upload      POST /v1/datasets/loadbench-N?file=images.zip, a zip of random PNGs, every other one
 #               chunked (no Content-Length)
-#   slow        SSE of LOAD_SLOW_COUNT images with previewEvery 1, read after a 10 s pause at 4 KiB
-#               per 100 ms
+#   slow        SSE of LOAD_SLOW_COUNT images with previewEvery 1, read after a 10 s pause at 16 KiB
+#               per second
 #   disconnect  a DDPM request with every step (T) of 8 images, as a PNG or SSE, abandoned after 1.5 s
 # and samples the gateway's and the sampler's heap and live threads (/q/metrics) and RSS (/proc) every
 # second. Prints a report per class (requests, ok, refused = 429 or 503 with Retry-After, 4xx, 5xx,

@@ -24,7 +24,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -137,7 +136,11 @@ public class LoadBench {
         }
         stop.set(true);
         loadEnd = System.nanoTime();
-        for (Pending p : pending.values()) {
+        for (Long id : List.copyOf(pending.keySet())) {
+            Pending p = pending.remove(id);
+            if (p == null) {
+                continue; // it ended just now, and its client counted it
+            }
             outcomes.add(new Outcome(
                     p.clazz(), p.id(), "no answer", Kind.LOST, millisSince(p.startNanos()), 0,
                     "still without a terminal answer when the run ended", 0));
@@ -200,18 +203,23 @@ public class LoadBench {
     private Outcome plain(long id, long seed) throws InterruptedException {
         String body = String.format(
                 Locale.ROOT, "{\"model\":\"%s\",\"count\":%d,\"seed\":%d}", o.model, o.count, seed & 0xffffffffL);
-        return exchange("plain", id, post("/v1/samples", body, "image/png"), o.requestTimeout * 1000L);
+        return exchange("plain", id, post("/v1/samples", body, "image/png"), o.requestTimeout * 1000L, true);
     }
 
+    /** A success without its answer (an image request whose 200 has no bytes): lost, not ok. */
+    private static final String EMPTY = "a 2xx with an empty body";
+
     /** Sends, waits for the whole answer up to the timeout, and classifies it. */
-    private Outcome exchange(String clazz, long id, HttpRequest request, long timeoutMillis)
+    private Outcome exchange(String clazz, long id, HttpRequest request, long timeoutMillis, boolean answerIsBody)
             throws InterruptedException {
         long start = System.nanoTime();
         CompletableFuture<HttpResponse<byte[]>> future = http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
         try {
             HttpResponse<byte[]> response = future.get(timeoutMillis, TimeUnit.MILLISECONDS);
             return classify(clazz, id, start, response.statusCode(), response.headers().firstValue("Retry-After"),
-                    response.body().length == 0 && response.statusCode() < 300 ? "an empty body" : brief(response.body()));
+                    answerIsBody && response.body().length == 0 && response.statusCode() < 300
+                            ? EMPTY
+                            : brief(response.body()));
         } catch (TimeoutException e) {
             future.cancel(true);
             return lost(clazz, id, start, "no answer within " + timeoutMillis / 1000 + " s");
@@ -225,7 +233,7 @@ public class LoadBench {
         int retry = retryAfter.map(LoadBench::seconds).orElse(0);
         Kind kind;
         if (status >= 200 && status < 300) {
-            kind = detail.equals("an empty body") ? Kind.LOST : Kind.OK;
+            kind = detail.equals(EMPTY) ? Kind.LOST : Kind.OK;
         } else if (status == 429 || (status == 503 && retryAfter.isPresent())) {
             kind = Kind.REFUSED;
         } else if (status >= 500) {
@@ -327,7 +335,7 @@ public class LoadBench {
                 .header("Content-Type", "application/octet-stream")
                 .POST(publisher)
                 .build();
-        Outcome outcome = exchange("upload", id, request, o.requestTimeout * 1000L);
+        Outcome outcome = exchange("upload", id, request, o.requestTimeout * 1000L, false);
         return unknownLength && outcome.kind() != Kind.LOST
                 ? new Outcome(outcome.clazz(), id, outcome.label() + " chunked", outcome.kind(), outcome.millis(),
                         0, outcome.detail(), outcome.retryAfter())
