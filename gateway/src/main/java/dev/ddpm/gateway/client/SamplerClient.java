@@ -11,6 +11,7 @@ import dev.ddpm.proto.common.v1.SampleEvent;
 import dev.ddpm.proto.common.v1.SampleParams;
 import dev.ddpm.proto.sampler.v1.SampleRequest;
 import dev.ddpm.proto.sampler.v1.SamplerServiceGrpc;
+import dev.ddpm.service.auth.CallerHeader;
 import dev.ddpm.service.auth.OperatorKey;
 import dev.ddpm.service.config.ConnectionsConfig;
 import io.grpc.ManagedChannel;
@@ -47,7 +48,7 @@ public class SamplerClient {
     static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
     /** gRPC metadata naming the API key a sampling call is made for (the sampler limits some work per caller). */
-    public static final String CALLER_HEADER = "ddpm-caller";
+    public static final String CALLER_HEADER = CallerHeader.NAME;
 
     private static final Metadata.Key<String> CALLER = Metadata.Key.of(CALLER_HEADER, Metadata.ASCII_STRING_MARSHALLER);
     private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x20-\\x7e]+");

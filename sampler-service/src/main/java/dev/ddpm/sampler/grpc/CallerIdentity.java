@@ -1,5 +1,6 @@
 package dev.ddpm.sampler.grpc;
 
+import dev.ddpm.service.auth.CallerHeader;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
@@ -19,7 +20,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 public class CallerIdentity implements ServerInterceptor {
 
     /** The header, in gRPC metadata and HTTP alike. */
-    public static final String HEADER = "ddpm-caller";
+    public static final String HEADER = CallerHeader.NAME;
 
     private static final Metadata.Key<String> CALLER = Metadata.Key.of(HEADER, Metadata.ASCII_STRING_MARSHALLER);
     private static final Context.Key<String> CURRENT = Context.key(HEADER);
