@@ -115,8 +115,11 @@ public class SampleResource {
                 .recoverWithItem(e -> error(sse, SamplerProblems.of(e)));
     }
 
-    /** The SSE {@code progress} event's data, its fields in this order. */
-    record ProgressEvent(int step, int totalSteps, double etaSeconds, int queuePosition) {}
+    /**
+     * The SSE {@code progress} event's data, its fields in this order; {@code previewEvery} is the
+     * interval in effect (the one asked, raised to the sampler's cap on previews; 0: none).
+     */
+    record ProgressEvent(int step, int totalSteps, double etaSeconds, int queuePosition, int previewEvery) {}
 
     /** The SSE {@code preview} event's data: the predicted x_0 as a base64 PNG. */
     record PreviewEvent(int step, int index, byte[] png) {}
@@ -130,7 +133,8 @@ public class SampleResource {
                     event.getProgress().getStep(),
                     event.getProgress().getTotalSteps(),
                     event.getProgress().getEtaSeconds(),
-                    event.getProgress().getQueuePosition());
+                    event.getProgress().getQueuePosition(),
+                    event.getProgress().getPreviewEvery());
         } else if (event.hasPreview()) {
             name = "preview";
             data = new PreviewEvent(
