@@ -41,8 +41,10 @@ public class SamplingService {
      * @throws dev.ddpm.sampler.registry.UnknownModelException no such model or version
      * @throws dev.ddpm.sampler.batching.QueueFullException   the sampler holds its most requests or evaluations
      * @throws dev.ddpm.sampler.batching.DeadlineException    the request cannot finish before its deadline
+     * @throws dev.ddpm.sampler.batching.SamplerShuttingDownException the sampler is shutting down
      */
     public SamplingJob start(String requestId, SamplingRequest requested, Priority priority, JobListener listener) {
+        batcher.refuseWhileDraining();
         // The request validated itself (SamplingRequest); what is left depends on this service and the model.
         if (requested.count() > config.maxImagesPerRequest()) {
             throw new InvalidSampleRequestException(
