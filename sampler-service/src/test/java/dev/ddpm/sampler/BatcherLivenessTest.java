@@ -82,7 +82,9 @@ class BatcherLivenessTest extends SamplerTestBase {
                     public void failed(RuntimeException error) {}
                 });
         try {
-            assertThat(wedged.await(10, TimeUnit.SECONDS)).as("the loop entered the listener").isTrue();
+            assertThat(wedged.await(10, TimeUnit.SECONDS))
+                    .as("the loop entered the listener")
+                    .isTrue();
 
             await().atMost(Duration.ofSeconds(15))
                     .pollInterval(Duration.ofMillis(250))
