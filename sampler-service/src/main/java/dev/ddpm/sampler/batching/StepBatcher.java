@@ -616,7 +616,7 @@ public class StepBatcher {
     }
 
     private static RuntimeException networkFailure(LoadedModel model, Throwable cause, String why) {
-        return new IllegalStateException(
+        return new NetworkCallException(
                 "the network call of model " + model.name() + " version " + model.version() + " failed: "
                         + cause.getMessage() + why,
                 cause);
