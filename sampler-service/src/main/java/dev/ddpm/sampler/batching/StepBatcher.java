@@ -530,15 +530,16 @@ public class StepBatcher {
         for (List<SamplingJob> group : groups.values()) {
             LoadedModel model = group.get(0).model();
             int length = model.imageLength();
-            Map<SamplingJob, float[]> outputs = evaluate(model, group, work);
+            Map<SamplingJob, Output> outputs = evaluate(model, group, work);
             List<SamplingJob> advanced = new ArrayList<>(outputs.size());
-            for (Map.Entry<SamplingJob, float[]> entry : outputs.entrySet()) {
+            for (Map.Entry<SamplingJob, Output> entry : outputs.entrySet()) {
                 SamplingJob job = entry.getKey();
+                Output output = entry.getValue();
                 try {
-                    int k = 0;
+                    int k = output.firstImage();
                     for (int index : work.get(job)) {
                         float[] out = new float[length];
-                        System.arraycopy(entry.getValue(), k++ * length, out, 0, length);
+                        System.arraycopy(output.values(), k++ * length, out, 0, length);
                         job.advance(index, out);
                     }
                     advanced.add(job);
@@ -560,15 +561,18 @@ public class StepBatcher {
         }
     }
 
+    /** A request's share of a network call's output: its images from {@code firstImage} on. */
+    private record Output(float[] values, int firstImage) {}
+
     /**
-     * The network's output for the group's images, per request (its images' outputs end to end). A
+     * The network's output for the group's images, per request. A
      * call that fails for several requests is made again for each request's images alone, so that only
      * the request whose input breaks it fails; when every request fails alone as well, the model
      * itself is at fault and the message says so.
      */
-    private Map<SamplingJob, float[]> evaluate(
+    private Map<SamplingJob, Output> evaluate(
             LoadedModel model, List<SamplingJob> group, Map<SamplingJob, List<Integer>> work) {
-        Map<SamplingJob, float[]> outputs = new LinkedHashMap<>();
+        Map<SamplingJob, Output> outputs = new LinkedHashMap<>();
         float[] together;
         try {
             together = predict(model, group, work);
@@ -586,7 +590,7 @@ public class StepBatcher {
             Map<SamplingJob, Throwable> failures = new LinkedHashMap<>();
             for (SamplingJob job : group) {
                 try {
-                    outputs.put(job, predict(model, List.of(job), work));
+                    outputs.put(job, new Output(predict(model, List.of(job), work), 0));
                 } catch (Throwable alone) {
                     if (processWide(alone)) {
                         throw alone;
@@ -603,14 +607,10 @@ public class StepBatcher {
             failures.forEach((job, error) -> fail(job, networkFailure(model, error, why)));
             return outputs;
         }
-        int length = model.imageLength();
         int k = 0;
         for (SamplingJob job : group) {
-            int images = work.get(job).size();
-            float[] own = new float[images * length];
-            System.arraycopy(together, k * length, own, 0, own.length);
-            k += images;
-            outputs.put(job, own);
+            outputs.put(job, new Output(together, k));
+            k += work.get(job).size();
         }
         return outputs;
     }
