@@ -142,8 +142,10 @@ class GracefulDrainIT {
         }
     }
 
+    /** A consumer group of its own, so that a process this test kills never holds the shared group's jobs. */
     private static List<String> settings(String drainTimeout) {
         return List.of(
+                "-Dmp.messaging.incoming.sample-jobs.group.id=ddpm-drain-test-" + UUID.randomUUID(),
                 "-Dsampler.models=" + model.name(),
                 "-Dsampler.max-batch=8",
                 "-Dsampler.shutdown.drain-timeout=" + drainTimeout);
