@@ -15,6 +15,13 @@ import java.util.function.IntUnaryOperator;
  */
 public final class ImageEncoding {
 
+    static {
+        // Encode in memory: ImageIO's default file cache registers a JVM shutdown hook per stream,
+        // which throws once the process is shutting down, so results that a service finishes while it
+        // drains could not be encoded; it would also need a writable temporary directory.
+        ImageIO.setUseCache(false);
+    }
+
     private ImageEncoding() {}
 
     public static int toByte(float value) {

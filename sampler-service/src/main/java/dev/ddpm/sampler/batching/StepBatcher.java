@@ -35,6 +35,15 @@ import java.util.concurrent.TimeUnit;
  * <p>Admission is bounded in work, not in requests alone: the evaluations (images x steps) not yet
  * done over all held requests, with a retry hint from the measured throughput; a request with a
  * deadline it cannot meet is refused before it is queued, and one that runs past it is cancelled.
+ *
+ * <p>A failure is the request's own: an exception in one request's image picking, scheduler step,
+ * preview or listener fails that request alone, and a network call that fails for a batch is made
+ * again for each request's images alone, so that only the request whose input breaks it fails
+ * (all of them, with a message that says so, when the model fails every call). The loop outlives
+ * any throwable; a turn that fails as a whole fails the requests it was stepping, never again the
+ * next turn. The time since the last completed turn is the heartbeat liveness watches
+ * ({@link #turnGap()}). For a shutdown the batcher stops admitting ({@link #stopAdmitting()}),
+ * finishes what it holds, and fails what is left when told ({@link #abandonHeld}).
  */
 @Singleton
 public class StepBatcher {
@@ -75,6 +84,14 @@ public class StepBatcher {
     private final Map<Priority, Timer> waits = new EnumMap<>(Priority.class);
     private volatile boolean running;
     private Thread thread;
+    /** When the loop last completed a turn (System.nanoTime), busy or idle: the heartbeat. */
+    private volatile long lastTurnNanos = System.nanoTime();
+    /** Set when the sampler begins to shut down: every new request is refused from then on. */
+    private volatile boolean draining;
+    /** Set when the drain time is up: the loop fails every request it holds with it. */
+    private volatile RuntimeException abandoned;
+    /** The requests of the turn under way, failed together when the turn itself fails; the loop thread's own. */
+    private List<SamplingJob> turnJobs = List.of();
 
     public StepBatcher(SamplerConfig config, MeterRegistry meters) {
         this.config = config;
@@ -134,6 +151,7 @@ public class StepBatcher {
             return;
         }
         running = true;
+        lastTurnNanos = System.nanoTime();
         thread = new Thread(this::loop, "ddpm-step-batcher");
         thread.setDaemon(true);
         thread.start();
@@ -155,6 +173,9 @@ public class StepBatcher {
     public void submit(SamplingJob job) {
         try {
             synchronized (admission) {
+                if (draining) {
+                    throw refusedWhileDraining();
+                }
                 admit(job);
                 held.put(job, job.evaluations());
                 backlog += job.evaluations();
@@ -163,7 +184,9 @@ public class StepBatcher {
             meters.counter(
                             "ddpm_sampler_refused_total",
                             "reason",
-                            e instanceof DeadlineException ? "deadline" : "queue",
+                            e instanceof DeadlineException
+                                    ? "deadline"
+                                    : e instanceof SamplerShuttingDownException ? "shutdown" : "queue",
                             "priority",
                             tag(job.priority()))
                     .increment();
@@ -277,17 +300,106 @@ public class StepBatcher {
         }
     }
 
+    /**
+     * Refuses every request from now on (503 / gRPC UNAVAILABLE, so that callers go to another
+     * replica); the requests held go on.
+     */
+    public void stopAdmitting() {
+        draining = true;
+    }
+
+    /** Whether the batcher refuses new requests because the sampler is shutting down. */
+    public boolean draining() {
+        return draining;
+    }
+
+    /**
+     * Refuses the request while the sampler shuts down, before the caller loads a model version for
+     * nothing; {@link #submit} refuses it as well.
+     *
+     * @throws SamplerShuttingDownException the sampler is shutting down
+     */
+    public void refuseWhileDraining() {
+        if (draining) {
+            throw refusedWhileDraining();
+        }
+    }
+
+    private SamplerShuttingDownException refusedWhileDraining() {
+        return new SamplerShuttingDownException(
+                "it takes no new requests: send this one to another replica", config.retryAfter());
+    }
+
+    /** Requests held, running or waiting for their first slot. */
+    public int heldRequests() {
+        synchronized (admission) {
+            return held.size();
+        }
+    }
+
+    /**
+     * Fails every request the batcher holds, and any still arriving, with {@code reason}, at the
+     * loop's next turn (so that no listener hears two threads at once).
+     */
+    public void abandonHeld(RuntimeException reason) {
+        abandoned = reason;
+    }
+
+    /** The heartbeat: whether the loop runs, and how long ago it last completed a turn while it holds work. */
+    public TurnGap turnGap() {
+        int holding = heldRequests();
+        Thread loop = thread;
+        Duration since = holding == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - lastTurnNanos);
+        return new TurnGap(running && loop != null && loop.isAlive(), holding, since);
+    }
+
     private void loop() {
         while (running) {
             try {
                 turn();
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (RuntimeException e) {
-                LOG.errorf(e, "step batcher turn failed");
+                if (!running) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                // not a stop (a listener's interrupt): the loop goes on
+            } catch (Throwable e) {
+                // A turn that failed as a whole fails the requests it stepped, which would fail it again.
+                LOG.errorf(e, "step batcher turn failed; its %d requests fail, the loop goes on", turnJobs.size());
+                failTurn(e);
+            } finally {
+                lastTurnNanos = System.nanoTime();
             }
         }
+    }
+
+    private void failTurn(Throwable cause) {
+        RuntimeException error = asFailure(cause);
+        for (SamplingJob job : turnJobs) {
+            try {
+                fail(job, error);
+                jobs.remove(job);
+                leave(job);
+            } catch (Throwable e) {
+                LOG.errorf("request %s could not be failed cleanly: %s", job.id(), e);
+            }
+        }
+        turnJobs = List.of();
+    }
+
+    /** What a caller hears of a throwable that is not an exception of its own (an Error). */
+    private static RuntimeException asFailure(Throwable cause) {
+        return cause instanceof RuntimeException runtime
+                ? runtime
+                : new IllegalStateException("the sampler failed while stepping this request: " + cause, cause);
+    }
+
+    /**
+     * Whether a throwable concerns the whole process (out of memory, a broken virtual machine) rather
+     * than the request whose code raised it: it fails the whole turn, which frees what it held.
+     */
+    private static boolean processWide(Throwable e) {
+        return e instanceof VirtualMachineError && !(e instanceof StackOverflowError);
     }
 
     private void turn() throws InterruptedException {
@@ -299,6 +411,12 @@ public class StepBatcher {
             jobs.add(first);
         }
         arrivals.drainTo(jobs);
+        RuntimeException abandon = abandoned;
+        if (abandon != null) {
+            failAll(abandon);
+            return;
+        }
+        turnJobs = new ArrayList<>(jobs);
         dropCancelledAndExpired();
         if (jobs.isEmpty()) {
             publishGauges(0);
@@ -306,6 +424,7 @@ public class StepBatcher {
         }
         long start = System.nanoTime();
         Map<SamplingJob, List<Integer>> work = share();
+        turnJobs = new ArrayList<>(work.keySet());
         int images = 0;
         for (List<Integer> picked : work.values()) {
             images += picked.size();
@@ -321,8 +440,23 @@ public class StepBatcher {
                 it.remove();
             }
         }
+        turnJobs = List.of();
         publishGauges(images);
         announceQueuePositions();
+    }
+
+    /** Fails every request held, as the drain time is up. */
+    private void failAll(RuntimeException reason) {
+        for (SamplingJob job : jobs) {
+            try {
+                fail(job, reason);
+                leave(job);
+            } catch (Throwable e) {
+                LOG.errorf("request %s could not be failed cleanly: %s", job.id(), e);
+            }
+        }
+        jobs.clear();
+        publishGauges(0);
     }
 
     private static double average(double previous, double sample) {
@@ -366,7 +500,14 @@ public class StepBatcher {
             if (slots[i] > 0) {
                 SamplingJob job = jobs.get(i);
                 boolean first = job.waiting();
-                work.put(job, job.pick(slots[i]));
+                List<Integer> picked;
+                try {
+                    picked = job.pick(slots[i]);
+                } catch (Throwable e) {
+                    failAlone(job, e, "picking its images");
+                    continue;
+                }
+                work.put(job, picked);
                 if (first) {
                     announcedPositions.remove(job);
                     waits.get(job.priority()).record(System.nanoTime() - job.createdNanos(), TimeUnit.NANOSECONDS);
@@ -376,7 +517,10 @@ public class StepBatcher {
         return work;
     }
 
-    /** One network call per model version (per request without batching), then one step per image. */
+    /**
+     * One network call per model version (per request without batching), then one step per image;
+     * whatever fails is the failing request's alone.
+     */
     private void step(Map<SamplingJob, List<Integer>> work) {
         Map<Object, List<SamplingJob>> groups = new LinkedHashMap<>();
         for (SamplingJob job : work.keySet()) {
@@ -385,25 +529,26 @@ public class StepBatcher {
         }
         for (List<SamplingJob> group : groups.values()) {
             LoadedModel model = group.get(0).model();
-            try {
-                float[] output = predict(model, group, work);
-                int length = model.imageLength();
-                int k = 0;
-                for (SamplingJob job : group) {
+            int length = model.imageLength();
+            Map<SamplingJob, Output> outputs = evaluate(model, group, work);
+            List<SamplingJob> advanced = new ArrayList<>(outputs.size());
+            for (Map.Entry<SamplingJob, Output> entry : outputs.entrySet()) {
+                SamplingJob job = entry.getKey();
+                Output output = entry.getValue();
+                try {
+                    int k = output.firstImage();
                     for (int index : work.get(job)) {
                         float[] out = new float[length];
-                        System.arraycopy(output, k++ * length, out, 0, length);
+                        System.arraycopy(output.values(), k++ * length, out, 0, length);
                         job.advance(index, out);
                     }
+                    advanced.add(job);
+                } catch (Throwable e) {
+                    failAlone(job, e, "its step");
                 }
-                for (SamplingJob job : group) {
-                    notify(job);
-                }
-            } catch (RuntimeException e) {
-                LOG.errorf("model %s %s failed a step: %s", model.name(), model.version(), e.getMessage());
-                for (SamplingJob job : group) {
-                    fail(job, e);
-                }
+            }
+            for (SamplingJob job : advanced) {
+                notify(job);
             }
         }
         synchronized (admission) {
@@ -416,7 +561,78 @@ public class StepBatcher {
         }
     }
 
-    private float[] predict(LoadedModel model, List<SamplingJob> group, Map<SamplingJob, List<Integer>> work) {
+    /** A request's share of a network call's output: its images from {@code firstImage} on. */
+    private record Output(float[] values, int firstImage) {}
+
+    /**
+     * The network's output for the group's images, per request. A
+     * call that fails for several requests is made again for each request's images alone, so that only
+     * the request whose input breaks it fails; when every request fails alone as well, the model
+     * itself is at fault and the message says so.
+     */
+    private Map<SamplingJob, Output> evaluate(
+            LoadedModel model, List<SamplingJob> group, Map<SamplingJob, List<Integer>> work) {
+        Map<SamplingJob, Output> outputs = new LinkedHashMap<>();
+        float[] together;
+        try {
+            together = predict(model, group, work);
+        } catch (Throwable e) {
+            if (processWide(e)) {
+                throw e;
+            }
+            if (group.size() == 1) {
+                fail(group.get(0), networkFailure(model, e, ""));
+                return outputs;
+            }
+            LOG.warnf(
+                    "model %s %s failed a network call for %d requests (%s); each is tried alone",
+                    model.name(), model.version(), group.size(), e.getMessage());
+            Map<SamplingJob, Throwable> failures = new LinkedHashMap<>();
+            for (SamplingJob job : group) {
+                try {
+                    outputs.put(job, new Output(predict(model, List.of(job), work), 0));
+                } catch (Throwable alone) {
+                    if (processWide(alone)) {
+                        throw alone;
+                    }
+                    failures.put(job, alone);
+                }
+            }
+            String why = outputs.isEmpty()
+                    ? "; it failed for every request in the batch alike, so the model itself is at fault"
+                    : "; it failed for this request's images alone, while its batch neighbours' went through";
+            if (outputs.isEmpty()) {
+                LOG.errorf("model %s %s fails every network call: %s", model.name(), model.version(), e.getMessage());
+            }
+            failures.forEach((job, error) -> fail(job, networkFailure(model, error, why)));
+            return outputs;
+        }
+        int k = 0;
+        for (SamplingJob job : group) {
+            outputs.put(job, new Output(together, k));
+            k += work.get(job).size();
+        }
+        return outputs;
+    }
+
+    private static RuntimeException networkFailure(LoadedModel model, Throwable cause, String why) {
+        return new NetworkCallException(
+                "the network call of model " + model.name() + " version " + model.version() + " failed: "
+                        + cause.getMessage() + why,
+                cause);
+    }
+
+    /** Fails one request whose own code failed; a failure of the whole process fails the turn instead. */
+    private void failAlone(SamplingJob job, Throwable e, String where) {
+        if (processWide(e)) {
+            throw (Error) e;
+        }
+        LOG.warnf(e, "request %s failed in %s; it fails alone", job.id(), where);
+        fail(job, asFailure(e));
+    }
+
+    /** One network call for the images the requests of {@code group} step this turn, in their order. */
+    float[] predict(LoadedModel model, List<SamplingJob> group, Map<SamplingJob, List<Integer>> work) {
         int length = model.imageLength();
         int n = 0;
         for (SamplingJob job : group) {
@@ -441,10 +657,13 @@ public class StepBatcher {
     private void notify(SamplingJob job) {
         try {
             job.afterStep();
-        } catch (RuntimeException e) {
-            // The caller's side failed (a closed stream): its slots are freed.
-            LOG.debugf("request %s listener failed (%s); cancelling it", job.id(), e.getMessage());
-            job.cancel();
+        } catch (Throwable e) {
+            if (processWide(e)) {
+                throw e;
+            }
+            // The caller's side failed (a closed stream, a listener's bug): the request ends, its slots freed.
+            LOG.debugf("request %s listener failed (%s); it fails alone", job.id(), e);
+            fail(job, asFailure(e));
         }
         if (job.finished()) {
             meters.counter("ddpm_sampler_images_total", "model", job.model().name())
@@ -464,8 +683,11 @@ public class StepBatcher {
         job.cancel();
         try {
             job.listener().failed(error);
-        } catch (RuntimeException e) {
-            LOG.debugf("request %s failure listener failed: %s", job.id(), e.getMessage());
+        } catch (Throwable e) {
+            if (processWide(e)) {
+                throw e;
+            }
+            LOG.debugf("request %s failure listener failed: %s", job.id(), e);
         }
     }
 

@@ -8,6 +8,7 @@ import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.sampler.batching.DeadlineException;
 import dev.ddpm.sampler.batching.JobListener;
 import dev.ddpm.sampler.batching.QueueFullException;
+import dev.ddpm.sampler.batching.SamplerShuttingDownException;
 import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.messaging.outgoing.SamplerEvents;
@@ -174,6 +175,13 @@ public class SampleJobRunner {
         return queue.size();
     }
 
+    /** Jobs whose outcome is being stored and announced: the shutdown's drain waits for them. */
+    public int finishing() {
+        return (int) queue.snapshot().stream()
+                .filter(job -> job.stage() == HeldJob.Stage.FINISHING)
+                .count();
+    }
+
     /** The stage of a job held here; empty when it is not. */
     public Optional<String> stage(String jobId) {
         return Optional.ofNullable(queue.get(jobId))
@@ -271,6 +279,10 @@ public class SampleJobRunner {
                 admitted.cancel(); // cancelled or expired meanwhile
             }
             return Admitted.MOVED_ON;
+        } catch (SamplerShuttingDownException e) {
+            // Not the job's failure: unacknowledged, its record is delivered again to a replica that stays.
+            job.retryLater("for a replica that is not shutting down", BATCHER_FULL_RETRY);
+            return Admitted.SHUTTING_DOWN;
         } catch (QueueFullException e) {
             Duration hint = e.retryAfter();
             job.retryLater(
@@ -328,7 +340,8 @@ public class SampleJobRunner {
         /** Announced, ended, admitted, or left waiting for a reason of its own. */
         MOVED_ON,
         BATCHER_FULL,
-        S3_AWAY
+        S3_AWAY,
+        SHUTTING_DOWN
     }
 
     /** Hears the job on the batcher's thread and hands its outcome to {@link JobOutcomes}. */
@@ -349,6 +362,12 @@ public class SampleJobRunner {
 
         @Override
         public void failed(RuntimeException error) {
+            if (error instanceof SamplerShuttingDownException) {
+                LOG.infof(
+                        "job %s stopped by the shutdown; its record stays unacknowledged, for another replica",
+                        job.id());
+                return;
+            }
             String reason = error instanceof DeadlineException
                     ? "deadline exceeded: " + error.getMessage()
                     : error.getMessage();

@@ -43,6 +43,7 @@ public class SamplingService {
      * @throws dev.ddpm.sampler.registry.UnknownModelException no such model or version
      * @throws dev.ddpm.sampler.batching.QueueFullException   the sampler holds its most requests or evaluations
      * @throws dev.ddpm.sampler.batching.DeadlineException    the request cannot finish before its deadline
+     * @throws dev.ddpm.sampler.batching.SamplerShuttingDownException the sampler is shutting down
      */
     public SamplingJob start(String requestId, SamplingRequest requested, Priority priority, JobListener listener) {
         return start(requestId, requested, priority, listener, null);
@@ -57,6 +58,7 @@ public class SamplingService {
      */
     public SamplingJob start(
             String requestId, SamplingRequest requested, Priority priority, JobListener listener, String caller) {
+        batcher.refuseWhileDraining();
         // The request validated itself (SamplingRequest); what is left depends on this service and the model.
         if (requested.count() > config.maxImagesPerRequest()) {
             throw new InvalidSampleRequestException(

@@ -352,8 +352,8 @@ class StepBatcherTest {
         }
     }
 
-    /** The settings the tests vary; the rest as the service's defaults. */
-    private record Settings(
+    /** The settings the tests vary; the rest as the service's defaults (shared with the batcher's other tests). */
+    record Settings(
             int maxBatch,
             int maxRequests,
             long maxEvaluations,

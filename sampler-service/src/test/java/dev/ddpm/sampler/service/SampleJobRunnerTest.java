@@ -9,6 +9,7 @@ import dev.ddpm.core.events.SampleJobRequested;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.core.storage.Upload;
 import dev.ddpm.sampler.batching.JobListener;
+import dev.ddpm.sampler.batching.SamplerShuttingDownException;
 import dev.ddpm.sampler.batching.SamplingJob;
 import dev.ddpm.sampler.registry.UnknownModelException;
 import org.junit.jupiter.api.AfterEach;
@@ -117,6 +118,28 @@ class SampleJobRunnerTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> failingAnnouncements.get() == 0);
         await().atMost(Duration.ofSeconds(5)).until(() -> record.acks.get() == 1);
         assertThat(announced).containsExactly(results.stored);
+    }
+
+    @Test
+    void aJobTheShutdownRefusesOrStopsIsNeitherAnnouncedNorAcknowledgedSoItIsDeliveredAgain() throws Exception {
+        SampleJobRunner jobs = runner(4, Duration.ofMinutes(1));
+        admission.refusal = new SamplerShuttingDownException("it takes no new requests", Duration.ofSeconds(1));
+        Record refused = new Record();
+        jobs.accept(job("j1"), Instant.now(), refused::ack);
+        await().atMost(Duration.ofSeconds(5)).until(() -> admission.attempts.get() >= 2);
+        assertThat(jobs.stage("j1")).contains("waiting");
+
+        admission.refusal = null;
+        admission.taken = new CompletableFuture<>();
+        Record stopped = new Record();
+        jobs.accept(job("j2"), Instant.now(), stopped::ack);
+        JobListener listener = admission.taken.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        listener.failed(new SamplerShuttingDownException("the drain time is up", Duration.ofSeconds(1)));
+
+        assertThat(jobs.stage("j2")).contains("sampling");
+        assertThat(announced).as("a shutdown is no job's outcome").isEmpty();
+        assertThat(refused.acks).hasValue(0);
+        assertThat(stopped.acks).hasValue(0);
     }
 
     @Test
@@ -319,6 +342,10 @@ class SampleJobRunnerTest {
     static final class ModelLoading extends JobAdmission {
         volatile boolean stored;
         final AtomicInteger attempts = new AtomicInteger();
+        /** When set, admission throws it (the batcher's refusal). */
+        volatile RuntimeException refusal;
+        /** When set, admission takes the job and hands its listener here, as the batcher would. */
+        volatile CompletableFuture<JobListener> taken;
 
         ModelLoading() {
             super(null, null, null);
@@ -327,6 +354,13 @@ class SampleJobRunnerTest {
         @Override
         public SamplingJob admit(String jobId, SamplingRequest spec, JobListener listener) {
             attempts.incrementAndGet();
+            if (refusal != null) {
+                throw refusal;
+            }
+            if (taken != null) {
+                taken.complete(listener);
+                return null;
+            }
             throw new UnknownModelException("model '" + spec.model() + "' is not loaded here; loaded: []");
         }
 
