@@ -165,11 +165,12 @@ class MemoryBoundsTest extends SamplerTestBase {
         // 8 images x 49 previews: far more than the transport's windows hold.
         await().atMost(Duration.ofSeconds(10)).until(() -> batcher.backlogEvaluations() > 0);
         await().atMost(Duration.ofSeconds(60)).until(() -> batcher.backlogEvaluations() == 0);
-        // what the sampler wrote while nobody read: what the transport's windows took, no more
+        // What the sampler wrote while nobody read: what the transport's windows took (about 40
+        // previews, varying with the PNGs' sizes), far from the 392 an unpaced stream writes.
         double sentUnread = sent() - sentBefore;
         assertThat(sentUnread)
                 .as("previews written while the reader read nothing")
-                .isLessThanOrEqualTo(40);
+                .isLessThanOrEqualTo(100);
         stream.get(0).request(Integer.MAX_VALUE);
         try {
             done.get(30, TimeUnit.SECONDS);

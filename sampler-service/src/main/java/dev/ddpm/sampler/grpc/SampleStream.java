@@ -30,7 +30,8 @@ import java.util.TreeMap;
  * newest one per image and are encoded as PNG on the {@link PreviewEncoder}'s threads, one image at
  * a time while the call is ready, so that a slow reader costs at most one pending preview per image
  * and a lagging reader gets fewer previews, never a growing buffer. The result or the error is
- * always sent, after whatever progress is still pending. Every write is made under this object's
+ * always sent, after whatever progress is still pending (and, when the reader keeps up, the last
+ * preview of each image). Every write is made under this object's
  * lock (a gRPC stream takes one writer at a time).
  */
 final class SampleStream implements JobListener {
@@ -115,7 +116,10 @@ final class SampleStream implements JobListener {
         draining = encoder.submit(this::drain);
     }
 
-    /** On an encoder thread: previews, oldest image index first, while the call is ready. */
+    /**
+     * On an encoder thread (or the result's worker before the result): previews, oldest image index
+     * first, while the call is ready.
+     */
     private void drain() {
         while (true) {
             int index;
@@ -189,6 +193,8 @@ final class SampleStream implements JobListener {
                 failed(e);
                 return;
             }
+            // A reader that keeps up also gets the last preview of each image (at most one each).
+            drain();
             end(result, null);
         });
     }
@@ -198,7 +204,10 @@ final class SampleStream implements JobListener {
         end(null, error);
     }
 
-    /** The last write: pending progress, then the result or the error; pending previews are dropped. */
+    /**
+     * The last write: pending progress, then the result or the error; previews still pending (the
+     * reader was behind, or the error came first) are dropped.
+     */
     private synchronized void end(SampleEvent result, RuntimeException error) {
         if (ended) {
             return;

@@ -40,6 +40,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ModelUpdatesConsumerTest {
 
+    private static final SamplerConfig.Sessions SESSIONS = new SamplerConfig.Sessions() {
+        @Override
+        public int maxOpen() {
+            return 8;
+        }
+
+        @Override
+        public int loadsPerCallerPerMinute() {
+            return 0;
+        }
+    };
+
     private static final SamplerConfig CONFIG = (SamplerConfig) Proxy.newProxyInstance(
             SamplerConfig.class.getClassLoader(),
             new Class<?>[] {SamplerConfig.class},
@@ -48,6 +60,8 @@ class ModelUpdatesConsumerTest {
                 case "followPublications" -> true;
                 case "models" -> Optional.empty();
                 case "aliasesRefresh" -> Duration.ofSeconds(30);
+                case "sessions" -> SESSIONS;
+                case "retryAfter" -> Duration.ofSeconds(1);
                 default -> throw new UnsupportedOperationException(method.getName());
             });
 
