@@ -69,9 +69,14 @@ public class InitialModels {
     public CompletionStage<Void> load() {
         List<String> names = config.models().filter(l -> !l.isEmpty()).orElseGet(registry::storedModels);
         for (String name : names) {
-            if (!registry.current().containsKey(name)
-                    && registry.installProduction(name).isEmpty()) {
-                LOG.infof("model %s has no loadable version yet; it loads when one is published", name);
+            try {
+                if (!registry.current().containsKey(name)
+                        && registry.installProduction(name).isEmpty()) {
+                    LOG.infof("model %s has no loadable version yet; it loads when one is published", name);
+                }
+            } catch (ModelRejectedException e) {
+                // One model's bad versions must not hold back the others (nor restart the whole scan).
+                LOG.warnf("model %s: the versions the bucket names are rejected: %s", name, e.getMessage());
             }
         }
         return CompletableFuture.completedFuture(null);
