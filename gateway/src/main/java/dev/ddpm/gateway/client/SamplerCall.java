@@ -9,6 +9,7 @@ import io.smallrye.mutiny.subscription.MultiEmitter;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * One Sample call to a sampler as a Multi that its subscriber can stop and cannot flood. Cancelling
@@ -22,6 +23,7 @@ final class SamplerCall implements ClientResponseObserver<SampleRequest, SampleE
     private final MultiEmitter<? super SampleEvent> emitter;
     private final Runnable onEnd;
     private final Runnable onSuperseded;
+    private final Consumer<SampleEvent> onArrival;
     private final PendingEvents pending = new PendingEvents();
     private final AtomicInteger drains = new AtomicInteger();
     private volatile ClientCallStreamObserver<SampleRequest> call;
@@ -31,27 +33,38 @@ final class SamplerCall implements ClientResponseObserver<SampleRequest, SampleE
     // Touched by the one draining thread only:
     private boolean delivered;
 
-    private SamplerCall(MultiEmitter<? super SampleEvent> emitter, Runnable onEnd, Runnable onSuperseded) {
+    private SamplerCall(
+            MultiEmitter<? super SampleEvent> emitter,
+            Runnable onEnd,
+            Runnable onSuperseded,
+            Consumer<SampleEvent> onArrival) {
         this.emitter = emitter;
         this.onEnd = onEnd;
         this.onSuperseded = onSuperseded;
+        this.onArrival = onArrival;
     }
 
     /**
      * @param start        starts the call with the observer it is given
      * @param onEnd        run once when the call ends, however it ends
      * @param onSuperseded run for each progress or preview event dropped unread (a newer one replaced it)
+     * @param onArrival    each event as the sampler sends it, before the subscriber's pace holds it back
      */
     static Multi<SampleEvent> of(
             BiConsumer<SampleRequest, ClientResponseObserver<SampleRequest, SampleEvent>> start,
             SampleRequest request,
             Runnable onEnd,
-            Runnable onSuperseded) {
+            Runnable onSuperseded,
+            Consumer<SampleEvent> onArrival) {
         return Multi.createFrom().emitter(emitter -> {
-            SamplerCall relay = new SamplerCall(emitter, onEnd, onSuperseded);
+            SamplerCall relay = new SamplerCall(emitter, onEnd, onSuperseded, onArrival);
             emitter.onRequest(n -> relay.drain());
             emitter.onTermination(relay::cancel);
             start.accept(request, relay);
+            // A subscriber gone before the call had started (its cancel found no call to cancel).
+            if (emitter.isCancelled()) {
+                relay.cancel();
+            }
         });
     }
 
@@ -62,6 +75,7 @@ final class SamplerCall implements ClientResponseObserver<SampleRequest, SampleE
 
     @Override
     public void onNext(SampleEvent event) {
+        onArrival.accept(event);
         boolean replaced;
         synchronized (pending) {
             replaced = pending.add(event);

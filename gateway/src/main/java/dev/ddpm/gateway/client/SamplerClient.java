@@ -26,11 +26,14 @@ import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -52,6 +55,30 @@ public class SamplerClient {
 
     private static final Metadata.Key<String> CALLER = Metadata.Key.of(CALLER_HEADER, Metadata.ASCII_STRING_MARSHALLER);
     private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x20-\\x7e]+");
+
+    /**
+     * A Sample call a sampler refuses with UNAVAILABLE (shutting down, or not reachable) is tried again
+     * on the next replica the balancer picks: the refusal comes before the sampler sends anything, and
+     * gRPC retries a call only while no answer has reached it, so no work is done twice. Numbers are
+     * doubles, as the service config's JSON form has them.
+     */
+    private static final Map<String, Object> RETRY_REFUSED_SAMPLES = Map.of(
+            "methodConfig",
+            List.of(Map.of(
+                    "name",
+                    List.of(Map.of("service", SamplerServiceGrpc.SERVICE_NAME, "method", "Sample")),
+                    "retryPolicy",
+                    Map.of(
+                            "maxAttempts",
+                            3.0,
+                            "initialBackoff",
+                            "0.2s",
+                            "maxBackoff",
+                            "1s",
+                            "backoffMultiplier",
+                            2.0,
+                            "retryableStatusCodes",
+                            List.of("UNAVAILABLE")))));
 
     private final GatewayConfig config;
     private final ManagedChannel channel;
@@ -77,6 +104,8 @@ public class SamplerClient {
                         credentials.put(Metadata.Key.of(OperatorKey.HEADER, Metadata.ASCII_STRING_MARSHALLER), key));
         this.channel = ManagedChannelBuilder.forTarget(config.samplers())
                 .defaultLoadBalancingPolicy("round_robin")
+                .defaultServiceConfig(RETRY_REFUSED_SAMPLES)
+                .enableRetry()
                 .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 .intercept(MetadataUtils.newAttachHeadersInterceptor(credentials))
                 .usePlaintext()
@@ -98,6 +127,14 @@ public class SamplerClient {
      * the call. Each subscription makes its own call.
      */
     public Multi<SampleEvent> sample(Caller caller, SamplingRequest sampling) {
+        return sample(caller, sampling, event -> {});
+    }
+
+    /**
+     * As {@link #sample(Caller, SamplingRequest)}, with {@code onArrival} told of every event as the
+     * sampler sends it, whether or not the client has read it yet (what the call has used).
+     */
+    public Multi<SampleEvent> sample(Caller caller, SamplingRequest sampling, Consumer<SampleEvent> onArrival) {
         SampleRequest request = SampleRequest.newBuilder()
                 .setRequestId(UUID.randomUUID().toString())
                 .setParams(ProtoMapping.sampleParams(sampling, SampleParams.newBuilder()))
@@ -116,7 +153,8 @@ public class SamplerClient {
                 },
                 request,
                 openCalls::decrementAndGet,
-                superseded::increment);
+                superseded::increment,
+                onArrival);
     }
 
     /** What the serving sampler knows of a model (its T, image size, versions). */

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Iterator;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.function.Consumer;
 
 /**
  * The data of a client-streamed upload as an InputStream, read on a worker thread as the chunks
@@ -24,12 +25,18 @@ final class ChunkStream extends InputStream {
     private ByteString current;
     private int position;
 
-    /** Blocks until the first chunk (which names the upload) has arrived; null when there is none. */
-    static ChunkStream open(Multi<DatasetChunk> upload) {
+    /**
+     * Blocks until the first chunk (which names the upload) has arrived; null when there is none.
+     *
+     * @param awaitFirst runs the blocking wait for the first chunk, under whatever bound the caller puts on it
+     */
+    static ChunkStream open(Multi<DatasetChunk> upload, Consumer<Runnable> awaitFirst) {
         Iterator<DatasetChunk> chunks = upload.subscribe()
                 .asIterable(CHUNKS_AHEAD, () -> new ArrayBlockingQueue<>(CHUNKS_AHEAD))
                 .iterator();
-        return chunks.hasNext() ? new ChunkStream(chunks.next(), chunks) : null;
+        boolean[] any = new boolean[1];
+        awaitFirst.accept(() -> any[0] = chunks.hasNext());
+        return any[0] ? new ChunkStream(chunks.next(), chunks) : null;
     }
 
     private ChunkStream(DatasetChunk first, Iterator<DatasetChunk> chunks) {

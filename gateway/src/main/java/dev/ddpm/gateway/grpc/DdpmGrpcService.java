@@ -60,6 +60,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -113,7 +114,9 @@ public class DdpmGrpcService implements DdpmService {
             SamplingRequest body = ProtoMapping.samplingRequest(request);
             Caller caller = GrpcAuthInterceptor.caller();
             long charged = quota.charge(caller, body);
-            return quota.settled(caller, charged, samplers.sample(caller, body))
+            SamplingQuota.Settlement settlement = quota.settlement(caller, charged);
+            return settlement
+                    .of(samplers.sample(caller, body, settlement::arrived))
                     .onFailure()
                     .transform(e -> GrpcProblems.status(SamplerProblems.of(e)));
         } catch (RuntimeException e) {
@@ -334,25 +337,35 @@ public class DdpmGrpcService implements DdpmService {
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(GrpcProblems.status(e));
         }
+        AtomicBoolean started = new AtomicBoolean();
         return Uni.createFrom()
                 .item(() -> {
-                    ChunkStream upload = ChunkStream.open(request);
-                    if (upload == null || upload.first().getName().isEmpty()) {
-                        throw new GatewayException(
-                                400, "invalid upload", "the first chunk must name the data set", "name");
+                    started.set(true);
+                    // The slot is released by the thread that holds it, when its work has ended (not
+                    // when the call is cancelled, which leaves that thread reading for a while).
+                    try (slot) {
+                        ChunkStream upload = ChunkStream.open(request, datasets::awaitFirstPart);
+                        if (upload == null || upload.first().getName().isEmpty()) {
+                            throw new GatewayException(
+                                    400, "invalid upload", "the first chunk must name the data set", "name");
+                        }
+                        DatasetUploads.Stored stored = datasets.upload(
+                                upload.first().getName(), blank(upload.first().getFileName()), upload, caller.keyId());
+                        return Dataset.newBuilder()
+                                .setName(stored.dataset())
+                                .setObjects(stored.objects())
+                                .setBytes(stored.bytes())
+                                .setUpdatedAt(ProtoMapping.timestamp(Instant.now()))
+                                .build();
                     }
-                    DatasetUploads.Stored stored = datasets.upload(
-                            upload.first().getName(), blank(upload.first().getFileName()), upload, caller.keyId());
-                    return Dataset.newBuilder()
-                            .setName(stored.dataset())
-                            .setObjects(stored.objects())
-                            .setBytes(stored.bytes())
-                            .setUpdatedAt(ProtoMapping.timestamp(Instant.now()))
-                            .build();
                 })
                 .runSubscriptionOn(slot.executor())
                 .onTermination()
-                .invoke(slot::close)
+                .invoke(() -> {
+                    if (!started.get()) {
+                        slot.close(); // ended before its work began: nobody else releases it
+                    }
+                })
                 .onFailure()
                 .transform(GrpcProblems::status);
     }

@@ -62,7 +62,9 @@ public class SampleResource {
     public Uni<Response> sample(SamplingRequest body, @Context ContainerRequestContext request) {
         Caller caller = AuthFilter.caller(request);
         long charged = quota.charge(caller, body);
-        return quota.settled(caller, charged, samplers.sample(caller, body))
+        SamplingQuota.Settlement settlement = quota.settlement(caller, charged);
+        return settlement
+                .of(samplers.sample(caller, body, settlement::arrived))
                 .filter(SampleEvent::hasResult)
                 .collect()
                 .last()
@@ -109,7 +111,9 @@ public class SampleResource {
         } catch (GatewayException e) {
             return Multi.createFrom().item(error(sse, e.problem()));
         }
-        return quota.settled(caller, charged, samplers.sample(caller, body))
+        SamplingQuota.Settlement settlement = quota.settlement(caller, charged);
+        return settlement
+                .of(samplers.sample(caller, body, settlement::arrived))
                 .map(event -> event(sse, event))
                 .onFailure()
                 .recoverWithItem(e -> error(sse, SamplerProblems.of(e)));

@@ -89,6 +89,43 @@ public class DatasetUploads {
         }
     }
 
+    /**
+     * Waits for an upload's first part under the bounds its bytes have ({@link UploadPacing}): a
+     * client that opens an upload and sends nothing is cut off like one that sends too slowly.
+     *
+     * @param firstPart blocks until the first part has arrived (or the stream ended or failed)
+     * @throws GatewayException 408 when nothing came within the bounds
+     */
+    public void awaitFirstPart(Runnable firstPart) {
+        InputStream waiting = new InputStream() {
+            @Override
+            public int read() {
+                firstPart.run();
+                return -1;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                return read();
+            }
+        };
+        try (UploadPacing.Paced paced = pacing.watch(waiting)) {
+            try {
+                paced.read();
+            } catch (IOException | RuntimeException e) {
+                throw paced.cutOff()
+                        .map(DatasetUploads::tooSlow)
+                        .orElseThrow(() -> e instanceof RuntimeException r
+                                ? r
+                                : new GatewayException(
+                                        400,
+                                        "upload interrupted",
+                                        "the upload could not be read: " + e.getMessage(),
+                                        "data"));
+            }
+        }
+    }
+
     private Stored store(String name, String file, UploadPacing.Paced paced, String uploader) {
         BufferedInputStream in = new BufferedInputStream(paced, 1 << 16);
         byte[] head;

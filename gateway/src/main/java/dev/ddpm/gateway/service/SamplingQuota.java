@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The gateway's own checks on a sampling request before it reaches a sampler, for every API
@@ -88,30 +87,54 @@ public class SamplingQuota {
     }
 
     /**
-     * The sampling call's events, with the share of {@code charged} it did not use given back should
-     * it end without a result: all of it when the sampler refused it (invalid, unknown model, busy,
-     * unavailable, timed out in the queue) or the client left before its first step, the steps not
-     * taken when it failed or was cancelled on its way.
+     * The settlement of one sampling call charged {@code charged}: should the call end without a
+     * result, the share it did not use is given back: all of it when the sampler refused it (invalid,
+     * unknown model, busy, unavailable, timed out in the queue) or the client left before its first
+     * step, the steps not taken when it failed or was cancelled on its way. What was used is what the
+     * sampler reported ({@link Settlement#arrived}, fed before any buffer toward the client), not what
+     * the client read: a client that stops reading and leaves is charged for the work done.
      */
-    public Multi<SampleEvent> settled(Caller caller, long charged, Multi<SampleEvent> call) {
-        AtomicReference<Double> done = new AtomicReference<>(0.0);
-        AtomicBoolean resulted = new AtomicBoolean();
-        return call.invoke(event -> {
-                    if (event.hasProgress() && event.getProgress().getTotalSteps() > 0) {
-                        done.set(Math.min(
-                                1.0,
-                                (double) event.getProgress().getStep()
-                                        / event.getProgress().getTotalSteps()));
-                    } else if (event.hasResult()) {
-                        resulted.set(true);
-                    }
-                })
-                .onTermination()
-                .invoke(() -> {
-                    if (!resulted.get()) {
-                        refund(caller, (long) Math.floor(charged * (1 - done.get())));
-                    }
-                });
+    public Settlement settlement(Caller caller, long charged) {
+        return new Settlement(caller, charged);
+    }
+
+    /** See {@link #settlement}. */
+    public final class Settlement {
+
+        private final Caller caller;
+        private final long charged;
+        private volatile double done;
+        private volatile boolean resulted;
+        private final AtomicBoolean settled = new AtomicBoolean();
+
+        private Settlement(Caller caller, long charged) {
+            this.caller = caller;
+            this.charged = charged;
+        }
+
+        /** An event as the sampler sent it. */
+        public void arrived(SampleEvent event) {
+            if (event.hasProgress() && event.getProgress().getTotalSteps() > 0) {
+                done = Math.min(
+                        1.0,
+                        (double) event.getProgress().getStep()
+                                / event.getProgress().getTotalSteps());
+            } else if (event.hasResult()) {
+                resulted = true;
+            }
+        }
+
+        /** The call's events, settled once when they end, fail or are cancelled. */
+        public Multi<SampleEvent> of(Multi<SampleEvent> call) {
+            return call.onTermination().invoke(this::settle);
+        }
+
+        /** Gives back what was not used, once; for a call that ended, or one that was never made. */
+        public void settle() {
+            if (!resulted && settled.compareAndSet(false, true)) {
+                refund(caller, (long) Math.floor(charged * (1 - done)));
+            }
+        }
     }
 
     /** Network evaluations the request will take: its steps (at most the model's T) for each image. */

@@ -266,7 +266,9 @@ public class ModelRegistry {
             }
             load.complete(model);
             return model;
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // Errors too (a native library that fails to open the graph): requests waiting for this
+            // load must hear of it, and the version must not count as loading forever.
             synchronized (pinned) {
                 loading.remove(key);
             }
