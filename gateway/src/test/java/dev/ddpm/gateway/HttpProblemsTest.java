@@ -63,23 +63,6 @@ class HttpProblemsTest extends GatewayTestBase {
                 .body("detail", not(emptyOrNullString()));
     }
 
-    @Test
-    void aRequestTargetThatIsNotPercentEncodingIsAProblem() throws Exception {
-        HttpClient client = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_1_1));
-        try {
-            for (String target : new String[] {"/v1/models/%ZZ", "/v1/models/mnist%2", "/v1/models?name=%G1"}) {
-                Answer answer = send(client, HttpMethod.GET, target, null);
-                assertThat(answer.response().statusCode()).as(target).isEqualTo(400);
-                assertThat(answer.response().getHeader("Content-Type")).isEqualTo("application/problem+json");
-                JsonObject problem = answer.body().toJsonObject();
-                assertThat(problem.getInteger("status")).isEqualTo(400);
-                assertThat(problem.getString("detail")).as(target).contains("percent-encoding");
-            }
-        } finally {
-            client.close();
-        }
-    }
-
     /** A response and its whole body. */
     private record Answer(HttpClientResponse response, Buffer body) {}
 
