@@ -61,7 +61,7 @@ class MemoryBoundsTest extends SamplerTestBase {
             return Map.of(
                     "sampler.models", SERVED,
                     "sampler.queue.max-held-bytes", "48M",
-                    "sampler.sessions.max-open", "3",
+                    "sampler.sessions.max-open", "2",
                     "sampler.sessions.loads-per-caller-per-minute", "2");
         }
     }
@@ -271,8 +271,9 @@ class MemoryBoundsTest extends SamplerTestBase {
                     .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
                         assertThat(e.getStatus().getDescription())
-                                .contains("version " + pinned + "/v3 is not loaded, and the sampler has 3 model"
-                                        + " sessions open, its most (sampler.sessions.max-open");
+                                .contains("version " + pinned + "/v3 is not loaded, and the sampler has 2 model"
+                                        + " sessions open beside the versions it serves by default, its most"
+                                        + " (sampler.sessions.max-open");
                     });
             assertThat(result(sample(model.name(), 1, 1, Sampler.SAMPLER_DDIM, 5)))
                     .hasSize(1);

@@ -95,9 +95,10 @@ public interface SamplerConfig {
     interface Sessions {
 
         /**
-         * Most sessions open at once: production, canary and pinned versions, and retired ones
-         * still leased by a request. A request that would load a pinned version beyond it is
-         * refused (429 / RESOURCE_EXHAUSTED); versions served by default always load.
+         * Most sessions open at once beyond the versions served by default (production and canary,
+         * which always load, however many models a sampler serves): pinned versions, and retired
+         * ones still leased by a request. A request that would load a pinned version beyond it is
+         * refused (429 / RESOURCE_EXHAUSTED).
          */
         @WithDefault("8")
         int maxOpen();

@@ -1,5 +1,6 @@
 package dev.ddpm.sampler.registry;
 
+import dev.ddpm.core.storage.StorageUnavailableException;
 import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.engine.ModelRejectedException;
 import io.quarkus.runtime.ShutdownEvent;
@@ -74,9 +75,13 @@ public class InitialModels {
                         && registry.installProduction(name).isEmpty()) {
                     LOG.infof("model %s has no loadable version yet; it loads when one is published", name);
                 }
+            } catch (StorageUnavailableException e) {
+                throw e; // S3 away: the whole scan is tried again
             } catch (ModelRejectedException e) {
                 // One model's bad versions must not hold back the others (nor restart the whole scan).
                 LOG.warnf("model %s: the versions the bucket names are rejected: %s", name, e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.warnf("model %s is not loaded: %s", name, e.getMessage());
             }
         }
         return CompletableFuture.completedFuture(null);

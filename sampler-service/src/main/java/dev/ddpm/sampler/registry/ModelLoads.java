@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * Which loads of pinned versions may start: no more than {@code sampler.sessions.max-open} ONNX
- * Runtime sessions open at once, and no more than {@code sampler.sessions.loads-per-caller-per-minute}
+ * Runtime sessions open at once beyond the versions served by default, and no more than {@code sampler.sessions.loads-per-caller-per-minute}
  * loads started by one caller in any minute (a sliding window). A load reads the graph from S3 and
  * builds a session, seconds of CPU and the graph's size in memory: a caller that pins a new version
  * with every request would otherwise keep the sampler loading. Refusing beats waiting for a lease to
@@ -66,15 +66,15 @@ final class ModelLoads {
     /**
      * Counts a load of {@code key} ({@code name/version}) that {@code caller} starts now.
      *
-     * @param open sessions open or being opened now
+     * @param open sessions open or being opened now beyond the versions served by default
      * @throws ModelLoadRefusedException beyond either bound (nothing counted then)
      */
     void start(String caller, String key, int open) {
         if (open >= maxOpen) {
             throw new ModelLoadRefusedException(
-                    "version " + key + " is not loaded, and the sampler has " + open + " model sessions open,"
-                            + " its most (sampler.sessions.max-open: production, canary, pinned versions and"
-                            + " retired ones still in use)",
+                    "version " + key + " is not loaded, and the sampler has " + open + " model sessions open"
+                            + " beside the versions it serves by default, its most (sampler.sessions.max-open:"
+                            + " pinned versions and retired ones still in use)",
                     retryAfter);
         }
         if (perMinute == 0) {

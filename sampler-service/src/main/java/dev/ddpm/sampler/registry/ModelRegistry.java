@@ -239,7 +239,7 @@ public class ModelRegistry {
             load = loading.get(key);
             if (load == null) {
                 closeIdlePinnedVersions();
-                loads.start(caller, key, openSessions() + loading.size());
+                loads.start(caller, key, sessionsBeyondServed() + loading.size());
                 load = new CompletableFuture<>();
                 loading.put(key, load);
             } else {
@@ -292,7 +292,7 @@ public class ModelRegistry {
      */
     private void closeIdlePinnedVersions() {
         for (Iterator<Map.Entry<String, LoadedModel>> it = pinned.entrySet().iterator();
-                it.hasNext() && openSessions() + loading.size() >= loads.maxOpen(); ) {
+                it.hasNext() && sessionsBeyondServed() + loading.size() >= loads.maxOpen(); ) {
             Map.Entry<String, LoadedModel> entry = it.next();
             if (entry.getValue().activeLeases() == 0) {
                 it.remove();
@@ -302,6 +302,18 @@ public class ModelRegistry {
                         entry.getKey(), loads.maxOpen());
             }
         }
+    }
+
+    /**
+     * Sessions open beyond the versions served by default (production and canary, which always load):
+     * pinned versions and retired ones still leased, what {@code sampler.sessions.max-open} bounds.
+     */
+    private int sessionsBeyondServed() {
+        long served = Stream.concat(current.values().stream(), canaries.values().stream())
+                .filter(model -> !model.closed())
+                .distinct()
+                .count();
+        return (int) Math.max(0, openSessions() - served);
     }
 
     /** ONNX Runtime sessions open now: versions served, pinned, and retired ones still leased. */
