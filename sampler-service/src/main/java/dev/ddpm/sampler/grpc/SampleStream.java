@@ -36,6 +36,9 @@ import java.util.TreeMap;
  */
 final class SampleStream implements JobListener {
 
+    /** How long the result waits for previews being encoded when it is ready. */
+    private static final long FLUSH_WAIT_NANOS = 2_000_000_000L;
+
     private record PendingPreview(ModelManifest.Image image, int step, float[] predictedX0) {}
 
     private final ServerCallStreamObserver<SampleEvent> call;
@@ -50,6 +53,9 @@ final class SampleStream implements JobListener {
     private final Map<Integer, PendingPreview> pendingPreviews = new TreeMap<>();
 
     private boolean draining;
+    /** Guarded by this: previews taken off {@link #pendingPreviews} and not yet sent or skipped. */
+    private int encoding;
+
     private boolean ended;
 
     SampleStream(
@@ -133,29 +139,61 @@ final class SampleStream implements JobListener {
                         ((TreeMap<Integer, PendingPreview>) pendingPreviews).pollFirstEntry();
                 index = next.getKey();
                 preview = next.getValue();
+                encoding++;
             }
-            SampleEvent event;
             try {
-                event = SampleEvent.newBuilder()
-                        .setPreview(Preview.newBuilder()
-                                .setStep(preview.step())
-                                .setIndex(index)
-                                .setPng(ByteString.copyFrom(ImageEncoding.png(
-                                        preview.predictedX0(),
-                                        preview.image().channels(),
-                                        preview.image().width()))))
-                        .build();
-            } catch (RuntimeException e) {
-                continue; // a preview that cannot be encoded is skipped; the result decides the request
+                encodeAndSend(index, preview);
+            } finally {
+                synchronized (this) {
+                    encoding--;
+                    notifyAll();
+                }
             }
-            synchronized (this) {
-                if (ended) {
-                    draining = false;
+        }
+    }
+
+    /** One preview, encoded outside the lock and sent under it (not once the stream has ended). */
+    private void encodeAndSend(int index, PendingPreview preview) {
+        SampleEvent event;
+        try {
+            event = SampleEvent.newBuilder()
+                    .setPreview(Preview.newBuilder()
+                            .setStep(preview.step())
+                            .setIndex(index)
+                            .setPng(ByteString.copyFrom(ImageEncoding.png(
+                                    preview.predictedX0(),
+                                    preview.image().channels(),
+                                    preview.image().width()))))
+                    .build();
+        } catch (RuntimeException e) {
+            return; // a preview that cannot be encoded is skipped; the result decides the request
+        }
+        synchronized (this) {
+            if (ended) {
+                return;
+            }
+            sendPendingProgress();
+            call.onNext(event);
+            sent.increment();
+        }
+    }
+
+    /**
+     * Before the result: a reader that keeps up gets the last preview of each image, those still
+     * pending and those an encoder thread is encoding now (waited for, briefly).
+     */
+    private void flushPreviews() {
+        drain();
+        long deadline = System.nanoTime() + FLUSH_WAIT_NANOS;
+        synchronized (this) {
+            long left;
+            while (encoding > 0 && !ended && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                     return;
                 }
-                sendPendingProgress();
-                call.onNext(event);
-                sent.increment();
             }
         }
     }
@@ -193,8 +231,7 @@ final class SampleStream implements JobListener {
                 failed(e);
                 return;
             }
-            // A reader that keeps up also gets the last preview of each image (at most one each).
-            drain();
+            flushPreviews();
             end(result, null);
         });
     }
