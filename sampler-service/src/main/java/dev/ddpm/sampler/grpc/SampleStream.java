@@ -169,7 +169,7 @@ final class SampleStream implements JobListener {
             return; // a preview that cannot be encoded is skipped; the result decides the request
         }
         synchronized (this) {
-            if (ended) {
+            if (ended || call.isCancelled()) {
                 return;
             }
             sendPendingProgress();
@@ -198,8 +198,16 @@ final class SampleStream implements JobListener {
         }
     }
 
+    /** The client reset the call: nothing more is written to it (see SamplerGrpcService). */
+    synchronized void cancelled() {
+        ended = true;
+        pendingPreviews.clear();
+        pendingProgress = null;
+        notifyAll();
+    }
+
     private void sendPendingProgress() {
-        if (pendingProgress != null) {
+        if (pendingProgress != null && !call.isCancelled()) {
             SampleEvent progress = pendingProgress;
             pendingProgress = null;
             call.onNext(progress);
@@ -251,6 +259,9 @@ final class SampleStream implements JobListener {
         }
         ended = true;
         pendingPreviews.clear();
+        if (call.isCancelled()) {
+            return; // the client is gone: a write now would break the connection for its other calls
+        }
         try {
             if (result != null) {
                 sendPendingProgress();

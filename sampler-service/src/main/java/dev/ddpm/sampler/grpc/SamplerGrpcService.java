@@ -56,7 +56,14 @@ public class SamplerGrpcService extends SamplerServiceGrpc.SamplerServiceImplBas
     public void sample(SampleRequest request, StreamObserver<SampleEvent> responses) {
         ServerCallStreamObserver<SampleEvent> call = (ServerCallStreamObserver<SampleEvent>) responses;
         AtomicReference<SamplingJob> started = new AtomicReference<>();
+        AtomicReference<SampleStream> stream = new AtomicReference<>();
+        // Nothing may be written once the client has reset the stream: the HTTP/2 server would answer
+        // such a write with a GOAWAY that ends every other call on the connection.
         call.setOnCancelHandler(() -> {
+            SampleStream open = stream.get();
+            if (open != null) {
+                open.cancelled();
+            }
             SamplingJob job = started.get();
             if (job != null) {
                 job.cancel();
@@ -65,18 +72,18 @@ public class SamplerGrpcService extends SamplerServiceGrpc.SamplerServiceImplBas
         try {
             SamplingRequest spec =
                     ProtoMapping.samplingRequest(request.getParams()).withDeadlineAtMost(CallDeadlines.remaining());
+            stream.set(new SampleStream(call, spec, previews, meters));
             SamplingJob job = sampling.start(
-                    request.getRequestId(),
-                    spec,
-                    Priority.INTERACTIVE,
-                    new SampleStream(call, spec, previews, meters),
-                    CallerIdentity.current());
+                    request.getRequestId(), spec, Priority.INTERACTIVE, stream.get(), CallerIdentity.current());
             started.set(job);
             if (call.isCancelled()) {
+                stream.get().cancelled();
                 job.cancel();
             }
         } catch (RuntimeException e) {
-            responses.onError(GrpcProblems.status(e));
+            if (!call.isCancelled()) {
+                responses.onError(GrpcProblems.status(e));
+            }
         }
     }
 
