@@ -233,9 +233,10 @@ for (const overlay of ["cpu", "gpu"]) {
     const jobEnv = Object.fromEntries(mc.env.map((e) => [e.name, valueOf(e)]));
     const run = runSetup(jobEnv, dir);
     assert.equal(run.status, 0, run.stderr);
-    const { users } = madeBySetup(run.calls);
+    const { users, policyFiles } = madeBySetup(run.calls);
     assert.equal(Object.keys(users).length, SERVICES.length, "one user per service");
     for (const service of SERVICES) {
+      assert.equal(policyFiles[`ddpm-${service}`], join(dir, `${service}.json`), `ddpm-${service} is made from ${service}.json`);
       const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === service);
       const env = Object.fromEntries(containers(deployment).flatMap((c) => c.env ?? []).map((e) => [e.name, valueOf(e)]));
       assert.ok(users[env.S3_ACCESS_KEY], `${service}'s access key (${env.S3_ACCESS_KEY}) is a user minio-setup creates`);
