@@ -39,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * {@link KafkaSecurity}: its credentials log in, the CA file (PEM) verifies the broker, and its ACLs
  * let it write one topic and not another.
  */
-class KafkaSecurityBrokerTest {
+class KafkaSecurityBrokerIT {
 
     private static final String PASSWORD = "gateway-secret";
     private static Path dir;
