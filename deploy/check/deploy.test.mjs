@@ -121,11 +121,12 @@ for (const overlay of OVERLAYS) {
     for (const { w, labels } of pods) {
       const serves = containers(w).some((c) => (c.ports ?? []).length > 0);
       if (!serves) continue;
-      assert.ok(policies.some((p) => p !== denyAll && selects(p.spec.podSelector, labels)), `${id(w)} has an allow policy`);
+      assert.ok(policies.some((p) => (p.spec.ingress ?? []).length > 0 && selects(p.spec.podSelector, labels)),
+        `${id(w)} has an allow policy`);
     }
     // MinIO: only labelled S3 clients; every pod that talks S3 carries the label.
     const minioPolicies = policies.filter((p) => selects(p.spec.podSelector, { "app.kubernetes.io/name": "minio" })
-      && p !== denyAll);
+      && (p.spec.ingress ?? []).length > 0);
     for (const p of minioPolicies) {
       for (const rule of p.spec.ingress) {
         for (const from of rule.from) {

@@ -117,6 +117,30 @@ export function strimziErrors(o) {
         errors.push(`${where}: spec.storage.type ${spec.storage?.type} is unknown`);
       }
       break;
+    case "KafkaUser": {
+      allowed(spec, ["authentication", "authorization", "quotas", "template"], "spec");
+      if (!["tls", "tls-external", "scram-sha-512"].includes(spec.authentication?.type)) {
+        errors.push(`${where}: spec.authentication.type ${spec.authentication?.type} is unknown`);
+      }
+      allowed(spec.authorization, ["type", "acls"], "spec.authorization");
+      for (const [i, acl] of (spec.authorization?.acls ?? []).entries()) {
+        allowed(acl, ["resource", "operations", "host", "type"], `spec.authorization.acls[${i}]`);
+        allowed(acl.resource, ["type", "name", "patternType"], `spec.authorization.acls[${i}].resource`);
+        if (!["topic", "group", "cluster", "transactionalId"].includes(acl.resource?.type)) {
+          errors.push(`${where}: acls[${i}].resource.type ${acl.resource?.type} is unknown`);
+        }
+        if (!["literal", "prefix", undefined].includes(acl.resource?.patternType)) {
+          errors.push(`${where}: acls[${i}].resource.patternType ${acl.resource?.patternType} is unknown`);
+        }
+        const known = ["Read", "Write", "Create", "Delete", "Alter", "Describe", "ClusterAction", "AlterConfigs",
+          "DescribeConfigs", "IdempotentWrite", "All"];
+        if (!Array.isArray(acl.operations) || acl.operations.length === 0
+            || !acl.operations.every((op) => known.includes(op))) {
+          errors.push(`${where}: acls[${i}].operations must list operations of ${known.join(", ")}`);
+        }
+      }
+      break;
+    }
     case "KafkaTopic":
       allowed(spec, ["topicName", "partitions", "replicas", "config"], "spec");
       int(spec.partitions, "spec.partitions");

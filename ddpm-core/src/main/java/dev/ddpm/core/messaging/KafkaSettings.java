@@ -17,10 +17,14 @@ import java.util.Map;
  * by hand after processing, read only committed records, and belong to one group per service
  * ({@code ddpm-<service>}; replicas of a service share the work, services each see every event).
  *
+ * Where and how to connect ({@link #connection()}: the servers and {@link KafkaSecurity}) is the same
+ * for every client of a process: the services hand that map to their Reactive Messaging channels too.
+ *
  * @param bootstrapServers comma-separated host:port list
  * @param serviceName      e.g. {@code trainer-service}; names the client ids and the consumer group
+ * @param security         plain text or SASL over TLS
  */
-public record KafkaSettings(String bootstrapServers, String serviceName) {
+public record KafkaSettings(String bootstrapServers, String serviceName, KafkaSecurity security) {
 
     /** Reconnect back-off ceiling: a broker that is down is retried at most this often, quietly. */
     private static final String RECONNECT_BACKOFF_MAX_MS = "10000";
@@ -35,6 +39,21 @@ public record KafkaSettings(String bootstrapServers, String serviceName) {
             throw new IllegalArgumentException(
                     "service name must be lower-case letters, digits and '-', was '" + serviceName + "'");
         }
+        if (security == null) {
+            throw new IllegalArgumentException("Kafka security settings are missing (KAFKA_SECURITY_PROTOCOL)");
+        }
+    }
+
+    /** A plain-text connection: the local stack and the tests, where the broker listens on loopback. */
+    public KafkaSettings(String bootstrapServers, String serviceName) {
+        this(bootstrapServers, serviceName, KafkaSecurity.PLAINTEXT);
+    }
+
+    /** Where and how every client connects: {@code bootstrap.servers} and the security properties. */
+    public Map<String, Object> connection() {
+        Map<String, Object> config = new HashMap<>(security.clientProperties());
+        config.put("bootstrap.servers", bootstrapServers);
+        return config;
     }
 
     /** The consumer group of this service. */
@@ -80,8 +99,7 @@ public record KafkaSettings(String bootstrapServers, String serviceName) {
     }
 
     private Map<String, Object> common(String role) {
-        Map<String, Object> config = new HashMap<>();
-        config.put("bootstrap.servers", bootstrapServers);
+        Map<String, Object> config = connection();
         config.put("client.id", "ddpm-" + serviceName + "-" + role);
         config.put("reconnect.backoff.ms", RECONNECT_BACKOFF_MS);
         config.put("reconnect.backoff.max.ms", RECONNECT_BACKOFF_MAX_MS);

@@ -1,16 +1,19 @@
 package dev.ddpm.service.client;
 
 import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.messaging.KafkaSecurity;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.S3Settings;
 import dev.ddpm.service.config.ConnectionsConfig;
+import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import org.apache.kafka.clients.admin.Admin;
 
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * The platform clients as beans, built once from {@link ConnectionsConfig}. None of them connects
@@ -18,6 +21,12 @@ import java.time.Duration;
  */
 @Singleton
 public class InfrastructureClients {
+
+    /**
+     * The identifier of the channels' Kafka connection: every channel names it through the connector
+     * attribute {@code kafka-configuration} (META-INF/microprofile-config.properties).
+     */
+    public static final String KAFKA_CONNECTION = "ddpm-kafka-connection";
 
     private final ConnectionsConfig config;
 
@@ -28,7 +37,25 @@ public class InfrastructureClients {
     @Produces
     @Singleton
     KafkaSettings kafkaSettings() {
-        return new KafkaSettings(config.kafka().bootstrapServers(), config.serviceName());
+        ConnectionsConfig.Kafka kafka = config.kafka();
+        KafkaSecurity security = new KafkaSecurity(
+                kafka.securityProtocol(),
+                kafka.saslMechanism().orElse(null),
+                kafka.saslJaasConfig().orElse(null),
+                kafka.truststoreType(),
+                kafka.truststoreLocation().orElse(null));
+        return new KafkaSettings(kafka.bootstrapServers(), config.serviceName(), security);
+    }
+
+    /**
+     * Where and how the Reactive Messaging channels connect: the same servers and security as the
+     * admin client and the plain producers, from the same {@link KafkaSettings}.
+     */
+    @Produces
+    @Singleton
+    @Identifier(KAFKA_CONNECTION)
+    Map<String, Object> kafkaConnection(KafkaSettings settings) {
+        return settings.connection();
     }
 
     @Produces

@@ -42,8 +42,29 @@ public interface ConnectionsConfig {
         Optional<String> key();
     }
 
+    /**
+     * The broker and how every Kafka client of the service connects to it (the channels, the admin
+     * client, plain producers): {@code KAFKA_SECURITY_PROTOCOL} and its companions; docs/configuration.md.
+     */
     interface Kafka {
         String bootstrapServers();
+
+        /** PLAINTEXT on one host (loopback, a private bridge network); SASL_SSL in Kubernetes. */
+        @WithDefault("PLAINTEXT")
+        String securityProtocol();
+
+        /** SCRAM-SHA-512 with Strimzi's KafkaUsers; SASL protocols only. */
+        Optional<String> saslMechanism();
+
+        /** The login module line with the service's user and password (Strimzi's user Secret). */
+        Optional<String> saslJaasConfig();
+
+        /** Format of {@link #truststoreLocation()}: PEM for a CA certificate file. */
+        @WithDefault("PEM")
+        String truststoreType();
+
+        /** The broker's CA certificate (Strimzi's cluster CA); absent: the JVM's trusted CAs. */
+        Optional<String> truststoreLocation();
     }
 
     interface S3 {

@@ -1,5 +1,6 @@
 package dev.ddpm.trainer.cli;
 
+import dev.ddpm.core.messaging.KafkaSecurity;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.S3Settings;
@@ -11,7 +12,8 @@ import java.util.Map;
 /**
  * Where the commands find S3 and Kafka: {@code S3_ENDPOINT}, {@code S3_ACCESS_KEY},
  * {@code S3_SECRET_KEY}, {@code S3_REGION} and {@code KAFKA_BOOTSTRAP_SERVERS}, the local stack's
- * addresses when unset. A mixin of the commands that talk to them, so each declares that it does
+ * addresses when unset; Kafka's security from {@code KAFKA_SECURITY_PROTOCOL} and its companions, as in
+ * the services (plain text when unset). A mixin of the commands that talk to them, so each declares that it does
  * (and its help names the variables); the settings come from the environment, never from options, so
  * keys stay out of the process list.
  */
@@ -19,7 +21,9 @@ import java.util.Map;
         footer = {
             "",
             "S3 and Kafka are those of S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION and "
-                    + "KAFKA_BOOTSTRAP_SERVERS (the local stack's when unset)."
+                    + "KAFKA_BOOTSTRAP_SERVERS (the local stack's when unset); Kafka security from "
+                    + "KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_JAAS_CONFIG, KAFKA_SSL_TRUSTSTORE_TYPE "
+                    + "and KAFKA_SSL_TRUSTSTORE_LOCATION (plain text when unset)."
         })
 final class Connections {
 
@@ -54,7 +58,10 @@ final class Connections {
     }
 
     KafkaSettings kafka() {
-        return new KafkaSettings(env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"), CLIENT_NAME);
+        return new KafkaSettings(
+                env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+                CLIENT_NAME,
+                KafkaSecurity.fromEnvironment(environment::get));
     }
 
     private String env(String name, String fallback) {

@@ -43,6 +43,23 @@ class ConnectionsTest {
     }
 
     @Test
+    void kafkaSecurityComesFromTheServicesVariables() {
+        String jaas = "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"u\" password=\"p\";";
+        assertThat(new Connections()
+                        .in(Map.of(
+                                "KAFKA_BOOTSTRAP_SERVERS", "ddpm-kafka-bootstrap:9093",
+                                "KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
+                                "KAFKA_SASL_MECHANISM", "SCRAM-SHA-512",
+                                "KAFKA_SASL_JAAS_CONFIG", jaas))
+                        .kafka()
+                        .producer())
+                .containsEntry("security.protocol", "SASL_PLAINTEXT")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+                .containsEntry("sasl.jaas.config", jaas);
+        assertThat(new Connections().in(Map.of()).kafka().producer()).containsEntry("security.protocol", "PLAINTEXT");
+    }
+
+    @Test
     void anS3RequestTimesOutWhenTheServicesDo() throws NoSuchMethodException {
         String servicesDefault = ConnectionsConfig.S3
                 .class
