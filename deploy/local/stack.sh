@@ -280,8 +280,13 @@ start_service() {
     local extra=()
     case "$svc" in
       # The gateway accepts one local key with every scope (its sha256; the key itself is not configured).
+      # Its training quota is one user's: the chaos and load scripts queue many runs, and the runs of
+      # earlier sessions stay on the broker's topics (a run still needs maxMinutes above the default size).
       gateway|gateway2) extra=(-Dgateway.auth.keys.local.sha256="$(printf '%s' "$GATEWAY_API_KEY" | sha256sum | cut -c1-64)"
-                      -Dgateway.auth.keys.local.scopes=admin -Dgateway.samplers="dns:///127.0.0.1:$SAMPLER_PORT") ;;
+                      -Dgateway.auth.keys.local.scopes=admin -Dgateway.samplers="dns:///127.0.0.1:$SAMPLER_PORT"
+                      -Dgateway.auth.keys.local.training-concurrent-runs=1000
+                      -Dgateway.auth.keys.local.training-queued-runs=1000
+                      -Dgateway.auth.keys.local.training-minutes-per-day=1000000) ;;
       trainer) extra=(-Xmx3g)
                # shellcheck source=../docker/onednn-isa.sh
                . "$REPO/deploy/docker/onednn-isa.sh"

@@ -1,9 +1,11 @@
 package dev.ddpm.service.error;
 
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A refusal or failure as every service reports it, whatever the protocol: the RFC 9457 members
@@ -19,11 +21,23 @@ import java.util.Objects;
  * @param field      dotted path of the request field at fault; null when none is
  * @param retryAfter wait before retrying; null when the service gives no hint
  * @param errorId    the id under which an internal failure is logged; null otherwise
+ * @param members    RFC 9457 extension members (figures a client can act on, such as a quota's limit and
+ *                   use), written after the standard ones; empty when none
  */
-public record Problem(int status, String title, String detail, String field, Duration retryAfter, String errorId) {
+public record Problem(
+        int status,
+        String title,
+        String detail,
+        String field,
+        Duration retryAfter,
+        String errorId,
+        Map<String, Object> members) {
 
     /** RFC 9457's type for problems whose status and title say all there is to say. */
     public static final String TYPE = "about:blank";
+
+    private static final Set<String> STANDARD_MEMBERS =
+            Set.of("type", "title", "status", "detail", "instance", "field", "errorId");
 
     public Problem {
         if (status < 400 || status > 599) {
@@ -34,26 +48,39 @@ public record Problem(int status, String title, String detail, String field, Dur
         if (retryAfter != null && retryAfter.isNegative()) {
             throw new IllegalArgumentException("retryAfter must not be negative, was " + retryAfter);
         }
+        members = members == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(members));
     }
 
     public static Problem of(int status, String title, String detail) {
-        return new Problem(status, title, detail, null, null, null);
+        return new Problem(status, title, detail, null, null, null, Map.of());
     }
 
     public Problem withField(String culprit) {
-        return new Problem(status, title, detail, culprit, retryAfter, errorId);
+        return new Problem(status, title, detail, culprit, retryAfter, errorId, members);
     }
 
     public Problem withTitle(String other) {
-        return new Problem(status, other, detail, field, retryAfter, errorId);
+        return new Problem(status, other, detail, field, retryAfter, errorId, members);
     }
 
     public Problem withRetryAfter(Duration wait) {
-        return new Problem(status, title, detail, field, wait, errorId);
+        return new Problem(status, title, detail, field, wait, errorId, members);
     }
 
     public Problem withErrorId(String id) {
-        return new Problem(status, title, detail, field, retryAfter, id);
+        return new Problem(status, title, detail, field, retryAfter, id, members);
+    }
+
+    /** This problem with extension members besides any it has; a standard member's name is refused. */
+    public Problem withMembers(Map<String, Object> extra) {
+        Map<String, Object> all = new LinkedHashMap<>(members);
+        extra.forEach((name, value) -> {
+            if (STANDARD_MEMBERS.contains(name)) {
+                throw new IllegalArgumentException("'" + name + "' is a standard problem member, not an extension");
+            }
+            all.put(name, value);
+        });
+        return new Problem(status, title, detail, field, retryAfter, errorId, all);
     }
 
     /** The wait in whole seconds as HTTP's Retry-After takes it: rounded up, at least 1; 0 without a hint. */
@@ -63,7 +90,8 @@ public record Problem(int status, String title, String detail, String field, Dur
 
     /**
      * The problem+json members in their fixed order: type, title, status, detail, then field and
-     * errorId where they apply. The retry hint travels beside the body (Retry-After, a gRPC trailer).
+     * errorId where they apply, then the extension members. The retry hint travels beside the body
+     * (Retry-After, a gRPC trailer).
      */
     public Map<String, Object> body() {
         Map<String, Object> body = new LinkedHashMap<>();
@@ -77,6 +105,7 @@ public record Problem(int status, String title, String detail, String field, Dur
         if (errorId != null) {
             body.put("errorId", errorId);
         }
+        body.putAll(members);
         return body;
     }
 }

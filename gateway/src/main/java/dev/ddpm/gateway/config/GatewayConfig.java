@@ -50,6 +50,45 @@ public interface GatewayConfig {
 
     Uploads uploads();
 
+    TrainingQuota trainingQuota();
+
+    /**
+     * The training work each API key may hold, checked when a run is requested (REST and gRPC); a key's
+     * own limits in {@code gateway.auth.keys.<id>.training-*} replace these. Admin keys are held to them
+     * too: give one its own limits to exempt it.
+     */
+    interface TrainingQuota {
+
+        /** Runs of one key the trainers report running; at this many, a new run is refused (429). */
+        @WithDefault("1")
+        int concurrentRuns();
+
+        /** Runs of one key requested and not started yet; at this many, a new run is refused (429). */
+        @WithDefault("4")
+        int queuedRuns();
+
+        /**
+         * Training minutes per rolling 24 h: what its runs ran in the last 24 h, plus the time boxes
+         * ({@code maxMinutes}) still committed by its queued and running runs, plus the new run's box.
+         */
+        @WithDefault("480")
+        double minutesPerDay();
+
+        /**
+         * Largest run (steps x batch size, in images) that may be requested without a time box
+         * ({@code maxMinutes}); a larger one without is refused (400).
+         */
+        @WithDefault("200000")
+        long maxUnboxedImages();
+
+        /**
+         * How long a requested run that no trainer has reported on counts as queued: beyond, it is
+         * presumed lost (the broker lost the request, or it was never picked up) and holds nothing.
+         */
+        @WithDefault("24h")
+        Duration queuedExpiry();
+    }
+
     /**
      * Data set uploads (REST and gRPC): how many run at once, on their own threads, and how slowly a
      * client may send one. Each running upload holds at most one S3 part in memory
@@ -140,5 +179,17 @@ public interface GatewayConfig {
 
         /** This key's own evaluation burst, instead of {@code gateway.auth.evaluation-burst}. */
         Optional<Long> evaluationBurst();
+
+        /** This key's own running runs, instead of {@code gateway.training-quota.concurrent-runs}. */
+        Optional<Integer> trainingConcurrentRuns();
+
+        /** This key's own queued runs, instead of {@code gateway.training-quota.queued-runs}. */
+        Optional<Integer> trainingQueuedRuns();
+
+        /** This key's own training minutes per 24 h, instead of {@code gateway.training-quota.minutes-per-day}. */
+        Optional<Double> trainingMinutesPerDay();
+
+        /** This key's own largest run without a time box, instead of {@code gateway.training-quota.max-unboxed-images}. */
+        Optional<Long> trainingMaxUnboxedImages();
     }
 }

@@ -18,8 +18,10 @@ import dev.ddpm.gateway.service.ModelOperations;
 import dev.ddpm.gateway.service.OpenStreams;
 import dev.ddpm.gateway.service.SampleJobs;
 import dev.ddpm.gateway.service.SamplingQuota;
+import dev.ddpm.gateway.service.TrainingQuota;
 import dev.ddpm.gateway.service.TrainingRequests;
 import dev.ddpm.gateway.service.TrainingRuns;
+import dev.ddpm.gateway.service.TrainingUsage;
 import dev.ddpm.gateway.service.UploadSlots;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.ListModelsRequest;
@@ -36,12 +38,14 @@ import dev.ddpm.proto.gateway.v1.DeleteModelVersionRequest;
 import dev.ddpm.proto.gateway.v1.Evaluation;
 import dev.ddpm.proto.gateway.v1.GetModelAliasesRequest;
 import dev.ddpm.proto.gateway.v1.GetSampleJobRequest;
+import dev.ddpm.proto.gateway.v1.GetTrainingQuotaRequest;
 import dev.ddpm.proto.gateway.v1.GetTrainingRequest;
 import dev.ddpm.proto.gateway.v1.ListDatasetsRequest;
 import dev.ddpm.proto.gateway.v1.ListDatasetsResponse;
 import dev.ddpm.proto.gateway.v1.ModelAliases;
 import dev.ddpm.proto.gateway.v1.PromoteModelRequest;
 import dev.ddpm.proto.gateway.v1.Promotion;
+import dev.ddpm.proto.gateway.v1.QuotaFigure;
 import dev.ddpm.proto.gateway.v1.Retrain;
 import dev.ddpm.proto.gateway.v1.RollbackModelRequest;
 import dev.ddpm.proto.gateway.v1.SampleJob;
@@ -83,6 +87,7 @@ public class DdpmGrpcService implements DdpmService {
     private final OpenStreams streams;
     private final ModelOperations models;
     private final UploadSlots uploadSlots;
+    private final TrainingQuota trainingQuota;
 
     public DdpmGrpcService(
             SamplerClient samplers,
@@ -94,7 +99,8 @@ public class DdpmGrpcService implements DdpmService {
             SamplingQuota quota,
             OpenStreams streams,
             ModelOperations models,
-            UploadSlots uploadSlots) {
+            UploadSlots uploadSlots,
+            TrainingQuota trainingQuota) {
         this.samplers = samplers;
         this.catalog = catalog;
         this.jobs = jobs;
@@ -105,6 +111,7 @@ public class DdpmGrpcService implements DdpmService {
         this.streams = streams;
         this.models = models;
         this.uploadSlots = uploadSlots;
+        this.trainingQuota = trainingQuota;
     }
 
     @Override
@@ -240,6 +247,29 @@ public class DdpmGrpcService implements DdpmService {
             trainings.cancel(runId, GrpcAuthInterceptor.caller());
             return run(runs.get(runId).orElseThrow());
         });
+    }
+
+    @Override
+    @Blocking
+    public Uni<dev.ddpm.proto.gateway.v1.TrainingQuota> getTrainingQuota(GetTrainingQuotaRequest request) {
+        return call(() -> {
+            String keyId = GrpcAuthInterceptor.caller().keyId();
+            TrainingQuota.Limits limits = trainingQuota.limits(keyId);
+            TrainingUsage usage = trainingQuota.usage(keyId);
+            return dev.ddpm.proto.gateway.v1.TrainingQuota.newBuilder()
+                    .setKeyId(keyId)
+                    .setConcurrentRuns(figure(limits.concurrentRuns(), usage.running()))
+                    .setQueuedRuns(figure(limits.queuedRuns(), usage.queued()))
+                    .setTrainingMinutes(figure(limits.minutesPerDay(), usage.minutesUsed()))
+                    .setMinutesRun(usage.minutesRun())
+                    .setMinutesCommitted(usage.minutesCommitted())
+                    .setMaxUnboxedImages(limits.maxUnboxedImages())
+                    .build();
+        });
+    }
+
+    private static QuotaFigure figure(double limit, double used) {
+        return QuotaFigure.newBuilder().setLimit(limit).setUsed(used).build();
     }
 
     // ---- model lifecycle: the same operations and checks as the HTTP API (ModelOperations) ----

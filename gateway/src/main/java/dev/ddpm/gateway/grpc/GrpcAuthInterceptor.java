@@ -47,6 +47,7 @@ public class GrpcAuthInterceptor implements ServerInterceptor {
             "GetTraining",
             "WatchTraining",
             "CancelTraining",
+            "GetTrainingQuota",
             "UploadDataset",
             "ListDatasets",
             "DeleteDataset",

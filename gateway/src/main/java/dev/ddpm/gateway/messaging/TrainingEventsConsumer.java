@@ -1,5 +1,6 @@
 package dev.ddpm.gateway.messaging;
 
+import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.gateway.service.TrainingRuns;
 import dev.ddpm.service.messaging.DeadLetters;
 import dev.ddpm.service.messaging.EventMessages;
@@ -29,7 +30,9 @@ public class TrainingEventsConsumer {
 
     @Incoming(CHANNEL)
     public CompletionStage<Void> onEvent(Message<byte[]> message) {
-        return deadLetters.acknowledgeAfter(
-                CHANNEL, message, () -> runs.apply(EventMessages.decode(message).data()));
+        return deadLetters.acknowledgeAfter(CHANNEL, message, () -> {
+            CloudEvent<?> event = EventMessages.decode(message);
+            runs.apply(event.data(), event.time());
+        });
     }
 }

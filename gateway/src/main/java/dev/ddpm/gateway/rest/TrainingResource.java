@@ -12,8 +12,10 @@ import dev.ddpm.gateway.config.GatewayConfig;
 import dev.ddpm.gateway.service.GatewayException;
 import dev.ddpm.gateway.service.Idempotency;
 import dev.ddpm.gateway.service.OpenStreams;
+import dev.ddpm.gateway.service.TrainingQuota;
 import dev.ddpm.gateway.service.TrainingRequests;
 import dev.ddpm.gateway.service.TrainingRuns;
+import dev.ddpm.gateway.service.TrainingUsage;
 import dev.ddpm.service.rest.Problems;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -58,18 +60,21 @@ public class TrainingResource {
     private final TrainingRuns runs;
     private final OpenStreams streams;
     private final GatewayConfig config;
+    private final TrainingQuota quota;
 
     public TrainingResource(
             TrainingRequests requests,
             ArtifactStore store,
             TrainingRuns runs,
             OpenStreams streams,
-            GatewayConfig config) {
+            GatewayConfig config,
+            TrainingQuota quota) {
         this.requests = requests;
         this.store = store;
         this.runs = runs;
         this.streams = streams;
         this.config = config;
+        this.quota = quota;
     }
 
     /**
@@ -94,6 +99,27 @@ public class TrainingResource {
     @GET
     public List<Map<String, Object>> list() {
         return runs.all().stream().map(TrainingResource::view).toList();
+    }
+
+    /** The calling key's training quota: its limits and what it uses of each, the figures a 429 gives. */
+    @GET
+    @Path("/quota")
+    public Map<String, Object> quota(@Context ContainerRequestContext request) {
+        String keyId = AuthFilter.caller(request).keyId();
+        TrainingQuota.Limits limits = quota.limits(keyId);
+        TrainingUsage usage = quota.usage(keyId);
+        Map<String, Object> minutes = new LinkedHashMap<>();
+        minutes.put("limit", limits.minutesPerDay());
+        minutes.put("used", TrainingUsage.shown(usage.minutesUsed()));
+        minutes.put("run", TrainingUsage.shown(usage.minutesRun()));
+        minutes.put("committed", TrainingUsage.shown(usage.minutesCommitted()));
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("keyId", keyId);
+        view.put("concurrentRuns", Map.of("limit", limits.concurrentRuns(), "used", usage.running()));
+        view.put("queuedRuns", Map.of("limit", limits.queuedRuns(), "used", usage.queued()));
+        view.put("trainingMinutes", minutes);
+        view.put("maxUnboxedImages", limits.maxUnboxedImages());
+        return view;
     }
 
     @GET

@@ -4,6 +4,7 @@ import dev.ddpm.service.error.Problem;
 import dev.ddpm.service.error.ProblemSource;
 
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * A request the gateway refuses or cannot serve, as the problem both APIs report: its HTTP status
@@ -30,6 +31,16 @@ public final class GatewayException extends RuntimeException implements ProblemS
     public static GatewayException tooMany(String title, String detail, long retryAfterSeconds) {
         return new GatewayException(
                 Problem.of(429, title, detail).withRetryAfter(Duration.ofSeconds(Math.max(1, retryAfterSeconds))));
+    }
+
+    /**
+     * 429 carrying the figures of the limit it hit as problem members, and the wait after which the
+     * same request would be taken where one can be told (null: none can).
+     */
+    public static GatewayException overQuota(
+            String title, String detail, Duration retryAfter, Map<String, Object> figures) {
+        Problem problem = Problem.of(429, title, detail).withMembers(figures);
+        return new GatewayException(retryAfter == null ? problem : problem.withRetryAfter(retryAfter));
     }
 
     @Override

@@ -23,16 +23,18 @@ public class TrainingRequests {
     private final GatewayEvents events;
     private final ArtifactStore store;
     private final TrainingRuns runs;
+    private final TrainingQuota quota;
     private final InFlightSubmissions inFlight = new InFlightSubmissions();
 
-    public TrainingRequests(GatewayEvents events, ArtifactStore store, TrainingRuns runs) {
+    public TrainingRequests(GatewayEvents events, ArtifactStore store, TrainingRuns runs, TrainingQuota quota) {
         this.events = events;
         this.store = store;
         this.runs = runs;
+        this.quota = quota;
     }
 
     /**
-     * Checks the data set, sends TrainingRequested and folds the run into the view as requested. With an
+     * Checks the key's training quota ({@link TrainingQuota}; a replay is never refused) and the data set, sends TrainingRequested and folds the run into the view as requested. With an
      * idempotency key the run id is derived from it, the caller's key id and the model, and a run the view
      * knows by that id is answered as it is, not sent again; a repeat while this replica is still submitting
      * the first waits for it and answers the same ({@link InFlightSubmissions}).
@@ -40,16 +42,19 @@ public class TrainingRequests {
      * @param request        validated when it was bound (a field out of range is a 400 whatever the data set's
      *                       state)
      * @param idempotencyKey validated ({@link Idempotency#validate}); null for none
-     * @throws GatewayException 404 for a data set with no objects, 503 when the broker did not take the request
+     * @throws GatewayException 400 or 429 from the training quota, 404 for a data set with no objects, 503 when the broker did not take the request
      *     (nothing was submitted)
      */
     public Idempotency.Submission start(TrainingRequest request, String requestedBy, String idempotencyKey) {
         if (idempotencyKey == null) {
-            return send(request, requestedBy, RunIds.next(request.modelName()), null);
+            return quota.admit(
+                    requestedBy, request, () -> send(request, requestedBy, RunIds.next(request.modelName()), null));
         }
         String runId = Idempotency.runId(request.modelName(), requestedBy, idempotencyKey);
         return inFlight.once(
-                runId, () -> runs.get(runId).isPresent(), () -> send(request, requestedBy, runId, idempotencyKey));
+                runId,
+                () -> runs.get(runId).isPresent(),
+                () -> quota.admit(requestedBy, request, () -> send(request, requestedBy, runId, idempotencyKey)));
     }
 
     private Idempotency.Submission send(
@@ -67,7 +72,7 @@ public class TrainingRequests {
         } catch (MessagingException e) {
             throw Idempotency.notSubmitted("training request", idempotencyKey, e);
         }
-        runs.requested(runId, request.modelName(), request.dataset(), requestedBy);
+        runs.requested(runId, request, requestedBy);
         return new Idempotency.Submission(runId, false);
     }
 

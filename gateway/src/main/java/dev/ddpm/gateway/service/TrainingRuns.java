@@ -1,8 +1,10 @@
 package dev.ddpm.gateway.service;
 
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.CheckpointSaved;
 import dev.ddpm.core.events.EventData;
 import dev.ddpm.core.events.ModelEvaluated;
+import dev.ddpm.core.events.TrainingCancelRequested;
 import dev.ddpm.core.events.TrainingCancelled;
 import dev.ddpm.core.events.TrainingCompleted;
 import dev.ddpm.core.events.TrainingFailed;
@@ -13,8 +15,10 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
@@ -22,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.BiFunction;
 
 /**
  * The state of every training run, folded from {@code ddpm.training-events} and who requested it
@@ -52,6 +57,7 @@ public class TrainingRuns {
      * @param requestedBy the key id that requested the run (its owner); null when not known
      * @param evaluated   the quality gate's verdict on the version it trained; null before it has one
      * @param dataset     the data set it trains on (its request, or TrainingStarted); null when not known
+     * @param timeline    when it was requested, started and ended, and its time box (what training quotas count)
      */
     public record Run(
             String runId,
@@ -69,7 +75,8 @@ public class TrainingRuns {
             long qualityStep,
             String requestedBy,
             ModelEvaluated evaluated,
-            String dataset) {
+            String dataset,
+            Timeline timeline) {
 
         Run with(State s, long st, long total, double l, double ips, double eta, String version, String err) {
             return toBuilder()
@@ -134,7 +141,8 @@ public class TrainingRuns {
                     0,
                     null,
                     null,
-                    null));
+                    null,
+                    Timeline.UNKNOWN));
         }
 
         /** Builds a run by name from another. */
@@ -155,6 +163,7 @@ public class TrainingRuns {
             private String requestedBy;
             private ModelEvaluated evaluated;
             private String dataset;
+            private Timeline timeline;
 
             private Builder(Run from) {
                 runId = from.runId;
@@ -173,6 +182,7 @@ public class TrainingRuns {
                 requestedBy = from.requestedBy;
                 evaluated = from.evaluated;
                 dataset = from.dataset;
+                timeline = from.timeline;
             }
 
             Builder modelName(String value) {
@@ -250,6 +260,11 @@ public class TrainingRuns {
                 return this;
             }
 
+            Builder timeline(Timeline value) {
+                timeline = value;
+                return this;
+            }
+
             Run build() {
                 return new Run(
                         runId,
@@ -267,7 +282,8 @@ public class TrainingRuns {
                         qualityStep,
                         requestedBy,
                         evaluated,
-                        dataset);
+                        dataset,
+                        timeline);
             }
         }
 
@@ -277,8 +293,67 @@ public class TrainingRuns {
         }
     }
 
+    /**
+     * What training quotas count of a run: when it was requested, started and ended (the times of the
+     * events that said so, so that a replica reading the topics later sees the same), its time box, and
+     * whether its requester has asked to cancel it.
+     *
+     * @param requestedAt     when it was requested; null when only the trainer's events are known
+     * @param startedAt       its first start (TrainingStarted, or the first report of a run already running);
+     *                        null before it started
+     * @param endedAt         when it completed, failed or was cancelled; null while it has not ended
+     * @param maxMinutes      its request's time box, 0 for none (or when its request is not known)
+     * @param cancelRequested whether a cancel was asked: a run that has not started will train nothing
+     */
+    public record Timeline(
+            Instant requestedAt, Instant startedAt, Instant endedAt, double maxMinutes, boolean cancelRequested) {
+
+        static final Timeline UNKNOWN = new Timeline(null, null, null, 0, false);
+
+        Timeline requested(Instant at, double boxMinutes) {
+            return new Timeline(
+                    requestedAt == null ? at : requestedAt, startedAt, endedAt, boxMinutes, cancelRequested);
+        }
+
+        /** After an event of the run's own that arrived at {@code at}. */
+        Timeline after(EventData event, Instant at) {
+            if (event instanceof TrainingStarted
+                    || event instanceof TrainingProgress
+                    || event instanceof CheckpointSaved) {
+                // A start after an end is the run requested again: it runs again.
+                return new Timeline(
+                        requestedAt,
+                        startedAt == null ? at : startedAt,
+                        event instanceof TrainingStarted ? null : endedAt,
+                        maxMinutes,
+                        cancelRequested);
+            }
+            if (event instanceof TrainingCompleted
+                    || event instanceof TrainingFailed
+                    || event instanceof TrainingCancelled) {
+                return new Timeline(requestedAt, startedAt, at, maxMinutes, cancelRequested);
+            }
+            return this;
+        }
+
+        Timeline cancelAsked() {
+            return new Timeline(requestedAt, startedAt, endedAt, maxMinutes, true);
+        }
+    }
+
     private final ConcurrentMap<String, Run> runs = new ConcurrentHashMap<>();
     private final BroadcastProcessor<Run> changes = BroadcastProcessor.create();
+    private final Clock clock;
+
+    @Inject
+    public TrainingRuns(Clock clock) {
+        this.clock = clock;
+    }
+
+    /** A view on the system clock, for tests of the folding alone. */
+    public TrainingRuns() {
+        this(Clock.systemUTC());
+    }
 
     void onStop(@Observes ShutdownEvent event) {
         changes.onComplete();
@@ -310,10 +385,22 @@ public class TrainingRuns {
      * already gains too when it had none.
      */
     public void requested(String runId, String modelName, String dataset, String requestedBy) {
-        update(runs.compute(
-                runId,
-                (id, old) ->
-                        base(id, old, modelName).withRequestedBy(requestedBy).withDataset(dataset)));
+        requested(runId, modelName, dataset, requestedBy, 0, clock.instant());
+    }
+
+    /** The run this replica has just sent TrainingRequested for, with its time box, requested now. */
+    public void requested(String runId, TrainingRequest request, String requestedBy) {
+        requested(runId, request.modelName(), request.dataset(), requestedBy, request.maxMinutes(), clock.instant());
+    }
+
+    private void requested(
+            String runId, String modelName, String dataset, String requestedBy, double maxMinutes, Instant at) {
+        update(runs.compute(runId, (id, old) -> {
+            Run run = base(id, old, modelName).withRequestedBy(requestedBy).withDataset(dataset);
+            return run.toBuilder()
+                    .timeline(run.timeline().requested(at, maxMinutes))
+                    .build();
+        }));
     }
 
     /** The run's state now and at every change, ending after it completes or fails. */
@@ -337,13 +424,21 @@ public class TrainingRuns {
         });
     }
 
-    /** Folds one event of {@code ddpm.training-events} into its run's state. */
+    /** Folds one event of {@code ddpm.training-events} into its run's state, as having happened now. */
     public void apply(EventData data) {
+        apply(data, clock.instant());
+    }
+
+    /**
+     * Folds one event of {@code ddpm.training-events} or {@code ddpm.training-requests} into its run's
+     * state; {@code at} is when it happened (the event's time).
+     */
+    public void apply(EventData data, Instant at) {
         Run known = runs.get(data.partitionKey());
         if (known != null && isStale(known, data)) {
             return;
         }
-        fold(data);
+        fold(data, at);
     }
 
     /**
@@ -375,11 +470,25 @@ public class TrainingRuns {
         };
     }
 
-    private void fold(EventData data) {
+    private void fold(EventData data, Instant at) {
         if (data instanceof TrainingRequested r) {
-            requested(r.runId(), r.request().modelName(), r.request().dataset(), r.requestedBy());
+            requested(
+                    r.runId(),
+                    r.request().modelName(),
+                    r.request().dataset(),
+                    r.requestedBy(),
+                    r.request().maxMinutes(),
+                    at);
+        } else if (data instanceof TrainingCancelRequested c) {
+            // Not a change the run shows (the trainer's TrainingCancelled is): the quotas stop holding a
+            // slot for a run that has not started, since it will train nothing.
+            runs.computeIfPresent(
+                    c.runId(),
+                    (id, run) -> run.toBuilder()
+                            .timeline(run.timeline().cancelAsked())
+                            .build());
         } else if (data instanceof TrainingCancelled c) {
-            update(runs.compute(c.runId(), (id, old) -> {
+            update(timed(data, at, c.runId(), (id, old) -> {
                 Run r = base(id, old, null);
                 return r.with(
                         State.CANCELLED,
@@ -392,15 +501,20 @@ public class TrainingRuns {
                         c.requestedBy() == null ? "cancelled" : "cancelled by " + c.requestedBy());
             }));
         } else if (data instanceof ModelEvaluated e) {
-            update(runs.compute(e.runId(), (id, old) -> base(id, old, e.name()).withEvaluation(e)));
+            update(timed(
+                    data, at, e.runId(), (id, old) -> base(id, old, e.name()).withEvaluation(e)));
         } else if (data instanceof TrainingStarted s) {
-            update(runs.compute(
+            update(timed(
+                    data,
+                    at,
                     s.runId(),
                     (id, old) -> base(id, old, s.modelName())
                             .withDataset(s.dataset())
                             .with(State.RUNNING, s.startStep(), s.totalSteps(), Double.NaN, 0, 0, null, null)));
         } else if (data instanceof TrainingProgress p) {
-            update(runs.compute(
+            update(timed(
+                    data,
+                    at,
                     p.runId(),
                     (id, old) -> base(id, old, null)
                             .with(
@@ -414,7 +528,7 @@ public class TrainingRuns {
                                     null)
                             .withQuality(p.quality(), p.step())));
         } else if (data instanceof CheckpointSaved c) {
-            update(runs.compute(c.runId(), (id, old) -> {
+            update(timed(data, at, c.runId(), (id, old) -> {
                 Run r = base(id, old, null);
                 return r.with(
                         r.state() == State.REQUESTED ? State.RUNNING : r.state(),
@@ -427,7 +541,9 @@ public class TrainingRuns {
                         r.error());
             }));
         } else if (data instanceof TrainingCompleted c) {
-            update(runs.compute(
+            update(timed(
+                    data,
+                    at,
                     c.runId(),
                     (id, old) -> base(id, old, c.modelName())
                             .with(
@@ -440,7 +556,7 @@ public class TrainingRuns {
                                     c.modelVersion(),
                                     null)));
         } else if (data instanceof TrainingFailed f) {
-            update(runs.compute(f.runId(), (id, old) -> {
+            update(timed(data, at, f.runId(), (id, old) -> {
                 Run r = base(id, old, null);
                 return r.with(
                         State.FAILED,
@@ -453,6 +569,14 @@ public class TrainingRuns {
                         f.reason());
             }));
         }
+    }
+
+    /** Changes a run as {@code change} does and records the event's time in its timeline. */
+    private Run timed(EventData data, Instant at, String runId, BiFunction<String, Run, Run> change) {
+        return runs.compute(runId, (id, old) -> {
+            Run run = change.apply(id, old);
+            return run.toBuilder().timeline(run.timeline().after(data, at)).build();
+        });
     }
 
     private static Run base(String id, Run old, String modelName) {

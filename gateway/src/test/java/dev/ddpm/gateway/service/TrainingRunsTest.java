@@ -3,6 +3,7 @@ package dev.ddpm.gateway.service;
 import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.CheckpointSaved;
 import dev.ddpm.core.events.ModelEvaluated;
+import dev.ddpm.core.events.TrainingCancelRequested;
 import dev.ddpm.core.events.TrainingCancelled;
 import dev.ddpm.core.events.TrainingCompleted;
 import dev.ddpm.core.events.TrainingFailed;
@@ -13,6 +14,7 @@ import dev.ddpm.core.lifecycle.Evaluation;
 import dev.ddpm.core.lifecycle.QualityGate;
 import org.junit.jupiter.api.Test;
 
+import java.time.Instant;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -126,5 +128,37 @@ class TrainingRunsTest {
         TrainingRuns.Run failed = runs.get("r8").orElseThrow();
         runs.apply(new TrainingFailed("r8", 20L, "out of memory"));
         assertThat(runs.get("r8").orElseThrow()).isSameAs(failed);
+    }
+
+    @Test
+    void aRunsTimelineIsWhenItsEventsHappenedNotWhenTheyWereRead() {
+        Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+        TrainingRequest boxed = TrainingRequest.builder()
+                .dataset("d")
+                .steps(10)
+                .maxMinutes(30.0)
+                .build();
+        runs.apply(new TrainingRequested("r9", boxed, "alice"), t0);
+        runs.apply(new TrainingStarted("r9", "d", "d", "cpu", 10, 0, 10), t0.plusSeconds(60));
+        runs.apply(new TrainingProgress("r9", 5, 10, 0.1, 5, 10), t0.plusSeconds(120));
+        runs.apply(new TrainingCompleted("r9", "d", 10, 0.1, "r9/c.json", "v1"), t0.plusSeconds(600));
+
+        TrainingRuns.Timeline timeline = runs.get("r9").orElseThrow().timeline();
+        assertThat(timeline.requestedAt()).isEqualTo(t0);
+        assertThat(timeline.startedAt()).isEqualTo(t0.plusSeconds(60));
+        assertThat(timeline.endedAt()).isEqualTo(t0.plusSeconds(600));
+        assertThat(timeline.maxMinutes()).isEqualTo(30.0);
+    }
+
+    @Test
+    void aCancelAskedOfAQueuedRunIsRecordedAndOneOfAnUnknownRunMakesNoRun() {
+        runs.apply(new TrainingRequested(
+                "r10", TrainingRequest.builder().dataset("d").steps(10).build(), "alice"));
+        runs.apply(new TrainingCancelRequested("r10", "alice"));
+        runs.apply(new TrainingCancelRequested("r11", "alice"));
+
+        assertThat(runs.get("r10").orElseThrow().timeline().cancelRequested()).isTrue();
+        assertThat(runs.get("r10").orElseThrow().state()).isEqualTo(TrainingRuns.State.REQUESTED);
+        assertThat(runs.get("r11")).isEmpty();
     }
 }
