@@ -90,7 +90,13 @@ class GatewayDurabilityTest extends GatewayTestBase {
 
         String unheard = "job-" + UUID.randomUUID();
         store.putJson(Buckets.SAMPLES, unheard + "/result.json", completed(unheard));
-        as(TRAINER_KEY).get("/v1/sample-jobs/" + unheard).then().statusCode(200).body("state", equalTo("succeeded"));
+        // Known from its result.json alone, its submitter is not: an admin's to read, not any key's.
+        as(TRAINER_KEY).get("/v1/sample-jobs/" + unheard).then().statusCode(404);
+        as(ModelLifecycleApiTest.ADMIN_KEY)
+                .get("/v1/sample-jobs/" + unheard)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("succeeded"));
     }
 
     @Test

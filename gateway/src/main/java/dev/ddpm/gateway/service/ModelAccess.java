@@ -6,6 +6,8 @@ import dev.ddpm.gateway.auth.Scope;
 import jakarta.inject.Singleton;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -39,8 +41,8 @@ public class ModelAccess {
     }
 
     /**
-     * The model's alias document as far as access goes (owner and sharing); a model with versions but
-     * no document has no owner. Empty: no such model.
+     * The model's alias document as far as access goes (owner and sharing, nothing else); a model with
+     * versions but no document has no owner. Empty: no such model.
      */
     public Optional<ModelAliases> find(String model) {
         return models.get(model, this::load, found -> found.isPresent() ? KNOWN_TTL : UNKNOWN_TTL);
@@ -49,9 +51,24 @@ public class ModelAccess {
     private Optional<ModelAliases> load(String model) {
         Optional<ModelAliases> document = catalog.aliases(model);
         if (document.isPresent()) {
-            return document;
+            return document.map(ModelAccess::ownerAndSharing);
         }
         return catalog.versions(model).isEmpty() ? Optional.empty() : Optional.of(ModelAliases.none(model, null));
+    }
+
+    /** What access needs of a document, kept small: its history may hold hundreds of changes. */
+    private static ModelAliases ownerAndSharing(ModelAliases document) {
+        return new ModelAliases(
+                document.schemaVersion(),
+                document.model(),
+                document.revision(),
+                document.updatedAt(),
+                document.owner(),
+                null,
+                Map.of(),
+                null,
+                List.of(),
+                document.sharing());
     }
 
     /** The model changed (its aliases, sharing or versions): read it again when next asked. */

@@ -54,12 +54,11 @@ public class SamplingQuota {
 
     /**
      * @return the network evaluations charged, for {@link #refund} should the request not be made
-     * @throws GatewayException 404 for a model the key may not sample (as for one that does not exist),
-     *     400 for too many images or more steps than the model's T, 429 (with the wait) over the key's
+     * @throws GatewayException 400 for too many images, 404 for a model the key may not sample (as for one
+     *     that does not exist), 400 for more steps than the model's T, 429 (with the wait) over the key's
      *     evaluations
      */
     public long charge(Caller caller, SamplingRequest body) {
-        access.requireVisible(caller, body.model());
         if (body.count() > config.maxCount()) {
             throw new GatewayException(
                     400,
@@ -67,6 +66,8 @@ public class SamplingQuota {
                     "field 'count' must be at most " + config.maxCount() + ", was " + body.count(),
                     "count");
         }
+        // Before anything the model tells (its T): another key's model must not be told from none.
+        access.requireVisible(caller, body.model());
         long cost = evaluations(body);
         long wait = limiter.tryAcquireEvaluations(caller.keyId(), cost);
         if (wait > 0) {
