@@ -10,6 +10,7 @@ import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.lifecycle.AliasChange;
 import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.messaging.ReceivedEvent;
+import dev.ddpm.gateway.service.SampleJobView;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.ListModelsRequest;
 import dev.ddpm.proto.common.v1.ModelInfo;
@@ -32,6 +33,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.response.Response;
+import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -74,6 +76,9 @@ class OwnershipTest extends GatewayTestBase {
     static final String ADMIN = ModelLifecycleApiTest.ADMIN_KEY;
 
     private static final byte[] PNG = ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16);
+
+    @Inject
+    SampleJobView view;
 
     private ManagedChannel channel;
 
@@ -325,9 +330,20 @@ class OwnershipTest extends GatewayTestBase {
                 () -> grpc(B).getSampleJob(
                                 GetSampleJobRequest.newBuilder().setJobId(jobA).build()),
                 Status.Code.NOT_FOUND);
-        // Each refusal was answered after anything it sent was on the topic: read to its end, there is no cancel.
+        // A's job still queued (as the view knows one submitted through another replica): B's cancel is
+        // refused as for an unknown job and sends nothing, A's is sent. Each answer came after anything it
+        // sent was on the topic: read to its end, the topic shows what was sent.
+        String queuedA = "job-" + java.util.UUID.randomUUID();
+        view.requested(queuedA, model.name(), "trainer");
+        assertSameAsUnknown(
+                () -> as(B).delete("/v1/sample-jobs/" + queuedA), () -> as(B).delete("/v1/sample-jobs/" + unknownJob));
+        assertThat(eventsWithKey(Topic.SAMPLE_JOBS, queuedA)).isEmpty();
         assertThat(eventsWithKey(Topic.SAMPLE_JOBS, jobA)).noneMatch(SampleJobCancelRequested.class::isInstance);
         assertThat(eventsWithKey(Topic.SAMPLE_JOBS, unknownJob)).isEmpty();
+        as(A).delete("/v1/sample-jobs/" + queuedA).then().statusCode(202);
+        assertThat(eventsWithKey(Topic.SAMPLE_JOBS, queuedA))
+                .singleElement()
+                .isInstanceOf(SampleJobCancelRequested.class);
 
         as(A).get("/v1/sample-jobs/" + jobA).then().statusCode(200).body("requestedBy", equalTo("trainer"));
         as(ADMIN).get("/v1/sample-jobs/" + jobA).then().statusCode(200);
