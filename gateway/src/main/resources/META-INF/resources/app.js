@@ -25,7 +25,8 @@ async function loadModels() {
   select.innerHTML = '';
   for (const m of models) {
     const option = document.createElement('option');
-    option.value = m.name; option.textContent = `${m.name} (${m.production || m.latestVersion})`;
+    option.value = m.name;
+    option.textContent = `${m.name} (${m.production || m.latestVersion})${m.shared ? ' [shared]' : ''}`;
     select.appendChild(option);
   }
   if (models.some((m) => m.name === chosen)) select.value = chosen;
@@ -189,12 +190,15 @@ async function loadModelTable() {
     const row = tbody.insertRow();
     row.dataset.model = m.name;
     const canary = m.canary ? `${m.canary.version} (${m.canary.percent} %)` : '';
-    for (const [text, name] of [[m.name, 'name'], [m.production || '', 'production'], [m.candidate || '', 'candidate'],
+    // A model another key shared with this one: it may be sampled here, not changed.
+    const label = m.shared ? `${m.name} (shared)` : m.name;
+    for (const [text, name] of [[label, 'name'], [m.production || '', 'production'], [m.candidate || '', 'candidate'],
                                 [canary, 'canary'], [m.versions.join(', '), 'versions']]) {
       const cell = row.insertCell();
       cell.textContent = text; cell.className = name;
     }
     const actions = row.insertCell();
+    if (m.shared) continue;
     const promote = action(actions, 'Promote candidate', 'promote', {
       method: 'POST', url: `/v1/models/${m.name}/promote`, body: { version: m.candidate, reason: 'promoted on the page' }
     }, loadModelTable, 'models-error');

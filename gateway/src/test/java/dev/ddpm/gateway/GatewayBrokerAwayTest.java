@@ -1,7 +1,6 @@
 package dev.ddpm.gateway;
 
 import dev.ddpm.core.storage.ArtifactStore;
-import dev.ddpm.core.storage.Buckets;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -54,7 +53,9 @@ class GatewayBrokerAwayTest {
     @Test
     void aJobTheBrokerDidNotTakeIsA503ThatChargesNothing() {
         // 800 of the frugal key's 1,000 evaluations (10 more a second): a charged first try refuses the second.
-        String body = "{\"model\":\"emoji\",\"count\":4,\"steps\":200,\"sampler\":\"ddpm\"}";
+        String model = GatewayTestBase.storedForEveryKey(
+                store, "away-" + UUID.randomUUID().toString().substring(0, 8));
+        String body = "{\"model\":\"" + model + "\",\"count\":4,\"steps\":200,\"sampler\":\"ddpm\"}";
         String key = "retry-" + UUID.randomUUID();
         for (int attempt = 0; attempt < 2; attempt++) {
             given().header("X-API-Key", "test-key-frugal")
@@ -75,7 +76,9 @@ class GatewayBrokerAwayTest {
     @Test
     void aRepeatWhileTheFirstIsInFlightWaitsForItAndIsChargedOnlyOnceTheFirstWasNot() throws Exception {
         // As above, 800 of 1,000: were the repeat charged while the first still holds its 800, it would be a 429.
-        String body = "{\"model\":\"emoji\",\"count\":4,\"steps\":200,\"sampler\":\"ddpm\"}";
+        String model = GatewayTestBase.storedForEveryKey(
+                store, "away-" + UUID.randomUUID().toString().substring(0, 8));
+        String body = "{\"model\":\"" + model + "\",\"count\":4,\"steps\":200,\"sampler\":\"ddpm\"}";
         String key = "overlap-" + UUID.randomUUID();
         Callable<Integer> submit = () -> given().header("X-API-Key", "test-key-frugal")
                 .header("Idempotency-Key", key)
@@ -102,7 +105,7 @@ class GatewayBrokerAwayTest {
     @Test
     void aTrainingRequestTheBrokerDidNotTakeIsA503ThatSaysSo() {
         String dataset = "away-" + UUID.randomUUID().toString().substring(0, 8);
-        store.put(Buckets.DATASETS, dataset + "/a.png", new byte[] {1, 2, 3}, "image/png");
+        GatewayTestBase.storeDataset(store, dataset, "trainer");
         given().header("X-API-Key", GatewayTestBase.TRAINER_KEY)
                 .contentType("application/json")
                 .body("{\"dataset\":\"" + dataset + "\",\"steps\":5}")

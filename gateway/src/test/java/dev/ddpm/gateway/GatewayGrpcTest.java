@@ -139,7 +139,7 @@ class GatewayGrpcTest {
                 0.3,
                 1,
                 16);
-        model.publish(store, events);
+        GatewayTestBase.publishForEveryKey(model, store, events);
         await().atMost(Duration.ofSeconds(60))
                 .untilAsserted(() -> given().header("X-API-Key", GatewayTestBase.VIEWER_KEY)
                         .contentType("application/json")
@@ -236,7 +236,7 @@ class GatewayGrpcTest {
                 0.3,
                 3,
                 64);
-        model.publish(store, events);
+        GatewayTestBase.publishForEveryKey(model, store, events);
         await().atMost(Duration.ofSeconds(60))
                 .untilAsserted(() -> given().header("X-API-Key", GatewayTestBase.VIEWER_KEY)
                         .contentType("application/json")
@@ -376,7 +376,7 @@ class GatewayGrpcTest {
     void theModelLifecycleWithTheHttpApisChecksAndStatusCodes() {
         String model = ModelLifecycleApiTest.modelWithCandidate(
                 store, "grpc-life-" + UUID.randomUUID().toString().substring(0, 8), "trainer");
-        ModelAliases before = as(GatewayTestBase.VIEWER_KEY)
+        ModelAliases before = as(GatewayTestBase.TRAINER_KEY)
                 .getModelAliases(
                         GetModelAliasesRequest.newBuilder().setModel(model).build());
         assertThat(before.getAliasesMap()).containsEntry("production", "v1").containsEntry("candidate", "v2");
@@ -390,9 +390,9 @@ class GatewayGrpcTest {
                 .setVersion("v2")
                 .build();
         assertCode(() -> as(GatewayTestBase.VIEWER_KEY).promoteModel(promote), Status.Code.PERMISSION_DENIED);
-        StatusRuntimeException notOwner = assertCode(
-                () -> as(ModelLifecycleApiTest.OTHER_KEY).promoteModel(promote), Status.Code.PERMISSION_DENIED);
-        assertThat(notOwner.getStatus().getDescription()).contains("belongs to API key 'trainer'");
+        StatusRuntimeException notOwner =
+                assertCode(() -> as(ModelLifecycleApiTest.OTHER_KEY).promoteModel(promote), Status.Code.NOT_FOUND);
+        assertThat(notOwner.getStatus().getDescription()).contains("no published model '" + model + "'");
         ModelAliases promoted = as(GatewayTestBase.TRAINER_KEY).promoteModel(promote);
         assertThat(promoted.getAliasesMap()).containsEntry("production", "v2").doesNotContainKey("candidate");
         assertThat(new ModelAliasStore(store).read(model).orElseThrow().production())
@@ -458,7 +458,10 @@ class GatewayGrpcTest {
     void theIdempotencyKeyMetadataNamesTheSameJobAndRunAtEveryRepeatAndIsValidated() {
         String key = "grpc-" + UUID.randomUUID();
         SampleParams params = SampleParams.newBuilder()
-                .setModel(ModelRef.newBuilder().setName("no-such-model-grpc"))
+                .setModel(ModelRef.newBuilder()
+                        .setName(GatewayTestBase.storedForEveryKey(
+                                store,
+                                "grpc-idem-" + UUID.randomUUID().toString().substring(0, 8))))
                 .setCount(1)
                 .setSteps(2)
                 .build();
@@ -472,7 +475,7 @@ class GatewayGrpcTest {
                 .isNotEqualTo(job.getJobId());
 
         String dataset = "grpc-idem-" + UUID.randomUUID().toString().substring(0, 8);
-        store.put(Buckets.DATASETS, dataset + "/a.png", new byte[] {1, 2, 3}, "image/png");
+        GatewayTestBase.storeDataset(store, dataset, "trainer");
         StartTrainingRequest training = StartTrainingRequest.newBuilder()
                 .setDataset(dataset)
                 .setSteps(5)

@@ -3,17 +3,23 @@ package dev.ddpm.gateway;
 import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.EventData;
 import dev.ddpm.core.events.Topic;
+import dev.ddpm.core.lifecycle.ModelLifecycle;
+import dev.ddpm.core.lifecycle.ModelSharing;
 import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.messaging.ReceivedEvent;
 import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.DatasetOwner;
 import dev.ddpm.service.testing.GaussianModel;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -62,7 +68,7 @@ abstract class GatewayTestBase {
     }
 
     GaussianModel publish(GaussianModel model) {
-        model.publish(store, events);
+        publishForEveryKey(model, store, events);
         // The sampler loads it (ModelPublished): a request succeeds once it has.
         await().atMost(Duration.ofSeconds(60))
                 .untilAsserted(() -> as(VIEWER_KEY)
@@ -72,6 +78,43 @@ abstract class GatewayTestBase {
                         .then()
                         .statusCode(200));
         return model;
+    }
+
+    /**
+     * Publishes {@code model} as the command line does (no owner: the admins'), then shares it with
+     * every key, so that any of the tests' keys may sample it.
+     */
+    static void publishForEveryKey(GaussianModel model, ArtifactStore store, EventPublisher events) {
+        model.publish(store, events);
+        shareWithEveryKey(
+                new ModelLifecycle(
+                        store,
+                        e -> events.publishAndWait(CloudEvent.of("/tests", e), Duration.ofSeconds(10)),
+                        Clock.systemUTC()),
+                model.name(),
+                model.version());
+    }
+
+    /**
+     * A model every key may see, stored as a trainer stores a version but not announced: no sampler
+     * loads it (a sampling request for it reaches a sampler, which refuses it as unknown).
+     */
+    static String storedForEveryKey(ArtifactStore store, String name) {
+        ModelLifecycleApiTest.storeVersion(store, name, "v1");
+        shareWithEveryKey(new ModelLifecycle(store, e -> {}, Clock.systemUTC()), name, "v1");
+        return name;
+    }
+
+    private static void shareWithEveryKey(ModelLifecycle lifecycle, String model, String version) {
+        lifecycle.published(model, version, null, "cli");
+        lifecycle.share(model, new ModelSharing(true, List.of()), "cli");
+    }
+
+    /** A data set of one object, owned by the API key {@code ownerKeyId} as its first upload leaves it. */
+    static void storeDataset(ArtifactStore store, String dataset, String ownerKeyId) {
+        store.put(Buckets.DATASETS, dataset + "/a.png", new byte[] {1, 2, 3}, "image/png");
+        store.putJson(
+                Buckets.DATASETS, DatasetOwner.key(dataset), new DatasetOwner(dataset, ownerKeyId, Instant.now()));
     }
 
     void send(EventData data) {

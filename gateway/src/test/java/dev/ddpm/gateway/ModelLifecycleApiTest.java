@@ -39,7 +39,8 @@ import static org.hamcrest.Matchers.nullValue;
 /**
  * The model lifecycle on the public HTTP API, against the real broker and S3 server: each change is
  * in {@code aliases.json} and announced on {@code ddpm.models}; production cannot be deleted; data
- * sets and training runs can be removed and cancelled; all of it only by the owner or an admin.
+ * sets and training runs can be removed and cancelled; all of it only by the owner or an admin, to
+ * every other key another's model, data set or run answers as one that does not exist.
  */
 @QuarkusTest
 @QuarkusTestResource(RealSampler.class)
@@ -84,7 +85,7 @@ class ModelLifecycleApiTest extends GatewayTestBase {
     @Test
     void theOwnerPromotesRollsBackSetsACanaryAndAPolicyEachWrittenAndAnnounced() {
         String model = modelWithCandidate(store, name("life"), "trainer");
-        as(VIEWER_KEY)
+        as(TRAINER_KEY)
                 .get("/v1/models/" + model + "/aliases")
                 .then()
                 .statusCode(200)
@@ -93,7 +94,7 @@ class ModelLifecycleApiTest extends GatewayTestBase {
                 .body("owner", equalTo("trainer"))
                 .body("revision", equalTo(2))
                 .body("policy.promotion", equalTo("auto"));
-        as(VIEWER_KEY)
+        as(TRAINER_KEY)
                 .get("/v1/models")
                 .then()
                 .statusCode(200)
@@ -123,7 +124,7 @@ class ModelLifecycleApiTest extends GatewayTestBase {
         assertThat(announced(model, AliasChange.Action.ROLLED_BACK).aliases())
                 .containsEntry(ModelAliases.PRODUCTION, "v1");
         // Without a version: production's manifest, though v2 is newer.
-        as(VIEWER_KEY)
+        as(TRAINER_KEY)
                 .get("/v1/models/" + model)
                 .then()
                 .statusCode(200)
@@ -141,7 +142,7 @@ class ModelLifecycleApiTest extends GatewayTestBase {
         assertThat(stored(model).canary().percent()).isEqualTo(10);
         assertThat(announced(model, AliasChange.Action.CANARY).canary().version())
                 .isEqualTo("v2");
-        as(VIEWER_KEY)
+        as(TRAINER_KEY)
                 .get("/v1/models")
                 .then()
                 .body("find { it.name == '" + model + "' }.canary.version", equalTo("v2"));
@@ -186,7 +187,7 @@ class ModelLifecycleApiTest extends GatewayTestBase {
                 .statusCode(400)
                 .body("field", equalTo("margin"));
 
-        as(VIEWER_KEY)
+        as(TRAINER_KEY)
                 .get("/v1/models/" + model + "/history")
                 .then()
                 .statusCode(200)
@@ -249,17 +250,18 @@ class ModelLifecycleApiTest extends GatewayTestBase {
                 .then()
                 .statusCode(403)
                 .body("detail", containsString("lacks the 'train' scope"));
+        // Another key's model answers as one that does not exist.
         as(OTHER_KEY)
                 .contentType("application/json")
                 .body("{\"version\":\"v2\"}")
                 .post("/v1/models/" + model + "/promote")
                 .then()
-                .statusCode(403)
+                .statusCode(404)
                 .contentType("application/problem+json")
-                .body("detail", containsString("API key 'other' may not change model '" + model + "'"))
-                .body("detail", containsString("belongs to API key 'trainer'"));
-        as(OTHER_KEY).delete("/v1/models/" + model + "/versions/v2").then().statusCode(403);
-        as(OTHER_KEY).delete("/v1/models/" + model + "/canary").then().statusCode(403);
+                .body("title", equalTo("unknown model"))
+                .body("detail", equalTo("no published model '" + model + "'"));
+        as(OTHER_KEY).delete("/v1/models/" + model + "/versions/v2").then().statusCode(404);
+        as(OTHER_KEY).delete("/v1/models/" + model + "/canary").then().statusCode(404);
         assertThat(stored(model).revision()).as("nothing changed").isEqualTo(2);
         assertThat(store.exists(Buckets.MODELS, model + "/v2/manifest.json")).isTrue();
 
@@ -271,10 +273,11 @@ class ModelLifecycleApiTest extends GatewayTestBase {
                 .statusCode(200)
                 .body("production", equalTo("v2"));
 
-        // A model published before aliases existed has no owner: admins only.
+        // A model published before aliases existed (or by the command line) has no owner: admins only.
         String unowned = name("unowned");
         storeVersion(store, unowned, "v1");
-        as(VIEWER_KEY)
+        as(VIEWER_KEY).get("/v1/models/" + unowned + "/aliases").then().statusCode(404);
+        as(ADMIN_KEY)
                 .get("/v1/models/" + unowned + "/aliases")
                 .then()
                 .statusCode(200)
@@ -284,8 +287,8 @@ class ModelLifecycleApiTest extends GatewayTestBase {
                 .body("{\"promotion\":\"manual\"}")
                 .put("/v1/models/" + unowned + "/policy")
                 .then()
-                .statusCode(403)
-                .body("detail", containsString("no recorded owner"));
+                .statusCode(404)
+                .body("detail", equalTo("no published model '" + unowned + "'"));
         as(ADMIN_KEY)
                 .contentType("application/json")
                 .body("{\"promotion\":\"manual\"}")
@@ -307,27 +310,29 @@ class ModelLifecycleApiTest extends GatewayTestBase {
                     .then()
                     .statusCode(201);
         }
-        // A second key adding to it does not become its owner.
+        // The name is the first uploader's: a second key may not add to it (nor learn whose it is).
         as(OTHER_KEY)
                 .contentType("application/octet-stream")
                 .body(png)
                 .post("/v1/datasets/" + dataset + "?file=c.png")
                 .then()
-                .statusCode(201);
+                .statusCode(409)
+                .body("title", equalTo("data set name taken"))
+                .body("detail", org.hamcrest.Matchers.not(containsString("trainer")));
         as(TRAINER_KEY)
                 .get("/v1/datasets")
                 .then()
-                .body("find { it.name == '" + dataset + "' }.objects", equalTo(3))
+                .body("find { it.name == '" + dataset + "' }.objects", equalTo(2))
                 .body("findAll { it.name.endsWith('.json') }", org.hamcrest.Matchers.empty());
 
         as(OTHER_KEY)
                 .delete("/v1/datasets/" + dataset)
                 .then()
-                .statusCode(403)
-                .body("detail", containsString("belongs to API key 'trainer'"));
-        assertThat(store.list(Buckets.DATASETS, dataset + "/")).hasSize(3);
+                .statusCode(404)
+                .body("detail", equalTo("data set '" + dataset + "' has no objects"));
+        assertThat(store.list(Buckets.DATASETS, dataset + "/")).hasSize(2);
 
-        as(TRAINER_KEY).delete("/v1/datasets/" + dataset).then().statusCode(200).body("deletedObjects", equalTo(3));
+        as(TRAINER_KEY).delete("/v1/datasets/" + dataset).then().statusCode(200).body("deletedObjects", equalTo(2));
         assertThat(store.list(Buckets.DATASETS, dataset + "/")).isEmpty();
         assertThat(store.list(Buckets.DATASETS, dataset))
                 .as("its owner record too")
@@ -356,8 +361,8 @@ class ModelLifecycleApiTest extends GatewayTestBase {
         as(OTHER_KEY)
                 .delete("/v1/trainings/" + runId)
                 .then()
-                .statusCode(403)
-                .body("detail", containsString("belongs to API key 'trainer'"));
+                .statusCode(404)
+                .body("detail", equalTo("no run '" + runId + "' is known"));
         as(TRAINER_KEY).delete("/v1/trainings/" + runId).then().statusCode(202).body("state", equalTo("cancelling"));
         TrainingCancelRequested cancel = (TrainingCancelRequested)
                 awaitEvent(Topic.TRAINING_REQUESTS, runId, TrainingCancelRequested.class::isInstance);
@@ -379,12 +384,12 @@ class ModelLifecycleApiTest extends GatewayTestBase {
         send(new TrainingRequested(
                 elsewhere, TrainingRequest.builder().dataset(dataset).steps(10).build(), "other"));
         await().atMost(Duration.ofSeconds(20))
-                .untilAsserted(() -> as(TRAINER_KEY)
+                .untilAsserted(() -> as(OTHER_KEY)
                         .get("/v1/trainings/" + elsewhere)
                         .then()
                         .statusCode(200)
                         .body("requestedBy", equalTo("other")));
-        as(TRAINER_KEY).delete("/v1/trainings/" + elsewhere).then().statusCode(403);
+        as(TRAINER_KEY).delete("/v1/trainings/" + elsewhere).then().statusCode(404);
         as(OTHER_KEY).delete("/v1/trainings/" + elsewhere).then().statusCode(202);
 
         // The quality gate's verdict shows on the run.
@@ -397,7 +402,7 @@ class ModelLifecycleApiTest extends GatewayTestBase {
                 true,
                 "promoted"));
         await().atMost(Duration.ofSeconds(20))
-                .untilAsserted(() -> as(TRAINER_KEY)
+                .untilAsserted(() -> as(OTHER_KEY)
                         .get("/v1/trainings/" + elsewhere)
                         .then()
                         .body("evaluation.passed", equalTo(true))

@@ -1,5 +1,6 @@
 package dev.ddpm.gateway;
 
+import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.events.TrainingCompleted;
 import dev.ddpm.core.events.TrainingProgress;
@@ -48,6 +49,11 @@ class TrainingApiTest extends GatewayTestBase {
                 .contentType("application/problem+json")
                 .body("detail", containsString("no-such-run"));
         String runId = name("sse-run");
+        // Requested by the trainer key (through another replica): its run, whose events it may follow.
+        send(new TrainingRequested(
+                runId,
+                TrainingRequest.builder().dataset("d").modelName("m").steps(20).build(),
+                "trainer"));
         send(new TrainingStarted(runId, "d", "m", "cpu()", 1000, 0, 20));
         await().atMost(Duration.ofSeconds(20))
                 .until(() -> as(TRAINER_KEY).get("/v1/trainings/" + runId).statusCode() == 200);

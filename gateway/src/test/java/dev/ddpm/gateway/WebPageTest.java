@@ -83,7 +83,7 @@ class WebPageTest extends GatewayTestBase {
                 0.3,
                 1,
                 16);
-        model.publish(store, events);
+        GatewayTestBase.publishForEveryKey(model, store, events);
         await().atMost(Duration.ofSeconds(60))
                 .untilAsserted(() -> given().header("X-API-Key", GatewayTestBase.VIEWER_KEY)
                         .contentType("application/json")

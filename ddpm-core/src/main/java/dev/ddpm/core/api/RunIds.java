@@ -12,14 +12,21 @@ import java.util.UUID;
 
 /**
  * The one way a run id is made, whoever asks for the run (the gateway's APIs, the CLI, a data set
- * change): {@code {model}-{yyyyMMdd-HHmmss}-{4 hex}}, in UTC. The time sorts runs and tells a person
- * when one started; the random suffix keeps two runs asked in the same second apart. A request that
+ * change): {@code {model}-{yyyyMMdd-HHmmss}-{12 hex}}, in UTC. The time sorts runs and tells a person
+ * when one started; the random suffix (48 bits) keeps two runs asked in the same second apart and
+ * makes an id that was not shown to a caller impractical to guess. A request that
  * may be repeated (an idempotency key) takes a {@link #derived} id instead, the same at every repeat.
  */
 public final class RunIds {
 
-    /** Longest model prefix kept, so that an id stays a safe name (at most 63 characters). */
-    static final int MAX_PREFIX = 40;
+    /**
+     * Longest model prefix kept, so that an id stays a safe name (at most 63 characters): prefix, the
+     * 15 characters of the time, 12 hex digits and two dashes.
+     */
+    static final int MAX_PREFIX = 34;
+
+    /** Random bytes in an id: 48 bits. */
+    private static final int RANDOM_BYTES = 6;
 
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -30,7 +37,7 @@ public final class RunIds {
     public static String next(String model, Clock clock) {
         Require.safeName(model, "modelName");
         String prefix = model.length() > MAX_PREFIX ? model.substring(0, MAX_PREFIX) : model;
-        byte[] suffix = new byte[2];
+        byte[] suffix = new byte[RANDOM_BYTES];
         RANDOM.nextBytes(suffix);
         return Require.safeName(
                 prefix + "-" + LocalDateTime.now(clock).format(TIME) + "-"

@@ -11,7 +11,7 @@ import java.time.Instant;
  * which, by whom and why. The history is what a rollback reads.
  *
  * @param revision the revision of the alias document this change produced
- * @param alias    {@code production}, {@code candidate}, {@code canary} or {@code policy}
+ * @param alias    {@code production}, {@code candidate}, {@code canary}, {@code policy} or {@code sharing}
  * @param version  the version the alias names now; null when the change removed it
  * @param previous the version it named before; null when it named none
  * @param action   what happened: {@link Action}
@@ -47,7 +47,10 @@ public record AliasChange(
         DELETED,
         /** The promotion or retraining policy changed. */
         @JsonProperty("policy")
-        POLICY
+        POLICY,
+        /** Who besides the owner may sample the model changed. */
+        @JsonProperty("sharing")
+        SHARING
     }
 
     public AliasChange {

@@ -26,6 +26,7 @@ import java.util.Optional;
  * @param aliases alias name to version
  * @param canary  the share of production's requests another version serves; null: none
  * @param history every change, oldest first (the last {@link #MAX_HISTORY})
+ * @param sharing which other keys may sample the model and read its description (null: none)
  */
 public record ModelAliases(
         int schemaVersion,
@@ -36,7 +37,8 @@ public record ModelAliases(
         @OptionalField ModelPolicy policy,
         Map<String, String> aliases,
         @OptionalField CanarySplit canary,
-        @OptionalField List<AliasChange> history) {
+        @OptionalField List<AliasChange> history,
+        @OptionalField ModelSharing sharing) {
 
     public static final int CURRENT_SCHEMA = 1;
     public static final String PRODUCTION = "production";
@@ -55,6 +57,21 @@ public record ModelAliases(
             Require.safeName(version, "aliases." + alias);
         });
         history = history == null ? List.of() : List.copyOf(history);
+        sharing = sharing == null ? ModelSharing.PRIVATE : sharing;
+    }
+
+    /** A document without sharing (shared with nobody). */
+    public ModelAliases(
+            int schemaVersion,
+            String model,
+            long revision,
+            Instant updatedAt,
+            String owner,
+            ModelPolicy policy,
+            Map<String, String> aliases,
+            CanarySplit canary,
+            List<AliasChange> history) {
+        this(schemaVersion, model, revision, updatedAt, owner, policy, aliases, canary, history, null);
     }
 
     /** A model with no version yet (revision 0: nothing written). */
@@ -213,7 +230,32 @@ public record ModelAliases(
                         revision + 1, at, "policy", null, null, AliasChange.Action.POLICY, actor, value.describe()),
                 aliases,
                 at);
-        return new ModelAliases(schemaVersion, model, next.revision, at, owner, value, aliases, canary, next.history);
+        return new ModelAliases(
+                schemaVersion, model, next.revision, at, owner, value, aliases, canary, next.history, sharing);
+    }
+
+    /** Who besides its owner may sample the model becomes {@code value}, recorded in the history. */
+    public ModelAliases withSharing(ModelSharing value, String actor, Instant at) {
+        if (value.equals(sharing)) {
+            return this;
+        }
+        ModelAliases next = next(
+                new AliasChange(
+                        revision + 1, at, "sharing", null, null, AliasChange.Action.SHARING, actor, value.describe()),
+                aliases,
+                at);
+        return new ModelAliases(
+                schemaVersion, model, next.revision, at, owner, policy, aliases, canary, next.history, value);
+    }
+
+    /** Whether {@code keyId} owns the model (a model without a recorded owner is no key's). */
+    public boolean ownedBy(String keyId) {
+        return owner != null && owner.equals(keyId);
+    }
+
+    /** Whether {@code keyId} may sample the model and read its description: its owner, or a key it is shared with. */
+    public boolean sampleableBy(String keyId) {
+        return ownedBy(keyId) || sharing.includes(keyId);
     }
 
     /** The previous production versions, newest first, as the history records them. */
@@ -243,20 +285,24 @@ public record ModelAliases(
         if (kept.size() > MAX_HISTORY) {
             kept = kept.subList(kept.size() - MAX_HISTORY, kept.size());
         }
-        return new ModelAliases(schemaVersion, model, revision + 1, at, owner, policy, newAliases, canary, kept);
+        return new ModelAliases(
+                schemaVersion, model, revision + 1, at, owner, policy, newAliases, canary, kept, sharing);
     }
 
     private ModelAliases without(String alias) {
         Map<String, String> fewer = new LinkedHashMap<>(aliases);
         fewer.remove(alias);
-        return new ModelAliases(schemaVersion, model, revision, updatedAt, owner, policy, fewer, canary, history);
+        return new ModelAliases(
+                schemaVersion, model, revision, updatedAt, owner, policy, fewer, canary, history, sharing);
     }
 
     private ModelAliases withCanary(CanarySplit split) {
-        return new ModelAliases(schemaVersion, model, revision, updatedAt, owner, policy, aliases, split, history);
+        return new ModelAliases(
+                schemaVersion, model, revision, updatedAt, owner, policy, aliases, split, history, sharing);
     }
 
     private ModelAliases withOwner(String value) {
-        return new ModelAliases(schemaVersion, model, revision, updatedAt, value, policy, aliases, canary, history);
+        return new ModelAliases(
+                schemaVersion, model, revision, updatedAt, value, policy, aliases, canary, history, sharing);
     }
 }

@@ -153,6 +153,12 @@ public final class ModelLifecycle {
         return change(model, null, a -> a.withPolicy(policy, actor, clock.instant()));
     }
 
+    /** Sets which keys besides its owner may sample the model ({@link ModelSharing#PRIVATE}: none). */
+    public ModelAliases share(String model, ModelSharing sharing, String actor) {
+        requireModel(model);
+        return change(model, null, a -> a.withSharing(sharing, actor, clock.instant()));
+    }
+
     /**
      * Removes a version's files (its manifest first, so no reader finds it half-gone) and the aliases
      * naming it; announced as ModelVersionDeleted.

@@ -129,12 +129,13 @@ class TrainingRequestTest {
         String first = RunIds.next("digits", clock);
         String second = RunIds.next("digits", clock);
 
-        assertThat(first).matches("digits-20261207-101530-[0-9a-f]{4}");
+        assertThat(first).as("48 random bits").matches("digits-20261207-101530-[0-9a-f]{12}");
         assertThat(second).isNotEqualTo(first);
         String longModel = "m".repeat(63);
         assertThat(RunIds.next(longModel, clock))
-                .hasSizeLessThanOrEqualTo(63)
-                .startsWith("m".repeat(RunIds.MAX_PREFIX) + "-20261207");
+                .hasSize(63)
+                .startsWith("m".repeat(RunIds.MAX_PREFIX) + "-20261207")
+                .matches(".*-[0-9a-f]{12}");
     }
 
     @Test

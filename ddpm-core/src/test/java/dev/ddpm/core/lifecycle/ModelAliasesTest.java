@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -106,6 +107,43 @@ class ModelAliasesTest {
         ModelAliases deleted = split.deleted("v3", "ops", AT);
         assertThat(deleted.candidate()).isEmpty();
         assertThat(deleted.revision()).isEqualTo(split.revision() + 1);
+    }
+
+    @Test
+    void sharingLetsTheKeysNamedSampleAndIsRecordedInTheHistoryAndTheJson() {
+        ModelAliases owned = published("v1");
+        assertThat(owned.sampleableBy("key-a")).as("its owner").isTrue();
+        assertThat(owned.sampleableBy("key-b")).isFalse();
+        assertThat(ModelAliases.none("cli-made", null).sampleableBy(null))
+                .as("no owner: no key's")
+                .isFalse();
+
+        ModelAliases shared = owned.withSharing(new ModelSharing(null, List.of("key-b")), "key-a", AT);
+        assertThat(shared.sampleableBy("key-b")).isTrue();
+        assertThat(shared.sampleableBy("key-c")).isFalse();
+        assertThat(shared.ownedBy("key-b")).as("shared is not owned").isFalse();
+        assertThat(shared.revision()).isEqualTo(owned.revision() + 1);
+        assertThat(shared.history().get(shared.history().size() - 1)).satisfies(change -> {
+            assertThat(change.action()).isEqualTo(AliasChange.Action.SHARING);
+            assertThat(change.reason()).isEqualTo("shared with key-b");
+        });
+        assertThat(shared.withSharing(new ModelSharing(false, List.of("key-b")), "key-a", AT))
+                .as("the same sharing again changes nothing")
+                .isSameAs(shared);
+
+        ModelAliases open = shared.withSharing(new ModelSharing(true, null), "key-a", AT);
+        assertThat(open.sampleableBy("key-c")).isTrue();
+        String json = new String(Json.write(open), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(json).contains("\"public\":true");
+        assertThat(Json.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), ModelAliases.class))
+                .isEqualTo(open);
+        assertThat(Json.read(
+                                "{\"schemaVersion\":1,\"model\":\"m\",\"revision\":1,\"updatedAt\":\"2026-12-07T10:00:00Z\",\"aliases\":{}}"
+                                        .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                                ModelAliases.class)
+                        .sharing())
+                .as("a document written before sharing existed")
+                .isEqualTo(ModelSharing.PRIVATE);
     }
 
     @Test

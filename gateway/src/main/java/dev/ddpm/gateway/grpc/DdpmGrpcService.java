@@ -8,16 +8,19 @@ import dev.ddpm.core.json.Require;
 import dev.ddpm.core.lifecycle.AliasChange;
 import dev.ddpm.core.lifecycle.CanarySplit;
 import dev.ddpm.core.lifecycle.ModelPolicy;
+import dev.ddpm.core.lifecycle.ModelSharing;
 import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.client.SamplerClient;
 import dev.ddpm.gateway.mapping.SamplerProblems;
 import dev.ddpm.gateway.service.DatasetUploads;
 import dev.ddpm.gateway.service.GatewayException;
+import dev.ddpm.gateway.service.ModelAccess;
 import dev.ddpm.gateway.service.ModelCatalog;
 import dev.ddpm.gateway.service.ModelOperations;
 import dev.ddpm.gateway.service.OpenStreams;
 import dev.ddpm.gateway.service.SampleJobs;
 import dev.ddpm.gateway.service.SamplingQuota;
+import dev.ddpm.gateway.service.TrainingAccess;
 import dev.ddpm.gateway.service.TrainingQuota;
 import dev.ddpm.gateway.service.TrainingRequests;
 import dev.ddpm.gateway.service.TrainingRuns;
@@ -51,9 +54,9 @@ import dev.ddpm.proto.gateway.v1.RollbackModelRequest;
 import dev.ddpm.proto.gateway.v1.SampleJob;
 import dev.ddpm.proto.gateway.v1.SetCanaryRequest;
 import dev.ddpm.proto.gateway.v1.SetModelPolicyRequest;
+import dev.ddpm.proto.gateway.v1.SetModelSharingRequest;
 import dev.ddpm.proto.gateway.v1.StartTrainingRequest;
 import dev.ddpm.proto.gateway.v1.TrainingRun;
-import dev.ddpm.service.error.Problem;
 import dev.ddpm.service.grpc.GrpcProblems;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
@@ -88,6 +91,8 @@ public class DdpmGrpcService implements DdpmService {
     private final ModelOperations models;
     private final UploadSlots uploadSlots;
     private final TrainingQuota trainingQuota;
+    private final ModelAccess access;
+    private final TrainingAccess trainingAccess;
 
     public DdpmGrpcService(
             SamplerClient samplers,
@@ -100,7 +105,9 @@ public class DdpmGrpcService implements DdpmService {
             OpenStreams streams,
             ModelOperations models,
             UploadSlots uploadSlots,
-            TrainingQuota trainingQuota) {
+            TrainingQuota trainingQuota,
+            ModelAccess access,
+            TrainingAccess trainingAccess) {
         this.samplers = samplers;
         this.catalog = catalog;
         this.jobs = jobs;
@@ -112,6 +119,8 @@ public class DdpmGrpcService implements DdpmService {
         this.models = models;
         this.uploadSlots = uploadSlots;
         this.trainingQuota = trainingQuota;
+        this.access = access;
+        this.trainingAccess = trainingAccess;
     }
 
     @Override
@@ -134,11 +143,13 @@ public class DdpmGrpcService implements DdpmService {
     @Override
     @Blocking
     public Uni<SampleJob> submitSampleJob(SampleParams request) {
-        return call(() -> job(jobs.status(jobs.submit(
-                        GrpcAuthInterceptor.caller(),
-                        ProtoMapping.samplingRequest(request),
-                        GrpcAuthInterceptor.idempotencyKey())
-                .id())));
+        return call(() -> {
+            Caller caller = GrpcAuthInterceptor.caller();
+            String jobId = jobs.submit(
+                            caller, ProtoMapping.samplingRequest(request), GrpcAuthInterceptor.idempotencyKey())
+                    .id();
+            return job(jobs.status(jobId, caller));
+        });
     }
 
     @Override
@@ -151,18 +162,23 @@ public class DdpmGrpcService implements DdpmService {
     @Override
     @Blocking
     public Uni<SampleJob> getSampleJob(GetSampleJobRequest request) {
-        return call(() -> job(jobs.status(Require.safeName(request.getJobId(), "job_id"))));
+        return call(
+                () -> job(jobs.status(Require.safeName(request.getJobId(), "job_id"), GrpcAuthInterceptor.caller())));
     }
 
     @Override
     @Blocking
     public Uni<ListModelsResponse> listModels(ListModelsRequest request) {
         return call(() -> {
+            Caller caller = GrpcAuthInterceptor.caller();
             ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
             catalog.versions()
-                    .forEach((name, versions) -> catalog.manifest(name, null)
-                            .ifPresent(m -> response.addModels(
-                                    withAliases(ProtoMapping.modelInfo(m, versions, ModelInfo.newBuilder()), name))));
+                    .forEach((name, versions) -> access.find(name)
+                            .filter(known -> ModelAccess.sees(caller, known))
+                            .ifPresent(known -> catalog.manifest(name, null)
+                                    .ifPresent(m -> response.addModels(withAliases(
+                                                    ProtoMapping.modelInfo(m, versions, ModelInfo.newBuilder()), name)
+                                            .setShared(ModelAccess.sharedWith(caller, known))))));
             return response.build();
         });
     }
@@ -176,6 +192,7 @@ public class DdpmGrpcService implements DdpmService {
             if (version != null) {
                 Require.safeName(version, "model.version");
             }
+            access.requireVisible(GrpcAuthInterceptor.caller(), name);
             return catalog.manifest(name, version)
                     .map(m -> withAliases(
                                     ProtoMapping.modelInfo(m, catalog.versions(name), ModelInfo.newBuilder()), name)
@@ -204,6 +221,7 @@ public class DdpmGrpcService implements DdpmService {
         return call(() -> {
             Caller caller = GrpcAuthInterceptor.caller();
             TrainingRequest body = ProtoMapping.trainingRequest(r);
+            trainingAccess.admit(caller, body);
             String runId = trainings
                     .start(body, caller.keyId(), GrpcAuthInterceptor.idempotencyKey())
                     .id();
@@ -214,21 +232,18 @@ public class DdpmGrpcService implements DdpmService {
     @Override
     @Blocking
     public Uni<TrainingRun> getTraining(GetTrainingRequest request) {
-        return call(() -> runs.get(request.getRunId())
+        return call(() -> runs.get(request.getRunId(), GrpcAuthInterceptor.caller())
                 .map(DdpmGrpcService::run)
-                .orElseThrow(() -> new GatewayException(
-                        404, "unknown training run", "no run '" + request.getRunId() + "' is known")));
+                .orElseThrow(() -> TrainingRuns.unknown(request.getRunId())));
     }
 
     @Override
     public Multi<TrainingRun> watchTraining(GetTrainingRequest request) {
-        if (runs.get(request.getRunId()).isEmpty()) {
-            return Multi.createFrom()
-                    .failure(GrpcProblems.status(
-                            Problem.of(404, "unknown training run", "no run '" + request.getRunId() + "' is known")));
-        }
         Runnable close;
         try {
+            if (runs.get(request.getRunId(), GrpcAuthInterceptor.caller()).isEmpty()) {
+                throw TrainingRuns.unknown(request.getRunId());
+            }
             close = streams.open(GrpcAuthInterceptor.caller());
         } catch (RuntimeException e) {
             return Multi.createFrom().failure(GrpcProblems.status(e));
@@ -277,7 +292,12 @@ public class DdpmGrpcService implements DdpmService {
     @Override
     @Blocking
     public Uni<ModelAliases> getModelAliases(GetModelAliasesRequest request) {
-        return call(() -> aliases(models.aliases(Require.safeName(request.getModel(), "model"))));
+        return call(() -> {
+            Caller caller = GrpcAuthInterceptor.caller();
+            dev.ddpm.core.lifecycle.ModelAliases read =
+                    models.aliases(caller, Require.safeName(request.getModel(), "model"));
+            return aliases(read, ModelAccess.isAdmin(caller) || read.ownedBy(caller.keyId()));
+        });
     }
 
     @Override
@@ -345,6 +365,15 @@ public class DdpmGrpcService implements DdpmService {
 
     @Override
     @Blocking
+    public Uni<ModelAliases> setModelSharing(SetModelSharingRequest request) {
+        return call(() -> aliases(models.share(
+                GrpcAuthInterceptor.caller(),
+                Require.safeName(request.getModel(), "model"),
+                new ModelSharing(request.getPublic(), request.getKeysList()))));
+    }
+
+    @Override
+    @Blocking
     public Uni<DeleteDatasetResponse> deleteDataset(DeleteDatasetRequest request) {
         return call(() -> {
             String name = Require.safeName(request.getName(), "name");
@@ -380,7 +409,7 @@ public class DdpmGrpcService implements DdpmService {
                                     400, "invalid upload", "the first chunk must name the data set", "name");
                         }
                         DatasetUploads.Stored stored = datasets.upload(
-                                upload.first().getName(), blank(upload.first().getFileName()), upload, caller.keyId());
+                                upload.first().getName(), blank(upload.first().getFileName()), upload, caller);
                         return Dataset.newBuilder()
                                 .setName(stored.dataset())
                                 .setObjects(stored.objects())
@@ -405,7 +434,7 @@ public class DdpmGrpcService implements DdpmService {
     public Uni<ListDatasetsResponse> listDatasets(ListDatasetsRequest request) {
         return call(() -> {
             ListDatasetsResponse.Builder response = ListDatasetsResponse.newBuilder();
-            datasets.list()
+            datasets.list(GrpcAuthInterceptor.caller())
                     .forEach(d -> response.addDatasets(Dataset.newBuilder()
                             .setName(d.name())
                             .setObjects(d.objects())
@@ -492,7 +521,13 @@ public class DdpmGrpcService implements DdpmService {
         return evaluation.build();
     }
 
+    /** The aliases after a change: only their owner or an admin gets this far, and sees the sharing. */
     private static ModelAliases aliases(dev.ddpm.core.lifecycle.ModelAliases a) {
+        return aliases(a, true);
+    }
+
+    /** @param showSharing whether the caller may see whom the model is shared with (may change it) */
+    private static ModelAliases aliases(dev.ddpm.core.lifecycle.ModelAliases a, boolean showSharing) {
         ModelAliases.Builder aliases = ModelAliases.newBuilder()
                 .setModel(a.model())
                 .setRevision(a.revision())
@@ -517,6 +552,9 @@ public class DdpmGrpcService implements DdpmService {
         }
         if (a.owner() != null) {
             aliases.setOwner(a.owner());
+        }
+        if (showSharing) {
+            aliases.setPublic(a.sharing().open()).addAllSharedWith(a.sharing().keys());
         }
         for (AliasChange c : a.history()) {
             dev.ddpm.proto.gateway.v1.AliasChange.Builder change = dev.ddpm.proto.gateway.v1.AliasChange.newBuilder()

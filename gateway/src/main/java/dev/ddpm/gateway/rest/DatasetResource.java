@@ -27,8 +27,9 @@ import java.util.concurrent.CompletionStage;
 /**
  * Data sets: {@code POST /v1/datasets/{name}?file=F} stores one image or archive (PNG, JPEG, zip,
  * tar, tar.gz, MNIST IDX; recognised by content) under {@code ddpm-datasets/{name}/} and announces
- * DatasetUpdated, which may start a retraining; {@code GET /v1/datasets} lists them; {@code DELETE
- * /v1/datasets/{name}} removes every object of one (its first uploader or an admin). An upload is
+ * DatasetUpdated, which may start a retraining; {@code GET /v1/datasets} lists the caller's; {@code DELETE
+ * /v1/datasets/{name}} removes every object of one. A data set is its first uploader's (and the
+ * admins'), see {@link DatasetUploads}. An upload is
  * admitted or refused (429) at once and then read on the uploads' own threads ({@link UploadSlots}).
  */
 @Path("/v1/datasets")
@@ -52,14 +53,13 @@ public class DatasetResource {
             @QueryParam("file") String file,
             InputStream body,
             @Context ContainerRequestContext request) {
-        Caller caller = (Caller) request.getProperty(AuthFilter.CALLER);
-        String uploader = caller == null ? "unknown" : caller.keyId();
-        UploadSlots.Slot slot = slots.admit(uploader);
+        Caller caller = AuthFilter.caller(request);
+        UploadSlots.Slot slot = slots.admit(caller.keyId());
         return CompletableFuture.supplyAsync(
                 () -> {
                     try (slot) {
                         return Response.status(201)
-                                .entity(uploads.upload(name, file, body, uploader))
+                                .entity(uploads.upload(name, file, body, caller))
                                 .build();
                     }
                 },
@@ -77,8 +77,9 @@ public class DatasetResource {
         return Response.ok(Map.of("name", name, "deletedObjects", removed)).build();
     }
 
+    /** The caller's data sets (an admin's: every one). */
     @GET
-    public List<DatasetUploads.Summary> list() {
-        return uploads.list();
+    public List<DatasetUploads.Summary> list(@Context ContainerRequestContext request) {
+        return uploads.list(AuthFilter.caller(request));
     }
 }

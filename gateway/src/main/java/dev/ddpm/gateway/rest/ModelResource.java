@@ -6,8 +6,11 @@ import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.lifecycle.CanarySplit;
 import dev.ddpm.core.lifecycle.ModelAliases;
+import dev.ddpm.core.lifecycle.ModelSharing;
 import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.gateway.auth.AuthFilter;
+import dev.ddpm.gateway.auth.Caller;
+import dev.ddpm.gateway.service.ModelAccess;
 import dev.ddpm.gateway.service.ModelCatalog;
 import dev.ddpm.gateway.service.ModelOperations;
 import dev.ddpm.service.rest.Problems;
@@ -33,8 +36,10 @@ import java.util.Optional;
 
 /**
  * The published models: list, one model with its versions and manifest, and each version's sample
- * grid; and their lifecycle: aliases and history, promote, roll back, canary, policy, delete a
- * version (the {@code train} scope, then the model's owner or an admin; see {@link ModelOperations}).
+ * grid; and their lifecycle: aliases and history, promote, roll back, canary, policy, sharing, delete
+ * a version (the {@code train} scope, then the model's owner or an admin; see {@link ModelOperations}).
+ * A key sees the models it owns and those shared with it ({@link ModelAccess}); any other answers 404
+ * as an unknown model.
  */
 @Path("/v1/models")
 @Produces(MediaType.APPLICATION_JSON)
@@ -53,18 +58,27 @@ public class ModelResource {
 
     private final ModelCatalog catalog;
     private final ModelOperations operations;
+    private final ModelAccess access;
 
-    public ModelResource(ModelCatalog catalog, ModelOperations operations) {
+    public ModelResource(ModelCatalog catalog, ModelOperations operations, ModelAccess access) {
         this.catalog = catalog;
         this.operations = operations;
+        this.access = access;
     }
 
+    /** The models the caller sees: its own and (marked {@code shared}) those shared with it; an admin's: all. */
     @GET
-    public List<Map<String, Object>> list() {
+    public List<Map<String, Object>> list(@Context ContainerRequestContext request) {
+        Caller caller = AuthFilter.caller(request);
         List<Map<String, Object>> models = new ArrayList<>();
         catalog.versions().forEach((name, versions) -> {
+            Optional<ModelAliases> known = access.find(name).filter(a -> ModelAccess.sees(caller, a));
+            if (known.isEmpty()) {
+                return;
+            }
             Map<String, Object> model = new LinkedHashMap<>();
             model.put("name", name);
+            model.put("shared", ModelAccess.sharedWith(caller, known.get()));
             model.put("latestVersion", versions.get(0));
             model.put("versions", versions);
             model.put("samplesUrl", samplesUrl(name, versions.get(0)));
@@ -76,17 +90,21 @@ public class ModelResource {
 
     @GET
     @Path("/{name}")
-    public Response get(@PathParam("name") String name) {
-        return version(name, null);
+    public Response get(@PathParam("name") String name, @Context ContainerRequestContext request) {
+        return version(name, null, request);
     }
 
     @GET
     @Path("/{name}/versions/{version}")
-    public Response version(@PathParam("name") String name, @PathParam("version") String version) {
+    public Response version(
+            @PathParam("name") String name,
+            @PathParam("version") String version,
+            @Context ContainerRequestContext request) {
         Response invalid = checkNames(name, version);
         if (invalid != null) {
             return invalid;
         }
+        access.requireVisible(AuthFilter.caller(request), name);
         return catalog.manifest(name, version)
                 .map(manifest -> {
                     Map<String, Object> body = new LinkedHashMap<>();
@@ -109,11 +127,15 @@ public class ModelResource {
     @GET
     @Path("/{name}/versions/{version}/samples.png")
     @Produces({"image/png", Problems.MEDIA_TYPE})
-    public Response samples(@PathParam("name") String name, @PathParam("version") String version) {
+    public Response samples(
+            @PathParam("name") String name,
+            @PathParam("version") String version,
+            @Context ContainerRequestContext request) {
         Response invalid = checkNames(name, version);
         if (invalid != null) {
             return invalid;
         }
+        access.requireVisible(AuthFilter.caller(request), name);
         try {
             return Response.ok(catalog.samples(name, version), "image/png").build();
         } catch (ObjectNotFoundException e) {
@@ -124,22 +146,25 @@ public class ModelResource {
     /** Aliases, canary split, policy, owner and revision of the model's alias document (404 unknown model). */
     @GET
     @Path("/{name}/aliases")
-    public Response aliases(@PathParam("name") String name) {
+    public Response aliases(@PathParam("name") String name, @Context ContainerRequestContext request) {
         Response invalid = checkNames(name, null);
-        return invalid != null
-                ? invalid
-                : Response.ok(aliasesBody(operations.aliases(name))).build();
+        if (invalid != null) {
+            return invalid;
+        }
+        Caller caller = AuthFilter.caller(request);
+        return Response.ok(aliasesBody(operations.aliases(caller, name), caller))
+                .build();
     }
 
     /** Every change of the model's aliases and policy, oldest first (what a rollback reads). */
     @GET
     @Path("/{name}/history")
-    public Response history(@PathParam("name") String name) {
+    public Response history(@PathParam("name") String name, @Context ContainerRequestContext request) {
         Response invalid = checkNames(name, null);
         if (invalid != null) {
             return invalid;
         }
-        ModelAliases aliases = operations.aliases(name);
+        ModelAliases aliases = operations.aliases(AuthFilter.caller(request), name);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("name", name);
         body.put("revision", aliases.revision());
@@ -159,8 +184,8 @@ public class ModelResource {
         if (body == null) {
             return Problems.problem(400, "invalid request", "the body must name the version to promote");
         }
-        return Response.ok(aliasesBody(
-                        operations.promote(AuthFilter.caller(request), name, body.version(), body.reason())))
+        Caller caller = AuthFilter.caller(request);
+        return Response.ok(aliasesBody(operations.promote(caller, name, body.version(), body.reason()), caller))
                 .build();
     }
 
@@ -177,7 +202,8 @@ public class ModelResource {
                 ? null
                 : Json.read(body.getBytes(StandardCharsets.UTF_8), RollbackBody.class)
                         .reason();
-        return Response.ok(aliasesBody(operations.rollback(AuthFilter.caller(request), name, reason)))
+        Caller caller = AuthFilter.caller(request);
+        return Response.ok(aliasesBody(operations.rollback(caller, name, reason), caller))
                 .build();
     }
 
@@ -194,7 +220,8 @@ public class ModelResource {
         if (body == null) {
             return Problems.problem(400, "invalid request", "the body must give the canary's version and percent");
         }
-        return Response.ok(aliasesBody(operations.canary(AuthFilter.caller(request), name, body)))
+        Caller caller = AuthFilter.caller(request);
+        return Response.ok(aliasesBody(operations.canary(caller, name, body), caller))
                 .build();
     }
 
@@ -205,7 +232,8 @@ public class ModelResource {
         if (invalid != null) {
             return invalid;
         }
-        return Response.ok(aliasesBody(operations.canary(AuthFilter.caller(request), name, null)))
+        Caller caller = AuthFilter.caller(request);
+        return Response.ok(aliasesBody(operations.canary(caller, name, null), caller))
                 .build();
     }
 
@@ -223,7 +251,29 @@ public class ModelResource {
         if (body == null) {
             return Problems.problem(400, "invalid request", "the body must give promotion, margin or retrain");
         }
-        return Response.ok(aliasesBody(operations.policy(AuthFilter.caller(request), name, body)))
+        Caller caller = AuthFilter.caller(request);
+        return Response.ok(aliasesBody(operations.policy(caller, name, body), caller))
+                .build();
+    }
+
+    /**
+     * Which other keys may sample the model: {@code {"public": true}} every key, {@code {"keys": [...]}}
+     * those listed, {@code {}} none but its owner. Replaces what was set before.
+     */
+    @PUT
+    @Path("/{name}/sharing")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response setSharing(
+            @PathParam("name") String name, ModelSharing body, @Context ContainerRequestContext request) {
+        Response invalid = checkNames(name, null);
+        if (invalid != null) {
+            return invalid;
+        }
+        if (body == null) {
+            return Problems.problem(400, "invalid request", "the body must give public or keys");
+        }
+        Caller caller = AuthFilter.caller(request);
+        return Response.ok(aliasesBody(operations.share(caller, name, body), caller))
                 .build();
     }
 
@@ -238,7 +288,8 @@ public class ModelResource {
         if (invalid != null) {
             return invalid;
         }
-        return Response.ok(aliasesBody(operations.deleteVersion(AuthFilter.caller(request), name, version)))
+        Caller caller = AuthFilter.caller(request);
+        return Response.ok(aliasesBody(operations.deleteVersion(caller, name, version), caller))
                 .build();
     }
 
@@ -252,7 +303,8 @@ public class ModelResource {
         return view;
     }
 
-    static Map<String, Object> aliasesBody(ModelAliases aliases) {
+    /** The alias document as the API shows it; whom it is shared with only to those who may change that. */
+    static Map<String, Object> aliasesBody(ModelAliases aliases, Caller caller) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("name", aliases.model());
         body.put("revision", aliases.revision());
@@ -263,6 +315,11 @@ public class ModelResource {
         body.put("canary", aliases.canary());
         body.put("policy", aliases.policy());
         body.put("owner", aliases.owner());
+        if (ModelAccess.isAdmin(caller) || aliases.ownedBy(caller.keyId())) {
+            body.put("sharing", aliases.sharing());
+        } else {
+            body.put("shared", ModelAccess.sharedWith(caller, aliases));
+        }
         return body;
     }
 

@@ -28,8 +28,8 @@ import java.util.Map;
  * SampleJobRequested on {@code ddpm.sample-jobs}; {@code GET /v1/sample-jobs/{id}} says queued,
  * cancelling, succeeded (with the result URLs), failed (with the reason) or cancelled, on any replica
  * (404 for a job none has heard of); {@code DELETE} cancels a job that has not ended (202, 409 once
- * it has; its submitter or an admin); the files come from
- * {@code GET /v1/sample-jobs/{id}/files/{name}}.
+ * it has); the files come from {@code GET /v1/sample-jobs/{id}/files/{name}}. A job is its
+ * submitter's (and the admins'): to any other key it answers 404, as an unknown job.
  */
 @Path("/v1/sample-jobs")
 @Produces(MediaType.APPLICATION_JSON)
@@ -63,9 +63,11 @@ public class SampleJobResource {
 
     @GET
     @Path("/{id}")
-    public Response get(@PathParam("id") String id) {
+    public Response get(@PathParam("id") String id, @Context ContainerRequestContext request) {
         Response invalid = ModelResource.checkNames(id, null);
-        return invalid != null ? invalid : Response.ok(jobs.status(id)).build();
+        return invalid != null
+                ? invalid
+                : Response.ok(jobs.status(id, AuthFilter.caller(request))).build();
     }
 
     @DELETE
@@ -80,11 +82,13 @@ public class SampleJobResource {
     @GET
     @Path("/{id}/files/{name}")
     @Produces({"image/png", "image/gif", "video/mp4", Problems.MEDIA_TYPE})
-    public Response file(@PathParam("id") String id, @PathParam("name") String name) {
+    public Response file(
+            @PathParam("id") String id, @PathParam("name") String name, @Context ContainerRequestContext request) {
         Response invalid = ModelResource.checkNames(id, name);
         if (invalid != null) {
             return invalid;
         }
+        jobs.status(id, AuthFilter.caller(request)); // another key's job answers as an unknown one
         try {
             String type = name.endsWith(".gif") ? "image/gif" : name.endsWith(".mp4") ? "video/mp4" : "image/png";
             return Response.ok(store.get(Buckets.SAMPLES, id + "/" + name), type)

@@ -11,7 +11,9 @@ import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.config.GatewayConfig;
 import dev.ddpm.gateway.service.GatewayException;
 import dev.ddpm.gateway.service.Idempotency;
+import dev.ddpm.gateway.service.ModelAccess;
 import dev.ddpm.gateway.service.OpenStreams;
+import dev.ddpm.gateway.service.TrainingAccess;
 import dev.ddpm.gateway.service.TrainingQuota;
 import dev.ddpm.gateway.service.TrainingRequests;
 import dev.ddpm.gateway.service.TrainingRuns;
@@ -49,13 +51,16 @@ import java.util.function.Supplier;
  * the run id; {@code GET /v1/trainings/{id}} its state (from the trainers' events), {@code .../events}
  * the same as server-sent events until it ends (with heartbeats; a cap per key), {@code .../grid.png}
  * its newest sample grid; {@code DELETE /v1/trainings/{id}} asks the trainer to cancel it
- * (TrainingCancelRequested; its requester or an admin) and answers 202.
+ * (TrainingCancelRequested) and answers 202. A run is its requester's (and the admins'): another
+ * key's answers 404 as an unknown run, and the list shows the caller's own; what a request may name
+ * is checked by {@link TrainingAccess}.
  */
 @Path("/v1/trainings")
 @Produces(MediaType.APPLICATION_JSON)
 public class TrainingResource {
 
     private final TrainingRequests requests;
+    private final TrainingAccess access;
     private final ArtifactStore store;
     private final TrainingRuns runs;
     private final OpenStreams streams;
@@ -64,12 +69,14 @@ public class TrainingResource {
 
     public TrainingResource(
             TrainingRequests requests,
+            TrainingAccess access,
             ArtifactStore store,
             TrainingRuns runs,
             OpenStreams streams,
             GatewayConfig config,
             TrainingQuota quota) {
         this.requests = requests;
+        this.access = access;
         this.store = store;
         this.runs = runs;
         this.streams = streams;
@@ -88,17 +95,21 @@ public class TrainingResource {
             @HeaderParam(Idempotency.HEADER) String idempotencyKey,
             @Context ContainerRequestContext request) {
         String key = Idempotency.validate(idempotencyKey, Idempotency.HEADER);
-        Caller caller = (Caller) request.getProperty(AuthFilter.CALLER);
-        Idempotency.Submission run = requests.start(body, caller == null ? null : caller.keyId(), key);
+        Caller caller = AuthFilter.caller(request);
+        access.admit(caller, body);
+        Idempotency.Submission run = requests.start(body, caller.keyId(), key);
         String runId = run.id();
         Response.ResponseBuilder accepted = Response.accepted(Map.of(
                 "runId", runId, "status", "/v1/trainings/" + runId, "events", "/v1/trainings/" + runId + "/events"));
         return (run.replayed() ? accepted.header(Idempotency.REPLAYED_HEADER, "true") : accepted).build();
     }
 
+    /** The caller's runs (an admin's: every run). */
     @GET
-    public List<Map<String, Object>> list() {
-        return runs.all().stream().map(TrainingResource::view).toList();
+    public List<Map<String, Object>> list(@Context ContainerRequestContext request) {
+        return runs.all(AuthFilter.caller(request)).stream()
+                .map(TrainingResource::view)
+                .toList();
     }
 
     /** The calling key's training quota: its limits and what it uses of each, the figures a 429 gives. */
@@ -124,14 +135,13 @@ public class TrainingResource {
 
     @GET
     @Path("/{id}")
-    public Response get(@PathParam("id") String id) {
+    public Response get(@PathParam("id") String id, @Context ContainerRequestContext request) {
         Response invalid = ModelResource.checkNames(id, null);
         if (invalid != null) {
             return invalid;
         }
-        return runs.get(id)
-                .map(run -> Response.ok(view(run)).build())
-                .orElseGet(() -> Problems.problem(404, "unknown training run", "no run '" + id + "' is known"));
+        return Response.ok(view(runs.get(id, AuthFilter.caller(request)).orElseThrow(() -> TrainingRuns.unknown(id))))
+                .build();
     }
 
     /** 202 once TrainingCancelRequested is on the topic; the run shows {@code cancelled} when the trainer stops it. */
@@ -163,8 +173,8 @@ public class TrainingResource {
         if (ModelResource.checkNames(id, null) != null) {
             throw new GatewayException(400, "invalid run id", "'" + id + "' is not a run id", "id");
         }
-        if (runs.get(id).isEmpty()) {
-            throw new GatewayException(404, "unknown training run", "no run '" + id + "' is known");
+        if (runs.get(id, AuthFilter.caller(request)).isEmpty()) {
+            throw TrainingRuns.unknown(id);
         }
         Runnable close = streams.open(AuthFilter.caller(request));
         Multi<OutboundSseEvent> changes = runs.watch(id)
@@ -197,10 +207,16 @@ public class TrainingResource {
     @GET
     @Path("/{id}/grid.png")
     @Produces({"image/png", Problems.MEDIA_TYPE})
-    public Response grid(@PathParam("id") String id) {
+    public Response grid(@PathParam("id") String id, @Context ContainerRequestContext request) {
         Response invalid = ModelResource.checkNames(id, null);
         if (invalid != null) {
             return invalid;
+        }
+        Caller caller = AuthFilter.caller(request);
+        // An admin may see the grid of a run the gateway has not heard of (the command line's).
+        if (runs.get(id, caller).isEmpty()
+                && !(ModelAccess.isAdmin(caller) && runs.get(id).isEmpty())) {
+            throw TrainingRuns.unknown(id);
         }
         return store.list(Buckets.CHECKPOINTS, id + "/samples/").stream()
                 .max(Comparator.comparingLong(o -> step(o.key())))

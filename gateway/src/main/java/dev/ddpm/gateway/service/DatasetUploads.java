@@ -4,7 +4,7 @@ import dev.ddpm.core.events.DatasetUpdated;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
-import dev.ddpm.core.storage.ObjectNotFoundException;
+import dev.ddpm.core.storage.DatasetOwner;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.ObjectTooLargeException;
 import dev.ddpm.core.storage.StoredObject;
@@ -27,9 +27,10 @@ import java.util.TreeMap;
 /**
  * Data set uploads for both APIs: one image or archive (recognised by content) stored under
  * {@code ddpm-datasets/{name}/}, then DatasetUpdated (which may start a retraining). The key that
- * first uploads to a data set owns it: {@code ddpm-datasets/{name}.owner.json}, beside the data set
- * rather than in it, so that no reader of the data set's objects takes it for an image (an object
- * at the bucket's root belongs to no data set). Its owner or an admin may delete it.
+ * first uploads to a data set owns it ({@link DatasetOwner}): only it (or an admin) adds to it, sees
+ * it listed, trains on it and deletes it. A name another key holds is refused on upload (409, first
+ * come first served); to every other request another key's data set answers as one that does not
+ * exist.
  */
 @Singleton
 public class DatasetUploads {
@@ -39,21 +40,6 @@ public class DatasetUploads {
 
     /** One data set in the bucket. */
     public record Summary(String name, long objects, long bytes) {}
-
-    /**
-     * Who owns a data set: the key that first uploaded to it.
-     *
-     * @param owner the API key id
-     * @param since when that first upload was stored
-     */
-    public record DatasetOwner(String dataset, String owner, Instant since) {
-
-        public DatasetOwner {
-            Require.safeName(dataset, "dataset");
-            Require.nonBlank(owner, "owner");
-            Require.nonNull(since, "since");
-        }
-    }
 
     private final ArtifactStore store;
     private final GatewayEvents events;
@@ -76,16 +62,32 @@ public class DatasetUploads {
      * {@code gateway.max-upload-bytes} on the way; the object appears only once complete.
      *
      * @param file object name inside the data set; null: one is made up from the time and format
-     * @throws GatewayException 400 (names, empty), 408 (arriving too slowly, {@link UploadPacing}), 413 (too
-     *     large), 415 (not a format the trainer reads)
+     * @throws GatewayException 400 (names, empty), 408 (arriving too slowly, {@link UploadPacing}), 409 (a
+     *     data set another key owns, or one without an owner for a key that is no admin), 413 (too large),
+     *     415 (not a format the trainer reads)
      */
-    public Stored upload(String name, String file, InputStream body, String uploader) {
+    public Stored upload(String name, String file, InputStream body, Caller uploader) {
         Require.safeName(name, "name");
         if (file != null) {
             Require.safeName(file, "file");
         }
+        requireNameFor(uploader, name);
         try (UploadPacing.Paced paced = pacing.watch(body)) {
-            return store(name, file, paced, uploader);
+            return store(name, file, paced, uploader.keyId());
+        }
+    }
+
+    /** A key adds to a data set it owns or to a new one (an admin: to any); refusing tells the name is taken. */
+    private void requireNameFor(Caller uploader, String name) {
+        Optional<String> owner = owner(name);
+        boolean free =
+                owner.isEmpty() && store.list(Buckets.DATASETS, name + "/").isEmpty();
+        if (!free && !Ownership.sees(uploader, owner.orElse(null))) {
+            throw new GatewayException(
+                    409,
+                    "data set name taken",
+                    "data set name '" + name + "' is taken by another key: upload under another name",
+                    "name");
         }
     }
 
@@ -159,7 +161,7 @@ public class DatasetUploads {
             throw paced.cutOff().map(DatasetUploads::tooSlow).orElseThrow(() -> e);
         }
         if (owner(name).isEmpty()) {
-            store.putJson(Buckets.DATASETS, ownerKey(name), new DatasetOwner(name, uploader, Instant.now()));
+            store.putJson(Buckets.DATASETS, DatasetOwner.key(name), new DatasetOwner(name, uploader, Instant.now()));
         }
         long objects = store.list(Buckets.DATASETS, name + "/").size();
         events.datasetUpdates().sendAndWait(new DatasetUpdated(name, ref.key(), objects, "gateway:" + uploader));
@@ -169,12 +171,7 @@ public class DatasetUploads {
 
     /** The data set's owner, if one is recorded (not for sets uploaded before owners were, or not through here). */
     public Optional<String> owner(String name) {
-        try {
-            return Optional.of(store.getJson(Buckets.DATASETS, ownerKey(name), DatasetOwner.class)
-                    .owner());
-        } catch (ObjectNotFoundException e) {
-            return Optional.empty();
-        }
+        return DatasetOwner.of(store, name);
     }
 
     /**
@@ -182,26 +179,20 @@ public class DatasetUploads {
      * checkpoints stay.
      *
      * @return how many objects were removed
-     * @throws GatewayException 404 for a data set with no objects, 403 for a key that is neither its
-     *     owner nor an admin
+     * @throws GatewayException 404 for a data set with no objects, and for one the caller may not see
      */
     public long delete(String name, Caller caller) {
         Require.safeName(name, "name");
         boolean stored = !store.list(Buckets.DATASETS, name + "/").isEmpty();
         Optional<String> owner = owner(name);
-        if (!stored && owner.isEmpty()) {
+        if ((!stored && owner.isEmpty()) || !Ownership.sees(caller, owner.orElse(null))) {
             throw new GatewayException(404, "unknown data set", "data set '" + name + "' has no objects");
         }
-        Ownership.require(caller, owner.orElse(null), "data set '" + name + "'");
         int deleted = store.deleteAll(Buckets.DATASETS, name + "/");
         if (owner.isPresent()) {
-            store.delete(Buckets.DATASETS, ownerKey(name));
+            store.delete(Buckets.DATASETS, DatasetOwner.key(name));
         }
         return deleted;
-    }
-
-    static String ownerKey(String name) {
-        return name + ".owner.json";
     }
 
     private static GatewayException tooSlow(String detail) {
@@ -216,7 +207,14 @@ public class DatasetUploads {
                         + " bytes (gateway.max-upload-bytes); nothing was stored");
     }
 
-    public List<Summary> list() {
+    /** The data sets {@code caller} may see: its own (an admin: every one). */
+    public List<Summary> list(Caller caller) {
+        return list().stream()
+                .filter(set -> Ownership.sees(caller, owner(set.name()).orElse(null)))
+                .toList();
+    }
+
+    private List<Summary> list() {
         Map<String, long[]> sets = new TreeMap<>();
         for (StoredObject object : store.list(Buckets.DATASETS, "")) {
             if (object.key().startsWith(ArtifactStore.STAGING_PREFIX)

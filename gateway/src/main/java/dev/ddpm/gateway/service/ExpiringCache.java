@@ -50,6 +50,13 @@ final class ExpiringCache<K, V> {
         return value;
     }
 
+    /** Drops what is kept for {@code key}: the next {@link #get} loads it again. */
+    void forget(K key) {
+        synchronized (entries) {
+            entries.remove(key);
+        }
+    }
+
     int size() {
         synchronized (entries) {
             return entries.size();

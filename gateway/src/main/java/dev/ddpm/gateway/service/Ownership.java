@@ -4,10 +4,11 @@ import dev.ddpm.gateway.auth.Caller;
 import dev.ddpm.gateway.auth.Scope;
 
 /**
- * Who may change or remove a model, a data set or a training run: a key with the {@code admin}
- * scope, or the key that owns it (the model's first trainer, the data set's first uploader, the
- * run's requester). Something without a recorded owner (made before owners were recorded, or by
- * the command line) is the admins' alone.
+ * Who may see and change a data set, a training run or a sample job: a key with the {@code admin}
+ * scope, or the key that owns it (the data set's first uploader, the run's requester, the job's
+ * submitter). Something without a recorded owner (made by the command line, or by a retraining a
+ * data set started) is the admins' alone. To every other key it answers as something that does not
+ * exist (404), so that a key cannot learn what others have. Models add sharing: {@link ModelAccess}.
  */
 public final class Ownership {
 
@@ -15,26 +16,8 @@ public final class Ownership {
 
     /**
      * @param owner the owning key id; null when none is recorded
-     * @param what  what is being changed, for the refusal ("model 'mnist'")
-     * @throws GatewayException 403 naming the caller, the owner and who may instead
      */
-    public static void require(Caller caller, String owner, String what) {
-        if (caller.scopes().contains(Scope.ADMIN)) {
-            return;
-        }
-        if (owner == null) {
-            throw new GatewayException(
-                    403,
-                    "forbidden",
-                    "API key '" + caller.keyId() + "' may not change " + what
-                            + ": it has no recorded owner, so only a key with the 'admin' scope may");
-        }
-        if (!owner.equals(caller.keyId())) {
-            throw new GatewayException(
-                    403,
-                    "forbidden",
-                    "API key '" + caller.keyId() + "' may not change " + what + ": it belongs to API key '" + owner
-                            + "'; only that key or a key with the 'admin' scope may");
-        }
+    public static boolean sees(Caller caller, String owner) {
+        return caller.scopes().contains(Scope.ADMIN) || (owner != null && owner.equals(caller.keyId()));
     }
 }

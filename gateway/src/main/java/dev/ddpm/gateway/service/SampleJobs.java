@@ -15,8 +15,7 @@ import java.util.UUID;
 
 /**
  * Asynchronous sampling for both APIs: submit to ddpm.sample-jobs (charged to the key's quota like
- * any sampling request, once the broker has taken it), cancel through the same topic (its submitter
- * or an admin), and the job's state from the {@link SampleJobView} every replica folds, with its
+ * any sampling request, once the broker has taken it), cancel through the same topic, and the job's state from the {@link SampleJobView} every replica folds, with its
  * result.json read back where the view has not heard the job end ({@link SampleJobResults}).
  */
 @Singleton
@@ -98,12 +97,11 @@ public class SampleJobs {
     /**
      * Asks the sampler that holds the job to cancel it; the job then ends as cancelled.
      *
-     * @throws GatewayException 404 for a job no replica has heard of, 403 for a key that is neither its
-     *     submitter nor an admin, 409 when the job has ended already
+     * @throws GatewayException 404 for a job no replica has heard of and for another key's (nothing is
+     *     sent), 409 when the job has ended already
      */
     public Status cancel(String jobId, Caller caller) {
-        SampleJobView.Job job = known(jobId);
-        Ownership.require(caller, job.requestedBy(), "sample job '" + jobId + "'");
+        SampleJobView.Job job = known(jobId, caller);
         if (job.ended()) {
             throw new GatewayException(
                     409,
@@ -116,13 +114,18 @@ public class SampleJobs {
         return status(view.get(jobId).orElse(job));
     }
 
-    /** @throws GatewayException 404 for a job this replica has not heard of and that has no result.json */
-    public Status status(String jobId) {
-        return status(known(jobId));
+    /**
+     * @throws GatewayException 404 for a job this replica has not heard of and that has no result.json,
+     *     and alike for another key's
+     */
+    public Status status(String jobId, Caller caller) {
+        return status(known(jobId, caller));
     }
 
-    private SampleJobView.Job known(String jobId) {
+    /** The job, if the caller may see it: its submitter (an admin: any job). */
+    private SampleJobView.Job known(String jobId, Caller caller) {
         return results.current(jobId)
+                .filter(job -> Ownership.sees(caller, job.requestedBy()))
                 .orElseThrow(() -> new GatewayException(
                         404,
                         "unknown sample job",

@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The gateway's own checks on a sampling request before it reaches a sampler, for every API
- * (REST, SSE, gRPC, asynchronous jobs): the most images per request, steps up to the model's T, and
+ * (REST, SSE, gRPC, asynchronous jobs): a model the key may sample ({@link ModelAccess}: its own, or
+ * shared with it; any other answers 404 as an unknown model), the most images per request, steps up
+ * to the model's T, and
  * the key's quota in network evaluations (images x steps, with the steps a request that names none
  * gets from its model's T). A request is charged only once it passed these checks, and a sampling
  * call given back what it did not use when it ends without a result ({@link #settled}).
@@ -39,19 +41,22 @@ public class SamplingQuota {
     private final GatewayConfig config;
     private final RateLimiter limiter;
     private final ModelCatalog catalog;
+    private final ModelAccess access;
     private final ExpiringCache<String, OptionalInt> timesteps;
 
-    public SamplingQuota(GatewayConfig config, RateLimiter limiter, ModelCatalog catalog) {
+    public SamplingQuota(GatewayConfig config, RateLimiter limiter, ModelCatalog catalog, ModelAccess access) {
         this.config = config;
         this.limiter = limiter;
         this.catalog = catalog;
+        this.access = access;
         this.timesteps = new ExpiringCache<>(MAX_MODELS_KEPT, System::nanoTime);
     }
 
     /**
      * @return the network evaluations charged, for {@link #refund} should the request not be made
-     * @throws GatewayException 400 for too many images or more steps than the model's T, 429 (with the
-     *     wait) over the key's evaluations
+     * @throws GatewayException 400 for too many images, 404 for a model the key may not sample (as for one
+     *     that does not exist), 400 for more steps than the model's T, 429 (with the wait) over the key's
+     *     evaluations
      */
     public long charge(Caller caller, SamplingRequest body) {
         if (body.count() > config.maxCount()) {
@@ -61,6 +66,8 @@ public class SamplingQuota {
                     "field 'count' must be at most " + config.maxCount() + ", was " + body.count(),
                     "count");
         }
+        // Before anything the model tells (its T): another key's model must not be told from none.
+        access.requireVisible(caller, body.model());
         long cost = evaluations(body);
         long wait = limiter.tryAcquireEvaluations(caller.keyId(), cost);
         if (wait > 0) {
@@ -140,7 +147,7 @@ public class SamplingQuota {
     /** Network evaluations the request will take: its steps (at most the model's T) for each image. */
     long evaluations(SamplingRequest body) {
         OptionalInt known = timesteps(body.model(), body.version());
-        // An unknown model is the sampler's to refuse (404, refunded); it is charged as the default T until then.
+        // A version the catalog has not got is the sampler's to refuse (404, refunded); charged as the default T.
         int t = known.orElse(DiffusionConfig.ho2020().timesteps());
         if (body.steps() != null && body.steps() > t && known.isPresent()) {
             throw new GatewayException(

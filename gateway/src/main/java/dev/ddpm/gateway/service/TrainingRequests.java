@@ -60,12 +60,7 @@ public class TrainingRequests {
     private Idempotency.Submission send(
             TrainingRequest request, String requestedBy, String runId, String idempotencyKey) {
         if (store.list(Buckets.DATASETS, request.dataset() + "/").isEmpty()) {
-            throw new GatewayException(
-                    404,
-                    "unknown data set",
-                    "data set '" + request.dataset() + "' has no objects; " + "upload it first (POST /v1/datasets/"
-                            + request.dataset() + ")",
-                    "dataset");
+            throw TrainingAccess.unknownDataset(request.dataset());
         }
         try {
             events.trainingRequests().sendAndWait(new TrainingRequested(runId, request, requestedBy));
@@ -81,14 +76,11 @@ public class TrainingRequests {
      * TrainingCancelled); the run's state changes when that report arrives.
      *
      * @return the run as it is now
-     * @throws GatewayException 404 for an unknown run, 403 for a key that is neither its requester nor
-     *     an admin, 409 for a run that has ended
+     * @throws GatewayException 404 for an unknown run and for another key's (an admin: any), 409 for a
+     *     run that has ended
      */
     public TrainingRuns.Run cancel(String runId, Caller caller) {
-        TrainingRuns.Run run = runs.get(runId)
-                .orElseThrow(
-                        () -> new GatewayException(404, "unknown training run", "no run '" + runId + "' is known"));
-        Ownership.require(caller, run.requestedBy(), "training run '" + runId + "'");
+        TrainingRuns.Run run = runs.get(runId, caller).orElseThrow(() -> TrainingRuns.unknown(runId));
         if (run.finished()) {
             throw new GatewayException(
                     409,

@@ -11,6 +11,7 @@ import dev.ddpm.core.events.TrainingFailed;
 import dev.ddpm.core.events.TrainingProgress;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.events.TrainingStarted;
+import dev.ddpm.gateway.auth.Caller;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
@@ -368,6 +369,23 @@ public class TrainingRuns {
 
     public Optional<Run> get(String runId) {
         return Optional.ofNullable(runs.get(runId));
+    }
+
+    /** The runs {@code caller} may see (its own; an admin every run), most recently updated first. */
+    public List<Run> all(Caller caller) {
+        return all().stream()
+                .filter(run -> Ownership.sees(caller, run.requestedBy()))
+                .toList();
+    }
+
+    /** The run, if {@code caller} may see it: empty alike for an unknown run and another key's. */
+    public Optional<Run> get(String runId, Caller caller) {
+        return get(runId).filter(run -> Ownership.sees(caller, run.requestedBy()));
+    }
+
+    /** The 404 for a run that is not known, and for one the caller may not see. */
+    public static GatewayException unknown(String runId) {
+        return new GatewayException(404, "unknown training run", "no run '" + runId + "' is known");
     }
 
     /**

@@ -90,14 +90,15 @@ final class ModelsCommand implements Runnable {
     static String historyLine(AliasChange change) {
         String moved = switch (change.action()) {
             case POLICY -> "policy " + change.reason();
-            case CANARY -> change.reason();
+            case CANARY, SHARING -> change.reason();
             default ->
                 change.alias() + " " + (change.previous() == null ? "" : change.previous() + " ") + "-> "
                         + (change.version() == null ? "none" : change.version());
         };
-        // A policy or canary change says what it did in its reason; the other changes add theirs after the actor.
+        // A policy, canary or sharing change says what it did in its reason; the others add theirs after the actor.
         boolean reasonInMove = change.action() == AliasChange.Action.POLICY
                 || change.action() == AliasChange.Action.CANARY
+                || change.action() == AliasChange.Action.SHARING
                 || change.reason() == null;
         return String.format(
                 "  %d  %s  %s: %s (by %s%s)",

@@ -28,6 +28,7 @@ import dev.ddpm.trainer.eval.QualityReport;
 import dev.ddpm.trainer.eval.SampleProbe;
 import dev.ddpm.trainer.export.ModelPublisher;
 import dev.ddpm.trainer.export.ProductionComparison;
+import dev.ddpm.trainer.export.PublishRights;
 import dev.ddpm.trainer.train.DiffusionNetwork;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.TrainingSettings;
@@ -450,6 +451,7 @@ public final class TrainingRun {
         if (publisher == null) {
             return null;
         }
+        PublishRights.require(store, plan.modelName(), plan.runId(), plan.owner());
         Map<String, Double> metrics = new LinkedHashMap<>(lastQuality);
         if (Double.isFinite(smoothedLoss)) {
             metrics.put("train_loss", smoothedLoss);

@@ -8,6 +8,7 @@ import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.storage.ArtifactStore;
+import dev.ddpm.core.storage.DatasetOwner;
 import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.StorageException;
@@ -19,6 +20,7 @@ import dev.ddpm.trainer.config.TrainerConfig;
 import dev.ddpm.trainer.data.DatasetReader;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.export.ModelPublisher;
+import dev.ddpm.trainer.export.PublishRights;
 import dev.ddpm.trainer.messaging.outgoing.TrainerEvents;
 import dev.ddpm.trainer.run.OutcomeRecord;
 import dev.ddpm.trainer.run.RunAttempts;
@@ -92,7 +94,7 @@ public class TrainingService {
         return RunPlan.of(
                 request.runId(),
                 request.request(),
-                owner(request.requestedBy()),
+                owner(store, request),
                 new RunPlan.Reporting(
                         config.progressEvery(),
                         config.gridEvery(),
@@ -288,6 +290,7 @@ public class TrainingService {
             Optional<CheckpointStore.Published> published = checkpoints.published(runId, step);
             String version = published.map(CheckpointStore.Published::version).orElse(null);
             if (published.isEmpty() && config.export().onCompletion()) {
+                PublishRights.require(store, request.request().modelName(), runId, owner(store, request));
                 try (DiffusionNetwork network = checkpoints.restore(runId, step, device())) {
                     version = modelPublisher()
                             .publish(
@@ -298,7 +301,7 @@ public class TrainingService {
                                             runId,
                                             true,
                                             Map.of(),
-                                            owner(request.requestedBy())),
+                                            owner(store, request)),
                                     null)
                             .version();
                 }
@@ -362,6 +365,17 @@ public class TrainingService {
         try (DiffusionNetwork network = new CheckpointStore(store).restore(runId, device())) {
             return modelPublisher().publish(network, new ModelPublisher.Request(modelName, runId, ema, Map.of()));
         }
+    }
+
+    /**
+     * The key id a run publishes as, which owns the model it publishes first: the key that asked for
+     * it; for a retraining a data set change started, the data set's owner; null for none.
+     */
+    static String owner(ArtifactStore store, TrainingRequested request) {
+        if (RetrainPolicy.REQUESTED_BY.equals(request.requestedBy())) {
+            return DatasetOwner.of(store, request.request().dataset()).orElse(null);
+        }
+        return owner(request.requestedBy());
     }
 
     /** The key id that asked for a run, which owns the model it publishes first; null when no key asked. */

@@ -119,7 +119,7 @@ class TrainingOptionsTest {
         CommandLine train = CliRun.parsed("train", "--data", "digits", "--model", "mine");
         TrainingOptions options = (TrainingOptions) train.getMixins().get("training");
         TrainingRequest request = ((TrainCommand) train.getCommand()).request();
-        assertThat(options.runId(request)).matches("mine-\\d{8}-\\d{6}-[0-9a-f]{4}");
+        assertThat(options.runId(request)).matches("mine-\\d{8}-\\d{6}-[0-9a-f]{12}");
 
         CommandLine named = CliRun.parsed("train", "--data", "digits", "--run", "run-7");
         assertThat(((TrainingOptions) named.getMixins().get("training")).runId(request))
