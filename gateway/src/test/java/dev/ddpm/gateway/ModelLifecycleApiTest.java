@@ -20,6 +20,7 @@ import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.service.testing.GaussianModel;
+import dev.ddpm.service.testing.TestOnlySigningKeys;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
@@ -54,10 +55,8 @@ class ModelLifecycleApiTest extends GatewayTestBase {
         byte[] graph = model.graph();
         ObjectRef graphRef =
                 store.put(Buckets.MODELS, name + "/" + version + "/unet.onnx", graph, "application/octet-stream");
-        store.putJson(
-                Buckets.MODELS,
-                name + "/" + version + "/manifest.json",
-                model.manifest(graph, graphRef, Instant.now()));
+        TestOnlySigningKeys.putSignedManifest(
+                store, name + "/" + version + "/manifest.json", model.manifest(graph, graphRef, Instant.now()));
     }
 
     /** Two versions published as the trainer publishes them: v1 production, v2 candidate. */
