@@ -7,6 +7,7 @@ import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.model.UNetConfig;
+import dev.ddpm.core.signing.ManifestSigner;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.core.storage.ObjectRef;
@@ -56,6 +57,7 @@ public class TrainingService {
     private final RunCancellations cancellations;
     private final RunOutcomes outcomes;
     private final RunAttempts attempts;
+    private final ManifestSigner signer;
     private volatile Device device;
 
     public TrainingService(
@@ -63,8 +65,10 @@ public class TrainingService {
             ArtifactStore store,
             TrainerEvents events,
             TrainingMetrics metrics,
-            RunCancellations cancellations) {
+            RunCancellations cancellations,
+            ManifestSigner signer) {
         this.config = config;
+        this.signer = signer;
         this.store = store;
         this.events = events;
         this.metrics = metrics;
@@ -378,6 +382,7 @@ public class TrainingService {
                 new ModelLifecycle(store, event -> events.models().sendAndWait(event), Clock.systemUTC());
         return new ModelPublisher(
                 store,
+                signer,
                 event -> events.models().sendAndWait(event),
                 lifecycle,
                 event -> events.trainingEvents().sendAndWait(event),
