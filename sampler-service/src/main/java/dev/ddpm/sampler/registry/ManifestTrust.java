@@ -78,6 +78,11 @@ final class ManifestTrust {
         }
     }
 
+    /** The verifier of the trusted keys; null when signatures are not required. */
+    ManifestVerifier verifier() {
+        return verifier;
+    }
+
     /** A file, or the {@code *.pem} files of a folder (a Secret or ConfigMap mounted as one). */
     private static List<Path> keyFiles(Path path) {
         if (!Files.isDirectory(path)) {
