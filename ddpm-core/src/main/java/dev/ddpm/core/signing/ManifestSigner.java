@@ -6,8 +6,10 @@ import dev.ddpm.core.storage.ObjectRef;
 
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.Signature;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * Signs manifests with the trainer's Ed25519 key, so that a sampler loads only graphs the trainer
@@ -20,11 +22,18 @@ public final class ManifestSigner implements ArtifactStore.PointerWrite {
     private static final String JSON = "application/json";
 
     private final PrivateKey key;
+    private final PublicKey publicKey;
     private final String keyId;
 
     public ManifestSigner(PrivateKey key) {
         this.key = key;
-        this.keyId = SigningKeys.keyId(SigningKeys.publicKeyOf(key));
+        this.publicKey = SigningKeys.publicKeyOf(key);
+        this.keyId = SigningKeys.keyId(publicKey);
+    }
+
+    /** A verifier that trusts this signer's key alone: what the signer itself may load. */
+    public ManifestVerifier verifier() {
+        return new ManifestVerifier(List.of(publicKey));
     }
 
     /** The id of the key this signer signs with (what samplers must trust). */

@@ -18,6 +18,7 @@ import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.signing.ManifestSigner;
+import dev.ddpm.core.signing.ManifestVerifier;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
@@ -146,6 +147,11 @@ public final class ModelPublisher {
         this.lifecycle = lifecycle;
         this.evaluations = evaluations;
         this.clock = clock;
+    }
+
+    /** Checks that a manifest was signed by this publisher's key (before the trainer loads a published graph). */
+    public ManifestVerifier ownSignatures() {
+        return signer.verifier();
     }
 
     /** Exports, verifies and publishes; returns the manifest of the new version. */

@@ -435,6 +435,7 @@ public final class TrainingRun {
     private ModelPublisher.Gate gate(QualityProbe runProbe) {
         return new ProductionComparison(
                 store,
+                publisher.ownSignatures(),
                 () -> runProbe != null
                         ? SampleProbe.of(runProbe)
                         : PixelProbe.of(
