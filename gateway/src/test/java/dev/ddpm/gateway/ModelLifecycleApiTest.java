@@ -19,6 +19,7 @@ import dev.ddpm.core.lifecycle.QualityGate;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
+import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.service.testing.GaussianModel;
 import dev.ddpm.service.testing.TestOnlySigningKeys;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -203,7 +204,10 @@ class ModelLifecycleApiTest extends GatewayTestBase {
                 .contentType("application/problem+json")
                 .body("detail", containsString("production"));
         assertThat(store.exists(Buckets.MODELS, model + "/v1/manifest.json")).isTrue();
-        assertThat(store.list(Buckets.MODELS, model + "/v1/")).hasSize(2);
+        assertThat(store.list(Buckets.MODELS, model + "/v1/"))
+                .extracting(StoredObject::key)
+                .containsExactlyInAnyOrder(
+                        model + "/v1/manifest.json", model + "/v1/manifest.json.sig", model + "/v1/unet.onnx");
 
         as(TRAINER_KEY)
                 .delete("/v1/models/" + model + "/versions/v2")
