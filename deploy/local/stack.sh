@@ -266,6 +266,15 @@ build_services() {
   fi
 }
 
+# The trainer's manifest signing key pair, made once per run folder: the private key for the trainer
+# only, the public key for the samplers, which load only versions signed by it.
+SIGNING_DIR="$RUN_DIR/signing"
+ensure_signing_keys() {
+  [[ -f "$SIGNING_DIR/trainer-signing.key.pem" ]] && return
+  java "$HERE/SigningKeyPair.java" "$SIGNING_DIR" >/dev/null || die "could not make the signing key pair in $SIGNING_DIR"
+  log "made the trainer's signing key pair in $SIGNING_DIR"
+}
+
 # start_service NAME [ready]: waits for liveness, and for readiness when asked.
 start_service() {
   local svc="$1" want_ready="${2:-}" pid port dir jar
@@ -277,6 +286,7 @@ start_service() {
     [[ -f "$jar" ]] || die "$jar is missing: run ./mvnw package -DskipTests (or stack.sh up)"
     claim_port "$svc" "$port" "$(echo "$svc" | tr a-z A-Z)_PORT"
     mkdir -p "$dir"
+    ensure_signing_keys
     local extra=()
     case "$svc" in
       # The gateway accepts one local key with every scope (its sha256; the key itself is not configured).
@@ -287,14 +297,14 @@ start_service() {
                       -Dgateway.auth.keys.local.training-concurrent-runs=1000
                       -Dgateway.auth.keys.local.training-queued-runs=1000
                       -Dgateway.auth.keys.local.training-minutes-per-day=1000000) ;;
-      trainer) extra=(-Xmx3g)
+      trainer) extra=(-Xmx3g -Dtrainer.signing.private-key-file="$SIGNING_DIR/trainer-signing.key.pem")
                # shellcheck source=../docker/onednn-isa.sh
                . "$REPO/deploy/docker/onednn-isa.sh"
                cap_onednn_isa "$(dirname "$jar")/app/*:$(dirname "$jar")/lib/main/*:$(dirname "$jar")/lib/boot/*"
                # shellcheck source=../docker/native-malloc.sh
                . "$REPO/deploy/docker/native-malloc.sh"
                keep_native_heap ;;
-      sampler) extra=(-Xmx1g) ;;
+      sampler) extra=(-Xmx1g -Dsampler.signing.trusted-key-files="$SIGNING_DIR/trainer-signing.pub.pem") ;;
     esac
     nohup env KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
       S3_ACCESS_KEY="$S3_ACCESS_KEY" S3_SECRET_KEY="$S3_SECRET_KEY" \

@@ -45,6 +45,10 @@ for var in MINIO_ROOT_PASSWORD DDPM_GATEWAY_S3_SECRET_KEY DDPM_SAMPLER_S3_SECRET
   DDPM_TRAINER_S3_SECRET_KEY DDPM_OPERATOR_KEY; do
   secret "$var"
 done
+# The manifest signing key pair: the sampler loads only what the private key signed.
+for var in DDPM_SIGNING_PRIVATE_KEY DDPM_SIGNING_PUBLIC_KEY; do
+  secret "$var"
+done
 for var in MINIO_ROOT_USER DDPM_GATEWAY_S3_ACCESS_KEY DDPM_SAMPLER_S3_ACCESS_KEY DDPM_TRAINER_S3_ACCESS_KEY; do
   name "$var"
 done

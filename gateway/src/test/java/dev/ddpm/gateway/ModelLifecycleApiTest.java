@@ -19,7 +19,9 @@ import dev.ddpm.core.lifecycle.QualityGate;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
+import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.service.testing.GaussianModel;
+import dev.ddpm.service.testing.TestOnlySigningKeys;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
@@ -55,10 +57,8 @@ class ModelLifecycleApiTest extends GatewayTestBase {
         byte[] graph = model.graph();
         ObjectRef graphRef =
                 store.put(Buckets.MODELS, name + "/" + version + "/unet.onnx", graph, "application/octet-stream");
-        store.putJson(
-                Buckets.MODELS,
-                name + "/" + version + "/manifest.json",
-                model.manifest(graph, graphRef, Instant.now()));
+        TestOnlySigningKeys.putSignedManifest(
+                store, name + "/" + version + "/manifest.json", model.manifest(graph, graphRef, Instant.now()));
     }
 
     /** Two versions published as the trainer publishes them: v1 production, v2 candidate. */
@@ -205,7 +205,10 @@ class ModelLifecycleApiTest extends GatewayTestBase {
                 .contentType("application/problem+json")
                 .body("detail", containsString("production"));
         assertThat(store.exists(Buckets.MODELS, model + "/v1/manifest.json")).isTrue();
-        assertThat(store.list(Buckets.MODELS, model + "/v1/")).hasSize(2);
+        assertThat(store.list(Buckets.MODELS, model + "/v1/"))
+                .extracting(StoredObject::key)
+                .containsExactlyInAnyOrder(
+                        model + "/v1/manifest.json", model + "/v1/manifest.json.sig", model + "/v1/unet.onnx");
 
         as(TRAINER_KEY)
                 .delete("/v1/models/" + model + "/versions/v2")

@@ -1,5 +1,6 @@
 package dev.ddpm.gateway;
 
+import dev.ddpm.service.testing.TestOnlySigningKeys;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 import java.io.IOException;
@@ -46,6 +47,8 @@ public class RealSampler implements QuarkusTestResourceLifecycleManager {
                             "-Dquarkus.http.port=" + port,
                             "-Dsampler.max-batch=8",
                             "-Dddpm.operator.key=test-operator-key",
+                            // trusts what the fixtures sign (GaussianModel), as a deployed one trusts its trainer
+                            "-Dsampler.signing.trusted-keys=" + TestOnlySigningKeys.PUBLIC_KEY,
                             "-jar",
                             jar.toString()))
                     .redirectErrorStream(true)

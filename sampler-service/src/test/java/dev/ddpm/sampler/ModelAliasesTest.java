@@ -17,6 +17,7 @@ import dev.ddpm.sampler.messaging.outgoing.SamplerEvents;
 import dev.ddpm.sampler.registry.InitialModels;
 import dev.ddpm.sampler.registry.ModelRegistry;
 import dev.ddpm.service.testing.GaussianModel;
+import dev.ddpm.service.testing.TestOnlySigningKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
@@ -302,7 +303,8 @@ class ModelAliasesTest extends SamplerTestBase {
         byte[] tampered = graph.clone();
         tampered[tampered.length - 1] ^= 1;
         store.put(Buckets.MODELS, honest.key(), tampered, "application/octet-stream");
-        store.putJson(Buckets.MODELS, name + "/v2/manifest.json", v2.manifest(graph, honest, Instant.now()));
+        TestOnlySigningKeys.putSignedManifest(
+                store, name + "/v2/manifest.json", v2.manifest(graph, honest, Instant.now()));
         lifecycle.published(name, "v2", "owner-key", "trainer");
         CanarySplit split = new CanarySplit("v2", 50);
         lifecycle.canary(name, split, "operator");

@@ -18,6 +18,7 @@ import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.sampler.config.SamplerConfig;
 import dev.ddpm.sampler.service.SampleJobRunner;
 import dev.ddpm.service.testing.GaussianModel;
+import dev.ddpm.service.testing.TestOnlySigningKeys;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -147,8 +148,8 @@ class SampleJobQueueTest extends SamplerTestBase {
         byte[] graph = model.graph();
         ObjectRef graphRef =
                 store.put(Buckets.MODELS, model.name() + "/v1/unet.onnx", graph, "application/octet-stream");
-        return store.putJson(
-                Buckets.MODELS, model.name() + "/v1/manifest.json", model.manifest(graph, graphRef, Instant.now()));
+        return TestOnlySigningKeys.putSignedManifest(
+                store, model.name() + "/v1/manifest.json", model.manifest(graph, graphRef, Instant.now()));
     }
 
     private void send(EventData data) {

@@ -1,5 +1,7 @@
 package dev.ddpm.sampler;
 
+import dev.ddpm.service.testing.TestOnlySigningKeys;
+
 import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.ServerSocket;
@@ -42,7 +44,9 @@ final class SamplerProcess implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m",
                 "-Dquarkus.http.port=" + port,
-                "-Dddpm.operator.key=" + OPERATOR_KEY));
+                "-Dddpm.operator.key=" + OPERATOR_KEY,
+                // trusts what the fixtures sign, as the test profile does
+                "-Dsampler.signing.trusted-keys=" + TestOnlySigningKeys.PUBLIC_KEY));
         command.addAll(settings);
         command.addAll(List.of("-jar", jar.toString()));
         Process process = new ProcessBuilder(command)

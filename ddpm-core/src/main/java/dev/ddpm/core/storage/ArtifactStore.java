@@ -438,12 +438,33 @@ public final class ArtifactStore implements AutoCloseable {
      */
     public ObjectRef writeThenPoint(
             String bucket, List<Upload> data, String pointerKey, Function<List<ObjectRef>, ?> pointer) {
+        return writeThenPoint(
+                bucket,
+                data,
+                pointerKey,
+                pointer,
+                (store, b, key, json) -> store.put(b, key, json, "application/json"));
+    }
+
+    /** Writes a pointer document's bytes at its key: a plain put, or one with a signature beside it. */
+    @FunctionalInterface
+    public interface PointerWrite {
+        ObjectRef write(ArtifactStore store, String bucket, String key, byte[] json);
+    }
+
+    /** As {@link #writeThenPoint(String, List, String, Function)}, the pointer written by {@code write}. */
+    public ObjectRef writeThenPoint(
+            String bucket,
+            List<Upload> data,
+            String pointerKey,
+            Function<List<ObjectRef>, ?> pointer,
+            PointerWrite write) {
         List<ObjectRef> written = new ArrayList<>();
         try {
             for (Upload upload : data) {
                 written.add(put(bucket, upload));
             }
-            return putJson(bucket, pointerKey, pointer.apply(List.copyOf(written)));
+            return write.write(this, bucket, pointerKey, Json.write(pointer.apply(List.copyOf(written))));
         } catch (RuntimeException e) {
             for (ObjectRef ref : written) {
                 try {

@@ -9,7 +9,7 @@ public final class Buckets {
     public static final String DATASETS = "ddpm-datasets";
     /** {@code {run}/step-{n}/...} and {@code {run}/latest.json}, written last. */
     public static final String CHECKPOINTS = "ddpm-checkpoints";
-    /** {@code {model}/{version}/unet.onnx, manifest.json, samples.png}; manifest written last. */
+    /** {@code {model}/{version}/unet.onnx, samples.png, manifest.json.sig, manifest.json}; manifest written last. */
     public static final String MODELS = "ddpm-models";
     /** {@code {job}/...}: results of asynchronous sampling jobs. */
     public static final String SAMPLES = "ddpm-samples";

@@ -167,7 +167,8 @@ public record GaussianModel(String name, String version, float[] mu, double s, i
     }
 
     private ObjectRef publish(ArtifactStore store, EventPublisher events, ModelManifest manifest) {
-        ObjectRef manifestRef = store.putJson(Buckets.MODELS, name + "/" + version + "/manifest.json", manifest);
+        ObjectRef manifestRef =
+                TestOnlySigningKeys.putSignedManifest(store, name + "/" + version + "/manifest.json", manifest);
         events.publishAndWait(
                 CloudEvent.of("/tests", new ModelPublished(name, version, manifestRef.key(), manifestRef.sha256())),
                 Duration.ofSeconds(30));

@@ -386,5 +386,22 @@ public final class SamplerBenchmark {
                 }
             };
         }
+
+        /** Not used: the benchmark loads graphs from local files, not through the registry that verifies. */
+        public Signing signing() {
+            return new Signing() {
+                public boolean required() {
+                    return true;
+                }
+
+                public Optional<List<String>> trustedKeys() {
+                    return Optional.empty();
+                }
+
+                public Optional<List<java.nio.file.Path>> trustedKeyFiles() {
+                    return Optional.empty();
+                }
+            };
+        }
     }
 }

@@ -4,6 +4,7 @@ import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -72,6 +73,28 @@ public interface SamplerConfig {
     Previews previews();
 
     Sessions sessions();
+
+    Signing signing();
+
+    /**
+     * Which manifests are trusted: a version loads only when its manifest carries a signature by
+     * one of these keys (docs/architecture.md, "Signed manifests").
+     */
+    interface Signing {
+
+        /**
+         * Refuse versions whose manifest is not signed by a trusted key. false only on a development
+         * machine: any graph in the models bucket then loads, which is logged at start.
+         */
+        @WithDefault("true")
+        boolean required();
+
+        /** Trusted public keys, each PEM text or its base64 DER body (one per trainer key in use). */
+        Optional<List<String>> trustedKeys();
+
+        /** Files of trusted public keys (PEM), or folders whose {@code *.pem} files each hold one (a mounted Secret). */
+        Optional<List<Path>> trustedKeyFiles();
+    }
 
     /** Previews streamed to gRPC callers (docs/api.md, "Previews"). */
     interface Previews {

@@ -7,6 +7,7 @@ import dev.ddpm.core.json.Json;
 import dev.ddpm.core.lifecycle.CanarySplit;
 import dev.ddpm.core.lifecycle.ModelAliasStore;
 import dev.ddpm.core.lifecycle.ModelAliases;
+import dev.ddpm.core.signing.ManifestSignatureException;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectIntegrityException;
@@ -45,8 +46,9 @@ import java.util.stream.Stream;
  * without a version get), the canary version beside it while production has a canary split, and
  * any pinned versions requests asked for. A model's alias document ({@code aliases.json}) says which
  * versions those are; a model without one (published before aliases existed) serves its newest
- * version. A new version is downloaded, verified (sha256 of manifest and graph), checked against its
- * manifest and warmed up before it replaces the current one in a single map update: requests already
+ * version. A new version is downloaded, verified (the manifest's signature by a trusted trainer key,
+ * then each graph's bytes against the sha256 the signed manifest names, before ONNX Runtime sees them),
+ * checked against its manifest and warmed up before it replaces the current one in a single map update: requests already
  * running keep their lease on the old version, which closes after the last of them. A version that
  * fails any check is rejected (ModelRejected on ddpm.models) and the current version goes on serving.
  */
@@ -60,6 +62,8 @@ public class ModelRegistry {
     private final OnnxEngine engine;
     private final SamplerEvents events;
     private final ModelAliasStore aliasStore;
+    private final ManifestTrust trust;
+    private final MeterRegistry meters;
     private final ConcurrentMap<String, LoadedModel> current = new ConcurrentHashMap<>();
     /** The version that takes production's canary share, per model that has a canary split. */
     private final ConcurrentMap<String, LoadedModel> canaries = new ConcurrentHashMap<>();
@@ -87,6 +91,8 @@ public class ModelRegistry {
             ArtifactStore store, OnnxEngine engine, SamplerEvents events, MeterRegistry meters, SamplerConfig config) {
         this.store = store;
         this.aliasStore = new ModelAliasStore(store);
+        this.trust = new ManifestTrust(store, config.signing());
+        this.meters = meters;
         this.maxPinned = config.maxPinnedVersions();
         this.loads = new ModelLoads(config);
         if (maxPinned < 1) {
@@ -341,7 +347,7 @@ public class ModelRegistry {
             manifest = manifestAt(manifestKey, manifestSha256);
         } catch (ModelRejectedException e) {
             String[] parts = manifestKey.split("/");
-            reject(parts[0], parts.length > 1 ? parts[1] : "unknown", e.getMessage());
+            reject(parts[0], parts.length > 1 ? parts[1] : "unknown", e);
             throw e;
         }
         LoadedModel existing = current.get(manifest.name());
@@ -353,7 +359,7 @@ public class ModelRegistry {
         try {
             model = open(manifest);
         } catch (ModelRejectedException e) {
-            reject(manifest.name(), manifest.version(), e.getMessage());
+            reject(manifest.name(), manifest.version(), e);
             throw e;
         }
         LoadedModel previous = current.put(manifest.name(), model);
@@ -495,7 +501,7 @@ public class ModelRegistry {
         try {
             return open(manifestAt(key, null));
         } catch (ModelRejectedException e) {
-            reject(name, version, e.getMessage());
+            reject(name, version, e);
             throw e;
         }
     }
@@ -605,6 +611,8 @@ public class ModelRegistry {
             byte[] bytes = expected == null
                     ? store.get(Buckets.MODELS, key)
                     : store.get(new ObjectRef(Buckets.MODELS, key, 0, expected));
+            // Verified before it is parsed: an unsigned manifest's contents decide nothing.
+            trust.verify(key, bytes);
             ModelManifest manifest = Json.read(bytes, ModelManifest.class);
             if (!key.equals(manifest.name() + "/" + manifest.version() + "/" + MANIFEST)) {
                 throw new ModelRejectedException(
@@ -615,6 +623,8 @@ public class ModelRegistry {
             throw new ModelRejectedException("manifest " + key + " fails its sha256: " + e.getMessage(), e);
         } catch (InvalidPayloadException e) {
             throw new ModelRejectedException("manifest " + key + " is malformed: " + e.getMessage(), e);
+        } catch (ManifestSignatureException e) {
+            throw new ModelRejectedException(e.getMessage(), e);
         }
     }
 
@@ -653,7 +663,15 @@ public class ModelRegistry {
         }
     }
 
-    private void reject(String name, String version, String reason) {
+    private void reject(String name, String version, ModelRejectedException rejection) {
+        String reason = rejection.getMessage();
+        meters.counter(
+                        "ddpm_sampler_model_rejections_total",
+                        "model",
+                        name,
+                        "check",
+                        rejection.getCause() instanceof ManifestSignatureException ? "signature" : "content")
+                .increment();
         LOG.warnf("model %s version %s rejected: %s; the current version keeps serving", name, version, reason);
         try {
             events.modelRejections().sendAndWait(new ModelRejected(name, version, reason));

@@ -480,5 +480,22 @@ class StepBatcherTest {
                 }
             };
         }
+
+        /** Not used: the batcher's tests build no registry. */
+        public Signing signing() {
+            return new Signing() {
+                public boolean required() {
+                    return true;
+                }
+
+                public Optional<List<String>> trustedKeys() {
+                    return Optional.empty();
+                }
+
+                public Optional<List<java.nio.file.Path>> trustedKeyFiles() {
+                    return Optional.empty();
+                }
+            };
+        }
     }
 }

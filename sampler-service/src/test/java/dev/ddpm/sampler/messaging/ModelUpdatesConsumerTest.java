@@ -12,6 +12,7 @@ import dev.ddpm.sampler.registry.InitialModels;
 import dev.ddpm.sampler.registry.MissedModelUpdates;
 import dev.ddpm.sampler.registry.ModelRegistry;
 import dev.ddpm.service.messaging.DeadLetters;
+import dev.ddpm.service.testing.TestOnlySigningKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -52,6 +53,23 @@ class ModelUpdatesConsumerTest {
         }
     };
 
+    private static final SamplerConfig.Signing SIGNING = new SamplerConfig.Signing() {
+        @Override
+        public boolean required() {
+            return true;
+        }
+
+        @Override
+        public Optional<List<String>> trustedKeys() {
+            return Optional.of(List.of(TestOnlySigningKeys.PUBLIC_KEY));
+        }
+
+        @Override
+        public Optional<List<java.nio.file.Path>> trustedKeyFiles() {
+            return Optional.empty();
+        }
+    };
+
     private static final SamplerConfig CONFIG = (SamplerConfig) Proxy.newProxyInstance(
             SamplerConfig.class.getClassLoader(),
             new Class<?>[] {SamplerConfig.class},
@@ -61,6 +79,7 @@ class ModelUpdatesConsumerTest {
                 case "models" -> Optional.empty();
                 case "aliasesRefresh" -> Duration.ofSeconds(30);
                 case "sessions" -> SESSIONS;
+                case "signing" -> SIGNING;
                 case "retryAfter" -> Duration.ofSeconds(1);
                 default -> throw new UnsupportedOperationException(method.getName());
             });

@@ -2,12 +2,16 @@ package dev.ddpm.trainer.cli;
 
 import dev.ddpm.core.messaging.KafkaSecurity;
 import dev.ddpm.core.messaging.KafkaSettings;
+import dev.ddpm.core.signing.ManifestSigner;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.S3Settings;
+import dev.ddpm.trainer.signing.SigningKeySource;
 import picocli.CommandLine.Command;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Where the commands find S3 and Kafka: {@code S3_ENDPOINT}, {@code S3_ACCESS_KEY},
@@ -23,7 +27,9 @@ import java.util.Map;
             "S3 and Kafka are those of S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION and "
                     + "KAFKA_BOOTSTRAP_SERVERS (the local stack's when unset); Kafka security from "
                     + "KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_JAAS_CONFIG, KAFKA_SSL_TRUSTSTORE_TYPE "
-                    + "and KAFKA_SSL_TRUSTSTORE_LOCATION (plain text when unset)."
+                    + "and KAFKA_SSL_TRUSTSTORE_LOCATION (plain text when unset).",
+            "Published manifests are signed with the Ed25519 private key in TRAINER_SIGNING_PRIVATE_KEY_FILE "
+                    + "(a PEM file) or TRAINER_SIGNING_PRIVATE_KEY (PEM or base64 DER), as the trainer service's."
         })
 final class Connections {
 
@@ -55,6 +61,17 @@ final class Connections {
     /** The object store, retrying while S3 is unavailable for as long as the services do by default. */
     ArtifactStore store() {
         return new ArtifactStore(s3(), STORE_RETRY_BUDGET);
+    }
+
+    /** The trainer's manifest signer, from the variables the service's settings are also read from. */
+    ManifestSigner signer() {
+        SigningKeySource source = new SigningKeySource(
+                Optional.ofNullable(env("TRAINER_SIGNING_PRIVATE_KEY", null)),
+                Optional.ofNullable(env("TRAINER_SIGNING_PRIVATE_KEY_FILE", null))
+                        .map(Path::of),
+                "TRAINER_SIGNING_PRIVATE_KEY",
+                "TRAINER_SIGNING_PRIVATE_KEY_FILE");
+        return source.signer().orElseThrow(() -> new IllegalArgumentException(source.missing()));
     }
 
     KafkaSettings kafka() {

@@ -6,6 +6,7 @@ import dev.ddpm.core.events.CloudEvent;
 import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.messaging.EventPublisher;
+import dev.ddpm.core.signing.ManifestSigner;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
@@ -62,6 +63,7 @@ final class ExportCommand implements Runnable {
     @Override
     public void run() {
         guidanceOptions.check();
+        ManifestSigner signer = connections.signer(); // before any work: nothing is published unsigned
         Device chosen = device.select();
         try (ArtifactStore store = connections.store();
                 EventPublisher events = new EventPublisher(connections.kafka(), Connections.EVENT_SOURCE)) {
@@ -69,7 +71,7 @@ final class ExportCommand implements Runnable {
             try (DiffusionNetwork network = checkpoints.restore(run, chosen);
                     Guidance guidance = guidanceOptions.open(run, network, checkpoints, chosen)) {
                 String name = model != null ? model : checkpoints.latest(run).runId();
-                ModelManifest manifest = publisher(store, events)
+                ModelManifest manifest = publisher(store, events, signer)
                         .publish(
                                 network,
                                 guidance.forPublishing(),
@@ -95,10 +97,11 @@ final class ExportCommand implements Runnable {
      * Publishes to the models bucket and announces on Kafka (export, and train's {@code --export true}):
      * a version becomes its model's candidate, and a run's final export passes the quality gate.
      */
-    static ModelPublisher publisher(ArtifactStore store, EventPublisher events) {
+    static ModelPublisher publisher(ArtifactStore store, EventPublisher events, ManifestSigner signer) {
         ModelLifecycle.Announcer announcer = event -> events.publishAndWait(CloudEvent.of(events.source(), event));
         return new ModelPublisher(
                 store,
+                signer,
                 ModelPublisher.Announcer.viaKafka(events),
                 new ModelLifecycle(store, announcer, Clock.systemUTC()),
                 announcer,

@@ -155,7 +155,7 @@ final class TrainCommand implements Runnable {
                                     chosen,
                                     store,
                                     RunListener.NONE,
-                                    ExportCommand.publisher(store, events))
+                                    ExportCommand.publisher(store, events, connections.signer()))
                             .run(pastLimit, timeBox);
                 }
             } else {

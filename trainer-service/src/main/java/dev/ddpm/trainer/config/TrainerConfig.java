@@ -61,6 +61,18 @@ public interface TrainerConfig {
     /** Publishing models from runs. */
     Export export();
 
+    /** The key published manifests are signed with (docs/architecture.md, "Signed manifests"). */
+    Signing signing();
+
+    interface Signing {
+
+        /** The Ed25519 private key, PKCS#8 PEM or its base64 DER body (for an environment variable). */
+        Optional<String> privateKey();
+
+        /** A file holding the Ed25519 private key as PEM (a mounted Secret); instead of {@code private-key}. */
+        Optional<Path> privateKeyFile();
+    }
+
     /** What one data set may expand to; a run past a bound fails naming it (docs/api.md, "Limits"). */
     Dataset dataset();
 

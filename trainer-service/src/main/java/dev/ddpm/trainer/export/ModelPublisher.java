@@ -17,6 +17,8 @@ import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.UNetConfig;
+import dev.ddpm.core.signing.ManifestSigner;
+import dev.ddpm.core.signing.ManifestVerifier;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
@@ -40,7 +42,8 @@ import java.util.Optional;
  * Publishes a run's network as a model version: ONNX export (EMA weights by default), a
  * check that ONNX Runtime computes what DJL computes (refused beyond {@link ExportParity#TOLERANCE}),
  * a sample grid rendered by the exported graph itself, then {@code unet.onnx} and {@code samples.png}
- * under {@code ddpm-models/{model}/{version}/}, {@code manifest.json} last, then ModelPublished.
+ * under {@code ddpm-models/{model}/{version}/}, {@code manifest.json} last (its signature,
+ * {@code manifest.json.sig}, just before it: samplers load only signed versions), then ModelPublished.
  * With a {@link Guide}, the guide network is exported and checked the same way, published as
  * {@code guide.onnx} and named in the manifest, so the sampler serves the model autoguided.
  * A failure at any point removes what this publish wrote: a reader never sees half a version.
@@ -115,31 +118,40 @@ public final class ModelPublisher {
             DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
     private final ArtifactStore store;
+    private final ManifestSigner signer;
     private final Announcer announcer;
     private final ModelLifecycle lifecycle;
     private final ModelLifecycle.Announcer evaluations;
     private final Clock clock;
 
     /** A publisher that only announces versions: no aliases are kept and no gate runs. */
-    public ModelPublisher(ArtifactStore store, Announcer announcer, Clock clock) {
-        this(store, announcer, null, null, clock);
+    public ModelPublisher(ArtifactStore store, ManifestSigner signer, Announcer announcer, Clock clock) {
+        this(store, signer, announcer, null, null, clock);
     }
 
     /**
+     * @param signer      signs each manifest (the trainer's key, which samplers trust)
      * @param lifecycle   keeps the model's aliases: a published version becomes its candidate
      * @param evaluations announces the gate's verdicts (ModelEvaluated on {@code ddpm.training-events})
      */
     public ModelPublisher(
             ArtifactStore store,
+            ManifestSigner signer,
             Announcer announcer,
             ModelLifecycle lifecycle,
             ModelLifecycle.Announcer evaluations,
             Clock clock) {
         this.store = store;
+        this.signer = signer;
         this.announcer = announcer;
         this.lifecycle = lifecycle;
         this.evaluations = evaluations;
         this.clock = clock;
+    }
+
+    /** Checks that a manifest was signed by this publisher's key (before the trainer loads a published graph). */
+    public ManifestVerifier ownSignatures() {
+        return signer.verifier();
     }
 
     /** Exports, verifies and publishes; returns the manifest of the new version. */
@@ -232,13 +244,15 @@ public final class ModelPublisher {
                                         new ModelManifest.Training(
                                                 guide.runId(), guide.network().step(), request.ema(), null),
                                         guide.weight()),
-                        verdict));
+                        verdict),
+                signer);
         try {
             announcer.announce(
                     new ModelPublished(request.modelName(), version, manifestRef.key(), manifestRef.sha256()));
         } catch (RuntimeException e) {
             // Not announced means not published: remove the manifest first, so no reader finds it half-gone.
-            for (String name : List.of("manifest.json", "unet.onnx", "samples.png", "guide.onnx")) {
+            for (String name :
+                    List.of("manifest.json", "manifest.json.sig", "unet.onnx", "samples.png", "guide.onnx")) {
                 try {
                     store.delete(Buckets.MODELS, prefix + name);
                 } catch (RuntimeException cleanup) {

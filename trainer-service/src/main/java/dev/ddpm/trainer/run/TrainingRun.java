@@ -434,8 +434,12 @@ public final class TrainingRun {
      * {@code qualityEvery}), on a pixel probe of the run's images; as many samples as its measurements take.
      */
     private ModelPublisher.Gate gate(QualityProbe runProbe) {
+        if (publisher == null) {
+            return null; // nothing is published, so nothing is compared
+        }
         return new ProductionComparison(
                 store,
+                publisher.ownSignatures(),
                 () -> runProbe != null
                         ? SampleProbe.of(runProbe)
                         : PixelProbe.of(

@@ -7,6 +7,7 @@ import dev.ddpm.core.json.InvalidPayloadException;
 import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.model.UNetConfig;
+import dev.ddpm.core.signing.ManifestSigner;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.DatasetOwner;
 import dev.ddpm.core.storage.ObjectNotFoundException;
@@ -58,6 +59,7 @@ public class TrainingService {
     private final RunCancellations cancellations;
     private final RunOutcomes outcomes;
     private final RunAttempts attempts;
+    private final ManifestSigner signer;
     private volatile Device device;
 
     public TrainingService(
@@ -65,8 +67,10 @@ public class TrainingService {
             ArtifactStore store,
             TrainerEvents events,
             TrainingMetrics metrics,
-            RunCancellations cancellations) {
+            RunCancellations cancellations,
+            ManifestSigner signer) {
         this.config = config;
+        this.signer = signer;
         this.store = store;
         this.events = events;
         this.metrics = metrics;
@@ -392,6 +396,7 @@ public class TrainingService {
                 new ModelLifecycle(store, event -> events.models().sendAndWait(event), Clock.systemUTC());
         return new ModelPublisher(
                 store,
+                signer,
                 event -> events.models().sendAndWait(event),
                 lifecycle,
                 event -> events.trainingEvents().sendAndWait(event),

@@ -8,10 +8,14 @@ import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.model.DiffusionConfig;
 import dev.ddpm.core.model.TensorSpec;
+import dev.ddpm.core.signing.ManifestSignature;
+import dev.ddpm.core.signing.ManifestVerifier;
+import dev.ddpm.core.signing.SigningKeys;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.testing.TestStack;
+import dev.ddpm.service.testing.TestOnlySigningKeys;
 import dev.ddpm.trainer.train.DiffusionTrainer;
 import dev.ddpm.trainer.train.DjlEngine;
 import dev.ddpm.trainer.train.TinyRun;
@@ -66,7 +70,7 @@ class ModelPublisherIT {
     void aPublishedVersionCanBeServedFromItsManifestAlone() {
         String model = "pub-" + UUID.randomUUID().toString().substring(0, 8);
         List<ModelPublished> announced = new ArrayList<>();
-        ModelManifest manifest = new ModelPublisher(store, announced::add, CLOCK)
+        ModelManifest manifest = new ModelPublisher(store, TestOnlySigningKeys.SIGNER, announced::add, CLOCK)
                 .publish(
                         trainer.network(), new ModelPublisher.Request(model, "run-x", true, Map.of("train_loss", 0.5)));
 
@@ -77,8 +81,16 @@ class ModelPublisherIT {
             assertThat(store.storedSha256(Buckets.MODELS, event.manifestKey())).contains(event.sha256());
         });
 
-        // A sampler's view: read the manifest, fetch the graph it names (sha256-verified), run it.
-        ModelManifest read = store.getJson(Buckets.MODELS, announced.get(0).manifestKey(), ModelManifest.class);
+        // A sampler's view: the manifest's signature verifies with the trainer's public key (its exact
+        // bytes, as stored); then the graph it names (sha256-verified) runs.
+        String manifestKey = announced.get(0).manifestKey();
+        byte[] manifestBytes = store.get(Buckets.MODELS, manifestKey);
+        new ManifestVerifier(List.of(SigningKeys.publicKey(TestOnlySigningKeys.PUBLIC_KEY, "the test-only key")))
+                .verify(store, Buckets.MODELS, manifestKey, manifestBytes);
+        assertThat(store.getJson(Buckets.MODELS, manifestKey + ".sig", ManifestSignature.class)
+                        .keyId())
+                .isEqualTo(TestOnlySigningKeys.SIGNER.keyId());
+        ModelManifest read = store.getJson(Buckets.MODELS, manifestKey, ModelManifest.class);
         assertThat(read).isEqualTo(manifest);
         assertThat(read.metrics()).containsEntry("train_loss", 0.5).containsKey("onnx_parity_max_abs_diff");
         assertThat(read.onnx().inputs()).extracting(TensorSpec::name).containsExactly("x", "t");
@@ -102,7 +114,7 @@ class ModelPublisherIT {
         }
 
         // A second export in the same second is a new version, never an overwrite of the first.
-        ModelManifest second = new ModelPublisher(store, announced::add, CLOCK)
+        ModelManifest second = new ModelPublisher(store, TestOnlySigningKeys.SIGNER, announced::add, CLOCK)
                 .publish(trainer.network(), new ModelPublisher.Request(model, "run-x", true, Map.of()));
         assertThat(second.version()).isEqualTo("20261128-120000-s10-2");
         assertThat(store.getJson(Buckets.MODELS, announced.get(0).manifestKey(), ModelManifest.class))
@@ -115,7 +127,7 @@ class ModelPublisherIT {
         List<ModelPublished> announced = new ArrayList<>();
         try (DiffusionTrainer early = new DiffusionTrainer(TinyRun.settings(), Device.cpu())) {
             early.trainStep(TinyRun.DATA);
-            ModelPublisher publisher = new ModelPublisher(store, announced::add, CLOCK);
+            ModelPublisher publisher = new ModelPublisher(store, TestOnlySigningKeys.SIGNER, announced::add, CLOCK);
             ModelManifest manifest = publisher.publish(
                     trainer.network(),
                     new ModelPublisher.Guide(early.network(), "run-early", 2),
@@ -181,7 +193,7 @@ class ModelPublisherIT {
                 .seed(0)
                 .build();
         try (DiffusionTrainer other = new DiffusionTrainer(otherSettings, Device.cpu())) {
-            assertThatThrownBy(() -> new ModelPublisher(store, event -> {}, CLOCK)
+            assertThatThrownBy(() -> new ModelPublisher(store, TestOnlySigningKeys.SIGNER, event -> {}, CLOCK)
                             .publish(
                                     trainer.network(),
                                     new ModelPublisher.Guide(other.network(), "run-other", 2),
@@ -196,10 +208,11 @@ class ModelPublisherIT {
     void aVersionOfAModelServedWithoutAliasesBecomesACandidateNotProduction() {
         String model = "legacy-" + UUID.randomUUID().toString().substring(0, 8);
         List<ModelPublished> announced = new ArrayList<>();
-        ModelManifest served = new ModelPublisher(store, announced::add, CLOCK)
+        ModelManifest served = new ModelPublisher(store, TestOnlySigningKeys.SIGNER, announced::add, CLOCK)
                 .publish(trainer.network(), new ModelPublisher.Request(model, "run-old", true, Map.of()));
         ModelLifecycle lifecycle = new ModelLifecycle(store, event -> {}, CLOCK);
-        ModelPublisher publisher = new ModelPublisher(store, announced::add, lifecycle, event -> {}, CLOCK);
+        ModelPublisher publisher =
+                new ModelPublisher(store, TestOnlySigningKeys.SIGNER, announced::add, lifecycle, event -> {}, CLOCK);
 
         ModelManifest next = publisher.publish(
                 trainer.network(), new ModelPublisher.Request(model, "run-new", true, Map.of(), "key-ops"));
@@ -216,6 +229,7 @@ class ModelPublisherIT {
         String model = "unannounced-" + UUID.randomUUID().toString().substring(0, 8);
         ModelPublisher publisher = new ModelPublisher(
                 store,
+                TestOnlySigningKeys.SIGNER,
                 event -> {
                     throw new MessagingException("broker unreachable", null);
                 },

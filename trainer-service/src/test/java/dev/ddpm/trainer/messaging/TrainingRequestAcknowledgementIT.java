@@ -14,6 +14,7 @@ import dev.ddpm.core.messaging.ReceivedEvent;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.testing.TestStack;
+import dev.ddpm.service.testing.TestOnlySigningKeys;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.checkpoint.CheckpointWait;
 import dev.ddpm.trainer.data.SyntheticPatterns;
@@ -184,6 +185,8 @@ class TrainingRequestAcknowledgementIT {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         builder.environment().put("OMP_NUM_THREADS", "1");
+        // The packaged service runs in the prod profile, which requires a signing key.
+        builder.environment().put("TRAINER_SIGNING_PRIVATE_KEY", TestOnlySigningKeys.PRIVATE_KEY);
         System.out.println("trainer " + name + " logs to " + log);
         return builder.start();
     }

@@ -11,6 +11,7 @@ import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.testing.TestStack;
+import dev.ddpm.service.testing.TestOnlySigningKeys;
 import dev.ddpm.trainer.data.ColouredShapes;
 import dev.ddpm.trainer.data.InMemoryImageSet;
 import dev.ddpm.trainer.export.ModelPublisher;
@@ -50,7 +51,12 @@ class QualityGateIT {
             store.ensureBuckets(Buckets.ALL);
             ModelLifecycle lifecycle = new ModelLifecycle(store, aliasEvents::add, Clock.systemUTC());
             ModelPublisher publisher = new ModelPublisher(
-                    store, published::add, lifecycle, e -> evaluated.add((ModelEvaluated) e), Clock.systemUTC());
+                    store,
+                    TestOnlySigningKeys.SIGNER,
+                    published::add,
+                    lifecycle,
+                    e -> evaluated.add((ModelEvaluated) e),
+                    Clock.systemUTC());
 
             // (d) The first version: production, owned by the key that asked for the run.
             String first = model + "-run-1";

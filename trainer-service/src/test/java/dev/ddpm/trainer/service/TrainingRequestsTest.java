@@ -17,9 +17,12 @@ import dev.ddpm.core.messaging.EventPublisher;
 import dev.ddpm.core.messaging.KafkaSettings;
 import dev.ddpm.core.messaging.ReceivedEvent;
 import dev.ddpm.core.model.LearningRateDecay;
+import dev.ddpm.core.signing.ManifestVerifier;
+import dev.ddpm.core.signing.SigningKeys;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
 import dev.ddpm.core.storage.StorageException;
+import dev.ddpm.service.testing.TestOnlySigningKeys;
 import dev.ddpm.trainer.data.Bombs;
 import dev.ddpm.trainer.data.SyntheticPatterns;
 import io.quarkus.test.junit.QuarkusTest;
@@ -124,6 +127,13 @@ class TrainingRequestsTest {
                 .isTrue();
         ModelPublished published = awaitPublished(model, version);
         assertThat(published.manifestKey()).isEqualTo(model + "/" + version + "/manifest.json");
+        // Signed with the key the test profile configures, which the sampler's test profile trusts.
+        new ManifestVerifier(List.of(SigningKeys.publicKey(TestOnlySigningKeys.PUBLIC_KEY, "the test-only key")))
+                .verify(
+                        store,
+                        Buckets.MODELS,
+                        published.manifestKey(),
+                        store.get(Buckets.MODELS, published.manifestKey()));
 
         // The run is over: its outcome is counted, and the gauges no longer report a training loss.
         given().get("/q/metrics")
