@@ -73,7 +73,11 @@ class QualityGateIT {
             });
 
             // (a) Two steps: worse than production by the figures, so it stays a candidate.
-            Started worse = run(store, publisher, shapes, plan(model + "-run-2", model, 2, 0));
+            Started worse = run(
+                    store,
+                    publisher,
+                    shapes,
+                    plan(model + "-run-2", model, 2, 0).owner("key-ops"));
             ModelAliases afterWorse = lifecycle.aliases(model);
             assertThat(afterWorse.production()).contains(firstStart.version);
             assertThat(afterWorse.candidate()).contains(worse.version);
@@ -95,7 +99,10 @@ class QualityGateIT {
                     store,
                     publisher,
                     shapes,
-                    plan(model + "-run-3", model, 120, 20).resumeFrom(first).resumeFromStep(30L));
+                    plan(model + "-run-3", model, 120, 20)
+                            .owner("key-ops")
+                            .resumeFrom(first)
+                            .resumeFromStep(30L));
             assertThat(better.startStep)
                     .as("the checkpoint asked for, not the run's newest")
                     .isEqualTo(30);
