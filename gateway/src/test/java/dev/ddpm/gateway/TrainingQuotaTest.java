@@ -32,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -98,17 +99,13 @@ class TrainingQuotaTest extends GatewayTestBase {
     MovableClock clock;
 
     private String dataset;
+    private final Set<String> uploaded = new HashSet<>();
     private ManagedChannel channel;
 
     @BeforeEach
     void datasetAndChannel() {
         dataset = name("quota");
-        as(key("plain"))
-                .contentType("application/octet-stream")
-                .body(ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16))
-                .post("/v1/datasets/" + dataset + "?file=a.png")
-                .then()
-                .statusCode(201);
+        uploaded.clear();
         channel = ManagedChannelBuilder.forAddress("localhost", RestAssured.port)
                 .usePlaintext()
                 .build();
@@ -300,7 +297,7 @@ class TrainingQuotaTest extends GatewayTestBase {
 
         DdpmServiceGrpc.DdpmServiceBlockingStub grpc = grpc(key("replay"));
         assertThatThrownBy(() -> grpc.startTraining(StartTrainingRequest.newBuilder()
-                        .setDataset(dataset)
+                        .setDataset(datasetOf("replay"))
                         .setSteps(10)
                         .setBatchSize(8)
                         .build()))
@@ -324,10 +321,24 @@ class TrainingQuotaTest extends GatewayTestBase {
                 .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
     }
 
+    /** The data set key {@code name} trains on: its own (a key may train only on its own data sets). */
+    private String datasetOf(String name) {
+        String own = dataset + "-" + name;
+        if (uploaded.add(own)) {
+            as(key(name))
+                    .contentType("application/octet-stream")
+                    .body(ImageEncoding.png(GaussianModel.pattern(1, 16, 0), 1, 16))
+                    .post("/v1/datasets/" + own + "?file=a.png")
+                    .then()
+                    .statusCode(201);
+        }
+        return own;
+    }
+
     private Response start(String name, String fields) {
         return as(key(name))
                 .contentType("application/json")
-                .body("{\"dataset\":\"" + dataset + "\"," + fields + "}")
+                .body("{\"dataset\":\"" + datasetOf(name) + "\"," + fields + "}")
                 .post("/v1/trainings");
     }
 
@@ -335,7 +346,7 @@ class TrainingQuotaTest extends GatewayTestBase {
         return as(key(name))
                 .header("Idempotency-Key", idempotencyKey)
                 .contentType("application/json")
-                .body("{\"dataset\":\"" + dataset + "\"," + fields + "}")
+                .body("{\"dataset\":\"" + datasetOf(name) + "\"," + fields + "}")
                 .post("/v1/trainings");
     }
 
