@@ -1,5 +1,6 @@
 package dev.ddpm.trainer.service;
 
+import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.json.Json;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
@@ -93,7 +94,12 @@ final class RetrainSlots {
         Optional<ArtifactStore.Tagged> current = read(model);
         if (current.isPresent()) {
             LastRun last = Json.read(current.get().data(), LastRun.class);
-            if (outcomes.find(last.runId()).isEmpty()) {
+            // A run without an outcome blocks the next one, unless its request is older than the
+            // requests topic keeps records: then it was lost (dead-lettered, or its trainer died
+            // between claiming and sending) and would otherwise block the model's retraining for ever.
+            boolean lost = last.requestedAt() != null
+                    && last.requestedAt().plus(Topic.RETENTION).isBefore(clock.instant());
+            if (!lost && outcomes.find(last.runId()).isEmpty()) {
                 return new Refused(Skip.RUNNING, "its retraining run " + last.runId() + " has not ended");
             }
             if (last.requestedAt() != null) {
