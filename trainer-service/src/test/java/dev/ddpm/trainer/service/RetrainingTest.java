@@ -282,6 +282,19 @@ class RetrainingTest {
                 .contains(first.runId())
                 .doesNotHaveDuplicates();
         assertThat(both).allSatisfy(r -> assertThat(r.requestedBy()).isEqualTo("key-a"));
+
+        // The second run never ends (no trainer takes requests here), but its request is older than the
+        // requests topic keeps records: it was lost, and must not block the model's retraining for ever.
+        String second = both.stream()
+                .map(TrainingRequested::runId)
+                .filter(id -> !id.equals(first.runId()))
+                .findFirst()
+                .orElseThrow();
+        lastRetraining(model, second, Instant.now().minus(Topic.RETENTION).minus(Duration.ofHours(1)));
+        changed(dataset);
+        assertThat(awaitRequests(dataset, 3))
+                .as("a lost retraining run no longer blocks the model")
+                .hasSize(3);
     }
 
     private void changed(String dataset) {
