@@ -1,5 +1,6 @@
 package dev.ddpm.core.events;
 
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
@@ -51,11 +52,17 @@ public enum Topic {
         return compacted;
     }
 
+    /**
+     * How long a record of a non-compacted topic is kept: a request older than this is gone from its
+     * topic, so no consumer that has not read it yet ever will.
+     */
+    public static final Duration RETENTION = Duration.ofDays(7);
+
     /** Topic-level configuration used when the topic is created. */
     public Map<String, String> topicConfig() {
         return compacted
                 ? Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "60000")
-                : Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(7L * 24 * 3600 * 1000));
+                : Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(RETENTION.toMillis()));
     }
 
     /** Where records of this topic that cannot be handled go; empty for a dead-letter topic itself. */

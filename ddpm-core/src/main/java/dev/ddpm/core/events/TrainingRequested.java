@@ -10,16 +10,26 @@ import dev.ddpm.core.json.Require;
  * @param runId       unique id of the run (safe object-key name: it prefixes checkpoint keys); see
  *                    {@link dev.ddpm.core.api.RunIds}
  * @param request     the whole training request: data set, what and how to train, where to resume from
- * @param requestedBy who asked (API key id, "dataset-update", "cli"), for the audit trail
+ * @param requestedBy who the run is for: the API key id that owns it (a retraining's is its data set's
+ *                    owner), else "dataset-update" or "cli"; its owner's quota counts it, and its owner
+ *                    may see and cancel it
+ * @param trigger     what started it when no one asked for it directly: "dataset-update" for a
+ *                    retraining a data set change started; absent for a run its requester asked for
  */
 public record TrainingRequested(
         String runId,
         TrainingRequest request,
-        @OptionalField String requestedBy) implements EventData {
+        @OptionalField String requestedBy,
+        @OptionalField String trigger) implements EventData {
 
     public TrainingRequested {
         Require.safeName(runId, "runId");
         Require.nonNull(request, "request");
+    }
+
+    /** A run its requester asked for directly. */
+    public TrainingRequested(String runId, TrainingRequest request, String requestedBy) {
+        this(runId, request, requestedBy, null);
     }
 
     @Override

@@ -54,7 +54,8 @@ public final class SamplePayloads {
 
     public static EventData of(EventType type) {
         return switch (type) {
-            case TRAINING_REQUESTED -> new TrainingRequested("run-0001", trainingRequest(), "key-ops");
+            case TRAINING_REQUESTED ->
+                new TrainingRequested("run-0001", trainingRequest(), "key-ops", "dataset-update");
             case TRAINING_STARTED -> new TrainingStarted("run-0001", "emoji", "emoji", "cpu", 831_000, 0, 20_000);
             case TRAINING_PROGRESS -> new TrainingProgress("run-0001", 1200, 20_000, 0.0412, 51.5, 3650.0);
             case CHECKPOINT_SAVED -> new CheckpointSaved("run-0001", 2000, "run-0001/step-2000/checkpoint.json", SHA);

@@ -29,6 +29,13 @@ public interface RetrainConfig {
     @WithDefault("30s")
     Duration debounce();
 
+    /**
+     * The least time between two retrainings of one model, counted from when the earlier was requested
+     * (0: no interval); a model never has two retraining runs that have not ended, whatever this is.
+     */
+    @WithDefault("1h")
+    Duration minInterval();
+
     @WithDefault("tiny")
     String preset();
 

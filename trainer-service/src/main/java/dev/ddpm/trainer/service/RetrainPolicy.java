@@ -5,19 +5,21 @@ import dev.ddpm.core.api.RunIds;
 import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.json.InvalidPayloadException;
-import dev.ddpm.core.json.Require;
 import dev.ddpm.core.lifecycle.LifecycleException;
 import dev.ddpm.core.lifecycle.ModelAliases;
 import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.lifecycle.ModelPolicy;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.DatasetOwner;
 import dev.ddpm.core.storage.StorageException;
 import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.trainer.checkpoint.CheckpointStore;
 import dev.ddpm.trainer.config.RetrainConfig;
 import dev.ddpm.trainer.messaging.outgoing.TrainerEvents;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
@@ -44,14 +46,27 @@ import java.util.concurrent.TimeUnit;
  * own checkpoint (its run and step) for {@code trainer.retrain.steps} more steps, {@code scratch}
  * trains the recipe anew. The new version is a candidate that the quality gate compares with
  * production. A data set no production recipe names trains a model of its own name with the
- * {@code trainer.retrain} settings, only while {@code trainer.retrain.policy} is on; each such run is
- * remembered under {@code ddpm-checkpoints/_models/{model}.json} for fine-tuning.
+ * {@code trainer.retrain} settings, only while {@code trainer.retrain.policy} is on, fine-tuning from
+ * the model's last retraining run ({@link RetrainSlots} records it).
+ *
+ * <p>A retraining is the data set owner's run ({@code requestedBy}: the owner's key id, and
+ * {@code trigger} "dataset-update"), so that its owner's training quota counts it and the owner sees
+ * and may cancel it; a data set without an owner retrains as "dataset-update", an admin's run. Each
+ * model is retrained only as {@link RetrainSlots} allows: one retraining run at a time, at most one per
+ * {@code trainer.retrain.min-interval}; a skipped one counts in
+ * {@code ddpm_trainer_retrains_skipped_total{reason}}.
  */
+@Startup
 @Singleton
 public class RetrainPolicy {
 
-    /** The {@code requestedBy} of the runs a data set change starts. */
-    public static final String REQUESTED_BY = "dataset-update";
+    /**
+     * The {@code trigger} of the runs a data set change starts, and their {@code requestedBy} when the
+     * data set has no owner.
+     */
+    public static final String DATASET_UPDATE = "dataset-update";
+
+    static final String SKIPPED_METRIC = "ddpm_trainer_retrains_skipped_total";
 
     private static final Logger LOG = Logger.getLogger(RetrainPolicy.class);
 
@@ -59,6 +74,8 @@ public class RetrainPolicy {
     private final TrainerEvents events;
     private final ArtifactStore store;
     private final ModelLifecycle lifecycle;
+    private final RetrainSlots slots;
+    private final MeterRegistry meters;
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "ddpm-retrain-debounce");
         thread.setDaemon(true);
@@ -66,11 +83,17 @@ public class RetrainPolicy {
     });
     private final Map<String, ScheduledFuture<?>> pending = new ConcurrentHashMap<>();
 
-    public RetrainPolicy(RetrainConfig config, TrainerEvents events, ArtifactStore store) {
+    public RetrainPolicy(RetrainConfig config, TrainerEvents events, ArtifactStore store, MeterRegistry meters) {
+        if (config.minInterval().isNegative()) {
+            throw new IllegalArgumentException(
+                    "trainer.retrain.min-interval must be 0 or more, was " + config.minInterval());
+        }
         this.config = config;
         this.events = events;
         this.store = store;
+        this.meters = meters;
         this.lifecycle = new ModelLifecycle(store, event -> events.models().sendAndWait(event), Clock.systemUTC());
+        this.slots = new RetrainSlots(store, config.minInterval(), Clock.systemUTC());
     }
 
     /** Whether a data set that no model's production recipe names trains a model of its own. */
@@ -105,26 +128,53 @@ public class RetrainPolicy {
             return;
         }
         for (TrainingRequested request : requests) {
+            String model = request.request().modelName();
+            RetrainSlots.Claim claim;
             try {
-                events.trainingRequests().sendAndWait(request);
-                String model = request.request().modelName();
-                store.putJson(Buckets.CHECKPOINTS, lastRunKey(model), new LastRun(request.runId()));
-                TrainingRequest r = request.request();
-                LOG.infof(
-                        "data set %s changed: requested run %s of model %s (%s)",
-                        dataset,
-                        request.runId(),
-                        model,
-                        r.resumeFrom() == null
-                                ? "from scratch"
-                                : "from run " + r.resumeFrom()
-                                        + (r.resumeFromStep() == null ? "" : " step " + r.resumeFromStep()));
+                claim = slots.claim(model, request.runId());
             } catch (RuntimeException e) {
                 LOG.errorf(
-                        "data set %s changed but run %s could not be requested: %s",
-                        dataset, request.runId(), e.getMessage());
+                        "data set %s changed but whether model %s may be retrained is unknown: %s",
+                        dataset, model, e.getMessage());
+                continue;
             }
+            if (claim instanceof RetrainSlots.Refused refused) {
+                meters.counter(SKIPPED_METRIC, "reason", refused.skip().tag).increment();
+                LOG.infof("data set %s changed: model %s is not retrained now: %s", dataset, model, refused.detail());
+                continue;
+            }
+            request(dataset, request, (RetrainSlots.Granted) claim);
         }
+    }
+
+    private void request(String dataset, TrainingRequested request, RetrainSlots.Granted claim) {
+        try {
+            events.trainingRequests().sendAndWait(request);
+        } catch (RuntimeException e) {
+            LOG.errorf(
+                    "data set %s changed but run %s could not be requested: %s",
+                    dataset, request.runId(), e.getMessage());
+            try {
+                slots.release(claim);
+            } catch (RuntimeException releaseFailure) {
+                LOG.errorf(
+                        "model %s: the claim of run %s, which was not requested, could not be undone (%s); "
+                                + "the model is not retrained until ddpm-checkpoints/_models/%s.json is deleted",
+                        claim.model(), request.runId(), releaseFailure.getMessage(), claim.model());
+            }
+            return;
+        }
+        TrainingRequest r = request.request();
+        LOG.infof(
+                "data set %s changed: requested run %s of model %s for %s (%s)",
+                dataset,
+                request.runId(),
+                r.modelName(),
+                request.requestedBy(),
+                r.resumeFrom() == null
+                        ? "from scratch"
+                        : "from run " + r.resumeFrom()
+                                + (r.resumeFromStep() == null ? "" : " step " + r.resumeFromStep()));
     }
 
     /**
@@ -133,6 +183,7 @@ public class RetrainPolicy {
      * policy is on.
      */
     List<TrainingRequested> requests(String dataset) {
+        String owner = DatasetOwner.of(store, dataset).orElse(DATASET_UPDATE);
         List<TrainingRequested> requests = new ArrayList<>();
         boolean named = false;
         for (String model : models()) {
@@ -149,13 +200,13 @@ public class RetrainPolicy {
             }
             try {
                 requests.add(new TrainingRequested(
-                        RunIds.next(model), byRecipe(model, production.get(), retrain), REQUESTED_BY));
+                        RunIds.next(model), byRecipe(model, production.get(), retrain), owner, DATASET_UPDATE));
             } catch (RuntimeException e) {
                 LOG.errorf("data set %s changed: model %s cannot be retrained by its recipe: %s", dataset, model, e);
             }
         }
         if (!named && enabled()) {
-            requests.add(ownModel(dataset));
+            requests.add(ownModel(dataset, owner));
         }
         return requests;
     }
@@ -225,7 +276,7 @@ public class RetrainPolicy {
     private record Production(ModelManifest manifest, TrainingRequest recipe, ModelPolicy.Retrain retrain) {}
 
     /** A run of the model named after {@code dataset}, with the {@code trainer.retrain} settings. */
-    private TrainingRequested ownModel(String dataset) {
+    private TrainingRequested ownModel(String dataset, String owner) {
         String model = dataset;
         TrainingRequest.Builder training = TrainingRequest.builder()
                 .dataset(dataset)
@@ -246,30 +297,23 @@ public class RetrainPolicy {
                 training.resumeFrom(previous.runId()).steps(config.steps() + previous.step());
             }
         }
-        return new TrainingRequested(RunIds.next(model), training.build(), REQUESTED_BY);
+        return new TrainingRequested(RunIds.next(model), training.build(), owner, DATASET_UPDATE);
     }
 
-    /** The model's last requested run and the step its newest checkpoint reached, or null. */
+    /** The model's last retraining run and the step its newest checkpoint reached, or null. */
     private RunAt lastRun(String model) {
         try {
-            LastRun last = store.getJson(Buckets.CHECKPOINTS, lastRunKey(model), LastRun.class);
+            Optional<RetrainSlots.LastRun> last = slots.last(model);
+            if (last.isEmpty()) {
+                LOG.infof("model %s has no earlier run to fine-tune; training from scratch", model);
+                return null;
+            }
             return new RunAt(
-                    last.runId(),
-                    new CheckpointStore(store).latest(last.runId()).step());
+                    last.get().runId(),
+                    new CheckpointStore(store).latest(last.get().runId()).step());
         } catch (StorageException | InvalidPayloadException e) {
             LOG.infof("model %s has no earlier run to fine-tune (%s); training from scratch", model, e.getMessage());
             return null;
-        }
-    }
-
-    private static String lastRunKey(String model) {
-        return "_models/" + model + ".json";
-    }
-
-    /** The pointer {@code _models/{model}.json}. */
-    public record LastRun(String runId) {
-        public LastRun {
-            Require.safeName(runId, "runId");
         }
     }
 

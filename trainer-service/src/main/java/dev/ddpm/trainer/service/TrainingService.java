@@ -9,7 +9,6 @@ import dev.ddpm.core.messaging.MessagingException;
 import dev.ddpm.core.model.UNetConfig;
 import dev.ddpm.core.signing.ManifestSigner;
 import dev.ddpm.core.storage.ArtifactStore;
-import dev.ddpm.core.storage.DatasetOwner;
 import dev.ddpm.core.storage.ObjectNotFoundException;
 import dev.ddpm.core.storage.ObjectRef;
 import dev.ddpm.core.storage.StorageException;
@@ -50,7 +49,7 @@ public class TrainingService {
 
     private static final Logger LOG = Logger.getLogger(TrainingService.class);
     /** Who asks for runs without being an API key: a request by one of them gives its model no owner. */
-    private static final Set<String> NOT_KEYS = Set.of(RetrainPolicy.REQUESTED_BY, "cli");
+    private static final Set<String> NOT_KEYS = Set.of(RetrainPolicy.DATASET_UPDATE, "cli");
 
     private final TrainerConfig config;
     private final ArtifactStore store;
@@ -98,7 +97,7 @@ public class TrainingService {
         return RunPlan.of(
                 request.runId(),
                 request.request(),
-                owner(store, request),
+                owner(request.requestedBy()),
                 new RunPlan.Reporting(
                         config.progressEvery(),
                         config.gridEvery(),
@@ -294,7 +293,7 @@ public class TrainingService {
             Optional<CheckpointStore.Published> published = checkpoints.published(runId, step);
             String version = published.map(CheckpointStore.Published::version).orElse(null);
             if (published.isEmpty() && config.export().onCompletion()) {
-                PublishRights.require(store, request.request().modelName(), runId, owner(store, request));
+                PublishRights.require(store, request.request().modelName(), runId, owner(request.requestedBy()));
                 try (DiffusionNetwork network = checkpoints.restore(runId, step, device())) {
                     version = modelPublisher()
                             .publish(
@@ -305,7 +304,7 @@ public class TrainingService {
                                             runId,
                                             true,
                                             Map.of(),
-                                            owner(store, request)),
+                                            owner(request.requestedBy())),
                                     null)
                             .version();
                 }
@@ -372,17 +371,10 @@ public class TrainingService {
     }
 
     /**
-     * The key id a run publishes as, which owns the model it publishes first: the key that asked for
-     * it; for a retraining a data set change started, the data set's owner; null for none.
+     * The key id a run is for, which owns the model it publishes first: the key that asked for it (for
+     * a retraining a data set change started, the data set's owner, which {@link RetrainPolicy} names);
+     * null when no key did.
      */
-    static String owner(ArtifactStore store, TrainingRequested request) {
-        if (RetrainPolicy.REQUESTED_BY.equals(request.requestedBy())) {
-            return DatasetOwner.of(store, request.request().dataset()).orElse(null);
-        }
-        return owner(request.requestedBy());
-    }
-
-    /** The key id that asked for a run, which owns the model it publishes first; null when no key asked. */
     static String owner(String requestedBy) {
         return requestedBy == null || requestedBy.isBlank() || NOT_KEYS.contains(requestedBy) ? null : requestedBy;
     }

@@ -18,8 +18,13 @@ import dev.ddpm.core.model.PredictionType;
 import dev.ddpm.core.model.TensorSpec;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.DatasetOwner;
 import dev.ddpm.service.testing.PoisonRecords;
 import dev.ddpm.trainer.model.UNetPresets;
+import dev.ddpm.trainer.run.OutcomeRecord;
+import dev.ddpm.trainer.run.RunOutcomes;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -28,6 +33,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -45,7 +51,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Event-driven retraining on the real broker: a burst of changes to one data set (CloudEvents, a
  * duplicate, MinIO's own notification record, and garbage in between) requests exactly one run; a
  * change to a data set that production versions were trained on retrains each of those models by the
- * recipe its production manifest records, as its own retrain policy (else the global one) says.
+ * recipe its production manifest records, as its own retrain policy (else the global one) says. A
+ * retraining is the data set owner's run (an admin's when the data set has none), and a model is
+ * retrained by one run at a time, at most once per {@code trainer.retrain.min-interval}.
  */
 @QuarkusTest
 @TestProfile(RetrainingTest.ScratchPolicy.class)
@@ -79,6 +87,9 @@ class RetrainingTest {
     @Inject
     ArtifactStore store;
 
+    @Inject
+    MeterRegistry meters;
+
     @Test
     void aBurstOfChangesRequestsOneRun() throws Exception {
         String dataset = "burst-" + UUID.randomUUID().toString().substring(0, 8);
@@ -110,7 +121,10 @@ class RetrainingTest {
         List<TrainingRequested> requests = requestsFor(dataset, Duration.ofSeconds(20));
 
         assertThat(requests).singleElement().satisfies(request -> {
-            assertThat(request.requestedBy()).isEqualTo("dataset-update");
+            assertThat(request.requestedBy())
+                    .as("a data set without an owner: an admin's run")
+                    .isEqualTo("dataset-update");
+            assertThat(request.trigger()).isEqualTo("dataset-update");
             assertThat(request.request().modelName()).isEqualTo(dataset);
             assertThat(request.request().steps()).isEqualTo(5);
             assertThat(request.request().cosineDecay())
@@ -202,6 +216,152 @@ class RetrainingTest {
                 .request();
         assertThat(fresh).isEqualTo(recipe.toBuilder().modelName(scratch).build());
         assertThat(requests).allSatisfy(r -> assertThat(r.requestedBy()).isEqualTo("dataset-update"));
+    }
+
+    @Test
+    void aRetrainingIsTheDataSetOwnersRunAndAModelHasOneAtATimeAtMostOncePerInterval() throws Exception {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String dataset = "owned-" + suffix;
+        String model = "owned-model-" + suffix;
+        store.putJson(Buckets.DATASETS, DatasetOwner.key(dataset), new DatasetOwner(dataset, "key-a", Instant.now()));
+        ModelLifecycle lifecycle = new ModelLifecycle(store, event -> {}, Clock.systemUTC());
+        production(
+                lifecycle,
+                model,
+                "v1",
+                TrainingRequest.builder()
+                        .dataset(dataset)
+                        .modelName(model)
+                        .steps(100)
+                        .build(),
+                "run-owned",
+                100);
+
+        changed(dataset);
+        TrainingRequested first = awaitRequests(dataset, 1).get(0);
+        assertThat(first.requestedBy())
+                .as("the data set owner's run: its quota counts it, it sees and may cancel it")
+                .isEqualTo("key-a");
+        assertThat(first.trigger()).isEqualTo("dataset-update");
+
+        // The interval has passed, but the first run has not ended (no trainer takes requests here).
+        lastRetraining(model, first.runId(), Instant.now().minus(Duration.ofHours(2)));
+        changed(dataset);
+        awaitSkip("running", 1);
+        assertThat(requestsOnTopic(dataset))
+                .as("no second run while the first has not ended")
+                .hasSize(1);
+
+        // The first run has ended, but was requested just now: within trainer.retrain.min-interval (1h).
+        new RunOutcomes(store)
+                .write(new OutcomeRecord(
+                        OutcomeRecord.State.COMPLETED,
+                        first.runId(),
+                        model,
+                        100,
+                        null,
+                        first.runId() + "/step-100/checkpoint.json",
+                        null,
+                        null,
+                        "key-a",
+                        Instant.now()));
+        lastRetraining(model, first.runId(), Instant.now());
+        changed(dataset);
+        awaitSkip("too-soon", 1);
+        assertThat(requestsOnTopic(dataset))
+                .as("no second run within the interval")
+                .hasSize(1);
+
+        lastRetraining(model, first.runId(), Instant.now().minus(Duration.ofHours(2)));
+        changed(dataset);
+        List<TrainingRequested> both = awaitRequests(dataset, 2);
+        assertThat(both)
+                .as("the first run has ended and the interval has passed: a second run")
+                .hasSize(2)
+                .extracting(TrainingRequested::runId)
+                .contains(first.runId())
+                .doesNotHaveDuplicates();
+        assertThat(both).allSatisfy(r -> assertThat(r.requestedBy()).isEqualTo("key-a"));
+
+        // The second run never ends (no trainer takes requests here), but its request is older than the
+        // requests topic keeps records: it was lost, and must not block the model's retraining for ever.
+        String second = both.stream()
+                .map(TrainingRequested::runId)
+                .filter(id -> !id.equals(first.runId()))
+                .findFirst()
+                .orElseThrow();
+        lastRetraining(model, second, Instant.now().minus(Topic.RETENTION).minus(Duration.ofHours(1)));
+        changed(dataset);
+        assertThat(awaitRequests(dataset, 3))
+                .as("a lost retraining run no longer blocks the model")
+                .hasSize(3);
+    }
+
+    private void changed(String dataset) {
+        publisher.publishAndWait(
+                CloudEvent.of(
+                        "/test", new DatasetUpdated(dataset, dataset + "/" + UUID.randomUUID() + ".png", 1L, "test")),
+                Duration.ofSeconds(30));
+    }
+
+    /** The model's last retraining as if it had been requested at {@code at}. */
+    private void lastRetraining(String model, String runId, Instant at) {
+        store.putJson(Buckets.CHECKPOINTS, "_models/" + model + ".json", new RetrainSlots.LastRun(runId, at));
+    }
+
+    /** Waits until {@code more} retrainings more have been skipped for {@code reason} than before the call. */
+    private void awaitSkip(String reason, int more) throws InterruptedException {
+        double before = skipped(reason);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (skipped(reason) < before + more) {
+            assertThat(System.nanoTime())
+                    .as("a retraining skipped as " + reason)
+                    .isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
+    private double skipped(String reason) {
+        Counter counter =
+                meters.find(RetrainPolicy.SKIPPED_METRIC).tag("reason", reason).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    /** Waits until at least {@code count} requests for the data set are on the topic; returns all of them. */
+    private List<TrainingRequested> awaitRequests(String dataset, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<TrainingRequested> found = requestsOnTopic(dataset);
+        while (found.size() < count) {
+            assertThat(System.nanoTime()).as(count + " requests for " + dataset).isLessThan(deadline);
+            Thread.sleep(200);
+            found = requestsOnTopic(dataset);
+        }
+        return found;
+    }
+
+    /** The requests for the data set on the topic now: read from its start to the end it has at the call. */
+    private List<TrainingRequested> requestsOnTopic(String dataset) {
+        List<TrainingRequested> found = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(kafka.consumer("test-" + UUID.randomUUID()))) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topic.TRAINING_REQUESTS.topicName()).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition()))
+                    .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    ReceivedEvent received = ReceivedEvent.of(record);
+                    if (received.valid()
+                            && received.event().data() instanceof TrainingRequested request
+                            && request.request().dataset().equals(dataset)) {
+                        found.add(request);
+                    }
+                }
+            }
+        }
+        return found;
     }
 
     /** A published version of {@code model} trained by {@code recipe}, made production. */
