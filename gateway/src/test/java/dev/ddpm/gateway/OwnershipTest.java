@@ -161,6 +161,11 @@ class OwnershipTest extends GatewayTestBase {
         train(A, "{\"dataset\":\"" + setA + "\",\"steps\":40,\"resumeFrom\":\"" + runA + "\"}")
                 .then()
                 .statusCode(202);
+        // An admin may name a run the gateway has not heard of (one the command line started): the trainer,
+        // not the gateway (whose S3 identity may not list checkpoints), finds whether it has a checkpoint.
+        train(ADMIN, "{\"dataset\":\"" + setA + "\",\"steps\":40,\"resumeFrom\":\"" + unknownRun + "\"}")
+                .then()
+                .statusCode(202);
 
         as(A).get("/v1/trainings").then().body("runId", hasItem(runA)).body("runId", not(hasItem(runB)));
         as(B).get("/v1/trainings").then().body("runId", hasItem(runB)).body("runId", not(hasItem(runA)));
