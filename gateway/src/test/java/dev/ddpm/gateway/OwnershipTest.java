@@ -8,6 +8,7 @@ import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.events.TrainingCancelRequested;
 import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.lifecycle.AliasChange;
+import dev.ddpm.core.lifecycle.ModelAliases;
 import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.messaging.ReceivedEvent;
 import dev.ddpm.core.storage.Buckets;
@@ -20,6 +21,7 @@ import dev.ddpm.proto.common.v1.ModelInfo;
 import dev.ddpm.proto.common.v1.ModelRef;
 import dev.ddpm.proto.common.v1.SampleParams;
 import dev.ddpm.proto.gateway.v1.DdpmServiceGrpc;
+import dev.ddpm.proto.gateway.v1.GetModelAliasesRequest;
 import dev.ddpm.proto.gateway.v1.GetSampleJobRequest;
 import dev.ddpm.proto.gateway.v1.GetTrainingRequest;
 import dev.ddpm.proto.gateway.v1.ListDatasetsRequest;
@@ -59,6 +61,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
@@ -319,6 +322,27 @@ class OwnershipTest extends GatewayTestBase {
                 m,
                 e -> e instanceof ModelAliasChanged c && c.change().action() == AliasChange.Action.SHARING);
         assertThat(announced.change().reason()).isEqualTo("shared with other");
+        // B reads the history, but neither whom the model is shared with nor who changed that, over both APIs.
+        String sharingChanges = "history.findAll { it.action == 'sharing' }";
+        as(B).get("/v1/models/" + m + "/history")
+                .then()
+                .statusCode(200)
+                .body(sharingChanges + ".size()", equalTo(1))
+                .body(sharingChanges + ".reason", everyItem(nullValue()))
+                .body(sharingChanges + ".actor", everyItem(equalTo(ModelAliases.HIDDEN_ACTOR)));
+        assertThat(grpc(B).getModelAliases(
+                                GetModelAliasesRequest.newBuilder().setModel(m).build())
+                        .getHistoryList())
+                .filteredOn(change -> change.getAction().equals("sharing"))
+                .singleElement()
+                .satisfies(change -> {
+                    assertThat(change.getReason()).isEmpty();
+                    assertThat(change.getActor()).isEqualTo(ModelAliases.HIDDEN_ACTOR);
+                });
+        as(A).get("/v1/models/" + m + "/history")
+                .then()
+                .body(sharingChanges + ".reason", hasItem("shared with other"))
+                .body(sharingChanges + ".actor", hasItem("trainer"));
         sample(B, m).then().statusCode(200);
         job(B, m).then().statusCode(202);
         assertThat(sse(B, m)).contains("event:result").doesNotContain("event:error");
