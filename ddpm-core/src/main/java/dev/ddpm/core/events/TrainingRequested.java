@@ -4,18 +4,33 @@ import dev.ddpm.core.api.TrainingRequest;
 import dev.ddpm.core.json.OptionalField;
 import dev.ddpm.core.json.Require;
 
+import java.util.Set;
+
 /**
  * Asks a trainer to run. Key: run id. A run id seen before is a duplicate, not a second run.
  *
  * @param runId       unique id of the run (safe object-key name: it prefixes checkpoint keys); see
  *                    {@link dev.ddpm.core.api.RunIds}
  * @param request     the whole training request: data set, what and how to train, where to resume from
- * @param requestedBy who asked (API key id, "dataset-update", "cli"), for the audit trail
+ * @param requestedBy who asked: an API key id, or one of {@link #NOT_API_KEYS} ({@link #BY_DATASET_UPDATE},
+ *                    {@link #BY_CLI}), for the audit trail and the run's owner
  */
 public record TrainingRequested(
         String runId,
         TrainingRequest request,
         @OptionalField String requestedBy) implements EventData {
+
+    /** {@code requestedBy} of a retraining a data set's update started (the trainer's retrain policy). */
+    public static final String BY_DATASET_UPDATE = "dataset-update";
+
+    /** {@code requestedBy} of a run the command line requested. */
+    public static final String BY_CLI = "cli";
+
+    /**
+     * The {@code requestedBy} values that name no API key, so that such a run is no key's: no API key may
+     * have one of these ids (the gateway refuses them at start).
+     */
+    public static final Set<String> NOT_API_KEYS = Set.of(BY_DATASET_UPDATE, BY_CLI);
 
     public TrainingRequested {
         Require.safeName(runId, "runId");
