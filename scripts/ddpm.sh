@@ -10,6 +10,13 @@ if [[ ! -d "$APP/lib/main" ]]; then
   (cd "$REPO" && ./mvnw -B -q -DskipTests -pl trainer-service -am package)
 fi
 CLASSPATH_APP="$APP/app/*:$APP/lib/main/*:$APP/lib/boot/*"
+# Subcommands that publish (export, train) sign manifests as the trainer does; without a key of their
+# own they use the local stack's (deploy/local/stack.sh makes the pair in its run folder), which its
+# samplers trust.
+LOCAL_SIGNING_KEY="${DDPM_RUN_DIR:-$REPO/.run}/signing/trainer-signing.key.pem"
+if [[ -z "${TRAINER_SIGNING_PRIVATE_KEY_FILE:-}" && -z "${TRAINER_SIGNING_PRIVATE_KEY:-}" && -f "$LOCAL_SIGNING_KEY" ]]; then
+  export TRAINER_SIGNING_PRIVATE_KEY_FILE="$LOCAL_SIGNING_KEY"
+fi
 . "$REPO/deploy/docker/native-malloc.sh"
 keep_native_heap
 if [[ "${1:-}" == train ]]; then

@@ -88,9 +88,21 @@ class GatewayDurabilityTest extends GatewayTestBase {
                 .as("folded into the view")
                 .isTrue();
 
+        // Known from its result.json alone (the view forgot it, or never heard of it): the submitter the
+        // sampler wrote there reads it, no other key does.
+        String forgotten = "job-" + UUID.randomUUID();
+        store.putJson(Buckets.SAMPLES, forgotten + "/result.json", completed(forgotten, "trainer"));
+        as(OTHER_KEY).get("/v1/sample-jobs/" + forgotten).then().statusCode(404);
+        as(TRAINER_KEY)
+                .get("/v1/sample-jobs/" + forgotten)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("succeeded"))
+                .body("requestedBy", equalTo("trainer"));
+
+        // A result.json written before submitters were recorded: an admin's to read, not any key's.
         String unheard = "job-" + UUID.randomUUID();
         store.putJson(Buckets.SAMPLES, unheard + "/result.json", completed(unheard));
-        // Known from its result.json alone, its submitter is not: an admin's to read, not any key's.
         as(TRAINER_KEY).get("/v1/sample-jobs/" + unheard).then().statusCode(404);
         as(ModelLifecycleApiTest.ADMIN_KEY)
                 .get("/v1/sample-jobs/" + unheard)
@@ -197,11 +209,17 @@ class GatewayDurabilityTest extends GatewayTestBase {
     }
 
     private static SampleJobCompleted completed(String jobId) {
+        return completed(jobId, null);
+    }
+
+    /** A job's result.json as the sampler writes it, naming the key that submitted the job (null: none). */
+    private static SampleJobCompleted completed(String jobId, String requestedBy) {
         return new SampleJobCompleted(
                 jobId,
                 "emoji",
                 "v3",
-                List.of(new ObjectRef(Buckets.SAMPLES, jobId + "/image-0.png", 3, "a".repeat(64))));
+                List.of(new ObjectRef(Buckets.SAMPLES, jobId + "/image-0.png", 3, "a".repeat(64))),
+                requestedBy);
     }
 
     /** Records with {@code key} on the topic, read from its start until nothing more comes for 3 s. */

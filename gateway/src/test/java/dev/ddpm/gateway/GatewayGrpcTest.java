@@ -28,6 +28,7 @@ import dev.ddpm.proto.gateway.v1.RollbackModelRequest;
 import dev.ddpm.proto.gateway.v1.SampleJob;
 import dev.ddpm.proto.gateway.v1.SetCanaryRequest;
 import dev.ddpm.proto.gateway.v1.SetModelPolicyRequest;
+import dev.ddpm.proto.gateway.v1.SetModelSharingRequest;
 import dev.ddpm.proto.gateway.v1.StartTrainingRequest;
 import dev.ddpm.proto.gateway.v1.TrainingRun;
 import dev.ddpm.service.grpc.GrpcProblems;
@@ -390,6 +391,13 @@ class GatewayGrpcTest {
                 .setVersion("v2")
                 .build();
         assertCode(() -> as(GatewayTestBase.VIEWER_KEY).promoteModel(promote), Status.Code.PERMISSION_DENIED);
+        assertCode(
+                () -> as(GatewayTestBase.VIEWER_KEY)
+                        .setModelSharing(SetModelSharingRequest.newBuilder()
+                                .setModel(model)
+                                .setPublic(true)
+                                .build()),
+                Status.Code.PERMISSION_DENIED);
         StatusRuntimeException notOwner =
                 assertCode(() -> as(ModelLifecycleApiTest.OTHER_KEY).promoteModel(promote), Status.Code.NOT_FOUND);
         assertThat(notOwner.getStatus().getDescription()).contains("no published model '" + model + "'");

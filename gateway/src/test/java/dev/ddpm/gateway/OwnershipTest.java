@@ -8,8 +8,12 @@ import dev.ddpm.core.events.Topic;
 import dev.ddpm.core.events.TrainingCancelRequested;
 import dev.ddpm.core.image.ImageEncoding;
 import dev.ddpm.core.lifecycle.AliasChange;
+import dev.ddpm.core.lifecycle.ModelAliases;
 import dev.ddpm.core.lifecycle.ModelLifecycle;
 import dev.ddpm.core.messaging.ReceivedEvent;
+import dev.ddpm.core.storage.Buckets;
+import dev.ddpm.core.storage.DatasetOwner;
+import dev.ddpm.core.storage.StoredObject;
 import dev.ddpm.gateway.service.SampleJobView;
 import dev.ddpm.proto.common.v1.GetModelRequest;
 import dev.ddpm.proto.common.v1.ListModelsRequest;
@@ -17,6 +21,7 @@ import dev.ddpm.proto.common.v1.ModelInfo;
 import dev.ddpm.proto.common.v1.ModelRef;
 import dev.ddpm.proto.common.v1.SampleParams;
 import dev.ddpm.proto.gateway.v1.DdpmServiceGrpc;
+import dev.ddpm.proto.gateway.v1.GetModelAliasesRequest;
 import dev.ddpm.proto.gateway.v1.GetSampleJobRequest;
 import dev.ddpm.proto.gateway.v1.GetTrainingRequest;
 import dev.ddpm.proto.gateway.v1.ListDatasetsRequest;
@@ -46,6 +51,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -54,6 +61,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
@@ -156,6 +164,11 @@ class OwnershipTest extends GatewayTestBase {
         train(A, "{\"dataset\":\"" + setA + "\",\"steps\":40,\"resumeFrom\":\"" + runA + "\"}")
                 .then()
                 .statusCode(202);
+        // An admin may name a run the gateway has not heard of (one the command line started): the trainer,
+        // not the gateway (whose S3 identity may not list checkpoints), finds whether it has a checkpoint.
+        train(ADMIN, "{\"dataset\":\"" + setA + "\",\"steps\":40,\"resumeFrom\":\"" + unknownRun + "\"}")
+                .then()
+                .statusCode(202);
 
         as(A).get("/v1/trainings").then().body("runId", hasItem(runA)).body("runId", not(hasItem(runB)));
         as(B).get("/v1/trainings").then().body("runId", hasItem(runB)).body("runId", not(hasItem(runA)));
@@ -192,6 +205,57 @@ class OwnershipTest extends GatewayTestBase {
                                 GetTrainingRequest.newBuilder().setRunId(runA).build())
                         .getRequestedBy())
                 .isEqualTo("trainer");
+    }
+
+    @Test
+    void aNewDataSetsNameIsClaimedBeforeItsFirstUploadStreams() throws Exception {
+        ScheduledExecutorService pump = Executors.newSingleThreadScheduledExecutor();
+        try {
+            // A's long upload holds the name while its bytes are on their way: B's short one, done first, is refused.
+            String contested = name("race");
+            try (RawUpload held = heldUpload(pump, A, contested, "long.png")) {
+                assertThat(DatasetOwner.of(store, contested)).contains("trainer");
+                as(B).contentType("application/octet-stream")
+                        .body(PNG)
+                        .post("/v1/datasets/" + contested + "?file=short.png")
+                        .then()
+                        .statusCode(409)
+                        .body("title", equalTo("data set name taken"));
+                assertThat(finish(held).status()).isEqualTo(201);
+            }
+            assertThat(store.list(Buckets.DATASETS, contested + "/"))
+                    .extracting(StoredObject::key)
+                    .containsExactly(contested + "/long.png");
+            assertThat(DatasetOwner.of(store, contested)).contains("trainer");
+
+            // A's claim gone while it streams (released by a failed upload of A's, say) and the name taken by B:
+            // A's upload, once stored, is refused and removed rather than left in B's data set.
+            String lost = name("lost");
+            try (RawUpload held = heldUpload(pump, A, lost, "long.png")) {
+                store.delete(Buckets.DATASETS, DatasetOwner.key(lost));
+                upload(B, lost);
+                RawUpload.Answer answer = finish(held);
+                assertThat(answer.status()).isEqualTo(409);
+                assertThat(answer.body()).contains("data set name taken");
+            }
+            assertThat(store.list(Buckets.DATASETS, lost + "/"))
+                    .extracting(StoredObject::key)
+                    .containsExactly(lost + "/a.png");
+            assertThat(DatasetOwner.of(store, lost)).contains("other");
+        } finally {
+            pump.shutdownNow();
+        }
+
+        // A first upload that fails with nothing stored leaves the name free for any key.
+        String refused = name("refused");
+        as(A).contentType("application/octet-stream")
+                .body("hello, not an image".getBytes())
+                .post("/v1/datasets/" + refused + "?file=a.png")
+                .then()
+                .statusCode(415);
+        assertThat(DatasetOwner.of(store, refused)).isEmpty();
+        upload(B, refused);
+        assertThat(DatasetOwner.of(store, refused)).contains("other");
     }
 
     @Test
@@ -258,6 +322,27 @@ class OwnershipTest extends GatewayTestBase {
                 m,
                 e -> e instanceof ModelAliasChanged c && c.change().action() == AliasChange.Action.SHARING);
         assertThat(announced.change().reason()).isEqualTo("shared with other");
+        // B reads the history, but neither whom the model is shared with nor who changed that, over both APIs.
+        String sharingChanges = "history.findAll { it.action == 'sharing' }";
+        as(B).get("/v1/models/" + m + "/history")
+                .then()
+                .statusCode(200)
+                .body(sharingChanges + ".size()", equalTo(1))
+                .body(sharingChanges + ".reason", everyItem(nullValue()))
+                .body(sharingChanges + ".actor", everyItem(equalTo(ModelAliases.HIDDEN_ACTOR)));
+        assertThat(grpc(B).getModelAliases(
+                                GetModelAliasesRequest.newBuilder().setModel(m).build())
+                        .getHistoryList())
+                .filteredOn(change -> change.getAction().equals("sharing"))
+                .singleElement()
+                .satisfies(change -> {
+                    assertThat(change.getReason()).isEmpty();
+                    assertThat(change.getActor()).isEqualTo(ModelAliases.HIDDEN_ACTOR);
+                });
+        as(A).get("/v1/models/" + m + "/history")
+                .then()
+                .body(sharingChanges + ".reason", hasItem("shared with other"))
+                .body(sharingChanges + ".actor", hasItem("trainer"));
         sample(B, m).then().statusCode(200);
         job(B, m).then().statusCode(202);
         assertThat(sse(B, m)).contains("event:result").doesNotContain("event:error");
@@ -350,6 +435,26 @@ class OwnershipTest extends GatewayTestBase {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
+
+    /**
+     * A first upload to {@code dataset} that stays open, fed 1 KiB every 100 ms (well above the gateway's
+     * least rate) until {@link #finish}, returned once the gateway has started on it (its owner record exists).
+     */
+    private RawUpload heldUpload(ScheduledExecutorService pump, String key, String dataset, String file)
+            throws Exception {
+        RawUpload upload = new RawUpload(RestAssured.port, "/v1/datasets/" + dataset + "?file=" + file, key, 100_000);
+        upload.send(PNG);
+        pump.scheduleWithFixedDelay(() -> upload.send(new byte[1024]), 100, 100, TimeUnit.MILLISECONDS);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> DatasetOwner.of(store, dataset).isPresent());
+        return upload;
+    }
+
+    /** Sends the rest of a held upload at once and returns the gateway's answer. */
+    private static RawUpload.Answer finish(RawUpload upload) throws Exception {
+        upload.finish((byte) 0);
+        return upload.answer().get(30, TimeUnit.SECONDS);
+    }
 
     /**
      * The refusal of what another key owns reads exactly as the answer for what does not exist: status,

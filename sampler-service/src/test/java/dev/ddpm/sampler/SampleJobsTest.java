@@ -49,6 +49,9 @@ import static org.awaitility.Awaitility.await;
 @QuarkusTest
 class SampleJobsTest extends SamplerTestBase {
 
+    /** The API key id the tests' jobs are submitted under. */
+    private static final String SUBMITTER = "submitter";
+
     @Test
     void aCancelledAsynchronousJobEndsAsCancelledAndFreesItsSlots() throws Exception {
         GaussianModel model =
@@ -129,8 +132,16 @@ class SampleJobsTest extends SamplerTestBase {
                         .getWidth())
                 .isEqualTo(16);
         assertThat(store.exists(Buckets.SAMPLES, pngJob + "/result.json")).isTrue();
+        // Its stored end names its submitter, for the gateway once its view has forgotten the job.
+        assertThat(store.getJson(Buckets.SAMPLES, pngJob + "/result.json", SampleJobCompleted.class)
+                        .requestedBy())
+                .isEqualTo(SUBMITTER);
+        assertThat(png.requestedBy()).isEqualTo(SUBMITTER);
         var bad = (SampleJobFailed) result(badJob);
         assertThat(bad.reason()).contains("no-such-model");
+        assertThat(store.getJson(Buckets.SAMPLES, badJob + "/failed.json", SampleJobFailed.class)
+                        .requestedBy())
+                .isEqualTo(SUBMITTER);
     }
 
     /** A job carries the whole request: the settings only a body names (variance, clipping) change its images too. */
@@ -242,7 +253,7 @@ class SampleJobsTest extends SamplerTestBase {
         throw new AssertionError("no result for job " + jobId);
     }
 
-    /** An asynchronous job with the request's defaults for what it does not name. */
+    /** An asynchronous job, submitted by {@link #SUBMITTER}, with the request's defaults for what it does not name. */
     private static SampleJobRequested asyncJob(
             String jobId,
             String model,
@@ -257,6 +268,7 @@ class SampleJobsTest extends SamplerTestBase {
                 jobId,
                 new SamplingRequest(
                         model, version, count, sampler, steps, eta, seed, output, null, null, null, null, null, null,
-                        null));
+                        null),
+                SUBMITTER);
     }
 }

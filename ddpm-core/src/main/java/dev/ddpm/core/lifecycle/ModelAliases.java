@@ -44,6 +44,8 @@ public record ModelAliases(
     public static final String PRODUCTION = "production";
     public static final String CANDIDATE = "candidate";
     public static final int MAX_HISTORY = 500;
+    /** The actor a sharing change shows to keys that may not see whom the model is shared with. */
+    public static final String HIDDEN_ACTOR = "(hidden)";
 
     public ModelAliases {
         Require.atLeast(schemaVersion, 1, "schemaVersion");
@@ -299,6 +301,29 @@ public record ModelAliases(
     private ModelAliases withCanary(CanarySplit split) {
         return new ModelAliases(
                 schemaVersion, model, revision, updatedAt, owner, policy, aliases, split, history, sharing);
+    }
+
+    /**
+     * The document as a key that may sample the model but not change it reads it: whom it is shared
+     * with stays out of the history too, each sharing change keeping only when it happened (its actor
+     * {@link #HIDDEN_ACTOR}, its reason, which names the keys, left out).
+     */
+    public ModelAliases withSharingChangesHidden() {
+        List<AliasChange> hidden = history.stream()
+                .map(c -> c.action() == AliasChange.Action.SHARING
+                        ? new AliasChange(
+                                c.revision(),
+                                c.at(),
+                                c.alias(),
+                                c.version(),
+                                c.previous(),
+                                c.action(),
+                                HIDDEN_ACTOR,
+                                null)
+                        : c)
+                .toList();
+        return new ModelAliases(
+                schemaVersion, model, revision, updatedAt, owner, policy, aliases, canary, hidden, sharing);
     }
 
     private ModelAliases withOwner(String value) {

@@ -123,8 +123,9 @@ public final class SamplePayloads {
                         "job-77",
                         "emoji",
                         "20261128-0001",
-                        List.of(new ObjectRef("ddpm-samples", "job-77/grid.png", 20_480, SHA)));
-            case SAMPLE_JOB_FAILED -> new SampleJobFailed("job-77", "model emoji has no version 9");
+                        List.of(new ObjectRef("ddpm-samples", "job-77/grid.png", 20_480, SHA)),
+                        "alice");
+            case SAMPLE_JOB_FAILED -> new SampleJobFailed("job-77", "model emoji has no version 9", false, "alice");
         };
     }
 }

@@ -1,7 +1,9 @@
 package dev.ddpm.gateway.auth;
 
+import dev.ddpm.core.events.TrainingRequested;
 import dev.ddpm.core.storage.Sha256;
 import dev.ddpm.gateway.config.GatewayConfig;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.nio.charset.StandardCharsets;
@@ -13,12 +15,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Checks presented API keys against the configured sha256 hashes (the keys themselves are never
- * stored or logged), comparing in constant time.
+ * stored or logged), comparing in constant time. Checked at start: each hash, and each key id against
+ * those the trainer uses for runs no key asked for.
  */
 // Application-scoped (a lazy proxy): the REST filter holding it is built at static init, before config is read.
+@Startup
 @ApplicationScoped
 public class ApiKeys {
 
@@ -29,6 +34,12 @@ public class ApiKeys {
     public ApiKeys(GatewayConfig config) {
         this.enabled = config.auth().enabled();
         config.auth().keys().forEach((id, key) -> {
+            if (TrainingRequested.NOT_API_KEYS.contains(id)) {
+                // A run requested with such an id would be taken for the command line's or a retraining's.
+                throw new IllegalArgumentException("gateway.auth.keys." + id + ": the key id '" + id
+                        + "' is reserved (the trainer records it for runs no API key asked for: "
+                        + String.join(", ", new TreeSet<>(TrainingRequested.NOT_API_KEYS)) + "); choose another id");
+            }
             String hex = key.sha256().trim().toLowerCase(Locale.ROOT);
             if (!hex.matches("[0-9a-f]{64}")) {
                 throw new IllegalArgumentException("gateway.auth.keys." + id + ".sha256 must be 64 hex digits");

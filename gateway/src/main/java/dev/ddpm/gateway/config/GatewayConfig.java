@@ -83,9 +83,11 @@ public interface GatewayConfig {
 
         /**
          * How long a requested run that no trainer has reported on counts as queued: beyond, it is
-         * presumed lost (the broker lost the request, or it was never picked up) and holds nothing.
+         * presumed lost and holds nothing. The default is the retention of ddpm.training-requests: a
+         * request older than that is gone from the topic, so no trainer can start it any more; a shorter
+         * expiry would free slots of runs a trainer may still start.
          */
-        @WithDefault("24h")
+        @WithDefault("7d")
         Duration queuedExpiry();
     }
 

@@ -55,6 +55,7 @@ public class GrpcAuthInterceptor implements ServerInterceptor {
             "RollbackModel",
             "SetCanary",
             "SetModelPolicy",
+            "SetModelSharing",
             "DeleteModelVersion");
 
     private final ApiKeys keys;

@@ -1,6 +1,7 @@
 package dev.ddpm.gateway.service;
 
 import dev.ddpm.core.events.DatasetUpdated;
+import dev.ddpm.core.json.Json;
 import dev.ddpm.core.json.Require;
 import dev.ddpm.core.storage.ArtifactStore;
 import dev.ddpm.core.storage.Buckets;
@@ -29,8 +30,9 @@ import java.util.TreeMap;
  * {@code ddpm-datasets/{name}/}, then DatasetUpdated (which may start a retraining). The key that
  * first uploads to a data set owns it ({@link DatasetOwner}): only it (or an admin) adds to it, sees
  * it listed, trains on it and deletes it. A name another key holds is refused on upload (409, first
- * come first served); to every other request another key's data set answers as one that does not
- * exist.
+ * come first served: the first upload claims the name before it streams a byte, so a long upload
+ * cannot be overtaken by a short one of another key); to every other request another key's data set
+ * answers as one that does not exist.
  */
 @Singleton
 public class DatasetUploads {
@@ -40,6 +42,8 @@ public class DatasetUploads {
 
     /** One data set in the bucket. */
     public record Summary(String name, long objects, long bytes) {}
+
+    private static final System.Logger LOG = System.getLogger(DatasetUploads.class.getName());
 
     private final ArtifactStore store;
     private final GatewayEvents events;
@@ -63,7 +67,8 @@ public class DatasetUploads {
      *
      * @param file object name inside the data set; null: one is made up from the time and format
      * @throws GatewayException 400 (names, empty), 408 (arriving too slowly, {@link UploadPacing}), 409 (a
-     *     data set another key owns, or one without an owner for a key that is no admin), 413 (too large),
+     *     data set another key owns, or one without an owner for a key that is no admin; also after the
+     *     upload when another key took the name meanwhile, and then nothing stays stored), 413 (too large),
      *     415 (not a format the trainer reads)
      */
     public Stored upload(String name, String file, InputStream body, Caller uploader) {
@@ -71,24 +76,91 @@ public class DatasetUploads {
         if (file != null) {
             Require.safeName(file, "file");
         }
-        requireNameFor(uploader, name);
+        boolean claimed = claimNameFor(uploader, name);
         try (UploadPacing.Paced paced = pacing.watch(body)) {
-            return store(name, file, paced, uploader.keyId());
+            Stored stored = store(name, file, paced);
+            requireStillFor(uploader, name, stored.key());
+            events.datasetUpdates()
+                    .sendAndWait(
+                            new DatasetUpdated(name, stored.key(), stored.objects(), "gateway:" + uploader.keyId()));
+            return stored;
+        } catch (RuntimeException e) {
+            if (claimed) {
+                releaseUnusedClaim(name);
+            }
+            throw e;
         }
     }
 
-    /** A key adds to a data set it owns or to a new one (an admin: to any); refusing tells the name is taken. */
-    private void requireNameFor(Caller uploader, String name) {
+    /**
+     * Takes the name before a byte is streamed: a data set without an owner record gets one naming the
+     * uploader, written only if none exists (so of two keys racing for a new name exactly one wins);
+     * a key may add to a data set it owns (an admin: to any). A data set with objects but no owner record
+     * (put there by the command line) is the admins'.
+     *
+     * @return whether this call wrote the owner record
+     * @throws GatewayException 409 when the name is another key's
+     */
+    private boolean claimNameFor(Caller uploader, String name) {
         Optional<String> owner = owner(name);
-        boolean free =
-                owner.isEmpty() && store.list(Buckets.DATASETS, name + "/").isEmpty();
-        if (!free && !Ownership.sees(uploader, owner.orElse(null))) {
-            throw new GatewayException(
-                    409,
-                    "data set name taken",
-                    "data set name '" + name + "' is taken by another key: upload under another name",
-                    "name");
+        if (owner.isEmpty() && (store.list(Buckets.DATASETS, name + "/").isEmpty() || Ownership.sees(uploader, null))) {
+            if (claim(uploader, name)) {
+                return true;
+            }
+            owner = owner(name); // another upload claimed it a moment ago
         }
+        if (!Ownership.sees(uploader, owner.orElse(null))) {
+            throw nameTaken(name);
+        }
+        return false;
+    }
+
+    /**
+     * After the object is stored, the data set must still be the uploader's: its claim may have been
+     * released meanwhile (a failed first upload of the same key, or a delete), and then it is claimed
+     * again; if another key took the name in between, its data set must not take this key's object in.
+     */
+    private void requireStillFor(Caller uploader, String name, String objectKey) {
+        Optional<String> owner = owner(name);
+        if (owner.isEmpty() && !claim(uploader, name)) {
+            owner = owner(name);
+        }
+        if (owner.isPresent() && !Ownership.sees(uploader, owner.get())) {
+            store.delete(Buckets.DATASETS, objectKey);
+            throw nameTaken(name);
+        }
+    }
+
+    /** Writes the owner record naming the uploader unless one exists; true when this call wrote it. */
+    private boolean claim(Caller uploader, String name) {
+        byte[] record = Json.write(new DatasetOwner(name, uploader.keyId(), Instant.now()));
+        return store.putIfAbsent(Buckets.DATASETS, DatasetOwner.key(name), record, "application/json")
+                .isPresent();
+    }
+
+    /**
+     * A first upload that failed leaves the name free again when nothing was stored under it, so that a
+     * refused or broken upload does not hold a name forever. An upload of the same key that is still on
+     * its way claims the name again once it is stored ({@link #requireStillFor}).
+     */
+    private void releaseUnusedClaim(String name) {
+        try {
+            if (store.list(Buckets.DATASETS, name + "/").isEmpty()) {
+                store.delete(Buckets.DATASETS, DatasetOwner.key(name));
+            }
+        } catch (RuntimeException e) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "the unused claim of data set '" + name + "' was not released: " + e.getMessage());
+        }
+    }
+
+    private static GatewayException nameTaken(String name) {
+        return new GatewayException(
+                409,
+                "data set name taken",
+                "data set name '" + name + "' is taken by another key: upload under another name",
+                "name");
     }
 
     /**
@@ -128,7 +200,7 @@ public class DatasetUploads {
         }
     }
 
-    private Stored store(String name, String file, UploadPacing.Paced paced, String uploader) {
+    private Stored store(String name, String file, UploadPacing.Paced paced) {
         BufferedInputStream in = new BufferedInputStream(paced, 1 << 16);
         byte[] head;
         try {
@@ -160,11 +232,7 @@ public class DatasetUploads {
             // The store reports a failed read of the upload as its own failure; a cut-off is the client's.
             throw paced.cutOff().map(DatasetUploads::tooSlow).orElseThrow(() -> e);
         }
-        if (owner(name).isEmpty()) {
-            store.putJson(Buckets.DATASETS, DatasetOwner.key(name), new DatasetOwner(name, uploader, Instant.now()));
-        }
         long objects = store.list(Buckets.DATASETS, name + "/").size();
-        events.datasetUpdates().sendAndWait(new DatasetUpdated(name, ref.key(), objects, "gateway:" + uploader));
         return new Stored(
                 name, ref.key(), ref.sha256(), ref.sizeBytes(), format.name().toLowerCase(Locale.ROOT), objects);
     }

@@ -34,7 +34,16 @@ public class ModelCatalog {
 
     /** Versions by model name, newest first; only versions whose manifest exists (complete ones). */
     public Map<String, List<String>> versions() {
-        return store.list(Buckets.MODELS, "").stream()
+        return versionsIn(store.list(Buckets.MODELS, ""));
+    }
+
+    /** One model's versions, newest first: a listing of its own prefix, however many models the bucket holds. */
+    public List<String> versions(String name) {
+        return versionsIn(store.list(Buckets.MODELS, name + "/")).getOrDefault(name, List.of());
+    }
+
+    private static Map<String, List<String>> versionsIn(List<StoredObject> objects) {
+        return objects.stream()
                 .map(StoredObject::key)
                 .filter(k -> k.endsWith("/" + MANIFEST) && k.split("/").length == 3)
                 .collect(Collectors.groupingBy(
@@ -47,10 +56,6 @@ public class ModelCatalog {
                                         l -> l.stream()
                                                 .sorted(Comparator.reverseOrder())
                                                 .toList()))));
-    }
-
-    public List<String> versions(String name) {
-        return versions().getOrDefault(name, List.of());
     }
 
     /** The model's alias document; empty for a model without one (its newest version is served). */

@@ -57,11 +57,15 @@ public class ModelOperations {
 
     /**
      * The model's aliases, canary, policy, owner and history (404 for an unknown model, and for one the
-     * caller may not see).
+     * caller may not see). A key it is shared with reads the history without who changed the sharing and
+     * whom it named ({@link ModelAliases#withSharingChangesHidden}), as it does not see the sharing itself.
      */
     public ModelAliases aliases(Caller caller, String model) {
         access.requireVisible(caller, model);
-        return lifecycle.aliases(model);
+        ModelAliases aliases = lifecycle.aliases(model);
+        return ModelAccess.isAdmin(caller) || aliases.ownedBy(caller.keyId())
+                ? aliases
+                : aliases.withSharingChangesHidden();
     }
 
     public ModelAliases promote(Caller caller, String model, String version, String reason) {

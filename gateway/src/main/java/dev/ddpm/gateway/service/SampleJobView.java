@@ -150,22 +150,27 @@ public class SampleJobView {
         } else if (data instanceof SampleJobCancelRequested c) {
             cancelRequested(c.jobId());
         } else if (data instanceof SampleJobCompleted c) {
+            // The end names the submitter too (result.json outlives the topics), for a job known by it alone.
             fold(
                     c.jobId(),
                     (id, old) -> old == null
-                            ? Job.first(id, State.QUEUED, c.model(), null, now)
+                            ? Job.first(id, State.QUEUED, c.model(), c.requestedBy(), now)
                                     .ended(State.SUCCEEDED, c.model(), c.version(), c.results(), null, now)
                             : old.state() == State.SUCCEEDED
-                                    ? old
-                                    : old.ended(State.SUCCEEDED, c.model(), c.version(), c.results(), null, now));
+                                    ? old.known(null, c.requestedBy())
+                                    : old.known(null, c.requestedBy())
+                                            .ended(State.SUCCEEDED, c.model(), c.version(), c.results(), null, now));
         } else if (data instanceof SampleJobFailed f) {
             State end = f.cancelled() ? State.CANCELLED : State.FAILED;
             fold(
                     f.jobId(),
                     (id, old) -> old == null
-                            ? Job.first(id, State.QUEUED, null, null, now)
+                            ? Job.first(id, State.QUEUED, null, f.requestedBy(), now)
                                     .ended(end, null, null, List.of(), f.reason(), now)
-                            : old.ended() ? old : old.ended(end, null, null, List.of(), f.reason(), now));
+                            : old.ended()
+                                    ? old.known(null, f.requestedBy())
+                                    : old.known(null, f.requestedBy())
+                                            .ended(end, null, null, List.of(), f.reason(), now));
         } else {
             throw new IllegalArgumentException(
                     "not a sample job event: " + data.getClass().getSimpleName());

@@ -16,7 +16,8 @@ import java.util.Optional;
  *
  * @param running          its runs the trainers report running
  * @param queued           its runs requested and not started: neither cancelled nor older than the
- *                         queued expiry (such a run is presumed lost)
+ *                         queued expiry (such a run is presumed lost: by default its request has
+ *                         left the requests' topic, so no trainer can start it)
  * @param minutesRun       minutes its runs ran inside the last 24 h
  * @param minutesCommitted minutes its queued and running runs may still run: their time boxes, less
  *                         what a running one has run

@@ -102,7 +102,8 @@ class RateLimiterTest {
                 .hasMessageStartingWith("gateway.streams.heartbeat must be at least 1 ms");
     }
 
-    private static GatewayConfig config(Map<String, String> settings) {
+    /** The gateway's configuration from {@code settings}, each key named there given a hash and scopes. */
+    static GatewayConfig config(Map<String, String> settings) {
         Map<String, String> all = new HashMap<>(settings);
         // Every configured key has a hash and scopes; the quota settings are what is under test.
         settings.keySet().stream()

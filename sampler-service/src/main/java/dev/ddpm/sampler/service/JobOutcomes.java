@@ -113,7 +113,7 @@ final class JobOutcomes {
             HeldJob job, ModelManifest model, List<Upload> uploads, int images, double seconds, int failures) {
         SampleJobCompleted completed;
         try {
-            completed = results.write(job.id(), model, uploads);
+            completed = results.write(job.id(), job.job().requestedBy(), model, uploads);
         } catch (StorageException e) {
             if (job.pastDeadline()) {
                 fail(
@@ -135,8 +135,12 @@ final class JobOutcomes {
         send(job, completed, 0);
     }
 
-    /** Stores the failure, then announces the end stored (an earlier one, where there was one). */
-    private void fail(HeldJob job, SampleJobFailed failed, int failures) {
+    /**
+     * Stores the failure, naming the job's submitter, then announces the end stored (an earlier one,
+     * where there was one).
+     */
+    private void fail(HeldJob job, SampleJobFailed failure, int failures) {
+        SampleJobFailed failed = failure.withRequestedBy(job.job().requestedBy());
         EventData end;
         try {
             end = results.storeFailure(failed);

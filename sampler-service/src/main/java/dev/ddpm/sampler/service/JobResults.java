@@ -16,7 +16,7 @@ import java.util.Optional;
 
 /**
  * Where a job's results live: {@code ddpm-samples/{jobId}/}, the images first and
- * {@code result.json} (the job's SampleJobCompleted) last, so that a job with a {@code result.json}
+ * {@code result.json} (the job's SampleJobCompleted, naming its submitter) last, so that a job with a {@code result.json}
  * has all its images; or, for a job that failed, {@code failed.json} (its SampleJobFailed), so that
  * a record delivered again after a crash re-announces that end instead of running the job to a
  * second, different one. Failures are the store's {@link dev.ddpm.core.storage.StorageException}s,
@@ -63,11 +63,16 @@ public class JobResults {
         }
     }
 
-    /** Writes the job's images, then its {@code result.json}; returns what it says. */
-    public SampleJobCompleted write(String jobId, ModelManifest model, List<Upload> images) {
+    /**
+     * Writes the job's images, then its {@code result.json}; returns what it says.
+     *
+     * @param requestedBy the API key id that submitted the job (null: not recorded), kept in result.json so
+     *                    that the gateway gives the results to their submitter after its view forgot the job
+     */
+    public SampleJobCompleted write(String jobId, String requestedBy, ModelManifest model, List<Upload> images) {
         SampleJobCompleted[] completed = new SampleJobCompleted[1];
         store.writeThenPoint(Buckets.SAMPLES, images, pointer(jobId), refs -> {
-            completed[0] = new SampleJobCompleted(jobId, model.name(), model.version(), refs);
+            completed[0] = new SampleJobCompleted(jobId, model.name(), model.version(), refs, requestedBy);
             return completed[0];
         });
         return completed[0];

@@ -113,7 +113,7 @@ class JobOutcomesTest {
         }
 
         @Override
-        public SampleJobCompleted write(String jobId, ModelManifest model, List<Upload> images) {
+        public SampleJobCompleted write(String jobId, String requestedBy, ModelManifest model, List<Upload> images) {
             writes.incrementAndGet();
             if (failures.getAndDecrement() > 0) {
                 throw new StorageException("s3: write failed: connection refused");

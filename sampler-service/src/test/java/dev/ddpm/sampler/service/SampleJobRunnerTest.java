@@ -334,7 +334,7 @@ class SampleJobRunnerTest {
         }
 
         @Override
-        public SampleJobCompleted write(String jobId, ModelManifest model, List<Upload> images) {
+        public SampleJobCompleted write(String jobId, String requestedBy, ModelManifest model, List<Upload> images) {
             throw new UnsupportedOperationException();
         }
     }

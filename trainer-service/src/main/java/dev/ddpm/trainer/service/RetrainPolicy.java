@@ -64,7 +64,7 @@ public class RetrainPolicy {
      * The {@code trigger} of the runs a data set change starts, and their {@code requestedBy} when the
      * data set has no owner.
      */
-    public static final String DATASET_UPDATE = "dataset-update";
+    public static final String DATASET_UPDATE = TrainingRequested.BY_DATASET_UPDATE;
 
     static final String SKIPPED_METRIC = "ddpm_trainer_retrains_skipped_total";
 

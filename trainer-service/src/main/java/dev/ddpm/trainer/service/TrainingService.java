@@ -40,7 +40,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /** Turns a TrainingRequested into a run: plan, data, device, and the run itself, reported on Kafka. */
@@ -49,9 +48,8 @@ public class TrainingService {
 
     private static final Logger LOG = Logger.getLogger(TrainingService.class);
     /** Who asks for runs without being an API key: a request by one of them gives its model no owner. */
-    private static final Set<String> NOT_KEYS = Set.of(RetrainPolicy.DATASET_UPDATE, "cli");
-
     private final TrainerConfig config;
+
     private final ArtifactStore store;
     private final TrainerEvents events;
     private final TrainingMetrics metrics;
@@ -376,7 +374,9 @@ public class TrainingService {
      * null when no key did.
      */
     static String owner(String requestedBy) {
-        return requestedBy == null || requestedBy.isBlank() || NOT_KEYS.contains(requestedBy) ? null : requestedBy;
+        return requestedBy == null || requestedBy.isBlank() || TrainingRequested.NOT_API_KEYS.contains(requestedBy)
+                ? null
+                : requestedBy;
     }
 
     /**
