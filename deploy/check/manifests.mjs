@@ -211,8 +211,8 @@ export function designTopics() {
   const src = read("ddpm-core/src/main/java/dev/ddpm/core/events/Topic.java");
   const topics = [...src.matchAll(/\w+\("([^"]+)", (\d+), (true|false)\)/g)]
     .map(([, name, partitions, compacted]) => ({ name, partitions: Number(partitions), compacted: compacted === "true" }));
-  const retention = src.match(/"retention.ms", String.valueOf\((\d+)L \* (\d+) \* (\d+) \* (\d+)\)/);
-  const retentionMs = retention.slice(1).reduce((a, b) => a * Number(b), 1);
+  const retention = src.match(/Duration RETENTION = Duration\.ofDays\((\d+)\)/);
+  const retentionMs = Number(retention[1]) * 24 * 3600 * 1000;
   return { topics, retentionMs };
 }
 
