@@ -17,9 +17,12 @@ step() { echo "[e2e] $*"; }
 fail() { echo "[e2e] FAILED: $*" >&2; exit 1; }
 
 # Retraining on data set changes, short runs, a short debounce: what the loop needs to be quick.
+# The second upload retrains minutes after the first: no minimum interval between a model's
+# retrainings here (RetrainingTest checks the interval).
 export TRAINER_RETRAIN_POLICY=fine-tune TRAINER_RETRAIN_DEBOUNCE=3s TRAINER_RETRAIN_PRESET=tiny \
   TRAINER_RETRAIN_STEPS=120 TRAINER_RETRAIN_BATCH_SIZE=16 TRAINER_RETRAIN_LEARNING_RATE=1e-3 \
-  TRAINER_RETRAIN_CHECKPOINT_EVERY=120 TRAINER_GRID_EVERY=1000 TRAINER_PROGRESS_EVERY=20
+  TRAINER_RETRAIN_CHECKPOINT_EVERY=120 TRAINER_GRID_EVERY=1000 TRAINER_PROGRESS_EVERY=20 \
+  TRAINER_RETRAIN_MIN_INTERVAL=0s
 $STACK up >/dev/null
 trap '$STACK down >/dev/null 2>&1 || true' EXIT
 eval "$($STACK env)"
